@@ -1,0 +1,111 @@
+package hercle
+
+import (
+	"bytes"
+
+	"fmt"
+
+	"github.com/shopspring/decimal"
+)
+
+// Number is a decimal amount, price, size, fee or slippage as Hercle carries
+// it on the wire: a JSON number. It marshals as a bare number and unmarshals
+// from the number's text without going through float64, so 0.1, 26844.07 and
+// 18-decimal values survive unchanged. A quoted decimal string is accepted
+// on input as well; null leaves the value unchanged, like encoding/json.
+//
+// Number embeds decimal.Decimal, so arithmetic is available directly. The zero
+// value is 0.
+//
+// Number exists because shopspring/decimal's MarshalJSONWithoutQuotes is a
+// process-wide switch; this type keeps the wire format local to the models.
+type Number struct {
+	decimal.Decimal
+}
+
+// N wraps a decimal.Decimal as a Number.
+func N(d decimal.Decimal) Number { return Number{d} }
+
+// MustNumber parses s; it panics on a malformed literal and is meant for
+// constants in tests and examples.
+func MustNumber(s string) Number { return Number{decimal.RequireFromString(s)} }
+
+// MarshalJSON writes the decimal as a JSON number.
+func (n Number) MarshalJSON() ([]byte, error) {
+	return []byte(n.Decimal.String()), nil
+}
+
+// UnmarshalJSON reads a JSON number, or a string holding a decimal.
+func (n *Number) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if bytes.Equal(b, []byte("null")) {
+		return nil
+	}
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
+		b = b[1 : len(b)-1]
+	}
+	if !isJSONNumber(b) {
+		return fmt.Errorf("hercle: %q is not a decimal number", truncate(b, 40))
+	}
+	d, err := decimal.NewFromString(string(b))
+	if err != nil {
+		return fmt.Errorf("hercle: decimal %q: %w", truncate(b, 40), err)
+	}
+	n.Decimal = d
+	return nil
+}
+
+// String returns the decimal's text.
+func (n Number) String() string { return n.Decimal.String() }
+
+// isJSONNumber reports whether b is a number in JSON's grammar. It keeps
+// decimal.NewFromString from accepting forms JSON does not have (".5", "1.",
+// "+1") and bounds the exponent, so a hostile "1e999999999" cannot make
+// later arithmetic allocate without limit.
+func isJSONNumber(b []byte) bool {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		start := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == start {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		start := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == start || i-start > 3 {
+			return false
+		}
+	}
+	return i == len(b)
+}
+
+func truncate(b []byte, n int) string {
+	if len(b) <= n {
+		return string(b)
+	}
+	return string(b[:n]) + "…"
+}

@@ -1,0 +1,87 @@
+package market
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Asset is an asset or currency code as the venue spells it, for example
+// "BTC", "USDT" or "EUR". Codes are upper case.
+type Asset string
+
+// Side is the direction of a trade from the engine's point of view.
+type Side string
+
+// The two sides. Their text is the venue's wire spelling.
+const (
+	Buy  Side = "buy"
+	Sell Side = "sell"
+)
+
+// ParseSide parses "buy" or "sell" (any case).
+func ParseSide(s string) (Side, error) {
+	switch strings.ToLower(s) {
+	case "buy":
+		return Buy, nil
+	case "sell":
+		return Sell, nil
+	}
+	return "", fmt.Errorf("market: side %q is neither buy nor sell", s)
+}
+
+// Opposite returns the other side.
+func (s Side) Opposite() Side {
+	if s == Buy {
+		return Sell
+	}
+	return Buy
+}
+
+// Pair is a tradable pair with the venue's size limits. Size is in the base
+// asset; quote size is in the quote currency. A zero limit means none.
+type Pair struct {
+	Symbol       string // venue name, for example "BTCUSDT"
+	Base         Asset  // asset bought or sold
+	Quote        Asset  // currency it is priced in
+	MinSize      decimal.Decimal
+	MaxSize      decimal.Decimal
+	MinQuoteSize decimal.Decimal
+	MaxQuoteSize decimal.Decimal
+}
+
+// ErrSizeOutOfRange is returned by CheckSize for a size outside the pair's limits.
+var ErrSizeOutOfRange = errors.New("market: size outside the pair's limits")
+
+// CheckSize reports whether size (base asset) is within the pair's limits.
+func (p Pair) CheckSize(size decimal.Decimal) error {
+	if !size.IsPositive() {
+		return fmt.Errorf("%s size %s: %w", p.Symbol, size, ErrSizeOutOfRange)
+	}
+	if !p.MinSize.IsZero() && size.LessThan(p.MinSize) {
+		return fmt.Errorf("%s size %s below minimum %s: %w", p.Symbol, size, p.MinSize, ErrSizeOutOfRange)
+	}
+	if !p.MaxSize.IsZero() && size.GreaterThan(p.MaxSize) {
+		return fmt.Errorf("%s size %s above maximum %s: %w", p.Symbol, size, p.MaxSize, ErrSizeOutOfRange)
+	}
+	return nil
+}
+
+// Tick is one price observation for a pair: the price at which the engine
+// can buy (the venue's ask) and sell (the venue's bid) a given size.
+type Tick struct {
+	Pair      string
+	Size      decimal.Decimal // size the prices are for, base asset; zero if unknown
+	BuyPrice  decimal.Decimal
+	SellPrice decimal.Decimal
+	Time      time.Time // venue time of the price
+	Received  time.Time // local time the engine received it
+}
+
+// Mid returns the midpoint of the buy and sell prices.
+func (t Tick) Mid() decimal.Decimal {
+	return t.BuyPrice.Add(t.SellPrice).Div(decimal.NewFromInt(2))
+}
