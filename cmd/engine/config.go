@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/otcdesk/engine/config"
+)
+
+const defaultConfigPath = "config.toml"
+
+func cmdConfig(ctx context.Context, e *env, args []string) int {
+	if len(args) == 0 || args[0] != "check" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+			fmt.Fprint(e.stderr, configUsage)
+			return exitOK
+		}
+		fmt.Fprint(e.stderr, configUsage)
+		return exitUsage
+	}
+	fs := newFlagSet(e, "config check", "config check [-config FILE]",
+		"engine config check -config config.toml")
+	path := fs.String("config", defaultConfigPath, "configuration file to check")
+	if code, done := parseFlags(fs, args[1:]); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "config check: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	cfg, _, code := loadConfig(e, *path)
+	if code != exitOK {
+		return code
+	}
+	fmt.Fprintf(e.stdout, "%s: OK (mode %s)\n", *path, cfg.Mode)
+	return exitOK
+}
+
+const configUsage = `Usage: engine config check [-config FILE]
+
+Checks a configuration file and the secrets it needs from the environment,
+listing every problem with its key path. Exits 0 if the file is valid, 2 if not.
+
+Example:
+  engine config check -config config.toml
+`
+
+// loadConfig loads and validates the file and the secrets it needs, printing
+// every problem. The exit code is exitOK, or exitUsage for a configuration
+// error.
+func loadConfig(e *env, path string) (config.Config, config.Secrets, int) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "%v\n", err)
+		return config.Config{}, config.Secrets{}, exitUsage
+	}
+	secrets, err := config.LoadSecrets(e.getenv)
+	if err == nil {
+		err = cfg.RequireSecrets(secrets)
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "%s: %v\n", path, err)
+		return config.Config{}, config.Secrets{}, exitUsage
+	}
+	return cfg, secrets, exitOK
+}

@@ -1,0 +1,290 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Modes the engine runs in.
+const (
+	// ModePaper runs everything against the simulator started in-process on
+	// loopback, over the real protocols. It is the safe default.
+	ModePaper = "paper"
+	// ModeLive connects to Hercle with HERCLE_API_KEY; it must be chosen
+	// explicitly together with hercle.environment.
+	ModeLive = "live"
+)
+
+// Config is the whole configuration. Each component takes its own section.
+type Config struct {
+	// Mode is "paper" or "live". Required: the file must say which.
+	Mode   string `toml:"mode"`
+	Log    Log    `toml:"log"`
+	Hercle Hercle `toml:"hercle"`
+	Sim    Sim    `toml:"sim"`
+	Ledger Ledger `toml:"ledger"`
+}
+
+// Log configures the process log.
+type Log struct {
+	Level  string `toml:"level"`  // debug, info, warn, error
+	Format string `toml:"format"` // text or json
+}
+
+// Hercle configures the Hercle REST client. In paper mode Environment and
+// BaseURL are ignored: the client talks to the embedded simulator.
+type Hercle struct {
+	// Environment is "sandbox" or "production". Required in live mode.
+	Environment string `toml:"environment"`
+	// BaseURL overrides Environment, for a proxy or a standalone simulator.
+	BaseURL string `toml:"base_url"`
+	// Timeout bounds each request, retries included.
+	Timeout Duration `toml:"timeout"`
+	// RateLimit is the client-side ceiling in requests per second.
+	RateLimit float64 `toml:"rate_limit"`
+	// Burst is how many requests may go at once above the steady rate.
+	Burst int `toml:"burst"`
+	// MaxRetries bounds automatic retries of a request that provably was not
+	// processed (and of reads). Money-moving requests are never retried blindly.
+	MaxRetries int `toml:"max_retries"`
+}
+
+// Sim configures the venue simulator (paper mode and `engine sim`).
+type Sim struct {
+	// Addr is the listen address; it must be a loopback address.
+	Addr string `toml:"addr"`
+	// Seed makes prices, ids and faults reproducible.
+	Seed int64 `toml:"seed"`
+	// Dedup enables Client-Id deduplication (6 h), as the Hercle sandbox does.
+	// Production does not deduplicate; set false to behave like it.
+	Dedup  bool      `toml:"dedup"`
+	Faults SimFaults `toml:"faults"`
+}
+
+// SimFaults injects failures into the simulator. Rates are probabilities per
+// request, from 0 to 1.
+type SimFaults struct {
+	// RateLimited answers 429 with Retry-After.
+	RateLimited float64 `toml:"rate_limited"`
+	// ResetBeforeRead closes the connection before reading the request.
+	ResetBeforeRead float64 `toml:"reset_before_read"`
+	// ErrorAfterApply applies a request, then answers 5xx.
+	ErrorAfterApply float64 `toml:"error_after_apply"`
+	// Latency is added to every response.
+	Latency Duration `toml:"latency"`
+}
+
+// Ledger configures the bbolt ledger.
+type Ledger struct {
+	// Path of the database file, created 0600.
+	Path string `toml:"path"`
+	// LockTimeout bounds the wait for a file held by another process.
+	LockTimeout Duration `toml:"lock_timeout"`
+}
+
+// Default returns the configuration used for every key a file leaves out.
+func Default() Config {
+	return Config{
+		Mode: ModePaper,
+		Log:  Log{Level: "info", Format: "text"},
+		Hercle: Hercle{
+			Timeout:    D(10 * time.Second),
+			RateLimit:  10,
+			Burst:      5,
+			MaxRetries: 4,
+		},
+		Sim: Sim{
+			Addr:  "127.0.0.1:0",
+			Seed:  1,
+			Dedup: true,
+		},
+		Ledger: Ledger{
+			Path:        "data/ledger.db",
+			LockTimeout: D(time.Second),
+		},
+	}
+}
+
+// Problem is one thing wrong with a configuration.
+type Problem struct {
+	Key string // dotted key path, for example "hercle.timeout"
+	Msg string
+}
+
+func (p Problem) String() string { return p.Key + ": " + p.Msg }
+
+// Error lists every problem found in a configuration file.
+type Error struct {
+	Path     string
+	Problems []Problem
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d problem(s):", e.Path, len(e.Problems))
+	for _, p := range e.Problems {
+		b.WriteString("\n  ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// Load reads the TOML file at path over Default and validates it. It returns
+// *Error listing every problem, or a plain error if the file cannot be read
+// or is not TOML at all.
+func Load(path string) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, b)
+}
+
+// Parse is Load on bytes already read; name is used in messages.
+func Parse(name string, data []byte) (Config, error) {
+	cfg := Default()
+	md, err := toml.NewDecoder(strings.NewReader(string(data))).Decode(&cfg)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return Config{}, &Error{Path: name, Problems: []Problem{{
+				Key: fmt.Sprintf("line %d", pe.Position.Line), Msg: pe.Message,
+			}}}
+		}
+		return Config{}, &Error{Path: name, Problems: []Problem{{Key: "(file)", Msg: err.Error()}}}
+	}
+	var ps []Problem
+	for _, k := range md.Undecoded() {
+		key := k.String()
+		if env := secretHome(key); env != "" {
+			ps = append(ps, Problem{key, fmt.Sprintf("secrets are not read from the config file; remove it and set %s (or %s_FILE)", env, env)})
+			continue
+		}
+		ps = append(ps, Problem{key, "unknown key"})
+	}
+	if !md.IsDefined("mode") {
+		ps = append(ps, Problem{"mode", `required: set "paper" or "live"`})
+	}
+	if cfg.Mode == ModeLive && !md.IsDefined("hercle", "environment") && cfg.Hercle.BaseURL == "" {
+		ps = append(ps, Problem{"hercle.environment", `required in live mode: "sandbox" or "production"`})
+	}
+	ps = append(ps, cfg.problems()...)
+	if len(ps) > 0 {
+		sort.SliceStable(ps, func(i, j int) bool { return ps[i].Key < ps[j].Key })
+		return Config{}, &Error{Path: name, Problems: ps}
+	}
+	return cfg, nil
+}
+
+// Validate checks a configuration built in Go (Load already validates).
+func (c Config) Validate() error {
+	if ps := c.problems(); len(ps) > 0 {
+		return &Error{Path: "config", Problems: ps}
+	}
+	return nil
+}
+
+func (c Config) problems() []Problem {
+	var ps []Problem
+	add := func(key, format string, args ...any) {
+		ps = append(ps, Problem{key, fmt.Sprintf(format, args...)})
+	}
+	duration := func(key string, d Duration, min time.Duration) {
+		if d.err != nil {
+			add(key, "%v", d.err)
+		} else if d.Duration < min {
+			add(key, "must be at least %s, got %s", min, d.Duration)
+		}
+	}
+	rate := func(key string, r float64) {
+		if r < 0 || r > 1 {
+			add(key, "must be a probability from 0 to 1, got %v", r)
+		}
+	}
+
+	switch c.Mode {
+	case ModePaper, ModeLive:
+	default:
+		add("mode", `must be "paper" or "live", got %q`, c.Mode)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		add("log.level", `must be debug, info, warn or error, got %q`, c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		add("log.format", `must be "text" or "json", got %q`, c.Log.Format)
+	}
+
+	switch c.Hercle.Environment {
+	case "", "sandbox", "production":
+	default:
+		add("hercle.environment", `must be "sandbox" or "production", got %q`, c.Hercle.Environment)
+	}
+	if c.Hercle.BaseURL != "" {
+		u, err := url.Parse(c.Hercle.BaseURL)
+		switch {
+		case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+			add("hercle.base_url", "must be an absolute http(s) URL, got %q", c.Hercle.BaseURL)
+		case u.Scheme == "http" && !isLoopbackHost(u.Hostname()):
+			add("hercle.base_url", "plain http is only allowed to a loopback host (the simulator); use https")
+		case u.User != nil:
+			add("hercle.base_url", "must not carry credentials; the API key comes from HERCLE_API_KEY")
+		}
+	}
+	duration("hercle.timeout", c.Hercle.Timeout, time.Millisecond)
+	if c.Hercle.RateLimit <= 0 {
+		add("hercle.rate_limit", "must be a positive number of requests per second, got %v", c.Hercle.RateLimit)
+	}
+	if c.Hercle.Burst < 1 {
+		add("hercle.burst", "must be at least 1, got %d", c.Hercle.Burst)
+	}
+	if c.Hercle.MaxRetries < 0 || c.Hercle.MaxRetries > 10 {
+		add("hercle.max_retries", "must be from 0 to 10, got %d", c.Hercle.MaxRetries)
+	}
+
+	if host, _, err := net.SplitHostPort(c.Sim.Addr); err != nil {
+		add("sim.addr", "must be host:port, got %q", c.Sim.Addr)
+	} else if !isLoopbackHost(host) {
+		add("sim.addr", "must be a loopback address (the simulator is for this machine only), got %q", c.Sim.Addr)
+	}
+	rate("sim.faults.rate_limited", c.Sim.Faults.RateLimited)
+	rate("sim.faults.reset_before_read", c.Sim.Faults.ResetBeforeRead)
+	rate("sim.faults.error_after_apply", c.Sim.Faults.ErrorAfterApply)
+	if sum := c.Sim.Faults.RateLimited + c.Sim.Faults.ResetBeforeRead + c.Sim.Faults.ErrorAfterApply; sum > 1 {
+		add("sim.faults", "fault rates add up to %v; their sum must be at most 1", sum)
+	}
+	duration("sim.faults.latency", c.Sim.Faults.Latency, 0)
+
+	if c.Ledger.Path == "" {
+		add("ledger.path", "must name the ledger file")
+	}
+	duration("ledger.lock_timeout", c.Ledger.LockTimeout, time.Millisecond)
+	return ps
+}
+
+func isLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// RequireSecrets reports the secrets the configuration needs but lacks.
+func (c Config) RequireSecrets(s Secrets) error {
+	if c.Mode == ModeLive && !s.HercleAPIKey.IsSet() {
+		return errors.New("live mode needs the Hercle API key: set HERCLE_API_KEY or HERCLE_API_KEY_FILE")
+	}
+	return nil
+}

@@ -1,0 +1,174 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestExampleFileLoads(t *testing.T) {
+	cfg, err := Load("../config.toml")
+	if err != nil {
+		t.Fatalf("Load(config.toml) = %v, want nil", err)
+	}
+	if cfg.Mode != ModePaper {
+		t.Errorf("Mode = %q, want %q", cfg.Mode, ModePaper)
+	}
+	if cfg.Hercle.Timeout.Duration != 10*time.Second {
+		t.Errorf("Hercle.Timeout = %v, want 10s", cfg.Hercle.Timeout)
+	}
+}
+
+func TestDefaultIsValid(t *testing.T) {
+	if err := Default().Validate(); err != nil {
+		t.Fatalf("Default().Validate() = %v", err)
+	}
+}
+
+func TestParseProblems(t *testing.T) {
+	tests := []struct {
+		name string
+		toml string
+		want []string // each must appear among the problems
+	}{
+		{"malformed", "mode = \"paper\"\n[hercle\n", []string{"to end table name"}},
+		{"unknown key", "mode = \"paper\"\n[hercle]\ntimeot = \"5s\"\n", []string{"hercle.timeot: unknown key"}},
+		{"unknown section", "mode = \"paper\"\n[strategyy]\nx = 1\n", []string{"strategyy.x: unknown key"}},
+		{"missing mode", "[log]\nlevel = \"info\"\n", []string{"mode: required"}},
+		{"live needs environment", "mode = \"live\"\n", []string{"hercle.environment: required in live mode"}},
+		{"negative limit", "mode = \"paper\"\n[hercle]\nrate_limit = -1.0\nburst = -2\n", []string{"hercle.rate_limit: must be a positive", "hercle.burst: must be at least 1"}},
+		{"bad duration", "mode = \"paper\"\n[hercle]\ntimeout = \"soon\"\n", []string{`hercle.timeout: duration "soon"`}},
+		{"duration as number", "mode = \"paper\"\n[ledger]\nlock_timeout = 5\n", []string{"ledger.lock_timeout: duration must be a string"}},
+		{"negative duration", "mode = \"paper\"\n[sim.faults]\nlatency = \"-1s\"\n", []string{"sim.faults.latency: must be at least"}},
+		{"rate out of range", "mode = \"paper\"\n[sim.faults]\nrate_limited = 1.5\n", []string{"sim.faults.rate_limited: must be a probability"}},
+		{"non-loopback sim", "mode = \"paper\"\n[sim]\naddr = \"0.0.0.0:80\"\n", []string{"sim.addr: must be a loopback"}},
+		{"plain http remote", "mode = \"live\"\n[hercle]\nbase_url = \"http://example.com\"\n", []string{"hercle.base_url: plain http"}},
+		{"bad mode", "mode = \"yolo\"\n", []string{`mode: must be "paper" or "live"`}},
+		{"secret hercle", "mode = \"paper\"\n[hercle]\napi_key = \"abc\"\n", []string{"hercle.api_key: secrets are not read from the config file; remove it and set HERCLE_API_KEY"}},
+		{"secret heropayments", "mode = \"paper\"\n[heropayments]\nsecret = \"abc\"\n", []string{"heropayments.secret: secrets are not read", "HEROPAYMENTS_API_SECRET"}},
+		{"secret admin", "mode = \"paper\"\n[admin]\ntoken = \"abc\"\n", []string{"admin.token: secrets are not read", "ENGINE_ADMIN_TOKEN"}},
+		{"many at once", "[hercle]\ntimeout = \"x\"\nburst = 0\nfoo = 1\napi_key = \"k\"\n", []string{"mode: required", "hercle.timeout", "hercle.burst", "hercle.foo: unknown key", "hercle.api_key: secrets"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("test.toml", []byte(tt.toml))
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("Parse() error = %v, want *config.Error", err)
+			}
+			msg := err.Error()
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("Parse() error = %q, want it to contain %q", msg, w)
+				}
+			}
+			if strings.Contains(msg, `"abc"`) || strings.Contains(msg, `"k"`) {
+				t.Errorf("Parse() error repeats a secret value: %q", msg)
+			}
+		})
+	}
+}
+
+func TestManyAtOnceCountsEveryProblem(t *testing.T) {
+	_, err := Parse("t.toml", []byte("[hercle]\ntimeout = \"x\"\nburst = 0\nfoo = 1\napi_key = \"k\"\n"))
+	var ce *Error
+	if !errors.As(err, &ce) || len(ce.Problems) != 5 {
+		t.Fatalf("Parse() = %v, want 5 problems", err)
+	}
+}
+
+func TestLiveModeWithEnvironment(t *testing.T) {
+	cfg, err := Parse("t.toml", []byte("mode = \"live\"\n[hercle]\nenvironment = \"sandbox\"\n"))
+	if err != nil {
+		t.Fatalf("Parse() = %v", err)
+	}
+	if err := cfg.RequireSecrets(Secrets{}); err == nil || !strings.Contains(err.Error(), "HERCLE_API_KEY") {
+		t.Errorf("RequireSecrets(none) = %v, want a message naming HERCLE_API_KEY", err)
+	}
+	if err := cfg.RequireSecrets(Secrets{HercleAPIKey: NewSecret("k")}); err != nil {
+		t.Errorf("RequireSecrets(key) = %v", err)
+	}
+}
+
+func TestAmount(t *testing.T) {
+	tests := []struct {
+		in      any
+		want    string
+		wantErr bool
+	}{
+		{"0.1", "0.1", false},
+		{"26844.07", "26844.07", false},
+		{"0.000000000000000001", "0.000000000000000001", false},
+		{int64(5), "5", false},
+		{1.5, "", true},
+		{"abc", "", true},
+	}
+	for _, tt := range tests {
+		var a Amount
+		if err := a.UnmarshalTOML(tt.in); err != nil {
+			t.Fatalf("UnmarshalTOML(%v) returned %v; errors are deferred to Validate", tt.in, err)
+		}
+		if (a.err != nil) != tt.wantErr {
+			t.Errorf("Amount(%v).err = %v, wantErr %v", tt.in, a.err, tt.wantErr)
+		}
+		if !tt.wantErr && a.String() != tt.want {
+			t.Errorf("Amount(%v) = %s, want %s", tt.in, a.String(), tt.want)
+		}
+	}
+}
+
+func TestSecretsFromEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "key")
+	if err := os.WriteFile(f, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"HERCLE_API_KEY_FILE":  f,
+		"HEROPAYMENTS_API_KEY": "hp-key",
+	}
+	s, err := LoadSecrets(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("LoadSecrets() = %v", err)
+	}
+	if got := s.HercleAPIKey.Reveal(); got != "from-file" {
+		t.Errorf("HercleAPIKey = %q, want from-file (trailing newline trimmed)", got)
+	}
+	if got := s.HeropaymentsKey.Reveal(); got != "hp-key" {
+		t.Errorf("HeropaymentsKey = %q, want hp-key", got)
+	}
+
+	env["HERCLE_API_KEY"] = "both"
+	if _, err := LoadSecrets(func(k string) string { return env[k] }); err == nil {
+		t.Error("LoadSecrets() with NAME and NAME_FILE both set = nil, want error")
+	}
+	delete(env, "HERCLE_API_KEY")
+	env["HERCLE_API_KEY_FILE"] = filepath.Join(dir, "missing")
+	if _, err := LoadSecrets(func(k string) string { return env[k] }); err == nil {
+		t.Error("LoadSecrets() with a missing file = nil, want error")
+	}
+}
+
+func TestSecretNeverPrints(t *testing.T) {
+	s := NewSecret("hunter2")
+	for _, got := range []string{
+		s.String(), s.GoString(), sprintf("%v %+v %#v %s %q", s, s, s, s, s),
+		sprintf("%v", Secrets{HercleAPIKey: s}), sprintf("%+v", &Secrets{AdminToken: s}),
+	} {
+		if strings.Contains(got, "hunter2") {
+			t.Errorf("formatted secret = %q, leaks the value", got)
+		}
+	}
+	if b, _ := s.MarshalText(); strings.Contains(string(b), "hunter2") {
+		t.Errorf("MarshalText = %q, leaks the value", b)
+	}
+	if s.LogValue().String() != "[redacted]" {
+		t.Errorf("LogValue = %v, want [redacted]", s.LogValue())
+	}
+}
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
