@@ -2,7 +2,6 @@ package hercle
 
 import (
 	"bytes"
-
 	"fmt"
 
 	"github.com/shopspring/decimal"
@@ -58,11 +57,19 @@ func (n *Number) UnmarshalJSON(b []byte) error {
 // String returns the decimal's text.
 func (n Number) String() string { return n.Decimal.String() }
 
+// maxNumberLen bounds a number's text. No amount needs more than a few
+// dozen digits; the bound keeps a hostile megabyte of digits from costing
+// a big-integer parse.
+const maxNumberLen = 100
+
 // isJSONNumber reports whether b is a number in JSON's grammar. It keeps
 // decimal.NewFromString from accepting forms JSON does not have (".5", "1.",
-// "+1") and bounds the exponent, so a hostile "1e999999999" cannot make
-// later arithmetic allocate without limit.
+// "+1") and bounds the length and the exponent, so a hostile "1e999999999"
+// cannot make later arithmetic allocate without limit.
 func isJSONNumber(b []byte) bool {
+	if len(b) > maxNumberLen {
+		return false
+	}
 	i := 0
 	if i < len(b) && b[i] == '-' {
 		i++

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 // Time is a timestamp as Hercle sends it: an ISO 8601 string. The venue's
@@ -27,6 +30,11 @@ func T(t time.Time) Time { return Time{Time: t} }
 // Valid reports whether the timestamp parsed to a non-zero time.
 func (t Time) Valid() bool { return !t.Time.IsZero() }
 
+// IsZero reports whether the timestamp is absent: no time and no raw text.
+// A text that did not parse is not zero (use Valid for "parsed"). It
+// makes omitzero leave out only timestamps that were never there.
+func (t Time) IsZero() bool { return t.Time.IsZero() && t.Raw == "" }
+
 var timeLayouts = []string{
 	time.RFC3339Nano,
 	"2006-01-02T15:04:05.999999999",       // no zone: UTC
@@ -46,24 +54,34 @@ func ParseTime(s string) (time.Time, error) {
 }
 
 // UnmarshalJSON reads a JSON string (or null). A string that is not a valid
-// timestamp is kept in Raw and leaves Time zero.
+// timestamp is kept in Raw and leaves Time zero. A number or boolean where
+// a string belongs is kept the same way, as its literal text; only an
+// object or an array is an error.
 func (t *Time) UnmarshalJSON(b []byte) error {
-	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
+	b = bytes.TrimSpace(b)
+	if bytes.Equal(b, []byte("null")) {
 		return nil
 	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("hercle: timestamp is not a string: %w", err)
+		if len(b) == 0 || b[0] == '{' || b[0] == '[' || !json.Valid(b) {
+			return fmt.Errorf("hercle: timestamp is not a string: %w", err)
+		}
+		s = string(b)
 	}
 	t.Raw = s
 	t.Time, _ = ParseTime(s)
 	return nil
 }
 
-// MarshalJSON writes Raw if set, otherwise the time in RFC 3339 (UTC).
+// MarshalJSON writes Raw if set, otherwise the time in RFC 3339 (UTC); a
+// zero Time writes null.
 func (t Time) MarshalJSON() ([]byte, error) {
 	if t.Raw != "" {
 		return json.Marshal(t.Raw)
+	}
+	if t.Time.IsZero() {
+		return []byte("null"), nil
 	}
 	return json.Marshal(t.Time.UTC().Format(time.RFC3339Nano))
 }
@@ -72,7 +90,8 @@ func (t Time) MarshalJSON() ([]byte, error) {
 // banking end-user records do.
 type UnixMillis struct{ time.Time }
 
-// UnmarshalJSON reads an integer number of milliseconds (or null).
+// UnmarshalJSON reads a number of milliseconds (or null). A fraction is
+// dropped (1700000000000.0 is accepted).
 func (u *UnixMillis) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	if bytes.Equal(b, []byte("null")) {
@@ -80,13 +99,23 @@ func (u *UnixMillis) UnmarshalJSON(b []byte) error {
 	}
 	ms, err := strconv.ParseInt(string(b), 10, 64)
 	if err != nil {
-		return fmt.Errorf("hercle: unix milliseconds %q: %w", truncate(b, 40), err)
+		var n Number
+		if nerr := n.UnmarshalJSON(b); nerr != nil || bytes.IndexByte(b, '"') >= 0 || !n.Truncate(0).Equal(n.Decimal) || n.Abs().GreaterThan(maxMillis) {
+			return fmt.Errorf("hercle: unix milliseconds %q: not an integer in range", truncate(b, 40))
+		}
+		ms = n.IntPart()
 	}
 	u.Time = time.UnixMilli(ms).UTC()
 	return nil
 }
 
-// MarshalJSON writes Unix milliseconds.
+// maxMillis bounds fractional millisecond values to what int64 holds.
+var maxMillis = decimal.NewFromInt(math.MaxInt64)
+
+// MarshalJSON writes Unix milliseconds; a zero time writes null.
 func (u UnixMillis) MarshalJSON() ([]byte, error) {
+	if u.Time.IsZero() {
+		return []byte("null"), nil
+	}
 	return []byte(strconv.FormatInt(u.Time.UnixMilli(), 10)), nil
 }
