@@ -14,7 +14,7 @@ import (
 type PayeeRequest struct {
 	Type       PayeeType `json:"type"`
 	Name       string    `json:"name"`
-	EndUserID  string    `json:"endUserId,omitempty"`
+	EndUserID  string    `json:"endUserId"` // "" when none, as the docs example sends
 	Surname    string    `json:"surname"`
 	Company    string    `json:"company"`
 	Country    string    `json:"country"` // ISO 3166-1 alpha-2

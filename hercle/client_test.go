@@ -1,0 +1,724 @@
+package hercle
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/otcdesk/engine/market"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/shopspring/decimal"
+)
+
+const testKey = "sk_test_eyJhbGciOiJIUzI1NiJ9.s3cr3t"
+
+// fakeClock is the client's clock in tests: Sleep records the wait and
+// advances time at once, so no test waits for real.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	sleeps []time.Duration
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2025, 7, 1, 12, 0, 0, 0, time.UTC)}
+}
+
+func (f *fakeClock) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	f.mu.Lock()
+	f.sleeps = append(f.sleeps, d)
+	f.now = f.now.Add(d)
+	f.mu.Unlock()
+	return ctx.Err()
+}
+
+func (f *fakeClock) Sleeps() []time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]time.Duration(nil), f.sleeps...)
+}
+
+const seed = 42
+
+type harness struct {
+	c     *Client
+	clock *fakeClock
+	reg   *prometheus.Registry
+	srv   *httptest.Server
+}
+
+func newHarness(t *testing.T, h http.Handler, tweak ...func(*Config)) *harness {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	clock := newFakeClock()
+	reg := prometheus.NewRegistry()
+	t.Logf("jitter seed %d", seed)
+	cfg := Config{
+		BaseURL:    srv.URL,
+		APIKey:     testKey,
+		HTTPClient: srv.Client(),
+		RateLimit:  1000,
+		Burst:      100,
+		MaxRetries: 3,
+		Metrics:    reg,
+		Rand:       rand.New(rand.NewPCG(seed, seed)),
+		Now:        clock.Now,
+		Sleep:      clock.Sleep,
+	}
+	for _, f := range tweak {
+		f(&cfg)
+	}
+	c, err := NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &harness{c: c, clock: clock, reg: reg, srv: srv}
+}
+
+func writeJSON(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	io.WriteString(w, body)
+}
+
+const executionBody = `{"tradeId":"t1","side":"buy","pair":"BTCUSDT","price":26844.07,"size":0.01,"notional":268.4407,"status":1,"baseCurrency":"BTC","quoteCurrency":"USDT","timestamp":"2023-10-11T23:00:57.93094Z","statusError":""}`
+
+func order() OrderRequest {
+	return OrderRequest{PriceID: "p1", Side: market.Buy, Slippage: MustNumber("1")}
+}
+
+func TestHeadersAndClientID(t *testing.T) {
+	var got []http.Header
+	var mu sync.Mutex
+	h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Header.Clone())
+		mu.Unlock()
+		writeJSON(w, 201, executionBody)
+	}))
+	ctx := context.Background()
+
+	ex, id, err := h.c.PlaceOrder(ctx, order(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := uuid.Parse(id); err != nil {
+		t.Errorf("generated Client-Id %q is not a UUID: %v", id, err)
+	}
+	if ex.Status != OrderExecuted || ex.Status.String() != "Executed" {
+		t.Errorf("status = %v, want Executed", ex.Status)
+	}
+	if _, id2, err := h.c.PlaceOrder(ctx, order(), "my-order-1"); err != nil || id2 != "my-order-1" {
+		t.Fatalf("passthrough: id %q, err %v", id2, err)
+	}
+	if _, err := h.c.Pairs(ctx); err == nil {
+		t.Log("pairs decoded an execution body without error (lenient decode)")
+	}
+	if len(got) != 3 {
+		t.Fatalf("server saw %d requests, want 3", len(got))
+	}
+	for i, hd := range got {
+		if hd.Get("Authorization") != "Bearer "+testKey {
+			t.Errorf("request %d: Authorization = %q", i, hd.Get("Authorization"))
+		}
+		if hd.Get("Idempotency-Key") != "" || hd.Get("X-Idempotency-Key") != "" {
+			t.Errorf("request %d carries an idempotency key header; net/http would replay it", i)
+		}
+	}
+	if got[0].Get("Client-Id") != id || got[1].Get("Client-Id") != "my-order-1" {
+		t.Errorf("Client-Id headers = %q, %q; want %q, my-order-1", got[0].Get("Client-Id"), got[1].Get("Client-Id"), id)
+	}
+	if got[2].Get("Client-Id") != "" {
+		t.Errorf("GET carried Client-Id %q", got[2].Get("Client-Id"))
+	}
+	for _, bad := range []string{"has space", "a/b", "..", strings.Repeat("x", 37)} {
+		if _, _, err := h.c.PlaceOrder(ctx, order(), bad); !errors.Is(err, ErrInvalidInput) {
+			t.Errorf("PlaceOrder(client id %q) err = %v, want ErrInvalidInput", bad, err)
+		}
+	}
+}
+
+func TestMoneyCallsSendClientID(t *testing.T) {
+	var ids []string
+	var mu sync.Mutex
+	h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		ids = append(ids, r.Method+" "+r.URL.Path+" "+r.Header.Get("Client-Id"))
+		mu.Unlock()
+		writeJSON(w, 201, `{}`)
+	}))
+	ctx := context.Background()
+	wr := WithdrawalRequest{Asset: "ETH", Amount: MustNumber("1"), Address: "0xdead", Network: "Ethereum"}
+	calls := []func() (string, error){
+		func() (string, error) { _, id, err := h.c.PlaceOrder(ctx, order(), "c1"); return id, err },
+		func() (string, error) { _, id, err := h.c.AcceptRFQ(ctx, "rfq1", "c2"); return id, err },
+		func() (string, error) { _, id, err := h.c.Withdraw(ctx, wr, "c3"); return id, err },
+		func() (string, error) { _, id, err := h.c.WithdrawInstant(ctx, wr, "c4"); return id, err },
+		func() (string, error) {
+			_, id, err := h.c.WithdrawWithAddressParams(ctx, AddressParamsWithdrawalRequest{Asset: "EUR", Amount: MustNumber("45"), Address: "IT00", Network: "Sepa"}, "c5")
+			return id, err
+		},
+		func() (string, error) {
+			_, id, err := h.c.WithdrawLightning(ctx, LightningWithdrawalRequest{PaymentRequestHash: "lnbc1"}, "c6")
+			return id, err
+		},
+		func() (string, error) {
+			_, id, err := h.c.CreateTransfer(ctx, TransferRequest{Asset: "USD", Amount: MustNumber("1000.5"), InternalAddressID: "i", PayeeAddressID: "p", Description: "x"}, "c7")
+			return id, err
+		},
+	}
+	for i, call := range calls {
+		id, err := call()
+		if err != nil || id != fmt.Sprintf("c%d", i+1) {
+			t.Errorf("call %d: id %q err %v", i+1, id, err)
+		}
+	}
+	want := []string{
+		"POST /api/v1/orders c1", "POST /api/v1/rfq/accept c2", "POST /api/v1/withdrawals c3",
+		"POST /api/v1/withdrawals/instant c4", "POST /api/v1/withdrawals/address c5",
+		"POST /api/v1/lightning/withdrawals c6", "POST /api/v1/transfer c7",
+	}
+	if strings.Join(ids, "\n") != strings.Join(want, "\n") {
+		t.Errorf("requests:\n%s\nwant:\n%s", strings.Join(ids, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestAmountsAreJSONNumbers(t *testing.T) {
+	var bodies []string
+	var mu sync.Mutex
+	h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, string(b))
+		mu.Unlock()
+		writeJSON(w, 201, `{}`)
+	}))
+	ctx := context.Background()
+	const tiny = "0.123456789012345678"
+	if _, _, err := h.c.PlaceOrder(ctx, OrderRequest{PriceID: "p", Side: market.Sell, Slippage: MustNumber("0.1")}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := h.c.CreateTransfer(ctx, TransferRequest{Asset: "USD", Amount: MustNumber("26844.07"), InternalAddressID: "i", PayeeAddressID: "p"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := h.c.Withdraw(ctx, WithdrawalRequest{Asset: "ETH", Amount: MustNumber(tiny), Address: "a", Network: "Ethereum"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{`"slippage":0.1}`, `"amount":26844.07,`, `"amount":` + tiny + `,`} {
+		if !strings.Contains(bodies[i], want) {
+			t.Errorf("body %d = %s, want it to contain %s", i, bodies[i], want)
+		}
+	}
+	var back struct{ Amount Number }
+	if err := json.Unmarshal([]byte(`{"amount":`+tiny+`}`), &back); err != nil || back.Amount.String() != tiny {
+		t.Errorf("decode %s = %s (%v)", tiny, back.Amount, err)
+	}
+}
+
+func TestErrorBodies(t *testing.T) {
+	cases := []struct {
+		name, ctype, body string
+		status            int
+		code, msg         string
+		sentinel          error
+	}{
+		{"site format", "application/json", `{"error":{"code":"missing_parameter","message":"Missing required parameter: amount","param":"amount","type":"invalid_request_error"}}`, 400, "missing_parameter", "Missing required parameter: amount", ErrBadRequest},
+		{"site key echo", "application/json", `{"error":{"code":"invalid_api_key","message":"Invalid API key provided: ` + testKey[:12] + `...","type":"authentication_error"}}`, 401, "invalid_api_key", "Invalid API key provided: [redacted]...", ErrUnauthorized},
+		{"guide format", "application/json", `{"code":"CONFLICT","message":"Resource already exists"}`, 400, "CONFLICT", "Resource already exists", ErrConflict},
+		{"guide 404", "application/json", `{"code":"NOT_FOUND","message":"no such order"}`, 404, "NOT_FOUND", "no such order", ErrNotFound},
+		{"html from proxy", "text/html", "<html><body><h1>403 Forbidden</h1>" + testKey + strings.Repeat("x", 500) + "</body></html>", 403, "", "", ErrForbidden},
+		{"empty", "", "", 401, "", "", ErrUnauthorized},
+		{"error as text", "application/json", `{"error":"nope"}`, 422, "", "nope", ErrBadRequest},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tc.ctype != "" {
+					w.Header().Set("Content-Type", tc.ctype)
+				}
+				w.WriteHeader(tc.status)
+				io.WriteString(w, tc.body)
+			}))
+			_, err := h.c.Pairs(context.Background())
+			var apiErr *APIError
+			if !errors.As(err, &apiErr) {
+				t.Fatalf("err = %v (%T), want *APIError", err, err)
+			}
+			if apiErr.Status != tc.status || apiErr.Code != tc.code || apiErr.Op != "GET /api/v1/pairs" {
+				t.Errorf("APIError = %+v, want status %d code %q", apiErr, tc.status, tc.code)
+			}
+			if tc.msg != "" && apiErr.Message != tc.msg {
+				t.Errorf("Message = %q, want %q", apiErr.Message, tc.msg)
+			}
+			if !errors.Is(err, tc.sentinel) {
+				t.Errorf("errors.Is(%v, %v) = false", err, tc.sentinel)
+			}
+			if strings.Contains(err.Error(), testKey[:8]) {
+				t.Errorf("error leaks the API key: %v", err)
+			}
+			if len(apiErr.Message) > maxMessage+4 {
+				t.Errorf("message is %d bytes, want a short snippet", len(apiErr.Message))
+			}
+		})
+	}
+}
+
+// counter counts requests and answers each with the next scripted reply.
+type script struct {
+	n       atomic.Int32
+	replies []func(w http.ResponseWriter, r *http.Request)
+}
+
+func (s *script) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	i := int(s.n.Add(1)) - 1
+	if i >= len(s.replies) {
+		i = len(s.replies) - 1
+	}
+	s.replies[i](w, r)
+}
+
+func status(code int, hdr ...string) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; i+1 < len(hdr); i += 2 {
+			w.Header().Set(hdr[i], hdr[i+1])
+		}
+		writeJSON(w, code, `{"code":"X","message":"m"}`)
+	}
+}
+
+func ok(body string) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, body) }
+}
+
+// hangUp reads the request, then closes the connection without answering:
+// the request was sent, so the outcome is unknown.
+func hangUp(w http.ResponseWriter, r *http.Request) {
+	io.Copy(io.Discard, r.Body)
+	conn, _, err := w.(http.Hijacker).Hijack()
+	if err == nil {
+		conn.Close()
+	}
+}
+
+func TestGETRetries(t *testing.T) {
+	s := &script{replies: []func(http.ResponseWriter, *http.Request){
+		status(503), status(429, "Retry-After", "7"), hangUp, ok(`[]`),
+	}}
+	h := newHarness(t, s)
+	if _, err := h.c.Pairs(context.Background()); err != nil {
+		t.Fatalf("Pairs after 503, 429, reset: %v", err)
+	}
+	if n := s.n.Load(); n != 4 {
+		t.Errorf("server saw %d requests, want 4", n)
+	}
+	// net/http itself replays a GET whose reused connection was closed
+	// before any answer, so the reset may cost our retry loop nothing.
+	sl := h.clock.Sleeps()
+	if len(sl) < 2 || sl[1] != 7*time.Second {
+		t.Fatalf("sleeps = %v, want the second = Retry-After 7s", sl)
+	}
+	if sl[0] < backoffBase/2 || sl[0] > backoffBase {
+		t.Errorf("first backoff = %v, want within [%v, %v]", sl[0], backoffBase/2, backoffBase)
+	}
+	if len(sl) == 3 && (sl[2] < backoffBase*2 || sl[2] > backoffBase*4) {
+		t.Errorf("third backoff = %v, want within [%v, %v]", sl[2], backoffBase*2, backoffBase*4)
+	}
+	if v := testutil.ToFloat64(h.c.metrics.retries.WithLabelValues("pairs", "rate_limited")); v != 1 {
+		t.Errorf("rate_limited retries = %v, want 1", v)
+	}
+	if v := testutil.ToFloat64(h.c.metrics.requests.WithLabelValues("pairs", outcomeOK)); v != 1 {
+		t.Errorf("ok calls = %v, want 1", v)
+	}
+}
+
+func TestGETRetriesExhausted(t *testing.T) {
+	s := &script{replies: []func(http.ResponseWriter, *http.Request){status(502)}}
+	h := newHarness(t, s, func(c *Config) { c.MaxRetries = 2 })
+	_, err := h.c.Pairs(context.Background())
+	if !errors.Is(err, ErrServer) || s.n.Load() != 3 {
+		t.Errorf("err = %v after %d requests, want ErrServer after 3", err, s.n.Load())
+	}
+}
+
+func TestRetryAfterDate(t *testing.T) {
+	clock := newFakeClock()
+	when := clock.Now().Add(90 * time.Second).Format(http.TimeFormat)
+	s := &script{replies: []func(http.ResponseWriter, *http.Request){status(429, "Retry-After", when), ok(`[]`)}}
+	h := newHarness(t, s, func(c *Config) { c.Now, c.Sleep = clock.Now, clock.Sleep })
+	if _, err := h.c.Pairs(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if sl := clock.Sleeps(); len(sl) != 1 || sl[0] != 90*time.Second {
+		t.Errorf("sleeps = %v, want [1m30s]", sl)
+	}
+}
+
+func TestMoneyPOSTRetryRules(t *testing.T) {
+	cases := []struct {
+		name     string
+		replies  []func(http.ResponseWriter, *http.Request)
+		requests int32
+		unknown  bool
+		sentinel error
+	}{
+		{"429 then ok is retried", []func(http.ResponseWriter, *http.Request){status(429, "Retry-After", "1"), func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 201, executionBody) }}, 2, false, nil},
+		{"500 is unknown", []func(http.ResponseWriter, *http.Request){status(500)}, 1, true, ErrServer},
+		{"503 is unknown", []func(http.ResponseWriter, *http.Request){status(503)}, 1, true, ErrServer},
+		{"reset after send is unknown", []func(http.ResponseWriter, *http.Request){hangUp}, 1, true, nil},
+		{"400 is a rejection", []func(http.ResponseWriter, *http.Request){status(400)}, 1, false, ErrBadRequest},
+		{"2xx with bad body is unknown", []func(http.ResponseWriter, *http.Request){func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 201, `{"tradeId":`) }}, 1, true, ErrMalformedResponse},
+		{"2xx html is unknown", []func(http.ResponseWriter, *http.Request){func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			io.WriteString(w, "<html>ok</html>")
+		}}, 1, true, ErrContentType},
+		{"302 is unknown", []func(http.ResponseWriter, *http.Request){status(302, "Location", "/elsewhere")}, 1, true, ErrStatus},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &script{replies: tc.replies}
+			var seen []string
+			var mu sync.Mutex
+			h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				seen = append(seen, r.Header.Get("Client-Id"))
+				mu.Unlock()
+				s.ServeHTTP(w, r)
+			}))
+			_, id, err := h.c.PlaceOrder(context.Background(), order(), "")
+			if n := s.n.Load(); n != tc.requests {
+				t.Errorf("server saw %d requests, want %d", n, tc.requests)
+			}
+			for _, got := range seen {
+				if got != id {
+					t.Errorf("retry sent Client-Id %q, want %q", got, id)
+				}
+			}
+			var uo *UnknownOutcomeError
+			if gotUnknown := errors.As(err, &uo); gotUnknown != tc.unknown {
+				t.Fatalf("err = %v, unknown outcome %v, want %v", err, gotUnknown, tc.unknown)
+			}
+			if tc.unknown {
+				if uo.ClientID != id || !errors.Is(err, ErrOutcomeUnknown) || uo.Op != "POST /api/v1/orders" {
+					t.Errorf("UnknownOutcomeError = %+v, want Client-Id %q", uo, id)
+				}
+				if v := testutil.ToFloat64(h.c.metrics.unknown.WithLabelValues("place_order")); v != 1 {
+					t.Errorf("unknown outcomes metric = %v, want 1", v)
+				}
+			}
+			if tc.sentinel != nil && !errors.Is(err, tc.sentinel) {
+				t.Errorf("errors.Is(%v, %v) = false", err, tc.sentinel)
+			}
+			if tc.sentinel == nil && !tc.unknown && err != nil {
+				t.Errorf("err = %v, want success", err)
+			}
+		})
+	}
+}
+
+// flakyDialer fails the first n dials: the request provably never left.
+type flakyDialer struct {
+	fail  atomic.Int32
+	inner net.Dialer
+}
+
+func (d *flakyDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	if d.fail.Add(-1) >= 0 {
+		return nil, &net.OpError{Op: "dial", Net: network, Err: errors.New("connection refused")}
+	}
+	return d.inner.DialContext(ctx, network, addr)
+}
+
+func TestMoneyPOSTRetriedWhenNotSent(t *testing.T) {
+	var hits atomic.Int32
+	d := &flakyDialer{}
+	d.fail.Store(2)
+	h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		writeJSON(w, 201, executionBody)
+	}), func(c *Config) {
+		c.HTTPClient = &http.Client{Transport: &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}}
+	})
+	if _, _, err := h.c.PlaceOrder(context.Background(), order(), ""); err != nil {
+		t.Fatalf("PlaceOrder after two refused dials: %v", err)
+	}
+	if hits.Load() != 1 {
+		t.Errorf("server saw %d orders, want exactly 1", hits.Load())
+	}
+	if v := testutil.ToFloat64(h.c.metrics.retries.WithLabelValues("place_order", "not_sent")); v != 2 {
+		t.Errorf("not_sent retries = %v, want 2", v)
+	}
+
+	d.fail.Store(100)
+	_, _, err := h.c.PlaceOrder(context.Background(), order(), "")
+	if !errors.Is(err, ErrNotSent) || errors.Is(err, ErrOutcomeUnknown) {
+		t.Errorf("err = %v, want ErrNotSent and not an unknown outcome", err)
+	}
+}
+
+// opaqueTransport reports no trace events and fails after "sending": with
+// no evidence the request stayed local, it must count as possibly sent.
+type opaqueTransport struct{ calls atomic.Int32 }
+
+func (o *opaqueTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	o.calls.Add(1)
+	return nil, errors.New("connection reset by peer")
+}
+
+func TestNoEvidenceMeansUnknown(t *testing.T) {
+	tr := &opaqueTransport{}
+	h := newHarness(t, http.NotFoundHandler(), func(c *Config) { c.HTTPClient = &http.Client{Transport: tr} })
+	_, _, err := h.c.PlaceOrder(context.Background(), order(), "")
+	if !errors.Is(err, ErrOutcomeUnknown) || tr.calls.Load() != 1 {
+		t.Errorf("err = %v after %d attempts, want unknown outcome after 1", err, tr.calls.Load())
+	}
+}
+
+func TestMoneyPOSTTimeoutIsUnknown(t *testing.T) {
+	arrived := make(chan struct{})
+	release := make(chan struct{})
+	h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		<-release
+	}))
+	defer close(release)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-arrived
+		cancel()
+	}()
+	_, id, err := h.c.PlaceOrder(ctx, order(), "")
+	var uo *UnknownOutcomeError
+	if !errors.As(err, &uo) || uo.ClientID != id || !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want unknown outcome wrapping context.Canceled with Client-Id %s", err, id)
+	}
+}
+
+func TestCallDeadline(t *testing.T) {
+	release := make(chan struct{})
+	h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }),
+		func(c *Config) { c.Timeout = 50 * time.Millisecond; c.MaxRetries = 0 })
+	defer close(release)
+	_, err := h.c.Pairs(context.Background())
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v, want the call deadline", err)
+	}
+}
+
+func TestRateLimiter(t *testing.T) {
+	h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, `[]`) }),
+		func(c *Config) { c.RateLimit, c.Burst = 10, 2 })
+	start := h.clock.Now()
+	for i := 0; i < 6; i++ {
+		if _, err := h.c.Pairs(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 2 from the burst, 4 more at 10/s: at least 400ms of the client's clock.
+	if el := h.clock.Now().Sub(start); el < 400*time.Millisecond || el > 410*time.Millisecond {
+		t.Errorf("6 calls at 10/s burst 2 took %v of fake time, want 400ms", el)
+	}
+}
+
+func TestDecodeFailuresOnReads(t *testing.T) {
+	cases := []struct {
+		name     string
+		reply    func(http.ResponseWriter, *http.Request)
+		sentinel error
+	}{
+		{"html", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			io.WriteString(w, "<html>login</html>")
+		}, ErrContentType},
+		{"malformed", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, `[{"name":`) }, ErrMalformedResponse},
+		{"wrong type", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, `{"name":"x"}`) }, ErrMalformedResponse},
+		{"empty", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, ``) }, ErrMalformedResponse},
+		{"bad number", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, `[{"minSize":"lots"}]`) }, ErrMalformedResponse},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &script{replies: []func(http.ResponseWriter, *http.Request){tc.reply}}
+			h := newHarness(t, s)
+			_, err := h.c.Pairs(context.Background())
+			var re *ResponseError
+			if !errors.As(err, &re) || !errors.Is(err, tc.sentinel) {
+				t.Errorf("err = %v, want *ResponseError wrapping %v", err, tc.sentinel)
+			}
+			if s.n.Load() != 1 {
+				t.Errorf("a deterministic decode failure was retried (%d requests)", s.n.Load())
+			}
+		})
+	}
+}
+
+func TestTruncatedBodyRetriedOnRead(t *testing.T) {
+	s := &script{replies: []func(http.ResponseWriter, *http.Request){
+		func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Length", "100")
+			io.WriteString(w, `[{"name":"BTC`)
+		},
+		ok(`[{"name":"BTCUSDT","minSize":0.0001}]`),
+	}}
+	h := newHarness(t, s)
+	pairs, err := h.c.Pairs(context.Background())
+	if err != nil || len(pairs) != 1 || s.n.Load() != 2 {
+		t.Errorf("pairs %v err %v after %d requests, want a retry after truncation", pairs, err, s.n.Load())
+	}
+}
+
+func TestResponseTooLarge(t *testing.T) {
+	h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(bytes.Repeat([]byte(" "), maxBody+10))
+	}))
+	if _, err := h.c.Pairs(context.Background()); !errors.Is(err, ErrResponseTooLarge) {
+		t.Errorf("err = %v, want ErrResponseTooLarge", err)
+	}
+}
+
+func TestEitherShapes(t *testing.T) {
+	bodies := []string{
+		`{"userId":"u","sequence":1,"assets":[{"name":"BTC","available":0.014335,"allocated":0}],"deleted":false}`,
+		`[{"userId":"u","sequence":1,"assets":[{"name":"BTC","available":0.014335,"allocated":0}]}]`,
+	}
+	for _, body := range bodies {
+		h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, body) }))
+		b, err := h.c.Balances(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, ok := b.Asset("BTC"); !ok || !a.Available.Equal(decimal.RequireFromString("0.014335")) {
+			t.Errorf("%s: BTC = %+v", body, a)
+		}
+	}
+	h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, `[]`) }))
+	if _, err := h.c.Balances(context.Background()); !errors.Is(err, ErrUnexpectedShape) {
+		t.Errorf("empty balances array: err = %v, want ErrUnexpectedShape", err)
+	}
+	h = newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(201) }))
+	if d, err := h.c.CreateDepositAddress(context.Background(), DepositAddressRequest{Asset: "EUR", Network: "Sepa"}); err != nil || d != nil {
+		t.Errorf("bodiless 201: %v, %v; want nil, nil", d, err)
+	}
+}
+
+func TestPathEscaping(t *testing.T) {
+	var paths []string
+	var mu sync.Mutex
+	h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.EscapedPath())
+		mu.Unlock()
+		writeJSON(w, 200, `[]`)
+	}))
+	ctx := context.Background()
+	h.c.OrdersByClientID(ctx, "a/b c")
+	h.c.PairSizeByAmount(ctx, "BTCUSDT", market.Buy, decimal.RequireFromString("500"))
+	if _, err := h.c.OrdersByClientID(ctx, ".."); !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("client id \"..\": err = %v, want ErrInvalidInput", err)
+	}
+	want := []string{"/api/v1/orders/a%2Fb%20c", "/api/v1/pairs/BTCUSDT/buy/500"}
+	if strings.Join(paths, " ") != strings.Join(want, " ") {
+		t.Errorf("paths = %v, want %v", paths, want)
+	}
+}
+
+func TestConfig(t *testing.T) {
+	cases := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"no key", Config{Environment: "sandbox"}, "APIKey is empty"},
+		{"no env", Config{APIKey: "k"}, "set Environment"},
+		{"bad env", Config{APIKey: "k", Environment: "prod"}, `got "prod"`},
+		{"http remote", Config{APIKey: "k", BaseURL: "http://example.com"}, "loopback"},
+		{"userinfo", Config{APIKey: "k", BaseURL: "https://u:p@example.com"}, "credentials"},
+		{"key with newline", Config{APIKey: "k\nX-Evil: 1", Environment: "sandbox"}, "whitespace"},
+		{"retries", Config{APIKey: "k", Environment: "sandbox", MaxRetries: 11}, "MaxRetries"},
+	}
+	for _, tc := range cases {
+		_, err := NewClient(tc.cfg)
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want ErrConfig mentioning %q", tc.name, err, tc.want)
+		}
+		if err != nil && tc.cfg.APIKey != "" && strings.Contains(err.Error(), tc.cfg.APIKey+"\n") {
+			t.Errorf("%s: error echoes the key", tc.name)
+		}
+	}
+	for env, want := range map[string]string{"sandbox": SandboxURL, "production": ProductionURL} {
+		c, err := NewClient(Config{Environment: env, APIKey: testKey})
+		if err != nil || c.BaseURL() != want {
+			t.Errorf("%s: base %v, err %v", env, c, err)
+		}
+	}
+	c, err := NewClient(Config{BaseURL: "http://127.0.0.1:8080/prefix/", APIKey: testKey, Environment: "production"})
+	if err != nil || c.BaseURL() != "http://127.0.0.1:8080/prefix" {
+		t.Fatalf("simulator base: %v, %v", c, err)
+	}
+	cfg := Config{Environment: "sandbox", APIKey: testKey}
+	for _, s := range []string{fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg), fmt.Sprintf("%v", &cfg), c.String(), fmt.Sprintf("%+v", c)} {
+		if strings.Contains(s, testKey) {
+			t.Errorf("printing leaks the key: %s", s)
+		}
+	}
+	// Two clients may share a registry.
+	reg := prometheus.NewRegistry()
+	for i := 0; i < 2; i++ {
+		if _, err := NewClient(Config{Environment: "sandbox", APIKey: testKey, Metrics: reg}); err != nil {
+			t.Errorf("client %d on a shared registry: %v", i, err)
+		}
+	}
+}
+
+func TestValidationSendsNothing(t *testing.T) {
+	var hits atomic.Int32
+	h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	ctx := context.Background()
+	checks := []error{
+		func() error { _, _, err := h.c.PlaceOrder(ctx, OrderRequest{PriceID: "p", Side: "hold"}, ""); return err }(),
+		func() error {
+			_, _, err := h.c.PlaceOrder(ctx, OrderRequest{PriceID: "p", Side: market.Buy, Slippage: MustNumber("50")}, "")
+			return err
+		}(),
+		func() error { _, err := h.c.CreateRFQ(ctx, RFQRequest{Pair: "BTCUSDT", Side: market.Buy}); return err }(),
+		func() error {
+			_, err := h.c.CreateCustomRFQ(ctx, CustomRFQRequest{Pair: "BTCUSDT", Side: market.Buy, Size: MustNumber("1"), ExpirationInSeconds: 241})
+			return err
+		}(),
+		func() error {
+			_, _, err := h.c.Withdraw(ctx, WithdrawalRequest{Asset: "ETH", Amount: MustNumber("-1"), Address: "a", Network: "n"}, "")
+			return err
+		}(),
+		func() error { _, err := h.c.CreateInvoice(ctx, InvoiceRequest{AmountBtc: MustNumber("0.001"), ExpiryHours: 721}); return err }(),
+		func() error { _, err := h.c.Price(ctx, "BTCUSDT", decimal.Zero); return err }(),
+	}
+	for i, err := range checks {
+		if !errors.Is(err, ErrInvalidInput) {
+			t.Errorf("check %d: err = %v, want ErrInvalidInput", i, err)
+		}
+	}
+	if hits.Load() != 0 {
+		t.Errorf("invalid input reached the server %d times", hits.Load())
+	}
+}
