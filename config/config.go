@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/otcdesk/engine/scheduler"
 )
 
 // Modes the engine runs in.
@@ -31,6 +33,8 @@ type Config struct {
 	Hercle Hercle `toml:"hercle"`
 	Sim    Sim    `toml:"sim"`
 	Ledger Ledger `toml:"ledger"`
+
+	Maintenance Maintenance `toml:"maintenance"`
 }
 
 // Log configures the process log.
@@ -90,6 +94,55 @@ type Ledger struct {
 	LockTimeout Duration `toml:"lock_timeout"`
 }
 
+// Maintenance is the venue's weekly maintenance window and any announced
+// extra windows. While one is open (margins included) nothing new is sent
+// that moves money, and feed drops do not alert.
+type Maintenance struct {
+	// Zone is a fixed offset ("UTC+01:00", never moves with daylight
+	// saving) or an IANA name ("Europe/Rome", moves with it).
+	Zone    string `toml:"zone"`
+	Weekday string `toml:"weekday"`
+	Start   string `toml:"start"` // HH:MM in Zone
+	End     string `toml:"end"`   // HH:MM in Zone; at or before Start means the next day
+	// MarginBefore and MarginAfter widen every window.
+	MarginBefore Duration            `toml:"margin_before"`
+	MarginAfter  Duration            `toml:"margin_after"`
+	Extra        []MaintenanceWindow `toml:"extra"`
+}
+
+// MaintenanceWindow is a one-off window, given as TOML offset date-times.
+type MaintenanceWindow struct {
+	From time.Time `toml:"from"`
+	To   time.Time `toml:"to"`
+}
+
+// Gate builds the maintenance gate the scheduler, execution and treasury
+// share.
+func (m Maintenance) Gate() (*scheduler.Gate, error) {
+	var errs []error
+	zone, err := scheduler.ParseZone(m.Zone)
+	errs = append(errs, err)
+	day, err := scheduler.ParseWeekday(m.Weekday)
+	errs = append(errs, err)
+	sh, sm, err := scheduler.ParseClock(m.Start)
+	errs = append(errs, err)
+	eh, em, err := scheduler.ParseClock(m.End)
+	errs = append(errs, err)
+	errs = append(errs, m.MarginBefore.err, m.MarginAfter.err)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	gc := scheduler.GateConfig{
+		Weekly: []scheduler.Weekly{{Day: day, StartHour: sh, StartMinute: sm, EndHour: eh, EndMinute: em, Zone: zone}},
+		Before: m.MarginBefore.Duration,
+		After:  m.MarginAfter.Duration,
+	}
+	for _, x := range m.Extra {
+		gc.Extra = append(gc.Extra, scheduler.Span{From: x.From, To: x.To})
+	}
+	return scheduler.NewGate(gc)
+}
+
 // Default returns the configuration used for every key a file leaves out.
 func Default() Config {
 	return Config{
@@ -109,6 +162,14 @@ func Default() Config {
 		Ledger: Ledger{
 			Path:        "data/ledger.db",
 			LockTimeout: D(time.Second),
+		},
+		Maintenance: Maintenance{
+			Zone:         "UTC+01:00",
+			Weekday:      "Wednesday",
+			Start:        "10:00",
+			End:          "11:00",
+			MarginBefore: D(5 * time.Minute),
+			MarginAfter:  D(5 * time.Minute),
 		},
 	}
 }
@@ -270,6 +331,33 @@ func (c Config) problems() []Problem {
 		add("ledger.path", "must name the ledger file")
 	}
 	duration("ledger.lock_timeout", c.Ledger.LockTimeout, time.Millisecond)
+
+	m := c.Maintenance
+	before := len(ps)
+	if _, err := scheduler.ParseZone(m.Zone); err != nil {
+		add("maintenance.zone", "%v", err)
+	}
+	if _, err := scheduler.ParseWeekday(m.Weekday); err != nil {
+		add("maintenance.weekday", "%v", err)
+	}
+	if _, _, err := scheduler.ParseClock(m.Start); err != nil {
+		add("maintenance.start", "%v", err)
+	}
+	if _, _, err := scheduler.ParseClock(m.End); err != nil {
+		add("maintenance.end", "%v", err)
+	}
+	duration("maintenance.margin_before", m.MarginBefore, 0)
+	duration("maintenance.margin_after", m.MarginAfter, 0)
+	for i, x := range m.Extra {
+		if !x.To.After(x.From) {
+			add(fmt.Sprintf("maintenance.extra[%d]", i), "to (%s) must be after from (%s)", x.To.Format(time.RFC3339), x.From.Format(time.RFC3339))
+		}
+	}
+	if len(ps) == before {
+		if _, err := m.Gate(); err != nil {
+			add("maintenance", "%v", err)
+		}
+	}
 	return ps
 }
 

@@ -21,6 +21,15 @@ func TestExampleFileLoads(t *testing.T) {
 	if cfg.Hercle.Timeout.Duration != 10*time.Second {
 		t.Errorf("Hercle.Timeout = %v, want 10s", cfg.Hercle.Timeout)
 	}
+	gate, err := cfg.Maintenance.Gate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Wednesday 2026-11-25 10:00-11:00 at UTC+01:00, with 5-minute margins.
+	inside := time.Date(2026, 11, 25, 8, 56, 0, 0, time.UTC)
+	if gate.Open(inside) || !gate.Open(inside.Add(-2*time.Minute)) {
+		t.Error("config.toml's maintenance window is not Wednesday 10:00-11:00 UTC+01:00 with margins")
+	}
 }
 
 func TestDefaultIsValid(t *testing.T) {
@@ -51,6 +60,9 @@ func TestParseProblems(t *testing.T) {
 		{"secret hercle", "mode = \"paper\"\n[hercle]\napi_key = \"abc\"\n", []string{"hercle.api_key: secrets are not read from the config file; remove it and set HERCLE_API_KEY"}},
 		{"secret heropayments", "mode = \"paper\"\n[heropayments]\nsecret = \"abc\"\n", []string{"heropayments.secret: secrets are not read", "HEROPAYMENTS_API_SECRET"}},
 		{"secret admin", "mode = \"paper\"\n[admin]\ntoken = \"abc\"\n", []string{"admin.token: secrets are not read", "ENGINE_ADMIN_TOKEN"}},
+		{"maintenance", "mode = \"paper\"\n[maintenance]\nzone = \"Mars/Olympus\"\nweekday = \"Mittwoch\"\nstart = \"25:00\"\nmargin_after = \"-1m\"\nextra = [{ from = 2026-12-25T02:00:00Z, to = 2026-12-24T22:00:00Z }]\n",
+			[]string{"maintenance.zone: zone \"Mars/Olympus\"", "maintenance.weekday", "maintenance.start", "maintenance.margin_after: must be at least", "maintenance.extra[0]: to"}},
+		{"maintenance margin too long", "mode = \"paper\"\n[maintenance]\nmargin_before = \"7h\"\n", []string{"maintenance: margins must be between 0 and 6h"}},
 		{"many at once", "[hercle]\ntimeout = \"x\"\nburst = 0\nfoo = 1\napi_key = \"k\"\n", []string{"mode: required", "hercle.timeout", "hercle.burst", "hercle.foo: unknown key", "hercle.api_key: secrets"}},
 	}
 	for _, tt := range tests {

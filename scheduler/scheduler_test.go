@@ -1,0 +1,252 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// drive advances the clock from job to job until end, as a backtest does.
+func drive(t *testing.T, s *Scheduler, c *Manual, end time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	for {
+		next, ok := s.Next()
+		if !ok || next.After(end) {
+			return
+		}
+		c.Set(next)
+		if s.RunDue(ctx) == 0 {
+			t.Fatalf("nothing ran at %s although it was due", next)
+		}
+	}
+}
+
+type run struct{ now, at time.Time }
+
+func TestWholeWeeksNoRunInsideWindow(t *testing.T) {
+	gate, err := NewGate(GateConfig{Weekly: []Weekly{HercleMaintenance()}, Before: 5 * time.Minute, After: 10 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := mustTime(t, "2026-11-23T00:00:00Z") // a Monday
+	end := start.Add(3 * 7 * 24 * time.Hour)
+	clock := NewManual(start)
+	reg := prometheus.NewRegistry()
+	s, err := New(Options{Clock: clock, Gate: gate, Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := map[string][]run{}
+	for _, j := range []struct {
+		name   string
+		policy WindowPolicy
+	}{{"deferred", Defer}, {"skipped", Skip}} {
+		if err := s.Add(Job{Name: j.name, Spec: "*/15 * * * *", InWindow: j.policy, Run: func(_ context.Context, at time.Time) error {
+			runs[j.name] = append(runs[j.name], run{clock.Now(), at})
+			return nil
+		}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	drive(t, s, clock, end)
+
+	for name, rs := range runs {
+		for _, r := range rs {
+			if !gate.Open(r.now) {
+				t.Errorf("%s ran at %s, inside a window", name, r.now)
+			}
+		}
+	}
+	// Each week the window with margins is 08:55Z–10:10Z on Wednesday: the
+	// activations at 09:00, 09:15, 09:30, 09:45 and 10:00 fall inside it.
+	perWeek := 7 * 24 * 4
+	if got, want := len(runs["skipped"]), 3*(perWeek-5); got != want {
+		t.Errorf("skipped job ran %d times over three weeks, want %d", got, want)
+	}
+	if got, want := len(runs["deferred"]), 3*(perWeek-5+1); got != want {
+		t.Errorf("deferred job ran %d times over three weeks, want %d", got, want)
+	}
+	var deferredAt []time.Time
+	for _, r := range runs["deferred"] {
+		if r.at.Minute()%15 != 0 {
+			deferredAt = append(deferredAt, r.at)
+		}
+	}
+	for i, want := range []string{"2026-11-25T10:10:00Z", "2026-12-02T10:10:00Z", "2026-12-09T10:10:00Z"} {
+		if i >= len(deferredAt) || !deferredAt[i].Equal(mustTime(t, want)) {
+			t.Fatalf("deferred runs at %v, want one at each window end (%s, ...)", deferredAt, want)
+		}
+	}
+	for _, r := range runs["skipped"] {
+		if r.at.Equal(mustTime(t, "2026-11-25T10:10:00Z")) {
+			t.Error("skipped job ran at the window's end")
+		}
+	}
+	if got := testutil.ToFloat64(s.runs.WithLabelValues("deferred", "deferred")); got != 3 {
+		t.Errorf("deferred counter = %v, want 3", got)
+	}
+}
+
+func TestActivationAtWindowEndRuns(t *testing.T) {
+	gate, _ := NewGate(GateConfig{Weekly: []Weekly{HercleMaintenance()}})
+	clock := NewManual(mustTime(t, "2026-11-25T08:00:00Z"))
+	s, _ := New(Options{Clock: clock, Gate: gate})
+	var got []time.Time
+	if err := s.Add(Job{Name: "hourly", Spec: "0 * * * *", InWindow: Skip, Run: func(_ context.Context, at time.Time) error {
+		got = append(got, at)
+		return nil
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	drive(t, s, clock, mustTime(t, "2026-11-25T11:00:00Z"))
+	want := []string{"2026-11-25T09:00:00Z", "2026-11-25T10:00:00Z", "2026-11-25T11:00:00Z"}
+	// 09:00 is inside [09:00, 10:00) and skipped; 10:00 is the end, open.
+	want = want[1:]
+	if len(got) != len(want) {
+		t.Fatalf("ran at %v, want %v", got, want)
+	}
+	for i := range want {
+		if !got[i].Equal(mustTime(t, want[i])) {
+			t.Fatalf("ran at %v, want %v", got, want)
+		}
+	}
+}
+
+func TestClockJumpIntoWindowReplans(t *testing.T) {
+	gate, _ := NewGate(GateConfig{Weekly: []Weekly{HercleMaintenance()}})
+	clock := NewManual(mustTime(t, "2026-11-25T08:50:00Z"))
+	s, _ := New(Options{Clock: clock, Gate: gate})
+	var got []time.Time
+	s.Add(Job{Name: "j", Spec: "55 8 * * *", InWindow: Defer, Run: func(_ context.Context, at time.Time) error {
+		got = append(got, clock.Now())
+		return nil
+	}})
+	// The process was suspended past 08:55 into the window.
+	clock.Set(mustTime(t, "2026-11-25T09:20:00Z"))
+	if n := s.RunDue(context.Background()); n != 0 {
+		t.Fatalf("ran %d jobs inside the window", n)
+	}
+	if next, _ := s.Next(); !next.Equal(mustTime(t, "2026-11-25T10:00:00Z")) {
+		t.Fatalf("next = %s, want the window's end", next)
+	}
+	clock.Set(mustTime(t, "2026-11-25T10:00:00Z"))
+	if n := s.RunDue(context.Background()); n != 1 || len(got) != 1 {
+		t.Fatalf("deferred job did not run at the window's end: %d", n)
+	}
+}
+
+func TestRunLoopOnManualClock(t *testing.T) {
+	clock := NewManual(mustTime(t, "2026-11-23T00:00:00Z"))
+	s, _ := New(Options{Clock: clock})
+	ran := make(chan time.Time)
+	failing := errors.New("boom")
+	if err := s.Add(Job{Name: "every-minute", Spec: "@every 1m", Run: func(ctx context.Context, at time.Time) error {
+		select {
+		case ran <- at:
+		case <-ctx.Done():
+		}
+		return failing // errors are logged; the job stays scheduled
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	for i := 1; i <= 3; i++ {
+		clock.Advance(time.Minute)
+		select {
+		case at := <-ran:
+			if want := mustTime(t, "2026-11-23T00:00:00Z").Add(time.Duration(i) * time.Minute); !at.Equal(want) {
+				t.Fatalf("run %d due at %s, want %s", i, at, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("run %d never happened", i)
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run returned %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not stop on cancel")
+	}
+	if got := testutil.ToFloat64(s.runs.WithLabelValues("every-minute", "error")); got != 3 {
+		t.Errorf("error counter = %v, want 3", got)
+	}
+}
+
+func TestAddRefusesBadJobs(t *testing.T) {
+	s, _ := New(Options{Clock: NewManual(time.Unix(0, 0))})
+	noop := func(context.Context, time.Time) error { return nil }
+	if err := s.Add(Job{Name: "a", Spec: "*/5 * * * *", Run: noop}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		job  Job
+		want string
+	}{
+		{Job{Name: "a", Spec: "* * * * *", Run: noop}, "already scheduled"},
+		{Job{Name: "b", Spec: "61 * * * *", Run: noop}, "cron spec"},
+		{Job{Name: "c", Spec: "", Run: noop}, "cron spec"},
+		{Job{Name: "", Spec: "* * * * *", Run: noop}, "name"},
+		{Job{Name: "d", Spec: "* * * * *"}, "Run"},
+	} {
+		err := s.Add(c.job)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Add(%+v) = %v, want an error mentioning %q", c.job.Name, err, c.want)
+		}
+	}
+	if err := ParseSpec("0 30 9 * * MON-FRI"); err != nil {
+		t.Errorf("six-field spec refused: %v", err)
+	}
+}
+
+func TestParseWindowPolicy(t *testing.T) {
+	for in, want := range map[string]WindowPolicy{"defer": Defer, "skip": Skip} {
+		if got, err := ParseWindowPolicy(in); err != nil || got != want || got.String() != in {
+			t.Errorf("ParseWindowPolicy(%q) = %v, %v", in, got, err)
+		}
+	}
+	if _, err := ParseWindowPolicy("later"); err == nil {
+		t.Error("accepted \"later\"")
+	}
+}
+
+func TestManualClockTimers(t *testing.T) {
+	c := NewManual(time.Unix(0, 0))
+	a, b := c.NewTimer(2*time.Second), c.NewTimer(time.Second)
+	stopped := c.NewTimer(time.Second)
+	if !stopped.Stop() || stopped.Stop() {
+		t.Fatal("Stop should report true once")
+	}
+	c.Advance(time.Second)
+	select {
+	case <-b.C():
+	default:
+		t.Fatal("1s timer did not fire at 1s")
+	}
+	select {
+	case <-a.C():
+		t.Fatal("2s timer fired at 1s")
+	case <-stopped.C():
+		t.Fatal("stopped timer fired")
+	default:
+	}
+	c.Set(time.Unix(-5, 0)) // backwards: ignored
+	if got := c.Now(); !got.Equal(time.Unix(1, 0)) {
+		t.Fatalf("clock moved backwards to %s", got)
+	}
+	c.Advance(time.Second)
+	<-a.C()
+	if c.Pending() != 0 {
+		t.Fatalf("pending = %d", c.Pending())
+	}
+}
