@@ -1,0 +1,325 @@
+package strategy
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/otcdesk/engine/market"
+	"github.com/shopspring/decimal"
+)
+
+// KindRebalance is the registry kind of the rebalance strategy.
+const KindRebalance = "rebalance"
+
+// RebalanceParams configure a rebalance strategy: keep the portfolio's
+// weights across Weights' assets, valued in Reference at mid prices, within
+// Band of their targets.
+type RebalanceParams struct {
+	// Reference is the asset everything is valued in ("EUR"). Every other
+	// weighted asset needs a listed pair with it, either way round.
+	Reference market.Asset `toml:"reference"`
+	// Weights are target shares by asset; they sum to exactly 1.
+	Weights map[string]Decimal `toml:"weights"`
+	// Band is the drift, in weight, that triggers a rebalance: 0.05 means
+	// an asset at 0.56 against a 0.5 target triggers one.
+	Band Decimal `toml:"band"`
+	// MinTrade is the smallest trade worth making, in Reference.
+	MinTrade Decimal `toml:"min_trade"`
+	// Every is how often the weights are checked.
+	Every Duration `toml:"every"`
+	// Path is "rfq" (default) or "otc".
+	Path Path `toml:"path"`
+	// MaxSlippage is in percent (1.0 = 1%); it also pads what a buy may
+	// spend, so a buy never needs more than is available.
+	MaxSlippage Decimal `toml:"max_slippage"`
+	// Precision is how many decimal places a trade size keeps (truncated).
+	Precision int32 `toml:"precision"`
+}
+
+// DefaultRebalanceParams returns the defaults: a 5-point band, a check every
+// 5 minutes, RFQ, 0.5% slippage, sizes to 8 places.
+func DefaultRebalanceParams() RebalanceParams {
+	return RebalanceParams{
+		Band:        Dec(decimal.RequireFromString("0.05")),
+		Every:       Dur(5 * time.Minute),
+		Path:        RFQ,
+		MaxSlippage: Dec(decimal.RequireFromString("0.5")),
+		Precision:   8,
+	}
+}
+
+// Validate returns every problem, each with its key.
+func (p RebalanceParams) Validate() error {
+	var pr Problems
+	if p.Reference == "" || strings.ToUpper(string(p.Reference)) != string(p.Reference) {
+		pr.Addf("reference", "must be an upper-case asset code, got %q", p.Reference)
+	}
+	if len(p.Weights) < 2 {
+		pr.Addf("weights", "need at least two assets, got %d", len(p.Weights))
+	}
+	sum, ok := decimal.Zero, true
+	for _, a := range sortedKeys(p.Weights) {
+		w := p.Weights[a]
+		key := "weights." + a
+		if strings.ToUpper(a) != a {
+			pr.Addf(key, "asset codes are upper case")
+		}
+		if !pr.Decimal(key, w) {
+			ok = false
+			continue
+		}
+		if w.IsNegative() || w.GreaterThan(decimal.NewFromInt(1)) {
+			pr.Addf(key, "must be between 0 and 1, got %s", w.Decimal)
+		}
+		sum = sum.Add(w.Decimal)
+	}
+	if ok && len(p.Weights) > 0 && !sum.Equal(decimal.NewFromInt(1)) {
+		pr.Addf("weights", "must sum to exactly 1, got %s", sum)
+	}
+	if pr.Decimal("band", p.Band) && (!p.Band.IsPositive() || p.Band.GreaterThanOrEqual(decimal.NewFromInt(1))) {
+		pr.Addf("band", "must be above 0 and below 1, got %s", p.Band.Decimal)
+	}
+	pr.NonNegative("min_trade", p.MinTrade)
+	if pr.Duration("every", p.Every) && p.Every.Duration <= 0 {
+		pr.Addf("every", "must be positive, got %s", p.Every.Duration)
+	}
+	pr.common(p.Path, p.MaxSlippage, p.Precision)
+	return pr.Err()
+}
+
+// Rebalance keeps target weights. Every Params.Every it values each
+// weighted asset's total balance in the reference asset; if any weight is
+// off its target by more than the band, it proposes the trades that bring
+// all of them back, selling overweight assets into underweight ones through
+// whatever pair joins them. It never spends more than is available, clamps
+// a trade to the pair's maximum (the next check does the rest) and skips one
+// under the pair's minimum or MinTrade. It waits while any of its intents is
+// open, and does nothing when a needed price is missing or stale.
+type Rebalance struct {
+	name  string
+	p     RebalanceParams
+	next  time.Time // next check; zero until NextTimer first runs
+	round int
+}
+
+// NewRebalance validates p and returns the strategy.
+func NewRebalance(name string, p RebalanceParams) (*Rebalance, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return &Rebalance{name: name, p: p}, nil
+}
+
+func newRebalanceFactory(name string, decode func(any) error) (Strategy, error) {
+	p := DefaultRebalanceParams()
+	if err := decodeInto(decode, &p); err != nil {
+		return nil, err
+	}
+	return NewRebalance(name, p)
+}
+
+// Name returns the instance name.
+func (r *Rebalance) Name() string { return r.name }
+
+// NextTimer returns the next check: one period after start-up, then every
+// period after the last check.
+func (r *Rebalance) NextTimer(now time.Time) time.Time {
+	if r.next.IsZero() {
+		r.next = now.Add(r.p.Every.Duration)
+	}
+	return r.next
+}
+
+// Handle checks the weights on a Timer event and ignores other events.
+func (r *Rebalance) Handle(v View, e Event) Decision {
+	if _, ok := e.(Timer); !ok {
+		return Decision{}
+	}
+	r.next = v.Now().Add(r.p.Every.Duration)
+	return r.check(v)
+}
+
+// leg is an amount, in the reference asset, one asset is to sell or buy.
+type leg struct {
+	asset market.Asset
+	value decimal.Decimal
+}
+
+func (r *Rebalance) check(v View) Decision {
+	var d Decision
+	if n := countOpen(v, r.name); n > 0 {
+		d.skip("", "waiting for %d open intent(s) before checking weights", n)
+		return d
+	}
+	ref := r.p.Reference
+	assets := sortedKeys(r.p.Weights)
+	values := make(map[market.Asset]decimal.Decimal, len(assets))
+	total := decimal.Zero
+	for _, a := range assets {
+		val, err := Convert(v, v.Total(market.Asset(a)), market.Asset(a), ref)
+		if err != nil {
+			d.skip("", "cannot value the portfolio: %v", err)
+			return d
+		}
+		values[market.Asset(a)] = val
+		total = total.Add(val)
+	}
+	if !total.IsPositive() {
+		d.skip("", "portfolio is worth nothing in %s", ref)
+		return d
+	}
+	var sells, buys []leg
+	drifted := false
+	for _, a := range assets {
+		asset := market.Asset(a)
+		target := r.p.Weights[a].Decimal
+		weight := values[asset].DivRound(total, valuationPlaces)
+		if weight.Sub(target).Abs().GreaterThan(r.p.Band.Decimal) {
+			drifted = true
+		}
+		switch diff := target.Mul(total).Sub(values[asset]); diff.Sign() {
+		case -1:
+			sells = append(sells, leg{asset, diff.Neg()})
+		case 1:
+			buys = append(buys, leg{asset, diff})
+		}
+	}
+	if !drifted {
+		return d
+	}
+	r.round++
+	byValue := func(a, b leg) int {
+		if c := b.value.Cmp(a.value); c != 0 {
+			return c
+		}
+		return strings.Compare(string(a.asset), string(b.asset))
+	}
+	slices.SortFunc(sells, byValue)
+	slices.SortFunc(buys, byValue)
+	for i := range sells {
+		for j := range buys {
+			s, b := &sells[i], &buys[j]
+			if !s.value.IsPositive() || !b.value.IsPositive() {
+				continue
+			}
+			pair, inverted, ok := FindPair(v, s.asset, b.asset)
+			if !ok {
+				continue
+			}
+			x := decimal.Min(s.value, b.value)
+			s.value, b.value = s.value.Sub(x), b.value.Sub(x)
+			if x.LessThan(r.p.MinTrade.Decimal) {
+				d.skip(pair.Symbol, "%s %s into %s is below min_trade %s", x.StringFixed(2), ref, b.asset, r.p.MinTrade.Decimal)
+				continue
+			}
+			in, why := r.trade(v, pair, !inverted, s.asset, b.asset, x)
+			if why != "" {
+				d.skip(pair.Symbol, "%s", why)
+				continue
+			}
+			d.Intents = append(d.Intents, in)
+		}
+	}
+	for _, s := range sells {
+		if s.value.GreaterThanOrEqual(r.p.MinTrade.Decimal) && s.value.IsPositive() {
+			d.skip("", "no pair to sell %s worth %s %s into an underweight asset", s.asset, s.value.StringFixed(2), ref)
+		}
+	}
+	return d
+}
+
+// trade builds the intent moving x (in the reference asset) from sell into
+// buy over pair; sellIsBase says which side of the pair sell is. It returns
+// a reason instead when the trade cannot be made.
+func (r *Rebalance) trade(v View, pair market.Pair, sellIsBase bool, sell, buy market.Asset, x decimal.Decimal) (Intent, string) {
+	t, ok := v.Tick(pair.Symbol)
+	if !ok || !t.BuyPrice.IsPositive() || !t.SellPrice.IsPositive() {
+		return Intent{}, fmt.Sprintf("no price for %s", pair.Symbol)
+	}
+	if v.Stale(t) {
+		return Intent{}, fmt.Sprintf("price of %s is stale", pair.Symbol)
+	}
+	base, side := sell, market.Sell
+	if !sellIsBase {
+		base, side = buy, market.Buy
+	}
+	want, err := Convert(v, x, r.p.Reference, base)
+	if err != nil {
+		return Intent{}, err.Error()
+	}
+	size := want.Truncate(r.p.Precision)
+	var notes []string
+	// What the trade spends of sell must be available: the base itself
+	// for a sell, the quote at the buy price plus slippage for a buy.
+	avail := v.Available(sell)
+	if side == market.Sell {
+		if size.GreaterThan(avail) {
+			size = avail.Truncate(r.p.Precision)
+			notes = append(notes, "clamped to available "+avail.String())
+		}
+	} else {
+		worst := t.BuyPrice.Mul(decimal.NewFromInt(1).Add(percent(r.p.MaxSlippage.Decimal)))
+		if canBuy := avail.DivRound(worst, valuationPlaces).Truncate(r.p.Precision); size.GreaterThan(canBuy) {
+			size = canBuy
+			notes = append(notes, fmt.Sprintf("clamped to what available %s %s buys", avail, sell))
+		}
+	}
+	if above(size, pair.MaxSize) {
+		size = pair.MaxSize
+		notes = append(notes, "clamped to pair maximum "+pair.MaxSize.String())
+	}
+	if maxQ := pair.MaxQuoteSize; maxQ.IsPositive() && above(size.Mul(t.Mid()), maxQ) {
+		size = maxQ.DivRound(t.Mid(), valuationPlaces).Truncate(r.p.Precision)
+		notes = append(notes, "clamped to pair quote maximum "+maxQ.String())
+	}
+	switch {
+	case !size.IsPositive():
+		return Intent{}, fmt.Sprintf("nothing available to %s %s (%s)", side, pair.Symbol, strings.Join(notes, "; "))
+	case below(size, pair.MinSize):
+		return Intent{}, fmt.Sprintf("size %s below pair minimum %s", size, pair.MinSize)
+	case below(size.Mul(t.Mid()), pair.MinQuoteSize):
+		return Intent{}, fmt.Sprintf("quote size %s below pair minimum %s", size.Mul(t.Mid()), pair.MinQuoteSize)
+	}
+	if len(notes) > 0 {
+		if worth, err := Convert(v, size, base, r.p.Reference); err == nil && worth.LessThan(r.p.MinTrade.Decimal) {
+			return Intent{}, fmt.Sprintf("after clamping (%s) the trade is worth %s %s, below min_trade", strings.Join(notes, "; "), worth.StringFixed(2), r.p.Reference)
+		}
+	}
+	reason := fmt.Sprintf("rebalance: move %s %s from %s into %s", x.StringFixed(2), r.p.Reference, sell, buy)
+	if len(notes) > 0 {
+		reason += " (" + strings.Join(notes, "; ") + ")"
+	}
+	return Intent{
+		Strategy:    r.name,
+		Ref:         fmt.Sprintf("round %d %s", r.round, pair.Symbol),
+		Pair:        pair.Symbol,
+		Side:        side,
+		Size:        size,
+		Path:        r.p.Path,
+		MaxSlippage: r.p.MaxSlippage.Decimal,
+		Reason:      reason,
+	}, ""
+}
+
+// countOpen counts the open intents of the named strategy.
+func countOpen(v View, name string) int {
+	n := 0
+	for _, in := range v.OpenIntents() {
+		if in.Strategy == name {
+			n++
+		}
+	}
+	return n
+}
+
+// sortedKeys returns m's keys in order, for deterministic iteration.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,48 @@
+package strategy
+
+import (
+	"fmt"
+	"time"
+)
+
+// Strategy decides what to trade. The loop calls Handle for every event, on
+// one goroutine, with a view of the state as it stands after the event was
+// applied (a Price's tick is already the pair's last tick; a Deposit is
+// already in the balance; an Outcome's intent is no longer open).
+//
+// Handle must be deterministic and must not block, do I/O or keep v past
+// the call. It returns the intents it wants executed, possibly none, and why
+// it skipped anything it considered. Returned intents are not yet open: the
+// strategy learns their fate from an Outcome event.
+type Strategy interface {
+	// Name is the instance name from configuration; it is stamped on
+	// every intent the strategy returns.
+	Name() string
+	Handle(v View, e Event) Decision
+}
+
+// Timed is implemented by strategies that want Timer events. After start-up
+// and after every event it hands the strategy, the loop calls NextTimer and
+// arms one timer for the returned time, replacing any earlier one. The zero
+// time means no timer. A returned time at or before now fires at once.
+type Timed interface {
+	NextTimer(now time.Time) time.Time
+}
+
+// Decision is what a strategy returns for one event.
+type Decision struct {
+	Intents []Intent
+	// Skips explains trades considered and not proposed (missing price,
+	// below the pair minimum, nothing available). The loop logs them.
+	Skips []Skip
+}
+
+// Skip is a trade a strategy considered and did not propose.
+type Skip struct {
+	Pair   string // may be empty when no pair was involved
+	Reason string
+}
+
+func (d *Decision) skip(pair, format string, args ...any) {
+	d.Skips = append(d.Skips, Skip{Pair: pair, Reason: fmt.Sprintf(format, args...)})
+}

@@ -1,0 +1,111 @@
+package strategy
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/otcdesk/engine/market"
+	"github.com/shopspring/decimal"
+)
+
+// View is the read-only picture of market and portfolio a strategy (and
+// risk) decides on. The event loop owns the state behind it; a View is only
+// valid during the call it is passed to.
+type View interface {
+	// Now is the loop's clock: wall time live, simulated time in backtests.
+	Now() time.Time
+	// Tick returns the last tick of pair, and false if none was seen.
+	Tick(pair string) (market.Tick, bool)
+	// Stale reports whether t is too old to trade on at Now.
+	Stale(t market.Tick) bool
+	// Pair returns the spec of a listed pair, with its size limits.
+	Pair(symbol string) (market.Pair, bool)
+	// Pairs returns every listed pair, sorted by symbol.
+	Pairs() []market.Pair
+	// Available is what may be spent of asset now: the balance less what
+	// open intents and pending transfers hold.
+	Available(asset market.Asset) decimal.Decimal
+	// Total is the whole balance of asset, held amounts included.
+	Total(asset market.Asset) decimal.Decimal
+	// OpenIntents returns the intents sent and not yet resolved, of every
+	// strategy, in the order they were created.
+	OpenIntents() []Intent
+}
+
+// Balance is one asset's holdings in a State.
+type Balance struct {
+	Total     decimal.Decimal
+	Available decimal.Decimal
+}
+
+// State is a plain View: the event loop keeps one up to date, and tests and
+// backtests build them directly. Its zero value is an empty market in which
+// every tick is stale (MaxAge zero), which is the safe default.
+//
+// State is not safe for concurrent use; the loop owns it.
+type State struct {
+	Clock    time.Time
+	MaxAge   time.Duration // a tick older than this is stale; zero: all are
+	Ticks    map[string]market.Tick
+	Specs    map[string]market.Pair
+	Balances map[market.Asset]Balance
+	Open     []Intent
+}
+
+var _ View = (*State)(nil)
+
+// Now returns s.Clock.
+func (s *State) Now() time.Time { return s.Clock }
+
+// Tick returns the last tick of pair.
+func (s *State) Tick(pair string) (market.Tick, bool) {
+	t, ok := s.Ticks[pair]
+	return t, ok
+}
+
+// Stale reports whether t is older than MaxAge at Clock (see Age).
+func (s *State) Stale(t market.Tick) bool {
+	age, ok := Age(t, s.Clock)
+	return !ok || age > s.MaxAge || s.MaxAge <= 0
+}
+
+// Pair returns the spec of symbol.
+func (s *State) Pair(symbol string) (market.Pair, bool) {
+	p, ok := s.Specs[symbol]
+	return p, ok
+}
+
+// Pairs returns every spec sorted by symbol.
+func (s *State) Pairs() []market.Pair {
+	out := make([]market.Pair, 0, len(s.Specs))
+	for _, p := range s.Specs {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b market.Pair) int { return strings.Compare(a.Symbol, b.Symbol) })
+	return out
+}
+
+// Available returns the available balance of asset; zero if none.
+func (s *State) Available(asset market.Asset) decimal.Decimal { return s.Balances[asset].Available }
+
+// Total returns the total balance of asset; zero if none.
+func (s *State) Total(asset market.Asset) decimal.Decimal { return s.Balances[asset].Total }
+
+// OpenIntents returns a copy of Open.
+func (s *State) OpenIntents() []Intent { return slices.Clone(s.Open) }
+
+// Age returns how old t is at now, measured from the earlier of its venue
+// time and its receive time, so that neither a venue replaying old prices
+// nor a feed delivering late hides its age. A time ahead of now counts as
+// age zero. It reports false for a tick with neither time set.
+func Age(t market.Tick, now time.Time) (time.Duration, bool) {
+	from := t.Received
+	if from.IsZero() || (!t.Time.IsZero() && t.Time.Before(from)) {
+		from = t.Time
+	}
+	if from.IsZero() {
+		return 0, false
+	}
+	return max(now.Sub(from), 0), true
+}
