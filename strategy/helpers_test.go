@@ -54,3 +54,9 @@ func sumQty(ins []Intent) decimal.Decimal {
 	}
 	return sum
 }
+
+var errFloat = func() error {
+	var x Decimal
+	_ = x.UnmarshalTOML(0.1)
+	return x.Err()
+}()

@@ -16,6 +16,10 @@ const KindTWAP = "twap"
 // ("every = 1s" over a year) is a config error rather than a slow loop.
 const maxSlices = 100_000
 
+// maxParts bounds how many intents one activation splits into; the rest
+// waits for the next activation.
+const maxParts = 20
+
 // cronParser reads specs the way the scheduler does: five fields, an
 // optional leading seconds field, descriptors (@hourly, @every 5m), and a
 // CRON_TZ=Zone prefix for a zone other than UTC.
@@ -131,6 +135,14 @@ func (pl twapPlan) next(t time.Time) time.Time {
 
 // count returns how many activations fall in (t, end), at most maxSlices+1.
 func (pl twapPlan) count(t time.Time) int {
+	if pl.sched == nil {
+		first := pl.next(t)
+		if !first.Before(pl.end) {
+			return 0
+		}
+		n := (pl.end.Sub(first)-1)/pl.every + 1
+		return int(min(n, maxSlices+1))
+	}
 	n := 0
 	for a := pl.next(t); a.Before(pl.end) && n <= maxSlices; a = pl.next(a) {
 		n++
@@ -259,6 +271,10 @@ func (t *TWAP) activate(v View) Decision {
 	if r := rest.Sub(due); r.IsPositive() && below(r, lo) {
 		due = rest // what would be left could never trade on its own
 	}
+	if !due.IsPositive() {
+		d.skip(t.p.Pair, "slice rounds to zero at precision %d; merged into the next", t.p.Precision)
+		return d
+	}
 	if below(due, lo) {
 		if left > 1 {
 			d.skip(t.p.Pair, "slice %s below pair minimum %s; merged into the next", due, lo)
@@ -266,6 +282,9 @@ func (t *TWAP) activate(v View) Decision {
 			d.skip(t.p.Pair, "remainder %s below pair minimum %s; cannot finish", due, lo)
 		}
 		return d
+	}
+	if hi.IsPositive() && above(due, hi.Mul(decimal.NewFromInt(maxParts))) {
+		due = hi.Mul(decimal.NewFromInt(maxParts))
 	}
 	t.slice++
 	parts := split(due, hi, t.p.Precision)

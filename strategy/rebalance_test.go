@@ -1,0 +1,236 @@
+package strategy
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/otcdesk/engine/market"
+)
+
+// btcEthEur is a 100000 EUR portfolio at BTC 0.6, ETH 0.3, EUR 0.1 against
+// targets 0.5, 0.2, 0.3.
+func btcEthEur() *State {
+	return newState().
+		pair("BTCEUR", "BTC", "EUR", "", "").price("BTCEUR", "60010", "59990").
+		pair("ETHEUR", "ETH", "EUR", "", "").price("ETHEUR", "3001", "2999").
+		bal("BTC", "1", "1").bal("ETH", "10", "10").bal("EUR", "10000", "10000")
+}
+
+func rebalanceParams(weights map[string]string) RebalanceParams {
+	p := DefaultRebalanceParams()
+	p.Reference = "EUR"
+	p.Weights = map[string]Decimal{}
+	for a, w := range weights {
+		p.Weights[a] = dp(w)
+	}
+	p.MinTrade = dp("100")
+	return p
+}
+
+type want struct {
+	pair string
+	side market.Side
+	size string
+}
+
+func TestRebalance(t *testing.T) {
+	three := map[string]string{"BTC": "0.5", "ETH": "0.2", "EUR": "0.3"}
+	tests := []struct {
+		name    string
+		weights map[string]string
+		state   func() *State
+		params  func(*RebalanceParams)
+		want    []want
+		skip    string // substring of a skip reason; "" means no skip expected
+	}{
+		{
+			name: "overweight assets sold into the reference", weights: three, state: btcEthEur,
+			want: []want{{"BTCEUR", market.Sell, "0.16666666"}, {"ETHEUR", market.Sell, "3.33333333"}},
+		},
+		{
+			name: "drift equal to the band does nothing", weights: map[string]string{"BTC": "0.56", "ETH": "0.29", "EUR": "0.15"}, state: btcEthEur,
+		},
+		{
+			name: "pair quoted the other way is bought", weights: map[string]string{"USDT": "0.5", "EUR": "0.5"},
+			state: func() *State {
+				return newState().pair("EURUSDT", "EUR", "USDT", "", "").price("EURUSDT", "1.11", "1.09").
+					bal("USDT", "2200", "2200")
+			},
+			want: []want{{"EURUSDT", market.Buy, "1000"}},
+		},
+		{
+			name: "sell clamped to available", weights: three,
+			state: func() *State { return btcEthEur().bal("BTC", "1", "0.1") },
+			want:  []want{{"BTCEUR", market.Sell, "0.1"}, {"ETHEUR", market.Sell, "3.33333333"}},
+		},
+		{
+			name: "buy clamped to what the available quote pays for", weights: map[string]string{"BTC": "0.5", "EUR": "0.5"},
+			state:  func() *State { return btcEthEur().bal("BTC", "0", "0").bal("EUR", "100000", "6001") },
+			params: func(p *RebalanceParams) { p.MaxSlippage = dp("0") },
+			want:   []want{{"BTCEUR", market.Buy, "0.1"}},
+		},
+		{
+			name: "clamped to the pair maximum", weights: three,
+			state: func() *State { return btcEthEur().pair("BTCEUR", "BTC", "EUR", "", "0.05") },
+			want:  []want{{"BTCEUR", market.Sell, "0.05"}, {"ETHEUR", market.Sell, "3.33333333"}},
+		},
+		{
+			name: "below the pair minimum is skipped", weights: three,
+			state: func() *State { return btcEthEur().pair("BTCEUR", "BTC", "EUR", "0.5", "") },
+			want:  []want{{"ETHEUR", market.Sell, "3.33333333"}}, skip: "below pair minimum 0.5",
+		},
+		{
+			name: "below min_trade is skipped", weights: three, state: btcEthEur,
+			params: func(p *RebalanceParams) { p.MinTrade = dp("10000.01") }, skip: "below min_trade",
+		},
+		{
+			name: "missing price stops the round", weights: three,
+			state: func() *State { s := btcEthEur(); delete(s.Ticks, "ETHEUR"); return s },
+			skip:  "no price",
+		},
+		{
+			name: "stale price stops the round", weights: three,
+			state: func() *State {
+				s := btcEthEur()
+				tk := s.Ticks["BTCEUR"]
+				tk.Received, tk.Time = t0.Add(-time.Minute), t0.Add(-time.Minute)
+				s.Ticks["BTCEUR"] = tk
+				return s
+			},
+			skip: "stale",
+		},
+		{
+			name: "zero balances", weights: three,
+			state: func() *State { return btcEthEur().bal("BTC", "0", "0").bal("ETH", "0", "0").bal("EUR", "0", "0") },
+			skip:  "worth nothing",
+		},
+		{
+			name: "waits for its open intents", weights: three,
+			state: func() *State {
+				s := btcEthEur()
+				s.Open = []Intent{{Strategy: "mix", Pair: "BTCEUR"}}
+				return s
+			},
+			skip: "waiting for 1 open intent",
+		},
+		{
+			name: "another strategy's open intent does not block", weights: three,
+			state: func() *State {
+				s := btcEthEur()
+				s.Open = []Intent{{Strategy: "other", Pair: "BTCEUR"}}
+				return s
+			},
+			want: []want{{"BTCEUR", market.Sell, "0.16666666"}, {"ETHEUR", market.Sell, "3.33333333"}},
+		},
+		{
+			name: "no pair to trade through", weights: map[string]string{"BTC": "0.5", "XRP": "0.5"},
+			state: func() *State {
+				return btcEthEur().pair("XRPEUR", "XRP", "EUR", "", "").price("XRPEUR", "1", "1").bal("XRP", "0", "0")
+			},
+			skip: "no pair to sell BTC",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := rebalanceParams(tt.weights)
+			if tt.params != nil {
+				tt.params(&p)
+			}
+			r, err := NewRebalance("mix", p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := tt.state()
+			got := r.Handle(s, Timer{Due: t0})
+			checkIntents(t, got.Intents, tt.want, "mix", p)
+			checkSkip(t, got.Skips, tt.skip)
+		})
+	}
+}
+
+func checkIntents(t *testing.T, got []Intent, want []want, name string, p RebalanceParams) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("intents = %v, want %v", got, want)
+	}
+	for i, w := range want {
+		in := got[i]
+		if in.Pair != w.pair || in.Side != w.side || !in.Size.Equal(d(w.size)) {
+			t.Errorf("intent %d = %s %s %s, want %s %s %s", i, in.Pair, in.Side, in.Size, w.pair, w.side, w.size)
+		}
+		if in.Strategy != name || in.Path != p.Path || !in.MaxSlippage.Equal(p.MaxSlippage.Decimal) || in.Reason == "" {
+			t.Errorf("intent %d = %+v: want strategy %q, path %s, slippage %s and a reason", i, in, name, p.Path, p.MaxSlippage.Decimal)
+		}
+		if err := in.Validate(); err != nil {
+			t.Errorf("intent %d invalid: %v", i, err)
+		}
+	}
+}
+
+func checkSkip(t *testing.T, skips []Skip, want string) {
+	t.Helper()
+	if want == "" {
+		if len(skips) > 0 {
+			t.Errorf("skips = %v, want none", skips)
+		}
+		return
+	}
+	for _, s := range skips {
+		if strings.Contains(s.Reason, want) {
+			return
+		}
+	}
+	t.Errorf("skips = %v, want one containing %q", skips, want)
+}
+
+func TestRebalanceTimer(t *testing.T) {
+	r, err := NewRebalance("mix", rebalanceParams(map[string]string{"BTC": "0.5", "EUR": "0.5"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.NextTimer(t0), t0.Add(5*time.Minute); !got.Equal(want) {
+		t.Errorf("first NextTimer = %v, want %v", got, want)
+	}
+	s := btcEthEur()
+	s.Clock = t0.Add(7 * time.Minute) // delivered late
+	r.Handle(s, Price{Tick: s.Ticks["BTCEUR"]})
+	if got := r.NextTimer(s.Clock); !got.Equal(t0.Add(5 * time.Minute)) {
+		t.Errorf("NextTimer after a tick = %v, want unchanged", got)
+	}
+	r.Handle(s, Timer{Due: t0.Add(5 * time.Minute)})
+	if got, want := r.NextTimer(s.Clock), t0.Add(12*time.Minute); !got.Equal(want) {
+		t.Errorf("NextTimer after a check = %v, want %v", got, want)
+	}
+}
+
+func TestRebalanceParamsValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*RebalanceParams)
+		keys []string // every key that must be named
+	}{
+		{"valid", func(*RebalanceParams) {}, nil},
+		{"weights do not sum to 1", func(p *RebalanceParams) { p.Weights["BTC"] = dp("0.6") }, []string{"weights: must sum to exactly 1"}},
+		{"negative weight and lower case", func(p *RebalanceParams) { p.Weights["eth"] = dp("-0.1") }, []string{"weights.eth: asset codes", "weights.eth: must be between"}},
+		{"float weight", func(p *RebalanceParams) { p.Weights["BTC"] = Decimal{err: errFloat} }, []string{"weights.BTC: want a decimal"}},
+		{"everything", func(p *RebalanceParams) {
+			p.Reference, p.Band, p.MinTrade, p.Every, p.Path, p.Precision = "eur", dp("1"), dp("-1"), Dur(0), "fix", 30
+		}, []string{"reference:", "band:", "min_trade:", "every:", "path:", "precision:"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := rebalanceParams(map[string]string{"BTC": "0.5", "EUR": "0.5"})
+			tt.edit(&p)
+			err := p.Validate()
+			if (err == nil) != (tt.keys == nil) {
+				t.Fatalf("Validate() = %v, want problems %v", err, tt.keys)
+			}
+			for _, k := range tt.keys {
+				if !strings.Contains(err.Error(), k) {
+					t.Errorf("Validate() = %v, want it to contain %q", err, k)
+				}
+			}
+		})
+	}
+}
