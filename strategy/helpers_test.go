@@ -1,6 +1,7 @@
 package strategy
 
 import (
+	"strings"
 	"time"
 
 	"github.com/otcdesk/engine/market"
@@ -60,3 +61,5 @@ var errFloat = func() error {
 	_ = x.UnmarshalTOML(0.1)
 	return x.Err()
 }()
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
