@@ -103,4 +103,3 @@ func (c *flakyCounters) Add(ctx2 context.Context, key string, day time.Time, v d
 	}
 	return c.MemoryCounters.Add(ctx2, key, day, v)
 }
-
