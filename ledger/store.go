@@ -116,7 +116,7 @@ func Open(path string, opts Options) (*Store, error) {
 		}
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("ledger: open %s: %w", path, err)
+			return nil, fmt.Errorf("ledger: open %s: %w (the file and its directory must be writable by this user)", path, err)
 		}
 		// bbolt reports a short or garbled file in several ways.
 		return nil, fmt.Errorf("ledger: open %s: %w: %w", path, ErrNotLedger, err)
