@@ -1,0 +1,195 @@
+package ledger
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// Source names where an inbound event came from.
+type Source string
+
+// Event sources.
+const (
+	SourceHercleWebhook        Source = "hercle.webhook"
+	SourceHercleHub            Source = "hercle.hub"
+	SourceHeropaymentsCallback Source = "heropayments.callback"
+)
+
+// Event is an inbound event stored in the inbox before its sender is
+// acknowledged. Source and ID together are the key.
+type Event struct {
+	Source Source
+	ID     string // the sender's event id (webhook EventId, callback id)
+	Type   string // the sender's event type, for listing
+	// Body is the raw bytes exactly as received, so a signature can be
+	// checked again and the event re-applied after a crash.
+	Body []byte
+	// Meta holds what the processor needs besides the body (signature
+	// timestamp, content type); never a secret.
+	Meta       map[string]string
+	Received   time.Time // set by PutEvent
+	Processed  time.Time // zero until MarkProcessed
+	Deliveries int       // times the sender delivered it; above 1 for duplicates
+}
+
+const maxEventBody = 1 << 20
+
+// PutEvent stores ev durably and returns it with duplicate false; only then
+// may the sender be acknowledged. If (Source, ID) is already stored it
+// returns the stored event with duplicate true and Deliveries counted up;
+// the stored body is not changed (compare ev.Body with the returned Body to
+// detect a sender reusing an id).
+func (s *Store) PutEvent(ctx context.Context, ev Event) (Event, bool, error) {
+	if !validSource(ev.Source) || ev.ID == "" || len(ev.ID) > maxRefLen || !printable(ev.ID) {
+		return Event{}, false, fmt.Errorf("%w: event needs a source and a printable id up to %d bytes", ErrInvalidEntry, maxRefLen)
+	}
+	if len(ev.Body) > maxEventBody || len(ev.Type) > maxRefLen || len(ev.Meta) > maxRefs {
+		return Event{}, false, fmt.Errorf("%w: event %s/%s: body, type or meta too large", ErrInvalidEntry, ev.Source, ev.ID)
+	}
+	ev.Body = bytes.Clone(ev.Body)
+	ev.Received, ev.Processed, ev.Deliveries = s.now().UTC(), time.Time{}, 1
+	var (
+		out Event
+		dup bool
+	)
+	err := s.write(ctx, func(tx *bbolt.Tx) error {
+		out, dup = Event{}, false
+		k := eventKey(ev.Source, ev.ID)
+		b := tx.Bucket(bucketInbox)
+		if v := b.Get(k); v != nil {
+			old, err := decodeEvent(v)
+			if err != nil {
+				return err
+			}
+			old.Deliveries++
+			if err := putEvent(tx, old); err != nil {
+				return err
+			}
+			out, dup = old, true
+			return nil
+		}
+		if err := putEvent(tx, ev); err != nil {
+			return err
+		}
+		out = ev
+		return nil
+	})
+	return out, dup, err
+}
+
+// MarkProcessed records that the event has been applied. Marking an event
+// already processed is a no-op; an unknown event returns ErrNotFound.
+func (s *Store) MarkProcessed(ctx context.Context, src Source, id string) error {
+	return s.write(ctx, func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketInbox).Get(eventKey(src, id))
+		if v == nil {
+			return reject(fmt.Errorf("event %s/%s: %w", src, id, ErrNotFound))
+		}
+		ev, err := decodeEvent(v)
+		if err != nil {
+			return err
+		}
+		if !ev.Processed.IsZero() {
+			return nil
+		}
+		ev.Processed = s.now().UTC()
+		return putEvent(tx, ev)
+	})
+}
+
+// GetEvent returns a stored event, or ErrNotFound.
+func (s *Store) GetEvent(ctx context.Context, src Source, id string) (Event, error) {
+	var ev Event
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketInbox).Get(eventKey(src, id))
+		if v == nil {
+			return fmt.Errorf("event %s/%s: %w", src, id, ErrNotFound)
+		}
+		var err error
+		ev, err = decodeEvent(v)
+		return err
+	})
+	return ev, err
+}
+
+// Unprocessed returns every stored event not yet marked processed, in key
+// order. The processor applies them at start-up.
+func (s *Store) Unprocessed(ctx context.Context) ([]Event, error) {
+	var out []Event
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		all := tx.Bucket(bucketInbox)
+		return tx.Bucket(bucketInboxPending).ForEach(func(k, _ []byte) error {
+			v := all.Get(k)
+			if v == nil {
+				return fmt.Errorf("%w: pending-event index names %q, which is missing", ErrCorrupt, k)
+			}
+			ev, err := decodeEvent(v)
+			if err != nil {
+				return err
+			}
+			out = append(out, ev)
+			return nil
+		})
+	})
+	return out, err
+}
+
+func eventKey(src Source, id string) []byte {
+	return append(append([]byte(src), 0), id...)
+}
+
+// validSource: lower case [a-z0-9._-], 1-64 bytes, a letter first.
+func validSource(s Source) bool {
+	if s == "" || len(s) > 64 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+type eventRecord struct {
+	Source     Source            `json:"source"`
+	ID         string            `json:"id"`
+	Type       string            `json:"type,omitempty"`
+	Body       []byte            `json:"body"`
+	Meta       map[string]string `json:"meta,omitempty"`
+	Received   time.Time         `json:"received"`
+	Processed  time.Time         `json:"processed"`
+	Deliveries int               `json:"deliveries"`
+}
+
+func putEvent(tx *bbolt.Tx, ev Event) error {
+	rec, err := json.Marshal(eventRecord(ev))
+	if err != nil {
+		return err
+	}
+	k := eventKey(ev.Source, ev.ID)
+	if err := tx.Bucket(bucketInbox).Put(k, rec); err != nil {
+		return err
+	}
+	if ev.Processed.IsZero() {
+		return tx.Bucket(bucketInboxPending).Put(k, nil)
+	}
+	return tx.Bucket(bucketInboxPending).Delete(k)
+}
+
+func decodeEvent(b []byte) (Event, error) {
+	var r eventRecord
+	if err := strictUnmarshal(b, &r); err != nil {
+		return Event{}, fmt.Errorf("%w: event: %w", ErrCorrupt, err)
+	}
+	if r.Source == "" || r.ID == "" || r.Deliveries < 1 {
+		return Event{}, fmt.Errorf("%w: event %q: missing source, id or delivery count", ErrCorrupt, r.ID)
+	}
+	return Event(r), nil
+}

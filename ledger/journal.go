@@ -1,0 +1,397 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"go.etcd.io/bbolt"
+
+	"github.com/otcdesk/engine/market"
+)
+
+// Post appends e to the journal and updates the balances of its accounts in
+// the same transaction. It returns the stored entry, with Seq and Recorded
+// set, and created true; or, if an entry with e.Key already exists, that
+// original entry and created false, writing nothing (whatever e holds).
+//
+// An entry that does not validate (ErrInvalidEntry, ErrUnbalanced), or a
+// reversal whose original is missing or not exactly negated
+// (ErrNotFound, ErrInvalidEntry), is refused and nothing is written. Post
+// returns once the entry is durable; concurrent Posts share fsyncs.
+func (s *Store) Post(ctx context.Context, e Entry) (Entry, bool, error) {
+	if err := e.Validate(); err != nil {
+		return Entry{}, false, err
+	}
+	if e.Time.IsZero() {
+		e.Time = s.now()
+	}
+	e.Time = e.Time.UTC()
+	e.Postings = append([]Posting(nil), e.Postings...)
+	var (
+		out     Entry
+		created bool
+	)
+	err := s.write(ctx, func(tx *bbolt.Tx) error {
+		out, created = Entry{}, false
+		keys := tx.Bucket(bucketKeys)
+		if seq := keys.Get([]byte(e.Key)); seq != nil {
+			orig, err := getEntry(tx, seq)
+			if err != nil {
+				return err
+			}
+			out = orig
+			return nil
+		}
+		if e.Reverses != "" {
+			seq := keys.Get([]byte(e.Reverses))
+			if seq == nil {
+				return reject(fmt.Errorf("post %s: reversed entry %s: %w", e.Key, e.Reverses, ErrNotFound))
+			}
+			orig, err := getEntry(tx, seq)
+			if err != nil {
+				return err
+			}
+			if !negates(e, orig) {
+				return reject(fmt.Errorf("%w %s: postings are not the exact negation of %s", ErrInvalidEntry, e.Key, e.Reverses))
+			}
+		}
+		j := tx.Bucket(bucketJournal)
+		seq, err := j.NextSequence()
+		if err != nil {
+			return err
+		}
+		ne := e
+		ne.Seq, ne.Recorded = seq, s.now().UTC()
+		rec, err := encodeEntry(ne)
+		if err != nil {
+			return err
+		}
+		if err := j.Put(seqKey(seq), rec); err != nil {
+			return err
+		}
+		if err := keys.Put([]byte(e.Key), seqKey(seq)); err != nil {
+			return err
+		}
+		if err := applyPostings(tx.Bucket(bucketBalances), ne.Postings); err != nil {
+			return err
+		}
+		out, created = ne, true
+		return nil
+	})
+	if err != nil {
+		return Entry{}, false, err
+	}
+	return out, created, nil
+}
+
+// applyPostings adds each posting to its balance. A balance that reaches
+// zero is deleted, so stored balances and a rebuild list the same keys.
+func applyPostings(b *bbolt.Bucket, ps []Posting) error {
+	for _, p := range ps {
+		k := balanceKey(p.Account, p.Asset)
+		cur := decimal.Zero
+		if v := b.Get(k); v != nil {
+			d, err := parseAmount(string(v))
+			if err != nil {
+				return fmt.Errorf("%w: balance %s %s: %w", ErrCorrupt, p.Account, p.Asset, err)
+			}
+			cur = d
+		}
+		next := cur.Add(p.Amount)
+		var err error
+		if next.IsZero() {
+			err = b.Delete(k)
+		} else {
+			err = b.Put(k, []byte(next.String()))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func getEntry(tx *bbolt.Tx, seq []byte) (Entry, error) {
+	v := tx.Bucket(bucketJournal).Get(seq)
+	if v == nil {
+		return Entry{}, fmt.Errorf("%w: index names entry %x, which is missing", ErrCorrupt, seq)
+	}
+	return decodeEntry(v) // decodes into new memory: nothing refers to v afterwards
+}
+
+// Entry returns the entry with the given idempotency key, or ErrNotFound.
+func (s *Store) Entry(ctx context.Context, key string) (Entry, error) {
+	var e Entry
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		seq := tx.Bucket(bucketKeys).Get([]byte(key))
+		if seq == nil {
+			return fmt.Errorf("entry %s: %w", key, ErrNotFound)
+		}
+		var err error
+		e, err = getEntry(tx, seq)
+		return err
+	})
+	return e, err
+}
+
+// Filter selects journal entries. The zero Filter selects every entry.
+type Filter struct {
+	// Account selects entries with a posting to this account or under it
+	// at a segment boundary ("venue:hercle" covers both hercle accounts).
+	Account string
+	Asset   market.Asset // entries with a posting in this asset
+	Kind    Kind
+	// From and To bound Entry.Time: From <= Time < To. Zero means open.
+	From, To time.Time
+	ClientID string
+	// AfterSeq skips entries up to and including this sequence number,
+	// for paging.
+	AfterSeq uint64
+	// Limit stops after this many entries; zero means no limit.
+	Limit int
+}
+
+func (f Filter) match(e Entry) bool {
+	if f.Kind != "" && e.Kind != f.Kind {
+		return false
+	}
+	if f.ClientID != "" && e.ClientID != f.ClientID {
+		return false
+	}
+	if !f.From.IsZero() && e.Time.Before(f.From) {
+		return false
+	}
+	if !f.To.IsZero() && !e.Time.Before(f.To) {
+		return false
+	}
+	if f.Account == "" && f.Asset == "" {
+		return true
+	}
+	for _, p := range e.Postings {
+		if (f.Account == "" || p.Account.HasPrefix(f.Account)) && (f.Asset == "" || p.Asset == f.Asset) {
+			return true
+		}
+	}
+	return false
+}
+
+// Journal calls fn for each entry matching f, in journal order, inside one
+// read transaction (a consistent snapshot). An error from fn stops the walk
+// and is returned. fn must not write to the store.
+func (s *Store) Journal(ctx context.Context, f Filter, fn func(Entry) error) error {
+	return s.view(ctx, func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketJournal).Cursor()
+		n := 0
+		for k, v := c.Seek(seqKey(f.AfterSeq + 1)); k != nil; k, v = c.Next() {
+			if n%256 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			e, err := decodeEntry(v)
+			if err != nil {
+				return fmt.Errorf("journal at %x: %w", k, err)
+			}
+			if !f.match(e) {
+				continue
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+			n++
+			if f.Limit > 0 && n >= f.Limit {
+				return nil
+			}
+		}
+		return nil
+	})
+}
+
+// Entries returns the entries matching f (see Journal).
+func (s *Store) Entries(ctx context.Context, f Filter) ([]Entry, error) {
+	var out []Entry
+	err := s.Journal(ctx, f, func(e Entry) error { out = append(out, e); return nil })
+	return out, err
+}
+
+// Balance is the balance of one account in one asset.
+type Balance struct {
+	Account Account
+	Asset   market.Asset
+	Amount  decimal.Decimal
+}
+
+// Balance returns the balance of account in asset; zero if it has none.
+func (s *Store) Balance(ctx context.Context, a Account, asset market.Asset) (decimal.Decimal, error) {
+	amt := decimal.Zero
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketBalances).Get(balanceKey(a, asset))
+		if v == nil {
+			return nil
+		}
+		var err error
+		amt, err = parseAmount(string(v))
+		if err != nil {
+			return fmt.Errorf("%w: balance %s %s: %w", ErrCorrupt, a, asset, err)
+		}
+		return nil
+	})
+	return amt, err
+}
+
+// Balances returns every non-zero balance, sorted by account then asset.
+func (s *Store) Balances(ctx context.Context) ([]Balance, error) {
+	var out []Balance
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		var err error
+		out, err = storedBalances(tx)
+		return err
+	})
+	return out, err
+}
+
+func storedBalances(tx *bbolt.Tx) ([]Balance, error) {
+	var out []Balance
+	err := tx.Bucket(bucketBalances).ForEach(func(k, v []byte) error {
+		a, asset, err := splitBalanceKey(k)
+		if err != nil {
+			return err
+		}
+		amt, err := parseAmount(string(v))
+		if err != nil {
+			return fmt.Errorf("%w: balance %s %s: %w", ErrCorrupt, a, asset, err)
+		}
+		out = append(out, Balance{a, asset, amt})
+		return nil
+	})
+	return out, err
+}
+
+// Rebuild recomputes every non-zero balance from the journal alone, sorted
+// like Balances. It writes nothing; Verify compares the two.
+func (s *Store) Rebuild(ctx context.Context) ([]Balance, error) {
+	var out []Balance
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		var err error
+		out, _, err = rebuild(ctx, tx)
+		return err
+	})
+	return out, err
+}
+
+// rebuild walks the journal, checking each entry and the key index, and
+// returns the balances it implies plus any problems found.
+func rebuild(ctx context.Context, tx *bbolt.Tx) ([]Balance, []string, error) {
+	type acctAsset struct {
+		a     string
+		asset market.Asset
+	}
+	sums := map[acctAsset]decimal.Decimal{}
+	var problems []string
+	keys := tx.Bucket(bucketKeys)
+	n := 0
+	var last uint64
+	err := tx.Bucket(bucketJournal).ForEach(func(k, v []byte) error {
+		if n++; n%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		e, err := decodeEntry(v) // includes the zero-sum check
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("journal %x: %v", k, err))
+			return nil
+		}
+		if string(seqKey(e.Seq)) != string(k) || e.Seq <= last {
+			problems = append(problems, fmt.Sprintf("journal %x: entry %s has seq %d", k, e.Key, e.Seq))
+		}
+		last = e.Seq
+		if idx := keys.Get([]byte(e.Key)); string(idx) != string(k) {
+			problems = append(problems, fmt.Sprintf("key index for %s is %x, want %x", e.Key, idx, k))
+		}
+		for _, p := range e.Postings {
+			aa := acctAsset{p.Account.name, p.Asset}
+			sums[aa] = sums[aa].Add(p.Amount)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if kn := keys.Stats().KeyN; kn != n {
+		problems = append(problems, fmt.Sprintf("key index has %d keys, journal %d entries", kn, n))
+	}
+	out := make([]Balance, 0, len(sums))
+	for aa, amt := range sums {
+		if !amt.IsZero() {
+			out = append(out, Balance{Account{aa.a}, aa.asset, amt})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Account != out[j].Account {
+			return out[i].Account.name < out[j].Account.name
+		}
+		return out[i].Asset < out[j].Asset
+	})
+	return out, problems, nil
+}
+
+// Verify checks the ledger's invariants in one snapshot: every entry
+// decodes and sums to zero per asset, the key index matches the journal,
+// the stored balances equal Rebuild, and bbolt's own page check passes. It
+// returns nil or a *VerifyError (which wraps ErrCorrupt).
+func (s *Store) Verify(ctx context.Context) error {
+	return s.view(ctx, func(tx *bbolt.Tx) error {
+		rebuilt, problems, err := rebuild(ctx, tx)
+		if err != nil {
+			return err
+		}
+		ve := &VerifyError{Problems: problems}
+		stored, err := storedBalances(tx)
+		if err != nil {
+			ve.Problems = append(ve.Problems, err.Error())
+		}
+		sort.Slice(stored, func(i, j int) bool {
+			if stored[i].Account != stored[j].Account {
+				return stored[i].Account.name < stored[j].Account.name
+			}
+			return stored[i].Asset < stored[j].Asset
+		})
+		ve.Mismatches = diffBalances(stored, rebuilt)
+		for err := range tx.Check() {
+			ve.Problems = append(ve.Problems, "bbolt: "+err.Error())
+		}
+		if len(ve.Mismatches) > 0 || len(ve.Problems) > 0 {
+			return ve
+		}
+		return nil
+	})
+}
+
+// diffBalances merges two sorted balance lists.
+func diffBalances(stored, rebuilt []Balance) []Mismatch {
+	var out []Mismatch
+	less := func(a, b Balance) bool {
+		return a.Account.name < b.Account.name || a.Account == b.Account && a.Asset < b.Asset
+	}
+	i, j := 0, 0
+	for i < len(stored) || j < len(rebuilt) {
+		switch {
+		case j == len(rebuilt) || i < len(stored) && less(stored[i], rebuilt[j]):
+			out = append(out, Mismatch{stored[i].Account, string(stored[i].Asset), stored[i].Amount.String(), ""})
+			i++
+		case i == len(stored) || less(rebuilt[j], stored[i]):
+			out = append(out, Mismatch{rebuilt[j].Account, string(rebuilt[j].Asset), "", rebuilt[j].Amount.String()})
+			j++
+		default:
+			if !stored[i].Amount.Equal(rebuilt[j].Amount) {
+				out = append(out, Mismatch{stored[i].Account, string(stored[i].Asset), stored[i].Amount.String(), rebuilt[j].Amount.String()})
+			}
+			i, j = i+1, j+1
+		}
+	}
+	return out
+}

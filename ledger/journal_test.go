@@ -1,0 +1,360 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/otcdesk/engine/market"
+)
+
+func TestPostAndDuplicate(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	e1, created, err := s.Post(ctx, trade("hercle:trade:1", "0.5", "30000"))
+	if err != nil || !created || e1.Seq != 1 || e1.Recorded.IsZero() || e1.Time.IsZero() {
+		t.Fatalf("Post = %+v, %v, %v; want created seq 1 with times", e1, created, err)
+	}
+	// Same key, different content: a no-op returning the original.
+	e2, created, err := s.Post(ctx, trade("hercle:trade:1", "9", "9"))
+	if err != nil || created {
+		t.Fatalf("Post(duplicate) = %v, %v; want created false, nil", created, err)
+	}
+	if diff := cmp.Diff(e1, e2, cmp.AllowUnexported(Account{})); diff != "" {
+		t.Errorf("Post(duplicate) returned another entry (-first +second):\n%s", diff)
+	}
+	got, err := s.Balance(ctx, VenueAvailable(Hercle), "BTC")
+	if err != nil || !got.Equal(d("0.5")) {
+		t.Errorf("Balance(hercle available BTC) = %s, %v; want 0.5", got, err)
+	}
+	got, _ = s.Balance(ctx, VenueAvailable(Hercle), "USDT")
+	if !got.Equal(d("-30000")) {
+		t.Errorf("Balance(hercle available USDT) = %s, want -30000", got)
+	}
+	mustVerify(t, s)
+}
+
+func TestPostRefusesAndWritesNothing(t *testing.T) {
+	unbalanced := trade("u", "1", "100")
+	unbalanced.Postings[3].Amount = d("99.99")
+	badAccount := trade("a", "1", "100")
+	badAccount.Postings[0].Account = Transit(TransitBank, "has space")
+	var zeroAccount Entry = trade("z", "1", "100")
+	zeroAccount.Postings[1].Account = Account{}
+	zeroAmount := trade("0", "1", "100")
+	zeroAmount.Postings = append(zeroAmount.Postings, Posting{Fees(Hercle), "USDT", d("0")})
+	tooPrecise := trade("p", "0.0000000000000000001", "100")
+	badAsset := trade("s", "1", "100")
+	badAsset.Postings[0].Asset, badAsset.Postings[1].Asset = "btc", "btc"
+	huge := trade("h", "1e40", "100")
+	orphanReversal := Reverse(trade("never-posted", "1", "1"), time.Time{}, "")
+	tests := []struct {
+		name string
+		e    Entry
+		want error
+	}{
+		{"unbalanced", unbalanced, ErrUnbalanced},
+		{"one posting", Entry{Key: "k", Kind: KindFee, Postings: unbalanced.Postings[:1]}, ErrInvalidEntry},
+		{"no key", Entry{Kind: KindTrade, Postings: trade("x", "1", "1").Postings}, ErrInvalidEntry},
+		{"unknown kind", Entry{Key: "k", Kind: "gift", Postings: trade("x", "1", "1").Postings}, ErrInvalidEntry},
+		{"invalid account", badAccount, ErrInvalidAccount},
+		{"zero account", zeroAccount, ErrInvalidAccount},
+		{"zero amount", zeroAmount, ErrInvalidEntry},
+		{"too many decimals", tooPrecise, ErrInvalidEntry},
+		{"lower-case asset", badAsset, ErrInvalidEntry},
+		{"huge amount", huge, ErrInvalidEntry},
+		{"reversal of a missing entry", orphanReversal, ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, path := openTemp(t)
+			ctx := context.Background()
+			if _, _, err := s.Post(ctx, trade("base", "1", "100")); err != nil {
+				t.Fatal(err)
+			}
+			before, _ := s.Balances(ctx)
+			_, created, err := s.Post(ctx, tt.e)
+			if !errors.Is(err, tt.want) || created {
+				t.Fatalf("Post = %v, created %v; want %v", err, created, tt.want)
+			}
+			t.Logf("error text: %v", err)
+			after, _ := s.Balances(ctx)
+			if diff := cmp.Diff(before, after, cmp.AllowUnexported(Account{})); diff != "" {
+				t.Errorf("a refused Post changed balances:\n%s", diff)
+			}
+			if tt.e.Key != "" {
+				if _, err := s.Entry(ctx, tt.e.Key); !errors.Is(err, ErrNotFound) {
+					t.Errorf("Entry(%s) after refusal = %v, want ErrNotFound", tt.e.Key, err)
+				}
+			}
+			mustVerify(t, s)
+			if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+				t.Errorf("file mode = %v, %v; want 0600", fi.Mode().Perm(), err)
+			}
+		})
+	}
+}
+
+func TestReversal(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	orig, _, err := s.Post(ctx, trade("t1", "1", "100"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := Reverse(orig, time.Time{}, "")
+	bad.Postings[0].Amount, bad.Postings[1].Amount = d("-0.5"), d("0.5")
+	if _, _, err := s.Post(ctx, bad); !errors.Is(err, ErrInvalidEntry) {
+		t.Errorf("Post(partial reversal) = %v, want ErrInvalidEntry", err)
+	}
+	for range 2 { // the second is a no-op: the reversal key is derived from the original's
+		if _, _, err := s.Post(ctx, Reverse(orig, time.Time{}, "wrong size")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bs, _ := s.Balances(ctx)
+	if len(bs) != 0 {
+		t.Errorf("Balances after reversal = %v, want none", bs)
+	}
+	es, _ := s.Entries(ctx, Filter{})
+	if len(es) != 2 || es[1].Kind != KindReversal || es[1].Reverses != "t1" {
+		t.Errorf("journal = %+v, want the original and one reversal", es)
+	}
+	mustVerify(t, s)
+}
+
+func TestJournalFilter(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	entries := []Entry{
+		{Key: "open", Kind: KindOpening, Time: t0, Postings: []Posting{
+			{VenueAvailable(Hercle), "BTC", d("2")}, {OpeningBalance(), "BTC", d("-2")}}},
+		{Key: "W1", Kind: KindWithdrawal, Time: t0.Add(time.Hour), ClientID: "W1", Postings: []Posting{
+			{VenueAvailable(Hercle), "BTC", d("-1")}, {Transit(TransitWithdrawal, "W1"), "BTC", d("1")}}},
+		{Key: "W1:settled", Kind: KindWithdrawalSettled, Time: t0.Add(2 * time.Hour), ClientID: "W1", Postings: []Posting{
+			{Transit(TransitWithdrawal, "W1"), "BTC", d("-1")},
+			{ExternalAddress("BTC", "bc1qxy"), "BTC", d("0.9999")},
+			{Fees(Hercle), "BTC", d("0.0001")}}},
+		{Key: "dep", Kind: KindDeposit, Time: t0.Add(3 * time.Hour), Postings: []Posting{
+			{VenueAvailable(Heropayments), "USDT", d("500")}, {ExternalUnknown(), "USDT", d("-500")}}},
+	}
+	for _, e := range entries {
+		if _, _, err := s.Post(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys := func(f Filter) []string {
+		es, err := s.Entries(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range es {
+			out = append(out, e.Key)
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		f    Filter
+		want []string
+	}{
+		{"all", Filter{}, []string{"open", "W1", "W1:settled", "dep"}},
+		{"account prefix", Filter{Account: "venue:hercle"}, []string{"open", "W1"}},
+		{"transit", Filter{Account: "transit"}, []string{"W1", "W1:settled"}},
+		{"asset", Filter{Asset: "USDT"}, []string{"dep"}},
+		{"kind", Filter{Kind: KindWithdrawalSettled}, []string{"W1:settled"}},
+		{"time", Filter{From: t0.Add(time.Hour), To: t0.Add(3 * time.Hour)}, []string{"W1", "W1:settled"}},
+		{"client id", Filter{ClientID: "W1"}, []string{"W1", "W1:settled"}},
+		{"paging", Filter{AfterSeq: 1, Limit: 2}, []string{"W1", "W1:settled"}},
+	}
+	for _, tt := range tests {
+		if got := keys(tt.f); !cmp.Equal(got, tt.want) {
+			t.Errorf("%s: Entries(%+v) = %v, want %v", tt.name, tt.f, got, tt.want)
+		}
+	}
+	got, _ := s.Balance(ctx, Transit(TransitWithdrawal, "W1"), "BTC")
+	if !got.IsZero() {
+		t.Errorf("transit balance after settlement = %s, want 0", got)
+	}
+}
+
+// TestPropertyBalancesEqualRebuild posts random sequences of entries, with
+// duplicates (same or different content) and unbalanced or invalid ones,
+// from several goroutines, and checks after each round that balances equal
+// both Rebuild and a model kept by the test, and that every stored entry
+// sums to zero per asset.
+func TestPropertyBalancesEqualRebuild(t *testing.T) {
+	for _, seed := range []uint64{1, 2, 3, 20250304} {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			t.Logf("seed %d", seed)
+			rng := rand.New(rand.NewPCG(seed, seed))
+			s, _ := openTemp(t)
+			ctx := context.Background()
+			model := map[string]string{} // "account asset" -> amount, from accepted entries only
+			accepted := map[string]Entry{}
+			for round := range 15 {
+				batch := make([]Entry, 4+rng.IntN(30))
+				wantErr := make([]bool, len(batch))
+				for i := range batch {
+					batch[i], wantErr[i] = randomEntry(rng, round, i)
+				}
+				type result struct {
+					e       Entry
+					created bool
+					err     error
+				}
+				results := make([]result, len(batch))
+				var wg sync.WaitGroup
+				for i := range batch {
+					wg.Go(func() {
+						e, c, err := s.Post(ctx, batch[i])
+						results[i] = result{e, c, err}
+					})
+				}
+				wg.Wait()
+				// Apply to the model in the order the store assigned.
+				var created []Entry
+				for i, r := range results {
+					if wantErr[i] {
+						if r.err == nil || !(errors.Is(r.err, ErrUnbalanced) || errors.Is(r.err, ErrInvalidEntry)) {
+							t.Fatalf("round %d: Post(%s, bad) = %v, want a refusal", round, batch[i].Key, r.err)
+						}
+						continue
+					}
+					if r.err != nil {
+						t.Fatalf("round %d: Post(%s) = %v", round, batch[i].Key, r.err)
+					}
+					if r.created {
+						created = append(created, r.e)
+						continue
+					}
+					orig, ok := accepted[r.e.Key]
+					if !ok {
+						// a duplicate within this round: its original is in created
+						continue
+					}
+					if orig.Seq != r.e.Seq {
+						t.Fatalf("duplicate %s returned seq %d, original %d", r.e.Key, r.e.Seq, orig.Seq)
+					}
+				}
+				seen := map[string]bool{}
+				for _, e := range created {
+					if seen[e.Key] || accepted[e.Key].Seq != 0 {
+						t.Fatalf("key %s created twice", e.Key)
+					}
+					seen[e.Key] = true
+					accepted[e.Key] = e
+					for _, p := range e.Postings {
+						k := p.Account.String() + " " + string(p.Asset)
+						cur := d("0")
+						if v, ok := model[k]; ok {
+							cur = d(v)
+						}
+						model[k] = cur.Add(p.Amount).String()
+					}
+				}
+				checkAgainstModel(t, s, model)
+			}
+		})
+	}
+}
+
+func checkAgainstModel(t *testing.T, s *Store, model map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	mustVerify(t, s)
+	stored, err := s.Balances(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rebuilt, err := s.Rebuild(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flat := func(bs []Balance) []string {
+		var out []string
+		for _, b := range bs {
+			out = append(out, b.Account.String()+" "+string(b.Asset)+" "+b.Amount.String())
+		}
+		return out
+	}
+	var want []string
+	for k, v := range model {
+		if !d(v).IsZero() {
+			want = append(want, k+" "+v)
+		}
+	}
+	sort.Strings(want)
+	got := flat(stored)
+	sort.Strings(got)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("Balances differ from the model (-model +stored):\n%s", diff)
+	}
+	if diff := cmp.Diff(flat(stored), flat(rebuilt)); diff != "" {
+		t.Fatalf("Balances differ from Rebuild (-stored +rebuilt):\n%s", diff)
+	}
+	if err := s.Journal(ctx, Filter{}, func(e Entry) error {
+		sums := map[market.Asset]string{}
+		for _, p := range e.Postings {
+			cur := d("0")
+			if v, ok := sums[p.Asset]; ok {
+				cur = d(v)
+			}
+			sums[p.Asset] = cur.Add(p.Amount).String()
+		}
+		for a, v := range sums {
+			if !d(v).IsZero() {
+				return fmt.Errorf("entry %s sums to %s %s", e.Key, v, a)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var propAccounts = []Account{
+	VenueAvailable(Hercle), VenueAllocated(Hercle), VenueAvailable(Heropayments),
+	Counterparty(Hercle), Fees(Hercle), Transit(TransitWithdrawal, "W1"),
+	ExternalAddress("ETH", "0xabc"), OpeningBalance(),
+}
+
+var propAssets = []market.Asset{"BTC", "USDT", "EUR"}
+
+// randomEntry returns a random entry and whether Post must refuse it. Keys
+// repeat across rounds so duplicates are common.
+func randomEntry(rng *rand.Rand, round, i int) (Entry, bool) {
+	key := fmt.Sprintf("r%d-%d", round, i)
+	if rng.IntN(4) == 0 {
+		key = fmt.Sprintf("dup-%d", rng.IntN(20))
+	}
+	e := Entry{Key: key, Kind: KindTrade}
+	for range 1 + rng.IntN(3) { // legs, each balanced within one asset
+		asset := propAssets[rng.IntN(len(propAssets))]
+		amt := d(fmt.Sprintf("%d.%02d", rng.IntN(10000), 1+rng.IntN(99)))
+		from := propAccounts[rng.IntN(len(propAccounts))]
+		to := propAccounts[rng.IntN(len(propAccounts))]
+		e.Postings = append(e.Postings, Posting{from, asset, amt.Neg()}, Posting{to, asset, amt})
+	}
+	switch rng.IntN(8) {
+	case 0: // unbalanced by a tiny amount
+		e.Key = fmt.Sprintf("bad-%d-%d", round, i)
+		e.Postings[0].Amount = e.Postings[0].Amount.Add(d("0.000001"))
+		return e, true
+	case 1: // invalid account
+		e.Key = fmt.Sprintf("bad-%d-%d", round, i)
+		e.Postings[1].Account = Fees("Not A Venue")
+		return e, true
+	}
+	return e, false
+}

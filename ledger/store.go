@@ -1,0 +1,327 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// SchemaVersion is the layout this package reads and writes. A file with a
+// higher version is refused with ErrNewerSchema; older versions are
+// migrated on open (there are none yet).
+const SchemaVersion = 1
+
+// formatName marks a bbolt file as a ledger, so another program's bbolt
+// file is refused instead of being written to.
+const formatName = "otcdesk-ledger"
+
+// DefaultLockTimeout bounds the wait for a file held by another process
+// when Options.LockTimeout is zero.
+const DefaultLockTimeout = time.Second
+
+// maxBatch caps how many queued writes share one transaction and fsync.
+const maxBatch = 1024
+
+var (
+	bucketMeta         = []byte("meta")
+	bucketJournal      = []byte("journal")       // seq (8 bytes BE) -> entry record
+	bucketKeys         = []byte("keys")          // idempotency key -> seq
+	bucketBalances     = []byte("balances")      // account 0x00 asset -> decimal string
+	bucketIntents      = []byte("intents")       // client id -> intent record
+	bucketIntentsOpen  = []byte("intents_open")  // client id -> "" while not final
+	bucketInbox        = []byte("inbox")         // source 0x00 event id -> event record
+	bucketInboxPending = []byte("inbox_pending") // source 0x00 event id -> "" until processed
+	bucketCounters     = []byte("counters")      // metric 0x00 day 0x00 scope -> decimal string
+	bucketCounterOps   = []byte("counter_ops")   // counter key 0x00 op id -> "" once applied
+
+	allBuckets = [][]byte{bucketMeta, bucketJournal, bucketKeys, bucketBalances, bucketIntents,
+		bucketIntentsOpen, bucketInbox, bucketInboxPending, bucketCounters, bucketCounterOps}
+
+	metaFormat = []byte("format")
+	metaSchema = []byte("schema")
+)
+
+// Options configures Open. The zero value opens read-write with a
+// one-second lock timeout and the system clock.
+type Options struct {
+	// LockTimeout bounds the wait for the file lock held by another
+	// process; past it Open returns ErrInUse. Zero means DefaultLockTimeout.
+	LockTimeout time.Duration
+	// ReadOnly opens the file with a shared lock: several read-only
+	// openers may coexist, but not with a writer. The file must exist.
+	ReadOnly bool
+	// Now is the clock for Entry.Recorded and intent and inbox times; nil
+	// means time.Now.
+	Now func() time.Time
+}
+
+// Store is the ledger: one bbolt file holding the journal, balances,
+// intents, inbox and counters. It is safe for concurrent use. Writes from
+// concurrent callers are queued to one writer goroutine that commits
+// everything queued in one transaction and one fsync (group commit); every
+// write has returned only once it is durable.
+type Store struct {
+	db       *bbolt.DB
+	path     string
+	now      func() time.Time
+	readOnly bool
+
+	ops       chan *op      // unbuffered: a send succeeds only while the writer runs
+	closing   chan struct{} // closed by Close
+	done      chan struct{} // closed when the writer goroutine has stopped
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open opens or creates the ledger at path (mode 0600).
+//
+// It returns ErrInUse if another process holds the file past
+// opts.LockTimeout, ErrNotLedger for a corrupt file or another program's
+// file, ErrNewerSchema for a file from a newer engine, and the underlying
+// *fs.PathError for a missing file (read-only) or a directory that cannot be
+// written. In every error case nothing is written to the file.
+func Open(path string, opts Options) (*Store, error) {
+	timeout := opts.LockTimeout
+	if timeout <= 0 {
+		timeout = DefaultLockTimeout
+	}
+	if opts.ReadOnly {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("ledger: open %s read-only: %w", path, err)
+		}
+	}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("ledger: open %s: not a regular file: %w", path, ErrNotLedger)
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout:      timeout,
+		ReadOnly:     opts.ReadOnly,
+		FreelistType: bbolt.FreelistMapType,
+	})
+	if err != nil {
+		switch {
+		case errors.Is(err, bolterrors.ErrTimeout):
+			return nil, fmt.Errorf("ledger: open %s: %w (no lock within %s; is the engine running?)", path, ErrInUse, timeout)
+		case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrChecksum),
+			errors.Is(err, bolterrors.ErrVersionMismatch):
+			return nil, fmt.Errorf("ledger: open %s: %w: %w", path, ErrNotLedger, err)
+		}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("ledger: open %s: %w (the file and its directory must be writable by this user)", path, err)
+		}
+		// bbolt reports a short or garbled file in several ways.
+		return nil, fmt.Errorf("ledger: open %s: %w: %w", path, ErrNotLedger, err)
+	}
+	s := &Store{db: db, path: path, now: opts.Now, readOnly: opts.ReadOnly}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if err := s.checkSchema(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("ledger: open %s: %w", path, err)
+	}
+	if !s.readOnly {
+		s.ops = make(chan *op)
+		s.closing = make(chan struct{})
+		s.done = make(chan struct{})
+		go s.writer()
+	}
+	return s, nil
+}
+
+// checkSchema validates the meta bucket, or creates every bucket in an
+// empty file. A bbolt file with other content is not ours and is left alone.
+func (s *Store) checkSchema() (err error) {
+	defer func() {
+		// bbolt panics on some garbled pages; on open that means the file
+		// is not a usable ledger, which the caller must hear as an error.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: unreadable pages (%v)", ErrNotLedger, r)
+		}
+	}()
+	empty := false
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			n := 0
+			if err := tx.ForEach(func([]byte, *bbolt.Bucket) error { n++; return nil }); err != nil {
+				return err
+			}
+			if n > 0 {
+				return fmt.Errorf("%w: a bbolt file without the ledger's meta bucket", ErrNotLedger)
+			}
+			empty = true
+			return nil
+		}
+		if f := meta.Get(metaFormat); string(f) != formatName {
+			return fmt.Errorf("%w: format %q, want %q", ErrNotLedger, f, formatName)
+		}
+		v, err := strconv.Atoi(string(meta.Get(metaSchema)))
+		if err != nil || v < 1 {
+			return fmt.Errorf("%w: schema version %q unreadable", ErrNotLedger, meta.Get(metaSchema))
+		}
+		if v > SchemaVersion {
+			return fmt.Errorf("%w: file schema %d, this engine supports up to %d; use the newer engine or restore a backup", ErrNewerSchema, v, SchemaVersion)
+		}
+		for _, b := range allBuckets {
+			if tx.Bucket(b) == nil {
+				return fmt.Errorf("%w: bucket %s missing", ErrNotLedger, b)
+			}
+		}
+		return nil
+	})
+	if err != nil || !empty {
+		return err
+	}
+	if s.readOnly {
+		return fmt.Errorf("%w: empty file", ErrNotLedger)
+	}
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucket(b); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if err := meta.Put(metaFormat, []byte(formatName)); err != nil {
+			return err
+		}
+		return meta.Put(metaSchema, []byte(strconv.Itoa(SchemaVersion)))
+	})
+}
+
+// Path returns the file the store was opened on.
+func (s *Store) Path() string { return s.path }
+
+// Close waits for queued writes, stops the writer and closes the file.
+// Writes after Close return ErrClosed. It is safe to call more than once.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		if !s.readOnly {
+			close(s.closing)
+			<-s.done
+		}
+		s.closeErr = s.db.Close()
+	})
+	return s.closeErr
+}
+
+// op is one queued write. fn runs inside the shared write transaction; it
+// may run more than once (see writer), so it must set its results afresh
+// on every call. An fn that returns a *rejection has written nothing and
+// does not abort the others in its batch.
+type op struct {
+	fn   func(tx *bbolt.Tx) error
+	done chan error // buffered 1
+}
+
+// rejection is an op's refusal (illegal transition, unknown key) found
+// before it wrote anything.
+type rejection struct{ err error }
+
+func (r *rejection) Error() string { return r.err.Error() }
+
+func reject(err error) error { return &rejection{err} }
+
+// write queues fn for the writer and waits until its transaction is
+// durable. If ctx ends first, write returns ctx.Err() and the write may
+// still commit: callers re-issue idempotent writes to learn the outcome.
+func (s *Store) write(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+	if s.readOnly {
+		return ErrReadOnly
+	}
+	o := &op{fn: fn, done: make(chan error, 1)}
+	select {
+	case s.ops <- o:
+	case <-s.closing:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-o.done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("ledger: outcome unknown, the write may still commit: %w", ctx.Err())
+	}
+}
+
+// writer is the single goroutine that owns write transactions. It takes
+// one queued op, then every op already waiting (up to maxBatch), and
+// commits them together: with one writer each op gets its own fsync and no
+// added delay; with many, one fsync serves all of them.
+func (s *Store) writer() {
+	defer close(s.done)
+	batch := make([]*op, 0, maxBatch)
+	for {
+		select {
+		case o := <-s.ops:
+			batch = append(batch[:0], o)
+		case <-s.closing:
+			return
+		}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case o := <-s.ops:
+				batch = append(batch, o)
+			default:
+				break fill
+			}
+		}
+		s.commit(batch)
+		clear(batch)
+	}
+}
+
+// commit runs a batch in one transaction. If an op fails with anything but
+// a rejection, the transaction is rolled back and every op is run again in
+// a transaction of its own, so one failing op cannot fail the others.
+func (s *Store) commit(batch []*op) {
+	results := make([]error, len(batch))
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		for i, o := range batch {
+			err := o.fn(tx)
+			var r *rejection
+			if errors.As(err, &r) {
+				results[i] = r.err
+				continue
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		for i, o := range batch {
+			o.done <- results[i]
+		}
+		return
+	}
+	for _, o := range batch {
+		err := s.db.Update(o.fn)
+		var r *rejection
+		if errors.As(err, &r) {
+			err = r.err
+		}
+		o.done <- err
+	}
+}
+
+// view runs fn in a read transaction.
+func (s *Store) view(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.View(fn)
+}
