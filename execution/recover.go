@@ -1,0 +1,74 @@
+package execution
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/otcdesk/engine/ledger"
+	"github.com/otcdesk/engine/market"
+	"github.com/otcdesk/engine/strategy"
+)
+
+// resolve settles an intent that is already in the ledger, by looking it up
+// at the venue, never by sending it.
+func (x *Executor) resolve(ctx context.Context, in strategy.Intent, pair market.Pair, state ledger.IntentState) Result {
+	switch state {
+	case ledger.StatePending:
+		// submitted is written before the request, so a pending intent
+		// was never sent.
+		return x.final(ctx, in, ledger.StateFailed, "", "interrupted before it was sent")
+	case ledger.StateSubmitted:
+		if _, err := x.o.Store.Transition(ctx, in.ID, ledger.StateUnknown, ledger.Detail{Note: "interrupted after submission"}); err != nil {
+			return x.unresolved(in, "record unknown outcome: "+err.Error())
+		}
+		return x.lookup(ctx, in, pair, ledger.StateUnknown)
+	case ledger.StateUnknown:
+		return x.lookup(ctx, in, pair, ledger.StateUnknown)
+	}
+	return Result{Intent: in, Status: Failed, Detail: "already final in the ledger (" + string(state) + "); not sent again", Time: x.clock.Now()}
+}
+
+// Recover resolves every order and RFQ intent the ledger holds unfinished,
+// as at start-up after a crash: pending ones were never sent and fail;
+// submitted and unknown ones are looked up by Client-Id. Nothing is sent.
+// Intents of other kinds (withdrawals, transfers) belong to treasury.
+func (x *Executor) Recover(ctx context.Context) ([]Result, error) {
+	list, err := x.o.Store.Unfinished(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("recover: %w", err)
+	}
+	var out []Result
+	for _, it := range list {
+		if it.Kind != ledger.IntentOrder && it.Kind != ledger.IntentRFQAccept {
+			continue
+		}
+		in, err := intentOf(it)
+		if err != nil {
+			x.log.Error("unreadable intent left for manual resolution", "client_id", it.ClientID, "err", err)
+			out = append(out, x.unresolved(strategy.Intent{ID: it.ClientID}, err.Error()))
+			continue
+		}
+		pair, ok := x.o.Pairs(in.Pair)
+		if !ok {
+			out = append(out, x.unresolved(in, "unknown pair "+in.Pair))
+			continue
+		}
+		r := x.resolve(ctx, in, pair, it.State)
+		x.log.Info("recovered intent", "client_id", in.ID, "was", it.State, "result", r.Status, "detail", r.Detail)
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func intentOf(it ledger.Intent) (strategy.Intent, error) {
+	var r request
+	if err := json.Unmarshal(it.Request, &r); err != nil {
+		return strategy.Intent{}, fmt.Errorf("intent %s: request: %w", it.ClientID, err)
+	}
+	path := strategy.OTC
+	if it.Kind == ledger.IntentRFQAccept {
+		path = strategy.RFQ
+	}
+	return strategy.Intent{ID: it.ClientID, Strategy: r.Strategy, Ref: r.Ref, Pair: r.Pair, Side: r.Side, Size: r.Size, Amount: r.Amount, Path: path}, nil
+}
