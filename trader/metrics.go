@@ -1,0 +1,35 @@
+package trader
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	ticks     *prometheus.CounterVec
+	decisions *prometheus.CounterVec
+	intents   *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) (metrics, error) {
+	m := metrics{
+		ticks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "engine_ticks_total", Help: "Price ticks processed by the event loop, by pair.",
+		}, []string{"pair"}),
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "engine_decisions_total", Help: "Intents returned by strategies, by strategy.",
+		}, []string{"strategy"}),
+		intents: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "engine_intents_total", Help: "Intents by strategy and outcome (filled, failed, rejected, unresolved).",
+		}, []string{"strategy", "outcome"}),
+	}
+	if reg != nil {
+		for _, c := range []prometheus.Collector{m.ticks, m.decisions, m.intents} {
+			if err := reg.Register(c); err != nil {
+				return metrics{}, fmt.Errorf("trader metrics: %w", err)
+			}
+		}
+	}
+	return m, nil
+}
