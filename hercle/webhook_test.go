@@ -363,6 +363,15 @@ var testSigner = sync.OnceValue(func() *rsa.PrivateKey {
 	return k
 })
 
+// otherSigner is a second key, for forgeries.
+var otherSigner = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
 // signWebhook signs as Hercle does: PKCS#1 v1.5 over the double hash.
 func signWebhook(t testing.TB, k *rsa.PrivateKey, ts string, body []byte) string {
 	t.Helper()
