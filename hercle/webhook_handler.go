@@ -1,0 +1,335 @@
+package hercle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// WebhookInbox is where the WebhookHandler puts each verified webhook
+// before acknowledging it. It is declared here, by its user; the ledger's
+// durable inbox implements it.
+//
+// Store must return nil only once w is durable: the handler answers 200 on
+// nil and Hercle will not send the event again. It reports duplicate=true
+// when an event with w.EventID is already stored (the first copy is kept;
+// the handler still answers 200). Any error makes the handler answer 503
+// so that Hercle retries. Store must honour ctx, must be safe for
+// concurrent use, and may keep w (the handler does not reuse it).
+type WebhookInbox interface {
+	Store(ctx context.Context, w ReceivedWebhook) (duplicate bool, err error)
+}
+
+// ReceivedWebhook is a verified webhook as received: everything needed to
+// process it later and to verify its signature again.
+type ReceivedWebhook struct {
+	EventID    string           // envelope EventId: the idempotency key
+	EventType  WebhookEventType // envelope EventType; may be unknown to this package
+	DeliveryID string           // X-Webhook-Id (may be empty); for support requests
+	KeyID      string           // fingerprint of the key that verified it
+	ReceivedAt time.Time        // the handler's clock when the request was verified
+	// Header holds the request's X-Webhook-Signature, X-Webhook-Timestamp,
+	// X-Webhook-Id and Content-Type, and nothing else.
+	Header http.Header
+	// Body is the raw body exactly as received and signed.
+	Body []byte
+}
+
+// Defaults of WebhookConfig.
+const (
+	DefaultWebhookMaxBody      = 1 << 20
+	DefaultWebhookStoreTimeout = 10 * time.Second
+)
+
+// WebhookConfig configures a WebhookHandler.
+type WebhookConfig struct {
+	// Keys are the accepted public keys (several during a rotation).
+	// At least one is required.
+	Keys []WebhookKey
+	// Tolerance bounds the distance between X-Webhook-Timestamp and Now;
+	// zero means DefaultWebhookTolerance.
+	Tolerance time.Duration
+	// MaxBody is the largest body accepted, in bytes; zero means
+	// DefaultWebhookMaxBody.
+	MaxBody int64
+	// StoreTimeout bounds each Inbox.Store call; zero means
+	// DefaultWebhookStoreTimeout.
+	StoreTimeout time.Duration
+	// Inbox receives every verified webhook. Required.
+	Inbox WebhookInbox
+	// Now is the handler's clock; nil means the real clock.
+	Now func() time.Time
+	// Logger receives one line per refused request (Warn), per stored one
+	// (Info) and per store failure (Error); nil discards. Bodies,
+	// signatures and keys are never logged.
+	Logger *slog.Logger
+	// Metrics receives the handler's collectors; nil registers none.
+	Metrics prometheus.Registerer
+}
+
+// WebhookHandler is the http.Handler that receives Hercle webhooks. For
+// each request, in order:
+//
+//   - a method other than POST gets 405 with Allow: POST;
+//   - a Content-Type other than application/json (a charset parameter is
+//     allowed only as utf-8) gets 415: the body's meaning is unknown;
+//   - a missing, malformed or stale X-Webhook-Timestamp gets 400, before
+//     the body is read; a missing X-Webhook-Signature gets 400;
+//   - a body over MaxBody gets 413;
+//   - a signature that no key verifies gets 400;
+//   - a verified body that is not a webhook envelope gets 400 (it can
+//     never become valid, so a retry would not help);
+//   - otherwise the webhook goes to Inbox.Store: 200 once stored (or
+//     already stored), 503 if the store failed, so Hercle retries.
+//
+// Every answer is a small JSON object ({"success": true} or {"error":
+// "..."}, as the document's samples answer). Nothing is stored for a
+// refused request, and the handler never applies an event: the data of a
+// known event type is not decoded here (DecodeWebhookEvent does it when
+// the inbox is processed), so an event whose data surprises the models is
+// still kept rather than refused and lost.
+//
+// A WebhookHandler is safe for concurrent use.
+type WebhookHandler struct {
+	verifier     WebhookVerifier
+	inbox        WebhookInbox
+	maxBody      int64
+	storeTimeout time.Duration
+	now          func() time.Time
+	log          *slog.Logger
+	metrics      *webhookMetrics
+}
+
+// NewWebhookHandler checks cfg and builds a handler. Errors wrap ErrConfig.
+func NewWebhookHandler(cfg WebhookConfig) (*WebhookHandler, error) {
+	if len(cfg.Keys) == 0 {
+		return nil, fmt.Errorf("%w: webhook handler needs at least one public key", ErrConfig)
+	}
+	for _, k := range cfg.Keys {
+		if k.Key == nil || k.ID == "" {
+			return nil, fmt.Errorf("%w: webhook key not made by NewWebhookKey or ParseWebhookKeys", ErrConfig)
+		}
+	}
+	if cfg.Inbox == nil {
+		return nil, fmt.Errorf("%w: webhook handler needs an inbox", ErrConfig)
+	}
+	if cfg.Tolerance < 0 || cfg.MaxBody < 0 || cfg.StoreTimeout < 0 {
+		return nil, fmt.Errorf("%w: negative webhook tolerance, body limit or store timeout", ErrConfig)
+	}
+	h := &WebhookHandler{
+		inbox:        cfg.Inbox,
+		maxBody:      cfg.MaxBody,
+		storeTimeout: cfg.StoreTimeout,
+		now:          cfg.Now,
+		log:          cfg.Logger,
+	}
+	if h.maxBody == 0 {
+		h.maxBody = DefaultWebhookMaxBody
+	}
+	if h.storeTimeout == 0 {
+		h.storeTimeout = DefaultWebhookStoreTimeout
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	h.verifier = WebhookVerifier{Keys: append([]WebhookKey(nil), cfg.Keys...), Tolerance: cfg.Tolerance, Now: h.now}
+	var err error
+	if h.metrics, err = newWebhookMetrics(cfg.Metrics); err != nil {
+		return nil, fmt.Errorf("%w: webhook metrics: %w", ErrConfig, err)
+	}
+	return h, nil
+}
+
+// Outcomes: the label values of engine_hercle_webhooks_total.
+const (
+	webhookStored         = "stored"
+	webhookDuplicate      = "duplicate"
+	webhookBadMethod      = "method_not_allowed"
+	webhookBadContentType = "unsupported_media_type"
+	webhookTooLarge       = "too_large"
+	webhookBadTimestamp   = "bad_timestamp"
+	webhookStaleTimestamp = "stale_timestamp"
+	webhookBadSignature   = "bad_signature"
+	webhookBadEnvelope    = "bad_envelope"
+	webhookBodyReadFailed = "read_failed"
+	webhookStoreFailed    = "store_failed"
+	webhookMissingHeader  = "missing_header"
+)
+
+// ServeHTTP implements http.Handler.
+func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := h.now()
+	deliveryID := r.Header.Get(HeaderWebhookID)
+	refuse := func(status int, outcome, msg string, err error) {
+		h.metrics.done(outcome, h.now().Sub(start))
+		h.log.Warn("webhook refused", "outcome", outcome, "status", status, "delivery_id", safeLogValue(deliveryID),
+			"remote", r.RemoteAddr, "err", err)
+		writeWebhookJSON(w, status, `{"error":`+strconv.Quote(msg)+`}`)
+	}
+
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		refuse(http.StatusMethodNotAllowed, webhookBadMethod, "Method not allowed; use POST", nil)
+		return
+	}
+	if !isWebhookJSON(r.Header.Get("Content-Type")) {
+		refuse(http.StatusUnsupportedMediaType, webhookBadContentType, "Content-Type must be application/json", nil)
+		return
+	}
+	ts, sig := r.Header.Get(HeaderWebhookTimestamp), r.Header.Get(HeaderWebhookSignature)
+	if err := h.verifier.CheckTimestamp(ts); err != nil {
+		outcome := webhookBadTimestamp
+		switch {
+		case errors.Is(err, ErrMissingTimestamp):
+			outcome = webhookMissingHeader
+		case errors.Is(err, ErrStaleTimestamp):
+			outcome = webhookStaleTimestamp
+		}
+		refuse(http.StatusBadRequest, outcome, "Timestamp too old or invalid", err)
+		return
+	}
+	if sig == "" {
+		refuse(http.StatusBadRequest, webhookMissingHeader, "Invalid signature", ErrMissingSignature)
+		return
+	}
+	if r.ContentLength > h.maxBody {
+		refuse(http.StatusRequestEntityTooLarge, webhookTooLarge, "Body too large", nil)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			refuse(http.StatusRequestEntityTooLarge, webhookTooLarge, "Body too large", nil)
+			return
+		}
+		refuse(http.StatusBadRequest, webhookBodyReadFailed, "Body could not be read", err)
+		return
+	}
+	keyID, err := h.verifier.VerifySignature(ts, sig, body)
+	if err != nil {
+		refuse(http.StatusBadRequest, webhookBadSignature, "Invalid signature", err)
+		return
+	}
+	env, err := ParseWebhookEnvelope(body)
+	if err != nil {
+		refuse(http.StatusBadRequest, webhookBadEnvelope, "Not a webhook envelope", err)
+		return
+	}
+
+	rec := ReceivedWebhook{
+		EventID:    env.EventID,
+		EventType:  env.EventType,
+		DeliveryID: deliveryID,
+		KeyID:      keyID,
+		ReceivedAt: h.now(),
+		Header:     make(http.Header, 4),
+		Body:       body,
+	}
+	for _, k := range []string{HeaderWebhookSignature, HeaderWebhookTimestamp, HeaderWebhookID, "Content-Type"} {
+		if v := r.Header.Values(k); len(v) > 0 {
+			rec.Header[k] = append([]string(nil), v...)
+		}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.storeTimeout)
+	duplicate, err := h.inbox.Store(ctx, rec)
+	cancel()
+	if err != nil {
+		h.metrics.done(webhookStoreFailed, h.now().Sub(start))
+		h.log.Error("webhook not stored; answering 503 so that it is retried", "event_id", env.EventID,
+			"event_type", safeLogValue(string(env.EventType)), "delivery_id", safeLogValue(deliveryID), "err", err)
+		writeWebhookJSON(w, http.StatusServiceUnavailable, `{"error":"Not stored; retry later"}`)
+		return
+	}
+	outcome := webhookStored
+	if duplicate {
+		outcome = webhookDuplicate
+	}
+	h.metrics.done(outcome, h.now().Sub(start))
+	h.log.Info("webhook stored", "event_id", env.EventID, "event_type", safeLogValue(string(env.EventType)),
+		"delivery_id", safeLogValue(deliveryID), "key_id", keyID, "duplicate", duplicate)
+	writeWebhookJSON(w, http.StatusOK, `{"success":true}`)
+}
+
+func writeWebhookJSON(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+}
+
+// isWebhookJSON accepts application/json, optionally with charset=utf-8
+// (the second documentation version sends "application/json;
+// charset=utf-8"). Other parameters are ignored; another charset is
+// refused, since the signature and the JSON are over UTF-8 text.
+func isWebhookJSON(ct string) bool {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return false
+	}
+	cs, ok := params["charset"]
+	return !ok || strings.EqualFold(cs, "utf-8") || strings.EqualFold(cs, "utf8")
+}
+
+// maxLogValue bounds header-derived values in log lines.
+const maxLogValue = 128
+
+// safeLogValue bounds a sender-supplied value for a log line.
+func safeLogValue(s string) string {
+	if len(s) > maxLogValue {
+		s = s[:maxLogValue] + "…"
+	}
+	return strings.ToValidUTF8(s, "?")
+}
+
+// webhookMetrics are the handler's collectors. A nil *webhookMetrics
+// records nothing.
+type webhookMetrics struct {
+	requests *prometheus.CounterVec // outcome
+	seconds  *prometheus.HistogramVec
+}
+
+func newWebhookMetrics(reg prometheus.Registerer) (*webhookMetrics, error) {
+	if reg == nil {
+		return nil, nil
+	}
+	m := &webhookMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "engine_hercle_webhooks_total",
+			Help: "Webhook requests by outcome: stored, duplicate, store_failed, or why they were refused.",
+		}, []string{"outcome"}),
+		seconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "engine_hercle_webhook_seconds",
+			Help:    "Time from receiving a webhook request to answering it, by outcome.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+		}, []string{"outcome"}),
+	}
+	var err error
+	if m.requests, err = register(reg, m.requests); err != nil {
+		return nil, err
+	}
+	if m.seconds, err = register(reg, m.seconds); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *webhookMetrics) done(outcome string, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.requests.WithLabelValues(outcome).Inc()
+	m.seconds.WithLabelValues(outcome).Observe(d.Seconds())
+}
