@@ -466,10 +466,10 @@ func (s *WebhookSender) run() {
 	}
 }
 
-type fault int
+type webhookFault int
 
 const (
-	noFault fault = iota
+	noFault webhookFault = iota
 	badSignature
 	staleTimestamp
 )
@@ -525,7 +525,7 @@ func (s *WebhookSender) deliver(ev outEvent) {
 }
 
 // post makes one attempt and returns the status (0 on a network error).
-func (s *WebhookSender) post(ev outEvent, f fault) (int, error) {
+func (s *WebhookSender) post(ev outEvent, f webhookFault) (int, error) {
 	s.stats.attempts.Add(1)
 	at := s.now()
 	if f == staleTimestamp {
