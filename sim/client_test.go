@@ -362,3 +362,53 @@ func isStatus(err error, status int) bool {
 	var ae *hercle.APIError
 	return errors.As(err, &ae) && ae.Status == status
 }
+
+// TestAmountsSurviveTheWire sends each amount in a request and reads it
+// back from the response and from the venue, digit for digit.
+func TestAmountsSurviveTheWire(t *testing.T) {
+	srv, c, _ := startSim(t, sim.Options{Seed: seed, AutoApproveWhitelist: true,
+		Balances: map[market.Asset]decimal.Decimal{"ETH": d("100000")}})
+	ctx := t.Context()
+	if _, err := c.WhitelistAddress(ctx, hercle.WhitelistRequest{Name: "w", Asset: "ETH", Address: "0xdead", Network: "Ethereum"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, amount := range []string{"0.1", "26844.07", "0.123456789012345678"} {
+		w, id, err := c.Withdraw(ctx, hercle.WithdrawalRequest{Asset: "ETH", Amount: hercle.MustNumber(amount), Address: "0xdead", Network: "Ethereum"}, "")
+		if err != nil {
+			t.Fatalf("Withdraw(%s): %v", amount, err)
+		}
+		eq(t, "response amount", w.Amount, amount)
+		got := srv.Venue().WithdrawalsByClientID(id)
+		if len(got) != 1 || got[0].Amount.String() != amount {
+			t.Errorf("venue recorded %+v, want amount %s", got, amount)
+		}
+		back, err := c.WithdrawalsByClientID(ctx, id)
+		if err != nil || len(back) != 1 {
+			t.Fatalf("WithdrawalsByClientID: %+v, %v", back, err)
+		}
+		eq(t, "lookup amount", back[0].Amount, amount)
+	}
+}
+
+// TestDedupOnTheWire: with Dedup on, a repeated Client-Id returns the
+// original response and executes nothing more, as the sandbox does.
+func TestDedupOnTheWire(t *testing.T) {
+	srv, c, _ := startSim(t, sim.Options{Seed: seed, Dedup: true})
+	ctx := t.Context()
+	q, err := c.Price(ctx, "ETHUSDT", d("0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := hercle.OrderRequest{PriceID: q.ID, Side: market.Sell, Slippage: hercle.MustNumber("0.5")}
+	first, id, err := c.PlaceOrder(ctx, req, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _, err := c.PlaceOrder(ctx, req, id)
+	if err != nil || again.TradeID != first.TradeID {
+		t.Errorf("repeat = %+v, %v; want the original trade %s", again, err, first.TradeID)
+	}
+	if n := srv.Venue().Executions(id); n != 1 {
+		t.Errorf("Executions = %d, want 1", n)
+	}
+}
