@@ -444,7 +444,7 @@ func (a *api) withdrawLightning(r *http.Request) (int, any, error) {
 	}{p.ID, p.Status, n(p.AmountBTC), p.DestinationPublicKey}, err
 }
 
-// errorBody returns the error body in the configured format.
+// apiError is an error answer in the terms of both documented formats.
 type apiError struct {
 	status    int
 	code      string // documentation site's lower-case code

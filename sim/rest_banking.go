@@ -179,11 +179,14 @@ func (a *api) registerBusiness(r *http.Request) (int, any, error) {
 	if !slices.Contains([]string{"LIMITED", "PARTNERSHIP", "SOLE_TRADER"}, biz.Type) {
 		return 0, nil, invalid("business.type", "business.type must be LIMITED, PARTNERSHIP or SOLE_TRADER")
 	}
-	for name, ad := range map[string]*addressBody{"business.registeredAddress": biz.RegisteredAddress, "business.tradingAddress": biz.TradingAddress} {
-		if ad == nil {
-			return 0, nil, missing(name)
+	for _, f := range []struct {
+		name string
+		ad   *addressBody
+	}{{"business.registeredAddress", biz.RegisteredAddress}, {"business.tradingAddress", biz.TradingAddress}} {
+		if f.ad == nil {
+			return 0, nil, missing(f.name)
 		}
-		if err := ad.check(name); err != nil {
+		if err := f.ad.check(f.name); err != nil {
 			return 0, nil, err
 		}
 	}

@@ -60,17 +60,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		done:     make(chan struct{}),
 		faultRng: mrand.New(mrand.NewPCG(opts.Seed, 0xfa017)),
 	}
-	mux := http.NewServeMux()
-	(&api{v: s.venue}).routes(mux, s.endpoint)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, s.opts.FlatErrors, apiError{http.StatusNotFound, "not_found", "invalid_request_error", "NOT_FOUND",
-			"no such endpoint: " + r.Method + " " + r.URL.Path, ""})
-	})
-	s.srv = &http.Server{
-		Handler:           s.faults(s.auth(mux)),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          nil,
-	}
+	s.srv = &http.Server{Handler: s.handler(), ReadHeaderTimeout: 10 * time.Second}
 	ctx, s.stop = context.WithCancel(ctx)
 	go func() {
 		defer close(s.done)
@@ -84,6 +74,17 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		}
 	}()
 	return s, nil
+}
+
+// handler is the whole HTTP stack: faults, authentication, routes.
+func (s *Server) handler() http.Handler {
+	mux := http.NewServeMux()
+	(&api{v: s.venue}).routes(mux, s.endpoint)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, s.opts.FlatErrors, apiError{http.StatusNotFound, "not_found", "invalid_request_error", "NOT_FOUND",
+			"no such endpoint", ""})
+	})
+	return s.faults(s.auth(mux))
 }
 
 func checkLoopback(addr string) error {
