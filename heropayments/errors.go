@@ -21,7 +21,7 @@ var (
 	// happened and it may be sent again.
 	ErrNotSent = errors.New("heropayments: request not sent")
 
-	ErrBadRequest   = errors.New("heropayments: request rejected as invalid") // 400, 422
+	ErrBadRequest   = errors.New("heropayments: request rejected as invalid")  // 400, 422
 	ErrUnauthorized = errors.New("heropayments: API key or signature refused") // 401
 	ErrForbidden    = errors.New("heropayments: forbidden")                    // 403
 	ErrNotFound     = errors.New("heropayments: not found")                    // 404

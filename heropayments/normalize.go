@@ -54,9 +54,9 @@ func Normalize(data []byte) ([]byte, error) {
 // jsValue is a parsed value in the form JSON.stringify will print it.
 // Scalars are kept as their final text; only objects need structure.
 type jsValue struct {
-	text []byte   // scalars: the printed token
-	arr  []jsValue // arrays (isArr)
-	obj  *jsObject // objects
+	text  []byte    // scalars: the printed token
+	arr   []jsValue // arrays (isArr)
+	obj   *jsObject // objects
 	isArr bool
 }
 
