@@ -122,3 +122,11 @@ func TestParseCallbackSequence(t *testing.T) {
 		t.Errorf("ID with a slash = %q, %v; want a%%2Fb/c/x", odd.ID, err)
 	}
 }
+
+func TestParseCallbackRefusesCaseVariantKeys(t *testing.T) {
+	// JavaScript reads externalOrderId "a"; encoding/json alone would read "b".
+	_, err := ParseCallback(FlowV2, []byte(`{"externalOrderId":"a","status":"finished","ExternalOrderId":"b"}`))
+	if !errors.Is(err, ErrMalformedResponse) {
+		t.Fatalf("ParseCallback(case-variant key) = %v, want ErrMalformedResponse", err)
+	}
+}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/shopspring/decimal"
 )
 
@@ -123,7 +125,11 @@ func TestClientRetriesReadsOnly(t *testing.T) {
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	limits := newTestLimits(t, &now)
 	api = &fakeAPI{t: t, replies: []reply{{503, `{"error":{"code":"E_BUSY","message":"busy"}}`}, {200, `{}`}}}
+	reg := prometheus.NewRegistry()
 	c = newTestClient(t, api, limits)
+	if c.metrics, err = newMetrics(reg); err != nil {
+		t.Fatal(err)
+	}
 	req := WithdrawalRequest{ExternalOrderID: "wd-7", CustomerID: "c1", Currency: "USDT", Amount: MustAmount("250"), Address: "T1"}
 	_, err = c.CreateWithdrawal(ctx, FlowV2, req, WithdrawalOptions{})
 	var ue *UnknownOutcomeError
@@ -132,6 +138,9 @@ func TestClientRetriesReadsOnly(t *testing.T) {
 	}
 	if api.requests() != 1 {
 		t.Fatalf("withdrawal sent %d times, want once: never blindly retried", api.requests())
+	}
+	if got := testutil.ToFloat64(c.metrics.requests.WithLabelValues("withdrawal_v2", outcomeUnknown)); got != 1 {
+		t.Errorf("requests_total{withdrawal_v2,unknown} = %v, want 1", got)
 	}
 	// Unknown outcome keeps the amount counted: 250 of alice's 300 is used.
 	if _, err := limits.Reserve(ctx, "c1", decimal.RequireFromString("51")); !errors.Is(err, ErrLimitExceeded) {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
+	"strings"
 	"time"
 )
 
@@ -37,7 +39,46 @@ func decodeJSON(b []byte, out any) error {
 	if dec.More() {
 		return fmt.Errorf("%w: data after the JSON value", ErrMalformedResponse)
 	}
+	return checkKeyCase(b, out)
+}
+
+// checkKeyCase refuses an object with a key that matches one of out's
+// fields only case-insensitively ("ExternalOrderId" for externalOrderId).
+// encoding/json would take such a key for the field, and the last one of
+// several would win; JavaScript, which produced and signed the body, sees
+// a different property. The field would then hold a value Heropayments
+// never meant for it.
+func checkKeyCase(b []byte, out any) error {
+	t := reflect.TypeOf(out)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(b, &obj) != nil {
+		return nil
+	}
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		for k := range obj {
+			if k != name && strings.EqualFold(k, name) {
+				return fmt.Errorf("%w: key %q differs from field %q only in case", ErrMalformedResponse, truncate(k, 40), name)
+			}
+		}
+	}
 	return nil
+}
+
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
 }
 
 // jsonErrorKind describes a decoding error without the offending text.

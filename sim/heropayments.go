@@ -89,6 +89,7 @@ type HeropaymentsServer struct {
 	withdrawn map[string]decimal.Decimal
 	queue     []*hpDelivery // callbacks to deliver
 	drop      int           // callbacks still to lose
+	errAfter  int           // create requests still to answer 502 after applying
 	delivered int           // callbacks answered 2xx
 	closed    bool
 }

@@ -112,20 +112,29 @@ func (s *HeropaymentsServer) routes() http.Handler {
 func (s *HeropaymentsServer) auth(h func(body []byte, r *http.Request) (int, any)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, hpMaxBody))
-		status, out := http.StatusOK, any(nil)
+		var status int
+		var out any
 		sig := r.Header.Get(heropayments.SignHeader)
+		var sigErr error
+		if r.Method == http.MethodPost {
+			sigErr = heropayments.VerifyBody(s.opts.APISecret, body, sig)
+		} else {
+			sigErr = heropayments.VerifyQuery(s.opts.APISecret, r.URL.RawQuery, sig)
+		}
 		switch {
 		case err != nil:
 			status, out = hpErr(http.StatusRequestEntityTooLarge, "BODY_TOO_LARGE", "request body too large")
 		case r.Header.Get(heropayments.APIKeyHeader) != s.opts.APIKey:
 			status, out = hpErr(http.StatusUnauthorized, "INVALID_API_KEY", "invalid api key")
-		case r.Method == http.MethodPost && errors.Is(heropayments.VerifyBody(s.opts.APISecret, body, sig), heropayments.ErrInvalidJSON):
+		case errors.Is(sigErr, heropayments.ErrInvalidJSON):
 			status, out = hpErr(http.StatusBadRequest, "INVALID_JSON", "body is not valid JSON")
-		case r.Method == http.MethodPost && heropayments.VerifyBody(s.opts.APISecret, body, sig) != nil,
-			r.Method == http.MethodGet && heropayments.SignQuery(s.opts.APISecret, r.URL.RawQuery) != strings.ToLower(sig):
+		case sigErr != nil:
 			status, out = hpErr(http.StatusUnauthorized, "INVALID_SIGNATURE", "invalid signature")
 		default:
 			status, out = h(body, r)
+			if r.Method == http.MethodPost && status == http.StatusOK && s.takeErrorAfterApply() {
+				status, out = hpErr(http.StatusBadGateway, "BAD_GATEWAY", "upstream error")
+			}
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)

@@ -139,3 +139,23 @@ func (s *HeropaymentsServer) Delivered() int {
 	defer s.mu.Unlock()
 	return s.delivered
 }
+
+// ErrorAfterApply makes the next n create requests (deposits and
+// withdrawals) take effect and then be answered 502, as a gateway failing
+// after the upstream processed the request: the client cannot tell whether
+// it happened and must look the payment up by externalOrderId.
+func (s *HeropaymentsServer) ErrorAfterApply(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.errAfter += n
+}
+
+func (s *HeropaymentsServer) takeErrorAfterApply() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.errAfter == 0 {
+		return false
+	}
+	s.errAfter--
+	return true
+}

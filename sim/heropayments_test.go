@@ -367,6 +367,35 @@ func (b *hpInbox) next(t *testing.T, ctx context.Context, want hpStore) {
 	}
 }
 
+// TestHeropaymentsUnknownOutcome: a withdrawal applied upstream but
+// answered 502 is reported as unknown with its externalOrderId, is not
+// sent again, and is found by a status lookup with that id.
+func TestHeropaymentsUnknownOutcome(t *testing.T) {
+	f := newHPFixture(t, true)
+	ctx := f.timeout
+	f.srv.ErrorAfterApply(1)
+	req := heropayments.WithdrawalRequest{ExternalOrderID: "wd-unknown", CustomerID: "frank", Currency: "USDT",
+		Amount: heropayments.MustAmount("120"), Address: "Tfrank"}
+	_, err := f.client.CreateWithdrawal(ctx, heropayments.FlowCustody, req, heropayments.WithdrawalOptions{})
+	var ue *heropayments.UnknownOutcomeError
+	if !errors.As(err, &ue) || ue.ExternalOrderID != "wd-unknown" {
+		t.Fatalf("CreateWithdrawal answered 502 = %v, want an UnknownOutcomeError for wd-unknown", err)
+	}
+	if n := len(f.srv.Payments()); n != 1 {
+		t.Fatalf("simulator holds %d payments, want exactly 1: never resent", n)
+	}
+	st, err := f.client.PaymentStatus(ctx, heropayments.FlowCustody, heropayments.Ref{ExternalOrderID: ue.ExternalOrderID})
+	if err != nil || st.Status != heropayments.StatusPending || st.MerchantAmount.String() != "120" {
+		t.Fatalf("lookup by externalOrderId = %+v, %v; want the pending withdrawal", st, err)
+	}
+	// The unknown outcome stayed counted against frank's limit (120 of 200).
+	req.ExternalOrderID, req.Amount = "wd-next", heropayments.MustAmount("81")
+	var le *heropayments.LimitError
+	if _, err := f.client.CreateWithdrawal(ctx, heropayments.FlowCustody, req, heropayments.WithdrawalOptions{}); !errors.As(err, &le) {
+		t.Fatalf("after an unknown outcome, 81 more = %v; want a LimitError (120 still counted)", err)
+	}
+}
+
 func TestHeropaymentsRefusesBadSignatures(t *testing.T) {
 	f := newHPFixture(t, false)
 	ctx := f.timeout
