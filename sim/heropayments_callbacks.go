@@ -72,7 +72,7 @@ func (s *HeropaymentsServer) run(ctx context.Context) {
 			case ok:
 				s.delivered++
 			case d.attempt < s.opts.CallbackAttempts && !s.closed:
-				d.due = now.Add(s.opts.CallbackBackoff << (d.attempt - 1))
+				d.due = now.Add(s.opts.CallbackBackoff << min(d.attempt-1, 10))
 				s.queue = append(s.queue, d)
 			default:
 				s.log.Warn("sim: heropayments: callback given up", "payment", d.paymentID, "attempts", d.attempt)

@@ -60,13 +60,13 @@ func (b *hpInbox) report(s hpStore) {
 }
 
 type hpFixture struct {
-	clock   *scheduler.Manual
-	srv     *sim.HeropaymentsServer
-	client  *heropayments.Client
-	inbox   *hpInbox
-	cbURL   string
-	limits  *heropayments.Limits
-	timeout context.Context
+	clock  *scheduler.Manual
+	srv    *sim.HeropaymentsServer
+	client *heropayments.Client
+	inbox  *hpInbox
+	cbURL  string
+	limits *heropayments.Limits
+	ctx    context.Context
 }
 
 func newHPFixture(t *testing.T, withLimits bool) *hpFixture {
@@ -75,7 +75,7 @@ func newHPFixture(t *testing.T, withLimits bool) *hpFixture {
 	t.Cleanup(cancel)
 	const seed = 1
 	t.Logf("simulator seed %d", seed)
-	f := &hpFixture{clock: scheduler.NewManual(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)), timeout: ctx,
+	f := &hpFixture{clock: scheduler.NewManual(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)), ctx: ctx,
 		inbox: &hpInbox{calls: make(chan hpStore, 64)}}
 	d := decimal.RequireFromString
 	srv, err := sim.StartHeropayments(ctx, sim.HeropaymentsOptions{APIKey: hpTestKey, APISecret: hpTestSecret, Clock: f.clock,
@@ -111,7 +111,7 @@ func newHPFixture(t *testing.T, withLimits bool) *hpFixture {
 func (f *hpFixture) waitFor(t *testing.T, id string) heropayments.Callback {
 	t.Helper()
 	var got heropayments.Callback
-	err := f.inbox.Wait(f.timeout, func(cbs []heropayments.Callback) bool {
+	err := f.inbox.Wait(f.ctx, func(cbs []heropayments.Callback) bool {
 		for _, cb := range cbs {
 			if cb.ID == id {
 				got = cb
@@ -136,7 +136,7 @@ func hpIDs(cbs []heropayments.Callback) []string {
 
 func TestHeropaymentsDepositCallbacksAndSequence(t *testing.T) {
 	f := newHPFixture(t, false)
-	ctx := f.timeout
+	ctx := f.ctx
 	p, err := f.client.CreateDeposit(ctx, heropayments.FlowV2, heropayments.DepositRequest{ExternalOrderID: "dep-1",
 		CustomerID: "alice", Currency: "BTC", CallbackURL: f.cbURL})
 	if err != nil || p.Status != heropayments.StatusWaiting || p.PayAddress == "" {
@@ -187,7 +187,7 @@ func TestHeropaymentsDepositCallbacksAndSequence(t *testing.T) {
 
 func TestHeropaymentsExpiryRefundAndCustody(t *testing.T) {
 	f := newHPFixture(t, false)
-	ctx := f.timeout
+	ctx := f.ctx
 	p, err := f.client.CreateDeposit(ctx, heropayments.FlowV2, heropayments.DepositRequest{ExternalOrderID: "dep-exp",
 		CustomerID: "bob", Currency: "ETH", CallbackURL: f.cbURL})
 	if err != nil {
@@ -239,7 +239,7 @@ func TestHeropaymentsExpiryRefundAndCustody(t *testing.T) {
 
 func TestHeropaymentsWithdrawalLimits(t *testing.T) {
 	f := newHPFixture(t, true)
-	ctx := f.timeout
+	ctx := f.ctx
 	w := func(id, customer, amount string) heropayments.WithdrawalRequest {
 		return heropayments.WithdrawalRequest{ExternalOrderID: id, CustomerID: customer, Currency: "USDT",
 			Amount: heropayments.MustAmount(amount), Address: "T" + customer, CallbackURL: f.cbURL}
@@ -294,7 +294,7 @@ func TestHeropaymentsWithdrawalLimits(t *testing.T) {
 
 func TestHeropaymentsLostAndDuplicatedCallbacks(t *testing.T) {
 	f := newHPFixture(t, false)
-	ctx := f.timeout
+	ctx := f.ctx
 	// Lost: every callback of this deposit is dropped; polling recovers it.
 	f.srv.DropCallbacks(3)
 	p, err := f.client.CreateDeposit(ctx, heropayments.FlowV2, heropayments.DepositRequest{ExternalOrderID: "dep-lost",
@@ -372,7 +372,7 @@ func (b *hpInbox) next(t *testing.T, ctx context.Context, want hpStore) {
 // sent again, and is found by a status lookup with that id.
 func TestHeropaymentsUnknownOutcome(t *testing.T) {
 	f := newHPFixture(t, true)
-	ctx := f.timeout
+	ctx := f.ctx
 	f.srv.ErrorAfterApply(1)
 	req := heropayments.WithdrawalRequest{ExternalOrderID: "wd-unknown", CustomerID: "frank", Currency: "USDT",
 		Amount: heropayments.MustAmount("120"), Address: "Tfrank"}
@@ -398,7 +398,7 @@ func TestHeropaymentsUnknownOutcome(t *testing.T) {
 
 func TestHeropaymentsRefusesBadSignatures(t *testing.T) {
 	f := newHPFixture(t, false)
-	ctx := f.timeout
+	ctx := f.ctx
 	wrong, err := heropayments.NewClient(heropayments.Config{BaseURL: f.srv.URL(), APIKey: hpTestKey, APISecret: "not-the-secret"})
 	if err != nil {
 		t.Fatal(err)
