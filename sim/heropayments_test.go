@@ -253,7 +253,8 @@ func TestHeropaymentsWithdrawalLimits(t *testing.T) {
 	if _, err := f.client.CreateWithdrawal(ctx, heropayments.FlowV2, w("wd-2", "alice", "60"), heropayments.WithdrawalOptions{}); !errors.As(err, &le) || le.Scope != heropayments.ScopeCustomer {
 		t.Fatalf("alice over her daily limit = %v, want a customer LimitError", err)
 	}
-	if _, err := f.client.CreateWithdrawal(ctx, heropayments.FlowV2, w("wd-3", "bob", "200"), heropayments.WithdrawalOptions{}); err != nil {
+	bob, err := f.client.CreateWithdrawal(ctx, heropayments.FlowV2, w("wd-3", "bob", "200"), heropayments.WithdrawalOptions{})
+	if err != nil {
 		t.Fatalf("bob within both limits = %v", err)
 	}
 	if _, err := f.client.CreateWithdrawal(ctx, heropayments.FlowV2, w("wd-4", "carol", "151"), heropayments.WithdrawalOptions{}); !errors.As(err, &le) || le.Scope != heropayments.ScopeMerchant {
@@ -279,6 +280,15 @@ func TestHeropaymentsWithdrawalLimits(t *testing.T) {
 	}
 	if b := f.srv.Balance(); !b.Equal(decimal.RequireFromString("650")) {
 		t.Fatalf("balance %s after withdrawing 350, want 650", b)
+	}
+	if err := f.srv.Fail(bob.ID); err != nil {
+		t.Fatal(err)
+	}
+	if cb := f.waitFor(t, "wd-3/original/failed"); cb.Outcome != heropayments.OutcomeFailed {
+		t.Errorf("failed withdrawal outcome %s, want failed", cb.Outcome)
+	}
+	if b := f.srv.Balance(); !b.Equal(decimal.RequireFromString("850")) {
+		t.Fatalf("balance %s after bob's withdrawal failed, want 850 (200 returned)", b)
 	}
 	f.clock.Advance(2 * time.Minute)
 	if cb := f.waitFor(t, "wd-1/original/finished"); cb.Outcome != heropayments.OutcomeSuccess {
