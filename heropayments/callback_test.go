@@ -1,0 +1,132 @@
+package heropayments
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+const testSecret = "hp-test-secret-not-a-real-key"
+
+// failingInbox fails every Store.
+type failingInbox struct{}
+
+func (failingInbox) Store(context.Context, Callback) (bool, error) {
+	return false, errors.New("disk full")
+}
+
+func newTestHandler(t *testing.T, inbox CallbackInbox, reg prometheus.Registerer) *CallbackHandler {
+	t.Helper()
+	h, err := NewCallbackHandler(HandlerConfig{Secret: testSecret, Flow: FlowV2, Inbox: inbox, MaxBody: 1024,
+		Now: func() time.Time { return time.Unix(1_780_000_000, 0) }, Metrics: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func post(h http.Handler, method, body, sig string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, "/callbacks/heropayments/v2", strings.NewReader(body))
+	if sig != "" {
+		req.Header.Set(SignHeader, sig)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	return w
+}
+
+func TestCallbackHandler(t *testing.T) {
+	const body = "{\n \"externalOrderId\": \"dep-1\", \"sequence\": \"original\", \"type\": \"deposit\",\n \"status\": \"finished\", \"amount\": 0.00150000, \"currency\": \"BTC\"\n}"
+	_, sig, err := SignBody(testSecret, []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := func(b string) string { _, s, _ := SignBody(testSecret, []byte(b)); return s }
+	noID := `{"status":"finished"}`
+
+	inbox := &MemoryInbox{}
+	reg := prometheus.NewRegistry()
+	h := newTestHandler(t, inbox, reg)
+	for _, c := range []struct {
+		name, method, body, sig string
+		want                    int
+	}{
+		{"GET", http.MethodGet, "", "", http.StatusMethodNotAllowed},
+		{"too large", http.MethodPost, `{"a":"` + strings.Repeat("x", 2000) + `"}`, sig, http.StatusRequestEntityTooLarge},
+		{"not JSON", http.MethodPost, `{"a":`, sig, http.StatusBadRequest},
+		{"no signature", http.MethodPost, body, "", http.StatusUnauthorized},
+		{"wrong signature", http.MethodPost, body, signed(`{"a":1}`), http.StatusUnauthorized},
+		{"value changed", http.MethodPost, strings.Replace(body, "0.0015", "0.0016", 1), sig, http.StatusUnauthorized},
+		{"signed, no externalOrderId", http.MethodPost, noID, signed(noID), http.StatusBadRequest},
+	} {
+		if w := post(h, c.method, c.body, c.sig); w.Code != c.want {
+			t.Errorf("%s: status %d, want %d", c.name, w.Code, c.want)
+		}
+	}
+	if w := post(h, http.MethodPut, body, sig); w.Header().Get("Allow") != http.MethodPost {
+		t.Errorf("405 Allow = %q, want POST", w.Header().Get("Allow"))
+	}
+	if n := len(inbox.Callbacks()); n != 0 {
+		t.Fatalf("%d callbacks stored after refusals, want 0", n)
+	}
+
+	for i := range 2 {
+		if w := post(h, http.MethodPost, body, sig); w.Code != http.StatusOK {
+			t.Fatalf("delivery %d: status %d, want 200", i, w.Code)
+		}
+	}
+	cbs := inbox.Callbacks()
+	if len(cbs) != 1 {
+		t.Fatalf("stored %d callbacks after a duplicate delivery, want 1", len(cbs))
+	}
+	cb := cbs[0]
+	if cb.ID != "dep-1/original/finished" || cb.Key != (PaymentKey{"dep-1", SequenceOriginal}) ||
+		cb.Outcome != OutcomeSuccess || string(cb.Body) != body || cb.Header.Get(SignHeader) != sig ||
+		cb.Payment.Amount.String() != "0.0015" || cb.ReceivedAt.Unix() != 1_780_000_000 {
+		t.Errorf("stored %+v; want id dep-1/original/finished, success, the raw body and headers", cb)
+	}
+	counter, _ := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{Name: "engine_heropayments_callbacks_total",
+		Help: "Heropayments callbacks by result (stored, duplicate, bad_method, too_large, bad_body, bad_json, bad_signature, bad_payload, store_error)."}, []string{"result"}))
+	for result, want := range map[string]float64{"stored": 1, "duplicate": 1, "bad_signature": 3, "bad_method": 2, "bad_payload": 1} {
+		if got := testutil.ToFloat64(counter.WithLabelValues(result)); got != want {
+			t.Errorf("callbacks_total{result=%q} = %v, want %v", result, got, want)
+		}
+	}
+
+	if w := post(newTestHandler(t, failingInbox{}, nil), http.MethodPost, body, sig); w.Code != http.StatusInternalServerError {
+		t.Errorf("inbox failure: status %d, want 500 so Heropayments retries", w.Code)
+	}
+}
+
+func TestParseCallbackSequence(t *testing.T) {
+	first, err := ParseCallback(FlowV2, []byte(`{"externalOrderId":"1254435345456456","status":"waiting","type":"deposit"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := ParseCallback(FlowV2, []byte(`{"externalOrderId":"1254435345456456","sequence":"4fb7defa35a056ecc64fc74ea97ef90f","status":"waiting","type":"deposit"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Key.Sequence != SequenceOriginal || first.ID == second.ID || first.Key == second.Key {
+		t.Errorf("keys %v and %v, ids %q and %q: want the original and a distinct further payment", first.Key, second.Key, first.ID, second.ID)
+	}
+	odd, err := ParseCallback(FlowV2, []byte(`{"externalOrderId":"a/b","sequence":"c","status":"x"}`))
+	if err != nil || odd.ID != "a%2Fb/c/x" {
+		t.Errorf("ID with a slash = %q, %v; want a%%2Fb/c/x", odd.ID, err)
+	}
+}
+
+func TestParseCallbackRefusesCaseVariantKeys(t *testing.T) {
+	// JavaScript reads externalOrderId "a"; encoding/json alone would read "b".
+	_, err := ParseCallback(FlowV2, []byte(`{"externalOrderId":"a","status":"finished","ExternalOrderId":"b"}`))
+	if !errors.Is(err, ErrMalformedResponse) {
+		t.Fatalf("ParseCallback(case-variant key) = %v, want ErrMalformedResponse", err)
+	}
+}

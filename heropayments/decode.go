@@ -1,0 +1,176 @@
+package heropayments
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strings"
+	"time"
+)
+
+// decodeBody decodes a 2xx response into out.
+func decodeBody(op string, res result, out any) error {
+	fail := func(err error) error { return &ResponseError{Op: op, Status: res.status, Err: err} }
+	if res.tooLarge {
+		return fail(fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, maxBody))
+	}
+	if out == nil {
+		return nil
+	}
+	if len(bytes.TrimSpace(res.body)) == 0 {
+		return fail(fmt.Errorf("%w: empty body", ErrMalformedResponse))
+	}
+	if err := decodeJSON(res.body, out); err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+// decodeJSON decodes one JSON value into out, leniently (unknown fields
+// are ignored, so an addition on Heropayments' side never stops us).
+// Errors wrap ErrMalformedResponse and never quote the body.
+func decodeJSON(b []byte, out any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(out); err != nil {
+		return fmt.Errorf("%w: %s", ErrMalformedResponse, jsonErrorKind(err))
+	}
+	if dec.More() {
+		return fmt.Errorf("%w: data after the JSON value", ErrMalformedResponse)
+	}
+	return checkKeyCase(b, out)
+}
+
+// checkKeyCase refuses an object with a key that matches one of out's
+// fields only case-insensitively ("ExternalOrderId" for externalOrderId).
+// encoding/json would take such a key for the field, and the last one of
+// several would win; JavaScript, which produced and signed the body, sees
+// a different property. The field would then hold a value Heropayments
+// never meant for it.
+func checkKeyCase(b []byte, out any) error {
+	t := reflect.TypeOf(out)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(b, &obj) != nil {
+		return nil
+	}
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		for k := range obj {
+			if k != name && strings.EqualFold(k, name) {
+				return fmt.Errorf("%w: key %q differs from field %q only in case", ErrMalformedResponse, truncate(k, 40), name)
+			}
+		}
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
+// jsonErrorKind describes a decoding error without the offending text.
+func jsonErrorKind(err error) string {
+	switch e := err.(type) {
+	case *json.SyntaxError:
+		return fmt.Sprintf("syntax error at byte %d", e.Offset)
+	case *json.UnmarshalTypeError:
+		return fmt.Sprintf("field %q: %s where %s was expected", e.Field, e.Value, e.Type)
+	}
+	if err.Error() == "unexpected EOF" {
+		return "truncated JSON"
+	}
+	return "invalid value"
+}
+
+// errorBody is the union of the error bodies the client understands.
+type errorBody struct {
+	Error   json.RawMessage `json:"error"`
+	Code    json.RawMessage `json:"code"`
+	Message json.RawMessage `json:"message"`
+}
+
+// maxSnippet bounds the text kept from an error body of unknown form.
+const maxSnippet = 80
+
+// parseAPIError builds the error of a non-2xx response. It never fails.
+func parseAPIError(op string, res result, red redactor, now time.Time) *APIError {
+	e := &APIError{Op: op, Status: res.status, Err: statusSentinel(res.status)}
+	if d, ok := retryAfter(res.header, now); ok {
+		e.RetryAfter = d
+	}
+	var eb errorBody
+	if !res.tooLarge && json.Unmarshal(res.body, &eb) == nil {
+		var inner errorBody
+		switch {
+		case len(eb.Error) > 0 && json.Unmarshal(eb.Error, &inner) == nil:
+			e.Code, e.Message = scalar(inner.Code), scalar(inner.Message)
+		case len(eb.Error) > 0:
+			e.Message = scalar(eb.Error)
+		default:
+			e.Code, e.Message = scalar(eb.Code), scalar(eb.Message)
+		}
+		e.Code, e.Message = red.clean(e.Code), red.clean(e.Message)
+	}
+	if e.Code == "" && e.Message == "" && len(res.body) > 0 {
+		b := res.body
+		if len(b) > 4*maxSnippet {
+			b = b[:4*maxSnippet]
+		}
+		s := []rune(red.clean(string(b)))
+		if len(s) > maxSnippet {
+			s = append(s[:maxSnippet], '…')
+		}
+		e.Message = string(s)
+	}
+	return e
+}
+
+// scalar returns a JSON string's text or a number's or boolean's literal.
+func scalar(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	switch raw[0] {
+	case '{', '[', 'n':
+		return ""
+	}
+	return string(raw)
+}
+
+func statusSentinel(status int) error {
+	switch {
+	case status == http.StatusBadRequest || status == http.StatusUnprocessableEntity:
+		return ErrBadRequest
+	case status == http.StatusUnauthorized:
+		return ErrUnauthorized
+	case status == http.StatusForbidden:
+		return ErrForbidden
+	case status == http.StatusNotFound:
+		return ErrNotFound
+	case status == http.StatusConflict:
+		return ErrConflict
+	case status == http.StatusTooManyRequests:
+		return ErrRateLimited
+	case status >= 500 && status <= 599:
+		return ErrServer
+	}
+	return ErrStatus
+}
