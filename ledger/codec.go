@@ -60,6 +60,9 @@ func decodeEntry(b []byte) (Entry, error) {
 		ClientID: r.ClientID, Refs: r.Refs, Reverses: r.Reverses, Memo: r.Memo,
 		Postings: make([]Posting, len(r.Postings)),
 	}
+	if len(e.Refs) == 0 {
+		e.Refs = nil // "refs":{} and no refs are the same entry
+	}
 	for i, p := range r.Postings {
 		amt, err := parseAmount(p.Amount)
 		if err != nil {
