@@ -39,6 +39,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"config", "check a configuration file", cmdConfig},
+		{"ledger", "show balances, journal and intents; export the journal", cmdLedger},
 		{"version", "print the version", cmdVersion},
 	}
 }
