@@ -17,7 +17,10 @@ import (
 // amount moves to transit when it is sent, and out to the destination when
 // the venue confirms it.
 func Example() {
-	dir, _ := os.MkdirTemp("", "ledger-example")
+	dir, err := os.MkdirTemp("", "ledger-example")
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer os.RemoveAll(dir)
 	s, err := ledger.Open(filepath.Join(dir, "ledger.db"), ledger.Options{})
 	if err != nil {
@@ -46,20 +49,27 @@ func Example() {
 		log.Fatal(err)
 	}
 	// 2. The venue accepted it: submitted, and the money is in transit.
-	s.Transition(ctx, "W1", ledger.StateSubmitted, ledger.Detail{VenueRef: "wd-77"})
+	if _, err := s.Transition(ctx, "W1", ledger.StateSubmitted, ledger.Detail{VenueRef: "wd-77"}); err != nil {
+		log.Fatal(err)
+	}
 	post(ledger.Entry{Key: "W1:sent", Kind: ledger.KindWithdrawal, Time: at, ClientID: "W1", Postings: []ledger.Posting{
 		{Account: hercle, Asset: "BTC", Amount: btc("-1")},
 		{Account: transit, Asset: "BTC", Amount: btc("1")},
 	}})
 	// 3. The webhook confirms it, less a network fee.
-	s.Transition(ctx, "W1", ledger.StateSucceeded, ledger.Detail{})
+	if _, err := s.Transition(ctx, "W1", ledger.StateSucceeded, ledger.Detail{}); err != nil {
+		log.Fatal(err)
+	}
 	post(ledger.Entry{Key: "W1:settled", Kind: ledger.KindWithdrawalSettled, Time: at, ClientID: "W1", Postings: []ledger.Posting{
 		{Account: transit, Asset: "BTC", Amount: btc("-1")},
 		{Account: dest, Asset: "BTC", Amount: btc("0.9999")},
 		{Account: ledger.Fees(ledger.Hercle), Asset: "BTC", Amount: btc("0.0001")},
 	}})
 
-	bs, _ := s.Balances(ctx)
+	bs, err := s.Balances(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
 	for _, b := range bs {
 		fmt.Println(b.Account, b.Asset, b.Amount)
 	}

@@ -28,6 +28,8 @@ Reads the ledger file (read-only) and prints what it holds:
   journal    journal entries with their postings, filtered
   intents    intents (outbox) by state
   export     the journal as CSV (one row per posting) or JSON
+  verify     check the invariants: every entry balances, balances equal a
+             rebuild from the journal, bbolt pages are sound
 
 The file is ledger.path from -config, or -db. A running engine holds the
 file; stop it first (the command says so if the file is in use).
@@ -39,6 +41,7 @@ Example:
   engine ledger journal -config config.toml -account venue:hercle -kind trade -since 2025-03-01
   engine ledger intents -state unfinished -json
   engine ledger export -format csv -o journal.csv
+  engine ledger verify -db data/ledger.db
 `
 
 func cmdLedger(ctx context.Context, e *env, args []string) int {
@@ -58,6 +61,8 @@ func cmdLedger(ctx context.Context, e *env, args []string) int {
 		return ledgerJournal(ctx, e, args[1:], true)
 	case "intents":
 		return ledgerIntents(ctx, e, args[1:])
+	case "verify":
+		return ledgerVerify(ctx, e, args[1:])
 	}
 	fmt.Fprintf(e.stderr, "ledger: unknown subcommand %q\n\n", args[0])
 	fmt.Fprint(e.stderr, ledgerUsage)
@@ -433,4 +438,25 @@ func kindList() string {
 		ks = append(ks, string(k))
 	}
 	return strings.Join(ks, ", ")
+}
+
+func ledgerVerify(ctx context.Context, e *env, args []string) int {
+	fs := newFlagSet(e, "verify", "ledger verify [-config FILE | -db PATH]",
+		"engine ledger verify -db data/ledger.db")
+	var lf ledgerFlags
+	lf.register(fs)
+	if code, done := parseLedgerFlags(e, fs, args); done {
+		return code
+	}
+	s, code := lf.open(e)
+	if s == nil {
+		return code
+	}
+	defer s.Close()
+	if err := s.Verify(ctx); err != nil {
+		fmt.Fprintf(e.stderr, "ledger verify: %s: %v\nThe ledger does not satisfy its invariants: keep the file for investigation and do not restart trading on it.\n", s.Path(), err)
+		return exitFailure
+	}
+	fmt.Fprintf(e.stdout, "%s: OK (every entry balances; balances equal the rebuild from the journal)\n", s.Path())
+	return exitOK
 }

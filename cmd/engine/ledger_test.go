@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+	"go.etcd.io/bbolt"
 
 	"github.com/otcdesk/engine/ledger"
 )
@@ -87,6 +88,7 @@ func TestLedgerCommands(t *testing.T) {
 		{"intents", []string{"intents", "-db", db}, []string{"CLIENT-ID", "O1", "ord-9", "P1", "W1"}, nil},
 		{"intents unfinished", []string{"intents", "-db", db, "-state", "unfinished"}, []string{"P1", "W1"}, []string{"O1"}},
 		{"intents by state", []string{"intents", "-db", db, "-state", "submitted"}, []string{"W1"}, []string{"O1", "P1"}},
+		{"verify", []string{"verify", "-db", db}, []string{"OK"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -180,7 +182,7 @@ func TestLedgerErrors(t *testing.T) {
 			}
 		})
 	}
-	for _, sub := range []string{"balances", "journal", "intents", "export"} {
+	for _, sub := range []string{"balances", "journal", "intents", "export", "verify"} {
 		if code, _, stderr := runEngine(t, nil, "ledger", sub, "-h"); code != exitOK || !strings.Contains(stderr, "Example:") {
 			t.Errorf("ledger %s -h = %d, %q; want 0 and an example", sub, code, stderr)
 		}
@@ -200,5 +202,26 @@ func TestLedgerInUse(t *testing.T) {
 	code, _, stderr := runEngine(t, nil, "ledger", "balances", "-config", cfg)
 	if code != exitFailure || !strings.Contains(stderr, "in use by a running engine") {
 		t.Errorf("ledger balances on a held file = %d, %q; want 1 and 'in use'", code, stderr)
+	}
+}
+
+// TestLedgerVerifyDetectsTampering: a balance changed behind the ledger's
+// back makes verify fail with exit 1 and name the account.
+func TestLedgerVerifyDetectsTampering(t *testing.T) {
+	db := fixtureLedger(t)
+	bdb, err := bbolt.Open(db, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = bdb.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket([]byte("balances")).Put([]byte("fees:hercle\x00USDT"), []byte("1"))
+	})
+	bdb.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runEngine(t, nil, "ledger", "verify", "-db", db)
+	if code != exitFailure || !strings.Contains(stderr, "fees:hercle USDT") {
+		t.Errorf("ledger verify on a tampered file = %d, %q; want 1 naming fees:hercle USDT", code, stderr)
 	}
 }
