@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -12,63 +13,175 @@ import (
 	"github.com/otcdesk/engine/market"
 )
 
-// Records are stored as JSON with amounts as exact decimal strings. The
-// record types are separate from the API types so that neither a change to
-// the API nor decimal's process-wide JSON switches can change the bytes on
-// disk.
-
-type entryRecord struct {
-	Seq      uint64            `json:"seq"`
-	Key      string            `json:"key"`
-	Kind     string            `json:"kind"`
-	Time     time.Time         `json:"time"`
-	Recorded time.Time         `json:"recorded"`
-	ClientID string            `json:"client_id,omitempty"`
-	Refs     map[string]string `json:"refs,omitempty"`
-	Reverses string            `json:"reverses,omitempty"`
-	Memo     string            `json:"memo,omitempty"`
-	Postings []postingRecord   `json:"postings"`
-}
-
-type postingRecord struct {
-	Account string `json:"account"`
-	Asset   string `json:"asset"`
-	Amount  string `json:"amount"`
-}
+// Journal entries, the hot records, are stored in a compact binary form;
+// intents and inbox events as JSON. Amounts are exact decimal strings in
+// both. The record layouts are separate from the API types so that neither
+// a change to the API nor decimal's process-wide JSON switches can change
+// the bytes on disk.
+//
+// Entry record, version 1 (str is a uvarint length and that many bytes;
+// time is a varint of Unix seconds and a uvarint of nanoseconds, UTC):
+//
+//	byte 1 | uvarint seq | str key | str kind | time | time recorded |
+//	str client id | str reverses | str memo |
+//	uvarint n, n × (str name, str value) refs, sorted by name |
+//	uvarint n, n × (str account, str asset, str amount) postings
+const entryRecordV1 = 1
 
 func encodeEntry(e Entry) ([]byte, error) {
-	r := entryRecord{
-		Seq: e.Seq, Key: e.Key, Kind: string(e.Kind), Time: e.Time.UTC(), Recorded: e.Recorded.UTC(),
-		ClientID: e.ClientID, Refs: e.Refs, Reverses: e.Reverses, Memo: e.Memo,
-		Postings: make([]postingRecord, len(e.Postings)),
+	b := make([]byte, 0, 128+64*len(e.Postings))
+	b = append(b, entryRecordV1)
+	b = binary.AppendUvarint(b, e.Seq)
+	b = appendStr(b, e.Key)
+	b = appendStr(b, string(e.Kind))
+	b = appendTime(b, e.Time)
+	b = appendTime(b, e.Recorded)
+	b = appendStr(b, e.ClientID)
+	b = appendStr(b, e.Reverses)
+	b = appendStr(b, e.Memo)
+	names := make([]string, 0, len(e.Refs))
+	for k := range e.Refs {
+		names = append(names, k)
 	}
-	for i, p := range e.Postings {
-		r.Postings[i] = postingRecord{Account: p.Account.name, Asset: string(p.Asset), Amount: p.Amount.String()}
+	sort.Strings(names)
+	b = binary.AppendUvarint(b, uint64(len(names)))
+	for _, k := range names {
+		b = appendStr(appendStr(b, k), e.Refs[k])
 	}
-	return json.Marshal(r)
+	b = binary.AppendUvarint(b, uint64(len(e.Postings)))
+	for _, p := range e.Postings {
+		b = appendStr(b, p.Account.name)
+		b = appendStr(b, string(p.Asset))
+		b = appendStr(b, p.Amount.String())
+	}
+	return b, nil
+}
+
+func appendStr(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+func appendTime(b []byte, t time.Time) []byte {
+	return binary.AppendUvarint(binary.AppendVarint(b, t.Unix()), uint64(t.Nanosecond()))
+}
+
+// reader decodes a record; the first error sticks and later reads return
+// zero values.
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) fail(what string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("truncated or malformed %s", what)
+	}
+}
+
+func (r *reader) uvarint(what string) uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.fail(what)
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) varint(what string) int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.fail(what)
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+// count reads a collection length, bounded by max.
+func (r *reader) count(what string, max int) int {
+	n := r.uvarint(what)
+	if n > uint64(max) {
+		r.fail(what)
+		return 0
+	}
+	return int(n)
+}
+
+func (r *reader) str(what string) string {
+	n := r.uvarint(what)
+	if r.err != nil {
+		return ""
+	}
+	if n > uint64(len(r.b)) {
+		r.fail(what)
+		return ""
+	}
+	s := string(r.b[:n]) // copies: nothing refers to bbolt's memory afterwards
+	r.b = r.b[n:]
+	return s
+}
+
+func (r *reader) time(what string) time.Time {
+	sec := r.varint(what)
+	nsec := r.uvarint(what)
+	if nsec >= 1e9 {
+		r.fail(what)
+	}
+	if r.err != nil {
+		return time.Time{}
+	}
+	return time.Unix(sec, int64(nsec)).UTC()
 }
 
 // decodeEntry decodes and fully validates a stored entry: a record that
 // does not satisfy the invariants Post enforces is reported as corrupt.
 func decodeEntry(b []byte) (Entry, error) {
-	var r entryRecord
-	if err := strictUnmarshal(b, &r); err != nil {
-		return Entry{}, fmt.Errorf("%w: entry: %w", ErrCorrupt, err)
+	if len(b) == 0 || b[0] != entryRecordV1 {
+		return Entry{}, fmt.Errorf("%w: entry record version %v", ErrCorrupt, b[:min(len(b), 1)])
 	}
-	e := Entry{
-		Seq: r.Seq, Key: r.Key, Kind: Kind(r.Kind), Time: r.Time, Recorded: r.Recorded,
-		ClientID: r.ClientID, Refs: r.Refs, Reverses: r.Reverses, Memo: r.Memo,
-		Postings: make([]Posting, len(r.Postings)),
-	}
-	for i, p := range r.Postings {
-		amt, err := parseAmount(p.Amount)
-		if err != nil {
-			return Entry{}, fmt.Errorf("%w: entry %q posting %d: %w", ErrCorrupt, r.Key, i, err)
+	r := &reader{b: b[1:]}
+	e := Entry{Seq: r.uvarint("seq"), Key: r.str("key"), Kind: Kind(r.str("kind")),
+		Time: r.time("time"), Recorded: r.time("recorded"),
+		ClientID: r.str("client id"), Reverses: r.str("reverses"), Memo: r.str("memo")}
+	if n := r.count("refs", maxRefs); n > 0 {
+		e.Refs = make(map[string]string, n)
+		prev := ""
+		for i := range n {
+			k, v := r.str("ref name"), r.str("ref value")
+			if i > 0 && k <= prev {
+				r.fail("refs order")
+			}
+			e.Refs[k], prev = v, k
 		}
-		e.Postings[i] = Posting{Account: Account{p.Account}, Asset: market.Asset(p.Asset), Amount: amt}
+	}
+	n := r.count("postings", maxPostings)
+	e.Postings = make([]Posting, n)
+	for i := range n {
+		acct, asset, amount := r.str("account"), r.str("asset"), r.str("amount")
+		if r.err != nil {
+			break
+		}
+		amt, err := parseAmount(amount)
+		if err != nil {
+			return Entry{}, fmt.Errorf("%w: entry %q posting %d: %w", ErrCorrupt, e.Key, i, err)
+		}
+		e.Postings[i] = Posting{Account: Account{acct}, Asset: market.Asset(asset), Amount: amt}
+	}
+	if r.err == nil && len(r.b) != 0 {
+		r.err = fmt.Errorf("%d bytes after the record", len(r.b))
+	}
+	if r.err != nil {
+		return Entry{}, fmt.Errorf("%w: entry: %w", ErrCorrupt, r.err)
 	}
 	if e.Seq == 0 {
-		return Entry{}, fmt.Errorf("%w: entry %q without a sequence number", ErrCorrupt, r.Key)
+		return Entry{}, fmt.Errorf("%w: entry %q without a sequence number", ErrCorrupt, e.Key)
 	}
 	if err := e.Validate(); err != nil {
 		return Entry{}, fmt.Errorf("%w: stored entry: %w", ErrCorrupt, err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 
@@ -126,8 +127,11 @@ func (e Entry) Validate() error {
 	if len(e.ClientID) > maxClientIDLen || len(e.Memo) > maxMemoLen || len(e.Refs) > maxRefs {
 		return fmt.Errorf("%w %s: client id, memo or refs too long", ErrInvalidEntry, e.Key)
 	}
+	if !utf8.ValidString(e.Memo) || !printable(e.ClientID) || !printable(e.Reverses) {
+		return fmt.Errorf("%w %s: memo must be UTF-8, client id and reverses printable ASCII", ErrInvalidEntry, e.Key)
+	}
 	for k, v := range e.Refs {
-		if k == "" || len(k) > maxRefLen || len(v) > maxRefLen {
+		if k == "" || len(k) > maxRefLen || len(v) > maxRefLen || !printable(k) || !printable(v) {
 			return fmt.Errorf("%w %s: bad reference %q", ErrInvalidEntry, e.Key, k)
 		}
 	}

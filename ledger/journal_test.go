@@ -358,3 +358,47 @@ func randomEntry(rng *rand.Rand, round, i int) (Entry, bool) {
 	}
 	return e, false
 }
+
+// TestGroupCommit: concurrent writers share transactions (and fsyncs), and
+// every one of them is durable when Post returns.
+func TestGroupCommit(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	const writers, each = 64, 20
+	var wg sync.WaitGroup
+	for g := range writers {
+		wg.Go(func() {
+			for i := range each {
+				if _, _, err := s.Post(ctx, trade(fmt.Sprintf("g%d-%d", g, i), "1", "10")); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	st := s.Stats()
+	t.Logf("%d writes in %d commits", st.Writes, st.Commits)
+	if st.Writes != writers*each {
+		t.Errorf("Stats.Writes = %d, want %d", st.Writes, writers*each)
+	}
+	if st.Commits > st.Writes/4 {
+		t.Errorf("Stats.Commits = %d for %d concurrent writes: writers do not share commits", st.Commits, st.Writes)
+	}
+	got, _ := s.Balance(ctx, VenueAvailable(Hercle), "BTC")
+	if !got.Equal(d(fmt.Sprint(writers * each))) {
+		t.Errorf("balance = %s, want %d", got, writers*each)
+	}
+	mustVerify(t, s)
+}
+
+func TestPostContextDone(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := s.Post(ctx, trade("t1", "1", "1")); !errors.Is(err, context.Canceled) {
+		t.Errorf("Post(cancelled ctx) = %v, want context.Canceled", err)
+	}
+	if _, err := s.Entry(context.Background(), "t1"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Entry after a cancelled Post = %v, want ErrNotFound", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -79,6 +80,21 @@ type Store struct {
 	done      chan struct{} // closed when the writer goroutine has stopped
 	closeOnce sync.Once
 	closeErr  error
+
+	commits atomic.Uint64 // write transactions committed
+	writes  atomic.Uint64 // queued writes those transactions carried
+}
+
+// Stats counts the work of the group-commit writer since Open.
+type Stats struct {
+	Commits uint64 // write transactions committed, one fsync each
+	Writes  uint64 // writes (Post, CreateIntent, ...) they carried
+}
+
+// Stats returns the writer's counters. Writes/Commits is the mean number of
+// writes sharing one fsync. It is safe for concurrent use.
+func (s *Store) Stats() Stats {
+	return Stats{Commits: s.commits.Load(), Writes: s.writes.Load()}
 }
 
 // Open opens or creates the ledger at path (mode 0600).
@@ -303,6 +319,8 @@ func (s *Store) commit(batch []*op) {
 		return nil
 	})
 	if err == nil {
+		s.commits.Add(1)
+		s.writes.Add(uint64(len(batch)))
 		for i, o := range batch {
 			o.done <- results[i]
 		}
@@ -310,6 +328,10 @@ func (s *Store) commit(batch []*op) {
 	}
 	for _, o := range batch {
 		err := s.db.Update(o.fn)
+		if err == nil {
+			s.commits.Add(1)
+			s.writes.Add(1)
+		}
 		var r *rejection
 		if errors.As(err, &r) {
 			err = r.err

@@ -41,6 +41,7 @@ func commands() []command {
 		{"run", "run the engine (paper mode: against the in-process simulator)", cmdRun},
 		{"sim", "serve the venue simulator on loopback", cmdSim},
 		{"config", "check a configuration file", cmdConfig},
+		{"ledger", "show balances, journal and intents; export the journal", cmdLedger},
 		{"version", "print the version", cmdVersion},
 	}
 }

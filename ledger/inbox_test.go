@@ -1,0 +1,96 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"testing"
+)
+
+func TestInbox(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	body := []byte(`{"EventId":"e1","Type":"trade","Amount":1.50}`)
+	ev, dup, err := s.PutEvent(ctx, Event{Source: SourceHercleWebhook, ID: "e1", Type: "trade", Body: body,
+		Meta: map[string]string{"timestamp": "1700000000"}})
+	if err != nil || dup || ev.Deliveries != 1 || ev.Received.IsZero() {
+		t.Fatalf("PutEvent = %+v, %v, %v", ev, dup, err)
+	}
+	body[0] = 'X' // the store keeps its own copy
+	again, dup, err := s.PutEvent(ctx, Event{Source: SourceHercleWebhook, ID: "e1", Body: []byte("other")})
+	if err != nil || !dup || again.Deliveries != 2 || string(again.Body) != `{"EventId":"e1","Type":"trade","Amount":1.50}` {
+		t.Fatalf("PutEvent(duplicate) = %+v, %v, %v; want the original body, duplicate, 2 deliveries", again, dup, err)
+	}
+	// Same id from another source is another event.
+	if _, dup, err := s.PutEvent(ctx, Event{Source: SourceHeropaymentsCallback, ID: "e1", Body: []byte("{}")}); err != nil || dup {
+		t.Fatalf("PutEvent(other source) = %v, %v", dup, err)
+	}
+	un, _ := s.Unprocessed(ctx)
+	if len(un) != 2 {
+		t.Fatalf("Unprocessed = %d events, want 2", len(un))
+	}
+	if err := s.MarkProcessed(ctx, SourceHercleWebhook, "e1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkProcessed(ctx, SourceHercleWebhook, "e1"); err != nil {
+		t.Errorf("MarkProcessed twice = %v, want nil", err)
+	}
+	if err := s.MarkProcessed(ctx, SourceHercleWebhook, "missing"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("MarkProcessed(missing) = %v, want ErrNotFound", err)
+	}
+	un, _ = s.Unprocessed(ctx)
+	if len(un) != 1 || un[0].Source != SourceHeropaymentsCallback {
+		t.Errorf("Unprocessed = %+v, want the Heropayments event only", un)
+	}
+	got, err := s.GetEvent(ctx, SourceHercleWebhook, "e1")
+	if err != nil || got.Processed.IsZero() || got.Deliveries != 2 {
+		t.Errorf("GetEvent = %+v, %v", got, err)
+	}
+	if _, _, err := s.PutEvent(ctx, Event{Source: "Bad Source", ID: "x"}); !errors.Is(err, ErrInvalidEntry) {
+		t.Errorf("PutEvent(bad source) = %v, want ErrInvalidEntry", err)
+	}
+}
+
+func TestCounters(t *testing.T) {
+	s, path := openTemp(t)
+	ctx := context.Background()
+	day := fixedClock()()
+	k := DailyNotional(day, "BTCUSDT")
+	if k.Day != "2025-03-04" {
+		t.Fatalf("DailyNotional day = %q", k.Day)
+	}
+	steps := []struct {
+		op, delta, total string
+		applied          bool
+	}{
+		{"o1", "1000.5", "1000.5", true},
+		{"o2", "250", "1250.5", true},
+		{"o1", "1000.5", "1250.5", false}, // retried after a crash: once only
+		{"o1-release", "-250", "1000.5", true},
+	}
+	for _, st := range steps {
+		total, applied, err := s.AddCounter(ctx, k, st.op, d(st.delta))
+		if err != nil || applied != st.applied || !total.Equal(d(st.total)) {
+			t.Errorf("AddCounter(%s, %s) = %s, %v, %v; want %s, %v", st.op, st.delta, total, applied, err, st.total, st.applied)
+		}
+	}
+	// The same op id on another counter is another operation.
+	w := DailyWithdrawn(day, ExternalAddress("BTC", "bc1qxy"))
+	if _, applied, _ := s.AddCounter(ctx, w, "o1", d("0.5")); !applied {
+		t.Error("AddCounter on another counter with a used op id was not applied")
+	}
+	s.Close()
+	s2, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if got, _ := s2.Counter(ctx, k); !got.Equal(d("1000.5")) {
+		t.Errorf("Counter after reopen = %s, want 1000.5", got)
+	}
+	if got, _ := s2.Counter(ctx, DailyNotional(day.AddDate(0, 0, 1), "BTCUSDT")); !got.IsZero() {
+		t.Errorf("next day's counter = %s, want 0", got)
+	}
+	if _, _, err := s2.AddCounter(ctx, CounterKey{Metric: "notional", Day: "yesterday", Scope: "X"}, "o", d("1")); !errors.Is(err, ErrInvalidEntry) {
+		t.Errorf("AddCounter(bad day) = %v, want ErrInvalidEntry", err)
+	}
+}
