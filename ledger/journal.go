@@ -19,8 +19,11 @@ import (
 //
 // An entry that does not validate (ErrInvalidEntry, ErrUnbalanced), or a
 // reversal whose original is missing or not exactly negated
-// (ErrNotFound, ErrInvalidEntry), is refused and nothing is written. Post
-// returns once the entry is durable; concurrent Posts share fsyncs.
+// (ErrNotFound, ErrInvalidEntry), is refused and nothing is written.
+// Validation comes first, so an invalid entry is refused even if its key
+// exists. Post returns once the entry is durable; concurrent Posts share
+// fsyncs. If ctx ends while the entry is queued, Post returns ctx.Err()
+// and the entry may still commit: post it again to learn which.
 func (s *Store) Post(ctx context.Context, e Entry) (Entry, bool, error) {
 	if err := e.Validate(); err != nil {
 		return Entry{}, false, err
