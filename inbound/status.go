@@ -44,14 +44,14 @@ func (e Effect) String() string {
 //	CREATED, CONFIRMING, CONFIRMED, EXECUTING, PENDING  record only
 //	SUCCESS                                              succeed
 //	FAILURE, REJECTED                                    fail
-//	anything else                                        unknown (recorded, not applied)
+//	anything else (padded too)                           unknown (recorded, not applied)
 //
 // CONFIRMED is not a success: in the webhook document's lists it comes
 // before EXECUTING (withdrawals) and PENDING (payouts), and
 // hercle.BankingStatus.Final excludes it; it is the request's approval, not
 // its execution.
 func StatusEffect(s hercle.BankingStatus) Effect {
-	switch hercle.BankingStatus(strings.ToUpper(strings.TrimSpace(string(s)))) {
+	switch hercle.BankingStatus(strings.ToUpper(string(s))) {
 	case hercle.BankingCreated, hercle.BankingConfirming, hercle.BankingConfirmed,
 		hercle.BankingExecuting, hercle.BankingPending:
 		return EffectRecord
