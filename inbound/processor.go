@@ -92,7 +92,6 @@ type Processor struct {
 
 	wake     chan struct{}      // capacity 1: wake-ups coalesce
 	syncs    chan chan struct{} // Sync requests
-	running  chan struct{}      // closed when Run starts
 	stopped  chan struct{}      // closed when Run returns
 	runOnce  sync.Once
 	depositM sync.Mutex // serialises OnDeposit calls
@@ -125,7 +124,6 @@ func New(opts Options) (*Processor, error) {
 		reg:         newRegistry(),
 		wake:        make(chan struct{}, 1),
 		syncs:       make(chan chan struct{}),
-		running:     make(chan struct{}),
 		stopped:     make(chan struct{}),
 		quarantined: map[string]string{},
 		failing:     map[string]bool{},
@@ -158,7 +156,7 @@ var ErrStopped = errors.New("inbound: processor stopped")
 
 // Sync runs a pass that starts after the call and returns when it is done:
 // every event stored before Sync was called has then been applied (or
-// quarantined, or failed transiently). It waits for Run to start.
+// quarantined, or failed transiently). Before Run starts it waits for it.
 func (p *Processor) Sync(ctx context.Context) error {
 	done := make(chan struct{})
 	select {
@@ -190,7 +188,6 @@ func (p *Processor) Run(ctx context.Context) error {
 		return errors.New("inbound: Run called twice")
 	}
 	defer close(p.stopped)
-	close(p.running)
 	if err := p.rebuild(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil
