@@ -139,6 +139,32 @@ func (s *Store) Unprocessed(ctx context.Context) ([]Event, error) {
 	return out, err
 }
 
+// Events calls fn for every stored event of src, processed or not, in key
+// order, inside one read transaction (a consistent snapshot). Processed
+// events stay in the inbox, so a consumer can rebuild state derived from
+// them (a registry of payees, the latest balance snapshot) at start-up. An
+// error from fn stops the walk and is returned. fn must not write to the
+// store.
+func (s *Store) Events(ctx context.Context, src Source, fn func(Event) error) error {
+	prefix := append([]byte(src), 0)
+	return s.view(ctx, func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketInbox).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			ev, err := decodeEvent(v)
+			if err != nil {
+				return err
+			}
+			if err := fn(ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 func eventKey(src Source, id string) []byte {
 	return append(append([]byte(src), 0), id...)
 }

@@ -1,0 +1,407 @@
+package inbound
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/ledger"
+	"github.com/otcdesk/engine/market"
+	"github.com/shopspring/decimal"
+)
+
+// apply applies one decoded event and returns its outcome. An error
+// wrapping errQuarantine means it never can be applied; any other error is
+// transient.
+func (p *Processor) apply(ctx context.Context, ev ledger.Event, we *hercle.WebhookEvent) (string, error) {
+	switch d := we.Payload.(type) {
+	case nil:
+		return OutcomeIgnored, nil
+	case *hercle.WebhookWithdrawal:
+		return p.applyMovement(ctx, ev, we, movement{
+			venueID: d.ID, clientID: d.ClientID, asset: d.Asset, status: d.Status,
+			fee: d.Fee.Decimal, network: d.Network, destination: d.Destination,
+		})
+	case *hercle.WebhookTransfer:
+		m := movement{venueID: d.ID, clientID: d.ClientID, status: d.Status}
+		if d.Debtor != nil {
+			m.asset = d.Debtor.Asset
+			if d.Debtor.Fee != nil {
+				m.fee = d.Debtor.Fee.Decimal
+			}
+		}
+		if d.Creditor != nil {
+			m.asset = cmp.Or(m.asset, d.Creditor.Asset)
+			m.network, m.destination = d.Creditor.Network, d.Creditor.Address
+		}
+		return p.applyMovement(ctx, ev, we, m)
+	case *hercle.WebhookTransaction:
+		return p.applyDeposit(ctx, ev, we, d)
+	}
+	if p.applyRegistry(ev, we) {
+		return OutcomeRecorded, nil
+	}
+	return OutcomeStale, nil
+}
+
+// eventTime is when the event happened: the envelope's timestamp, or when
+// it was stored.
+func eventTime(ev ledger.Event, we *hercle.WebhookEvent) time.Time {
+	if we.Timestamp.Valid() {
+		return we.Timestamp.Time.UTC()
+	}
+	return ev.Received
+}
+
+// movement is what a withdrawal or payout event says about a movement.
+type movement struct {
+	venueID, clientID    string
+	asset                string
+	status               hercle.BankingStatus
+	fee                  decimal.Decimal
+	network, destination string
+}
+
+// Entry keys of a movement's outcome (ledger documentation).
+func settledKey(clientID string) string { return clientID + ":settled" }
+func failedKey(clientID string) string  { return clientID + ":failed" }
+
+// transitKind is where an intent of kind k holds its money in flight.
+func transitKind(k ledger.IntentKind) (ledger.TransitKind, bool) {
+	switch k {
+	case ledger.IntentWithdrawal:
+		return ledger.TransitWithdrawal, true
+	case ledger.IntentTransfer, ledger.IntentPayout:
+		return ledger.TransitBank, true
+	case ledger.IntentLightning:
+		return ledger.TransitLightning, true
+	}
+	return "", false
+}
+
+// effectiveOutcome is succeeded or failed for a final intent, else "".
+func effectiveOutcome(in ledger.Intent) ledger.IntentState {
+	switch in.State {
+	case ledger.StateSucceeded, ledger.StateFailed:
+		return in.State
+	case ledger.StateResolved:
+		return in.Outcome
+	}
+	return ""
+}
+
+func (p *Processor) applyMovement(ctx context.Context, ev ledger.Event, we *hercle.WebhookEvent, m movement) (string, error) {
+	effect := StatusEffect(m.status)
+	in, found, err := p.findIntent(ctx, m)
+	if err != nil {
+		return "", err
+	}
+	if !found {
+		p.log.Warn("inbound: banking event names no intent of ours; recorded only", "event_id", ev.ID,
+			"event_type", we.EventType, "venue_id", m.venueID, "client_id", m.clientID, "status", m.status)
+		return OutcomeUnmatched, nil
+	}
+	tk, ok := transitKind(in.Kind)
+	if !ok {
+		return "", quarantinef("event %s names intent %s of kind %s, which no banking event can settle", ev.ID, in.ClientID, in.Kind)
+	}
+	final := effectiveOutcome(in)
+	switch effect {
+	case EffectRecord:
+		if final != "" {
+			return OutcomeStale, nil // a progress status after the outcome: never backwards
+		}
+		return OutcomeRecorded, nil
+	case EffectUnknown:
+		p.log.Warn("inbound: undocumented banking status; recorded, not applied", "event_id", ev.ID,
+			"client_id", in.ClientID, "status", m.status)
+		return OutcomeUnknown, nil
+	}
+
+	want, mine, other := ledger.StateSucceeded, settledKey(in.ClientID), failedKey(in.ClientID)
+	if effect == EffectFail {
+		want, mine, other = ledger.StateFailed, failedKey(in.ClientID), settledKey(in.ClientID)
+	}
+	otherPosted, err := p.hasEntry(ctx, other)
+	if err != nil {
+		return "", err
+	}
+	if otherPosted || final != "" && final != want {
+		p.log.Error("inbound: banking status contradicts the recorded outcome; ignored, needs reconciliation",
+			"event_id", ev.ID, "client_id", in.ClientID, "status", m.status, "intent_state", in.State,
+			"intent_outcome", final)
+		return OutcomeConflict, nil
+	}
+	posted, err := p.hasEntry(ctx, mine)
+	if err != nil {
+		return "", err
+	}
+	outcome := OutcomeSettled
+	if effect == EffectFail {
+		outcome = OutcomeFailed
+	}
+	if posted && final == want {
+		return OutcomeDuplicate, nil
+	}
+	if !posted {
+		asset := market.Asset(strings.ToUpper(strings.TrimSpace(m.asset)))
+		transit := ledger.Transit(tk, in.ClientID)
+		amount, err := p.store.Balance(ctx, transit, asset)
+		if err != nil {
+			return "", fmt.Errorf("transit balance of %s: %w", in.ClientID, err)
+		}
+		if amount.Sign() <= 0 {
+			p.log.Error("inbound: final banking status but nothing in transit; intent moved, journal unchanged, needs reconciliation",
+				"event_id", ev.ID, "client_id", in.ClientID, "asset", asset, "status", m.status)
+			outcome = OutcomeNoTransit
+		} else {
+			e := ledger.Entry{
+				Key:      mine,
+				Time:     eventTime(ev, we),
+				ClientID: in.ClientID,
+				Refs:     map[string]string{"event_id": ev.ID, "venue_id": m.venueID, "status": string(m.status)},
+			}
+			if effect == EffectSucceed {
+				e.Kind, e.Postings = ledger.KindWithdrawalSettled, settlement(transit, asset, amount, m, tk, in.Venue)
+			} else {
+				e.Kind = ledger.KindWithdrawalFailed
+				e.Postings = []ledger.Posting{
+					{Account: transit, Asset: asset, Amount: amount.Neg()},
+					{Account: ledger.VenueAvailable(in.Venue), Asset: asset, Amount: amount},
+				}
+			}
+			if _, _, err := p.store.Post(ctx, e); err != nil {
+				return "", postError(e.Key, err)
+			}
+		}
+	}
+	if final == "" {
+		if err := p.finish(ctx, in, want, m); err != nil {
+			return "", err
+		}
+	}
+	return outcome, nil
+}
+
+// settlement moves amount out of transit: the fee the venue reports to
+// fees:<venue> (taken from the amount, as in the ledger's worked example)
+// and the rest to the destination.
+func settlement(transit ledger.Account, asset market.Asset, amount decimal.Decimal, m movement, tk ledger.TransitKind, v ledger.Venue) []ledger.Posting {
+	dest := ledger.ExternalUnknown()
+	if d := strings.TrimSpace(m.destination); d != "" {
+		var cand ledger.Account
+		if tk == ledger.TransitBank || strings.EqualFold(m.network, "SEPA") || strings.EqualFold(m.network, "SWIFT") {
+			cand = ledger.ExternalBank(strings.ReplaceAll(d, " ", ""))
+		} else {
+			cand = ledger.ExternalAddress(strings.ToUpper(strings.TrimSpace(m.network)), d)
+		}
+		if _, err := ledger.ParseAccount(cand.String()); err == nil {
+			dest = cand
+		}
+	}
+	out := []ledger.Posting{{Account: transit, Asset: asset, Amount: amount.Neg()}}
+	fee := m.fee
+	if fee.Sign() > 0 && fee.Cmp(amount) < 0 {
+		out = append(out,
+			ledger.Posting{Account: dest, Asset: asset, Amount: amount.Sub(fee)},
+			ledger.Posting{Account: ledger.Fees(v), Asset: asset, Amount: fee})
+	} else {
+		out = append(out, ledger.Posting{Account: dest, Asset: asset, Amount: amount})
+	}
+	return out
+}
+
+// finish moves a not yet final intent to the outcome the venue reported.
+func (p *Processor) finish(ctx context.Context, in ledger.Intent, want ledger.IntentState, m movement) error {
+	note := "webhook status " + string(m.status)
+	var err error
+	switch in.State {
+	case ledger.StateSubmitted:
+		_, err = p.store.Transition(ctx, in.ClientID, want, ledger.Detail{VenueRef: m.venueID, Note: note})
+	case ledger.StatePending, ledger.StateUnknown:
+		// A venue event proves the request reached the venue, whatever the
+		// process that wrote the intent believed.
+		if in.State == ledger.StatePending {
+			if _, err = p.store.Transition(ctx, in.ClientID, ledger.StateUnknown, ledger.Detail{VenueRef: m.venueID, Note: note}); err != nil {
+				break
+			}
+		}
+		_, err = p.store.Transition(ctx, in.ClientID, ledger.StateResolved, ledger.Detail{VenueRef: m.venueID, Note: note, Outcome: want})
+	}
+	if errors.Is(err, ledger.ErrIllegalTransition) {
+		// Someone else (recovery, a lookup) moved it meanwhile; the next
+		// delivery or pass sees the new state. The journal entry stands.
+		return fmt.Errorf("intent %s moved concurrently: %w", in.ClientID, err)
+	}
+	return err
+}
+
+// findIntent finds the intent a banking event is about: by its ClientId,
+// else by the venue id recorded as an intent's VenueRef. The ledger has no
+// VenueRef index, so the second lookup scans the intents; it runs only for
+// events without a ClientId of ours.
+func (p *Processor) findIntent(ctx context.Context, m movement) (ledger.Intent, bool, error) {
+	if m.clientID != "" {
+		in, err := p.store.Intent(ctx, m.clientID)
+		if err == nil {
+			return in, true, nil
+		}
+		if !errors.Is(err, ledger.ErrNotFound) {
+			return ledger.Intent{}, false, fmt.Errorf("intent %s: %w", m.clientID, err)
+		}
+	}
+	if m.venueID == "" {
+		return ledger.Intent{}, false, nil
+	}
+	all, err := p.store.Intents(ctx, "")
+	if err != nil {
+		return ledger.Intent{}, false, fmt.Errorf("intents: %w", err)
+	}
+	for _, in := range all {
+		if _, ok := transitKind(in.Kind); ok && in.VenueRef == m.venueID {
+			return in, true, nil
+		}
+	}
+	return ledger.Intent{}, false, nil
+}
+
+func (p *Processor) hasEntry(ctx context.Context, key string) (bool, error) {
+	_, err := p.store.Entry(ctx, key)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, ledger.ErrNotFound):
+		return false, nil
+	}
+	return false, fmt.Errorf("entry %s: %w", key, err)
+}
+
+// postError classifies a Post failure: an entry the ledger refuses will be
+// refused again, so the event is quarantined; anything else is retried.
+func postError(key string, err error) error {
+	if errors.Is(err, ledger.ErrInvalidEntry) || errors.Is(err, ledger.ErrUnbalanced) || errors.Is(err, ledger.ErrInvalidAccount) {
+		return quarantinef("entry %s refused by the ledger: %v", key, err)
+	}
+	return fmt.Errorf("post %s: %w", key, err)
+}
+
+// DepositKey is the journal key of a Hercle deposit.
+func DepositKey(transactionID string) string { return "hercle:deposit:" + transactionID }
+
+func (p *Processor) applyDeposit(ctx context.Context, ev ledger.Event, we *hercle.WebhookEvent, tx *hercle.WebhookTransaction) (string, error) {
+	switch StatusEffect(tx.Status) {
+	case EffectRecord, EffectFail:
+		return OutcomeRecorded, nil
+	case EffectUnknown:
+		p.log.Warn("inbound: undocumented deposit status; recorded, not applied", "event_id", ev.ID,
+			"transaction_id", tx.ID, "status", tx.Status)
+		return OutcomeUnknown, nil
+	}
+	asset := market.Asset(strings.ToUpper(strings.TrimSpace(tx.Asset)))
+	amount := tx.Amount.Decimal
+	if tx.ID == "" || asset == "" || amount.Sign() <= 0 {
+		return "", quarantinef("deposit event %s needs a transaction id, an asset and a positive amount", ev.ID)
+	}
+	from := ledger.ExternalUnknown()
+	if tx.Debtor != nil && tx.Debtor.IBAN != "" {
+		if a, err := ledger.ParseAccount(ledger.ExternalBank(strings.ReplaceAll(tx.Debtor.IBAN, " ", "")).String()); err == nil {
+			from = a
+		}
+	}
+	at := eventTime(ev, we)
+	if tx.ProcessedAt.Valid() {
+		at = tx.ProcessedAt.Time.UTC()
+	}
+	e := ledger.Entry{
+		Key:  DepositKey(tx.ID),
+		Kind: ledger.KindDeposit,
+		Time: at,
+		Refs: map[string]string{"event_id": ev.ID, "transaction_id": tx.ID},
+		Postings: []ledger.Posting{
+			{Account: ledger.VenueAvailable(ledger.Hercle), Asset: asset, Amount: amount},
+			{Account: from, Asset: asset, Amount: amount.Neg()},
+		},
+	}
+	if tx.SourceRefID != "" {
+		e.Refs["source_ref_id"] = tx.SourceRefID
+	}
+	got, created, err := p.store.Post(ctx, e)
+	if err != nil {
+		return "", postError(e.Key, err)
+	}
+	if !created && got.Refs["event_id"] != ev.ID {
+		if !sameAmount(got, asset, amount) {
+			p.log.Error("inbound: deposit reported again with a different amount; the first stands, needs reconciliation",
+				"event_id", ev.ID, "transaction_id", tx.ID, "first_event_id", got.Refs["event_id"])
+			return OutcomeConflict, nil
+		}
+		return OutcomeDuplicate, nil
+	}
+	// created, or re-applied after a crash by the event that created it.
+	if p.onDeposit != nil {
+		p.depositM.Lock()
+		p.onDeposit(Deposit{
+			EventID: ev.ID, TransactionID: tx.ID, Venue: ledger.Hercle, Asset: asset,
+			Amount: amount, EntryKey: e.Key, Time: at,
+		})
+		p.depositM.Unlock()
+	}
+	return OutcomeCredited, nil
+}
+
+func sameAmount(e ledger.Entry, asset market.Asset, amount decimal.Decimal) bool {
+	for _, pst := range e.Postings {
+		if pst.Account == ledger.VenueAvailable(ledger.Hercle) && pst.Asset == asset {
+			return pst.Amount.Equal(amount)
+		}
+	}
+	return false
+}
+
+// applyRegistry records a registry event and reports whether it changed
+// the registry (false: an older update than the one applied).
+func (p *Processor) applyRegistry(ev ledger.Event, we *hercle.WebhookEvent) bool {
+	at := eventTime(ev, we)
+	switch d := we.Payload.(type) {
+	case *hercle.WebhookPayeeAddress:
+		return p.reg.putPayeeAddress(PayeeAddress{
+			ID: d.ID, PayeeID: d.PayeeID, Name: d.Name, Asset: market.Asset(strings.ToUpper(d.Asset)),
+			Address: d.Address, Network: d.Network, Status: d.Status,
+			ConfirmationStrategy: d.ConfirmationStrategy, Updated: at, EventID: ev.ID,
+		})
+	case *hercle.WebhookPayee:
+		return p.reg.putPayee(Payee{
+			ID: d.ID, EndUserID: d.EndUserID, Name: d.Name, Surname: d.Surname, Company: d.Company,
+			Country: d.Country, Type: d.Type, Disabled: d.Disabled, Deleted: d.Deleted, Updated: at, EventID: ev.ID,
+		})
+	case *hercle.WebhookEndUser:
+		u := EndUser{Updated: at, EventID: ev.ID}
+		switch {
+		case d.Individual != nil:
+			u.ID, u.Status = d.Individual.ID, d.Individual.RegistrationStatus
+			u.Name = strings.TrimSpace(d.Individual.Person.FirstName + " " + d.Individual.Person.LastName)
+		case d.Business != nil:
+			u.ID, u.Status, u.Business, u.Name = d.Business.ID, d.Business.RegistrationStatus, true, d.Business.Business.CompanyName
+		}
+		return p.reg.putEndUser(u)
+	case *hercle.WebhookInternalAddress:
+		return p.reg.putVirtualAccount(VirtualAccount{
+			ID: d.ID, EndUserID: d.EndUserID, Name: d.Name, Asset: market.Asset(strings.ToUpper(d.Asset)),
+			Address: d.Address, Network: d.Network, Deleted: d.Deleted, Updated: at, EventID: ev.ID,
+		})
+	case *hercle.WebhookAccountBalance:
+		snaps := make([]BalanceSnapshot, 0, len(d.Assets))
+		for _, a := range d.Assets {
+			snaps = append(snaps, BalanceSnapshot{
+				UserID: d.UserID, Asset: market.Asset(strings.ToUpper(a.Name)), Available: a.Available.Decimal,
+				Allocated: a.Allocated.Decimal, Sequence: d.Sequence, At: at, EventID: ev.ID,
+			})
+		}
+		return p.reg.putBalances(d.UserID, d.Sequence, snaps)
+	}
+	return false
+}
