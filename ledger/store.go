@@ -255,6 +255,11 @@ func (s *Store) write(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 	if s.readOnly {
 		return ErrReadOnly
 	}
+	// A select with both cases ready picks at random: check first, so a
+	// cancelled context never queues a write.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	o := &op{fn: fn, done: make(chan error, 1)}
 	select {
 	case s.ops <- o:
