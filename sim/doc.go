@@ -1,0 +1,53 @@
+// Package sim owns the venue simulator: a simulated Hercle account and
+// market (Venue) and a REST server speaking the documented Hercle API over
+// loopback (Server). Paper mode, `engine sim` and the tests of every
+// package that crosses the wire run against it.
+//
+// # Venue core
+//
+// Venue is transport independent: plain Go methods over one mutex-guarded
+// state, an injectable clock (Options.Now) and sources seeded from
+// Options.Seed. Nothing runs in the background: prices take one
+// random-walk step per second of venue time, quotes and RFQs expire,
+// pending orders settle and withdrawals and transfers move from CREATED to
+// CONFIRMING to CONFIRMED (or FAILURE) when a method observes that the
+// clock has passed their time. Advance applies due changes without doing
+// anything else. The price of a pair at a time depends only on the seed,
+// the time and SetPrice: never on how often it was read.
+//
+// Methods return the venue's own types (Order, Trade, Execution, RFQ,
+// Balances, Withdrawal, …) holding decimal.Decimal amounts. A refusal is
+// an *Error whose Kind the REST adapter maps to a status and code; nothing
+// was applied then. Every money-moving method takes a Client-Id: with
+// Options.Dedup a repeat within DedupWindow returns the first result, as
+// the Hercle sandbox does; without it a repeat executes again, as
+// production does. Executions(clientID) counts how many times a request
+// with a Client-Id was applied, the ground truth for exactly-once tests.
+//
+// Test hooks: Executions, ApproveWhitelist, RefuseWhitelist,
+// CompleteWithdrawal, Credit, PayInvoice, SetPrice, Advance.
+//
+// # Events
+//
+// Subscribe returns a Subscription that receives every state change from
+// then on, in order and without loss (OrderChanged, TradeExecuted,
+// BalanceChanged with the balance sequence, RFQChanged, WithdrawalChanged,
+// DepositCredited, WhitelistChanged, InvoiceChanged, EndUserCreated,
+// PayeeCreated, PayeeAddressCreated, TransferChanged). EventHeader.Seq
+// increases by one per event. The venue never blocks on a subscriber: the
+// queue grows until Next drains it, so close subscriptions you stop
+// reading.
+//
+// # Concurrency
+//
+// A Venue and a Server are safe for concurrent use. Values returned and
+// carried by events are copies.
+//
+// # What it must never do
+//
+// Listen on anything but loopback; import the hercle client (the sim's
+// wire shapes are written from the documentation independently, so the
+// client is tested against a second reading); pass amounts through
+// float64 (they are decimals, read from JSON numbers as text); start
+// goroutines it does not stop on Close.
+package sim
