@@ -96,8 +96,8 @@ type HubClient struct {
 	state   HubState
 	client  signalr.Client // nil while disconnected
 	conn    *hubConn
-	subs    map[subKey]string       // active price subscriptions → ClientId used
-	forms   map[string]argForm      // per-method argument form that works
+	subs    map[subKey]string        // active price subscriptions → ClientId used
+	forms   map[string]argForm       // per-method argument form that works
 	pending map[string]chan HubEvent // ClientId → waiting command
 	rng     *rand.Rand
 	changed chan struct{} // closed and replaced on every state change
