@@ -39,6 +39,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"config", "check a configuration file", cmdConfig},
+		{"record", "record hub price updates to a tick file", cmdRecord},
 		{"version", "print the version", cmdVersion},
 	}
 }
