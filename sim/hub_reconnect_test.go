@@ -28,7 +28,7 @@ func TestHubReconnectUnderDrops(t *testing.T) {
 
 	var (
 		mu          sync.Mutex
-		connectedAt = map[int]time.Time{}  // reconnect number → when
+		connectedAt = map[int]time.Time{} // reconnect number → when
 		resumed     = map[int]map[string]time.Duration{}
 		reconnects  int
 		afterUnsub  int // BTCEUR ticks after its Unsubscribe returned
