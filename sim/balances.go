@@ -31,42 +31,17 @@ type TxType int
 
 // Transaction types.
 const (
-	TxDeposit            TxType = 0
-	TxWithdrawal         TxType = 1
-	TxTradeFee           TxType = 2
-	TxCustodyFee         TxType = 3
-	TxTrade              TxType = 4
-	TxTradeLock          TxType = 5
-	TxTradeUnlock        TxType = 6
-	TxWithdrawalFee      TxType = 7
-	TxWithdrawalRefund   TxType = 8
-	TxWithdrawalFeeRefnd TxType = 9
+	TxDeposit             TxType = 0
+	TxWithdrawal          TxType = 1
+	TxTradeFee            TxType = 2
+	TxCustodyFee          TxType = 3
+	TxTrade               TxType = 4
+	TxTradeLock           TxType = 5
+	TxTradeUnlock         TxType = 6
+	TxWithdrawalFee       TxType = 7
+	TxWithdrawalRefund    TxType = 8
+	TxWithdrawalFeeRefund TxType = 9
 )
-
-// LedgerType returns the transaction ledger's text type for t.
-func (t TxType) LedgerType() string {
-	switch t {
-	case TxDeposit:
-		return "DEPOSIT"
-	case TxWithdrawal:
-		return "WITHDRAWAL"
-	case TxTradeFee:
-		return "TRADE_FEE"
-	case TxCustodyFee:
-		return "CUSTODY_FEE"
-	case TxTrade:
-		return "TRADE"
-	case TxTradeLock:
-		return "TRADE_LOCK"
-	case TxTradeUnlock:
-		return "TRADE_UNLOCK"
-	case TxWithdrawalFee:
-		return "WITHDRAWAL_FEE"
-	case TxWithdrawalRefund:
-		return "WITHDRAWAL_REFUND"
-	}
-	return "WITHDRAWAL_FEE_REFUND"
-}
 
 // Transaction is one balance movement. Amount is signed: negative leaves
 // the account. RefID is the order, withdrawal, transfer or pay-in it

@@ -38,6 +38,35 @@
 // queue grows until Next drains it, so close subscriptions you stop
 // reading.
 //
+// # REST server
+//
+// Start serves a new Venue on loopback (Options.Addr, default
+// 127.0.0.1:0) with a Bearer API key (Options.APIKey, or random per
+// start). The handlers in rest.go are a thin layer: decode the request
+// strictly (unknown fields, quoted amounts and trailing data are 400s;
+// amounts are parsed from their JSON text into decimals), call the Venue,
+// encode the documented shape. Faults, drawn once per request from the
+// seeded source, come first: a 429 with Retry-After, a TCP reset before
+// the body is read (nothing applied), or a 500 replacing the answer of an
+// applied request; then latency, the maintenance window (503) and
+// authentication (401 authentication_required or invalid_api_key).
+// Errors use the documentation site's {"error":{code,message,param,type}}
+// or, with Options.FlatErrors, the guide's {"code","message"} with its
+// upper-case codes (where CONFLICT is a 400).
+//
+// Readings of the references where they are silent or disagree: the
+// documentation site's paths are served, plus the collection's (networks,
+// plain and instant withdrawals, non-historical transactions) and the
+// guide's spellings (/orders/client/{id}, /user/trades/client/{id},
+// /addresses, /rfq/custom, /banking/…). Withdrawal creation answers one
+// object (the collection's samples show an array of one). Balances are an
+// array of one object without the exposure fields. A withdrawal that fails
+// ends FAILURE and is refunded. A Lightning payment is recorded as an
+// instant withdrawal on network "Lightning" so it can be found by
+// Client-Id. The numeric status filter of GET /transfers reads 0 CREATED,
+// 1 CONFIRMING, 2 CONFIRMED, 3 FAILURE. Cursor tokens have the documented
+// shape {"Id":{"S":"<id>"}} and are absent on the last page.
+//
 // # Concurrency
 //
 // A Venue and a Server are safe for concurrent use. Values returned and

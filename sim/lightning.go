@@ -113,7 +113,7 @@ func (v *Venue) WithdrawLightning(paymentRequest, clientID string) (LightningPay
 	if err != nil {
 		return LightningPayment{}, err
 	}
-	v.appliedLocked(now, "lightning", clientID, nil)
+	v.appliedLocked(now, "", clientID, nil)
 	return LightningPayment{ID: w.ID, Status: "OPEN", AmountBTC: amount, DestinationPublicKey: "02" + strings.Repeat("5e", 32)}, nil
 }
 

@@ -215,10 +215,14 @@ func (v *Venue) SetPrice(pair string, mid decimal.Decimal) error {
 	return nil
 }
 
-// expireLocked drops expired quotes and expires RFQs.
+// quoteMemory is how long an expired quote is remembered, so an order on
+// it is told "expired" rather than "not found".
+const quoteMemory = time.Minute
+
+// expireLocked forgets old quotes and expires RFQs.
 func (v *Venue) expireLocked(now time.Time) {
 	for id, q := range v.quotes {
-		if !now.Before(q.Expires) {
+		if !now.Before(q.Expires.Add(quoteMemory)) {
 			delete(v.quotes, id)
 		}
 	}

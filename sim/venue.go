@@ -174,13 +174,14 @@ func (v *Venue) replayLocked(op, clientID string) (any, bool) {
 }
 
 // appliedLocked records that a request with clientID was applied: it
-// counts the execution and remembers the result for deduplication.
+// counts the execution and, for a deduplicated operation (op not empty),
+// remembers the result.
 func (v *Venue) appliedLocked(now time.Time, op, clientID string, result any) {
 	if clientID == "" {
 		return
 	}
 	v.executions[clientID]++
-	if v.opts.Dedup {
+	if v.opts.Dedup && op != "" {
 		v.dedup[op+"\x00"+clientID] = dedupEntry{at: now, result: result}
 	}
 }

@@ -38,6 +38,8 @@ type command struct {
 // commands lists the subcommands in the order help shows them.
 func commands() []command {
 	return []command{
+		{"run", "run the engine (paper mode: against the in-process simulator)", cmdRun},
+		{"sim", "serve the venue simulator on loopback", cmdSim},
 		{"config", "check a configuration file", cmdConfig},
 		{"record", "record hub price updates to a tick file", cmdRecord},
 		{"version", "print the version", cmdVersion},

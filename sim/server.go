@@ -1,0 +1,252 @@
+package sim
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Server serves a Venue over the Hercle REST API on loopback, with the
+// faults of Options.Faults. Create it with Start; it is safe for
+// concurrent use.
+type Server struct {
+	venue *Venue
+	opts  Options
+	key   string
+	url   string
+	srv   *http.Server
+	done  chan struct{} // closed when Serve returns
+	stop  context.CancelFunc
+
+	faultMu  sync.Mutex // guards faultRng
+	faultRng *mrand.Rand
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start listens on opts.Addr (loopback only) and serves a new Venue until
+// ctx ends or Close is called.
+func Start(ctx context.Context, opts Options) (*Server, error) {
+	opts = opts.withDefaults()
+	if err := checkLoopback(opts.Addr); err != nil {
+		return nil, err
+	}
+	key := opts.APIKey
+	if key == "" {
+		b := make([]byte, 24)
+		rand.Read(b)
+		key = "sim_" + hex.EncodeToString(b)
+	}
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", opts.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("sim: listen %s: %w", opts.Addr, err)
+	}
+	s := &Server{
+		venue:    NewVenue(opts),
+		opts:     opts,
+		key:      key,
+		url:      "http://" + ln.Addr().String(),
+		done:     make(chan struct{}),
+		faultRng: mrand.New(mrand.NewPCG(opts.Seed, 0xfa017)),
+	}
+	s.srv = &http.Server{Handler: s.handler(), ReadHeaderTimeout: 10 * time.Second}
+	ctx, s.stop = context.WithCancel(ctx)
+	go func() {
+		defer close(s.done)
+		s.srv.Serve(ln)
+	}()
+	go func() {
+		select {
+		case <-ctx.Done():
+			s.Close()
+		case <-s.done:
+		}
+	}()
+	return s, nil
+}
+
+// handler is the whole HTTP stack: faults, authentication, routes.
+func (s *Server) handler() http.Handler {
+	mux := http.NewServeMux()
+	(&api{v: s.venue}).routes(mux, s.endpoint)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, s.opts.FlatErrors, apiError{http.StatusNotFound, "not_found", "invalid_request_error", "NOT_FOUND",
+			"no such endpoint", ""})
+	})
+	return s.faults(s.auth(mux))
+}
+
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("sim: address %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("sim: address %q is not loopback; the simulator listens on this machine only", addr)
+}
+
+// URL returns the base URL, such as http://127.0.0.1:41234.
+func (s *Server) URL() string { return s.url }
+
+// APIKey returns the Bearer token the server accepts.
+func (s *Server) APIKey() string { return s.key }
+
+// Venue returns the simulated venue, for test hooks and event
+// subscriptions.
+func (s *Server) Venue() *Venue { return s.venue }
+
+// Close stops accepting connections, lets requests in flight finish (for
+// at most five seconds) and returns when the server has stopped.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.srv.Shutdown(ctx); err != nil {
+			s.closeErr = errors.Join(err, s.srv.Close())
+		}
+		<-s.done
+		s.stop()
+	})
+	return s.closeErr
+}
+
+// fault is what the server does to one request.
+type fault int
+
+const (
+	faultNone fault = iota
+	faultRateLimited
+	faultReset
+	faultErrorAfterApply
+)
+
+func (s *Server) draw() fault {
+	f := s.opts.Faults
+	if f.RateLimited+f.ResetBeforeRead+f.ErrorAfterApply <= 0 {
+		return faultNone
+	}
+	s.faultMu.Lock()
+	u := s.faultRng.Float64()
+	s.faultMu.Unlock()
+	switch {
+	case u < f.RateLimited:
+		return faultRateLimited
+	case u < f.RateLimited+f.ResetBeforeRead:
+		return faultReset
+	case u < f.RateLimited+f.ResetBeforeRead+f.ErrorAfterApply:
+		return faultErrorAfterApply
+	}
+	return faultNone
+}
+
+type faultKey struct{}
+
+// faults adds latency, maintenance and the drawn fault around next.
+func (s *Server) faults(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d := s.opts.Faults.Latency; d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			}
+		}
+		f := s.draw()
+		switch f {
+		case faultReset:
+			resetConn(w)
+			return
+		case faultRateLimited:
+			secs := int((s.opts.Faults.RetryAfter + time.Second - 1) / time.Second)
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			writeError(w, s.opts.FlatErrors, apiError{http.StatusTooManyRequests, "rate_limit_exceeded", "rate_limit_error",
+				"RATE_LIMIT_EXCEEDED", "Too many requests", ""})
+			return
+		}
+		if s.opts.Maintenance != nil && s.opts.Maintenance(s.venue.Now()) {
+			writeError(w, s.opts.FlatErrors, apiError{http.StatusServiceUnavailable, "service_unavailable", "api_error",
+				"SERVICE_UNAVAILABLE", "scheduled maintenance", ""})
+			return
+		}
+		if f == faultErrorAfterApply {
+			r = r.WithContext(context.WithValue(r.Context(), faultKey{}, f))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// resetConn closes the connection with a TCP reset before the request body
+// is read, so nothing is applied and the client sees a broken connection.
+func resetConn(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	conn.Close()
+}
+
+// auth refuses a request without the Bearer key.
+func (s *Server) auth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		token, ok := strings.CutPrefix(h, "Bearer ")
+		switch {
+		case h == "" || (ok && token == ""):
+			writeError(w, s.opts.FlatErrors, apiError{http.StatusUnauthorized, "authentication_required", "authentication_error",
+				"UNAUTHORIZED", "No API key provided", ""})
+		case !ok || subtle.ConstantTimeCompare([]byte(token), []byte(s.key)) != 1:
+			writeError(w, s.opts.FlatErrors, apiError{http.StatusUnauthorized, "invalid_api_key", "authentication_error",
+				"UNAUTHORIZED", "Invalid API key provided", ""})
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// endpoint adapts an endpoint to an http.Handler. Under the
+// error-after-apply fault the endpoint runs (and applies) and its answer
+// is replaced by a 500.
+func (s *Server) endpoint(e endpoint) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		status, body, err := e(r)
+		if r.Context().Value(faultKey{}) == faultErrorAfterApply {
+			writeError(w, s.opts.FlatErrors, apiError{http.StatusInternalServerError, "internal_error", "api_error",
+				"GENERIC_ERROR", "internal error", ""})
+			return
+		}
+		if err != nil {
+			ae := toAPIError(err)
+			if ae.status == http.StatusInternalServerError {
+				s.opts.Logger.Error("sim: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			}
+			writeError(w, s.opts.FlatErrors, ae)
+			return
+		}
+		writeJSON(w, status, body)
+	})
+}
