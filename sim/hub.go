@@ -461,7 +461,7 @@ func (h *Hub) streamPrices() {
 			if err != nil {
 				continue
 			}
-			h.send(tg.conn, hubSubscriptions, "execution.feeds.priceUpdate", tg.clientID, wirePriceUpdate(q))
+			h.send(tg.conn, hubSubscriptions, "execution.feeds.priceUpdate", tg.clientID, hubPrice(q))
 		}
 	}
 }
@@ -486,9 +486,9 @@ func (h *Hub) forwardEvents(s *Subscription) {
 				continue
 			}
 			h.mu.Unlock()
-			h.broadcast(hubExecutionEvents, "execution.order.executed", e.Order.ClientID, wireOrderExecution(e.Order))
+			h.broadcast(hubExecutionEvents, "execution.order.executed", e.Order.ClientID, hubOrderExecution(e.Order))
 		case BalanceChanged:
-			h.broadcast(hubExecutionEvents, "account.balances.snapshot", "", wireBalances(e.Balances))
+			h.broadcast(hubExecutionEvents, "account.balances.snapshot", "", hubBalances(e.Balances))
 		}
 	}
 }

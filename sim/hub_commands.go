@@ -180,7 +180,7 @@ func hubCursorPage[T any](page, size int, from, to time.Time, get func(CursorQue
 // GetPairs answers execution.pairs.
 func (s *simHub) GetPairs(clientID json.RawMessage) {
 	a := s.args(clientID)
-	s.reply(a, "execution.pairs", func() (any, error) { return wirePairs(s.h.v), nil })
+	s.reply(a, "execution.pairs", func() (any, error) { return hubPairs(s.h.v), nil })
 }
 
 // SubscribePairPriceChannel starts a price stream on this connection.
@@ -228,7 +228,7 @@ func (s *simHub) GetPairSizeByAmount(clientID, pair, side, amount json.RawMessag
 	p, sd, amt := a.str(1, "Pair"), a.side(2), a.dec(3, "Amount")
 	s.reply(a, "execution.pair.price", func() (any, error) {
 		q, err := s.h.v.QuoteAmount(p, sd, amt)
-		return map[string]any{"id": q.ID, "pair": q.Pair, "price": num(q.Price), "size": num(q.Size), "timestamp": ts(q.Time)}, err
+		return wireSizeQuote{ID: q.ID, Pair: q.Pair, Price: n(q.Price), Size: n(q.Size), TimeStamp: wtime(q.Time)}, err
 	})
 }
 
@@ -243,7 +243,7 @@ func (s *simHub) PlaceOtcOrder(clientID, priceID, side, slippage json.RawMessage
 			s.h.answered[x.TradeID] = x.Status
 			s.h.mu.Unlock()
 		}
-		return wireExecution(x), err
+		return toWireExecution(x), err
 	})
 }
 
@@ -267,7 +267,7 @@ func (s *simHub) rfq(a *hubArgs, expiry time.Duration) {
 	req := RFQRequest{Pair: a.str(1, "PairName"), Side: a.side(2), Size: a.dec(3, "Size"), Amount: a.dec(4, "Amount"), Expiry: expiry}
 	s.reply(a, "account.requestForQuote.created", func() (any, error) {
 		r, err := s.h.v.CreateRFQ(req)
-		return wireRFQ(r, s.h.v.UserID()), err
+		return s.h.v.wireRFQ(r), err
 	})
 }
 
@@ -282,7 +282,7 @@ func (s *simHub) AcceptRequestForQuote(clientID, rfqID json.RawMessage) {
 			s.h.answered[x.TradeID] = x.Status
 			s.h.mu.Unlock()
 		}
-		return wireExecution(x), err
+		return toWireExecution(x), err
 	})
 }
 
@@ -292,7 +292,7 @@ func (s *simHub) GetOrdersPaginated(clientID, start, end, page, size json.RawMes
 	p := s.page(a)
 	s.reply(a, "account.orders.snapshot", func() (any, error) {
 		os, err := s.h.v.Orders(p)
-		return wireOrders(os, s.h.v.UserID()), err
+		return s.h.v.wireOrders(os), err
 	})
 }
 
@@ -301,7 +301,7 @@ func (s *simHub) GetOrdersByClientId(clientID, orderClientID json.RawMessage) {
 	a := s.args(clientID, orderClientID)
 	id := a.str(1, "OrderClientId")
 	s.reply(a, "account.orders.snapshot", func() (any, error) {
-		return wireOrders(s.h.v.OrdersByClientID(id), s.h.v.UserID()), nil
+		return s.h.v.wireOrders(s.h.v.OrdersByClientID(id)), nil
 	})
 }
 
@@ -311,7 +311,7 @@ func (s *simHub) GetTradesPaginated(clientID, start, end, page, size json.RawMes
 	p := s.page(a)
 	s.reply(a, "account.trades.snapshot", func() (any, error) {
 		t, err := s.h.v.Trades(p)
-		return wireTrades(t, s.h.v.UserID()), err
+		return s.h.v.wireTrades(t), err
 	})
 }
 
@@ -321,7 +321,7 @@ func (s *simHub) GetHistoricalTradesPaginated(clientID, start, end, page, size j
 	p := s.page(a)
 	s.reply(a, "account.trades.snapshot", func() (any, error) {
 		t, err := s.h.v.HistoricalTrades(p)
-		return wireTrades(t, s.h.v.UserID()), err
+		return s.h.v.wireTrades(t), err
 	})
 }
 
@@ -330,7 +330,7 @@ func (s *simHub) GetTradesByClientId(clientID, tradeClientID json.RawMessage) {
 	a := s.args(clientID, tradeClientID)
 	id := a.str(1, "tradeClientId")
 	s.reply(a, "account.trades.snapshot", func() (any, error) {
-		return wireTrades(s.h.v.TradesByClientID(id), s.h.v.UserID()), nil
+		return s.h.v.wireTrades(s.h.v.TradesByClientID(id)), nil
 	})
 }
 
@@ -340,7 +340,7 @@ func (s *simHub) GetTransactionsPaginated(clientID, start, end, page, size json.
 	p := s.page(a)
 	s.reply(a, "account.transactions.snapshot", func() (any, error) {
 		t, err := s.h.v.Transactions(p)
-		return wireTransactions(t, s.h.v.UserID()), err
+		return s.h.v.wireTransactions(t), err
 	})
 }
 
@@ -350,14 +350,14 @@ func (s *simHub) GetHistoricalTransactionsPaginated(clientID, start, end, page, 
 	p := s.page(a)
 	s.reply(a, "account.transactions.snapshot", func() (any, error) {
 		t, err := s.h.v.HistoricalTransactions(p)
-		return wireTransactions(t, s.h.v.UserID()), err
+		return s.h.v.wireTransactions(t), err
 	})
 }
 
 // GetBalances answers account.balances.snapshot.
 func (s *simHub) GetBalances(clientID json.RawMessage) {
 	a := s.args(clientID)
-	s.reply(a, "account.balances.snapshot", func() (any, error) { return wireBalances(s.h.v.Balances()), nil })
+	s.reply(a, "account.balances.snapshot", func() (any, error) { return hubBalances(s.h.v.Balances()), nil })
 }
 
 // WithdrawInstantFunds answers account.withdraw.created.
@@ -386,7 +386,7 @@ func (s *simHub) WithdrawFundsWithAddressParams(clientID, asset, amount, destina
 func (s *simHub) withdraw(a *hubArgs, req WithdrawalRequest) {
 	s.reply(a, "account.withdraw.created", func() (any, error) {
 		w, err := s.h.v.Withdraw(req)
-		return wireWithdrawal(w, s.h.v.UserID()), err
+		return s.h.v.wireWithdrawal(w), err
 	})
 }
 
@@ -396,11 +396,7 @@ func (s *simHub) GetWithdrawalsPaginated(clientID, start, end, page, size json.R
 	p := s.page(a)
 	s.reply(a, "account.withdrawals.snapshot", func() (any, error) {
 		ws, err := s.h.v.WithdrawalsPage(p)
-		out := make([]map[string]any, 0, len(ws))
-		for _, w := range ws {
-			out = append(out, wireWithdrawal(w, s.h.v.UserID()))
-		}
-		return out, err
+		return s.h.v.wireWithdrawals(ws), err
 	})
 }
 
@@ -409,11 +405,7 @@ func (s *simHub) GetWithdrawalsByClientId(clientID, withdrawClientID json.RawMes
 	a := s.args(clientID, withdrawClientID)
 	id := a.str(1, "withdrawClientId")
 	s.reply(a, "account.withdrawals.snapshot", func() (any, error) {
-		var out []map[string]any
-		for _, w := range s.h.v.WithdrawalsByClientID(id) {
-			out = append(out, wireWithdrawal(w, s.h.v.UserID()))
-		}
-		return out, nil
+		return s.h.v.wireWithdrawals(s.h.v.WithdrawalsByClientID(id)), nil
 	})
 }
 
@@ -434,7 +426,8 @@ func (s *simHub) WhitelistAddressWithParams(clientID, name, asset, address, para
 func (s *simHub) whitelist(a *hubArgs, req WhitelistRequest) {
 	s.reply(a, "account.address.registered", func() (any, error) {
 		w, err := s.h.v.WhitelistAddress(req)
-		return map[string]any{"httpStatusCode": 201, "userId": s.h.v.UserID(), "addressId": w.ID, "message": ""}, err
+		return wireAddressResult{HTTPStatusCode: 201, AddressID: w.ID, EndUserID: w.EndUserID,
+			Message: "Address whitelisting request submitted successfully"}, err
 	})
 }
 
@@ -442,7 +435,7 @@ func (s *simHub) whitelist(a *hubArgs, req WhitelistRequest) {
 func (s *simHub) GetWhitelistedAddresses(clientID json.RawMessage) {
 	a := s.args(clientID)
 	s.reply(a, "account.externalAddresses.snapshot", func() (any, error) {
-		return wireGeneric(s.h.v.WhitelistedAddresses(), map[string]string{"Params": "addressParams", "Created": "creationDate"}), nil
+		return s.h.v.wireWhitelisted(s.h.v.WhitelistedAddresses()), nil
 	})
 }
 
@@ -452,7 +445,7 @@ func (s *simHub) CreateDepositAddress(clientID, asset, network json.RawMessage) 
 	as, nw := market.Asset(a.str(1, "Asset")), a.str(2, "Network")
 	s.reply(a, "account.internalAddress.created", func() (any, error) {
 		d, err := s.h.v.CreateDepositAddress(as, nw)
-		return wireGeneric(d, map[string]string{"Params": "addressParams", "Created": "creationDate"}), err
+		return s.h.v.wireDepositAddress(d), err
 	})
 }
 
@@ -460,7 +453,7 @@ func (s *simHub) CreateDepositAddress(clientID, asset, network json.RawMessage) 
 func (s *simHub) GetDepositAddress(clientID json.RawMessage) {
 	a := s.args(clientID)
 	s.reply(a, "account.internalAddresses.snapshot", func() (any, error) {
-		return wireGeneric(s.h.v.DepositAddresses(), map[string]string{"Params": "addressParams", "Created": "creationDate"}), nil
+		return hubList(s.h.v.DepositAddresses(), s.h.v.wireDepositAddress), nil
 	})
 }
 
@@ -472,9 +465,13 @@ func (s *simHub) TransferFunds(clientID, asset, amount, internalID, payeeAddress
 		Description: a.str(5, "Description"), ClientID: a.clientID}
 	s.reply(a, "banking.transfer.created", func() (any, error) {
 		t, err := s.h.v.CreateTransfer(req)
-		return map[string]any{"httpStatusCode": 201, "message": "Transfer fund request registered successfully",
-			"id": t.ID, "asset": string(req.Asset), "amount": num(req.Amount), "internalAddressId": req.InternalAddressID,
-			"payeeAddressId": req.PayeeAddressID, "description": req.Description}, err
+		return struct {
+			HTTPStatusCode int    `json:"httpStatusCode"`
+			Message        string `json:"message"`
+			wireTransferReceipt
+		}{201, "Transfer fund request registered successfully", wireTransferReceipt{ID: t.ID, Asset: string(t.Asset),
+			Amount: n(t.Amount), InternalAddressID: t.InternalAddressID, PayeeAddressID: t.PayeeAddressID,
+			Description: nullable(t.Description)}}, err
 	})
 }
 
@@ -486,7 +483,7 @@ func (s *simHub) GetTransfersPaginated(clientID, start, end, page, size json.Raw
 		items, err := hubCursorPage(p.Page, p.Size, p.From, p.To, func(q CursorQuery) (CursorPage[Transfer], error) {
 			return s.h.v.Transfers(TransferQuery{CursorQuery: q})
 		})
-		return wireGeneric(items, nil), err
+		return hubList(items, s.h.v.wireTransfer), err
 	})
 }
 
@@ -495,8 +492,10 @@ func (s *simHub) GetTransactionLedger(clientID, transactionID json.RawMessage) {
 	a := s.args(clientID, transactionID)
 	id := a.str(1, "TransactionId")
 	s.reply(a, "ledger.transaction.details", func() (any, error) {
-		l, err := s.h.v.Ledger(id)
-		return wireGeneric(l, nil), err
+		e, err := s.h.v.Ledger(id)
+		return wireLedger{ID: e.ID, RefID: e.RefID, UserID: s.h.v.UserID(), Type: e.Type, Status: string(e.Status),
+			Description: e.Description, Asset: string(e.Asset), Amount: n(e.Amount), Debtor: toWireAccount(e.Debtor),
+			Creditor: toWireAccount(e.Creditor), Timestamp: wtime(e.Time)}, err
 	})
 }
 
@@ -508,11 +507,11 @@ func (s *simHub) RegisterPayee(clientID, typ, name, surname, company, country, s
 		Address: a.str(8, "Address"), PostalCode: a.str(9, "PostalCode")}
 	s.reply(a, "banking.payee.registered", func() (any, error) {
 		p, err := s.h.v.RegisterPayee(p)
-		m, _ := wireGeneric(p, map[string]string{"Created": "createdAt"}).(map[string]any)
-		if m != nil {
-			m["httpStatusCode"], m["userId"] = 201, s.h.v.UserID()
-		}
-		return m, err
+		return struct {
+			HTTPStatusCode int    `json:"httpStatusCode"`
+			Message        string `json:"message"`
+			wirePayee
+		}{201, "", s.h.v.wirePayee(p)}, err
 	})
 }
 
@@ -523,11 +522,10 @@ func (s *simHub) RegisterPayeeAddress(clientID, payeeID, name, asset, address, p
 		Address: a.str(4, "Address"), Params: a.params(5, "AddressParams"), Network: a.str(6, "Network"), Comment: a.optStr(7, "Comment")}
 	s.reply(a, "banking.payee.address.registered", func() (any, error) {
 		pa, err := s.h.v.RegisterPayeeAddress(pa)
-		m, _ := wireGeneric(pa, map[string]string{"Params": "addressParams", "Created": "createdAt"}).(map[string]any)
-		if m != nil {
-			m["httpStatusCode"] = 201
-		}
-		return m, err
+		return struct {
+			HTTPStatusCode int `json:"httpStatusCode"`
+			wirePayeeAddress
+		}{201, toWirePayeeAddress(pa)}, err
 	})
 }
 
@@ -537,7 +535,7 @@ func (s *simHub) GetPayeesPaginated(clientID, from, to, page, size json.RawMessa
 	f, t, pg, sz := a.optTime(1, "From"), a.optTime(2, "To"), a.integer(3, "Page"), a.integer(4, "PageSize")
 	s.reply(a, "banking.payees.snapshot", func() (any, error) {
 		items, err := hubCursorPage(pg, sz, f, t, s.h.v.Payees)
-		return wireGeneric(items, map[string]string{"Created": "createdAt"}), err
+		return hubList(items, s.h.v.wirePayee), err
 	})
 }
 
@@ -549,7 +547,7 @@ func (s *simHub) GetPayeeAddressesPaginated(clientID, payeeID, from, to, page, s
 		items, err := hubCursorPage(pg, sz, f, t, func(q CursorQuery) (CursorPage[PayeeAddress], error) {
 			return s.h.v.PayeeAddresses(id, q)
 		})
-		return wireGeneric(items, map[string]string{"Params": "addressParams", "Created": "createdAt"}), err
+		return hubList(items, toWirePayeeAddress), err
 	})
 }
 
@@ -562,19 +560,21 @@ func (s *simHub) CreateLightningInvoice(clientID, amountBTC, memo, expiryHours j
 		hours = 24
 	}
 	s.reply(a, "execution.invoice.created", func() (any, error) {
-		inv, err := s.h.v.CreateInvoice(amt, time.Duration(hours)*time.Hour, m)
-		out, _ := wireGeneric(inv, nil).(map[string]any)
-		if out != nil {
-			out["httpStatusCode"], out["message"] = 201, "Lightning invoice created successfully"
-		}
-		return out, err
+		in, err := s.h.v.CreateInvoice(amt, time.Duration(hours)*time.Hour, m)
+		return struct {
+			HTTPStatusCode        int    `json:"httpStatusCode"`
+			ID                    string `json:"id"`
+			ExpiresAt             wtime  `json:"expiresAt"`
+			Message               string `json:"message"`
+			EncodedPaymentRequest string `json:"encodedPaymentRequest"`
+		}{201, in.ID, wtime(in.Expires), "Lightning invoice created successfully", in.PaymentRequest}, err
 	})
 }
 
 // GetLightningInvoices answers lightspark.invoices.snapshot.
 func (s *simHub) GetLightningInvoices(clientID json.RawMessage) {
 	a := s.args(clientID)
-	s.reply(a, "lightspark.invoices.snapshot", func() (any, error) { return wireGeneric(s.h.v.Invoices(), nil), nil })
+	s.reply(a, "lightspark.invoices.snapshot", func() (any, error) { return hubList(s.h.v.Invoices(), s.h.v.wireInvoice), nil })
 }
 
 // WithdrawLightning answers execution.withdrawal.lightspark.created.
@@ -583,10 +583,13 @@ func (s *simHub) WithdrawLightning(clientID, paymentRequest json.RawMessage) {
 	pr := a.str(1, "PaymentRequestHash")
 	s.reply(a, "execution.withdrawal.lightspark.created", func() (any, error) {
 		p, err := s.h.v.WithdrawLightning(pr, a.clientID)
-		out, _ := wireGeneric(p, map[string]string{"AmountBTC": "amountBTC"}).(map[string]any)
-		if out != nil {
-			out["httpStatusCode"], out["message"] = 200, "Lightning withdrawal created successfully"
-		}
-		return out, err
+		return struct {
+			HTTPStatusCode       int    `json:"httpStatusCode"`
+			PaymentID            string `json:"paymentId"`
+			Status               string `json:"status"`
+			AmountBTC            num    `json:"amountBTC"`
+			DestinationPublicKey string `json:"destinationPublicKey"`
+			Message              string `json:"message"`
+		}{200, p.ID, p.Status, n(p.AmountBTC), p.DestinationPublicKey, "Lightning withdrawal created successfully"}, err
 	})
 }
