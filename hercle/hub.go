@@ -535,10 +535,10 @@ const maxUnknownSubjects = 256
 // and never returns an error: bad input is counted and logged.
 func (r *hubReceiver) dispatch(channel string, arg []byte) {
 	r.mu.Lock()
-	ev, err := r.dec.decode(arg)
+	ev, p, isPrice, err := r.dec.decodeFast(arg)
 	r.mu.Unlock()
 	if err == nil {
-		if p, ok := ev.Data.(PriceUpdate); ok {
+		if isPrice {
 			if r.prices != nil {
 				r.prices.Inc()
 			}

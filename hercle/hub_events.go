@@ -172,11 +172,62 @@ func DecodeHubEvent(arg []byte) (HubEvent, error) {
 
 // hubDecoder holds scratch buffers reused across messages by one goroutine.
 type hubDecoder struct {
-	env []byte // unescaped envelope when it arrived as a string
-	buf []byte // unescaped data when it arrived as a string
+	env   []byte            // unescaped envelope when it arrived as a string
+	buf   []byte            // unescaped data when it arrived as a string
+	pairs map[string]string // pair names seen, so each is allocated once
+
+	priceData []byte // a price update's data between decodeRest and decodeFast
+}
+
+// maxPairNames bounds the pair-name cache against a hostile stream.
+const maxPairNames = 1024
+
+// pair returns the pair name in v, shared with earlier messages.
+func (d *hubDecoder) pair(v []byte) (string, error) {
+	if len(v) >= 2 && v[0] == '"' {
+		if s, ok := d.pairs[string(v[1:len(v)-1])]; ok {
+			return s, nil
+		}
+	}
+	s, err := unquoteOrNull(v)
+	if err == nil && len(d.pairs) < maxPairNames {
+		if d.pairs == nil {
+			d.pairs = map[string]string{}
+		}
+		d.pairs[s] = s
+	}
+	return s, err
 }
 
 func (d *hubDecoder) decode(arg []byte) (HubEvent, error) {
+	ev, p, isPrice, err := d.decodeFast(arg)
+	if isPrice && err == nil {
+		ev.Data = p
+	}
+	return ev, err
+}
+
+// decodeFast is decode without boxing a price update into HubEvent.Data:
+// for execution.feeds.priceUpdate it returns the update in p, isPrice set.
+// Errors are as decode's; an unknown subject returns the event too.
+func (d *hubDecoder) decodeFast(arg []byte) (HubEvent, PriceUpdate, bool, error) {
+	ev, err := d.decodeRest(arg)
+	if err == errPricePending {
+		p, err := d.decodePriceUpdate(d.priceData)
+		d.priceData = nil
+		if err != nil {
+			return HubEvent{}, PriceUpdate{}, false, err
+		}
+		return ev, p, true, nil
+	}
+	return ev, PriceUpdate{}, false, err
+}
+
+// errPricePending tells decodeFast that the envelope is a price update
+// whose data (in d.priceData) is still to be decoded; it never leaves this file.
+var errPricePending = errors.New("hercle: price update pending")
+
+func (d *hubDecoder) decodeRest(arg []byte) (HubEvent, error) {
 	var ev HubEvent
 	arg = bytes.TrimSpace(arg)
 	if len(arg) > 0 && arg[0] == '"' {
@@ -232,13 +283,9 @@ func (d *hubDecoder) decode(arg []byte) (HubEvent, error) {
 		}
 	}
 	if ev.Subject == SubjectPriceUpdate {
-		p, err := decodePriceUpdate(data)
-		if err != nil {
-			return HubEvent{}, err
-		}
-		ev.Data = p
 		// Raw is left empty on the hot path: the typed value carries everything.
-		return ev, nil
+		d.priceData = data
+		return ev, errPricePending
 	}
 	if len(data) == 0 || !json.Valid(data) {
 		return HubEvent{}, fmt.Errorf("%w: subject %s", ErrHubBadData, ev.Subject)
@@ -333,7 +380,7 @@ func textOf(raw json.RawMessage) string {
 
 // decodePriceUpdate is the hot path: no reflection, decimals parsed from
 // their text.
-func decodePriceUpdate(data []byte) (PriceUpdate, error) {
+func (d *hubDecoder) decodePriceUpdate(data []byte) (PriceUpdate, error) {
 	var p PriceUpdate
 	if len(data) == 0 {
 		return p, fmt.Errorf("%w: no data", ErrHubBadData)
@@ -350,7 +397,7 @@ func decodePriceUpdate(data []byte) (PriceUpdate, error) {
 		case keyIs(key, "id"):
 			p.ID, err = unquoteOrNull(value)
 		case keyIs(key, "pair"):
-			p.Pair, err = internOrUnquote(value)
+			p.Pair, err = d.pair(value)
 		case keyIs(key, "size"):
 			err = parseNumber(value, &p.Size)
 		case keyIs(key, "buyPrice"):
@@ -388,12 +435,54 @@ func parseNumber(v []byte, n *Number) error {
 	if !isJSONNumber(v) {
 		return errNotNumber
 	}
+	if d, ok := smallDecimal(v); ok {
+		n.Decimal = d
+		return nil
+	}
 	d, err := decimal.NewFromString(string(v))
 	if err != nil {
 		return errNotNumber
 	}
 	n.Decimal = d
 	return nil
+}
+
+// smallDecimal parses a JSON number (already checked by isJSONNumber)
+// whose digits fit an int64 without the string conversion and big-number
+// parse of decimal.NewFromString; ok is false for anything else.
+func smallDecimal(v []byte) (decimal.Decimal, bool) {
+	var mant int64
+	var exp int32
+	neg, digits, frac := false, 0, false
+	i := 0
+	if i < len(v) && v[i] == '-' {
+		neg = true
+		i++
+	}
+	for ; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if digits == 18 {
+				return decimal.Decimal{}, false
+			}
+			if mant != 0 || c != '0' {
+				digits++
+			}
+			mant = mant*10 + int64(c-'0')
+			if frac {
+				exp--
+			}
+		case c == '.':
+			frac = true
+		default: // an exponent: leave it to decimal.NewFromString
+			return decimal.Decimal{}, false
+		}
+	}
+	if neg {
+		mant = -mant
+	}
+	return decimal.New(mant, exp), true
 }
 
 var errNotTime = errors.New("timestamp is not a string")
@@ -409,12 +498,13 @@ func parseTimeValue(v []byte, t *Time) error {
 	if err != nil {
 		return err
 	}
-	t.Raw = s
-	// The venue's own format first: RFC 3339 with fractional seconds.
+	// The venue's own format first: RFC 3339 with fractional seconds. Raw
+	// is kept only for text that does not parse that way.
 	if tt, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		t.Time = tt
 		return nil
 	}
+	t.Raw = s
 	t.Time, _ = ParseTime(s)
 	return nil
 }
