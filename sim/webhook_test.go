@@ -117,9 +117,9 @@ func deadline(t *testing.T) context.Context {
 	return ctx
 }
 
-// events are one per documented type, built as plain maps (the sender
+// webhookEvents are one per documented type, built as plain maps (the sender
 // takes any JSON-marshallable data).
-func events() []struct {
+func webhookEvents() []struct {
 	typ  hercle.WebhookEventType
 	data any
 } {
@@ -165,7 +165,7 @@ func TestWebhookSenderEndToEnd(t *testing.T) {
 			var sent []string
 			types := map[string]hercle.WebhookEventType{}
 			for round := range 3 {
-				for _, e := range events() {
+				for _, e := range webhookEvents() {
 					id, err := s.Send(ctx, string(e.typ), e.data)
 					if err != nil {
 						t.Fatalf("round %d: Send(%s): %v", round, e.typ, err)

@@ -1,0 +1,597 @@
+package hercle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/philippseith/signalr"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// HubStatus is the hub connection's state.
+type HubStatus int
+
+// Connection states. A client starts HubConnecting, is HubConnected while a
+// connection is up, HubReconnecting between a loss and the next connection,
+// and HubClosed once Run has returned.
+const (
+	HubConnecting HubStatus = iota
+	HubConnected
+	HubReconnecting
+	HubClosed
+)
+
+func (s HubStatus) String() string {
+	return name(int(s), "HubStatus", "connecting", "connected", "reconnecting", "closed")
+}
+
+// HubState is a snapshot of the connection for health checks and metrics.
+type HubState struct {
+	Status     HubStatus
+	Since      time.Time // when Status was entered
+	Reconnects int       // connections re-established after a loss
+	LastError  error     // why the last connection ended or the last dial failed
+}
+
+// HubConfig configures a HubClient. BaseURL and APIKey are required.
+type HubConfig struct {
+	// BaseURL is the API base, e.g. SandboxURL; the hub is at BaseURL+HubPath.
+	BaseURL string
+	// APIKey is sent as the access token. Never logged.
+	APIKey string
+	// HTTPClient performs negotiate and the WebSocket upgrade. Nil means a
+	// client with a 10 s timeout that follows no redirects.
+	HTTPClient *http.Client
+	// Logger receives connection changes and decode problems. Nil discards.
+	Logger *slog.Logger
+	// Registerer receives the engine_hercle_hub_* metrics. Nil means none.
+	Registerer prometheus.Registerer
+	// Now is the clock for state timestamps. Nil means time.Now.
+	Now func() time.Time
+	// MinBackoff and MaxBackoff bound the reconnect delay, which doubles per
+	// failed attempt and is jittered into [d/2, d]. Defaults 500 ms and 30 s.
+	MinBackoff, MaxBackoff time.Duration
+	// Seed seeds the jitter.
+	Seed uint64
+	// ReplyTimeout bounds the wait for a command's reply when ctx has no
+	// earlier deadline. Default 10 s.
+	ReplyTimeout time.Duration
+	// OnPrice receives every decoded price update, in arrival order, on the
+	// connection's read goroutine. It must not block.
+	OnPrice func(PriceUpdate)
+	// OnEvent receives every other decoded event, replies included, in
+	// arrival order on the read goroutine. It must not block.
+	OnEvent func(HubEvent)
+	// OnState is told of every state change, on the goroutine running Run.
+	// After a reconnect it is called once the subscriptions were re-sent.
+	OnState func(HubState)
+}
+
+// HubClient is a client of the Hercle SignalR hub: it keeps one connection
+// up (reconnecting forever with capped, jittered exponential backoff),
+// re-subscribes every active price subscription after each reconnect, decodes
+// the hub's events, and exposes every documented command as a method that
+// sends the arguments positionally and waits for the reply correlated by
+// ClientId.
+//
+// Create it with NewHubClient and start Run; commands fail with
+// ErrHubNotConnected while no connection is up (nothing was sent). A
+// HubClient is safe for concurrent use.
+type HubClient struct {
+	cfg     HubConfig
+	log     *slog.Logger
+	m       *hubMetrics
+	recv    *hubReceiver
+	http    *http.Client
+	replyTO time.Duration
+
+	mu      sync.Mutex
+	state   HubState
+	client  signalr.Client // nil while disconnected
+	conn    *hubConn
+	subs    map[subKey]string        // active price subscriptions → ClientId used
+	forms   map[string]argForm       // per-method argument form that works
+	pending map[string]chan HubEvent // ClientId → waiting command
+	rng     *rand.Rand
+	changed chan struct{} // closed and replaced on every state change
+}
+
+type subKey struct {
+	pair string
+	size string // Number text, so 1 and 1.0 differ as the venue would see them
+}
+
+type argForm int
+
+const (
+	argsSeparate argForm = iota // invoke('M', a, b, c)
+	argsArray                   // invoke('M', [a, b, c])
+)
+
+// ErrHubNotConnected is returned by a command while the hub is not
+// connected. Nothing was sent.
+var ErrHubNotConnected = errors.New("hercle: hub not connected")
+
+// NewHubClient checks cfg and returns a client; Run connects it.
+func NewHubClient(cfg HubConfig) (*HubClient, error) {
+	if cfg.BaseURL == "" || cfg.APIKey == "" {
+		return nil, errors.New("hercle: hub needs BaseURL and APIKey")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MinBackoff <= 0 {
+		cfg.MinBackoff = 500 * time.Millisecond
+	}
+	if cfg.MaxBackoff < cfg.MinBackoff {
+		cfg.MaxBackoff = max(30*time.Second, cfg.MinBackoff)
+	}
+	if cfg.ReplyTimeout <= 0 {
+		cfg.ReplyTimeout = 10 * time.Second
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	m, err := newHubMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("hercle: hub metrics: %w", err)
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{
+			Timeout:       DefaultTimeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	c := &HubClient{
+		cfg: cfg, log: log, m: m, http: hc, replyTO: cfg.ReplyTimeout,
+		state:   HubState{Status: HubConnecting, Since: cfg.Now()},
+		subs:    map[subKey]string{},
+		forms:   map[string]argForm{},
+		pending: map[string]chan HubEvent{},
+		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x68756221)),
+		changed: make(chan struct{}),
+	}
+	c.recv = newHubReceiver(log, cfg.OnPrice, c.onEvent, m)
+	m.setState(HubConnecting)
+	return c, nil
+}
+
+// State returns the current connection state.
+func (c *HubClient) State() HubState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state
+}
+
+// WaitConnected blocks until the client is connected or ctx ends.
+func (c *HubClient) WaitConnected(ctx context.Context) error {
+	for {
+		c.mu.Lock()
+		st, ch := c.state.Status, c.changed
+		c.mu.Unlock()
+		switch st {
+		case HubConnected:
+			return nil
+		case HubClosed:
+			return ErrHubNotConnected
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (c *HubClient) setState(s HubStatus, err error) HubState {
+	c.mu.Lock()
+	if s == HubConnected && c.state.Status == HubReconnecting {
+		c.state.Reconnects++
+		if c.m != nil {
+			c.m.reconnects.Inc()
+		}
+	}
+	c.state.Status, c.state.Since = s, c.cfg.Now()
+	if err != nil {
+		c.state.LastError = err
+	}
+	st := c.state
+	close(c.changed)
+	c.changed = make(chan struct{})
+	c.mu.Unlock()
+	c.m.setState(s)
+	if c.cfg.OnState != nil {
+		c.cfg.OnState(st)
+	}
+	return st
+}
+
+// Run connects and keeps the connection up until ctx ends, then closes it
+// and returns ctx's error. Call it once.
+func (c *HubClient) Run(ctx context.Context) error {
+	defer c.setState(HubClosed, nil)
+	attempt := 0
+	for {
+		err := c.session(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			attempt++
+			c.log.Warn("hub connection lost", "err", err, "attempt", attempt)
+		}
+		if c.State().Status == HubConnected || err == nil {
+			attempt = 1
+		}
+		if c.State().Status != HubReconnecting {
+			c.setState(HubReconnecting, err)
+		}
+		d := c.backoff(attempt)
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// backoff returns the delay before attempt n (n ≥ 1): MinBackoff·2^(n-1)
+// capped at MaxBackoff, jittered into [d/2, d]… but never below MinBackoff,
+// so a dropped connection always leaves a visible gap of at least MinBackoff.
+func (c *HubClient) backoff(n int) time.Duration {
+	d := c.cfg.MinBackoff
+	for i := 1; i < n && d < c.cfg.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, c.cfg.MaxBackoff)
+	c.mu.Lock()
+	j := time.Duration(c.rng.Int64N(int64(d)/2 + 1))
+	c.mu.Unlock()
+	return max(d-j, c.cfg.MinBackoff)
+}
+
+// session runs one connection from dial to loss.
+func (c *HubClient) session(ctx context.Context) error {
+	dctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+	conn, err := dialHub(dctx, c.http, c.cfg.BaseURL, c.cfg.APIKey, c.recv)
+	cancel()
+	if err != nil {
+		return err
+	}
+	defer conn.close()
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	client, err := signalr.NewClient(sctx,
+		signalr.WithConnection(conn),
+		signalr.Logger(slogAdapter{c.log}, false),
+		signalr.TimeoutInterval(30*time.Second),
+		signalr.KeepAliveInterval(15*time.Second),
+	)
+	if err != nil {
+		return fmt.Errorf("hercle: hub client: %w", err)
+	}
+	client.Start()
+	defer client.Stop()
+	wctx, wcancel := context.WithTimeout(ctx, DefaultTimeout)
+	err = <-client.WaitForState(wctx, signalr.ClientConnected)
+	wcancel()
+	if err != nil {
+		return fmt.Errorf("hercle: hub handshake: %w", err)
+	}
+	c.mu.Lock()
+	c.client, c.conn = client, conn
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.client, c.conn = nil, nil
+		for id, ch := range c.pending {
+			close(ch) // waiters learn the connection ended
+			delete(c.pending, id)
+		}
+		c.mu.Unlock()
+	}()
+	c.resubscribe(ctx)
+	c.setState(HubConnected, nil)
+	c.log.Info("hub connected", "reconnects", c.State().Reconnects)
+	select {
+	case <-conn.done:
+		return errors.New("hercle: hub connection closed")
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// resubscribe sends every active subscription on the new connection.
+// Failures are logged; the subscription stays active for the next attempt.
+func (c *HubClient) resubscribe(ctx context.Context) {
+	c.mu.Lock()
+	type sub struct {
+		k  subKey
+		id string
+	}
+	subs := make([]sub, 0, len(c.subs))
+	for k, id := range c.subs {
+		subs = append(subs, sub{k, id})
+	}
+	c.mu.Unlock()
+	for _, s := range subs {
+		size, err := parseNumberText(s.k.size)
+		if err != nil {
+			continue
+		}
+		if err := c.invoke(ctx, MethodSubscribePairPriceChannel, s.id, s.k.pair, size); err != nil {
+			c.log.Warn("hub resubscribe failed", "pair", s.k.pair, "size", s.k.size, "err", err)
+		}
+	}
+}
+
+func parseNumberText(s string) (Number, error) {
+	var n Number
+	err := parseNumber([]byte(s), &n)
+	return n, err
+}
+
+// bindingError matches the errors hubs give for arguments that do not bind:
+// ASP.NET Core's "Invocation provides N argument(s) but target expects M" and
+// "Error binding arguments", and philippseith/signalr's "parameter mismatch".
+var bindingError = regexp.MustCompile(`(?i)argument\(s\)|binding arguments|parameter mismatch|invalid number of arguments`)
+
+// invoke sends method with args in the form the hub accepts and waits for
+// the completion. A binding error means the hub did not run the method, so
+// the other form is tried once and, if it works, remembered.
+func (c *HubClient) invoke(ctx context.Context, method string, args ...any) error {
+	c.mu.Lock()
+	client, form := c.client, c.forms[method]
+	c.mu.Unlock()
+	if client == nil {
+		c.m.invocation(method, outcomeNotSent)
+		return ErrHubNotConnected
+	}
+	err := c.invokeForm(ctx, client, method, form, args)
+	if err == nil || !bindingError.MatchString(err.Error()) {
+		return err
+	}
+	other := argsArray
+	if form == argsArray {
+		other = argsSeparate
+	}
+	c.log.Info("hub refused the argument form; retrying in the other", "method", method, "err", err)
+	if err := c.invokeForm(ctx, client, method, other, args); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.forms[method] = other
+	c.mu.Unlock()
+	if c.m != nil {
+		c.m.argForm.WithLabelValues(method).Inc()
+	}
+	return nil
+}
+
+func (c *HubClient) invokeForm(ctx context.Context, client signalr.Client, method string, form argForm, args []any) error {
+	var ch <-chan signalr.InvokeResult
+	if form == argsArray {
+		ch = client.Invoke(method, args)
+	} else {
+		ch = client.Invoke(method, args...)
+	}
+	select {
+	case r := <-ch:
+		if r.Error != nil {
+			return fmt.Errorf("hercle: hub %s: %w", method, r.Error)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("hercle: hub %s: %w", method, ctx.Err())
+	}
+}
+
+// onEvent routes a decoded event to a waiting command, then to OnEvent.
+func (c *HubClient) onEvent(ev HubEvent) {
+	if ev.ClientID != "" {
+		c.mu.Lock()
+		ch, ok := c.pending[ev.ClientID]
+		if ok {
+			delete(c.pending, ev.ClientID)
+		}
+		c.mu.Unlock()
+		if ok {
+			ch <- ev // buffered, one reply per registration
+		}
+	}
+	if c.cfg.OnEvent != nil {
+		c.cfg.OnEvent(ev)
+	}
+}
+
+// call sends a command and waits for the event carrying its ClientId.
+// moves says the command creates or moves something: after it was sent, a
+// failure is an *UnknownOutcomeError (look it up by ClientId before any
+// resend). A refusal by the hub (preChecksError, *.error) is a *HubError.
+func (c *HubClient) call(ctx context.Context, method, clientID string, moves bool, args ...any) (HubEvent, error) {
+	if clientID == "" || len(clientID) > 36 {
+		return HubEvent{}, fmt.Errorf("hercle: hub %s: client id must be 1 to 36 characters", method)
+	}
+	ch := make(chan HubEvent, 1)
+	c.mu.Lock()
+	if _, busy := c.pending[clientID]; busy {
+		c.mu.Unlock()
+		return HubEvent{}, fmt.Errorf("hercle: hub %s: client id %q already has a command in flight", method, clientID)
+	}
+	c.pending[clientID] = ch
+	c.mu.Unlock()
+	forget := func() {
+		c.mu.Lock()
+		if c.pending[clientID] == ch {
+			delete(c.pending, clientID)
+		}
+		c.mu.Unlock()
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.replyTO)
+	defer cancel()
+	unknown := func(err error) error {
+		if moves {
+			c.m.invocation(method, outcomeUnknown)
+			return &UnknownOutcomeError{Op: "hub " + method, ClientID: clientID, Err: err}
+		}
+		c.m.invocation(method, outcomeError)
+		return fmt.Errorf("hercle: hub %s: %w", method, err)
+	}
+	if err := c.invoke(ctx, method, append([]any{clientID}, args...)...); err != nil {
+		forget()
+		if errors.Is(err, ErrHubNotConnected) {
+			return HubEvent{}, fmt.Errorf("hercle: hub %s: %w", method, err)
+		}
+		return HubEvent{}, unknown(err)
+	}
+	select {
+	case ev, ok := <-ch:
+		if !ok {
+			return HubEvent{}, unknown(errors.New("connection lost before the reply"))
+		}
+		if he, isErr := ev.Data.(*HubError); isErr {
+			c.m.invocation(method, outcomeRejected)
+			return ev, he
+		}
+		c.m.invocation(method, outcomeOK)
+		return ev, nil
+	case <-ctx.Done():
+		forget()
+		return HubEvent{}, unknown(fmt.Errorf("no reply: %w", ctx.Err()))
+	}
+}
+
+// reply is call plus a check that the payload has the expected type.
+func reply[T any](c *HubClient, ctx context.Context, method, clientID string, moves bool, args ...any) (T, error) {
+	var zero T
+	ev, err := c.call(ctx, method, clientID, moves, args...)
+	if err != nil {
+		return zero, err
+	}
+	v, ok := ev.Data.(T)
+	if !ok {
+		err := fmt.Errorf("hercle: hub %s: reply subject %s carries %T, want %T", method, ev.Subject, ev.Data, zero)
+		if moves {
+			return zero, &UnknownOutcomeError{Op: "hub " + method, ClientID: clientID, Err: err}
+		}
+		return zero, err
+	}
+	return v, nil
+}
+
+// slogAdapter turns the signalr library's key-value logging into debug
+// records (it is chatty; the client logs what matters itself).
+type slogAdapter struct{ l *slog.Logger }
+
+func (a slogAdapter) Log(kv ...any) error {
+	a.l.Debug("signalr", kv...)
+	return nil
+}
+
+// hubReceiver decodes and routes hub messages. Its methods are called from
+// one read goroutine at a time; mu guards the decoder scratch and the set of
+// unknown subjects already logged.
+type hubReceiver struct {
+	log     *slog.Logger
+	onPrice func(PriceUpdate)
+	onEvent func(HubEvent)
+	m       *hubMetrics
+	prices  prometheus.Counter // cached engine_hercle_hub_messages_total{subscriptions,price}
+
+	mu      sync.Mutex
+	dec     hubDecoder
+	unknown map[string]bool
+	errs    map[string]int // malformed messages per reason, for log sampling
+}
+
+func newHubReceiver(log *slog.Logger, onPrice func(PriceUpdate), onEvent func(HubEvent), m *hubMetrics) *hubReceiver {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	r := &hubReceiver{log: log, onPrice: onPrice, onEvent: onEvent, m: m,
+		unknown: map[string]bool{}, errs: map[string]int{}}
+	if m != nil {
+		r.prices = m.messages.WithLabelValues(ChannelSubscriptions, "price")
+	}
+	return r
+}
+
+// maxUnknownSubjects bounds the set of unknown subjects remembered for
+// logging once, so a hostile stream cannot grow it without limit.
+const maxUnknownSubjects = 256
+
+// dispatch decodes one hub message argument and routes it. It never panics
+// and never returns an error: bad input is counted and logged.
+func (r *hubReceiver) dispatch(channel string, arg []byte) {
+	r.mu.Lock()
+	ev, p, isPrice, err := r.dec.decodeFast(arg)
+	r.mu.Unlock()
+	if err == nil {
+		if isPrice {
+			if r.prices != nil {
+				r.prices.Inc()
+			}
+			if r.onPrice != nil {
+				r.onPrice(p)
+			}
+			return
+		}
+		kind := "event"
+		if _, isErr := ev.Data.(*HubError); isErr {
+			kind = "error"
+		}
+		r.m.message(channel, kind)
+		if r.onEvent != nil {
+			r.onEvent(ev)
+		}
+		return
+	}
+	if errors.Is(err, ErrHubUnknownSubject) {
+		r.m.message(channel, "unknown")
+		r.mu.Lock()
+		first := !r.unknown[ev.Subject] && len(r.unknown) < maxUnknownSubjects
+		if first {
+			r.unknown[ev.Subject] = true
+		}
+		r.mu.Unlock()
+		if first {
+			r.log.Warn("hub sent an unknown subject; counting, not decoding", "channel", channel, "subject", redactSnippet(ev.Subject))
+		}
+		if r.onEvent != nil {
+			r.onEvent(ev)
+		}
+		return
+	}
+	reason := "malformed"
+	switch {
+	case errors.Is(err, ErrHubBadData):
+		reason = "bad_data"
+	case errors.Is(err, ErrHubWrongType):
+		reason = "wrong_type"
+	}
+	r.malformed(channel, reason, err)
+}
+
+// malformed counts a dropped message and logs the first of each reason and
+// then every power of two, so a broken stream cannot flood the log.
+func (r *hubReceiver) malformed(channel, reason string, err error) {
+	r.m.decodeError(reason)
+	r.mu.Lock()
+	r.errs[reason]++
+	n := r.errs[reason]
+	r.mu.Unlock()
+	if n&(n-1) == 0 {
+		r.log.Warn("hub message dropped", "channel", channel, "reason", reason, "count", n, "err", err)
+	}
+}

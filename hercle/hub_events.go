@@ -1,0 +1,584 @@
+package hercle
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Hub channels: the client-method names the hub invokes on the client.
+const (
+	ChannelExecutionEvents = "executionEvents" // command replies and errors
+	ChannelSubscriptions   = "subscriptions"   // price feed
+)
+
+// Subjects of the hub's envelopes, as documented. A reply to a command
+// carries the command's ClientId; errors use SubjectPreChecksError or a
+// subject ending in ".error" instead of the success subject.
+const (
+	SubjectPriceUpdate                = "execution.feeds.priceUpdate"
+	SubjectPairs                      = "execution.pairs"
+	SubjectPairPrice                  = "execution.pair.price"
+	SubjectOrderExecuted              = "execution.order.executed"
+	SubjectRFQCreated                 = "account.requestForQuote.created"
+	SubjectOrdersSnapshot             = "account.orders.snapshot"
+	SubjectTradesSnapshot             = "account.trades.snapshot"
+	SubjectTransactionsSnapshot       = "account.transactions.snapshot"
+	SubjectBalancesSnapshot           = "account.balances.snapshot"
+	SubjectWithdrawCreated            = "account.withdraw.created"
+	SubjectWithdrawalsSnapshot        = "account.withdrawals.snapshot"
+	SubjectAddressRegistered          = "account.address.registered"
+	SubjectExternalAddressesSnapshot  = "account.externalAddresses.snapshot"
+	SubjectInternalAddressCreated     = "account.internalAddress.created"
+	SubjectInternalAddressesSnapshot  = "account.internalAddresses.snapshot"
+	SubjectTransferCreated            = "banking.transfer.created"
+	SubjectTransfersSnapshot          = "banking.transfers.snapshot"
+	SubjectLedgerDetails              = "ledger.transaction.details"
+	SubjectPayeeRegistered            = "banking.payee.registered"
+	SubjectPayeeAddressRegistered     = "banking.payee.address.registered"
+	SubjectPayeesSnapshot             = "banking.payees.snapshot"
+	SubjectPayeeAddressesSnapshot     = "banking.payee.addresses.snapshot"
+	SubjectInvoiceCreated             = "execution.invoice.created"
+	SubjectInvoicesSnapshot           = "lightspark.invoices.snapshot"
+	SubjectLightningWithdrawalCreated = "execution.withdrawal.lightspark.created"
+	SubjectPreChecksError             = "preChecksError"
+	errorSubjectSuffix                = ".error"
+)
+
+// IsErrorSubject reports whether subject signals a failed command:
+// preChecksError or any subject ending in ".error".
+func IsErrorSubject(subject string) bool {
+	return subject == SubjectPreChecksError || strings.HasSuffix(subject, errorSubjectSuffix)
+}
+
+// HubEvent is one decoded hub message.
+//
+// Data holds the typed payload chosen by Subject:
+//
+//	execution.feeds.priceUpdate              PriceUpdate
+//	execution.pairs                          []Pair
+//	execution.pair.price                     SizeQuote
+//	execution.order.executed                 Execution (Status 0 Created, 1 Executed, 2 Cancelled, 3 Pending; StatusError)
+//	account.requestForQuote.created          RFQ
+//	account.orders.snapshot                  []Order
+//	account.trades.snapshot                  []Trade
+//	account.transactions.snapshot            []Transaction
+//	account.balances.snapshot                Balances
+//	account.withdraw.created                 Withdrawal
+//	account.withdrawals.snapshot             []Withdrawal
+//	account.address.registered               AddressResult
+//	account.externalAddresses.snapshot       []WhitelistedAddress
+//	account.internalAddress.created          DepositAddress
+//	account.internalAddresses.snapshot       []DepositAddress
+//	banking.transfer.created                 TransferReceipt
+//	banking.transfers.snapshot               []Transfer
+//	ledger.transaction.details               LedgerTransaction
+//	banking.payee.registered                 Payee
+//	banking.payee.address.registered         PayeeAddress
+//	banking.payees.snapshot                  []Payee
+//	banking.payee.addresses.snapshot         []PayeeAddress
+//	execution.invoice.created                Invoice
+//	lightspark.invoices.snapshot             []LightningInvoice
+//	execution.withdrawal.lightspark.created  LightningPayment
+//	preChecksError, *.error                  *HubError
+//
+// Snapshot subjects accept a single object where a list is documented, and
+// Balances accepts a one-element list (the REST shape), so either reading
+// of the docs decodes. Raw keeps the payload's JSON text (unwrapped when the
+// venue sent it as a string) for logging and for fields not modelled.
+type HubEvent struct {
+	Channel  string
+	Topic    string
+	Subject  string
+	Type     string
+	ClientID string
+	Data     any
+	Raw      json.RawMessage
+	// DataWasString reports that the venue sent data as a JSON string
+	// holding JSON, as the errors page and the guide show.
+	DataWasString bool
+}
+
+// PriceUpdate is one execution.feeds.priceUpdate: the prices at which the
+// account can buy and sell Size of Pair until the quote expires. ID is the
+// PriceId for PlaceOtcOrder.
+type PriceUpdate struct {
+	ID        string `json:"id"`
+	Pair      string `json:"pair"`
+	Size      Number `json:"size"`
+	BuyPrice  Number `json:"buyPrice"`
+	SellPrice Number `json:"sellPrice"`
+	MarkPrice Number `json:"markPrice"`
+	Timestamp Time   `json:"timestamp"`
+}
+
+// HubError is the payload of preChecksError and *.error envelopes: a command
+// the hub refused. Message holds data.message, or the whole data when the
+// venue sent a bare text; StatusError holds data.statusError.
+type HubError struct {
+	Subject     string
+	ClientID    string
+	Message     string
+	StatusError string
+}
+
+func (e *HubError) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = e.StatusError
+	}
+	return fmt.Sprintf("hercle: hub %s for client id %q: %s", e.Subject, e.ClientID, redactSnippet(msg))
+}
+
+// redactSnippet bounds text echoed from the venue in errors.
+func redactSnippet(s string) string {
+	const max = 200
+	if len(s) > max {
+		return s[:max] + "…"
+	}
+	return s
+}
+
+// Decoding failures, counted by reason in engine_hercle_hub_decode_errors_total.
+var (
+	// ErrHubMalformed: the envelope is not a JSON object (or a string holding one).
+	ErrHubMalformed = errors.New("hercle: malformed hub envelope")
+	// ErrHubBadData: data is a string that does not hold JSON where a payload is required.
+	ErrHubBadData = errors.New("hercle: hub data is not JSON")
+	// ErrHubWrongType: data does not fit the subject's documented shape.
+	ErrHubWrongType = errors.New("hercle: hub data has the wrong type for its subject")
+	// ErrHubUnknownSubject: a subject this package does not know; the event is
+	// still returned, with Data set to its raw JSON.
+	ErrHubUnknownSubject = errors.New("hercle: unknown hub subject")
+)
+
+// DecodeHubEvent decodes one hub message argument: the envelope
+// {channel, topic, subject, type, clientId, data} as a JSON object or a JSON
+// string holding one, with data as an embedded object or array or a string
+// holding JSON.
+//
+// For an unknown subject it returns the event (Data is the raw payload) and
+// ErrHubUnknownSubject; other errors wrap ErrHubMalformed, ErrHubBadData or
+// ErrHubWrongType and return a zero event. It never panics.
+func DecodeHubEvent(arg []byte) (HubEvent, error) {
+	var d hubDecoder
+	return d.decode(arg)
+}
+
+// hubDecoder holds scratch buffers reused across messages by one goroutine.
+type hubDecoder struct {
+	env   []byte            // unescaped envelope when it arrived as a string
+	buf   []byte            // unescaped data when it arrived as a string
+	pairs map[string]string // pair names seen, so each is allocated once
+
+	priceData []byte // a price update's data between decodeRest and decodeFast
+}
+
+// maxPairNames bounds the pair-name cache against a hostile stream.
+const maxPairNames = 1024
+
+// pair returns the pair name in v, shared with earlier messages.
+func (d *hubDecoder) pair(v []byte) (string, error) {
+	if len(v) >= 2 && v[0] == '"' {
+		if s, ok := d.pairs[string(v[1:len(v)-1])]; ok {
+			return s, nil
+		}
+	}
+	s, err := unquoteOrNull(v)
+	if err == nil && len(d.pairs) < maxPairNames {
+		if d.pairs == nil {
+			d.pairs = map[string]string{}
+		}
+		d.pairs[s] = s
+	}
+	return s, err
+}
+
+func (d *hubDecoder) decode(arg []byte) (HubEvent, error) {
+	ev, p, isPrice, err := d.decodeFast(arg)
+	if isPrice && err == nil {
+		ev.Data = p
+	}
+	return ev, err
+}
+
+// decodeFast is decode without boxing a price update into HubEvent.Data:
+// for execution.feeds.priceUpdate it returns the update in p, isPrice set.
+// Errors are as decode's; an unknown subject returns the event too.
+func (d *hubDecoder) decodeFast(arg []byte) (HubEvent, PriceUpdate, bool, error) {
+	ev, err := d.decodeRest(arg)
+	if err == errPricePending {
+		p, err := d.decodePriceUpdate(d.priceData)
+		d.priceData = nil
+		if err != nil {
+			return HubEvent{}, PriceUpdate{}, false, err
+		}
+		return ev, p, true, nil
+	}
+	return ev, PriceUpdate{}, false, err
+}
+
+// errPricePending tells decodeFast that the envelope is a price update
+// whose data (in d.priceData) is still to be decoded; it never leaves this file.
+var errPricePending = errors.New("hercle: price update pending")
+
+func (d *hubDecoder) decodeRest(arg []byte) (HubEvent, error) {
+	var ev HubEvent
+	arg = bytes.TrimSpace(arg)
+	if len(arg) > 0 && arg[0] == '"' {
+		env, copied, err := unquoteBytes(arg, d.env)
+		if err != nil {
+			return HubEvent{}, fmt.Errorf("%w: envelope string", ErrHubMalformed)
+		}
+		if copied {
+			d.env = env[:0]
+		}
+		arg = env
+	}
+	var data []byte
+	err := scanObject(arg, func(key, value []byte) error {
+		var err error
+		switch {
+		case keyIs(key, "channel"):
+			ev.Channel, err = internOrUnquote(value)
+		case keyIs(key, "topic"):
+			ev.Topic, err = internOrUnquote(value)
+		case keyIs(key, "subject"):
+			ev.Subject, err = internOrUnquote(value)
+		case keyIs(key, "type"):
+			ev.Type, err = internOrUnquote(value)
+		case keyIs(key, "clientId"):
+			ev.ClientID, err = unquoteOrNull(value)
+		case keyIs(key, "data"):
+			data = value
+		}
+		return err
+	})
+	if err != nil {
+		return HubEvent{}, fmt.Errorf("%w: %v", ErrHubMalformed, err)
+	}
+	if ev.Subject == "" {
+		return HubEvent{}, fmt.Errorf("%w: no subject", ErrHubMalformed)
+	}
+	if len(data) > 0 && data[0] == '"' {
+		ev.DataWasString = true
+		s, copied, err := unquoteBytes(data, d.buf)
+		if err != nil {
+			return HubEvent{}, fmt.Errorf("%w: data string", ErrHubMalformed)
+		}
+		if copied {
+			d.buf = s[:0]
+		}
+		data = bytes.TrimSpace(s)
+		if IsErrorSubject(ev.Subject) && !json.Valid(data) {
+			// An error's data may be a bare message rather than JSON.
+			ev.Data = &HubError{Subject: ev.Subject, ClientID: ev.ClientID, Message: string(data)}
+			ev.Raw = json.RawMessage(mustJSONString(string(data)))
+			return ev, nil
+		}
+	}
+	if ev.Subject == SubjectPriceUpdate {
+		// Raw is left empty on the hot path: the typed value carries everything.
+		d.priceData = data
+		return ev, errPricePending
+	}
+	if len(data) == 0 || !json.Valid(data) {
+		return HubEvent{}, fmt.Errorf("%w: subject %s", ErrHubBadData, ev.Subject)
+	}
+	ev.Raw = append(json.RawMessage(nil), data...)
+	if IsErrorSubject(ev.Subject) {
+		ev.Data = decodeHubError(ev, data)
+		return ev, nil
+	}
+	dec, ok := subjectDecoders[ev.Subject]
+	if !ok {
+		ev.Data = ev.Raw
+		return ev, fmt.Errorf("%w: %q", ErrHubUnknownSubject, redactSnippet(ev.Subject))
+	}
+	v, err := dec(data)
+	if err != nil {
+		return HubEvent{}, fmt.Errorf("%w: %s: %v", ErrHubWrongType, ev.Subject, err)
+	}
+	ev.Data = v
+	return ev, nil
+}
+
+// interned holds the strings every price update repeats, so decoding them
+// does not allocate. Read-only after initialisation; pair names are not
+// interned here (the set is the venue's), see pairIntern.
+var interned = func() map[string]string {
+	m := map[string]string{}
+	for _, s := range []string{ChannelExecutionEvents, ChannelSubscriptions, SubjectPriceUpdate,
+		"message", "Execution", "Subscriptions", "subscriptions", "execution"} {
+		m[s] = s
+	}
+	return m
+}()
+
+// internOrUnquote returns a shared string for a known, escape-free value.
+func internOrUnquote(v []byte) (string, error) {
+	if len(v) >= 2 && v[0] == '"' {
+		if s, ok := interned[string(v[1:len(v)-1])]; ok {
+			return s, nil
+		}
+	}
+	return unquoteOrNull(v)
+}
+
+func unquoteOrNull(v []byte) (string, error) {
+	if string(v) == "null" {
+		return "", nil
+	}
+	return unquote(v)
+}
+
+func mustJSONString(s string) []byte {
+	b, _ := json.Marshal(s) // a string always marshals
+	return b
+}
+
+func decodeHubError(ev HubEvent, data []byte) *HubError {
+	e := &HubError{Subject: ev.Subject, ClientID: ev.ClientID}
+	switch data[0] {
+	case '{':
+		var body struct {
+			Message     json.RawMessage `json:"message"`
+			StatusError json.RawMessage `json:"statusError"`
+		}
+		if json.Unmarshal(data, &body) == nil {
+			e.Message = textOf(body.Message)
+			e.StatusError = textOf(body.StatusError)
+			return e
+		}
+	case '"':
+		var s string
+		if json.Unmarshal(data, &s) == nil {
+			e.Message = s
+			return e
+		}
+	}
+	e.Message = string(data)
+	return e
+}
+
+// textOf returns a JSON string's text, or other JSON as written.
+func textOf(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return string(raw)
+}
+
+// decodePriceUpdate is the hot path: no reflection, decimals parsed from
+// their text.
+func (d *hubDecoder) decodePriceUpdate(data []byte) (PriceUpdate, error) {
+	var p PriceUpdate
+	if len(data) == 0 {
+		return p, fmt.Errorf("%w: no data", ErrHubBadData)
+	}
+	if data[0] != '{' {
+		if !json.Valid(data) {
+			return p, fmt.Errorf("%w: price update", ErrHubBadData)
+		}
+		return p, fmt.Errorf("%w: price update is not an object", ErrHubWrongType)
+	}
+	err := scanObject(data, func(key, value []byte) error {
+		var err error
+		switch {
+		case keyIs(key, "id"):
+			p.ID, err = unquoteOrNull(value)
+		case keyIs(key, "pair"):
+			p.Pair, err = d.pair(value)
+		case keyIs(key, "size"):
+			err = parseNumber(value, &p.Size)
+		case keyIs(key, "buyPrice"):
+			err = parseNumber(value, &p.BuyPrice)
+		case keyIs(key, "sellPrice"):
+			err = parseNumber(value, &p.SellPrice)
+		case keyIs(key, "markPrice"):
+			err = parseNumber(value, &p.MarkPrice)
+		case keyIs(key, "timestamp"), keyIs(key, "timeStamp"):
+			err = parseTimeValue(value, &p.Timestamp)
+		}
+		return err
+	})
+	if err != nil {
+		if errors.Is(err, errScan) {
+			return PriceUpdate{}, fmt.Errorf("%w: price update", ErrHubBadData)
+		}
+		return PriceUpdate{}, fmt.Errorf("%w: price update: %v", ErrHubWrongType, err)
+	}
+	if p.Pair == "" || p.BuyPrice.IsZero() && p.SellPrice.IsZero() {
+		return PriceUpdate{}, fmt.Errorf("%w: price update without pair or prices", ErrHubWrongType)
+	}
+	return p, nil
+}
+
+var errNotNumber = errors.New("not a number")
+
+func parseNumber(v []byte, n *Number) error {
+	if string(v) == "null" {
+		return nil
+	}
+	if len(v) > 0 && v[0] == '"' {
+		v = v[1 : len(v)-1]
+	}
+	if !isJSONNumber(v) {
+		return errNotNumber
+	}
+	if d, ok := smallDecimal(v); ok {
+		n.Decimal = d
+		return nil
+	}
+	d, err := decimal.NewFromString(string(v))
+	if err != nil {
+		return errNotNumber
+	}
+	n.Decimal = d
+	return nil
+}
+
+// smallDecimal parses a JSON number (already checked by isJSONNumber)
+// whose digits fit an int64 without the string conversion and big-number
+// parse of decimal.NewFromString; ok is false for anything else.
+func smallDecimal(v []byte) (decimal.Decimal, bool) {
+	var mant int64
+	var exp int32
+	neg, digits, frac := false, 0, false
+	i := 0
+	if i < len(v) && v[i] == '-' {
+		neg = true
+		i++
+	}
+	for ; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if digits == 18 {
+				return decimal.Decimal{}, false
+			}
+			if mant != 0 || c != '0' {
+				digits++
+			}
+			mant = mant*10 + int64(c-'0')
+			if frac {
+				exp--
+			}
+		case c == '.':
+			frac = true
+		default: // an exponent: leave it to decimal.NewFromString
+			return decimal.Decimal{}, false
+		}
+	}
+	if neg {
+		mant = -mant
+	}
+	return decimal.New(mant, exp), true
+}
+
+var errNotTime = errors.New("timestamp is not a string")
+
+func parseTimeValue(v []byte, t *Time) error {
+	if string(v) == "null" {
+		return nil
+	}
+	if len(v) == 0 || v[0] != '"' {
+		return errNotTime
+	}
+	s, err := unquote(v)
+	if err != nil {
+		return err
+	}
+	// The venue's own format first: RFC 3339 with fractional seconds. Raw
+	// is kept only for text that does not parse that way.
+	if tt, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		t.Time = tt
+		return nil
+	}
+	t.Raw = s
+	t.Time, _ = ParseTime(s)
+	return nil
+}
+
+// subjectDecoders maps every documented reply subject to its payload decoder.
+// It is read-only after package initialisation.
+var subjectDecoders = map[string]func([]byte) (any, error){
+	SubjectPairs:                      decodeList[Pair],
+	SubjectPairPrice:                  decodeOne[SizeQuote],
+	SubjectOrderExecuted:              decodeOne[Execution],
+	SubjectRFQCreated:                 decodeOne[RFQ],
+	SubjectOrdersSnapshot:             decodeList[Order],
+	SubjectTradesSnapshot:             decodeList[Trade],
+	SubjectTransactionsSnapshot:       decodeList[Transaction],
+	SubjectBalancesSnapshot:           decodeOne[Balances],
+	SubjectWithdrawCreated:            decodeOne[Withdrawal],
+	SubjectWithdrawalsSnapshot:        decodeList[Withdrawal],
+	SubjectAddressRegistered:          decodeOne[AddressResult],
+	SubjectExternalAddressesSnapshot:  decodeList[WhitelistedAddress],
+	SubjectInternalAddressCreated:     decodeOne[DepositAddress],
+	SubjectInternalAddressesSnapshot:  decodeList[DepositAddress],
+	SubjectTransferCreated:            decodeOne[TransferReceipt],
+	SubjectTransfersSnapshot:          decodeList[Transfer],
+	SubjectLedgerDetails:              decodeOne[LedgerTransaction],
+	SubjectPayeeRegistered:            decodeOne[Payee],
+	SubjectPayeeAddressRegistered:     decodeOne[PayeeAddress],
+	SubjectPayeesSnapshot:             decodeList[Payee],
+	SubjectPayeeAddressesSnapshot:     decodeList[PayeeAddress],
+	SubjectInvoiceCreated:             decodeOne[Invoice],
+	SubjectInvoicesSnapshot:           decodeList[LightningInvoice],
+	SubjectLightningWithdrawalCreated: decodeOne[LightningPayment],
+}
+
+// decodeOne decodes an object; a one-element array (the REST shape of some
+// replies) is accepted too.
+func decodeOne[T any](data []byte) (any, error) {
+	var v T
+	if data[0] == '[' {
+		var list []T
+		if err := json.Unmarshal(data, &list); err != nil {
+			return nil, err
+		}
+		if len(list) != 1 {
+			return nil, fmt.Errorf("%d elements where one object belongs", len(list))
+		}
+		return list[0], nil
+	}
+	if data[0] != '{' {
+		return nil, errors.New("not an object")
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// decodeList decodes an array; a single object becomes a one-element list,
+// and null an empty one.
+func decodeList[T any](data []byte) (any, error) {
+	switch data[0] {
+	case '[':
+		var list []T
+		if err := json.Unmarshal(data, &list); err != nil {
+			return nil, err
+		}
+		return list, nil
+	case '{':
+		var v T
+		if err := json.Unmarshal(data, &v); err != nil {
+			return nil, err
+		}
+		return []T{v}, nil
+	case 'n':
+		return []T{}, nil
+	}
+	return nil, errors.New("not an array")
+}
