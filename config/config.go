@@ -12,6 +12,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/otcdesk/engine/internal/venuehttp"
 	"github.com/otcdesk/engine/scheduler"
 )
 
@@ -297,7 +298,7 @@ func (c Config) problems() []Problem {
 		switch {
 		case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
 			add("hercle.base_url", "must be an absolute http(s) URL, got %q", c.Hercle.BaseURL)
-		case u.Scheme == "http" && !isLoopbackHost(u.Hostname()):
+		case u.Scheme == "http" && !venuehttp.IsLoopback(u.Hostname()):
 			add("hercle.base_url", "plain http is only allowed to a loopback host (the simulator); use https")
 		case u.User != nil:
 			add("hercle.base_url", "must not carry credentials; the API key comes from HERCLE_API_KEY")
@@ -316,7 +317,7 @@ func (c Config) problems() []Problem {
 
 	if host, _, err := net.SplitHostPort(c.Sim.Addr); err != nil {
 		add("sim.addr", "must be host:port, got %q", c.Sim.Addr)
-	} else if !isLoopbackHost(host) {
+	} else if !venuehttp.IsLoopback(host) {
 		add("sim.addr", "must be a loopback address (the simulator is for this machine only), got %q", c.Sim.Addr)
 	}
 	rate("sim.faults.rate_limited", c.Sim.Faults.RateLimited)
@@ -359,14 +360,6 @@ func (c Config) problems() []Problem {
 		}
 	}
 	return ps
-}
-
-func isLoopbackHost(h string) bool {
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 // RequireSecrets reports the secrets the configuration needs but lacks.

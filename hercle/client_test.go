@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/otcdesk/engine/internal/venuehttp"
 	"github.com/otcdesk/engine/market"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -287,11 +288,11 @@ func TestGETRetries(t *testing.T) {
 	if len(sl) < 2 || sl[1] != 7*time.Second {
 		t.Fatalf("sleeps = %v, want the second = Retry-After 7s", sl)
 	}
-	if sl[0] < backoffBase/2 || sl[0] > backoffBase {
-		t.Errorf("first backoff = %v, want within [%v, %v]", sl[0], backoffBase/2, backoffBase)
+	if sl[0] < venuehttp.BackoffBase/2 || sl[0] > venuehttp.BackoffBase {
+		t.Errorf("first backoff = %v, want within [%v, %v]", sl[0], venuehttp.BackoffBase/2, venuehttp.BackoffBase)
 	}
-	if len(sl) == 3 && (sl[2] < backoffBase*2 || sl[2] > backoffBase*4) {
-		t.Errorf("third backoff = %v, want within [%v, %v]", sl[2], backoffBase*2, backoffBase*4)
+	if len(sl) == 3 && (sl[2] < venuehttp.BackoffBase*2 || sl[2] > venuehttp.BackoffBase*4) {
+		t.Errorf("third backoff = %v, want within [%v, %v]", sl[2], venuehttp.BackoffBase*2, venuehttp.BackoffBase*4)
 	}
 	if v := testutil.ToFloat64(h.c.metrics.retries.WithLabelValues("pairs", "rate_limited")); v != 1 {
 		t.Errorf("rate_limited retries = %v, want 1", v)

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/otcdesk/engine/internal/venuehttp"
 )
 
 // decodeBody decodes a 2xx response into out. An empty body is a success
@@ -104,7 +106,7 @@ const maxSnippet = 80
 // snippet of the text.
 func parseAPIError(op string, res result, red redactor, now time.Time) *APIError {
 	e := &APIError{Op: op, Status: res.status, Err: statusSentinel(res.status)}
-	if d, ok := retryAfter(res.header, now); ok {
+	if d, ok := venuehttp.RetryAfter(res.header, now); ok {
 		e.RetryAfter = d
 	}
 	var eb errorBody

@@ -42,5 +42,6 @@
 // snippet of an unusable response); send a money-moving request twice on
 // its own; follow redirects (a redirected POST would become a GET, and the
 // Authorization header must not travel elsewhere); import any package of
-// the engine other than market.
+// the engine other than market and internal/venuehttp (the HTTP
+// mechanics it shares with the other venue client).
 package hercle

@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
-	"sync/atomic"
+
+	"github.com/otcdesk/engine/internal/venuehttp"
 )
 
 // maxBody bounds a response body; a larger one is refused unread.
@@ -146,8 +145,8 @@ func (c *Client) attempt(ctx context.Context, rq request, target string, body []
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	var tr sendTrace
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, tr.hooks()), rq.route.method, target, rd)
+	var tr venuehttp.Trace
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, tr.Hooks()), rq.route.method, target, rd)
 	if err != nil {
 		return result{err: err}
 	}
@@ -163,7 +162,7 @@ func (c *Client) attempt(ctx context.Context, rq request, target string, body []
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		c.metrics.attempt(rq.route, c.now().Sub(start))
-		return result{err: err, sent: !tr.unsent(err)}
+		return result{err: err, sent: !tr.Unsent(err)}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
@@ -179,38 +178,4 @@ func (c *Client) attempt(ctx context.Context, rq request, target string, body []
 		res.body = data
 	}
 	return res
-}
-
-// sendTrace records how far a request got, from net/http's trace hooks,
-// which the transport may call from its own goroutines.
-type sendTrace struct {
-	getConn      atomic.Bool
-	wroteHeaders atomic.Bool
-}
-
-func (t *sendTrace) hooks() *httptrace.ClientTrace {
-	return &httptrace.ClientTrace{
-		GetConn:      func(string) { t.getConn.Store(true) },
-		WroteHeaders: func() { t.wroteHeaders.Store(true) },
-	}
-}
-
-// unsent reports whether a failed request provably never reached the
-// venue. It needs positive evidence: a dial or DNS failure, or a transport
-// that reported looking for a connection (so it reports progress) and never
-// reported writing the headers. A RoundTripper that reports nothing gives
-// no evidence, and the request counts as possibly sent.
-func (t *sendTrace) unsent(err error) bool {
-	if t.wroteHeaders.Load() {
-		return false
-	}
-	if t.getConn.Load() {
-		return true
-	}
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		return true
-	}
-	var dns *net.DNSError
-	return errors.As(err, &dns)
 }

@@ -7,15 +7,15 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
+
+	"github.com/otcdesk/engine/internal/venuehttp"
 )
 
 // ProductionURL is the Heropayments API host named by the document.
@@ -175,7 +175,7 @@ func NewClient(cfg Config) (*Client, error) {
 		c.now = time.Now
 	}
 	if c.sleep == nil {
-		c.sleep = sleepReal
+		c.sleep = venuehttp.Sleep
 	}
 	return c, nil
 }
@@ -187,40 +187,5 @@ func baseURL(raw string) (string, error) {
 	if raw == "" {
 		return ProductionURL, nil
 	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.Opaque != "" {
-		return "", errors.New("BaseURL must be an absolute http(s) URL")
-	}
-	switch {
-	case u.User != nil:
-		return "", errors.New("BaseURL must not carry credentials")
-	case u.RawQuery != "" || u.Fragment != "":
-		return "", errors.New("BaseURL must not have a query or fragment")
-	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
-	case u.Scheme == "http":
-		return "", fmt.Errorf("BaseURL: plain http is allowed only to a loopback host, got %q", u.Hostname())
-	default:
-		return "", fmt.Errorf("BaseURL scheme must be https, got %q", u.Scheme)
-	}
-	return strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/"), nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-func sleepReal(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return venuehttp.ParseBaseURL(raw)
 }

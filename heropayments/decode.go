@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"time"
+
+	"github.com/otcdesk/engine/internal/venuehttp"
 )
 
 // decodeBody decodes a 2xx response into out.
@@ -108,7 +110,7 @@ const maxSnippet = 80
 // parseAPIError builds the error of a non-2xx response. It never fails.
 func parseAPIError(op string, res result, red redactor, now time.Time) *APIError {
 	e := &APIError{Op: op, Status: res.status, Err: statusSentinel(res.status)}
-	if d, ok := retryAfter(res.header, now); ok {
+	if d, ok := venuehttp.RetryAfter(res.header, now); ok {
 		e.RetryAfter = d
 	}
 	var eb errorBody

@@ -49,5 +49,6 @@
 // twice on its own; sign one text and send another; pass an amount through
 // float64 (Normalize does, on purpose, only to reproduce JavaScript: its
 // output is signed, never parsed for money); follow redirects; import any
-// package of the engine other than market.
+// package of the engine other than market and internal/venuehttp (the HTTP
+// mechanics it shares with the other venue client).
 package heropayments

@@ -8,14 +8,12 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
-	"strconv"
-	"strings"
-	"sync/atomic"
 	"time"
+
+	"github.com/otcdesk/engine/internal/venuehttp"
 )
 
 // maxBody bounds a response body; a larger one is refused.
@@ -24,11 +22,7 @@ const maxBody = 4 << 20
 // Backoff between retries: exponential from backoffBase to backoffCap,
 // half fixed and half random, or the server's Retry-After (at most
 // maxRetryAfter).
-const (
-	backoffBase   = 250 * time.Millisecond
-	backoffCap    = 10 * time.Second
-	maxRetryAfter = 5 * time.Minute
-)
+const ()
 
 // request describes one call.
 type request struct {
@@ -158,8 +152,8 @@ func (c *Client) attempt(ctx context.Context, rq request, target string, body []
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	var tr sendTrace
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, tr.hooks()), rq.route.method, target, rd)
+	var tr venuehttp.Trace
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, tr.Hooks()), rq.route.method, target, rd)
 	if err != nil {
 		return result{err: err}
 	}
@@ -173,7 +167,7 @@ func (c *Client) attempt(ctx context.Context, rq request, target string, body []
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		c.metrics.attempt(rq.route, c.now().Sub(start))
-		return result{err: scrubURLError(err), sent: !tr.unsent(err)}
+		return result{err: scrubURLError(err), sent: !tr.Unsent(err)}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
@@ -200,83 +194,19 @@ func scrubURLError(err error) error {
 	return err
 }
 
-// sendTrace records how far a request got, from net/http's trace hooks.
-type sendTrace struct {
-	getConn      atomic.Bool
-	wroteHeaders atomic.Bool
-}
-
-func (t *sendTrace) hooks() *httptrace.ClientTrace {
-	return &httptrace.ClientTrace{
-		GetConn:      func(string) { t.getConn.Store(true) },
-		WroteHeaders: func() { t.wroteHeaders.Store(true) },
-	}
-}
-
-// unsent reports whether a failed request provably never reached the
-// server: a dial or DNS failure, or a transport that looked for a
-// connection and never wrote the headers. Any doubt counts as sent.
-func (t *sendTrace) unsent(err error) bool {
-	if t.wroteHeaders.Load() {
-		return false
-	}
-	if t.getConn.Load() {
-		return true
-	}
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		return true
-	}
-	var dns *net.DNSError
-	return errors.As(err, &dns)
-}
-
 // backoff returns the wait before retry attempt+1.
 func (c *Client) backoff(attempt int, h http.Header) time.Duration {
-	if d, ok := retryAfter(h, c.now()); ok {
-		return d
-	}
-	d := backoffCap
-	if attempt < 16 {
-		d = min(backoffCap, backoffBase<<attempt)
-	}
-	half := d / 2
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.rnd == nil {
-		return half + time.Duration(rand.Int64N(int64(half)+1))
-	}
-	return half + time.Duration(c.rnd.Int64N(int64(half)+1))
-}
-
-// retryAfter reads a Retry-After header: seconds or an HTTP date.
-func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.ParseUint(v, 10, 32); err == nil {
-		return min(time.Duration(secs)*time.Second, maxRetryAfter), true
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	return min(max(t.Sub(now), 0), maxRetryAfter), true
+	return venuehttp.Backoff(attempt, h, c.now(), func(n int64) int64 {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.rnd == nil {
+			return rand.Int64N(n)
+		}
+		return c.rnd.Int64N(n)
+	})
 }
 
 // wait takes a token from the rate limiter on the client's clock.
 func (c *Client) wait(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	now := c.now()
-	r := c.limiter.ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
-		if err := c.sleep(ctx, d); err != nil {
-			r.CancelAt(c.now())
-			return err
-		}
-	}
-	return nil
+	return venuehttp.Wait(ctx, c.limiter, c.now, c.sleep)
 }

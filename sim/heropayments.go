@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/heropayments"
+	"github.com/otcdesk/engine/internal/venuehttp"
 	"github.com/otcdesk/engine/scheduler"
 	"github.com/shopspring/decimal"
 )
@@ -119,7 +120,7 @@ func StartHeropayments(ctx context.Context, opts HeropaymentsOptions) (*Heropaym
 	}
 	opts.Addr = cmp.Or(opts.Addr, "127.0.0.1:0")
 	host, _, err := net.SplitHostPort(opts.Addr)
-	if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+	if err != nil || !venuehttp.IsLoopback(host) {
 		return nil, fmt.Errorf("sim: heropayments: listen address %q is not loopback", opts.Addr)
 	}
 	opts.DepositTTL = cmp.Or(opts.DepositTTL, 4*time.Hour)

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/otcdesk/engine/internal/venuehttp"
 )
 
 // Server serves a Venue over the Hercle REST API on loopback, with the
@@ -92,10 +94,7 @@ func checkLoopback(addr string) error {
 	if err != nil {
 		return fmt.Errorf("sim: address %q: %w", addr, err)
 	}
-	if host == "localhost" {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+	if venuehttp.IsLoopback(host) {
 		return nil
 	}
 	return fmt.Errorf("sim: address %q is not loopback; the simulator listens on this machine only", addr)
