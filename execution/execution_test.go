@@ -121,8 +121,9 @@ func TestOTCFillIsRecordedOnce(t *testing.T) {
 	if n := r.srv.Venue().Executions(res.Intent.ID); n != 1 {
 		t.Fatalf("re-executing a recorded intent sent it again (%d executions)", n)
 	}
-	if again.Status != execution.Failed || again.Detail == "" {
-		t.Fatalf("second Execute = %+v", again)
+	// ... and reported as the fill it was, so no caller trades it again.
+	if again.Status != execution.Filled || again.TradeID != res.TradeID || !again.Size.Equal(res.Size) || !again.Amount.Equal(res.Amount) {
+		t.Fatalf("second Execute = %+v, want the recorded fill %+v", again, res)
 	}
 }
 

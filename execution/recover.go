@@ -26,7 +26,41 @@ func (x *Executor) resolve(ctx context.Context, in strategy.Intent, pair market.
 	case ledger.StateUnknown:
 		return x.lookup(ctx, in, pair, ledger.StateUnknown)
 	}
-	return Result{Intent: in, Status: Failed, Detail: "already final in the ledger (" + string(state) + "); not sent again", Time: x.clock.Now()}
+	return x.recorded(ctx, in, pair)
+}
+
+// recorded reports the outcome of an intent the ledger already holds as
+// final, without sending: a success is reported as the fill the journal
+// holds, so a caller never mistakes it for a failure and trades again.
+func (x *Executor) recorded(ctx context.Context, in strategy.Intent, pair market.Pair) Result {
+	it, err := x.o.Store.Intent(ctx, in.ID)
+	if err != nil {
+		return x.unresolved(in, "read recorded intent: "+err.Error())
+	}
+	if it.State == ledger.StateFailed || it.Outcome == ledger.StateFailed {
+		return Result{Intent: in, Status: Failed, Detail: "already failed in the ledger; not sent again", Time: x.clock.Now()}
+	}
+	e, err := x.o.Store.Entry(ctx, TradeKey(it.VenueRef))
+	if err != nil {
+		return x.unresolved(in, "succeeded in the ledger but its fill cannot be read: "+err.Error())
+	}
+	r := Result{Intent: in, Status: Filled, TradeID: it.VenueRef, Detail: "already filled; not sent again", Time: x.clock.Now()}
+	avail := ledger.VenueAvailable(ledger.Hercle)
+	for _, p := range e.Postings {
+		if p.Account != avail {
+			continue
+		}
+		switch p.Asset {
+		case pair.Base:
+			r.Size = p.Amount.Abs()
+		case pair.Quote:
+			r.Amount = p.Amount.Abs()
+		}
+	}
+	if r.Size.Sign() > 0 {
+		r.Price = r.Amount.DivRound(r.Size, 18)
+	}
+	return r
 }
 
 // Recover resolves every order and RFQ intent the ledger holds unfinished,

@@ -30,4 +30,5 @@ type Store interface {
 	Intent(ctx context.Context, clientID string) (ledger.Intent, error)
 	Unfinished(ctx context.Context) ([]ledger.Intent, error)
 	Post(ctx context.Context, e ledger.Entry) (ledger.Entry, bool, error)
+	Entry(ctx context.Context, key string) (ledger.Entry, error)
 }
