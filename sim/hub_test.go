@@ -227,3 +227,27 @@ func TestHubArgumentFormFallback(t *testing.T) {
 		t.Fatalf("GetPairs forms [separate array] = %v, want [1 2]", f)
 	}
 }
+
+// TestStartServesHub: the server Start returns serves the hub next to the
+// REST API, with the same key, outside the REST faults.
+func TestStartServesHub(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, err := sim.Start(ctx, sim.Options{Seed: 3, APIKey: testKey, Faults: sim.Faults{ResetBeforeRead: 1},
+		Hub: sim.HubOptions{PriceInterval: 20 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	e := newEvents()
+	c := runClient(t, e.config(s.URL()))
+	cctx, ccancel := context.WithTimeout(ctx, 10*time.Second)
+	defer ccancel()
+	if err := c.SubscribePairPriceChannel(cctx, "sub-1", "ETHEUR", hercle.MustNumber("1")); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor(t, 5*time.Second, "an ETHEUR price", func() bool { return len(e.prices) > 0 })
+	if got := s.Hub().Subscriptions(); len(got) != 1 {
+		t.Fatalf("hub subscriptions = %v, want one connection", got)
+	}
+}

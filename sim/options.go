@@ -80,6 +80,9 @@ type Options struct {
 	// Maintenance reports whether the venue is in a maintenance window at
 	// a time; the server then answers 503. Nil means never.
 	Maintenance func(time.Time) bool
+	// Hub configures the SignalR hub Start serves at HubPath next to the
+	// REST API. Its APIKey is ignored: the hub accepts the server's key.
+	Hub HubOptions
 	// Logger receives the server's request errors; nil discards.
 	Logger *slog.Logger
 }

@@ -23,6 +23,7 @@ import (
 // concurrent use.
 type Server struct {
 	venue *Venue
+	hub   *Hub
 	opts  Options
 	key   string
 	url   string
@@ -62,8 +63,22 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		done:     make(chan struct{}),
 		faultRng: mrand.New(mrand.NewPCG(opts.Seed, 0xfa017)),
 	}
-	s.srv = &http.Server{Handler: s.handler(), ReadHeaderTimeout: 10 * time.Second}
 	ctx, s.stop = context.WithCancel(ctx)
+	// The hub sits beside the REST stack, outside its faults: it has its
+	// own (DropEvery) and authenticates its negotiate and WebSocket itself.
+	outer := http.NewServeMux()
+	outer.Handle("/", s.handler())
+	hopts := opts.Hub
+	hopts.APIKey = key
+	if hopts.Logger == nil {
+		hopts.Logger = opts.Logger
+	}
+	if s.hub, err = MountHub(ctx, outer, s.venue, hopts); err != nil {
+		s.stop()
+		ln.Close()
+		return nil, err
+	}
+	s.srv = &http.Server{Handler: outer, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		defer close(s.done)
 		s.srv.Serve(ln)
@@ -110,10 +125,15 @@ func (s *Server) APIKey() string { return s.key }
 // subscriptions.
 func (s *Server) Venue() *Venue { return s.venue }
 
+// Hub returns the SignalR hub served at URL()+HubPath.
+func (s *Server) Hub() *Hub { return s.hub }
+
 // Close stops accepting connections, lets requests in flight finish (for
 // at most five seconds) and returns when the server has stopped.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		// Hijacked WebSockets are not tracked by Shutdown: close the hub first.
+		s.hub.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := s.srv.Shutdown(ctx); err != nil {
