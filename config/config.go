@@ -13,6 +13,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/otcdesk/engine/internal/venuehttp"
+	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/scheduler"
 )
 
@@ -36,6 +37,12 @@ type Config struct {
 	Ledger Ledger `toml:"ledger"`
 
 	Maintenance Maintenance `toml:"maintenance"`
+
+	Feeds      Feeds       `toml:"feeds"`
+	Risk       risk.Limits `toml:"risk"`
+	Strategies []Strategy  `toml:"strategy"`
+	Metrics    Metrics     `toml:"metrics"`
+	Admin      Admin       `toml:"admin"`
 }
 
 // Log configures the process log.
@@ -172,6 +179,10 @@ func Default() Config {
 			MarginBefore: D(5 * time.Minute),
 			MarginAfter:  D(5 * time.Minute),
 		},
+		Feeds:   Feeds{StaleAfter: D(5 * time.Second)},
+		Risk:    defaultRisk(),
+		Metrics: Metrics{Addr: "127.0.0.1:9464"},
+		Admin:   Admin{Addr: "127.0.0.1:9465"},
 	}
 }
 
@@ -226,6 +237,9 @@ func Parse(name string, data []byte) (Config, error) {
 	var ps []Problem
 	for _, k := range md.Undecoded() {
 		key := k.String()
+		if strings.HasPrefix(key, "strategy.params.") {
+			continue // checked strictly by Strategy.Decode
+		}
 		if env := secretHome(key); env != "" {
 			ps = append(ps, Problem{key, fmt.Sprintf("secrets are not read from the config file; remove it and set %s (or %s_FILE)", env, env)})
 			continue
@@ -359,7 +373,7 @@ func (c Config) problems() []Problem {
 			add("maintenance", "%v", err)
 		}
 	}
-	return ps
+	return append(ps, c.engineProblems()...)
 }
 
 // RequireSecrets reports the secrets the configuration needs but lacks.

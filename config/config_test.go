@@ -59,7 +59,7 @@ func TestParseProblems(t *testing.T) {
 		{"bad mode", "mode = \"yolo\"\n", []string{`mode: must be "paper" or "live"`}},
 		{"secret hercle", "mode = \"paper\"\n[hercle]\napi_key = \"abc\"\n", []string{"hercle.api_key: secrets are not read from the config file; remove it and set HERCLE_API_KEY"}},
 		{"secret heropayments", "mode = \"paper\"\n[heropayments]\nsecret = \"abc\"\n", []string{"heropayments.secret: secrets are not read", "HEROPAYMENTS_API_SECRET"}},
-		{"secret admin", "mode = \"paper\"\n[admin]\ntoken = \"abc\"\n", []string{"admin.token: secrets are not read", "ENGINE_ADMIN_TOKEN"}},
+		{"secret admin", "mode = \"paper\"\n[admin]\ntoken = \"abc\"\n", []string{"admin.token: secrets are not read", "ADMIN_TOKEN"}},
 		{"maintenance", "mode = \"paper\"\n[maintenance]\nzone = \"Mars/Olympus\"\nweekday = \"Mittwoch\"\nstart = \"25:00\"\nmargin_after = \"-1m\"\nextra = [{ from = 2026-12-25T02:00:00Z, to = 2026-12-24T22:00:00Z }]\n",
 			[]string{"maintenance.zone: zone \"Mars/Olympus\"", "maintenance.weekday", "maintenance.start", "maintenance.margin_after: must be at least", "maintenance.extra[0]: to"}},
 		{"maintenance margin too long", "mode = \"paper\"\n[maintenance]\nmargin_before = \"7h\"\n", []string{"maintenance: margins must be between 0 and 6h"}},

@@ -41,7 +41,7 @@ type Secrets struct {
 	HercleAPIKey       Secret // HERCLE_API_KEY
 	HeropaymentsKey    Secret // HEROPAYMENTS_API_KEY
 	HeropaymentsSecret Secret // HEROPAYMENTS_API_SECRET
-	AdminToken         Secret // ENGINE_ADMIN_TOKEN
+	AdminToken         Secret // ADMIN_TOKEN
 }
 
 // secretVars maps each secret's environment variable to the TOML key names a
@@ -53,7 +53,7 @@ var secretVars = []struct {
 	{"HERCLE_API_KEY", []string{"hercle.api_key", "hercle.apikey", "hercle.key", "hercle.token"}},
 	{"HEROPAYMENTS_API_KEY", []string{"heropayments.api_key", "heropayments.apikey", "heropayments.key"}},
 	{"HEROPAYMENTS_API_SECRET", []string{"heropayments.api_secret", "heropayments.secret"}},
-	{"ENGINE_ADMIN_TOKEN", []string{"admin.token", "admin.admin_token", "admin_token"}},
+	{"ADMIN_TOKEN", []string{"admin.token", "admin.admin_token", "admin_token"}},
 }
 
 // secretHome returns the environment variable a TOML key that looks like a
@@ -78,7 +78,7 @@ func secretHome(key string) string {
 			case strings.HasPrefix(k, "heropayments."):
 				return "HEROPAYMENTS_API_KEY"
 			case strings.HasPrefix(k, "admin."):
-				return "ENGINE_ADMIN_TOKEN"
+				return "ADMIN_TOKEN"
 			}
 			return "an environment variable"
 		}
@@ -114,6 +114,18 @@ func LoadSecrets(getenv func(string) string) (Secrets, error) {
 	s.HercleAPIKey = read("HERCLE_API_KEY")
 	s.HeropaymentsKey = read("HEROPAYMENTS_API_KEY")
 	s.HeropaymentsSecret = read("HEROPAYMENTS_API_SECRET")
-	s.AdminToken = read("ENGINE_ADMIN_TOKEN")
+	s.AdminToken = read("ADMIN_TOKEN")
 	return s, errors.Join(errs...)
+}
+
+// Values returns every secret that is set, for a log scrubber. Handle the
+// result as carefully as the secrets themselves.
+func (s Secrets) Values() []string {
+	var out []string
+	for _, v := range []Secret{s.HercleAPIKey, s.HeropaymentsKey, s.HeropaymentsSecret, s.AdminToken} {
+		if v.IsSet() {
+			out = append(out, v.v)
+		}
+	}
+	return out
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/otcdesk/engine/config"
+	"github.com/otcdesk/engine/daemon"
+	"github.com/otcdesk/engine/strategy"
 )
 
 const defaultConfigPath = "config.toml"
@@ -57,6 +59,10 @@ func loadConfig(e *env, path string) (config.Config, config.Secrets, int) {
 	secrets, err := config.LoadSecrets(e.getenv)
 	if err == nil {
 		err = cfg.RequireSecrets(secrets)
+	}
+	if err == nil {
+		// Strategy params are checked by each kind's factory.
+		_, err = daemon.BuildStrategies(cfg, strategy.Builtins())
 	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "%s: %v\n", path, err)

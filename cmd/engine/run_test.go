@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -52,15 +54,46 @@ func runUntil(t *testing.T, want string, onStdout bool, args ...string) (int, st
 	return code, other.String(), watched.String()
 }
 
-func TestRunPaperLogsPairsAndPrices(t *testing.T) {
-	code, _, logs := runUntil(t, "msg=price", false, "run", "-config", "../../config.toml")
+// paperConfig returns the shipped config.toml with the ledger in a
+// temporary directory and the listeners on free ports.
+func paperConfig(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("../../config.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	s := strings.NewReplacer(
+		`path = "data/ledger.db"`, `path = "`+filepath.ToSlash(filepath.Join(dir, "ledger.db"))+`"`,
+		`addr = "127.0.0.1:9464"`, `addr = "127.0.0.1:0"`,
+		`addr = "127.0.0.1:9465"`, `addr = "127.0.0.1:0"`,
+	).Replace(string(b))
+	if s == string(b) {
+		t.Fatal("config.toml no longer has the keys this test rewrites")
+	}
+	path := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestRunPaperTrades is the newcomer's first run: the shipped config.toml
+// in paper mode connects the feed, decides and trades.
+func TestRunPaperTrades(t *testing.T) {
+	cfg := paperConfig(t)
+	code, _, logs := runUntil(t, `msg="trade filled"`, false, "run", "-config", cfg)
 	if code != exitOK {
 		t.Fatalf("run = %d, want 0; logs:\n%s", code, logs)
 	}
-	for _, want := range []string{"paper mode", "msg=pair pair=BTCUSDT", "msg=balance asset=BTC", "msg=price pair=BTCUSDT", "shutting down"} {
+	for _, want := range []string{"paper mode", "msg=\"hub connected\"", "msg=price pair=", "msg=\"intent approved\"", "msg=\"trade filled\"", "engine stopped"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("logs lack %q:\n%s", want, logs)
 		}
+	}
+	code, out, errOut := runEngine(t, nil, "ledger", "balances", "-config", cfg)
+	if code != exitOK || !strings.Contains(out, "counterparty:hercle") {
+		t.Errorf("ledger balances after a paper run = %d %q %q, want the trade's counterparty", code, out, errOut)
 	}
 }
 

@@ -27,7 +27,7 @@ func cmdSim(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "%v\n", err)
 		return exitUsage
 	}
-	logger, err := newLogger(e.stderr, cfg.Log)
+	logger, err := newLogger(e.stderr, cfg.Log, config.Secrets{})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "%s: %v\n", *path, err)
 		return exitUsage

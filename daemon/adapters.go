@@ -1,0 +1,160 @@
+package daemon
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/feeds"
+	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/ledger"
+	"github.com/otcdesk/engine/market"
+	"github.com/otcdesk/engine/strategy"
+)
+
+// ledgerCounters keeps risk's daily totals in the ledger, so a restart
+// does not reset them. Each Add is its own operation (risk reserves and
+// releases explicitly), so it gets a fresh operation id.
+type ledgerCounters struct{ s *ledger.Store }
+
+func (c ledgerCounters) key(key string, day time.Time) ledger.CounterKey {
+	// day is midnight in risk's day zone: its own calendar date names it.
+	return ledger.CounterKey{Metric: "risk", Day: day.Format(time.DateOnly), Scope: key}
+}
+
+func (c ledgerCounters) Add(ctx context.Context, key string, day time.Time, v decimal.Decimal) error {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return err
+	}
+	_, _, err := c.s.AddCounter(ctx, c.key(key, day), "risk-"+hex.EncodeToString(b[:]), v)
+	return err
+}
+
+func (c ledgerCounters) Get(ctx context.Context, key string, day time.Time) (decimal.Decimal, error) {
+	return c.s.Counter(ctx, c.key(key, day))
+}
+
+// feedView is the strategy.View risk's RFQ quote check reads while an
+// intent executes off the loop's goroutine: prices from the feed's
+// concurrent-safe view. Portfolio methods are empty; the quote check does
+// not use them.
+type feedView struct {
+	v      *feeds.View
+	specs  map[string]market.Pair
+	now    time.Time
+	maxAge time.Duration
+}
+
+var _ strategy.View = feedView{}
+
+func (f feedView) Now() time.Time                         { return f.now }
+func (f feedView) Tick(pair string) (market.Tick, bool)   { return f.v.Last(pair) }
+func (f feedView) Pair(s string) (market.Pair, bool)      { p, ok := f.specs[s]; return p, ok }
+func (f feedView) Pairs() []market.Pair                   { return nil }
+func (f feedView) Available(market.Asset) decimal.Decimal { return decimal.Zero }
+func (f feedView) Total(market.Asset) decimal.Decimal     { return decimal.Zero }
+func (f feedView) OpenIntents() []strategy.Intent         { return nil }
+func (f feedView) Stale(t market.Tick) bool {
+	age, ok := strategy.Age(t, f.now)
+	return !ok || f.maxAge <= 0 || age > f.maxAge
+}
+
+// openingKey is the journal key of the opening balances of the Hercle
+// account; one per ledger.
+const openingKey = "hercle:opening"
+
+// postOpening posts the venue balances as opening balances if the ledger
+// has none yet. It reports whether it posted.
+func postOpening(ctx context.Context, s *ledger.Store, b hercle.Balances) (bool, error) {
+	if _, err := s.Entry(ctx, openingKey); err == nil {
+		return false, nil
+	} else if !errors.Is(err, ledger.ErrNotFound) {
+		return false, fmt.Errorf("opening balances: %w", err)
+	}
+	e := ledger.Entry{
+		Key:  openingKey,
+		Kind: ledger.KindOpening,
+		Refs: map[string]string{"sequence": fmt.Sprint(b.Sequence)},
+		Memo: "opening balances from the venue at first start",
+	}
+	for _, a := range b.Assets {
+		for acct, amt := range map[ledger.Account]decimal.Decimal{
+			ledger.VenueAvailable(ledger.Hercle): a.Available.Decimal,
+			ledger.VenueAllocated(ledger.Hercle): a.Allocated.Decimal,
+		} {
+			if amt.IsZero() {
+				continue
+			}
+			e.Postings = append(e.Postings,
+				ledger.Posting{Account: acct, Asset: market.Asset(a.Name), Amount: amt},
+				ledger.Posting{Account: ledger.OpeningBalance(), Asset: market.Asset(a.Name), Amount: amt.Neg()})
+		}
+	}
+	if len(e.Postings) == 0 {
+		return false, nil
+	}
+	if _, _, err := s.Post(ctx, e); err != nil {
+		return false, fmt.Errorf("opening balances: %w", err)
+	}
+	return true, nil
+}
+
+// ledgerVenueBalances returns the ledger's Hercle balances per asset
+// (available plus allocated), false for a ledger without opening balances.
+func ledgerVenueBalances(ctx context.Context, s *ledger.Store) (map[market.Asset]decimal.Decimal, bool, error) {
+	if _, err := s.Entry(ctx, openingKey); errors.Is(err, ledger.ErrNotFound) {
+		return nil, false, nil
+	} else if err != nil {
+		return nil, false, err
+	}
+	bs, err := s.Balances(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	out := map[market.Asset]decimal.Decimal{}
+	avail, alloc := ledger.VenueAvailable(ledger.Hercle), ledger.VenueAllocated(ledger.Hercle)
+	for _, b := range bs {
+		if b.Account == avail || b.Account == alloc {
+			out[b.Asset] = out[b.Asset].Add(b.Amount)
+		}
+	}
+	return out, true, nil
+}
+
+// The kill switch survives restarts: a file next to the ledger holds the
+// reason while it is on.
+func (d *Daemon) killFile() string {
+	return filepath.Join(filepath.Dir(d.cfg.Ledger.Path), "KILLED")
+}
+
+func readKill(path string) (string, bool, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("kill switch file: %w", err)
+	}
+	reason := strings.TrimSpace(string(b))
+	if reason == "" {
+		reason = "kill switch"
+	}
+	return reason, true, nil
+}
+
+func writeKill(path, reason string) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(reason+"\n"), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

@@ -1,0 +1,294 @@
+package daemon
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/risk"
+)
+
+// listeners are the daemon's HTTP servers.
+type listeners struct {
+	servers    []*http.Server
+	done       []chan struct{}
+	metricsURL string
+	adminURL   string
+}
+
+// listen binds the metrics and admin listeners. A port already taken is an
+// error at start-up, not a silent lack of monitoring.
+func (d *Daemon) listen(ctx context.Context) (*listeners, error) {
+	ls := &listeners{}
+	if addr := d.cfg.Metrics.Addr; addr != "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{Registry: d.reg}))
+		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		})
+		mux.HandleFunc("GET /readyz", d.readyz)
+		url, err := ls.serve(ctx, "metrics", addr, mux)
+		if err != nil {
+			ls.close(d.log)
+			return nil, err
+		}
+		ls.metricsURL = url
+	}
+	if addr := d.cfg.Admin.Addr; addr != "" {
+		if !d.secrets.AdminToken.IsSet() {
+			d.log.Warn("admin endpoints disabled: set ADMIN_TOKEN (or ADMIN_TOKEN_FILE) to enable them", "addr", addr)
+			return ls, nil
+		}
+		mux := http.NewServeMux()
+		mux.HandleFunc("GET /admin/status", d.admin("status", d.status))
+		mux.HandleFunc("POST /admin/pause", d.admin("pause", d.pause))
+		mux.HandleFunc("POST /admin/resume", d.admin("resume", d.resume))
+		mux.HandleFunc("POST /admin/kill", d.admin("kill", d.kill))
+		url, err := ls.serve(ctx, "admin", addr, mux)
+		if err != nil {
+			ls.close(d.log)
+			return nil, err
+		}
+		ls.adminURL = url
+	}
+	return ls, nil
+}
+
+func (ls *listeners) serve(ctx context.Context, name, addr string, h http.Handler) (string, error) {
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("%s listener: %w", name, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.Serve(ln)
+	}()
+	ls.servers = append(ls.servers, srv)
+	ls.done = append(ls.done, done)
+	return "http://" + ln.Addr().String(), nil
+}
+
+func (ls *listeners) close(log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for i, srv := range ls.servers {
+		if err := srv.Shutdown(ctx); err != nil {
+			log.Warn("listener shutdown", "err", err)
+			srv.Close()
+		}
+		<-ls.done[i]
+	}
+}
+
+// readyz is 200 when the engine trades on live prices: recovery done, the
+// loop running, the feed connected and no subscribed pair stale. During a
+// maintenance window a lost feed is expected and does not fail readiness.
+func (d *Daemon) readyz(w http.ResponseWriter, _ *http.Request) {
+	var reasons []string
+	d.mu.Lock()
+	trading, hub, source := d.trading, d.hub, d.source
+	d.mu.Unlock()
+	maintenance := !d.gate.Open(time.Now())
+	if !trading {
+		reasons = append(reasons, "not trading yet (start-up or shutdown)")
+	}
+	if hub != nil && hub.State().Status != hercle.HubConnected && !maintenance {
+		reasons = append(reasons, "price feed "+hub.State().Status.String())
+	}
+	if source != nil && !maintenance {
+		if stale := source.View().StalePairs(); len(stale) > 0 {
+			reasons = append(reasons, "stale: "+strings.Join(stale, ","))
+		}
+	}
+	code := http.StatusOK
+	if len(reasons) > 0 {
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, map[string]any{"ready": code == http.StatusOK, "maintenance": maintenance, "reasons": reasons})
+}
+
+// admin guards an action with the bearer token and counts it.
+func (d *Daemon) admin(action string, h func(*http.Request) (int, any)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		want := d.secrets.AdminToken.Reveal()
+		if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(want)) != 1 {
+			d.m.admin.WithLabelValues(action, "401").Inc()
+			w.Header().Set("WWW-Authenticate", "Bearer")
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing or wrong bearer token"})
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, 4096)
+		code, body := h(r)
+		d.m.admin.WithLabelValues(action, fmt.Sprint(code)).Inc()
+		writeJSON(w, code, body)
+	}
+}
+
+// Status is what GET /admin/status returns.
+type Status struct {
+	Mode        string           `json:"mode"`
+	Started     time.Time        `json:"started"`
+	Trading     bool             `json:"trading"`
+	Killed      bool             `json:"killed"`
+	KillReason  string           `json:"kill_reason,omitempty"`
+	BreakerOpen bool             `json:"breaker_open"`
+	Maintenance bool             `json:"maintenance"`
+	NextChange  time.Time        `json:"maintenance_next_change"`
+	Hub         string           `json:"hub"`
+	HubSince    time.Time        `json:"hub_since"`
+	Reconnects  int              `json:"hub_reconnects"`
+	Stale       []string         `json:"stale_pairs"`
+	Prices      map[string]Price `json:"prices"`
+	Balances    []Balance        `json:"ledger_balances"`
+}
+
+// Price is a pair's last tick in Status.
+type Price struct {
+	Buy  string `json:"buy"`
+	Sell string `json:"sell"`
+	Age  string `json:"age"`
+}
+
+// Balance is one ledger balance in Status.
+type Balance struct {
+	Account string `json:"account"`
+	Asset   string `json:"asset"`
+	Amount  string `json:"amount"`
+}
+
+func (d *Daemon) status(r *http.Request) (int, any) {
+	now := time.Now()
+	d.mu.Lock()
+	st := Status{Mode: d.cfg.Mode, Started: d.started, Trading: d.trading, Prices: map[string]Price{}}
+	hub, source, rk, store, pairs := d.hub, d.source, d.risk, d.store, d.feedPairs
+	d.mu.Unlock()
+	st.Maintenance = !d.gate.Open(now)
+	st.NextChange = d.gate.NextChange(now)
+	if rk != nil {
+		st.Killed, st.KillReason = rk.Killed()
+		st.BreakerOpen = rk.BreakerOpen(now)
+	}
+	if hub != nil {
+		hs := hub.State()
+		st.Hub, st.HubSince, st.Reconnects = hs.Status.String(), hs.Since, hs.Reconnects
+	}
+	if source != nil {
+		v := source.View()
+		st.Stale = v.StalePairs()
+		for _, p := range pairs {
+			if t, ok := v.Last(p); ok {
+				age, _ := v.Age(p)
+				st.Prices[p] = Price{Buy: t.BuyPrice.String(), Sell: t.SellPrice.String(), Age: age.Round(time.Millisecond).String()}
+			}
+		}
+	}
+	if store != nil {
+		bs, err := store.Balances(r.Context())
+		if err != nil {
+			return http.StatusInternalServerError, map[string]string{"error": "ledger balances: " + err.Error()}
+		}
+		for _, b := range bs {
+			st.Balances = append(st.Balances, Balance{Account: b.Account.String(), Asset: string(b.Asset), Amount: b.Amount.String()})
+		}
+	}
+	return http.StatusOK, st
+}
+
+// actionBody is the optional JSON body of pause and kill.
+type actionBody struct {
+	Reason string `json:"reason"`
+}
+
+func readReason(r *http.Request, def string) (string, error) {
+	var b actionBody
+	if r.ContentLength != 0 {
+		if err := json.NewDecoder(r.Body).Decode(&b); err != nil {
+			return "", fmt.Errorf("body: want {\"reason\": \"...\"}: %w", err)
+		}
+	}
+	if b.Reason == "" {
+		return def, nil
+	}
+	if len(b.Reason) > 200 {
+		return "", errors.New("reason: at most 200 characters")
+	}
+	return b.Reason, nil
+}
+
+// riskOrNil returns the risk engine, nil before start-up made it.
+func (d *Daemon) riskOrNil() *risk.Engine {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.risk
+}
+
+// pause stops new intents until resume; it does not survive a restart.
+func (d *Daemon) pause(r *http.Request) (int, any) {
+	reason, err := readReason(r, "paused by operator")
+	if err != nil {
+		return http.StatusBadRequest, map[string]string{"error": err.Error()}
+	}
+	rk := d.riskOrNil()
+	if rk == nil {
+		return http.StatusServiceUnavailable, map[string]string{"error": "starting up"}
+	}
+	rk.Kill("paused: " + reason)
+	d.log.Warn("trading paused by admin", "reason", reason)
+	return http.StatusOK, map[string]string{"state": "paused", "reason": reason}
+}
+
+// kill stops new intents and stays on across restarts until resume.
+func (d *Daemon) kill(r *http.Request) (int, any) {
+	reason, err := readReason(r, "kill switch")
+	if err != nil {
+		return http.StatusBadRequest, map[string]string{"error": err.Error()}
+	}
+	rk := d.riskOrNil()
+	if rk == nil {
+		return http.StatusServiceUnavailable, map[string]string{"error": "starting up"}
+	}
+	rk.Kill("kill switch: " + reason)
+	if err := writeKill(d.killFile(), reason); err != nil {
+		d.log.Error("kill switch on, but not persisted", "err", err)
+		return http.StatusInternalServerError, map[string]string{"error": "kill switch is on for this run but could not be persisted: " + err.Error()}
+	}
+	d.log.Warn("kill switch on", "reason", reason)
+	return http.StatusOK, map[string]string{"state": "killed", "reason": reason}
+}
+
+// resume clears pause, kill switch and a tripped breaker.
+func (d *Daemon) resume(r *http.Request) (int, any) {
+	rk := d.riskOrNil()
+	if rk == nil {
+		return http.StatusServiceUnavailable, map[string]string{"error": "starting up"}
+	}
+	if err := os.Remove(d.killFile()); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return http.StatusInternalServerError, map[string]string{"error": "remove kill switch file: " + err.Error()}
+	}
+	rk.Resume()
+	rk.ResetBreaker()
+	d.log.Warn("trading resumed by admin")
+	return http.StatusOK, map[string]string{"state": "trading"}
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}

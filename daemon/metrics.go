@@ -1,0 +1,46 @@
+package daemon
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the daemon's own series; every component registers its own
+// on the same registry.
+type metrics struct {
+	hubState  *prometheus.GaugeVec
+	hubEvents *prometheus.CounterVec
+	balance   *prometheus.GaugeVec
+	recovered *prometheus.CounterVec
+	admin     *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		hubState: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "engine_hub_connection_state",
+			Help: "1 for the hub connection's current state (connecting, connected, reconnecting, closed), 0 for the others.",
+		}, []string{"state"}),
+		hubEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "engine_hub_events_total",
+			Help: "Hub events other than price updates, by subject.",
+		}, []string{"subject"}),
+		balance: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "engine_venue_balance",
+			Help: "Venue balance per asset (available plus allocated) as last read from the venue.",
+		}, []string{"asset"}),
+		recovered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "engine_recovered_intents_total",
+			Help: "Unfinished intents resolved at start-up, by result.",
+		}, []string{"result"}),
+		admin: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "engine_admin_requests_total",
+			Help: "Admin requests, by action and HTTP status.",
+		}, []string{"action", "code"}),
+	}
+	for _, c := range []prometheus.Collector{m.hubState, m.hubEvents, m.balance, m.recovered, m.admin} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
