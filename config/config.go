@@ -40,6 +40,7 @@ type Config struct {
 
 	Feeds      Feeds       `toml:"feeds"`
 	Risk       risk.Limits `toml:"risk"`
+	Execution  Execution   `toml:"execution"`
 	Strategies []Strategy  `toml:"strategy"`
 	Metrics    Metrics     `toml:"metrics"`
 	Admin      Admin       `toml:"admin"`
@@ -179,10 +180,11 @@ func Default() Config {
 			MarginBefore: D(5 * time.Minute),
 			MarginAfter:  D(5 * time.Minute),
 		},
-		Feeds:   Feeds{StaleAfter: D(5 * time.Second)},
-		Risk:    defaultRisk(),
-		Metrics: Metrics{Addr: "127.0.0.1:9464"},
-		Admin:   Admin{Addr: "127.0.0.1:9465"},
+		Feeds:     Feeds{StaleAfter: D(5 * time.Second)},
+		Risk:      defaultRisk(),
+		Execution: Execution{FollowEvery: D(time.Second), Lookups: 30},
+		Metrics:   Metrics{Addr: "127.0.0.1:9464"},
+		Admin:     Admin{Addr: "127.0.0.1:9465"},
 	}
 }
 

@@ -31,6 +31,17 @@ type FeedPair struct {
 	Size Amount `toml:"size"`
 }
 
+// Execution tunes how orders whose outcome is not yet known are followed.
+type Execution struct {
+	// FollowEvery is the interval between lookups by Client-Id of an order
+	// answered Created or Pending, or whose answer was lost.
+	FollowEvery Duration `toml:"follow_every"`
+	// Lookups bounds those lookups. An order the venue still has no record
+	// of then fails (it was never received); one still open stays unknown
+	// for the next recovery.
+	Lookups int `toml:"lookups"`
+}
+
 // Metrics configures the HTTP listener for /metrics, /healthz and /readyz.
 type Metrics struct {
 	// Addr is host:port; empty disables the listener.
@@ -106,6 +117,14 @@ func (c Config) engineProblems() []Problem {
 		add("feeds.stale_after", "%v", d.err)
 	} else if d.Duration < 100*time.Millisecond {
 		add("feeds.stale_after", "must be at least 100ms, got %s", d.Duration)
+	}
+	if d := c.Execution.FollowEvery; d.err != nil {
+		add("execution.follow_every", "%v", d.err)
+	} else if d.Duration < 10*time.Millisecond {
+		add("execution.follow_every", "must be at least 10ms, got %s", d.Duration)
+	}
+	if c.Execution.Lookups < 1 || c.Execution.Lookups > 1000 {
+		add("execution.lookups", "must be from 1 to 1000, got %d", c.Execution.Lookups)
 	}
 	listen := func(key, addr string, remoteOK bool) {
 		if addr == "" {

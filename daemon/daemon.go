@@ -218,6 +218,8 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 		CheckQuote: func(now time.Time, in strategy.Intent, q risk.Quote) error {
 			return rk.CheckQuote(now, feedView{v: source.View(), specs: specs, now: now, maxAge: maxAge}, in, q)
 		},
+		Follow:   d.cfg.Execution.FollowEvery.Duration,
+		Lookups:  d.cfg.Execution.Lookups,
 		Logger:   d.log,
 		Registry: d.reg,
 	})
