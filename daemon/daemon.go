@@ -343,7 +343,13 @@ func (d *Daemon) openLedger() (*ledger.Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("ledger directory: %w", err)
 	}
-	store, err := ledger.Open(path, ledger.Options{LockTimeout: d.cfg.Ledger.LockTimeout.Duration})
+	store, err := ledger.Open(path, ledger.Options{
+		LockTimeout: d.cfg.Ledger.LockTimeout.Duration,
+		OnCommit: func(took time.Duration, writes int) {
+			d.m.commit.Observe(took.Seconds())
+			d.m.writes.Add(float64(writes))
+		},
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,8 @@ type metrics struct {
 	balance   *prometheus.GaugeVec
 	recovered *prometheus.CounterVec
 	admin     *prometheus.CounterVec
+	commit    prometheus.Histogram
+	writes    prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -36,8 +38,17 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "engine_admin_requests_total",
 			Help: "Admin requests, by action and HTTP status.",
 		}, []string{"action", "code"}),
+		commit: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "engine_ledger_commit_seconds",
+			Help:    "Duration of ledger write transactions, fsync included (one per group commit).",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
+		}),
+		writes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "engine_ledger_writes_total",
+			Help: "Ledger writes (entries, intents, inbox events, counters) committed.",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.hubState, m.hubEvents, m.balance, m.recovered, m.admin} {
+	for _, c := range []prometheus.Collector{m.hubState, m.hubEvents, m.balance, m.recovered, m.admin, m.commit, m.writes} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

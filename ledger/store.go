@@ -62,6 +62,10 @@ type Options struct {
 	// Now is the clock for Entry.Recorded and intent and inbox times; nil
 	// means time.Now.
 	Now func() time.Time
+	// OnCommit, if set, is told the duration of every write transaction
+	// (fsync included) and how many writes it carried, on the writer
+	// goroutine; it must not block. Metrics hang here.
+	OnCommit func(d time.Duration, writes int)
 }
 
 // Store is the ledger: one bbolt file holding the journal, balances,
@@ -74,6 +78,7 @@ type Store struct {
 	path     string
 	now      func() time.Time
 	readOnly bool
+	onCommit func(time.Duration, int)
 
 	ops       chan *op      // unbuffered: a send succeeds only while the writer runs
 	closing   chan struct{} // closed by Close
@@ -137,7 +142,7 @@ func Open(path string, opts Options) (*Store, error) {
 		// bbolt reports a short or garbled file in several ways.
 		return nil, fmt.Errorf("ledger: open %s: %w: %w", path, ErrNotLedger, err)
 	}
-	s := &Store{db: db, path: path, now: opts.Now, readOnly: opts.ReadOnly}
+	s := &Store{db: db, path: path, now: opts.Now, readOnly: opts.ReadOnly, onCommit: opts.OnCommit}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -309,6 +314,7 @@ func (s *Store) writer() {
 // a transaction of its own, so one failing op cannot fail the others.
 func (s *Store) commit(batch []*op) {
 	results := make([]error, len(batch))
+	start := time.Now()
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		for i, o := range batch {
 			err := o.fn(tx)
@@ -326,6 +332,9 @@ func (s *Store) commit(batch []*op) {
 	if err == nil {
 		s.commits.Add(1)
 		s.writes.Add(uint64(len(batch)))
+		if s.onCommit != nil {
+			s.onCommit(time.Since(start), len(batch))
+		}
 		for i, o := range batch {
 			o.done <- results[i]
 		}
