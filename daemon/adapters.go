@@ -6,9 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -21,26 +23,71 @@ import (
 )
 
 // ledgerCounters keeps risk's daily totals in the ledger, so a restart
-// does not reset them. Each Add is its own operation (risk reserves and
-// releases explicitly), so it gets a fresh operation id.
-type ledgerCounters struct{ s *ledger.Store }
+// does not reset them, without an fsync in the path from tick to order:
+// totals live in memory (this process owns the ledger), loaded from the
+// ledger on first use, and each Add is queued to the ledger's writer
+// without waiting. The writer commits in queue order, so an Add made while
+// approving an intent is durable no later than the intent itself, which
+// execution records before anything is sent.
+type ledgerCounters struct {
+	s   *ledger.Store
+	log *slog.Logger
 
-func (c ledgerCounters) key(key string, day time.Time) ledger.CounterKey {
+	mu     sync.Mutex
+	totals map[ledger.CounterKey]decimal.Decimal
+}
+
+func newLedgerCounters(s *ledger.Store, log *slog.Logger) *ledgerCounters {
+	return &ledgerCounters{s: s, log: log, totals: map[ledger.CounterKey]decimal.Decimal{}}
+}
+
+func counterKey(key string, day time.Time) ledger.CounterKey {
 	// day is midnight in risk's day zone: its own calendar date names it.
 	return ledger.CounterKey{Metric: "risk", Day: day.Format(time.DateOnly), Scope: key}
 }
 
-func (c ledgerCounters) Add(ctx context.Context, key string, day time.Time, v decimal.Decimal) error {
+// load returns k's total, reading the ledger once; c.mu is held.
+func (c *ledgerCounters) load(ctx context.Context, k ledger.CounterKey) (decimal.Decimal, error) {
+	if v, ok := c.totals[k]; ok {
+		return v, nil
+	}
+	v, err := c.s.Counter(ctx, k)
+	if err != nil {
+		return decimal.Decimal{}, err
+	}
+	c.totals[k] = v
+	return v, nil
+}
+
+func (c *ledgerCounters) Add(ctx context.Context, key string, day time.Time, v decimal.Decimal) error {
 	var b [12]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return err
 	}
-	_, _, err := c.s.AddCounter(ctx, c.key(key, day), "risk-"+hex.EncodeToString(b[:]), v)
-	return err
+	k := counterKey(key, day)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cur, err := c.load(ctx, k)
+	if err != nil {
+		return err
+	}
+	done, err := c.s.AddCounterAsync(k, "risk-"+hex.EncodeToString(b[:]), v)
+	if err != nil {
+		return err
+	}
+	c.totals[k] = cur.Add(v)
+	go func() {
+		if err := <-done; err != nil {
+			c.log.Error("risk counter not persisted", "key", key, "day", k.Day, "err", err)
+		}
+	}()
+	return nil
 }
 
-func (c ledgerCounters) Get(ctx context.Context, key string, day time.Time) (decimal.Decimal, error) {
-	return c.s.Counter(ctx, c.key(key, day))
+func (c *ledgerCounters) Get(ctx context.Context, key string, day time.Time) (decimal.Decimal, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.load(ctx, counterKey(key, day))
 }
 
 // feedView is the strategy.View risk's RFQ quote check reads while an

@@ -196,7 +196,7 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 		return err
 	}
 	rk, err := risk.New(d.cfg.Risk, risk.Options{
-		Counters: ledgerCounters{store},
+		Counters: newLedgerCounters(store, d.log),
 		Gate:     d.gate,
 		Logger:   d.log,
 		Registry: d.reg,

@@ -175,6 +175,17 @@ func (x *Executor) Execute(ctx context.Context, in strategy.Intent) Result {
 	}
 	req, _ := json.Marshal(request{Strategy: in.Strategy, Ref: in.Ref, Pair: in.Pair, Side: in.Side, Size: in.Size, Amount: in.Amount, Path: string(in.Path)})
 	start := x.clock.Now()
+	// An OTC order of a known size needs a price quote first. Asking for it
+	// moves no money, so it goes out while the intent is being made
+	// durable; the order itself waits for both.
+	var quote chan quoteResult
+	if in.Path == strategy.OTC && in.Size.Sign() > 0 {
+		quote = make(chan quoteResult, 1)
+		go func() {
+			q, err := x.o.Venue.Price(ctx, in.Pair, in.Size)
+			quote <- quoteResult{q, err}
+		}()
+	}
 	rec, created, err := x.o.Store.CreateIntent(ctx, ledger.Intent{ClientID: in.ID, Kind: kindOf(in.Path), Venue: ledger.Hercle, Request: req})
 	if err != nil {
 		// Nothing was recorded, so nothing may be sent.
@@ -188,23 +199,36 @@ func (x *Executor) Execute(ctx context.Context, in strategy.Intent) Result {
 	if in.Path == strategy.RFQ {
 		r = x.rfq(ctx, in, pair, start)
 	} else {
-		r = x.otc(ctx, in, pair, start)
+		r = x.otc(ctx, in, pair, start, quote)
 	}
 	x.results.WithLabelValues(string(in.Path), r.Status.String()).Inc()
 	return r
 }
 
-// otc runs the OTC path: quote, submitted, order.
-func (x *Executor) otc(ctx context.Context, in strategy.Intent, pair market.Pair, start time.Time) Result {
-	size := in.Size
-	if size.Sign() == 0 {
-		sq, err := x.o.Venue.PairSizeByAmount(ctx, in.Pair, in.Side, in.Amount)
-		if err != nil {
-			return x.never(ctx, in, "size for amount: "+err.Error())
+type quoteResult struct {
+	q   hercle.PriceQuote
+	err error
+}
+
+// otc runs the OTC path: quote (already requested when quote is not nil),
+// submitted, order.
+func (x *Executor) otc(ctx context.Context, in strategy.Intent, pair market.Pair, start time.Time, quote <-chan quoteResult) Result {
+	var q hercle.PriceQuote
+	var err error
+	if quote != nil {
+		r := <-quote
+		q, err = r.q, r.err
+	} else {
+		size := in.Size
+		if size.Sign() == 0 {
+			sq, err := x.o.Venue.PairSizeByAmount(ctx, in.Pair, in.Side, in.Amount)
+			if err != nil {
+				return x.never(ctx, in, "size for amount: "+err.Error())
+			}
+			size = sq.Size.Decimal
 		}
-		size = sq.Size.Decimal
+		q, err = x.o.Venue.Price(ctx, in.Pair, size)
 	}
-	q, err := x.o.Venue.Price(ctx, in.Pair, size)
 	if err != nil {
 		return x.never(ctx, in, "price quote: "+err.Error())
 	}

@@ -50,40 +50,69 @@ func (k CounterKey) bytes() []byte {
 // crash) changes nothing and returns the current total with applied false.
 // delta may be negative, to release a reservation under another opID.
 func (s *Store) AddCounter(ctx context.Context, k CounterKey, opID string, delta decimal.Decimal) (decimal.Decimal, bool, error) {
-	if err := k.validate(); err != nil {
-		return decimal.Decimal{}, false, err
-	}
-	if opID == "" || len(opID) > maxKeyLen {
-		return decimal.Decimal{}, false, fmt.Errorf("%w: counter op id must be 1-%d bytes", ErrInvalidEntry, maxKeyLen)
-	}
-	if err := checkAmount(delta); err != nil {
-		return decimal.Decimal{}, false, fmt.Errorf("%w: counter %s: %s", ErrInvalidEntry, k.Metric, err)
-	}
 	var (
 		total   decimal.Decimal
 		applied bool
 	)
-	err := s.write(ctx, func(tx *bbolt.Tx) error {
-		applied = false
+	fn, err := addCounterFn(k, opID, delta, &total, &applied)
+	if err != nil {
+		return decimal.Decimal{}, false, err
+	}
+	err = s.write(ctx, fn)
+	return total, applied, err
+}
+
+// AddCounterAsync queues AddCounter without waiting for its commit, for
+// callers that keep the running total in memory. Every write queued after
+// it returns (an intent, say) commits in the same transaction or a later
+// one, so the counter is durable no later than the write that depends on
+// it. The channel yields the commit's outcome once.
+func (s *Store) AddCounterAsync(k CounterKey, opID string, delta decimal.Decimal) (<-chan error, error) {
+	var (
+		total   decimal.Decimal
+		applied bool
+	)
+	fn, err := addCounterFn(k, opID, delta, &total, &applied)
+	if err != nil {
+		return nil, err
+	}
+	o, err := s.enqueue(fn)
+	if err != nil {
+		return nil, err
+	}
+	return o.done, nil
+}
+
+func addCounterFn(k CounterKey, opID string, delta decimal.Decimal, total *decimal.Decimal, applied *bool) (func(*bbolt.Tx) error, error) {
+	if err := k.validate(); err != nil {
+		return nil, err
+	}
+	if opID == "" || len(opID) > maxKeyLen {
+		return nil, fmt.Errorf("%w: counter op id must be 1-%d bytes", ErrInvalidEntry, maxKeyLen)
+	}
+	if err := checkAmount(delta); err != nil {
+		return nil, fmt.Errorf("%w: counter %s: %s", ErrInvalidEntry, k.Metric, err)
+	}
+	return func(tx *bbolt.Tx) error {
+		*applied = false
 		b := tx.Bucket(bucketCounters)
 		cur, err := counterValue(b, k)
 		if err != nil {
 			return err
 		}
-		total = cur
+		*total = cur
 		ops := tx.Bucket(bucketCounterOps)
 		opKey := append(append(k.bytes(), 0), opID...)
 		if ops.Get(opKey) != nil {
 			return nil
 		}
-		total = cur.Add(delta)
+		*total = cur.Add(delta)
 		if err := b.Put(k.bytes(), []byte(total.String())); err != nil {
 			return err
 		}
-		applied = true
+		*applied = true
 		return ops.Put(opKey, nil)
-	})
-	return total, applied, err
+	}, nil
 }
 
 // Counter returns the counter's total; zero if it was never added to.

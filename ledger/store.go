@@ -80,7 +80,12 @@ type Store struct {
 	readOnly bool
 	onCommit func(time.Duration, int)
 
-	ops       chan *op      // unbuffered: a send succeeds only while the writer runs
+	// Writes queue here in arrival order; the writer takes them in that
+	// order, so a write queued before another commits no later than it.
+	qmu       sync.Mutex
+	queue     []*op
+	closed    bool          // guarded by qmu; no write is queued after Close
+	wake      chan struct{} // buffered 1: something was queued
 	closing   chan struct{} // closed by Close
 	done      chan struct{} // closed when the writer goroutine has stopped
 	closeOnce sync.Once
@@ -151,7 +156,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("ledger: open %s: %w", path, err)
 	}
 	if !s.readOnly {
-		s.ops = make(chan *op)
+		s.wake = make(chan struct{}, 1)
 		s.closing = make(chan struct{})
 		s.done = make(chan struct{})
 		go s.writer()
@@ -228,6 +233,9 @@ func (s *Store) Path() string { return s.path }
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		if !s.readOnly {
+			s.qmu.Lock()
+			s.closed = true
+			s.qmu.Unlock()
 			close(s.closing)
 			<-s.done
 		}
@@ -257,21 +265,13 @@ func reject(err error) error { return &rejection{err} }
 // durable. If ctx ends first, write returns ctx.Err() and the write may
 // still commit: callers re-issue idempotent writes to learn the outcome.
 func (s *Store) write(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
-	if s.readOnly {
-		return ErrReadOnly
-	}
-	// A select with both cases ready picks at random: check first, so a
-	// cancelled context never queues a write.
+	// Check first, so a cancelled context never queues a write.
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	o := &op{fn: fn, done: make(chan error, 1)}
-	select {
-	case s.ops <- o:
-	case <-s.closing:
-		return ErrClosed
-	case <-ctx.Done():
-		return ctx.Err()
+	o, err := s.enqueue(fn)
+	if err != nil {
+		return err
 	}
 	select {
 	case err := <-o.done:
@@ -281,31 +281,67 @@ func (s *Store) write(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 	}
 }
 
+// enqueue queues fn without waiting for the writer. Every write queued
+// after enqueue returns commits in the same transaction as fn or a later
+// one.
+func (s *Store) enqueue(fn func(tx *bbolt.Tx) error) (*op, error) {
+	if s.readOnly {
+		return nil, ErrReadOnly
+	}
+	o := &op{fn: fn, done: make(chan error, 1)}
+	s.qmu.Lock()
+	if s.closed {
+		s.qmu.Unlock()
+		return nil, ErrClosed
+	}
+	s.queue = append(s.queue, o)
+	s.qmu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default: // the writer is already due to look
+	}
+	return o, nil
+}
+
+// take removes up to maxBatch queued writes, oldest first.
+func (s *Store) take(batch []*op) []*op {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	n := min(len(s.queue), maxBatch)
+	batch = append(batch[:0], s.queue[:n]...)
+	clear(s.queue[:n])
+	s.queue = s.queue[n:]
+	if len(s.queue) == 0 {
+		s.queue = nil // let the backing array go
+	}
+	return batch
+}
+
 // writer is the single goroutine that owns write transactions. It takes
-// one queued op, then every op already waiting (up to maxBatch), and
-// commits them together: with one writer each op gets its own fsync and no
-// added delay; with many, one fsync serves all of them.
+// every queued write (up to maxBatch) and commits them together: with one
+// writer each op gets its own fsync and no added delay; with many, one
+// fsync serves all of them. After Close it drains the queue and stops.
 func (s *Store) writer() {
 	defer close(s.done)
 	batch := make([]*op, 0, maxBatch)
 	for {
+		closing := false
 		select {
-		case o := <-s.ops:
-			batch = append(batch[:0], o)
+		case <-s.wake:
 		case <-s.closing:
+			closing = true
+		}
+		for {
+			batch = s.take(batch)
+			if len(batch) == 0 {
+				break
+			}
+			s.commit(batch)
+			clear(batch)
+		}
+		if closing {
 			return
 		}
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case o := <-s.ops:
-				batch = append(batch, o)
-			default:
-				break fill
-			}
-		}
-		s.commit(batch)
-		clear(batch)
 	}
 }
 
