@@ -499,13 +499,6 @@ func (d *Daemon) onStale(pair string, stale bool, at time.Time) {
 }
 
 func (d *Daemon) onHubState(s hercle.HubState) {
-	for _, st := range []hercle.HubStatus{hercle.HubConnecting, hercle.HubConnected, hercle.HubReconnecting, hercle.HubClosed} {
-		v := 0.0
-		if st == s.Status {
-			v = 1
-		}
-		d.m.hubState.WithLabelValues(st.String()).Set(v)
-	}
 	switch {
 	case s.Status == hercle.HubReconnecting && !d.gate.Open(s.Since):
 		d.log.Info("price feed reconnecting during maintenance", "err", s.LastError)

@@ -167,7 +167,7 @@ func TestObservabilityAndAdmin(t *testing.T) {
 
 	code, body := get(t, h.info.MetricsURL+"/metrics")
 	for _, want := range []string{
-		"engine_ticks_total", "engine_hub_connection_state", "engine_intents_total", "engine_execution_order_seconds",
+		"engine_ticks_total", "engine_hercle_hub_state", "engine_execution_filled_notional_total", "engine_intents_total", "engine_execution_order_seconds",
 		"engine_venue_balance", "engine_ledger_", "engine_hercle_", "engine_risk_kill_switch", "go_goroutines",
 	} {
 		if code != http.StatusOK || !strings.Contains(body, want) {

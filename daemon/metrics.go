@@ -7,7 +7,6 @@ import (
 // metrics are the daemon's own series; every component registers its own
 // on the same registry.
 type metrics struct {
-	hubState  *prometheus.GaugeVec
 	hubEvents *prometheus.CounterVec
 	balance   *prometheus.GaugeVec
 	recovered *prometheus.CounterVec
@@ -18,10 +17,6 @@ type metrics struct {
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
-		hubState: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "engine_hub_connection_state",
-			Help: "1 for the hub connection's current state (connecting, connected, reconnecting, closed), 0 for the others.",
-		}, []string{"state"}),
 		hubEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "engine_hub_events_total",
 			Help: "Hub events other than price updates, by subject.",
@@ -48,7 +43,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Ledger writes (entries, intents, inbox events, counters) committed.",
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.hubState, m.hubEvents, m.balance, m.recovered, m.admin, m.commit, m.writes} {
+	for _, c := range []prometheus.Collector{m.hubEvents, m.balance, m.recovered, m.admin, m.commit, m.writes} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -47,11 +47,12 @@ type Options struct {
 // hands each approved intent to Execute on its own goroutine and receives
 // the Result as an event.
 type Executor struct {
-	o       Options
-	log     *slog.Logger
-	clock   scheduler.Clock
-	results *prometheus.CounterVec
-	latency *prometheus.HistogramVec
+	o        Options
+	log      *slog.Logger
+	clock    scheduler.Clock
+	results  *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	notional *prometheus.CounterVec
 }
 
 // Status is how an Execute or Resolve call ended.
@@ -124,8 +125,12 @@ func New(o Options) (*Executor, error) {
 		Help:    "Time from the intent's record to the venue's answer to the money-moving request.",
 		Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
 	}, []string{"path"})
+	x.notional = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "engine_execution_filled_notional_total",
+		Help: "Notional filled, in the pair's quote currency, by pair and currency (a metric, not an amount of record).",
+	}, []string{"pair", "currency"})
 	if o.Registry != nil {
-		for _, c := range []prometheus.Collector{x.results, x.latency} {
+		for _, c := range []prometheus.Collector{x.results, x.latency, x.notional} {
 			if err := o.Registry.Register(c); err != nil {
 				return nil, fmt.Errorf("execution metrics: %w", err)
 			}

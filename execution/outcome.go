@@ -185,8 +185,12 @@ func (x *Executor) filled(ctx context.Context, in strategy.Intent, pair market.P
 			{Account: cp, Asset: pair.Quote, Amount: f.amount.Mul(quoteSign).Neg()},
 		},
 	}
-	if _, _, err := x.o.Store.Post(ctx, e); err != nil {
+	_, created, err := x.o.Store.Post(ctx, e)
+	if err != nil {
 		return x.unresolved(in, "post fill: "+err.Error())
+	}
+	if created {
+		x.notional.WithLabelValues(pair.Symbol, string(pair.Quote)).Add(f.amount.InexactFloat64())
 	}
 	to, d := ledger.StateSucceeded, ledger.Detail{VenueRef: f.tradeID}
 	if state == ledger.StateUnknown {
