@@ -36,6 +36,7 @@ type Config struct {
 	Ledger Ledger `toml:"ledger"`
 
 	Maintenance Maintenance `toml:"maintenance"`
+	Treasury    Treasury    `toml:"treasury"`
 }
 
 // Log configures the process log.
@@ -359,6 +360,7 @@ func (c Config) problems() []Problem {
 			add("maintenance", "%v", err)
 		}
 	}
+	ps = append(ps, treasuryProblems(c.Treasury)...)
 	return ps
 }
 
