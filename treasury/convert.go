@@ -145,4 +145,3 @@ func (t *Treasury) pull(ctx context.Context, name string, p policy.Policy, d dec
 	}
 	return res, fmt.Errorf("policy %s: unknown pull source %q", name, pl.From)
 }
-

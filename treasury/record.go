@@ -14,7 +14,7 @@ import (
 
 // Methods: how a movement is sent.
 const (
-	methodWithdrawal = "withdrawal"        // POST /api/v1/withdrawals
+	methodWithdrawal = "withdrawal"         // POST /api/v1/withdrawals
 	methodInstant    = "withdrawal_instant" // POST /api/v1/withdrawals/instant
 	methodParams     = "withdrawal_params"  // POST /api/v1/withdrawals/address
 	methodLightning  = "lightning"          // POST /api/v1/lightning/withdrawals

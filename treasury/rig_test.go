@@ -536,4 +536,3 @@ func (r *rig) noViolations() {
 		r.t.Errorf("request before its intent: %s", v)
 	}
 }
-

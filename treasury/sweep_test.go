@@ -558,4 +558,3 @@ func TestRecoverLooksUpAMovementSentBeforeACrash(t *testing.T) {
 	}
 	r.verify()
 }
-

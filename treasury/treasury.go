@@ -84,7 +84,7 @@ type Treasury struct {
 	// deposits are worth keeping for matching.
 	settles bool
 
-	mu        sync.Mutex        // serialises runs, polls and recovery; guards the fields below
+	mu        sync.Mutex         // serialises runs, polls and recovery; guards the fields below
 	bank      map[string]bankIDs // resolved payee and internal address ids, by destination
 	deposit   map[string]string  // resolved Hercle deposit address, by destination
 	notFound  map[string]int     // lookups that found no record, by Client-Id
