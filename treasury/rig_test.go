@@ -26,6 +26,7 @@ import (
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/sim"
+	"github.com/otcdesk/engine/strategy"
 	"github.com/otcdesk/engine/treasury"
 	"github.com/otcdesk/engine/treasury/policy"
 )
@@ -50,9 +51,11 @@ type rigOptions struct {
 	start       time.Time
 	heropay     decimal.Decimal // Heropayments merchant balance; zero: no Heropayments
 	networkFee  decimal.Decimal // taken by the link between the simulators
-	invoices    treasury.InvoiceSource
+	invoices    func(*sim.Venue) treasury.InvoiceSource
 	convert     bool
 	wrap        func(treasury.Ledger) treasury.Ledger // fault injection around the real store
+	risk        treasury.TransferRisk
+	view        func() strategy.View
 }
 
 // rig is the engine's treasury side as the daemon wires it: the Hercle
@@ -175,7 +178,7 @@ func (r *rig) open() {
 	}
 	deps := treasury.Deps{
 		Ledger: r.store, Hercle: r.client, Clock: r.clock, Payees: r.proc.Registry(),
-		Invoices: r.opts.invoices, Metrics: r.reg, Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil)),
+		Metrics: r.reg, Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil)),
 		NewClientID: func() (string, error) {
 			r.mu.Lock()
 			defer r.mu.Unlock()
@@ -191,9 +194,13 @@ func (r *rig) open() {
 	if r.opts.gate != nil {
 		deps.Gate = r.opts.gate
 	}
+	if r.opts.invoices != nil {
+		deps.Invoices = r.opts.invoices(r.venue)
+	}
 	if r.opts.wrap != nil {
 		deps.Ledger = r.opts.wrap(r.store)
 	}
+	deps.Risk, deps.View = r.opts.risk, r.opts.view
 	if r.hpc != nil {
 		deps.Heropayments = r.hpc
 	}

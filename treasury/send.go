@@ -169,6 +169,14 @@ func (t *Treasury) commit(ctx context.Context, rec record, res Result) (Result, 
 	}
 	log.Warn("treasury: outcome unknown; looking it up by Client-Id before anything else", "err", sendErr)
 	cur, err := t.d.Ledger.Transition(ctx, cid, ledger.StateUnknown, ledger.Detail{Note: clip("outcome unknown: " + sendErr.Error())})
+	if errors.Is(err, ledger.ErrIllegalTransition) {
+		// A webhook already finished it: the venue has it.
+		if in, rerr := t.d.Ledger.Intent(ctx, cid); rerr == nil && outcomeOf(in) != "" {
+			log.Info("treasury: sent (response lost; already finished by its webhook)", "outcome", outcomeOf(in))
+			res.Outcome = OutcomeSent
+			return res, nil
+		}
+	}
 	if err != nil {
 		return fail(OutcomeUnknown, fmt.Errorf("%w: %w; and marking it unknown failed: %w", ErrUnresolved, sendErr, err))
 	}

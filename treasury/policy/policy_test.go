@@ -51,7 +51,7 @@ network = "SEPA"
 address = "IT60X0542811101000000123456"
 address_params = { bic = "AABCDEFX" }
 daily_cap = "100000"
-payee = { type = "company", company = "Acme Srl", country = "IT" }
+payee = { type = "company", company = "Acme Srl", name = "Maria", surname = "Rossi", country = "IT", state = "MI", city = "Milano", address = "Via Roma 1", postal_code = "20121" }
 
 [destinations.hercle]
 type = "hercle_deposit"
@@ -177,7 +177,7 @@ daily_cap = "1"
 type = "bank"
 asset = "EUR"
 network = "SEPA"
-address = "IT60 X05"
+address = "IT60\tX05"
 payee = { type = "robot", country = "Italy" }
 
 [destinations.what]
@@ -253,7 +253,7 @@ pull = { from = "convert" }
 		"destinations.ln.asset: a Lightning destination pays BTC",
 		"destinations.ln: a Lightning destination takes no address",
 		"destinations.nocap.daily_cap: required",
-		"destinations.nocap.address: must not contain spaces",
+		"destinations.nocap.address: must not contain control characters",
 		"destinations.nocap.payee.type:",
 		"destinations.nocap.payee.country:",
 		"destinations.what.type:",

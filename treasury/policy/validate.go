@@ -194,16 +194,25 @@ func (c Config) destination(ps *problems, name string) {
 			ps.add(key+".address_params", "parameter %q has an empty name or value", k)
 		}
 	}
-	if strings.ContainsFunc(d.Address, isSpaceOrControl) {
+	switch {
+	case d.Type == TypeBank && strings.ContainsFunc(d.Address, isControl):
+		ps.add(key+".address", "must not contain control characters")
+	case d.Type != TypeBank && strings.ContainsFunc(d.Address, isSpaceOrControl):
 		ps.add(key+".address", "must not contain spaces or control characters")
 	}
 }
 
+// payee checks what POST /api/v1/payee requires: every field but the
+// company, which a company payee needs too.
 func payee(ps *problems, key string, p Payee) {
+	need(ps, key+".name", p.Name)
+	need(ps, key+".surname", p.Surname)
+	need(ps, key+".state", p.State)
+	need(ps, key+".city", p.City)
+	need(ps, key+".address", p.Address)
+	need(ps, key+".postal_code", p.PostalCode)
 	switch p.Type {
 	case "individual":
-		need(ps, key+".name", p.Name)
-		need(ps, key+".surname", p.Surname)
 	case "company":
 		need(ps, key+".company", p.Company)
 	default:
@@ -477,6 +486,8 @@ func validCode(s string) bool {
 }
 
 func isSpaceOrControl(r rune) bool { return r <= ' ' || r == 0x7f }
+
+func isControl(r rune) bool { return r < ' ' || r == 0x7f }
 
 func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
