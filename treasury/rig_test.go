@@ -64,7 +64,7 @@ type rigOptions struct {
 // linked to the venue, and an execution path for conversions. One manual
 // clock drives everything.
 type rig struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	opts   rigOptions
 	clock  *scheduler.Manual
@@ -90,7 +90,7 @@ type rig struct {
 	seen     []inbound.Deposit // the processor's OnDeposit calls
 }
 
-func newRig(t *testing.T, section string, o rigOptions) *rig {
+func newRig(t testing.TB, section string, o rigOptions) *rig {
 	t.Helper()
 	t.Logf("simulator seed %d", seed)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -190,6 +190,9 @@ func (r *rig) open() {
 			defer r.mu.Unlock()
 			r.credited = append(r.credited, dep)
 		},
+	}
+	if _, bench := t.(*testing.B); bench {
+		deps.Logger = slog.New(slog.DiscardHandler)
 	}
 	if r.opts.gate != nil {
 		deps.Gate = r.opts.gate
@@ -408,7 +411,7 @@ func (r *rig) runs(policyName, outcome string) float64 {
 }
 
 // testWriter sends log lines to the test's log.
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSuffix(string(p), "\n"))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/ledger"
+	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/sim"
 	"github.com/otcdesk/engine/treasury"
@@ -557,4 +558,28 @@ func TestRecoverLooksUpAMovementSentBeforeACrash(t *testing.T) {
 		t.Errorf("venue executed %d times, %d requests; want 1 and 1", n, len(r.wire.sent()))
 	}
 	r.verify()
+}
+
+// BenchmarkSweepSendAndSettle measures one whole movement against the
+// simulator over loopback: balance, whitelist, caps, the durable intent and
+// transit posting (bbolt fsyncs), the withdrawal, and its settlement by a
+// REST lookup.
+func BenchmarkSweepSendAndSettle(b *testing.B) {
+	r := newRig(b, coldSection("1000000", "dry_run = false"), rigOptions{balances: map[market.Asset]decimal.Decimal{"BTC": d("2")}})
+	r.tr.Sweep(r.ctx, "btc-cold") // within range: warms the connections
+	r.whitelist("BTC", coldAddress, "Bitcoin", true, nil)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := r.venue.Credit("BTC", d("1.5")); err != nil {
+			b.Fatal(err)
+		}
+		res, err := r.tr.Sweep(r.ctx, "btc-cold")
+		if err != nil || res.Outcome != treasury.OutcomeSent {
+			b.Fatalf("Sweep = %+v, %v", res, err)
+		}
+		r.clock.Advance(11 * time.Minute)
+		if err := r.tr.Poll(r.ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
