@@ -89,15 +89,16 @@ func (t *Treasury) lookup(ctx context.Context, o open) (venueState, error) {
 		return st, nil
 	case methodTransfer:
 		q := hercle.TransferQuery{StartDate: o.in.Created.Add(-24 * time.Hour), EndDate: t.clock.Now().Add(time.Hour), TransferClientID: cid}
+		var found []venueState
+		var ids []string
 		for tr, err := range t.d.Hercle.Transfers(ctx, q) {
 			if err != nil {
 				return venueState{}, err
 			}
-			if tr.ClientID == cid {
-				return venueState{found: true, outcome: restOutcome(string(tr.Status)), ref: tr.ID, status: string(tr.Status)}, nil
-			}
+			found = append(found, venueState{found: true, outcome: restOutcome(string(tr.Status)), ref: tr.ID, status: string(tr.Status)})
+			ids = append(ids, tr.ClientID)
 		}
-		return venueState{}, nil
+		return t.pick(cid, found, ids), nil
 	}
 	ws, err := t.d.Hercle.WithdrawalsByClientID(ctx, cid)
 	if errors.Is(err, hercle.ErrNotFound) {
@@ -106,16 +107,44 @@ func (t *Treasury) lookup(ctx context.Context, o open) (venueState, error) {
 	if err != nil {
 		return venueState{}, err
 	}
-	ws = slices.DeleteFunc(ws, func(w hercle.Withdrawal) bool { return w.ClientID != "" && w.ClientID != cid })
-	if len(ws) == 0 {
-		return venueState{}, nil
+	found := make([]venueState, len(ws))
+	ids := make([]string, len(ws))
+	for i, w := range ws {
+		found[i] = venueState{found: true, outcome: restOutcome(string(w.Status)), ref: w.ID, status: string(w.Status), fee: w.Fee.Decimal}
+		ids[i] = w.ClientID
 	}
-	if len(ws) > 1 {
-		t.log.Error("treasury: the venue lists more than one withdrawal under one Client-Id; the first is followed, reconcile the rest",
-			"client_id", cid, "count", len(ws))
+	return t.pick(cid, found, ids), nil
+}
+
+// pick chooses the record of cid among the records a lookup by cid
+// returned (ids are their clientId fields). A record naming another
+// Client-Id is not ours. One that names none is taken to be ours: the venue
+// filtered by cid, and treating a movement that happened as absent would
+// fail it and let a later run send it again. More than one candidate is
+// logged for reconciliation and followed as in progress, never failed.
+func (t *Treasury) pick(cid string, found []venueState, ids []string) venueState {
+	var exact, unnamed []venueState
+	for i, st := range found {
+		switch ids[i] {
+		case cid:
+			exact = append(exact, st)
+		case "":
+			unnamed = append(unnamed, st)
+		}
 	}
-	w := ws[0]
-	return venueState{found: true, outcome: restOutcome(string(w.Status)), ref: w.ID, status: string(w.Status), fee: w.Fee.Decimal}, nil
+	cands := exact
+	if len(cands) == 0 {
+		cands = unnamed
+	}
+	switch len(cands) {
+	case 0:
+		return venueState{}
+	case 1:
+		return cands[0]
+	}
+	t.log.Error("treasury: the venue lists more than one movement for one Client-Id; followed as in progress, reconcile by hand",
+		"client_id", cid, "count", len(cands))
+	return venueState{found: true, ref: cands[0].ref, status: "ambiguous"}
 }
 
 // follow looks the movement up and applies what the venue says. It

@@ -54,6 +54,7 @@ type rigOptions struct {
 	invoices    func(*sim.Venue) treasury.InvoiceSource
 	convert     bool
 	wrap        func(treasury.Ledger) treasury.Ledger // fault injection around the real store
+	pairs       []sim.PairConfig // nil: the simulator's defaults
 	risk        treasury.TransferRisk
 	view        func() strategy.View
 }
@@ -108,7 +109,7 @@ func newRig(t testing.TB, section string, o rigOptions) *rig {
 	if bal == nil {
 		bal = map[market.Asset]decimal.Decimal{"BTC": d("5"), "EUR": d("60000"), "USDT": d("0")}
 	}
-	r.srv, err = sim.Start(ctx, sim.Options{Seed: seed, Now: r.clock.Now, Balances: bal, Maintenance: o.maintenance})
+	r.srv, err = sim.Start(ctx, sim.Options{Seed: seed, Now: r.clock.Now, Balances: bal, Maintenance: o.maintenance, Pairs: o.pairs})
 	if err != nil {
 		t.Fatal(err)
 	}

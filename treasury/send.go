@@ -164,11 +164,13 @@ func (t *Treasury) commit(ctx context.Context, rec record, res Result) (Result, 
 	case sentRejected:
 		log.Warn("treasury: refused by the venue; transit reversed, caps released", "err", sendErr)
 		note := "refused: " + sendErr.Error()
-		err := errors.Join(t.settleFailed(ctx, open{in: ledger.Intent{ClientID: cid, State: ledger.StateSubmitted}, rec: rec}, note), releaseRisk())
+		// The books must follow even if the caller gave up meanwhile.
+		bg := context.WithoutCancel(ctx)
+		err := errors.Join(t.settleFailed(bg, open{in: ledger.Intent{ClientID: cid, State: ledger.StateSubmitted}, rec: rec}, note), releaseRisk())
 		return fail(OutcomeFailed, errors.Join(fmt.Errorf("%w: %w", ErrRejected, sendErr), err))
 	}
 	log.Warn("treasury: outcome unknown; looking it up by Client-Id before anything else", "err", sendErr)
-	cur, err := t.d.Ledger.Transition(ctx, cid, ledger.StateUnknown, ledger.Detail{Note: clip("outcome unknown: " + sendErr.Error())})
+	cur, err := t.d.Ledger.Transition(context.WithoutCancel(ctx), cid, ledger.StateUnknown, ledger.Detail{Note: clip("outcome unknown: " + sendErr.Error())})
 	if errors.Is(err, ledger.ErrIllegalTransition) {
 		// A webhook already finished it: the venue has it.
 		if in, rerr := t.d.Ledger.Intent(ctx, cid); rerr == nil && outcomeOf(in) != "" {

@@ -195,6 +195,16 @@ func (t *Treasury) land(ctx context.Context, cid string, l landing, a arrival) e
 	t.depMu.Lock()
 	t.deposits = slices.DeleteFunc(t.deposits, func(d inbound.Deposit) bool { return d.TransactionID == a.txID })
 	t.depMu.Unlock()
+	// The money is at Hercle: the settlement's chain (a conversion, the
+	// next sweep) runs now.
+	if p, ok := t.cfg.Policies[l.rec.Policy]; ok && len(p.Then) > 0 {
+		rs, err := t.chain(ctx, l.rec.Policy, p, 0)
+		for _, r := range rs {
+			t.log.Info("treasury: chained after the settlement landed", "settlement", cid, "policy", r.Policy,
+				"outcome", string(r.Outcome), "amount", r.Amount.String(), "reason", r.Reason)
+		}
+		return err
+	}
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/otcdesk/engine/heropayments"
 	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
+	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/sim"
 	"github.com/otcdesk/engine/treasury"
 )
@@ -230,4 +231,76 @@ func TestSettlementRefusesADepositAddressOtherThanThePinnedOne(t *testing.T) {
 	for _, p := range r.hp.Payments() {
 		t.Errorf("Heropayments holds %+v, want nothing", p)
 	}
+}
+
+// The whole chain of issue 8: customer money settled from Heropayments
+// into Hercle, converted there, and the proceeds swept to the bank, every
+// step a balanced journal entry.
+func TestChainHeropaymentsToHercleToConversionToBank(t *testing.T) {
+	eurusdt := sim.PairConfig{Pair: market.Pair{Symbol: "EURUSDT", Base: "EUR", Quote: "USDT", MinSize: d("1"), MaxSize: d("1000000"),
+		MinQuoteSize: d("15"), MaxQuoteSize: d("1200000")}, Mid: d("1.08"), SpreadBps: 10, VolatilityBps: 5, Decimals: 5}
+	section := strings.Replace(settleSection, `dry_run = false`, "dry_run = false\nthen = [\"usdt-eur\"]", 1) +
+		strings.Replace(bankSection, `max = "55000"`, `max = "51000"`, 1) + `
+[policies.usdt-eur]
+kind = "convert"
+asset = "USDT"
+to = "EUR"
+pair = "EURUSDT"
+path = "otc"
+max_slippage = "1"
+schedule = "@hourly"
+min = "0"
+target = "0"
+max = "100"
+then = ["eur-bank"]
+dry_run = false
+`
+	r := newRig(t, section, rigOptions{heropay: d("5000"), networkFee: d("1"), convert: true,
+		pairs: append(sim.DefaultPairs(), eurusdt)})
+	if _, err := r.venue.CreateDepositAddress("EUR", "SEPA"); err != nil {
+		t.Fatal(err)
+	}
+	// The bank payee is registered, approved, and EUR brought to target.
+	r.sweep("eur-bank")
+	r.approve(r.payeeAddresses()[0], hercle.WebhookPayeeAddressApproved)
+	if res, err := r.sweep("eur-bank"); err != nil || res.Outcome != treasury.OutcomeSent {
+		t.Fatalf("EUR Sweep = %+v, %v", res, err)
+	}
+	r.payoutSucceeded(r.transfers()[0], "0")
+	r.poll()
+
+	settle, err := r.sweep("settle")
+	if err != nil || settle.Outcome != treasury.OutcomeSent || len(settle.Chained) != 0 {
+		t.Fatalf("settlement Sweep = %+v, %v; want sent, its chain waiting for the deposit", settle, err)
+	}
+	r.landAtHercle()
+	r.poll() // lands the settlement, then converts and sweeps
+	if in := r.intent(settle.ClientID); in.State != ledger.StateSucceeded {
+		t.Fatalf("settlement intent %s, want succeeded", in.State)
+	}
+	if got := r.venueAvailable("USDT"); got.GreaterThan(d("0.01")) {
+		t.Errorf("Hercle USDT %s after the chain, want all converted (dust aside)", got)
+	}
+	if got := r.venueAvailable("EUR"); !got.Equal(d("50000")) {
+		t.Errorf("Hercle EUR %s after the chain, want target 50000", got)
+	}
+	trs := r.transfers()
+	if len(trs) != 2 || trs[1].Amount.LessThan(d("3600")) || trs[1].Amount.GreaterThan(d("3800")) {
+		t.Fatalf("transfers %+v, want a second one of the conversion's proceeds (about 3700 EUR)", trs)
+	}
+	kinds := map[ledger.Kind]int{}
+	es, err := r.store.Entries(r.ctx, ledger.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		kinds[e.Kind]++
+	}
+	for k, n := range map[ledger.Kind]int{ledger.KindTransfer: 1, ledger.KindDeposit: 1, ledger.KindTransferSettled: 1, ledger.KindTrade: 1, ledger.KindWithdrawal: 2} {
+		if kinds[k] < n {
+			t.Errorf("journal has %d %s entries, want %d: %v", kinds[k], k, n, kinds)
+		}
+	}
+	r.verify() // every entry balanced, balances equal to the journal's
+	r.noViolations()
 }

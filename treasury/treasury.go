@@ -185,7 +185,6 @@ func checkDeps(cfg policy.Config, d Deps) error {
 // windows). Call Recover first.
 func (t *Treasury) Register(s *scheduler.Scheduler) error {
 	for _, name := range t.cfg.PolicyNames() {
-		name := name
 		err := s.Add(scheduler.Job{
 			Name:     "treasury:" + name,
 			Spec:     t.cfg.Policies[name].Schedule,
@@ -224,8 +223,10 @@ func (t *Treasury) Sweep(ctx context.Context, name string) (Result, error) {
 }
 
 // Plan returns what every policy would do now (amount, destination,
-// reason), reading balances, whitelists and caps and sending nothing. It
-// is `engine treasury plan`.
+// reason), reading balances, whitelists and caps and sending, registering
+// and recording nothing: `engine treasury plan`. Each policy is planned on
+// the balances as they are, so a chain's later links show what they would
+// do before the first one moved anything.
 func (t *Treasury) Plan(ctx context.Context) ([]Result, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -294,16 +295,30 @@ func (t *Treasury) run(ctx context.Context, name string, plan bool, depth int) (
 	if plan {
 		return res, err
 	}
-	if err == nil && (res.Outcome == OutcomeSent || res.Outcome == OutcomeConverted) && depth < len(t.cfg.Policies) {
-		for _, next := range p.Then {
-			r, cerr := t.run(ctx, next, false, depth+1)
-			res.Chained = append(res.Chained, r)
-			if cerr != nil {
-				err = errors.Join(err, fmt.Errorf("chained from %s: %w", name, cerr))
-			}
-		}
+	// A settlement's money is usable only once it lands at Hercle: its
+	// chain runs then (land), not now.
+	if err == nil && (res.Outcome == OutcomeSent || res.Outcome == OutcomeConverted) && p.Kind != policy.KindSettlement {
+		res.Chained, err = t.chain(ctx, name, p, depth)
 	}
 	return finish(res, err)
+}
+
+// chain runs the policies p names in then, in order. Validation refuses
+// loops; depth bounds a chain all the same.
+func (t *Treasury) chain(ctx context.Context, name string, p policy.Policy, depth int) ([]Result, error) {
+	var out []Result
+	var errs []error
+	if depth >= len(t.cfg.Policies) {
+		return nil, nil
+	}
+	for _, next := range p.Then {
+		r, err := t.run(ctx, next, false, depth+1)
+		out = append(out, r)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("chained from %s: %w", name, err))
+		}
+	}
+	return out, errors.Join(errs...)
 }
 
 func (t *Treasury) gateOpen(now time.Time) bool { return t.d.Gate == nil || t.d.Gate.Open(now) }

@@ -186,6 +186,7 @@ type Policy struct {
 	Pull     *Pull  `toml:"pull"`
 	// Then names policies to run right after this one moved money: the
 	// chain "convert BTC above target to EUR, then sweep EUR above max".
+	// After a settlement they run when its deposit lands at Hercle.
 	Then []string `toml:"then"`
 
 	// Convert: sell the excess of Asset for To on Pair ("BTCEUR"),
