@@ -54,7 +54,7 @@ type rigOptions struct {
 	invoices    func(*sim.Venue) treasury.InvoiceSource
 	convert     bool
 	wrap        func(treasury.Ledger) treasury.Ledger // fault injection around the real store
-	pairs       []sim.PairConfig // nil: the simulator's defaults
+	pairs       []sim.PairConfig                      // nil: the simulator's defaults
 	risk        treasury.TransferRisk
 	view        func() strategy.View
 }
