@@ -50,9 +50,21 @@
 // deposit is found by the webhook (OnDeposit) or over REST (transactions),
 // matched by asset, time and amount (at most max_network_fee below what was
 // sent), credited under package inbound's deposit key if the webhook has
-// not done so yet (then handed to Deps.OnDeposit, so autoconvert and the
-// next sweeps continue the chain), and the transit account is cleared
-// against the deposit's source with the network fee to fees:heropayments.
+// not done so yet (then handed to Deps.OnDeposit, so autoconvert continues
+// the chain), and the transit account is cleared against the deposit's
+// source with the network fee to fees:heropayments. The settlement's own
+// chain (then) runs at that moment. Deposits carry no reference to the
+// movement, so two settlements of equal amounts in flight together are
+// matched oldest first.
+//
+// # Lightning
+//
+// A Lightning destination has no venue whitelist: it is allowlisted by
+// name, its invoice comes from the invoice source wired for it, and the
+// invoice must be for exactly the amount decided, on the configured
+// network prefix. A payment whose outcome is unknown and which the venue
+// does not list by Client-Id stays unknown for an operator instead of
+// failing: the lookup is not documented for Lightning.
 //
 // # Statuses read over REST
 //

@@ -328,7 +328,10 @@ func (t *Treasury) Poll(ctx context.Context) error {
 // unknown one is looked up by Client-Id and settled, failed, or followed.
 // It also releases the caps of today's movements that failed while the
 // engine was down. Call it once at start-up, after the webhook processor
-// has applied what it stored.
+// has applied what it stored (inbound.Processor.Sync). An error (the venue
+// unreachable, say) leaves the rest to the poll; the books stay
+// consistent and nothing is sent for a movement not yet resolved, so the
+// engine may keep running.
 func (t *Treasury) Recover(ctx context.Context) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
