@@ -384,6 +384,41 @@ func TestMaintenanceWindowDefersTheSweep(t *testing.T) {
 	r.noViolations()
 }
 
+// With in_window = "skip", a run due inside the window does not happen at
+// all: the next one is the schedule's next activation, the next day.
+func TestMaintenanceWindowSkipsWhenConfigured(t *testing.T) {
+	cet := time.FixedZone("UTC+01:00", 3600)
+	gate, err := scheduler.NewGate(scheduler.GateConfig{Weekly: []scheduler.Weekly{scheduler.HercleMaintenance()},
+		Before: 5 * time.Minute, After: 5 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 6, 3, 9, 0, 0, 0, cet)
+	section := strings.Replace(coldSection("10", "dry_run = false"), "lookups = 3", "lookups = 3\nin_window = \"skip\"", 1)
+	section = strings.Replace(section, `schedule = "0 */10 * * * *"`, `schedule = "0 30 9 * * WED"`, 1) // 10:30 at UTC+01:00
+	r := newRig(t, section, rigOptions{start: start, gate: gate})
+	r.whitelist("BTC", coldAddress, "Bitcoin", true, nil)
+	s, err := scheduler.New(scheduler.Options{Clock: r.clock, Gate: gate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.tr.Register(s); err != nil {
+		t.Fatal(err)
+	}
+	for at := start; at.Before(start.Add(6 * time.Hour)); at = at.Add(5 * time.Minute) {
+		r.clock.Set(at)
+		s.RunDue(r.ctx)
+	}
+	if n := len(r.withdrawals()); n != 0 {
+		t.Fatalf("%d withdrawals, want none: the only activation of the day fell inside the window", n)
+	}
+	r.clock.Set(time.Date(2026, 6, 4, 10, 30, 0, 0, cet)) // Thursday
+	s.RunDue(r.ctx)
+	if n := len(r.withdrawals()); n != 1 {
+		t.Fatalf("%d withdrawals on Thursday, want the day's one", n)
+	}
+}
+
 func TestUnknownOutcomeIsResolvedByLookupWithoutASecondWithdrawal(t *testing.T) {
 	r := newRig(t, coldSection("10", "dry_run = false"), rigOptions{})
 	r.whitelist("BTC", coldAddress, "Bitcoin", true, nil)
