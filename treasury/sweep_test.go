@@ -395,7 +395,7 @@ func TestMaintenanceWindowSkipsWhenConfigured(t *testing.T) {
 	}
 	start := time.Date(2026, 6, 3, 9, 0, 0, 0, cet)
 	section := strings.Replace(coldSection("10", "dry_run = false"), "lookups = 3", "lookups = 3\nin_window = \"skip\"", 1)
-	section = strings.Replace(section, `schedule = "0 */10 * * * *"`, `schedule = "0 30 9 * * WED"`, 1) // 10:30 at UTC+01:00
+	section = strings.Replace(section, `schedule = "0 */10 * * * *"`, `schedule = "0 30 9 * * *"`, 1) // daily, 10:30 at UTC+01:00
 	r := newRig(t, section, rigOptions{start: start, gate: gate})
 	r.whitelist("BTC", coldAddress, "Bitcoin", true, nil)
 	s, err := scheduler.New(scheduler.Options{Clock: r.clock, Gate: gate})
