@@ -319,11 +319,11 @@ func (t *Treasury) has(ctx context.Context, key string) (bool, error) {
 // conflict logs, once per movement, a venue status that contradicts what
 // the ledger already holds. Reconciliation decides; nothing is applied.
 func (t *Treasury) conflict(cid string, r record, why string) {
-	t.m.resolved.WithLabelValues(r.Method, "conflict").Inc()
 	if t.conflicts[cid] {
 		return
 	}
 	t.conflicts[cid] = true
+	t.m.resolved.WithLabelValues(r.Method, "conflict").Inc()
 	t.log.Error("treasury: venue status contradicts the ledger; not applied, needs reconciliation", "client_id", cid,
 		"policy", r.Policy, "destination", r.Destination, "detail", why)
 }

@@ -166,6 +166,7 @@ func (t *Treasury) land(ctx context.Context, cid string, l landing, a arrival) e
 	}
 	if failed {
 		t.conflict(cid, l.rec, "the Hercle deposit "+a.txID+" arrived after the settlement was reversed")
+		delete(t.landed, cid)
 		return nil
 	}
 	transit := ledger.Transit(l.rec.transitKind(), cid)
