@@ -44,6 +44,7 @@ type Config struct {
 	Strategies []Strategy  `toml:"strategy"`
 	Metrics    Metrics     `toml:"metrics"`
 	Admin      Admin       `toml:"admin"`
+	Treasury   Treasury    `toml:"treasury"`
 }
 
 // Log configures the process log.
@@ -375,6 +376,7 @@ func (c Config) problems() []Problem {
 			add("maintenance", "%v", err)
 		}
 	}
+	ps = append(ps, treasuryProblems(c.Treasury)...)
 	return append(ps, c.engineProblems()...)
 }
 

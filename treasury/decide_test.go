@@ -1,0 +1,124 @@
+package treasury
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/ledger"
+	"github.com/otcdesk/engine/treasury/policy"
+)
+
+func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+
+func pol(kind string, mod func(*policy.Policy)) policy.Policy {
+	p := policy.Policy{Kind: kind, Asset: "BTC", Min: policy.MustAmount("0.5"), Target: policy.MustAmount("1"), Max: policy.MustAmount("2"),
+		MinSweep: policy.MustAmount("0.01")}
+	if mod != nil {
+		mod(&p)
+	}
+	return p
+}
+
+func TestDecide(t *testing.T) {
+	four := 4
+	for _, tc := range []struct {
+		name          string
+		p             policy.Policy
+		avail         string
+		action        string
+		amount, net   string
+		reasonContain string
+	}{
+		{"within range", pol(policy.KindSweep, nil), "1.5", ActionNone, "0", "0", "within"},
+		{"at max", pol(policy.KindSweep, nil), "2", ActionNone, "0", "0", "within"},
+		{"above max", pol(policy.KindSweep, nil), "5", ActionSend, "4", "4", "above max"},
+		{"fee from the amount", pol(policy.KindSweep, func(p *policy.Policy) { p.Fee = policy.MustAmount("0.0002") }), "5", ActionSend, "4", "3.9998", ""},
+		{"fee on top", pol(policy.KindSweep, func(p *policy.Policy) { p.Fee, p.FeeOnTop = policy.MustAmount("0.0002"), true }), "5", ActionSend, "3.9998", "3.9998", ""},
+		{"rounded down", pol(policy.KindSweep, func(p *policy.Policy) { p.Precision = &four }), "5.123456789", ActionSend, "4.1234", "4.1234", ""},
+		{"net below min_sweep", pol(policy.KindSweep, func(p *policy.Policy) { p.Fee = policy.MustAmount("0.0005"); p.Max = policy.MustAmount("1") }), "1.01", ActionNone, "0", "0", "below min_sweep"},
+		{"fee too high", pol(policy.KindSweep, func(p *policy.Policy) {
+			p.Fee, p.MaxFeeRatio, p.MinSweep = policy.MustAmount("0.05"), policy.MustAmount("0.01"), policy.Amount{}
+		}), "3", ActionNone, "0", "0", "fee"},
+		{"convert", pol(policy.KindConvert, nil), "5", ActionConvert, "4", "4", ""},
+		{"settlement", pol(policy.KindSettlement, nil), "5", ActionSend, "4", "4", ""},
+		{"below min alerts", pol(policy.KindSweep, nil), "0.2", ActionAlert, "0.8", "0", "below min"},
+		{"below min pulls", pol(policy.KindSweep, func(p *policy.Policy) { p.BelowMin = policy.BelowMinPull }), "0.2", ActionPull, "0.8", "0", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := decide(tc.p, dec(tc.avail))
+			if got.action != tc.action || !got.amount.Equal(dec(tc.amount)) || !got.net.Equal(dec(tc.net)) {
+				t.Errorf("decide(%s) = %s %s (net %s), want %s %s (net %s)", tc.avail, got.action, got.amount, got.net, tc.action, tc.amount, tc.net)
+			}
+			if tc.reasonContain != "" && !strings.Contains(got.reason, tc.reasonContain) {
+				t.Errorf("reason %q lacks %q", got.reason, tc.reasonContain)
+			}
+		})
+	}
+}
+
+func TestInvoiceAmount(t *testing.T) {
+	for _, tc := range []struct {
+		pr, prefix, want string // want "" means refused
+	}{
+		{"lnbc2500u1pvjluezpp5qqq", "lnbc", "0.0025"},
+		{"LNBC100M1SIMABC", "lnbc", "0.1"},
+		{"lnbc20m1xyz", "lnbc", "0.02"},
+		{"lnbc1500n1abc", "lnbc", "0.0000015"},
+		{"lnbc10p1abc", "lnbc", "0.00000000001"},
+		{"lnbc31abc", "lnbc", "3"},
+		{"lnbcrt2500u1abc", "lnbcrt", "0.0025"},
+		{"lnbcrt2500u1abc", "lnbc", ""}, // regtest is not mainnet
+		{"lntb2500u1abc", "lnbc", ""},
+		{"lnbc1pvjluez", "lnbc", ""}, // no amount
+		{"lnbc0100u1abc", "lnbc", ""},
+		{"lnbc25x0u1abc", "lnbc", ""},
+		{"bc1qnotaninvoice", "lnbc", ""},
+	} {
+		got, err := invoiceAmount(tc.pr, tc.prefix)
+		switch {
+		case tc.want == "" && err == nil:
+			t.Errorf("invoiceAmount(%q, %q) = %s, want refused", tc.pr, tc.prefix, got)
+		case tc.want != "" && (err != nil || !got.Equal(dec(tc.want))):
+			t.Errorf("invoiceAmount(%q, %q) = %s, %v; want %s", tc.pr, tc.prefix, got, err, tc.want)
+		}
+	}
+}
+
+func TestRESTOutcome(t *testing.T) {
+	for in, want := range map[string]ledger.IntentState{
+		"CREATED": "", "CONFIRMING": "", "confirmed": ledger.StateSucceeded, "SUCCESS": ledger.StateSucceeded,
+		"FAILURE": ledger.StateFailed, "REJECTED": ledger.StateFailed, "EXECUTING": "", "SOMETHING": "",
+	} {
+		if got := restOutcome(in); got != want {
+			t.Errorf("restOutcome(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestClassifyTreatsTheUnplaceableAsUnknown(t *testing.T) {
+	if got := classify(nil); got != sentOK {
+		t.Errorf("classify(nil) = %v", got)
+	}
+	if got := classify(errTest("connection reset")); got != sentUnknown {
+		t.Errorf("an unclassified error is %v, want unknown: never a rejection", got)
+	}
+}
+
+type errTest string
+
+func (e errTest) Error() string { return string(e) }
+
+// BenchmarkDecide measures the decision of one policy run, the part of a
+// sweep that does not wait on the venue.
+func BenchmarkDecide(b *testing.B) {
+	p := pol(policy.KindSweep, func(p *policy.Policy) { p.Fee, p.MaxFeeRatio = policy.MustAmount("0.0002"), policy.MustAmount("0.01") })
+	avail := dec("5.123456789")
+	b.ReportAllocs()
+	for b.Loop() {
+		if d := decide(p, avail); d.action != ActionSend {
+			b.Fatal(d.action)
+		}
+	}
+}

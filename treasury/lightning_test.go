@@ -1,0 +1,126 @@
+package treasury_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/ledger"
+	"github.com/otcdesk/engine/sim"
+	"github.com/otcdesk/engine/treasury"
+)
+
+// venueInvoices stands in for the recipient's wallet: it issues invoices
+// on the simulator, for the amount asked plus skew, with prefix replacing
+// "lnbc" when set.
+type venueInvoices struct {
+	v      *sim.Venue
+	skew   decimal.Decimal
+	prefix string
+}
+
+func (s *venueInvoices) Invoice(_ context.Context, dest string, amount decimal.Decimal) (string, error) {
+	in, err := s.v.CreateInvoice(amount.Add(s.skew), time.Hour, "treasury to "+dest)
+	if err != nil {
+		return "", err
+	}
+	if s.prefix != "" {
+		return s.prefix + in.PaymentRequest[len("lnbc"):], nil
+	}
+	return in.PaymentRequest, nil
+}
+
+const lightningSection = `
+[destinations.ln]
+type = "lightning"
+asset = "BTC"
+daily_cap = "1"
+
+[policies.btc-ln]
+kind = "sweep"
+asset = "BTC"
+schedule = "@hourly"
+min = "0.5"
+target = "4.9"
+max = "4.95"
+destination = "ln"
+min_sweep = "0.001"
+dry_run = false
+`
+
+func TestLightningSweepPaysAnInvoiceForTheExcess(t *testing.T) {
+	r := newRig(t, lightningSection, rigOptions{invoices: func(v *sim.Venue) treasury.InvoiceSource { return &venueInvoices{v: v} }})
+	res, err := r.sweep("btc-ln")
+	if err != nil || res.Outcome != treasury.OutcomeSent || !res.Amount.Equal(d("0.1")) {
+		t.Fatalf("Sweep = %+v, %v; want 0.1 BTC paid over Lightning", res, err)
+	}
+	cid := res.ClientID
+	ws := r.withdrawals()
+	if len(ws) != 1 || ws[0].Network != "Lightning" || ws[0].ClientID != cid || !ws[0].Amount.Equal(d("0.1")) {
+		t.Fatalf("venue withdrawals %+v, want one Lightning payment of 0.1 under %s", ws, cid)
+	}
+	if in := r.intent(cid); in.Kind != ledger.IntentLightning || in.State != ledger.StateSubmitted {
+		t.Fatalf("intent %s %s, want a submitted Lightning intent", in.Kind, in.State)
+	}
+	transit := ledger.Transit(ledger.TransitLightning, cid)
+	if b := r.balance(transit, "BTC"); !b.Equal(d("0.1")) {
+		t.Errorf("in transit %s, want 0.1", b)
+	}
+	r.clock.Advance(11 * time.Minute) // past the payment's settlement and poll_after
+	r.poll()
+	if in := r.intent(cid); in.State != ledger.StateSucceeded {
+		t.Fatalf("intent %s after polling, want succeeded", in.State)
+	}
+	if b := r.balance(ledger.ExternalLightning("ln"), "BTC"); !b.Equal(d("0.1")) || !r.balance(transit, "BTC").IsZero() {
+		t.Errorf("ln received %s (transit %s), want 0.1 (0)", b, r.balance(transit, "BTC"))
+	}
+	r.noViolations()
+	r.verify()
+}
+
+func TestLightningRefusesAnInvoiceForAnotherAmountOrNetwork(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		src  func(v *sim.Venue) treasury.InvoiceSource
+	}{
+		{"amount", func(v *sim.Venue) treasury.InvoiceSource { return &venueInvoices{v: v, skew: d("0.001")} }},
+		{"network", func(v *sim.Venue) treasury.InvoiceSource { return &venueInvoices{v: v, prefix: "lntb"} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, lightningSection, rigOptions{invoices: tc.src})
+			res, err := r.sweep("btc-ln")
+			if !errors.Is(err, treasury.ErrNotAllowlisted) || res.Outcome != treasury.OutcomeRefused {
+				t.Fatalf("Sweep = %+v, %v; want refused with ErrNotAllowlisted", res, err)
+			}
+			if len(r.wire.sent()) != 0 || len(r.withdrawals()) != 0 || len(r.intents()) != 0 {
+				t.Errorf("something was sent or recorded for a wrong invoice")
+			}
+		})
+	}
+}
+
+// CreateInvoice is the receiving side: an invoice at Hercle that, paid,
+// credits BTC.
+func TestCreateInvoiceReceivesOverLightning(t *testing.T) {
+	r := newRig(t, lightningSection, rigOptions{invoices: func(v *sim.Venue) treasury.InvoiceSource { return &venueInvoices{v: v} }})
+	inv, err := r.tr.CreateInvoice(r.ctx, d("0.0125"), "top-up", 2*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins := r.venue.Invoices()
+	if len(ins) != 1 || ins[0].ID != inv.ID || !ins[0].AmountBTC.Equal(d("0.0125")) || ins[0].Expires.Sub(ins[0].Created) != 2*time.Hour {
+		t.Fatalf("venue invoices %+v, want one of 0.0125 BTC for 2h with id %s", ins, inv.ID)
+	}
+	if _, err := r.venue.PayInvoice(inv.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.venueAvailable("BTC"); !got.Equal(d("5.0125")) {
+		t.Errorf("BTC after the invoice was paid %s, want 5.0125", got)
+	}
+	if _, err := r.tr.CreateInvoice(r.ctx, d("-1"), "", 0); err == nil {
+		t.Error("CreateInvoice accepted a negative amount")
+	}
+}
