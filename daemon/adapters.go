@@ -17,9 +17,13 @@ import (
 
 	"github.com/otcdesk/engine/feeds"
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
+	"github.com/otcdesk/engine/risk"
+	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/strategy"
+	"github.com/otcdesk/engine/trader"
 )
 
 // ledgerCounters keeps risk's daily totals in the ledger, so a restart
@@ -204,4 +208,58 @@ func writeKill(path, reason string) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// killGate closes treasury's gate while the maintenance window is open or
+// trading is stopped (pause, kill switch): no money leaves then either.
+type killGate struct {
+	g  *scheduler.Gate
+	rk *risk.Engine
+}
+
+func (k killGate) Open(t time.Time) bool {
+	killed, _ := k.rk.Killed()
+	return !killed && k.g.Open(t)
+}
+
+// depositRelay hands credited deposits to the event loop without blocking
+// the webhook processor or treasury, once per journal entry.
+type depositRelay struct {
+	loop *trader.Loop
+	log  *slog.Logger
+	ch   chan inbound.Deposit
+
+	mu   sync.Mutex
+	seen map[string]bool // journal entry keys already relayed
+}
+
+func newDepositRelay(l *trader.Loop, log *slog.Logger) *depositRelay {
+	return &depositRelay{loop: l, log: log, ch: make(chan inbound.Deposit, 4096), seen: map[string]bool{}}
+}
+
+func (r *depositRelay) push(dep inbound.Deposit) {
+	r.mu.Lock()
+	dup := r.seen[dep.EntryKey]
+	r.seen[dep.EntryKey] = true
+	r.mu.Unlock()
+	if dup {
+		return
+	}
+	select {
+	case r.ch <- dep:
+	default:
+		r.log.Error("deposit relay full; deposit not shown to strategies", "entry", dep.EntryKey)
+	}
+}
+
+func (r *depositRelay) run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case dep := <-r.ch:
+			r.log.Info("deposit credited", "asset", dep.Asset, "amount", dep.Amount, "entry", dep.EntryKey)
+			r.loop.Deposit(ctx, strategy.Deposit{ID: dep.TransactionID, Asset: dep.Asset, Amount: dep.Amount, Time: dep.Time})
+		}
+	}
 }

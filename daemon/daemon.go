@@ -20,6 +20,7 @@ import (
 	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/feeds"
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/risk"
@@ -27,6 +28,7 @@ import (
 	"github.com/otcdesk/engine/sim"
 	"github.com/otcdesk/engine/strategy"
 	"github.com/otcdesk/engine/trader"
+	"github.com/otcdesk/engine/treasury"
 )
 
 // Options are the daemon's collaborators beyond its configuration. The
@@ -262,6 +264,31 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 		return err
 	}
 
+	// Webhooks stored in the ledger inbox are applied by the processor;
+	// credited deposits reach the strategies (autoconvert) through the loop.
+	deposits := newDepositRelay(loop, d.log)
+	proc, err := inbound.New(inbound.Options{Ledger: store, OnDeposit: deposits.push, Metrics: d.reg, Logger: d.log})
+	if err != nil {
+		return err
+	}
+	sched, err := scheduler.New(scheduler.Options{Gate: d.gate, Logger: d.log, Registry: d.reg})
+	if err != nil {
+		return err
+	}
+	tr, err := treasury.New(d.cfg.Treasury, treasury.Deps{
+		Ledger:    store,
+		Hercle:    rest,
+		Gate:      killGate{d.gate, rk},
+		Payees:    proc.Registry(),
+		Convert:   exec,
+		OnDeposit: deposits.push,
+		Logger:    d.log.With("component", "treasury"),
+		Metrics:   d.reg,
+	})
+	if err != nil {
+		return fmt.Errorf("treasury: %w", err)
+	}
+
 	hub, err := hercle.NewHubClient(hercle.HubConfig{
 		BaseURL:    venueURL,
 		APIKey:     apiKey,
@@ -289,13 +316,43 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 		stopFeed()
 		wg.Wait()
 	}()
-	wg.Add(3)
+	wg.Add(5)
 	go func() {
 		defer wg.Done()
 		if err := hub.Run(feedCtx); err != nil && feedCtx.Err() == nil {
 			d.log.Error("hub client stopped", "err", err)
 		}
 	}()
+	go func() {
+		defer wg.Done()
+		if err := proc.Run(feedCtx); err != nil && feedCtx.Err() == nil {
+			d.log.Error("webhook processor stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		deposits.run(feedCtx)
+	}()
+	// Treasury resolves its unfinished movements once the inbox is applied
+	// (a status webhook stored before a crash may already settle them).
+	if err := proc.Sync(ctx); err != nil {
+		return fmt.Errorf("apply stored webhooks: %w", err)
+	}
+	if err := tr.Recover(ctx); err != nil {
+		return fmt.Errorf("treasury recovery: %w", err)
+	}
+	if err := tr.Register(sched); err != nil {
+		return fmt.Errorf("treasury: %w", err)
+	}
+	// The scheduler stops with the loop (no new sweeps during shutdown).
+	schedDone := make(chan struct{})
+	go func() {
+		defer close(schedDone)
+		if err := sched.Run(ctx); err != nil && ctx.Err() == nil {
+			d.log.Error("scheduler stopped", "err", err)
+		}
+	}()
+	defer func() { <-schedDone }()
 	go func() {
 		defer wg.Done()
 		source.Run(feedCtx)

@@ -1,0 +1,79 @@
+package daemon_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/otcdesk/engine/daemon"
+	"github.com/otcdesk/engine/ledger"
+	"github.com/otcdesk/engine/sim"
+)
+
+const sweepTOML = `
+[destinations.cold-btc]
+type = "crypto"
+asset = "BTC"
+network = "Bitcoin"
+address = "bc1qcoldcoldcoldcoldcoldcoldcoldcoldcold0"
+daily_cap = "8"
+
+[policies.btc-cold]
+kind = "sweep"
+asset = "BTC"
+schedule = "* * * * * *"
+min = "1"
+target = "4"
+max = "5"
+destination = "cold-btc"
+min_sweep = "0.01"
+dry_run = false
+`
+
+// TestTreasurySweepInDaemon: a sweep policy runs on the daemon's scheduler
+// and sends the excess once, to the allowlisted address, only after the
+// venue has it whitelisted; the movement is an intent in the ledger.
+func TestTreasurySweepInDaemon(t *testing.T) {
+	cfg := paperConfig(t.TempDir())
+	if _, err := toml.Decode(sweepTOML, &cfg.Treasury); err != nil {
+		t.Fatal(err)
+	}
+	h := start(t, cfg, daemon.Options{})
+	h.waitMetric("engine_treasury_runs_total", map[string]string{"policy": "btc-cold", "outcome": "refused"}, 1)
+	v := h.info.Sim.Venue()
+	w, err := v.WhitelistAddress(sim.WhitelistRequest{Name: "cold", Asset: "BTC", Address: "bc1qcoldcoldcoldcoldcoldcoldcoldcoldcold0", Network: "Bitcoin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.ApproveWhitelist(w.ID); err != nil {
+		t.Fatal(err)
+	}
+	h.waitMetric("engine_treasury_runs_total", map[string]string{"policy": "btc-cold", "outcome": "sent"}, 1)
+	h.waitMetric("engine_treasury_runs_total", map[string]string{"policy": "btc-cold", "outcome": "none"}, 1)
+	h.stop()
+	if n := len(mustWithdrawals(t, v)); n != 1 {
+		t.Fatalf("venue has %d withdrawals, want exactly 1", n)
+	}
+	store, err := ledger.Open(cfg.Ledger.Path, ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ws, err := store.Intents(context.Background(), ledger.StateSubmitted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ws) != 1 || ws[0].Kind != ledger.IntentWithdrawal {
+		t.Fatalf("ledger intents in flight = %+v, want the one withdrawal", ws)
+	}
+}
+
+func mustWithdrawals(t *testing.T, v *sim.Venue) []sim.Withdrawal {
+	t.Helper()
+	ws, err := v.Withdrawals(sim.WithdrawalFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ws
+}
