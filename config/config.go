@@ -36,6 +36,7 @@ type Config struct {
 	Ledger Ledger `toml:"ledger"`
 
 	Maintenance Maintenance `toml:"maintenance"`
+	Webhook     Webhook     `toml:"webhook"`
 }
 
 // Log configures the process log.
