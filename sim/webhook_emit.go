@@ -246,13 +246,13 @@ func (e *WebhookEmitter) Close() {
 	e.closeOnce.Do(func() {
 		e.cancel()
 		<-e.done
-		e.sub.Close()
 		_ = e.sender.Close(context.Background()) // its context is cancelled: returns at once
 	})
 }
 
 func (e *WebhookEmitter) run(ctx context.Context) {
 	defer close(e.done)
+	defer e.sub.Close() // the venue stops queueing for it
 	for {
 		ev, err := e.sub.Next(ctx)
 		if err != nil {

@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -387,6 +388,20 @@ func TestWebhookEmitterOptionsAndClose(t *testing.T) {
 	}
 	// The venue keeps working after its emitter stopped.
 	must[sim.Transaction](t)(f.venue.Credit("ETH", d("1")))
+
+	// A standalone emitter stops with its context.
+	ectx, cancel := context.WithCancel(ctx)
+	v := sim.NewVenue(sim.Options{Seed: seed})
+	em, err := sim.NewWebhookEmitter(ectx, v, sim.WebhookOptions{URL: "http://127.0.0.1:9/none", Signer: testSigner(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	must[sim.Transaction](t)(v.Credit("ETH", d("1")))
+	if err := em.Flush(ctx); !errors.Is(err, sim.ErrSenderClosed) {
+		t.Errorf("Flush after the context ended = %v, want ErrSenderClosed", err)
+	}
+	em.Close()
 }
 
 func TestBankingHooks(t *testing.T) {
