@@ -100,7 +100,8 @@ type WebhookOptions struct {
 	// beyond it they wait in the venue subscription, which never blocks
 	// the venue.
 	QueueSize int
-	// Logger receives failed deliveries; nil discards.
+	// Logger receives failed deliveries; nil discards (through
+	// Options.Webhooks, nil means Options.Logger).
 	Logger *slog.Logger
 }
 
