@@ -45,6 +45,7 @@ type Config struct {
 	Metrics    Metrics     `toml:"metrics"`
 	Admin      Admin       `toml:"admin"`
 	Treasury   Treasury    `toml:"treasury"`
+	Webhook    Webhook     `toml:"webhook"`
 }
 
 // Log configures the process log.
@@ -377,6 +378,7 @@ func (c Config) problems() []Problem {
 		}
 	}
 	ps = append(ps, treasuryProblems(c.Treasury)...)
+	ps = append(ps, c.webhookProblems()...)
 	return append(ps, c.engineProblems()...)
 }
 

@@ -2,18 +2,19 @@ package inbound_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/otcdesk/engine/config"
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/sim"
+	"github.com/otcdesk/engine/webhookd"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shopspring/decimal"
 )
@@ -23,9 +24,10 @@ var signer = sync.OnceValues(sim.GenerateWebhookSigner)
 
 func d(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 
-// env is the receiving side as the daemon wires it: hercle's handler,
-// trusting the simulator's key from its PEM file, on loopback, storing into
-// a real bbolt ledger through the adapter, and a running processor.
+// env is the receiving side as the daemon wires it: the webhookd endpoint
+// (hercle's handler, trusting the simulator's key from its PEM file) on
+// loopback, storing into a real bbolt ledger through the adapter, and a
+// running processor.
 type env struct {
 	t        testing.TB
 	path     string
@@ -33,7 +35,8 @@ type env struct {
 	proc     *inbound.Processor
 	reg      *prometheus.Registry // processor metrics
 	hreg     *prometheus.Registry // handler metrics
-	srv      *httptest.Server
+	srv      *webhookd.Server
+	keyFile  string // the simulator's public key, trusted by srv
 	signer   *sim.WebhookSigner
 	deposits chan inbound.Deposit
 	nDeposit atomic.Int64
@@ -44,6 +47,8 @@ type env struct {
 
 type envOptions struct {
 	noProcessor bool // store only: the processor "crashed" before applying
+	// tlsCert and tlsKey, if set, make the endpoint serve HTTPS.
+	tlsCert, tlsKey string
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -54,23 +59,20 @@ func newEnv(t testing.TB, o envOptions) *env {
 	}
 	e := &env{t: t, path: filepath.Join(t.TempDir(), "ledger.db"), signer: s, deposits: make(chan inbound.Deposit, 1<<16)}
 	e.open()
-	pem := filepath.Join(t.TempDir(), "hercle-webhook.pem")
-	if err := s.WritePublicKeyPEM(pem); err != nil {
-		t.Fatal(err)
-	}
-	keys, err := hercle.LoadWebhookKeys(pem)
-	if err != nil {
+	e.keyFile = filepath.Join(t.TempDir(), "hercle-webhook.pem")
+	if err := s.WritePublicKeyPEM(e.keyFile); err != nil {
 		t.Fatal(err)
 	}
 	e.hreg = prometheus.NewRegistry()
 	// The handler reaches the current store and processor through e, so
 	// a restart in a test swaps them under a live server.
-	h, err := hercle.NewWebhookHandler(hercle.WebhookConfig{Keys: keys, Inbox: inboxFunc(e.storeWebhook), Metrics: e.hreg})
+	cfg := config.Webhook{Enabled: true, Addr: "127.0.0.1:0", PublicKeys: []string{e.keyFile}, TLSCert: o.tlsCert, TLSKey: o.tlsKey}
+	srv, err := webhookd.Start(context.Background(), cfg, inboxFunc(e.storeWebhook), nil, e.hreg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv = httptest.NewServer(h)
-	t.Cleanup(e.srv.Close)
+	e.srv = srv
+	t.Cleanup(func() { srv.Close() })
 	if !o.noProcessor {
 		e.start()
 	}
@@ -160,7 +162,7 @@ func (e *env) sync(ctx context.Context) {
 func (e *env) sender(ctx context.Context, seed uint64, faults sim.WebhookFaults, format sim.WebhookFormat, now func() time.Time) *sim.WebhookSender {
 	e.t.Helper()
 	s, err := sim.NewWebhookSender(ctx, sim.WebhookSenderConfig{
-		URL: e.srv.URL, Signer: e.signer, Format: format, Faults: faults, Seed: seed, Now: now,
+		URL: e.srv.URL(), Signer: e.signer, Format: format, Faults: faults, Seed: seed, Now: now,
 		MinBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
 	})
 	if err != nil {

@@ -206,6 +206,7 @@ func (v *Venue) newDepositLocked(now time.Time, asset market.Asset, network, end
 		d.Address = "sim" + strings.ReplaceAll(v.newIDLocked(), "-", "")
 	}
 	v.deposits = append(v.deposits, d)
+	v.emitLocked(now, func(h EventHeader) Event { return DepositAddressCreated{h, d.clone()} })
 	return d
 }
 

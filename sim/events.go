@@ -87,6 +87,31 @@ type (
 		EventHeader
 		Transfer Transfer
 	}
+	// DepositAddressCreated: a deposit address or deposit account (a
+	// virtual or crypto account) was registered.
+	DepositAddressCreated struct {
+		EventHeader
+		Address DepositAddress
+	}
+	// EndUserUpdated: an end user's details changed (UpdateEndUser).
+	EndUserUpdated struct {
+		EventHeader
+		EndUser EndUser
+	}
+	// EndUserStatusChanged: an end user's registration status changed
+	// (SetEndUserStatus).
+	EndUserStatusChanged struct {
+		EventHeader
+		EndUser  EndUser
+		Previous string
+	}
+	// PayeeAddressChanged: a payee address changed review status
+	// (SetPayeeAddressStatus).
+	PayeeAddressChanged struct {
+		EventHeader
+		PayeeAddress PayeeAddress
+		Previous     int
+	}
 )
 
 // Subscription receives every event of a Venue from the moment it was

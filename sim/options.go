@@ -83,6 +83,9 @@ type Options struct {
 	// Hub configures the SignalR hub Start serves at HubPath next to the
 	// REST API. Its APIKey is ignored: the hub accepts the server's key.
 	Hub HubOptions
+	// Webhooks, with a URL, sends a signed webhook for each state change
+	// of the venue (see WebhookEmitter; Server.Webhooks returns it).
+	Webhooks WebhookOptions
 	// Logger receives the server's request errors; nil discards.
 	Logger *slog.Logger
 }

@@ -31,6 +31,8 @@ type Server struct {
 	done  chan struct{} // closed when Serve returns
 	stop  context.CancelFunc
 
+	webhooks *WebhookEmitter // nil without Options.Webhooks.URL
+
 	faultMu  sync.Mutex // guards faultRng
 	faultRng *mrand.Rand
 
@@ -74,6 +76,12 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		hopts.Logger = opts.Logger
 	}
 	if s.hub, err = MountHub(ctx, outer, s.venue, hopts); err != nil {
+		s.stop()
+		ln.Close()
+		return nil, err
+	}
+	if s.webhooks, err = startWebhooks(ctx, s.venue, opts); err != nil {
+		s.hub.Close()
 		s.stop()
 		ln.Close()
 		return nil, err
@@ -132,6 +140,7 @@ func (s *Server) Hub() *Hub { return s.hub }
 // at most five seconds) and returns when the server has stopped.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		s.webhooks.Close()
 		// Hijacked WebSockets are not tracked by Shutdown: close the hub first.
 		s.hub.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -303,8 +303,9 @@ type WebhookSender struct {
 }
 
 type outEvent struct {
-	id   string
-	body []byte
+	id      string
+	body    []byte
+	flushed chan struct{} // set on Flush's marker instead of an event
 }
 
 // NewWebhookSender starts a sender; its goroutine lives until ctx ends or
@@ -362,33 +363,75 @@ func NewWebhookSender(ctx context.Context, cfg WebhookSenderConfig) (*WebhookSen
 // marshalled with encoding/json (a json.RawMessage is sent as is). Send
 // blocks while the queue is full, until ctx ends.
 func (s *WebhookSender) Send(ctx context.Context, eventType string, data any) (string, error) {
+	id := s.eventID()
+	if err := s.SendEvent(ctx, id, eventType, s.now(), data); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// SendEvent is Send with the caller's EventId and event time (the
+// envelope's Timestamp: when the event occurred, not when it is signed).
+func (s *WebhookSender) SendEvent(ctx context.Context, eventID, eventType string, at time.Time, data any) error {
+	if eventID == "" {
+		return errors.New("sim: webhook needs an event id")
+	}
 	raw, ok := data.(json.RawMessage)
 	if !ok {
 		var err error
 		if raw, err = json.Marshal(data); err != nil {
-			return "", fmt.Errorf("sim: webhook %s data: %w", eventType, err)
+			return fmt.Errorf("sim: webhook %s data: %w", eventType, err)
 		}
 	}
-	id := s.eventID()
-	body, err := s.cfg.Format.Envelope(id, eventType, s.now(), raw)
+	body, err := s.cfg.Format.Envelope(eventID, eventType, at, raw)
 	if err != nil {
-		return "", fmt.Errorf("sim: webhook %s: %w", eventType, err)
+		return fmt.Errorf("sim: webhook %s: %w", eventType, err)
 	}
+	if err := s.enqueue(ctx, outEvent{id: eventID, body: body}); err != nil {
+		return err
+	}
+	s.stats.queued.Add(1)
+	return nil
+}
+
+// Flush waits until every event queued before it has been delivered or
+// given up; an event held back by the Reorder fault is delivered at once.
+// It returns ErrSenderClosed if the sender stops first.
+func (s *WebhookSender) Flush(ctx context.Context) error {
+	done := make(chan struct{})
+	if err := s.enqueue(ctx, outEvent{flushed: done}); err != nil {
+		return err
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.done:
+		select {
+		case <-done:
+			return nil
+		default:
+			return ErrSenderClosed
+		}
+	}
+}
+
+func (s *WebhookSender) enqueue(ctx context.Context, ev outEvent) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
-		return "", ErrSenderClosed
+		return ErrSenderClosed
 	}
 	select {
-	case s.queue <- outEvent{id: id, body: body}:
-		s.stats.queued.Add(1)
-		return id, nil
+	case s.queue <- ev:
+		return nil
 	case <-ctx.Done():
-		return "", ctx.Err()
+		return ctx.Err()
 	case <-s.closing:
-		return "", ErrSenderClosed
+		return ErrSenderClosed
 	case <-s.ctx.Done():
-		return "", ErrSenderClosed
+		return ErrSenderClosed
 	}
 }
 
@@ -443,6 +486,15 @@ func (s *WebhookSender) run() {
 					s.deliver(*held)
 				}
 				return
+			}
+			if ev.flushed != nil {
+				if held != nil {
+					hold.Stop()
+					s.deliver(*held)
+					held, holdTimer = nil, nil
+				}
+				close(ev.flushed)
+				continue
 			}
 			if held == nil && s.chance(s.cfg.Faults.Reorder) {
 				s.stats.reordered.Add(1)

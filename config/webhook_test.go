@@ -1,0 +1,108 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestWebhookExampleSection(t *testing.T) {
+	cfg, err := Load("../config.toml")
+	if err != nil {
+		t.Fatalf("Load(config.toml) = %v", err)
+	}
+	w := cfg.Webhook
+	if w.Enabled || w.Addr != DefaultWebhookAddr || w.Path != DefaultWebhookPath || w.MaxSkew.Duration != 5*time.Minute ||
+		w.BodyLimit != 1<<20 || len(w.PublicKeys) != 0 || w.TLS() {
+		t.Errorf("config.toml [webhook] = %+v, want the defaults, disabled", w)
+	}
+	if ps := cfg.webhookProblems(); len(ps) != 0 {
+		t.Errorf("config.toml [webhook] problems = %v, want none", ps)
+	}
+	if err := DefaultWebhook().Validate(); err != nil {
+		t.Errorf("DefaultWebhook().Validate() = %v", err)
+	}
+	if err := (Webhook{}).Validate(); err != nil {
+		t.Errorf("Webhook{}.Validate() = %v; the zero value (disabled) must be valid", err)
+	}
+}
+
+func TestWebhookWithDefaults(t *testing.T) {
+	w := Webhook{Enabled: true, Addr: "127.0.0.1:0", PublicKeys: []string{"k.pem"}}.WithDefaults()
+	if w.Path != DefaultWebhookPath || w.MaxSkew.Duration != DefaultWebhookMaxSkew || w.BodyLimit != DefaultWebhookBodyLimit {
+		t.Errorf("WithDefaults() = %+v", w)
+	}
+	set := Webhook{Path: "/h", MaxSkew: D(time.Minute), BodyLimit: 4096}.WithDefaults()
+	if set.Path != "/h" || set.MaxSkew.Duration != time.Minute || set.BodyLimit != 4096 {
+		t.Errorf("WithDefaults() replaced set values: %+v", set)
+	}
+}
+
+func TestWebhookProblems(t *testing.T) {
+	const head = "mode = \"paper\"\n[webhook]\n"
+	tests := []struct {
+		name string
+		toml string
+		want []string // each must appear among the problems; none means valid
+	}{
+		{"enabled paper without keys", head + "enabled = true\naddr = \"127.0.0.1:0\"\n", nil},
+		{"enabled live with keys", "mode = \"live\"\n[hercle]\nenvironment = \"sandbox\"\n[webhook]\nenabled = true\naddr = \":8443\"\npublic_keys = [\"a.pem\", \"b.pem\"]\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\n", nil},
+		{"disabled may be incomplete", head + "enabled = false\naddr = \"\"\n", nil},
+		{"live needs keys", "mode = \"live\"\n[hercle]\nenvironment = \"sandbox\"\n[webhook]\nenabled = true\naddr = \":8443\"\n", []string{"webhook.public_keys: required in live mode"}},
+		{"enabled needs addr", head + "enabled = true\naddr = \"\"\n", []string{"webhook.addr: required when the endpoint is enabled"}},
+		{"addr without port", head + "addr = \"localhost\"\n", []string{"webhook.addr: must be host:port"}},
+		{"addr bad port", head + "addr = \"127.0.0.1:70000\"\n", []string{"webhook.addr: port must be a number"}},
+		{"addr bad host", head + "addr = \"exa mple:80\"\n", []string{"webhook.addr: host \"exa mple\""}},
+		{"relative path", head + "path = \"webhooks\"\n", []string{"webhook.path: must start with /"}},
+		{"unclean path", head + "path = \"/webhooks//hercle/\"\n", []string{"webhook.path: must be a clean path", `use "/webhooks/hercle"`}},
+		{"query in path", head + "path = \"/hook?x=1\"\n", []string{"webhook.path: must be a plain URL path"}},
+		{"pattern in path", head + "path = \"/hook/{id}\"\n", []string{"webhook.path: must be a plain URL path"}},
+		{"cert without key", head + "tls_cert = \"c.pem\"\n", []string{"webhook.tls_key: tls_cert is set but tls_key is not"}},
+		{"key without cert", head + "tls_key = \"k.pem\"\n", []string{"webhook.tls_cert: tls_key is set but tls_cert is not"}},
+		{"empty and duplicate keys", head + "public_keys = [\"a.pem\", \"\", \"a.pem\"]\n", []string{"webhook.public_keys[1]: empty file name", `webhook.public_keys[2]: "a.pem" is listed twice`}},
+		{"skew too small", head + "max_skew = \"1s\"\n", []string{"webhook.max_skew: must be from 10s to 1h0m0s"}},
+		{"skew negative", head + "max_skew = \"-5m\"\n", []string{"webhook.max_skew: must be from"}},
+		{"skew not a duration", head + "max_skew = 300\n", []string{"webhook.max_skew: duration must be a string"}},
+		{"body too small", head + "body_limit = 10\n", []string{"webhook.body_limit: must be from 1024 to 67108864 bytes"}},
+		{"body negative", head + "body_limit = -1\n", []string{"webhook.body_limit: must be from"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse("test.toml", []byte(tt.toml))
+			if err != nil {
+				t.Fatalf("Parse() = %v", err)
+			}
+			ps := cfg.webhookProblems()
+			var msgs []string
+			for _, p := range ps {
+				msgs = append(msgs, p.String())
+			}
+			all := strings.Join(msgs, "\n")
+			if len(tt.want) == 0 && len(ps) != 0 {
+				t.Fatalf("problems = %q, want none", all)
+			}
+			if len(tt.want) > 0 && len(ps) == 0 {
+				t.Fatalf("no problems, want %q", tt.want)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("problems = %q, want one containing %q", all, w)
+				}
+			}
+			// Validate reports the section's own problems as *Error.
+			verr := cfg.Webhook.Validate()
+			var ce *Error
+			if (verr != nil) != (len(cfg.Webhook.problems()) > 0) || verr != nil && !errors.As(verr, &ce) {
+				t.Errorf("Validate() = %v, want *Error exactly when the section has problems", verr)
+			}
+		})
+	}
+}
+
+func TestWebhookUnknownKey(t *testing.T) {
+	_, err := Parse("test.toml", []byte("mode = \"paper\"\n[webhook]\npublic_key = \"a.pem\"\n"))
+	if err == nil || !strings.Contains(err.Error(), "webhook.public_key: unknown key") {
+		t.Fatalf("Parse() = %v, want webhook.public_key: unknown key", err)
+	}
+}

@@ -1,0 +1,477 @@
+package sim_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/sim"
+)
+
+// emitFixture is a simulator sending webhooks to hercle's handler on
+// loopback. The receiver trusts the key the simulator wrote to its PEM
+// file: its listener is bound before the simulator starts (so the URL is
+// known) and serves once the file is there, as a daemon in paper mode
+// would do it.
+type emitFixture struct {
+	sim   *sim.Server
+	venue *sim.Venue
+	clock *clock
+	in    *inbox
+	code  atomic.Int32 // if not 0, the receiver answers this instead
+}
+
+func startEmitting(t *testing.T, wo sim.WebhookOptions) *emitFixture {
+	t.Helper()
+	f := &emitFixture{clock: newClock(), in: &inbox{}}
+	var h http.Handler
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c := f.code.Load(); c != 0 {
+			w.WriteHeader(int(c))
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	wo.URL = "http://" + ts.Listener.Addr().String() + "/webhooks/hercle"
+	wo.PublicKeyFile = filepath.Join(t.TempDir(), "sim-webhook.pem")
+	wo.MinBackoff, wo.MaxBackoff = time.Millisecond, 10*time.Millisecond
+	srv, err := sim.Start(deadline(t), sim.Options{Seed: seed, Now: f.clock.Now, AutoApproveWhitelist: true, Webhooks: wo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	keys, err := hercle.LoadWebhookKeys(wo.PublicKeyFile)
+	if err != nil {
+		t.Fatalf("the simulator's public key file: %v", err)
+	}
+	if h, err = hercle.NewWebhookHandler(hercle.WebhookConfig{Keys: keys, Inbox: f.in}); err != nil {
+		t.Fatal(err)
+	}
+	ts.Start()
+	f.sim, f.venue = srv, srv.Venue()
+	return f
+}
+
+func (f *emitFixture) flush(t *testing.T) {
+	t.Helper()
+	if err := f.sim.Webhooks().Flush(deadline(t)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func must[T any](t *testing.T) func(T, error) T {
+	return func(v T, err error) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+// driveEveryChange makes at least one venue state change of each kind
+// that has a webhook, through the venue's own methods and test hooks.
+func driveEveryChange(t *testing.T, f *emitFixture) {
+	t.Helper()
+	v := f.venue
+	must[sim.Transaction](t)(v.Credit("BTC", d("0.5")))
+	acct := must[sim.DepositAccount](t)(v.CreateDepositAccount(sim.DepositAccountRequest{Asset: "EUR", Network: "SEPA", FiatAccountID: "fac_main"}))
+	must[sim.DepositAddress](t)(v.CreateDepositAddress("BTC", "BTC"))
+	must[sim.PayIn](t)(v.SimulatePayIn(sim.PayInRequest{Amount: d("250.75"), ToAddress: acct.RefAccountID,
+		From:     sim.Account{AccountHolderName: "Mario Rossi", IBAN: "IT60X0542811101000000123456", BIC: "BPMOIT22"},
+		FromType: "PERSON", PaymentScheme: "SCT", Reference: "invoice 1"}))
+
+	must[sim.WhitelistedAddress](t)(v.WhitelistAddress(sim.WhitelistRequest{Name: "cold", Asset: "BTC", Address: "bc1qcold", Network: "BTC"}))
+	w := must[sim.Withdrawal](t)(v.Withdraw(sim.WithdrawalRequest{Asset: "BTC", Amount: d("0.1"), Address: "bc1qcold", Network: "BTC", ClientID: "wd-1"}))
+	if err := v.CompleteWithdrawal(w.ID, true); err != nil {
+		t.Fatal(err)
+	}
+
+	person := json.RawMessage(`{"firstName":"Mario","middleName":"","lastName":"Rossi","email":"mario@example.com","phone":"+393121212",
+		"dob":"1990-01-01","birthCountry":"IT","nationality":["IT"],
+		"address":{"line1":"Via Roma 1022","line2":"","city":"Milano","state":"MI","postalCode":"20100","country":"IT"},
+		"identificationDocument":{"type":"PASSPORT","number":"AX1234567222"}}`)
+	must[sim.EndUser](t)(v.RegisterEndUser(sim.Individual, map[string]json.RawMessage{"person": person}, "192.168.1.1", ""))
+	business := json.RawMessage(`{"companyName":"Acme Corporation Ltd","tradingName":"Acme","type":"LIMITED","registrationNumber":"12345678",
+		"registrationDate":"2020-01-01","registeredAddress":{"line1":"123 Business Street","city":"London","postalCode":"SW1A 1AA","country":"GB"},
+		"tradingAddress":{"line1":"456 Trade Avenue","city":"London","postalCode":"EC1A 1BB","country":"GB"},"website":"https://acme.example","phone":"+442071234567"}`)
+	persons := json.RawMessage(`[{"person":{"firstName":"John","lastName":"Smith","email":"john@acme.example"},"personTypes":["DIRECTOR","UBO"],"ownership":75.5}]`)
+	biz := must[sim.EndUser](t)(v.RegisterEndUser(sim.Business, map[string]json.RawMessage{"business": business, "businessPersons": persons},
+		"192.168.1.100", "OTHER_PRODUCTS_SERVICES"))
+	must[sim.EndUser](t)(v.UpdateEndUser(biz.ID, sim.EndUserUpdate{IPAddress: "10.0.0.2"}))
+	must[sim.EndUser](t)(v.SetEndUserStatus(biz.ID, sim.EndUserSuspended))
+
+	p := must[sim.Payee](t)(v.RegisterPayee(sim.Payee{Type: sim.PayeeCompany, Company: "Acme", Name: "Acme", Country: "IT", City: "Milano"}))
+	pa := must[sim.PayeeAddress](t)(v.RegisterPayeeAddress(sim.PayeeAddress{PayeeID: p.ID, Name: "Acme EUR", Asset: "EUR",
+		Address: "IT60X0542811101000000999999", Network: "SEPA", Params: map[string]string{"bic": "AABCDEFX"}}))
+	must[sim.PayeeAddress](t)(v.SetPayeeAddressStatus(pa.ID, sim.PayeeAddressStatusApproved, "verified"))
+
+	must[sim.Transfer](t)(v.CreateTransfer(sim.TransferRequest{Asset: "EUR", Amount: d("100.25"), InternalAddressID: acct.ID,
+		PayeeAddressID: pa.ID, Description: "payout", ClientID: "po-1"}))
+	f.clock.Advance(sim.DefaultConfirmAfter)
+	v.Advance()
+	f.clock.Advance(sim.DefaultSettleAfter)
+	v.Advance()
+}
+
+// decodeStrictly decodes an event's data into its hercle model refusing
+// unknown keys, so a field the simulator sends that the document does not
+// define (or misspells) fails the test.
+func decodeStrictly(t *testing.T, typ hercle.WebhookEventType, data json.RawMessage) {
+	t.Helper()
+	var model any
+	switch typ {
+	case hercle.EventDepositStatusUpdated:
+		model = new(hercle.WebhookTransaction)
+	case hercle.EventWithdrawalCreated, hercle.EventWithdrawalStatusUpdated:
+		model = new(hercle.WebhookWithdrawal)
+	case hercle.EventPayoutCreated, hercle.EventPayoutStatusUpdated:
+		model = new(hercle.WebhookTransfer)
+	case hercle.EventVirtualAccountRegistered:
+		model = new(hercle.WebhookInternalAddress)
+	case hercle.EventBalanceUpdated:
+		model = new(hercle.WebhookAccountBalance)
+	case hercle.EventPayeeCreated:
+		model = new(hercle.WebhookPayee)
+	case hercle.EventPayeeStatusUpdated:
+		model = new(hercle.WebhookPayeeAddress)
+	default:
+		model = new(hercle.WebhookIndividualEndUser)
+		if bytes.Contains(bytes.ToLower(data), []byte(`"business":`)) {
+			model = new(hercle.WebhookBusinessEndUser)
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(model); err != nil {
+		t.Errorf("%s data does not fit the document's model: %v\n%s", typ, err, data)
+	}
+}
+
+// TestWebhookEmitterSendsEveryStateChange drives one state change of each
+// kind and checks, for both envelope versions, that the receiver stored
+// one verified webhook per change, of the right type, whose data fits the
+// document's model exactly and says what happened.
+func TestWebhookEmitterSendsEveryStateChange(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		format sim.WebhookFormat
+	}{
+		{"version A", sim.WebhookFormat{}},
+		{"version B", sim.WebhookFormat{CamelCase: true, EmbeddedData: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := startEmitting(t, sim.WebhookOptions{Format: tc.format})
+			driveEveryChange(t, f)
+			f.flush(t)
+
+			order, bodies := f.in.stored()
+			byType := map[hercle.WebhookEventType][]*hercle.WebhookEvent{}
+			for _, id := range order {
+				body := bodies[id]
+				ev, err := hercle.DecodeWebhookEvent(body)
+				if err != nil {
+					t.Fatalf("event %s: %v", id, err)
+				}
+				if ev.DataWasString == tc.format.EmbeddedData {
+					t.Errorf("%s: data as a string = %v, want %v", ev.EventType, ev.DataWasString, !tc.format.EmbeddedData)
+				}
+				if hasKey := bytes.Contains(body, []byte(`"EventId":`)); hasKey == tc.format.CamelCase {
+					t.Errorf("%s: envelope casing wrong for %s: %s", ev.EventType, tc.name, body[:40])
+				}
+				if first := firstKey(t, ev.Data); (first[0] >= 'a') != tc.format.CamelCase {
+					t.Errorf("%s: data key %q has the wrong casing for %s", ev.EventType, first, tc.name)
+				}
+				if !ev.Timestamp.Valid() {
+					t.Errorf("%s: no event timestamp", ev.EventType)
+				}
+				decodeStrictly(t, ev.EventType, ev.Data)
+				byType[ev.EventType] = append(byType[ev.EventType], ev)
+			}
+			for _, typ := range hercle.WebhookEventTypes() {
+				if len(byType[typ]) == 0 {
+					t.Errorf("no %s webhook", typ)
+				}
+			}
+			checkPayloads(t, f, byType)
+			if st := f.sim.Webhooks().Stats(); st.Delivered != int64(len(order)) || st.Failed != 0 || st.Refused != 0 {
+				t.Errorf("sender stats %+v, want %d delivered at the first attempt", st, len(order))
+			}
+		})
+	}
+}
+
+func firstKey(t *testing.T, data json.RawMessage) string {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("data is not an object: %s", data)
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok.(string)
+}
+
+// checkPayloads checks that the data says what the venue did.
+func checkPayloads(t *testing.T, f *emitFixture, byType map[hercle.WebhookEventType][]*hercle.WebhookEvent) {
+	t.Helper()
+	var withdrawal []string
+	for _, typ := range []hercle.WebhookEventType{hercle.EventWithdrawalCreated, hercle.EventWithdrawalStatusUpdated} {
+		for _, ev := range byType[typ] {
+			w := ev.Payload.(*hercle.WebhookWithdrawal)
+			if w.ClientID != "wd-1" || !w.Amount.Decimal.Equal(d("0.1")) || w.Asset != "BTC" || w.Destination != "bc1qcold" {
+				t.Errorf("%s = %+v", typ, w)
+			}
+			withdrawal = append(withdrawal, string(w.Status))
+		}
+	}
+	if want := []string{"CREATED", "CONFIRMING", "SUCCESS"}; !slices.Equal(withdrawal, want) {
+		t.Errorf("withdrawal statuses %v, want %v", withdrawal, want)
+	}
+	var payout []string
+	for _, typ := range []hercle.WebhookEventType{hercle.EventPayoutCreated, hercle.EventPayoutStatusUpdated} {
+		for _, ev := range byType[typ] {
+			p := ev.Payload.(*hercle.WebhookTransfer)
+			if p.ClientID != "po-1" || p.Debtor == nil || p.Creditor == nil || !p.Debtor.Amount.Decimal.Equal(d("100.25")) ||
+				p.Creditor.Network != "SEPA" || p.Creditor.AddressParams["bic"] != "AABCDEFX" || p.Debtor.Network != "SEPA" {
+				t.Errorf("%s = %+v, debtor %+v, creditor %+v", typ, p, p.Debtor, p.Creditor)
+			}
+			payout = append(payout, string(p.Status))
+		}
+	}
+	if want := []string{"CREATED", "CONFIRMING", "SUCCESS"}; !slices.Equal(payout, want) {
+		t.Errorf("payout statuses %v, want %v", payout, want)
+	}
+	var payIn *hercle.WebhookTransaction
+	for _, ev := range byType[hercle.EventDepositStatusUpdated] {
+		if tx := ev.Payload.(*hercle.WebhookTransaction); tx.Asset == "EUR" {
+			payIn = tx
+		}
+	}
+	if payIn == nil || !payIn.Amount.Decimal.Equal(d("250.75")) || payIn.Status != "SUCCESS" || payIn.Debtor == nil ||
+		payIn.Debtor.IBAN != "IT60X0542811101000000123456" || payIn.SourceRefID != "invoice 1" {
+		t.Errorf("pay-in deposit = %+v", payIn)
+	}
+	var last int64
+	for _, ev := range byType[hercle.EventBalanceUpdated] {
+		b := ev.Payload.(*hercle.WebhookAccountBalance)
+		if b.Sequence <= last || b.UserID != f.venue.UserID() || len(b.Assets) == 0 {
+			t.Errorf("balance update sequence %d after %d (user %q, %d assets)", b.Sequence, last, b.UserID, len(b.Assets))
+		}
+		last = b.Sequence
+	}
+	if last != int64(f.venue.Balances().Sequence) {
+		t.Errorf("last balance sequence sent %d, venue at %d", last, f.venue.Balances().Sequence)
+	}
+	var crypto, virtual int
+	for _, ev := range byType[hercle.EventVirtualAccountRegistered] {
+		ia := ev.Payload.(*hercle.WebhookInternalAddress)
+		switch {
+		case ia.RefAccountType.IsCrypto() && ia.RefAccountType == hercle.RefAccountCryptoAsDoc:
+			crypto++
+		case ia.RefAccountType == hercle.RefAccountVirtual && ia.MasterFiatAccountID == "fac_main" && strings.HasPrefix(ia.RefAccountID, "vac_"):
+			virtual++
+		default:
+			t.Errorf("internal address %+v", ia)
+		}
+	}
+	if crypto != 1 || virtual != 1 {
+		t.Errorf("%d crypto and %d virtual accounts registered, want 1 and 1", crypto, virtual)
+	}
+	var statuses []string
+	for _, typ := range []hercle.WebhookEventType{hercle.EventEndUserCreated, hercle.EventEndUserUpdated, hercle.EventEndUserStatusUpdated} {
+		for _, ev := range byType[typ] {
+			u := ev.Payload.(*hercle.WebhookEndUser)
+			switch {
+			case u.Individual != nil:
+				if u.Individual.Person.FirstName != "Mario" || u.Individual.Person.Address == nil || u.Individual.Person.Address.City != "Milano" {
+					t.Errorf("individual end user %+v", u.Individual)
+				}
+			case u.Business != nil:
+				b := u.Business
+				if b.Business.CompanyName != "Acme Corporation Ltd" || len(b.BusinessPersons) != 1 ||
+					b.BusinessPersons[0].BusinessEndUserID != b.ID || !b.BusinessPersons[0].Ownership.Decimal.Equal(d("75.5")) {
+					t.Errorf("business end user %+v", b)
+				}
+				statuses = append(statuses, string(typ)+" "+string(b.RegistrationStatus)+" "+b.IPAddress)
+			}
+		}
+	}
+	want := []string{"EndUser.Created ACTIVE 192.168.1.100", "EndUser.Updated ACTIVE 10.0.0.2", "EndUser.StatusUpdated SUSPENDED 10.0.0.2"}
+	if !slices.Equal(statuses, want) {
+		t.Errorf("business end-user events %q, want %q", statuses, want)
+	}
+	var reviews []hercle.WebhookPayeeAddressStatus
+	for _, ev := range byType[hercle.EventPayeeStatusUpdated] {
+		reviews = append(reviews, ev.Payload.(*hercle.WebhookPayeeAddress).Status)
+	}
+	if want := []hercle.WebhookPayeeAddressStatus{hercle.WebhookPayeeAddressCreated, hercle.WebhookPayeeAddressApproved}; !slices.Equal(reviews, want) {
+		t.Errorf("payee address statuses %v, want %v", reviews, want)
+	}
+	if p := byType[hercle.EventPayeeCreated][0].Payload.(*hercle.WebhookPayee); p.Type != hercle.WebhookPayeeBusiness || p.Company != "Acme" {
+		t.Errorf("payee %+v", p)
+	}
+}
+
+// TestWebhookEmitterTypesAndRetries: a type filter sends only those types;
+// a receiver answering 503 is retried until it accepts; Flush waits for it.
+func TestWebhookEmitterTypesAndRetries(t *testing.T) {
+	f := startEmitting(t, sim.WebhookOptions{Types: []string{sim.WebhookDepositStatusUpdated}, MaxAttempts: 1000})
+	f.code.Store(http.StatusServiceUnavailable)
+	must[sim.Transaction](t)(f.venue.Credit("ETH", d("2")))
+	// Retries are under way; let the receiver recover once some were refused.
+	ctx := deadline(t)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for f.sim.Webhooks().Stats().Refused < 3 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("no retries")
+		case <-tick.C:
+		}
+	}
+	f.code.Store(0)
+	f.flush(t)
+	order, bodies := f.in.stored()
+	if len(order) != 1 {
+		t.Fatalf("stored %d webhooks, want only the deposit", len(order))
+	}
+	if ev, err := hercle.DecodeWebhookEvent(bodies[order[0]]); err != nil || ev.EventType != hercle.EventDepositStatusUpdated {
+		t.Fatalf("stored %v, %v; want the deposit", ev, err)
+	}
+	if st := f.sim.Webhooks().Stats(); st.Delivered != 1 || st.Refused < 3 || st.Failed != 0 {
+		t.Errorf("stats %+v, want one delivery after at least 3 refusals", st)
+	}
+}
+
+func TestWebhookEmitterOptionsAndClose(t *testing.T) {
+	ctx := deadline(t)
+	if _, err := sim.Start(ctx, sim.Options{Webhooks: sim.WebhookOptions{URL: "http://127.0.0.1:1/x", Signer: testSigner(t),
+		Types: []string{"Balance.Updatd"}}}); err == nil || !strings.Contains(err.Error(), `unknown event type "Balance.Updatd"`) {
+		t.Fatalf("Start with an unknown webhook type = %v, want an error naming it", err)
+	}
+	if _, err := sim.NewWebhookEmitter(ctx, sim.NewVenue(sim.Options{}), sim.WebhookOptions{}); err == nil {
+		t.Fatal("NewWebhookEmitter without a URL succeeded")
+	}
+	srv, err := sim.Start(ctx, sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.Webhooks() != nil {
+		t.Error("Webhooks() without Options.Webhooks is not nil")
+	}
+	srv.Close()
+
+	f := startEmitting(t, sim.WebhookOptions{Signer: testSigner(t)})
+	e := f.sim.Webhooks()
+	if e.Signer() != testSigner(t) || e.PublicKeyFile() == "" {
+		t.Errorf("Signer() or PublicKeyFile() do not report the options")
+	}
+	must[sim.Transaction](t)(f.venue.Credit("ETH", d("1")))
+	f.flush(t)
+	f.sim.Close()
+	if err := e.Flush(ctx); !errors.Is(err, sim.ErrSenderClosed) {
+		t.Errorf("Flush after Close = %v, want ErrSenderClosed", err)
+	}
+	// The venue keeps working after its emitter stopped.
+	must[sim.Transaction](t)(f.venue.Credit("ETH", d("1")))
+
+	// A standalone emitter stops with its context.
+	ectx, cancel := context.WithCancel(ctx)
+	v := sim.NewVenue(sim.Options{Seed: seed})
+	em, err := sim.NewWebhookEmitter(ectx, v, sim.WebhookOptions{URL: "http://127.0.0.1:9/none", Signer: testSigner(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	must[sim.Transaction](t)(v.Credit("ETH", d("1")))
+	if err := em.Flush(ctx); !errors.Is(err, sim.ErrSenderClosed) {
+		t.Errorf("Flush after the context ended = %v, want ErrSenderClosed", err)
+	}
+	em.Close()
+}
+
+func TestBankingHooks(t *testing.T) {
+	v := sim.NewVenue(sim.Options{Seed: seed})
+	u := must[sim.EndUser](t)(v.RegisterEndUser(sim.Individual, map[string]json.RawMessage{"person": json.RawMessage(`{"firstName":"A"}`)}, "1.2.3.4", ""))
+	sub := v.Subscribe()
+	defer sub.Close()
+	ctx := deadline(t)
+
+	if _, err := v.UpdateEndUser("eus_missing", sim.EndUserUpdate{IPAddress: "x"}); !errors.Is(err, sim.ErrNotFound) {
+		t.Errorf("UpdateEndUser(missing) = %v, want ErrNotFound", err)
+	}
+	if _, err := v.UpdateEndUser(u.ID, sim.EndUserUpdate{}); !errors.Is(err, sim.ErrInvalid) {
+		t.Errorf("UpdateEndUser(nothing) = %v, want ErrInvalid", err)
+	}
+	if _, err := v.UpdateEndUser(u.ID, sim.EndUserUpdate{Profile: map[string]json.RawMessage{"person": json.RawMessage(`{`)}}); !errors.Is(err, sim.ErrInvalid) {
+		t.Errorf("UpdateEndUser(bad JSON) = %v, want ErrInvalid", err)
+	}
+	up := must[sim.EndUser](t)(v.UpdateEndUser(u.ID, sim.EndUserUpdate{Profile: map[string]json.RawMessage{"person": json.RawMessage(`{"firstName":"B"}`)}}))
+	if string(up.Profile["person"]) != `{"firstName":"B"}` || up.IPAddress != "1.2.3.4" {
+		t.Errorf("updated end user %+v", up)
+	}
+	if _, err := v.SetEndUserStatus(u.ID, "ACTIVE"); !errors.Is(err, sim.ErrConflict) {
+		t.Errorf("SetEndUserStatus(same) = %v, want ErrConflict", err)
+	}
+	if _, err := v.SetEndUserStatus(u.ID, "FROZEN"); !errors.Is(err, sim.ErrInvalid) {
+		t.Errorf("SetEndUserStatus(FROZEN) = %v, want ErrInvalid", err)
+	}
+	must[sim.EndUser](t)(v.SetEndUserStatus(u.ID, "suspended"))
+
+	p := must[sim.Payee](t)(v.RegisterPayee(sim.Payee{Type: sim.PayeeIndividual, Name: "A", Country: "IT"}))
+	pa := must[sim.PayeeAddress](t)(v.RegisterPayeeAddress(sim.PayeeAddress{PayeeID: p.ID, Asset: "USDT", Address: "0xabc", Network: "ETH"}))
+	for _, c := range []struct {
+		id     string
+		status int
+		want   error
+	}{{"missing", 1, sim.ErrNotFound}, {pa.ID, 6, sim.ErrInvalid}, {pa.ID, -1, sim.ErrInvalid}, {pa.ID, 0, sim.ErrConflict}} {
+		if _, err := v.SetPayeeAddressStatus(c.id, c.status, ""); !errors.Is(err, c.want) {
+			t.Errorf("SetPayeeAddressStatus(%s, %d) = %v, want %v", c.id, c.status, err, c.want)
+		}
+	}
+	must[sim.PayeeAddress](t)(v.SetPayeeAddressStatus(pa.ID, sim.PayeeAddressStatusDeleted, "closed"))
+	if _, err := v.SetPayeeAddressStatus(pa.ID, sim.PayeeAddressStatusApproved, ""); !errors.Is(err, sim.ErrConflict) {
+		t.Errorf("status change after deletion = %v, want ErrConflict", err)
+	}
+
+	var kinds []string
+	for range 5 {
+		ev, err := sub.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch e := ev.(type) {
+		case sim.EndUserUpdated:
+			kinds = append(kinds, "updated")
+		case sim.EndUserStatusChanged:
+			kinds = append(kinds, "status "+e.Previous+">"+e.EndUser.RegistrationStatus)
+		case sim.PayeeCreated:
+			kinds = append(kinds, "payee")
+		case sim.PayeeAddressCreated:
+			kinds = append(kinds, "address")
+		case sim.PayeeAddressChanged:
+			if !e.PayeeAddress.Deleted || e.PayeeAddress.Comment != "closed" {
+				t.Errorf("deleted address %+v", e.PayeeAddress)
+			}
+			kinds = append(kinds, "address "+string(rune('0'+e.Previous))+">"+string(rune('0'+e.PayeeAddress.Status)))
+		}
+	}
+	want := []string{"updated", "status ACTIVE>SUSPENDED", "payee", "address", "address 0>5"}
+	if !slices.Equal(kinds, want) {
+		t.Errorf("events %q, want %q", kinds, want)
+	}
+}

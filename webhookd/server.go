@@ -1,0 +1,275 @@
+package webhookd
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/otcdesk/engine/config"
+	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/internal/venuehttp"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// DefaultShutdownTimeout bounds Close: how long requests in flight may take
+// to finish storing their event once the server stops accepting.
+const DefaultShutdownTimeout = 15 * time.Second
+
+// Timeouts of the HTTP server. A webhook is a small POST answered after one
+// durable write (bounded by hercle.DefaultWebhookStoreTimeout).
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10
+	// certWarnBefore is how long before its expiry a certificate is
+	// reported at Start.
+	certWarnBefore = 14 * 24 * time.Hour
+)
+
+// ErrDisabled is returned by Start when the section has enabled = false.
+var ErrDisabled = errors.New("webhookd: the webhook endpoint is disabled (webhook.enabled = false)")
+
+// Server is the running webhook endpoint. Create it with Start. It is safe
+// for concurrent use.
+type Server struct {
+	url    string
+	addr   net.Addr
+	keys   []string // fingerprints of the trusted keys
+	tls    bool
+	srv    *http.Server
+	log    *slog.Logger
+	stop   context.CancelFunc // ends the goroutine watching Start's ctx
+	served chan struct{}      // closed when Serve has returned
+	done   chan struct{}      // closed when the server has stopped: shut down, or Serve failed
+	doneMu sync.Once          // closes done
+
+	serveErr error // set before served is closed: why Serve returned, if not by a shutdown
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start loads the public keys (and, with tls_cert and tls_key, the
+// certificate), listens on cfg.Addr and serves hercle's WebhookHandler at
+// cfg.Path, storing each verified webhook in inbox before answering 200.
+// Zero Path, MaxSkew and BodyLimit take their defaults. logger receives
+// the handler's and the server's lines (nil discards); reg receives the
+// handler's metrics (nil registers none).
+//
+// It serves until ctx ends or Close or Shutdown is called. Requests do not
+// inherit ctx: ending it shuts down gracefully, letting requests in flight
+// finish their store.
+//
+// Errors name the setting and the file at fault: ErrDisabled; a
+// configuration problem (*config.Error); a public key file that cannot be
+// read or holds no usable RSA public key (wrapping hercle.ErrWebhookKey
+// for the latter); a certificate or private key file that cannot be read,
+// does not parse, does not match, or a certificate that is expired or not
+// yet valid; a listen failure. Nothing is listening after an error.
+func Start(ctx context.Context, cfg config.Webhook, inbox hercle.WebhookInbox, logger *slog.Logger, reg prometheus.Registerer) (*Server, error) {
+	if !cfg.Enabled {
+		return nil, ErrDisabled
+	}
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("webhookd: %w", err)
+	}
+	if inbox == nil {
+		return nil, errors.New("webhookd: no inbox to store webhooks in")
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if len(cfg.PublicKeys) == 0 {
+		return nil, errors.New("webhookd: webhook.public_keys is empty: list the PEM file(s) of the key webhooks are signed with")
+	}
+	keys, err := hercle.LoadWebhookKeys(cfg.PublicKeys...)
+	if err != nil {
+		return nil, fmt.Errorf("webhookd: webhook.public_keys: %w", err)
+	}
+	var tlsConfig *tls.Config
+	if cfg.TLS() {
+		certs, err := newCertReloader(cfg.TLSCert, cfg.TLSKey, logger)
+		if err != nil {
+			return nil, fmt.Errorf("webhookd: %w", err)
+		}
+		if leaf := certs.leaf(); leaf.NotAfter.Sub(certs.now()) < certWarnBefore {
+			logger.Warn("webhook endpoint: TLS certificate expires soon; renew it (the new files are picked up without a restart)",
+				"file", cfg.TLSCert, "not_after", leaf.NotAfter)
+		}
+		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.get}
+	}
+	h, err := hercle.NewWebhookHandler(hercle.WebhookConfig{
+		Keys:      keys,
+		Tolerance: cfg.MaxSkew.Duration,
+		MaxBody:   cfg.BodyLimit,
+		Inbox:     inbox,
+		Logger:    logger,
+		Metrics:   reg,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("webhookd: %w", err)
+	}
+
+	mux := http.NewServeMux()
+	pattern := cfg.Path
+	if pattern == "/" {
+		pattern = "/{$}"
+	}
+	mux.Handle(pattern, h)
+	mux.HandleFunc("/", notFound)
+
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("webhookd: webhook.addr: listen on %s: %w", cfg.Addr, err)
+	}
+	s := &Server{
+		addr:   ln.Addr(),
+		tls:    tlsConfig != nil,
+		log:    logger,
+		served: make(chan struct{}),
+		done:   make(chan struct{}),
+		srv: &http.Server{
+			Handler:           mux,
+			TLSConfig:         tlsConfig,
+			ReadHeaderTimeout: readHeaderTimeout,
+			ReadTimeout:       readTimeout,
+			WriteTimeout:      writeTimeout,
+			IdleTimeout:       idleTimeout,
+			MaxHeaderBytes:    maxHeaderBytes,
+			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelInfo),
+		},
+	}
+	for _, k := range keys {
+		s.keys = append(s.keys, k.ID)
+	}
+	s.url = endpointURL(s.tls, ln.Addr(), cfg.Path)
+
+	watch, stop := context.WithCancel(ctx)
+	s.stop = stop
+	go func() {
+		defer close(s.served)
+		var err error
+		if s.tls {
+			err = s.srv.ServeTLS(ln, "", "")
+		} else {
+			err = s.srv.Serve(ln)
+		}
+		if !errors.Is(err, http.ErrServerClosed) {
+			s.serveErr = err
+			logger.Error("webhook endpoint stopped serving", "addr", s.addr.String(), "err", err)
+			s.doneMu.Do(func() { close(s.done) })
+		}
+	}()
+	go func() {
+		select {
+		case <-watch.Done():
+			if ctx.Err() != nil {
+				s.Close()
+			}
+		case <-s.done:
+		}
+	}()
+
+	logger.Info("webhook endpoint listening", "url", s.url, "tls", s.tls, "keys", strings.Join(s.keys, ","),
+		"max_skew", cfg.MaxSkew.Duration, "body_limit", cfg.BodyLimit)
+	if !s.tls && !isLoopbackAddr(ln.Addr()) {
+		logger.Warn("webhook endpoint serves plain HTTP on a non-loopback address; configure webhook.tls_cert and webhook.tls_key, or put a TLS-terminating proxy in front",
+			"addr", s.addr.String())
+	}
+	return s, nil
+}
+
+// URL returns the endpoint as reached from this machine, such as
+// https://127.0.0.1:8780/webhooks/hercle (an unspecified listen address is
+// shown as loopback).
+func (s *Server) URL() string { return s.url }
+
+// Addr returns the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.addr }
+
+// KeyIDs returns the fingerprints of the trusted public keys.
+func (s *Server) KeyIDs() []string { return append([]string(nil), s.keys...) }
+
+// Done is closed when the server has stopped: after a shutdown has
+// finished (requests in flight answered or cut off), or when its listener
+// failed (Err says why).
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+// Err returns why the server stopped on its own (its listener failed), or
+// nil while it serves and after a shutdown.
+func (s *Server) Err() error {
+	select {
+	case <-s.served:
+		return s.serveErr
+	default:
+		return nil
+	}
+}
+
+// Shutdown stops accepting connections and waits for requests in flight to
+// finish (their events stored and answered) until ctx ends; then it closes
+// the connections left, whose requests get no answer and are sent again
+// by Hercle. It returns ctx's error in that case. Later calls return the
+// first result.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.closeOnce.Do(func() {
+		err := s.srv.Shutdown(ctx)
+		if err != nil {
+			err = errors.Join(err, s.srv.Close())
+		}
+		<-s.served
+		s.stop()
+		s.doneMu.Do(func() { close(s.done) })
+		if err != nil {
+			s.closeErr = fmt.Errorf("webhookd: shutdown: %w", err)
+			s.log.Warn("webhook endpoint: requests still in flight at the shutdown deadline were cut off", "err", err)
+		} else {
+			s.log.Info("webhook endpoint stopped", "url", s.url)
+		}
+	})
+	return s.closeErr
+}
+
+// Close is Shutdown with DefaultShutdownTimeout.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), DefaultShutdownTimeout)
+	defer cancel()
+	return s.Shutdown(ctx)
+}
+
+// notFound answers every path but the webhook's, in the handler's JSON form.
+func notFound(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNotFound)
+	_, _ = io.WriteString(w, `{"error":"Not found"}`)
+}
+
+func endpointURL(tls bool, addr net.Addr, path string) string {
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1" // "tcp" listens on both families when unspecified
+	}
+	u := url.URL{Scheme: "http", Host: net.JoinHostPort(host, port), Path: path}
+	if tls {
+		u.Scheme = "https"
+	}
+	return u.String()
+}
+
+func isLoopbackAddr(a net.Addr) bool {
+	host, _, err := net.SplitHostPort(a.String())
+	return err == nil && venuehttp.IsLoopback(host)
+}
