@@ -13,9 +13,9 @@ func TestWebhookExampleSection(t *testing.T) {
 		t.Fatalf("Load(config.toml) = %v", err)
 	}
 	w := cfg.Webhook
-	if w.Enabled || w.Addr != DefaultWebhookAddr || w.Path != DefaultWebhookPath || w.MaxSkew.Duration != 5*time.Minute ||
+	if !w.Enabled || w.Addr != DefaultWebhookAddr || w.Path != DefaultWebhookPath || w.MaxSkew.Duration != 5*time.Minute ||
 		w.BodyLimit != 1<<20 || len(w.PublicKeys) != 0 || w.TLS() {
-		t.Errorf("config.toml [webhook] = %+v, want the defaults, disabled", w)
+		t.Errorf("config.toml [webhook] = %+v, want the defaults, enabled (paper mode trusts the simulator's key)", w)
 	}
 	if ps := cfg.webhookProblems(); len(ps) != 0 {
 		t.Errorf("config.toml [webhook] problems = %v, want none", ps)
@@ -69,11 +69,18 @@ func TestWebhookProblems(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := Parse("test.toml", []byte(tt.toml))
-			if err != nil {
+			_, err := Parse("test.toml", []byte(tt.toml))
+			var ps []Problem
+			var ce *Error
+			if errors.As(err, &ce) {
+				for _, p := range ce.Problems {
+					if strings.HasPrefix(p.Key, "webhook") {
+						ps = append(ps, p)
+					}
+				}
+			} else if err != nil {
 				t.Fatalf("Parse() = %v", err)
 			}
-			ps := cfg.webhookProblems()
 			var msgs []string
 			for _, p := range ps {
 				msgs = append(msgs, p.String())
@@ -89,12 +96,6 @@ func TestWebhookProblems(t *testing.T) {
 				if !strings.Contains(all, w) {
 					t.Errorf("problems = %q, want one containing %q", all, w)
 				}
-			}
-			// Validate reports the section's own problems as *Error.
-			verr := cfg.Webhook.Validate()
-			var ce *Error
-			if (verr != nil) != (len(cfg.Webhook.problems()) > 0) || verr != nil && !errors.As(verr, &ce) {
-				t.Errorf("Validate() = %v, want *Error exactly when the section has problems", verr)
 			}
 		})
 	}

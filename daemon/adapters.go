@@ -161,15 +161,20 @@ func postOpening(ctx context.Context, s *ledger.Store, b hercle.Balances) (bool,
 
 // ledgerVenueBalances returns the ledger's Hercle balances per asset
 // (available plus allocated), false for a ledger without opening balances.
-func ledgerVenueBalances(ctx context.Context, s *ledger.Store) (map[market.Asset]decimal.Decimal, bool, error) {
+// It also returns the journal's length.
+func ledgerVenueBalances(ctx context.Context, s *ledger.Store) (map[market.Asset]decimal.Decimal, int, bool, error) {
 	if _, err := s.Entry(ctx, openingKey); errors.Is(err, ledger.ErrNotFound) {
-		return nil, false, nil
+		return nil, 0, false, nil
 	} else if err != nil {
-		return nil, false, err
+		return nil, 0, false, err
 	}
 	bs, err := s.Balances(ctx)
 	if err != nil {
-		return nil, false, err
+		return nil, 0, false, err
+	}
+	n := 0
+	if err := s.Journal(ctx, ledger.Filter{}, func(ledger.Entry) error { n++; return nil }); err != nil {
+		return nil, 0, false, err
 	}
 	out := map[market.Asset]decimal.Decimal{}
 	avail, alloc := ledger.VenueAvailable(ledger.Hercle), ledger.VenueAllocated(ledger.Hercle)
@@ -178,7 +183,7 @@ func ledgerVenueBalances(ctx context.Context, s *ledger.Store) (map[market.Asset
 			out[b.Asset] = out[b.Asset].Add(b.Amount)
 		}
 	}
-	return out, true, nil
+	return out, n, true, nil
 }
 
 // The kill switch survives restarts: a file next to the ledger holds the
@@ -225,16 +230,15 @@ func (k killGate) Open(t time.Time) bool {
 // depositRelay hands credited deposits to the event loop without blocking
 // the webhook processor or treasury, once per journal entry.
 type depositRelay struct {
-	loop *trader.Loop
-	log  *slog.Logger
-	ch   chan inbound.Deposit
+	log *slog.Logger
+	ch  chan inbound.Deposit
 
 	mu   sync.Mutex
 	seen map[string]bool // journal entry keys already relayed
 }
 
-func newDepositRelay(l *trader.Loop, log *slog.Logger) *depositRelay {
-	return &depositRelay{loop: l, log: log, ch: make(chan inbound.Deposit, 4096), seen: map[string]bool{}}
+func newDepositRelay(log *slog.Logger) *depositRelay {
+	return &depositRelay{log: log, ch: make(chan inbound.Deposit, 4096), seen: map[string]bool{}}
 }
 
 func (r *depositRelay) push(dep inbound.Deposit) {
@@ -252,14 +256,15 @@ func (r *depositRelay) push(dep inbound.Deposit) {
 	}
 }
 
-func (r *depositRelay) run(ctx context.Context) {
+// run hands queued deposits to the loop until ctx ends.
+func (r *depositRelay) run(ctx context.Context, loop *trader.Loop) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case dep := <-r.ch:
 			r.log.Info("deposit credited", "asset", dep.Asset, "amount", dep.Amount, "entry", dep.EntryKey)
-			r.loop.Deposit(ctx, strategy.Deposit{ID: dep.TransactionID, Asset: dep.Asset, Amount: dep.Amount, Time: dep.Time})
+			loop.Deposit(ctx, strategy.Deposit{ID: dep.TransactionID, Asset: dep.Asset, Amount: dep.Amount, Time: dep.Time})
 		}
 	}
 }

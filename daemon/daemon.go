@@ -29,6 +29,7 @@ import (
 	"github.com/otcdesk/engine/strategy"
 	"github.com/otcdesk/engine/trader"
 	"github.com/otcdesk/engine/treasury"
+	"github.com/otcdesk/engine/webhookd"
 )
 
 // Options are the daemon's collaborators beyond its configuration. The
@@ -152,7 +153,27 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 		d.log.Info("ledger closed", "path", d.cfg.Ledger.Path)
 	}()
 
-	venueURL, apiKey, stopSim, simSrv, err := d.venue(ctx, store)
+	// Webhooks stored in the ledger inbox are applied by the processor;
+	// credited deposits reach the strategies (autoconvert) through the loop.
+	deposits := newDepositRelay(d.log)
+	proc, err := inbound.New(inbound.Options{Ledger: store, OnDeposit: deposits.push, Metrics: d.reg, Logger: d.log})
+	if err != nil {
+		return err
+	}
+	// The webhook endpoint comes up before the simulator, which posts to
+	// it, and closes after it.
+	hooks, signer, err := d.webhooks(ctx, store, proc)
+	if err != nil {
+		return err
+	}
+	if hooks != nil {
+		defer func() {
+			if err := hooks.Close(); err != nil {
+				d.log.Warn("webhook endpoint shutdown", "err", err)
+			}
+		}()
+	}
+	venueURL, apiKey, stopSim, simSrv, err := d.venue(ctx, store, hooks, signer)
 	if err != nil {
 		return err
 	}
@@ -264,13 +285,6 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 		return err
 	}
 
-	// Webhooks stored in the ledger inbox are applied by the processor;
-	// credited deposits reach the strategies (autoconvert) through the loop.
-	deposits := newDepositRelay(loop, d.log)
-	proc, err := inbound.New(inbound.Options{Ledger: store, OnDeposit: deposits.push, Metrics: d.reg, Logger: d.log})
-	if err != nil {
-		return err
-	}
 	sched, err := scheduler.New(scheduler.Options{Gate: d.gate, Logger: d.log, Registry: d.reg})
 	if err != nil {
 		return err
@@ -331,7 +345,7 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	}()
 	go func() {
 		defer wg.Done()
-		deposits.run(feedCtx)
+		deposits.run(feedCtx, loop)
 	}()
 	// Treasury resolves its unfinished movements once the inbox is applied
 	// (a status webhook stored before a crash may already settle them).
@@ -420,17 +434,23 @@ func (d *Daemon) openLedger() (*ledger.Store, error) {
 //
 // Paper trading carries on across runs: a ledger with history seeds the new
 // simulator with the ledger's Hercle balances, so books and venue agree.
-func (d *Daemon) venue(ctx context.Context, store *ledger.Store) (url, key string, stop func(), srv *sim.Server, err error) {
+func (d *Daemon) venue(ctx context.Context, store *ledger.Store, hooks *webhookd.Server, signer *sim.WebhookSigner) (url, key string, stop func(), srv *sim.Server, err error) {
 	if d.cfg.Mode != config.ModePaper {
 		return d.cfg.Hercle.BaseURL, d.secrets.HercleAPIKey.Reveal(), func() {}, nil, nil
 	}
 	opts := sim.FromConfig(d.cfg.Sim)
 	opts.Logger = d.log.With("component", "sim")
-	if bal, ok, err := ledgerVenueBalances(ctx, store); err != nil {
+	if bal, n, ok, err := ledgerVenueBalances(ctx, store); err != nil {
 		return "", "", nil, nil, err
 	} else if ok {
 		opts.Balances = bal
-		d.log.Info("paper mode: simulator starts from the ledger's balances", "assets", len(bal))
+		// A new seed per session, so the simulator's ids (trades,
+		// transactions) never repeat ones already in the ledger.
+		opts.Seed += uint64(n)
+		d.log.Info("paper mode: simulator starts from the ledger's balances", "assets", len(bal), "seed", opts.Seed)
+	}
+	if hooks != nil {
+		opts.Webhooks = sim.WebhookOptions{URL: hooks.URL(), Signer: signer, Logger: opts.Logger}
 	}
 	if d.o.Sim != nil {
 		d.o.Sim(&opts)
@@ -448,6 +468,35 @@ func (d *Daemon) venue(ctx context.Context, store *ledger.Store) (url, key strin
 		}
 	}
 	return srv.URL(), srv.APIKey(), stop, srv, nil
+}
+
+// webhooks starts the webhook endpoint when [webhook] enables it. In paper
+// mode it trusts a key pair made for this run, with which the simulator
+// signs; the public key is written beside the ledger.
+func (d *Daemon) webhooks(ctx context.Context, store *ledger.Store, proc *inbound.Processor) (*webhookd.Server, *sim.WebhookSigner, error) {
+	cfg := d.cfg.Webhook
+	if !cfg.Enabled {
+		return nil, nil, nil
+	}
+	var signer *sim.WebhookSigner
+	if d.cfg.Mode == config.ModePaper {
+		var err error
+		if signer, err = sim.GenerateWebhookSigner(); err != nil {
+			return nil, nil, err
+		}
+		pem := filepath.Join(filepath.Dir(d.cfg.Ledger.Path), "sim-webhook-key.pem")
+		if err := signer.WritePublicKeyPEM(pem); err != nil {
+			return nil, nil, err
+		}
+		cfg.PublicKeys = []string{pem}
+	}
+	inbox := inbound.NewWebhookInbox(store, proc.Notify, d.log)
+	srv, err := webhookd.Start(ctx, cfg, inbox, d.log.With("component", "webhooks"), d.reg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("webhook endpoint: %w", err)
+	}
+	d.log.Info("webhook endpoint listening", "url", srv.URL())
+	return srv, signer, nil
 }
 
 // readPairs reads the venue's pairs.

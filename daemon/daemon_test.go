@@ -223,3 +223,25 @@ func TestObservabilityAndAdmin(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestAutoconvertOnDeposit: a deposit at the venue arrives as a signed
+// webhook, is credited once by the processor, and the autoconvert strategy
+// converts it.
+func TestAutoconvertOnDeposit(t *testing.T) {
+	cfg := paperConfig(t.TempDir())
+	cfg.Feeds.Pairs = append(cfg.Feeds.Pairs, config.FeedPair{Pair: "BTCUSDT", Size: config.A(decimal.RequireFromString("0.01"))})
+	cfg.Strategies = []config.Strategy{{Kind: "autoconvert", Name: "ac", Params: map[string]any{
+		"from": "USDT", "to": "BTC", "min": "100", "path": "otc", "max_slippage": "1",
+	}}}
+	// Risk values intents in its reference through a direct pair; the
+	// simulator lists none between USDT and EUR.
+	cfg.Risk.Reference = "USDT"
+	h := start(t, cfg, daemon.Options{})
+	if _, err := h.info.Sim.Venue().Credit("USDT", decimal.RequireFromString("2500")); err != nil {
+		t.Fatal(err)
+	}
+	h.waitMetric("engine_intents_total", map[string]string{"strategy": "ac", "outcome": "filled"}, 1)
+	if !strings.Contains(h.logs.String(), `msg="deposit credited" asset=USDT amount=2500`) {
+		t.Errorf("no deposit credited in the log")
+	}
+}

@@ -65,6 +65,7 @@ func paperConfig(dir string) config.Config {
 		{Pair: "ETHEUR", Size: config.A(decimal.RequireFromString("1"))},
 	}
 	cfg.Execution.FollowEvery = config.D(50 * time.Millisecond)
+	cfg.Webhook.Enabled, cfg.Webhook.Addr = true, "127.0.0.1:0"
 	cfg.Risk.MaxOpenIntents = 4
 	cfg.Risk.MaxOrderNotional = strategy.Dec(decimal.RequireFromString("50000"))
 	cfg.Risk.MaxDailyNotional = strategy.Dec(decimal.RequireFromString("1000000"))

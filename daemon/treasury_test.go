@@ -3,6 +3,7 @@ package daemon_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
@@ -39,7 +40,7 @@ func TestTreasurySweepInDaemon(t *testing.T) {
 	if _, err := toml.Decode(sweepTOML, &cfg.Treasury); err != nil {
 		t.Fatal(err)
 	}
-	h := start(t, cfg, daemon.Options{})
+	h := start(t, cfg, daemon.Options{Sim: func(o *sim.Options) { o.ConfirmAfter, o.SettleAfter = 200*time.Millisecond, 400*time.Millisecond }})
 	h.waitMetric("engine_treasury_runs_total", map[string]string{"policy": "btc-cold", "outcome": "refused"}, 1)
 	v := h.info.Sim.Venue()
 	w, err := v.WhitelistAddress(sim.WhitelistRequest{Name: "cold", Asset: "BTC", Address: "bc1qcoldcoldcoldcoldcoldcoldcoldcoldcold0", Network: "Bitcoin"})
@@ -51,6 +52,9 @@ func TestTreasurySweepInDaemon(t *testing.T) {
 	}
 	h.waitMetric("engine_treasury_runs_total", map[string]string{"policy": "btc-cold", "outcome": "sent"}, 1)
 	h.waitMetric("engine_treasury_runs_total", map[string]string{"policy": "btc-cold", "outcome": "none"}, 1)
+	// The simulator settles the withdrawal and says so by webhook; the
+	// processor applies it to the intent and its transit postings.
+	h.waitMetric("engine_inbound_events_total", map[string]string{"type": "Banking.Withdrawal.StatusUpdated"}, 2)
 	h.stop()
 	if n := len(mustWithdrawals(t, v)); n != 1 {
 		t.Fatalf("venue has %d withdrawals, want exactly 1", n)
@@ -60,12 +64,15 @@ func TestTreasurySweepInDaemon(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	ws, err := store.Intents(context.Background(), ledger.StateSubmitted)
+	ws, err := store.Intents(context.Background(), ledger.StateSucceeded)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(ws) != 1 || ws[0].Kind != ledger.IntentWithdrawal {
-		t.Fatalf("ledger intents in flight = %+v, want the one withdrawal", ws)
+		t.Fatalf("ledger intents succeeded = %+v, want the one withdrawal, settled by its webhook", ws)
+	}
+	if err := store.Verify(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -67,6 +67,7 @@ func paperConfig(t *testing.T) string {
 		`path = "data/ledger.db"`, `path = "`+filepath.ToSlash(filepath.Join(dir, "ledger.db"))+`"`,
 		`addr = "127.0.0.1:9464"`, `addr = "127.0.0.1:0"`,
 		`addr = "127.0.0.1:9465"`, `addr = "127.0.0.1:0"`,
+		`addr = "127.0.0.1:8780"`, `addr = "127.0.0.1:0"`,
 	).Replace(string(b))
 	if s == string(b) {
 		t.Fatal("config.toml no longer has the keys this test rewrites")
