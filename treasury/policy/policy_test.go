@@ -295,16 +295,25 @@ func TestConfigTOMLExampleIsValid(t *testing.T) {
 	if i < 0 {
 		t.Fatal("config.toml has no commented [treasury] example")
 	}
-	lines := strings.Split(s[i:], "\n")
-	for j, l := range lines {
+	// Uncomment the example, which ends at the next live section.
+	rest := s[i:]
+	var out []string
+	off := 0
+	for _, l := range strings.Split(rest, "\n") {
+		if l != "" && !strings.HasPrefix(l, "#") {
+			break
+		}
+		off += len(l) + 1
 		switch {
 		case strings.HasPrefix(l, "# "):
-			lines[j] = l[2:]
+			l = l[2:]
 		case l == "#":
-			lines[j] = ""
+			l = ""
 		}
+		out = append(out, l)
 	}
-	cfg, err := config.Parse("config.toml (example uncommented)", []byte(s[:i]+strings.Join(lines, "\n")))
+	example := strings.Join(out, "\n") + "\n" + rest[min(off, len(rest)):]
+	cfg, err := config.Parse("config.toml (example uncommented)", []byte(s[:i]+example))
 	if err != nil {
 		t.Fatal(err)
 	}
