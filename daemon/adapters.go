@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
 
+	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/feeds"
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/inbound"
@@ -267,4 +269,46 @@ func (r *depositRelay) run(ctx context.Context, loop *trader.Loop) {
 			loop.Deposit(ctx, strategy.Deposit{ID: dep.TransactionID, Asset: dep.Asset, Amount: dep.Amount, Time: dep.Time})
 		}
 	}
+}
+
+// restoreStrategies hands every strategy that keeps state across restarts
+// (strategy.Restorer) the fills the ledger holds for it, oldest first.
+func restoreStrategies(ctx context.Context, s *ledger.Store, list []strategy.Strategy, log *slog.Logger) error {
+	byName := map[string]strategy.Restorer{}
+	for _, st := range list {
+		if r, ok := st.(strategy.Restorer); ok {
+			byName[st.Name()] = r
+		}
+	}
+	if len(byName) == 0 {
+		return nil
+	}
+	var filled []ledger.Intent
+	for _, st := range []ledger.IntentState{ledger.StateSucceeded, ledger.StateResolved} {
+		its, err := s.Intents(ctx, st)
+		if err != nil {
+			return fmt.Errorf("restore strategies: %w", err)
+		}
+		for _, it := range its {
+			if (it.Kind == ledger.IntentOrder || it.Kind == ledger.IntentRFQAccept) && (st == ledger.StateSucceeded || it.Outcome == ledger.StateSucceeded) {
+				filled = append(filled, it)
+			}
+		}
+	}
+	sort.Slice(filled, func(i, j int) bool { return filled[i].Created.Before(filled[j].Created) })
+	n := 0
+	for _, it := range filled {
+		in, err := execution.IntentOf(it)
+		if err != nil {
+			continue
+		}
+		if r, ok := byName[in.Strategy]; ok {
+			r.Restore(strategy.Outcome{Intent: in, Status: strategy.Filled, Time: it.Created})
+			n++
+		}
+	}
+	if n > 0 {
+		log.Info("strategies restored from the ledger", "fills", n)
+	}
+	return nil
 }

@@ -264,6 +264,9 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := restoreStrategies(ctx, store, strategies, d.log); err != nil {
+		return err
+	}
 	pairList := make([]market.Pair, 0, len(specs))
 	for _, p := range specs {
 		pairList = append(pairList, p)

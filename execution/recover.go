@@ -95,6 +95,10 @@ func (x *Executor) Recover(ctx context.Context) ([]Result, error) {
 	return out, nil
 }
 
+// IntentOf rebuilds the strategy intent an order or RFQ intent of the
+// ledger was recorded from.
+func IntentOf(it ledger.Intent) (strategy.Intent, error) { return intentOf(it) }
+
 func intentOf(it ledger.Intent) (strategy.Intent, error) {
 	var r request
 	if err := json.Unmarshal(it.Request, &r); err != nil {

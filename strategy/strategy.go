@@ -29,6 +29,15 @@ type Timed interface {
 	NextTimer(now time.Time) time.Time
 }
 
+// Restorer is implemented by strategies whose decisions depend on what
+// they traded before a restart (a TWAP's filled total). At start-up,
+// before the first event, the daemon hands Restore each filled intent the
+// ledger holds for the instance, oldest first. Restore must not return
+// intents; it only rebuilds state.
+type Restorer interface {
+	Restore(o Outcome)
+}
+
 // Decision is what a strategy returns for one event.
 type Decision struct {
 	Intents []Intent

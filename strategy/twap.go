@@ -204,6 +204,22 @@ func (t *TWAP) Done() bool { return t.filled.GreaterThanOrEqual(t.total) }
 // Filled returns how much has filled so far, in the total's unit.
 func (t *TWAP) Filled() decimal.Decimal { return t.filled }
 
+// Restore counts a fill made before a restart against the plan, so the
+// remaining slices are cut from what is really left. Fills outside the
+// plan's period (an earlier plan under the same name) are ignored.
+func (t *TWAP) Restore(o Outcome) {
+	if o.Status != Filled || o.Intent.Strategy != t.name || o.Time.Before(t.plan.start) || !o.Time.Before(t.plan.end) {
+		return
+	}
+	q := t.qty(o.Intent)
+	t.sent = t.sent.Add(q)
+	t.filled = t.filled.Add(q)
+	if o.Time.After(t.cursor) {
+		t.cursor = o.Time
+	}
+	t.slice++
+}
+
 // NextTimer returns the next activation, or zero when done or when the
 // rest is in flight (an Outcome will ask again).
 func (t *TWAP) NextTimer(time.Time) time.Time {

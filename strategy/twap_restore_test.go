@@ -1,0 +1,46 @@
+package strategy
+
+import (
+	"testing"
+	"time"
+
+	"github.com/otcdesk/engine/market"
+	"github.com/shopspring/decimal"
+)
+
+// TestTWAPRestoreAfterRestart: a TWAP restarted halfway through its plan
+// sends only what is left, not the whole total again.
+func TestTWAPRestoreAfterRestart(t *testing.T) {
+	start := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	p := DefaultTWAPParams()
+	p.Pair, p.Side, p.Size, p.Start, p.Period, p.Every = "BTCEUR", "buy", Dec(decimal.NewFromInt(10)), start, Dur(10*time.Hour), Dur(time.Hour)
+	tw, err := NewTWAP("t", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Five slices of 1 filled before the restart; one from an older plan.
+	for i := range 5 {
+		tw.Restore(Outcome{Intent: Intent{Strategy: "t", Size: decimal.NewFromInt(1)}, Status: Filled, Time: start.Add(time.Duration(i) * time.Hour)})
+	}
+	tw.Restore(Outcome{Intent: Intent{Strategy: "t", Size: decimal.NewFromInt(7)}, Status: Filled, Time: start.Add(-time.Hour)})
+	if !tw.Filled().Equal(decimal.NewFromInt(5)) {
+		t.Fatalf("filled after restore = %s, want 5", tw.Filled())
+	}
+	now := start.Add(5*time.Hour + time.Minute)
+	v := newState().pair("BTCEUR", "BTC", "EUR", "0.0001", "100").price("BTCEUR", "55000", "54900").bal("EUR", "10000000", "10000000")
+	v.Clock = now
+	v.Ticks["BTCEUR"] = marketTick(now)
+	d := tw.Handle(v, Timer{Due: now})
+	total := decimal.Zero
+	for _, in := range d.Intents {
+		total = total.Add(in.Size)
+	}
+	// 5 left over the remaining activations: one slice of 1, not 2.
+	if !total.Equal(decimal.NewFromInt(1)) {
+		t.Fatalf("slice after restart = %s (%v), want 1", total, d)
+	}
+}
+
+func marketTick(at time.Time) market.Tick {
+	return market.Tick{Pair: "BTCEUR", BuyPrice: d("55000"), SellPrice: d("54900"), Time: at, Received: at}
+}
