@@ -45,6 +45,8 @@ type Config struct {
 	Metrics    Metrics     `toml:"metrics"`
 	Admin      Admin       `toml:"admin"`
 	Treasury   Treasury    `toml:"treasury"`
+
+	Heropayments Heropayments `toml:"heropayments"`
 }
 
 // Log configures the process log.
@@ -186,6 +188,8 @@ func Default() Config {
 		Execution: Execution{FollowEvery: D(time.Second), Lookups: 30},
 		Metrics:   Metrics{Addr: "127.0.0.1:9464"},
 		Admin:     Admin{Addr: "127.0.0.1:9465"},
+
+		Heropayments: DefaultHeropayments(),
 	}
 }
 
@@ -377,6 +381,7 @@ func (c Config) problems() []Problem {
 		}
 	}
 	ps = append(ps, treasuryProblems(c.Treasury)...)
+	ps = append(ps, heropaymentsProblems(c.Heropayments)...)
 	return append(ps, c.engineProblems()...)
 }
 
@@ -385,5 +390,5 @@ func (c Config) RequireSecrets(s Secrets) error {
 	if c.Mode == ModeLive && !s.HercleAPIKey.IsSet() {
 		return errors.New("live mode needs the Hercle API key: set HERCLE_API_KEY or HERCLE_API_KEY_FILE")
 	}
-	return nil
+	return c.Heropayments.RequireSecrets(c.Mode, s)
 }
