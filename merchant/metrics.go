@@ -4,16 +4,16 @@ import "github.com/prometheus/client_golang/prometheus"
 
 // Outcomes: the outcome label of engine_merchant_events_total.
 const (
-	OutcomeCredited    = "credited"    // deposit credited to the merchant account
-	OutcomeSettled     = "settled"     // payout settled: entry posted, intent succeeded
-	OutcomeFailed      = "failed"      // deposit failed (nothing posted) or payout failed (reversed)
-	OutcomeRecorded    = "recorded"    // a progress status, or a tracked deposit: kept, nothing to apply
-	OutcomeDuplicate   = "duplicate"   // already applied by an earlier event
-	OutcomeStale       = "stale"       // a progress status after the final one; ignored
-	OutcomeConflict    = "conflict"    // contradicts the recorded outcome; ignored and logged
-	OutcomeUnmatched   = "unmatched"   // a withdrawal naming no intent of ours; recorded
-	OutcomeTreasury    = "treasury"    // a treasury settlement's callback; treasury applies it
-	OutcomeNoTransit   = "no_transit"  // final payout status, nothing in transit; intent moved, logged
+	OutcomeCredited    = "credited"   // deposit credited to the merchant account
+	OutcomeSettled     = "settled"    // payout settled: entry posted, intent succeeded
+	OutcomeFailed      = "failed"     // deposit failed (nothing posted) or payout failed (reversed)
+	OutcomeRecorded    = "recorded"   // a progress status, or a tracked deposit: kept, nothing to apply
+	OutcomeDuplicate   = "duplicate"  // already applied by an earlier event
+	OutcomeStale       = "stale"      // a progress status after the final one; ignored
+	OutcomeConflict    = "conflict"   // contradicts the recorded outcome; ignored and logged
+	OutcomeUnmatched   = "unmatched"  // a withdrawal naming no intent of ours; recorded
+	OutcomeTreasury    = "treasury"   // a treasury settlement's callback; treasury applies it
+	OutcomeNoTransit   = "no_transit" // final payout status, nothing in transit; intent moved, logged
 	OutcomeUnknown     = "unknown_status"
 	OutcomeQuarantined = "quarantined" // cannot be applied; left unprocessed
 	OutcomeError       = "error"       // transient failure; retried on the next pass
