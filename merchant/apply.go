@@ -126,13 +126,9 @@ func (p *Processor) record(d decoded, entryKey string, treasury bool) {
 	})
 }
 
-// logUnknown warns once per event about a status the document does not
-// list for the payment's flow and kind.
+// logUnknown warns about a status the document does not list for the
+// payment's flow and kind.
 func (p *Processor) logUnknown(d decoded) {
-	if p.unknownSeen[d.ev.ID] {
-		return
-	}
-	p.unknownSeen[d.ev.ID] = true
 	p.log.Warn("merchant: undocumented Heropayments status; recorded, not applied", "event_id", d.ev.ID,
 		"flow", d.flow, "kind", d.kind, "status", clipRef(string(d.cb.Payment.Status)))
 }

@@ -118,9 +118,8 @@ type Processor struct {
 	runOnce sync.Once
 
 	// Owned by the Run goroutine.
-	lastPoll    map[heropayments.PaymentKey]time.Time
-	pollLogged  map[heropayments.PaymentKey]bool // a failing or not-found lookup was logged
-	unknownSeen map[string]bool                  // event ids whose undocumented status was logged
+	lastPoll   map[heropayments.PaymentKey]time.Time
+	pollLogged map[heropayments.PaymentKey]bool // a failing or not-found lookup was logged
 
 	mu          sync.Mutex        // guards the two maps below
 	quarantined map[string]string // event id -> reason, for this process's life
@@ -170,7 +169,6 @@ func New(opts Options) (*Processor, error) {
 		stopped:     make(chan struct{}),
 		lastPoll:    map[heropayments.PaymentKey]time.Time{},
 		pollLogged:  map[heropayments.PaymentKey]bool{},
-		unknownSeen: map[string]bool{},
 		quarantined: map[string]string{},
 		failing:     map[string]bool{},
 	}

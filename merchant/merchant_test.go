@@ -1,6 +1,7 @@
 package merchant_test
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -421,4 +422,44 @@ func testGauge(t *testing.T, e *env, name string) float64 {
 		}
 	}
 	return -1
+}
+
+// A deposit recorded by CreateDeposit that Heropayments never knew of
+// (its request was refused) is polled until GiveUpAfter past PollAfter,
+// then given up.
+func TestRefusedDepositGivenUp(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	if _, err := e.proc.CreateDeposit(e.ctx, heropayments.DepositRequest{ExternalOrderID: "dep-refused", CustomerID: "c",
+		Currency: "XYZ"}); !errors.Is(err, heropayments.ErrBadRequest) {
+		t.Fatalf("CreateDeposit(unsupported currency) = %v, want ErrBadRequest", err)
+	}
+	e.sync()
+	e.clock.Advance(10 * time.Minute)
+	e.sync()
+	if got := e.pollCount(merchant.PollNotFound); got != 1 {
+		t.Fatalf("polls_total{not_found} = %v, want 1", got)
+	}
+	if st := e.payment("dep-refused", ""); st.Abandoned {
+		t.Fatal("given up before GiveUpAfter")
+	}
+	e.clock.Advance(time.Hour)
+	e.sync()
+	if st := e.payment("dep-refused", ""); !st.Abandoned {
+		t.Fatalf("state %+v after GiveUpAfter; want abandoned", st)
+	}
+	n := e.pollCount(merchant.PollNotFound)
+	e.clock.Advance(time.Hour)
+	e.sync()
+	if got := e.pollCount(merchant.PollNotFound); got != n {
+		t.Errorf("polled %v more times after giving up", got-n)
+	}
+	if _, err := e.proc.CreateDeposit(e.ctx, heropayments.DepositRequest{ExternalOrderID: "has space", CustomerID: "c",
+		Currency: "USDT"}); !errors.Is(err, heropayments.ErrInvalidInput) {
+		t.Errorf("CreateDeposit(id with a space) = %v, want ErrInvalidInput before anything is recorded", err)
+	}
+	for _, ev := range e.callbackEvents() {
+		if strings.Contains(ev.ID, "has") {
+			t.Errorf("recorded %s for a refused request", ev.ID)
+		}
+	}
 }

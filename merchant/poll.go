@@ -21,6 +21,7 @@ type candidate struct {
 	kind   heropayments.Kind
 	since  time.Time           // first known
 	status heropayments.Status // latest applied; "" if none
+	id     string              // Heropayments' payment id, if known
 	payout bool                // an unfinished payout intent
 }
 
@@ -31,13 +32,9 @@ type candidate struct {
 // treasury polls them).
 func (p *Processor) candidates(ctx context.Context, now time.Time) ([]candidate, error) {
 	var out []candidate
-	seen := map[heropayments.PaymentKey]bool{}
-	for _, s := range p.reg.all() {
-		seen[s.Key] = true
-		if s.Outcome.Final() || s.Abandoned || s.Treasury || s.Kind == "" {
-			continue
-		}
-		out = append(out, candidate{key: s.Key, flow: s.Flow, kind: s.Kind, since: s.FirstSeen, status: s.Status})
+	states, seen := p.reg.open()
+	for _, s := range states {
+		out = append(out, candidate{key: s.Key, flow: s.Flow, kind: s.Kind, since: s.FirstSeen, status: s.Status, id: s.ID})
 	}
 	ins, err := p.store.Unfinished(ctx)
 	if err != nil {
@@ -49,6 +46,17 @@ func (p *Processor) candidates(ctx context.Context, now time.Time) ([]candidate,
 			continue
 		}
 		out = append(out, candidate{key: k, flow: p.intentFlow(in), kind: heropayments.KindWithdrawal, since: in.Created, payout: true})
+	}
+	// Forget the lookups of payments that need none any more.
+	open := make(map[heropayments.PaymentKey]bool, len(out))
+	for _, c := range out {
+		open[c.key] = true
+	}
+	for k := range p.lastPoll {
+		if !open[k] {
+			delete(p.lastPoll, k)
+			delete(p.pollLogged, k)
+		}
 	}
 	out = slices.DeleteFunc(out, func(c candidate) bool {
 		last, polled := p.lastPoll[c.key]
@@ -119,8 +127,16 @@ func (p *Processor) pollOne(ctx context.Context, c candidate, now time.Time) (st
 	if err != nil {
 		return PollError, err
 	}
-	if pay.Key() != c.key {
-		p.log.Error("merchant: status lookup answered for another payment; ignored", "asked", c.key.String(), "got", pay.Key().String())
+	// The answer must be the payment asked about: a further payment's
+	// answer must name its sequence (an API ignoring the sequence would
+	// otherwise make the original payment count twice), and a payment
+	// whose Heropayments id is known must keep it.
+	if pay.ExternalOrderID == "" {
+		pay.ExternalOrderID = c.key.ExternalOrderID
+	}
+	if pay.Key() != c.key || c.id != "" && pay.ID != "" && pay.ID != c.id {
+		p.log.Error("merchant: status lookup answered for another payment; ignored", "asked", c.key.String(),
+			"got", pay.Key().String())
 		return PollMismatch, nil
 	}
 	if pay.Status == "" {
@@ -188,8 +204,9 @@ func (p *Processor) CreateDeposit(ctx context.Context, r heropayments.DepositReq
 	if r.CallbackURL == "" {
 		r.CallbackURL = p.callbackURL
 	}
-	if r.ExternalOrderID == "" || len(r.ExternalOrderID) > 64 || r.CustomerID == "" || r.Currency == "" {
-		return heropayments.Payment{}, fmt.Errorf("%w: a deposit needs an externalOrderId of 1 to 64 characters, a customerId and a currency",
+	if r.ExternalOrderID == "" || len(r.ExternalOrderID) > 64 || strings.ContainsFunc(r.ExternalOrderID, func(c rune) bool { return c <= ' ' || c >= 0x7f }) ||
+		r.CustomerID == "" || r.Currency == "" {
+		return heropayments.Payment{}, fmt.Errorf("%w: a deposit needs an externalOrderId of 1 to 64 printable ASCII characters without spaces, a customerId and a currency",
 			heropayments.ErrInvalidInput)
 	}
 	k := heropayments.PaymentKey{ExternalOrderID: r.ExternalOrderID, Sequence: heropayments.SequenceOriginal}

@@ -100,6 +100,21 @@ func (r *registry) all() []PaymentState {
 	return out
 }
 
+// open returns a copy of the state of every payment still expecting a
+// final status that may be polled, and the keys of all payments.
+func (r *registry) open() (open []PaymentState, known map[heropayments.PaymentKey]bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	known = make(map[heropayments.PaymentKey]bool, len(r.payments))
+	for k, s := range r.payments {
+		known[k] = true
+		if !s.Outcome.Final() && !s.Abandoned && !s.Treasury && s.Kind != "" {
+			open = append(open, *s)
+		}
+	}
+	return open, known
+}
+
 // unresolved counts the payments still expecting a final status.
 func (r *registry) unresolved() int {
 	r.mu.Lock()
