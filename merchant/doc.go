@@ -24,6 +24,10 @@
 //     Meta origin "status_poll") and applied through the same path, so a
 //     real callback arriving later finds the work done.
 //
+// LimitCounters keeps heropayments.Limits' daily totals (the local mirror
+// of the merchant's and customers' daily withdrawal limits) in the
+// ledger's counters, so a restart does not reset them.
+//
 // # Payments and sequences
 //
 // A payment is identified by (externalOrderId, sequence): the first payment
