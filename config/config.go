@@ -46,6 +46,8 @@ type Config struct {
 	Admin      Admin       `toml:"admin"`
 	Treasury   Treasury    `toml:"treasury"`
 	Webhook    Webhook     `toml:"webhook"`
+
+	Heropayments Heropayments `toml:"heropayments"`
 }
 
 // Log configures the process log.
@@ -187,6 +189,8 @@ func Default() Config {
 		Execution: Execution{FollowEvery: D(time.Second), Lookups: 30},
 		Metrics:   Metrics{Addr: "127.0.0.1:9464"},
 		Admin:     Admin{Addr: "127.0.0.1:9465"},
+
+		Heropayments: DefaultHeropayments(),
 	}
 }
 
@@ -379,6 +383,7 @@ func (c Config) problems() []Problem {
 	}
 	ps = append(ps, treasuryProblems(c.Treasury)...)
 	ps = append(ps, c.webhookProblems()...)
+	ps = append(ps, heropaymentsProblems(c.Heropayments)...)
 	return append(ps, c.engineProblems()...)
 }
 
@@ -387,5 +392,5 @@ func (c Config) RequireSecrets(s Secrets) error {
 	if c.Mode == ModeLive && !s.HercleAPIKey.IsSet() {
 		return errors.New("live mode needs the Hercle API key: set HERCLE_API_KEY or HERCLE_API_KEY_FILE")
 	}
-	return nil
+	return c.Heropayments.RequireSecrets(c.Mode, s)
 }
