@@ -44,6 +44,7 @@ var ErrDisabled = errors.New("webhookd: the webhook endpoint is disabled (webhoo
 // for concurrent use.
 type Server struct {
 	url    string
+	mux    *http.ServeMux
 	addr   net.Addr
 	keys   []string // fingerprints of the trusted keys
 	tls    bool
@@ -135,6 +136,7 @@ func Start(ctx context.Context, cfg config.Webhook, inbox hercle.WebhookInbox, l
 		return nil, fmt.Errorf("webhookd: webhook.addr: listen on %s: %w", cfg.Addr, err)
 	}
 	s := &Server{
+		mux:    mux,
 		addr:   ln.Addr(),
 		tls:    tlsConfig != nil,
 		log:    logger,
@@ -190,6 +192,26 @@ func Start(ctx context.Context, cfg config.Webhook, inbox hercle.WebhookInbox, l
 	}
 	return s, nil
 }
+
+// Handle serves h at path beside the Hercle webhooks, with the same
+// listener, TLS and timeouts: the daemon mounts the Heropayments callbacks
+// here. h must verify its requests itself.
+func (s *Server) Handle(path string, h http.Handler) (err error) {
+	if path == "" || path[0] != '/' {
+		return fmt.Errorf("webhookd: path %q must start with /", path)
+	}
+	defer func() {
+		if r := recover(); r != nil { // ServeMux panics on a conflicting pattern
+			err = fmt.Errorf("webhookd: serve %s: %v", path, r)
+		}
+	}()
+	s.mux.Handle(path, h)
+	return nil
+}
+
+// BaseURL returns the scheme and address the endpoint listens on, without
+// the webhook path.
+func (s *Server) BaseURL() string { return endpointURL(s.tls, s.addr, "") }
 
 // URL returns the endpoint as reached from this machine, such as
 // https://127.0.0.1:8780/webhooks/hercle (an unspecified listen address is
