@@ -36,6 +36,7 @@ type Config struct {
 	Ledger Ledger `toml:"ledger"`
 
 	Maintenance Maintenance `toml:"maintenance"`
+	Reconcile   Reconcile   `toml:"reconcile"`
 }
 
 // Log configures the process log.
