@@ -1,0 +1,318 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/execution"
+	"github.com/otcdesk/engine/heropayments"
+	"github.com/otcdesk/engine/inbound"
+	"github.com/otcdesk/engine/ledger"
+	"github.com/otcdesk/engine/market"
+)
+
+// Ledger is what reconciliation reads and writes of the ledger.
+// *ledger.Store satisfies it; a store opened read-only serves a dry run.
+type Ledger interface {
+	Journal(ctx context.Context, f ledger.Filter, fn func(ledger.Entry) error) error
+	Entry(ctx context.Context, key string) (ledger.Entry, error)
+	Post(ctx context.Context, e ledger.Entry) (ledger.Entry, bool, error)
+	Balances(ctx context.Context) ([]ledger.Balance, error)
+	Intents(ctx context.Context, st ledger.IntentState) ([]ledger.Intent, error)
+	Events(ctx context.Context, src ledger.Source, fn func(ledger.Event) error) error
+	PutReport(ctx context.Context, r ledger.Report, keep int) (ledger.Report, error)
+	LastReport(ctx context.Context) (ledger.Report, error)
+	LastCleanReport(ctx context.Context) (ledger.Report, error)
+}
+
+// Journal keys of the movements reconciliation compares. Deposits and
+// trades use the keys of the paths that normally post them, so that an
+// import and a late webhook or fill can never both count.
+var (
+	tradePrefix      = execution.TradeKey("")
+	depositPrefix    = inbound.DepositKey("")
+	feePrefix        = "hercle:fee:"
+	withdrawalPrefix = "hercle:withdrawal:"
+	transferPrefix   = "hercle:transfer:"
+)
+
+func feeKey(txID string) string        { return feePrefix + txID }
+func withdrawalKey(id string) string   { return withdrawalPrefix + id }
+func transferKey(id string) string     { return transferPrefix + id }
+func settledKey(clientID string) string { return clientID + ":settled" }
+func failedKey(clientID string) string  { return clientID + ":failed" }
+
+// journalSlack widens the journal read before since: an entry's time is
+// the venue's time of the event, which may precede the listing's.
+const journalSlack = 24 * time.Hour
+
+// refSource flags the entries reconciliation imports.
+const (
+	refSource        = "source"
+	refSourceValue   = "reconcile"
+	refVenueRef      = "venue_ref"
+	refTransactionID = "transaction_id"
+)
+
+// amounts is a small per-asset sum, kept sorted by asset.
+type amounts []assetAmount
+
+type assetAmount struct {
+	asset  market.Asset
+	amount decimal.Decimal
+}
+
+func (a amounts) get(asset market.Asset) decimal.Decimal {
+	for _, x := range a {
+		if x.asset == asset {
+			return x.amount
+		}
+	}
+	return decimal.Zero
+}
+
+func (a amounts) add(asset market.Asset, d decimal.Decimal) amounts {
+	for i := range a {
+		if a[i].asset == asset {
+			a[i].amount = a[i].amount.Add(d)
+			return a
+		}
+	}
+	a = append(a, assetAmount{asset, d})
+	sort.Slice(a, func(i, j int) bool { return a[i].asset < a[j].asset })
+	return a
+}
+
+// assets lists the assets with a non-zero amount in either.
+func assetsOf(xs ...amounts) []market.Asset {
+	seen := map[market.Asset]bool{}
+	var out []market.Asset
+	for _, a := range xs {
+		for _, x := range a {
+			if !x.amount.IsZero() && !seen[x.asset] {
+				seen[x.asset] = true
+				out = append(out, x.asset)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+func (a amounts) String() string {
+	var parts []string
+	for _, x := range a {
+		if !x.amount.IsZero() {
+			parts = append(parts, x.amount.String()+" "+string(x.asset))
+		}
+	}
+	if len(parts) == 0 {
+		return "0"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// entryInfo is what reconciliation keeps of a journal entry.
+type entryInfo struct {
+	key      string
+	kind     ledger.Kind
+	clientID string
+	at       time.Time
+	refs     map[string]string
+	// hercle is the entry's effect on venue:hercle:* per asset.
+	hercle amounts
+	// transit is the entry's postings to transit accounts, per asset.
+	transit amounts
+	// matched counts the venue records attached to it in this run.
+	matched int
+	// expected is the effect the attached venue trades imply; unreadable
+	// is set if one of them does not say which assets it moved.
+	expected   amounts
+	unreadable bool
+}
+
+func (e *entryInfo) imported() bool { return e.refs[refSource] == refSourceValue }
+
+func newEntryInfo(e ledger.Entry) *entryInfo {
+	in := &entryInfo{key: e.Key, kind: e.Kind, clientID: e.ClientID, at: e.Time, refs: e.Refs}
+	for _, p := range e.Postings {
+		switch {
+		case p.Account.HasPrefix("venue:" + string(ledger.Hercle)):
+			in.hercle = in.hercle.add(p.Asset, p.Amount)
+		case p.Account.Class() == "transit":
+			in.transit = in.transit.add(p.Asset, p.Amount)
+		}
+	}
+	return in
+}
+
+// books is the ledger's side of a run.
+type books struct {
+	store Ledger
+
+	entries        map[string]*entryInfo   // journal key -> entry, read or looked up
+	missing        map[string]bool         // keys looked up and absent
+	tradesByClient map[string][]*entryInfo // Client-Id -> trade entries, in journal order
+	trades         []*entryInfo            // trade entries in journal order
+	deposits       []*entryInfo            // deposit entries keyed by transaction id
+	sent           map[string]amounts      // Client-Id -> what its entries moved into transit
+
+	intents    map[string]ledger.Intent // by Client-Id
+	byVenueRef map[string]string        // venue ref -> Client-Id
+	balances   []ledger.Balance
+
+	hooks     *hookIndex
+	callbacks *callbackIndex
+}
+
+// loadBooks reads the journal from since-journalSlack, every intent, the
+// balances and the inbox.
+func loadBooks(ctx context.Context, store Ledger, since time.Time, flow heropayments.Flow) (*books, error) {
+	b := &books{
+		store:          store,
+		entries:        map[string]*entryInfo{},
+		missing:        map[string]bool{},
+		tradesByClient: map[string][]*entryInfo{},
+		sent:           map[string]amounts{},
+		intents:        map[string]ledger.Intent{},
+		byVenueRef:     map[string]string{},
+	}
+	err := store.Journal(ctx, ledger.Filter{From: since.Add(-journalSlack)}, func(e ledger.Entry) error {
+		in := b.note(e)
+		switch {
+		case strings.HasPrefix(e.Key, tradePrefix) && e.Kind == ledger.KindTrade:
+			b.trades = append(b.trades, in)
+			if e.ClientID != "" {
+				b.tradesByClient[e.ClientID] = append(b.tradesByClient[e.ClientID], in)
+			}
+		case strings.HasPrefix(e.Key, depositPrefix):
+			b.deposits = append(b.deposits, in)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: journal: %w", ErrLedger, err)
+	}
+	intents, err := store.Intents(ctx, "")
+	if err != nil {
+		return nil, fmt.Errorf("%w: intents: %w", ErrLedger, err)
+	}
+	for _, in := range intents {
+		b.intents[in.ClientID] = in
+		if in.VenueRef != "" {
+			b.byVenueRef[in.VenueRef] = in.ClientID
+		}
+	}
+	if b.balances, err = store.Balances(ctx); err != nil {
+		return nil, fmt.Errorf("%w: balances: %w", ErrLedger, err)
+	}
+	if b.hooks, err = loadHooks(ctx, store); err != nil {
+		return nil, err
+	}
+	if b.callbacks, err = loadCallbacks(ctx, store, flow); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// note indexes an entry read from the journal or looked up.
+func (b *books) note(e ledger.Entry) *entryInfo {
+	in := newEntryInfo(e)
+	b.entries[e.Key] = in
+	if e.ClientID != "" {
+		for _, t := range in.transit {
+			if t.amount.IsPositive() {
+				b.sent[e.ClientID] = b.sent[e.ClientID].add(t.asset, t.amount)
+			}
+		}
+	}
+	return in
+}
+
+// entry returns the entry with key, from what was read or by a point
+// lookup; nil if the ledger has none.
+func (b *books) entry(ctx context.Context, key string) (*entryInfo, error) {
+	if in, ok := b.entries[key]; ok {
+		return in, nil
+	}
+	if b.missing[key] {
+		return nil, nil
+	}
+	e, err := b.store.Entry(ctx, key)
+	switch {
+	case errors.Is(err, ledger.ErrNotFound):
+		b.missing[key] = true
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("%w: entry %s: %w", ErrLedger, key, err)
+	}
+	in := newEntryInfo(e)
+	b.entries[key] = in
+	return in, nil
+}
+
+// sentAmount is what the intent cid moved into transit: from its entries
+// read, else from its settlement or failure entry, else from its open
+// transit balance. ok is false if the ledger shows nothing.
+func (b *books) sentAmount(ctx context.Context, cid string) (amounts, bool, error) {
+	if s, ok := b.sent[cid]; ok {
+		return s, true, nil
+	}
+	for _, key := range []string{settledKey(cid), failedKey(cid)} {
+		e, err := b.entry(ctx, key)
+		if err != nil {
+			return nil, false, err
+		}
+		if e == nil {
+			continue
+		}
+		var out amounts
+		for _, t := range e.transit {
+			if t.amount.IsNegative() {
+				out = out.add(t.asset, t.amount.Neg())
+			}
+		}
+		if len(out) > 0 {
+			return out, true, nil
+		}
+	}
+	var out amounts
+	suffix := ":" + cid
+	for _, bal := range b.balances {
+		if bal.Account.Class() == "transit" && strings.HasSuffix(bal.Account.String(), suffix) && bal.Amount.IsPositive() {
+			out = out.add(bal.Asset, bal.Amount)
+		}
+	}
+	return out, len(out) > 0, nil
+}
+
+// intentFor finds the intent a venue movement belongs to: by Client-Id,
+// else by the venue id recorded as an intent's VenueRef.
+func (b *books) intentFor(clientID, venueID string) (ledger.Intent, bool) {
+	if clientID != "" {
+		if in, ok := b.intents[clientID]; ok {
+			return in, true
+		}
+	}
+	if cid, ok := b.byVenueRef[venueID]; ok && venueID != "" {
+		return b.intents[cid], true
+	}
+	return ledger.Intent{}, false
+}
+
+// outcomeOf is an intent's outcome: succeeded or failed once final, "" before.
+func outcomeOf(in ledger.Intent) ledger.IntentState {
+	switch in.State {
+	case ledger.StateSucceeded, ledger.StateFailed:
+		return in.State
+	case ledger.StateResolved:
+		return in.Outcome
+	}
+	return ""
+}
