@@ -42,9 +42,9 @@ var (
 	transferPrefix   = "hercle:transfer:"
 )
 
-func feeKey(txID string) string        { return feePrefix + txID }
-func withdrawalKey(id string) string   { return withdrawalPrefix + id }
-func transferKey(id string) string     { return transferPrefix + id }
+func feeKey(txID string) string         { return feePrefix + txID }
+func withdrawalKey(id string) string    { return withdrawalPrefix + id }
+func transferKey(id string) string      { return transferPrefix + id }
 func settledKey(clientID string) string { return clientID + ":settled" }
 func failedKey(clientID string) string  { return clientID + ":failed" }
 
