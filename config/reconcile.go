@@ -35,9 +35,10 @@ type Reconcile struct {
 	// Grace is how long a difference may be in flight before it counts as
 	// a break: one side may see an event before the other.
 	Grace Duration `toml:"grace"`
-	// Tolerances are the largest balance differences per asset that still
-	// match, as decimal strings: { BTC = "0.00000001", EUR = "0.01" }.
-	// An asset not listed must match exactly.
+	// Tolerances are the largest differences per asset that still match,
+	// in balances and in each record's amount, as decimal strings:
+	// { BTC = "0.00000001", EUR = "0.01" }. An asset not listed must match
+	// exactly.
 	Tolerances map[string]Amount `toml:"tolerances"`
 	// PauseAbove pauses trading while a run finds more breaks than this,
 	// and resumes it after a run that does not. 0 (the default) pauses on

@@ -79,7 +79,7 @@ func (r *run) compareBalances(ctx context.Context) error {
 	}
 	for _, a := range assetsOf(venue, books) {
 		v, l := venue.get(a), books.get(a)
-		if v.Sub(l).Abs().LessThanOrEqual(r.cfg.tolerance(a)) {
+		if r.within(a, v, l) {
 			r.match(CheckBalances, 1)
 			continue
 		}

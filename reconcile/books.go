@@ -1,9 +1,11 @@
 package reconcile
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -78,14 +80,16 @@ func (a amounts) get(asset market.Asset) decimal.Decimal {
 }
 
 func (a amounts) add(asset market.Asset, d decimal.Decimal) amounts {
-	for i := range a {
+	i := 0
+	for ; i < len(a) && a[i].asset <= asset; i++ {
 		if a[i].asset == asset {
 			a[i].amount = a[i].amount.Add(d)
 			return a
 		}
 	}
-	a = append(a, assetAmount{asset, d})
-	sort.Slice(a, func(i, j int) bool { return a[i].asset < a[j].asset })
+	a = append(a, assetAmount{})
+	copy(a[i+1:], a[i:])
+	a[i] = assetAmount{asset, d}
 	return a
 }
 
@@ -120,27 +124,31 @@ func (a amounts) String() string {
 
 // entryInfo is what reconciliation keeps of a journal entry.
 type entryInfo struct {
+	seq      uint64
 	key      string
 	kind     ledger.Kind
 	clientID string
+	pair     string // the pair ref of a fill
+	imported bool   // flagged source=reconcile
 	at       time.Time
-	refs     map[string]string
 	// hercle is the entry's effect on venue:hercle:* per asset.
 	hercle amounts
 	// transit is the entry's postings to transit accounts, per asset.
 	transit amounts
-	// matched counts the venue records attached to it in this run.
-	matched int
-	// expected is the effect the attached venue trades imply; unreadable
-	// is set if one of them does not say which assets it moved.
+
+	// Per run: the venue records attached to it, the effect the attached
+	// venue trades imply, and whether one of them does not say which
+	// assets it moved. Reset at the start of every run.
+	matched    int
 	expected   amounts
 	unreadable bool
 }
 
-func (e *entryInfo) imported() bool { return e.refs[refSource] == refSourceValue }
+func (e *entryInfo) reset() { e.matched, e.expected, e.unreadable = 0, nil, false }
 
 func newEntryInfo(e ledger.Entry) *entryInfo {
-	in := &entryInfo{key: e.Key, kind: e.Kind, clientID: e.ClientID, at: e.Time, refs: e.Refs}
+	in := &entryInfo{seq: e.Seq, key: e.Key, kind: e.Kind, clientID: e.ClientID, at: e.Time,
+		pair: e.Refs["pair"], imported: e.Refs[refSource] == refSourceValue}
 	for _, p := range e.Postings {
 		switch {
 		case p.Account.HasPrefix("venue:" + string(ledger.Hercle)):
@@ -152,12 +160,30 @@ func newEntryInfo(e ledger.Entry) *entryInfo {
 	return in
 }
 
+// cache is what a Reconciler keeps of the ledger between runs. Journal
+// entries never change, so each run reads only the entries appended since
+// the last one, and drops those older than its window; inbox bodies never
+// change either, so each event is decoded once. It is used under the
+// Reconciler's run lock only.
+type cache struct {
+	from      time.Time             // entries at or after this time are held
+	lastSeq   uint64                // the newest journal entry read
+	entries   map[string]*entryInfo // journal key -> entry, in the window
+	hooks     map[string]hookInfo   // Hercle webhook event id -> what it says
+	callbacks map[string]cbInfo     // Heropayments callback event id -> what it says
+}
+
+func newCache() *cache {
+	return &cache{entries: map[string]*entryInfo{}, hooks: map[string]hookInfo{}, callbacks: map[string]cbInfo{}}
+}
+
 // books is the ledger's side of a run.
 type books struct {
 	store Ledger
 
-	entries        map[string]*entryInfo   // journal key -> entry, read or looked up
-	missing        map[string]bool         // keys looked up and absent
+	entries        map[string]*entryInfo   // the cache's window
+	looked         map[string]*entryInfo   // entries found by point lookups this run
+	missing        map[string]bool         // keys looked up and absent this run
 	tradesByClient map[string][]*entryInfo // Client-Id -> trade entries, in journal order
 	trades         []*entryInfo            // trade entries in journal order
 	deposits       []*entryInfo            // deposit entries keyed by transaction id
@@ -171,33 +197,22 @@ type books struct {
 	callbacks *callbackIndex
 }
 
-// loadBooks reads the journal from since-journalSlack, every intent, the
-// balances and the inbox.
-func loadBooks(ctx context.Context, store Ledger, since time.Time, flow heropayments.Flow) (*books, error) {
+// loadBooks brings the journal part of the cache up to date for a run
+// from since, and reads the intents and the balances. The inbox is read
+// apart (loadInbox), concurrently.
+func loadBooks(ctx context.Context, store Ledger, c *cache, since time.Time) (*books, error) {
 	b := &books{
 		store:          store,
-		entries:        map[string]*entryInfo{},
+		entries:        c.entries,
+		looked:         map[string]*entryInfo{},
 		missing:        map[string]bool{},
 		tradesByClient: map[string][]*entryInfo{},
 		sent:           map[string]amounts{},
 		intents:        map[string]ledger.Intent{},
 		byVenueRef:     map[string]string{},
 	}
-	err := store.Journal(ctx, ledger.Filter{From: since.Add(-journalSlack)}, func(e ledger.Entry) error {
-		in := b.note(e)
-		switch {
-		case strings.HasPrefix(e.Key, tradePrefix) && e.Kind == ledger.KindTrade:
-			b.trades = append(b.trades, in)
-			if e.ClientID != "" {
-				b.tradesByClient[e.ClientID] = append(b.tradesByClient[e.ClientID], in)
-			}
-		case strings.HasPrefix(e.Key, depositPrefix):
-			b.deposits = append(b.deposits, in)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%w: journal: %w", ErrLedger, err)
+	if err := b.loadJournal(ctx, c, since); err != nil {
+		return nil, err
 	}
 	intents, err := store.Intents(ctx, "")
 	if err != nil {
@@ -212,33 +227,87 @@ func loadBooks(ctx context.Context, store Ledger, since time.Time, flow heropaym
 	if b.balances, err = store.Balances(ctx); err != nil {
 		return nil, fmt.Errorf("%w: balances: %w", ErrLedger, err)
 	}
-	if b.hooks, err = loadHooks(ctx, store); err != nil {
-		return nil, err
-	}
-	if b.callbacks, err = loadCallbacks(ctx, store, flow); err != nil {
-		return nil, err
-	}
 	return b, nil
 }
 
-// note indexes an entry read from the journal or looked up.
-func (b *books) note(e ledger.Entry) *entryInfo {
-	in := newEntryInfo(e)
-	b.entries[e.Key] = in
-	if e.ClientID != "" {
-		for _, t := range in.transit {
-			if t.amount.IsPositive() {
-				b.sent[e.ClientID] = b.sent[e.ClientID].add(t.asset, t.amount)
+func (b *books) loadJournal(ctx context.Context, c *cache, since time.Time) error {
+	from := since.Add(-journalSlack)
+	f := ledger.Filter{AfterSeq: c.lastSeq}
+	if c.lastSeq == 0 || from.Before(c.from) {
+		// First run, or one reaching further back: read the window afresh.
+		clear(c.entries)
+		c.lastSeq = 0
+		f = ledger.Filter{From: from}
+	}
+	c.from = from
+	last := c.lastSeq
+	err := b.store.Journal(ctx, f, func(e ledger.Entry) error {
+		last = e.Seq
+		if !e.Time.Before(from) {
+			c.entries[e.Key] = newEntryInfo(e)
+		}
+		return nil
+	})
+	if err != nil {
+		clear(c.entries)
+		c.lastSeq = 0
+		return fmt.Errorf("%w: journal: %w", ErrLedger, err)
+	}
+	c.lastSeq = last
+	for k, in := range c.entries {
+		if in.at.Before(from) {
+			delete(c.entries, k)
+			continue
+		}
+		in.reset()
+		switch {
+		case in.kind == ledger.KindTrade && strings.HasPrefix(in.key, tradePrefix):
+			b.trades = append(b.trades, in)
+		case strings.HasPrefix(in.key, depositPrefix):
+			b.deposits = append(b.deposits, in)
+		}
+		if in.clientID != "" {
+			for _, t := range in.transit {
+				if t.amount.IsPositive() {
+					b.sent[in.clientID] = b.sent[in.clientID].add(t.asset, t.amount)
+				}
 			}
 		}
 	}
-	return in
+	bySeq := func(s []*entryInfo) {
+		slices.SortFunc(s, func(a, b *entryInfo) int { return cmp.Compare(a.seq, b.seq) })
+	}
+	bySeq(b.trades)
+	bySeq(b.deposits)
+	for _, in := range b.trades {
+		if in.clientID != "" {
+			b.tradesByClient[in.clientID] = append(b.tradesByClient[in.clientID], in)
+		}
+	}
+	return nil
 }
 
-// entry returns the entry with key, from what was read or by a point
-// lookup; nil if the ledger has none.
+// loadInbox reads the stored webhooks and callbacks, decoding those not in
+// the cache.
+func loadInbox(ctx context.Context, store Ledger, c *cache, flow heropayments.Flow) (*hookIndex, *callbackIndex, error) {
+	hooks, err := loadHooks(ctx, store, c.hooks)
+	if err != nil {
+		return nil, nil, err
+	}
+	cbs, err := loadCallbacks(ctx, store, c.callbacks, flow)
+	if err != nil {
+		return nil, nil, err
+	}
+	return hooks, cbs, nil
+}
+
+// entry returns the entry with key, from the window or by a point lookup;
+// nil if the ledger has none.
 func (b *books) entry(ctx context.Context, key string) (*entryInfo, error) {
 	if in, ok := b.entries[key]; ok {
+		return in, nil
+	}
+	if in, ok := b.looked[key]; ok {
 		return in, nil
 	}
 	if b.missing[key] {
@@ -253,10 +322,9 @@ func (b *books) entry(ctx context.Context, key string) (*entryInfo, error) {
 		return nil, fmt.Errorf("%w: entry %s: %w", ErrLedger, key, err)
 	}
 	in := newEntryInfo(e)
-	b.entries[key] = in
+	b.looked[key] = in
 	return in, nil
 }
-
 // sentAmount is what the intent cid moved into transit: from its entries
 // read, else from its settlement or failure entry, else from its open
 // transit balance. ok is false if the ledger shows nothing.

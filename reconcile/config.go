@@ -23,8 +23,9 @@ type Config struct {
 	Lookback time.Duration
 	// Grace is how long a difference may be in flight before it is a break.
 	Grace time.Duration
-	// Tolerances are the largest balance differences that still match, per
-	// asset; an asset not listed must match exactly.
+	// Tolerances are the largest differences that still match, per asset,
+	// in balances and record amounts; an asset not listed must match
+	// exactly.
 	Tolerances map[market.Asset]decimal.Decimal
 	// PauseAbove pauses trading while a run finds more breaks than this;
 	// -1 never pauses.
@@ -97,4 +98,13 @@ func (c Config) check() error {
 // tolerance is the configured tolerance of asset, zero if none.
 func (c Config) tolerance(a market.Asset) decimal.Decimal {
 	return c.Tolerances[a]
+}
+
+// within reports whether two amounts of asset agree within its tolerance.
+func (r *run) within(a market.Asset, x, y decimal.Decimal) bool {
+	if x.Equal(y) {
+		return true
+	}
+	t := r.cfg.tolerance(a)
+	return !t.IsZero() && x.Sub(y).Abs().LessThanOrEqual(t)
 }

@@ -64,22 +64,39 @@ type callbackIndex struct {
 	undecodable int
 }
 
-func loadCallbacks(ctx context.Context, store Ledger, flow heropayments.Flow) (*callbackIndex, error) {
+// cbInfo is what one stored callback says, parsed once and cached.
+type cbInfo struct {
+	parsed   bool
+	key      heropayments.PaymentKey
+	status   heropayments.Status
+	outcome  heropayments.Outcome
+	kind     heropayments.Kind
+	merchant decimal.Decimal
+}
+
+func loadCallbacks(ctx context.Context, store Ledger, cache map[string]cbInfo, flow heropayments.Flow) (*callbackIndex, error) {
 	x := &callbackIndex{byKey: map[string][]callback{}, keys: map[string]heropayments.PaymentKey{}}
 	err := store.Events(ctx, ledger.SourceHeropaymentsCallback, func(ev ledger.Event) error {
-		f := flow
-		if m := heropayments.Flow(ev.Meta[MetaFlow]); m == heropayments.FlowV2 || m == heropayments.FlowCustody {
-			f = m
+		info, ok := cache[ev.ID]
+		if !ok {
+			f := flow
+			if m := heropayments.Flow(ev.Meta[MetaFlow]); m == heropayments.FlowV2 || m == heropayments.FlowCustody {
+				f = m
+			}
+			if cb, err := heropayments.ParseCallback(f, ev.Body); err == nil {
+				info = cbInfo{parsed: true, key: cb.Key, status: cb.Payment.Status, outcome: cb.Outcome,
+					kind: cb.Payment.Type, merchant: cb.Payment.MerchantAmount.Decimal}
+			}
+			cache[ev.ID] = info
 		}
-		cb, err := heropayments.ParseCallback(f, ev.Body)
-		if err != nil {
+		if !info.parsed {
 			x.undecodable++
 			return nil
 		}
-		k := cb.Key.String()
-		x.keys[k] = cb.Key
-		x.byKey[k] = append(x.byKey[k], callback{eventID: ev.ID, status: cb.Payment.Status, outcome: cb.Outcome,
-			kind: cb.Payment.Type, merchant: cb.Payment.MerchantAmount.Decimal, at: ev.Received, deliveries: ev.Deliveries})
+		k := info.key.String()
+		x.keys[k] = info.key
+		x.byKey[k] = append(x.byKey[k], callback{eventID: ev.ID, status: info.status, outcome: info.outcome,
+			kind: info.kind, merchant: info.merchant, at: ev.Received, deliveries: ev.Deliveries})
 		return nil
 	})
 	if err != nil {

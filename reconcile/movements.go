@@ -255,7 +255,7 @@ func (r *run) engineMovement(ctx context.Context, m movement, in ledger.Intent) 
 		f.Outcome, f.Venue = MissingInLedger, m.amount.String()
 		f.Detail = fmt.Sprintf("intent %s (%s) has no entry moving the %s into transit", cid, in.State, m.noun)
 		r.add(f, m.at)
-	case m.amountKnown && (sent.get(m.asset).Sub(m.amount).Abs().GreaterThan(r.cfg.tolerance(m.asset)) || len(assetsOf(sent)) > 1):
+	case m.amountKnown && (!r.within(m.asset, sent.get(m.asset), m.amount) || len(assetsOf(sent)) > 1):
 		f := base
 		f.Outcome, f.Venue, f.Ledger = AmountMismatch, m.amount.String(), sent.String()
 		f.Detail = fmt.Sprintf("the venue's %s is %s %s; the ledger moved %s into transit", m.noun, m.amount, m.asset, sent)
@@ -320,7 +320,7 @@ func (r *run) outsideMovement(ctx context.Context, m movement) error {
 	}
 	if e != nil {
 		got := e.hercle.get(m.asset).Neg()
-		if m.amountKnown && got.Sub(m.amount).Abs().GreaterThan(r.cfg.tolerance(m.asset)) {
+		if m.amountKnown && !r.within(m.asset, got, m.amount) {
 			r.add(Finding{Check: m.check, Outcome: AmountMismatch, Ref: m.id, ClientID: m.clientID, Asset: string(m.asset),
 				Venue: m.amount.String(), Ledger: got.String(), Detail: fmt.Sprintf("imported entry %s moves %s", key, e.hercle)}, m.at)
 			return nil

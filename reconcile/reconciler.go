@@ -67,7 +67,9 @@ type Reconciler struct {
 	m        *metrics
 	trigger  chan struct{} // capacity 1: triggers coalesce
 
-	runMu sync.Mutex // held for a whole run, so runs never overlap
+	runMu sync.Mutex // held for a whole run, so runs never overlap, and guards the two below
+	cache *cache     // the ledger as read by earlier runs
+	sizes sizes      // how much venue history the last run read
 
 	mu        sync.Mutex // guards the fields below
 	paused    bool       // this Reconciler paused trading
@@ -96,7 +98,7 @@ func New(cfg Config, deps Deps) (*Reconciler, error) {
 	r := &Reconciler{
 		cfg: cfg, store: deps.Ledger, venue: deps.Venue, payments: deps.Payments, flow: flow,
 		pauser: deps.Pauser, onImport: deps.OnImport, log: deps.Logger, now: deps.Now,
-		trigger: make(chan struct{}, 1),
+		trigger: make(chan struct{}, 1), cache: newCache(),
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -203,15 +205,48 @@ func (r *Reconciler) run(ctx context.Context, now, since time.Time) (Report, err
 	x := newRun(r.cfg, now, since)
 	x.v, x.payments, x.flow = r.venue, r.payments, r.flow
 	x.prev = r.firstSeen(ctx)
-	data, err := fetch(ctx, r.venue, since, now)
+	// Three reads overlap: the venue's history (network-bound in
+	// production), the inbox (every stored webhook), and the journal
+	// window with the intents and balances. The comparisons that need no
+	// webhook start as soon as the journal and the venue are in.
+	rctx, cancel := context.WithCancel(ctx)
+	var (
+		data             *venueData
+		hooks            *hookIndex
+		cbs              *callbackIndex
+		fetchErr, inErr  error
+		venueIn, inboxIn = make(chan struct{}), make(chan struct{})
+	)
+	go func() {
+		defer close(venueIn)
+		data, fetchErr = fetch(rctx, r.venue, since, now, r.sizes)
+	}()
+	go func() {
+		defer close(inboxIn)
+		hooks, cbs, inErr = loadInbox(rctx, r.store, r.cache, r.flow)
+	}()
+	defer func() {
+		cancel()
+		<-venueIn
+		<-inboxIn
+	}()
+	books, err := loadBooks(rctx, r.store, r.cache, since)
 	if err != nil {
 		return Report{}, err
 	}
-	x.venue = indexVenue(data)
-	if x.books, err = loadBooks(ctx, r.store, since, r.flow); err != nil {
+	if <-venueIn; fetchErr != nil {
+		return Report{}, fetchErr
+	}
+	x.books, x.venue = books, indexVenue(data)
+	r.sizes = sizes{trades: len(data.trades), txs: len(data.txs)}
+	if err := x.compareVenueSide(ctx); err != nil {
 		return Report{}, err
 	}
-	if err := x.compareAll(ctx); err != nil {
+	if <-inboxIn; inErr != nil {
+		return Report{}, inErr
+	}
+	x.books.hooks, x.books.callbacks = hooks, cbs
+	if err := x.compareInboxSide(ctx); err != nil {
 		return Report{}, err
 	}
 	if err := r.importFixes(ctx, x); err != nil {

@@ -137,29 +137,26 @@ func (r *run) report(started, finished time.Time) Report {
 // venueIndex indexes the venue's history by id and Client-Id.
 type venueIndex struct {
 	data                *venueData
-	txs                 map[string]*hercle.Transaction
+	txs                 map[string]*hercle.Transaction // deposits
 	withdrawals         map[string]*hercle.Withdrawal
 	withdrawalsByClient map[string][]*hercle.Withdrawal
 	transfers           map[string]*transfer
 	transfersByClient   map[string][]*transfer
-	trades              map[string]*hercle.Trade
 }
 
 func indexVenue(d *venueData) *venueIndex {
 	x := &venueIndex{
 		data:                d,
-		txs:                 make(map[string]*hercle.Transaction, len(d.txs)),
+		txs:                 map[string]*hercle.Transaction{},
 		withdrawals:         map[string]*hercle.Withdrawal{},
 		withdrawalsByClient: map[string][]*hercle.Withdrawal{},
 		transfers:           map[string]*transfer{},
 		transfersByClient:   map[string][]*transfer{},
-		trades:              make(map[string]*hercle.Trade, len(d.trades)),
 	}
 	for i := range d.txs {
-		x.txs[d.txs[i].ID] = &d.txs[i]
-	}
-	for i := range d.trades {
-		x.trades[d.trades[i].ID] = &d.trades[i]
+		if d.txs[i].Type == hercle.TxDeposit {
+			x.txs[d.txs[i].ID] = &d.txs[i]
+		}
 	}
 	for i := range d.withdrawals {
 		w := &d.withdrawals[i]
@@ -178,7 +175,8 @@ func indexVenue(d *venueData) *venueIndex {
 	return x
 }
 
-func (x *venueIndex) hasTx(id string) bool { return x.txs[id] != nil }
+// hasDeposit reports whether the venue lists the deposit transaction id.
+func (x *venueIndex) hasDeposit(id string) bool { return x.txs[id] != nil }
 
 func (x *venueIndex) hasWithdrawal(id, clientID string) bool {
 	return id != "" && x.withdrawals[id] != nil || clientID != "" && len(x.withdrawalsByClient[clientID]) > 0
@@ -192,15 +190,27 @@ func isNotFound(err error) bool {
 	return errors.Is(err, hercle.ErrNotFound) || errors.Is(err, heropayments.ErrNotFound)
 }
 
-// compareAll runs every comparison but the balances, which come last,
-// after imports.
-func (r *run) compareAll(ctx context.Context) error {
+// compareVenueSide runs the comparisons that need no webhook: trades and
+// transactions against the journal.
+func (r *run) compareVenueSide(ctx context.Context) error {
+	if err := r.compareTrades(ctx); err != nil {
+		return fmt.Errorf("trades: %w", err)
+	}
+	if err := r.compareTransactions(ctx); err != nil {
+		return fmt.Errorf("transactions: %w", err)
+	}
+	return nil
+}
+
+// compareInboxSide runs the comparisons that need the inbox: webhooks
+// against REST, withdrawals and transfers (their final webhooks), and
+// Heropayments. Balances come last, after the imports.
+func (r *run) compareInboxSide(ctx context.Context) error {
 	steps := []struct {
 		name string
 		fn   func(context.Context) error
 	}{
-		{"trades", r.compareTrades},
-		{"transactions", r.compareTransactions},
+		{"deposit webhooks", r.compareDepositWebhooks},
 		{"withdrawals", r.compareWithdrawals},
 		{"transfers", r.compareTransfers},
 		{"webhooks", r.compareWebhookObjects},

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/inbound"
@@ -409,6 +410,20 @@ func TestInjectedAmountMismatch(t *testing.T) {
 	}
 	if got := counter(t, r.reg, "engine_reconcile_runs_total", "breaks"); got != 1 {
 		t.Errorf("runs_total{breaks} = %v", got)
+	}
+
+	// A tolerance of 0.1 BTC absorbs the difference, in the record and the balance.
+	tolerant, err := reconcile.New(reconcile.Config{Grace: grace, DryRun: true, Tolerances: map[market.Asset]decimal.Decimal{"BTC": d("0.1")}},
+		reconcile.Deps{Ledger: r.store, Venue: r.client, Now: r.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err = tolerant.Run(r.ctx, r.start.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Clean() || len(rep.Find(reconcile.CheckTransactions, reconcile.AmountMismatch)) != 0 || len(rep.Find(reconcile.CheckBalances, reconcile.AmountMismatch)) != 0 {
+		t.Fatalf("within the tolerance:\n%s", text(rep))
 	}
 }
 

@@ -38,8 +38,12 @@ func (r *run) compareTrades(ctx context.Context) error {
 		if !ok {
 			e.unreadable = true
 		}
-		for _, x := range eff {
-			e.expected = e.expected.add(x.asset, x.amount)
+		if e.expected == nil {
+			e.expected = eff
+		} else {
+			for _, x := range eff {
+				e.expected = e.expected.add(x.asset, x.amount)
+			}
 		}
 	}
 	for _, e := range attached {
@@ -88,8 +92,7 @@ func (r *run) compareFill(e *entryInfo) {
 		return
 	}
 	for _, a := range assetsOf(e.hercle, e.expected) {
-		diff := e.hercle.get(a).Sub(e.expected.get(a))
-		if diff.Abs().GreaterThan(r.cfg.tolerance(a)) {
+		if !r.within(a, e.hercle.get(a), e.expected.get(a)) {
 			r.add(Finding{Check: CheckTrades, Outcome: AmountMismatch, Ref: tradeID, ClientID: e.clientID, Asset: string(a),
 				Venue: e.expected.get(a).String(), Ledger: e.hercle.get(a).String(),
 				Detail: fmt.Sprintf("fill %s moves %s in the ledger; the %d venue trade(s) attached to it move %s", e.key, e.hercle, e.matched, e.expected)}, e.at)
@@ -177,7 +180,7 @@ func tradeEffect(t *hercle.Trade, e *entryInfo) (amounts, bool) {
 	base, quote, ok := splitInstrument(t.Instrument)
 	if !ok && e != nil && len(e.hercle) == 2 {
 		a, b := e.hercle[0].asset, e.hercle[1].asset
-		switch pair := strings.ToUpper(e.refs["pair"]); pair {
+		switch pair := strings.ToUpper(e.pair); pair {
 		case string(a) + string(b):
 			base, quote, ok = a, b, true
 		case string(b) + string(a):
@@ -189,17 +192,17 @@ func tradeEffect(t *hercle.Trade, e *entryInfo) (amounts, bool) {
 	}
 	q := t.QuantityFilled.Decimal
 	notional := q.Mul(t.Price.Decimal)
-	sign := decimal.NewFromInt(1)
-	switch strings.ToLower(string(t.Side)) {
-	case string(market.Buy):
-	case string(market.Sell):
-		sign = sign.Neg()
+	switch {
+	case strings.EqualFold(string(t.Side), string(market.Buy)):
+		notional = notional.Neg()
+	case strings.EqualFold(string(t.Side), string(market.Sell)):
+		q = q.Neg()
 	default:
 		return nil, false
 	}
-	var out amounts
-	out = out.add(base, q.Mul(sign))
-	out = out.add(quote, notional.Mul(sign).Neg())
+	out := make(amounts, 0, 2)
+	out = out.add(base, q)
+	out = out.add(quote, notional)
 	return out, true
 }
 

@@ -49,17 +49,9 @@ func (r *run) compareTransactions(ctx context.Context) error {
 
 func assetOf(s string) market.Asset { return market.Asset(strings.ToUpper(strings.TrimSpace(s))) }
 
-// compareDeposit matches a deposit with "hercle:deposit:<id>", and checks
-// that its webhook arrived.
+// compareDeposit matches a deposit with "hercle:deposit:<id>".
 func (r *run) compareDeposit(ctx context.Context, t *hercle.Transaction) error {
 	asset, amount, at := assetOf(t.Asset), t.Amount.Decimal, t.Timestamp.Time
-	hooks := r.books.hooks.deposits[t.ID]
-	if len(hooks) > 0 {
-		r.match(CheckWebhooks, 1)
-	} else {
-		r.add(Finding{Check: CheckWebhooks, Outcome: WebhookMissing, Ref: t.ID, Asset: string(asset), Venue: amount.String(),
-			Detail: "deposit listed by the venue; no Banking.Deposit webhook for it was received"}, at)
-	}
 	e, err := r.books.entry(ctx, inbound.DepositKey(t.ID))
 	if err != nil {
 		return err
@@ -67,7 +59,7 @@ func (r *run) compareDeposit(ctx context.Context, t *hercle.Transaction) error {
 	if e != nil {
 		e.matched++
 		got := e.hercle.get(asset)
-		if got.Sub(amount).Abs().GreaterThan(r.cfg.tolerance(asset)) {
+		if !r.within(asset, got, amount) {
 			r.add(Finding{Check: CheckTransactions, Outcome: AmountMismatch, Ref: t.ID, Asset: string(asset),
 				Venue: amount.String(), Ledger: got.String(),
 				Detail: fmt.Sprintf("deposit entry %s credits %s; the venue credited %s %s", e.key, e.hercle, amount, asset)}, at)
@@ -76,13 +68,8 @@ func (r *run) compareDeposit(ctx context.Context, t *hercle.Transaction) error {
 		r.match(CheckTransactions, 1)
 		return nil
 	}
-	f := Finding{Check: CheckTransactions, Outcome: MissingInLedger, Ref: t.ID, Asset: string(asset), Venue: amount.String()}
-	switch {
-	case len(hooks) > 0:
-		f.Detail = fmt.Sprintf("deposit webhook %s stored but not applied (pending or quarantined in the inbox)", hooks[0].eventID)
-	default:
-		f.Detail = "deposit the ledger never heard of (no webhook, no entry)"
-	}
+	f := Finding{Check: CheckTransactions, Outcome: MissingInLedger, Ref: t.ID, Asset: string(asset), Venue: amount.String(),
+		Detail: "deposit with no entry in the journal"}
 	if cid := r.openSettlement(asset, amount); cid != "" {
 		f.Detail += fmt.Sprintf("; it may be the arrival of settlement %s in transit, which treasury settles: not imported", cid)
 		r.add(f, at)
@@ -157,7 +144,7 @@ func (r *run) compareFee(ctx context.Context, t *hercle.Transaction) error {
 	}
 	if e != nil {
 		got := e.hercle.get(asset).Neg()
-		if got.Sub(charged).Abs().GreaterThan(r.cfg.tolerance(asset)) {
+		if !r.within(asset, got, charged) {
 			r.add(Finding{Check: CheckTransactions, Outcome: AmountMismatch, Ref: t.ID, Asset: string(asset),
 				Venue: charged.String(), Ledger: got.String(), Detail: fmt.Sprintf("fee entry %s charges %s", e.key, e.hercle)}, at)
 			return nil
@@ -213,8 +200,7 @@ func (r *run) compareTradeLegs(legs amounts, legCount map[market.Asset]int) {
 		}
 	}
 	for _, a := range assetsOf(legs, implied) {
-		diff := legs.get(a).Sub(implied.get(a))
-		if diff.Abs().GreaterThan(r.cfg.tolerance(a)) {
+		if !r.within(a, legs.get(a), implied.get(a)) {
 			r.add(Finding{Check: CheckTransactions, Outcome: AmountMismatch, Ref: "trade legs " + string(a), Asset: string(a),
 				Venue: legs.get(a).String(), Ledger: implied.get(a).String(),
 				Detail: "the venue's trade transactions do not add up to its trades listing: one listing is incomplete (Ledger shows what the trades imply)"}, r.cutoff)
@@ -245,6 +231,35 @@ func (r *run) depositsMissingAtVenue(ctx context.Context) error {
 			detail += ", and its banking ledger does not know it"
 		}
 		r.add(Finding{Check: CheckTransactions, Outcome: MissingAtVenue, Ref: id, Ledger: e.hercle.String(), Detail: detail}, e.at)
+	}
+	return nil
+}
+
+// compareDepositWebhooks checks that every deposit the venue lists had its
+// webhook, and says so on a deposit missing in the ledger whose webhook
+// was stored but not applied.
+func (r *run) compareDepositWebhooks(context.Context) error {
+	missing := map[string]*Finding{}
+	for _, f := range r.findings {
+		if f.Check == CheckTransactions && f.Outcome == MissingInLedger {
+			missing[f.Ref] = f
+		}
+	}
+	for i := range r.venue.data.txs {
+		t := &r.venue.data.txs[i]
+		if t.Type != hercle.TxDeposit {
+			continue
+		}
+		h, ok := r.books.hooks.deposits[t.ID]
+		if !ok {
+			r.add(Finding{Check: CheckWebhooks, Outcome: WebhookMissing, Ref: t.ID, Asset: string(assetOf(t.Asset)), Venue: t.Amount.String(),
+				Detail: "deposit listed by the venue; no Banking.Deposit webhook for it was received"}, t.Timestamp.Time)
+			continue
+		}
+		r.match(CheckWebhooks, 1)
+		if f := missing[t.ID]; f != nil {
+			f.Detail = fmt.Sprintf("deposit webhook %s stored but not applied (pending or quarantined in the inbox)", h.eventID)
+		}
 	}
 	return nil
 }

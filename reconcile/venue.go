@@ -65,8 +65,16 @@ func pageRange(since, until time.Time) (time.Time, time.Time) {
 // transactions from the 7-day listing for the last week and the 30-day
 // historical listing before it, withdrawals, transfers with their banking
 // ledger entries.
-func fetch(ctx context.Context, v Venue, since, until time.Time) (*venueData, error) {
-	d := &venueData{}
+// sizes is the number of records of a previous fetch, to size the next
+// one's slices: growing a slice of 100,000 records copies it over and
+// over.
+type sizes struct{ trades, txs int }
+
+func fetch(ctx context.Context, v Venue, since, until time.Time, hint sizes) (*venueData, error) {
+	d := &venueData{
+		trades: make([]hercle.Trade, 0, hint.trades+hint.trades/8),
+		txs:    make([]hercle.Transaction, 0, hint.txs+hint.txs/8),
+	}
 	in := func(t time.Time) bool { return !t.Before(since) && !t.After(until) }
 	recentFrom := until.Add(-recentWindow)
 	if recentFrom.Before(since) {
@@ -76,7 +84,12 @@ func fetch(ctx context.Context, v Venue, since, until time.Time) (*venueData, er
 	oldFrom, oldTo := pageRange(since, recentFrom)
 	hasOld := since.Before(recentFrom)
 
-	seenTrade := map[string]bool{}
+	// Each listing yields a record once; the two listings may overlap at
+	// their boundary, so repeats are dropped only when both were read.
+	var seenTrade map[string]bool
+	if hasOld {
+		seenTrade = map[string]bool{}
+	}
 	addTrades := func(seq iter.Seq2[hercle.Trade, error], what string) error {
 		for t, err := range seq {
 			if err != nil {
@@ -85,7 +98,9 @@ func fetch(ctx context.Context, v Venue, since, until time.Time) (*venueData, er
 			if !in(t.Timestamp.Time) || seenTrade[t.ID] {
 				continue
 			}
-			seenTrade[t.ID] = true
+			if seenTrade != nil {
+				seenTrade[t.ID] = true
+			}
 			d.trades = append(d.trades, t)
 		}
 		return nil
@@ -99,7 +114,10 @@ func fetch(ctx context.Context, v Venue, since, until time.Time) (*venueData, er
 		return nil, err
 	}
 
-	seenTx := map[string]bool{}
+	var seenTx map[string]bool
+	if hasOld {
+		seenTx = map[string]bool{}
+	}
 	addTxs := func(seq iter.Seq2[hercle.Transaction, error], what string) error {
 		for t, err := range seq {
 			if err != nil {
@@ -108,7 +126,9 @@ func fetch(ctx context.Context, v Venue, since, until time.Time) (*venueData, er
 			if !in(t.Timestamp.Time) || seenTx[t.ID] {
 				continue
 			}
-			seenTx[t.ID] = true
+			if seenTx != nil {
+				seenTx[t.ID] = true
+			}
 			d.txs = append(d.txs, t)
 		}
 		return nil

@@ -3,8 +3,10 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/otcdesk/engine/hercle"
@@ -21,9 +23,24 @@ type hook struct {
 	deliveries int
 }
 
+// object names a movement a webhook is about.
+type object struct {
+	kind     string // "deposit", "withdrawal", "payout"
+	id       string // venue id
+	clientID string
+}
+
+// statusOf is one status of one movement, to find statuses reported again
+// under another event id.
+type statusOf struct {
+	object
+	status string // upper case
+}
+
 // hookIndex is the Hercle webhooks in the inbox, by the object they name.
+// Deposits, by far the most numerous, keep their first event only.
 type hookIndex struct {
-	deposits            map[string][]hook // transaction id
+	deposits            map[string]hook   // transaction id -> first webhook
 	withdrawals         map[string][]hook // withdrawal id
 	withdrawalsByClient map[string][]hook // withdrawal Client-Id
 	payouts             map[string][]hook // transfer id
@@ -36,7 +53,9 @@ type hookIndex struct {
 	redelivered []hook
 	repeats     []repeat
 	undecodable int
-	objects     []hookObject // movement webhooks, for the webhook-to-REST direction
+	// last is each movement's newest webhook, for the webhook-to-REST
+	// direction.
+	last map[object]hook
 }
 
 type repeat struct {
@@ -44,90 +63,138 @@ type repeat struct {
 	object       string
 }
 
-// hookObject is a movement a webhook names, with its newest event.
-type hookObject struct {
-	kind     string // "deposit", "withdrawal", "payout"
-	id       string // venue id
-	clientID string
-	last     hook
+// hookInfo is what one stored webhook says, decoded once and cached: an
+// inbox event's body never changes.
+type hookInfo struct {
+	decoded  bool // false: the body does not decode (the processor quarantines it)
+	obj      object
+	kind     string // obj.kind, or "balance", or "" for other events
+	status   string
+	effect   inbound.Effect
+	sequence int64     // Balance.Updated
+	at       time.Time // the envelope's timestamp; zero if absent
 }
 
-// loadHooks reads every stored Hercle webhook. One that does not decode is
-// counted and otherwise ignored: the processor quarantines it.
-func loadHooks(ctx context.Context, store Ledger) (*hookIndex, error) {
-	x := &hookIndex{
-		deposits: map[string][]hook{}, withdrawals: map[string][]hook{}, withdrawalsByClient: map[string][]hook{},
-		payouts: map[string][]hook{}, payoutsByClient: map[string][]hook{},
+func decodeHook(body []byte) hookInfo {
+	we, err := hercle.DecodeWebhookEvent(body)
+	if err != nil {
+		return hookInfo{}
 	}
-	first := map[string]hook{}
-	objects := map[string]*hookObject{}
+	h := hookInfo{decoded: true}
+	if we.Timestamp.Valid() {
+		h.at = we.Timestamp.Time.UTC()
+	}
+	switch d := we.Payload.(type) {
+	case *hercle.WebhookTransaction:
+		h.obj, h.status = object{kind: "deposit", id: d.ID}, string(d.Status)
+	case *hercle.WebhookWithdrawal:
+		h.obj, h.status = object{kind: "withdrawal", id: d.ID, clientID: d.ClientID}, string(d.Status)
+	case *hercle.WebhookTransfer:
+		h.obj, h.status = object{kind: "payout", id: d.ID, clientID: d.ClientID}, string(d.Status)
+	case *hercle.WebhookAccountBalance:
+		h.kind, h.sequence = "balance", d.Sequence
+		return h
+	default:
+		return h
+	}
+	h.kind = h.obj.kind
+	h.effect = inbound.StatusEffect(hercle.BankingStatus(h.status))
+	h.status = strings.Clone(h.status)
+	return h
+}
+
+// storedHook is what loadHooks keeps of an inbox event while reading.
+type storedHook struct {
+	id         string
+	received   time.Time
+	deliveries int
+}
+
+// loadHooks reads every stored Hercle webhook. Those not in the cache are
+// decoded after the read, on every core: a start-up run decodes the whole
+// inbox.
+func loadHooks(ctx context.Context, store Ledger, cache map[string]hookInfo) (*hookIndex, error) {
+	var (
+		events []storedHook
+		fresh  []string // ids to decode
+		bodies [][]byte
+	)
 	err := store.Events(ctx, ledger.SourceHercleWebhook, func(ev ledger.Event) error {
-		we, err := hercle.DecodeWebhookEvent(ev.Body)
-		if err != nil {
-			x.undecodable++
-			return nil
-		}
-		at := ev.Received
-		if we.Timestamp.Valid() {
-			at = we.Timestamp.Time.UTC()
-		}
-		h := hook{eventID: ev.ID, at: at, deliveries: ev.Deliveries}
-		if ev.Deliveries > 1 {
-			x.redelivered = append(x.redelivered, h)
-		}
-		var kind, id, cid string
-		switch d := we.Payload.(type) {
-		case *hercle.WebhookTransaction:
-			kind, id, h.status = "deposit", d.ID, string(d.Status)
-		case *hercle.WebhookWithdrawal:
-			kind, id, cid, h.status = "withdrawal", d.ID, d.ClientID, string(d.Status)
-		case *hercle.WebhookTransfer:
-			kind, id, cid, h.status = "payout", d.ID, d.ClientID, string(d.Status)
-		case *hercle.WebhookAccountBalance:
-			x.balanceSeq = max(x.balanceSeq, d.Sequence)
-			return nil
-		default:
-			return nil
-		}
-		h.effect = inbound.StatusEffect(hercle.BankingStatus(h.status))
-		obj := kind + "\x00" + id + "\x00" + cid
-		same := obj + "\x00" + strings.ToUpper(h.status)
-		if f, ok := first[same]; ok {
-			x.repeats = append(x.repeats, repeat{first: f, again: h, object: kind + " " + firstOf(id, cid)})
-		} else {
-			first[same] = h
-		}
-		if o, ok := objects[obj]; !ok || h.at.After(o.last.at) {
-			objects[obj] = &hookObject{kind: kind, id: id, clientID: cid, last: h}
-		}
-		switch kind {
-		case "deposit":
-			add(x.deposits, id, h)
-		case "withdrawal":
-			add(x.withdrawals, id, h)
-			add(x.withdrawalsByClient, cid, h)
-		case "payout":
-			add(x.payouts, id, h)
-			add(x.payoutsByClient, cid, h)
+		events = append(events, storedHook{id: ev.ID, received: ev.Received, deliveries: ev.Deliveries})
+		if _, ok := cache[ev.ID]; !ok {
+			fresh, bodies = append(fresh, ev.ID), append(bodies, ev.Body)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: inbox: %w", ErrLedger, err)
 	}
-	for _, o := range objects {
-		x.objects = append(x.objects, *o)
+	decoded := make([]hookInfo, len(fresh))
+	workers := min(runtime.GOMAXPROCS(0), 1+len(fresh)/1024)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(fresh); i += workers {
+				decoded[i] = decodeHook(bodies[i])
+			}
+		}()
 	}
-	sort.Slice(x.objects, func(i, j int) bool {
-		a, b := x.objects[i], x.objects[j]
-		if a.kind != b.kind {
-			return a.kind < b.kind
+	wg.Wait()
+	for i, id := range fresh {
+		cache[id] = decoded[i]
+	}
+
+	x := &hookIndex{
+		deposits: map[string]hook{}, withdrawals: map[string][]hook{}, withdrawalsByClient: map[string][]hook{},
+		payouts: map[string][]hook{}, payoutsByClient: map[string][]hook{}, last: map[object]hook{},
+	}
+	first := map[statusOf]hook{}
+	for _, ev := range events {
+		info := cache[ev.id]
+		if !info.decoded {
+			x.undecodable++
+			continue
 		}
-		if a.id != b.id {
-			return a.id < b.id
+		at := info.at
+		if at.IsZero() {
+			at = ev.received
 		}
-		return a.clientID < b.clientID
-	})
+		h := hook{eventID: ev.id, status: info.status, effect: info.effect, at: at, deliveries: ev.deliveries}
+		if ev.deliveries > 1 {
+			x.redelivered = append(x.redelivered, h)
+		}
+		switch info.kind {
+		case "balance":
+			x.balanceSeq = max(x.balanceSeq, info.sequence)
+			continue
+		case "":
+			continue
+		}
+		o := info.obj
+		same := statusOf{o, strings.ToUpper(h.status)}
+		if f, ok := first[same]; ok {
+			x.repeats = append(x.repeats, repeat{first: f, again: h, object: o.kind + " " + firstOf(o.id, o.clientID)})
+		} else {
+			first[same] = h
+		}
+		if l, ok := x.last[o]; !ok || h.at.After(l.at) {
+			x.last[o] = h
+		}
+		switch o.kind {
+		case "deposit":
+			if _, ok := x.deposits[o.id]; !ok && o.id != "" {
+				x.deposits[o.id] = h
+			}
+		case "withdrawal":
+			add(x.withdrawals, o.id, h)
+			add(x.withdrawalsByClient, o.clientID, h)
+		case "payout":
+			add(x.payouts, o.id, h)
+			add(x.payoutsByClient, o.clientID, h)
+		}
+	}
 	return x, nil
 }
 
@@ -184,15 +251,17 @@ func (r *run) compareWebhookDuplicates() {
 
 // compareWebhookObjects checks the webhook-to-REST direction: a movement a
 // webhook names that the venue does not know. Objects in this run's
-// listings were matched while comparing them; the rest are looked up.
+// listings were matched while comparing them; the rest are looked up, in a
+// fixed order.
 func (r *run) compareWebhookObjects(ctx context.Context) error {
-	for _, o := range r.books.hooks.objects {
-		if o.last.at.Before(r.since) || o.last.at.After(r.cutoff) {
+	var candidates []object
+	for o, last := range r.books.hooks.last {
+		if last.at.Before(r.since) || last.at.After(r.cutoff) {
 			continue
 		}
 		switch o.kind {
 		case "deposit":
-			if o.last.effect != inbound.EffectSucceed || r.venue.hasTx(o.id) {
+			if last.effect != inbound.EffectSucceed || r.venue.hasDeposit(o.id) {
 				continue
 			}
 		case "withdrawal":
@@ -204,6 +273,20 @@ func (r *run) compareWebhookObjects(ctx context.Context) error {
 				continue
 			}
 		}
+		candidates = append(candidates, o)
+	}
+	sort.Slice(candidates, func(i, j int) bool {
+		a, b := candidates[i], candidates[j]
+		if a.kind != b.kind {
+			return a.kind < b.kind
+		}
+		if a.id != b.id {
+			return a.id < b.id
+		}
+		return a.clientID < b.clientID
+	})
+	for _, o := range candidates {
+		last := r.books.hooks.last[o]
 		found, confirmed, err := r.lookupObject(ctx, o)
 		if err != nil {
 			return err
@@ -212,18 +295,18 @@ func (r *run) compareWebhookObjects(ctx context.Context) error {
 			r.match(CheckWebhooks, 1)
 			continue
 		}
-		detail := fmt.Sprintf("%s webhook (event %s, status %s) names a %s the venue does not list", o.kind, o.last.eventID, o.last.status, o.kind)
+		detail := fmt.Sprintf("%s webhook (event %s, status %s) names a %s the venue does not list", o.kind, last.eventID, last.status, o.kind)
 		if !confirmed {
 			detail += "; not confirmed by a lookup (lookup budget spent)"
 		}
 		r.add(Finding{Check: CheckWebhooks, Outcome: MissingAtVenue, Ref: firstOf(o.id, o.clientID), ClientID: o.clientID,
-			Ledger: o.last.status, Detail: detail}, o.last.at)
+			Ledger: last.status, Detail: detail}, last.at)
 	}
 	return nil
 }
 
 // lookupObject asks the venue for a movement a webhook names.
-func (r *run) lookupObject(ctx context.Context, o hookObject) (found, confirmed bool, err error) {
+func (r *run) lookupObject(ctx context.Context, o object) (found, confirmed bool, err error) {
 	if !r.spendLookup() {
 		return false, false, nil
 	}
