@@ -219,10 +219,11 @@ func buildBench(dir string) (benchBooks, error) {
 //
 //   - startup: a new Reconciler each time, as at start-up or for `engine
 //     reconcile`: the whole journal window and inbox are read and decoded.
+//
 //   - scheduled: one Reconciler, as the daemon's scheduled runs: journal
 //     entries and webhooks read by an earlier run are reused.
 //
-//	go test -run '^$' -bench Reconcile100k -benchtime 5x ./reconcile/
+//     go test -run '^$' -bench Reconcile100k -benchtime 5x ./reconcile/
 func BenchmarkReconcile100kTradesAnd100kTransactions(b *testing.B) {
 	bb := prepareBench(b)
 	s, err := ledger.Open(bb.path, ledger.Options{Now: func() time.Time { return bb.now }})

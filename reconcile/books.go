@@ -325,6 +325,7 @@ func (b *books) entry(ctx context.Context, key string) (*entryInfo, error) {
 	b.looked[key] = in
 	return in, nil
 }
+
 // sentAmount is what the intent cid moved into transit: from its entries
 // read, else from its settlement or failure entry, else from its open
 // transit balance. ok is false if the ledger shows nothing.
