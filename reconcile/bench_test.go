@@ -215,15 +215,16 @@ func buildBench(dir string) (benchBooks, error) {
 // venue lists with the trades, and a webhook per deposit in the inbox)
 // against a prepared ledger, the venue's history served from memory. One
 // op is one whole Run: venue listing, ledger read, every comparison, the
-// balance check and the stored report.
+// balance check and the stored report. Run it with:
+//
+//	go test -run '^$' -bench Reconcile100k -benchtime 5x ./reconcile/
+//
+// Sub-benchmarks:
 //
 //   - startup: a new Reconciler each time, as at start-up or for `engine
 //     reconcile`: the whole journal window and inbox are read and decoded.
-//
 //   - scheduled: one Reconciler, as the daemon's scheduled runs: journal
 //     entries and webhooks read by an earlier run are reused.
-//
-//     go test -run '^$' -bench Reconcile100k -benchtime 5x ./reconcile/
 func BenchmarkReconcile100kTradesAnd100kTransactions(b *testing.B) {
 	bb := prepareBench(b)
 	s, err := ledger.Open(bb.path, ledger.Options{Now: func() time.Time { return bb.now }})
