@@ -287,10 +287,10 @@ func (b *books) loadJournal(ctx context.Context, c *cache, since time.Time) erro
 	return nil
 }
 
-// loadInbox reads the stored webhooks and callbacks, decoding those not in
-// the cache.
-func loadInbox(ctx context.Context, store Ledger, c *cache, flow heropayments.Flow) (*hookIndex, *callbackIndex, error) {
-	hooks, err := loadHooks(ctx, store, c.hooks)
+// loadInbox reads the stored webhooks of the window and every callback,
+// decoding those not in the cache.
+func loadInbox(ctx context.Context, store Ledger, c *cache, since time.Time, flow heropayments.Flow) (*hookIndex, *callbackIndex, error) {
+	hooks, err := loadHooks(ctx, store, c, since.Add(-journalSlack))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -64,9 +64,20 @@
 // # Running
 //
 // Run reconciles once. Serve runs at start-up and again on every Trigger;
-// Job returns the scheduler job that triggers it. Runs never overlap. After
-// each run, a configured Pauser is paused while breaks exceed the
-// threshold and resumed once they no longer do.
+// Job returns the scheduler job that triggers it. After each run, a
+// configured Pauser is paused while breaks exceed the threshold and
+// resumed once they no longer do.
+//
+// # Concurrency and cost
+//
+// A Reconciler is safe for concurrent use; runs never overlap. Within a
+// run the venue's history, the journal window and the inbox are read
+// concurrently. The journal is append-only and an inbox event's body never
+// changes, so a Reconciler keeps the journal window and the decoded
+// webhooks between runs and reads only what was added: the start-up run
+// decodes everything in the window, scheduled runs little. The inbox
+// records themselves are still read on every run (the ledger has no
+// incremental read of its inbox), which bounds how cheap a run can get.
 //
 // # What it must never do
 //

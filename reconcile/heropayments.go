@@ -126,7 +126,6 @@ func (r *run) compareHeropayments(ctx context.Context) error {
 			continue
 		}
 		k := heropayments.PaymentKey{ExternalOrderID: in.ClientID}
-		in := in
 		refs[k.String()] = &paymentRef{key: k, intent: &in}
 	}
 	for ks, cbs := range r.books.callbacks.byKey {

@@ -223,7 +223,7 @@ func (r *Reconciler) run(ctx context.Context, now, since time.Time) (Report, err
 	}()
 	go func() {
 		defer close(inboxIn)
-		hooks, cbs, inErr = loadInbox(rctx, r.store, r.cache, r.flow)
+		hooks, cbs, inErr = loadInbox(rctx, r.store, r.cache, since, r.flow)
 	}()
 	defer func() {
 		cancel()

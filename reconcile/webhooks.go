@@ -110,16 +110,21 @@ type storedHook struct {
 	deliveries int
 }
 
-// loadHooks reads every stored Hercle webhook. Those not in the cache are
-// decoded after the read, on every core: a start-up run decodes the whole
-// inbox.
-func loadHooks(ctx context.Context, store Ledger, cache map[string]hookInfo) (*hookIndex, error) {
+// loadHooks reads the Hercle webhooks received from from on: a movement in
+// the compared window had its webhooks after it began, and a balance
+// sequence only grows. Those not in the cache are decoded after the read,
+// on every core: a start-up run decodes the whole window.
+func loadHooks(ctx context.Context, store Ledger, c *cache, from time.Time) (*hookIndex, error) {
+	cache := c.hooks
 	var (
 		events []storedHook
 		fresh  []string // ids to decode
 		bodies [][]byte
 	)
 	err := store.Events(ctx, ledger.SourceHercleWebhook, func(ev ledger.Event) error {
+		if ev.Received.Before(from) {
+			return nil
+		}
 		events = append(events, storedHook{id: ev.ID, received: ev.Received, deliveries: ev.Deliveries})
 		if _, ok := cache[ev.ID]; !ok {
 			fresh, bodies = append(fresh, ev.ID), append(bodies, ev.Body)
@@ -142,9 +147,17 @@ func loadHooks(ctx context.Context, store Ledger, cache map[string]hookInfo) (*h
 		}()
 	}
 	wg.Wait()
+	// The cache keeps what this window holds: older events drop out.
+	kept := make(map[string]hookInfo, len(events))
 	for i, id := range fresh {
-		cache[id] = decoded[i]
+		kept[id] = decoded[i]
 	}
+	for _, ev := range events {
+		if _, ok := kept[ev.id]; !ok {
+			kept[ev.id] = cache[ev.id]
+		}
+	}
+	c.hooks, cache = kept, kept
 
 	x := &hookIndex{
 		deposits: map[string]hook{}, withdrawals: map[string][]hook{}, withdrawalsByClient: map[string][]hook{},
