@@ -106,3 +106,36 @@ func TestHistoryOlderThanAWeek(t *testing.T) {
 		t.Fatalf("transactions matched = %d, want the 4 trade legs", got)
 	}
 }
+
+// Webhooks naming movements the venue does not know (a forged or
+// misrouted delivery): the deposit was credited by the processor, so the
+// journal, the balance and the webhook side all report it; the withdrawal
+// webhook changed nothing but is reported too.
+func TestWebhookWithoutVenueRecord(t *testing.T) {
+	r := newRig(t, rigOptions{pauseAbove: -1})
+	r.deliver(sim.WebhookFaults{},
+		hook{hercle.EventDepositStatusUpdated, map[string]any{"Id": "phantom-tx", "Type": "DEPOSIT", "Status": "SUCCESS",
+			"Asset": "BTC", "Amount": hercle.N(d("2"))}},
+		hook{hercle.EventWithdrawalStatusUpdated, map[string]any{"Id": "phantom-wd", "ClientId": "W-unknown", "Asset": "BTC",
+			"Network": "BTC", "Destination": btcAddress, "Amount": hercle.N(d("1")), "Status": "SUCCESS"}})
+	r.clock.Advance(15 * time.Minute)
+
+	rep := r.reconcile()
+	hooks := rep.Find(reconcile.CheckWebhooks, reconcile.MissingAtVenue)
+	refs := map[string]bool{}
+	for _, f := range hooks {
+		refs[f.Ref] = f.Break
+	}
+	if len(hooks) != 2 || !refs["phantom-tx"] || !refs["phantom-wd"] {
+		t.Fatalf("webhook findings = %+v; want both phantoms, breaks", hooks)
+	}
+	if f := only(t, rep, reconcile.CheckTransactions, reconcile.MissingAtVenue); f.Ref != "phantom-tx" || !f.Break {
+		t.Fatalf("journal finding = %+v", f)
+	}
+	if f := only(t, rep, reconcile.CheckBalances, reconcile.AmountMismatch); f.Asset != "BTC" || f.Ledger != "12" {
+		t.Fatalf("balance finding = %+v", f)
+	}
+	if rep.Breaks != 4 {
+		t.Fatalf("breaks = %d, want 4:\n%s", rep.Breaks, text(rep))
+	}
+}
