@@ -99,12 +99,3 @@ func (c Config) check() error {
 func (c Config) tolerance(a market.Asset) decimal.Decimal {
 	return c.Tolerances[a]
 }
-
-// within reports whether two amounts of asset agree within its tolerance.
-func (r *run) within(a market.Asset, x, y decimal.Decimal) bool {
-	if x.Equal(y) {
-		return true
-	}
-	t := r.cfg.tolerance(a)
-	return !t.IsZero() && x.Sub(y).Abs().LessThanOrEqual(t)
-}

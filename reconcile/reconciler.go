@@ -210,6 +210,7 @@ func (r *Reconciler) run(ctx context.Context, now, since time.Time) (Report, err
 	// window with the intents and balances. The comparisons that need no
 	// webhook start as soon as the journal and the venue are in.
 	rctx, cancel := context.WithCancel(ctx)
+	hint := r.sizes
 	var (
 		data             *venueData
 		hooks            *hookIndex
@@ -219,7 +220,7 @@ func (r *Reconciler) run(ctx context.Context, now, since time.Time) (Report, err
 	)
 	go func() {
 		defer close(venueIn)
-		data, fetchErr = fetch(rctx, r.venue, since, now, r.sizes)
+		data, fetchErr = fetch(rctx, r.venue, since, now, hint)
 	}()
 	go func() {
 		defer close(inboxIn)

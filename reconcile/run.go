@@ -7,8 +7,11 @@ import (
 	"sort"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/heropayments"
+	"github.com/otcdesk/engine/market"
 )
 
 // run is one reconciliation in progress: both sides read, findings
@@ -74,6 +77,15 @@ func (r *run) count(c Check, o Outcome, n int) {
 		r.counts[c] = m
 	}
 	m[o] += n
+}
+
+// within reports whether two amounts of asset agree within its tolerance.
+func (r *run) within(a market.Asset, x, y decimal.Decimal) bool {
+	if x.Equal(y) {
+		return true
+	}
+	t := r.cfg.tolerance(a)
+	return !t.IsZero() && x.Sub(y).Abs().LessThanOrEqual(t)
 }
 
 func (r *run) match(c Check, n int) { r.count(c, Matched, n) }
