@@ -57,9 +57,11 @@
 // ("hercle:deposit:<id>"), fees ("hercle:fee:<id>"), trades made outside
 // the engine (execution.TradeKey), withdrawals and transfers made outside
 // the engine once final ("hercle:withdrawal:<id>", "hercle:transfer:<id>").
-// A trade whose Client-Id names an open intent is left to execution's
-// recovery; a deposit that may be the arrival of money in transit between
-// our venues is left to treasury. Everything else is reported for a human.
+// A deposit is imported as a plain deposit: treasury credits a settlement
+// landing from Heropayments under the same key and clears its transit
+// against it, so an imported one serves it as well. A trade whose
+// Client-Id names an open intent is left to execution's recovery.
+// Everything else is reported for a human.
 //
 // # Running
 //

@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
@@ -49,6 +50,7 @@ func (c *CallbackInbox) Store(ctx context.Context, cb heropayments.Callback) (bo
 // callback is one stored Heropayments callback.
 type callback struct {
 	eventID    string
+	flow       heropayments.Flow
 	status     heropayments.Status
 	outcome    heropayments.Outcome
 	kind       heropayments.Kind
@@ -67,6 +69,7 @@ type callbackIndex struct {
 // cbInfo is what one stored callback says, parsed once and cached.
 type cbInfo struct {
 	parsed   bool
+	flow     heropayments.Flow
 	key      heropayments.PaymentKey
 	status   heropayments.Status
 	outcome  heropayments.Outcome
@@ -84,7 +87,7 @@ func loadCallbacks(ctx context.Context, store Ledger, cache map[string]cbInfo, f
 				f = m
 			}
 			if cb, err := heropayments.ParseCallback(f, ev.Body); err == nil {
-				info = cbInfo{parsed: true, key: cb.Key, status: cb.Payment.Status, outcome: cb.Outcome,
+				info = cbInfo{parsed: true, flow: f, key: cb.Key, status: cb.Payment.Status, outcome: cb.Outcome,
 					kind: cb.Payment.Type, merchant: cb.Payment.MerchantAmount.Decimal}
 			}
 			cache[ev.ID] = info
@@ -95,7 +98,7 @@ func loadCallbacks(ctx context.Context, store Ledger, cache map[string]cbInfo, f
 		}
 		k := info.key.String()
 		x.keys[k] = info.key
-		x.byKey[k] = append(x.byKey[k], callback{eventID: ev.ID, status: info.status, outcome: info.outcome,
+		x.byKey[k] = append(x.byKey[k], callback{eventID: ev.ID, flow: info.flow, status: info.status, outcome: info.outcome,
 			kind: info.kind, merchant: info.merchant, at: ev.Received, deliveries: ev.Deliveries})
 		return nil
 	})
@@ -111,6 +114,23 @@ type paymentRef struct {
 	key    heropayments.PaymentKey
 	intent *ledger.Intent
 	cbs    []callback
+}
+
+// flow is the payment's flow: the one its intent's request names (treasury
+// records it as "flow"), else its callbacks', else def.
+func (p *paymentRef) flow(def heropayments.Flow) heropayments.Flow {
+	if p.intent != nil && len(p.intent.Request) > 0 {
+		var req struct {
+			Flow heropayments.Flow `json:"flow"`
+		}
+		if json.Unmarshal(p.intent.Request, &req) == nil && (req.Flow == heropayments.FlowV2 || req.Flow == heropayments.FlowCustody) {
+			return req.Flow
+		}
+	}
+	if len(p.cbs) > 0 {
+		return p.cbs[0].flow
+	}
+	return def
 }
 
 // compareHeropayments looks every payment our intents or callbacks name up
@@ -182,7 +202,8 @@ func (r *run) comparePayment(ctx context.Context, ref *paymentRef) error {
 	if ref.key.Sequence != heropayments.SequenceOriginal {
 		q.Sequence = ref.key.Sequence
 	}
-	p, err := r.payments.PaymentStatus(ctx, r.flow, q)
+	flow := ref.flow(r.flow)
+	p, err := r.payments.PaymentStatus(ctx, flow, q)
 	if isNotFound(err) {
 		f := Finding{Check: CheckHeropayments, Outcome: MissingAtVenue, Ref: ks, ClientID: cid}
 		at := time.Time{}
@@ -212,7 +233,7 @@ func (r *run) comparePayment(ctx context.Context, ref *paymentRef) error {
 	if kind == "" && ref.intent != nil {
 		kind = heropayments.KindWithdrawal
 	}
-	vo := heropayments.Classify(r.flow, kind, p.Status)
+	vo := heropayments.Classify(flow, kind, p.Status)
 	at, _ := time.Parse(time.RFC3339Nano, p.UpdatedAt)
 	n := len(r.findings)
 	base := Finding{Check: CheckHeropayments, Ref: ks, ClientID: cid, Asset: p.Currency, Venue: string(p.Status)}

@@ -35,8 +35,9 @@ type Deps struct {
 	// Payments is the Heropayments client; nil skips those checks (the
 	// report says so when there is something to check).
 	Payments Payments
-	// PaymentsFlow is the Heropayments flow of status checks and of
-	// callbacks stored without MetaFlow; empty means heropayments.FlowV2.
+	// PaymentsFlow is the Heropayments flow of a payment whose intent
+	// request names none ("flow", as treasury records it) and of callbacks
+	// stored without MetaFlow; empty means heropayments.FlowV2.
 	PaymentsFlow heropayments.Flow
 	// Pauser, if set, is paused while breaks exceed Config.PauseAbove.
 	Pauser Pauser

@@ -70,28 +70,11 @@ func (r *run) compareDeposit(ctx context.Context, t *hercle.Transaction) error {
 	}
 	f := Finding{Check: CheckTransactions, Outcome: MissingInLedger, Ref: t.ID, Asset: string(asset), Venue: amount.String(),
 		Detail: "deposit with no entry in the journal"}
-	if cid := r.openSettlement(asset, amount); cid != "" {
-		f.Detail += fmt.Sprintf("; it may be the arrival of settlement %s in transit, which treasury settles: not imported", cid)
-		r.add(f, at)
-		return nil
-	}
 	fix := depositImport(t, asset, amount, f.Detail)
 	nf := r.add(f, at)
 	nf.fix, nf.benign = &fix, true
 	nf.prepare = func(ctx context.Context) error { return r.prepareDeposit(ctx, nf) }
 	return nil
-}
-
-// openSettlement names a settlement in transit (Heropayments to Hercle)
-// of exactly amount of asset, if there is one.
-func (r *run) openSettlement(asset market.Asset, amount decimal.Decimal) string {
-	prefix := "transit:" + string(ledger.TransitSettlement) + ":"
-	for _, b := range r.books.balances {
-		if b.Asset == asset && b.Amount.Equal(amount) && strings.HasPrefix(b.Account.String(), prefix) {
-			return strings.TrimPrefix(b.Account.String(), prefix)
-		}
-	}
-	return ""
 }
 
 // prepareDeposit reads the deposit from the banking ledger before it is
