@@ -13,10 +13,16 @@ import (
 	"github.com/otcdesk/engine/ledger"
 )
 
-// MetaFlow is the inbox meta key that holds a stored Heropayments
-// callback's flow ("v2" or "custody"). A callback stored without it is
-// read as Deps.PaymentsFlow.
-const MetaFlow = "flow"
+// Inbox meta keys of stored Heropayments events. MetaFlow holds a
+// callback's flow ("v2" or "custody"); one stored without it is read as
+// Deps.PaymentsFlow. MetaOrigin, when set, says where an event came from:
+// only OriginCallback (or no origin) counts as a delivered callback, so
+// events a status poll stores in the inbox do not hide a lost callback.
+const (
+	MetaFlow       = "flow"
+	MetaOrigin     = "origin"
+	OriginCallback = "callback"
+)
 
 // EventStore is the part of the ledger CallbackInbox writes to.
 // *ledger.Store satisfies it.
@@ -25,10 +31,11 @@ type EventStore interface {
 }
 
 // CallbackInbox stores verified Heropayments callbacks in the ledger inbox
-// (source heropayments.callback, id Callback.ID, the raw body, the flow in
-// MetaFlow): the form reconciliation reads. It implements
+// (source heropayments.callback, id Callback.ID, the raw body, MetaFlow and
+// MetaOrigin): the form reconciliation reads. It implements
 // heropayments.CallbackInbox; Store returns once the callback is durable.
-// It is safe for concurrent use.
+// It is safe for concurrent use. It does not apply callbacks: whatever
+// applies them reads the same inbox.
 type CallbackInbox struct{ store EventStore }
 
 // NewCallbackInbox returns the adapter.
@@ -39,7 +46,7 @@ func NewCallbackInbox(store EventStore) *CallbackInbox { return &CallbackInbox{s
 func (c *CallbackInbox) Store(ctx context.Context, cb heropayments.Callback) (bool, error) {
 	_, dup, err := c.store.PutEvent(ctx, ledger.Event{
 		Source: ledger.SourceHeropaymentsCallback, ID: cb.ID, Type: string(cb.Payment.Status),
-		Body: cb.Body, Meta: map[string]string{MetaFlow: string(cb.Flow)},
+		Body: cb.Body, Meta: map[string]string{MetaFlow: string(cb.Flow), MetaOrigin: OriginCallback},
 	})
 	if err != nil {
 		return false, fmt.Errorf("store heropayments callback %s: %w", cb.ID, err)
@@ -80,6 +87,9 @@ type cbInfo struct {
 func loadCallbacks(ctx context.Context, store Ledger, cache map[string]cbInfo, flow heropayments.Flow) (*callbackIndex, error) {
 	x := &callbackIndex{byKey: map[string][]callback{}, keys: map[string]heropayments.PaymentKey{}}
 	err := store.Events(ctx, ledger.SourceHeropaymentsCallback, func(ev ledger.Event) error {
+		if o := ev.Meta[MetaOrigin]; o != "" && o != OriginCallback {
+			return nil
+		}
 		info, ok := cache[ev.ID]
 		if !ok {
 			f := flow

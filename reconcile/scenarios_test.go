@@ -11,6 +11,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/execution"
+	"github.com/otcdesk/engine/heropayments"
 	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
@@ -444,6 +445,17 @@ func TestHeropaymentsCallbackNeverDelivered(t *testing.T) {
 	if _, err := r.store.Transition(r.ctx, dup, ledger.StateSucceeded, ledger.Detail{}); err != nil {
 		t.Fatal(err)
 	}
+	// A status poll stores what it learnt in the inbox too; that is not a
+	// delivered callback.
+	st, err := r.hpClient.PaymentStatus(r.ctx, heropayments.FlowV2, heropayments.Ref{ExternalOrderID: lost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(st)
+	if _, _, err := r.store.PutEvent(r.ctx, ledger.Event{Source: ledger.SourceHeropaymentsCallback, ID: "poll/" + lost + "/original/finished",
+		Body: body, Meta: map[string]string{reconcile.MetaOrigin: "status_poll", reconcile.MetaFlow: "v2"}}); err != nil {
+		t.Fatal(err)
+	}
 	r.clock.Advance(15 * time.Minute)
 
 	rep := r.reconcile()
@@ -452,9 +464,9 @@ func TestHeropaymentsCallbackNeverDelivered(t *testing.T) {
 	if wh.Ref != key || wh.ClientID != lost || wh.Venue != "finished" || wh.Break {
 		t.Fatalf("lost callback = %+v; want a warning on %s", wh, key)
 	}
-	st := only(t, rep, reconcile.CheckHeropayments, reconcile.StatusMismatch)
-	if st.Ref != key || !st.Break || st.Ledger != "intent submitted" {
-		t.Fatalf("intent finding = %+v; want a break: Heropayments finished it, the intent is still submitted", st)
+	sm := only(t, rep, reconcile.CheckHeropayments, reconcile.StatusMismatch)
+	if sm.Ref != key || !sm.Break || sm.Ledger != "intent submitted" {
+		t.Fatalf("intent finding = %+v; want a break: Heropayments finished it, the intent is still submitted", sm)
 	}
 	dp := only(t, rep, reconcile.CheckHeropayments, reconcile.Duplicate)
 	if dp.Ref != dup+"/original/finished" || dp.Break {
