@@ -48,6 +48,7 @@ type Config struct {
 	Webhook    Webhook     `toml:"webhook"`
 
 	Heropayments Heropayments `toml:"heropayments"`
+	Reconcile    Reconcile    `toml:"reconcile"`
 }
 
 // Log configures the process log.
@@ -384,6 +385,7 @@ func (c Config) problems() []Problem {
 	ps = append(ps, treasuryProblems(c.Treasury)...)
 	ps = append(ps, c.webhookProblems()...)
 	ps = append(ps, heropaymentsProblems(c.Heropayments)...)
+	ps = append(ps, c.Reconcile.Problems()...)
 	return append(ps, c.engineProblems()...)
 }
 

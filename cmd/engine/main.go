@@ -42,6 +42,7 @@ func commands() []command {
 		{"sim", "serve the venue simulator on loopback", cmdSim},
 		{"config", "check a configuration file", cmdConfig},
 		{"ledger", "show balances, journal and intents; export the journal", cmdLedger},
+		{"reconcile", "compare the ledger with the venues' history; import what the venue proves missing", cmdReconcile},
 		{"record", "record hub price updates to a tick file", cmdRecord},
 		{"treasury", "show what each treasury policy would do now (plan)", cmdTreasury},
 		{"version", "print the version", cmdVersion},

@@ -1,0 +1,105 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/ledger"
+	"github.com/otcdesk/engine/market"
+)
+
+// balanceReads bounds the attempts at a venue balance snapshot whose
+// sequence does not move while the ledger is read.
+const balanceReads = 3
+
+// compareBalances compares, per asset, the venue's available plus
+// allocated with the ledger's venue:hercle accounts plus the money in
+// transit whose movement is still open at the venue (there it sits in
+// allocated). It runs after the imports, on a fresh ledger read between
+// two venue reads with the same sequence.
+func (r *run) compareBalances(ctx context.Context) error {
+	var (
+		snap   hercle.Balances
+		lb     []ledger.Balance
+		stable bool
+		seqs   []int64
+	)
+	for range balanceReads {
+		a, err := r.v.Balances(ctx)
+		if err != nil {
+			return fmt.Errorf("%w: balances: %w", ErrVenue, err)
+		}
+		if lb, err = r.books.store.Balances(ctx); err != nil {
+			return fmt.Errorf("%w: balances: %w", ErrLedger, err)
+		}
+		b, err := r.v.Balances(ctx)
+		if err != nil {
+			return fmt.Errorf("%w: balances: %w", ErrVenue, err)
+		}
+		seqs = append(seqs, a.Sequence, b.Sequence)
+		if a.Sequence == b.Sequence {
+			snap, stable = b, true
+			break
+		}
+	}
+	if !stable {
+		r.skipped = append(r.skipped, fmt.Sprintf("balances: the venue's balance sequence kept moving while the ledger was read (%v); not compared", seqs))
+		return nil
+	}
+	r.balanceSeq = snap.Sequence
+
+	var venue, books amounts
+	for _, a := range snap.Assets {
+		asset := assetOf(a.Name)
+		venue = venue.add(asset, a.Available.Add(a.Allocated.Decimal))
+	}
+	inTransit := map[market.Asset][]string{}
+	for _, b := range lb {
+		switch {
+		case b.Account.HasPrefix("venue:" + string(ledger.Hercle)):
+			books = books.add(b.Asset, b.Amount)
+		case b.Account.Class() == "transit":
+			cid := transitRef(b.Account)
+			if in, ok := r.books.intents[cid]; ok && in.Venue == ledger.Hercle && r.open[cid] {
+				books = books.add(b.Asset, b.Amount)
+				inTransit[b.Asset] = append(inTransit[b.Asset], cid)
+			}
+		}
+	}
+	// A difference is in flight while the engine may not have heard of
+	// the newest balance change: unless the inbox holds a Balance.Updated
+	// at least as new as the snapshot, it dates from the newest venue
+	// record.
+	at := r.cutoff
+	caughtUp := r.books.hooks.balanceSeq >= snap.Sequence
+	if !caughtUp && r.venue.data.newest.After(at) {
+		at = r.venue.data.newest
+	}
+	for _, a := range assetsOf(venue, books) {
+		v, l := venue.get(a), books.get(a)
+		if r.within(a, v, l) {
+			r.match(CheckBalances, 1)
+			continue
+		}
+		detail := fmt.Sprintf("venue available+allocated %s (sequence %d); ledger venue:hercle", v, snap.Sequence)
+		if ids := inTransit[a]; len(ids) > 0 {
+			detail += fmt.Sprintf(" plus open transit of %s", strings.Join(ids, ", "))
+		}
+		detail += fmt.Sprintf(" %s; difference %s", l, v.Sub(l))
+		if t := r.cfg.tolerance(a); !t.IsZero() {
+			detail += fmt.Sprintf(" exceeds the tolerance %s", t)
+		}
+		r.add(Finding{Check: CheckBalances, Outcome: AmountMismatch, Ref: string(a), Asset: string(a),
+			Venue: v.String(), Ledger: l.String(), Detail: detail}, at)
+	}
+	return nil
+}
+
+// transitRef is the reference (the Client-Id) of a transit account.
+func transitRef(a ledger.Account) string {
+	s := strings.TrimPrefix(a.String(), "transit:")
+	_, ref, _ := strings.Cut(s, ":")
+	return ref
+}
