@@ -258,6 +258,21 @@ func (r *depositRelay) push(dep inbound.Deposit) {
 	}
 }
 
+// pushEntry relays a deposit reconciliation imported (its webhook never
+// came) as the processor would have.
+func (r *depositRelay) pushEntry(e ledger.Entry) {
+	if e.Kind != ledger.KindDeposit {
+		return
+	}
+	avail := ledger.VenueAvailable(ledger.Hercle)
+	for _, p := range e.Postings {
+		if p.Account == avail && p.Amount.IsPositive() {
+			r.push(inbound.Deposit{EventID: "reconcile", TransactionID: e.Key, Venue: ledger.Hercle,
+				Asset: p.Asset, Amount: p.Amount, EntryKey: e.Key, Time: e.Time})
+		}
+	}
+}
+
 // run hands queued deposits to the loop until ctx ends.
 func (r *depositRelay) run(ctx context.Context, loop *trader.Loop) {
 	for {

@@ -179,6 +179,12 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	}
 	defer stopSim()
 
+	hp, err := d.heropayments(ctx, store, simSrv, hooks)
+	if err != nil {
+		return err
+	}
+	defer hp.close()
+
 	rest, err := hercle.NewClient(hercle.Config{
 		Environment: d.cfg.Hercle.Environment,
 		BaseURL:     venueURL,
@@ -293,17 +299,22 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 		return err
 	}
 	tr, err := treasury.New(d.cfg.Treasury, treasury.Deps{
-		Ledger:    store,
-		Hercle:    rest,
-		Gate:      killGate{d.gate, rk},
-		Payees:    proc.Registry(),
-		Convert:   exec,
-		OnDeposit: deposits.push,
-		Logger:    d.log.With("component", "treasury"),
-		Metrics:   d.reg,
+		Ledger:       store,
+		Hercle:       rest,
+		Gate:         killGate{d.gate, rk},
+		Payees:       proc.Registry(),
+		Convert:      exec,
+		OnDeposit:    deposits.push,
+		Heropayments: hp.treasuryClient(),
+		Logger:       d.log.With("component", "treasury"),
+		Metrics:      d.reg,
 	})
 	if err != nil {
 		return fmt.Errorf("treasury: %w", err)
+	}
+	rec, err := d.reconciler(store, rest, hp, rk, deposits)
+	if err != nil {
+		return err
 	}
 
 	hub, err := hercle.NewHubClient(hercle.HubConfig{
@@ -361,6 +372,27 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	if err := tr.Register(sched); err != nil {
 		return fmt.Errorf("treasury: %w", err)
 	}
+	if err := sched.Add(rec.Job()); err != nil {
+		return fmt.Errorf("reconcile: %w", err)
+	}
+	if hp.merchant != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := hp.merchant.Run(feedCtx); err != nil && feedCtx.Err() == nil {
+				d.log.Error("heropayments processor stopped", "err", err)
+			}
+		}()
+	}
+	// Reconciliation runs once now (in the background: it only reads the
+	// venue and imports what the venue did without us), then on schedule.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := rec.Serve(feedCtx); err != nil && feedCtx.Err() == nil {
+			d.log.Error("reconciliation stopped", "err", err)
+		}
+	}()
 	// The scheduler stops with the loop (no new sweeps during shutdown).
 	schedDone := make(chan struct{})
 	go func() {

@@ -40,6 +40,9 @@ func TestTreasurySweepInDaemon(t *testing.T) {
 	if _, err := toml.Decode(sweepTOML, &cfg.Treasury); err != nil {
 		t.Fatal(err)
 	}
+	// The Heropayments rail (simulator, client, callbacks on the webhook
+	// listener) comes up beside it.
+	cfg.Heropayments.Enabled = true
 	h := start(t, cfg, daemon.Options{Sim: func(o *sim.Options) { o.ConfirmAfter, o.SettleAfter = 200*time.Millisecond, 400*time.Millisecond }})
 	h.waitMetric("engine_treasury_runs_total", map[string]string{"policy": "btc-cold", "outcome": "refused"}, 1)
 	v := h.info.Sim.Venue()
