@@ -537,6 +537,12 @@ func (r *hubReceiver) dispatch(channel string, arg []byte) {
 	r.mu.Lock()
 	ev, p, isPrice, err := r.dec.decodeFast(arg)
 	r.mu.Unlock()
+	r.route(channel, ev, p, isPrice, err)
+}
+
+// route delivers the result of decoding one message, or counts and logs
+// why it could not be decoded.
+func (r *hubReceiver) route(channel string, ev HubEvent, p PriceUpdate, isPrice bool, err error) {
 	if err == nil {
 		if isPrice {
 			if r.prices != nil {

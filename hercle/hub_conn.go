@@ -179,7 +179,71 @@ func (r *hubReceiver) filter(msg, keep []byte) []byte {
 
 // frame handles one SignalR frame if it is an invocation of executionEvents
 // or subscriptions (type 1), reporting whether it did.
+//
+// Hubs write an event invocation as {"type":1,"target":"<channel>",
+// "arguments":[<envelope>]} (ASP.NET Core and philippseith/signalr alike).
+// For that layout the envelope is decoded in place, without first scanning
+// the whole frame: its decoder checks that it is one complete JSON value,
+// which proves the frame has exactly those three members. Anything else,
+// including an envelope too malformed for that proof, takes frameScan, the
+// general path, so the outcome is the same either way.
 func (r *hubReceiver) frame(frame []byte) bool {
+	channel, arg, ok := usualInvocation(frame)
+	if !ok {
+		return r.frameScan(frame)
+	}
+	r.mu.Lock()
+	ev, p, isPrice, err := r.dec.decodeFast(arg)
+	r.mu.Unlock()
+	if errors.Is(err, ErrHubMalformed) {
+		return r.frameScan(frame)
+	}
+	r.route(channel, ev, p, isPrice, err)
+	return true
+}
+
+const (
+	invocationHead = `{"type":1,"target":"`
+	invocationArgs = `","arguments":[`
+	invocationTail = `]}`
+)
+
+// usualInvocation splits a frame of the usual layout into its channel and
+// the raw text between the argument list's brackets. It checks the layout
+// only; the argument is unchecked.
+func usualInvocation(frame []byte) (channel string, arg []byte, ok bool) {
+	rest, ok := bytes.CutPrefix(frame, []byte(invocationHead))
+	if !ok {
+		return "", nil, false
+	}
+	q := bytes.IndexByte(rest, '"')
+	if q < 0 {
+		return "", nil, false
+	}
+	if channel = hubChannel(rest[:q]); channel == "" {
+		return "", nil, false
+	}
+	rest, ok = bytes.CutPrefix(rest[q:], []byte(invocationArgs))
+	if !ok || !bytes.HasSuffix(rest, []byte(invocationTail)) {
+		return "", nil, false
+	}
+	return channel, rest[:len(rest)-len(invocationTail)], true
+}
+
+// hubChannel returns the channel a raw (unquoted, unescaped) target names,
+// or "" for any other target.
+func hubChannel(t []byte) string {
+	switch {
+	case bytes.EqualFold(t, []byte(ChannelSubscriptions)):
+		return ChannelSubscriptions
+	case bytes.EqualFold(t, []byte(ChannelExecutionEvents)):
+		return ChannelExecutionEvents
+	}
+	return ""
+}
+
+// frameScan is frame for any layout: it scans the whole frame first.
+func (r *hubReceiver) frameScan(frame []byte) bool {
 	var (
 		typ     []byte
 		target  []byte
@@ -202,13 +266,8 @@ func (r *hubReceiver) frame(frame []byte) bool {
 	if err != nil || string(typ) != "1" || invocID || len(target) < 2 {
 		return false
 	}
-	var channel string
-	switch t := target[1 : len(target)-1]; {
-	case bytes.EqualFold(t, []byte(ChannelSubscriptions)):
-		channel = ChannelSubscriptions
-	case bytes.EqualFold(t, []byte(ChannelExecutionEvents)):
-		channel = ChannelExecutionEvents
-	default:
+	channel := hubChannel(target[1 : len(target)-1])
+	if channel == "" {
 		return false
 	}
 	arg, ok := firstElement(args)

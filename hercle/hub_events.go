@@ -308,23 +308,27 @@ func (d *hubDecoder) decodeRest(arg []byte) (HubEvent, error) {
 	return ev, nil
 }
 
-// interned holds the strings every price update repeats, so decoding them
-// does not allocate. Read-only after initialisation; pair names are not
-// interned here (the set is the venue's), see pairIntern.
-var interned = func() map[string]string {
-	m := map[string]string{}
-	for _, s := range []string{ChannelExecutionEvents, ChannelSubscriptions, SubjectPriceUpdate,
-		"message", "Execution", "Subscriptions", "subscriptions", "execution"} {
-		m[s] = s
-	}
-	return m
-}()
-
-// internOrUnquote returns a shared string for a known, escape-free value.
+// internOrUnquote returns a shared string for the escape-free values every
+// price update repeats (channel, topic, subject, type), so decoding them
+// does not allocate; anything else is unquoted. Pair names are not among
+// them (the set is the venue's): see hubDecoder.pair.
 func internOrUnquote(v []byte) (string, error) {
 	if len(v) >= 2 && v[0] == '"' {
-		if s, ok := interned[string(v[1:len(v)-1])]; ok {
-			return s, nil
+		switch string(v[1 : len(v)-1]) {
+		case ChannelExecutionEvents:
+			return ChannelExecutionEvents, nil
+		case ChannelSubscriptions:
+			return ChannelSubscriptions, nil
+		case SubjectPriceUpdate:
+			return SubjectPriceUpdate, nil
+		case "message":
+			return "message", nil
+		case "Execution":
+			return "Execution", nil
+		case "Subscriptions":
+			return "Subscriptions", nil
+		case "execution":
+			return "execution", nil
 		}
 	}
 	return unquoteOrNull(v)
@@ -494,6 +498,10 @@ func parseTimeValue(v []byte, t *Time) error {
 	if len(v) == 0 || v[0] != '"' {
 		return errNotTime
 	}
+	if tt, ok := utcStamp(v); ok {
+		t.Time = tt
+		return nil
+	}
 	s, err := unquote(v)
 	if err != nil {
 		return err
@@ -507,6 +515,77 @@ func parseTimeValue(v []byte, t *Time) error {
 	t.Raw = s
 	t.Time, _ = ParseTime(s)
 	return nil
+}
+
+// utcStamp parses the quoted literal v if it is the venue's usual timestamp,
+// "YYYY-MM-DDTHH:MM:SS[.fraction]Z", straight from the bytes, to what
+// time.Parse(time.RFC3339Nano, …) gives for it (same range checks; digits
+// past the ninth are ignored, as there). ok is false for anything else,
+// offsets and escapes included, which the caller parses the general way.
+func utcStamp(v []byte) (t time.Time, ok bool) {
+	const minLen = len(`"2006-01-02T15:04:05Z"`)
+	n := len(v)
+	if n < minLen || v[0] != '"' || v[n-1] != '"' || v[n-2] != 'Z' {
+		return time.Time{}, false
+	}
+	s := v[1 : n-2]
+	if s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	ok = true
+	num := func(b []byte, lo, hi int) int {
+		x := 0
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				ok = false
+				return lo
+			}
+			x = x*10 + int(c-'0')
+		}
+		if x < lo || x > hi {
+			ok = false
+			return lo
+		}
+		return x
+	}
+	year, month := num(s[0:4], 0, 9999), num(s[5:7], 1, 12)
+	day := num(s[8:10], 1, daysIn(month, year))
+	hour, minute, sec := num(s[11:13], 0, 23), num(s[14:16], 0, 59), num(s[17:19], 0, 59)
+	if !ok {
+		return time.Time{}, false
+	}
+	nsec := 0
+	if frac := s[19:]; len(frac) > 0 {
+		if len(frac) < 2 || frac[0] != '.' {
+			return time.Time{}, false
+		}
+		for i, c := range frac[1:] {
+			if c < '0' || c > '9' {
+				return time.Time{}, false
+			}
+			if i < 9 {
+				nsec = nsec*10 + int(c-'0')
+			}
+		}
+		for i := len(frac) - 1; i < 9; i++ {
+			nsec *= 10
+		}
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC), true
+}
+
+// daysIn returns the number of days in month (1 to 12) of year.
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
 
 // subjectDecoders maps every documented reply subject to its payload decoder.

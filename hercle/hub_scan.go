@@ -205,48 +205,74 @@ func unquote(v []byte) (string, error) {
 
 // unquoteBytes is unquote into a byte slice. Without escapes it returns a
 // sub-slice of v (copied false); with escapes it writes into buf's storage
-// and returns it (copied true), so the caller may keep it as scratch.
+// (grown to len(v) if need be) and returns it (copied true), so the caller
+// may keep it as scratch. v must be exactly one string literal. One pass:
+// the unescaped text never outgrows v, so it is written by index.
 func unquoteBytes(v, buf []byte) (out []byte, copied bool, err error) {
-	end, err := scanString(v, 0)
-	if err != nil || end != len(v) {
+	n := len(v)
+	if n < 2 || v[0] != '"' {
 		return nil, false, errScan
 	}
-	if !hasEscape(v) {
-		return v[1 : len(v)-1], false, nil
+	bs := bytes.IndexByte(v[1:], '\\')
+	if bs < 0 {
+		// Without escapes the only quote after the first must be the last byte.
+		if bytes.IndexByte(v[1:], '"') != n-2 {
+			return nil, false, errScan
+		}
+		return v[1 : n-1], false, nil
 	}
-	buf = buf[:0]
-	for i := 1; i < len(v)-1; i++ {
+	bs++
+	if bytes.IndexByte(v[1:bs], '"') >= 0 {
+		return nil, false, errScan // the literal ends before its first escape
+	}
+	if cap(buf) < n {
+		buf = make([]byte, 0, n)
+	}
+	out = buf[:n]
+	w := copy(out, v[1:bs])
+	for i := bs; i < n; i++ {
 		c := v[i]
+		if c == '"' {
+			if i != n-1 {
+				return nil, false, errScan
+			}
+			return out[:w], true, nil
+		}
 		if c != '\\' {
-			buf = append(buf, c)
+			out[w] = c
+			w++
 			continue
 		}
-		i++
+		if i++; i == n {
+			return nil, false, errScan
+		}
 		switch v[i] {
 		case '"', '\\', '/':
-			buf = append(buf, v[i])
+			out[w] = v[i]
 		case 'b':
-			buf = append(buf, '\b')
+			out[w] = '\b'
 		case 'f':
-			buf = append(buf, '\f')
+			out[w] = '\f'
 		case 'n':
-			buf = append(buf, '\n')
+			out[w] = '\n'
 		case 'r':
-			buf = append(buf, '\r')
+			out[w] = '\r'
 		case 't':
-			buf = append(buf, '\t')
+			out[w] = '\t'
 		case 'u':
-			// Rare in a payload: let encoding/json do surrogates right.
+			// Rare in a payload: let encoding/json do surrogates right. It
+			// allows trailing space; a literal must end at v's last byte.
 			var s string
-			if err := json.Unmarshal(v, &s); err != nil {
+			if v[n-1] != '"' || json.Unmarshal(v, &s) != nil {
 				return nil, false, errScan
 			}
 			return append(buf[:0], s...), true, nil
 		default:
 			return nil, false, errScan
 		}
+		w++
 	}
-	return buf, true, nil
+	return nil, false, errScan // no closing quote
 }
 
 // keyIs reports whether the raw (quoted-content) key equals name. Keys with
