@@ -76,8 +76,22 @@ func (d *Daemon) heropayments(ctx context.Context, store *ledger.Store, simSrv *
 		base = hp.URL()
 		d.log.Info("paper mode: Heropayments simulator started in-process", "url", base)
 	}
+	// The merchant's daily withdrawal limits, mirrored so a withdrawal over
+	// one is refused before the request; totals persist in the ledger.
+	var limits *heropayments.Limits
+	if cfg.HasLimits() {
+		l, err := heropayments.NewLimits(heropayments.LimitsConfig{
+			Currency: cfg.LimitsCurrency, MerchantDaily: cfg.MerchantDailyLimit.Decimal, CustomerDaily: cfg.CustomerDailyLimit.Decimal,
+			Counters: merchant.NewLimitCounters(store),
+		})
+		if err != nil {
+			rail.close()
+			return nil, fmt.Errorf("heropayments limits: %w", err)
+		}
+		limits = l
+	}
 	client, err := heropayments.NewClient(heropayments.Config{
-		BaseURL: base, APIKey: key, APISecret: secret,
+		BaseURL: base, APIKey: key, APISecret: secret, Limits: limits,
 		Timeout: cfg.Timeout.Duration, RateLimit: cfg.RateLimit, Burst: cfg.Burst, MaxRetries: cfg.MaxRetries,
 		Metrics: d.reg, Logger: d.log,
 	})

@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/shopspring/decimal"
 
+	"github.com/otcdesk/engine/config"
 	"github.com/otcdesk/engine/daemon"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/sim"
@@ -43,6 +45,8 @@ func TestTreasurySweepInDaemon(t *testing.T) {
 	// The Heropayments rail (simulator, client, callbacks on the webhook
 	// listener) comes up beside it.
 	cfg.Heropayments.Enabled = true
+	cfg.Heropayments.MerchantDailyLimit = config.A(decimal.RequireFromString("50000"))
+	cfg.Heropayments.CustomerDailyLimit = config.A(decimal.RequireFromString("5000"))
 	h := start(t, cfg, daemon.Options{Sim: func(o *sim.Options) { o.ConfirmAfter, o.SettleAfter = 200*time.Millisecond, 400*time.Millisecond }})
 	h.waitMetric("engine_treasury_runs_total", map[string]string{"policy": "btc-cold", "outcome": "refused"}, 1)
 	v := h.info.Sim.Venue()
