@@ -179,21 +179,34 @@ func (l *Loop) Run(ctx context.Context) error {
 		if timer != nil {
 			timer.Stop()
 		}
-		for len(l.dispatch) > 0 {
-			batch := l.dispatch
-			l.dispatch = nil
-			for _, in := range batch {
-				if l.o.Inline {
-					l.process(ctx, resultEvent{l.o.Exec.Execute(ctx, in)})
-					continue
-				}
+		var async func(strategy.Intent)
+		if !l.o.Inline {
+			async = func(in strategy.Intent) {
 				running++
-				go func(in strategy.Intent) {
+				go func() {
 					// Execution finishes even if ctx ends meanwhile: it
 					// has its own deadlines and records where it stopped.
 					done <- l.o.Exec.Execute(context.WithoutCancel(ctx), in)
-				}(in)
+				}()
 			}
+		}
+		l.execute(ctx, async)
+	}
+}
+
+// execute hands every approved intent to execution: to async when it is
+// set, otherwise inline, processing each result (and the intents it
+// causes) before the next.
+func (l *Loop) execute(ctx context.Context, async func(strategy.Intent)) {
+	for len(l.dispatch) > 0 {
+		batch := l.dispatch
+		l.dispatch = nil
+		for _, in := range batch {
+			if async != nil {
+				async(in)
+				continue
+			}
+			l.process(ctx, resultEvent{l.o.Exec.Execute(ctx, in)})
 		}
 	}
 }
