@@ -36,6 +36,7 @@ type Config struct {
 	Ledger Ledger `toml:"ledger"`
 
 	Maintenance Maintenance `toml:"maintenance"`
+	Backtest    Backtest    `toml:"backtest"`
 }
 
 // Log configures the process log.
