@@ -222,7 +222,7 @@ func NewReader(src io.Reader) (*Reader, error) {
 		return nil, fmt.Errorf("%w (line 1 is not a tick file header)", ErrFormat)
 	}
 	if r.Header.Format != Format {
-		return nil, fmt.Errorf("%w (line 1 says format %q)", ErrFormat, clipText(r.Header.Format))
+		return nil, fmt.Errorf("%w (its header says format %q)", ErrFormat, clipText(r.Header.Format))
 	}
 	return r, nil
 }
@@ -240,7 +240,7 @@ func clipText(s string) string {
 // truncated file and Line() for a line that does not decode.
 func (r *Reader) Line() int { return r.line }
 
-// next returns the next complete line. A last line without its newline (a
+// next returns the next complete line, valid until the next call. A last line without its newline (a
 // recorder killed mid-write) is io.ErrUnexpectedEOF, as is a gzip stream
 // without its trailer.
 func (r *Reader) next() ([]byte, error) {
@@ -249,6 +249,12 @@ func (r *Reader) next() ([]byte, error) {
 		chunk, err := r.br.ReadSlice('\n')
 		if len(r.buf)+len(chunk) > MaxLine {
 			return nil, fmt.Errorf("feeds: line %d longer than %d bytes", r.line+1, MaxLine)
+		}
+		if err == nil && len(r.buf) == 0 {
+			// The whole line is in the reader's buffer: use it in place,
+			// it is decoded before the next read.
+			r.line++
+			return bytes.TrimSpace(chunk), nil
 		}
 		r.buf = append(r.buf, chunk...)
 		switch {

@@ -1,6 +1,7 @@
 package feeds
 
 import (
+	"bytes"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -185,32 +186,29 @@ func (s *scanner) end() bool {
 	return s.i == len(s.b)
 }
 
-// str reads a string without escapes and returns its bytes (a sub-slice
-// of the line).
+// str reads a string up to the next quote and returns its bytes (a
+// sub-slice of the line) unchecked: each caller accepts only bytes that
+// need no escaping (a known key, plainASCII, a time's digits), so an
+// escape or a control character always ends in the fallback.
 func (s *scanner) str() ([]byte, bool) {
 	if !s.byte('"') {
 		return nil, false
 	}
-	start := s.i
-	for s.i < len(s.b) {
-		switch c := s.b[s.i]; {
-		case c == '"':
-			v := s.b[start:s.i]
-			s.i++
-			return v, true
-		case c == '\\' || c < 0x20:
-			return nil, false
-		}
-		s.i++
+	n := bytes.IndexByte(s.b[s.i:], '"')
+	if n < 0 {
+		return nil, false
 	}
-	return nil, false
+	v := s.b[s.i : s.i+n]
+	s.i += n + 1
+	return v, true
 }
 
-// plainASCII reports whether v is printable ASCII, which encoding/json
-// would decode unchanged (it rewrites invalid UTF-8).
+// plainASCII reports whether v is printable ASCII without a backslash,
+// which encoding/json decodes unchanged (it unescapes and rewrites
+// invalid UTF-8).
 func plainASCII(v []byte) bool {
 	for _, c := range v {
-		if c < 0x20 || c >= 0x7f {
+		if c < 0x20 || c >= 0x7f || c == '\\' {
 			return false
 		}
 	}

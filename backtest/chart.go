@@ -1,0 +1,82 @@
+package backtest
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// Chart size.
+const (
+	chartWidth  = 10 * vg.Inch
+	chartHeight = 6 * vg.Inch
+)
+
+// chart draws the equity curve above its drawdown and returns the chart as
+// PNG and as SVG. Points are converted to float64 here, for drawing only.
+func chart(pts []point, ref string) (png, svg []byte, err error) {
+	eq := make(plotter.XYs, len(pts))
+	dd := make(plotter.XYs, len(pts))
+	for i, p := range pts {
+		x := float64(p.at.UnixMilli()) / 1000
+		eq[i] = plotter.XY{X: x, Y: p.equity.InexactFloat64()}
+		dd[i] = plotter.XY{X: x, Y: -p.drawdown.InexactFloat64() * 100}
+	}
+	ticks := plot.TimeTicks{Format: "Jan 02\n15:04"}
+
+	top := plot.New()
+	top.Title.Text = "Equity (" + ref + ")"
+	top.X.Tick.Marker = ticks
+	top.Y.Label.Text = ref
+	top.Add(plotter.NewGrid())
+	line, err := plotter.NewLine(eq)
+	if err != nil {
+		return nil, nil, fmt.Errorf("backtest: chart: %w", err)
+	}
+	line.Color = color.RGBA{R: 31, G: 119, B: 180, A: 255}
+	line.Width = vg.Points(1.2)
+	top.Add(line)
+
+	bottom := plot.New()
+	bottom.Title.Text = "Drawdown (%)"
+	bottom.X.Tick.Marker = ticks
+	bottom.Y.Label.Text = "%"
+	bottom.Y.Max = 0
+	bottom.Add(plotter.NewGrid())
+	area, err := plotter.NewLine(dd)
+	if err != nil {
+		return nil, nil, fmt.Errorf("backtest: chart: %w", err)
+	}
+	area.Color = color.RGBA{R: 214, G: 39, B: 40, A: 255}
+	area.Width = vg.Points(1.2)
+	bottom.Add(area)
+
+	drawOn := func(c vg.CanvasSizer) {
+		dc := draw.New(c)
+		tiles := draw.Tiles{Rows: 2, Cols: 1, PadTop: vg.Points(4), PadBottom: vg.Points(4), PadX: vg.Points(4), PadY: vg.Points(12)}
+		canvases := plot.Align([][]*plot.Plot{{top}, {bottom}}, tiles, dc)
+		top.Draw(canvases[0][0])
+		bottom.Draw(canvases[1][0])
+	}
+
+	img := vgimg.NewWith(vgimg.UseWH(chartWidth, chartHeight), vgimg.UseDPI(96))
+	drawOn(img)
+	var pb bytes.Buffer
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&pb); err != nil {
+		return nil, nil, fmt.Errorf("backtest: chart PNG: %w", err)
+	}
+	sv := vgsvg.New(chartWidth, chartHeight)
+	drawOn(sv)
+	var sb bytes.Buffer
+	if _, err := sv.WriteTo(&sb); err != nil {
+		return nil, nil, fmt.Errorf("backtest: chart SVG: %w", err)
+	}
+	return pb.Bytes(), sb.Bytes(), nil
+}
