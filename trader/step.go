@@ -22,7 +22,8 @@ import (
 // Step processes one tick at the clock's current time and executes the
 // intents it caused.
 func (l *Loop) Step(ctx context.Context, t market.Tick) {
-	l.process(ctx, tickEvent{t})
+	l.tick(ctx, t)
+	l.drain(ctx)
 	l.execute(ctx, nil)
 }
 
