@@ -20,14 +20,14 @@ const (
 )
 
 // chart draws the equity curve above its drawdown and returns the chart as
-// PNG and as SVG. Points are converted to float64 here, for drawing only.
-func chart(pts []point, ref string) (png, svg []byte, err error) {
+// PNG and as SVG.
+func chart(pts []chartPoint, ref string) (png, svg []byte, err error) {
 	eq := make(plotter.XYs, len(pts))
 	dd := make(plotter.XYs, len(pts))
 	for i, p := range pts {
 		x := float64(p.at.UnixMilli()) / 1000
-		eq[i] = plotter.XY{X: x, Y: p.equity.InexactFloat64()}
-		dd[i] = plotter.XY{X: x, Y: -p.drawdown.InexactFloat64() * 100}
+		eq[i] = plotter.XY{X: x, Y: p.equity}
+		dd[i] = plotter.XY{X: x, Y: -p.drawdown * 100}
 	}
 	ticks := plot.TimeTicks{Format: "Jan 02\n15:04"}
 

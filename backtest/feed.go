@@ -215,7 +215,7 @@ func (s *source) close() {
 // the hand-off costs nothing per tick; a few batches in flight bound the
 // memory whatever the recordings' length.
 const (
-	batchSize    = 1024
+	batchSize    = 256
 	batchesAhead = 4
 )
 

@@ -24,7 +24,7 @@ func writeReport(dir string, s *Summary, r *replay) error {
 	}
 	pts := slices.Clone(r.chart.pts)
 	if n := len(pts); n == 0 || !pts[n-1].at.Equal(r.curve.last.at) {
-		pts = append(pts, r.curve.last)
+		pts = append(pts, chartPointOf(r.curve.last))
 	}
 	png, svg, err := chart(pts, s.Reference)
 	if err != nil {

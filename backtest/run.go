@@ -158,7 +158,7 @@ type replay struct {
 
 func newReplay(o Options, src *source, stage string) (r *replay, err error) {
 	r = &replay{o: o, src: src, last: map[string]market.Tick{}, feesByAsset: map[market.Asset]decimal.Decimal{},
-		chart: downsampler{max: 2048}, riskReg: prometheus.NewRegistry(), loopReg: prometheus.NewRegistry()}
+		chart: newDownsampler(2048), riskReg: prometheus.NewRegistry(), loopReg: prometheus.NewRegistry()}
 	defer func() {
 		if err != nil {
 			r.close()

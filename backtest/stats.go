@@ -200,25 +200,37 @@ func ratio(x float64) *float64 {
 	return &r
 }
 
-// downsampler keeps at most max points of a series in constant memory:
-// when full it drops every other point and from then on keeps one sample
-// in twice as many. The chart needs the shape, not every sample.
+// chartPoint is a sample as the chart draws it: float64 is for drawing
+// only, never for money.
+type chartPoint struct {
+	at               time.Time
+	equity, drawdown float64
+}
+
+func chartPointOf(p point) chartPoint {
+	return chartPoint{at: p.at, equity: p.equity.InexactFloat64(), drawdown: p.drawdown.InexactFloat64()}
+}
+
+// downsampler keeps at most max points of a series in constant memory
+// (allocated up front): when full it drops every other point and from then
+// on keeps one sample in twice as many. The chart needs the shape, not
+// every sample.
 type downsampler struct {
-	max    int
 	stride int64
 	seen   int64
-	pts    []point
+	pts    []chartPoint
+}
+
+func newDownsampler(max int) downsampler {
+	return downsampler{stride: 1, pts: make([]chartPoint, 0, max)}
 }
 
 func (d *downsampler) add(p point) {
-	if d.stride == 0 {
-		d.stride = 1
-	}
 	d.seen++
 	if (d.seen-1)%d.stride != 0 {
 		return
 	}
-	if len(d.pts) == d.max {
+	if len(d.pts) == cap(d.pts) {
 		kept := d.pts[:0]
 		for i := 0; i < len(d.pts); i += 2 {
 			kept = append(kept, d.pts[i])
@@ -229,5 +241,5 @@ func (d *downsampler) add(p point) {
 			return
 		}
 	}
-	d.pts = append(d.pts, p)
+	d.pts = append(d.pts, chartPointOf(p))
 }

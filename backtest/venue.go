@@ -56,7 +56,7 @@ const quoteTTL = 10 * time.Second
 
 // recentFills bounds the fills the model remembers for lookups by
 // Client-Id, so memory does not grow with the recording.
-const recentFills = 256
+const recentFills = 16
 
 // prices answers what the recorded price of a pair was at a time; the
 // replay implements it over the ticks processed and those buffered ahead.
@@ -248,6 +248,13 @@ func (v *venue) CreateRFQ(_ context.Context, req hercle.RFQRequest) (hercle.RFQ,
 	}
 	if err := v.checkSize(op, p, size, price); err != nil {
 		return hercle.RFQ{}, err
+	}
+	for id, old := range v.rfqs {
+		// A quote nobody accepted (declined by the quote check) is
+		// forgotten once expired, so they do not pile up.
+		if !now.Before(old.ExpireDateTime.Time) {
+			delete(v.rfqs, id)
+		}
 	}
 	r := hercle.RFQ{RequestForQuoteID: v.id("rfq"), Instrument: p.Symbol, BaseCurrency: string(p.Base), QuoteCurrency: string(p.Quote),
 		Price: hercle.N(price), Size: hercle.N(size), Side: req.Side, Amount: hercle.N(amount), Status: hercle.OrderCreated,
