@@ -43,6 +43,7 @@ func commands() []command {
 		{"config", "check a configuration file", cmdConfig},
 		{"ledger", "show balances, journal and intents; export the journal", cmdLedger},
 		{"record", "record hub price updates to a tick file", cmdRecord},
+		{"backtest", "replay recorded ticks through the strategies and report", cmdBacktest},
 		{"version", "print the version", cmdVersion},
 	}
 }
