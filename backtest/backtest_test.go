@@ -125,9 +125,69 @@ func TestRunReport(t *testing.T) {
 			t.Errorf("trade %v decided inside the maintenance window", row)
 		}
 	}
+	// Every OTC fill is at the price recorded Latency after the decision,
+	// moved 1 bp against us; the fee is 5 bp of the notional.
+	recorded := ticksOf(t, o.Feeds[0])
+	otc := 0
+	for _, row := range trades[1:] {
+		at, _ := time.Parse(time.RFC3339Nano, row[0])
+		if row[7] != "otc" {
+			continue
+		}
+		otc++
+		tk := lastBefore(recorded, row[5], at)
+		want := tk.BuyPrice.Mul(d("1.0001"))
+		if row[6] == "sell" {
+			want = tk.SellPrice.Mul(d("0.9999"))
+		}
+		if !d(row[9]).Equal(want) {
+			t.Errorf("trade %v filled at %s, want %s (recorded at %s, 1 bp slippage)", row, row[9], want, tk.Received)
+		}
+		if fee := d(row[10]).Mul(d("0.0005")); !d(row[11]).Equal(fee) {
+			t.Errorf("trade %v fee %s, want %s", row, row[11], fee)
+		}
+	}
+	if otc == 0 {
+		t.Fatal("no OTC fill to check")
+	}
 	if !strings.Contains(mustRead(t, filepath.Join(o.Out, FileReport)), "data:image/png;base64,") {
 		t.Error("report.html does not embed the chart")
 	}
+}
+
+// ticksOf reads a whole recording.
+func ticksOf(t *testing.T, path string) []market.Tick {
+	t.Helper()
+	r, err := feeds.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var out []market.Tick
+	for {
+		u, err := r.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, u.Tick)
+	}
+}
+
+// lastBefore returns the last tick of pair received by at.
+func lastBefore(ticks []market.Tick, pair string, at time.Time) market.Tick {
+	var last market.Tick
+	for _, tk := range ticks {
+		if tk.Received.After(at) {
+			break
+		}
+		if tk.Pair == pair {
+			last = tk
+		}
+	}
+	return last
 }
 
 func mustRead(t *testing.T, path string) string {

@@ -3,6 +3,8 @@ package backtest
 import (
 	"context"
 	"io"
+	"os"
+	"runtime/debug"
 	"path/filepath"
 	"testing"
 	"time"
@@ -44,6 +46,10 @@ func decode(tb testing.TB, path string) int {
 // in ticks per second, and its ratio to reading and decoding the same
 // recording alone (x-decode).
 func BenchmarkBacktest(b *testing.B) {
+	// As `engine backtest` runs (unless GOGC is set).
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
 	for _, name := range []string{"ticks.ndjson", "ticks.ndjson.gz"} {
 		b.Run(name, func(b *testing.B) {
 			path := benchRecording(b, name)

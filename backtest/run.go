@@ -121,9 +121,9 @@ type replay struct {
 	clock       *scheduler.Manual
 	start       time.Time
 
-	// ahead holds ticks read but not yet replayed, so the venue model can
-	// see the price Latency after a decision; without latency it holds at
-	// most the tick being replayed.
+	// ahead holds, with latency, the tick being replayed and those read
+	// after it up to Latency later, so the venue model can see the price
+	// an order meets when it arrives. Without latency it is unused.
 	ahead []feeds.Update
 	// last is every pair's last replayed tick, by the loop's rule (a tick
 	// older than the last is ignored); view wraps it for quote checks.
@@ -306,70 +306,74 @@ func (r *replay) priceAt(pair string, at time.Time) (market.Tick, bool) {
 	return t, ok
 }
 
-// next returns the next tick of the stream.
-func (r *replay) next() (feeds.Update, bool, error) {
+// next returns the next tick of the stream, in place in its batch: it is
+// valid until the following call.
+func (r *replay) next() (*feeds.Update, error) {
 	for r.cur == nil || r.pos == len(r.cur.ups) {
 		if r.cur != nil {
 			if r.cur.last {
-				return feeds.Update{}, false, r.cur.err
+				return nil, r.cur.err
 			}
 			r.st.free <- r.cur // never blocks: there are only as many batches
 			r.cur = nil
 		}
 		b, ok := <-r.st.out
 		if !ok {
-			return feeds.Update{}, false, nil
+			return nil, nil
 		}
 		r.cur, r.pos, r.read, r.total = b, 0, b.read, b.total
 	}
-	u := r.cur.ups[r.pos]
+	u := &r.cur.ups[r.pos]
 	r.pos++
-	return u, true, nil
+	return u, nil
 }
 
-// pull returns the next tick to replay, keeping ahead filled to Latency
-// past it.
-func (r *replay) pull() (feeds.Update, bool, error) {
+// pull returns the next tick to replay (nil after the last), valid until
+// the following call. With latency it keeps ahead filled to Latency past
+// that tick.
+func (r *replay) pull() (*feeds.Update, error) {
+	if r.o.Venue.Latency <= 0 {
+		return r.next()
+	}
+	if len(r.ahead) > 0 {
+		r.ahead = append(r.ahead[:0], r.ahead[1:]...) // the tick replayed last
+	}
 	if len(r.ahead) == 0 {
-		u, ok, err := r.next()
-		if err != nil || !ok {
-			return u, ok, err
+		u, err := r.next()
+		if err != nil || u == nil {
+			return nil, err
 		}
-		r.ahead = append(r.ahead, u)
+		r.ahead = append(r.ahead, *u)
 	}
-	if r.o.Venue.Latency > 0 {
-		horizon := r.ahead[0].Tick.Received.Add(r.o.Venue.Latency)
-		for !r.ahead[len(r.ahead)-1].Tick.Received.After(horizon) {
-			u, ok, err := r.next()
-			if err != nil {
-				return feeds.Update{}, false, err
-			}
-			if !ok {
-				break
-			}
-			r.ahead = append(r.ahead, u)
+	horizon := r.ahead[0].Tick.Received.Add(r.o.Venue.Latency)
+	for !r.ahead[len(r.ahead)-1].Tick.Received.After(horizon) {
+		u, err := r.next()
+		if err != nil {
+			return nil, err
 		}
+		if u == nil {
+			break
+		}
+		r.ahead = append(r.ahead, *u)
 	}
-	u := r.ahead[0]
-	r.ahead = append(r.ahead[:0], r.ahead[1:]...)
-	return u, true, nil
+	return &r.ahead[0], nil
 }
 
 func (r *replay) run(ctx context.Context) error {
 	r.st = r.src.stream(ctx)
 	defer r.st.stop()
 	for {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("backtest: stopped: %w", err)
+		if r.ticks%1024 == 0 && ctx.Err() != nil {
+			return fmt.Errorf("backtest: stopped: %w", ctx.Err())
 		}
-		u, ok, err := r.pull()
+		u, err := r.pull()
 		if err != nil {
 			return err
 		}
-		if !ok {
+		if u == nil {
 			break
 		}
-		t := u.Tick
+		t := &u.Tick
 		at := t.Received
 		if err := r.timersUntil(ctx, at); err != nil {
 			return err
@@ -377,9 +381,9 @@ func (r *replay) run(ctx context.Context) error {
 		r.sampleBefore(at)
 		r.clock.Set(at)
 		if prev, ok := r.last[t.Pair]; !ok || !t.Time.Before(prev.Time) {
-			r.last[t.Pair] = t
+			r.last[t.Pair] = *t
 		}
-		r.loop.Step(ctx, t)
+		r.loop.Step(ctx, *t)
 		if r.ticks == 0 {
 			r.firstTick = at
 		}

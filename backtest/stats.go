@@ -59,11 +59,14 @@ func (v *valuer) value(asset market.Asset, amount decimal.Decimal, last map[stri
 	if !ok || !t.BuyPrice.IsPositive() || !t.SellPrice.IsPositive() {
 		return decimal.Decimal{}, false
 	}
+	mid := t.BuyPrice.Add(t.SellPrice).Mul(half) // market.Tick.Mid, without a division
 	if r.inverted {
-		return amount.DivRound(t.Mid(), 18), true
+		return amount.DivRound(mid, 18), true
 	}
-	return amount.Mul(t.Mid()), true
+	return amount.Mul(mid), true
 }
+
+var half = decimal.New(5, -1)
 
 // equity values every balance; it returns the total and what is held in
 // assets other than the reference.
