@@ -4,8 +4,8 @@ import (
 	"context"
 	"io"
 	"os"
-	"runtime/debug"
 	"path/filepath"
+	"runtime/debug"
 	"testing"
 	"time"
 
