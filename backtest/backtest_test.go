@@ -430,3 +430,68 @@ func FuzzReplay(f *testing.F) {
 		}
 	})
 }
+
+// once is a strategy that buys once, on a timer at a fixed time.
+type once struct {
+	due  time.Time
+	done bool
+	path strategy.Path
+}
+
+func (a *once) Name() string { return "once" }
+
+func (a *once) NextTimer(time.Time) time.Time {
+	if a.done {
+		return time.Time{}
+	}
+	return a.due
+}
+
+func (a *once) Handle(_ strategy.View, ev strategy.Event) strategy.Decision {
+	if _, ok := ev.(strategy.Timer); !ok || a.done {
+		return strategy.Decision{}
+	}
+	a.done = true
+	return strategy.Decision{Intents: []strategy.Intent{{Ref: "once", Pair: "BTCEUR", Side: market.Buy, Size: d("0.1"), Path: a.path, MaxSlippage: d("1")}}}
+}
+
+// A decision on a timer fills at the last price recorded by the decision
+// time plus the latency, the tick that arrives in between included.
+func TestLatencyMeetsTheNextTick(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ticks.ndjson")
+	rec, err := feeds.CreateRecorder(path, feeds.Header{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range []string{"50000", "50100", "50200", "50300"} {
+		at := monday.Add(time.Duration(i) * time.Second)
+		for _, pair := range []string{"BTCEUR", "ETHEUR"} {
+			if err := rec.Write(feeds.Update{Tick: market.Tick{Pair: pair, Size: d("0.0001"), BuyPrice: d(p), SellPrice: d(p), Time: at, Received: at}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		latency time.Duration
+		path    strategy.Path
+		want    string
+	}{
+		{0, strategy.OTC, "50100"},                      // decided at 1.9 s: the 1 s price
+		{50 * time.Millisecond, strategy.OTC, "50100"},  // reaches the venue at 1.95 s
+		{200 * time.Millisecond, strategy.OTC, "50200"}, // at 2.1 s: the 2 s tick, not yet replayed when deciding
+		{200 * time.Millisecond, strategy.RFQ, "50100"}, // an RFQ fills at its quote, made at decision time
+	} {
+		o := options(t, path)
+		o.Strategies = []strategy.Strategy{&once{due: monday.Add(1900 * time.Millisecond), path: c.path}}
+		o.Venue = VenueModel{Latency: c.latency}
+		var fills []execution.Result
+		o.OnExecuted = func(r execution.Result) { fills = append(fills, r) }
+		run(t, o)
+		if len(fills) != 1 || fills[0].Status != execution.Filled || !fills[0].Price.Equal(d(c.want)) {
+			t.Fatalf("latency %s, %s: fills %+v, want one at %s", c.latency, c.path, fills, c.want)
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"image/color"
+	"math"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -29,7 +31,7 @@ func chart(pts []chartPoint, ref string) (png, svg []byte, err error) {
 		eq[i] = plotter.XY{X: x, Y: p.equity}
 		dd[i] = plotter.XY{X: x, Y: -p.drawdown * 100}
 	}
-	ticks := plot.TimeTicks{Format: "Jan 02\n15:04"}
+	ticks := timeTicks{}
 
 	top := plot.New()
 	top.Title.Text = "Equity (" + ref + ")"
@@ -79,4 +81,34 @@ func chart(pts []chartPoint, ref string) (png, svg []byte, err error) {
 		return nil, nil, fmt.Errorf("backtest: chart SVG: %w", err)
 	}
 	return pb.Bytes(), sb.Bytes(), nil
+}
+
+// timeTicks marks round times (whole hours, midnights, weeks) in UTC, at
+// most about eight of them, where plot.TimeTicks would mark arbitrary ones.
+type timeTicks struct{}
+
+var tickSteps = []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, 30 * time.Minute, time.Hour,
+	3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour, 2 * 24 * time.Hour, 7 * 24 * time.Hour, 28 * 24 * time.Hour}
+
+func (timeTicks) Ticks(lo, hi float64) []plot.Tick {
+	span := time.Duration((hi - lo) * float64(time.Second))
+	step := tickSteps[len(tickSteps)-1]
+	for _, s := range tickSteps {
+		if span/s <= 8 {
+			step = s
+			break
+		}
+	}
+	format := "Jan 02\n15:04"
+	if step >= 24*time.Hour {
+		format = "Jan 02"
+	}
+	start := time.Unix(int64(math.Ceil(lo)), 0).UTC().Truncate(step)
+	var out []plot.Tick
+	for t := start; !t.After(time.Unix(int64(hi), 0)); t = t.Add(step) {
+		if x := float64(t.Unix()); x >= lo {
+			out = append(out, plot.Tick{Value: x, Label: t.Format(format)})
+		}
+	}
+	return out
 }
