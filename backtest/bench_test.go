@@ -43,8 +43,10 @@ func decode(tb testing.TB, path string) int {
 
 // BenchmarkBacktest measures a whole run (reading, the loop with the
 // rebalance strategy, risk, execution into the scratch ledger, the report)
-// in ticks per second, and its ratio to reading and decoding the same
-// recording alone (x-decode).
+// in ticks per second and CPU time per tick (every thread, the collector's
+// included), and x-decode: the fastest run over the fastest of three
+// passes that only read and decode the same recording. The machine is
+// shared, so the fastest of each is the least disturbed.
 func BenchmarkBacktest(b *testing.B) {
 	// As `engine backtest` runs (unless GOGC is set).
 	if os.Getenv("GOGC") == "" {
@@ -53,20 +55,26 @@ func BenchmarkBacktest(b *testing.B) {
 	for _, name := range []string{"ticks.ndjson", "ticks.ndjson.gz"} {
 		b.Run(name, func(b *testing.B) {
 			path := benchRecording(b, name)
-			start, cpu := time.Now(), cpuTime()
-			n := decode(b, path)
-			decodeTime, decodeCPU := time.Since(start), cpuTime()-cpu
+			var n int
+			bestDecode := time.Duration(1 << 62)
+			for range 3 {
+				start := time.Now()
+				n = decode(b, path)
+				bestDecode = min(bestDecode, time.Since(start))
+			}
 			var trades int64
 			var runCPU time.Duration
+			bestRun := time.Duration(1 << 62)
 			b.ResetTimer()
 			for range b.N {
 				b.StopTimer()
 				o := options(b, path)
 				o.Out = filepath.Join(b.TempDir(), "report")
 				b.StartTimer()
-				cpu := cpuTime()
+				start, cpu := time.Now(), cpuTime()
 				sum, err := Run(context.Background(), o)
 				runCPU += cpuTime() - cpu
+				bestRun = min(bestRun, time.Since(start))
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -77,9 +85,9 @@ func BenchmarkBacktest(b *testing.B) {
 			}
 			perRun := b.Elapsed() / time.Duration(b.N)
 			b.ReportMetric(float64(n)/perRun.Seconds(), "ticks/s")
-			b.ReportMetric(float64(perRun)/float64(decodeTime), "x-decode")
+			b.ReportMetric(float64(n)/bestRun.Seconds(), "best-ticks/s")
+			b.ReportMetric(float64(bestRun)/float64(bestDecode), "x-decode")
 			b.ReportMetric(float64(runCPU)/float64(b.N)/float64(n), "cpu-ns/tick")
-			b.ReportMetric(float64(decodeCPU)/float64(n), "decode-cpu-ns/tick")
 			b.ReportMetric(float64(trades), "trades")
 		})
 	}

@@ -74,3 +74,41 @@ func TestStepDrivesTicksAndTimers(t *testing.T) {
 		t.Fatalf("next timer = %v, want %v", next, due.Add(time.Minute))
 	}
 }
+
+// BenchmarkStep is the loop's cost per tick with a rebalance strategy
+// waiting for its timer: what a backtest pays per tick besides reading it.
+func BenchmarkStep(b *testing.B) {
+	start := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	clock := scheduler.NewManual(start)
+	p := strategy.DefaultRebalanceParams()
+	p.Reference = "EUR"
+	p.Weights = map[string]strategy.Decimal{"EUR": strategy.Dec(d("0.5")), "BTC": strategy.Dec(d("0.5"))}
+	rb, err := strategy.NewRebalance("rb", p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rk, err := risk.New(risk.DefaultLimits(), risk.Options{Counters: &risk.MemoryCounters{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, err := New(Options{
+		Strategies: []strategy.Strategy{rb}, Risk: rk, Exec: &fillAtTick{price: d("50000"), seen: make(chan strategy.Intent, 1)},
+		Clock: clock, MaxAge: 10 * time.Second,
+		Pairs:    []market.Pair{{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR"}},
+		Balances: map[market.Asset]decimal.Decimal{"EUR": d("10000"), "BTC": d("0.1")},
+		NewID:    func() (string, error) { return "x", nil },
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	tk := market.Tick{Pair: "BTCEUR", Size: d("0.01"), BuyPrice: d("50000"), SellPrice: d("49990"), Time: start, Received: start}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		tk.Received = start.Add(time.Duration(i) * time.Microsecond)
+		tk.Time = tk.Received
+		clock.Set(tk.Received)
+		l.Step(ctx, tk)
+	}
+}
