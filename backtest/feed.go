@@ -1,6 +1,7 @@
 package backtest
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -36,22 +37,12 @@ type feed struct {
 	path  string
 	file  *os.File
 	count countingReader
+	gz    *inflater // nil for a plain recording
 	r     *feeds.Reader
 	size  int64
 	head  feeds.Update
 	ok    bool // head holds the next tick
 	done  bool
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // openFeed opens path and reads its header: a file of another format or
@@ -68,9 +59,15 @@ func openFeed(path string) (*feed, error) {
 	}
 	fd := &feed{path: path, file: f, size: fi.Size()}
 	fd.count.r = f
-	r, err := feeds.NewReader(&fd.count)
+	src, gz, err := gunzipper(bufio.NewReaderSize(&fd.count, inflateChunk))
 	if err != nil {
 		f.Close()
+		return nil, &FeedError{File: path, Line: 1, Msg: "not a readable gzip file: " + errText(err), Err: err}
+	}
+	fd.gz = gz
+	r, err := feeds.NewReader(src)
+	if err != nil {
+		fd.close()
 		msg := strings.TrimPrefix(err.Error(), "feeds: ")
 		if errors.Is(err, feeds.ErrFormat) {
 			msg += "; record with `engine record` or convert the file to " + feeds.Format
@@ -108,7 +105,12 @@ func (f *feed) advance() error {
 	return nil
 }
 
-func (f *feed) close() { f.file.Close() }
+func (f *feed) close() {
+	if f.gz != nil {
+		f.gz.close()
+	}
+	f.file.Close()
+}
 
 // errText is err's text without the package prefixes Go adds.
 func errText(err error) string {
@@ -199,7 +201,7 @@ func (s *source) next() (feeds.Update, bool, error) {
 // progress returns the bytes read and the total size of the files.
 func (s *source) progress() (read, total int64) {
 	for _, f := range s.feeds {
-		read += f.count.n
+		read += f.count.n.Load()
 		total += f.size
 	}
 	return read, total
