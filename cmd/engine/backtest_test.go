@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/otcdesk/engine/backtest"
 )
@@ -195,4 +196,28 @@ func FuzzLoadBacktestConfig(f *testing.F) {
 			}
 		}
 	})
+}
+
+// On a terminal the bar is redrawn in place and ends with a newline; a
+// failed run ends it before the error.
+func TestProgressBar(t *testing.T) {
+	var buf bytes.Buffer
+	now := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { now = now.Add(time.Second); return now }
+	p := newProgressBar(&buf, clock)
+	p.tty = true
+	p.update(backtest.Progress{Ticks: 100, Bytes: 50, TotalBytes: 100, At: now})
+	p.update(backtest.Progress{Ticks: 200, Bytes: 100, TotalBytes: 100, At: now, Done: true})
+	out := buf.String()
+	if !strings.HasPrefix(out, "\r[###############...............]  50%  100 ticks") || !strings.Contains(out, "\r[##############################] 100%  200 ticks") || !strings.HasSuffix(out, "\n") {
+		t.Fatalf("bar = %q", out)
+	}
+	buf.Reset()
+	p = newProgressBar(&buf, clock)
+	p.tty = true
+	p.update(backtest.Progress{Ticks: 1, Bytes: 1, TotalBytes: 100, At: now})
+	p.abort()
+	if !strings.HasSuffix(buf.String(), " \n") {
+		t.Fatalf("abort left the bar open: %q", buf.String())
+	}
 }
