@@ -22,6 +22,7 @@ type FeedError struct {
 	Err  error // underlying cause, if any (feeds.ErrFormat, io.ErrUnexpectedEOF, ...)
 }
 
+// Error names the file, the line if any, and the problem.
 func (e *FeedError) Error() string {
 	if e.Line > 0 {
 		return fmt.Sprintf("backtest: %s line %d: %s", e.File, e.Line, e.Msg)

@@ -66,7 +66,10 @@ type prices interface {
 }
 
 // venue is the simulated venue: execution.Venue over recorded prices, with
-// balances. It is owned by the replay's goroutine.
+// balances. Every answer it gives is final (executed, cancelled, or a
+// definitive refusal), never pending or unknown, so execution never waits
+// on the simulated clock for a lookup. It is owned by the replay's
+// goroutine.
 type venue struct {
 	m        VenueModel
 	px       prices
