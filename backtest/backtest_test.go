@@ -21,13 +21,13 @@ import (
 	"github.com/otcdesk/engine/strategy"
 )
 
-// day is one day of the two pairs every 10 seconds, from Tuesday noon into
-// Wednesday's maintenance window (09:00-10:00 UTC, 08:55-10:05 with the
-// margins), with a three-minute outage.
+// day is 18 hours of the two pairs every 10 seconds, from Tuesday 18:00
+// UTC over Wednesday's maintenance window (09:00-10:00 UTC, 08:55-10:05
+// with the margins), with a three-minute outage at 22:00.
 func day(tb testing.TB) string {
 	return cachedRecording(tb, "day.ndjson.gz", recording.Options{
-		Start: monday.Add(36 * time.Hour), Duration: 24 * time.Hour, Every: 10 * time.Second,
-		Outages: []recording.Outage{{At: monday.Add(40 * time.Hour), For: 3 * time.Minute}},
+		Start: monday.Add(42 * time.Hour), Duration: 18 * time.Hour, Every: 10 * time.Second,
+		Outages: []recording.Outage{{At: monday.Add(46 * time.Hour), For: 3 * time.Minute}},
 	})
 }
 
@@ -199,21 +199,21 @@ func mustRead(t *testing.T, path string) string {
 	return string(b)
 }
 
-// every is a strategy that tries to buy a little BTC on every tick; it
-// probes the gate, the limits and the venue model.
+// every is a strategy that tries to buy a little BTC on a tick every
+// minute; it probes the gate, the limits and the venue model.
 type every struct {
 	size string
 	path strategy.Path
-	n    int
+	last time.Time
 }
 
 func (e *every) Name() string { return "every" }
 
 func (e *every) Handle(v strategy.View, ev strategy.Event) strategy.Decision {
-	if _, ok := ev.(strategy.Price); !ok || len(v.OpenIntents()) > 0 {
+	if _, ok := ev.(strategy.Price); !ok || len(v.OpenIntents()) > 0 || v.Now().Sub(e.last) < time.Minute {
 		return strategy.Decision{}
 	}
-	e.n++
+	e.last = v.Now()
 	return strategy.Decision{Intents: []strategy.Intent{{Ref: "probe", Pair: "BTCEUR", Side: market.Buy,
 		Size: d(e.size), Path: e.path, MaxSlippage: d("0.5")}}}
 }
@@ -242,7 +242,7 @@ func TestMaintenanceWindowOnSimulatedTime(t *testing.T) {
 // The range bounds the replay to ticks received in [From, To).
 func TestRange(t *testing.T) {
 	o := options(t, day(t))
-	o.From, o.To = monday.Add(40*time.Hour), monday.Add(42*time.Hour)
+	o.From, o.To = monday.Add(46*time.Hour), monday.Add(48*time.Hour)
 	s := run(t, o)
 	if s.FirstTick.Before(o.From) || !s.LastTick.Before(o.To) || s.Ticks == 0 {
 		t.Fatalf("replayed %d ticks from %s to %s, want inside [%s, %s)", s.Ticks, s.FirstTick, s.LastTick, o.From, o.To)
@@ -344,14 +344,14 @@ func TestBadRecordings(t *testing.T) {
 		o.From, o.To = monday.Add(-48*time.Hour), monday.Add(-24*time.Hour)
 		_, err := Run(context.Background(), o)
 		if err == nil || !strings.Contains(err.Error(), "empty time range") || !strings.Contains(err.Error(), src) ||
-			!strings.Contains(err.Error(), "2026-03-03T12:00") {
+			!strings.Contains(err.Error(), "2026-03-03T18:00") {
 			t.Fatalf("Run = %v, want an empty-range error naming the file and what it covers", err)
 		}
 		noReport(t, o.Out)
 	})
 	t.Run("from after to", func(t *testing.T) {
 		o := options(t, src)
-		o.From, o.To = monday.Add(48*time.Hour), monday.Add(40*time.Hour)
+		o.From, o.To = monday.Add(48*time.Hour), monday.Add(46*time.Hour)
 		if _, err := Run(context.Background(), o); err == nil || !strings.Contains(err.Error(), "empty time range") {
 			t.Fatalf("Run = %v, want an empty-range error", err)
 		}
