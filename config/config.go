@@ -49,6 +49,7 @@ type Config struct {
 
 	Heropayments Heropayments `toml:"heropayments"`
 	Reconcile    Reconcile    `toml:"reconcile"`
+	Backtest     Backtest     `toml:"backtest"`
 }
 
 // Log configures the process log.

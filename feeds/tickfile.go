@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/hercle"
-	"github.com/otcdesk/engine/market"
 )
 
 // Format names the tick file format and its version; it is the header
@@ -52,6 +51,10 @@ type tickLine struct {
 // ErrFormat is returned by a Reader for a file that is not a tick file of
 // this format.
 var ErrFormat = errors.New("feeds: not an " + Format + " tick file")
+
+// ErrNotTick is wrapped by the error a Reader returns for a line that does
+// not decode as a tick; the error names the line.
+var ErrNotTick = errors.New("not a tick")
 
 // Recorder writes a tick file. Write buffers; Flush makes everything
 // written so far readable by a Reader even if the process is then killed
@@ -173,11 +176,12 @@ const MaxLine = 64 << 10
 type Reader struct {
 	Header Header
 
-	br   *bufio.Reader
-	gz   *gzip.Reader
-	c    io.Closer
-	line int
-	buf  []byte
+	br    *bufio.Reader
+	gz    *gzip.Reader
+	c     io.Closer
+	line  int
+	buf   []byte
+	pairs map[string]*pairCache // interned pair names and their last decimals
 }
 
 // OpenReader opens a tick file; gzip is detected from its magic bytes.
@@ -198,7 +202,7 @@ func OpenReader(path string) (*Reader, error) {
 // NewReader reads a tick file from src (plain or gzip) and its header.
 func NewReader(src io.Reader) (*Reader, error) {
 	br := bufio.NewReaderSize(src, 64<<10)
-	r := &Reader{br: br}
+	r := &Reader{br: br, pairs: map[string]*pairCache{}}
 	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
 		gz, err := gzip.NewReader(br)
 		if err != nil {
@@ -214,13 +218,29 @@ func NewReader(src io.Reader) (*Reader, error) {
 		}
 		return nil, err
 	}
-	if err := json.Unmarshal(b, &r.Header); err != nil || r.Header.Format != Format {
-		return nil, ErrFormat
+	if err := json.Unmarshal(b, &r.Header); err != nil {
+		return nil, fmt.Errorf("%w (line 1 is not a tick file header)", ErrFormat)
+	}
+	if r.Header.Format != Format {
+		return nil, fmt.Errorf("%w (its header says format %q)", ErrFormat, clipText(r.Header.Format))
 	}
 	return r, nil
 }
 
-// next returns the next complete line. A last line without its newline (a
+// clipText bounds text from a file that goes into an error.
+func clipText(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}
+
+// Line returns the number of the last line read, counting the header as
+// line 1: after an error from Next, the line that failed is Line()+1 for a
+// truncated file and Line() for a line that does not decode.
+func (r *Reader) Line() int { return r.line }
+
+// next returns the next complete line, valid until the next call. A last line without its newline (a
 // recorder killed mid-write) is io.ErrUnexpectedEOF, as is a gzip stream
 // without its trailer.
 func (r *Reader) next() ([]byte, error) {
@@ -229,6 +249,12 @@ func (r *Reader) next() ([]byte, error) {
 		chunk, err := r.br.ReadSlice('\n')
 		if len(r.buf)+len(chunk) > MaxLine {
 			return nil, fmt.Errorf("feeds: line %d longer than %d bytes", r.line+1, MaxLine)
+		}
+		if err == nil && len(r.buf) == 0 {
+			// The whole line is in the reader's buffer: use it in place,
+			// it is decoded before the next read.
+			r.line++
+			return bytes.TrimSpace(chunk), nil
 		}
 		r.buf = append(r.buf, chunk...)
 		switch {
@@ -260,12 +286,18 @@ func (r *Reader) Next() (Update, error) {
 		if len(b) == 0 {
 			continue
 		}
-		var l tickLine
-		if err := json.Unmarshal(b, &l); err != nil || l.Pair == "" {
-			return Update{}, fmt.Errorf("feeds: line %d is not a tick", r.line)
+		u, ok := decodeFast(b, r.pairs)
+		if !ok {
+			var l tickLine
+			if err := json.Unmarshal(b, &l); err != nil {
+				return Update{}, fmt.Errorf("feeds: line %d is %w", r.line, ErrNotTick)
+			}
+			u = l.update()
 		}
-		return Update{Gap: l.Gap, Tick: market.Tick{Pair: l.Pair, Size: l.Size.Decimal, BuyPrice: l.BuyPrice.Decimal,
-			SellPrice: l.SellPrice.Decimal, Time: l.Time, Received: l.Received}}, nil
+		if u.Tick.Pair == "" {
+			return Update{}, fmt.Errorf("feeds: line %d is %w", r.line, ErrNotTick)
+		}
+		return u, nil
 	}
 }
 

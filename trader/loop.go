@@ -66,6 +66,10 @@ type Loop struct {
 	owner map[string]strategy.Strategy
 	appr  map[string]risk.Approval
 	next  map[string]time.Time // per strategy name: next timer
+	// due caches the earliest of next; dueOK is false when next changed
+	// since. Every event asks for it, and a map scan per tick is costly.
+	due   time.Time
+	dueOK bool
 
 	events   chan event
 	metrics  metrics
@@ -179,21 +183,34 @@ func (l *Loop) Run(ctx context.Context) error {
 		if timer != nil {
 			timer.Stop()
 		}
-		for len(l.dispatch) > 0 {
-			batch := l.dispatch
-			l.dispatch = nil
-			for _, in := range batch {
-				if l.o.Inline {
-					l.process(ctx, resultEvent{l.o.Exec.Execute(ctx, in)})
-					continue
-				}
+		var async func(strategy.Intent)
+		if !l.o.Inline {
+			async = func(in strategy.Intent) {
 				running++
-				go func(in strategy.Intent) {
+				go func() {
 					// Execution finishes even if ctx ends meanwhile: it
 					// has its own deadlines and records where it stopped.
 					done <- l.o.Exec.Execute(context.WithoutCancel(ctx), in)
-				}(in)
+				}()
 			}
+		}
+		l.execute(ctx, async)
+	}
+}
+
+// execute hands every approved intent to execution: to async when it is
+// set, otherwise inline, processing each result (and the intents it
+// causes) before the next.
+func (l *Loop) execute(ctx context.Context, async func(strategy.Intent)) {
+	for len(l.dispatch) > 0 {
+		batch := l.dispatch
+		l.dispatch = nil
+		for _, in := range batch {
+			if async != nil {
+				async(in)
+				continue
+			}
+			l.process(ctx, resultEvent{l.o.Exec.Execute(ctx, in)})
 		}
 	}
 }
@@ -203,36 +220,56 @@ type timerEvent struct{}
 // process handles one event and every follow-up it causes (outcomes of
 // rejected intents), collecting approved intents in l.dispatch.
 func (l *Loop) process(ctx context.Context, e event) {
-	l.queue = append(l.queue, e)
+	l.apply(ctx, e)
+	l.drain(ctx)
+}
+
+// drain applies the queued follow-ups, in order.
+func (l *Loop) drain(ctx context.Context) {
 	for len(l.queue) > 0 {
 		e := l.queue[0]
 		l.queue = l.queue[1:]
-		l.state.Clock = l.o.Clock.Now()
-		switch e := e.(type) {
-		case tickEvent:
-			l.metrics.ticks.WithLabelValues(e.t.Pair).Inc()
-			if prev, ok := l.state.Ticks[e.t.Pair]; ok && e.t.Time.Before(prev.Time) {
-				continue // out of order: never move a price backwards
+		l.apply(ctx, e)
+	}
+}
+
+// tick applies a price tick. It is apart from apply so Step can hand a
+// tick over without boxing it into an event.
+func (l *Loop) tick(ctx context.Context, t market.Tick) {
+	l.state.Clock = l.o.Clock.Now()
+	l.metrics.tick(t.Pair)
+	if prev, ok := l.state.Ticks[t.Pair]; ok && t.Time.Before(prev.Time) {
+		return // out of order: never move a price backwards
+	}
+	l.state.Ticks[t.Pair] = t
+	l.broadcast(ctx, strategy.Price{Tick: t})
+}
+
+// apply handles one event.
+func (l *Loop) apply(ctx context.Context, e event) {
+	if t, ok := e.(tickEvent); ok {
+		l.tick(ctx, t.t)
+		return
+	}
+	l.state.Clock = l.o.Clock.Now()
+	switch e := e.(type) {
+	case depositEvent:
+		l.total[e.d.Asset] = l.total[e.d.Asset].Add(e.d.Amount)
+		l.refreshBalances()
+		l.broadcast(ctx, e.d)
+	case timerEvent:
+		now := l.state.Clock
+		for _, s := range l.o.Strategies {
+			if due, ok := l.next[s.Name()]; ok && !due.After(now) {
+				delete(l.next, s.Name())
+				l.dueOK = false
+				l.handle(ctx, s, strategy.Timer{Due: due})
 			}
-			l.state.Ticks[e.t.Pair] = e.t
-			l.broadcast(ctx, strategy.Price{Tick: e.t})
-		case depositEvent:
-			l.total[e.d.Asset] = l.total[e.d.Asset].Add(e.d.Amount)
-			l.refreshBalances()
-			l.broadcast(ctx, e.d)
-		case timerEvent:
-			now := l.state.Clock
-			for _, s := range l.o.Strategies {
-				if due, ok := l.next[s.Name()]; ok && !due.After(now) {
-					delete(l.next, s.Name())
-					l.handle(ctx, s, strategy.Timer{Due: due})
-				}
-			}
-		case resultEvent:
-			l.result(ctx, e.r)
-		case outcomeEvent:
-			l.handle(ctx, e.s, e.o)
 		}
+	case resultEvent:
+		l.result(ctx, e.r)
+	case outcomeEvent:
+		l.handle(ctx, e.s, e.o)
 	}
 }
 
@@ -253,10 +290,15 @@ func (l *Loop) handle(ctx context.Context, s strategy.Strategy, ev strategy.Even
 		l.decide(ctx, s, in)
 	}
 	if t, ok := s.(strategy.Timed); ok {
-		if due := t.NextTimer(l.state.Clock); !due.IsZero() {
-			l.next[s.Name()] = due
-		} else {
+		due := t.NextTimer(l.state.Clock)
+		cur, armed := l.next[s.Name()]
+		switch {
+		case due.IsZero() && armed:
 			delete(l.next, s.Name())
+			l.dueOK = false
+		case !due.IsZero() && (!armed || !cur.Equal(due)):
+			l.next[s.Name()] = due
+			l.dueOK = false
 		}
 	}
 }
@@ -378,11 +420,14 @@ func (l *Loop) refreshBalances() {
 
 // nextTimer returns the earliest strategy timer.
 func (l *Loop) nextTimer() (time.Time, bool) {
-	var best time.Time
-	for _, t := range l.next {
-		if best.IsZero() || t.Before(best) {
-			best = t
+	if !l.dueOK {
+		l.due = time.Time{}
+		for _, t := range l.next {
+			if l.due.IsZero() || t.Before(l.due) {
+				l.due = t
+			}
 		}
+		l.dueOK = true
 	}
-	return best, !best.IsZero()
+	return l.due, !l.due.IsZero()
 }

@@ -10,6 +10,19 @@ type metrics struct {
 	ticks     *prometheus.CounterVec
 	decisions *prometheus.CounterVec
 	intents   *prometheus.CounterVec
+	// pairTicks caches ticks' child per pair: looking a child up by label
+	// hashes the label on every tick. Only the loop's goroutine uses it.
+	pairTicks map[string]prometheus.Counter
+}
+
+// tick counts a tick of pair.
+func (m *metrics) tick(pair string) {
+	c, ok := m.pairTicks[pair]
+	if !ok {
+		c = m.ticks.WithLabelValues(pair)
+		m.pairTicks[pair] = c
+	}
+	c.Inc()
 }
 
 func newMetrics(reg prometheus.Registerer) (metrics, error) {
@@ -23,6 +36,7 @@ func newMetrics(reg prometheus.Registerer) (metrics, error) {
 		intents: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "engine_intents_total", Help: "Intents by strategy and outcome (filled, failed, rejected, unresolved).",
 		}, []string{"strategy", "outcome"}),
+		pairTicks: map[string]prometheus.Counter{},
 	}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.ticks, m.decisions, m.intents} {

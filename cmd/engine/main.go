@@ -45,6 +45,7 @@ func commands() []command {
 		{"reconcile", "compare the ledger with the venues' history; import what the venue proves missing", cmdReconcile},
 		{"record", "record hub price updates to a tick file", cmdRecord},
 		{"treasury", "show what each treasury policy would do now (plan)", cmdTreasury},
+		{"backtest", "replay recorded ticks through the strategies and report", cmdBacktest},
 		{"version", "print the version", cmdVersion},
 	}
 }

@@ -1,0 +1,109 @@
+package backtest
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"testing"
+	"time"
+
+	"github.com/otcdesk/engine/backtest/internal/recording"
+	"github.com/otcdesk/engine/feeds"
+)
+
+// benchTicks is the length of the benchmark recording: about four days of
+// two pairs ticking every second.
+const benchTicks = 600_000
+
+func benchRecording(b *testing.B, name string) string {
+	return cachedRecording(b, name, recording.Options{Duration: 30 * 24 * time.Hour, Every: time.Second, MaxTicks: benchTicks})
+}
+
+// decode reads and decodes every tick of path, as the backtest's reader
+// does, and returns how many there were.
+func decode(tb testing.TB, path string) int {
+	r, err := feeds.OpenReader(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer r.Close()
+	n := 0
+	for {
+		if _, err := r.Next(); err != nil {
+			if err != io.EOF {
+				tb.Fatal(err)
+			}
+			return n
+		}
+		n++
+	}
+}
+
+// BenchmarkBacktest measures a whole run (reading, the loop with the
+// rebalance strategy, risk, execution into the scratch ledger, the report)
+// in ticks per second and CPU time per tick (every thread, the collector's
+// included), and x-decode: the fastest run over the fastest of three
+// passes that only read and decode the same recording. The machine is
+// shared, so the fastest of each is the least disturbed.
+func BenchmarkBacktest(b *testing.B) {
+	// As `engine backtest` runs (unless GOGC is set).
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
+	for _, name := range []string{"ticks.ndjson", "ticks.ndjson.gz"} {
+		b.Run(name, func(b *testing.B) {
+			path := benchRecording(b, name)
+			var n int
+			bestDecode := time.Duration(1 << 62)
+			for range 3 {
+				start := time.Now()
+				n = decode(b, path)
+				bestDecode = min(bestDecode, time.Since(start))
+			}
+			var trades int64
+			var runCPU time.Duration
+			bestRun := time.Duration(1 << 62)
+			b.ResetTimer()
+			for range b.N {
+				b.StopTimer()
+				o := options(b, path)
+				o.Out = filepath.Join(b.TempDir(), "report")
+				b.StartTimer()
+				start, cpu := time.Now(), cpuTime()
+				sum, err := Run(context.Background(), o)
+				runCPU += cpuTime() - cpu
+				bestRun = min(bestRun, time.Since(start))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if sum.Ticks != int64(n) {
+					b.Fatalf("replayed %d ticks, the file holds %d", sum.Ticks, n)
+				}
+				trades = sum.Trades
+			}
+			perRun := b.Elapsed() / time.Duration(b.N)
+			b.ReportMetric(float64(n)/perRun.Seconds(), "ticks/s")
+			b.ReportMetric(float64(n)/bestRun.Seconds(), "best-ticks/s")
+			b.ReportMetric(float64(bestRun)/float64(bestDecode), "x-decode")
+			b.ReportMetric(float64(runCPU)/float64(b.N)/float64(n), "cpu-ns/tick")
+			b.ReportMetric(float64(trades), "trades")
+		})
+	}
+}
+
+// BenchmarkDecode is the read-and-decode baseline on the same recordings.
+func BenchmarkDecode(b *testing.B) {
+	for _, name := range []string{"ticks.ndjson", "ticks.ndjson.gz"} {
+		b.Run(name, func(b *testing.B) {
+			path := benchRecording(b, name)
+			n := 0
+			b.ResetTimer()
+			for range b.N {
+				n = decode(b, path)
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "ticks/s")
+		})
+	}
+}

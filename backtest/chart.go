@@ -1,0 +1,114 @@
+package backtest
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"math"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// Chart size.
+const (
+	chartWidth  = 10 * vg.Inch
+	chartHeight = 6 * vg.Inch
+)
+
+// chart draws the equity curve above its drawdown and returns the chart as
+// PNG and as SVG.
+func chart(pts []chartPoint, ref string) (png, svg []byte, err error) {
+	eq := make(plotter.XYs, len(pts))
+	dd := make(plotter.XYs, len(pts))
+	for i, p := range pts {
+		x := float64(p.at.UnixMilli()) / 1000
+		eq[i] = plotter.XY{X: x, Y: p.equity}
+		dd[i] = plotter.XY{X: x, Y: -p.drawdown * 100}
+	}
+	ticks := timeTicks{}
+
+	top := plot.New()
+	top.Title.Text = "Equity (" + ref + ")"
+	top.X.Tick.Marker = ticks
+	top.Y.Label.Text = ref
+	top.Add(plotter.NewGrid())
+	line, err := plotter.NewLine(eq)
+	if err != nil {
+		return nil, nil, fmt.Errorf("backtest: chart: %w", err)
+	}
+	line.Color = color.RGBA{R: 31, G: 119, B: 180, A: 255}
+	line.Width = vg.Points(1.2)
+	top.Add(line)
+
+	bottom := plot.New()
+	bottom.Title.Text = "Drawdown (%)"
+	bottom.X.Tick.Marker = ticks
+	bottom.Y.Label.Text = "%"
+	bottom.Y.Max = 0
+	bottom.Add(plotter.NewGrid())
+	area, err := plotter.NewLine(dd)
+	if err != nil {
+		return nil, nil, fmt.Errorf("backtest: chart: %w", err)
+	}
+	area.Color = color.RGBA{R: 214, G: 39, B: 40, A: 255}
+	area.Width = vg.Points(1.2)
+	bottom.Add(area)
+
+	drawOn := func(c vg.CanvasSizer) {
+		dc := draw.New(c)
+		tiles := draw.Tiles{Rows: 2, Cols: 1, PadTop: vg.Points(4), PadBottom: vg.Points(4), PadX: vg.Points(4), PadY: vg.Points(12)}
+		canvases := plot.Align([][]*plot.Plot{{top}, {bottom}}, tiles, dc)
+		top.Draw(canvases[0][0])
+		bottom.Draw(canvases[1][0])
+	}
+
+	img := vgimg.NewWith(vgimg.UseWH(chartWidth, chartHeight), vgimg.UseDPI(96))
+	drawOn(img)
+	var pb bytes.Buffer
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&pb); err != nil {
+		return nil, nil, fmt.Errorf("backtest: chart PNG: %w", err)
+	}
+	sv := vgsvg.New(chartWidth, chartHeight)
+	drawOn(sv)
+	var sb bytes.Buffer
+	if _, err := sv.WriteTo(&sb); err != nil {
+		return nil, nil, fmt.Errorf("backtest: chart SVG: %w", err)
+	}
+	return pb.Bytes(), sb.Bytes(), nil
+}
+
+// timeTicks marks round times (whole hours, midnights, weeks) in UTC, at
+// most about eight of them, where plot.TimeTicks would mark arbitrary ones.
+type timeTicks struct{}
+
+var tickSteps = []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, 30 * time.Minute, time.Hour,
+	3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour, 2 * 24 * time.Hour, 7 * 24 * time.Hour, 28 * 24 * time.Hour}
+
+func (timeTicks) Ticks(lo, hi float64) []plot.Tick {
+	span := time.Duration((hi - lo) * float64(time.Second))
+	step := tickSteps[len(tickSteps)-1]
+	for _, s := range tickSteps {
+		if span/s <= 8 {
+			step = s
+			break
+		}
+	}
+	format := "Jan 02\n15:04"
+	if step >= 24*time.Hour {
+		format = "Jan 02"
+	}
+	start := time.Unix(int64(math.Ceil(lo)), 0).UTC().Truncate(step)
+	var out []plot.Tick
+	for t := start; !t.After(time.Unix(int64(hi), 0)); t = t.Add(step) {
+		if x := float64(t.Unix()); x >= lo {
+			out = append(out, plot.Tick{Value: x, Label: t.Format(format)})
+		}
+	}
+	return out
+}

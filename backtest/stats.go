@@ -1,0 +1,248 @@
+package backtest
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/market"
+)
+
+// valuer values assets in the reference currency at the last mid prices.
+type valuer struct {
+	ref    market.Asset
+	assets []market.Asset // sorted
+	routes map[market.Asset]route
+}
+
+// route is the pair an asset is valued through.
+type route struct {
+	pair     string
+	inverted bool // the reference is the pair's base
+}
+
+func newValuer(ref market.Asset, pairs []market.Pair, assets []market.Asset) (*valuer, error) {
+	v := &valuer{ref: ref, assets: assets, routes: map[market.Asset]route{}}
+	for _, a := range assets {
+		if a == ref {
+			continue
+		}
+		found := false
+		for _, p := range pairs {
+			if p.Base == a && p.Quote == ref {
+				v.routes[a], found = route{pair: p.Symbol}, true
+				break
+			}
+		}
+		for _, p := range pairs {
+			if !found && p.Base == ref && p.Quote == a {
+				v.routes[a], found = route{pair: p.Symbol, inverted: true}, true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("%s cannot be valued in %s: list a pair joining them", a, ref)
+		}
+	}
+	return v, nil
+}
+
+// value returns amount of asset in the reference, and false while the pair
+// it is valued through has no price yet.
+func (v *valuer) value(asset market.Asset, amount decimal.Decimal, last map[string]market.Tick) (decimal.Decimal, bool) {
+	if asset == v.ref || amount.IsZero() {
+		return amount, true
+	}
+	r := v.routes[asset]
+	t, ok := last[r.pair]
+	if !ok || !t.BuyPrice.IsPositive() || !t.SellPrice.IsPositive() {
+		return decimal.Decimal{}, false
+	}
+	mid := t.BuyPrice.Add(t.SellPrice).Mul(half) // market.Tick.Mid, without a division
+	if r.inverted {
+		return amount.DivRound(mid, 18), true
+	}
+	return amount.Mul(mid), true
+}
+
+var half = decimal.New(5, -1)
+
+// equity values every balance; it returns the total and what is held in
+// assets other than the reference.
+func (v *valuer) equity(balances map[market.Asset]decimal.Decimal, last map[string]market.Tick) (total, risky decimal.Decimal, ok bool) {
+	for _, a := range v.assets {
+		x, ok := v.value(a, balances[a], last)
+		if !ok {
+			return decimal.Decimal{}, decimal.Decimal{}, false
+		}
+		total = total.Add(x)
+		if a != v.ref {
+			risky = risky.Add(x.Abs())
+		}
+	}
+	return total, risky, true
+}
+
+// point is one sample of the equity curve.
+type point struct {
+	at       time.Time
+	equity   decimal.Decimal
+	drawdown decimal.Decimal // below the running peak, as a fraction of it
+	exposure decimal.Decimal // share of equity outside the reference
+}
+
+// curve keeps the statistics of the equity curve online, in constant
+// memory: drawdown, exposure, and daily returns for Sharpe and Sortino.
+type curve struct {
+	n     int64 // samples
+	first point
+	last  point
+
+	peak, maxDD, maxDDAmount decimal.Decimal
+	peakAt, ddPeakAt, ddAt   time.Time
+
+	exposureSum, exposureMax decimal.Decimal
+
+	// Daily closes (UTC): the last sample of each day.
+	lastClose decimal.Decimal
+	days      int64   // daily returns
+	mean, m2  float64 // Welford's running mean and sum of squared deviations
+	downSq    float64 // sum of squared negative returns
+}
+
+// dayOf returns the UTC day a sample closes: midnight belongs to the day
+// that ends there.
+func dayOf(t time.Time) int64 {
+	return int64(math.Floor(float64(t.Add(-time.Nanosecond).Unix()) / 86400))
+}
+
+// add takes one sample; samples come in time order.
+func (c *curve) add(at time.Time, equity, risky decimal.Decimal) point {
+	p := point{at: at, equity: equity}
+	if equity.IsPositive() {
+		p.exposure = risky.DivRound(equity, 8)
+	}
+	if c.n == 0 {
+		c.first, c.peak, c.peakAt, c.lastClose = p, equity, at, equity
+	} else if dayOf(at) != dayOf(c.last.at) {
+		c.close(c.last.equity)
+	}
+	if equity.GreaterThan(c.peak) {
+		c.peak, c.peakAt = equity, at
+	}
+	if c.peak.IsPositive() {
+		p.drawdown = c.peak.Sub(equity).DivRound(c.peak, 8)
+	}
+	if p.drawdown.GreaterThan(c.maxDD) {
+		c.maxDD, c.maxDDAmount, c.ddPeakAt, c.ddAt = p.drawdown, c.peak.Sub(equity), c.peakAt, at
+	}
+	c.exposureSum = c.exposureSum.Add(p.exposure)
+	if p.exposure.GreaterThan(c.exposureMax) {
+		c.exposureMax = p.exposure
+	}
+	c.n++
+	c.last = p
+	return p
+}
+
+// close ends a day at equity.
+func (c *curve) close(equity decimal.Decimal) {
+	if !c.lastClose.IsPositive() {
+		c.lastClose = equity
+		return
+	}
+	r := equity.DivRound(c.lastClose, 18).Sub(decimal.NewFromInt(1)).InexactFloat64()
+	c.lastClose = equity
+	c.days++
+	d := r - c.mean
+	c.mean += d / float64(c.days)
+	c.m2 += d * (r - c.mean)
+	if r < 0 {
+		c.downSq += r * r
+	}
+}
+
+// finish closes the last, possibly partial, day.
+func (c *curve) finish() {
+	if c.n > 0 {
+		c.close(c.last.equity)
+	}
+}
+
+// annualised scales a daily ratio to a year of 365 trading days (crypto
+// trades every day).
+var annualised = math.Sqrt(365)
+
+// sharpe is the mean daily return over its sample standard deviation,
+// annualised; nil with fewer than two days or no variation.
+func (c *curve) sharpe() *float64 {
+	if c.days < 2 {
+		return nil
+	}
+	sd := math.Sqrt(c.m2 / float64(c.days-1))
+	if sd == 0 {
+		return nil
+	}
+	return ratio(c.mean / sd * annualised)
+}
+
+// sortino is the mean daily return over the downside deviation (the root
+// mean square of the negative returns, over all days), annualised; nil
+// without a losing day.
+func (c *curve) sortino() *float64 {
+	if c.days < 2 || c.downSq == 0 {
+		return nil
+	}
+	return ratio(c.mean / math.Sqrt(c.downSq/float64(c.days)) * annualised)
+}
+
+// ratio rounds to four places, so the summary does not carry float noise.
+func ratio(x float64) *float64 {
+	r := math.Round(x*1e4) / 1e4
+	return &r
+}
+
+// chartPoint is a sample as the chart draws it: float64 is for drawing
+// only, never for money.
+type chartPoint struct {
+	at               time.Time
+	equity, drawdown float64
+}
+
+func chartPointOf(p point) chartPoint {
+	return chartPoint{at: p.at, equity: p.equity.InexactFloat64(), drawdown: p.drawdown.InexactFloat64()}
+}
+
+// downsampler keeps at most max points of a series in constant memory
+// (allocated up front): when full it drops every other point and from then
+// on keeps one sample in twice as many. The chart needs the shape, not
+// every sample.
+type downsampler struct {
+	stride int64
+	seen   int64
+	pts    []chartPoint
+}
+
+func newDownsampler(max int) downsampler {
+	return downsampler{stride: 1, pts: make([]chartPoint, 0, max)}
+}
+
+func (d *downsampler) add(p point) {
+	d.seen++
+	if (d.seen-1)%d.stride != 0 {
+		return
+	}
+	if len(d.pts) == cap(d.pts) {
+		kept := d.pts[:0]
+		for i := 0; i < len(d.pts); i += 2 {
+			kept = append(kept, d.pts[i])
+		}
+		d.pts = kept
+		d.stride *= 2
+		if (d.seen-1)%d.stride != 0 {
+			return
+		}
+	}
+	d.pts = append(d.pts, chartPointOf(p))
+}

@@ -1,0 +1,195 @@
+package backtest
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shopspring/decimal"
+)
+
+// Summary is the result of a run, as summary.json holds it. Amounts are
+// decimal strings rounded to 8 places, in the reference currency unless
+// named otherwise; fractions (return, drawdown, exposure) are decimal
+// strings too (0.05 is 5%). It holds nothing that depends on the machine
+// or the wall clock: the same inputs give the same bytes.
+type Summary struct {
+	Feeds      []string    `json:"feeds"`
+	From       string      `json:"from,omitempty"`
+	To         string      `json:"to,omitempty"`
+	FirstTick  time.Time   `json:"first_tick"`
+	LastTick   time.Time   `json:"last_tick"`
+	Ticks      int64       `json:"ticks"`
+	FeedGaps   int64       `json:"feed_gaps"`
+	Strategies []string    `json:"strategies"`
+	Venue      VenueReport `json:"venue_model"`
+	Reference  string      `json:"reference"`
+
+	StartEquity string `json:"start_equity"`
+	EndEquity   string `json:"end_equity"`
+	// Return is EndEquity / StartEquity - 1.
+	Return string `json:"return"`
+	// PnL is EndEquity - StartEquity.
+	PnL    string              `json:"pnl"`
+	Assets map[string]AssetPnL `json:"assets"`
+
+	// MaxDrawdown is the largest fall of the equity curve from its running
+	// peak, as a fraction of the peak; the amount and when it happened
+	// follow.
+	MaxDrawdown       string     `json:"max_drawdown"`
+	MaxDrawdownAmount string     `json:"max_drawdown_amount"`
+	MaxDrawdownPeak   *time.Time `json:"max_drawdown_peak,omitempty"`
+	MaxDrawdownTrough *time.Time `json:"max_drawdown_trough,omitempty"`
+	// Sharpe and Sortino are on daily (UTC) returns, annualised over 365
+	// days; null when there are fewer than two days, no variation (Sharpe)
+	// or no losing day (Sortino).
+	Sharpe  *float64 `json:"sharpe"`
+	Sortino *float64 `json:"sortino"`
+	Days    int64    `json:"days"`
+
+	Trades int64 `json:"trades"`
+	// Turnover is the traded notional; Fees what the venue model charged.
+	Turnover    string            `json:"turnover"`
+	Fees        string            `json:"fees"`
+	FeesByAsset map[string]string `json:"fees_by_asset"`
+	// Exposure is the share of equity held outside the reference: its
+	// mean over the equity samples and its maximum.
+	ExposureAverage string `json:"exposure_average"`
+	ExposureMax     string `json:"exposure_max"`
+	EquitySamples   int64  `json:"equity_samples"`
+
+	Intents IntentCounts `json:"intents"`
+	// Rejections count refusals by reason: by risk (intents and RFQ
+	// quotes) and by the venue model.
+	Rejections Rejections `json:"rejections"`
+}
+
+// AssetPnL is one asset's change over the run, in the asset and valued in
+// the reference at the start and end prices.
+type AssetPnL struct {
+	Start       string `json:"start"`
+	End         string `json:"end"`
+	Change      string `json:"change"`
+	StartValue  string `json:"start_value"`
+	EndValue    string `json:"end_value"`
+	ValueChange string `json:"value_change"`
+}
+
+// IntentCounts count the strategies' intents by what became of them.
+type IntentCounts struct {
+	Decided  int64 `json:"decided"`
+	Filled   int64 `json:"filled"`
+	Failed   int64 `json:"failed"`
+	Rejected int64 `json:"rejected"`
+}
+
+// Rejections by reason.
+type Rejections struct {
+	Risk  map[string]int64 `json:"risk"`
+	Venue map[string]int64 `json:"venue"`
+}
+
+// VenueReport echoes the venue model.
+type VenueReport struct {
+	Latency      string `json:"latency"`
+	SlippageBps  string `json:"slippage_bps"`
+	RFQMarkupBps string `json:"rfq_markup_bps"`
+	RFQExpiry    string `json:"rfq_expiry"`
+	FeeBps       string `json:"fee_bps"`
+}
+
+func amount(d decimal.Decimal) string { return d.Round(8).String() }
+
+func (r *replay) summary() (*Summary, error) {
+	c := &r.curve
+	s := &Summary{
+		Feeds: r.o.Feeds, FirstTick: r.firstTick.UTC(), LastTick: r.lastTick.UTC(), Ticks: r.ticks, FeedGaps: r.src.gaps,
+		Reference: string(r.o.Reference),
+		Venue: VenueReport{Latency: r.o.Venue.Latency.String(), SlippageBps: r.o.Venue.SlippageBps.String(),
+			RFQMarkupBps: r.o.Venue.RFQMarkupBps.String(), RFQExpiry: r.venue.m.RFQExpiry.String(), FeeBps: r.o.Venue.FeeBps.String()},
+		StartEquity: amount(c.first.equity), EndEquity: amount(c.last.equity),
+		PnL:               amount(c.last.equity.Sub(c.first.equity)),
+		Assets:            map[string]AssetPnL{},
+		MaxDrawdown:       c.maxDD.String(),
+		MaxDrawdownAmount: amount(c.maxDDAmount),
+		Sharpe:            c.sharpe(), Sortino: c.sortino(), Days: c.days,
+		Trades: r.trades, Turnover: amount(r.turnover), Fees: amount(r.fees), FeesByAsset: map[string]string{},
+		ExposureMax: c.exposureMax.String(), EquitySamples: c.n,
+		Rejections: Rejections{Risk: map[string]int64{}, Venue: map[string]int64{}},
+	}
+	if !r.o.From.IsZero() {
+		s.From = r.o.From.UTC().Format(time.RFC3339Nano)
+	}
+	if !r.o.To.IsZero() {
+		s.To = r.o.To.UTC().Format(time.RFC3339Nano)
+	}
+	for _, st := range r.o.Strategies {
+		s.Strategies = append(s.Strategies, st.Name())
+	}
+	if c.first.equity.IsPositive() {
+		s.Return = c.last.equity.DivRound(c.first.equity, 12).Sub(decimal.NewFromInt(1)).Round(8).String()
+	}
+	if c.maxDD.IsPositive() {
+		peak, trough := c.ddPeakAt.UTC(), c.ddAt.UTC()
+		s.MaxDrawdownPeak, s.MaxDrawdownTrough = &peak, &trough
+	}
+	if c.n > 0 {
+		s.ExposureAverage = c.exposureSum.DivRound(decimal.NewFromInt(c.n), 8).String()
+	}
+	for _, a := range r.valuer.assets {
+		start, end := r.startBal[a], r.venue.balances[a]
+		sv := r.startValues[a]
+		ev, _ := r.valuer.value(a, end, r.last)
+		s.Assets[string(a)] = AssetPnL{Start: amount(start), End: amount(end), Change: amount(end.Sub(start)),
+			StartValue: amount(sv), EndValue: amount(ev), ValueChange: amount(ev.Sub(sv))}
+	}
+	for a, f := range r.feesByAsset {
+		s.FeesByAsset[string(a)] = amount(f)
+	}
+	for reason, n := range r.venue.refusals {
+		s.Rejections.Venue[reason] = int64(n)
+	}
+	if err := counters(r.riskReg, "engine_risk_rejections_total", func(l map[string]string, v int64) {
+		s.Rejections.Risk[l["reason"]] += v
+	}); err != nil {
+		return nil, err
+	}
+	if err := counters(r.loopReg, "engine_decisions_total", func(_ map[string]string, v int64) { s.Intents.Decided += v }); err != nil {
+		return nil, err
+	}
+	if err := counters(r.loopReg, "engine_intents_total", func(l map[string]string, v int64) {
+		switch l["outcome"] {
+		case "filled":
+			s.Intents.Filled += v
+		case "failed":
+			s.Intents.Failed += v
+		case "rejected":
+			s.Intents.Rejected += v
+		}
+	}); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// counters calls fn with the labels and value of every counter of the
+// named family.
+func counters(g prometheus.Gatherer, name string, fn func(labels map[string]string, v int64)) error {
+	mfs, err := g.Gather()
+	if err != nil {
+		return fmt.Errorf("backtest: read counters: %w", err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, lp := range m.GetLabel() {
+				labels[lp.GetName()] = lp.GetValue()
+			}
+			fn(labels, int64(m.GetCounter().GetValue()))
+		}
+	}
+	return nil
+}

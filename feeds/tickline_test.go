@@ -1,0 +1,195 @@
+package feeds
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/shopspring/decimal"
+)
+
+// decodeSlow is the reference: the line through encoding/json, as the
+// Reader decoded every line before the fast path.
+func decodeSlow(b []byte) (Update, error) {
+	var l tickLine
+	if err := json.Unmarshal(b, &l); err != nil {
+		return Update{}, err
+	}
+	return l.update(), nil
+}
+
+// sameUpdate compares exactly: value, exponent and location included, so
+// the fast path cannot change how a decimal or a time prints.
+func sameUpdate(a, b Update) bool {
+	sameDec := func(x, y interface {
+		String() string
+		Exponent() int32
+	}) bool {
+		return x.String() == y.String() && x.Exponent() == y.Exponent()
+	}
+	return a.Gap == b.Gap && a.Tick.Pair == b.Tick.Pair &&
+		sameDec(a.Tick.Size, b.Tick.Size) && sameDec(a.Tick.BuyPrice, b.Tick.BuyPrice) && sameDec(a.Tick.SellPrice, b.Tick.SellPrice) &&
+		a.Tick.Time.Equal(b.Tick.Time) && a.Tick.Received.Equal(b.Tick.Received) &&
+		a.Tick.Time.Location() == b.Tick.Time.Location() && a.Tick.Received.Location() == b.Tick.Received.Location()
+}
+
+var tickLineSeeds = []string{
+	`{"pair":"BTCUSDT","size":0.01,"buyPrice":26798.5,"sellPrice":26790.5,"time":"2026-01-02T03:04:05Z","received":"2026-01-02T03:04:05.123456789Z"}`,
+	`{"pair":"BTCUSDT","size":0.01,"buyPrice":26801,"sellPrice":26793,"time":"2026-01-02T03:04:05.1Z","received":"2026-01-02T03:04:05.12Z","gap":true}`,
+	`{ "received" : "2024-02-29T23:59:59Z" , "pair" : "ETHEUR", "gap": false, "sellPrice": -0.000000000000000001, "buyPrice": 0, "size": 123456789012345678 }`,
+	`{"pair":"X","size":1234567890123456789,"buyPrice":1e3,"sellPrice":"2.5","time":"2026-01-02T03:04:05+01:00","received":null}`,
+	`{"pair":"X","time":"2023-02-29T00:00:00Z"}`,
+	`{"pair":"X","time":"2026-01-02T24:00:00Z"}`,
+	`{"pair":"X","time":"2026-01-02T03:04:05.1234567891Z"}`,
+	`{"pair":"X\u0041","size":01}`,
+	`{"PAIR":"X","Size":1}`,
+	`{"pair":"X","size":1.}`,
+	`{"pair":"X","size":-}`,
+	`{"pair":"é","size":1}`,
+	`{"pair":"X","size":1} x`,
+	`{"pair":"X","pair":"Y"}`,
+	`{}`,
+	`[]`,
+}
+
+func TestDecodeFastMatchesEncodingJSON(t *testing.T) {
+	fast := 0
+	for _, line := range tickLineSeeds {
+		got, ok := decodeFast([]byte(line), map[string]*pairCache{})
+		want, err := decodeSlow([]byte(line))
+		if !ok {
+			continue
+		}
+		fast++
+		if err != nil {
+			t.Errorf("decodeFast(%s) accepted a line encoding/json refuses: %v", line, err)
+			continue
+		}
+		if !sameUpdate(got, want) {
+			t.Errorf("decodeFast(%s) = %+v, want %+v", line, got, want)
+		}
+	}
+	if fast < 3 {
+		t.Fatalf("the fast path took %d of the seed lines; the recorder's own lines must take it", fast)
+	}
+	// The recorder's own lines take the fast path when their decimals
+	// have at most 18 significant digits, as venue prices do.
+	var buf bytes.Buffer
+	rec := &Recorder{w: bufio.NewWriter(&buf)}
+	for i, u := range sampleUpdates(20) {
+		u.Tick.SellPrice = decimal.New(int64(2679012345+i), -5)
+		if err := rec.Write(u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec.w.Flush()
+	for _, line := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
+		if _, ok := decodeFast(line, map[string]*pairCache{}); !ok {
+			t.Fatalf("the fast path refused a recorder line: %s", line)
+		}
+	}
+}
+
+// FuzzDecodeTickLine: whatever the line, the fast path either declines or
+// decodes exactly what encoding/json decodes.
+func FuzzDecodeTickLine(f *testing.F) {
+	for _, s := range tickLineSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		// A cache that has seen other lines must not leak their values.
+		cache := map[string]*pairCache{}
+		for _, s := range tickLineSeeds[:3] {
+			decodeFast([]byte(s), cache)
+		}
+		got, ok := decodeFast(b, cache)
+		if !ok {
+			return
+		}
+		want, err := decodeSlow(b)
+		if err != nil {
+			t.Fatalf("decodeFast(%q) accepted a line encoding/json refuses: %v", b, err)
+		}
+		if !sameUpdate(got, want) {
+			t.Fatalf("decodeFast(%q) = %+v, want %+v", b, got, want)
+		}
+	})
+}
+
+func TestReaderErrorsNameTheLine(t *testing.T) {
+	head := `{"format":"` + Format + `"}` + "\n"
+	good := tickLineSeeds[0] + "\n"
+	r, err := NewReader(strings.NewReader(head + good + "{\"pair\":\"X\",\"size\":\"nope\"}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Next(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Next()
+	if !errors.Is(err, ErrNotTick) || !strings.Contains(err.Error(), "line 3") || r.Line() != 3 {
+		t.Fatalf("Next on a bad line 3 = %v (Line %d), want ErrNotTick naming line 3", err, r.Line())
+	}
+
+	r, _ = NewReader(strings.NewReader(head + good + `{"pair":"BT`))
+	r.Next()
+	if _, err := r.Next(); !errors.Is(err, io.ErrUnexpectedEOF) || r.Line()+1 != 3 {
+		t.Fatalf("Next on a torn line 3 = %v (Line %d), want io.ErrUnexpectedEOF after line 2", err, r.Line())
+	}
+
+	_, err = NewReader(strings.NewReader(`{"format":"otcdesk-ticks/2"}` + "\n"))
+	if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), `"otcdesk-ticks/2"`) {
+		t.Fatalf("NewReader of another version = %v, want ErrFormat naming the version found", err)
+	}
+}
+
+// BenchmarkReadTicks is the read-and-decode time of a recording: the
+// baseline the backtester's end-to-end speed is compared with.
+func BenchmarkReadTicks(b *testing.B) {
+	for _, name := range []string{"ticks.ndjson", "ticks.ndjson.gz"} {
+		b.Run(name, func(b *testing.B) {
+			path := filepath.Join(b.TempDir(), name)
+			const n = 100_000
+			rec, err := CreateRecorder(path, Header{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i, u := range sampleUpdates(n) {
+				u.Tick.SellPrice = decimal.New(int64(2679012+i%1000), -2) // a venue's price
+				if err := rec.Write(u); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := rec.Close(); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for range b.N {
+				r, err := OpenReader(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				got := 0
+				for {
+					if _, err := r.Next(); err != nil {
+						if err != io.EOF {
+							b.Fatal(err)
+						}
+						break
+					}
+					got++
+				}
+				r.Close()
+				if got != n {
+					b.Fatalf("read %d ticks, want %d", got, n)
+				}
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "ticks/s")
+		})
+	}
+}

@@ -1,0 +1,114 @@
+package trader
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/market"
+	"github.com/otcdesk/engine/risk"
+	"github.com/otcdesk/engine/scheduler"
+	"github.com/otcdesk/engine/strategy"
+)
+
+// Step and StepTimers return only once what they caused has executed and
+// its outcome is applied, with the clock where the caller put it.
+func TestStepDrivesTicksAndTimers(t *testing.T) {
+	start := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	clock := scheduler.NewManual(start)
+	p := strategy.DefaultRebalanceParams()
+	p.Reference = "EUR"
+	p.Weights = map[string]strategy.Decimal{"EUR": strategy.Dec(d("0.5")), "BTC": strategy.Dec(d("0.5"))}
+	p.Every, p.Path = strategy.Dur(time.Minute), strategy.OTC
+	rb, err := strategy.NewRebalance("rb", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rk, err := risk.New(risk.DefaultLimits(), risk.Options{Counters: &risk.MemoryCounters{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	venue := &fillAtTick{price: d("50000"), seen: make(chan strategy.Intent, 4)}
+	n := 0
+	l, err := New(Options{
+		Strategies: []strategy.Strategy{rb}, Risk: rk, Exec: venue, Clock: clock, MaxAge: 10 * time.Second,
+		Pairs:    []market.Pair{{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR", MinSize: d("0.0001"), MaxSize: d("10")}},
+		Balances: map[market.Asset]decimal.Decimal{"EUR": d("10000")},
+		NewID:    func() (string, error) { n++; return fmt.Sprintf("cid-%d", n), nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tick := func() {
+		now := clock.Now()
+		l.Step(ctx, market.Tick{Pair: "BTCEUR", Size: d("0.01"), BuyPrice: d("50000"), SellPrice: d("50000"), Time: now, Received: now})
+	}
+	if _, ok := l.NextTimer(); ok {
+		t.Fatal("a timer before any event")
+	}
+	tick()
+	due, ok := l.NextTimer()
+	if !ok || !due.Equal(start.Add(time.Minute)) {
+		t.Fatalf("NextTimer after the first tick = %v %v, want %v", due, ok, start.Add(time.Minute))
+	}
+	clock.Set(due.Add(-time.Second))
+	tick()
+	clock.Set(due)
+	l.StepTimers(ctx)
+	select {
+	case in := <-venue.seen:
+		if in.Side != market.Buy || !in.Size.Equal(d("0.1")) {
+			t.Fatalf("rebalance sent %v, want a buy of 0.1 BTC (5000 EUR)", in)
+		}
+	default:
+		t.Fatal("StepTimers returned before the rebalance intent executed")
+	}
+	if got := l.state.Balances["BTC"].Total; !got.Equal(d("0.1")) {
+		t.Fatalf("BTC after StepTimers = %s, want 0.1: the outcome must be applied before it returns", got)
+	}
+	if next, _ := l.NextTimer(); !next.Equal(due.Add(time.Minute)) {
+		t.Fatalf("next timer = %v, want %v", next, due.Add(time.Minute))
+	}
+}
+
+// BenchmarkStep is the loop's cost per tick with a rebalance strategy
+// waiting for its timer: what a backtest pays per tick besides reading it.
+func BenchmarkStep(b *testing.B) {
+	start := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	clock := scheduler.NewManual(start)
+	p := strategy.DefaultRebalanceParams()
+	p.Reference = "EUR"
+	p.Weights = map[string]strategy.Decimal{"EUR": strategy.Dec(d("0.5")), "BTC": strategy.Dec(d("0.5"))}
+	rb, err := strategy.NewRebalance("rb", p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rk, err := risk.New(risk.DefaultLimits(), risk.Options{Counters: &risk.MemoryCounters{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, err := New(Options{
+		Strategies: []strategy.Strategy{rb}, Risk: rk, Exec: &fillAtTick{price: d("50000"), seen: make(chan strategy.Intent, 1)},
+		Clock: clock, MaxAge: 10 * time.Second,
+		Pairs:    []market.Pair{{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR"}},
+		Balances: map[market.Asset]decimal.Decimal{"EUR": d("10000"), "BTC": d("0.1")},
+		NewID:    func() (string, error) { return "x", nil },
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	tk := market.Tick{Pair: "BTCEUR", Size: d("0.01"), BuyPrice: d("50000"), SellPrice: d("49990"), Time: start, Received: start}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		tk.Received = start.Add(time.Duration(i) * time.Microsecond)
+		tk.Time = tk.Received
+		clock.Set(tk.Received)
+		l.Step(ctx, tk)
+	}
+}
