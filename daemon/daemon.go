@@ -530,7 +530,6 @@ func (d *Daemon) webhooks(ctx context.Context, store *ledger.Store, proc *inboun
 	if err != nil {
 		return nil, nil, fmt.Errorf("webhook endpoint: %w", err)
 	}
-	d.log.Info("webhook endpoint listening", "url", srv.URL())
 	return srv, signer, nil
 }
 
