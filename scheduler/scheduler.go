@@ -115,8 +115,8 @@ func New(o Options) (*Scheduler, error) {
 	}
 	s.runs = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "engine_scheduler_runs_total",
-		Help: "Job runs by job and outcome (ok, error, deferred, skipped).",
-	}, []string{"job", "outcome"})
+		Help: "Job runs by task (the job's name; \"job\" is Prometheus' own label) and outcome (ok, error, deferred, skipped).",
+	}, []string{"task", "outcome"})
 	if o.Registry != nil {
 		if err := o.Registry.Register(s.runs); err != nil {
 			return nil, fmt.Errorf("scheduler metrics: %w", err)
