@@ -351,6 +351,16 @@ var bindingError = regexp.MustCompile(`(?i)argument\(s\)|binding arguments|param
 // the completion. A binding error means the hub did not run the method, so
 // the other form is tried once and, if it works, remembered.
 func (c *HubClient) invoke(ctx context.Context, method string, args ...any) error {
+	err := c.invokeRaw(ctx, method, args...)
+	if err != nil && !errors.Is(err, ErrHubNotConnected) {
+		return fmt.Errorf("hercle: hub %s: %w", method, err)
+	}
+	return err
+}
+
+// invokeRaw is invoke without the method prefix on errors; call adds its
+// own (or wraps them in an *UnknownOutcomeError naming the method).
+func (c *HubClient) invokeRaw(ctx context.Context, method string, args ...any) error {
 	c.mu.Lock()
 	client, form := c.client, c.forms[method]
 	c.mu.Unlock()
@@ -388,12 +398,9 @@ func (c *HubClient) invokeForm(ctx context.Context, client signalr.Client, metho
 	}
 	select {
 	case r := <-ch:
-		if r.Error != nil {
-			return fmt.Errorf("hercle: hub %s: %w", method, r.Error)
-		}
-		return nil
+		return r.Error
 	case <-ctx.Done():
-		return fmt.Errorf("hercle: hub %s: %w", method, ctx.Err())
+		return fmt.Errorf("no answer to the invocation: %w", ctx.Err())
 	}
 }
 
@@ -448,7 +455,7 @@ func (c *HubClient) call(ctx context.Context, method, clientID string, moves boo
 		c.m.invocation(method, outcomeError)
 		return fmt.Errorf("hercle: hub %s: %w", method, err)
 	}
-	if err := c.invoke(ctx, method, append([]any{clientID}, args...)...); err != nil {
+	if err := c.invokeRaw(ctx, method, append([]any{clientID}, args...)...); err != nil {
 		forget()
 		if errors.Is(err, ErrHubNotConnected) {
 			return HubEvent{}, fmt.Errorf("hercle: hub %s: %w", method, err)
