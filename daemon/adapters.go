@@ -163,8 +163,8 @@ func postOpening(ctx context.Context, s *ledger.Store, b hercle.Balances) (bool,
 
 // ledgerVenueBalances returns the ledger's Hercle balances per asset
 // (available plus allocated), false for a ledger without opening balances.
-// It also returns the journal's length.
-func ledgerVenueBalances(ctx context.Context, s *ledger.Store) (map[market.Asset]decimal.Decimal, int, bool, error) {
+// It also returns the journal's last sequence number.
+func ledgerVenueBalances(ctx context.Context, s *ledger.Store) (map[market.Asset]decimal.Decimal, uint64, bool, error) {
 	if _, err := s.Entry(ctx, openingKey); errors.Is(err, ledger.ErrNotFound) {
 		return nil, 0, false, nil
 	} else if err != nil {
@@ -174,8 +174,8 @@ func ledgerVenueBalances(ctx context.Context, s *ledger.Store) (map[market.Asset
 	if err != nil {
 		return nil, 0, false, err
 	}
-	n := 0
-	if err := s.Journal(ctx, ledger.Filter{}, func(ledger.Entry) error { n++; return nil }); err != nil {
+	n, err := s.LastSeq(ctx)
+	if err != nil {
 		return nil, 0, false, err
 	}
 	out := map[market.Asset]decimal.Decimal{}

@@ -481,7 +481,7 @@ func (d *Daemon) venue(ctx context.Context, store *ledger.Store, hooks *webhookd
 		opts.Balances = bal
 		// A new seed per session, so the simulator's ids (trades,
 		// transactions) never repeat ones already in the ledger.
-		opts.Seed += uint64(n)
+		opts.Seed += n
 		d.log.Info("paper mode: simulator starts from the ledger's balances", "assets", len(bal), "seed", opts.Seed)
 	}
 	if hooks != nil {

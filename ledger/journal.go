@@ -227,6 +227,17 @@ type Balance struct {
 	Amount  decimal.Decimal
 }
 
+// LastSeq returns the sequence number of the newest journal entry; zero
+// for an empty journal. It reads one counter, not the journal.
+func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
+	var seq uint64
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		seq = tx.Bucket(bucketJournal).Sequence()
+		return nil
+	})
+	return seq, err
+}
+
 // Balance returns the balance of account in asset; zero if it has none.
 func (s *Store) Balance(ctx context.Context, a Account, asset market.Asset) (decimal.Decimal, error) {
 	amt := decimal.Zero

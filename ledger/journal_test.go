@@ -402,3 +402,19 @@ func TestPostContextDone(t *testing.T) {
 		t.Errorf("Entry after a cancelled Post = %v, want ErrNotFound", err)
 	}
 }
+
+func TestLastSeq(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	if n, err := s.LastSeq(ctx); err != nil || n != 0 {
+		t.Fatalf("LastSeq(empty) = %d, %v; want 0", n, err)
+	}
+	for i, key := range []string{"hercle:trade:1", "hercle:trade:2", "hercle:trade:2"} {
+		if _, _, err := s.Post(ctx, trade(key, "0.5", "30000")); err != nil {
+			t.Fatalf("Post %d: %v", i, err)
+		}
+	}
+	if n, err := s.LastSeq(ctx); err != nil || n != 2 {
+		t.Fatalf("LastSeq after two entries and a duplicate = %d, %v; want 2", n, err)
+	}
+}
