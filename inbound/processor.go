@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/internal/passes"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/prometheus/client_golang/prometheus"
@@ -90,10 +91,7 @@ type Processor struct {
 	m         *metrics
 	reg       *Registry
 
-	wake     chan struct{}      // capacity 1: wake-ups coalesce
-	syncs    chan chan struct{} // Sync requests
-	stopped  chan struct{}      // closed when Run returns
-	runOnce  sync.Once
+	loop     *passes.Loop
 	depositM sync.Mutex // serialises OnDeposit calls
 
 	mu          sync.Mutex        // guards the two maps
@@ -122,9 +120,7 @@ func New(opts Options) (*Processor, error) {
 		workers:     cmp.Or(opts.Workers, DefaultWorkers),
 		m:           m,
 		reg:         newRegistry(),
-		wake:        make(chan struct{}, 1),
-		syncs:       make(chan chan struct{}),
-		stopped:     make(chan struct{}),
+		loop:        passes.New(),
 		quarantined: map[string]string{},
 		failing:     map[string]bool{},
 	}
@@ -144,37 +140,15 @@ func (p *Processor) Registry() *Registry { return p.reg }
 
 // Notify wakes the processor to apply newly stored events. It never
 // blocks; wake-ups that arrive during a pass coalesce into one more pass.
-func (p *Processor) Notify() {
-	select {
-	case p.wake <- struct{}{}:
-	default:
-	}
-}
+func (p *Processor) Notify() { p.loop.Notify() }
 
 // ErrStopped is returned by Sync when Run has returned.
-var ErrStopped = errors.New("inbound: processor stopped")
+var ErrStopped = passes.ErrStopped
 
 // Sync runs a pass that starts after the call and returns when it is done:
 // every event stored before Sync was called has then been applied (or
 // quarantined, or failed transiently). Before Run starts it waits for it.
-func (p *Processor) Sync(ctx context.Context) error {
-	done := make(chan struct{})
-	select {
-	case p.syncs <- done:
-	case <-p.stopped:
-		return ErrStopped
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case <-done:
-		return nil
-	case <-p.stopped:
-		return ErrStopped
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (p *Processor) Sync(ctx context.Context) error { return p.loop.Sync(ctx) }
 
 // Run rebuilds the registry from the inbox, applies everything stored and
 // unprocessed (events stored before a crash included), then applies new
@@ -182,40 +156,19 @@ func (p *Processor) Sync(ctx context.Context) error {
 // cancellation, or the error that stopped the start-up rebuild. Run may be
 // called once.
 func (p *Processor) Run(ctx context.Context) error {
-	first := false
-	p.runOnce.Do(func() { first = true })
-	if !first {
-		return errors.New("inbound: Run called twice")
-	}
-	defer close(p.stopped)
-	if err := p.rebuild(ctx); err != nil {
-		if ctx.Err() != nil {
-			return nil
+	start := func(ctx context.Context) error {
+		if err := p.rebuild(ctx); err != nil && ctx.Err() == nil {
+			return fmt.Errorf("inbound: rebuild registry: %w", err)
 		}
-		return fmt.Errorf("inbound: rebuild registry: %w", err)
+		return nil
 	}
-	tick := p.tick
-	if tick == nil {
+	next := func() (<-chan time.Time, func() bool) { return p.tick, func() bool { return false } }
+	if p.tick == nil {
 		t := time.NewTicker(DefaultRescan)
 		defer t.Stop()
-		tick = t.C
+		next = func() (<-chan time.Time, func() bool) { return t.C, func() bool { return false } }
 	}
-	var waiters []chan struct{}
-	for {
-		p.pass(ctx)
-		for _, w := range waiters {
-			close(w)
-		}
-		waiters = waiters[:0]
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-p.wake:
-		case <-tick:
-		case w := <-p.syncs:
-			waiters = append(waiters, w)
-		}
-	}
+	return p.loop.Run(ctx, start, p.pass, next)
 }
 
 // rebuild replays the registry events already processed; unprocessed ones

@@ -16,6 +16,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/heropayments"
+	"github.com/otcdesk/engine/internal/passes"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/scheduler"
@@ -112,10 +113,7 @@ type Processor struct {
 	inbox       *Inbox
 	handler     *heropayments.CallbackHandler
 
-	wake    chan struct{}      // capacity 1: wake-ups coalesce
-	syncs   chan chan struct{} // Sync requests
-	stopped chan struct{}      // closed when Run returns
-	runOnce sync.Once
+	loop *passes.Loop
 
 	// Owned by the Run goroutine.
 	lastPoll   map[heropayments.PaymentKey]time.Time
@@ -164,9 +162,7 @@ func New(opts Options) (*Processor, error) {
 		log:         opts.Logger,
 		m:           m,
 		reg:         newRegistry(),
-		wake:        make(chan struct{}, 1),
-		syncs:       make(chan chan struct{}),
-		stopped:     make(chan struct{}),
+		loop:        passes.New(),
 		lastPoll:    map[heropayments.PaymentKey]time.Time{},
 		pollLogged:  map[heropayments.PaymentKey]bool{},
 		quarantined: map[string]string{},
@@ -205,39 +201,17 @@ func (p *Processor) Inbox() *Inbox { return p.inbox }
 
 // Notify wakes the processor to apply newly stored events. It never
 // blocks; wake-ups during a pass coalesce into one more pass.
-func (p *Processor) Notify() {
-	select {
-	case p.wake <- struct{}{}:
-	default:
-	}
-}
+func (p *Processor) Notify() { p.loop.Notify() }
 
 // ErrStopped is returned by Sync when Run has returned.
-var ErrStopped = errors.New("merchant: processor stopped")
+var ErrStopped = passes.ErrStopped
 
 // Sync runs a pass that starts after the call and returns when it is done:
 // every event stored before Sync was called has then been applied (or
 // quarantined, or failed transiently), and every payment due for a status
 // lookup at the clock's current time has been looked up and what it
 // brought applied. Before Run starts it waits for it.
-func (p *Processor) Sync(ctx context.Context) error {
-	done := make(chan struct{})
-	select {
-	case p.syncs <- done:
-	case <-p.stopped:
-		return ErrStopped
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case <-done:
-		return nil
-	case <-p.stopped:
-		return ErrStopped
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (p *Processor) Sync(ctx context.Context) error { return p.loop.Sync(ctx) }
 
 // Run rebuilds the payment states from the inbox, applies everything
 // stored and unprocessed (events stored before a crash included), polls
@@ -245,41 +219,24 @@ func (p *Processor) Sync(ctx context.Context) error {
 // until ctx ends. It returns nil on cancellation, or the error that
 // stopped the start-up rebuild. Run may be called once.
 func (p *Processor) Run(ctx context.Context) error {
-	first := false
-	p.runOnce.Do(func() { first = true })
-	if !first {
-		return errors.New("merchant: Run called twice")
-	}
-	defer close(p.stopped)
-	if err := p.rebuild(ctx); err != nil {
-		if ctx.Err() != nil {
-			return nil
+	start := func(ctx context.Context) error {
+		if err := p.rebuild(ctx); err != nil && ctx.Err() == nil {
+			return fmt.Errorf("merchant: rebuild payment states: %w", err)
 		}
-		return fmt.Errorf("merchant: rebuild payment states: %w", err)
+		return nil
 	}
-	var waiters []chan struct{}
-	for {
+	pass := func(ctx context.Context) {
 		p.pass(ctx)
 		if p.poll(ctx) > 0 {
 			p.pass(ctx)
 		}
 		p.m.unresolved.Set(float64(p.reg.unresolved()))
-		for _, w := range waiters {
-			close(w)
-		}
-		waiters = waiters[:0]
-		t := p.clock.NewTimer(p.pollEvery)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil
-		case <-p.wake:
-		case <-t.C():
-		case w := <-p.syncs:
-			waiters = append(waiters, w)
-		}
-		t.Stop()
 	}
+	next := func() (<-chan time.Time, func() bool) {
+		t := p.clock.NewTimer(p.pollEvery)
+		return t.C(), t.Stop
+	}
+	return p.loop.Run(ctx, start, pass, next)
 }
 
 // Payment returns what is known of the payment with key k (an empty
