@@ -105,8 +105,10 @@ func (d *Daemon) readyz(w http.ResponseWriter, _ *http.Request) {
 	if !trading {
 		reasons = append(reasons, "not trading yet (start-up or shutdown)")
 	}
-	if hub != nil && hub.State().Status != hercle.HubConnected && !maintenance {
-		reasons = append(reasons, "price feed "+hub.State().Status.String())
+	if hub != nil && !maintenance {
+		if st := hub.State().Status; st != hercle.HubConnected {
+			reasons = append(reasons, "price feed "+st.String())
+		}
 	}
 	if source != nil && !maintenance {
 		if stale := source.View().StalePairs(); len(stale) > 0 {
