@@ -39,15 +39,7 @@ func encodeEntry(e Entry) ([]byte, error) {
 	b = appendStr(b, e.ClientID)
 	b = appendStr(b, e.Reverses)
 	b = appendStr(b, e.Memo)
-	names := make([]string, 0, len(e.Refs))
-	for k := range e.Refs {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	b = binary.AppendUvarint(b, uint64(len(names)))
-	for _, k := range names {
-		b = appendStr(appendStr(b, k), e.Refs[k])
-	}
+	b = appendRefs(b, e.Refs)
 	b = binary.AppendUvarint(b, uint64(len(e.Postings)))
 	for _, p := range e.Postings {
 		b = appendStr(b, p.Account.name)
@@ -55,6 +47,20 @@ func encodeEntry(e Entry) ([]byte, error) {
 		b = appendStr(b, p.Amount.String())
 	}
 	return b, nil
+}
+
+// appendRefs appends a string map, sorted by name.
+func appendRefs(b []byte, m map[string]string) []byte {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	b = binary.AppendUvarint(b, uint64(len(names)))
+	for _, k := range names {
+		b = appendStr(appendStr(b, k), m[k])
+	}
+	return b
 }
 
 func appendStr(b []byte, s string) []byte {
@@ -70,6 +76,32 @@ func appendTime(b []byte, t time.Time) []byte {
 type reader struct {
 	b   []byte
 	err error
+	// syms, when set, shares the strings that repeat from record to record
+	// (kinds, accounts, assets, reference names) across a scan.
+	syms symbols
+}
+
+// symbols interns short strings, up to a bound, so a scan of many
+// records holds one copy of each account name instead of one per posting.
+type symbols map[string]string
+
+const (
+	maxSymbols   = 4096
+	maxSymbolLen = 128
+)
+
+func (m symbols) get(b []byte) string {
+	if m == nil || len(b) > maxSymbolLen {
+		return string(b)
+	}
+	if s, ok := m[string(b)]; ok { // no allocation for the lookup
+		return s
+	}
+	s := string(b)
+	if len(m) < maxSymbols {
+		m[s] = s
+	}
+	return s
 }
 
 func (r *reader) fail(what string) {
@@ -115,17 +147,63 @@ func (r *reader) count(what string, max int) int {
 }
 
 func (r *reader) str(what string) string {
+	return string(r.raw(what)) // copies: nothing refers to bbolt's memory afterwards
+}
+
+// sym is str for a string that repeats between records.
+func (r *reader) sym(what string) string { return r.syms.get(r.raw(what)) }
+
+// raw reads a length-prefixed string without copying it: the result
+// aliases the record.
+func (r *reader) raw(what string) []byte {
 	n := r.uvarint(what)
 	if r.err != nil {
-		return ""
+		return nil
 	}
 	if n > uint64(len(r.b)) {
 		r.fail(what)
-		return ""
+		return nil
 	}
-	s := string(r.b[:n]) // copies: nothing refers to bbolt's memory afterwards
+	b := r.b[:n:n]
 	r.b = r.b[n:]
-	return s
+	return b
+}
+
+// bytes reads a length-prefixed byte string of at most max bytes, copied.
+func (r *reader) bytes(what string, max int) []byte {
+	n := r.uvarint(what)
+	if r.err != nil {
+		return nil
+	}
+	if n > uint64(len(r.b)) || n > uint64(max) {
+		r.fail(what)
+		return nil
+	}
+	out := bytes.Clone(r.b[:n])
+	r.b = r.b[n:]
+	return out
+}
+
+// refs reads a string map written by appendRefs: at most maxRefs pairs,
+// names strictly ascending. It returns nil for an empty map.
+func (r *reader) refs(what string) map[string]string {
+	n := r.count(what, maxRefs)
+	if n == 0 {
+		return nil
+	}
+	m := make(map[string]string, n)
+	prev := ""
+	for i := range n {
+		k, v := r.sym(what+" name"), r.str(what+" value")
+		if i > 0 && k <= prev {
+			r.fail(what + " order")
+		}
+		m[k], prev = v, k
+	}
+	if r.err != nil {
+		return nil
+	}
+	return m
 }
 
 func (r *reader) time(what string) time.Time {
@@ -142,29 +220,23 @@ func (r *reader) time(what string) time.Time {
 
 // decodeEntry decodes and fully validates a stored entry: a record that
 // does not satisfy the invariants Post enforces is reported as corrupt.
-func decodeEntry(b []byte) (Entry, error) {
+func decodeEntry(b []byte) (Entry, error) { return decodeEntrySyms(b, nil) }
+
+// decodeEntrySyms is decodeEntry sharing repeated strings through syms,
+// which may be nil.
+func decodeEntrySyms(b []byte, syms symbols) (Entry, error) {
 	if len(b) == 0 || b[0] != entryRecordV1 {
 		return Entry{}, fmt.Errorf("%w: entry record version %v", ErrCorrupt, b[:min(len(b), 1)])
 	}
-	r := &reader{b: b[1:]}
-	e := Entry{Seq: r.uvarint("seq"), Key: r.str("key"), Kind: Kind(r.str("kind")),
+	r := &reader{b: b[1:], syms: syms}
+	e := Entry{Seq: r.uvarint("seq"), Key: r.str("key"), Kind: Kind(r.sym("kind")),
 		Time: r.time("time"), Recorded: r.time("recorded"),
 		ClientID: r.str("client id"), Reverses: r.str("reverses"), Memo: r.str("memo")}
-	if n := r.count("refs", maxRefs); n > 0 {
-		e.Refs = make(map[string]string, n)
-		prev := ""
-		for i := range n {
-			k, v := r.str("ref name"), r.str("ref value")
-			if i > 0 && k <= prev {
-				r.fail("refs order")
-			}
-			e.Refs[k], prev = v, k
-		}
-	}
+	e.Refs = r.refs("refs")
 	n := r.count("postings", maxPostings)
 	e.Postings = make([]Posting, n)
 	for i := range n {
-		acct, asset, amount := r.str("account"), r.str("asset"), r.str("amount")
+		acct, asset, amount := r.sym("account"), r.sym("asset"), r.raw("amount")
 		if r.err != nil {
 			break
 		}
@@ -191,16 +263,54 @@ func decodeEntry(b []byte) (Entry, error) {
 
 // parseAmount parses a stored decimal string, refusing exponent forms and
 // lengths that Post never writes.
-func parseAmount(s string) (decimal.Decimal, error) {
-	if s == "" || len(s) > maxIntDigits+maxScale+3 {
-		return decimal.Decimal{}, fmt.Errorf("amount %.60q out of range", s)
+func parseAmount(b []byte) (decimal.Decimal, error) {
+	if len(b) == 0 || len(b) > maxIntDigits+maxScale+3 {
+		return decimal.Decimal{}, fmt.Errorf("amount %.60q out of range", b)
 	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c >= '0' && c <= '9' || c == '.' || c == '-' && i == 0) {
-			return decimal.Decimal{}, fmt.Errorf("amount %q is not a plain decimal", s)
+	for i, c := range b {
+		if !(c >= '0' && c <= '9' || c == '.' || c == '-' && i == 0) {
+			return decimal.Decimal{}, fmt.Errorf("amount %q is not a plain decimal", b)
 		}
 	}
-	return decimal.NewFromString(s)
+	if d, ok := parseSmallAmount(b); ok {
+		return d, nil
+	}
+	return decimal.NewFromString(string(b))
+}
+
+// parseSmallAmount parses -?[0-9]+(\.[0-9]+)? with at most 18 digits, which
+// fit an int64, without the string handling of decimal.NewFromString; ok
+// is false for any other form. The result is the one NewFromString gives.
+func parseSmallAmount(b []byte) (d decimal.Decimal, ok bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	var v int64
+	digits, frac, dot := 0, 0, false
+	for _, c := range b {
+		switch {
+		case c == '.' && !dot && digits > 0:
+			dot = true
+		case c >= '0' && c <= '9':
+			if digits++; digits > 18 {
+				return decimal.Decimal{}, false
+			}
+			v = v*10 + int64(c-'0')
+			if dot {
+				frac++
+			}
+		default:
+			return decimal.Decimal{}, false
+		}
+	}
+	if digits == 0 || dot && frac == 0 {
+		return decimal.Decimal{}, false
+	}
+	if neg {
+		v = -v
+	}
+	return decimal.New(v, int32(-frac)), true
 }
 
 func strictUnmarshal(b []byte, v any) error {

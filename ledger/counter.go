@@ -131,7 +131,7 @@ func counterValue(b *bbolt.Bucket, k CounterKey) (decimal.Decimal, error) {
 	if v == nil {
 		return decimal.Zero, nil
 	}
-	d, err := parseAmount(string(v))
+	d, err := parseAmount(v)
 	if err != nil {
 		return decimal.Decimal{}, fmt.Errorf("%w: counter %s %s %s: %w", ErrCorrupt, k.Metric, k.Day, k.Scope, err)
 	}

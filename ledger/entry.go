@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 	"unicode/utf8"
@@ -138,7 +139,11 @@ func (e Entry) Validate() error {
 	if len(e.Postings) < 2 || len(e.Postings) > maxPostings {
 		return fmt.Errorf("%w %s: %d postings, want 2 to %d", ErrInvalidEntry, e.Key, len(e.Postings), maxPostings)
 	}
-	sums := make(map[market.Asset]decimal.Decimal, 2)
+	type sum struct {
+		asset  market.Asset
+		amount decimal.Decimal
+	}
+	sums := make([]sum, 0, 4)
 	for i, p := range e.Postings {
 		if err := validateAccount(p.Account.name); err != nil {
 			return fmt.Errorf("%w %s: posting %d: %w %q: %s", ErrInvalidEntry, e.Key, i, ErrInvalidAccount, p.Account.name, err)
@@ -149,17 +154,21 @@ func (e Entry) Validate() error {
 		if err := checkAmount(p.Amount); err != nil {
 			return fmt.Errorf("%w %s: posting %d: %s", ErrInvalidEntry, e.Key, i, err)
 		}
-		sums[p.Asset] = sums[p.Asset].Add(p.Amount)
-	}
-	assets := make([]market.Asset, 0, len(sums))
-	for a := range sums {
-		assets = append(assets, a)
-	}
-	sort.Slice(assets, func(i, j int) bool { return assets[i] < assets[j] })
-	for _, a := range assets {
-		if !sums[a].IsZero() {
-			return fmt.Errorf("%w: entry %s: %s postings sum to %s, want 0", ErrUnbalanced, e.Key, a, sums[a])
+		j := slices.IndexFunc(sums, func(s sum) bool { return s.asset == p.Asset })
+		if j < 0 {
+			sums = append(sums, sum{asset: p.Asset})
+			j = len(sums) - 1
 		}
+		sums[j].amount = sums[j].amount.Add(p.Amount)
+	}
+	var bad *sum // the first asset, in code order, that does not sum to zero
+	for i := range sums {
+		if !sums[i].amount.IsZero() && (bad == nil || sums[i].asset < bad.asset) {
+			bad = &sums[i]
+		}
+	}
+	if bad != nil {
+		return fmt.Errorf("%w: entry %s: %s postings sum to %s, want 0", ErrUnbalanced, e.Key, bad.asset, bad.amount)
 	}
 	return nil
 }
@@ -176,7 +185,8 @@ func checkAmount(d decimal.Decimal) error {
 	if -d.Exponent() > maxScale && !d.Equal(d.Truncate(maxScale)) {
 		return fmt.Errorf("amount %s has more than %d decimal places", d, maxScale)
 	}
-	if d.Abs().Truncate(0).NumDigits() > maxIntDigits {
+	if d.NumDigits()+int(d.Exponent()) > maxIntDigits { // the integer part's digits
+
 		return fmt.Errorf("amount has more than %d integer digits", maxIntDigits)
 	}
 	return nil

@@ -1,11 +1,14 @@
 package ledger
 
 import (
+	"bytes"
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/shopspring/decimal"
 )
 
 // The decoders of stored records face bytes from disk, which may be
@@ -69,18 +72,40 @@ func FuzzDecodeIntent(f *testing.F) {
 	})
 }
 
+// FuzzDecodeEvent: a record that decodes, in either form, re-encodes to
+// a binary record that decodes to the same event.
 func FuzzDecodeEvent(f *testing.F) {
-	b, _ := json.Marshal(eventRecord(Event{Source: SourceHercleWebhook, ID: "e1", Body: []byte(`{"a":1}`), Deliveries: 1}))
+	ev := Event{Source: SourceHercleWebhook, ID: "e1", Type: "Balance.Updated", Body: []byte(`{"a":1}`),
+		Meta: map[string]string{"timestamp": "1700000000", "x": ""}, Received: time.Unix(1700000000, 5).UTC(), Deliveries: 2}
+	b, _ := json.Marshal(eventRecord(ev))
 	f.Add(b)
+	f.Add(encodeEvent(ev))
+	ev.Processed, ev.Meta = ev.Received.Add(time.Second), nil
+	f.Add(encodeEvent(ev))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ev, err := decodeEvent(b)
 		if err != nil {
 			return
 		}
-		b2, _ := json.Marshal(eventRecord(ev))
+		b2 := encodeEvent(ev)
 		ev2, err := decodeEvent(b2)
-		if err != nil || string(ev2.Body) != string(ev.Body) {
-			t.Fatalf("round trip: %v, body %q -> %q", err, ev.Body, ev2.Body)
+		if err != nil {
+			t.Fatalf("re-decode of %q: %v", b2, err)
+		}
+		// Times compare by instant: a JSON record may carry a zone.
+		ev.Received, ev.Processed = ev.Received.UTC(), ev.Processed.UTC()
+		if len(ev.Meta) == 0 {
+			ev.Meta = nil
+		}
+		if !ev.Received.Equal(ev2.Received) || !ev.Processed.Equal(ev2.Processed) || string(ev.Body) != string(ev2.Body) {
+			t.Fatalf("round trip: %+v -> %+v", ev, ev2)
+		}
+		ev.Received, ev.Processed, ev.Body = ev2.Received, ev2.Processed, ev2.Body
+		if !reflect.DeepEqual(ev, ev2) {
+			t.Fatalf("round trip: %+v -> %+v", ev, ev2)
+		}
+		if b3 := encodeEvent(ev2); !bytes.Equal(b2, b3) {
+			t.Fatalf("encoding is not stable: %q then %q", b2, b3)
 		}
 	})
 }
@@ -96,6 +121,28 @@ func FuzzParseAccount(f *testing.F) {
 		}
 		if a.String() != s || a.Class() == "" {
 			t.Fatalf("ParseAccount(%q) = %q", s, a)
+		}
+	})
+}
+
+// FuzzParseAmount: the int64 fast path gives exactly what
+// decimal.NewFromString gives, coefficient and exponent alike.
+func FuzzParseAmount(f *testing.F) {
+	for _, s := range []string{"0", "-0", "1", "-1.5", "0.012345", "59123.45", "007.0100", "999999999999999999",
+		"9999999999999999999", "-0.000000000000000001", "1.", ".5", "-", "1.2.3", "1e5", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := parseAmount([]byte(s))
+		want, werr := decimal.NewFromString(s)
+		if err != nil {
+			return // refused forms are refused whatever NewFromString says
+		}
+		if werr != nil {
+			t.Fatalf("parseAmount(%q) = %s, NewFromString refuses it: %v", s, got, werr)
+		}
+		if got.Coefficient().Cmp(want.Coefficient()) != 0 || got.Exponent() != want.Exponent() {
+			t.Fatalf("parseAmount(%q) = %se%d, NewFromString %se%d", s, got.Coefficient(), got.Exponent(), want.Coefficient(), want.Exponent())
 		}
 	})
 }

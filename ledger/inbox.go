@@ -3,8 +3,9 @@ package ledger
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -183,6 +184,69 @@ func validSource(s Source) bool {
 	return true
 }
 
+// Inbox event record, version 1 (schema 2; layout as for entries, see
+// codec.go):
+//
+//	byte 1 | str source | str id | str type | str body |
+//	uvarint n, n × (str name, str value) meta, sorted by name |
+//	time received | time processed (the zero time when unprocessed) |
+//	uvarint deliveries
+//
+// Schema 1 stored events as JSON (eventRecord); decodeEvent still reads
+// those, so a file opened read-only by this engine works unmigrated.
+const eventRecordV1 = 1
+
+func encodeEvent(ev Event) []byte {
+	b := make([]byte, 0, 64+len(ev.Source)+len(ev.ID)+len(ev.Type)+len(ev.Body))
+	b = append(b, eventRecordV1)
+	b = appendStr(b, string(ev.Source))
+	b = appendStr(b, ev.ID)
+	b = appendStr(b, ev.Type)
+	b = appendStr(b, string(ev.Body))
+	b = appendRefs(b, ev.Meta)
+	b = appendTime(b, ev.Received)
+	b = appendTime(b, ev.Processed)
+	return binary.AppendUvarint(b, uint64(ev.Deliveries))
+}
+
+func putEvent(tx *bbolt.Tx, ev Event) error {
+	k := eventKey(ev.Source, ev.ID)
+	if err := tx.Bucket(bucketInbox).Put(k, encodeEvent(ev)); err != nil {
+		return err
+	}
+	if ev.Processed.IsZero() {
+		return tx.Bucket(bucketInboxPending).Put(k, nil)
+	}
+	return tx.Bucket(bucketInboxPending).Delete(k)
+}
+
+// decodeEvent decodes a stored event record of either version.
+func decodeEvent(b []byte) (Event, error) {
+	if len(b) > 0 && b[0] == '{' {
+		return decodeEventJSON(b)
+	}
+	if len(b) == 0 || b[0] != eventRecordV1 {
+		return Event{}, fmt.Errorf("%w: event record version %v", ErrCorrupt, b[:min(len(b), 1)])
+	}
+	r := &reader{b: b[1:]}
+	ev := Event{Source: Source(r.str("source")), ID: r.str("id"), Type: r.str("type"), Body: r.bytes("body", maxEventBody)}
+	ev.Meta = r.refs("meta")
+	ev.Received, ev.Processed = r.time("received"), r.time("processed")
+	deliveries := r.uvarint("deliveries")
+	if r.err == nil && len(r.b) != 0 {
+		r.err = fmt.Errorf("%d bytes after the record", len(r.b))
+	}
+	if r.err != nil {
+		return Event{}, fmt.Errorf("%w: event: %w", ErrCorrupt, r.err)
+	}
+	if !validSource(ev.Source) || ev.ID == "" || deliveries < 1 || deliveries > math.MaxInt32 {
+		return Event{}, fmt.Errorf("%w: event %q: missing source, id or delivery count", ErrCorrupt, ev.ID)
+	}
+	ev.Deliveries = int(deliveries)
+	return ev, nil
+}
+
+// eventRecord is the schema 1 (JSON) form of an inbox event.
 type eventRecord struct {
 	Source     Source            `json:"source"`
 	ID         string            `json:"id"`
@@ -194,28 +258,16 @@ type eventRecord struct {
 	Deliveries int               `json:"deliveries"`
 }
 
-func putEvent(tx *bbolt.Tx, ev Event) error {
-	rec, err := json.Marshal(eventRecord(ev))
-	if err != nil {
-		return err
-	}
-	k := eventKey(ev.Source, ev.ID)
-	if err := tx.Bucket(bucketInbox).Put(k, rec); err != nil {
-		return err
-	}
-	if ev.Processed.IsZero() {
-		return tx.Bucket(bucketInboxPending).Put(k, nil)
-	}
-	return tx.Bucket(bucketInboxPending).Delete(k)
-}
-
-func decodeEvent(b []byte) (Event, error) {
+func decodeEventJSON(b []byte) (Event, error) {
 	var r eventRecord
 	if err := strictUnmarshal(b, &r); err != nil {
 		return Event{}, fmt.Errorf("%w: event: %w", ErrCorrupt, err)
 	}
-	if r.Source == "" || r.ID == "" || r.Deliveries < 1 {
+	if !validSource(r.Source) || r.ID == "" || r.Deliveries < 1 || r.Deliveries > math.MaxInt32 {
 		return Event{}, fmt.Errorf("%w: event %q: missing source, id or delivery count", ErrCorrupt, r.ID)
+	}
+	if len(r.Body) > maxEventBody || len(r.Meta) > maxRefs {
+		return Event{}, fmt.Errorf("%w: event %q: body or meta too large", ErrCorrupt, r.ID)
 	}
 	return Event(r), nil
 }

@@ -1,9 +1,16 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"reflect"
+	"strconv"
 	"testing"
+	"time"
+
+	"go.etcd.io/bbolt"
 )
 
 func TestInbox(t *testing.T) {
@@ -124,5 +131,84 @@ func TestEventsWalksOneSourceProcessedOrNot(t *testing.T) {
 	n := 0
 	if err := s.Events(ctx, SourceHercleWebhook, func(Event) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
 		t.Errorf("Events with a failing fn = %v after %d calls, want stop after 1", err, n)
+	}
+}
+
+// TestInboxSchema1 opens a schema 1 file, whose events are JSON records:
+// read-only it is read as it is; opened for writing it becomes schema 2,
+// its old records still read, and rewritten ones take the binary form.
+func TestInboxSchema1(t *testing.T) {
+	s, path := openTemp(t)
+	s.Close()
+	received := time.Date(2025, 3, 3, 10, 0, 0, 5, time.UTC)
+	old := Event{Source: SourceHercleWebhook, ID: "e1", Type: "Balance.Updated", Body: []byte(`{"a":1}`),
+		Meta: map[string]string{"timestamp": "1700000000"}, Received: received, Deliveries: 1}
+	rec, err := json.Marshal(eventRecord(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		k := eventKey(old.Source, old.ID)
+		if err := tx.Bucket(bucketInbox).Put(k, rec); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketInboxPending).Put(k, nil); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(metaSchema, []byte("1"))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	schema := func(s *Store) (v string) {
+		s.view(ctx, func(tx *bbolt.Tx) error { v = string(tx.Bucket(bucketMeta).Get(metaSchema)); return nil })
+		return v
+	}
+
+	ro, err := Open(path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ro.GetEvent(ctx, old.Source, old.ID)
+	v := schema(ro)
+	ro.Close()
+	if err != nil || !reflect.DeepEqual(got, old) {
+		t.Fatalf("schema 1 event read-only = %+v, %v; want %+v", got, err, old)
+	}
+	if v != "1" {
+		t.Fatalf("a read-only open changed the schema to %s", v)
+	}
+
+	s, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v := schema(s); v != strconv.Itoa(SchemaVersion) {
+		t.Fatalf("schema after a writable open = %s, want %d", v, SchemaVersion)
+	}
+	if un, err := s.Unprocessed(ctx); err != nil || len(un) != 1 || !reflect.DeepEqual(un[0], old) {
+		t.Fatalf("Unprocessed = %+v, %v", un, err)
+	}
+	if err := s.MarkProcessed(ctx, old.Source, old.ID); err != nil {
+		t.Fatal(err)
+	}
+	var stored []byte
+	s.view(ctx, func(tx *bbolt.Tx) error {
+		stored = bytes.Clone(tx.Bucket(bucketInbox).Get(eventKey(old.Source, old.ID)))
+		return nil
+	})
+	if len(stored) == 0 || stored[0] != eventRecordV1 {
+		t.Fatalf("rewritten record %q is not in the binary form", stored)
+	}
+	got, err = s.GetEvent(ctx, old.Source, old.ID)
+	if err != nil || got.Processed.IsZero() || got.Meta["timestamp"] != "1700000000" || string(got.Body) != `{"a":1}` || !got.Received.Equal(received) {
+		t.Fatalf("event after MarkProcessed = %+v, %v", got, err)
 	}
 }

@@ -97,7 +97,7 @@ func applyPostings(b *bbolt.Bucket, ps []Posting) error {
 		k := balanceKey(p.Account, p.Asset)
 		cur := decimal.Zero
 		if v := b.Get(k); v != nil {
-			d, err := parseAmount(string(v))
+			d, err := parseAmount(v)
 			if err != nil {
 				return fmt.Errorf("%w: balance %s %s: %w", ErrCorrupt, p.Account, p.Asset, err)
 			}
@@ -187,14 +187,14 @@ func (f Filter) match(e Entry) bool {
 func (s *Store) Journal(ctx context.Context, f Filter, fn func(Entry) error) error {
 	return s.view(ctx, func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketJournal).Cursor()
-		n := 0
+		n, syms := 0, symbols{}
 		for k, v := c.Seek(seqKey(f.AfterSeq + 1)); k != nil; k, v = c.Next() {
 			if n%256 == 0 {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
 			}
-			e, err := decodeEntry(v)
+			e, err := decodeEntrySyms(v, syms)
 			if err != nil {
 				return fmt.Errorf("journal at %x: %w", k, err)
 			}
@@ -247,7 +247,7 @@ func (s *Store) Balance(ctx context.Context, a Account, asset market.Asset) (dec
 			return nil
 		}
 		var err error
-		amt, err = parseAmount(string(v))
+		amt, err = parseAmount(v)
 		if err != nil {
 			return fmt.Errorf("%w: balance %s %s: %w", ErrCorrupt, a, asset, err)
 		}
@@ -274,7 +274,7 @@ func storedBalances(tx *bbolt.Tx) ([]Balance, error) {
 		if err != nil {
 			return err
 		}
-		amt, err := parseAmount(string(v))
+		amt, err := parseAmount(v)
 		if err != nil {
 			return fmt.Errorf("%w: balance %s %s: %w", ErrCorrupt, a, asset, err)
 		}

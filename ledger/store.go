@@ -17,8 +17,13 @@ import (
 
 // SchemaVersion is the layout this package reads and writes. A file with a
 // higher version is refused with ErrNewerSchema; older versions are
-// migrated on open (there are none yet).
-const SchemaVersion = 1
+// migrated on open.
+//
+// Schema 2 stores inbox events in a binary record (schema 1: JSON). This
+// engine reads both forms, so the migration only raises the file's version
+// (an older engine would not read the new records); a read-only open
+// leaves the file as it is.
+const SchemaVersion = 2
 
 // formatName marks a bbolt file as a ledger, so another program's bbolt
 // file is refused instead of being written to.
@@ -174,7 +179,7 @@ func (s *Store) checkSchema() (err error) {
 			err = fmt.Errorf("%w: unreadable pages (%v)", ErrNotLedger, r)
 		}
 	}()
-	empty := false
+	empty, version := false, 0
 	err = s.db.View(func(tx *bbolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
@@ -203,10 +208,19 @@ func (s *Store) checkSchema() (err error) {
 				return fmt.Errorf("%w: bucket %s missing", ErrNotLedger, b)
 			}
 		}
+		version = v
 		return nil
 	})
-	if err != nil || !empty {
+	if err != nil {
 		return err
+	}
+	if !empty {
+		if version == SchemaVersion || s.readOnly {
+			return nil
+		}
+		return s.db.Update(func(tx *bbolt.Tx) error {
+			return tx.Bucket(bucketMeta).Put(metaSchema, []byte(strconv.Itoa(SchemaVersion)))
+		})
 	}
 	if s.readOnly {
 		return fmt.Errorf("%w: empty file", ErrNotLedger)

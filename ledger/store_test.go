@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"go.etcd.io/bbolt"
@@ -96,7 +97,9 @@ func TestOpenRefuses(t *testing.T) {
 		{"garbled meta pages", garbledMeta, ErrNotLedger},
 		{"another program's bbolt file", foreign, ErrNotLedger},
 		{"newer schema", func(t *testing.T) []byte {
-			return ledgerBytes(t, func(tx *bbolt.Tx) error { return tx.Bucket(bucketMeta).Put(metaSchema, []byte("2")) })
+			return ledgerBytes(t, func(tx *bbolt.Tx) error {
+				return tx.Bucket(bucketMeta).Put(metaSchema, []byte(strconv.Itoa(SchemaVersion+1)))
+			})
 		}, ErrNewerSchema},
 		{"wrong format name", func(t *testing.T) []byte {
 			return ledgerBytes(t, func(tx *bbolt.Tx) error { return tx.Bucket(bucketMeta).Put(metaFormat, []byte("x")) })

@@ -159,7 +159,7 @@ type venueIndex struct {
 func indexVenue(d *venueData) *venueIndex {
 	x := &venueIndex{
 		data:                d,
-		txs:                 map[string]*hercle.Transaction{},
+		txs:                 make(map[string]*hercle.Transaction, len(d.txs)/2),
 		withdrawals:         map[string]*hercle.Withdrawal{},
 		withdrawalsByClient: map[string][]*hercle.Withdrawal{},
 		transfers:           map[string]*transfer{},

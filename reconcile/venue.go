@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/otcdesk/engine/hercle"
@@ -173,8 +173,16 @@ func fetch(ctx context.Context, v Venue, since, until time.Time, hint sizes) (*v
 		d.transfers = append(d.transfers, tr)
 	}
 
-	sort.SliceStable(d.trades, func(i, j int) bool { return d.trades[i].Timestamp.Time.Before(d.trades[j].Timestamp.Time) })
-	sort.SliceStable(d.txs, func(i, j int) bool { return d.txs[i].Timestamp.Time.Before(d.txs[j].Timestamp.Time) })
+	// Listings come in time order; sort only if one did not.
+	byTime := func(a, b time.Time) int { return a.Compare(b) }
+	tradeTime := func(a, b hercle.Trade) int { return byTime(a.Timestamp.Time, b.Timestamp.Time) }
+	if !slices.IsSortedFunc(d.trades, tradeTime) {
+		slices.SortStableFunc(d.trades, tradeTime)
+	}
+	txTime := func(a, b hercle.Transaction) int { return byTime(a.Timestamp.Time, b.Timestamp.Time) }
+	if !slices.IsSortedFunc(d.txs, txTime) {
+		slices.SortStableFunc(d.txs, txTime)
+	}
 	for _, t := range d.trades {
 		d.newest = later(d.newest, t.Timestamp.Time)
 	}

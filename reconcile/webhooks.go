@@ -160,10 +160,10 @@ func loadHooks(ctx context.Context, store Ledger, c *cache, from time.Time) (*ho
 	c.hooks, cache = kept, kept
 
 	x := &hookIndex{
-		deposits: map[string]hook{}, withdrawals: map[string][]hook{}, withdrawalsByClient: map[string][]hook{},
-		payouts: map[string][]hook{}, payoutsByClient: map[string][]hook{}, last: map[object]hook{},
+		deposits: make(map[string]hook, len(events)), withdrawals: map[string][]hook{}, withdrawalsByClient: map[string][]hook{},
+		payouts: map[string][]hook{}, payoutsByClient: map[string][]hook{}, last: make(map[object]hook, len(events)),
 	}
-	first := map[statusOf]hook{}
+	first := make(map[statusOf]hook, len(events))
 	for _, ev := range events {
 		info := cache[ev.id]
 		if !info.decoded {
