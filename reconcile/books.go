@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -95,17 +94,15 @@ func (a amounts) add(asset market.Asset, d decimal.Decimal) amounts {
 
 // assets lists the assets with a non-zero amount in either.
 func assetsOf(xs ...amounts) []market.Asset {
-	seen := map[market.Asset]bool{}
-	var out []market.Asset
+	out := make([]market.Asset, 0, 4)
 	for _, a := range xs {
 		for _, x := range a {
-			if !x.amount.IsZero() && !seen[x.asset] {
-				seen[x.asset] = true
+			if !x.amount.IsZero() && !slices.Contains(out, x.asset) {
 				out = append(out, x.asset)
 			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	slices.Sort(out)
 	return out
 }
 
