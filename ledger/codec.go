@@ -218,6 +218,20 @@ func (r *reader) time(what string) time.Time {
 	return time.Unix(sec, int64(nsec)).UTC()
 }
 
+// entryHead reads an entry record's kind and time without decoding the
+// rest; ok is false for a record whose head does not decode.
+func entryHead(b []byte) (kind []byte, at time.Time, ok bool) {
+	if len(b) == 0 || b[0] != entryRecordV1 {
+		return nil, time.Time{}, false
+	}
+	r := &reader{b: b[1:]}
+	r.uvarint("seq")
+	r.raw("key")
+	kind = r.raw("kind")
+	at = r.time("time")
+	return kind, at, r.err == nil
+}
+
 // decodeEntry decodes and fully validates a stored entry: a record that
 // does not satisfy the invariants Post enforces is reported as corrupt.
 func decodeEntry(b []byte) (Entry, error) { return decodeEntrySyms(b, nil) }

@@ -37,6 +37,9 @@ func FuzzDecodeEntry(f *testing.F) {
 		if err := e.Validate(); err != nil {
 			t.Fatalf("decodeEntry accepted an entry that does not validate: %v", err)
 		}
+		if kind, at, ok := entryHead(b); !ok || Kind(kind) != e.Kind || !at.Equal(e.Time) {
+			t.Fatalf("entryHead = %q %s %v; the entry has %q %s", kind, at, ok, e.Kind, e.Time)
+		}
 		b2, err := encodeEntry(e)
 		if err != nil {
 			t.Fatal(err)
