@@ -128,7 +128,7 @@ func ParseWebhookEnvelope(body []byte) (WebhookEnvelope, error) {
 			continue
 		}
 		if *dst != nil {
-			return fail("key %q given twice", strings.ToLower(jsonKeyText(it.key)))
+			return fail("key %q given twice", strings.ToLower(it.keyText()))
 		}
 		*dst = it.value
 	}

@@ -10,12 +10,12 @@ import (
 )
 
 // The reconciler decodes every stored webhook at start-up and the handler
-// parses each request's envelope; encoding/json's Decoder.Token allocates per
-// token and a map per object costs more than the rest of the decode. This
-// file is a scanner over a webhook body's bytes that accepts exactly what
-// encoding/json accepts, so the envelope and the few keys looked up inside
-// the data are found without reflection, maps or copies. Values are still
-// decoded into the models by encoding/json.
+// parses each request's envelope. encoding/json's Decoder.Token allocates
+// per token, and decoding the data into maps to look up a few keys cost as
+// much as decoding the model. This file is a scanner over a webhook body's
+// bytes that accepts exactly what encoding/json accepts, so the envelope and
+// the few keys looked up inside the data are found without reflection or
+// maps. The models are still decoded by encoding/json.
 //
 // Exactness, not leniency, is the point: every function here mirrors a rule
 // of encoding/json's scanner (grammar, white space, nesting limit) or its
@@ -141,7 +141,7 @@ func jsonObjectKey(b []byte, i int) int {
 // starts there. It accepts exactly what encoding/json's scanner accepts for
 // one value; depth is the number of arrays and objects already open around
 // the value, which count towards encoding/json's nesting limit. It does not
-// recurse: deep input costs a byte of stack per level past 32.
+// recurse: it keeps a byte per open level (on the heap past 32 levels).
 func jsonValueEnd(b []byte, i, depth int) int {
 	var buf [32]byte
 	open := buf[:0] // the '{' and '[' enclosing position i, innermost last
@@ -254,6 +254,17 @@ type jsonObjectIter struct {
 	key   []byte // the key's literal, quotes and escapes intact
 	plain bool   // the key has no escape and no byte ≥ 0x80
 	value []byte
+	text  *string // the key's text once keyText decoded it (not plain keys)
+}
+
+// keyText returns the member's key as encoding/json decodes it, decoding a
+// key that is not plain once however many names it is compared with.
+func (it *jsonObjectIter) keyText() string {
+	if it.text == nil {
+		s := jsonKeyText(it.key)
+		it.text = &s
+	}
+	return *it.text
 }
 
 // next reads the next member into key, plain and value; it returns false
@@ -277,7 +288,7 @@ func (it *jsonObjectIter) next() bool {
 		it.bad = true
 		return false
 	}
-	it.key, it.plain = b[i:kEnd], flags == 0
+	it.key, it.plain, it.text = b[i:kEnd], flags == 0, nil
 	if i = jsonSkipWS(b, kEnd); i >= len(b) || b[i] != ':' {
 		it.bad = true
 		return false
@@ -297,7 +308,7 @@ func (it *jsonObjectIter) next() bool {
 // Unicode folding included ("ſ" matches "s", "K" (Kelvin) matches "k").
 func (it *jsonObjectIter) keyFold(name string) bool {
 	if !it.plain {
-		return strings.EqualFold(jsonKeyText(it.key), name)
+		return strings.EqualFold(it.keyText(), name)
 	}
 	k := it.key[1 : len(it.key)-1]
 	if len(k) != len(name) {
@@ -316,7 +327,7 @@ func (it *jsonObjectIter) keyFold(name string) bool {
 // key). It differs from keyFold: "İ" lowers to "i", "ſ" stays "ſ".
 func (it *jsonObjectIter) keyLower(name string) bool {
 	if !it.plain {
-		return strings.ToLower(jsonKeyText(it.key)) == name
+		return strings.ToLower(it.keyText()) == name
 	}
 	k := it.key[1 : len(it.key)-1]
 	if len(k) != len(name) {
