@@ -435,8 +435,11 @@ func jsonUnquote(v []byte) (out []byte, ok bool) {
 		case c == '"', c < ' ':
 			return nil, false
 		case c < utf8.RuneSelf:
-			out = append(out, c)
-			r++
+			// A run of printable ASCII, copied at once.
+			start := r
+			for r++; r < len(s) && s[r]-' ' < utf8.RuneSelf-' ' && s[r] != '"' && s[r] != '\\'; r++ {
+			}
+			out = append(out, s[start:r]...)
 		default:
 			rr, size := utf8.DecodeRune(s[r:])
 			out = utf8.AppendRune(out, rr)
