@@ -93,50 +93,49 @@ type WebhookEnvelope struct {
 
 // ParseWebhookEnvelope decodes a webhook body's envelope without
 // interpreting Data. Errors wrap ErrBadEnvelope.
+//
+// The body is read in one pass by the scanner in webhook_scan.go, which
+// accepts what encoding/json accepts; each member's value is checked as
+// encoding/json's Decoder would check it, so errors come in the order a
+// streaming decoder meets them: a malformed member, then a repeated key,
+// then data after the object, then the fields' own checks. Data is a copy,
+// never a slice of body.
 func ParseWebhookEnvelope(body []byte) (WebhookEnvelope, error) {
 	var env WebhookEnvelope
 	fail := func(format string, a ...any) (WebhookEnvelope, error) {
 		return WebhookEnvelope{}, fmt.Errorf("%w: "+format, append([]any{ErrBadEnvelope}, a...)...)
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+	i := jsonSkipWS(body, 0)
+	if i >= len(body) || body[i] != '{' {
 		return fail("not a JSON object")
 	}
-	var id, typ, ts, data json.RawMessage
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return fail("malformed JSON")
-		}
-		key, _ := tok.(string)
-		var dst *json.RawMessage
+	var id, typ, ts, data []byte
+	// depth 0: a Decoder reading member by member counts each value's
+	// nesting on its own, not inside the envelope.
+	it := jsonObjectIter{b: body, i: i + 1}
+	for it.next() {
+		var dst *[]byte
 		switch {
-		case strings.EqualFold(key, "eventId"):
+		case it.keyFold("eventId"):
 			dst = &id
-		case strings.EqualFold(key, "eventType"):
+		case it.keyFold("eventType"):
 			dst = &typ
-		case strings.EqualFold(key, "timestamp"):
+		case it.keyFold("timestamp"):
 			dst = &ts
-		case strings.EqualFold(key, "data"):
+		case it.keyFold("data"):
 			dst = &data
-		}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return fail("malformed JSON")
-		}
-		if dst == nil {
+		default:
 			continue
 		}
 		if *dst != nil {
-			return fail("key %q given twice", strings.ToLower(key))
+			return fail("key %q given twice", strings.ToLower(it.keyText()))
 		}
-		*dst = v
+		*dst = it.value
 	}
-	if _, err := dec.Token(); err != nil {
+	if it.bad {
 		return fail("malformed JSON")
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	if jsonSkipWS(body, it.i) != len(body) {
 		return fail("data after the envelope")
 	}
 
@@ -150,7 +149,12 @@ func ParseWebhookEnvelope(body []byte) (WebhookEnvelope, error) {
 	}
 	env.EventType = WebhookEventType(t)
 	if ts != nil {
-		if err := env.Timestamp.UnmarshalJSON(ts); err != nil {
+		if s, ok := jsonPlainString(ts); ok {
+			// What Time.UnmarshalJSON does with a string, without a
+			// json.Unmarshal to read it.
+			env.Timestamp.Raw = s
+			env.Timestamp.Time, _ = ParseTime(s)
+		} else if err := env.Timestamp.UnmarshalJSON(ts); err != nil {
 			return fail("timestamp: %v", err)
 		}
 	}
@@ -160,12 +164,37 @@ func ParseWebhookEnvelope(body []byte) (WebhookEnvelope, error) {
 	return env, nil
 }
 
-func envelopeString(raw json.RawMessage, key string, max int) (string, error) {
+// envelopeString reads an identifier: raw is nil (absent) or one valid
+// JSON value.
+func envelopeString(raw []byte, key string, max int) (string, error) {
 	if raw == nil {
 		return "", fmt.Errorf("no %s", key)
 	}
 	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
+	switch raw[0] {
+	case '"':
+		if plain := raw[1 : len(raw)-1]; bytes.IndexByte(plain, '\\') < 0 && utf8.Valid(plain) {
+			// The literal's bytes are its text, and the scanner refused
+			// control characters below 0x20: the checks below, without
+			// a copy of a text that fails them.
+			switch {
+			case len(plain) == 0:
+				return "", fmt.Errorf("%s is empty", key)
+			case len(plain) > max:
+				return "", fmt.Errorf("%s longer than %d bytes", key, max)
+			case bytes.IndexByte(plain, 0x7f) >= 0:
+				return "", fmt.Errorf("%s has control or invalid characters", key)
+			}
+			return string(plain), nil
+		}
+		var u string // escapes to the heap: only on this path
+		if json.Unmarshal(raw, &u) != nil {
+			return "", fmt.Errorf("%s is not a string", key)
+		}
+		s = u
+	case 'n':
+		// null: json.Unmarshal leaves the string empty.
+	default:
 		return "", fmt.Errorf("%s is not a string", key)
 	}
 	switch {
@@ -180,25 +209,29 @@ func envelopeString(raw json.RawMessage, key string, max int) (string, error) {
 }
 
 // envelopeData returns the event data as JSON, unwrapping the string form.
-func envelopeData(raw json.RawMessage) (json.RawMessage, bool, error) {
+// raw is nil (absent) or one valid JSON value, which is copied.
+func envelopeData(raw []byte) (json.RawMessage, bool, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return nil, false, errors.New("no data")
 	}
 	wasString := false
 	if raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		s, ok := jsonUnquote(raw) // new memory
+		if !ok {
 			return nil, false, errors.New("data is a malformed string")
 		}
-		raw = bytes.TrimSpace([]byte(s))
+		raw = bytes.TrimSpace(s)
 		wasString = true
-		if !json.Valid(raw) {
+		if !jsonValid(raw) {
 			return nil, false, errors.New("data string does not hold JSON")
 		}
 	}
 	if len(raw) == 0 || raw[0] != '{' && raw[0] != '[' {
 		return nil, false, errors.New("data is neither an object nor a string holding one")
+	}
+	if !wasString {
+		raw = bytes.Clone(raw)
 	}
 	return raw, wasString, nil
 }
@@ -254,7 +287,7 @@ func decodeWebhookEvent(body []byte, strict bool) (*WebhookEvent, error) {
 	if eu, ok := model.(*WebhookEndUser); ok {
 		err = decodeEndUser(data, eu, strict)
 	} else {
-		err = decodeJSON(data, model, strict)
+		err = decodeModel(data, model, strict)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s %s: %w", ErrEventData, env.EventType, env.EventID, err)
@@ -279,64 +312,103 @@ func decodeJSON(b []byte, v any, strict bool) error {
 	return nil
 }
 
-// topKeys returns an object's members by lower-cased key; ok is false when
-// b is not an object.
-func topKeys(b []byte) (map[string]json.RawMessage, bool) {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(b, &m) != nil || m == nil {
-		return nil, false
+// decodeModel decodes event data, which is always exactly one valid JSON
+// value (the envelope checked it), into a model. json.Unmarshal then does
+// what decodeJSON does, without a Decoder's buffers; only strict needs one.
+func decodeModel(b []byte, v any, strict bool) error {
+	if strict {
+		return decodeJSON(b, v, true)
 	}
-	out := make(map[string]json.RawMessage, len(m))
-	for k, v := range m {
-		out[strings.ToLower(k)] = v
-	}
-	return out, true
+	return json.Unmarshal(b, v)
 }
 
 // unwrapStatusChange recognises {"StatusChange": {...}, "Resource": {...}}.
+// Keys are compared after strings.ToLower. Of keys that lower to the same
+// text, the last one counts (encoding/json's rule for a repeated key); in
+// strict mode the first unknown StatusChange key is the one reported.
 func unwrapStatusChange(b []byte, strict bool) (*WebhookStatusChange, json.RawMessage, bool, error) {
-	m, ok := topKeys(b)
+	it, ok := jsonObject(b)
 	if !ok {
 		return nil, nil, false, nil
 	}
-	resource, hasResource := m["resource"]
-	change, hasChange := m["statuschange"]
-	if !hasResource || !hasChange {
+	var resource, change []byte
+	other := false
+	for it.next() {
+		switch {
+		case it.keyLower("resource"):
+			resource = it.value
+		case it.keyLower("statuschange"):
+			change = it.value
+		default:
+			other = true
+		}
+	}
+	if !jsonObjectEnd(&it) || resource == nil || change == nil {
 		return nil, nil, false, nil
 	}
-	if strict && len(m) != 2 {
+	if strict && other {
 		return nil, nil, false, errors.New("wrapped status change has keys besides StatusChange and Resource")
 	}
-	sc, ok := topKeys(change)
-	if !ok {
-		return nil, nil, false, errors.New("StatusChange is not an object")
-	}
-	if strict {
-		for k := range sc {
-			if k != "previous" && k != "current" {
-				return nil, nil, false, fmt.Errorf("StatusChange has unknown key %q", k)
+	var previous, current []byte
+	var unknown []byte // the first key neither previous nor current
+	if it, ok = jsonObject(change); ok {
+		for it.next() {
+			switch {
+			case it.keyLower("previous"):
+				previous = it.value
+			case it.keyLower("current"):
+				current = it.value
+			case unknown == nil:
+				unknown = it.key
 			}
 		}
 	}
-	return &WebhookStatusChange{Previous: text(sc["previous"]), Current: text(sc["current"])}, resource, true, nil
+	if !ok || !jsonObjectEnd(&it) {
+		return nil, nil, false, errors.New("StatusChange is not an object")
+	}
+	if strict && unknown != nil {
+		return nil, nil, false, fmt.Errorf("StatusChange has unknown key %q", strings.ToLower(jsonKeyText(unknown)))
+	}
+	return &WebhookStatusChange{Previous: statusText(previous), Current: statusText(current)}, resource, true, nil
+}
+
+// statusText is text for a value that may be absent (nil), without a
+// json.Unmarshal for a plain string.
+func statusText(v []byte) string {
+	if v == nil {
+		return ""
+	}
+	if s, ok := jsonPlainString(v); ok {
+		return s
+	}
+	return text(v)
 }
 
 func decodeEndUser(b []byte, eu *WebhookEndUser, strict bool) error {
-	m, ok := topKeys(b)
-	if !ok {
+	business, person := false, false
+	it, ok := jsonObject(b)
+	if ok {
+		for it.next() {
+			switch {
+			case it.keyLower("business"):
+				business = true
+			case it.keyLower("person"):
+				person = true
+			}
+		}
+	}
+	if !ok || !jsonObjectEnd(&it) {
 		return errors.New("end user data is not an object")
 	}
-	_, business := m["business"]
-	_, person := m["person"]
 	switch {
 	case business && person:
 		return errors.New("end user data has both Person and Business")
 	case business:
 		eu.Business = new(WebhookBusinessEndUser)
-		return decodeJSON(b, eu.Business, strict)
+		return decodeModel(b, eu.Business, strict)
 	case person:
 		eu.Individual = new(WebhookIndividualEndUser)
-		return decodeJSON(b, eu.Individual, strict)
+		return decodeModel(b, eu.Individual, strict)
 	}
 	return errors.New("end user data has neither Person nor Business")
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode"
@@ -364,5 +365,56 @@ func TestWebhookBadEnvelopes(t *testing.T) {
 	ok := `{"EVENTID":"e","eventtype":"Balance.Updated","Extra":[1],"DATA":{"userId":"u"}}`
 	if ev, err := DecodeWebhookEvent([]byte(ok)); err != nil || ev.Payload.(*WebhookAccountBalance).UserID != "u" || !ev.Timestamp.IsZero() {
 		t.Errorf("odd casing = %+v, %v", ev, err)
+	}
+}
+
+// TestWebhookDecodeMatchesReference runs the differential check of
+// FuzzWebhookDecodeMatchesReference over its seeds, so a plain go test
+// holds the decoder to the encoding/json one it replaced.
+func TestWebhookDecodeMatchesReference(t *testing.T) {
+	for i, body := range webhookDifferentialSeeds(t) {
+		t.Run(strconv.Itoa(i), func(t *testing.T) { checkWebhookDecodeMatchesReference(t, body) })
+	}
+}
+
+// TestWebhookDataKeysThatLowerAlike pins the one place the decoder chose a
+// behaviour: the reference read the data's keys through a map keyed by
+// strings.ToLower filled in map order, so of two keys that lower to the
+// same text ("Resource" and "resource") it kept either, at random. The
+// decoder keeps the last, as encoding/json does for a repeated key, and
+// reports the first unknown StatusChange key in strict mode.
+func TestWebhookDataKeysThatLowerAlike(t *testing.T) {
+	body := []byte(`{"EventId":"e","EventType":"Banking.Deposit.StatusUpdated","Data":{"StatusChange":{"Previous":"A","previous":"B","Current":"C"},"Resource":{"Id":"1"},"resource":{"Id":"2"}}}`)
+	for range 50 {
+		ev, err := DecodeWebhookEvent(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id := ev.Payload.(*WebhookTransaction).ID; id != "2" || *ev.StatusChange != (WebhookStatusChange{Previous: "B", Current: "C"}) {
+			t.Fatalf("DecodeWebhookEvent = resource %q, change %+v; want the last of each: 2, {B C}", id, *ev.StatusChange)
+		}
+	}
+	strict := []byte(`{"EventId":"e","EventType":"Banking.Deposit.StatusUpdated","Data":{"StatusChange":{"Zeta":1,"Alpha":2},"Resource":{}}}`)
+	for range 50 {
+		if _, err := decodeWebhookEvent(strict, true); err == nil || !strings.HasSuffix(err.Error(), `StatusChange has unknown key "zeta"`) {
+			t.Fatalf("strict decode = %v, want the first unknown key, zeta", err)
+		}
+	}
+}
+
+// TestJSONScanDepth checks the scanner's nesting limit against
+// encoding/json's on both sides of it, and that it counts the levels
+// already open around a value.
+func TestJSONScanDepth(t *testing.T) {
+	for _, n := range []int{jsonMaxDepth - 1, jsonMaxDepth, jsonMaxDepth + 1} {
+		for _, inner := range []string{"", "1", `{}`} {
+			b := []byte(strings.Repeat("[", n) + inner + strings.Repeat("]", n))
+			if got, want := jsonValid(b), json.Valid(b); got != want {
+				t.Errorf("jsonValid(%d × [ around %q) = %v, want %v", n, inner, got, want)
+			}
+			if end := jsonValueEnd(b, 0, 1); (end == len(b)) != json.Valid(append(append([]byte("["), b...), ']')) {
+				t.Errorf("jsonValueEnd(%d × [ around %q, depth 1) = %d, disagrees with json.Valid one level deeper", n, inner, end)
+			}
+		}
 	}
 }
