@@ -182,7 +182,7 @@ func envelopeString(raw []byte, key string, max int) (string, error) {
 				return "", fmt.Errorf("%s is empty", key)
 			case len(plain) > max:
 				return "", fmt.Errorf("%s longer than %d bytes", key, max)
-			case bytes.IndexByte(plain, 0x7f) >= 0:
+			case bytes.IndexByte(plain, 0x7f) >= 0 || bytes.ContainsRune(plain, utf8.RuneError):
 				return "", fmt.Errorf("%s has control or invalid characters", key)
 			}
 			return string(plain), nil
@@ -202,7 +202,11 @@ func envelopeString(raw []byte, key string, max int) (string, error) {
 		return "", fmt.Errorf("%s is empty", key)
 	case len(s) > max:
 		return "", fmt.Errorf("%s longer than %d bytes", key, max)
-	case !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+	case !utf8.Valid(raw) || strings.ContainsRune(s, utf8.RuneError) ||
+		strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		// Invalid UTF-8 in the literal, and an escaped lone surrogate,
+		// decode to U+FFFD: two different ids would become one
+		// idempotency key.
 		return "", fmt.Errorf("%s has control or invalid characters", key)
 	}
 	return s, nil

@@ -1,9 +1,11 @@
 package hercle
 
 // The reference: webhook_event.go's decoder as it was before the scanner
-// (commit 039afa1), kept verbatim apart from the names (ref prefix), so the
-// differential tests and FuzzWebhookDecodeMatchesReference can hold the fast
-// decoder to exactly its behaviour. It is test code only.
+// (commit 039afa1), kept verbatim apart from the names (ref prefix) and one
+// deliberate change made to both (refEnvelopeString refuses ids whose
+// literal is invalid UTF-8 or decodes to U+FFFD), so the differential tests
+// and FuzzWebhookDecodeMatchesReference can hold the fast decoder to exactly
+// its behaviour. It is test code only.
 
 import (
 	"bytes"
@@ -97,7 +99,11 @@ func refEnvelopeString(raw json.RawMessage, key string, max int) (string, error)
 		return "", fmt.Errorf("%s is empty", key)
 	case len(s) > max:
 		return "", fmt.Errorf("%s longer than %d bytes", key, max)
-	case !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+	case !utf8.Valid(raw) || strings.ContainsRune(s, utf8.RuneError) ||
+		strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		// Invalid UTF-8 in the literal, and an escaped lone surrogate,
+		// decode to U+FFFD: two different ids would become one
+		// idempotency key.
 		return "", fmt.Errorf("%s has control or invalid characters", key)
 	}
 	return s, nil
