@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"sort"
 	"time"
@@ -153,6 +154,9 @@ type Filter struct {
 	// AfterSeq skips entries up to and including this sequence number,
 	// for paging.
 	AfterSeq uint64
+	// ToSeq, when not zero, ends the walk after this sequence number, so
+	// that ranges of the journal can be read concurrently.
+	ToSeq uint64
 	// Limit stops after this many entries; zero means no limit.
 	Limit int
 }
@@ -206,6 +210,9 @@ func (s *Store) Journal(ctx context.Context, f Filter, fn func(Entry) error) err
 		c := tx.Bucket(bucketJournal).Cursor()
 		n, syms := 0, symbols{}
 		for k, v := c.Seek(seqKey(f.AfterSeq + 1)); k != nil; k, v = c.Next() {
+			if f.ToSeq != 0 && binary.BigEndian.Uint64(k) > f.ToSeq {
+				return nil
+			}
 			if n%256 == 0 {
 				if err := ctx.Err(); err != nil {
 					return err

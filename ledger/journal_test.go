@@ -176,6 +176,8 @@ func TestJournalFilter(t *testing.T) {
 		{"time", Filter{From: t0.Add(time.Hour), To: t0.Add(3 * time.Hour)}, []string{"W1", "W1:settled"}},
 		{"client id", Filter{ClientID: "W1"}, []string{"W1", "W1:settled"}},
 		{"paging", Filter{AfterSeq: 1, Limit: 2}, []string{"W1", "W1:settled"}},
+		{"sequence range", Filter{AfterSeq: 1, ToSeq: 3}, []string{"W1", "W1:settled"}},
+		{"sequence range and kind", Filter{ToSeq: 3, Kind: KindWithdrawalSettled}, []string{"W1:settled"}},
 	}
 	for _, tt := range tests {
 		if got := keys(tt.f); !cmp.Equal(got, tt.want) {

@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -22,6 +24,7 @@ import (
 // *ledger.Store satisfies it; a store opened read-only serves a dry run.
 type Ledger interface {
 	Journal(ctx context.Context, f ledger.Filter, fn func(ledger.Entry) error) error
+	LastSeq(ctx context.Context) (uint64, error)
 	Entry(ctx context.Context, key string) (ledger.Entry, error)
 	Post(ctx context.Context, e ledger.Entry) (ledger.Entry, bool, error)
 	Balances(ctx context.Context) ([]ledger.Balance, error)
@@ -168,10 +171,15 @@ type cache struct {
 	entries   map[string]*entryInfo // journal key -> entry, in the window
 	hooks     map[string]hookInfo   // Hercle webhook event id -> what it says
 	callbacks map[string]cbInfo     // Heropayments callback event id -> what it says
+
+	// A journal read of splitFrom entries or more is split into parts
+	// read concurrently.
+	splitFrom, parts int
 }
 
 func newCache() *cache {
-	return &cache{entries: map[string]*entryInfo{}, hooks: map[string]hookInfo{}, callbacks: map[string]cbInfo{}}
+	return &cache{entries: map[string]*entryInfo{}, hooks: map[string]hookInfo{}, callbacks: map[string]cbInfo{},
+		splitFrom: parallelFrom, parts: runtime.GOMAXPROCS(0)}
 }
 
 // books is the ledger's side of a run.
@@ -237,14 +245,7 @@ func (b *books) loadJournal(ctx context.Context, c *cache, since time.Time) erro
 		f = ledger.Filter{From: from}
 	}
 	c.from = from
-	last := c.lastSeq
-	err := b.store.Journal(ctx, f, func(e ledger.Entry) error {
-		last = e.Seq
-		if !e.Time.Before(from) {
-			c.entries[e.Key] = newEntryInfo(e)
-		}
-		return nil
-	})
+	last, err := b.readJournal(ctx, c, f)
 	if err != nil {
 		clear(c.entries)
 		c.lastSeq = 0
@@ -282,6 +283,62 @@ func (b *books) loadJournal(ctx context.Context, c *cache, since time.Time) erro
 		}
 	}
 	return nil
+}
+
+// parallelFrom is the number of journal entries from which a read is split
+// between goroutines.
+const parallelFrom = 20_000
+
+// readJournal reads the entries f selects into the cache and returns the
+// last sequence number read. A first read of a long journal is split into
+// sequence ranges decoded concurrently: decoding is most of its cost.
+func (b *books) readJournal(ctx context.Context, c *cache, f ledger.Filter) (uint64, error) {
+	keep := func(e ledger.Entry) bool { return !e.Time.Before(c.from) }
+	end, err := b.store.LastSeq(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if end <= f.AfterSeq {
+		return f.AfterSeq, nil
+	}
+	parts := 1
+	if end-f.AfterSeq >= uint64(c.splitFrom) {
+		parts = c.parts
+	}
+	// Entries posted after LastSeq are read by the next run.
+	ranges := make([]ledger.Filter, parts)
+	step := (end - f.AfterSeq + uint64(parts) - 1) / uint64(parts)
+	for i := range ranges {
+		r := f
+		r.AfterSeq = f.AfterSeq + uint64(i)*step
+		r.ToSeq = min(r.AfterSeq+step, end)
+		ranges[i] = r
+	}
+	found := make([][]*entryInfo, parts)
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for i, r := range ranges {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = b.store.Journal(ctx, r, func(e ledger.Entry) error {
+				if keep(e) {
+					found[i] = append(found[i], newEntryInfo(e))
+				}
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return 0, err
+	}
+	for _, part := range found {
+		for _, in := range part {
+			c.entries[in.key] = in
+		}
+	}
+	return end, nil
 }
 
 // loadInbox reads the stored webhooks of the window and every callback,
