@@ -66,16 +66,17 @@ type movement struct {
 	network, destination string
 }
 
-// Entry keys of a movement's outcome (ledger documentation).
-func settledKey(clientID string) string { return clientID + ":settled" }
-func failedKey(clientID string) string  { return clientID + ":failed" }
-
-// transitKind is where an intent of kind k holds its money in flight.
-func transitKind(k ledger.IntentKind) (ledger.TransitKind, bool) {
-	switch k {
+// transitKind is where a Hercle movement intent holds its money in
+// flight; ok is false for an intent no Hercle banking event can settle (an
+// order, or a movement at another venue).
+func transitKind(in ledger.Intent) (tk ledger.TransitKind, ok bool) {
+	if in.Venue != ledger.Hercle {
+		return "", false
+	}
+	switch in.Kind {
 	case ledger.IntentWithdrawal:
 		return ledger.TransitWithdrawal, true
-	case ledger.IntentTransfer, ledger.IntentPayout:
+	case ledger.IntentTransfer:
 		return ledger.TransitBank, true
 	case ledger.IntentLightning:
 		return ledger.TransitLightning, true
@@ -105,9 +106,9 @@ func (p *Processor) applyMovement(ctx context.Context, ev ledger.Event, we *herc
 			"event_type", we.EventType, "venue_id", m.venueID, "client_id", m.clientID, "status", m.status)
 		return OutcomeUnmatched, nil
 	}
-	tk, ok := transitKind(in.Kind)
+	tk, ok := transitKind(in)
 	if !ok {
-		return "", quarantinef("event %s names intent %s of kind %s, which no banking event can settle", ev.ID, in.ClientID, in.Kind)
+		return "", quarantinef("event %s names intent %s of kind %s at %s, which no Hercle banking event can settle", ev.ID, in.ClientID, in.Kind, in.Venue)
 	}
 	final := effectiveOutcome(in)
 	switch effect {
@@ -122,9 +123,9 @@ func (p *Processor) applyMovement(ctx context.Context, ev ledger.Event, we *herc
 		return OutcomeUnknown, nil
 	}
 
-	want, mine, other := ledger.StateSucceeded, settledKey(in.ClientID), failedKey(in.ClientID)
+	want, mine, other := ledger.StateSucceeded, ledger.SettledKey(in.ClientID), ledger.FailedKey(in.ClientID)
 	if effect == EffectFail {
-		want, mine, other = ledger.StateFailed, failedKey(in.ClientID), settledKey(in.ClientID)
+		want, mine, other = ledger.StateFailed, ledger.FailedKey(in.ClientID), ledger.SettledKey(in.ClientID)
 	}
 	otherPosted, err := p.hasEntry(ctx, other)
 	if err != nil {
@@ -166,7 +167,11 @@ func (p *Processor) applyMovement(ctx context.Context, ev ledger.Event, we *herc
 				Refs:     map[string]string{"event_id": ev.ID, "venue_id": m.venueID, "status": string(m.status)},
 			}
 			if effect == EffectSucceed {
-				e.Kind, e.Postings = ledger.KindWithdrawalSettled, settlement(transit, asset, amount, m, tk, in.Venue)
+				dest, err := p.destination(ctx, in.ClientID, m, tk)
+				if err != nil {
+					return "", err
+				}
+				e.Kind, e.Postings = ledger.KindWithdrawalSettled, settlement(transit, dest, asset, amount, m.fee, in.Venue)
 			} else {
 				e.Kind = ledger.KindWithdrawalFailed
 				e.Postings = []ledger.Posting{
@@ -187,24 +192,36 @@ func (p *Processor) applyMovement(ctx context.Context, ev ledger.Event, we *herc
 	return outcome, nil
 }
 
+// destination is the account a settled movement credits: the one its sent
+// entry names (ledger.RefTo), so the entry is the same whether this
+// webhook or the sender's own poll settles it; else, for a sent entry from
+// before the ref or from outside the engine, the destination the event
+// reports.
+func (p *Processor) destination(ctx context.Context, cid string, m movement, tk ledger.TransitKind) (ledger.Account, error) {
+	sent, err := p.store.Entry(ctx, ledger.SentKey(cid))
+	switch {
+	case err == nil:
+		if a, ok := sent.To(); ok {
+			return a, nil
+		}
+	case !errors.Is(err, ledger.ErrNotFound):
+		return ledger.Account{}, fmt.Errorf("entry %s: %w", ledger.SentKey(cid), err)
+	}
+	network := m.network
+	switch tk {
+	case ledger.TransitBank:
+		network = "BANK"
+	case ledger.TransitLightning:
+		network = "LIGHTNING"
+	}
+	return ledger.Destination(network, m.destination), nil
+}
+
 // settlement moves amount out of transit: the fee the venue reports to
 // fees:<venue> (taken from the amount, as in the ledger's worked example)
-// and the rest to the destination.
-func settlement(transit ledger.Account, asset market.Asset, amount decimal.Decimal, m movement, tk ledger.TransitKind, v ledger.Venue) []ledger.Posting {
-	dest := ledger.ExternalUnknown()
-	if d := strings.TrimSpace(m.destination); d != "" {
-		var cand ledger.Account
-		if tk == ledger.TransitBank || strings.EqualFold(m.network, "SEPA") || strings.EqualFold(m.network, "SWIFT") {
-			cand = ledger.ExternalBank(strings.ReplaceAll(d, " ", ""))
-		} else {
-			cand = ledger.ExternalAddress(strings.ToUpper(strings.TrimSpace(m.network)), d)
-		}
-		if _, err := ledger.ParseAccount(cand.String()); err == nil {
-			dest = cand
-		}
-	}
+// and the rest to dest.
+func settlement(transit, dest ledger.Account, asset market.Asset, amount, fee decimal.Decimal, v ledger.Venue) []ledger.Posting {
 	out := []ledger.Posting{{Account: transit, Asset: asset, Amount: amount.Neg()}}
-	fee := m.fee
 	if fee.Sign() > 0 && fee.Cmp(amount) < 0 {
 		out = append(out,
 			ledger.Posting{Account: dest, Asset: asset, Amount: amount.Sub(fee)},
@@ -262,7 +279,7 @@ func (p *Processor) findIntent(ctx context.Context, m movement) (ledger.Intent, 
 		return ledger.Intent{}, false, fmt.Errorf("intents: %w", err)
 	}
 	for _, in := range all {
-		if _, ok := transitKind(in.Kind); ok && in.VenueRef == m.venueID {
+		if _, ok := transitKind(in); ok && in.VenueRef == m.venueID {
 			return in, true, nil
 		}
 	}

@@ -118,6 +118,73 @@ func TestWithdrawalSettlesOnceDespiteSenderFaults(t *testing.T) {
 	}
 }
 
+// TestSettlementDestination: a settled withdrawal credits the account its
+// sent entry names (ledger.RefTo), not the one the event's destination
+// would make; and a banking event never settles a movement at another
+// venue, whether it names it by Client-Id or by venue id.
+func TestSettlementDestination(t *testing.T) {
+	ctx := deadline(t, 30*time.Second)
+	e := newEnv(t, envOptions{})
+	cold := ledger.ExternalAddress("BTC", "bc1qcold")
+	if _, _, err := e.store.Post(ctx, ledger.Entry{Key: "opening", Kind: ledger.KindOpening, Postings: []ledger.Posting{
+		{Account: ledger.VenueAvailable(ledger.Hercle), Asset: "BTC", Amount: d("1")},
+		{Account: ledger.VenueAvailable(ledger.Heropayments), Asset: "USDT", Amount: d("200")},
+		{Account: ledger.OpeningBalance(), Asset: "BTC", Amount: d("-1")},
+		{Account: ledger.OpeningBalance(), Asset: "USDT", Amount: d("-200")},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	sent := func(cid string, kind ledger.IntentKind, v ledger.Venue, tk ledger.TransitKind, asset market.Asset, amount string, refs map[string]string) {
+		t.Helper()
+		if _, _, err := e.store.CreateIntent(ctx, ledger.Intent{ClientID: cid, Kind: kind, Venue: v, Request: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.store.Transition(ctx, cid, ledger.StateSubmitted, ledger.Detail{VenueRef: "venue-" + cid}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := e.store.Post(ctx, ledger.Entry{Key: ledger.SentKey(cid), Kind: ledger.KindWithdrawal, ClientID: cid, Refs: refs,
+			Postings: []ledger.Posting{
+				{Account: ledger.VenueAvailable(v), Asset: asset, Amount: d(amount).Neg()},
+				{Account: ledger.Transit(tk, cid), Asset: asset, Amount: d(amount)},
+			}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sent("W1", ledger.IntentWithdrawal, ledger.Hercle, ledger.TransitWithdrawal, "BTC", "1", map[string]string{ledger.RefTo: cold.String()})
+	sent("HP1", ledger.IntentPayout, ledger.Heropayments, ledger.TransitWithdrawal, "USDT", "100", nil)
+	sent("HP2", ledger.IntentPayout, ledger.Heropayments, ledger.TransitWithdrawal, "USDT", "100", nil)
+
+	s := e.sender(ctx, 7151, sim.WebhookFaults{}, sim.WebhookFormat{}, nil)
+	e.send(ctx, s, hercle.EventWithdrawalStatusUpdated, withdrawal("W1", "SUCCESS")) // reports bc1qxy
+	byCID := e.send(ctx, s, hercle.EventWithdrawalStatusUpdated, map[string]any{"Id": "venue-other", "ClientId": "HP1",
+		"Asset": "USDT", "Network": "TRX", "Destination": "TXYZ", "Amount": hercle.MustNumber("100"), "Status": "SUCCESS"})
+	e.send(ctx, s, hercle.EventWithdrawalStatusUpdated, map[string]any{"Id": "venue-HP2",
+		"Asset": "USDT", "Network": "TRX", "Destination": "TXYZ", "Amount": hercle.MustNumber("100"), "Status": "SUCCESS"})
+	e.deliver(ctx, s)
+
+	if got := balance(t, e.store, cold, "BTC"); !got.Equal(d("0.9999")) {
+		t.Errorf("%s = %s, want 0.9999: the sent entry's destination", cold, got)
+	}
+	if got := balance(t, e.store, ledger.ExternalAddress("BTC", "bc1qxy"), "BTC"); !got.IsZero() {
+		t.Errorf("the event's destination received %s, want nothing", got)
+	}
+	for _, cid := range []string{"HP1", "HP2"} {
+		if got := balance(t, e.store, ledger.Transit(ledger.TransitWithdrawal, cid), "USDT"); !got.Equal(d("100")) {
+			t.Errorf("%s in transit = %s, want 100 untouched", cid, got)
+		}
+		if in, err := e.store.Intent(ctx, cid); err != nil || in.State != ledger.StateSubmitted {
+			t.Errorf("%s = %+v, %v; want still submitted", cid, in, err)
+		}
+	}
+	if q := e.proc.Quarantined(); len(q) != 1 || q[byCID] == "" {
+		t.Errorf("quarantined = %v, want the event naming HP1 by Client-Id", q)
+	}
+	if n := e.outcome(hercle.EventWithdrawalStatusUpdated, inbound.OutcomeUnmatched); n != 1 {
+		t.Errorf("unmatched = %d, want 1 (the event naming HP2 by venue id)", n)
+	}
+	mustVerify(t, e.store)
+}
+
 // TestFailureReverses: a failed withdrawal and a rejected payout put the
 // money back at the venue and fail their intents; found by ClientId, or by
 // the venue id when the event carries none.

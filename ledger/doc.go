@@ -66,12 +66,14 @@
 //	venue:hercle:available  USDT  -15
 //	fees:hercle             USDT  +15
 //
-// Withdrawal of 1 BTC to bc1qxy (Client-Id W1), sent:
+// Withdrawal of 1 BTC to bc1qxy (Client-Id W1), sent (key "W1:sent", ref
+// "to" naming external:address:BTC:bc1qxy):
 //
 //	venue:hercle:available  BTC   -1
 //	transit:withdrawal:W1   BTC   +1
 //
-// then settled (key "W1:settled"), the network fee of 0.0001 taken from the amount:
+// then settled (key "W1:settled") to the account the sent entry named, the
+// network fee of 0.0001 taken from the amount:
 //
 //	transit:withdrawal:W1        BTC  -1
 //	external:address:BTC:bc1qxy  BTC  +0.9999

@@ -261,9 +261,9 @@ func (p *Processor) applyWithdrawal(ctx context.Context, d decoded) (string, err
 		}
 		return OutcomeUnknown, nil
 	}
-	want, mine, other, outcome := ledger.StateSucceeded, settledKey(cid), failedKey(cid), OutcomeSettled
+	want, mine, other, outcome := ledger.StateSucceeded, ledger.SettledKey(cid), ledger.FailedKey(cid), OutcomeSettled
 	if d.outcome == heropayments.OutcomeFailed {
-		want, mine, other, outcome = ledger.StateFailed, failedKey(cid), settledKey(cid), OutcomeFailed
+		want, mine, other, outcome = ledger.StateFailed, ledger.FailedKey(cid), ledger.SettledKey(cid), OutcomeFailed
 	}
 	otherPosted, err := p.hasEntry(ctx, other)
 	if err != nil {
@@ -293,7 +293,11 @@ func (p *Processor) applyWithdrawal(ctx context.Context, d decoded) (string, err
 		} else {
 			e := ledger.Entry{Key: mine, Time: d.at, ClientID: cid, Refs: refs(d)}
 			if want == ledger.StateSucceeded {
-				e.Kind, e.Postings = ledger.KindWithdrawalSettled, settledPostings(hs, d.cb.Payment)
+				dest, err := p.destination(ctx, cid, d.cb.Payment)
+				if err != nil {
+					return "", err
+				}
+				e.Kind, e.Postings = ledger.KindWithdrawalSettled, settledPostings(hs, dest, d.cb.Payment)
 			} else {
 				e.Kind, e.Postings = ledger.KindWithdrawalFailed, failedPostings(hs)
 			}
@@ -315,32 +319,40 @@ func (p *Processor) applyWithdrawal(ctx context.Context, d decoded) (string, err
 	return outcome, nil
 }
 
-// inTransit returns what payout cid holds in transit: in
-// transit:withdrawal:<cid> (the documented place), else in
-// transit:bank:<cid> (where package inbound looks for a payout), in the
-// payout's currency and the merchant currency.
+// destination is the account a settled payout credits: the one its sent
+// entry names (ledger.RefTo), else the address the callback reports.
+func (p *Processor) destination(ctx context.Context, cid string, pay heropayments.Payment) (ledger.Account, error) {
+	sent, err := p.store.Entry(ctx, ledger.SentKey(cid))
+	switch {
+	case err == nil:
+		if a, ok := sent.To(); ok {
+			return a, nil
+		}
+	case !errors.Is(err, ledger.ErrNotFound):
+		return ledger.Account{}, fmt.Errorf("entry %s: %w", ledger.SentKey(cid), err)
+	}
+	return payoutDestination(pay), nil
+}
+
+// inTransit returns what payout cid holds in transit:withdrawal:<cid>,
+// in the payout's currency and the merchant currency.
 func (p *Processor) inTransit(ctx context.Context, cid string, pay heropayments.Payment) ([]held, error) {
 	assets := []market.Asset{p.merchant}
 	if a, ok := asset(pay.Currency); ok && a != p.merchant {
 		assets = append([]market.Asset{a}, assets...)
 	}
-	for _, tk := range []ledger.TransitKind{ledger.TransitWithdrawal, ledger.TransitBank} {
-		acct := ledger.Transit(tk, cid)
-		var hs []held
-		for _, a := range assets {
-			bal, err := p.store.Balance(ctx, acct, a)
-			if err != nil {
-				return nil, fmt.Errorf("transit balance of %s: %w", cid, err)
-			}
-			if bal.IsPositive() {
-				hs = append(hs, held{account: acct, asset: a, amount: bal})
-			}
+	acct := ledger.Transit(ledger.TransitWithdrawal, cid)
+	var hs []held
+	for _, a := range assets {
+		bal, err := p.store.Balance(ctx, acct, a)
+		if err != nil {
+			return nil, fmt.Errorf("transit balance of %s: %w", cid, err)
 		}
-		if len(hs) > 0 {
-			return hs, nil
+		if bal.IsPositive() {
+			hs = append(hs, held{account: acct, asset: a, amount: bal})
 		}
 	}
-	return nil, nil
+	return hs, nil
 }
 
 // finish moves a payout intent not yet final to the outcome Heropayments
@@ -469,9 +481,9 @@ func (p *Processor) rebuild(ctx context.Context) error {
 			switch {
 			case err != nil || treasury:
 			case d.outcome == heropayments.OutcomeSuccess:
-				entry = settledKey(in.ClientID)
+				entry = ledger.SettledKey(in.ClientID)
 			case d.outcome == heropayments.OutcomeFailed:
-				entry = failedKey(in.ClientID)
+				entry = ledger.FailedKey(in.ClientID)
 			}
 		}
 		if entry != "" {

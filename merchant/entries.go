@@ -31,11 +31,6 @@ func DepositKey(k heropayments.PaymentKey) string {
 // maxEntryKey is the longest journal key the ledger takes.
 const maxEntryKey = 256
 
-// Journal keys of a payout's outcome, shared with packages inbound and
-// treasury.
-func settledKey(clientID string) string { return clientID + ":settled" }
-func failedKey(clientID string) string  { return clientID + ":failed" }
-
 // escapePart percent-escapes every byte outside [A-Za-z0-9._~-], so the
 // result is printable ASCII without ':' or '/' and the escaping is
 // reversible.
@@ -111,22 +106,14 @@ type held struct {
 	amount  decimal.Decimal
 }
 
-// payoutDestination is the ledger account of the address a payout went
-// to, or external:unknown when the callback names none usable.
+// payoutDestination is the ledger account of the address a payout's
+// callback names, or external:unknown when it names none usable.
 func payoutDestination(p heropayments.Payment) ledger.Account {
-	addr := strings.TrimSpace(p.Address)
-	if addr == "" {
-		return ledger.ExternalUnknown()
+	network := p.Network
+	if strings.TrimSpace(network) == "" {
+		network = p.Currency
 	}
-	network := strings.ToUpper(strings.TrimSpace(p.Network))
-	if network == "" {
-		network = strings.ToUpper(strings.TrimSpace(p.Currency))
-	}
-	a, err := ledger.ParseAccount(ledger.ExternalAddress(network, addr).String())
-	if err != nil {
-		return ledger.ExternalUnknown()
-	}
-	return a
+	return ledger.Destination(network, p.Address)
 }
 
 // settledPostings move what a payout holds in transit to its destination.
@@ -134,8 +121,7 @@ func payoutDestination(p heropayments.Payment) ledger.Account {
 // another (V2 converts), the conversion goes through Heropayments as
 // counterparty and the destination receives the payout's amount in its
 // currency.
-func settledPostings(hs []held, p heropayments.Payment) []ledger.Posting {
-	dest := payoutDestination(p)
+func settledPostings(hs []held, dest ledger.Account, p heropayments.Payment) []ledger.Posting {
 	cp := ledger.Counterparty(ledger.Heropayments)
 	cur, curOK := asset(p.Currency)
 	amt := p.Amount.Decimal

@@ -46,11 +46,9 @@ var (
 	transferPrefix   = "hercle:transfer:"
 )
 
-func feeKey(txID string) string         { return feePrefix + txID }
-func withdrawalKey(id string) string    { return withdrawalPrefix + id }
-func transferKey(id string) string      { return transferPrefix + id }
-func settledKey(clientID string) string { return clientID + ":settled" }
-func failedKey(clientID string) string  { return clientID + ":failed" }
+func feeKey(txID string) string      { return feePrefix + txID }
+func withdrawalKey(id string) string { return withdrawalPrefix + id }
+func transferKey(id string) string   { return transferPrefix + id }
 
 // journalSlack widens the journal read before since: an entry's time is
 // the venue's time of the event, which may precede the listing's.
@@ -387,7 +385,7 @@ func (b *books) sentAmount(ctx context.Context, cid string) (amounts, bool, erro
 	if s, ok := b.sent[cid]; ok {
 		return s, true, nil
 	}
-	for _, key := range []string{settledKey(cid), failedKey(cid)} {
+	for _, key := range []string{ledger.SettledKey(cid), ledger.FailedKey(cid)} {
 		e, err := b.entry(ctx, key)
 		if err != nil {
 			return nil, false, err

@@ -67,17 +67,7 @@ func withdrawalMovement(w *hercle.Withdrawal) movement {
 	m := movement{check: CheckWithdrawals, noun: "withdrawal", id: w.ID, clientID: w.ClientID, asset: assetOf(w.Asset),
 		amount: w.Amount.Decimal, amountKnown: true, fee: w.Fee.Decimal, status: string(w.Status),
 		progress: venueProgress(string(w.Status)), at: w.Timestamp.Time}
-	dest, network := strings.TrimSpace(w.Destination), strings.ToUpper(strings.TrimSpace(w.Network))
-	var cand ledger.Account
-	switch network {
-	case "LIGHTNING":
-		cand = ledger.ExternalLightning(dest)
-	case "SEPA", "SWIFT", "FPS", "CHAPS", "ACH", "WIRE":
-		cand = ledger.ExternalBank(strings.ReplaceAll(dest, " ", ""))
-	default:
-		cand = ledger.ExternalAddress(network, dest)
-	}
-	m.dest = validOr(cand, ledger.ExternalUnknown())
+	m.dest = ledger.Destination(w.Network, w.Destination)
 	return m
 }
 
@@ -88,18 +78,9 @@ func transferMovement(t *transfer) movement {
 		m.asset, m.amount, m.amountKnown = assetOf(t.entry.Asset), t.entry.Amount.Decimal.Abs(), true
 	}
 	if c := t.Creditor; c != nil {
-		if payee := firstOf(c.IBAN, c.AccountNumber, c.Address); payee != "" {
-			m.dest = validOr(ledger.ExternalBank(strings.ReplaceAll(payee, " ", "")), m.dest)
-		}
+		m.dest = ledger.Destination("BANK", firstOf(c.IBAN, c.AccountNumber, c.Address))
 	}
 	return m
-}
-
-func validOr(a, fallback ledger.Account) ledger.Account {
-	if _, err := ledger.ParseAccount(a.String()); err != nil {
-		return fallback
-	}
-	return a
 }
 
 // compareWithdrawals compares crypto and Lightning withdrawals.
@@ -149,7 +130,7 @@ func (r *run) compareTransfers(ctx context.Context) error {
 		}
 		return out, nil
 	}
-	return r.compareMovements(ctx, CheckTransfers, "transfer", ms, []ledger.IntentKind{ledger.IntentTransfer, ledger.IntentPayout}, lookup)
+	return r.compareMovements(ctx, CheckTransfers, "transfer", ms, []ledger.IntentKind{ledger.IntentTransfer}, lookup)
 }
 
 // compareMovements compares the venue's movements with the intents of the
@@ -261,11 +242,11 @@ func (r *run) engineMovement(ctx context.Context, m movement, in ledger.Intent) 
 		f.Detail = fmt.Sprintf("the venue's %s is %s %s; the ledger moved %s into transit", m.noun, m.amount, m.asset, sent)
 		r.add(f, m.at)
 	}
-	settled, err := r.books.entry(ctx, settledKey(cid))
+	settled, err := r.books.entry(ctx, ledger.SettledKey(cid))
 	if err != nil {
 		return err
 	}
-	failedE, err := r.books.entry(ctx, failedKey(cid))
+	failedE, err := r.books.entry(ctx, ledger.FailedKey(cid))
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,7 @@ func (t *Treasury) resolve(ctx context.Context, name string, p policy.Policy, pl
 		return target{}, fmt.Errorf("%w: %q is not a configured destination", ErrNotAllowlisted, name)
 	}
 	tg := target{name: name, dest: d, address: d.Address, network: d.Network, params: maps.Clone(d.AddressParams),
-		account: destinationAccount(d.Type, d.Asset, d.Network, d.Address, name)}
+		account: destinationAccount(d.Type, d.Network, d.Address, name)}
 	switch d.Type {
 	case policy.TypeCrypto:
 		tg.method = methodWithdrawal

@@ -24,7 +24,8 @@
 //  3. The caps are reserved in the ledger's counters (persisted: a restart
 //     does not reset them), the intent is recorded with its Client-Id
 //     (pending), the amount moves from the venue's available balance to the
-//     movement's transit account ("<client-id>:sent"), the intent becomes
+//     movement's transit account ("<client-id>:sent", naming the
+//     destination's ledger account in ref ledger.RefTo), the intent becomes
 //     submitted, and only then is the request sent, once, with that
 //     Client-Id (the Heropayments externalOrderId for a settlement).
 //  4. A definitive refusal fails the intent, reverses the transit posting
@@ -37,7 +38,7 @@
 //  5. The final status settles it: from the Banking webhook through
 //     package inbound (which uses the same entry keys, so either path
 //     applies once), or by REST polling of anything unresolved after
-//     PollAfter. Success moves transit to the destination
+//     PollAfter. Success moves transit to the account the sent entry named
 //     ("<client-id>:settled", the venue's fee to fees:<venue>); failure
 //     moves it back and releases the caps.
 //

@@ -8,6 +8,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/sim"
 	"github.com/otcdesk/engine/treasury"
@@ -78,6 +79,42 @@ func TestLightningSweepPaysAnInvoiceForTheExcess(t *testing.T) {
 		t.Errorf("ln received %s (transit %s), want 0.1 (0)", b, r.balance(transit, "BTC"))
 	}
 	r.noViolations()
+	r.verify()
+}
+
+// The venue's webhook, which names the invoice and not the destination,
+// settles the payment to the account the treasury's sent entry named: the
+// books are the same whichever of the webhook and the poll comes first.
+func TestLightningSettledByWebhookCreditsTheSentEntrysDestination(t *testing.T) {
+	r := newRig(t, lightningSection, rigOptions{invoices: func(v *sim.Venue) treasury.InvoiceSource { return &venueInvoices{v: v} }})
+	res, err := r.sweep("btc-ln")
+	if err != nil || res.Outcome != treasury.OutcomeSent {
+		t.Fatalf("Sweep = %+v, %v; want sent", res, err)
+	}
+	sent, err := r.store.Entry(r.ctx, ledger.SentKey(res.ClientID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if to, ok := sent.To(); !ok || to != ledger.ExternalLightning("ln") {
+		t.Fatalf("sent entry names %v (%v), want external:lightning:ln", to, ok)
+	}
+	w := r.withdrawals()[0]
+	r.webhook(hercle.EventWithdrawalStatusUpdated, hercle.WebhookWithdrawal{ID: w.ID, ClientID: res.ClientID, Asset: "BTC",
+		Amount: hercle.N(w.Amount), Fee: hercle.N(d("0.00001")), Network: "Lightning", Destination: w.Destination, Status: hercle.BankingSuccess})
+	if in := r.intent(res.ClientID); in.State != ledger.StateSucceeded {
+		t.Fatalf("intent after the SUCCESS webhook %s, want succeeded", in.State)
+	}
+	if b := r.balance(ledger.ExternalLightning("ln"), "BTC"); !b.Equal(d("0.09999")) {
+		t.Errorf("ln received %s, want 0.09999 (0.1 less the fee)", b)
+	}
+	if b := r.balance(ledger.ExternalLightning(w.Destination), "BTC"); !b.IsZero() {
+		t.Errorf("the invoice's account received %s, want nothing", b)
+	}
+	r.clock.Advance(11 * time.Minute)
+	r.poll() // the poll finds the intent final and the settled entry posted
+	if b := r.balance(ledger.ExternalLightning("ln"), "BTC"); !b.Equal(d("0.09999")) {
+		t.Errorf("ln holds %s after the poll, want 0.09999: settled once", b)
+	}
 	r.verify()
 }
 

@@ -3,7 +3,6 @@ package treasury
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
@@ -92,12 +91,6 @@ func (r record) venue() ledger.Venue {
 	return ledger.Hercle
 }
 
-// Journal keys of a movement. settled and failed are package inbound's, so
-// a webhook and a poll that both see the final status apply it once.
-func sentKey(clientID string) string    { return clientID + ":sent" }
-func settledKey(clientID string) string { return clientID + ":settled" }
-func failedKey(clientID string) string  { return clientID + ":failed" }
-
 // sentEntry moves the amount out of the source's available balance into
 // the movement's transit account.
 func sentEntry(clientID string, r record) ledger.Entry {
@@ -106,10 +99,10 @@ func sentEntry(clientID string, r record) ledger.Entry {
 		kind = ledger.KindTransfer
 	}
 	return ledger.Entry{
-		Key:      sentKey(clientID),
+		Key:      ledger.SentKey(clientID),
 		Kind:     kind,
 		ClientID: clientID,
-		Refs:     map[string]string{"policy": r.Policy, "destination": r.Destination, "method": r.Method},
+		Refs:     map[string]string{"policy": r.Policy, "destination": r.Destination, "method": r.Method, ledger.RefTo: r.Account},
 		Memo:     fmt.Sprintf("treasury %s: %s %s to %s", r.Policy, r.Amount, r.Asset, r.Destination),
 		Postings: []ledger.Posting{
 			{Account: ledger.VenueAvailable(r.Source), Asset: r.Asset, Amount: r.Amount.Neg()},
@@ -121,7 +114,7 @@ func sentEntry(clientID string, r record) ledger.Entry {
 // failedEntry moves what is in transit back to the source.
 func failedEntry(clientID string, r record, amount decimal.Decimal, note string) ledger.Entry {
 	return ledger.Entry{
-		Key:      failedKey(clientID),
+		Key:      ledger.FailedKey(clientID),
 		Kind:     ledger.KindWithdrawalFailed,
 		ClientID: clientID,
 		Refs:     map[string]string{"policy": r.Policy, "source": "treasury"},
@@ -149,30 +142,30 @@ func settledEntry(clientID string, r record, amount, fee decimal.Decimal, refs m
 		ps = append(ps, ledger.Posting{Account: dest, Asset: r.Asset, Amount: amount})
 	}
 	return ledger.Entry{
-		Key: settledKey(clientID), Kind: ledger.KindWithdrawalSettled, ClientID: clientID,
+		Key: ledger.SettledKey(clientID), Kind: ledger.KindWithdrawalSettled, ClientID: clientID,
 		Refs: refs, Postings: ps,
 	}, nil
 }
 
-// destinationAccount is the ledger account a destination's money goes to,
-// built the way package inbound builds it from a webhook, so both paths
-// post the same entry.
-func destinationAccount(typ, asset, network, address, name string) ledger.Account {
-	var a ledger.Account
-	switch {
-	case typ == "lightning":
-		a = ledger.ExternalLightning(name)
-	case typ == "bank" || strings.EqualFold(network, "SEPA") || strings.EqualFold(network, "SWIFT"):
-		a = ledger.ExternalBank(strings.ReplaceAll(address, " ", ""))
-	case typ == "hercle_deposit":
-		a = ledger.VenueAvailable(ledger.Hercle)
-	default:
-		a = ledger.ExternalAddress(strings.ToUpper(strings.TrimSpace(network)), address)
+// destinationAccount is the ledger account a destination's money goes to.
+// The sent entry names it (ledger.RefTo), so whichever path settles the
+// movement (a poll here, the venue's webhook in package inbound) credits
+// it. A Lightning destination is named by its configured name: each
+// payment pays a new invoice.
+func destinationAccount(typ, network, address, name string) ledger.Account {
+	switch typ {
+	case "lightning":
+		a := ledger.ExternalLightning(name)
+		if _, err := ledger.ParseAccount(a.String()); err != nil {
+			return ledger.ExternalUnknown()
+		}
+		return a
+	case "hercle_deposit":
+		return ledger.VenueAvailable(ledger.Hercle)
+	case "bank":
+		return ledger.Destination("BANK", address)
 	}
-	if _, err := ledger.ParseAccount(a.String()); err != nil {
-		return ledger.ExternalUnknown()
-	}
-	return a
+	return ledger.Destination(network, address)
 }
 
 // clip bounds a note for the ledger (intent notes and memos have limits).

@@ -206,7 +206,7 @@ func (t *Treasury) noRecord(ctx context.Context, o open) error {
 // intent.
 func (t *Treasury) settleSucceeded(ctx context.Context, o open, st venueState) error {
 	cid, r := o.in.ClientID, o.rec
-	failed, err := t.has(ctx, failedKey(cid))
+	failed, err := t.has(ctx, ledger.FailedKey(cid))
 	if err != nil {
 		return err
 	}
@@ -214,7 +214,7 @@ func (t *Treasury) settleSucceeded(ctx context.Context, o open, st venueState) e
 		t.conflict(cid, r, "the venue reports success ("+st.status+") after the movement was reversed")
 		return nil
 	}
-	settled, err := t.has(ctx, settledKey(cid))
+	settled, err := t.has(ctx, ledger.SettledKey(cid))
 	if err != nil {
 		return err
 	}

@@ -284,7 +284,7 @@ func (t *Treasury) abandon(ctx context.Context, cid string, r record, note strin
 // source. If the movement's settlement was posted it changes nothing,
 // logs the conflict and reports settled.
 func (t *Treasury) reverse(ctx context.Context, cid string, r record, note string) (settled bool, err error) {
-	settled, err = t.has(ctx, settledKey(cid))
+	settled, err = t.has(ctx, ledger.SettledKey(cid))
 	if err != nil {
 		return false, err
 	}

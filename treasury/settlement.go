@@ -160,7 +160,7 @@ func (t *Treasury) land(ctx context.Context, cid string, l landing, a arrival) e
 	if source.IsZero() {
 		return fmt.Errorf("deposit entry %s has no source posting in %s", dep.Key, a.asset)
 	}
-	failed, err := t.has(ctx, failedKey(cid))
+	failed, err := t.has(ctx, ledger.FailedKey(cid))
 	if err != nil {
 		return err
 	}
@@ -178,7 +178,7 @@ func (t *Treasury) land(ctx context.Context, cid string, l landing, a arrival) e
 		ps = append(ps, ledger.Posting{Account: ledger.Fees(ledger.Heropayments), Asset: a.asset, Amount: fee})
 	}
 	e := ledger.Entry{
-		Key: settledKey(cid), Kind: ledger.KindTransferSettled, Time: a.at, ClientID: cid,
+		Key: ledger.SettledKey(cid), Kind: ledger.KindTransferSettled, Time: a.at, ClientID: cid,
 		Refs: map[string]string{"transaction_id": a.txID, "deposit_entry": dep.Key, "heropayments_id": l.ref},
 		Memo: fmt.Sprintf("settlement %s landed at Hercle as deposit %s", cid, a.txID), Postings: ps,
 	}

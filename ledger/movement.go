@@ -1,0 +1,64 @@
+package ledger
+
+import "strings"
+
+// A movement (a withdrawal, bank transfer, Lightning payment, payout or
+// settlement the engine sends under Client-Id cid) is journalled in two
+// steps: SentKey(cid) moves the amount from the source into transit and
+// names the destination account in the ref RefTo; then either
+// SettledKey(cid) moves it on to that destination (less the venue's fee) or
+// FailedKey(cid) moves it back to the source. Whichever path learns the
+// outcome first (the venue's webhook, a status poll, reconciliation) posts
+// the second step under the same key, so it is posted once, and credits the
+// destination the sent entry named, so the books do not depend on which
+// path was first.
+
+// SentKey is the key of the entry moving movement cid into transit.
+func SentKey(cid string) string { return cid + ":sent" }
+
+// SettledKey is the key of the entry moving movement cid out of transit to
+// its destination.
+func SettledKey(cid string) string { return cid + ":settled" }
+
+// FailedKey is the key of the entry moving movement cid back out of
+// transit to its source.
+func FailedKey(cid string) string { return cid + ":failed" }
+
+// RefTo is the ref of a sent entry naming the account its movement goes to.
+const RefTo = "to"
+
+// To returns the destination account a sent entry names in RefTo; ok is
+// false if it names none, or names something that is not a valid account
+// outside transit.
+func (e Entry) To() (Account, bool) {
+	a, err := ParseAccount(e.Refs[RefTo])
+	if err != nil || a.Class() == "transit" {
+		return Account{}, false
+	}
+	return a, true
+}
+
+// Destination is the external account of a destination a venue reports
+// as a network and an address: external:lightning:<address> on Lightning,
+// external:bank:<address without spaces> on a bank rail (SEPA, SWIFT, FPS,
+// CHAPS, ACH, WIRE, BANK), else external:address:<NETWORK>:<address>. An
+// address that makes no valid account gives external:unknown.
+func Destination(network, address string) Account {
+	network, address = strings.ToUpper(strings.TrimSpace(network)), strings.TrimSpace(address)
+	if address == "" {
+		return ExternalUnknown()
+	}
+	var a Account
+	switch network {
+	case "LIGHTNING":
+		a = ExternalLightning(address)
+	case "SEPA", "SWIFT", "FPS", "CHAPS", "ACH", "WIRE", "BANK":
+		a = ExternalBank(strings.ReplaceAll(address, " ", ""))
+	default:
+		a = ExternalAddress(network, address)
+	}
+	if _, err := ParseAccount(a.String()); err != nil {
+		return ExternalUnknown()
+	}
+	return a
+}
