@@ -27,6 +27,11 @@ type RebalanceParams struct {
 	Band Decimal `toml:"band"`
 	// MinTrade is the smallest trade worth making, in Reference.
 	MinTrade Decimal `toml:"min_trade"`
+	// MaxTrade is the largest trade one check makes, in Reference; 0 (the
+	// default) is no cap. A bigger move is made over several checks. Set it
+	// at or below risk's max_order_notional, or a large drift proposes
+	// trades that risk rejects every time.
+	MaxTrade Decimal `toml:"max_trade"`
 	// Every is how often the weights are checked.
 	Every Duration `toml:"every"`
 	// Path is "rfq" (default) or "otc".
@@ -82,6 +87,10 @@ func (p RebalanceParams) Validate() error {
 		pr.Addf("band", "must be above 0 and below 1, got %s", p.Band.Decimal)
 	}
 	pr.NonNegative("min_trade", p.MinTrade)
+	pr.NonNegative("max_trade", p.MaxTrade)
+	if p.MaxTrade.IsPositive() && p.MaxTrade.LessThan(p.MinTrade.Decimal) {
+		pr.Addf("max_trade", "must be 0 (no cap) or at least min_trade %s, got %s", p.MinTrade.Decimal, p.MaxTrade.Decimal)
+	}
 	if pr.Duration("every", p.Every) && p.Every.Duration <= 0 {
 		pr.Addf("every", "must be positive, got %s", p.Every.Duration)
 	}
@@ -94,8 +103,8 @@ func (p RebalanceParams) Validate() error {
 // off its target by more than the band, it proposes the trades that bring
 // all of them back, selling overweight assets into underweight ones through
 // whatever pair joins them. It never spends more than is available, clamps
-// a trade to the pair's maximum (the next check does the rest) and skips one
-// under the pair's minimum or MinTrade. It waits while any of its intents is
+// a trade to MaxTrade and the pair's maximum (the next check does the rest)
+// and skips one under the pair's minimum or MinTrade. It waits while any of its intents is
 // open, and does nothing when a needed price is missing or stale.
 type Rebalance struct {
 	name  string
@@ -214,7 +223,12 @@ func (r *Rebalance) check(v View) Decision {
 				d.skip(pair.Symbol, "%s %s into %s is below min_trade %s", x.StringFixed(2), ref, b.asset, r.p.MinTrade.Decimal)
 				continue
 			}
-			in, why := r.trade(v, pair, !inverted, s.asset, b.asset, x)
+			var notes []string
+			if m := r.p.MaxTrade.Decimal; m.IsPositive() && x.GreaterThan(m) {
+				notes = append(notes, fmt.Sprintf("clamped to max_trade %s of %s %s", m, x.StringFixed(2), ref))
+				x = m
+			}
+			in, why := r.trade(v, pair, !inverted, s.asset, b.asset, x, notes)
 			if why != "" {
 				d.skip(pair.Symbol, "%s", why)
 				continue
@@ -231,9 +245,10 @@ func (r *Rebalance) check(v View) Decision {
 }
 
 // trade builds the intent moving x (in the reference asset) from sell into
-// buy over pair; sellIsBase says which side of the pair sell is. It returns
-// a reason instead when the trade cannot be made.
-func (r *Rebalance) trade(v View, pair market.Pair, sellIsBase bool, sell, buy market.Asset, x decimal.Decimal) (Intent, string) {
+// buy over pair; sellIsBase says which side of the pair sell is; notes say
+// how x was already clamped. It returns a reason instead when the trade
+// cannot be made.
+func (r *Rebalance) trade(v View, pair market.Pair, sellIsBase bool, sell, buy market.Asset, x decimal.Decimal, notes []string) (Intent, string) {
 	t, ok := v.Tick(pair.Symbol)
 	if !ok || !t.BuyPrice.IsPositive() || !t.SellPrice.IsPositive() {
 		return Intent{}, fmt.Sprintf("no price for %s", pair.Symbol)
@@ -250,7 +265,6 @@ func (r *Rebalance) trade(v View, pair market.Pair, sellIsBase bool, sell, buy m
 		return Intent{}, err.Error()
 	}
 	size := want.Truncate(r.p.Precision)
-	var notes []string
 	// What the trade spends of sell must be available: the base itself
 	// for a sell, the quote at the buy price plus slippage for a buy.
 	avail := v.Available(sell)

@@ -76,6 +76,11 @@ func TestRebalance(t *testing.T) {
 			want:  []want{{"BTCEUR", market.Sell, "0.05"}, {"ETHEUR", market.Sell, "3.33333333"}},
 		},
 		{
+			name: "clamped to max_trade", weights: three, state: btcEthEur,
+			params: func(p *RebalanceParams) { p.MaxTrade = dp("6000") },
+			want:   []want{{"BTCEUR", market.Sell, "0.1"}, {"ETHEUR", market.Sell, "2"}},
+		},
+		{
 			name: "below the pair minimum is skipped", weights: three,
 			state: func() *State { return btcEthEur().pair("BTCEUR", "BTC", "EUR", "0.5", "") },
 			want:  []want{{"ETHEUR", market.Sell, "3.33333333"}}, skip: "below pair minimum 0.5",
@@ -214,6 +219,8 @@ func TestRebalanceParamsValidate(t *testing.T) {
 		{"weights do not sum to 1", func(p *RebalanceParams) { p.Weights["BTC"] = dp("0.6") }, []string{"weights: must sum to exactly 1"}},
 		{"negative weight and lower case", func(p *RebalanceParams) { p.Weights["eth"] = dp("-0.1") }, []string{"weights.eth: asset codes", "weights.eth: must be between"}},
 		{"float weight", func(p *RebalanceParams) { p.Weights["BTC"] = Decimal{err: errFloat} }, []string{"weights.BTC: want a decimal"}},
+		{"max_trade below min_trade", func(p *RebalanceParams) { p.MaxTrade = dp("99") }, []string{"max_trade: must be 0 (no cap) or at least min_trade 100"}},
+		{"negative max_trade", func(p *RebalanceParams) { p.MaxTrade = dp("-1") }, []string{"max_trade: must not be negative"}},
 		{"everything", func(p *RebalanceParams) {
 			p.Reference, p.Band, p.MinTrade, p.Every, p.Path, p.Precision = "eur", dp("1"), dp("-1"), Dur(0), "fix", 30
 		}, []string{"reference:", "band:", "min_trade:", "every:", "path:", "precision:"}},
