@@ -198,14 +198,8 @@ func (p *Processor) applyMovement(ctx context.Context, ev ledger.Event, we *herc
 // before the ref or from outside the engine, the destination the event
 // reports.
 func (p *Processor) destination(ctx context.Context, cid string, m movement, tk ledger.TransitKind) (ledger.Account, error) {
-	sent, err := p.store.Entry(ctx, ledger.SentKey(cid))
-	switch {
-	case err == nil:
-		if a, ok := sent.To(); ok {
-			return a, nil
-		}
-	case !errors.Is(err, ledger.ErrNotFound):
-		return ledger.Account{}, fmt.Errorf("entry %s: %w", ledger.SentKey(cid), err)
+	if a, ok, err := ledger.SentTo(ctx, p.store, cid); err != nil || ok {
+		return a, err
 	}
 	network := m.network
 	switch tk {

@@ -1,6 +1,11 @@
 package ledger
 
-import "strings"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
 
 // A movement (a withdrawal, bank transfer, Lightning payment, payout or
 // settlement the engine sends under Client-Id cid) is journalled in two
@@ -36,6 +41,26 @@ func (e Entry) To() (Account, bool) {
 		return Account{}, false
 	}
 	return a, true
+}
+
+// EntryReader reads one journal entry by key; *Store implements it.
+type EntryReader interface {
+	Entry(ctx context.Context, key string) (Entry, error)
+}
+
+// SentTo returns the destination the sent entry of movement cid names;
+// ok is false when there is no sent entry or it names none (one written
+// before the ref existed, or a movement from outside the engine).
+func SentTo(ctx context.Context, r EntryReader, cid string) (a Account, ok bool, err error) {
+	e, err := r.Entry(ctx, SentKey(cid))
+	if errors.Is(err, ErrNotFound) {
+		return Account{}, false, nil
+	}
+	if err != nil {
+		return Account{}, false, fmt.Errorf("entry %s: %w", SentKey(cid), err)
+	}
+	a, ok = e.To()
+	return a, ok, nil
 }
 
 // Destination is the external account of a destination a venue reports

@@ -1,6 +1,11 @@
 package ledger
 
-import "testing"
+import (
+	"context"
+	"testing"
+
+	"github.com/shopspring/decimal"
+)
 
 func TestDestination(t *testing.T) {
 	for _, c := range []struct {
@@ -38,5 +43,41 @@ func TestEntryTo(t *testing.T) {
 		if got != c.want || ok != c.ok {
 			t.Errorf("Entry{Refs: %v}.To() = %s, %v; want %s, %v", c.refs, got, ok, c.want, c.ok)
 		}
+	}
+}
+
+func TestSentTo(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	post := func(cid string, refs map[string]string) {
+		t.Helper()
+		if _, _, err := s.Post(ctx, Entry{Key: SentKey(cid), Kind: KindWithdrawal, ClientID: cid, Refs: refs, Postings: []Posting{
+			{Account: VenueAvailable(Hercle), Asset: "BTC", Amount: decimal.RequireFromString("-1")},
+			{Account: Transit(TransitWithdrawal, cid), Asset: "BTC", Amount: decimal.RequireFromString("1")},
+		}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	post("W1", map[string]string{RefTo: "external:address:BTC:bc1qxy"})
+	post("W2", nil)
+	for _, c := range []struct {
+		cid  string
+		want Account
+		ok   bool
+	}{
+		{"W1", ExternalAddress("BTC", "bc1qxy"), true},
+		{"W2", Account{}, false}, // no ref
+		{"W3", Account{}, false}, // no sent entry
+	} {
+		got, ok, err := SentTo(ctx, s, c.cid)
+		if err != nil || got != c.want || ok != c.ok {
+			t.Errorf("SentTo(%s) = %s, %v, %v; want %s, %v", c.cid, got, ok, err, c.want, c.ok)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := SentTo(ctx, s, "W1"); err == nil {
+		t.Error("SentTo on a closed store: no error")
 	}
 }

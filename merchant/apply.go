@@ -322,14 +322,8 @@ func (p *Processor) applyWithdrawal(ctx context.Context, d decoded) (string, err
 // destination is the account a settled payout credits: the one its sent
 // entry names (ledger.RefTo), else the address the callback reports.
 func (p *Processor) destination(ctx context.Context, cid string, pay heropayments.Payment) (ledger.Account, error) {
-	sent, err := p.store.Entry(ctx, ledger.SentKey(cid))
-	switch {
-	case err == nil:
-		if a, ok := sent.To(); ok {
-			return a, nil
-		}
-	case !errors.Is(err, ledger.ErrNotFound):
-		return ledger.Account{}, fmt.Errorf("entry %s: %w", ledger.SentKey(cid), err)
+	if a, ok, err := ledger.SentTo(ctx, p.store, cid); err != nil || ok {
+		return a, err
 	}
 	return payoutDestination(pay), nil
 }
