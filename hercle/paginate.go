@@ -72,8 +72,10 @@ func windows(from, to time.Time, limit time.Duration) []span {
 }
 
 // pathTime formats a date for a path segment or query: RFC 3339 in UTC,
-// the form of every documented example.
-func pathTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+// the form of every documented example. A fraction of a second is kept
+// (ISO 8601 allows it; whole seconds print as in the examples): cutting
+// it would move the end of a range before records it covers.
+func pathTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // offsetPages iterates an offset-paginated listing whose path ends in
 // {startDate}/{endDate}/{page}/{pageSize}, window by window and page by
