@@ -1,6 +1,7 @@
 package hercle
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -146,26 +147,24 @@ type CursorQuery struct {
 type Cursor string
 
 // UnmarshalJSON accepts a string, null (no more pages) or any other JSON
-// value (kept as its compact text).
+// value, kept as its compact text: whitespace goes, but key order, number
+// literals and escapes stay as the venue wrote them (a round trip through
+// map[string]any would sort keys, round big integers and escape '&').
 func (t *Cursor) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err == nil {
 		*t = Cursor(s)
 		return nil
 	}
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	if v == nil {
+	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
 		*t = ""
 		return nil
 	}
-	compact, err := json.Marshal(v)
-	if err != nil {
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, b); err != nil {
 		return err
 	}
-	*t = Cursor(compact)
+	*t = Cursor(compact.String())
 	return nil
 }
 
