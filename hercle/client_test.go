@@ -596,3 +596,26 @@ func TestValidationSendsNothing(t *testing.T) {
 		t.Errorf("invalid input reached the server %d times", hits.Load())
 	}
 }
+
+// TestCallCountedWhenStoppedBeforeRetry: a call that got a 429 and whose
+// context ended before the retry could be sent is still one call in
+// engine_hercle_requests_total (outcome rejected); it used to be counted
+// nowhere, so rate limiting that ended calls did not show.
+func TestCallCountedWhenStoppedBeforeRetry(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 429, `{"error":{"code":"rate_limit_exceeded","message":"slow down","type":"rate_limit_error"}}`)
+	}), func(c *Config) {
+		// The backoff wait ends the caller's context but itself completes,
+		// so the call stops at the rate limiter before the retry.
+		c.Sleep = func(context.Context, time.Duration) error { cancel(); return nil }
+	})
+	_, err := h.c.Pairs(ctx)
+	if !errors.Is(err, ErrRateLimited) {
+		t.Fatalf("err = %v, want the 429", err)
+	}
+	if v := testutil.ToFloat64(h.c.metrics.requests.WithLabelValues("pairs", outcomeRejected)); v != 1 {
+		t.Errorf("requests_total{pairs,rejected} = %v, want 1", v)
+	}
+}
