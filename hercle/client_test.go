@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -617,5 +618,23 @@ func TestCallCountedWhenStoppedBeforeRetry(t *testing.T) {
 	}
 	if v := testutil.ToFloat64(h.c.metrics.requests.WithLabelValues("pairs", outcomeRejected)); v != 1 {
 		t.Errorf("requests_total{pairs,rejected} = %v, want 1", v)
+	}
+}
+
+// TestClientNeverPrintsKey: every fmt verb and slog handler on a *Client
+// leaves the API key out. %#v does not call String, and printed the
+// struct's fields, the "Bearer <key>" header value among them.
+func TestClientNeverPrintsKey(t *testing.T) {
+	c, err := NewClient(Config{Environment: "sandbox", APIKey: testKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged strings.Builder
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("client", "c", c)
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("client", "c", c)
+	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%v", c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), fmt.Sprintf("%s", c), logged.String()} {
+		if strings.Contains(s, "s3cr3t") {
+			t.Errorf("client printed with its key: %s", s)
+		}
 	}
 }
