@@ -181,6 +181,10 @@ func NewClient(cfg Config) (*Client, error) {
 // String describes the client without its API key.
 func (c *Client) String() string { return "hercle.Client{" + c.base + "}" }
 
+// GoString is String: %#v would otherwise print the fields, the key among
+// them.
+func (c *Client) GoString() string { return c.String() }
+
 // BaseURL returns the URL requests are sent to.
 func (c *Client) BaseURL() string { return c.base }
 

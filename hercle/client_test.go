@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -594,5 +595,46 @@ func TestValidationSendsNothing(t *testing.T) {
 	}
 	if hits.Load() != 0 {
 		t.Errorf("invalid input reached the server %d times", hits.Load())
+	}
+}
+
+// TestCallCountedWhenStoppedBeforeRetry: a call that got a 429 and whose
+// context ended before the retry could be sent is still one call in
+// engine_hercle_requests_total (outcome rejected); it used to be counted
+// nowhere, so rate limiting that ended calls did not show.
+func TestCallCountedWhenStoppedBeforeRetry(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 429, `{"error":{"code":"rate_limit_exceeded","message":"slow down","type":"rate_limit_error"}}`)
+	}), func(c *Config) {
+		// The backoff wait ends the caller's context but itself completes,
+		// so the call stops at the rate limiter before the retry.
+		c.Sleep = func(context.Context, time.Duration) error { cancel(); return nil }
+	})
+	_, err := h.c.Pairs(ctx)
+	if !errors.Is(err, ErrRateLimited) {
+		t.Fatalf("err = %v, want the 429", err)
+	}
+	if v := testutil.ToFloat64(h.c.metrics.requests.WithLabelValues("pairs", outcomeRejected)); v != 1 {
+		t.Errorf("requests_total{pairs,rejected} = %v, want 1", v)
+	}
+}
+
+// TestClientNeverPrintsKey: every fmt verb and slog handler on a *Client
+// leaves the API key out. %#v does not call String, and printed the
+// struct's fields, the "Bearer <key>" header value among them.
+func TestClientNeverPrintsKey(t *testing.T) {
+	c, err := NewClient(Config{Environment: "sandbox", APIKey: testKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged strings.Builder
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("client", "c", c)
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("client", "c", c)
+	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%v", c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), fmt.Sprintf("%s", c), logged.String()} {
+		if strings.Contains(s, "s3cr3t") {
+			t.Errorf("client printed with its key: %s", s)
+		}
 	}
 }

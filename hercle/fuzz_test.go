@@ -90,6 +90,8 @@ func FuzzDecodeTime(f *testing.F) {
 // FuzzDecodeModel runs the client's response decoder over every model.
 func FuzzDecodeModel(f *testing.F) {
 	addSamples(f)
+	f.Add([]byte(`{"payload":[{"id":"p","createdAt":1764000000000,"updatedAt":1.7e12,"routingCodes":{"aba":"026009593"}}],"paginationToken":{"Id":{"S":"id-001"}}}`))
+	f.Add([]byte(`{"id":"t","type":"DEPOSIT","amount":1.5,"debtor":{"routingCodes":[{"type":"sort_code","value":"200415"}],"addressParams":{"tag":1}},"creditor":null}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, ct := range []string{"application/json", "text/html", ""} {
 			res := result{status: 200, header: http.Header{"Content-Type": {ct}}, body: body}
@@ -98,6 +100,12 @@ func FuzzDecodeModel(f *testing.F) {
 			}
 			var page CursorPage[Transfer]
 			_ = decodeBody("GET /x", res, &page, false)
+			// The banking models, which no testdata sample covers.
+			for _, m := range []any{new(CursorPage[Payee]), new(CursorPage[PayeeAddress]), new(CursorPage[BusinessEndUser]),
+				new(CursorPage[IndividualEndUser]), new(CursorPage[DepositAccount]), new(LedgerTransaction), new(Payee),
+				new(PayeeAddress), new(DepositAccount), new(BusinessEndUser), new(IndividualEndUser)} {
+				_ = decodeBody("GET /x", res, m, false)
+			}
 			var inv struct {
 				Invoices []LightningInvoice `json:"invoices"`
 			}

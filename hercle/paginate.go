@@ -1,6 +1,7 @@
 package hercle
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -72,8 +73,10 @@ func windows(from, to time.Time, limit time.Duration) []span {
 }
 
 // pathTime formats a date for a path segment or query: RFC 3339 in UTC,
-// the form of every documented example.
-func pathTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+// the form of every documented example. A fraction of a second is kept
+// (ISO 8601 allows it; whole seconds print as in the examples): cutting
+// it would move the end of a range before records it covers.
+func pathTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // offsetPages iterates an offset-paginated listing whose path ends in
 // {startDate}/{endDate}/{page}/{pageSize}, window by window and page by
@@ -144,26 +147,24 @@ type CursorQuery struct {
 type Cursor string
 
 // UnmarshalJSON accepts a string, null (no more pages) or any other JSON
-// value (kept as its compact text).
+// value, kept as its compact text: whitespace goes, but key order, number
+// literals and escapes stay as the venue wrote them (a round trip through
+// map[string]any would sort keys, round big integers and escape '&').
 func (t *Cursor) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err == nil {
 		*t = Cursor(s)
 		return nil
 	}
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	if v == nil {
+	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
 		*t = ""
 		return nil
 	}
-	compact, err := json.Marshal(v)
-	if err != nil {
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, b); err != nil {
 		return err
 	}
-	*t = Cursor(compact)
+	*t = Cursor(compact.String())
 	return nil
 }
 

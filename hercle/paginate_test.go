@@ -190,3 +190,41 @@ func TestWindows(t *testing.T) {
 		t.Errorf("windows = %v", ws)
 	}
 }
+
+// TestCursorObjectTokenSentBackVerbatim: a paginationToken the venue sends
+// as a JSON object (a DynamoDB key, as the docs' example) goes back as the
+// venue wrote it, compacted only: key order, integers beyond float64's
+// precision and characters such as '&' unchanged. Re-marshalling through
+// map[string]any sorted the keys, rounded 1764000000000123456 to
+// 1764000000000123500 and escaped '&', so the venue got a token it never
+// issued.
+func TestCursorObjectTokenSentBackVerbatim(t *testing.T) {
+	const token = `{"Id":{"S":"a&b"},"CreatedAt":{"N":1764000000000123456}}`
+	var mu sync.Mutex
+	var sent []string
+	h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok := r.URL.Query().Get("paginationToken")
+		mu.Lock()
+		sent = append(sent, tok)
+		mu.Unlock()
+		if tok == "" {
+			writeJSON(w, 200, `{"payload":[{"id":"p1"}],"paginationToken": {"Id": {"S": "a&b"},
+				"CreatedAt": {"N": 1764000000000123456}}}`)
+			return
+		}
+		writeJSON(w, 200, `{"payload":[{"id":"p2"}]}`)
+	}))
+	var ids []string
+	for p, err := range h.c.Payees(context.Background(), CursorQuery{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, p.ID)
+	}
+	if len(sent) != 2 || sent[1] != token {
+		t.Errorf("tokens sent = %q, want the second to be %s", sent, token)
+	}
+	if strings.Join(ids, ",") != "p1,p2" {
+		t.Errorf("ids = %v, want p1,p2", ids)
+	}
+}

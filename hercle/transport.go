@@ -63,12 +63,14 @@ func (c *Client) do(ctx context.Context, rq request, out any) error {
 	defer cancel()
 
 	var last error // error of the previous attempt, if any
+	var lastOutcome string
 	for attempt := 0; ; attempt++ {
 		if err := c.wait(ctx); err != nil {
 			if last == nil {
 				last = fmt.Errorf("hercle: %s: %w: waiting for the rate limiter: %w", op, ErrNotSent, err)
-				c.metrics.call(rq.route, outcomeNotSent)
+				lastOutcome = outcomeNotSent
 			}
+			c.metrics.call(rq.route, lastOutcome)
 			return last
 		}
 		res := c.attempt(ctx, rq, target, body)
@@ -88,7 +90,7 @@ func (c *Client) do(ctx context.Context, rq request, out any) error {
 			c.metrics.call(rq.route, outcome)
 			return err
 		}
-		last = err
+		last, lastOutcome = err, outcome
 	}
 }
 

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sort"
 	"strings"
@@ -235,11 +236,23 @@ func (p Page) check(maxRange time.Duration) error {
 	return nil
 }
 
+// offset is the number of records before page (from 0) of size records;
+// ok is false when it exceeds what an int holds (no record is that far).
+func offset(page, size int) (n int, ok bool) {
+	if page < 0 || size < 0 || size > 0 && page > math.MaxInt/size {
+		return 0, false
+	}
+	return page * size, true
+}
+
 // pageOf returns page p of items (already in time order) whose time falls
 // in [p.From, p.To].
 func pageOf[T any](items []T, at func(T) time.Time, p Page) []T {
 	out := make([]T, 0, p.Size)
-	skip := p.Page * p.Size
+	skip, ok := offset(p.Page, p.Size)
+	if !ok {
+		return out
+	}
 	for _, it := range items {
 		t := at(it)
 		if t.Before(p.From) || t.After(p.To) {

@@ -213,7 +213,10 @@ func (v *Venue) Withdrawals(f WithdrawalFilter) ([]Withdrawal, error) {
 		return nil, invalid("page", "page must be 0 or more")
 	}
 	var out []Withdrawal
-	skip := f.Page * f.PageSize
+	skip, ok := offset(f.Page, f.PageSize)
+	if !ok {
+		return out, nil
+	}
 	for _, w := range v.withdrawals {
 		if (f.ClientID != "" && w.ClientID != f.ClientID) || (f.WithdrawalID != "" && w.ID != f.WithdrawalID) ||
 			(f.Network != "" && !strings.EqualFold(w.Network, f.Network)) ||
