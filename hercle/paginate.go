@@ -73,10 +73,22 @@ func windows(from, to time.Time, limit time.Duration) []span {
 }
 
 // pathTime formats a date for a path segment or query: RFC 3339 in UTC,
-// the form of every documented example. A fraction of a second is kept
-// (ISO 8601 allows it; whole seconds print as in the examples): cutting
-// it would move the end of a range before records it covers.
-func pathTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+// whole seconds, the form of every documented example. Callers widen a
+// range with wholeSeconds first, so no record in it is cut off.
+func pathTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// wholeSeconds widens [from, to] outward to whole seconds: from down, to
+// up. Dates are sent in whole seconds, and cutting the fraction off the
+// end would drop the records of its last fraction of a second (a listing
+// ending at now would miss the newest). A listing may therefore return
+// records up to a second outside the range asked for. Zero times stay zero.
+func wholeSeconds(from, to time.Time) (time.Time, time.Time) {
+	f, t := from.Truncate(time.Second), to.Truncate(time.Second)
+	if t.Before(to) {
+		t = t.Add(time.Second)
+	}
+	return f, t
+}
 
 // offsetPages iterates an offset-paginated listing whose path ends in
 // {startDate}/{endDate}/{page}/{pageSize}, window by window and page by
@@ -93,7 +105,8 @@ func offsetPages[T any](ctx context.Context, c *Client, r route, limit time.Dura
 			return
 		}
 		seen := make(map[string]struct{})
-		for _, w := range windows(q.From, q.To, limit) {
+		from, to := wholeSeconds(q.From, q.To)
+		for _, w := range windows(from, to, limit) {
 			for page := 0; ; page++ {
 				if page == maxPages {
 					yield(zero, fmt.Errorf("%w: %s: more than %d pages in one window", ErrPagination, r.op(), maxPages))
@@ -193,7 +206,8 @@ func cursorPages[T any](ctx context.Context, c *Client, r route, args []string, 
 			yield(zero, err)
 			return
 		}
-		spans := []span{{q.From, q.To}}
+		from, to := wholeSeconds(q.From, q.To)
+		spans := []span{{from, to}}
 		hasRange := !q.From.IsZero() && !q.To.IsZero()
 		switch {
 		case spec.required && !hasRange:
@@ -203,7 +217,7 @@ func cursorPages[T any](ctx context.Context, c *Client, r route, args []string, 
 			yield(zero, fmt.Errorf("%w: date range needs From before To, got %s .. %s", ErrInvalidInput, q.From, q.To))
 			return
 		case hasRange && spec.limit > 0:
-			spans = windows(q.From, q.To, spec.limit)
+			spans = windows(from, to, spec.limit)
 		}
 		token := q.Token
 		for _, w := range spans {

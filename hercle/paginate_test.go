@@ -191,6 +191,30 @@ func TestWindows(t *testing.T) {
 	}
 }
 
+// TestWholeSeconds: dates go out in whole seconds (the documented form),
+// the range widened outward so its last fraction of a second is kept.
+func TestWholeSeconds(t *testing.T) {
+	at := func(s string) time.Time {
+		v, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, c := range []struct{ from, to, wantFrom, wantTo string }{
+		{"2025-01-01T00:00:00.7Z", "2025-01-02T00:00:00.2Z", "2025-01-01T00:00:00Z", "2025-01-02T00:00:01Z"},
+		{"2025-01-01T00:00:00Z", "2025-01-02T00:00:00Z", "2025-01-01T00:00:00Z", "2025-01-02T00:00:00Z"},
+	} {
+		f, to := wholeSeconds(at(c.from), at(c.to))
+		if pathTime(f) != c.wantFrom || pathTime(to) != c.wantTo {
+			t.Errorf("wholeSeconds(%s, %s) sent as %s .. %s, want %s .. %s", c.from, c.to, pathTime(f), pathTime(to), c.wantFrom, c.wantTo)
+		}
+	}
+	if f, to := wholeSeconds(time.Time{}, time.Time{}); !f.IsZero() || !to.IsZero() {
+		t.Errorf("zero range widened to %s .. %s", f, to)
+	}
+}
+
 // TestCursorObjectTokenSentBackVerbatim: a paginationToken the venue sends
 // as a JSON object (a DynamoDB key, as the docs' example) goes back as the
 // venue wrote it, compacted only: key order, integers beyond float64's

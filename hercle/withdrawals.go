@@ -88,11 +88,12 @@ func (f WithdrawalFilter) query() (url.Values, error) {
 	set("network", f.Network)
 	set("asset", f.Asset)
 	set("address", f.Address)
-	if !f.StartDate.IsZero() {
-		q.Set("startDate", pathTime(f.StartDate))
+	from, to := wholeSeconds(f.StartDate, f.EndDate)
+	if !from.IsZero() {
+		q.Set("startDate", pathTime(from))
 	}
-	if !f.EndDate.IsZero() {
-		q.Set("endDate", pathTime(f.EndDate))
+	if !to.IsZero() {
+		q.Set("endDate", pathTime(to))
 	}
 	if f.PageSize != 0 {
 		size, err := pageSize(f.PageSize)
