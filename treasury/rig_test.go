@@ -444,6 +444,30 @@ type wire struct {
 	moves      []string   // Client-Ids (externalOrderIds) of money-moving requests, in order
 	violations []string
 	faults     []fault // applied to the next money-moving requests, in order
+	// unlisted makes the venue's lookup of withdrawals by Client-Id
+	// answer an empty list, as a venue that does not echo the Client-Id
+	// header into the withdrawal's clientId would.
+	unlisted bool
+}
+
+func (w *wire) hideLookups() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.unlisted = true
+}
+
+// emptyLookup answers a lookup of withdrawals by Client-Id with no record,
+// when hideLookups asked for it.
+func (w *wire) emptyLookup(req *http.Request) *http.Response {
+	w.mu.Lock()
+	hide := w.unlisted
+	w.mu.Unlock()
+	rest, ok := strings.CutPrefix(req.URL.Path, "/api/v1/withdrawals/")
+	if !hide || req.Method != http.MethodGet || !ok || rest == "" || strings.Contains(rest, "/") {
+		return nil
+	}
+	return &http.Response{StatusCode: http.StatusOK, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader("[]")), ContentLength: 2, Request: req}
 }
 
 func (w *wire) inject(f ...fault) {
@@ -477,6 +501,9 @@ func moneyPath(method, path string) bool {
 }
 
 func (w *wire) RoundTrip(req *http.Request) (*http.Response, error) {
+	if resp := w.emptyLookup(req); resp != nil {
+		return resp, nil
+	}
 	if !moneyPath(req.Method, req.URL.Path) {
 		return w.base.RoundTrip(req)
 	}

@@ -158,6 +158,7 @@ func (t *Treasury) commit(ctx context.Context, rec record, res Result) (Result, 
 	switch classify(sendErr) {
 	case sentOK:
 		log.Info("treasury: sent", "venue_ref", ref)
+		t.accepted[cid] = true
 		t.m.amount.WithLabelValues(rec.Policy, string(rec.Asset)).Add(rec.Amount.InexactFloat64())
 		res.Outcome = OutcomeSent
 		return res, nil
@@ -277,6 +278,7 @@ func (t *Treasury) abandon(ctx context.Context, cid string, r record, note strin
 		errs = append(errs, err)
 	}
 	delete(t.tracked, cid)
+	delete(t.accepted, cid)
 	return errors.Join(errs...)
 }
 

@@ -515,3 +515,47 @@ func BenchmarkSweepSendAndSettle(b *testing.B) {
 		}
 	}
 }
+
+// A withdrawal the venue accepted (2xx, with its id) is not failed because
+// a lookup by Client-Id lists nothing: the venue has it, so reversing its
+// transit posting and releasing its caps would let the destination take
+// more than its daily_cap and put money in the books that left.
+func TestAcceptedWithdrawalIsNotFailedWhenItsLookupListsNothing(t *testing.T) {
+	r := newRig(t, coldSection("5", "dry_run = false"), rigOptions{})
+	r.whitelist("BTC", coldAddress, "Bitcoin", true, nil)
+	res, err := r.sweep("btc-cold")
+	if err != nil || res.Outcome != treasury.OutcomeSent || !res.Amount.Equal(d("4")) {
+		t.Fatalf("Sweep = %+v, %v; want 4 sent", res, err)
+	}
+	cid := res.ClientID
+	r.wire.hideLookups()
+	r.clock.Advance(11 * time.Minute) // past poll_after: polled by Client-Id
+	for range 5 {                     // lookups = 3
+		r.poll()
+		r.clock.Advance(time.Minute)
+	}
+	if in := r.intent(cid); outcomeFailed(in) {
+		t.Fatalf("intent %s/%s: an accepted withdrawal was failed for want of a lookup", in.State, in.Outcome)
+	}
+	if b := r.balance(ledger.Transit(ledger.TransitWithdrawal, cid), "BTC"); !b.Equal(d("4")) {
+		t.Errorf("in transit %s, want the 4 the venue accepted", b)
+	}
+	if c := r.counter(ledger.DailyWithdrawn(monday, coldAccount)); !c.Equal(d("4")) {
+		t.Errorf("daily total of cold = %s, want 4 (not released)", c)
+	}
+	if _, err := r.venue.Credit("BTC", d("3")); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := r.sweep("btc-cold"); res.Outcome == treasury.OutcomeSent {
+		t.Errorf("Sweep = %+v, %v; want nothing more sent to cold while %s is unresolved", res, err, cid)
+	}
+	if n := len(r.withdrawals()); n != 1 {
+		t.Errorf("venue holds %d withdrawals, want 1 (daily_cap 5)", n)
+	}
+	r.noViolations()
+	r.verify()
+}
+
+func outcomeFailed(in ledger.Intent) bool {
+	return in.State == ledger.StateFailed || in.State == ledger.StateResolved && in.Outcome == ledger.StateFailed
+}
