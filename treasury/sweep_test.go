@@ -154,6 +154,12 @@ func TestRefusesDestinationNotApprovedAtTheVenue(t *testing.T) {
 		}},
 		{"other network", func(r *rig) { r.whitelist("BTC", coldAddress, "Lightning", true, nil) }},
 		{"other address", func(r *rig) { r.whitelist("BTC", coldAddress+"x", "Bitcoin", true, nil) }},
+		// Approved only with a parameter the destination does not carry
+		// (a memo an exchange credits by): a withdrawal without it is
+		// not the approved destination.
+		{"approved only with parameters", func(r *rig) {
+			r.whitelist("BTC", coldAddress, "Bitcoin", true, map[string]string{"memo": "42"})
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRig(t, coldSection("10", "dry_run = false"), rigOptions{})
