@@ -54,6 +54,11 @@ func (t *Treasury) sendAmount(ctx context.Context, name string, p policy.Policy,
 			res.Reason = fmt.Sprintf("%s leaves %s today, below min_sweep %s", binding, left, p.MinSweep.Decimal)
 			return res, fmt.Errorf("policy %s: %w: %s", name, ErrCapReached, res.Reason)
 		}
+		if r := p.MaxFeeRatio.Decimal; r.IsPositive() && p.Fee.IsPositive() && p.Fee.Div(amount).GreaterThan(r) {
+			res.Outcome, res.Amount = OutcomeRefused, amount
+			res.Reason = fmt.Sprintf("%s leaves %s today; fee %s would be more than max_fee_ratio %s of it", binding, left, p.Fee.Decimal, r)
+			return res, fmt.Errorf("policy %s: %w: %s", name, ErrCapReached, res.Reason)
+		}
 		res.Amount = amount
 		res.Reason += fmt.Sprintf("; clipped to %s by %s", amount, binding)
 	}

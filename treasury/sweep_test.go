@@ -565,3 +565,23 @@ func TestAcceptedWithdrawalIsNotFailedWhenItsLookupListsNothing(t *testing.T) {
 func outcomeFailed(in ledger.Intent) bool {
 	return in.State == ledger.StateFailed || in.State == ledger.StateResolved && in.Outcome == ledger.StateFailed
 }
+
+// max_fee_ratio bounds the fee against the amount actually sent: an
+// amount clipped by a daily cap is checked again, so a sweep the cap shrank
+// does not go out paying more than the policy allows.
+func TestClippedAmountStillHonoursMaxFeeRatio(t *testing.T) {
+	// 4 BTC excess, fee 0.0001, max_fee_ratio 0.001: fine for 4 BTC,
+	// not for the 0.05 the cap leaves (0.2%).
+	r := newRig(t, coldSection("0.05", "dry_run = false\nmax_fee_ratio = \"0.001\""), rigOptions{})
+	r.whitelist("BTC", coldAddress, "Bitcoin", true, nil)
+	res, err := r.sweep("btc-cold")
+	if res.Outcome == treasury.OutcomeSent {
+		t.Fatalf("Sweep = %+v, %v; want nothing sent: fee 0.0001 on %s is above max_fee_ratio 0.001", res, err, res.Amount)
+	}
+	if n := len(r.withdrawals()); n != 0 {
+		t.Errorf("venue holds %d withdrawals, want none", n)
+	}
+	if c := r.counter(ledger.DailyWithdrawn(monday, coldAccount)); !c.IsZero() {
+		t.Errorf("daily total %s, want 0", c)
+	}
+}
