@@ -77,6 +77,14 @@ func (t *Treasury) lookup(ctx context.Context, o open) (venueState, error) {
 		if err != nil {
 			return venueState{}, err
 		}
+		if p.ExternalOrderID == "" {
+			p.ExternalOrderID = cid
+		}
+		if want := (heropayments.PaymentKey{ExternalOrderID: cid, Sequence: heropayments.SequenceOriginal}); p.Key() != want {
+			// Not this settlement's status: applying it could fail a
+			// withdrawal Heropayments is sending.
+			return venueState{}, fmt.Errorf("the Heropayments status lookup of %s answered for payment %s", cid, p.Key())
+		}
 		st := venueState{found: true, ref: p.ID, status: string(p.Status)}
 		switch heropayments.Classify(heropayments.Flow(r.Flow), heropayments.KindWithdrawal, p.Status) {
 		case heropayments.OutcomeSuccess:

@@ -304,3 +304,34 @@ dry_run = false
 	r.verify() // every entry balanced, balances equal to the journal's
 	r.noViolations()
 }
+
+// A status lookup answered for another payment says nothing about this
+// settlement: it is not applied (as package merchant's poll refuses it),
+// so another payment's failure cannot reverse a settlement Heropayments
+// is sending and release its caps.
+func TestSettlementLookupAnsweredForAnotherPaymentIsNotApplied(t *testing.T) {
+	r := newSettleRig(t, settleSection)
+	res, err := r.sweep("settle")
+	if err != nil || res.Outcome != treasury.OutcomeSent {
+		t.Fatalf("Sweep = %+v, %v; want sent", res, err)
+	}
+	cid := res.ClientID
+	r.wire.answerStatus(`{"id":"hp-other","externalOrderId":"someone-else","sequence":"original","type":"withdrawal","status":"failed","currency":"USDT","amount":10}`)
+	for range 3 {
+		r.clock.Advance(time.Minute)
+		_ = r.tr.Poll(r.ctx) // the mismatch is reported as an error
+	}
+	if in := r.intent(cid); outcomeFailed(in) {
+		t.Fatalf("intent %s/%s: failed on another payment's status", in.State, in.Outcome)
+	}
+	if got := r.balance(ledger.Transit(ledger.TransitSettlement, cid), "USDT"); !got.Equal(d("4000")) {
+		t.Errorf("in transit %s, want the 4000 sent", got)
+	}
+	if got := r.counter(ledger.DailyWithdrawn(monday, ledger.VenueAvailable(ledger.Hercle))); !got.Equal(d("4000")) {
+		t.Errorf("daily total %s, want 4000 (not released)", got)
+	}
+	r.wire.answerStatus("")
+	dep := r.landAtHercle()
+	r.poll()
+	r.checkSettled(cid, dep)
+}
