@@ -172,6 +172,9 @@ func (t *Treasury) follow(ctx context.Context, o open) (bool, error) {
 		return true, t.settleFailed(ctx, o, "venue status "+st.status)
 	case ledger.StateSucceeded:
 		if o.rec.Method == methodSettlement {
+			if done, err := t.alreadyLanded(ctx, cid, o.rec, st.ref); done || err != nil {
+				return true, err
+			}
 			t.landedAt(ctx, o, st)
 			return true, nil
 		}
