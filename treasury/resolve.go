@@ -185,7 +185,7 @@ func (t *Treasury) follow(ctx context.Context, o open) (bool, error) {
 
 // noRecord counts a lookup that found nothing. A movement the venue still
 // has no record of after Lookups lookups did not happen and fails; one the
-// venue accepted with a 2xx answer in this process, and a Lightning
+// venue accepted with a 2xx answer naming its id in this process, and a Lightning
 // payment, whose lookup by Client-Id is not documented, stay open for an
 // operator instead.
 func (t *Treasury) noRecord(ctx context.Context, o open) error {

@@ -163,7 +163,11 @@ func (t *Treasury) commit(ctx context.Context, rec record, res Result) (Result, 
 	switch classify(sendErr) {
 	case sentOK:
 		log.Info("treasury: sent", "venue_ref", ref)
-		t.accepted[cid] = true
+		// An answer naming the venue's id proves the venue holds the
+		// movement; one without (a 2xx carrying an error) does not.
+		if ref != "" {
+			t.accepted[cid] = true
+		}
 		t.m.amount.WithLabelValues(rec.Policy, string(rec.Asset)).Add(rec.Amount.InexactFloat64())
 		res.Outcome = OutcomeSent
 		return res, nil
