@@ -190,9 +190,18 @@ func (h *CallbackHandler) verify(body []byte, hdr http.Header) (cb Callback, sta
 // ParseCallback decodes a callback body (already verified) of flow. It
 // needs externalOrderId and status; unknown fields are ignored. Errors
 // wrap ErrMalformedResponse and never quote the body.
+//
+// It reads the body's normal form, the text the signature covers, not the
+// raw bytes: they can differ where the signature cannot tell (a number too
+// large for a double is null in the normal form), and only what was
+// signed may be read.
 func ParseCallback(flow Flow, body []byte) (Callback, error) {
+	norm, err := Normalize(body)
+	if err != nil {
+		return Callback{}, fmt.Errorf("heropayments: callback: %w: %w", ErrMalformedResponse, err)
+	}
 	var p Payment
-	if err := decodeJSON(body, &p); err != nil {
+	if err := decodeJSON(norm, &p); err != nil {
 		return Callback{}, fmt.Errorf("heropayments: callback: %w", err)
 	}
 	if p.ExternalOrderID == "" || p.Status == "" {

@@ -130,3 +130,31 @@ func TestParseCallbackRefusesCaseVariantKeys(t *testing.T) {
 		t.Fatalf("ParseCallback(case-variant key) = %v, want ErrMalformedResponse", err)
 	}
 }
+
+// The signature covers the body's normal form, JSON.stringify(JSON.parse
+// (body)), in which a number too large for a double is null. A body that
+// differs from a signed one only where the normal form hides it must not
+// be read as holding a value nobody signed.
+func TestCallbackReadsOnlyWhatWasSigned(t *testing.T) {
+	const signedBody = `{"externalOrderId":"dep-9","sequence":"original","type":"deposit","status":"finished","currency":"USDT","amount":10,"merchantAmount":null}`
+	sig := Sign(testSecret, []byte(signedBody))
+	forged := strings.Replace(signedBody, "null", "1e400", 1)
+	if err := VerifyBody(testSecret, []byte(forged), sig); err != nil {
+		t.Fatalf("precondition: the forged body verifies against the signed one's signature: %v", err)
+	}
+	inbox := &MemoryInbox{}
+	h := newTestHandler(t, inbox, nil)
+	w := post(h, http.MethodPost, forged, sig)
+	for _, cb := range inbox.Callbacks() {
+		if !cb.Payment.MerchantAmount.IsZero() {
+			t.Fatalf("stored callback (HTTP %d) reads merchantAmount %s; the signed body says null", w.Code, cb.Payment.MerchantAmount)
+		}
+		again, err := ParseCallback(FlowV2, cb.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !again.Payment.MerchantAmount.IsZero() {
+			t.Fatalf("stored body parses to merchantAmount %s; the signed body says null", again.Payment.MerchantAmount)
+		}
+	}
+}

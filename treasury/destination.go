@@ -102,11 +102,18 @@ func (t *Treasury) whitelisted(ctx context.Context, tg target) error {
 	return fmt.Errorf("destination %s (%s %s on %s): %w: %s", tg.name, tg.dest.Asset, tg.address, tg.network, ErrNotApproved, why)
 }
 
-// paramsMatch reports whether every configured parameter is on the
-// whitelist entry with the same value.
+// paramsMatch reports whether the configured parameters are exactly the
+// whitelist entry's (an empty value counts as absent): every configured
+// one with the same value, and none more. An entry approved with a memo or
+// tag is not approval to send without it.
 func paramsMatch(want map[string]string, got hercle.Params) bool {
 	for k, v := range want {
 		if got[k] != v {
+			return false
+		}
+	}
+	for k, v := range got {
+		if v != "" && want[k] != v {
 			return false
 		}
 	}

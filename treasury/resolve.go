@@ -77,6 +77,14 @@ func (t *Treasury) lookup(ctx context.Context, o open) (venueState, error) {
 		if err != nil {
 			return venueState{}, err
 		}
+		if p.ExternalOrderID == "" {
+			p.ExternalOrderID = cid
+		}
+		if want := (heropayments.PaymentKey{ExternalOrderID: cid, Sequence: heropayments.SequenceOriginal}); p.Key() != want {
+			// Not this settlement's status: applying it could fail a
+			// withdrawal Heropayments is sending.
+			return venueState{}, fmt.Errorf("the Heropayments status lookup of %s answered for payment %s", cid, p.Key())
+		}
 		st := venueState{found: true, ref: p.ID, status: string(p.Status)}
 		switch heropayments.Classify(heropayments.Flow(r.Flow), heropayments.KindWithdrawal, p.Status) {
 		case heropayments.OutcomeSuccess:
@@ -164,6 +172,9 @@ func (t *Treasury) follow(ctx context.Context, o open) (bool, error) {
 		return true, t.settleFailed(ctx, o, "venue status "+st.status)
 	case ledger.StateSucceeded:
 		if o.rec.Method == methodSettlement {
+			if done, err := t.alreadyLanded(ctx, cid, o.rec, st.ref); done || err != nil {
+				return true, err
+			}
 			t.landedAt(ctx, o, st)
 			return true, nil
 		}
@@ -173,13 +184,24 @@ func (t *Treasury) follow(ctx context.Context, o open) (bool, error) {
 }
 
 // noRecord counts a lookup that found nothing. A movement the venue still
-// has no record of after Lookups lookups did not happen and fails; a
-// Lightning payment, whose lookup by Client-Id is not documented, stays
-// unknown for an operator instead.
+// has no record of after Lookups lookups did not happen and fails; one the
+// venue accepted with a 2xx answer naming its id in this process, and a Lightning
+// payment, whose lookup by Client-Id is not documented, stay open for an
+// operator instead.
 func (t *Treasury) noRecord(ctx context.Context, o open) error {
 	cid := o.in.ClientID
 	t.notFound[cid]++
 	n := t.notFound[cid]
+	if t.accepted[cid] {
+		// The venue answered the request with success: it has the
+		// movement, whatever its lookup lists. Failing it would put money
+		// that left back in the books and release its caps.
+		if n == 1 {
+			t.log.Error("treasury: the venue accepted this movement but does not list it by Client-Id; it stays open and is never resent: check it at the venue",
+				"client_id", cid, "policy", o.rec.Policy)
+		}
+		return nil
+	}
 	if o.in.State == ledger.StateSubmitted {
 		if _, err := t.d.Ledger.Transition(ctx, cid, ledger.StateUnknown, ledger.Detail{Note: "the venue has no record of it"}); err != nil && !errors.Is(err, ledger.ErrIllegalTransition) {
 			return fmt.Errorf("mark %s unknown: %w", cid, err)
@@ -238,6 +260,7 @@ func (t *Treasury) settleSucceeded(ctx context.Context, o open, st venueState) e
 	t.log.Info("treasury: settled", "client_id", cid, "policy", r.Policy, "destination", r.Destination, "venue_ref", st.ref)
 	t.m.resolved.WithLabelValues(r.Method, "succeeded").Inc()
 	delete(t.tracked, cid)
+	delete(t.accepted, cid)
 	return nil
 }
 
@@ -256,6 +279,7 @@ func (t *Treasury) settleFailed(ctx context.Context, o open, note string) error 
 	}
 	t.m.resolved.WithLabelValues(r.Method, "failed").Inc()
 	delete(t.tracked, cid)
+	delete(t.accepted, cid)
 	delete(t.landed, cid)
 	return nil
 }
@@ -411,6 +435,7 @@ func (t *Treasury) finished(ctx context.Context, seen map[string]bool) error {
 			t.m.resolved.WithLabelValues(r.Method, "succeeded").Inc()
 		}
 		delete(t.tracked, cid)
+		delete(t.accepted, cid)
 		delete(t.landed, cid)
 		delete(t.notFound, cid)
 	}

@@ -444,6 +444,50 @@ type wire struct {
 	moves      []string   // Client-Ids (externalOrderIds) of money-moving requests, in order
 	violations []string
 	faults     []fault // applied to the next money-moving requests, in order
+	// unlisted makes the venue's lookup of withdrawals by Client-Id
+	// answer an empty list, as a venue that does not echo the Client-Id
+	// header into the withdrawal's clientId would.
+	unlisted bool
+	// statusBody, if set, is the answer to every Heropayments status
+	// lookup.
+	statusBody string
+}
+
+func (w *wire) answerStatus(body string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.statusBody = body
+}
+
+func okJSON(req *http.Request, body string) *http.Response {
+	return &http.Response{StatusCode: http.StatusOK, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader(body)),
+		ContentLength: int64(len(body)), Request: req}
+}
+
+func (w *wire) hideLookups() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.unlisted = true
+}
+
+// answer is the wire's own answer to a lookup, when hideLookups or
+// answerStatus asked for one; nil lets the request through.
+func (w *wire) answer(req *http.Request) *http.Response {
+	w.mu.Lock()
+	hide, status := w.unlisted, w.statusBody
+	w.mu.Unlock()
+	if req.Method != http.MethodGet {
+		return nil
+	}
+	if status != "" && (req.URL.Path == heropayments.PathStatusV2 || req.URL.Path == heropayments.PathStatusCustody) {
+		return okJSON(req, status)
+	}
+	rest, ok := strings.CutPrefix(req.URL.Path, "/api/v1/withdrawals/")
+	if !hide || !ok || rest == "" || strings.Contains(rest, "/") {
+		return nil
+	}
+	return okJSON(req, "[]")
 }
 
 func (w *wire) inject(f ...fault) {
@@ -477,6 +521,9 @@ func moneyPath(method, path string) bool {
 }
 
 func (w *wire) RoundTrip(req *http.Request) (*http.Response, error) {
+	if resp := w.answer(req); resp != nil {
+		return resp, nil
+	}
 	if !moneyPath(req.Method, req.URL.Path) {
 		return w.base.RoundTrip(req)
 	}

@@ -54,6 +54,11 @@ func (t *Treasury) sendAmount(ctx context.Context, name string, p policy.Policy,
 			res.Reason = fmt.Sprintf("%s leaves %s today, below min_sweep %s", binding, left, p.MinSweep.Decimal)
 			return res, fmt.Errorf("policy %s: %w: %s", name, ErrCapReached, res.Reason)
 		}
+		if r := p.MaxFeeRatio.Decimal; r.IsPositive() && p.Fee.IsPositive() && p.Fee.Div(amount).GreaterThan(r) {
+			res.Outcome, res.Amount = OutcomeRefused, amount
+			res.Reason = fmt.Sprintf("%s leaves %s today; fee %s would be more than max_fee_ratio %s of it", binding, left, p.Fee.Decimal, r)
+			return res, fmt.Errorf("policy %s: %w: %s", name, ErrCapReached, res.Reason)
+		}
 		res.Amount = amount
 		res.Reason += fmt.Sprintf("; clipped to %s by %s", amount, binding)
 	}
@@ -158,6 +163,11 @@ func (t *Treasury) commit(ctx context.Context, rec record, res Result) (Result, 
 	switch classify(sendErr) {
 	case sentOK:
 		log.Info("treasury: sent", "venue_ref", ref)
+		// An answer naming the venue's id proves the venue holds the
+		// movement; one without (a 2xx carrying an error) does not.
+		if ref != "" {
+			t.accepted[cid] = true
+		}
 		t.m.amount.WithLabelValues(rec.Policy, string(rec.Asset)).Add(rec.Amount.InexactFloat64())
 		res.Outcome = OutcomeSent
 		return res, nil
@@ -277,6 +287,7 @@ func (t *Treasury) abandon(ctx context.Context, cid string, r record, note strin
 		errs = append(errs, err)
 	}
 	delete(t.tracked, cid)
+	delete(t.accepted, cid)
 	return errors.Join(errs...)
 }
 

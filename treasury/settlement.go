@@ -80,6 +80,10 @@ func (t *Treasury) matchDeposits(ctx context.Context, now time.Time) error {
 	var errs []error
 	for _, cid := range cids {
 		l := t.landed[cid]
+		if done, err := t.alreadyLanded(ctx, cid, l.rec, l.ref); done || err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		i := slices.IndexFunc(arrivals, func(a arrival) bool {
 			return !claimed[a.txID] && a.asset == l.rec.Asset && !a.at.Before(l.created.Add(-matchSlack)) &&
 				a.amount.LessThanOrEqual(l.amount) && a.amount.GreaterThanOrEqual(l.amount.Sub(l.rec.MaxNetFee))
@@ -91,6 +95,26 @@ func (t *Treasury) matchDeposits(ctx context.Context, now time.Time) error {
 		errs = append(errs, t.land(ctx, cid, l, arrivals[i]))
 	}
 	return errors.Join(errs...)
+}
+
+// alreadyLanded finishes a settlement whose entry is already posted (its
+// intent was not finished: the process stopped in between). Its deposit is
+// claimed by that entry, so no match would ever finish it. It reports
+// whether the settlement was already posted.
+func (t *Treasury) alreadyLanded(ctx context.Context, cid string, r record, ref string) (bool, error) {
+	settled, err := t.has(ctx, ledger.SettledKey(cid))
+	if err != nil || !settled {
+		return false, err
+	}
+	if err := t.finishIntent(ctx, cid, r, ledger.StateSucceeded, ref, "settlement entry already posted"); err != nil {
+		return true, err
+	}
+	t.log.Info("treasury: settlement already landed at Hercle; intent finished", "client_id", cid, "policy", r.Policy)
+	t.m.resolved.WithLabelValues(r.Method, "succeeded").Inc()
+	delete(t.landed, cid)
+	delete(t.tracked, cid)
+	delete(t.accepted, cid)
+	return true, nil
 }
 
 // arrivals returns the Hercle deposits in [from, to]: those the webhook
@@ -193,6 +217,7 @@ func (t *Treasury) land(ctx context.Context, cid string, l landing, a arrival) e
 	t.m.resolved.WithLabelValues(l.rec.Method, "succeeded").Inc()
 	delete(t.landed, cid)
 	delete(t.tracked, cid)
+	delete(t.accepted, cid)
 	t.depMu.Lock()
 	t.deposits = slices.DeleteFunc(t.deposits, func(d inbound.Deposit) bool { return d.TransactionID == a.txID })
 	t.depMu.Unlock()

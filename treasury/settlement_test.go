@@ -1,7 +1,9 @@
 package treasury_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -303,4 +305,85 @@ dry_run = false
 	}
 	r.verify() // every entry balanced, balances equal to the journal's
 	r.noViolations()
+}
+
+// A status lookup answered for another payment says nothing about this
+// settlement: it is not applied (as package merchant's poll refuses it),
+// so another payment's failure cannot reverse a settlement Heropayments
+// is sending and release its caps.
+func TestSettlementLookupAnsweredForAnotherPaymentIsNotApplied(t *testing.T) {
+	r := newSettleRig(t, settleSection)
+	res, err := r.sweep("settle")
+	if err != nil || res.Outcome != treasury.OutcomeSent {
+		t.Fatalf("Sweep = %+v, %v; want sent", res, err)
+	}
+	cid := res.ClientID
+	r.wire.answerStatus(`{"id":"hp-other","externalOrderId":"someone-else","sequence":"original","type":"withdrawal","status":"failed","currency":"USDT","amount":10}`)
+	for range 3 {
+		r.clock.Advance(time.Minute)
+		_ = r.tr.Poll(r.ctx) // the mismatch is reported as an error
+	}
+	if in := r.intent(cid); outcomeFailed(in) {
+		t.Fatalf("intent %s/%s: failed on another payment's status", in.State, in.Outcome)
+	}
+	if got := r.balance(ledger.Transit(ledger.TransitSettlement, cid), "USDT"); !got.Equal(d("4000")) {
+		t.Errorf("in transit %s, want the 4000 sent", got)
+	}
+	if got := r.counter(ledger.DailyWithdrawn(monday, ledger.VenueAvailable(ledger.Hercle))); !got.Equal(d("4000")) {
+		t.Errorf("daily total %s, want 4000 (not released)", got)
+	}
+	r.wire.answerStatus("")
+	dep := r.landAtHercle()
+	r.poll()
+	r.checkSettled(cid, dep)
+}
+
+// finishRefused is the ledger with the settlement intent's final move
+// failing once (the process stopped between posting the settlement and
+// finishing its intent).
+type finishRefused struct {
+	treasury.Ledger
+	done bool
+}
+
+func (f *finishRefused) Transition(ctx context.Context, id string, to ledger.IntentState, d ledger.Detail) (ledger.Intent, error) {
+	if (to == ledger.StateSucceeded || to == ledger.StateResolved) && !f.done {
+		f.done = true
+		return ledger.Intent{}, errCrashed
+	}
+	return f.Ledger.Transition(ctx, id, to, d)
+}
+
+// A settlement whose entry was posted but whose intent was not finished
+// (a stop in between) is finished by the next look: its deposit already
+// settled it, so waiting for a deposit to match would keep it open, and
+// its destination blocked, for ever.
+func TestSettlementPostedButNotFinishedIsFinishedAfterARestart(t *testing.T) {
+	for _, restart := range []bool{true, false} {
+		t.Run(fmt.Sprintf("restart=%v", restart), func(t *testing.T) { settlementPostedButNotFinished(t, restart) })
+	}
+}
+
+func settlementPostedButNotFinished(t *testing.T, restart bool) {
+	r := newRig(t, settleSection, rigOptions{heropay: d("5000"), networkFee: d("1"),
+		wrap: func(l treasury.Ledger) treasury.Ledger { return &finishRefused{Ledger: l} }})
+	res, err := r.sweep("settle")
+	if err != nil || res.Outcome != treasury.OutcomeSent {
+		t.Fatalf("Sweep = %+v, %v; want sent", res, err)
+	}
+	cid := res.ClientID
+	dep := r.landAtHercle()
+	if err := r.tr.Poll(r.ctx); err == nil {
+		t.Fatalf("Poll with the final transition refused: no error")
+	}
+	if _, err := r.store.Entry(r.ctx, cid+":settled"); err != nil {
+		t.Fatalf("settlement entry: %v; want it posted before the refusal", err)
+	}
+	if restart {
+		r.opts.wrap = nil
+		r.restart()
+	}
+	r.clock.Advance(time.Minute)
+	r.poll()
+	r.checkSettled(cid, dep)
 }

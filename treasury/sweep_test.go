@@ -154,6 +154,12 @@ func TestRefusesDestinationNotApprovedAtTheVenue(t *testing.T) {
 		}},
 		{"other network", func(r *rig) { r.whitelist("BTC", coldAddress, "Lightning", true, nil) }},
 		{"other address", func(r *rig) { r.whitelist("BTC", coldAddress+"x", "Bitcoin", true, nil) }},
+		// Approved only with a parameter the destination does not carry
+		// (a memo an exchange credits by): a withdrawal without it is
+		// not the approved destination.
+		{"approved only with parameters", func(r *rig) {
+			r.whitelist("BTC", coldAddress, "Bitcoin", true, map[string]string{"memo": "42"})
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRig(t, coldSection("10", "dry_run = false"), rigOptions{})
@@ -513,5 +519,69 @@ func BenchmarkSweepSendAndSettle(b *testing.B) {
 		if err := r.tr.Poll(r.ctx); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A withdrawal the venue accepted (2xx, with its id) is not failed because
+// a lookup by Client-Id lists nothing: the venue has it, so reversing its
+// transit posting and releasing its caps would let the destination take
+// more than its daily_cap and put money in the books that left.
+func TestAcceptedWithdrawalIsNotFailedWhenItsLookupListsNothing(t *testing.T) {
+	r := newRig(t, coldSection("5", "dry_run = false"), rigOptions{})
+	r.whitelist("BTC", coldAddress, "Bitcoin", true, nil)
+	res, err := r.sweep("btc-cold")
+	if err != nil || res.Outcome != treasury.OutcomeSent || !res.Amount.Equal(d("4")) {
+		t.Fatalf("Sweep = %+v, %v; want 4 sent", res, err)
+	}
+	cid := res.ClientID
+	r.wire.hideLookups()
+	r.clock.Advance(11 * time.Minute) // past poll_after: polled by Client-Id
+	for range 5 {                     // lookups = 3
+		r.poll()
+		r.clock.Advance(time.Minute)
+	}
+	if in := r.intent(cid); outcomeFailed(in) {
+		t.Fatalf("intent %s/%s: an accepted withdrawal was failed for want of a lookup", in.State, in.Outcome)
+	}
+	if b := r.balance(ledger.Transit(ledger.TransitWithdrawal, cid), "BTC"); !b.Equal(d("4")) {
+		t.Errorf("in transit %s, want the 4 the venue accepted", b)
+	}
+	if c := r.counter(ledger.DailyWithdrawn(monday, coldAccount)); !c.Equal(d("4")) {
+		t.Errorf("daily total of cold = %s, want 4 (not released)", c)
+	}
+	if _, err := r.venue.Credit("BTC", d("3")); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := r.sweep("btc-cold"); res.Outcome == treasury.OutcomeSent {
+		t.Errorf("Sweep = %+v, %v; want nothing more sent to cold while %s is unresolved", res, err, cid)
+	}
+	if n := len(r.withdrawals()); n != 1 {
+		t.Errorf("venue holds %d withdrawals, want 1 (daily_cap 5)", n)
+	}
+	r.noViolations()
+	r.verify()
+}
+
+func outcomeFailed(in ledger.Intent) bool {
+	return in.State == ledger.StateFailed || in.State == ledger.StateResolved && in.Outcome == ledger.StateFailed
+}
+
+// max_fee_ratio bounds the fee against the amount actually sent: an
+// amount clipped by a daily cap is checked again, so a sweep the cap shrank
+// does not go out paying more than the policy allows.
+func TestClippedAmountStillHonoursMaxFeeRatio(t *testing.T) {
+	// 4 BTC excess, fee 0.0001, max_fee_ratio 0.001: fine for 4 BTC,
+	// not for the 0.05 the cap leaves (0.2%).
+	r := newRig(t, coldSection("0.05", "dry_run = false\nmax_fee_ratio = \"0.001\""), rigOptions{})
+	r.whitelist("BTC", coldAddress, "Bitcoin", true, nil)
+	res, err := r.sweep("btc-cold")
+	if res.Outcome == treasury.OutcomeSent {
+		t.Fatalf("Sweep = %+v, %v; want nothing sent: fee 0.0001 on %s is above max_fee_ratio 0.001", res, err, res.Amount)
+	}
+	if n := len(r.withdrawals()); n != 0 {
+		t.Errorf("venue holds %d withdrawals, want none", n)
+	}
+	if c := r.counter(ledger.DailyWithdrawn(monday, coldAccount)); !c.IsZero() {
+		t.Errorf("daily total %s, want 0", c)
 	}
 }

@@ -392,3 +392,39 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// A pull by conversion names only its pair; treasury reads the policy's
+// asset as the pair's base when the pair starts with it, else as its
+// quote. A pair that starts and ends with the asset ("USDCUSD" for a USD
+// balance) says neither: read as the base, the pull would buy USDC with
+// the USD it should refill, on every run while the balance stays below
+// min. Such a pair is refused.
+func TestPullPairThatNamesTheAssetTwiceIsRefused(t *testing.T) {
+	section := `
+[destinations.bank]
+type = "bank"
+asset = "USD"
+network = "SWIFT"
+address = "US00BANK"
+daily_cap = "100000"
+
+[policies.usd]
+kind = "sweep"
+asset = "USD"
+schedule = "@every 15m"
+min = "1000"
+target = "5000"
+max = "10000"
+destination = "bank"
+below_min = "pull"
+pull = { from = "convert", pair = "USDCUSD" }
+`
+	_, err := policy.Parse("pull", []byte(section))
+	if err == nil || !strings.Contains(err.Error(), "policies.usd.pull.pair") {
+		t.Fatalf("Parse = %v; want a problem at policies.usd.pull.pair", err)
+	}
+	ok := strings.Replace(section, "USDCUSD", "BTCUSD", 1)
+	if _, err := policy.Parse("pull", []byte(ok)); err != nil {
+		t.Fatalf("Parse with pair BTCUSD: %v", err)
+	}
+}

@@ -361,8 +361,15 @@ func (c Config) pull(ps *problems, key string, p Policy) {
 	hercle := p.Kind == KindSweep || p.Kind == KindConvert
 	switch pl.From {
 	case PullConvert:
-		if pl.Pair == "" || (!strings.HasPrefix(pl.Pair, p.Asset) && !strings.HasSuffix(pl.Pair, p.Asset)) {
+		base, quote := strings.HasPrefix(pl.Pair, p.Asset), strings.HasSuffix(pl.Pair, p.Asset)
+		switch {
+		case pl.Pair == "" || !base && !quote:
 			ps.add(key+".pair", "must be a pair of %s such as \"BTC%s\", got %q", p.Asset, p.Asset, pl.Pair)
+		case base && quote:
+			// The pull reads the asset as the base when the pair starts
+			// with it: here that may be the wrong side, and the pull
+			// would spend what it should refill.
+			ps.add(key+".pair", "%q starts and ends with %s: which side %s is cannot be told, and the wrong one would spend what the pull should refill", pl.Pair, p.Asset, p.Asset)
 		}
 		trade(ps, key, pl.Path, pl.MaxSlippage)
 	case PullHeropayments:
