@@ -205,6 +205,63 @@ func (s *Store) Transition(ctx context.Context, clientID string, to IntentState,
 	return out, err
 }
 
+// Acknowledge records that the venue accepted the submitted intent
+// clientID and named it venueRef (a 2xx answer carrying the venue's id):
+// the intent stays submitted, its VenueRef becomes venueRef and an Attempt
+// from submitted to submitted is appended. It proves, across restarts, that the
+// venue holds the movement, so a lookup that lists nothing must not fail
+// it. Acknowledging again with the same ref is a no-op; an intent in
+// another state, or one already acknowledged with another ref, returns a
+// *TransitionError wrapping ErrIllegalTransition and writes nothing.
+func (s *Store) Acknowledge(ctx context.Context, clientID, venueRef string) (Intent, error) {
+	if venueRef == "" || len(venueRef) > maxRefLen {
+		return Intent{}, fmt.Errorf("%w: intent %s: acknowledgement needs a venue ref of 1 to %d bytes", ErrInvalidEntry, clientID, maxRefLen)
+	}
+	var out Intent
+	err := s.write(ctx, func(tx *bbolt.Tx) error {
+		out = Intent{}
+		v := tx.Bucket(bucketIntents).Get([]byte(clientID))
+		if v == nil {
+			return reject(fmt.Errorf("intent %s: %w", clientID, ErrNotFound))
+		}
+		in, err := decodeIntent(v)
+		if err != nil {
+			return err
+		}
+		acked := in.Acknowledged()
+		if in.State != StateSubmitted || acked && in.VenueRef != venueRef {
+			return reject(&TransitionError{ClientID: clientID, From: in.State, To: StateSubmitted})
+		}
+		if acked {
+			out = in
+			return nil
+		}
+		if len(in.History) >= maxHistory {
+			return reject(fmt.Errorf("%w: intent %s: history full", ErrInvalidEntry, clientID))
+		}
+		now := s.now().UTC()
+		in.History = append(in.History, Attempt{At: now, From: StateSubmitted, To: StateSubmitted, VenueRef: venueRef, Note: "acknowledged by the venue"})
+		in.VenueRef, in.Updated = venueRef, now
+		if err := putIntent(tx, in); err != nil {
+			return err
+		}
+		out = in
+		return nil
+	})
+	return out, err
+}
+
+// Acknowledged reports whether the venue acknowledged in (see
+// Store.Acknowledge); in.VenueRef is then the id the venue gave.
+func (in Intent) Acknowledged() bool {
+	for _, a := range in.History {
+		if a.From == StateSubmitted && a.To == StateSubmitted {
+			return true
+		}
+	}
+	return false
+}
+
 func putIntent(tx *bbolt.Tx, in Intent) error {
 	rec, err := json.Marshal(intentRecord(in))
 	if err != nil {

@@ -90,3 +90,54 @@ func TestIntentLifecycle(t *testing.T) {
 		t.Errorf("CreateIntent(bad kind) = %v, want ErrInvalidEntry", err)
 	}
 }
+
+func TestAcknowledge(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	for _, c := range []string{"W1", "W2"} {
+		if _, _, err := s.CreateIntent(ctx, Intent{ClientID: c, Kind: IntentWithdrawal, Venue: Hercle}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Acknowledge(ctx, "W1", "wd-1"); !errors.Is(err, ErrIllegalTransition) {
+		t.Errorf("Acknowledge(pending) = %v, want ErrIllegalTransition", err)
+	}
+	if _, err := s.Transition(ctx, "W1", StateSubmitted, Detail{VenueRef: "quote-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if in, _ := s.Intent(ctx, "W1"); in.Acknowledged() {
+		t.Error("submitted with a ref but not acknowledged: Acknowledged() = true")
+	}
+	in, err := s.Acknowledge(ctx, "W1", "wd-1")
+	if err != nil || !in.Acknowledged() || in.VenueRef != "wd-1" || in.State != StateSubmitted || len(in.History) != 3 {
+		t.Fatalf("Acknowledge = %+v, %v; want submitted, acknowledged, ref wd-1, three attempts", in, err)
+	}
+	if again, err := s.Acknowledge(ctx, "W1", "wd-1"); err != nil || len(again.History) != 3 {
+		t.Errorf("Acknowledge again = %d attempts, %v; want a no-op", len(again.History), err)
+	}
+	if _, err := s.Acknowledge(ctx, "W1", "wd-2"); !errors.Is(err, ErrIllegalTransition) {
+		t.Errorf("Acknowledge with another ref = %v, want ErrIllegalTransition", err)
+	}
+	if _, err := s.Acknowledge(ctx, "W2", ""); !errors.Is(err, ErrInvalidEntry) {
+		t.Errorf("Acknowledge without a ref = %v, want ErrInvalidEntry", err)
+	}
+	if _, err := s.Acknowledge(ctx, "nope", "x"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Acknowledge(unknown id) = %v, want ErrNotFound", err)
+	}
+	// Survives a reopen, and the intent moves on as usual.
+	path := s.Path()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if in, err := s2.Intent(ctx, "W1"); err != nil || !in.Acknowledged() {
+		t.Fatalf("after reopen: %+v, %v; want acknowledged", in, err)
+	}
+	if in, err := s2.Transition(ctx, "W1", StateSucceeded, Detail{}); err != nil || !in.Acknowledged() || in.VenueRef != "wd-1" {
+		t.Errorf("Transition(succeeded) = %+v, %v", in, err)
+	}
+}

@@ -60,6 +60,7 @@ type Heropayments interface {
 type Ledger interface {
 	CreateIntent(ctx context.Context, in ledger.Intent) (ledger.Intent, bool, error)
 	Transition(ctx context.Context, clientID string, to ledger.IntentState, d ledger.Detail) (ledger.Intent, error)
+	Acknowledge(ctx context.Context, clientID, venueRef string) (ledger.Intent, error)
 	Intent(ctx context.Context, clientID string) (ledger.Intent, error)
 	Intents(ctx context.Context, st ledger.IntentState) ([]ledger.Intent, error)
 	Unfinished(ctx context.Context) ([]ledger.Intent, error)

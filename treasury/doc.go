@@ -33,8 +33,10 @@
 //     (timeout, 5xx after the venue applied it, a crash) marks the intent
 //     unknown and is looked up at the venue by Client-Id before anything
 //     else: found, it is followed; after Lookups lookups with no record it
-//     fails. A movement the venue accepted (a 2xx answer naming its id) is
-//     never failed for want of a record: it stays open for an operator. Nothing is ever sent again under the same Client-Id, and a new
+//     fails. A movement the venue accepted (a 2xx answer naming its id,
+//     recorded with ledger.Store.Acknowledge, so it survives a restart) is
+//     never failed for want of a record: it stays open for an operator.
+//     Nothing is ever sent again under the same Client-Id, and a new
 //     movement is only decided by a later run, after the lookup.
 //  5. The final status settles it: from the Banking webhook through
 //     package inbound (which uses the same entry keys, so either path

@@ -185,14 +185,14 @@ func (t *Treasury) follow(ctx context.Context, o open) (bool, error) {
 
 // noRecord counts a lookup that found nothing. A movement the venue still
 // has no record of after Lookups lookups did not happen and fails; one the
-// venue accepted with a 2xx answer naming its id in this process, and a Lightning
-// payment, whose lookup by Client-Id is not documented, stay open for an
-// operator instead.
+// venue acknowledged (a 2xx answer naming its id, recorded in the ledger),
+// and a Lightning payment, whose lookup by Client-Id is not documented,
+// stay open for an operator instead.
 func (t *Treasury) noRecord(ctx context.Context, o open) error {
 	cid := o.in.ClientID
 	t.notFound[cid]++
 	n := t.notFound[cid]
-	if t.accepted[cid] {
+	if o.in.Acknowledged() {
 		// The venue answered the request with success: it has the
 		// movement, whatever its lookup lists. Failing it would put money
 		// that left back in the books and release its caps.
@@ -260,7 +260,6 @@ func (t *Treasury) settleSucceeded(ctx context.Context, o open, st venueState) e
 	t.log.Info("treasury: settled", "client_id", cid, "policy", r.Policy, "destination", r.Destination, "venue_ref", st.ref)
 	t.m.resolved.WithLabelValues(r.Method, "succeeded").Inc()
 	delete(t.tracked, cid)
-	delete(t.accepted, cid)
 	return nil
 }
 
@@ -279,7 +278,6 @@ func (t *Treasury) settleFailed(ctx context.Context, o open, note string) error 
 	}
 	t.m.resolved.WithLabelValues(r.Method, "failed").Inc()
 	delete(t.tracked, cid)
-	delete(t.accepted, cid)
 	delete(t.landed, cid)
 	return nil
 }
@@ -435,7 +433,6 @@ func (t *Treasury) finished(ctx context.Context, seen map[string]bool) error {
 			t.m.resolved.WithLabelValues(r.Method, "succeeded").Inc()
 		}
 		delete(t.tracked, cid)
-		delete(t.accepted, cid)
 		delete(t.landed, cid)
 		delete(t.notFound, cid)
 	}

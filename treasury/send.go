@@ -164,9 +164,14 @@ func (t *Treasury) commit(ctx context.Context, rec record, res Result) (Result, 
 	case sentOK:
 		log.Info("treasury: sent", "venue_ref", ref)
 		// An answer naming the venue's id proves the venue holds the
-		// movement; one without (a 2xx carrying an error) does not.
+		// movement (one without, a 2xx carrying an error, does not): the
+		// ledger keeps that across restarts, so no lookup that lists
+		// nothing can fail it. The money has left either way: a failed
+		// write is logged, not returned.
 		if ref != "" {
-			t.accepted[cid] = true
+			if _, err := t.d.Ledger.Acknowledge(context.WithoutCancel(ctx), cid, ref); err != nil {
+				log.Error("treasury: could not record the venue's acknowledgement; a later lookup that lists nothing could fail it", "venue_ref", ref, "err", err)
+			}
 		}
 		t.m.amount.WithLabelValues(rec.Policy, string(rec.Asset)).Add(rec.Amount.InexactFloat64())
 		res.Outcome = OutcomeSent
@@ -287,7 +292,6 @@ func (t *Treasury) abandon(ctx context.Context, cid string, r record, note strin
 		errs = append(errs, err)
 	}
 	delete(t.tracked, cid)
-	delete(t.accepted, cid)
 	return errors.Join(errs...)
 }
 

@@ -113,7 +113,6 @@ func (t *Treasury) alreadyLanded(ctx context.Context, cid string, r record, ref 
 	t.m.resolved.WithLabelValues(r.Method, "succeeded").Inc()
 	delete(t.landed, cid)
 	delete(t.tracked, cid)
-	delete(t.accepted, cid)
 	return true, nil
 }
 
@@ -217,7 +216,6 @@ func (t *Treasury) land(ctx context.Context, cid string, l landing, a arrival) e
 	t.m.resolved.WithLabelValues(l.rec.Method, "succeeded").Inc()
 	delete(t.landed, cid)
 	delete(t.tracked, cid)
-	delete(t.accepted, cid)
 	t.depMu.Lock()
 	t.deposits = slices.DeleteFunc(t.deposits, func(d inbound.Deposit) bool { return d.TransactionID == a.txID })
 	t.depMu.Unlock()

@@ -534,7 +534,11 @@ func TestAcceptedWithdrawalIsNotFailedWhenItsLookupListsNothing(t *testing.T) {
 		t.Fatalf("Sweep = %+v, %v; want 4 sent", res, err)
 	}
 	cid := res.ClientID
+	if in := r.intent(cid); !in.Acknowledged() || in.VenueRef != r.withdrawals()[0].ID {
+		t.Fatalf("intent %+v: want acknowledged with the venue's id", in)
+	}
 	r.wire.hideLookups()
+	r.restart()                       // what the venue acknowledged is known from the ledger, not memory
 	r.clock.Advance(11 * time.Minute) // past poll_after: polled by Client-Id
 	for range 5 {                     // lookups = 3
 		r.poll()

@@ -88,7 +88,6 @@ type Treasury struct {
 	bank      map[string]bankIDs // resolved payee and internal address ids, by destination
 	deposit   map[string]string  // resolved Hercle deposit address, by destination
 	notFound  map[string]int     // lookups that found no record, by Client-Id
-	accepted  map[string]bool    // movements the venue accepted with a 2xx answer naming its id, by Client-Id
 	tracked   map[string]record  // movements seen unresolved, by Client-Id
 	landed    map[string]landing // settlements Heropayments has sent, awaiting the Hercle deposit
 	conflicts map[string]bool    // Client-Ids whose conflict was logged
@@ -116,7 +115,7 @@ func New(cfg policy.Config, deps Deps) (*Treasury, error) {
 	}
 	t := &Treasury{
 		cfg: cfg, d: deps, log: deps.Logger, clock: deps.Clock, m: m, newID: deps.NewClientID,
-		bank: map[string]bankIDs{}, deposit: map[string]string{}, notFound: map[string]int{}, accepted: map[string]bool{},
+		bank: map[string]bankIDs{}, deposit: map[string]string{}, notFound: map[string]int{},
 		tracked: map[string]record{}, landed: map[string]landing{}, conflicts: map[string]bool{},
 	}
 	if t.log == nil {
