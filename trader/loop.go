@@ -188,9 +188,12 @@ func (l *Loop) Run(ctx context.Context) error {
 			async = func(in strategy.Intent) {
 				running++
 				go func() {
-					// Execution finishes even if ctx ends meanwhile: it
-					// has its own deadlines and records where it stopped.
-					done <- l.o.Exec.Execute(context.WithoutCancel(ctx), in)
+					// A request already sent finishes even if ctx ends
+					// meanwhile (it has its own deadline) and its answer
+					// is recorded; ctx ends the lookups that follow an
+					// outcome not yet final, leaving it for recovery, so
+					// a shutdown does not wait for them.
+					done <- l.o.Exec.Execute(ctx, in)
 				}()
 			}
 		}
