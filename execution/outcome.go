@@ -159,6 +159,9 @@ func (x *Executor) filled(ctx context.Context, in strategy.Intent, pair market.P
 	if f.tradeID == "" || f.size.Sign() <= 0 {
 		return x.lookup(ctx, in, pair, state) // an answer without a usable trade: ask again
 	}
+	if pair.Base == "" || pair.Quote == "" {
+		return x.unresolved(in, fmt.Sprintf("trade %s found, but pair %s is not listed: its fill cannot be posted; resolve it by hand", f.tradeID, pair.Symbol))
+	}
 	ctx = context.WithoutCancel(ctx)
 	if f.amount.Sign() <= 0 {
 		f.amount = f.size.Mul(f.price)

@@ -85,8 +85,10 @@ func (x *Executor) Recover(ctx context.Context) ([]Result, error) {
 		}
 		pair, ok := x.o.Pairs(in.Pair)
 		if !ok {
-			out = append(out, x.unresolved(in, "unknown pair "+in.Pair))
-			continue
+			// A pair no longer listed: the lookups by Client-Id need no
+			// pair, so a failure still resolves; only a fill cannot be
+			// posted without the pair's assets (see filled).
+			pair = market.Pair{Symbol: in.Pair}
 		}
 		r := x.resolve(ctx, in, pair, it.State)
 		x.log.Info("recovered intent", "client_id", in.ID, "was", it.State, "result", r.Status, "detail", r.Detail)
