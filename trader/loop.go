@@ -337,8 +337,10 @@ func (l *Loop) reject(s strategy.Strategy, in strategy.Intent, detail string) {
 	l.queue = append(l.queue, outcomeEvent{s, strategy.Outcome{Intent: in, Status: strategy.Rejected, Detail: detail, Time: l.state.Clock}})
 }
 
-// holdFor is what an open intent may spend: the base size of a sell, the
-// quote a buy may cost at the current price plus its slippage.
+// holdFor is what an open intent may spend, as risk reckoned it when it
+// approved the intent: the base size of a sell (by quote amount: the
+// amount at the sell price less its slippage), the quote a buy may cost at
+// the current price plus its slippage.
 func (l *Loop) holdFor(in strategy.Intent) hold {
 	p := l.state.Specs[in.Pair]
 	if in.Side == market.Sell {
@@ -346,8 +348,9 @@ func (l *Loop) holdFor(in strategy.Intent) hold {
 			return hold{p.Base, in.Size}
 		}
 		t := l.state.Ticks[in.Pair]
-		if t.SellPrice.Sign() > 0 {
-			return hold{p.Base, in.Amount.DivRound(t.SellPrice, 18)}
+		worst := t.SellPrice.Mul(decimal.NewFromInt(1).Sub(in.MaxSlippage.Shift(-2)))
+		if worst.Sign() > 0 {
+			return hold{p.Base, in.Amount.DivRound(worst, 18)}
 		}
 		return hold{}
 	}
