@@ -25,6 +25,15 @@ type Executor interface {
 	Execute(ctx context.Context, in strategy.Intent) execution.Result
 }
 
+// Resolver settles an intent an Execute left Unresolved, by lookup only,
+// never sending it again. *execution.Executor satisfies it. When Exec
+// implements it, Run hands every unresolved intent to it until the intent
+// resolves, so its strategy gets its outcome without waiting for a
+// restart's recovery.
+type Resolver interface {
+	Resolve(ctx context.Context, in strategy.Intent) execution.Result
+}
+
 // Risk approves intents. *risk.Engine satisfies it.
 type Risk interface {
 	Check(ctx context.Context, now time.Time, v strategy.View, in strategy.Intent) (risk.Approval, error)
@@ -75,6 +84,10 @@ type Loop struct {
 	metrics  metrics
 	queue    []event           // events caused while processing one
 	dispatch []strategy.Intent // approved, not yet handed to execution
+	// unresolved are intents whose outcome is unknown, to hand to the
+	// Resolver; only Run does (resolver is set while it runs).
+	unresolved []strategy.Intent
+	resolver   Resolver
 }
 
 type hold struct {
@@ -156,6 +169,10 @@ func (l *Loop) send(ctx context.Context, e event) {
 func (l *Loop) Run(ctx context.Context) error {
 	running := 0
 	done := make(chan execution.Result)
+	if rv, ok := l.o.Exec.(Resolver); ok && !l.o.Inline {
+		l.resolver = rv
+		defer func() { l.resolver = nil }()
+	}
 	for {
 		var timerC <-chan time.Time
 		var timer scheduler.Timer
@@ -198,6 +215,11 @@ func (l *Loop) Run(ctx context.Context) error {
 			}
 		}
 		l.execute(ctx, async)
+		for _, in := range l.unresolved {
+			running++
+			go func() { done <- l.resolver.Resolve(ctx, in) }()
+		}
+		l.unresolved = nil
 	}
 }
 
@@ -372,9 +394,14 @@ func (l *Loop) result(ctx context.Context, r execution.Result) {
 		return
 	}
 	if r.Status == execution.Unresolved {
-		// Still open: its hold stays until recovery resolves it.
+		// Still open: its hold stays until it resolves. Recovery runs
+		// only at start-up, so while Run runs the resolver keeps looking
+		// it up.
 		l.metrics.intents.WithLabelValues(s.Name(), "unresolved").Inc()
-		l.log.Warn("intent outcome unresolved; left for recovery", "client_id", id, "detail", r.Detail)
+		l.log.Warn("intent outcome unresolved; looking it up again", "client_id", id, "detail", r.Detail)
+		if l.resolver != nil && ctx.Err() == nil {
+			l.unresolved = append(l.unresolved, r.Intent)
+		}
 		return
 	}
 	delete(l.owner, id)
