@@ -238,6 +238,11 @@ func tradeFlows(p market.Pair, t market.Tick, in strategy.Intent) flows {
 		f.quoteValue = f.in
 	case in.Side == market.Buy:
 		f.out, f.in = in.Amount, in.Amount.DivRound(mid, 18)
+		if in.Path == strategy.OTC {
+			// Sized from the amount at the quote, filled at up to its
+			// slippage above it; an RFQ spends the amount exactly.
+			f.out = in.Amount.Mul(one.Add(slip))
+		}
 		f.quoteValue = in.Amount
 	default: // sell by quote amount: the base needed at the worst price
 		f.out, f.in = in.Amount.DivRound(t.SellPrice.Mul(one.Sub(slip)), 18), in.Amount

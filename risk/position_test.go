@@ -39,3 +39,25 @@ func TestPositionCountsOpenIntents(t *testing.T) {
 	_, err = f.e.Check(ctx, t0, s, sell)
 	f.expectReason(t, err, Position)
 }
+
+// An OTC buy by quote amount is sized from the amount at the quoted price,
+// then fills at up to its slippage above that price: it may spend the
+// amount plus its slippage, and the balance checks must hold that. (An RFQ
+// by amount spends the amount exactly.)
+func TestOTCBuyByAmountSpendsUpToItsSlippage(t *testing.T) {
+	in := baseIntent()
+	in.Size, in.Amount, in.Path = d("0"), d("9000"), strategy.OTC // slippage 0.5%: up to 9045 EUR
+	f := newFixture(t, func(l *Limits, _ *Options) {
+		l.Assets = map[string]AssetLimits{"EUR": {MinBalance: dec("40960")}}
+	})
+	_, err := f.e.Check(ctx, t0, baseState(), in)
+	f.expectReason(t, err, MinBalance)
+
+	in.Path = strategy.RFQ
+	f = newFixture(t, func(l *Limits, _ *Options) {
+		l.Assets = map[string]AssetLimits{"EUR": {MinBalance: dec("40960")}}
+	})
+	if _, err := f.e.Check(ctx, t0, baseState(), in); err != nil {
+		t.Fatalf("an RFQ spending exactly 9000 of 50 000 EUR leaves 41 000: %v", err)
+	}
+}

@@ -63,3 +63,42 @@ func TestSellByAmountHoldsItsWorstCase(t *testing.T) {
 		t.Errorf("BTC available = %s, want 1.5 - %s", got, want)
 	}
 }
+
+// An OTC buy by quote amount holds the amount plus its slippage, as risk
+// approved it for; an RFQ by amount holds the amount.
+func TestBuyByAmountHoldsWhatRiskApproved(t *testing.T) {
+	for _, tt := range []struct {
+		path strategy.Path
+		want string
+	}{{strategy.OTC, "90955"}, {strategy.RFQ, "91000"}} {
+		clock := scheduler.NewManual(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
+		p := strategy.DefaultThresholdParams() // 0.5% slippage
+		p.Pair, p.Side, p.Order, p.Path = "BTCEUR", market.Buy, "limit", tt.path
+		p.Price, p.Amount = strategy.Dec(d("70000")), strategy.Dec(d("9000"))
+		th, err := strategy.NewThreshold("buy", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rk, err := risk.New(risk.DefaultLimits(), risk.Options{Counters: &risk.MemoryCounters{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := New(Options{
+			Strategies: []strategy.Strategy{th}, Risk: rk, Exec: &fillAtTick{}, Clock: clock, MaxAge: 5 * time.Second,
+			Pairs:    []market.Pair{{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR", MinSize: d("0.0001"), MaxSize: d("10")}},
+			Balances: map[market.Asset]decimal.Decimal{"EUR": d("100000")},
+			NewID:    func() (string, error) { return "cid-1", nil },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := clock.Now()
+		l.process(context.Background(), tickEvent{market.Tick{Pair: "BTCEUR", Size: d("0.1"), BuyPrice: d("60010"), SellPrice: d("59990"), Time: now, Received: now}})
+		if len(l.dispatch) != 1 {
+			t.Fatalf("%s: approved %v", tt.path, l.dispatch)
+		}
+		if got := l.state.Balances["EUR"].Available; !got.Equal(d(tt.want)) {
+			t.Errorf("%s: EUR available = %s, want %s", tt.path, got, tt.want)
+		}
+	}
+}

@@ -362,7 +362,8 @@ func (l *Loop) reject(s strategy.Strategy, in strategy.Intent, detail string) {
 // holdFor is what an open intent may spend, as risk reckoned it when it
 // approved the intent: the base size of a sell (by quote amount: the
 // amount at the sell price less its slippage), the quote a buy may cost at
-// the current price plus its slippage.
+// the current price plus its slippage (by quote amount: the amount, plus
+// its slippage on the OTC path).
 func (l *Loop) holdFor(in strategy.Intent) hold {
 	p := l.state.Specs[in.Pair]
 	if in.Side == market.Sell {
@@ -377,6 +378,9 @@ func (l *Loop) holdFor(in strategy.Intent) hold {
 		return hold{}
 	}
 	if in.Amount.Sign() > 0 {
+		if in.Path == strategy.OTC {
+			return hold{p.Quote, in.Amount.Mul(decimal.NewFromInt(1).Add(in.MaxSlippage.Shift(-2)))}
+		}
 		return hold{p.Quote, in.Amount}
 	}
 	t := l.state.Ticks[in.Pair]
