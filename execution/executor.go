@@ -163,6 +163,12 @@ func kindOf(p strategy.Path) ledger.IntentKind {
 // Execute records in as an intent, sends it by its path and returns the
 // outcome. in.ID, if set, is used as the Client-Id; an intent with that id
 // already in the ledger is never sent again but resolved by lookup.
+//
+// ctx ends everything before the intent is marked submitted (then nothing
+// is sent) and the follow-up lookups of an outcome not yet final (then the
+// intent is left for recovery and the result is Unresolved). It does not
+// cut short the money-moving request once submitted, which has the
+// client's own deadline, nor the recording of its answer.
 func (x *Executor) Execute(ctx context.Context, in strategy.Intent) Result {
 	if err := in.Validate(); err != nil {
 		return x.fail(in, "invalid intent: "+err.Error())
@@ -249,7 +255,7 @@ func (x *Executor) otc(ctx context.Context, in strategy.Intent, pair market.Pair
 	if err := x.submit(ctx, in.ID, q.ID); err != nil {
 		return x.never(ctx, in, err.Error())
 	}
-	ex, _, err := x.o.Venue.PlaceOrder(ctx, hercle.OrderRequest{PriceID: q.ID, Side: in.Side, Slippage: hercle.N(in.MaxSlippage)}, in.ID)
+	ex, _, err := x.o.Venue.PlaceOrder(context.WithoutCancel(ctx), hercle.OrderRequest{PriceID: q.ID, Side: in.Side, Slippage: hercle.N(in.MaxSlippage)}, in.ID)
 	x.latency.WithLabelValues("otc").Observe(x.clock.Now().Sub(start).Seconds())
 	return x.answered(ctx, in, pair, ex, err)
 }
@@ -269,7 +275,7 @@ func (x *Executor) rfq(ctx context.Context, in strategy.Intent, pair market.Pair
 	if err := x.submit(ctx, in.ID, q.RequestForQuoteID); err != nil {
 		return x.never(ctx, in, err.Error())
 	}
-	ex, _, err := x.o.Venue.AcceptRFQ(ctx, q.RequestForQuoteID, in.ID)
+	ex, _, err := x.o.Venue.AcceptRFQ(context.WithoutCancel(ctx), q.RequestForQuoteID, in.ID)
 	x.latency.WithLabelValues("rfq").Observe(x.clock.Now().Sub(start).Seconds())
 	return x.answered(ctx, in, pair, ex, err)
 }

@@ -20,7 +20,8 @@ type fill struct {
 	at                  hercle.Time
 }
 
-// answered handles the venue's answer to the money-moving request.
+// answered handles the venue's answer to the money-moving request. The
+// answer is recorded even if ctx has ended; ctx ends only the lookups.
 func (x *Executor) answered(ctx context.Context, in strategy.Intent, pair market.Pair, ex hercle.Execution, err error) Result {
 	switch {
 	case err == nil:
@@ -29,7 +30,7 @@ func (x *Executor) answered(ctx context.Context, in strategy.Intent, pair market
 		return x.final(ctx, in, ledger.StateFailed, "", "not sent: "+err.Error())
 	case errors.Is(err, hercle.ErrOutcomeUnknown):
 		x.log.Warn("order outcome unknown; looking it up by client id", "client_id", in.ID, "err", err)
-		if _, terr := x.o.Store.Transition(ctx, in.ID, ledger.StateUnknown, ledger.Detail{Note: clip(err.Error())}); terr != nil {
+		if _, terr := x.o.Store.Transition(context.WithoutCancel(ctx), in.ID, ledger.StateUnknown, ledger.Detail{Note: clip(err.Error())}); terr != nil {
 			return x.unresolved(in, "record unknown outcome: "+terr.Error())
 		}
 		return x.lookup(ctx, in, pair, ledger.StateUnknown)
@@ -105,7 +106,7 @@ func (x *Executor) lookup(ctx context.Context, in strategy.Intent, pair market.P
 		return x.final(ctx, in, x.failedFrom(state), "", "no record at the venue after lookups by client id")
 	}
 	if state == ledger.StateSubmitted {
-		if _, err := x.o.Store.Transition(ctx, in.ID, ledger.StateUnknown, ledger.Detail{Note: clip(last)}); err != nil {
+		if _, err := x.o.Store.Transition(context.WithoutCancel(ctx), in.ID, ledger.StateUnknown, ledger.Detail{Note: clip(last)}); err != nil {
 			x.log.Error("record unknown outcome", "client_id", in.ID, "err", err)
 		}
 	}
@@ -153,11 +154,15 @@ func orderFor(os []hercle.Order, clientID string) (hercle.Order, bool) {
 
 // filled posts the fill and then marks the intent final. The entry comes
 // first: if the process dies between the two, recovery finds the trade
-// again and posting it is a no-op.
+// again and posting it is a no-op. Both are written even if ctx has ended.
 func (x *Executor) filled(ctx context.Context, in strategy.Intent, pair market.Pair, state ledger.IntentState, f fill) Result {
 	if f.tradeID == "" || f.size.Sign() <= 0 {
 		return x.lookup(ctx, in, pair, state) // an answer without a usable trade: ask again
 	}
+	if pair.Base == "" || pair.Quote == "" {
+		return x.unresolved(in, fmt.Sprintf("trade %s found, but pair %s is not listed: its fill cannot be posted; resolve it by hand", f.tradeID, pair.Symbol))
+	}
+	ctx = context.WithoutCancel(ctx)
 	if f.amount.Sign() <= 0 {
 		f.amount = f.size.Mul(f.price)
 	}
@@ -206,8 +211,9 @@ func (x *Executor) filled(ctx context.Context, in strategy.Intent, pair market.P
 // TradeKey is the journal key of a Hercle fill.
 func TradeKey(tradeID string) string { return "hercle:trade:" + tradeID }
 
-// final records a final failure.
+// final records a final failure, even if ctx has ended.
 func (x *Executor) final(ctx context.Context, in strategy.Intent, to ledger.IntentState, ref, detail string) Result {
+	ctx = context.WithoutCancel(ctx)
 	d := ledger.Detail{VenueRef: ref, Note: clip(detail)}
 	if to == ledger.StateResolved {
 		d.Outcome = ledger.StateFailed

@@ -63,6 +63,31 @@ func (x *Executor) recorded(ctx context.Context, in strategy.Intent, pair market
 	return r
 }
 
+// Resolve settles an order or RFQ intent that an earlier Execute or
+// Recover left Unresolved, while the process runs: after waiting Follow,
+// it looks the intent up at the venue by Client-Id as recovery does. It
+// never sends anything. The result is Unresolved again when the intent
+// cannot be read or the venue cannot tell yet; ctx ends the wait and the
+// lookups.
+func (x *Executor) Resolve(ctx context.Context, in strategy.Intent) Result {
+	t := x.clock.NewTimer(x.o.Follow)
+	select {
+	case <-ctx.Done():
+		t.Stop()
+		return x.unresolved(in, "stopped before resolving: "+ctx.Err().Error())
+	case <-t.C():
+	}
+	it, err := x.o.Store.Intent(ctx, in.ID)
+	if err != nil {
+		return x.unresolved(in, "read recorded intent: "+err.Error())
+	}
+	pair, ok := x.o.Pairs(in.Pair)
+	if !ok {
+		pair = market.Pair{Symbol: in.Pair}
+	}
+	return x.resolve(ctx, in, pair, it.State)
+}
+
 // Recover resolves every order and RFQ intent the ledger holds unfinished,
 // as at start-up after a crash: pending ones were never sent and fail;
 // submitted and unknown ones are looked up by Client-Id. Nothing is sent.
@@ -85,8 +110,10 @@ func (x *Executor) Recover(ctx context.Context) ([]Result, error) {
 		}
 		pair, ok := x.o.Pairs(in.Pair)
 		if !ok {
-			out = append(out, x.unresolved(in, "unknown pair "+in.Pair))
-			continue
+			// A pair no longer listed: the lookups by Client-Id need no
+			// pair, so a failure still resolves; only a fill cannot be
+			// posted without the pair's assets (see filled).
+			pair = market.Pair{Symbol: in.Pair}
 		}
 		r := x.resolve(ctx, in, pair, it.State)
 		x.log.Info("recovered intent", "client_id", in.ID, "was", it.State, "result", r.Status, "detail", r.Detail)

@@ -147,8 +147,14 @@ func (e *Engine) check(ctx context.Context, now time.Time, v strategy.View, in s
 		return Approval{}, rej
 	}
 	if limit := e.l.Assets[string(f.inAsset)].MaxPosition.Decimal; limit.IsPositive() {
-		if after := v.Total(f.inAsset).Add(f.in); after.GreaterThan(limit) {
-			return Approval{}, &Rejection{Reason: Position, Detail: fmt.Sprintf("%s would reach %s, limit %s", f.inAsset, after, limit)}
+		// Intents still in flight have not moved the totals yet: what
+		// they bring in counts too.
+		coming, ok := incoming(v, f.inAsset)
+		if !ok {
+			return Approval{}, &Rejection{Reason: NoPrice, Detail: fmt.Sprintf("an open intent bringing %s cannot be valued; position limit unprovable", f.inAsset)}
+		}
+		if after := v.Total(f.inAsset).Add(coming).Add(f.in); after.GreaterThan(limit) {
+			return Approval{}, &Rejection{Reason: Position, Detail: fmt.Sprintf("%s would reach %s (%s of it from open intents), limit %s", f.inAsset, after, coming, limit)}
 		}
 	}
 	return e.reserve(ctx, now, notional, []capKey{{keyTradeNotional, e.l.MaxDailyNotional.Decimal, DailyNotional}})
@@ -232,12 +238,42 @@ func tradeFlows(p market.Pair, t market.Tick, in strategy.Intent) flows {
 		f.quoteValue = f.in
 	case in.Side == market.Buy:
 		f.out, f.in = in.Amount, in.Amount.DivRound(mid, 18)
+		if in.Path == strategy.OTC {
+			// Sized from the amount at the quote, filled at up to its
+			// slippage above it; an RFQ spends the amount exactly.
+			f.out = in.Amount.Mul(one.Add(slip))
+		}
 		f.quoteValue = in.Amount
 	default: // sell by quote amount: the base needed at the worst price
 		f.out, f.in = in.Amount.DivRound(t.SellPrice.Mul(one.Sub(slip)), 18), in.Amount
 		f.quoteValue = in.Amount
 	}
 	return f
+}
+
+// incoming is what the open intents of v bring in of asset, valued as
+// tradeFlows values an intent; false if one of them cannot be valued.
+func incoming(v strategy.View, asset market.Asset) (decimal.Decimal, bool) {
+	sum := decimal.Zero
+	for _, o := range v.OpenIntents() {
+		p, ok := v.Pair(o.Pair)
+		if !ok {
+			return sum, false
+		}
+		if (o.Side == market.Buy && p.Base != asset) || (o.Side == market.Sell && p.Quote != asset) {
+			continue
+		}
+		if o.Side == market.Buy && o.Size.IsPositive() {
+			sum = sum.Add(o.Size)
+			continue
+		}
+		t, ok := v.Tick(o.Pair)
+		if !ok || !t.BuyPrice.IsPositive() || !t.SellPrice.IsPositive() {
+			return sum, false
+		}
+		sum = sum.Add(tradeFlows(p, t, o).in)
+	}
+	return sum, true
 }
 
 // checkPairSize checks the base and quote size limits.

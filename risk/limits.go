@@ -51,7 +51,8 @@ type BreakerLimits struct {
 
 // AssetLimits are one asset's limits; zero means none.
 type AssetLimits struct {
-	// MaxPosition bounds the total balance a trade may leave.
+	// MaxPosition bounds the total balance a trade may leave, counting
+	// what the intents still in flight bring in.
 	MaxPosition strategy.Decimal `toml:"max_position"`
 	// MinBalance is what trades and transfers must leave available.
 	MinBalance strategy.Decimal `toml:"min_balance"`

@@ -25,6 +25,15 @@ type Executor interface {
 	Execute(ctx context.Context, in strategy.Intent) execution.Result
 }
 
+// Resolver settles an intent an Execute left Unresolved, by lookup only,
+// never sending it again. *execution.Executor satisfies it. When Exec
+// implements it, Run hands every unresolved intent to it until the intent
+// resolves, so its strategy gets its outcome without waiting for a
+// restart's recovery.
+type Resolver interface {
+	Resolve(ctx context.Context, in strategy.Intent) execution.Result
+}
+
 // Risk approves intents. *risk.Engine satisfies it.
 type Risk interface {
 	Check(ctx context.Context, now time.Time, v strategy.View, in strategy.Intent) (risk.Approval, error)
@@ -75,6 +84,10 @@ type Loop struct {
 	metrics  metrics
 	queue    []event           // events caused while processing one
 	dispatch []strategy.Intent // approved, not yet handed to execution
+	// unresolved are intents whose outcome is unknown, to hand to the
+	// Resolver; only Run does (resolver is set while it runs).
+	unresolved []strategy.Intent
+	resolver   Resolver
 }
 
 type hold struct {
@@ -156,6 +169,10 @@ func (l *Loop) send(ctx context.Context, e event) {
 func (l *Loop) Run(ctx context.Context) error {
 	running := 0
 	done := make(chan execution.Result)
+	if rv, ok := l.o.Exec.(Resolver); ok && !l.o.Inline {
+		l.resolver = rv
+		defer func() { l.resolver = nil }()
+	}
 	for {
 		var timerC <-chan time.Time
 		var timer scheduler.Timer
@@ -188,13 +205,21 @@ func (l *Loop) Run(ctx context.Context) error {
 			async = func(in strategy.Intent) {
 				running++
 				go func() {
-					// Execution finishes even if ctx ends meanwhile: it
-					// has its own deadlines and records where it stopped.
-					done <- l.o.Exec.Execute(context.WithoutCancel(ctx), in)
+					// A request already sent finishes even if ctx ends
+					// meanwhile (it has its own deadline) and its answer
+					// is recorded; ctx ends the lookups that follow an
+					// outcome not yet final, leaving it for recovery, so
+					// a shutdown does not wait for them.
+					done <- l.o.Exec.Execute(ctx, in)
 				}()
 			}
 		}
 		l.execute(ctx, async)
+		for _, in := range l.unresolved {
+			running++
+			go func() { done <- l.resolver.Resolve(ctx, in) }()
+		}
+		l.unresolved = nil
 	}
 }
 
@@ -334,8 +359,11 @@ func (l *Loop) reject(s strategy.Strategy, in strategy.Intent, detail string) {
 	l.queue = append(l.queue, outcomeEvent{s, strategy.Outcome{Intent: in, Status: strategy.Rejected, Detail: detail, Time: l.state.Clock}})
 }
 
-// holdFor is what an open intent may spend: the base size of a sell, the
-// quote a buy may cost at the current price plus its slippage.
+// holdFor is what an open intent may spend, as risk reckoned it when it
+// approved the intent: the base size of a sell (by quote amount: the
+// amount at the sell price less its slippage), the quote a buy may cost at
+// the current price plus its slippage (by quote amount: the amount, plus
+// its slippage on the OTC path).
 func (l *Loop) holdFor(in strategy.Intent) hold {
 	p := l.state.Specs[in.Pair]
 	if in.Side == market.Sell {
@@ -343,12 +371,16 @@ func (l *Loop) holdFor(in strategy.Intent) hold {
 			return hold{p.Base, in.Size}
 		}
 		t := l.state.Ticks[in.Pair]
-		if t.SellPrice.Sign() > 0 {
-			return hold{p.Base, in.Amount.DivRound(t.SellPrice, 18)}
+		worst := t.SellPrice.Mul(decimal.NewFromInt(1).Sub(in.MaxSlippage.Shift(-2)))
+		if worst.Sign() > 0 {
+			return hold{p.Base, in.Amount.DivRound(worst, 18)}
 		}
 		return hold{}
 	}
 	if in.Amount.Sign() > 0 {
+		if in.Path == strategy.OTC {
+			return hold{p.Quote, in.Amount.Mul(decimal.NewFromInt(1).Add(in.MaxSlippage.Shift(-2)))}
+		}
 		return hold{p.Quote, in.Amount}
 	}
 	t := l.state.Ticks[in.Pair]
@@ -366,9 +398,14 @@ func (l *Loop) result(ctx context.Context, r execution.Result) {
 		return
 	}
 	if r.Status == execution.Unresolved {
-		// Still open: its hold stays until recovery resolves it.
+		// Still open: its hold stays until it resolves. Recovery runs
+		// only at start-up, so while Run runs the resolver keeps looking
+		// it up.
 		l.metrics.intents.WithLabelValues(s.Name(), "unresolved").Inc()
-		l.log.Warn("intent outcome unresolved; left for recovery", "client_id", id, "detail", r.Detail)
+		l.log.Warn("intent outcome unresolved; looking it up again", "client_id", id, "detail", r.Detail)
+		if l.resolver != nil && ctx.Err() == nil {
+			l.unresolved = append(l.unresolved, r.Intent)
+		}
 		return
 	}
 	delete(l.owner, id)
