@@ -384,6 +384,7 @@ func (c Config) problems() []Problem {
 		}
 	}
 	ps = append(ps, treasuryProblems(c.Treasury)...)
+	ps = append(ps, c.transferCapProblems()...)
 	ps = append(ps, c.webhookProblems()...)
 	ps = append(ps, heropaymentsProblems(c.Heropayments)...)
 	ps = append(ps, c.Reconcile.Problems()...)

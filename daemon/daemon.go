@@ -306,8 +306,15 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 		Convert:      exec,
 		OnDeposit:    deposits.push,
 		Heropayments: hp.treasuryClient(),
-		Logger:       d.log.With("component", "treasury"),
-		Metrics:      d.reg,
+		// Risk's transfer caps (risk.transfers, in the reference
+		// currency) and minimum balances apply to every movement.
+		Risk: rk,
+		View: func(src ledger.Venue) strategy.View {
+			now := time.Now()
+			return newTransferView(ctx, store, src, feedView{v: source.View(), specs: specs, now: now, maxAge: maxAge}, pairList, d.log)
+		},
+		Logger:  d.log.With("component", "treasury"),
+		Metrics: d.reg,
 	})
 	if err != nil {
 		return fmt.Errorf("treasury: %w", err)

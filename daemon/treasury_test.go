@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/otcdesk/engine/daemon"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/sim"
+	"github.com/otcdesk/engine/strategy"
 )
 
 const sweepTOML = `
@@ -38,10 +40,7 @@ dry_run = false
 // and sends the excess once, to the allowlisted address, only after the
 // venue has it whitelisted; the movement is an intent in the ledger.
 func TestTreasurySweepInDaemon(t *testing.T) {
-	cfg := paperConfig(t.TempDir())
-	if _, err := toml.Decode(sweepTOML, &cfg.Treasury); err != nil {
-		t.Fatal(err)
-	}
+	cfg := sweepConfig(t, "10000000")
 	// The Heropayments rail (simulator, client, callbacks on the webhook
 	// listener) comes up beside it.
 	cfg.Heropayments.Enabled = true
@@ -80,6 +79,59 @@ func TestTreasurySweepInDaemon(t *testing.T) {
 	}
 	if err := store.Verify(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// sweepConfig is a paper configuration with the btc-cold sweep and risk's
+// daily transfer cap for cold-btc of capEUR.
+func sweepConfig(t *testing.T, capEUR string) config.Config {
+	t.Helper()
+	cfg := paperConfig(t.TempDir())
+	if _, err := toml.Decode(sweepTOML, &cfg.Treasury); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Risk.Transfers.MaxDaily = strategy.Dec(decimal.RequireFromString("10000000"))
+	cfg.Risk.Transfers.Destinations = map[string]strategy.Decimal{"cold-btc": strategy.Dec(decimal.RequireFromString(capEUR))}
+	return cfg
+}
+
+// TestTreasurySweepWithinRiskCaps: risk's daily transfer cap for the
+// destination, in the reference currency at the feed's price, refuses a
+// sweep above it; nothing reaches the venue and no intent is written.
+func TestTreasurySweepWithinRiskCaps(t *testing.T) {
+	cfg := sweepConfig(t, "100") // EUR: far below one BTC
+	h := start(t, cfg, daemon.Options{})
+	v := h.info.Sim.Venue()
+	w, err := v.WhitelistAddress(sim.WhitelistRequest{Name: "cold", Asset: "BTC", Address: "bc1qcoldcoldcoldcoldcoldcoldcoldcoldcold0", Network: "Bitcoin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.ApproveWhitelist(w.ID); err != nil {
+		t.Fatal(err)
+	}
+	h.waitMetric("engine_risk_rejections_total", map[string]string{"reason": "destination_cap"}, 1)
+	h.stop()
+	if n := len(mustWithdrawals(t, v)); n != 0 {
+		t.Fatalf("venue has %d withdrawals, want none", n)
+	}
+	store, err := ledger.Open(cfg.Ledger.Path, ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if ins, err := store.Intents(context.Background(), ""); err != nil || len(ins) != 0 {
+		t.Fatalf("intents = %+v, %v; want none", ins, err)
+	}
+}
+
+// A sending policy whose destination has no risk cap is refused before
+// the daemon starts, naming the missing setting.
+func TestTreasuryDestinationWithoutRiskCap(t *testing.T) {
+	cfg := sweepConfig(t, "100")
+	cfg.Risk.Transfers.Destinations = nil
+	_, err := daemon.New(cfg, config.Secrets{}, daemon.Options{})
+	if err == nil || !strings.Contains(err.Error(), "risk.transfers.destinations.cold-btc: missing") {
+		t.Fatalf("New = %v, want the missing risk cap named", err)
 	}
 }
 

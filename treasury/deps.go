@@ -125,11 +125,13 @@ type Deps struct {
 	Convert Converter
 	// Invoices is required by Lightning destinations.
 	Invoices InvoiceSource
-	// Risk, if set, also checks every movement (kill switch, risk's
-	// reference-currency caps); View then supplies the prices it values
-	// them with.
+	// Risk, if set, also checks every movement out of the business (not
+	// settlements between our venues): kill switch, risk's
+	// reference-currency caps, minimum balances. View then supplies the
+	// prices it values them with and the balances available at source,
+	// where the money leaves from.
 	Risk TransferRisk
-	View func() strategy.View
+	View func(source ledger.Venue) strategy.View
 	// OnDeposit receives a Hercle deposit that treasury credited itself
 	// (found over REST before its webhook), so the daemon can hand it to
 	// the event loop as package inbound's OnDeposit would. It must not

@@ -150,7 +150,7 @@ func TestRiskRefusalSendsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	var r *rig
-	view := func() strategy.View {
+	view := func(ledger.Venue) strategy.View {
 		now := r.clock.Now()
 		return &strategy.State{Clock: now, MaxAge: time.Minute,
 			Ticks:    map[string]market.Tick{"BTCEUR": {Pair: "BTCEUR", BuyPrice: d("55010"), SellPrice: d("54990"), Received: now}},
@@ -172,5 +172,25 @@ func TestRiskRefusalSendsNothing(t *testing.T) {
 	}
 	if c := r.counter(ledger.DailyWithdrawn(monday, coldAccount)); !c.IsZero() {
 		t.Errorf("daily total %s after risk's refusal, want 0", c)
+	}
+}
+
+// Risk's transfer caps are for money leaving the business: a settlement
+// between two of our venues is not checked (it has no risk cap and no
+// USDT price to value it with here, and still goes out).
+func TestSettlementIsNotARiskTransfer(t *testing.T) {
+	eng, err := risk.New(risk.DefaultLimits(), risk.Options{Counters: &risk.MemoryCounters{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	views := 0
+	view := func(ledger.Venue) strategy.View { views++; return &strategy.State{} }
+	r := newRig(t, settleSection, rigOptions{heropay: d("5000"), networkFee: d("1"), risk: eng, view: view})
+	res, err := r.sweep("settle")
+	if err != nil || res.Outcome != treasury.OutcomeSent || !res.Amount.Equal(d("4000")) {
+		t.Fatalf("Sweep = %+v, %v; want 4000 USDT settled without a risk check", res, err)
+	}
+	if views != 0 {
+		t.Errorf("risk's view was read %d times for a settlement, want 0", views)
 	}
 }

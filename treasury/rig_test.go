@@ -56,7 +56,7 @@ type rigOptions struct {
 	wrap        func(treasury.Ledger) treasury.Ledger // fault injection around the real store
 	pairs       []sim.PairConfig                      // nil: the simulator's defaults
 	risk        treasury.TransferRisk
-	view        func() strategy.View
+	view        func(ledger.Venue) strategy.View
 }
 
 // rig is the engine's treasury side as the daemon wires it: the Hercle
