@@ -48,6 +48,11 @@ type Engine struct {
 	log      *slog.Logger
 	m        *metrics
 
+	// reserveMu makes each reservation's read and add of the daily totals
+	// one step, so concurrent checks (the trading loop, treasury) cannot
+	// both fit under a cap they exceed together.
+	reserveMu sync.Mutex
+
 	mu         sync.Mutex // guards the fields below
 	killed     bool
 	killReason string
@@ -300,6 +305,8 @@ type capKey struct {
 // reserve checks each daily total against its cap and, if all fit, adds
 // notional to each. A failed add undoes the ones before it.
 func (e *Engine) reserve(ctx context.Context, now time.Time, notional decimal.Decimal, caps []capKey) (Approval, *Rejection) {
+	e.reserveMu.Lock()
+	defer e.reserveMu.Unlock()
 	day := e.Day(now)
 	for _, c := range caps {
 		used, err := e.counters.Get(ctx, c.key, day)

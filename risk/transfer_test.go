@@ -3,6 +3,7 @@ package risk
 import (
 	"context"
 	"errors"
+	"runtime"
 	"testing"
 	"time"
 
@@ -102,4 +103,38 @@ func (c *flakyCounters) Add(ctx2 context.Context, key string, day time.Time, v d
 		return errDisk
 	}
 	return c.MemoryCounters.Add(ctx2, key, day, v)
+}
+
+// slowCounters is MemoryCounters with a yield between reading a total and
+// the next call, the window a concurrent check used to slip through.
+type slowCounters struct{ MemoryCounters }
+
+func (c *slowCounters) Get(ctx context.Context, key string, day time.Time) (decimal.Decimal, error) {
+	v, err := c.MemoryCounters.Get(ctx, key, day)
+	runtime.Gosched()
+	return v, err
+}
+
+// Concurrent checks (the trading loop and treasury share the engine) never
+// approve more than a daily cap allows together.
+func TestConcurrentReservationsRespectTheCap(t *testing.T) {
+	counters := &slowCounters{}
+	f := newFixture(t, func(_ *Limits, o *Options) { o.Counters = counters })
+	const n = 20
+	approved := make(chan bool, n)
+	for range n {
+		go func() {
+			_, err := f.e.CheckTransfer(ctx, t0, baseState(), eurTransfer("1000")) // the bank-eur cap is 5000
+			approved <- err == nil
+		}()
+	}
+	got := 0
+	for range n {
+		if <-approved {
+			got++
+		}
+	}
+	if got != 5 {
+		t.Errorf("%d of %d concurrent 1000 EUR transfers approved, want 5 under the 5000 cap", got, n)
+	}
 }
