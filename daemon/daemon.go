@@ -298,23 +298,25 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	// Treasury's movements out of the business pass risk's transfer check
+	// (risk.transfers caps in the reference currency, minimum balances)
+	// and its conversions the pre-trade check, on prices from the feed and
+	// the ledger's balances at the source.
+	riskView := func(src ledger.Venue) strategy.View {
+		return newTransferView(ctx, store, src, feedView{v: source.View(), specs: specs, now: time.Now(), maxAge: maxAge}, pairList, d.log)
+	}
 	tr, err := treasury.New(d.cfg.Treasury, treasury.Deps{
 		Ledger:       store,
 		Hercle:       rest,
 		Gate:         killGate{d.gate, rk},
 		Payees:       proc.Registry(),
-		Convert:      exec,
+		Convert:      riskedConverter{exec: exec, risk: rk, log: d.log, view: func() strategy.View { return riskView(ledger.Hercle) }},
 		OnDeposit:    deposits.push,
 		Heropayments: hp.treasuryClient(),
-		// Risk's transfer caps (risk.transfers, in the reference
-		// currency) and minimum balances apply to every movement.
-		Risk: rk,
-		View: func(src ledger.Venue) strategy.View {
-			now := time.Now()
-			return newTransferView(ctx, store, src, feedView{v: source.View(), specs: specs, now: now, maxAge: maxAge}, pairList, d.log)
-		},
-		Logger:  d.log.With("component", "treasury"),
-		Metrics: d.reg,
+		Risk:         rk,
+		View:         riskView,
+		Logger:       d.log.With("component", "treasury"),
+		Metrics:      d.reg,
 	})
 	if err != nil {
 		return fmt.Errorf("treasury: %w", err)

@@ -143,3 +143,53 @@ func mustWithdrawals(t *testing.T, v *sim.Venue) []sim.Withdrawal {
 	}
 	return ws
 }
+
+const convertTOML = `
+[policies.btc-to-eur]
+kind = "convert"
+asset = "BTC"
+to = "EUR"
+pair = "BTCEUR"
+path = "otc"
+max_slippage = "1"
+schedule = "* * * * * *"
+min = "1"
+target = "4"
+max = "4.5"
+dry_run = false
+`
+
+// TestTreasuryConversionPassesRisk: a treasury conversion is checked by
+// risk as a strategy's trade is: above max_order_notional it is refused
+// and nothing reaches the venue; within the limits it converts and counts
+// toward the daily notional.
+func TestTreasuryConversionPassesRisk(t *testing.T) {
+	t.Run("refused above max_order_notional", func(t *testing.T) {
+		cfg := paperConfig(t.TempDir())
+		if _, err := toml.Decode(convertTOML, &cfg.Treasury); err != nil {
+			t.Fatal(err)
+		}
+		cfg.Risk.MaxOrderNotional = strategy.Dec(decimal.RequireFromString("100"))
+		h := start(t, cfg, daemon.Options{})
+		h.waitMetric("engine_risk_rejections_total", map[string]string{"reason": "order_notional"}, 1)
+		h.waitMetric("engine_treasury_runs_total", map[string]string{"policy": "btc-to-eur", "outcome": "failed"}, 1)
+		h.stop()
+		if n := len(venueTrades(t, h.info.Sim.Venue())); n != 0 {
+			t.Fatalf("venue has %d trades, want none", n)
+		}
+	})
+	t.Run("converted within the limits", func(t *testing.T) {
+		cfg := paperConfig(t.TempDir())
+		if _, err := toml.Decode(convertTOML, &cfg.Treasury); err != nil {
+			t.Fatal(err)
+		}
+		cfg.Risk.MaxOrderNotional = strategy.Dec(decimal.RequireFromString("10000000"))
+		cfg.Risk.MaxDailyNotional = strategy.Dec(decimal.RequireFromString("10000000"))
+		h := start(t, cfg, daemon.Options{})
+		h.waitMetric("engine_treasury_runs_total", map[string]string{"policy": "btc-to-eur", "outcome": "converted"}, 1)
+		h.stop()
+		if n := len(venueTrades(t, h.info.Sim.Venue())); n == 0 {
+			t.Fatal("venue has no trade, want the conversion")
+		}
+	})
+}
