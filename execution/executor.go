@@ -197,7 +197,14 @@ func (x *Executor) Execute(ctx context.Context, in strategy.Intent) Result {
 			quote <- quoteResult{q, err}
 		}()
 	}
-	rec, created, err := x.o.Store.CreateIntent(ctx, ledger.Intent{ClientID: in.ID, Kind: kindOf(in.Path), Venue: ledger.Hercle, Request: req})
+	// Once ctx has ended no new intent is started. A write already begun
+	// is waited for (it is local and short): given up half way, it could
+	// still commit and leave an intent pending that nothing resolves
+	// before the next start.
+	if err := ctx.Err(); err != nil {
+		return x.fail(in, "not recorded: "+err.Error())
+	}
+	rec, created, err := x.o.Store.CreateIntent(context.WithoutCancel(ctx), ledger.Intent{ClientID: in.ID, Kind: kindOf(in.Path), Venue: ledger.Hercle, Request: req})
 	if err != nil {
 		// Nothing was recorded, so nothing may be sent.
 		return x.fail(in, "record intent: "+err.Error())
@@ -280,10 +287,13 @@ func (x *Executor) rfq(ctx context.Context, in strategy.Intent, pair market.Pair
 	return x.answered(ctx, in, pair, ex, err)
 }
 
-// submit durably marks the intent as about to be sent. If this write
-// fails, nothing is sent.
+// submit durably marks the intent as about to be sent. If ctx has ended
+// or this write fails, nothing is sent (and the caller fails the intent).
 func (x *Executor) submit(ctx context.Context, clientID, ref string) error {
-	if _, err := x.o.Store.Transition(ctx, clientID, ledger.StateSubmitted, ledger.Detail{VenueRef: ref}); err != nil {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("not submitted: %w", err)
+	}
+	if _, err := x.o.Store.Transition(context.WithoutCancel(ctx), clientID, ledger.StateSubmitted, ledger.Detail{VenueRef: ref}); err != nil {
 		return fmt.Errorf("record submission: %w", err)
 	}
 	return nil
