@@ -121,13 +121,19 @@ func (x *Executor) failedFrom(state ledger.IntentState) ledger.IntentState {
 	return ledger.StateFailed
 }
 
+// sumTrades sums the trades of clientID into one fill, keyed by the first
+// trade's id. A trade listed twice counts once, and one without an id is
+// left out: it could not be told from a repeat, and a fill needs an id for
+// its journal key.
 func sumTrades(ts []hercle.Trade, clientID string) (fill, bool) {
 	var f fill
 	n := 0
+	seen := make(map[string]bool, len(ts))
 	for _, t := range ts {
-		if t.ClientID != "" && t.ClientID != clientID {
+		if t.ClientID != "" && t.ClientID != clientID || t.ID == "" || seen[t.ID] {
 			continue
 		}
+		seen[t.ID] = true
 		q := t.QuantityFilled.Decimal
 		if n == 0 {
 			f.tradeID, f.at = t.ID, t.Timestamp
