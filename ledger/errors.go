@@ -20,6 +20,9 @@ var (
 	ErrNotFound = errors.New("ledger: not found")
 	// ErrIllegalTransition: the intent state machine refuses the transition.
 	ErrIllegalTransition = errors.New("ledger: illegal intent transition")
+	// ErrOutcomeConflict: a movement's settled entry is posted while its
+	// failed entry exists, or the other way round.
+	ErrOutcomeConflict = errors.New("ledger: the movement's opposite outcome is already posted")
 	// ErrInUse: another process holds the file (a running engine, usually).
 	ErrInUse = errors.New("ledger: file in use by another process")
 	// ErrNewerSchema: the file was written by a newer version of the engine.

@@ -49,6 +49,9 @@ func (s *Store) Post(ctx context.Context, e Entry) (Entry, bool, error) {
 			out = orig
 			return nil
 		}
+		if other, ok := opposite(e.Key); ok && keys.Get([]byte(other)) != nil {
+			return reject(fmt.Errorf("post %s: %w (%s)", e.Key, ErrOutcomeConflict, other))
+		}
 		if e.Reverses != "" {
 			seq := keys.Get([]byte(e.Reverses))
 			if seq == nil {

@@ -16,7 +16,11 @@ import (
 // outcome first (the venue's webhook, a status poll, reconciliation) posts
 // the second step under the same key, so it is posted once, and credits the
 // destination the sent entry named, so the books do not depend on which
-// path was first.
+// path was first. The two outcomes exclude each other: Post refuses
+// SettledKey(cid) once FailedKey(cid) is in the journal and the other way
+// round (ErrOutcomeConflict), in the same transaction as it writes, so two
+// paths learning contradicting outcomes at the same moment cannot both
+// post.
 
 // SentKey is the key of the entry moving movement cid into transit.
 func SentKey(cid string) string { return cid + ":sent" }
@@ -28,6 +32,19 @@ func SettledKey(cid string) string { return cid + ":settled" }
 // FailedKey is the key of the entry moving movement cid back out of
 // transit to its source.
 func FailedKey(cid string) string { return cid + ":failed" }
+
+// opposite returns the key of the outcome that excludes key: the failed
+// entry of a settled key and the other way round; ok is false for any
+// other key.
+func opposite(key string) (string, bool) {
+	if cid, ok := strings.CutSuffix(key, ":settled"); ok && cid != "" {
+		return FailedKey(cid), true
+	}
+	if cid, ok := strings.CutSuffix(key, ":failed"); ok && cid != "" {
+		return SettledKey(cid), true
+	}
+	return "", false
+}
 
 // RefTo is the ref of a sent entry naming the account its movement goes to.
 const RefTo = "to"

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -80,4 +81,37 @@ func TestSentTo(t *testing.T) {
 	if _, _, err := SentTo(ctx, s, "W1"); err == nil {
 		t.Error("SentTo on a closed store: no error")
 	}
+}
+
+// A movement's settled and failed entries exclude each other: whichever
+// is posted second is refused and writes nothing; posting the first again
+// is still the idempotent no-op.
+func TestOutcomesExcludeEachOther(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	one := decimal.RequireFromString("1")
+	out := func(key string, to Account) Entry {
+		return Entry{Key: key, Kind: KindWithdrawalSettled, ClientID: "W1", Postings: []Posting{
+			{Account: Transit(TransitWithdrawal, "W1"), Asset: "BTC", Amount: one.Neg()},
+			{Account: to, Asset: "BTC", Amount: one},
+		}}
+	}
+	failed := out(FailedKey("W1"), VenueAvailable(Hercle))
+	failed.Kind = KindWithdrawalFailed
+	if _, created, err := s.Post(ctx, failed); err != nil || !created {
+		t.Fatalf("Post(failed) = %v, %v", created, err)
+	}
+	if _, _, err := s.Post(ctx, out(SettledKey("W1"), ExternalAddress("BTC", "bc1qxy"))); !errors.Is(err, ErrOutcomeConflict) {
+		t.Errorf("Post(settled after failed) = %v, want ErrOutcomeConflict", err)
+	}
+	if _, err := s.Entry(ctx, SettledKey("W1")); !errors.Is(err, ErrNotFound) {
+		t.Errorf("settled entry after the refusal: %v, want none", err)
+	}
+	if _, created, err := s.Post(ctx, failed); err != nil || created {
+		t.Errorf("Post(failed) again = %v, %v; want the original, not created", created, err)
+	}
+	if _, created, err := s.Post(ctx, out(SettledKey("W2"), ExternalAddress("BTC", "bc1qxy"))); err != nil || !created {
+		t.Errorf("Post(settled of another movement) = %v, %v", created, err)
+	}
+	mustVerify(t, s)
 }
