@@ -342,8 +342,9 @@ func TestLimitsValidate(t *testing.T) {
 	l.Breaker.Window = strategy.Dur(0)
 	l.Assets = map[string]AssetLimits{"BTC": {MinBalance: dec("-1")}}
 	l.Transfers.Destinations = map[string]strategy.Decimal{"bank": dec("0")}
+	l.MaxSlippage = dec("100")
 	err := l.Validate()
-	for _, k := range []string{"reference:", "max_order_notional:", "day_zone:", "max_open_intents:", "breaker.window:", "assets.BTC.min_balance:", "transfers.destinations.bank:"} {
+	for _, k := range []string{"reference:", "max_order_notional:", "day_zone:", "max_open_intents:", "breaker.window:", "assets.BTC.min_balance:", "transfers.destinations.bank:", "max_slippage: must be below 100"} {
 		if err == nil || !strings.Contains(err.Error(), k) {
 			t.Errorf("Validate() = %v, want %q", err, k)
 		}

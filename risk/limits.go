@@ -100,6 +100,11 @@ func (l Limits) Validate() error {
 		p.Addf("day_zone", "%v", err)
 	}
 	p.NonNegative("max_slippage", l.MaxSlippage)
+	if l.MaxSlippage.GreaterThanOrEqual(decimal.NewFromInt(100)) {
+		// A sale at 100 % slippage could fetch nothing: its worst case
+		// cannot be priced.
+		p.Addf("max_slippage", "must be below 100 (percent), got %s", l.MaxSlippage.Decimal)
+	}
 	p.Positive("max_quote_deviation", l.MaxQuoteDeviation)
 	if p.Duration("max_price_age", l.MaxPriceAge) && l.MaxPriceAge.Duration <= 0 {
 		p.Addf("max_price_age", "must be positive")
