@@ -74,6 +74,25 @@ type HubConfig struct {
 	OnState func(HubState)
 }
 
+// String describes the configuration without the API key.
+func (c HubConfig) String() string {
+	key := "[unset]"
+	if c.APIKey != "" {
+		key = "[redacted]"
+	}
+	return fmt.Sprintf("hercle.HubConfig{BaseURL:%q APIKey:%s ReplyTimeout:%v MinBackoff:%v MaxBackoff:%v}",
+		c.BaseURL, key, c.ReplyTimeout, c.MinBackoff, c.MaxBackoff)
+}
+
+// GoString is String: %#v would otherwise print the key.
+func (c HubConfig) GoString() string { return c.String() }
+
+// Format prints String for every verb.
+func (c HubConfig) Format(f fmt.State, _ rune) { fmt.Fprint(f, c.String()) }
+
+// LogValue keeps the key out of slog output.
+func (c HubConfig) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
 // HubClient is a client of the Hercle SignalR hub: it keeps one connection
 // up (reconnecting forever with capped, jittered exponential backoff),
 // re-subscribes every active price subscription after each reconnect, decodes
