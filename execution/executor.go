@@ -141,6 +141,20 @@ func New(o Options) (*Executor, error) {
 
 // request is what the ledger keeps of an intent: enough to look it up and
 // to explain it.
+// StrategyOf returns the strategy that made an order or RFQ intent the
+// executor recorded (the Strategy of its strategy.Intent); ok is false for
+// any other intent.
+func StrategyOf(in ledger.Intent) (string, bool) {
+	if in.Kind != ledger.IntentOrder && in.Kind != ledger.IntentRFQAccept {
+		return "", false
+	}
+	var r request
+	if err := json.Unmarshal(in.Request, &r); err != nil || r.Strategy == "" {
+		return "", false
+	}
+	return r.Strategy, true
+}
+
 type request struct {
 	Strategy string          `json:"strategy"`
 	Ref      string          `json:"ref,omitempty"`

@@ -43,3 +43,18 @@ func TestShutdownLeavesNothingPending(t *testing.T) {
 		t.Errorf("unfinished intents %+v, %v; want none", open, err)
 	}
 }
+
+// StrategyOf reads back the strategy of an intent Execute recorded, the
+// way treasury finds its own unresolved conversions.
+func TestStrategyOf(t *testing.T) {
+	r := newRig(t, sim.Faults{}, nil)
+	in := buy(strategy.OTC, "0.1")
+	in.Strategy = "treasury:btc-eur"
+	res := r.exec.Execute(context.Background(), in)
+	if got, ok := execution.StrategyOf(r.intent(t, res.Intent.ID)); !ok || got != "treasury:btc-eur" {
+		t.Errorf("StrategyOf = %q, %v; want treasury:btc-eur", got, ok)
+	}
+	if _, ok := execution.StrategyOf(ledger.Intent{Kind: ledger.IntentWithdrawal, Request: []byte(`{"strategy":"x"}`)}); ok {
+		t.Error("StrategyOf(a withdrawal) = ok, want not an executor intent")
+	}
+}

@@ -87,3 +87,30 @@ func TestChainConvertsThenSweepsToTheBank(t *testing.T) {
 	r.noViolations()
 	r.verify()
 }
+
+// A conversion whose outcome is unknown may still fill: the policy waits
+// for it instead of converting again.
+func TestConversionWaitsForAnUnresolvedOne(t *testing.T) {
+	r := newRig(t, strings.Replace(convertSection, `then = ["eur-bank"]`, "", 1), rigOptions{convert: true})
+	const cid = "conv-unknown"
+	if _, _, err := r.store.CreateIntent(r.ctx, ledger.Intent{ClientID: cid, Kind: ledger.IntentOrder, Venue: ledger.Hercle,
+		Request: []byte(`{"strategy":"treasury:btc-eur","pair":"BTCEUR","side":"sell","size":"4","amount":"0","path":"otc"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.store.Transition(r.ctx, cid, ledger.StateSubmitted, ledger.Detail{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.sweep("btc-eur")
+	if err != nil || res.Outcome != treasury.OutcomeSkipped || res.ClientID != cid {
+		t.Fatalf("Sweep = %+v, %v; want skipped for %s", res, err, cid)
+	}
+	if got := r.venueAvailable("BTC"); !got.Equal(d("5")) {
+		t.Fatalf("BTC available %s, want 5: nothing converted", got)
+	}
+	if _, err := r.store.Transition(r.ctx, cid, ledger.StateFailed, ledger.Detail{Note: "test: never filled"}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := r.sweep("btc-eur"); err != nil || res.Outcome != treasury.OutcomeConverted {
+		t.Fatalf("Sweep after it failed = %+v, %v; want converted", res, err)
+	}
+}

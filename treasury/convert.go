@@ -49,6 +49,15 @@ func (t *Treasury) trade(ctx context.Context, name string, tr trade, reason stri
 			"size", tr.size.String(), "amount", tr.amount.String(), "reason", reason)
 		return res, nil
 	}
+	// A conversion whose outcome is still unknown may yet fill: another
+	// now could convert twice what the policy meant once.
+	if cid, err := t.convertInFlight(ctx, name); err != nil {
+		return res, fmt.Errorf("policy %s: %w", name, err)
+	} else if cid != "" {
+		res.Outcome, res.ClientID = OutcomeSkipped, cid
+		res.Reason = fmt.Sprintf("conversion %s is unresolved; no other until it is", cid)
+		return res, nil
+	}
 	in := strategy.Intent{
 		Strategy: "treasury:" + name, Ref: t.clock.Now().UTC().Format(time.RFC3339Nano),
 		Pair: tr.pair, Side: tr.side, Size: tr.size, Amount: tr.amount,
@@ -144,4 +153,19 @@ func (t *Treasury) pull(ctx context.Context, name string, p policy.Policy, d dec
 		return res, nil
 	}
 	return res, fmt.Errorf("policy %s: unknown pull source %q", name, pl.From)
+}
+
+// convertInFlight returns the Client-Id of an unfinished conversion of
+// policy name, or "".
+func (t *Treasury) convertInFlight(ctx context.Context, name string) (string, error) {
+	ins, err := t.d.Ledger.Unfinished(ctx)
+	if err != nil {
+		return "", fmt.Errorf("unfinished intents: %w", err)
+	}
+	for _, in := range ins {
+		if s, ok := execution.StrategyOf(in); ok && s == "treasury:"+name {
+			return in.ClientID, nil
+		}
+	}
+	return "", nil
 }
