@@ -153,6 +153,38 @@ func TestRFQAcceptedOrDeclined(t *testing.T) {
 	}
 }
 
+// An OTC price quote is checked as an RFQ quote is, before the order: a
+// declined quote sends no order and fails the intent.
+func TestOTCQuoteDeclined(t *testing.T) {
+	var seen []risk.Quote
+	decline := false
+	r := newRig(t, sim.Faults{}, func(q risk.Quote) error {
+		seen = append(seen, q)
+		if decline {
+			return errors.New("deviates from the streaming price")
+		}
+		return nil
+	})
+	ctx := context.Background()
+	if res := r.exec.Execute(ctx, buy(strategy.OTC, "0.1")); res.Status != execution.Filled {
+		t.Fatalf("OTC = %+v, want filled", res)
+	}
+	if len(seen) != 1 || !seen[0].Price.IsPositive() {
+		t.Fatalf("quotes checked %+v, want the order's buy price once", seen)
+	}
+	decline = true
+	res := r.exec.Execute(ctx, buy(strategy.OTC, "0.1"))
+	if res.Status != execution.Failed {
+		t.Fatalf("declined OTC = %+v, want failed", res)
+	}
+	if n := r.srv.Venue().Executions(res.Intent.ID); n != 0 {
+		t.Fatalf("an order was placed on a declined quote (%d)", n)
+	}
+	if it := r.intent(t, res.Intent.ID); it.State != ledger.StateFailed {
+		t.Fatalf("declined intent state %s", it.State)
+	}
+}
+
 func TestExactlyOnceUnderFaults(t *testing.T) {
 	// Dedup is off (as in production) and 30% of requests fail: 429s,
 	// resets before the request is read, and 500s after the order executed.

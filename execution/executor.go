@@ -25,8 +25,10 @@ type Options struct {
 	Store Store
 	// Pairs resolves a pair symbol to its spec (base and quote assets).
 	Pairs func(symbol string) (market.Pair, bool)
-	// CheckQuote decides whether an RFQ quote may be accepted (risk's
-	// CheckQuote against the current streaming price). Required for RFQs.
+	// CheckQuote decides whether an RFQ quote may be accepted, or an OTC
+	// order placed on a price quote (risk's CheckQuote against the current
+	// streaming price). Required for RFQs; without it OTC orders are
+	// checked against their limit price only.
 	CheckQuote func(now time.Time, in strategy.Intent, q risk.Quote) error
 	// NewClientID makes Client-Ids; default hercle.NewClientID. Backtests
 	// pass a deterministic one.
@@ -271,6 +273,17 @@ func (x *Executor) otc(ctx context.Context, in strategy.Intent, pair market.Pair
 		}
 		if (in.Side == market.Buy && p.GreaterThan(in.LimitPrice)) || (in.Side == market.Sell && p.LessThan(in.LimitPrice)) {
 			return x.never(ctx, in, fmt.Sprintf("quote %s is beyond the limit price %s", p, in.LimitPrice))
+		}
+	}
+	// The same check as an RFQ quote's: kill switch and gate, and the
+	// quote against the streaming price, right before the order.
+	if x.o.CheckQuote != nil {
+		p := q.BuyPrice.Decimal
+		if in.Side == market.Sell {
+			p = q.SellPrice.Decimal
+		}
+		if err := x.o.CheckQuote(x.clock.Now(), in, risk.Quote{Price: p}); err != nil {
+			return x.never(ctx, in, "quote declined: "+err.Error())
 		}
 	}
 	if err := x.submit(ctx, in.ID, q.ID); err != nil {
