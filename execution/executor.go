@@ -303,6 +303,9 @@ func (x *Executor) rfq(ctx context.Context, in strategy.Intent, pair market.Pair
 	if x.o.CheckQuote == nil {
 		return x.never(ctx, in, "no quote check configured; RFQ declined")
 	}
+	if why := quoteMismatch(in, q); why != "" {
+		return x.never(ctx, in, "quote declined: "+why)
+	}
 	if err := x.o.CheckQuote(x.clock.Now(), in, risk.Quote{Price: q.Price.Decimal, Expires: q.ExpireDateTime.Time}); err != nil {
 		return x.never(ctx, in, "quote declined: "+err.Error())
 	}
@@ -312,6 +315,22 @@ func (x *Executor) rfq(ctx context.Context, in strategy.Intent, pair market.Pair
 	ex, _, err := x.o.Venue.AcceptRFQ(context.WithoutCancel(ctx), q.RequestForQuoteID, in.ID)
 	x.latency.WithLabelValues("rfq").Observe(x.clock.Now().Sub(start).Seconds())
 	return x.answered(ctx, in, pair, ex, err)
+}
+
+// quoteMismatch says why an RFQ quote is not for the intent risk approved:
+// another side, or more than was asked (a size for a size, an amount for
+// an amount); "" if it is. A quote for less (the venue's rounding) is
+// accepted.
+func quoteMismatch(in strategy.Intent, q hercle.RFQ) string {
+	switch {
+	case q.Side != "" && q.Side != in.Side:
+		return fmt.Sprintf("the quote is to %s, the intent to %s", q.Side, in.Side)
+	case in.Size.IsPositive() && q.Size.GreaterThan(in.Size):
+		return fmt.Sprintf("the quote is for size %s, the intent for %s", q.Size, in.Size)
+	case !in.Size.IsPositive() && q.Amount.GreaterThan(in.Amount):
+		return fmt.Sprintf("the quote is for amount %s, the intent for %s", q.Amount, in.Amount)
+	}
+	return ""
 }
 
 // submit durably marks the intent as about to be sent. If ctx has ended
