@@ -540,7 +540,10 @@ func (d *Daemon) webhooks(ctx context.Context, store *ledger.Store, proc *inboun
 		cfg.PublicKeys = []string{pem}
 	}
 	inbox := inbound.NewWebhookInbox(store, proc.Notify, d.log)
-	srv, err := webhookd.Start(ctx, cfg, inbox, d.log.With("component", "webhooks"), d.reg)
+	// Run closes the endpoint once intents in flight have finished and the
+	// simulator has stopped, not as soon as ctx ends: their outcomes still
+	// arrive by webhook during the shutdown.
+	srv, err := webhookd.Start(context.WithoutCancel(ctx), cfg, inbox, d.log.With("component", "webhooks"), d.reg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("webhook endpoint: %w", err)
 	}
