@@ -402,15 +402,20 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 			d.log.Error("reconciliation stopped", "err", err)
 		}
 	}()
-	// The scheduler stops with the loop (no new sweeps during shutdown).
+	// The scheduler stops with the loop (no new sweeps during shutdown),
+	// and when Run returns early with a start-up error.
+	schedCtx, stopSched := context.WithCancel(ctx)
 	schedDone := make(chan struct{})
 	go func() {
 		defer close(schedDone)
-		if err := sched.Run(ctx); err != nil && ctx.Err() == nil {
+		if err := sched.Run(schedCtx); err != nil && schedCtx.Err() == nil {
 			d.log.Error("scheduler stopped", "err", err)
 		}
 	}()
-	defer func() { <-schedDone }()
+	defer func() {
+		stopSched()
+		<-schedDone
+	}()
 	go func() {
 		defer wg.Done()
 		source.Run(feedCtx)
@@ -535,7 +540,10 @@ func (d *Daemon) webhooks(ctx context.Context, store *ledger.Store, proc *inboun
 		cfg.PublicKeys = []string{pem}
 	}
 	inbox := inbound.NewWebhookInbox(store, proc.Notify, d.log)
-	srv, err := webhookd.Start(ctx, cfg, inbox, d.log.With("component", "webhooks"), d.reg)
+	// Run closes the endpoint once intents in flight have finished and the
+	// simulator has stopped, not as soon as ctx ends: their outcomes still
+	// arrive by webhook during the shutdown.
+	srv, err := webhookd.Start(context.WithoutCancel(ctx), cfg, inbox, d.log.With("component", "webhooks"), d.reg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("webhook endpoint: %w", err)
 	}

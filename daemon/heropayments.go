@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/otcdesk/engine/config"
@@ -149,10 +150,18 @@ type reconcilePauser struct{ rk *risk.Engine }
 
 const reconcileReason = "reconciliation breaks: "
 
-func (p reconcilePauser) Pause(reason string) { p.rk.Kill(reconcileReason + reason) }
+// Pause stops trading unless it is already stopped for another reason (an
+// operator's pause or kill switch): overwriting that reason would let
+// Resume lift the operator's stop once the breaks clear.
+func (p reconcilePauser) Pause(reason string) {
+	if killed, why := p.rk.Killed(); killed && !strings.HasPrefix(why, reconcileReason) {
+		return
+	}
+	p.rk.Kill(reconcileReason + reason)
+}
 
 func (p reconcilePauser) Resume() {
-	if killed, why := p.rk.Killed(); killed && len(why) >= len(reconcileReason) && why[:len(reconcileReason)] == reconcileReason {
+	if killed, why := p.rk.Killed(); killed && strings.HasPrefix(why, reconcileReason) {
 		p.rk.Resume()
 	}
 }

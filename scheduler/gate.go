@@ -42,8 +42,30 @@ func (w Weekly) occurrence(t time.Time, weeks int) Span {
 	if w.EndHour*60+w.EndMinute <= w.StartHour*60+w.StartMinute {
 		endDay++
 	}
-	to := time.Date(y, m, endDay, w.EndHour, w.EndMinute, 0, 0, w.Zone)
+	to := lastWall(y, m, endDay, w.EndHour, w.EndMinute, w.Zone)
 	return Span{From: from, To: to}
+}
+
+// lastWall returns when a window ending at the local time hour:minute of
+// that day ends, never before the local clock has passed it: for a time
+// in a daylight-saving gap (it never shows), the moment the clock jumps
+// past it; for a time shown twice, its second occurrence. time.Date alone
+// picks the earlier instant in both cases (an hour early), which would
+// open the gate while the window still runs.
+func lastWall(y int, m time.Month, d, hour, minute int, loc *time.Location) time.Time {
+	t := time.Date(y, m, d, hour, minute, 0, 0, loc)
+	want := time.Date(y, m, d, hour, minute, 0, 0, time.UTC)
+	got := time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.UTC)
+	if gap := want.Sub(got); gap > 0 {
+		return t.Add(gap)
+	}
+	// Daylight-saving shifts are 30 minutes, 1 hour or 2 hours.
+	for _, shift := range []time.Duration{2 * time.Hour, time.Hour, 30 * time.Minute} {
+		if later := t.Add(shift); later.Hour() == t.Hour() && later.Minute() == t.Minute() && later.Day() == t.Day() {
+			return later
+		}
+	}
+	return t
 }
 
 // GateConfig configures a Gate.

@@ -171,3 +171,61 @@ func TestParseClockAndWeekday(t *testing.T) {
 		t.Error("ParseWeekday(Mittwoch) accepted")
 	}
 }
+
+// A window whose end falls on a daylight-saving change in its zone never
+// ends before that time has passed on the local clock: an end inside the
+// skipped hour ends when the clock jumps past it, and an end in the
+// repeated hour at its second occurrence.
+func TestGateWindowEndOnDaylightSavingChange(t *testing.T) {
+	ny, err := ParseZone("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		w    Weekly
+		at   map[string]bool // time → open
+		next map[string]string
+	}{
+		{
+			// 2026-03-08 02:00 EST does not exist: clocks go 01:59:59 EST → 03:00 EDT (07:00 UTC).
+			name: "end in the skipped hour",
+			w:    Weekly{Day: time.Saturday, StartHour: 23, EndHour: 2, Zone: ny},
+			at: map[string]bool{
+				"2026-03-08T03:59:00Z": true,  // Sat 22:59 EST
+				"2026-03-08T04:00:00Z": false, // Sat 23:00 EST
+				"2026-03-08T06:30:00Z": false, // Sun 01:30 EST: inside the window
+				"2026-03-08T06:59:59Z": false, // Sun 01:59:59 EST
+				"2026-03-08T07:00:00Z": true,  // Sun 03:00 EDT: past 02:00
+			},
+			next: map[string]string{"2026-03-08T06:30:00Z": "2026-03-08T07:00:00Z"},
+		},
+		{
+			// 2026-11-01 01:30 happens twice: 05:30 UTC (EDT) and 06:30 UTC (EST).
+			name: "end in the repeated hour",
+			w:    Weekly{Day: time.Sunday, StartHour: 0, EndHour: 1, EndMinute: 30, Zone: ny},
+			at: map[string]bool{
+				"2026-11-01T04:00:00Z": false, // 00:00 EDT
+				"2026-11-01T05:45:00Z": false, // 01:45 EDT
+				"2026-11-01T06:15:00Z": false, // 01:15 EST: the clock reads inside the window again
+				"2026-11-01T06:30:00Z": true,  // 01:30 EST
+			},
+			next: map[string]string{"2026-11-01T05:45:00Z": "2026-11-01T06:30:00Z"},
+		},
+	} {
+		g, err := NewGate(GateConfig{Weekly: []Weekly{c.w}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for at, open := range c.at {
+			if got := g.Open(mustTime(t, at)); got != open {
+				t.Errorf("%s: Open(%s = %s) = %v, want %v", c.name, at, mustTime(t, at).In(ny).Format("Mon 15:04 MST"), got, open)
+			}
+		}
+		for at, next := range c.next {
+			if got := g.NextChange(mustTime(t, at)); !got.Equal(mustTime(t, next)) {
+				t.Errorf("%s: NextChange(%s) = %s, want %s", c.name, at, got.UTC().Format(time.RFC3339), next)
+			}
+		}
+	}
+}

@@ -59,7 +59,10 @@ type Job struct {
 	// Name identifies the job in logs and metrics; unique per scheduler.
 	Name string
 	// Spec is a cron spec: "*/15 * * * *", "0 30 9 * * MON-FRI" (with
-	// seconds), "@every 5m". Times are read in the scheduler's zone.
+	// seconds), "@every 5m". Times are read in the scheduler's zone, on
+	// its local clock when the spec names hours: on the day the clock goes
+	// back such a time runs once, and on the day it skips it, when the
+	// clock jumps past it.
 	Spec string
 	// InWindow is what happens to an activation while the gate is closed.
 	InWindow WindowPolicy
@@ -97,8 +100,9 @@ type Scheduler struct {
 type entry struct {
 	job      Job
 	sched    cron.Schedule
-	next     time.Time // zero: never again
-	deferred bool      // next is a window end standing in for activations inside it
+	wall     *time.Location // non-nil: sched reads wall-clock times of this zone (see nextAfter)
+	next     time.Time      // zero: never again
+	deferred bool           // next is a window end standing in for activations inside it
 }
 
 // New returns a scheduler with no jobs.
@@ -142,6 +146,20 @@ func (s *Scheduler) Add(j Job) error {
 		}
 	}
 	e := &entry{job: j, sched: sched}
+	if spec, ok := sched.(*cron.SpecSchedule); ok && spec.Hour&starBit == 0 {
+		// A spec at given hours is evaluated on the zone's wall clock, as
+		// a UTC time with the same fields: robfig/cron on a zone with
+		// daylight saving runs a time shown twice twice, and a skipped
+		// time not at all. A spec at every hour stays on real time, so it
+		// keeps running through the hour shown twice (as cron does).
+		c := *spec
+		e.wall = s.zone
+		if c.Location != time.Local { // CRON_TZ= in the spec
+			e.wall = c.Location
+		}
+		c.Location = time.UTC
+		e.sched = &c
+	}
 	s.plan(e, s.clock.Now())
 	s.jobs = append(s.jobs, e)
 	return nil
@@ -150,7 +168,7 @@ func (s *Scheduler) Add(j Job) error {
 // plan sets e's next run to its first activation after t, moved out of
 // any closed window according to the job's policy.
 func (s *Scheduler) plan(e *entry, t time.Time) {
-	n := e.sched.Next(t.In(s.zone))
+	n := e.nextAfter(t)
 	e.deferred = false
 	for i := 0; !n.IsZero() && !s.gate.Open(n); i++ {
 		end := s.gate.NextChange(n)
@@ -162,12 +180,71 @@ func (s *Scheduler) plan(e *entry, t time.Time) {
 		s.runs.WithLabelValues(e.job.Name, "skipped").Inc()
 		// Next rounds up to the next whole second after its argument,
 		// so an activation exactly at the window's end still runs.
-		n = e.sched.Next(end.Add(-time.Nanosecond).In(s.zone))
+		n = e.nextAfter(end.Add(-time.Nanosecond))
 		if i > 1000 {
 			n = time.Time{} // a spec that only ever fires inside windows
 		}
 	}
 	e.next = n
+}
+
+// starBit marks a cron field given as "*" (robfig/cron's encoding).
+const starBit = 1 << 63
+
+// nextAfter returns e's first activation after t, or zero if none. A cron
+// spec at given hours matches local times of day: each local time it
+// names runs once, even on the day the clock goes back and shows it twice
+// (the first time it shows), and a time the clock skips runs when the
+// clock jumps past it. A spec at every hour, and "@every", run on real
+// time.
+func (e *entry) nextAfter(t time.Time) time.Time {
+	if e.wall == nil {
+		return e.sched.Next(t)
+	}
+	l := t.In(e.wall)
+	w := time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), l.Nanosecond(), time.UTC)
+	for range 4 { // a time shown twice can be behind t once
+		w = e.sched.Next(w)
+		if w.IsZero() {
+			return w
+		}
+		if n := wallInstant(w, e.wall); n.After(t) {
+			return n
+		}
+	}
+	return time.Time{}
+}
+
+// wallInstant returns the first instant at which loc's clock reads w's
+// fields (given in UTC), or, if the clock skips them, the instant it
+// jumps past them.
+func wallInstant(w time.Time, loc *time.Location) time.Time {
+	n := time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), 0, loc)
+	got := time.Date(n.Year(), n.Month(), n.Day(), n.Hour(), n.Minute(), n.Second(), 0, time.UTC)
+	if got.Equal(w) {
+		// Shown twice: time.Date may pick either; take the first.
+		for _, shift := range []time.Duration{2 * time.Hour, time.Hour, 30 * time.Minute} {
+			if e := n.Add(-shift); e.Hour() == n.Hour() && e.Minute() == n.Minute() && e.Second() == n.Second() && e.Day() == n.Day() {
+				return e
+			}
+		}
+		return n
+	}
+	// Skipped: the jump lies between the earlier reading and w; find it.
+	lo, hi := n, n.Add(w.Sub(got).Abs())
+	if got.After(w) {
+		lo, hi = n.Add(-got.Sub(w)), n
+	}
+	_, off := lo.Zone()
+	for hi.Sub(lo) > time.Second {
+		mid := lo.Add(hi.Sub(lo) / 2).Truncate(time.Second)
+		if _, o := mid.Zone(); o == off {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return hi
 }
 
 // Next returns when the earliest job is due, or false if none is.

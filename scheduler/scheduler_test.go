@@ -250,3 +250,48 @@ func TestManualClockTimers(t *testing.T) {
 		t.Fatalf("pending = %d", c.Pending())
 	}
 }
+
+// Cron specs are read on the local clock of the scheduler's zone (or the
+// spec's CRON_TZ) across daylight-saving changes: a job at a fixed local
+// time runs once on the day the clock goes back (its time shows twice),
+// and on the day the clock skips its time, when the clock jumps past it.
+func TestCronOnLocalClockAcrossDaylightSaving(t *testing.T) {
+	rome, err := ParseZone("Europe/Rome")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, spec string
+		zone       *time.Location
+		from, to   string
+		want       []string
+	}{
+		{"clock goes back", "0 30 2 * * *", rome, "2026-10-24T00:00:00Z", "2026-10-27T00:00:00Z",
+			[]string{"2026-10-24T00:30:00Z", "2026-10-25T00:30:00Z", "2026-10-26T01:30:00Z"}},
+		{"clock skips", "0 30 2 * * *", rome, "2026-03-27T00:00:00Z", "2026-03-31T00:00:00Z",
+			[]string{"2026-03-27T01:30:00Z", "2026-03-28T01:30:00Z", "2026-03-29T01:00:00Z", "2026-03-30T00:30:00Z"}},
+		{"CRON_TZ, clock goes back", "CRON_TZ=Europe/Rome 0 30 2 * * *", time.UTC, "2026-10-24T00:00:00Z", "2026-10-27T00:00:00Z",
+			[]string{"2026-10-24T00:30:00Z", "2026-10-25T00:30:00Z", "2026-10-26T01:30:00Z"}},
+		{"every hour is real time", "0 */30 * * * *", rome, "2026-10-25T00:00:00Z", "2026-10-25T02:00:00Z",
+			[]string{"2026-10-25T00:30:00Z", "2026-10-25T01:00:00Z", "2026-10-25T01:30:00Z", "2026-10-25T02:00:00Z"}},
+		{"every is real time", "@every 1h", rome, "2026-10-25T00:00:00Z", "2026-10-25T03:00:00Z",
+			[]string{"2026-10-25T01:00:00Z", "2026-10-25T02:00:00Z", "2026-10-25T03:00:00Z"}},
+	} {
+		clock := NewManual(mustTime(t, c.from))
+		s, err := New(Options{Clock: clock, Zone: c.zone})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		if err := s.Add(Job{Name: "j", Spec: c.spec, Run: func(_ context.Context, at time.Time) error {
+			got = append(got, at.UTC().Format(time.RFC3339))
+			return nil
+		}}); err != nil {
+			t.Fatal(err)
+		}
+		drive(t, s, clock, mustTime(t, c.to))
+		if strings.Join(got, " ") != strings.Join(c.want, " ") {
+			t.Errorf("%s: runs %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -128,8 +128,14 @@ func recordLoop(ctx context.Context, src *feeds.Source, rec *feeds.Recorder, flu
 // parsePairsSizes reads -pairs and -size: one size for every pair or one per pair.
 func parsePairsSizes(pairsFlag, sizeFlag string) ([]string, []decimal.Decimal, error) {
 	var pairs []string
+	seen := map[string]bool{}
 	for _, p := range strings.Split(pairsFlag, ",") {
 		if p = strings.ToUpper(strings.TrimSpace(p)); p != "" {
+			if seen[p] {
+				// The feed keeps one size per pair: only the last would be recorded.
+				return nil, nil, fmt.Errorf("-pairs lists %s twice; a pair is recorded at one size", p)
+			}
+			seen[p] = true
 			pairs = append(pairs, p)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,5 +74,22 @@ func TestRecordUsageErrors(t *testing.T) {
 	}
 	if code, _, stderr := runEngine(t, nil, "record", "-pairs", "BTCUSDT", "-out", "x"); code != exitUsage || !strings.Contains(stderr, "HERCLE_API_KEY") {
 		t.Fatalf("without a key: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// A pair listed twice (the feed keeps one size per pair, so only the last
+// would be recorded) is refused before the output file is touched.
+func TestRecordRefusesRepeatedPair(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "ticks.ndjson")
+	if err := os.WriteFile(out, []byte("earlier recording\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runEngine(t, map[string]string{"HERCLE_API_KEY": "k"},
+		"record", "-pairs", "BTCUSDT,btcusdt", "-size", "0.01,1", "-out", out, "-url", "http://127.0.0.1:1", "-duration", "1s")
+	if code != exitUsage || !strings.Contains(stderr, "BTCUSDT") {
+		t.Fatalf("exit %d, stderr %q; want a usage error naming BTCUSDT", code, stderr)
+	}
+	if b, err := os.ReadFile(out); err != nil || string(b) != "earlier recording\n" {
+		t.Fatalf("output file changed: %q, %v", b, err)
 	}
 }
