@@ -258,13 +258,21 @@ func (l *Loop) drain(ctx context.Context) {
 	}
 }
 
+// maxClockSkew is how far ahead of the local clock a venue timestamp may
+// be and still order ticks.
+const maxClockSkew = 5 * time.Second
+
 // tick applies a price tick. It is apart from apply so Step can hand a
 // tick over without boxing it into an event.
 func (l *Loop) tick(ctx context.Context, t market.Tick) {
 	l.state.Clock = l.o.Clock.Now()
 	l.metrics.tick(t.Pair)
-	if prev, ok := l.state.Ticks[t.Pair]; ok && t.Time.Before(prev.Time) {
-		return // out of order: never move a price backwards
+	// Out of order: never move a price backwards. A previous tick stamped
+	// further ahead of our clock than any skew explains is not trusted to
+	// order by, or one bad venue timestamp would freeze the pair until the
+	// venue's clock caught up.
+	if prev, ok := l.state.Ticks[t.Pair]; ok && t.Time.Before(prev.Time) && !prev.Time.After(l.state.Clock.Add(maxClockSkew)) {
+		return
 	}
 	l.state.Ticks[t.Pair] = t
 	l.broadcast(ctx, strategy.Price{Tick: t})

@@ -112,3 +112,37 @@ func BenchmarkStep(b *testing.B) {
 		l.Step(ctx, tk)
 	}
 }
+
+// A tick stamped far in the future (a venue clock glitch) does not freeze
+// the pair: the next tick on time replaces it. An ordinary late tick is
+// still never applied over a newer one.
+func TestTickOrderSurvivesAFutureTimestamp(t *testing.T) {
+	start := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	clock := scheduler.NewManual(start)
+	rk, err := risk.New(risk.DefaultLimits(), risk.Options{Counters: &risk.MemoryCounters{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := New(Options{Risk: rk, Exec: &fillAtTick{price: d("50000")}, Clock: clock, MaxAge: 10 * time.Second,
+		Pairs: []market.Pair{{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR"}}, NewID: func() (string, error) { return "cid", nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tick := func(price string, at time.Time) {
+		l.Step(ctx, market.Tick{Pair: "BTCEUR", BuyPrice: d(price), SellPrice: d(price), Time: at, Received: clock.Now()})
+	}
+	price := func() string { return l.state.Ticks["BTCEUR"].BuyPrice.String() }
+	tick("50000", start)
+	clock.Advance(time.Second)
+	tick("50100", start.Add(-500*time.Millisecond)) // late: older than the last
+	if got := price(); got != "50000" {
+		t.Fatalf("after a late tick the price is %s, want 50000", got)
+	}
+	tick("50200", start.Add(24*time.Hour)) // a venue clock a day ahead
+	clock.Advance(time.Second)
+	tick("50300", clock.Now())
+	if got := price(); got != "50300" {
+		t.Fatalf("after a tick on time the price is %s, want 50300: a future timestamp froze the pair", got)
+	}
+}
