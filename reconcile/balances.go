@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/ledger"
@@ -83,6 +84,7 @@ func (r *run) compareBalances(ctx context.Context) error {
 			r.match(CheckBalances, 1)
 			continue
 		}
+		when := later(at, r.inFlight(a))
 		detail := fmt.Sprintf("venue available+allocated %s (sequence %d); ledger venue:hercle", v, snap.Sequence)
 		if ids := inTransit[a]; len(ids) > 0 {
 			detail += fmt.Sprintf(" plus open transit of %s", strings.Join(ids, ", "))
@@ -92,7 +94,7 @@ func (r *run) compareBalances(ctx context.Context) error {
 			detail += fmt.Sprintf(" exceeds the tolerance %s", t)
 		}
 		f := r.add(Finding{Check: CheckBalances, Outcome: AmountMismatch, Ref: string(a), Asset: string(a),
-			Venue: v.String(), Ledger: l.String(), Detail: detail}, at)
+			Venue: v.String(), Ledger: l.String(), Detail: detail}, when)
 		// A busy account always has a recent venue record; a difference
 		// runs have seen for a whole grace period is not in flight.
 		if f.Pending && r.now.Sub(f.FirstSeen) >= r.cfg.Grace {
@@ -100,6 +102,31 @@ func (r *run) compareBalances(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// inFlight is when the newest venue record of asset that the ledger lacks
+// within the grace period happened: a pending record finding (a deposit
+// whose webhook is still on its way, a fill not posted yet) explains a
+// balance difference as well, whatever the balance webhooks say. Zero if
+// none.
+func (r *run) inFlight(a market.Asset) time.Time {
+	var at time.Time
+	for _, f := range r.findings {
+		switch f.Check {
+		case CheckTrades, CheckTransactions, CheckWithdrawals, CheckTransfers:
+		default:
+			continue
+		}
+		if !f.Pending || !f.Outcome.breaks() || f.Asset != "" && f.Asset != string(a) {
+			continue
+		}
+		base := f.At
+		if base.IsZero() {
+			base = f.FirstSeen
+		}
+		at = later(at, base)
+	}
+	return at
 }
 
 // transitRef is the reference (the Client-Id) of a transit account.

@@ -7,6 +7,7 @@ import (
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/reconcile"
+	"github.com/otcdesk/engine/sim"
 )
 
 // A real balance difference (the ledger credits 0.1 BTC the venue never
@@ -42,5 +43,37 @@ func TestBalanceBreakNotHiddenByActivity(t *testing.T) {
 	}
 	if paused, _, _ := r.pauser.state(); !paused {
 		t.Fatal("a persistent balance break did not pause trading")
+	}
+}
+
+// A deposit whose webhook is still being retried by the venue while its
+// Balance.Updated has arrived: the deposit is in flight (pending), so the
+// balance difference it alone explains is pending too, not a break that
+// pauses trading until the next run.
+func TestBalanceInFlightDepositNotABreak(t *testing.T) {
+	r := newRig(t, rigOptions{pauseAbove: 0})
+	tx, err := r.venue.Credit("BTC", d("0.5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.deliver(sim.WebhookFaults{}, r.balanceHook())
+	r.clock.Advance(time.Minute)
+
+	rep := r.reconcile()
+	if f := only(t, rep, reconcile.CheckTransactions, reconcile.MissingInLedger); !f.Pending || f.Ref != tx.ID {
+		t.Fatalf("deposit finding = %+v; want pending", f)
+	}
+	if !rep.Clean() {
+		t.Fatalf("a deposit in flight is a break:\n%s", text(rep))
+	}
+	if paused, _, _ := r.pauser.state(); paused {
+		t.Fatal("a deposit in flight paused trading")
+	}
+	// Once the grace period is over the deposit is imported and the
+	// balances agree.
+	r.clock.Advance(grace)
+	rep = r.reconcile()
+	if !rep.Clean() || rep.Imported != 1 || len(rep.Find(reconcile.CheckBalances, reconcile.AmountMismatch)) != 0 {
+		t.Fatalf("after the grace period:\n%s", text(rep))
 	}
 }
