@@ -149,12 +149,26 @@ func (r *run) compareMovements(ctx context.Context, check Check, noun string, ms
 		return false
 	}
 	seen := map[string]bool{}
+	moved := map[string]string{} // Client-Id -> the venue movement not failed compared with its intent
 	handle := func(m movement) error {
 		in, ok := r.books.intentFor(m.clientID, m.id)
 		if ok && ours(in) {
 			seen[in.ClientID] = true
 			if m.progress == inFlight {
 				r.open[in.ClientID] = true
+			}
+			if first, again := moved[in.ClientID]; again && m.progress != failed && first != m.id {
+				// One intent, one request: a second movement under its
+				// Client-Id is the request applied twice, money the
+				// ledger never sent.
+				r.add(Finding{Check: check, Outcome: AmountMismatch, Ref: m.id, ClientID: in.ClientID, Asset: string(m.asset),
+					Venue: strings.TrimSpace(m.amount.String() + " " + string(m.asset) + " " + m.status), Ledger: "sent once, as " + first,
+					Detail: fmt.Sprintf("the venue holds a second %s under Client-Id %s (the first is %s): the request was applied twice", noun, in.ClientID, first)}, m.at)
+				r.movementWebhook(m)
+				return nil
+			}
+			if m.progress != failed {
+				moved[in.ClientID] = m.id
 			}
 			if err := r.engineMovement(ctx, m, in); err != nil {
 				return err

@@ -77,3 +77,37 @@ func TestBalanceInFlightDepositNotABreak(t *testing.T) {
 		t.Fatalf("after the grace period:\n%s", text(rep))
 	}
 }
+
+// The venue applied one withdrawal request twice under its Client-Id (a
+// blind retry; production Hercle does not deduplicate): the withdrawal
+// check must name the second one as a break, not count both as matched
+// against the one intent.
+func TestWithdrawalAppliedTwiceAtVenue(t *testing.T) {
+	r := newRig(t, rigOptions{pauseAbove: -1})
+	w := r.withdraw("1")
+	w2, err := r.venue.Withdraw(sim.WithdrawalRequest{Asset: "BTC", Amount: d("1"), Address: btcAddress, Network: "BTC", ClientID: w.ClientID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{w.ID, w2.ID} {
+		if err := r.venue.CompleteWithdrawal(id, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.deliver(sim.WebhookFaults{}, withdrawalHook(w, "SUCCESS"), withdrawalHook(w2, "SUCCESS"), r.balanceHook())
+	r.clock.Advance(15 * time.Minute)
+
+	rep := r.reconcile()
+	var dup *reconcile.Finding
+	for _, f := range rep.Findings {
+		if f.Check == reconcile.CheckWithdrawals && f.Ref == w2.ID {
+			dup = &f
+		}
+	}
+	if dup == nil || !dup.Break || dup.ClientID != w.ClientID {
+		t.Fatalf("second withdrawal under %s = %+v; want a break naming it:\n%s", w.ClientID, dup, text(rep))
+	}
+	if got := rep.Count(reconcile.CheckWithdrawals, reconcile.Matched); got != 1 {
+		t.Fatalf("withdrawals matched = %d, want only the first:\n%s", got, text(rep))
+	}
+}
