@@ -169,6 +169,14 @@ func (r *run) compareHeropayments(ctx context.Context) error {
 		p := refs[ks]
 		if p == nil {
 			p = &paymentRef{key: r.books.callbacks.keys[ks]}
+			// An intent left out above (failed, so never sent as far as
+			// the ledger knows) whose payment the callbacks name is
+			// compared all the same: Heropayments may have paid it.
+			cid := p.key.ExternalOrderID
+			if in, ok := r.books.intents[cid]; ok && in.Venue == ledger.Heropayments &&
+				(heropayments.PaymentKey{ExternalOrderID: cid}).String() == ks {
+				p.intent = &in
+			}
 			refs[ks] = p
 		}
 		p.cbs = cbs

@@ -111,3 +111,26 @@ func TestWithdrawalAppliedTwiceAtVenue(t *testing.T) {
 		t.Fatalf("withdrawals matched = %d, want only the first:\n%s", got, text(rep))
 	}
 }
+
+// A payout the ledger recorded as failed (its intent failed, as after a
+// refusal the engine misread) that Heropayments finished: its callbacks
+// name it, so it is compared with its intent, never counted as matched.
+func TestHeropaymentsFailedIntentButPaid(t *testing.T) {
+	r := newRig(t, rigOptions{pauseAbove: -1})
+	pid, _ := r.payout("100")
+	r.waitPayment(pid)
+	r.waitCallbacks(pid, 2)
+	if _, err := r.store.Transition(r.ctx, pid, ledger.StateFailed, ledger.Detail{Note: "refused"}); err != nil {
+		t.Fatal(err)
+	}
+	r.clock.Advance(15 * time.Minute)
+
+	rep := r.reconcile()
+	f := only(t, rep, reconcile.CheckHeropayments, reconcile.StatusMismatch)
+	if !f.Break || f.ClientID != pid || f.Ledger != "intent failed" {
+		t.Fatalf("finding = %+v; want a break: the intent failed, Heropayments paid", f)
+	}
+	if got := rep.Count(reconcile.CheckHeropayments, reconcile.Matched); got != 0 {
+		t.Fatalf("heropayments matched = %d, want 0:\n%s", got, text(rep))
+	}
+}
