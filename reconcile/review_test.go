@@ -134,3 +134,32 @@ func TestHeropaymentsFailedIntentButPaid(t *testing.T) {
 		t.Fatalf("heropayments matched = %d, want 0:\n%s", got, text(rep))
 	}
 }
+
+// The same with every callback lost: the failed intent is looked up by
+// its Client-Id all the same; one that failed before it was sent, which
+// Heropayments does not know, is no finding.
+func TestHeropaymentsFailedIntentButPaidNoCallbacks(t *testing.T) {
+	r := newRig(t, rigOptions{pauseAbove: -1})
+	r.hp.DropCallbacks(2)
+	pid, _ := r.payout("100")
+	r.waitPayment(pid)
+	if _, err := r.store.Transition(r.ctx, pid, ledger.StateFailed, ledger.Detail{Note: "refused"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.store.CreateIntent(r.ctx, ledger.Intent{ClientID: "P-never", Kind: ledger.IntentPayout, Venue: ledger.Heropayments}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.store.Transition(r.ctx, "P-never", ledger.StateFailed, ledger.Detail{Note: "never sent"}); err != nil {
+		t.Fatal(err)
+	}
+	r.clock.Advance(15 * time.Minute)
+
+	rep := r.reconcile()
+	f := only(t, rep, reconcile.CheckHeropayments, reconcile.StatusMismatch)
+	if !f.Break || f.ClientID != pid || f.Ledger != "intent failed" {
+		t.Fatalf("finding = %+v; want a break: the intent failed, Heropayments paid", f)
+	}
+	if fs := rep.Find(reconcile.CheckHeropayments, reconcile.MissingAtVenue); len(fs) != 0 {
+		t.Fatalf("an intent that failed before it was sent is reported: %+v", fs)
+	}
+}
