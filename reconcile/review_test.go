@@ -163,3 +163,27 @@ func TestHeropaymentsFailedIntentButPaidNoCallbacks(t *testing.T) {
 		t.Fatalf("an intent that failed before it was sent is reported: %+v", fs)
 	}
 }
+
+// A deposit credited by its webhook with the wrong amount, the venue's
+// listing time just before the compared range: the banking ledger lookup
+// that finds it must compare its amount, not count it as matched.
+func TestDepositOutsideListingComparedByAmount(t *testing.T) {
+	r := newRig(t, rigOptions{pauseAbove: -1})
+	tx, err := r.venue.Credit("BTC", d("0.5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := depositHook(tx, d("0.6"))
+	h.data.(map[string]any)["ProcessedAt"] = tx.Time.Add(5 * time.Minute).UTC().Format(time.RFC3339Nano)
+	r.deliver(sim.WebhookFaults{}, h, r.balanceHook())
+	r.clock.Advance(15 * time.Minute)
+
+	rep, err := r.rec.Run(r.ctx, tx.Time.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := only(t, rep, reconcile.CheckTransactions, reconcile.AmountMismatch)
+	if f.Ref != tx.ID || !f.Break || f.Venue != "0.5" {
+		t.Fatalf("deposit finding = %+v; want the 0.5 the banking ledger holds against the 0.6 credited", f)
+	}
+}
