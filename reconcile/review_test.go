@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/reconcile"
@@ -69,12 +70,30 @@ func TestBalanceInFlightDepositNotABreak(t *testing.T) {
 	if paused, _, _ := r.pauser.state(); paused {
 		t.Fatal("a deposit in flight paused trading")
 	}
+	// Its webhook arrives; a quarter of an hour later another deposit is
+	// in flight: the balance differs again, by that deposit alone, so it
+	// is pending again, however long ago the first difference was seen.
+	r.deliver(sim.WebhookFaults{}, depositHook(tx, tx.Amount))
+	r.clock.Advance(14 * time.Minute)
+	tx2, err := r.venue.Credit("BTC", d("0.25"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.deliver(sim.WebhookFaults{}, r.balanceHook())
+	r.clock.Advance(time.Minute)
+	rep = r.reconcile()
+	if !rep.Clean() {
+		t.Fatalf("a second deposit in flight is a break:\n%s", text(rep))
+	}
 	// Once the grace period is over the deposit is imported and the
 	// balances agree.
 	r.clock.Advance(grace)
 	rep = r.reconcile()
 	if !rep.Clean() || rep.Imported != 1 || len(rep.Find(reconcile.CheckBalances, reconcile.AmountMismatch)) != 0 {
 		t.Fatalf("after the grace period:\n%s", text(rep))
+	}
+	if _, err := r.store.Entry(r.ctx, inbound.DepositKey(tx2.ID)); err != nil {
+		t.Fatal(err)
 	}
 }
 
