@@ -157,7 +157,14 @@ func (r *run) compareMovements(ctx context.Context, check Check, noun string, ms
 			if m.progress == inFlight {
 				r.open[in.ClientID] = true
 			}
-			if first, again := moved[in.ClientID]; again && m.progress != failed && first != m.id {
+			first, again := moved[in.ClientID]
+			if in.VenueRef != "" && in.Kind != ledger.IntentLightning {
+				// The venue acknowledged the intent's movement: any other
+				// is the second, whatever the listing's order. (A
+				// Lightning payment is acknowledged by a payment id.)
+				first, again = in.VenueRef, m.id != in.VenueRef
+			}
+			if again && m.progress != failed && first != m.id {
 				// One intent, one request: a second movement under its
 				// Client-Id is the request applied twice, money the
 				// ledger never sent.

@@ -206,3 +206,35 @@ func TestDepositOutsideListingComparedByAmount(t *testing.T) {
 		t.Fatalf("deposit finding = %+v; want the 0.5 the banking ledger holds against the 0.6 credited", f)
 	}
 }
+
+// The same when the venue acknowledged the later of the two: the other
+// one is named, whatever the listing's order.
+func TestWithdrawalAppliedTwiceAcknowledgedSecond(t *testing.T) {
+	r := newRig(t, rigOptions{pauseAbove: -1})
+	w := r.withdraw("1")
+	w2, err := r.venue.Withdraw(sim.WithdrawalRequest{Asset: "BTC", Amount: d("1"), Address: btcAddress, Network: "BTC", ClientID: w.ClientID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.store.Acknowledge(r.ctx, w.ClientID, w2.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{w.ID, w2.ID} {
+		if err := r.venue.CompleteWithdrawal(id, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.deliver(sim.WebhookFaults{}, withdrawalHook(w2, "SUCCESS"), withdrawalHook(w, "SUCCESS"), r.balanceHook())
+	r.clock.Advance(15 * time.Minute)
+
+	rep := r.reconcile()
+	var names []string
+	for _, f := range rep.Findings {
+		if f.Check == reconcile.CheckWithdrawals {
+			names = append(names, f.Ref)
+		}
+	}
+	if len(names) != 1 || names[0] != w.ID {
+		t.Fatalf("withdrawal findings name %v; want only %s, the one the venue did not acknowledge:\n%s", names, w.ID, text(rep))
+	}
+}
