@@ -116,11 +116,16 @@ func (r *run) compareBalances(ctx context.Context) error {
 }
 
 // pendingImports is what the imports of the pending findings would add
-// to venue:hercle in asset: the venue's records the ledger lacks yet.
+// to venue:hercle in asset, and what the pending ones it has no import for
+// explain: the venue's records the ledger lacks yet.
 func (r *run) pendingImports(asset market.Asset) decimal.Decimal {
 	sum := decimal.Zero
 	for _, f := range r.findings {
-		if !f.Pending || f.fix == nil {
+		if !f.Pending {
+			continue
+		}
+		sum = sum.Add(f.explains.get(asset))
+		if f.fix == nil {
 			continue
 		}
 		for _, p := range f.fix.Postings {

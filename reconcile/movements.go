@@ -290,7 +290,10 @@ func (r *run) engineMovement(ctx context.Context, m movement, in ledger.Intent) 
 		f := base
 		f.Outcome, f.Venue, f.Ledger = StatusMismatch, m.status, "in transit (intent "+string(in.State)+")"
 		f.Detail = fmt.Sprintf("the venue reports the %s %s; the ledger still holds it in transit (its final status was never applied)", m.noun, m.progress)
-		r.add(f, time.Time{})
+		nf := r.add(f, time.Time{})
+		if m.progress == failed {
+			nf.explains = sent // refunded at the venue, still in transit in the ledger
+		}
 	case m.progress == inFlight:
 		f := base
 		f.Outcome, f.Venue, f.Ledger = StatusMismatch, m.status, lo.String()

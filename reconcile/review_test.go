@@ -238,3 +238,30 @@ func TestWithdrawalAppliedTwiceAcknowledgedSecond(t *testing.T) {
 		t.Fatalf("withdrawal findings name %v; want only %s, the one the venue did not acknowledge:\n%s", names, w.ID, text(rep))
 	}
 }
+
+// A withdrawal the venue failed and refunded, its FAILURE webhook still on
+// its way while Balance.Updated has arrived: the refund the ledger has
+// not applied yet is in flight, so the balance difference it explains is
+// pending, not a break that pauses trading.
+func TestBalanceInFlightWithdrawalFailureNotABreak(t *testing.T) {
+	r := newRig(t, rigOptions{pauseAbove: 0})
+	w := r.withdraw("1")
+	if err := r.venue.CompleteWithdrawal(w.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	r.deliver(sim.WebhookFaults{}, r.balanceHook())
+	r.clock.Advance(time.Minute)
+
+	rep := r.reconcile()
+	if !rep.Clean() {
+		t.Fatalf("a failure whose webhook is on its way is a break:\n%s", text(rep))
+	}
+	if paused, _, _ := r.pauser.state(); paused {
+		t.Fatal("a failure whose webhook is on its way paused trading")
+	}
+	r.deliver(sim.WebhookFaults{}, withdrawalHook(w, "FAILURE"))
+	rep = r.reconcile()
+	if !rep.Clean() || len(rep.Find(reconcile.CheckBalances, reconcile.AmountMismatch)) != 0 {
+		t.Fatalf("after the webhook:\n%s", text(rep))
+	}
+}
