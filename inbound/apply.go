@@ -123,6 +123,15 @@ func (p *Processor) applyMovement(ctx context.Context, ev ledger.Event, we *herc
 		return OutcomeUnknown, nil
 	}
 
+	if effect == EffectFail && tk != ledger.TransitLightning && in.VenueRef != "" && m.venueID != "" && m.venueID != in.VenueRef {
+		// Another movement under our Client-Id (the request applied twice)
+		// failed; the one the venue acknowledged may well have left, so
+		// its money is not put back. (A Lightning payment is acknowledged
+		// by a payment id, not its withdrawal's id.)
+		p.log.Error("inbound: failure of a movement other than the intent's; ignored, needs reconciliation",
+			"event_id", ev.ID, "client_id", in.ClientID, "venue_id", m.venueID, "intent_venue_ref", in.VenueRef, "status", m.status)
+		return OutcomeConflict, nil
+	}
 	want, mine, other := ledger.StateSucceeded, ledger.SettledKey(in.ClientID), ledger.FailedKey(in.ClientID)
 	if effect == EffectFail {
 		want, mine, other = ledger.StateFailed, ledger.FailedKey(in.ClientID), ledger.SettledKey(in.ClientID)

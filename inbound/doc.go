@@ -23,8 +23,10 @@
 //     transitions are refused by the ledger once final.
 //   - State never moves backwards: a non-final banking status never touches
 //     an intent; a final one never undoes the opposite final outcome (it is
-//     counted as a conflict and logged); registry entries only move forward
-//     by event time (Balance.Updated by Sequence).
+//     counted as a conflict and logged), and a failure naming another
+//     venue id than the one the venue acknowledged for the intent (the
+//     request applied twice) never reverses it; registry entries only
+//     move forward by event time (Balance.Updated by Sequence).
 //   - The journal stays balanced: every entry is built balanced and the
 //     ledger refuses any that is not.
 //   - An event that cannot be applied (undecodable, or naming something

@@ -15,7 +15,10 @@
 //     engine has seen every balance change (the inbox holds a
 //     Balance.Updated at least as new as the snapshot, or the newest venue
 //     movement is older than the grace period), so changes in flight are
-//     not compared.
+//     not compared; nor while records the ledger lacks within the grace
+//     period (a deposit whose webhook is on its way) account for the
+//     difference. Otherwise a difference runs have seen for a whole grace
+//     period is a break whatever the newest venue record.
 //   - trades: the venue's trades (7-day pages, older ones from the 30-day
 //     historical listing) against the ledger's fills, by trade id
 //     ("hercle:trade:<id>") and then by Client-Id (execution posts one

@@ -149,7 +149,10 @@ func (p *paymentRef) flow(def heropayments.Flow) heropayments.Flow {
 func (r *run) compareHeropayments(ctx context.Context) error {
 	refs := map[string]*paymentRef{}
 	for _, in := range r.books.intents {
-		if in.Venue != ledger.Heropayments || !sentToVenue(in) {
+		// A failed intent is looked up too: failed means refused or never
+		// sent as far as the ledger knows, and Heropayments may say
+		// otherwise.
+		if in.Venue != ledger.Heropayments || !sentToVenue(in) && outcomeOf(in) != ledger.StateFailed {
 			continue
 		}
 		if in.State.Final() && (in.Created.Before(r.since) || in.Created.After(r.until)) {
@@ -169,6 +172,13 @@ func (r *run) compareHeropayments(ctx context.Context) error {
 		p := refs[ks]
 		if p == nil {
 			p = &paymentRef{key: r.books.callbacks.keys[ks]}
+			// An intent left out above (final before the window) whose
+			// payment recent callbacks name is compared all the same.
+			cid := p.key.ExternalOrderID
+			if in, ok := r.books.intents[cid]; ok && in.Venue == ledger.Heropayments &&
+				(heropayments.PaymentKey{ExternalOrderID: cid}).String() == ks {
+				p.intent = &in
+			}
 			refs[ks] = p
 		}
 		p.cbs = cbs
@@ -214,6 +224,10 @@ func (r *run) comparePayment(ctx context.Context, ref *paymentRef) error {
 	}
 	flow := ref.flow(r.flow)
 	p, err := r.payments.PaymentStatus(ctx, flow, q)
+	if isNotFound(err) && ref.intent != nil && outcomeOf(*ref.intent) == ledger.StateFailed && len(ref.cbs) == 0 {
+		r.match(CheckHeropayments, 1) // failed, and Heropayments never had it
+		return nil
+	}
 	if isNotFound(err) {
 		f := Finding{Check: CheckHeropayments, Outcome: MissingAtVenue, Ref: ks, ClientID: cid}
 		at := time.Time{}

@@ -149,12 +149,33 @@ func (r *run) compareMovements(ctx context.Context, check Check, noun string, ms
 		return false
 	}
 	seen := map[string]bool{}
+	moved := map[string]string{} // Client-Id -> the venue movement not failed compared with its intent
 	handle := func(m movement) error {
 		in, ok := r.books.intentFor(m.clientID, m.id)
 		if ok && ours(in) {
 			seen[in.ClientID] = true
 			if m.progress == inFlight {
 				r.open[in.ClientID] = true
+			}
+			first, again := moved[in.ClientID]
+			if in.VenueRef != "" && in.Kind != ledger.IntentLightning {
+				// The venue acknowledged the intent's movement: any other
+				// is the second, whatever the listing's order. (A
+				// Lightning payment is acknowledged by a payment id.)
+				first, again = in.VenueRef, m.id != in.VenueRef
+			}
+			if again && m.progress != failed && first != m.id {
+				// One intent, one request: a second movement under its
+				// Client-Id is the request applied twice, money the
+				// ledger never sent.
+				r.add(Finding{Check: check, Outcome: AmountMismatch, Ref: m.id, ClientID: in.ClientID, Asset: string(m.asset),
+					Venue: strings.TrimSpace(m.amount.String() + " " + string(m.asset) + " " + m.status), Ledger: "sent once, as " + first,
+					Detail: fmt.Sprintf("the venue holds a second %s under Client-Id %s (the first is %s): the request was applied twice", noun, in.ClientID, first)}, m.at)
+				r.movementWebhook(m)
+				return nil
+			}
+			if m.progress != failed {
+				moved[in.ClientID] = m.id
 			}
 			if err := r.engineMovement(ctx, m, in); err != nil {
 				return err
@@ -269,7 +290,10 @@ func (r *run) engineMovement(ctx context.Context, m movement, in ledger.Intent) 
 		f := base
 		f.Outcome, f.Venue, f.Ledger = StatusMismatch, m.status, "in transit (intent "+string(in.State)+")"
 		f.Detail = fmt.Sprintf("the venue reports the %s %s; the ledger still holds it in transit (its final status was never applied)", m.noun, m.progress)
-		r.add(f, time.Time{})
+		nf := r.add(f, time.Time{})
+		if m.progress == failed {
+			nf.explains = sent // refunded at the venue, still in transit in the ledger
+		}
 	case m.progress == inFlight:
 		f := base
 		f.Outcome, f.Venue, f.Ledger = StatusMismatch, m.status, lo.String()

@@ -97,6 +97,10 @@ type Finding struct {
 	// prepare, if set, refines fix (or withdraws it) with a lookup just
 	// before importing.
 	prepare func(context.Context) error
+	// explains is what the ledger's venue:hercle lacks because of this
+	// difference, for one without a fix (a refund whose status was not
+	// applied yet).
+	explains amounts
 }
 
 // key identifies a finding across runs, for FirstSeen.

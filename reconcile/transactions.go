@@ -208,7 +208,20 @@ func (r *run) depositsMissingAtVenue(ctx context.Context) error {
 				return err
 			}
 			if be != nil {
-				r.match(CheckTransactions, 1)
+				// Known, outside the listing's range: compare what the
+				// banking ledger says it was.
+				asset, amount := assetOf(be.Asset), be.Amount.Decimal.Abs()
+				got := e.hercle.get(asset)
+				switch st := strings.ToUpper(string(be.Status)); {
+				case st == "FAILURE" || st == "FAILED" || st == "REJECTED":
+					r.add(Finding{Check: CheckTransactions, Outcome: StatusMismatch, Ref: id, Asset: string(asset), Venue: string(be.Status),
+						Ledger: e.hercle.String(), Detail: fmt.Sprintf("deposit entry %s credits %s; the banking ledger says %s", e.key, e.hercle, be.Status)}, e.at)
+				case be.Type != "" && !strings.EqualFold(be.Type, "DEPOSIT") || !r.within(asset, got, amount):
+					r.add(Finding{Check: CheckTransactions, Outcome: AmountMismatch, Ref: id, Asset: string(asset), Venue: amount.String(),
+						Ledger: got.String(), Detail: fmt.Sprintf("deposit entry %s credits %s; the banking ledger has %s %s %s", e.key, e.hercle, be.Type, amount, asset)}, e.at)
+				default:
+					r.match(CheckTransactions, 1)
+				}
 				continue
 			}
 			detail += ", and its banking ledger does not know it"
