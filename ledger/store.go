@@ -124,33 +124,31 @@ func Open(path string, opts Options) (*Store, error) {
 	if timeout <= 0 {
 		timeout = DefaultLockTimeout
 	}
-	if opts.ReadOnly {
-		if _, err := os.Stat(path); err != nil {
-			return nil, fmt.Errorf("ledger: open %s read-only: %w", path, err)
-		}
+	fi, err := os.Stat(path)
+	if opts.ReadOnly && err != nil {
+		return nil, fmt.Errorf("ledger: open %s read-only: %w", path, err)
 	}
-	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+	if err == nil && !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("ledger: open %s: not a regular file: %w", path, ErrNotLedger)
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
-		Timeout:      timeout,
-		ReadOnly:     opts.ReadOnly,
-		FreelistType: bbolt.FreelistMapType,
-	})
+	if err == nil && fi.Size() > 0 && !opts.ReadOnly {
+		// Look before writing: bbolt's read-write open may itself commit
+		// to the file (it writes the freelist of a file whose freelist is
+		// not synced, as etcd's are) before we can tell whether the file
+		// is ours, so the file is checked read-only first.
+		db, err := openDB(path, timeout, true)
+		if err != nil {
+			return nil, err
+		}
+		_, _, err = inspect(db)
+		db.Close()
+		if err != nil {
+			return nil, fmt.Errorf("ledger: open %s: %w", path, err)
+		}
+	}
+	db, err := openDB(path, timeout, opts.ReadOnly)
 	if err != nil {
-		switch {
-		case errors.Is(err, bolterrors.ErrTimeout):
-			return nil, fmt.Errorf("ledger: open %s: %w (no lock within %s; is the engine running?)", path, ErrInUse, timeout)
-		case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrChecksum),
-			errors.Is(err, bolterrors.ErrVersionMismatch):
-			return nil, fmt.Errorf("ledger: open %s: %w: %w", path, ErrNotLedger, err)
-		}
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("ledger: open %s: %w (the file and its directory must be writable by this user)", path, err)
-		}
-		// bbolt reports a short or garbled file in several ways.
-		return nil, fmt.Errorf("ledger: open %s: %w: %w", path, ErrNotLedger, err)
+		return nil, err
 	}
 	s := &Store{db: db, path: path, now: opts.Now, readOnly: opts.ReadOnly, onCommit: opts.OnCommit}
 	if s.now == nil {
@@ -169,9 +167,35 @@ func Open(path string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// checkSchema validates the meta bucket, or creates every bucket in an
-// empty file. A bbolt file with other content is not ours and is left alone.
-func (s *Store) checkSchema() (err error) {
+// openDB opens the bbolt file and maps its errors to the package's.
+func openDB(path string, timeout time.Duration, readOnly bool) (*bbolt.DB, error) {
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout:      timeout,
+		ReadOnly:     readOnly,
+		FreelistType: bbolt.FreelistMapType,
+	})
+	if err != nil {
+		switch {
+		case errors.Is(err, bolterrors.ErrTimeout):
+			return nil, fmt.Errorf("ledger: open %s: %w (no lock within %s; is the engine running?)", path, ErrInUse, timeout)
+		case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrChecksum),
+			errors.Is(err, bolterrors.ErrVersionMismatch):
+			return nil, fmt.Errorf("ledger: open %s: %w: %w", path, ErrNotLedger, err)
+		}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("ledger: open %s: %w (the file and its directory must be writable by this user)", path, err)
+		}
+		// bbolt reports a short or garbled file in several ways.
+		return nil, fmt.Errorf("ledger: open %s: %w: %w", path, ErrNotLedger, err)
+	}
+	return db, nil
+}
+
+// inspect reads the meta bucket: empty is true for a bbolt file without
+// any bucket (a new file), else version is the file's schema version. A
+// file that is not a ledger, or is from a newer engine, is an error.
+func inspect(db *bbolt.DB) (empty bool, version int, err error) {
 	defer func() {
 		// bbolt panics on some garbled pages; on open that means the file
 		// is not a usable ledger, which the caller must hear as an error.
@@ -179,8 +203,7 @@ func (s *Store) checkSchema() (err error) {
 			err = fmt.Errorf("%w: unreadable pages (%v)", ErrNotLedger, r)
 		}
 	}()
-	empty, version := false, 0
-	err = s.db.View(func(tx *bbolt.Tx) error {
+	err = db.View(func(tx *bbolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
 			n := 0
@@ -211,6 +234,13 @@ func (s *Store) checkSchema() (err error) {
 		version = v
 		return nil
 	})
+	return empty, version, err
+}
+
+// checkSchema validates the meta bucket, or creates every bucket in an
+// empty file. A bbolt file with other content is not ours and is left alone.
+func (s *Store) checkSchema() error {
+	empty, version, err := inspect(s.db)
 	if err != nil {
 		return err
 	}

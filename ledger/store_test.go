@@ -87,11 +87,26 @@ func TestOpenRefuses(t *testing.T) {
 		}
 		return b
 	}
+	// foreignUnsyncedFreelist is another program's bbolt file written with
+	// NoFreelistSync (as etcd writes its files): bbolt's read-write Open
+	// commits a transaction to such a file before anyone can look at it.
+	foreignUnsyncedFreelist := func(t *testing.T) []byte {
+		p := filepath.Join(t.TempDir(), "other.db")
+		db, err := bbolt.Open(p, 0o600, &bbolt.Options{NoFreelistSync: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Update(func(tx *bbolt.Tx) error { _, err := tx.CreateBucket([]byte("widgets")); return err })
+		db.Close()
+		b, _ := os.ReadFile(p)
+		return b
+	}
 	tests := []struct {
 		name string
 		file func(t *testing.T) []byte
 		want error
 	}{
+		{"another program's bbolt file without a synced freelist", foreignUnsyncedFreelist, ErrNotLedger},
 		{"text file", func(*testing.T) []byte { return []byte("mode = \"paper\"\n") }, ErrNotLedger},
 		{"random bytes", func(*testing.T) []byte { return bytes.Repeat([]byte{0xde, 0xad, 0xbe, 0xef}, 4096) }, ErrNotLedger},
 		{"garbled meta pages", garbledMeta, ErrNotLedger},
