@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -124,6 +125,10 @@ func Open(path string, opts Options) (*Store, error) {
 	if timeout <= 0 {
 		timeout = DefaultLockTimeout
 	}
+	// A damaged file can make bbolt read past the end of its memory map;
+	// on this goroutine that is a panic, which openDB and inspect recover,
+	// instead of a fatal fault.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	fi, err := os.Stat(path)
 	if opts.ReadOnly && err != nil {
 		return nil, fmt.Errorf("ledger: open %s read-only: %w", path, err)
@@ -167,9 +172,17 @@ func Open(path string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// openDB opens the bbolt file and maps its errors to the package's.
-func openDB(path string, timeout time.Duration, readOnly bool) (*bbolt.DB, error) {
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
+// openDB opens the bbolt file and maps its errors to the package's. bbolt
+// panics on some damaged files (a freelist page that is not one); that is
+// reported as ErrNotLedger. The file descriptor and lock of such a failed
+// open are then not released: the file is unusable anyway.
+func openDB(path string, timeout time.Duration, readOnly bool) (db *bbolt.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("ledger: open %s: %w: unreadable pages (%v)", path, ErrNotLedger, r)
+		}
+	}()
+	db, err = bbolt.Open(path, 0o600, &bbolt.Options{
 		Timeout:      timeout,
 		ReadOnly:     readOnly,
 		FreelistType: bbolt.FreelistMapType,
@@ -204,6 +217,15 @@ func inspect(db *bbolt.DB) (empty bool, version int, err error) {
 		}
 	}()
 	err = db.View(func(tx *bbolt.Tx) error {
+		// A file shorter than its pages is truncated: reading the missing
+		// pages through the memory map would crash the process later.
+		fi, err := os.Stat(db.Path())
+		if err != nil {
+			return err
+		}
+		if tx.Size() > fi.Size() {
+			return fmt.Errorf("%w: truncated: %d bytes, its pages need %d", ErrNotLedger, fi.Size(), tx.Size())
+		}
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
 			n := 0

@@ -101,12 +101,43 @@ func TestOpenRefuses(t *testing.T) {
 		b, _ := os.ReadFile(p)
 		return b
 	}
+	// bigLedger is a ledger spanning many pages, for truncation.
+	bigLedger := func(t *testing.T) []byte {
+		s, path := openTemp(t)
+		for i := range 1500 {
+			if _, _, err := s.Post(context.Background(), trade("t"+strconv.Itoa(i), "1", "100")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.Close()
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
 	tests := []struct {
 		name string
 		file func(t *testing.T) []byte
 		want error
 	}{
+		// {"empty file", func(*testing.T) []byte { return []byte{} }, ErrNotLedger},
 		{"another program's bbolt file without a synced freelist", foreignUnsyncedFreelist, ErrNotLedger},
+		{"truncated to half", func(t *testing.T) []byte { b := bigLedger(t); return b[:len(b)/2] }, ErrNotLedger},
+		{"last page cut off", func(t *testing.T) []byte {
+			// bbolt may grow a file past its pages; cut into the pages.
+			b := bigLedger(t)
+			p := filepath.Join(t.TempDir(), "full.db")
+			os.WriteFile(p, b, 0o600)
+			db, err := bbolt.Open(p, 0o600, &bbolt.Options{ReadOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var size int64
+			db.View(func(tx *bbolt.Tx) error { size = tx.Size(); return nil })
+			db.Close()
+			return b[:size-4096]
+		}, ErrNotLedger},
 		{"text file", func(*testing.T) []byte { return []byte("mode = \"paper\"\n") }, ErrNotLedger},
 		{"random bytes", func(*testing.T) []byte { return bytes.Repeat([]byte{0xde, 0xad, 0xbe, 0xef}, 4096) }, ErrNotLedger},
 		{"garbled meta pages", garbledMeta, ErrNotLedger},
