@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -115,9 +116,12 @@ func (s *Store) Stats() Stats {
 
 // Open opens or creates the ledger at path (mode 0600).
 //
+// A new ledger is created complete or not at all; an existing empty file
+// is a ledger that lost its content and is refused.
+//
 // It returns ErrInUse if another process holds the file past
-// opts.LockTimeout, ErrNotLedger for a corrupt file or another program's
-// file, ErrNewerSchema for a file from a newer engine, and the underlying
+// opts.LockTimeout, ErrNotLedger for a corrupt, truncated or empty file or
+// another program's file, ErrNewerSchema for a file from a newer engine, and the underlying
 // *fs.PathError for a missing file (read-only) or a directory that cannot be
 // written. In every error case nothing is written to the file.
 func Open(path string, opts Options) (*Store, error) {
@@ -136,7 +140,18 @@ func Open(path string, opts Options) (*Store, error) {
 	if err == nil && !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("ledger: open %s: not a regular file: %w", path, ErrNotLedger)
 	}
-	if err == nil && fi.Size() > 0 && !opts.ReadOnly {
+	if err == nil && fi.Size() == 0 {
+		// Open never leaves an empty file behind (see create), so this is
+		// a ledger that lost its content: starting on empty books would
+		// forget every intent and counter.
+		return nil, fmt.Errorf("ledger: open %s: %w: the file is empty (truncated?); restore it from a backup, or delete it to start a new ledger", path, ErrNotLedger)
+	}
+	if errors.Is(err, fs.ErrNotExist) && !opts.ReadOnly {
+		if err := create(path); err != nil {
+			return nil, err
+		}
+	}
+	if !opts.ReadOnly {
 		// Look before writing: bbolt's read-write open may itself commit
 		// to the file (it writes the freelist of a file whose freelist is
 		// not synced, as etcd's are) before we can tell whether the file
@@ -170,6 +185,48 @@ func Open(path string, opts Options) (*Store, error) {
 		go s.writer()
 	}
 	return s, nil
+}
+
+// create makes a new, complete ledger at path, atomically: it is built
+// under a temporary name in the same directory, synced, and linked into
+// place only if path still does not exist, so a crash or a full disk never
+// leaves a partial (empty) file at path, and a file created meanwhile by
+// another process is never replaced.
+func create(path string) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".new-*")
+	if err != nil {
+		return fmt.Errorf("ledger: create %s: %w (the file and its directory must be writable by this user)", path, err)
+	}
+	tmp := f.Name()
+	f.Close()
+	defer os.Remove(tmp)
+	db, err := openDB(tmp, DefaultLockTimeout, false)
+	if err != nil {
+		return err
+	}
+	err = (&Store{db: db}).checkSchema()
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("ledger: create %s: %w", path, err)
+	}
+	if err := os.Link(tmp, path); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("ledger: create %s: %w", path, err)
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("ledger: create %s: %w", path, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("ledger: create %s: sync directory: %w", path, err)
+	}
+	return nil
 }
 
 // openDB opens the bbolt file and maps its errors to the package's. bbolt

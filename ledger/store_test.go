@@ -26,6 +26,12 @@ func TestOpenCreatesPrivateFileAndReopens(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("mode = %v, %v; want 0600", fi.Mode().Perm(), err)
 	}
+	if names, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "*")); len(names) != 1 {
+		t.Errorf("files next to the ledger after creating it: %v", names)
+	}
+	if names, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".*")); len(names) != 0 {
+		t.Errorf("temporary files left after creating the ledger: %v", names)
+	}
 	if _, _, err := s.Post(context.Background(), trade("t2", "1", "100")); !errors.Is(err, ErrClosed) {
 		t.Errorf("Post after Close = %v, want ErrClosed", err)
 	}
@@ -121,7 +127,7 @@ func TestOpenRefuses(t *testing.T) {
 		file func(t *testing.T) []byte
 		want error
 	}{
-		// {"empty file", func(*testing.T) []byte { return []byte{} }, ErrNotLedger},
+		{"empty file", func(*testing.T) []byte { return []byte{} }, ErrNotLedger},
 		{"another program's bbolt file without a synced freelist", foreignUnsyncedFreelist, ErrNotLedger},
 		{"truncated to half", func(t *testing.T) []byte { b := bigLedger(t); return b[:len(b)/2] }, ErrNotLedger},
 		{"last page cut off", func(t *testing.T) []byte {
