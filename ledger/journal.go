@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"sort"
 	"time"
 
@@ -33,7 +34,10 @@ func (s *Store) Post(ctx context.Context, e Entry) (Entry, bool, error) {
 		e.Time = s.now()
 	}
 	e.Time = e.Time.UTC()
+	// Copies, so that a caller whose context ends while the entry is
+	// queued can reuse its slices and maps without changing what commits.
 	e.Postings = append([]Posting(nil), e.Postings...)
+	e.Refs = maps.Clone(e.Refs)
 	var (
 		out     Entry
 		created bool

@@ -1,0 +1,107 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+)
+
+// stalledStore opens a store whose writer blocks after its first commit
+// until release is closed, so that later writes stay queued.
+func stalledStore(t *testing.T) (s *Store, path string, release chan struct{}) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "ledger.db")
+	blocked, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	s, err := Open(path, Options{Now: fixedClock(), OnCommit: func(time.Duration, int) {
+		once.Do(func() { close(blocked); <-release })
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+		s.Close()
+	})
+	go s.Post(context.Background(), trade("first", "1", "1"))
+	<-blocked
+	return s, path, release
+}
+
+// queued waits until n writes are queued behind the stalled writer.
+func queued(t *testing.T, s *Store, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s.qmu.Lock()
+		l := len(s.queue)
+		s.qmu.Unlock()
+		if l >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d writes queued, want %d", l, n)
+		}
+		runtime.Gosched()
+	}
+}
+
+// TestAbandonedWriteCommitsWhatWasPassed: a Post or PutEvent whose context
+// ends while it is queued returns, and may still commit; it must then
+// commit the entry or event as it was when passed, even if the caller
+// goes on to reuse its Refs or Meta map (under -race: no data race).
+func TestAbandonedWriteCommitsWhatWasPassed(t *testing.T) {
+	s, path, release := stalledStore(t)
+	e := Entry{Key: SentKey("W1"), Kind: KindWithdrawal, ClientID: "W1",
+		Refs: map[string]string{RefTo: "external:address:BTC:bc1qgood"},
+		Postings: []Posting{
+			{VenueAvailable(Hercle), "BTC", d("-1")},
+			{Transit(TransitWithdrawal, "W1"), "BTC", d("1")},
+		}}
+	ev := Event{Source: SourceHercleWebhook, ID: "e1", Type: "t", Body: []byte(`{}`), Meta: map[string]string{"timestamp": "1"}}
+	ctx, cancel := context.WithCancel(context.Background())
+	errs := make(chan error, 2)
+	go func() { _, _, err := s.Post(ctx, e); errs <- err }()
+	go func() { _, _, err := s.PutEvent(ctx, ev); errs <- err }()
+	queued(t, s, 2)
+	cancel()
+	for range 2 {
+		if err := <-errs; !errors.Is(err, context.Canceled) {
+			t.Fatalf("abandoned write = %v, want context.Canceled", err)
+		}
+	}
+	// The caller reuses its maps for the next movement.
+	e.Refs[RefTo] = "external:address:BTC:bc1qother"
+	ev.Meta["timestamp"] = "2"
+	close(release)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := Open(path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	got, err := ro.Entry(context.Background(), SentKey("W1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Refs[RefTo] != "external:address:BTC:bc1qgood" {
+		t.Errorf("stored ref to = %q, want the destination passed to Post", got.Refs[RefTo])
+	}
+	gev, err := ro.GetEvent(context.Background(), ev.Source, ev.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gev.Meta["timestamp"] != "1" {
+		t.Errorf("stored meta timestamp = %q, want the one passed to PutEvent", gev.Meta["timestamp"])
+	}
+}
