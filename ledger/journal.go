@@ -23,7 +23,8 @@ import (
 // reversal whose original is missing or not exactly negated
 // (ErrNotFound, ErrInvalidEntry), is refused and nothing is written.
 // Validation comes first, so an invalid entry is refused even if its key
-// exists. Post returns once the entry is durable; concurrent Posts share
+// exists. A Time outside years 1 to 9999 is refused (ErrInvalidEntry): no
+// RFC 3339 export of the journal could write it. Post returns once the entry is durable; concurrent Posts share
 // fsyncs. If ctx ends while the entry is queued, Post returns ctx.Err()
 // and the entry may still commit: post it again to learn which.
 func (s *Store) Post(ctx context.Context, e Entry) (Entry, bool, error) {
@@ -34,6 +35,10 @@ func (s *Store) Post(ctx context.Context, e Entry) (Entry, bool, error) {
 		e.Time = s.now()
 	}
 	e.Time = e.Time.UTC()
+	// Checked here, not in Validate, so that stored entries keep decoding.
+	if y := e.Time.Year(); y < 1 || y > 9999 {
+		return Entry{}, false, fmt.Errorf("%w %s: time %s is outside years 1 to 9999 (a time in milliseconds read as seconds?)", ErrInvalidEntry, e.Key, e.Time.Format(time.RFC3339))
+	}
 	// Copies, so that a caller whose context ends while the entry is
 	// queued can reuse its slices and maps without changing what commits.
 	e.Postings = append([]Posting(nil), e.Postings...)

@@ -56,6 +56,12 @@ func TestPostRefusesAndWritesNothing(t *testing.T) {
 	badAsset.Postings[0].Asset, badAsset.Postings[1].Asset = "btc", "btc"
 	huge := trade("h", "1e40", "100")
 	orphanReversal := Reverse(trade("never-posted", "1", "1"), time.Time{}, "")
+	// A venue time in milliseconds read as seconds: year 55840, which no
+	// RFC 3339 (JSON) export of the journal can write.
+	msAsSeconds := trade("ms", "1", "100")
+	msAsSeconds.Time = time.Unix(1700000000000, 0)
+	beforeYearOne := trade("y0", "1", "100")
+	beforeYearOne.Time = time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name string
 		e    Entry
@@ -72,6 +78,8 @@ func TestPostRefusesAndWritesNothing(t *testing.T) {
 		{"lower-case asset", badAsset, ErrInvalidEntry},
 		{"huge amount", huge, ErrInvalidEntry},
 		{"reversal of a missing entry", orphanReversal, ErrNotFound},
+		{"time past year 9999", msAsSeconds, ErrInvalidEntry},
+		{"time before year 1", beforeYearOne, ErrInvalidEntry},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
