@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"maps"
+	"runtime/debug"
 	"sort"
 	"time"
 
@@ -395,8 +396,16 @@ func rebuild(ctx context.Context, tx *bbolt.Tx) ([]Balance, []string, error) {
 // Verify checks the ledger's invariants in one snapshot: every entry
 // decodes and sums to zero per asset, the key index matches the journal,
 // the stored balances equal Rebuild, and bbolt's own page check passes. It
-// returns nil or a *VerifyError (which wraps ErrCorrupt).
-func (s *Store) Verify(ctx context.Context) error {
+// returns nil or a *VerifyError (which wraps ErrCorrupt). A page too
+// damaged for bbolt to read (it panics on those) is reported as a problem,
+// not a panic: Verify is what an operator runs on a suspect file.
+func (s *Store) Verify(ctx context.Context) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = &VerifyError{Problems: []string{fmt.Sprintf("bbolt: unreadable page: %v", r)}}
+		}
+	}()
 	return s.view(ctx, func(tx *bbolt.Tx) error {
 		rebuilt, problems, err := rebuild(ctx, tx)
 		if err != nil {
