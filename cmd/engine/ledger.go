@@ -241,8 +241,14 @@ func ledgerJournal(ctx context.Context, e *env, args []string, export bool) int 
 	}
 	asJSON := lf.json
 	if export {
+		formatSet := false
+		fs.Visit(func(fl *flag.Flag) { formatSet = formatSet || fl.Name == "format" })
 		switch *format {
 		case "csv":
+			if lf.json && formatSet {
+				fmt.Fprintf(e.stderr, "ledger export: -json asks for JSON and -format csv for CSV: give one of them\n")
+				return exitUsage
+			}
 		case "json":
 			asJSON = true
 		default:

@@ -170,6 +170,7 @@ func TestLedgerErrors(t *testing.T) {
 		{"bad kind", []string{"journal", "-db", db, "-kind", "gift"}, exitUsage, "want one of"},
 		{"bad state", []string{"intents", "-db", db, "-state", "done"}, exitUsage, "-state"},
 		{"bad format", []string{"export", "-db", db, "-format", "xml"}, exitUsage, "want csv or json"},
+		{"csv and json at once", []string{"export", "-db", db, "-format", "csv", "-json"}, exitUsage, "-json"},
 		{"missing file", []string{"balances", "-db", filepath.Join(t.TempDir(), "none.db")}, exitFailure, "no ledger file"},
 		{"missing config", []string{"balances", "-config", filepath.Join(t.TempDir(), "none.toml")}, exitUsage, "-db"},
 		{"not a ledger", []string{"balances", "-db", writeFile(t, "mode = \"paper\"\n")}, exitFailure, "not a ledger file"},
