@@ -231,6 +231,10 @@ func ledgerJournal(ctx context.Context, e *env, args []string, export bool) int 
 		fmt.Fprintf(e.stderr, "ledger %s: -until: %v\n", name, err)
 		return exitUsage
 	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		fmt.Fprintf(e.stderr, "ledger %s: -until %s is not after -since %s: the window holds no time\n", name, *until, *since)
+		return exitUsage
+	}
 	if *kind != "" && !validKind(ledger.Kind(*kind)) {
 		fmt.Fprintf(e.stderr, "ledger %s: -kind %q: want one of %s\n", name, *kind, kindList())
 		return exitUsage

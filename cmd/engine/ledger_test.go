@@ -171,6 +171,8 @@ func TestLedgerErrors(t *testing.T) {
 		{"bad state", []string{"intents", "-db", db, "-state", "done"}, exitUsage, "-state"},
 		{"bad format", []string{"export", "-db", db, "-format", "xml"}, exitUsage, "want csv or json"},
 		{"csv and json at once", []string{"export", "-db", db, "-format", "csv", "-json"}, exitUsage, "-json"},
+		{"window ends before it starts", []string{"journal", "-db", db, "-since", "2025-03-05", "-until", "2025-03-04"}, exitUsage, "-until"},
+		{"empty window", []string{"export", "-db", db, "-since", "2025-03-05", "-until", "2025-03-05"}, exitUsage, "-until"},
 		{"missing file", []string{"balances", "-db", filepath.Join(t.TempDir(), "none.db")}, exitFailure, "no ledger file"},
 		{"missing config", []string{"balances", "-config", filepath.Join(t.TempDir(), "none.toml")}, exitUsage, "-db"},
 		{"not a ledger", []string{"balances", "-db", writeFile(t, "mode = \"paper\"\n")}, exitFailure, "not a ledger file"},
