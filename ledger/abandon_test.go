@@ -105,3 +105,32 @@ func TestAbandonedWriteCommitsWhatWasPassed(t *testing.T) {
 		t.Errorf("stored meta timestamp = %q, want the one passed to PutEvent", gev.Meta["timestamp"])
 	}
 }
+
+// TestAbandonedTransitionMayCommit pins the documented contract: a
+// Transition whose context ends while queued may still commit, and
+// re-issuing it then is refused, so the caller reads the intent.
+func TestAbandonedTransitionMayCommit(t *testing.T) {
+	s, _, release := stalledStore(t)
+	bg := context.Background()
+	created := make(chan error, 1)
+	go func() { _, _, err := s.CreateIntent(bg, Intent{ClientID: "O1", Kind: IntentOrder, Venue: Hercle}); created <- err }()
+	queued(t, s, 1)
+	ctx, cancel := context.WithCancel(bg)
+	errs := make(chan error, 1)
+	go func() { _, err := s.Transition(ctx, "O1", StateSubmitted, Detail{}); errs <- err }()
+	queued(t, s, 2)
+	cancel()
+	if err := <-errs; !errors.Is(err, context.Canceled) {
+		t.Fatalf("abandoned Transition = %v, want context.Canceled", err)
+	}
+	close(release)
+	if err := <-created; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Transition(bg, "O1", StateSubmitted, Detail{}); !errors.Is(err, ErrIllegalTransition) {
+		t.Errorf("re-issued Transition = %v, want ErrIllegalTransition", err)
+	}
+	if in, err := s.Intent(bg, "O1"); err != nil || in.State != StateSubmitted || len(in.History) != 2 {
+		t.Errorf("Intent = %+v, %v; want submitted once", in, err)
+	}
+}
