@@ -113,7 +113,10 @@ func TestAbandonedTransitionMayCommit(t *testing.T) {
 	s, _, release := stalledStore(t)
 	bg := context.Background()
 	created := make(chan error, 1)
-	go func() { _, _, err := s.CreateIntent(bg, Intent{ClientID: "O1", Kind: IntentOrder, Venue: Hercle}); created <- err }()
+	go func() {
+		_, _, err := s.CreateIntent(bg, Intent{ClientID: "O1", Kind: IntentOrder, Venue: Hercle})
+		created <- err
+	}()
 	queued(t, s, 1)
 	ctx, cancel := context.WithCancel(bg)
 	errs := make(chan error, 1)
