@@ -428,3 +428,33 @@ func TestLastSeq(t *testing.T) {
 		t.Fatalf("LastSeq after two entries and a duplicate = %d, %v; want 2", n, err)
 	}
 }
+
+// TestLargestAmountsSumReadably: balances and counters are sums of
+// amounts at the largest size Post accepts; they must stay readable, so
+// that the account keeps working and Verify keeps passing.
+func TestLargestAmountsSumReadably(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	const largest = "999999999999999999999999999999.999999999999999999" // 30 integer digits, 18 decimals
+	want := d("0")
+	for i := range 12 {
+		e := Entry{Key: fmt.Sprintf("opening-%d", i), Kind: KindOpening, Postings: []Posting{
+			{VenueAvailable(Hercle), "BTC", d(largest)},
+			{OpeningBalance(), "BTC", d(largest).Neg()},
+		}}
+		if _, _, err := s.Post(ctx, e); err != nil {
+			t.Fatalf("Post %d: %v", i, err)
+		}
+		want = want.Add(d(largest))
+		if _, _, err := s.AddCounter(ctx, DailyNotional(time.Date(2025, 3, 4, 0, 0, 0, 0, time.UTC), "BTC-USDT"), e.Key, d(largest).Neg()); err != nil {
+			t.Fatalf("AddCounter %d: %v", i, err)
+		}
+	}
+	if got, err := s.Balance(ctx, OpeningBalance(), "BTC"); err != nil || !got.Equal(want.Neg()) {
+		t.Errorf("Balance = %s, %v; want %s", got, err, want.Neg())
+	}
+	if got, err := s.Counter(ctx, DailyNotional(time.Date(2025, 3, 4, 0, 0, 0, 0, time.UTC), "BTC-USDT")); err != nil || !got.Equal(want.Neg()) {
+		t.Errorf("Counter = %s, %v; want %s", got, err, want.Neg())
+	}
+	mustVerify(t, s)
+}
