@@ -93,12 +93,15 @@ const (
 	maxClientIDLen = 128
 )
 
+// reversalPrefix makes the key of Reverse(e) from e's.
+const reversalPrefix = "reversal:"
+
 // Reverse returns the entry that cancels e: every posting negated, Kind
 // reversal, Key "reversal:"+e.Key (so a correction posted twice is a
 // no-op). at is the time of the correction.
 func Reverse(e Entry, at time.Time, memo string) Entry {
 	r := Entry{
-		Key:      "reversal:" + e.Key,
+		Key:      reversalPrefix + e.Key,
 		Kind:     KindReversal,
 		Time:     at,
 		ClientID: e.ClientID,

@@ -59,7 +59,9 @@ func (s *Store) Post(ctx context.Context, e Entry) (Entry, bool, error) {
 			out = orig
 			return nil
 		}
-		if other, ok := opposite(e.Key); ok && keys.Get([]byte(other)) != nil {
+		// The opposite outcome excludes this one unless it was reversed
+		// (Reverse's key): the correction procedure of the package.
+		if other, ok := opposite(e.Key); ok && keys.Get([]byte(other)) != nil && keys.Get([]byte(reversalPrefix+other)) == nil {
 			return reject(fmt.Errorf("post %s: %w (%s)", e.Key, ErrOutcomeConflict, other))
 		}
 		if e.Reverses != "" {
