@@ -23,8 +23,9 @@ import (
 // An entry that does not validate (ErrInvalidEntry, ErrUnbalanced), or a
 // reversal whose original is missing or not exactly negated
 // (ErrNotFound, ErrInvalidEntry), is refused and nothing is written.
-// Validation comes first, so an invalid entry is refused even if its key
-// exists. A Time outside years 1 to 9999 is refused (ErrInvalidEntry): no
+// A reversal must carry the key Reverse gives it, so that an entry can be
+// reversed only once. Validation comes first, so an invalid entry is
+// refused even if its key exists. A Time outside years 1 to 9999 is refused (ErrInvalidEntry): no
 // RFC 3339 export of the journal could write it. Post returns once the entry is durable; concurrent Posts share
 // fsyncs. If ctx ends while the entry is queued, Post returns ctx.Err()
 // and the entry may still commit: post it again to learn which.
@@ -37,6 +38,9 @@ func (s *Store) Post(ctx context.Context, e Entry) (Entry, bool, error) {
 	}
 	e.Time = e.Time.UTC()
 	// Checked here, not in Validate, so that stored entries keep decoding.
+	if e.Reverses != "" && e.Key != reversalPrefix+e.Reverses {
+		return Entry{}, false, fmt.Errorf("%w %s: a reversal's key is %s<key of the entry it reverses> (use Reverse), so that an entry is reversed at most once", ErrInvalidEntry, e.Key, reversalPrefix)
+	}
 	if y := e.Time.Year(); y < 1 || y > 9999 {
 		return Entry{}, false, fmt.Errorf("%w %s: time %s is outside years 1 to 9999 (a time in milliseconds read as seconds?)", ErrInvalidEntry, e.Key, e.Time.Format(time.RFC3339))
 	}

@@ -128,6 +128,13 @@ func TestReversal(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A second reversal of the same entry under another key would undo it
+	// twice.
+	again := Reverse(orig, time.Time{}, "reversed again by another path")
+	again.Key = "correction:t1"
+	if _, _, err := s.Post(ctx, again); !errors.Is(err, ErrInvalidEntry) {
+		t.Errorf("Post(second reversal of t1 under key %s) = %v, want ErrInvalidEntry", again.Key, err)
+	}
 	bs, _ := s.Balances(ctx)
 	if len(bs) != 0 {
 		t.Errorf("Balances after reversal = %v, want none", bs)
