@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -136,4 +137,65 @@ func TestAbandonedTransitionMayCommit(t *testing.T) {
 	if in, err := s.Intent(bg, "O1"); err != nil || in.State != StateSubmitted || len(in.History) != 2 {
 		t.Errorf("Intent = %+v, %v; want submitted once", in, err)
 	}
+}
+
+// TestCloseWhileWritesQueued: Close with writes queued behind a busy
+// writer neither deadlocks nor loses one. Every Post that returned nil is
+// in the file afterwards; every Post refused with ErrClosed is not.
+func TestCloseWhileWritesQueued(t *testing.T) {
+	s, path, release := stalledStore(t)
+	const n = 64
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { _, _, errs[i] = s.Post(context.Background(), trade(fmt.Sprintf("q%d", i), "1", "1")) })
+	}
+	queued(t, s, n/2)
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	// Close must wait for the queued writes, so it cannot finish while the
+	// writer is held.
+	for {
+		s.qmu.Lock()
+		c := s.closed
+		s.qmu.Unlock()
+		if c {
+			break
+		}
+		runtime.Gosched()
+	}
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned (%v) with writes still queued", err)
+	default:
+	}
+	close(release)
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	ro, err := Open(path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	stored := 0
+	for i, perr := range errs {
+		_, gerr := ro.Entry(context.Background(), fmt.Sprintf("q%d", i))
+		switch {
+		case perr == nil && gerr != nil:
+			t.Errorf("q%d: Post returned nil but the entry is not in the file: %v", i, gerr)
+		case errors.Is(perr, ErrClosed) && !errors.Is(gerr, ErrNotFound):
+			t.Errorf("q%d: Post returned ErrClosed but the entry is in the file", i)
+		case perr != nil && !errors.Is(perr, ErrClosed):
+			t.Errorf("q%d: Post = %v", i, perr)
+		}
+		if perr == nil {
+			stored++
+		}
+	}
+	if stored < n/2 {
+		t.Errorf("%d of the %d queued writes stored", stored, n/2)
+	}
+	mustVerify(t, ro)
 }
