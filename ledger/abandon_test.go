@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"go.etcd.io/bbolt"
 )
 
 // stalledStore opens a store whose writer blocks after its first commit
@@ -198,4 +200,52 @@ func TestCloseWhileWritesQueued(t *testing.T) {
 		t.Errorf("%d of the %d queued writes stored", stored, n/2)
 	}
 	mustVerify(t, ro)
+}
+
+// TestGroupCommitIsolatesAFailingWrite: a write that fails after it has
+// written part of its records (here a Post meeting a corrupt balance)
+// shares a transaction with others; it must fail alone and leave nothing,
+// and the others must commit.
+func TestGroupCommitIsolatesAFailingWrite(t *testing.T) {
+	s, _, release := stalledStore(t)
+	// A corrupt stored balance for fees:hercle USDT.
+	if err := s.db.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketBalances).Put(balanceKey(Fees(Hercle), "USDT"), []byte("1e5"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fee := Entry{Key: "fee1", Kind: KindFee, Postings: []Posting{
+		{VenueAvailable(Hercle), "USDT", d("-1")}, {Fees(Hercle), "USDT", d("1")}}}
+	type result struct {
+		key string
+		err error
+	}
+	results := make(chan result, 3)
+	for _, e := range []Entry{trade("a", "1", "1"), fee, trade("c", "1", "1")} {
+		go func() { _, _, err := s.Post(context.Background(), e); results <- result{e.Key, err} }()
+	}
+	queued(t, s, 3)
+	close(release)
+	for range 3 {
+		r := <-results
+		switch r.key {
+		case "fee1":
+			if !errors.Is(r.err, ErrCorrupt) {
+				t.Errorf("Post(fee1) = %v, want ErrCorrupt", r.err)
+			}
+		default:
+			if r.err != nil {
+				t.Errorf("Post(%s) = %v, want it committed", r.key, r.err)
+			}
+		}
+	}
+	ctx := context.Background()
+	for key, want := range map[string]error{"a": nil, "c": nil, "fee1": ErrNotFound} {
+		if _, err := s.Entry(ctx, key); !errors.Is(err, want) {
+			t.Errorf("Entry(%s) = %v, want %v", key, err, want)
+		}
+	}
+	if seq, _ := s.LastSeq(ctx); seq != 3 {
+		t.Errorf("LastSeq = %d, want 3 (first, a, c)", seq)
+	}
 }
