@@ -249,3 +249,48 @@ func TestGroupCommitIsolatesAFailingWrite(t *testing.T) {
 		t.Errorf("LastSeq = %d, want 3 (first, a, c)", seq)
 	}
 }
+
+// TestOnCommitSeesEveryCommit: OnCommit (metrics) is told of every write
+// transaction, including those of a batch re-run write by write after one
+// of its writes failed, so it agrees with Stats.
+func TestOnCommitSeesEveryCommit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	blocked, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	var mu sync.Mutex
+	commits, writes := 0, 0
+	s, err := Open(path, Options{Now: fixedClock(), OnCommit: func(_ time.Duration, n int) {
+		mu.Lock()
+		commits, writes = commits+1, writes+n
+		mu.Unlock()
+		once.Do(func() { close(blocked); <-release })
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	go s.Post(context.Background(), trade("first", "1", "1"))
+	<-blocked
+	if err := s.db.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketBalances).Put(balanceKey(Fees(Hercle), "USDT"), []byte("1e5"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fee := Entry{Key: "fee1", Kind: KindFee, Postings: []Posting{
+		{VenueAvailable(Hercle), "USDT", d("-1")}, {Fees(Hercle), "USDT", d("1")}}}
+	done := make(chan struct{}, 3)
+	for _, e := range []Entry{trade("a", "1", "1"), fee, trade("c", "1", "1")} {
+		go func() { s.Post(context.Background(), e); done <- struct{}{} }()
+	}
+	queued(t, s, 3)
+	close(release)
+	for range 3 {
+		<-done
+	}
+	st := s.Stats()
+	mu.Lock()
+	defer mu.Unlock()
+	if uint64(commits) != st.Commits || uint64(writes) != st.Writes {
+		t.Errorf("OnCommit saw %d commits of %d writes; Stats counts %d of %d", commits, writes, st.Commits, st.Writes)
+	}
+}

@@ -500,10 +500,14 @@ func (s *Store) commit(batch []*op) {
 		return
 	}
 	for _, o := range batch {
+		start := time.Now()
 		err := s.db.Update(o.fn)
 		if err == nil {
 			s.commits.Add(1)
 			s.writes.Add(1)
+			if s.onCommit != nil {
+				s.onCommit(time.Since(start), 1)
+			}
 		}
 		var r *rejection
 		if errors.As(err, &r) {
