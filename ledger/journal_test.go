@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/market"
 )
@@ -464,4 +465,39 @@ func TestLargestAmountsSumReadably(t *testing.T) {
 		t.Errorf("Counter = %s, %v; want %s", got, err, want.Neg())
 	}
 	mustVerify(t, s)
+}
+
+// TestAmountCheckedByValue: the limits on amounts (18 decimal places, 30
+// integer digits) apply to the value, not to how the decimal happens to
+// be represented: a product of three 18-decimal amounts carries exponent
+// -54 whatever its value.
+func TestAmountCheckedByValue(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	qty, price, rate := d("2.000000000000000000"), d("0.500000000000000000"), d("0.001000000000000000")
+	fee := qty.Mul(price).Mul(rate) // 0.001, exponent -54
+	if fee.Exponent() != -54 {
+		t.Fatalf("fee exponent = %d, want -54", fee.Exponent())
+	}
+	e := Entry{Key: "fee1", Kind: KindFee, Postings: []Posting{
+		{VenueAvailable(Hercle), "USDT", fee.Neg()}, {Fees(Hercle), "USDT", fee}}}
+	got, created, err := s.Post(ctx, e)
+	if err != nil || !created {
+		t.Fatalf("Post(fee %s with exponent %d) = %v, %v; want created", fee, fee.Exponent(), created, err)
+	}
+	if stored, _ := s.Entry(ctx, "fee1"); !stored.Postings[1].Amount.Equal(d("0.001")) || !got.Postings[1].Amount.Equal(d("0.001")) {
+		t.Errorf("stored fee = %s, want 0.001", stored.Postings[1].Amount)
+	}
+	mustVerify(t, s)
+	for _, bad := range []decimal.Decimal{
+		decimal.New(1, -19),                  // 19 decimal places
+		decimal.New(1, -1000000),             // far too small, refused without building 10^1000000
+		decimal.New(15, -50),                 // 1.5e-49
+		decimal.New(1, 1000000),              // far too large
+		d("1000000000000000000000000000000"), // 31 integer digits
+	} {
+		if err := checkAmount(bad); err == nil {
+			t.Errorf("checkAmount(%s) = nil, want refused", bad.String()[:min(len(bad.String()), 40)])
+		}
+	}
 }
