@@ -121,9 +121,10 @@ func (s *Store) Stats() Stats {
 //
 // It returns ErrInUse if another process holds the file past
 // opts.LockTimeout, ErrNotLedger for a corrupt, truncated or empty file or
-// another program's file, ErrNewerSchema for a file from a newer engine, and the underlying
-// *fs.PathError for a missing file (read-only) or a directory that cannot be
-// written. In every error case nothing is written to the file.
+// another program's file, ErrNewerSchema for a file from a newer engine,
+// and the underlying *fs.PathError for a missing file (read-only) or a
+// directory that cannot be written. In every error case nothing is
+// written to the file.
 func Open(path string, opts Options) (*Store, error) {
 	timeout := opts.LockTimeout
 	if timeout <= 0 {
