@@ -20,7 +20,7 @@ import (
 	"github.com/otcdesk/engine/market"
 )
 
-const ledgerUsage = `Usage: engine ledger <balances|journal|intents|export> [flags]
+const ledgerUsage = `Usage: engine ledger <balances|journal|intents|export|verify> [flags]
 
 Reads the ledger file (read-only) and prints what it holds:
 

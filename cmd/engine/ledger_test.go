@@ -189,9 +189,14 @@ func TestLedgerErrors(t *testing.T) {
 			}
 		})
 	}
+	_, _, usage := runEngine(t, nil, "ledger")
+	synopsis, _, _ := strings.Cut(usage, "\n")
 	for _, sub := range []string{"balances", "journal", "intents", "export", "verify"} {
 		if code, _, stderr := runEngine(t, nil, "ledger", sub, "-h"); code != exitOK || !strings.Contains(stderr, "Example:") {
 			t.Errorf("ledger %s -h = %d, %q; want 0 and an example", sub, code, stderr)
+		}
+		if !strings.Contains(synopsis, sub) {
+			t.Errorf("usage synopsis %q does not name the subcommand %s", synopsis, sub)
 		}
 	}
 }
