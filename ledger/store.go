@@ -194,6 +194,22 @@ func Open(path string, opts Options) (*Store, error) {
 // leaves a partial (empty) file at path, and a file created meanwhile by
 // another process is never replaced.
 func create(path string) (err error) {
+	// A symlink to a file not yet created (a data volume): create the
+	// target, as opening with O_CREATE would.
+	for range 8 {
+		fi, err := os.Lstat(path)
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			break
+		}
+		target, err := os.Readlink(path)
+		if err != nil {
+			return fmt.Errorf("ledger: create %s: %w", path, err)
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(path), target)
+		}
+		path = target
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."

@@ -223,3 +223,36 @@ func TestOpenSameProcessInUse(t *testing.T) {
 		t.Errorf("second Open = %v, want ErrInUse", err)
 	}
 }
+
+// TestOpenCreatesThroughSymlink: a ledger path that is a symlink to a file
+// not yet created (a data volume) gets the ledger created at the target.
+func TestOpenCreatesThroughSymlink(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "data", "ledger.db")
+	if err := os.Mkdir(filepath.Dir(target), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "ledger.db")
+	if err := os.Symlink(filepath.Join("data", "ledger.db"), link); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(link, Options{})
+	if err != nil {
+		t.Fatalf("Open(symlink to a missing file) = %v", err)
+	}
+	if _, _, err := s.Post(context.Background(), trade("t1", "1", "1")); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		t.Errorf("the symlink was replaced: %v, %v", fi.Mode(), err)
+	}
+	ro, err := Open(target, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if _, err := ro.Entry(context.Background(), "t1"); err != nil {
+		t.Errorf("entry at the symlink's target: %v", err)
+	}
+}
