@@ -275,10 +275,16 @@ func decodeEntrySyms(b []byte, syms symbols) (Entry, error) {
 	return e, nil
 }
 
+// maxStoredAmountLen bounds a stored decimal string. Balances and
+// counters are sums of amounts of up to maxIntDigits integer digits, so
+// they may have more: 20 more digits cover any number of sums a ledger can
+// hold (fewer than 2^64 entries).
+const maxStoredAmountLen = maxIntDigits + 20 + maxScale + 2
+
 // parseAmount parses a stored decimal string, refusing exponent forms and
 // lengths that Post never writes.
 func parseAmount(b []byte) (decimal.Decimal, error) {
-	if len(b) == 0 || len(b) > maxIntDigits+maxScale+3 {
+	if len(b) == 0 || len(b) > maxStoredAmountLen {
 		return decimal.Decimal{}, fmt.Errorf("amount %.60q out of range", b)
 	}
 	for i, c := range b {

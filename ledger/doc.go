@@ -116,6 +116,16 @@
 // concurrent writers one fsync serves many writes, with one writer no delay
 // is added. A write returns only once its transaction is durable.
 //
+// A write whose context ends while it is queued returns at once with an
+// error wrapping ctx.Err() ("outcome unknown"), and may still commit
+// afterwards: its arguments are copied, so the caller may reuse them. The
+// caller learns the outcome by reading, or by re-issuing a write that is
+// idempotent (Post, CreateIntent, PutEvent, AddCounter with the same op
+// id, MarkProcessed). Transition and Acknowledge are not: re-issuing one
+// that did commit returns ErrIllegalTransition, so read the intent
+// (Store.Intent) instead. PutReport re-issued stores a second report.
+// Close waits for every queued write, abandoned or not.
+//
 // Only one process may open the file read-write. A second opener gets
 // ErrInUse after Options.LockTimeout instead of hanging; read-only openers
 // share the file with each other but not with a writer.

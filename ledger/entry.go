@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"fmt"
+	"math/big"
 	"slices"
 	"sort"
 	"time"
@@ -93,12 +94,15 @@ const (
 	maxClientIDLen = 128
 )
 
+// reversalPrefix makes the key of Reverse(e) from e's.
+const reversalPrefix = "reversal:"
+
 // Reverse returns the entry that cancels e: every posting negated, Kind
 // reversal, Key "reversal:"+e.Key (so a correction posted twice is a
 // no-op). at is the time of the correction.
 func Reverse(e Entry, at time.Time, memo string) Entry {
 	r := Entry{
-		Key:      "reversal:" + e.Key,
+		Key:      reversalPrefix + e.Key,
 		Kind:     KindReversal,
 		Time:     at,
 		ClientID: e.ClientID,
@@ -177,13 +181,21 @@ func checkAmount(d decimal.Decimal) error {
 	if d.IsZero() {
 		return fmt.Errorf("zero amount")
 	}
-	// Cheap exponent bounds first, so an absurd amount such as 1e1000000
-	// is refused without building its digits.
-	if d.Exponent() > maxIntDigits || d.Exponent() < -(maxScale+maxIntDigits) {
+	// Cheap bounds first, so an absurd amount such as 1e1000000 or
+	// 1e-1000000 is refused without building its digits. The limits apply
+	// to the value, not to its representation: a product of 18-decimal
+	// amounts has a low exponent and trailing zeros.
+	if d.Exponent() > maxIntDigits {
 		return fmt.Errorf("amount outside the supported range (%d integer digits, %d decimal places)", maxIntDigits, maxScale)
 	}
-	if -d.Exponent() > maxScale && !d.Equal(d.Truncate(maxScale)) {
-		return fmt.Errorf("amount %s has more than %d decimal places", d, maxScale)
+	if extra := -int64(d.Exponent()) - maxScale; extra > 0 {
+		// Places beyond maxScale must be trailing zeros of the coefficient,
+		// which then has more than extra digits.
+		coef := d.Coefficient()
+		if int64(d.NumDigits()) <= extra ||
+			new(big.Int).Rem(coef, new(big.Int).Exp(big.NewInt(10), big.NewInt(extra), nil)).Sign() != 0 {
+			return fmt.Errorf("amount has more than %d decimal places", maxScale)
+		}
 	}
 	if d.NumDigits()+int(d.Exponent()) > maxIntDigits { // the integer part's digits
 

@@ -21,7 +21,7 @@ var (
 	// ErrIllegalTransition: the intent state machine refuses the transition.
 	ErrIllegalTransition = errors.New("ledger: illegal intent transition")
 	// ErrOutcomeConflict: a movement's settled entry is posted while its
-	// failed entry exists, or the other way round.
+	// failed entry exists and is not reversed, or the other way round.
 	ErrOutcomeConflict = errors.New("ledger: the movement's opposite outcome is already posted")
 	// ErrInUse: another process holds the file (a running engine, usually).
 	ErrInUse = errors.New("ledger: file in use by another process")

@@ -149,3 +149,25 @@ func FuzzParseAmount(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSplitBalanceKey: a stored balance key that decodes names a valid
+// account and asset and is exactly the key balanceKey makes for them.
+func FuzzSplitBalanceKey(f *testing.F) {
+	f.Add(balanceKey(VenueAvailable(Hercle), "BTC"))
+	f.Add(balanceKey(ExternalAddress("BTC", "bc1q:x"), "USDT"))
+	f.Add([]byte("venue:hercle:available"))
+	f.Add([]byte("\x00BTC"))
+	f.Add([]byte("equity:opening\x00btc"))
+	f.Fuzz(func(t *testing.T, k []byte) {
+		a, asset, err := splitBalanceKey(k)
+		if err != nil {
+			return
+		}
+		if _, err := ParseAccount(a.String()); err != nil || !validCode(string(asset)) {
+			t.Fatalf("splitBalanceKey(%q) = %q %q, not a valid account and asset", k, a, asset)
+		}
+		if got := balanceKey(a, asset); !bytes.Equal(got, k) {
+			t.Fatalf("splitBalanceKey(%q) = %q %q, which make key %q", k, a, asset, got)
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"math"
 	"time"
 
@@ -52,7 +53,7 @@ func (s *Store) PutEvent(ctx context.Context, ev Event) (Event, bool, error) {
 	if len(ev.Body) > maxEventBody || len(ev.Type) > maxRefLen || len(ev.Meta) > maxRefs {
 		return Event{}, false, fmt.Errorf("%w: event %s/%s: body, type or meta too large", ErrInvalidEntry, ev.Source, ev.ID)
 	}
-	ev.Body = bytes.Clone(ev.Body)
+	ev.Body, ev.Meta = bytes.Clone(ev.Body), maps.Clone(ev.Meta)
 	ev.Received, ev.Processed, ev.Deliveries = s.now().UTC(), time.Time{}, 1
 	var (
 		out Event

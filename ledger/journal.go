@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"maps"
+	"runtime/debug"
 	"sort"
 	"time"
 
@@ -21,8 +23,10 @@ import (
 // An entry that does not validate (ErrInvalidEntry, ErrUnbalanced), or a
 // reversal whose original is missing or not exactly negated
 // (ErrNotFound, ErrInvalidEntry), is refused and nothing is written.
-// Validation comes first, so an invalid entry is refused even if its key
-// exists. Post returns once the entry is durable; concurrent Posts share
+// A reversal must carry the key Reverse gives it, so that an entry can be
+// reversed only once. Validation comes first, so an invalid entry is
+// refused even if its key exists. A Time outside years 1 to 9999 is refused (ErrInvalidEntry): no
+// RFC 3339 export of the journal could write it. Post returns once the entry is durable; concurrent Posts share
 // fsyncs. If ctx ends while the entry is queued, Post returns ctx.Err()
 // and the entry may still commit: post it again to learn which.
 func (s *Store) Post(ctx context.Context, e Entry) (Entry, bool, error) {
@@ -33,7 +37,17 @@ func (s *Store) Post(ctx context.Context, e Entry) (Entry, bool, error) {
 		e.Time = s.now()
 	}
 	e.Time = e.Time.UTC()
+	// Checked here, not in Validate, so that stored entries keep decoding.
+	if e.Reverses != "" && e.Key != reversalPrefix+e.Reverses {
+		return Entry{}, false, fmt.Errorf("%w %s: a reversal's key is %s<key of the entry it reverses> (use Reverse), so that an entry is reversed at most once", ErrInvalidEntry, e.Key, reversalPrefix)
+	}
+	if y := e.Time.Year(); y < 1 || y > 9999 {
+		return Entry{}, false, fmt.Errorf("%w %s: time %s is outside years 1 to 9999 (a time in milliseconds read as seconds?)", ErrInvalidEntry, e.Key, e.Time.Format(time.RFC3339))
+	}
+	// Copies, so that a caller whose context ends while the entry is
+	// queued can reuse its slices and maps without changing what commits.
 	e.Postings = append([]Posting(nil), e.Postings...)
+	e.Refs = maps.Clone(e.Refs)
 	var (
 		out     Entry
 		created bool
@@ -49,7 +63,9 @@ func (s *Store) Post(ctx context.Context, e Entry) (Entry, bool, error) {
 			out = orig
 			return nil
 		}
-		if other, ok := opposite(e.Key); ok && keys.Get([]byte(other)) != nil {
+		// The opposite outcome excludes this one unless it was reversed
+		// (Reverse's key): the correction procedure of the package.
+		if other, ok := opposite(e.Key); ok && keys.Get([]byte(other)) != nil && keys.Get([]byte(reversalPrefix+other)) == nil {
 			return reject(fmt.Errorf("post %s: %w (%s)", e.Key, ErrOutcomeConflict, other))
 		}
 		if e.Reverses != "" {
@@ -386,8 +402,16 @@ func rebuild(ctx context.Context, tx *bbolt.Tx) ([]Balance, []string, error) {
 // Verify checks the ledger's invariants in one snapshot: every entry
 // decodes and sums to zero per asset, the key index matches the journal,
 // the stored balances equal Rebuild, and bbolt's own page check passes. It
-// returns nil or a *VerifyError (which wraps ErrCorrupt).
-func (s *Store) Verify(ctx context.Context) error {
+// returns nil or a *VerifyError (which wraps ErrCorrupt). A page too
+// damaged for bbolt to read (it panics on those) is reported as a problem,
+// not a panic: Verify is what an operator runs on a suspect file.
+func (s *Store) Verify(ctx context.Context) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = &VerifyError{Problems: []string{fmt.Sprintf("bbolt: unreadable page: %v", r)}}
+		}
+	}()
 	return s.view(ctx, func(tx *bbolt.Tx) error {
 		rebuilt, problems, err := rebuild(ctx, tx)
 		if err != nil {

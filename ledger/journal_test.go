@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/market"
 )
@@ -56,6 +57,12 @@ func TestPostRefusesAndWritesNothing(t *testing.T) {
 	badAsset.Postings[0].Asset, badAsset.Postings[1].Asset = "btc", "btc"
 	huge := trade("h", "1e40", "100")
 	orphanReversal := Reverse(trade("never-posted", "1", "1"), time.Time{}, "")
+	// A venue time in milliseconds read as seconds: year 55840, which no
+	// RFC 3339 (JSON) export of the journal can write.
+	msAsSeconds := trade("ms", "1", "100")
+	msAsSeconds.Time = time.Unix(1700000000000, 0)
+	beforeYearOne := trade("y0", "1", "100")
+	beforeYearOne.Time = time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name string
 		e    Entry
@@ -72,6 +79,8 @@ func TestPostRefusesAndWritesNothing(t *testing.T) {
 		{"lower-case asset", badAsset, ErrInvalidEntry},
 		{"huge amount", huge, ErrInvalidEntry},
 		{"reversal of a missing entry", orphanReversal, ErrNotFound},
+		{"time past year 9999", msAsSeconds, ErrInvalidEntry},
+		{"time before year 1", beforeYearOne, ErrInvalidEntry},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,6 +128,13 @@ func TestReversal(t *testing.T) {
 		if _, _, err := s.Post(ctx, Reverse(orig, time.Time{}, "wrong size")); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// A second reversal of the same entry under another key would undo it
+	// twice.
+	again := Reverse(orig, time.Time{}, "reversed again by another path")
+	again.Key = "correction:t1"
+	if _, _, err := s.Post(ctx, again); !errors.Is(err, ErrInvalidEntry) {
+		t.Errorf("Post(second reversal of t1 under key %s) = %v, want ErrInvalidEntry", again.Key, err)
 	}
 	bs, _ := s.Balances(ctx)
 	if len(bs) != 0 {
@@ -418,5 +434,70 @@ func TestLastSeq(t *testing.T) {
 	}
 	if n, err := s.LastSeq(ctx); err != nil || n != 2 {
 		t.Fatalf("LastSeq after two entries and a duplicate = %d, %v; want 2", n, err)
+	}
+}
+
+// TestLargestAmountsSumReadably: balances and counters are sums of
+// amounts at the largest size Post accepts; they must stay readable, so
+// that the account keeps working and Verify keeps passing.
+func TestLargestAmountsSumReadably(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	const largest = "999999999999999999999999999999.999999999999999999" // 30 integer digits, 18 decimals
+	want := d("0")
+	for i := range 12 {
+		e := Entry{Key: fmt.Sprintf("opening-%d", i), Kind: KindOpening, Postings: []Posting{
+			{VenueAvailable(Hercle), "BTC", d(largest)},
+			{OpeningBalance(), "BTC", d(largest).Neg()},
+		}}
+		if _, _, err := s.Post(ctx, e); err != nil {
+			t.Fatalf("Post %d: %v", i, err)
+		}
+		want = want.Add(d(largest))
+		if _, _, err := s.AddCounter(ctx, DailyNotional(time.Date(2025, 3, 4, 0, 0, 0, 0, time.UTC), "BTC-USDT"), e.Key, d(largest).Neg()); err != nil {
+			t.Fatalf("AddCounter %d: %v", i, err)
+		}
+	}
+	if got, err := s.Balance(ctx, OpeningBalance(), "BTC"); err != nil || !got.Equal(want.Neg()) {
+		t.Errorf("Balance = %s, %v; want %s", got, err, want.Neg())
+	}
+	if got, err := s.Counter(ctx, DailyNotional(time.Date(2025, 3, 4, 0, 0, 0, 0, time.UTC), "BTC-USDT")); err != nil || !got.Equal(want.Neg()) {
+		t.Errorf("Counter = %s, %v; want %s", got, err, want.Neg())
+	}
+	mustVerify(t, s)
+}
+
+// TestAmountCheckedByValue: the limits on amounts (18 decimal places, 30
+// integer digits) apply to the value, not to how the decimal happens to
+// be represented: a product of three 18-decimal amounts carries exponent
+// -54 whatever its value.
+func TestAmountCheckedByValue(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	qty, price, rate := d("2.000000000000000000"), d("0.500000000000000000"), d("0.001000000000000000")
+	fee := qty.Mul(price).Mul(rate) // 0.001, exponent -54
+	if fee.Exponent() != -54 {
+		t.Fatalf("fee exponent = %d, want -54", fee.Exponent())
+	}
+	e := Entry{Key: "fee1", Kind: KindFee, Postings: []Posting{
+		{VenueAvailable(Hercle), "USDT", fee.Neg()}, {Fees(Hercle), "USDT", fee}}}
+	got, created, err := s.Post(ctx, e)
+	if err != nil || !created {
+		t.Fatalf("Post(fee %s with exponent %d) = %v, %v; want created", fee, fee.Exponent(), created, err)
+	}
+	if stored, _ := s.Entry(ctx, "fee1"); !stored.Postings[1].Amount.Equal(d("0.001")) || !got.Postings[1].Amount.Equal(d("0.001")) {
+		t.Errorf("stored fee = %s, want 0.001", stored.Postings[1].Amount)
+	}
+	mustVerify(t, s)
+	for _, bad := range []decimal.Decimal{
+		decimal.New(1, -19),                  // 19 decimal places
+		decimal.New(1, -1000000),             // far too small, refused without building 10^1000000
+		decimal.New(15, -50),                 // 1.5e-49
+		decimal.New(1, 1000000),              // far too large
+		d("1000000000000000000000000000000"), // 31 integer digits
+	} {
+		if err := checkAmount(bad); err == nil {
+			t.Errorf("checkAmount(%s) = nil, want refused", bad.String()[:min(len(bad.String()), 40)])
+		}
 	}
 }

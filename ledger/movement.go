@@ -20,7 +20,8 @@ import (
 // SettledKey(cid) once FailedKey(cid) is in the journal and the other way
 // round (ErrOutcomeConflict), in the same transaction as it writes, so two
 // paths learning contradicting outcomes at the same moment cannot both
-// post.
+// post. An outcome corrected the package's way, by posting Reverse of it,
+// no longer excludes the other, which may then be posted.
 
 // SentKey is the key of the entry moving movement cid into transit.
 func SentKey(cid string) string { return cid + ":sent" }

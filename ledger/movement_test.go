@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 )
@@ -112,6 +113,54 @@ func TestOutcomesExcludeEachOther(t *testing.T) {
 	}
 	if _, created, err := s.Post(ctx, out(SettledKey("W2"), ExternalAddress("BTC", "bc1qxy"))); err != nil || !created {
 		t.Errorf("Post(settled of another movement) = %v, %v", created, err)
+	}
+	mustVerify(t, s)
+}
+
+// TestReversedOutcomeCanBeCorrected: the package's correction procedure
+// (post Reverse(original), then the right entry) works for a movement's
+// outcome: once the failed entry is reversed, the settled entry may be
+// posted, and the other way round; an outcome not reversed still
+// excludes the other.
+func TestReversedOutcomeCanBeCorrected(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	one := decimal.RequireFromString("1")
+	at := time.Date(2025, 3, 4, 12, 0, 0, 0, time.UTC)
+	dest := ExternalAddress("BTC", "bc1qxy")
+	sent := Entry{Key: SentKey("W1"), Kind: KindWithdrawal, ClientID: "W1", Refs: map[string]string{RefTo: dest.String()},
+		Postings: []Posting{{VenueAvailable(Hercle), "BTC", one.Neg()}, {Transit(TransitWithdrawal, "W1"), "BTC", one}}}
+	failed := Entry{Key: FailedKey("W1"), Kind: KindWithdrawalFailed, ClientID: "W1",
+		Postings: []Posting{{Transit(TransitWithdrawal, "W1"), "BTC", one.Neg()}, {VenueAvailable(Hercle), "BTC", one}}}
+	settled := Entry{Key: SettledKey("W1"), Kind: KindWithdrawalSettled, ClientID: "W1",
+		Postings: []Posting{{Transit(TransitWithdrawal, "W1"), "BTC", one.Neg()}, {dest, "BTC", one}}}
+	for _, e := range []Entry{sent, failed} {
+		if _, _, err := s.Post(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The venue later reports the withdrawal settled after all.
+	if _, _, err := s.Post(ctx, Reverse(failed, at, "the venue settled it after reporting it failed")); err != nil {
+		t.Fatal(err)
+	}
+	if _, created, err := s.Post(ctx, settled); err != nil || !created {
+		t.Fatalf("Post(settled after the failed entry was reversed) = %v, %v; want created", created, err)
+	}
+	if got, _ := s.Balance(ctx, dest, "BTC"); !got.Equal(one) {
+		t.Errorf("destination balance = %s, want 1", got)
+	}
+	if got, _ := s.Balance(ctx, Transit(TransitWithdrawal, "W1"), "BTC"); !got.IsZero() {
+		t.Errorf("transit balance = %s, want 0", got)
+	}
+	// settled stands (not reversed): failed is still refused.
+	if _, _, err := s.Post(ctx, Entry{Key: FailedKey("W2"), Kind: KindWithdrawalFailed, ClientID: "W2",
+		Postings: failed.Postings}); err != nil {
+		t.Fatal(err)
+	}
+	s2 := settled
+	s2.Key = SettledKey("W2")
+	if _, _, err := s.Post(ctx, s2); !errors.Is(err, ErrOutcomeConflict) {
+		t.Errorf("Post(settled while failed stands) = %v, want ErrOutcomeConflict", err)
 	}
 	mustVerify(t, s)
 }

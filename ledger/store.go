@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -114,43 +116,60 @@ func (s *Store) Stats() Stats {
 
 // Open opens or creates the ledger at path (mode 0600).
 //
+// A new ledger is created complete or not at all; an existing empty file
+// is a ledger that lost its content and is refused.
+//
 // It returns ErrInUse if another process holds the file past
-// opts.LockTimeout, ErrNotLedger for a corrupt file or another program's
-// file, ErrNewerSchema for a file from a newer engine, and the underlying
-// *fs.PathError for a missing file (read-only) or a directory that cannot be
-// written. In every error case nothing is written to the file.
+// opts.LockTimeout, ErrNotLedger for a corrupt, truncated or empty file or
+// another program's file, ErrNewerSchema for a file from a newer engine,
+// and the underlying *fs.PathError for a missing file (read-only) or a
+// directory that cannot be written. In every error case nothing is
+// written to the file.
 func Open(path string, opts Options) (*Store, error) {
 	timeout := opts.LockTimeout
 	if timeout <= 0 {
 		timeout = DefaultLockTimeout
 	}
-	if opts.ReadOnly {
-		if _, err := os.Stat(path); err != nil {
-			return nil, fmt.Errorf("ledger: open %s read-only: %w", path, err)
-		}
+	// A damaged file can make bbolt read past the end of its memory map;
+	// on this goroutine that is a panic, which openDB and inspect recover,
+	// instead of a fatal fault.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	fi, err := os.Stat(path)
+	if opts.ReadOnly && err != nil {
+		return nil, fmt.Errorf("ledger: open %s read-only: %w", path, err)
 	}
-	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+	if err == nil && !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("ledger: open %s: not a regular file: %w", path, ErrNotLedger)
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
-		Timeout:      timeout,
-		ReadOnly:     opts.ReadOnly,
-		FreelistType: bbolt.FreelistMapType,
-	})
+	if err == nil && fi.Size() == 0 {
+		// Open never leaves an empty file behind (see create), so this is
+		// a ledger that lost its content: starting on empty books would
+		// forget every intent and counter.
+		return nil, fmt.Errorf("ledger: open %s: %w: the file is empty (truncated?); restore it from a backup, or delete it to start a new ledger", path, ErrNotLedger)
+	}
+	if errors.Is(err, fs.ErrNotExist) && !opts.ReadOnly {
+		if err := create(path); err != nil {
+			return nil, err
+		}
+	}
+	if !opts.ReadOnly {
+		// Look before writing: bbolt's read-write open may itself commit
+		// to the file (it writes the freelist of a file whose freelist is
+		// not synced, as etcd's are) before we can tell whether the file
+		// is ours, so the file is checked read-only first.
+		db, err := openDB(path, timeout, true)
+		if err != nil {
+			return nil, err
+		}
+		_, _, err = inspect(db)
+		db.Close()
+		if err != nil {
+			return nil, fmt.Errorf("ledger: open %s: %w", path, err)
+		}
+	}
+	db, err := openDB(path, timeout, opts.ReadOnly)
 	if err != nil {
-		switch {
-		case errors.Is(err, bolterrors.ErrTimeout):
-			return nil, fmt.Errorf("ledger: open %s: %w (no lock within %s; is the engine running?)", path, ErrInUse, timeout)
-		case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrChecksum),
-			errors.Is(err, bolterrors.ErrVersionMismatch):
-			return nil, fmt.Errorf("ledger: open %s: %w: %w", path, ErrNotLedger, err)
-		}
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("ledger: open %s: %w (the file and its directory must be writable by this user)", path, err)
-		}
-		// bbolt reports a short or garbled file in several ways.
-		return nil, fmt.Errorf("ledger: open %s: %w: %w", path, ErrNotLedger, err)
+		return nil, err
 	}
 	s := &Store{db: db, path: path, now: opts.Now, readOnly: opts.ReadOnly, onCommit: opts.OnCommit}
 	if s.now == nil {
@@ -169,9 +188,101 @@ func Open(path string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// checkSchema validates the meta bucket, or creates every bucket in an
-// empty file. A bbolt file with other content is not ours and is left alone.
-func (s *Store) checkSchema() (err error) {
+// create makes a new, complete ledger at path, atomically: it is built
+// under a temporary name in the same directory, synced, and linked into
+// place only if path still does not exist, so a crash or a full disk never
+// leaves a partial (empty) file at path, and a file created meanwhile by
+// another process is never replaced.
+func create(path string) (err error) {
+	// A symlink to a file not yet created (a data volume): create the
+	// target, as opening with O_CREATE would.
+	for range 8 {
+		fi, err := os.Lstat(path)
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			break
+		}
+		target, err := os.Readlink(path)
+		if err != nil {
+			return fmt.Errorf("ledger: create %s: %w", path, err)
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(path), target)
+		}
+		path = target
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".new-*")
+	if err != nil {
+		return fmt.Errorf("ledger: create %s: %w (the file and its directory must be writable by this user)", path, err)
+	}
+	tmp := f.Name()
+	f.Close()
+	defer os.Remove(tmp)
+	db, err := openDB(tmp, DefaultLockTimeout, false)
+	if err != nil {
+		return err
+	}
+	err = (&Store{db: db}).checkSchema()
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("ledger: create %s: %w", path, err)
+	}
+	if err := os.Link(tmp, path); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("ledger: create %s: %w", path, err)
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("ledger: create %s: %w", path, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("ledger: create %s: sync directory: %w", path, err)
+	}
+	return nil
+}
+
+// openDB opens the bbolt file and maps its errors to the package's. bbolt
+// panics on some damaged files (a freelist page that is not one); that is
+// reported as ErrNotLedger. The file descriptor and lock of such a failed
+// open are then not released: the file is unusable anyway.
+func openDB(path string, timeout time.Duration, readOnly bool) (db *bbolt.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("ledger: open %s: %w: unreadable pages (%v)", path, ErrNotLedger, r)
+		}
+	}()
+	db, err = bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout:      timeout,
+		ReadOnly:     readOnly,
+		FreelistType: bbolt.FreelistMapType,
+	})
+	if err != nil {
+		switch {
+		case errors.Is(err, bolterrors.ErrTimeout):
+			return nil, fmt.Errorf("ledger: open %s: %w (no lock within %s; is the engine running?)", path, ErrInUse, timeout)
+		case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrChecksum),
+			errors.Is(err, bolterrors.ErrVersionMismatch):
+			return nil, fmt.Errorf("ledger: open %s: %w: %w", path, ErrNotLedger, err)
+		}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("ledger: open %s: %w (the file and its directory must be writable by this user)", path, err)
+		}
+		// bbolt reports a short or garbled file in several ways.
+		return nil, fmt.Errorf("ledger: open %s: %w: %w", path, ErrNotLedger, err)
+	}
+	return db, nil
+}
+
+// inspect reads the meta bucket: empty is true for a bbolt file without
+// any bucket (a new file), else version is the file's schema version. A
+// file that is not a ledger, or is from a newer engine, is an error.
+func inspect(db *bbolt.DB) (empty bool, version int, err error) {
 	defer func() {
 		// bbolt panics on some garbled pages; on open that means the file
 		// is not a usable ledger, which the caller must hear as an error.
@@ -179,8 +290,16 @@ func (s *Store) checkSchema() (err error) {
 			err = fmt.Errorf("%w: unreadable pages (%v)", ErrNotLedger, r)
 		}
 	}()
-	empty, version := false, 0
-	err = s.db.View(func(tx *bbolt.Tx) error {
+	err = db.View(func(tx *bbolt.Tx) error {
+		// A file shorter than its pages is truncated: reading the missing
+		// pages through the memory map would crash the process later.
+		fi, err := os.Stat(db.Path())
+		if err != nil {
+			return err
+		}
+		if tx.Size() > fi.Size() {
+			return fmt.Errorf("%w: truncated: %d bytes, its pages need %d", ErrNotLedger, fi.Size(), tx.Size())
+		}
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
 			n := 0
@@ -211,6 +330,13 @@ func (s *Store) checkSchema() (err error) {
 		version = v
 		return nil
 	})
+	return empty, version, err
+}
+
+// checkSchema validates the meta bucket, or creates every bucket in an
+// empty file. A bbolt file with other content is not ours and is left alone.
+func (s *Store) checkSchema() error {
+	empty, version, err := inspect(s.db)
 	if err != nil {
 		return err
 	}
@@ -391,10 +517,14 @@ func (s *Store) commit(batch []*op) {
 		return
 	}
 	for _, o := range batch {
+		start := time.Now()
 		err := s.db.Update(o.fn)
 		if err == nil {
 			s.commits.Add(1)
 			s.writes.Add(1)
+			if s.onCommit != nil {
+				s.onCommit(time.Since(start), 1)
+			}
 		}
 		var r *rejection
 		if errors.As(err, &r) {

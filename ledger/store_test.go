@@ -26,6 +26,12 @@ func TestOpenCreatesPrivateFileAndReopens(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("mode = %v, %v; want 0600", fi.Mode().Perm(), err)
 	}
+	if names, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "*")); len(names) != 1 {
+		t.Errorf("files next to the ledger after creating it: %v", names)
+	}
+	if names, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".*")); len(names) != 0 {
+		t.Errorf("temporary files left after creating the ledger: %v", names)
+	}
 	if _, _, err := s.Post(context.Background(), trade("t2", "1", "100")); !errors.Is(err, ErrClosed) {
 		t.Errorf("Post after Close = %v, want ErrClosed", err)
 	}
@@ -87,11 +93,57 @@ func TestOpenRefuses(t *testing.T) {
 		}
 		return b
 	}
+	// foreignUnsyncedFreelist is another program's bbolt file written with
+	// NoFreelistSync (as etcd writes its files): bbolt's read-write Open
+	// commits a transaction to such a file before anyone can look at it.
+	foreignUnsyncedFreelist := func(t *testing.T) []byte {
+		p := filepath.Join(t.TempDir(), "other.db")
+		db, err := bbolt.Open(p, 0o600, &bbolt.Options{NoFreelistSync: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Update(func(tx *bbolt.Tx) error { _, err := tx.CreateBucket([]byte("widgets")); return err })
+		db.Close()
+		b, _ := os.ReadFile(p)
+		return b
+	}
+	// bigLedger is a ledger spanning many pages, for truncation.
+	bigLedger := func(t *testing.T) []byte {
+		s, path := openTemp(t)
+		for i := range 1500 {
+			if _, _, err := s.Post(context.Background(), trade("t"+strconv.Itoa(i), "1", "100")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.Close()
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
 	tests := []struct {
 		name string
 		file func(t *testing.T) []byte
 		want error
 	}{
+		{"empty file", func(*testing.T) []byte { return []byte{} }, ErrNotLedger},
+		{"another program's bbolt file without a synced freelist", foreignUnsyncedFreelist, ErrNotLedger},
+		{"truncated to half", func(t *testing.T) []byte { b := bigLedger(t); return b[:len(b)/2] }, ErrNotLedger},
+		{"last page cut off", func(t *testing.T) []byte {
+			// bbolt may grow a file past its pages; cut into the pages.
+			b := bigLedger(t)
+			p := filepath.Join(t.TempDir(), "full.db")
+			os.WriteFile(p, b, 0o600)
+			db, err := bbolt.Open(p, 0o600, &bbolt.Options{ReadOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var size int64
+			db.View(func(tx *bbolt.Tx) error { size = tx.Size(); return nil })
+			db.Close()
+			return b[:size-4096]
+		}, ErrNotLedger},
 		{"text file", func(*testing.T) []byte { return []byte("mode = \"paper\"\n") }, ErrNotLedger},
 		{"random bytes", func(*testing.T) []byte { return bytes.Repeat([]byte{0xde, 0xad, 0xbe, 0xef}, 4096) }, ErrNotLedger},
 		{"garbled meta pages", garbledMeta, ErrNotLedger},
@@ -169,5 +221,38 @@ func TestOpenSameProcessInUse(t *testing.T) {
 	_, path := openTemp(t)
 	if _, err := Open(path, Options{LockTimeout: 50e6}); !errors.Is(err, ErrInUse) {
 		t.Errorf("second Open = %v, want ErrInUse", err)
+	}
+}
+
+// TestOpenCreatesThroughSymlink: a ledger path that is a symlink to a file
+// not yet created (a data volume) gets the ledger created at the target.
+func TestOpenCreatesThroughSymlink(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "data", "ledger.db")
+	if err := os.Mkdir(filepath.Dir(target), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "ledger.db")
+	if err := os.Symlink(filepath.Join("data", "ledger.db"), link); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(link, Options{})
+	if err != nil {
+		t.Fatalf("Open(symlink to a missing file) = %v", err)
+	}
+	if _, _, err := s.Post(context.Background(), trade("t1", "1", "1")); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		t.Errorf("the symlink was replaced: %v, %v", fi.Mode(), err)
+	}
+	ro, err := Open(target, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if _, err := ro.Entry(context.Background(), "t1"); err != nil {
+		t.Errorf("entry at the symlink's target: %v", err)
 	}
 }

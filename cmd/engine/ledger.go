@@ -20,7 +20,7 @@ import (
 	"github.com/otcdesk/engine/market"
 )
 
-const ledgerUsage = `Usage: engine ledger <balances|journal|intents|export> [flags]
+const ledgerUsage = `Usage: engine ledger <balances|journal|intents|export|verify> [flags]
 
 Reads the ledger file (read-only) and prints what it holds:
 
@@ -129,6 +129,9 @@ func ledgerBalances(ctx context.Context, e *env, args []string) int {
 	if code, done := parseLedgerFlags(e, fs, args); done {
 		return code
 	}
+	if !checkFilterFlags(e, "balances", *account, *asset) {
+		return exitUsage
+	}
 	s, code := lf.open(e)
 	if s == nil {
 		return code
@@ -220,6 +223,9 @@ func ledgerJournal(ctx context.Context, e *env, args []string, export bool) int 
 	if code, done := parseLedgerFlags(e, fs, args); done {
 		return code
 	}
+	if !checkFilterFlags(e, name, *account, *asset) {
+		return exitUsage
+	}
 	f := ledger.Filter{Account: *account, Asset: market.Asset(strings.ToUpper(*asset)), Kind: ledger.Kind(*kind),
 		ClientID: *clientID, Limit: *limit}
 	var err error
@@ -229,6 +235,10 @@ func ledgerJournal(ctx context.Context, e *env, args []string, export bool) int 
 	}
 	if f.To, err = parseWhen(*until); err != nil {
 		fmt.Fprintf(e.stderr, "ledger %s: -until: %v\n", name, err)
+		return exitUsage
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		fmt.Fprintf(e.stderr, "ledger %s: -until %s is not after -since %s: the window holds no time\n", name, *until, *since)
 		return exitUsage
 	}
 	if *kind != "" && !validKind(ledger.Kind(*kind)) {
@@ -241,8 +251,14 @@ func ledgerJournal(ctx context.Context, e *env, args []string, export bool) int 
 	}
 	asJSON := lf.json
 	if export {
+		formatSet := false
+		fs.Visit(func(fl *flag.Flag) { formatSet = formatSet || fl.Name == "format" })
 		switch *format {
 		case "csv":
+			if lf.json && formatSet {
+				fmt.Fprintf(e.stderr, "ledger export: -json asks for JSON and -format csv for CSV: give one of them\n")
+				return exitUsage
+			}
 		case "json":
 			asJSON = true
 		default:
@@ -407,6 +423,33 @@ func encodeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// checkFilterFlags refuses an -account or -asset filter that no account
+// or asset of the ledger can match (a typo would otherwise print nothing,
+// which reads as a zero balance). It prints the problem.
+func checkFilterFlags(e *env, name, account, asset string) bool {
+	if account != "" {
+		switch class, _, _ := strings.Cut(account, ":"); class {
+		case "venue", "transit", "external", "counterparty", "fees", "equity":
+		default:
+			fmt.Fprintf(e.stderr, "ledger %s: -account %q: an account prefix starts with venue, transit, external, counterparty, fees or equity (for example venue:hercle)\n", name, account)
+			return false
+		}
+	}
+	if asset != "" {
+		code := strings.ToUpper(asset)
+		ok := len(code) <= 20
+		for i := 0; i < len(code) && ok; i++ {
+			c := code[i]
+			ok = c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || i > 0 && (c == '.' || c == '_' || c == '-')
+		}
+		if !ok {
+			fmt.Fprintf(e.stderr, "ledger %s: -asset %q: want one asset code such as BTC or USDT\n", name, asset)
+			return false
+		}
+	}
+	return true
 }
 
 // parseWhen parses an RFC 3339 time or a UTC date; empty means no bound.

@@ -170,6 +170,13 @@ func TestLedgerErrors(t *testing.T) {
 		{"bad kind", []string{"journal", "-db", db, "-kind", "gift"}, exitUsage, "want one of"},
 		{"bad state", []string{"intents", "-db", db, "-state", "done"}, exitUsage, "-state"},
 		{"bad format", []string{"export", "-db", db, "-format", "xml"}, exitUsage, "want csv or json"},
+		{"csv and json at once", []string{"export", "-db", db, "-format", "csv", "-json"}, exitUsage, "-json"},
+		{"window ends before it starts", []string{"journal", "-db", db, "-since", "2025-03-05", "-until", "2025-03-04"}, exitUsage, "-until"},
+		{"empty window", []string{"export", "-db", db, "-since", "2025-03-05", "-until", "2025-03-05"}, exitUsage, "-until"},
+		{"bad asset", []string{"balances", "-db", db, "-asset", "US DT"}, exitUsage, "-asset"},
+		{"bad asset in journal", []string{"journal", "-db", db, "-asset", "btc,eth"}, exitUsage, "-asset"},
+		{"unknown account class", []string{"journal", "-db", db, "-account", "vneue:hercle"}, exitUsage, "-account"},
+		{"unknown account class in balances", []string{"balances", "-db", db, "-account", "hercle"}, exitUsage, "-account"},
 		{"missing file", []string{"balances", "-db", filepath.Join(t.TempDir(), "none.db")}, exitFailure, "no ledger file"},
 		{"missing config", []string{"balances", "-config", filepath.Join(t.TempDir(), "none.toml")}, exitUsage, "-db"},
 		{"not a ledger", []string{"balances", "-db", writeFile(t, "mode = \"paper\"\n")}, exitFailure, "not a ledger file"},
@@ -182,9 +189,14 @@ func TestLedgerErrors(t *testing.T) {
 			}
 		})
 	}
+	_, _, usage := runEngine(t, nil, "ledger")
+	synopsis, _, _ := strings.Cut(usage, "\n")
 	for _, sub := range []string{"balances", "journal", "intents", "export", "verify"} {
 		if code, _, stderr := runEngine(t, nil, "ledger", sub, "-h"); code != exitOK || !strings.Contains(stderr, "Example:") {
 			t.Errorf("ledger %s -h = %d, %q; want 0 and an example", sub, code, stderr)
+		}
+		if !strings.Contains(synopsis, sub) {
+			t.Errorf("usage synopsis %q does not name the subcommand %s", synopsis, sub)
 		}
 	}
 }
