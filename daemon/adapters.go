@@ -209,12 +209,43 @@ func readKill(path string) (string, bool, error) {
 	return reason, true, nil
 }
 
+// writeKill records the kill switch and its reason in path, replacing the
+// file atomically. The file and its directory entry are synced: a kill
+// switch that a power cut could undo is no kill switch.
 func writeKill(path, reason string) error {
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(reason+"\n"), 0o600); err != nil {
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	_, err = f.WriteString(reason + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// syncDir makes a rename or removal in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // killGate closes treasury's gate while the maintenance window is open or
