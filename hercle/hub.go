@@ -320,39 +320,83 @@ func (c *HubClient) session(ctx context.Context) error {
 		}
 		c.mu.Unlock()
 	}()
-	c.resubscribe(ctx)
+	// The signalr client closes by itself on a protocol error (a completion
+	// for an invocation it does not know, say) without closing the
+	// connection under it: without watching for that, the session would
+	// stay "connected" with no command and no price getting through.
+	closed := client.WaitForState(sctx, signalr.ClientClosed)
+	failed := c.resubscribe(ctx, nil)
 	c.setState(HubConnected, nil)
 	c.log.Info("hub connected", "reconnects", c.State().Reconnects)
-	select {
-	case <-conn.done:
-		return errors.New("hercle: hub connection closed")
-	case <-ctx.Done():
-		return nil
+	// A subscription the hub refused is sent again, with backoff, for as
+	// long as the connection lasts: otherwise its pair would stay without
+	// prices until the next disconnect.
+	for attempt := 1; ; attempt++ {
+		var retry <-chan time.Time
+		var t *time.Timer
+		if len(failed) > 0 {
+			t = time.NewTimer(c.backoff(attempt))
+			retry = t.C
+		}
+		select {
+		case <-conn.done:
+			if t != nil {
+				t.Stop()
+			}
+			return errors.New("hercle: hub connection closed")
+		case err := <-closed:
+			if t != nil {
+				t.Stop()
+			}
+			if err == nil {
+				return errors.New("hercle: hub client closed (protocol error)")
+			}
+			closed = nil // only ctx ended; the cases below see it
+		case <-ctx.Done():
+			if t != nil {
+				t.Stop()
+			}
+			return nil
+		case <-retry:
+			failed = c.resubscribe(ctx, failed)
+		}
 	}
 }
 
-// resubscribe sends every active subscription on the new connection.
-// Failures are logged; the subscription stays active for the next attempt.
-func (c *HubClient) resubscribe(ctx context.Context) {
+// resubscribe sends the active subscriptions on the current connection:
+// all of them when only is nil, else those of only still active. It
+// returns the ones that failed, logged; they stay active.
+func (c *HubClient) resubscribe(ctx context.Context, only []subKey) []subKey {
 	c.mu.Lock()
 	type sub struct {
 		k  subKey
 		id string
 	}
-	subs := make([]sub, 0, len(c.subs))
-	for k, id := range c.subs {
-		subs = append(subs, sub{k, id})
+	var subs []sub
+	if only == nil {
+		for k, id := range c.subs {
+			subs = append(subs, sub{k, id})
+		}
+	} else {
+		for _, k := range only {
+			if id, ok := c.subs[k]; ok {
+				subs = append(subs, sub{k, id})
+			}
+		}
 	}
 	c.mu.Unlock()
+	var failed []subKey
 	for _, s := range subs {
 		size, err := parseNumberText(s.k.size)
 		if err != nil {
 			continue
 		}
 		if err := c.invoke(ctx, MethodSubscribePairPriceChannel, s.id, s.k.pair, size); err != nil {
-			c.log.Warn("hub resubscribe failed", "pair", s.k.pair, "size", s.k.size, "err", err)
+			c.log.Warn("hub resubscribe failed; retrying while connected", "pair", s.k.pair, "size", s.k.size, "err", err)
+			failed = append(failed, s.k)
 		}
 	}
+	return failed
 }
 
 func parseNumberText(s string) (Number, error) {

@@ -76,6 +76,16 @@ type Hub struct {
 	drops     int
 	answered  map[string]OrderStatus // order id → status already sent as a command reply
 	arrayOnly map[string]bool
+	refuse    int // subscriptions still to refuse (RefuseSubscriptions)
+}
+
+// RefuseSubscriptions makes the hub fail the next n price subscriptions
+// with a completion error (the invocation itself fails, as when a hub
+// method throws), as a venue briefly unable to serve a pair would.
+func (h *Hub) RefuseSubscriptions(n int) {
+	h.mu.Lock()
+	h.refuse = n
+	h.mu.Unlock()
 }
 
 type hubSub struct {

@@ -201,6 +201,20 @@ func (s *simHub) subscription(on bool, clientID, pair, size json.RawMessage) {
 			a.err = err
 		}
 	}
+	if a.err == nil && on {
+		s.h.mu.Lock()
+		refuse := s.h.refuse > 0
+		if refuse {
+			s.h.refuse--
+		}
+		s.h.mu.Unlock()
+		if refuse {
+			// philippseith/signalr answers a hub method's panic with a
+			// completion error: the invocation fails, as it does when an
+			// ASP.NET hub method throws.
+			panic(fmt.Sprintf("sim: subscription to %s refused (fault injection)", p))
+		}
+	}
 	if a.err != nil {
 		s.reply(a, "execution.feeds.priceUpdate", nil)
 		return
