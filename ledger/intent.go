@@ -170,22 +170,9 @@ func (s *Store) Transition(ctx context.Context, clientID string, to IntentState,
 	if len(d.Note) > maxMemoLen || len(d.VenueRef) > maxRefLen {
 		return Intent{}, fmt.Errorf("%w: intent %s: note or venue ref too long", ErrInvalidEntry, clientID)
 	}
-	var out Intent
-	err := s.write(ctx, func(tx *bbolt.Tx) error {
-		out = Intent{}
-		v := tx.Bucket(bucketIntents).Get([]byte(clientID))
-		if v == nil {
-			return reject(fmt.Errorf("intent %s: %w", clientID, ErrNotFound))
-		}
-		in, err := decodeIntent(v)
-		if err != nil {
-			return err
-		}
+	return s.updateIntent(ctx, clientID, func(in *Intent) (bool, error) {
 		if !CanTransition(in.State, to) {
-			return reject(&TransitionError{ClientID: clientID, From: in.State, To: to})
-		}
-		if len(in.History) >= maxHistory {
-			return reject(fmt.Errorf("%w: intent %s: history full", ErrInvalidEntry, clientID))
+			return false, &TransitionError{ClientID: clientID, From: in.State, To: to}
 		}
 		now := s.now().UTC()
 		in.History = append(in.History, Attempt{At: now, From: in.State, To: to, VenueRef: d.VenueRef, Note: d.Note})
@@ -196,13 +183,8 @@ func (s *Store) Transition(ctx context.Context, clientID string, to IntentState,
 		if to == StateResolved {
 			in.Outcome = d.Outcome
 		}
-		if err := putIntent(tx, in); err != nil {
-			return err
-		}
-		out = in
-		return nil
+		return true, nil
 	})
-	return out, err
 }
 
 // Acknowledge records that the venue accepted the submitted intent
@@ -217,6 +199,28 @@ func (s *Store) Acknowledge(ctx context.Context, clientID, venueRef string) (Int
 	if venueRef == "" || len(venueRef) > maxRefLen {
 		return Intent{}, fmt.Errorf("%w: intent %s: acknowledgement needs a venue ref of 1 to %d bytes", ErrInvalidEntry, clientID, maxRefLen)
 	}
+	return s.updateIntent(ctx, clientID, func(in *Intent) (bool, error) {
+		acked := in.Acknowledged()
+		if in.State != StateSubmitted || acked && in.VenueRef != venueRef {
+			return false, &TransitionError{ClientID: clientID, From: in.State, To: StateSubmitted}
+		}
+		if acked {
+			return false, nil
+		}
+		now := s.now().UTC()
+		in.History = append(in.History, Attempt{At: now, From: StateSubmitted, To: StateSubmitted, VenueRef: venueRef, Note: "acknowledged by the venue"})
+		in.VenueRef, in.Updated = venueRef, now
+		return true, nil
+	})
+}
+
+// updateIntent reads intent clientID in a write transaction and lets fn
+// change it. fn reports whether it changed anything (false: nothing is
+// written and the intent is returned as it was); an error from fn is a
+// refusal, and writes nothing. A change to an intent whose history is
+// already full is refused (ErrInvalidEntry). An unknown Client-Id returns
+// ErrNotFound.
+func (s *Store) updateIntent(ctx context.Context, clientID string, fn func(*Intent) (bool, error)) (Intent, error) {
 	var out Intent
 	err := s.write(ctx, func(tx *bbolt.Tx) error {
 		out = Intent{}
@@ -228,20 +232,18 @@ func (s *Store) Acknowledge(ctx context.Context, clientID, venueRef string) (Int
 		if err != nil {
 			return err
 		}
-		acked := in.Acknowledged()
-		if in.State != StateSubmitted || acked && in.VenueRef != venueRef {
-			return reject(&TransitionError{ClientID: clientID, From: in.State, To: StateSubmitted})
+		before := len(in.History)
+		changed, err := fn(&in)
+		if err != nil {
+			return reject(err)
 		}
-		if acked {
+		if !changed {
 			out = in
 			return nil
 		}
-		if len(in.History) >= maxHistory {
+		if before >= maxHistory {
 			return reject(fmt.Errorf("%w: intent %s: history full", ErrInvalidEntry, clientID))
 		}
-		now := s.now().UTC()
-		in.History = append(in.History, Attempt{At: now, From: StateSubmitted, To: StateSubmitted, VenueRef: venueRef, Note: "acknowledged by the venue"})
-		in.VenueRef, in.Updated = venueRef, now
 		if err := putIntent(tx, in); err != nil {
 			return err
 		}
