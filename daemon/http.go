@@ -94,12 +94,15 @@ func (ls *listeners) close(log *slog.Logger) {
 }
 
 // readyz is 200 when the engine trades on live prices: recovery done, the
-// loop running, the feed connected and no subscribed pair stale. During a
-// maintenance window a lost feed is expected and does not fail readiness.
+// loop running, the feed connected, no subscribed pair stale, and no
+// pair's prices stamped by the venue so far behind their arrival that risk
+// (which ages a price from the earlier of the two) refuses them all.
+// During a maintenance window a lost feed is expected and does not fail
+// readiness.
 func (d *Daemon) readyz(w http.ResponseWriter, _ *http.Request) {
 	var reasons []string
 	d.mu.Lock()
-	trading, hub, source := d.trading, d.hub, d.source
+	trading, hub, source, pairs := d.trading, d.hub, d.source, d.feedPairs
 	d.mu.Unlock()
 	maintenance := !d.gate.Open(time.Now())
 	if !trading {
@@ -113,6 +116,17 @@ func (d *Daemon) readyz(w http.ResponseWriter, _ *http.Request) {
 	if source != nil && !maintenance {
 		if stale := source.View().StalePairs(); len(stale) > 0 {
 			reasons = append(reasons, "stale: "+strings.Join(stale, ","))
+		}
+		maxAge := d.cfg.Risk.MaxPriceAge.Duration
+		for _, p := range pairs {
+			t, ok := source.View().Last(p)
+			if !ok || t.Time.IsZero() || t.Received.IsZero() {
+				continue
+			}
+			if lag := t.Received.Sub(t.Time); lag > maxAge {
+				reasons = append(reasons, fmt.Sprintf("%s: the venue stamps prices %s before they arrive, beyond max_price_age %s (clock skew?)",
+					p, lag.Round(time.Millisecond), maxAge))
+			}
 		}
 	}
 	code := http.StatusOK

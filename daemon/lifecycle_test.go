@@ -14,6 +14,7 @@ import (
 
 	"github.com/otcdesk/engine/config"
 	"github.com/otcdesk/engine/daemon"
+	"github.com/otcdesk/engine/sim"
 )
 
 // A start-up that fails after the background work has begun (here a feed
@@ -168,4 +169,26 @@ func TestWebhookEndpointOutlivesIntentsInFlight(t *testing.T) {
 	if probeErr != nil {
 		t.Fatalf("webhook endpoint closed while an intent was still in flight: %v", probeErr)
 	}
+}
+
+// A venue whose clock lags ours by more than max_price_age makes risk
+// refuse every price (it ages a price from the earlier of its venue time
+// and its arrival); /readyz says so instead of reporting ready.
+func TestReadyzReportsAVenueClockBehind(t *testing.T) {
+	cfg := paperConfig(t.TempDir())
+	h := start(t, cfg, daemon.Options{Sim: func(o *sim.Options) {
+		o.Now = func() time.Time { return time.Now().Add(-time.Minute) }
+	}})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, body := get(t, h.info.MetricsURL+"/readyz")
+		if code == http.StatusServiceUnavailable && strings.Contains(body, "before they arrive") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz = %d %s, want not ready naming the venue's lagging timestamps", code, body)
+		}
+		time.Sleep(20 * time.Millisecond) // polling an HTTP endpoint for a condition
+	}
+	h.stop()
 }
