@@ -233,11 +233,21 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	if reason, ok, err := readKill(d.killFile()); err != nil {
+	// Reading the kill-switch file and publishing the engine are one step
+	// under d.mu, which /admin/kill takes to record a kill that arrives
+	// before the engine exists: such a kill is in the file when it is read.
+	d.mu.Lock()
+	reason, killed, err := readKill(d.killFile())
+	if err == nil {
+		d.risk = rk
+	}
+	d.mu.Unlock()
+	if err != nil {
 		return err
-	} else if ok {
+	}
+	if killed {
 		rk.Kill(reason)
-		d.log.Warn("kill switch is on from a previous run; trading stays stopped until resumed", "reason", reason)
+		d.log.Warn("kill switch is on from a previous run or from start-up; trading stays stopped until resumed", "reason", reason)
 	}
 	maxAge := d.cfg.Risk.MaxPriceAge.Duration
 	exec, err := execution.New(execution.Options{

@@ -273,10 +273,20 @@ func (d *Daemon) kill(r *http.Request) (int, any) {
 	if err != nil {
 		return http.StatusBadRequest, map[string]string{"error": err.Error()}
 	}
-	rk := d.riskOrNil()
+	d.mu.Lock()
+	rk := d.risk
 	if rk == nil {
-		return http.StatusServiceUnavailable, map[string]string{"error": "starting up"}
+		// Starting up: the file is all there is yet, and start-up reads
+		// it (under d.mu) before anything trades.
+		err := writeKill(d.killFile(), reason)
+		d.mu.Unlock()
+		if err != nil {
+			return http.StatusInternalServerError, map[string]string{"error": "kill switch could not be recorded: " + err.Error()}
+		}
+		d.log.Warn("kill switch recorded during start-up", "reason", reason)
+		return http.StatusOK, map[string]string{"state": "killed", "reason": reason}
 	}
+	d.mu.Unlock()
 	rk.Kill("kill switch: " + reason)
 	if err := writeKill(d.killFile(), reason); err != nil {
 		d.log.Error("kill switch on, but not persisted", "err", err)
