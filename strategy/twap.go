@@ -205,10 +205,12 @@ func (t *TWAP) Done() bool { return t.filled.GreaterThanOrEqual(t.total) }
 func (t *TWAP) Filled() decimal.Decimal { return t.filled }
 
 // Restore counts a fill made before a restart against the plan, so the
-// remaining slices are cut from what is really left. Fills outside the
-// plan's period (an earlier plan under the same name) are ignored.
+// remaining slices are cut from what is really left. Fills before the
+// plan's start (an earlier plan under the same name) are ignored; fills
+// after its end count, since activations continue past the period until
+// the total is done.
 func (t *TWAP) Restore(o Outcome) {
-	if o.Status != Filled || o.Intent.Strategy != t.name || o.Time.Before(t.plan.start) || !o.Time.Before(t.plan.end) {
+	if o.Status != Filled || o.Intent.Strategy != t.name || o.Time.Before(t.plan.start) {
 		return
 	}
 	q := t.qty(o.Intent)
