@@ -70,8 +70,13 @@ func (p ThresholdParams) Validate() error {
 	if sizeOK && amountOK && (p.Size.IsNegative() || p.Amount.IsNegative() || p.Size.IsPositive() == p.Amount.IsPositive()) {
 		pr.Addf("size", "set exactly one of size (base) and amount (quote), positive")
 	}
-	if pr.Duration("cooldown", p.Cooldown) && p.Cooldown.Duration < 0 {
-		pr.Addf("cooldown", "must not be negative")
+	if pr.Duration("cooldown", p.Cooldown) {
+		switch {
+		case p.Cooldown.Duration < 0:
+			pr.Addf("cooldown", "must not be negative")
+		case p.Rearm && p.Cooldown.Duration == 0:
+			pr.Addf("cooldown", "must be positive when rearm is set, or the order fires again on the next tick after every fill")
+		}
 	}
 	if pr.Duration("retry_after", p.RetryAfter) && p.RetryAfter.Duration <= 0 {
 		pr.Addf("retry_after", "must be positive, so a refused order does not retry on every tick")

@@ -70,3 +70,23 @@ func TestThresholdRestoreAfterRestart(t *testing.T) {
 		})
 	}
 }
+
+// TestThresholdRearmNeedsCooldown: rearm without a cooldown (the default is
+// zero) would fire again on the very next tick after every fill, trading
+// the size over and over while the price stays past the trigger; it is a
+// configuration error naming the key.
+func TestThresholdRearmNeedsCooldown(t *testing.T) {
+	p := thresholdParams(market.Buy, OrderLimit, "60000")
+	p.Rearm = true
+	if err := p.Validate(); err == nil || !contains(err.Error(), "cooldown:") {
+		t.Errorf("Validate(rearm, no cooldown) = %v, want an error naming cooldown", err)
+	}
+	p.Cooldown = Dur(time.Minute)
+	if err := p.Validate(); err != nil {
+		t.Errorf("Validate(rearm, cooldown 1m) = %v, want nil", err)
+	}
+	p.Rearm, p.Cooldown = false, Dur(0)
+	if err := p.Validate(); err != nil {
+		t.Errorf("Validate(one-shot, no cooldown) = %v, want nil", err)
+	}
+}
