@@ -72,6 +72,16 @@ func (p TWAPParams) Validate() error {
 		case p.Size.IsPositive() == p.Amount.IsPositive():
 			pr.Addf("size", "set exactly one of size (base) and amount (quote)")
 		}
+		// The last slice is the exact remainder, so a total finer than the
+		// precision would end in a slice finer than the venue takes.
+		for _, f := range []struct {
+			key string
+			v   decimal.Decimal
+		}{{"size", p.Size.Decimal}, {"amount", p.Amount.Decimal}} {
+			if p.Precision >= 0 && !f.v.Equal(f.v.Truncate(p.Precision)) {
+				pr.Addf(f.key, "%s has more than %d decimal places (precision)", f.v, p.Precision)
+			}
+		}
 	}
 	if p.Start.IsZero() {
 		pr.Addf("start", "is required: a date-time with an offset, such as 2026-03-02T09:00:00Z")
