@@ -156,6 +156,11 @@ func (a *Autoconvert) convert(v View, explain bool) Decision {
 	x := decimal.Min(a.pending, v.Available(a.p.From))
 	if above(x, hi) {
 		x = hi
+		// Leave a remainder the pair can still take on its own; one
+		// under its minimum would never convert.
+		if r := a.pending.Sub(x); r.IsPositive() && below(r, lo) && !below(a.pending.Sub(lo), lo) {
+			x = a.pending.Sub(lo)
+		}
 	}
 	if !x.IsPositive() || below(x, lo) {
 		note(pair.Symbol, "accumulating: %s %s pending (%s available), minimum %s", a.pending, a.p.From, v.Available(a.p.From), lo)
