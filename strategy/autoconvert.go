@@ -147,7 +147,7 @@ func (a *Autoconvert) convert(v View, explain bool) Decision {
 		note("", "no pair joins %s and %s; %s %s pending", a.p.From, a.p.To, a.pending, a.p.From)
 		return d
 	}
-	if t, ok := v.Tick(pair.Symbol); !ok || v.Stale(t) {
+	if _, err := FreshMid(v, pair.Symbol); err != nil {
 		note(pair.Symbol, "no fresh price; %s %s pending", a.pending, a.p.From)
 		return d
 	}

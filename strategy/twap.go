@@ -291,7 +291,7 @@ func (t *TWAP) activate(v View) Decision {
 		d.skip(t.p.Pair, "pair is not listed; slice merged into the next")
 		return d
 	}
-	if tick, ok := v.Tick(t.p.Pair); !ok || v.Stale(tick) {
+	if _, err := FreshMid(v, t.p.Pair); err != nil {
 		d.skip(t.p.Pair, "no fresh price; slice merged into the next")
 		return d
 	}

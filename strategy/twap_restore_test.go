@@ -77,3 +77,23 @@ func TestTWAPRestoreCountsFillsAfterThePeriod(t *testing.T) {
 		t.Fatalf("restarted TWAP sent %s more after its total filled: %v", sumQty(got.Intents), got.Intents)
 	}
 }
+
+// TestNoTradeOnATickWithoutPrice: a tick that carries no price (zero buy
+// or sell, as a feed sends for a halted pair) is a missing price: TWAP and
+// autoconvert wait instead of proposing a trade they cannot value.
+func TestNoTradeOnATickWithoutPrice(t *testing.T) {
+	tw, err := NewTWAP("t", twapParams("1", 2*time.Hour, time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newState().pair("BTCEUR", "BTC", "EUR", "", "").price("BTCEUR", "0", "0")
+	if dec := tw.Handle(s, Timer{Due: t0}); len(dec.Intents) != 0 {
+		t.Errorf("TWAP on a tick without price: intents %v, want none", dec.Intents)
+	}
+
+	a := autoconvert(t, "0")
+	s = usdtEUR().price("USDTEUR", "0.93", "0")
+	if dec := a.Handle(s, deposit("100")); len(dec.Intents) != 0 {
+		t.Errorf("autoconvert on a tick without price: intents %v, want none", dec.Intents)
+	}
+}
