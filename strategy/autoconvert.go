@@ -63,8 +63,11 @@ func (p AutoconvertParams) Validate() error {
 // price (it waits for the next tick). A failed conversion returns to the
 // pending amount and is retried after RetryAfter.
 //
-// The pending amount lives in memory; the loop replays the instance's
-// deposits and outcomes after a restart.
+// The pending amount lives in memory only. Nothing replays deposits after a
+// restart (the daemon restores fills, through Restorer, and autoconvert
+// does not need them), so a deposit credited before a restart and not yet
+// converted (accumulating under the minimum, waiting for a price or a
+// retry) is not converted after it: the operator converts it by hand.
 type Autoconvert struct {
 	name     string
 	p        AutoconvertParams
