@@ -1,6 +1,7 @@
 package strategy
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -15,6 +16,10 @@ const KindTWAP = "twap"
 // maxSlices bounds how many activations a TWAP period may hold, so a typo
 // ("every = 1s" over a year) is a config error rather than a slow loop.
 const maxSlices = 100_000
+
+// tomlLocalZones are the zone names BurntSushi/toml gives a local
+// date-time, date or time (one written without an offset).
+var tomlLocalZones = map[string]bool{"datetime-local": true, "date-local": true, "time-local": true}
 
 // maxParts bounds how many intents one activation splits into; the rest
 // waits for the next activation.
@@ -201,6 +206,21 @@ func newTWAPFactory(name string, decode func(any) error) (Strategy, error) {
 	p := DefaultTWAPParams()
 	if err := decodeInto(decode, &p); err != nil {
 		return nil, err
+	}
+	// Decoded into a time.Time, a TOML date-time without an offset takes
+	// the machine's offset of the moment, and nothing in the value says so:
+	// the plan would move with the machine's zone and daylight saving
+	// across restarts (and Restore drop fills made before the moved start).
+	// Decoded into an any, it keeps the decoder's zone name for it.
+	var raw map[string]any
+	if decode != nil && decode(&raw) == nil {
+		if st, ok := raw["start"].(time.Time); ok && tomlLocalZones[st.Location().String()] {
+			errStart := fmt.Errorf("start: %s has no offset; write one, such as 2026-03-02T09:00:00Z or 2026-03-02T09:00:00+01:00", st.Format("2006-01-02T15:04:05"))
+			if err := p.Validate(); err != nil {
+				return nil, errors.Join(errStart, err)
+			}
+			return nil, errStart
+		}
 	}
 	return NewTWAP(name, p)
 }
