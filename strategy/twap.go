@@ -109,7 +109,10 @@ func (p TWAPParams) Validate() error {
 	if err := pr.Err(); err != nil {
 		return err
 	}
-	if n := newTWAPPlan(p).count(p.Start.Add(-time.Nanosecond)); n == 0 || n > maxSlices {
+	switch n := newTWAPPlan(p).count(p.Start.Add(-time.Nanosecond)); {
+	case n == 0 && p.Cron != "":
+		pr.Addf("cron", "spec %q has no activation in the period from %s", p.Cron, p.Start.Format(time.RFC3339))
+	case n == 0 || n > maxSlices:
 		pr.Addf("period", "holds %d activations; want 1 to %d", n, maxSlices)
 	}
 	return pr.Err()
@@ -159,7 +162,8 @@ func (pl twapPlan) count(t time.Time) int {
 		return int(min(n, maxSlices+1))
 	}
 	n := 0
-	for a := pl.next(t); a.Before(pl.end) && n <= maxSlices; a = pl.next(a) {
+	// A spec that never matches (30 February) gives the zero time.
+	for a := pl.next(t); !a.IsZero() && a.Before(pl.end) && n <= maxSlices; a = pl.next(a) {
 		n++
 	}
 	return n
