@@ -94,7 +94,9 @@ func (p ThresholdParams) Validate() error {
 // fill of the same order (same pair, side, quantity, order type and trigger
 // price, read from its Ref) keeps a one-shot done and a re-arming one in
 // its cooldown, counted from when the filled intent was created. An order
-// reconfigured under the same name starts afresh.
+// reconfigured under the same name starts afresh, except against fills
+// recorded before Refs named the trigger, which match on pair, side and
+// quantity alone.
 type Threshold struct {
 	name    string
 	p       ThresholdParams
@@ -138,7 +140,8 @@ func (t *Threshold) refPrefix() string {
 func (t *Threshold) Restore(o Outcome) {
 	in := o.Intent
 	if o.Status != Filled || in.Strategy != t.name || in.Pair != t.p.Pair || in.Side != t.p.Side ||
-		!in.Size.Equal(t.p.Size.Decimal) || !in.Amount.Equal(t.p.Amount.Decimal) || !strings.HasPrefix(in.Ref, t.refPrefix()) {
+		!in.Size.Equal(t.p.Size.Decimal) || !in.Amount.Equal(t.p.Amount.Decimal) ||
+		!(strings.HasPrefix(in.Ref, t.refPrefix()) || legacyThresholdRef(in.Ref)) {
 		return
 	}
 	if !t.p.Rearm {
@@ -147,6 +150,17 @@ func (t *Threshold) Restore(o Outcome) {
 	if until := o.Time.Add(t.p.Cooldown.Duration); until.After(t.until) {
 		t.until = until
 	}
+}
+
+// legacyThresholdRef reports whether ref has the form intents had before
+// they named their trigger ("fire 3"). Such a fill counts when pair, side
+// and quantity match: re-firing an order that filled is the worse mistake.
+func legacyThresholdRef(ref string) bool {
+	n, ok := strings.CutPrefix(ref, "fire ")
+	if !ok || n == "" {
+		return false
+	}
+	return strings.Trim(n, "0123456789") == ""
 }
 
 // Handle fires on a Price of its pair and tracks its own Outcomes.

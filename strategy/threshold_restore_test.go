@@ -71,6 +71,20 @@ func TestThresholdRestoreAfterRestart(t *testing.T) {
 	}
 }
 
+// TestThresholdRestoreLegacyRef: fills recorded before intents carried the
+// trigger in their Ref ("fire 1") still count for the same pair, side and
+// quantity, so upgrading does not re-fire a one-shot order that filled.
+func TestThresholdRestoreLegacyRef(t *testing.T) {
+	th, err := NewThreshold("th", thresholdParams(market.Buy, OrderLimit, "60000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	th.Restore(Outcome{Intent: Intent{Strategy: "th", Ref: "fire 1", Pair: "BTCEUR", Side: market.Buy, Size: d("0.1"), Path: RFQ}, Status: Filled, Time: t0})
+	if !th.Done() {
+		t.Fatal("Done() after restoring a legacy fill = false; the one-shot order would fire again")
+	}
+}
+
 // TestThresholdRearmNeedsCooldown: rearm without a cooldown (the default is
 // zero) would fire again on the very next tick after every fill, trading
 // the size over and over while the price stays past the trigger; it is a
