@@ -63,8 +63,11 @@ func (p AutoconvertParams) Validate() error {
 // price (it waits for the next tick). A failed conversion returns to the
 // pending amount and is retried after RetryAfter.
 //
-// The pending amount lives in memory; the loop replays the instance's
-// deposits and outcomes after a restart.
+// The pending amount lives in memory only. Nothing replays deposits after a
+// restart (the daemon restores fills, through Restorer, and autoconvert
+// does not need them), so a deposit credited before a restart and not yet
+// converted (accumulating under the minimum, waiting for a price or a
+// retry) is not converted after it: the operator converts it by hand.
 type Autoconvert struct {
 	name     string
 	p        AutoconvertParams
@@ -147,7 +150,7 @@ func (a *Autoconvert) convert(v View, explain bool) Decision {
 		note("", "no pair joins %s and %s; %s %s pending", a.p.From, a.p.To, a.pending, a.p.From)
 		return d
 	}
-	if t, ok := v.Tick(pair.Symbol); !ok || v.Stale(t) {
+	if _, err := FreshMid(v, pair.Symbol); err != nil {
 		note(pair.Symbol, "no fresh price; %s %s pending", a.pending, a.p.From)
 		return d
 	}
@@ -156,6 +159,11 @@ func (a *Autoconvert) convert(v View, explain bool) Decision {
 	x := decimal.Min(a.pending, v.Available(a.p.From))
 	if above(x, hi) {
 		x = hi
+		// Leave a remainder the pair can still take on its own; one
+		// under its minimum would never convert.
+		if r := a.pending.Sub(x); r.IsPositive() && below(r, lo) && !below(a.pending.Sub(lo), lo) {
+			x = a.pending.Sub(lo)
+		}
 	}
 	if !x.IsPositive() || below(x, lo) {
 		note(pair.Symbol, "accumulating: %s %s pending (%s available), minimum %s", a.pending, a.p.From, v.Available(a.p.From), lo)

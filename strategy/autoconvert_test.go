@@ -126,3 +126,28 @@ func TestAutoconvertParamsValidate(t *testing.T) {
 		t.Errorf("Validate() = %v, want to: must differ", err)
 	}
 }
+
+// TestAutoconvertSplitLeavesATradableRemainder: a deposit over the pair's
+// maximum converts in steps that all fit the pair's limits; cutting the
+// first steps at the maximum left a last step under the pair's minimum,
+// which never converted (85 with limits 10..40 went 40, 40, and 5 stuck).
+func TestAutoconvertSplitLeavesATradableRemainder(t *testing.T) {
+	a, s := autoconvert(t, "0"), usdtEUR().pair("USDTEUR", "USDT", "EUR", "10", "40")
+	converted := d("0")
+	dec := a.Handle(s, deposit("85"))
+	for range 5 {
+		if len(dec.Intents) == 0 {
+			break
+		}
+		in := one(t, dec, market.Sell, dec.Intents[0].Size.String(), "0")
+		if in.Size.LessThan(d("10")) || in.Size.GreaterThan(d("40")) {
+			t.Fatalf("step of %s outside the pair's limits 10..40", in.Size)
+		}
+		converted = converted.Add(in.Size)
+		a.Handle(s, Outcome{Intent: in, Status: Filled, Time: t0})
+		dec = a.Handle(s, Price{Tick: s.Ticks["USDTEUR"]})
+	}
+	if !converted.Equal(d("85")) || !a.Pending().IsZero() {
+		t.Fatalf("converted %s of 85, %s left pending", converted, a.Pending())
+	}
+}

@@ -207,6 +207,9 @@ func (r *Rebalance) check(v View) Decision {
 	}
 	slices.SortFunc(sells, byValue)
 	slices.SortFunc(buys, byValue)
+	// spent is what the intents proposed so far in this check take of each
+	// asset: the view's Available does not see them until they are decided.
+	spent := map[market.Asset]decimal.Decimal{}
 	for i := range sells {
 		for j := range buys {
 			s, b := &sells[i], &buys[j]
@@ -228,11 +231,13 @@ func (r *Rebalance) check(v View) Decision {
 				notes = append(notes, fmt.Sprintf("clamped to max_trade %s of %s %s", m, x.StringFixed(2), ref))
 				x = m
 			}
-			in, why := r.trade(v, pair, !inverted, s.asset, b.asset, x, notes)
+			avail := v.Available(s.asset).Sub(spent[s.asset])
+			in, spend, why := r.trade(v, pair, !inverted, s.asset, b.asset, x, avail, notes)
 			if why != "" {
 				d.skip(pair.Symbol, "%s", why)
 				continue
 			}
+			spent[s.asset] = spent[s.asset].Add(spend)
 			d.Intents = append(d.Intents, in)
 		}
 	}
@@ -245,16 +250,17 @@ func (r *Rebalance) check(v View) Decision {
 }
 
 // trade builds the intent moving x (in the reference asset) from sell into
-// buy over pair; sellIsBase says which side of the pair sell is; notes say
-// how x was already clamped. It returns a reason instead when the trade
-// cannot be made.
-func (r *Rebalance) trade(v View, pair market.Pair, sellIsBase bool, sell, buy market.Asset, x decimal.Decimal, notes []string) (Intent, string) {
+// buy over pair; sellIsBase says which side of the pair sell is; avail is
+// what may still be spent of sell; notes say how x was already clamped. It
+// returns the intent and the most it may spend of sell, or a reason when
+// the trade cannot be made.
+func (r *Rebalance) trade(v View, pair market.Pair, sellIsBase bool, sell, buy market.Asset, x, avail decimal.Decimal, notes []string) (Intent, decimal.Decimal, string) {
 	t, ok := v.Tick(pair.Symbol)
 	if !ok || !t.BuyPrice.IsPositive() || !t.SellPrice.IsPositive() {
-		return Intent{}, fmt.Sprintf("no price for %s", pair.Symbol)
+		return Intent{}, decimal.Zero, fmt.Sprintf("no price for %s", pair.Symbol)
 	}
 	if v.Stale(t) {
-		return Intent{}, fmt.Sprintf("price of %s is stale", pair.Symbol)
+		return Intent{}, decimal.Zero, fmt.Sprintf("price of %s is stale", pair.Symbol)
 	}
 	base, side := sell, market.Sell
 	if !sellIsBase {
@@ -262,19 +268,21 @@ func (r *Rebalance) trade(v View, pair market.Pair, sellIsBase bool, sell, buy m
 	}
 	want, err := Convert(v, x, r.p.Reference, base)
 	if err != nil {
-		return Intent{}, err.Error()
+		return Intent{}, decimal.Zero, err.Error()
 	}
 	size := want.Truncate(r.p.Precision)
 	// What the trade spends of sell must be available: the base itself
 	// for a sell, the quote at the buy price plus slippage for a buy.
-	avail := v.Available(sell)
+	if avail.IsNegative() {
+		avail = decimal.Zero
+	}
+	worst := t.BuyPrice.Mul(decimal.NewFromInt(1).Add(percent(r.p.MaxSlippage.Decimal)))
 	if side == market.Sell {
 		if size.GreaterThan(avail) {
 			size = avail.Truncate(r.p.Precision)
 			notes = append(notes, "clamped to available "+avail.String())
 		}
 	} else {
-		worst := t.BuyPrice.Mul(decimal.NewFromInt(1).Add(percent(r.p.MaxSlippage.Decimal)))
 		if canBuy := avail.DivRound(worst, valuationPlaces).Truncate(r.p.Precision); size.GreaterThan(canBuy) {
 			size = canBuy
 			notes = append(notes, fmt.Sprintf("clamped to what available %s %s buys", avail, sell))
@@ -290,20 +298,24 @@ func (r *Rebalance) trade(v View, pair market.Pair, sellIsBase bool, sell, buy m
 	}
 	switch {
 	case !size.IsPositive():
-		return Intent{}, fmt.Sprintf("nothing available to %s %s (%s)", side, pair.Symbol, strings.Join(notes, "; "))
+		return Intent{}, decimal.Zero, fmt.Sprintf("nothing available to %s %s (%s)", side, pair.Symbol, strings.Join(notes, "; "))
 	case below(size, pair.MinSize):
-		return Intent{}, fmt.Sprintf("size %s below pair minimum %s", size, pair.MinSize)
+		return Intent{}, decimal.Zero, fmt.Sprintf("size %s below pair minimum %s", size, pair.MinSize)
 	case below(size.Mul(t.Mid()), pair.MinQuoteSize):
-		return Intent{}, fmt.Sprintf("quote size %s below pair minimum %s", size.Mul(t.Mid()), pair.MinQuoteSize)
+		return Intent{}, decimal.Zero, fmt.Sprintf("quote size %s below pair minimum %s", size.Mul(t.Mid()), pair.MinQuoteSize)
 	}
 	if len(notes) > 0 {
 		if worth, err := Convert(v, size, base, r.p.Reference); err == nil && worth.LessThan(r.p.MinTrade.Decimal) {
-			return Intent{}, fmt.Sprintf("after clamping (%s) the trade is worth %s %s, below min_trade", strings.Join(notes, "; "), worth.StringFixed(2), r.p.Reference)
+			return Intent{}, decimal.Zero, fmt.Sprintf("after clamping (%s) the trade is worth %s %s, below min_trade", strings.Join(notes, "; "), worth.StringFixed(2), r.p.Reference)
 		}
 	}
 	reason := fmt.Sprintf("rebalance: move %s %s from %s into %s", x.StringFixed(2), r.p.Reference, sell, buy)
 	if len(notes) > 0 {
 		reason += " (" + strings.Join(notes, "; ") + ")"
+	}
+	spend := size
+	if side == market.Buy {
+		spend = size.Mul(worst)
 	}
 	return Intent{
 		Strategy:    r.name,
@@ -314,7 +326,7 @@ func (r *Rebalance) trade(v View, pair market.Pair, sellIsBase bool, sell, buy m
 		Path:        r.p.Path,
 		MaxSlippage: r.p.MaxSlippage.Decimal,
 		Reason:      reason,
-	}, ""
+	}, spend, ""
 }
 
 // countOpen counts the open intents of the named strategy.

@@ -241,3 +241,35 @@ func TestRebalanceParamsValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestRebalanceSharesAvailableAcrossTrades: when one asset funds several
+// trades in a check (EUR buying both BTC and ETH), together they spend no
+// more than is available of it; each on its own was clamped to the whole
+// available amount, so together they asked for twice what there was.
+func TestRebalanceSharesAvailableAcrossTrades(t *testing.T) {
+	p := rebalanceParams(map[string]string{"BTC": "0.5", "ETH": "0.3", "EUR": "0.2"})
+	r, err := NewRebalance("mix", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 100000 EUR, of which 20000 available (the rest held by others).
+	s := newState().
+		pair("BTCEUR", "BTC", "EUR", "", "").price("BTCEUR", "60010", "59990").
+		pair("ETHEUR", "ETH", "EUR", "", "").price("ETHEUR", "3001", "2999").
+		bal("EUR", "100000", "20000")
+	got := r.Handle(s, Timer{Due: t0})
+	if len(got.Intents) == 0 {
+		t.Fatalf("no intents; skips %v", got.Skips)
+	}
+	slip := d("1").Add(percent(p.MaxSlippage.Decimal))
+	spend := d("0")
+	for _, in := range got.Intents {
+		if in.Side != market.Buy {
+			t.Fatalf("intent %s, want buys only", in)
+		}
+		spend = spend.Add(in.Size.Mul(s.Ticks[in.Pair].BuyPrice).Mul(slip))
+	}
+	if spend.GreaterThan(d("20000")) {
+		t.Fatalf("intents %v may spend %s EUR together, more than the 20000 available", got.Intents, spend)
+	}
+}

@@ -169,3 +169,34 @@ func TestImports(t *testing.T) {
 		}
 	}
 }
+
+// TestTWAPStartNeedsAnOffset: a TOML date-time without an offset is read
+// in the machine's zone at its current offset, so the plan's start would
+// move with the machine, its zone or daylight saving across a restart, and
+// Restore would drop (and the TWAP send again) fills made before the moved
+// start. Such a start is a configuration error naming the key.
+func TestTWAPStartNeedsAnOffset(t *testing.T) {
+	for _, start := range []string{"2026-03-02T09:00:00", "2026-03-02"} {
+		doc := `
+[[strategy]]
+name = "dca"
+kind = "twap"
+[strategy.params]
+pair = "BTCEUR"
+side = "buy"
+size = "1"
+start = ` + start + `
+period = "24h"
+every = "1h"
+`
+		var c configured
+		md, err := toml.Decode(doc, &c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Builtins().New("twap", "dca", func(v any) error { return md.PrimitiveDecode(c.Strategy[0].Params, v) })
+		if err == nil || !strings.Contains(err.Error(), "start:") {
+			t.Errorf("start = %s: New() = %v, want an error naming start", start, err)
+		}
+	}
+}

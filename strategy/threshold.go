@@ -2,6 +2,7 @@ package strategy
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/otcdesk/engine/market"
@@ -69,8 +70,13 @@ func (p ThresholdParams) Validate() error {
 	if sizeOK && amountOK && (p.Size.IsNegative() || p.Amount.IsNegative() || p.Size.IsPositive() == p.Amount.IsPositive()) {
 		pr.Addf("size", "set exactly one of size (base) and amount (quote), positive")
 	}
-	if pr.Duration("cooldown", p.Cooldown) && p.Cooldown.Duration < 0 {
-		pr.Addf("cooldown", "must not be negative")
+	if pr.Duration("cooldown", p.Cooldown) {
+		switch {
+		case p.Cooldown.Duration < 0:
+			pr.Addf("cooldown", "must not be negative")
+		case p.Rearm && p.Cooldown.Duration == 0:
+			pr.Addf("cooldown", "must be positive when rearm is set, or the order fires again on the next tick after every fill")
+		}
 	}
 	if pr.Duration("retry_after", p.RetryAfter) && p.RetryAfter.Duration <= 0 {
 		pr.Addf("retry_after", "must be positive, so a refused order does not retry on every tick")
@@ -83,6 +89,14 @@ func (p ThresholdParams) Validate() error {
 // crosses its trigger (see OrderLimit and OrderStop). It never fires on a
 // stale tick, keeps at most one intent in flight, and after a fill either
 // stops or re-arms after the cooldown.
+//
+// After a restart the daemon hands Restore the instance's past fills: a
+// fill of the same order (same pair, side, quantity, order type and trigger
+// price, read from its Ref) keeps a one-shot done and a re-arming one in
+// its cooldown, counted from when the filled intent was created. An order
+// reconfigured under the same name starts afresh, except against fills
+// recorded before Refs named the trigger, which match on pair, side and
+// quantity alone.
 type Threshold struct {
 	name    string
 	p       ThresholdParams
@@ -113,6 +127,41 @@ func (t *Threshold) Name() string { return t.name }
 
 // Done reports whether a one-shot order has filled.
 func (t *Threshold) Done() bool { return t.done }
+
+// refPrefix starts the Ref of every intent of this order; it names the
+// order's trigger, which the ledger keeps with the intent, so Restore can
+// tell this order's fills from those of an earlier configuration.
+func (t *Threshold) refPrefix() string {
+	return fmt.Sprintf("%s %s at %s, fire ", t.p.Order, t.p.Side, t.p.Price.Decimal)
+}
+
+// Restore applies a fill made before a restart, so a one-shot order does
+// not fire again and a re-arming one keeps its cooldown.
+func (t *Threshold) Restore(o Outcome) {
+	in := o.Intent
+	if o.Status != Filled || in.Strategy != t.name || in.Pair != t.p.Pair || in.Side != t.p.Side ||
+		!in.Size.Equal(t.p.Size.Decimal) || !in.Amount.Equal(t.p.Amount.Decimal) ||
+		!(strings.HasPrefix(in.Ref, t.refPrefix()) || legacyThresholdRef(in.Ref)) {
+		return
+	}
+	if !t.p.Rearm {
+		t.done = true
+	}
+	if until := o.Time.Add(t.p.Cooldown.Duration); until.After(t.until) {
+		t.until = until
+	}
+}
+
+// legacyThresholdRef reports whether ref has the form intents had before
+// they named their trigger ("fire 3"). Such a fill counts when pair, side
+// and quantity match: re-firing an order that filled is the worse mistake.
+func legacyThresholdRef(ref string) bool {
+	n, ok := strings.CutPrefix(ref, "fire ")
+	if !ok || n == "" {
+		return false
+	}
+	return strings.Trim(n, "0123456789") == ""
+}
 
 // Handle fires on a Price of its pair and tracks its own Outcomes.
 func (t *Threshold) Handle(v View, e Event) Decision {
@@ -183,7 +232,7 @@ func (t *Threshold) onTick(v View, tick market.Tick) Decision {
 	t.fired++
 	in := Intent{
 		Strategy:    t.name,
-		Ref:         fmt.Sprintf("fire %d", t.fired),
+		Ref:         fmt.Sprintf("%s%d", t.refPrefix(), t.fired),
 		Pair:        t.p.Pair,
 		Side:        t.p.Side,
 		Path:        t.p.Path,

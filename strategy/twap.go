@@ -1,6 +1,7 @@
 package strategy
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -15,6 +16,10 @@ const KindTWAP = "twap"
 // maxSlices bounds how many activations a TWAP period may hold, so a typo
 // ("every = 1s" over a year) is a config error rather than a slow loop.
 const maxSlices = 100_000
+
+// tomlLocalZones are the zone names BurntSushi/toml gives a local
+// date-time, date or time (one written without an offset).
+var tomlLocalZones = map[string]bool{"datetime-local": true, "date-local": true, "time-local": true}
 
 // maxParts bounds how many intents one activation splits into; the rest
 // waits for the next activation.
@@ -72,6 +77,16 @@ func (p TWAPParams) Validate() error {
 		case p.Size.IsPositive() == p.Amount.IsPositive():
 			pr.Addf("size", "set exactly one of size (base) and amount (quote)")
 		}
+		// The last slice is the exact remainder, so a total finer than the
+		// precision would end in a slice finer than the venue takes.
+		for _, f := range []struct {
+			key string
+			v   decimal.Decimal
+		}{{"size", p.Size.Decimal}, {"amount", p.Amount.Decimal}} {
+			if p.Precision >= 0 && !f.v.Equal(f.v.Truncate(p.Precision)) {
+				pr.Addf(f.key, "%s has more than %d decimal places (precision)", f.v, p.Precision)
+			}
+		}
 	}
 	if p.Start.IsZero() {
 		pr.Addf("start", "is required: a date-time with an offset, such as 2026-03-02T09:00:00Z")
@@ -94,7 +109,10 @@ func (p TWAPParams) Validate() error {
 	if err := pr.Err(); err != nil {
 		return err
 	}
-	if n := newTWAPPlan(p).count(p.Start.Add(-time.Nanosecond)); n == 0 || n > maxSlices {
+	switch n := newTWAPPlan(p).count(p.Start.Add(-time.Nanosecond)); {
+	case n == 0 && p.Cron != "":
+		pr.Addf("cron", "spec %q has no activation in the period from %s", p.Cron, p.Start.Format(time.RFC3339))
+	case n == 0 || n > maxSlices:
 		pr.Addf("period", "holds %d activations; want 1 to %d", n, maxSlices)
 	}
 	return pr.Err()
@@ -144,7 +162,8 @@ func (pl twapPlan) count(t time.Time) int {
 		return int(min(n, maxSlices+1))
 	}
 	n := 0
-	for a := pl.next(t); a.Before(pl.end) && n <= maxSlices; a = pl.next(a) {
+	// A spec that never matches (30 February) gives the zero time.
+	for a := pl.next(t); !a.IsZero() && a.Before(pl.end) && n <= maxSlices; a = pl.next(a) {
 		n++
 	}
 	return n
@@ -192,6 +211,21 @@ func newTWAPFactory(name string, decode func(any) error) (Strategy, error) {
 	if err := decodeInto(decode, &p); err != nil {
 		return nil, err
 	}
+	// Decoded into a time.Time, a TOML date-time without an offset takes
+	// the machine's offset of the moment, and nothing in the value says so:
+	// the plan would move with the machine's zone and daylight saving
+	// across restarts (and Restore drop fills made before the moved start).
+	// Decoded into an any, it keeps the decoder's zone name for it.
+	var raw map[string]any
+	if decode != nil && decode(&raw) == nil {
+		if st, ok := raw["start"].(time.Time); ok && tomlLocalZones[st.Location().String()] {
+			errStart := fmt.Errorf("start: %s has no offset; write one, such as 2026-03-02T09:00:00Z or 2026-03-02T09:00:00+01:00", st.Format("2006-01-02T15:04:05"))
+			if err := p.Validate(); err != nil {
+				return nil, errors.Join(errStart, err)
+			}
+			return nil, errStart
+		}
+	}
 	return NewTWAP(name, p)
 }
 
@@ -205,10 +239,12 @@ func (t *TWAP) Done() bool { return t.filled.GreaterThanOrEqual(t.total) }
 func (t *TWAP) Filled() decimal.Decimal { return t.filled }
 
 // Restore counts a fill made before a restart against the plan, so the
-// remaining slices are cut from what is really left. Fills outside the
-// plan's period (an earlier plan under the same name) are ignored.
+// remaining slices are cut from what is really left. Fills before the
+// plan's start (an earlier plan under the same name) are ignored; fills
+// after its end count, since activations continue past the period until
+// the total is done.
 func (t *TWAP) Restore(o Outcome) {
-	if o.Status != Filled || o.Intent.Strategy != t.name || o.Time.Before(t.plan.start) || !o.Time.Before(t.plan.end) {
+	if o.Status != Filled || o.Intent.Strategy != t.name || o.Time.Before(t.plan.start) {
 		return
 	}
 	q := t.qty(o.Intent)
@@ -279,7 +315,7 @@ func (t *TWAP) activate(v View) Decision {
 		d.skip(t.p.Pair, "pair is not listed; slice merged into the next")
 		return d
 	}
-	if tick, ok := v.Tick(t.p.Pair); !ok || v.Stale(tick) {
+	if _, err := FreshMid(v, t.p.Pair); err != nil {
 		d.skip(t.p.Pair, "no fresh price; slice merged into the next")
 		return d
 	}
