@@ -382,15 +382,17 @@ func (r *replay) run(ctx context.Context) error {
 		if prev, ok := r.last[t.Pair]; !ok || !t.Time.Before(prev.Time) {
 			r.last[t.Pair] = *t
 		}
+		if !r.started {
+			// Before the loop sees the tick: a trade on it is part of
+			// the run, not of its starting point.
+			r.begin(at)
+		}
 		r.loop.Step(ctx, *t)
 		if r.ticks == 0 {
 			r.firstTick = at
 		}
 		r.ticks++
 		r.lastTick = at
-		if !r.started {
-			r.begin(at)
-		}
 		if r.o.Progress != nil && r.ticks-r.lastProgress >= r.o.ProgressEvery {
 			r.lastProgress = r.ticks
 			r.progress(false)
@@ -521,10 +523,10 @@ func (r *replay) finish(ctx context.Context) (*Summary, error) {
 			r.o.Reference, r.valuer.assets)
 	}
 	r.sampleBefore(r.lastTick)
-	if r.curve.last.at.Before(r.lastTick) {
-		eq, risky, _ := r.valuer.equity(r.venue.balances, r.last)
-		r.sample(r.lastTick, eq, risky)
-	}
+	// The closing sample, after the last tick: none is at lastTick yet but
+	// the opening one, taken before the loop saw that tick.
+	eq, risky, _ := r.valuer.equity(r.venue.balances, r.last)
+	r.sample(r.lastTick, eq, risky)
 	r.curve.finish()
 	if err := r.checkLedger(ctx); err != nil {
 		return nil, err

@@ -1,0 +1,93 @@
+package backtest
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/feeds"
+	"github.com/otcdesk/engine/market"
+	"github.com/otcdesk/engine/strategy"
+)
+
+// tk is a hand-made tick received at monday plus at.
+type tk struct {
+	at        time.Duration
+	pair      string
+	buy, sell string
+}
+
+// writeTicks records ticks, in the order given, into a new plain
+// recording and returns its path.
+func writeTicks(t *testing.T, ticks ...tk) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "ticks.ndjson")
+	rec, err := feeds.CreateRecorder(path, feeds.Header{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range ticks {
+		at := monday.Add(x.at)
+		if err := rec.Write(feeds.Update{Tick: market.Tick{Pair: x.pair, Size: d("0.0001"), BuyPrice: d(x.buy), SellPrice: d(x.sell), Time: at, Received: at}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// btcOnly is Options over one pair, BTCEUR, starting with balances in
+// EUR and BTC, with no venue costs unless the test sets them.
+func btcOnly(t *testing.T, feed string, s ...strategy.Strategy) Options {
+	t.Helper()
+	o := options(t, feed)
+	o.Strategies = s
+	o.Gate = nil
+	o.Pairs = []market.Pair{{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR"}}
+	o.Balances = map[market.Asset]decimal.Decimal{"EUR": d("10000"), "BTC": d("0")}
+	o.Venue = VenueModel{}
+	return o
+}
+
+// onTick trades once, on the first tick it sees.
+type onTick struct {
+	in   strategy.Intent
+	done bool
+}
+
+func (s *onTick) Name() string { return "ontick" }
+
+func (s *onTick) Handle(_ strategy.View, ev strategy.Event) strategy.Decision {
+	if _, ok := ev.(strategy.Price); !ok || s.done {
+		return strategy.Decision{}
+	}
+	s.done = true
+	return strategy.Decision{Intents: []strategy.Intent{s.in}}
+}
+
+// A trade on the very first tick is part of the run: its fee shows in the
+// PnL and the return, the start equity and balances are those before it.
+func TestStartEquityBeforeFirstTrade(t *testing.T) {
+	for _, n := range []int{3, 1} { // one tick: the run starts and ends on it
+		var ticks []tk
+		for i := range n {
+			ticks = append(ticks, tk{time.Duration(i) * time.Minute, "BTCEUR", "50000", "50000"})
+		}
+		o := btcOnly(t, writeTicks(t, ticks...), &onTick{in: strategy.Intent{Ref: "first", Pair: "BTCEUR", Side: market.Buy, Size: d("0.1"), Path: strategy.OTC, MaxSlippage: d("1")}})
+		o.Venue.FeeBps = d("100") // 1%: 50 EUR on 5000
+		s := run(t, o)
+		if s.Trades != 1 || s.Fees != "50" {
+			t.Fatalf("%d ticks: trades %d, fees %s; want 1 trade paying 50", n, s.Trades, s.Fees)
+		}
+		if s.StartEquity != "10000" || s.EndEquity != "9950" || s.PnL != "-50" || s.Return != "-0.005" {
+			t.Fatalf("%d ticks: start equity %s, end %s, PnL %s, return %s; want 10000, 9950, -50 (the fee), -0.005", n, s.StartEquity, s.EndEquity, s.PnL, s.Return)
+		}
+		if a := s.Assets["EUR"]; a.Start != "10000" || a.Change != "-5050" {
+			t.Fatalf("%d ticks: EUR %+v, want start 10000 and change -5050", n, a)
+		}
+	}
+}
