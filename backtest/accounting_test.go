@@ -91,3 +91,20 @@ func TestStartEquityBeforeFirstTrade(t *testing.T) {
 		}
 	}
 }
+
+// Fills whose exact notional or fee has more than 18 decimal places (fine
+// prices, fractional basis points) are booked the same by the venue model
+// and the ledger, so the run's end-of-run check passes.
+func TestFineFillsAgreeWithLedger(t *testing.T) {
+	for _, path := range []strategy.Path{strategy.OTC, strategy.RFQ} {
+		feed := writeTicks(t,
+			tk{0, "BTCEUR", "50000.123456789", "49999.987654321"},
+			tk{time.Minute, "BTCEUR", "50000.123456789", "49999.987654321"})
+		o := btcOnly(t, feed, &onTick{in: strategy.Intent{Ref: "fine", Pair: "BTCEUR", Side: market.Buy, Size: d("0.12345678"), Path: path, MaxSlippage: d("1")}})
+		o.Venue = VenueModel{FeeBps: d("2.5"), SlippageBps: d("1.5"), RFQMarkupBps: d("0.75")}
+		s := run(t, o)
+		if s.Trades != 1 {
+			t.Fatalf("%s: %d trades, want 1", path, s.Trades)
+		}
+	}
+}

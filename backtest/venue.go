@@ -54,6 +54,9 @@ const (
 // quoteTTL is how long a price quote can be ordered against, as at Hercle.
 const quoteTTL = 10 * time.Second
 
+// ledgerPlaces is the precision execution books a fill's quote amount at.
+const ledgerPlaces = 18
+
 // recentFills bounds the fills the model remembers for lookups by
 // Client-Id, so memory does not grow with the recording.
 const recentFills = 16
@@ -287,8 +290,10 @@ func (v *venue) AcceptRFQ(_ context.Context, rfqID, clientID string) (hercle.Exe
 // fill moves the balances of a trade of size at price, with its fee, if
 // the account can pay for it.
 func (v *venue) fill(op string, p market.Pair, side market.Side, size, price decimal.Decimal, clientID string, at time.Time) (hercle.Execution, error) {
-	notional := size.Mul(price)
-	fee := notional.Mul(bps(v.m.FeeBps))
+	// At the ledger's precision: execution books the quote amount
+	// rounded to 18 places, and the model's balances must stay equal.
+	notional := size.Mul(price).Round(ledgerPlaces)
+	fee := notional.Mul(bps(v.m.FeeBps)).Round(ledgerPlaces)
 	amount := notional.Add(fee) // what a buy pays
 	if side == market.Sell {
 		amount = notional.Sub(fee) // what a sell receives
