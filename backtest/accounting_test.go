@@ -7,6 +7,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/feeds"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/strategy"
@@ -105,6 +106,54 @@ func TestFineFillsAgreeWithLedger(t *testing.T) {
 		s := run(t, o)
 		if s.Trades != 1 {
 			t.Fatalf("%s: %d trades, want 1", path, s.Trades)
+		}
+	}
+}
+
+// writeStamped is writeTicks with the venue's timestamp given apart from
+// the receive time.
+func writeStamped(t *testing.T, ticks ...market.Tick) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "stamped.ndjson")
+	rec, err := feeds.CreateRecorder(path, feeds.Header{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range ticks {
+		x.Size = d("0.0001")
+		if err := rec.Write(feeds.Update{Tick: x}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// One tick stamped far in the future by the venue does not freeze the
+// venue model's price: it takes later ticks as the loop does (the loop
+// distrusts a timestamp further ahead of its clock than any skew), so an
+// order fills at the price the strategy saw, not at the bad tick's.
+func TestFutureStampDoesNotFreezeFills(t *testing.T) {
+	for _, latency := range []time.Duration{0, 200 * time.Millisecond} {
+		at := func(s float64) time.Time { return monday.Add(time.Duration(s * float64(time.Second))) }
+		feed := writeStamped(t,
+			market.Tick{Pair: "BTCEUR", BuyPrice: d("50000"), SellPrice: d("50000"), Time: at(0), Received: at(0)},
+			market.Tick{Pair: "BTCEUR", BuyPrice: d("50000"), SellPrice: d("50000"), Time: at(7200), Received: at(1)}, // the venue's clock jumped
+			market.Tick{Pair: "BTCEUR", BuyPrice: d("60000"), SellPrice: d("60000"), Time: at(2), Received: at(2)},
+			market.Tick{Pair: "BTCEUR", BuyPrice: d("60000"), SellPrice: d("60000"), Time: at(3), Received: at(3)},
+			market.Tick{Pair: "BTCEUR", BuyPrice: d("60000"), SellPrice: d("60000"), Time: at(4), Received: at(4)})
+		o := btcOnly(t, feed, &once{due: at(2.5), path: strategy.OTC})
+		o.Venue.Latency = latency
+		var fills []execution.Result
+		o.OnExecuted = func(r execution.Result) { fills = append(fills, r) }
+		s := run(t, o)
+		if len(fills) != 1 || fills[0].Status != execution.Filled || !fills[0].Price.Equal(d("60000")) {
+			t.Fatalf("latency %s: fills %+v, want one at 60000, the price recorded at 2 s", latency, fills)
+		}
+		if s.EndEquity != "10000" {
+			t.Fatalf("latency %s: end equity %s, want 10000 (0.1 BTC bought and valued at 60000)", latency, s.EndEquity)
 		}
 	}
 }

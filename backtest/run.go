@@ -125,8 +125,8 @@ type replay struct {
 	// after it up to Latency later, so the venue model can see the price
 	// an order meets when it arrives. Without latency it is unused.
 	ahead []feeds.Update
-	// last is every pair's last replayed tick, by the loop's rule (a tick
-	// older than the last is ignored); view wraps it for quote checks.
+	// last is every pair's last replayed tick, by the loop's rule (see
+	// takes); view wraps it for quote checks.
 	last map[string]market.Tick
 	view strategy.State
 
@@ -297,12 +297,24 @@ func (r *replay) priceAt(pair string, at time.Time) (market.Tick, bool) {
 			if u.Tick.Received.After(at) {
 				break
 			}
-			if u.Tick.Pair == pair && (!ok || !u.Tick.Time.Before(t.Time)) {
+			if u.Tick.Pair == pair && (!ok || takes(u.Tick, t, u.Tick.Received)) {
 				t, ok = u.Tick, true
 			}
 		}
 	}
 	return t, ok
+}
+
+// maxClockSkew is trader.Loop's: how far ahead of the loop's clock a
+// venue timestamp may be and still be trusted to order the ticks after it.
+const maxClockSkew = 5 * time.Second
+
+// takes reports whether the loop, at now, takes t as its pair's last tick
+// over prev: unless t is older, as long as prev's stamp is not further
+// ahead of the clock than any skew explains (one bad venue timestamp
+// would otherwise freeze the pair).
+func takes(t, prev market.Tick, now time.Time) bool {
+	return !t.Time.Before(prev.Time) || prev.Time.After(now.Add(maxClockSkew))
 }
 
 // next returns the next tick of the stream, in place in its batch: it is
@@ -379,7 +391,7 @@ func (r *replay) run(ctx context.Context) error {
 		}
 		r.sampleBefore(at)
 		r.clock.Set(at)
-		if prev, ok := r.last[t.Pair]; !ok || !t.Time.Before(prev.Time) {
+		if prev, ok := r.last[t.Pair]; !ok || takes(*t, prev, r.now()) {
 			r.last[t.Pair] = *t
 		}
 		if !r.started {
