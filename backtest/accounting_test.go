@@ -157,3 +157,25 @@ func TestFutureStampDoesNotFreezeFills(t *testing.T) {
 		}
 	}
 }
+
+// A recorded tick without a price (the live source passes on whatever the
+// venue sends) is no reason to value the holdings at nothing: equity keeps
+// the last valid price, so no drawdown appears from it.
+func TestPricelessTickKeepsEquity(t *testing.T) {
+	feed := writeTicks(t,
+		tk{0, "BTCEUR", "50000", "50000"},
+		tk{30 * time.Second, "BTCEUR", "0", "0"},
+		tk{90 * time.Second, "BTCEUR", "50000", "50000"},
+		tk{150 * time.Second, "BTCEUR", "50000", "50000"})
+	o := btcOnly(t, feed, &watch{fn: func(market.Tick) {}})
+	o.Balances["BTC"] = d("0.1")
+	s := run(t, o)
+	if s.StartEquity != "15000" || s.EndEquity != "15000" || s.MaxDrawdown != "0" {
+		t.Fatalf("start %s, end %s, max drawdown %s; want 15000, 15000, 0", s.StartEquity, s.EndEquity, s.MaxDrawdown)
+	}
+	for _, row := range readCSV(t, filepath.Join(o.Out, FileEquity))[1:] {
+		if row[1] != "15000" {
+			t.Fatalf("equity.csv row %v: equity %s, want 15000", row, row[1])
+		}
+	}
+}

@@ -129,6 +129,10 @@ type replay struct {
 	// takes); view wraps it for quote checks.
 	last map[string]market.Tick
 	view strategy.State
+	// marks is every pair's last tick in last with a price: what equity,
+	// PnL, turnover and fees are valued at (a tick without a price is no
+	// reason to value holdings at nothing).
+	marks map[string]market.Tick
 
 	venue   *venue
 	valuer  *valuer
@@ -157,7 +161,7 @@ type replay struct {
 }
 
 func newReplay(o Options, src *source, stage string) (r *replay, err error) {
-	r = &replay{o: o, src: src, last: map[string]market.Tick{}, feesByAsset: map[market.Asset]decimal.Decimal{},
+	r = &replay{o: o, src: src, last: map[string]market.Tick{}, marks: map[string]market.Tick{}, feesByAsset: map[market.Asset]decimal.Decimal{},
 		chart: newDownsampler(2048), riskReg: prometheus.NewRegistry(), loopReg: prometheus.NewRegistry()}
 	defer func() {
 		if err != nil {
@@ -393,6 +397,9 @@ func (r *replay) run(ctx context.Context) error {
 		r.clock.Set(at)
 		if prev, ok := r.last[t.Pair]; !ok || takes(*t, prev, r.now()) {
 			r.last[t.Pair] = *t
+			if t.BuyPrice.IsPositive() && t.SellPrice.IsPositive() {
+				r.marks[t.Pair] = *t
+			}
 		}
 		if !r.started {
 			// Before the loop sees the tick: a trade on it is part of
@@ -462,7 +469,7 @@ func (r *replay) timersUntil(ctx context.Context, limit time.Time) error {
 
 // begin takes the first equity sample once every asset has a price.
 func (r *replay) begin(at time.Time) {
-	eq, risky, ok := r.valuer.equity(r.venue.balances, r.last)
+	eq, risky, ok := r.valuer.equity(r.venue.balances, r.marks)
 	if !ok {
 		return
 	}
@@ -470,7 +477,7 @@ func (r *replay) begin(at time.Time) {
 	r.startBal = cloneBalances(r.venue.balances)
 	r.startValues = map[market.Asset]decimal.Decimal{}
 	for _, a := range r.valuer.assets {
-		r.startValues[a], _ = r.valuer.value(a, r.startBal[a], r.last)
+		r.startValues[a], _ = r.valuer.value(a, r.startBal[a], r.marks)
 	}
 	r.sample(at, eq, risky)
 	r.nextSample = at.Truncate(r.o.EquityInterval).Add(r.o.EquityInterval)
@@ -480,7 +487,7 @@ func (r *replay) begin(at time.Time) {
 // boundary includes everything that happened up to and at it.
 func (r *replay) sampleBefore(t time.Time) {
 	for r.started && r.nextSample.Before(t) {
-		eq, risky, _ := r.valuer.equity(r.venue.balances, r.last)
+		eq, risky, _ := r.valuer.equity(r.venue.balances, r.marks)
 		r.sample(r.nextSample, eq, risky)
 		r.nextSample = r.nextSample.Add(r.o.EquityInterval)
 	}
@@ -514,8 +521,8 @@ func (r *replay) executed(res execution.Result) {
 	}
 	f, _ := r.venue.take(res.TradeID)
 	p := r.view.Specs[res.Intent.Pair]
-	notionalRef, _ := r.valuer.value(p.Quote, f.notional, r.last)
-	feeRef, _ := r.valuer.value(p.Quote, f.fee, r.last)
+	notionalRef, _ := r.valuer.value(p.Quote, f.notional, r.marks)
+	feeRef, _ := r.valuer.value(p.Quote, f.fee, r.marks)
 	r.trades++
 	r.turnover = r.turnover.Add(notionalRef)
 	r.fees = r.fees.Add(feeRef)
@@ -537,7 +544,7 @@ func (r *replay) finish(ctx context.Context) (*Summary, error) {
 	r.sampleBefore(r.lastTick)
 	// The closing sample, after the last tick: none is at lastTick yet but
 	// the opening one, taken before the loop saw that tick.
-	eq, risky, _ := r.valuer.equity(r.venue.balances, r.last)
+	eq, risky, _ := r.valuer.equity(r.venue.balances, r.marks)
 	r.sample(r.lastTick, eq, risky)
 	r.curve.finish()
 	if err := r.checkLedger(ctx); err != nil {
