@@ -179,3 +179,29 @@ func TestPricelessTickKeepsEquity(t *testing.T) {
 		}
 	}
 }
+
+// A trade made before every asset has a price (here on BTCEUR's first
+// tick, before ETHEUR's) is part of the run too: the start is the
+// opening balances, valued at the first prices of every asset.
+func TestStartIsOpeningBalances(t *testing.T) {
+	feed := writeTicks(t,
+		tk{0, "BTCEUR", "50000", "50000"},
+		tk{5 * time.Second, "ETHEUR", "2000", "2000"},
+		tk{time.Minute, "BTCEUR", "50000", "50000"},
+		tk{2 * time.Minute, "ETHEUR", "2000", "2000"})
+	o := btcOnly(t, feed, &onTick{in: strategy.Intent{Ref: "early", Pair: "BTCEUR", Side: market.Buy, Size: d("0.1"), Path: strategy.OTC, MaxSlippage: d("1")}})
+	o.Pairs = pairs()
+	o.Balances = map[market.Asset]decimal.Decimal{"EUR": d("10000"), "ETH": d("1")}
+	o.Venue.FeeBps = d("100")
+	s := run(t, o)
+	if s.Trades != 1 || s.StartEquity != "12000" || s.EndEquity != "11950" || s.PnL != "-50" {
+		t.Fatalf("trades %d, start %s, end %s, PnL %s; want 1 trade, 12000, 11950, -50 (the fee)", s.Trades, s.StartEquity, s.EndEquity, s.PnL)
+	}
+	if a := s.Assets["BTC"]; a.Start != "0" || a.Change != "0.1" {
+		t.Fatalf("BTC %+v, want start 0, change 0.1", a)
+	}
+	rows := readCSV(t, filepath.Join(o.Out, FileEquity))
+	if head, first := rows[0], rows[1]; first[1] != "12000" || head[4] != "balance_BTC" || first[4] != "0" {
+		t.Fatalf("equity.csv starts %v / %v; want the opening balances (no BTC) worth 12000", head, first)
+	}
+}

@@ -148,8 +148,8 @@ type replay struct {
 	chart      downsampler
 	nextSample time.Time
 	started    bool
-	// startBal and startValues are the balances when the first equity
-	// sample is taken (once every asset has a price), and their value then.
+	// startBal are the opening balances, startValues their value when the
+	// first equity sample is taken (once every asset has a price).
 	startBal    map[market.Asset]decimal.Decimal
 	startValues map[market.Asset]decimal.Decimal
 
@@ -168,6 +168,7 @@ func newReplay(o Options, src *source, stage string) (r *replay, err error) {
 			r.close()
 		}
 	}()
+	r.startBal = cloneBalances(o.Balances)
 	specs := map[string]market.Pair{}
 	for _, p := range o.Pairs {
 		specs[p.Symbol] = p
@@ -467,19 +468,20 @@ func (r *replay) timersUntil(ctx context.Context, limit time.Time) error {
 	}
 }
 
-// begin takes the first equity sample once every asset has a price.
+// begin takes the first equity sample once every asset has a price: the
+// opening balances at those prices. A trade made before then (on a pair
+// priced earlier) belongs to the run, not to its starting point.
 func (r *replay) begin(at time.Time) {
-	eq, risky, ok := r.valuer.equity(r.venue.balances, r.marks)
+	eq, risky, ok := r.valuer.equity(r.startBal, r.marks)
 	if !ok {
 		return
 	}
 	r.started = true
-	r.startBal = cloneBalances(r.venue.balances)
 	r.startValues = map[market.Asset]decimal.Decimal{}
 	for _, a := range r.valuer.assets {
 		r.startValues[a], _ = r.valuer.value(a, r.startBal[a], r.marks)
 	}
-	r.sample(at, eq, risky)
+	r.sampleOf(at, eq, risky, r.startBal)
 	r.nextSample = at.Truncate(r.o.EquityInterval).Add(r.o.EquityInterval)
 }
 
@@ -494,9 +496,14 @@ func (r *replay) sampleBefore(t time.Time) {
 }
 
 func (r *replay) sample(at time.Time, eq, risky decimal.Decimal) {
+	r.sampleOf(at, eq, risky, r.venue.balances)
+}
+
+// sampleOf takes a sample of balances worth eq.
+func (r *replay) sampleOf(at time.Time, eq, risky decimal.Decimal, balances map[market.Asset]decimal.Decimal) {
 	p := r.curve.add(at, eq, risky)
 	r.chart.add(p)
-	r.out.equity(p, r.valuer.assets, r.venue.balances)
+	r.out.equity(p, r.valuer.assets, balances)
 }
 
 // observer runs execution and records what each intent did.
