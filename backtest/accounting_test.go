@@ -1,6 +1,7 @@
 package backtest
 
 import (
+	"math"
 	"path/filepath"
 	"testing"
 	"time"
@@ -204,4 +205,45 @@ func TestStartIsOpeningBalances(t *testing.T) {
 	if head, first := rows[0], rows[1]; first[1] != "12000" || head[4] != "balance_BTC" || first[4] != "0" {
 		t.Fatalf("equity.csv starts %v / %v; want the opening balances (no BTC) worth 12000", head, first)
 	}
+}
+
+// Sharpe and Sortino are on the equity at each UTC midnight, whatever the
+// sampling interval of the equity curve: a curve sampled every 48 hours,
+// or every 7 minutes (not a divisor of a day), gives the same daily
+// returns as one sampled every minute.
+func TestDailyReturnsWhateverTheInterval(t *testing.T) {
+	h := time.Hour
+	feed := writeTicks(t,
+		tk{time.Second, "BTCEUR", "100", "100"},
+		tk{12 * h, "BTCEUR", "110", "110"},     // Monday closes at 110: +10%
+		tk{36 * h, "BTCEUR", "99", "99"},       // Tuesday at 99: -10%
+		tk{60 * h, "BTCEUR", "108.9", "108.9"}, // Wednesday at 108.9: +10%
+		tk{73 * h, "BTCEUR", "108.9", "108.9"}) // Thursday, partial: 0%
+	rets := []float64{0.1, -0.1, 0.1, 0}
+	var mean, ss, down float64
+	for _, r := range rets {
+		mean += r / 4
+	}
+	for _, r := range rets {
+		ss += (r - mean) * (r - mean)
+		down += min(r, 0) * min(r, 0)
+	}
+	wantSharpe := math.Round(mean/math.Sqrt(ss/3)*math.Sqrt(365)*1e4) / 1e4
+	wantSortino := math.Round(mean/math.Sqrt(down/4)*math.Sqrt(365)*1e4) / 1e4
+	for _, every := range []time.Duration{time.Minute, 7 * time.Minute, 5 * h, 48 * h} {
+		o := btcOnly(t, feed, &watch{fn: func(market.Tick) {}})
+		o.Balances = map[market.Asset]decimal.Decimal{"BTC": d("1")}
+		o.EquityInterval = every
+		s := run(t, o)
+		if s.Days != 4 || s.Sharpe == nil || *s.Sharpe != wantSharpe || s.Sortino == nil || *s.Sortino != wantSortino {
+			t.Errorf("interval %s: %d days, Sharpe %v, Sortino %v; want 4 days, %v, %v", every, s.Days, fptr(s.Sharpe), fptr(s.Sortino), wantSharpe, wantSortino)
+		}
+	}
+}
+
+func fptr(f *float64) any {
+	if f == nil {
+		return nil
+	}
+	return *f
 }

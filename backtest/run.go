@@ -147,6 +147,7 @@ type replay struct {
 	curve      curve
 	chart      downsampler
 	nextSample time.Time
+	nextClose  time.Time // the next UTC midnight, ending a day
 	started    bool
 	// startBal are the opening balances, startValues their value when the
 	// first equity sample is taken (once every asset has a price).
@@ -483,11 +484,19 @@ func (r *replay) begin(at time.Time) {
 	}
 	r.sampleOf(at, eq, risky, r.startBal)
 	r.nextSample = at.Truncate(r.o.EquityInterval).Add(r.o.EquityInterval)
+	r.nextClose = dayEnd(at)
 }
 
 // sampleBefore takes the equity samples due before t: a sample at a
 // boundary includes everything that happened up to and at it.
 func (r *replay) sampleBefore(t time.Time) {
+	for r.started && r.nextClose.Before(t) {
+		// The day's close for Sharpe and Sortino, at midnight itself
+		// whatever the sampling interval.
+		eq, _, _ := r.valuer.equity(r.venue.balances, r.marks)
+		r.curve.close(eq)
+		r.nextClose = r.nextClose.Add(24 * time.Hour)
+	}
 	for r.started && r.nextSample.Before(t) {
 		eq, risky, _ := r.valuer.equity(r.venue.balances, r.marks)
 		r.sample(r.nextSample, eq, risky)

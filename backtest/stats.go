@@ -104,17 +104,18 @@ type curve struct {
 
 	exposureSum, exposureMax decimal.Decimal
 
-	// Daily closes (UTC): the last sample of each day.
+	// Daily closes (UTC): the equity at each midnight, given to close by
+	// the replay whatever the sampling interval.
 	lastClose decimal.Decimal
 	days      int64   // daily returns
 	mean, m2  float64 // Welford's running mean and sum of squared deviations
 	downSq    float64 // sum of squared negative returns
 }
 
-// dayOf returns the UTC day a sample closes: midnight belongs to the day
-// that ends there.
-func dayOf(t time.Time) int64 {
-	return int64(math.Floor(float64(t.Add(-time.Nanosecond).Unix()) / 86400))
+// dayEnd returns the UTC midnight that ends the day of t: midnight belongs
+// to the day that ends there.
+func dayEnd(t time.Time) time.Time {
+	return t.UTC().Add(-time.Nanosecond).Truncate(24 * time.Hour).Add(24 * time.Hour)
 }
 
 // add takes one sample; samples come in time order.
@@ -125,8 +126,6 @@ func (c *curve) add(at time.Time, equity, risky decimal.Decimal) point {
 	}
 	if c.n == 0 {
 		c.first, c.peak, c.peakAt, c.lastClose = p, equity, at, equity
-	} else if dayOf(at) != dayOf(c.last.at) {
-		c.close(c.last.equity)
 	}
 	if equity.GreaterThan(c.peak) {
 		c.peak, c.peakAt = equity, at
