@@ -247,3 +247,43 @@ func fptr(f *float64) any {
 	}
 	return *f
 }
+
+// A recording whose receive times step back (the recorder's wall clock
+// was set back) replays in file order with time never running backwards:
+// the step-back tick counts as received with the one before it, as the
+// live loop (on a monotonic clock) processed it after that one. The
+// report's times stay in order and the last tick is the latest.
+func TestReceiveTimeSteppingBack(t *testing.T) {
+	feed := writeTicks(t,
+		tk{0, "BTCEUR", "50000", "50000"},
+		tk{90 * time.Second, "BTCEUR", "50000", "50000"},
+		tk{30 * time.Second, "BTCEUR", "50000", "50000"}, // the clock was set back a minute
+		tk{95 * time.Second, "BTCEUR", "50000", "50000"},
+		tk{100 * time.Second, "BTCEUR", "50000", "50000"})
+	for _, to := range []time.Duration{0, 92 * time.Second} {
+		o := btcOnly(t, feed, &watch{fn: func(market.Tick) {}})
+		var want int64 = 5
+		if to > 0 {
+			o.To, want = monday.Add(to), 3
+		}
+		s := run(t, o)
+		wantLast := monday.Add(100 * time.Second)
+		if to > 0 {
+			wantLast = monday.Add(90 * time.Second)
+		}
+		if s.Ticks != want || !s.LastTick.Equal(wantLast) {
+			t.Fatalf("to %s: %d ticks, last at %s; want %d, last at %s", to, s.Ticks, s.LastTick, want, wantLast)
+		}
+		var prev time.Time
+		for _, row := range readCSV(t, filepath.Join(o.Out, FileEquity))[1:] {
+			at, err := time.Parse(time.RFC3339Nano, row[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if at.Before(prev) {
+				t.Fatalf("to %s: equity.csv goes back in time, %s after %s", to, at, prev)
+			}
+			prev = at
+		}
+	}
+}
