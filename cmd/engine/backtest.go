@@ -133,6 +133,10 @@ func loadBacktestConfig(path string) (config.Config, []strategy.Strategy, risk.L
 	if err != nil {
 		return config.Config{}, nil, risk.Limits{}, fmt.Errorf("%s: %w", path, err)
 	}
+	if len(strategies) == 0 {
+		// A configuration problem (exit 2), not a failed replay.
+		return config.Config{}, nil, risk.Limits{}, fmt.Errorf("%s: no strategies: configure at least one [[strategy]] to backtest", path)
+	}
 	return cfg, strategies, cfg.Risk, nil
 }
 

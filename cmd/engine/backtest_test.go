@@ -95,6 +95,8 @@ func TestBacktestErrors(t *testing.T) {
 			[]string{"backtest.pair: required"}},
 		{"unknown key elsewhere", []string{"-config", withConfig("x.toml", `mode = "paper"`, "mode = \"paper\"\nmood = \"happy\""), "-feed", sampleFeed}, exitUsage,
 			[]string{"mood: unknown key"}},
+		{"no strategy", []string{"-config", write("ns.toml", withoutStrategies(t, string(base))), "-feed", sampleFeed}, exitUsage,
+			[]string{"ns.toml", "no strategies", "[[strategy]]"}},
 		{"torn recording", []string{"-config", sampleConfig, "-feed", torn}, exitFailure,
 			[]string{torn + " line 1001", "truncated", "No report was written"}},
 	}
@@ -122,6 +124,16 @@ func TestBacktestErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withoutStrategies is config without its [[strategy]] tables.
+func withoutStrategies(t *testing.T, config string) string {
+	t.Helper()
+	from, to := strings.Index(config, "\n[[strategy]]\n"), strings.Index(config, "\n[risk]\n")
+	if from < 0 || to < from {
+		t.Fatal("the sample configuration has no [[strategy]] tables before [risk]")
+	}
+	return config[:from] + config[to:]
 }
 
 // tornSample is the sample's first 1000 lines and half of line 1001.
