@@ -47,6 +47,9 @@ func cmdBacktest(ctx context.Context, e *env, args []string) int {
 	if *out == "" {
 		return usageErr("-out is required: the directory the report is written to")
 	}
+	if entries, err := os.ReadDir(*out); err == nil && len(entries) > 0 {
+		return usageErr("-out %s exists and is not empty: choose another directory or remove it", *out)
+	}
 	from, err := parseWhen(*fromFlag)
 	if err != nil {
 		return usageErr("-from: %v", err)

@@ -233,3 +233,20 @@ func TestProgressBar(t *testing.T) {
 		t.Fatalf("abort left the bar open: %q", buf.String())
 	}
 }
+
+// An -out directory holding files is a flag error (exit 2), found before
+// anything is replayed, and what it holds is left alone.
+func TestBacktestOutNotEmpty(t *testing.T) {
+	out := t.TempDir()
+	keep := filepath.Join(out, "notes.txt")
+	if err := os.WriteFile(keep, []byte("mine"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runEngine(t, nil, "backtest", "-config", sampleConfig, "-feed", sampleFeed, "-out", out)
+	if code != exitUsage || !strings.Contains(stderr, "-out") || !strings.Contains(stderr, "not empty") || stdout != "" {
+		t.Fatalf("exit %d, stdout %q, stderr:\n%s\nwant exit %d naming -out as not empty", code, stdout, stderr, exitUsage)
+	}
+	if b, err := os.ReadFile(keep); err != nil || string(b) != "mine" {
+		t.Fatalf("the existing file: %q, %v", b, err)
+	}
+}
