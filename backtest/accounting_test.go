@@ -1,8 +1,10 @@
 package backtest
 
 import (
+	"context"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -285,5 +287,28 @@ func TestReceiveTimeSteppingBack(t *testing.T) {
 			}
 			prev = at
 		}
+	}
+}
+
+// Options that make no sense are refused up front, naming the problem,
+// and leave no report.
+func TestNonsenseOptions(t *testing.T) {
+	feed := writeTicks(t, tk{0, "BTCEUR", "50000", "50000"})
+	for _, c := range []struct {
+		name string
+		edit func(*Options)
+		want string
+	}{
+		{"negative balance", func(o *Options) { o.Balances["EUR"] = d("-1") }, "EUR"},
+		{"pair min above max", func(o *Options) { o.Pairs[0].MinSize, o.Pairs[0].MaxSize = d("2"), d("1") }, "BTCEUR"},
+		{"negative pair size", func(o *Options) { o.Pairs[0].MinQuoteSize = d("-5") }, "BTCEUR"},
+	} {
+		o := btcOnly(t, feed, &watch{fn: func(market.Tick) {}})
+		c.edit(&o)
+		_, err := Run(context.Background(), o)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want an error naming %s", c.name, err, c.want)
+		}
+		noReport(t, o.Out)
 	}
 }
