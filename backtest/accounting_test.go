@@ -312,3 +312,20 @@ func TestNonsenseOptions(t *testing.T) {
 		noReport(t, o.Out)
 	}
 }
+
+// A run starting exactly at midnight starts that day: no day of zero
+// length (and zero return) before it dilutes Sharpe and Sortino.
+func TestRunStartingAtMidnight(t *testing.T) {
+	h := time.Hour
+	feed := writeTicks(t,
+		tk{0, "BTCEUR", "100", "100"},
+		tk{12 * h, "BTCEUR", "110", "110"},
+		tk{36 * h, "BTCEUR", "99", "99"},
+		tk{50 * h, "BTCEUR", "99", "99"})
+	o := btcOnly(t, feed, &watch{fn: func(market.Tick) {}})
+	o.Balances = map[market.Asset]decimal.Decimal{"BTC": d("1")}
+	s := run(t, o)
+	if s.Days != 3 {
+		t.Fatalf("%d days, want 3 (Monday +10%%, Tuesday -10%%, Wednesday 0%%)", s.Days)
+	}
+}

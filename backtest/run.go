@@ -484,7 +484,9 @@ func (r *replay) begin(at time.Time) {
 	}
 	r.sampleOf(at, eq, risky, r.startBal)
 	r.nextSample = at.Truncate(r.o.EquityInterval).Add(r.o.EquityInterval)
-	r.nextClose = dayEnd(at)
+	// The first day is the one starting at or running at the start: a
+	// run that starts at midnight has no day before it.
+	r.nextClose = at.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
 }
 
 // sampleBefore takes the equity samples due before t: a sample at a

@@ -112,12 +112,6 @@ type curve struct {
 	downSq    float64 // sum of squared negative returns
 }
 
-// dayEnd returns the UTC midnight that ends the day of t: midnight belongs
-// to the day that ends there.
-func dayEnd(t time.Time) time.Time {
-	return t.UTC().Add(-time.Nanosecond).Truncate(24 * time.Hour).Add(24 * time.Hour)
-}
-
 // add takes one sample; samples come in time order.
 func (c *curve) add(at time.Time, equity, risky decimal.Decimal) point {
 	p := point{at: at, equity: equity}
