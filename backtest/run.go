@@ -129,10 +129,10 @@ type replay struct {
 	// takes); view wraps it for quote checks.
 	last map[string]market.Tick
 	view strategy.State
-	// marks is every pair's last tick in last with a price: what equity,
-	// PnL, turnover and fees are valued at (a tick without a price is no
-	// reason to value holdings at nothing).
-	marks map[string]market.Tick
+	// marks are what equity, PnL, turnover and fees are valued at: last,
+	// but for a pair whose last tick has no price, the last one that had
+	// (a tick without a price is no reason to value holdings at nothing).
+	marks marks
 
 	venue   *venue
 	valuer  *valuer
@@ -162,7 +162,7 @@ type replay struct {
 }
 
 func newReplay(o Options, src *source, stage string) (r *replay, err error) {
-	r = &replay{o: o, src: src, last: map[string]market.Tick{}, marks: map[string]market.Tick{}, feesByAsset: map[market.Asset]decimal.Decimal{},
+	r = &replay{o: o, src: src, last: map[string]market.Tick{}, feesByAsset: map[market.Asset]decimal.Decimal{},
 		chart: newDownsampler(2048), riskReg: prometheus.NewRegistry(), loopReg: prometheus.NewRegistry()}
 	defer func() {
 		if err != nil {
@@ -170,6 +170,7 @@ func newReplay(o Options, src *source, stage string) (r *replay, err error) {
 		}
 	}()
 	r.startBal = cloneBalances(o.Balances)
+	r.marks = marks{last: r.last, held: map[string]market.Tick{}}
 	specs := map[string]market.Pair{}
 	for _, p := range o.Pairs {
 		specs[p.Symbol] = p
@@ -398,10 +399,10 @@ func (r *replay) run(ctx context.Context) error {
 		r.sampleBefore(at)
 		r.clock.Set(at)
 		if prev, ok := r.last[t.Pair]; !ok || takes(*t, prev, r.now()) {
-			r.last[t.Pair] = *t
-			if t.BuyPrice.IsPositive() && t.SellPrice.IsPositive() {
-				r.marks[t.Pair] = *t
+			if ok && priced(prev) && !priced(*t) {
+				r.marks.held[t.Pair] = prev
 			}
+			r.last[t.Pair] = *t
 		}
 		if !r.started {
 			// Before the loop sees the tick: a trade on it is part of
