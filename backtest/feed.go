@@ -43,7 +43,9 @@ type feed struct {
 	size  int64
 	head  feeds.Update
 	ok    bool // head holds the next tick
-	done  bool
+	// received is the latest receive time read so far.
+	received time.Time
+	done     bool
 }
 
 // openFeed opens path and reads its header: a file of another format or
@@ -102,6 +104,14 @@ func (f *feed) advance() error {
 	if u.Tick.Received.IsZero() {
 		return &FeedError{File: f.path, Line: f.r.Line(), Msg: "the tick has no received time"}
 	}
+	// The recorder stamps receive times from the wall clock, which can be
+	// set back; the loop that received the tick ran on a monotonic clock
+	// and handled it after the one before. So it counts as received with
+	// that one: the replay's time, the merge and the range never go back.
+	if u.Tick.Received.Before(f.received) {
+		u.Tick.Received = f.received
+	}
+	f.received = u.Tick.Received
 	f.head, f.ok = u, true
 	return nil
 }

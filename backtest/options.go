@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -101,6 +102,11 @@ func (o *Options) check() error {
 	if len(o.Balances) == 0 {
 		add("no starting balances")
 	}
+	for _, a := range slices.Sorted(maps.Keys(o.Balances)) {
+		if o.Balances[a].IsNegative() {
+			add("starting balance of %s is negative (%s)", a, o.Balances[a])
+		}
+	}
 	if o.Out == "" {
 		add("no report directory")
 	}
@@ -118,6 +124,12 @@ func (o *Options) check() error {
 			add("pair %q: a unique symbol, a base and a quote are required", p.Symbol)
 		}
 		seen[p.Symbol] = true
+		if p.MinSize.IsNegative() || p.MaxSize.IsNegative() || p.MinQuoteSize.IsNegative() || p.MaxQuoteSize.IsNegative() {
+			add("pair %s: negative size limits", p.Symbol)
+		}
+		if (p.MaxSize.IsPositive() && p.MinSize.GreaterThan(p.MaxSize)) || (p.MaxQuoteSize.IsPositive() && p.MinQuoteSize.GreaterThan(p.MaxQuoteSize)) {
+			add("pair %s: a minimum size above its maximum", p.Symbol)
+		}
 	}
 	if o.Reference != "" && len(o.Pairs) > 0 {
 		if _, err := newValuer(o.Reference, o.Pairs, o.assets()); err != nil {

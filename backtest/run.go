@@ -125,10 +125,14 @@ type replay struct {
 	// after it up to Latency later, so the venue model can see the price
 	// an order meets when it arrives. Without latency it is unused.
 	ahead []feeds.Update
-	// last is every pair's last replayed tick, by the loop's rule (a tick
-	// older than the last is ignored); view wraps it for quote checks.
+	// last is every pair's last replayed tick, by the loop's rule (see
+	// takes); view wraps it for quote checks.
 	last map[string]market.Tick
 	view strategy.State
+	// marks are what equity, PnL, turnover and fees are valued at: last,
+	// but for a pair whose last tick has no price, the last one that had
+	// (a tick without a price is no reason to value holdings at nothing).
+	marks marks
 
 	venue   *venue
 	valuer  *valuer
@@ -143,9 +147,10 @@ type replay struct {
 	curve      curve
 	chart      downsampler
 	nextSample time.Time
+	nextClose  time.Time // the next UTC midnight, ending a day
 	started    bool
-	// startBal and startValues are the balances when the first equity
-	// sample is taken (once every asset has a price), and their value then.
+	// startBal are the opening balances, startValues their value when the
+	// first equity sample is taken (once every asset has a price).
 	startBal    map[market.Asset]decimal.Decimal
 	startValues map[market.Asset]decimal.Decimal
 
@@ -164,6 +169,8 @@ func newReplay(o Options, src *source, stage string) (r *replay, err error) {
 			r.close()
 		}
 	}()
+	r.startBal = cloneBalances(o.Balances)
+	r.marks = marks{last: r.last, held: map[string]market.Tick{}}
 	specs := map[string]market.Pair{}
 	for _, p := range o.Pairs {
 		specs[p.Symbol] = p
@@ -297,12 +304,24 @@ func (r *replay) priceAt(pair string, at time.Time) (market.Tick, bool) {
 			if u.Tick.Received.After(at) {
 				break
 			}
-			if u.Tick.Pair == pair && (!ok || !u.Tick.Time.Before(t.Time)) {
+			if u.Tick.Pair == pair && (!ok || takes(u.Tick, t, u.Tick.Received)) {
 				t, ok = u.Tick, true
 			}
 		}
 	}
 	return t, ok
+}
+
+// maxClockSkew is trader.Loop's: how far ahead of the loop's clock a
+// venue timestamp may be and still be trusted to order the ticks after it.
+const maxClockSkew = 5 * time.Second
+
+// takes reports whether the loop, at now, takes t as its pair's last tick
+// over prev: unless t is older, as long as prev's stamp is not further
+// ahead of the clock than any skew explains (one bad venue timestamp
+// would otherwise freeze the pair).
+func takes(t, prev market.Tick, now time.Time) bool {
+	return !t.Time.Before(prev.Time) || prev.Time.After(now.Add(maxClockSkew))
 }
 
 // next returns the next tick of the stream, in place in its batch: it is
@@ -379,8 +398,16 @@ func (r *replay) run(ctx context.Context) error {
 		}
 		r.sampleBefore(at)
 		r.clock.Set(at)
-		if prev, ok := r.last[t.Pair]; !ok || !t.Time.Before(prev.Time) {
+		if prev, ok := r.last[t.Pair]; !ok || takes(*t, prev, r.now()) {
+			if ok && priced(prev) && !priced(*t) {
+				r.marks.held[t.Pair] = prev
+			}
 			r.last[t.Pair] = *t
+		}
+		if !r.started {
+			// Before the loop sees the tick: a trade on it is part of
+			// the run, not of its starting point.
+			r.begin(at)
 		}
 		r.loop.Step(ctx, *t)
 		if r.ticks == 0 {
@@ -388,9 +415,6 @@ func (r *replay) run(ctx context.Context) error {
 		}
 		r.ticks++
 		r.lastTick = at
-		if !r.started {
-			r.begin(at)
-		}
 		if r.o.Progress != nil && r.ticks-r.lastProgress >= r.o.ProgressEvery {
 			r.lastProgress = r.ticks
 			r.progress(false)
@@ -446,36 +470,52 @@ func (r *replay) timersUntil(ctx context.Context, limit time.Time) error {
 	}
 }
 
-// begin takes the first equity sample once every asset has a price.
+// begin takes the first equity sample once every asset has a price: the
+// opening balances at those prices. A trade made before then (on a pair
+// priced earlier) belongs to the run, not to its starting point.
 func (r *replay) begin(at time.Time) {
-	eq, risky, ok := r.valuer.equity(r.venue.balances, r.last)
+	eq, risky, ok := r.valuer.equity(r.startBal, r.marks)
 	if !ok {
 		return
 	}
 	r.started = true
-	r.startBal = cloneBalances(r.venue.balances)
 	r.startValues = map[market.Asset]decimal.Decimal{}
 	for _, a := range r.valuer.assets {
-		r.startValues[a], _ = r.valuer.value(a, r.startBal[a], r.last)
+		r.startValues[a], _ = r.valuer.value(a, r.startBal[a], r.marks)
 	}
-	r.sample(at, eq, risky)
+	r.sampleOf(at, eq, risky, r.startBal)
 	r.nextSample = at.Truncate(r.o.EquityInterval).Add(r.o.EquityInterval)
+	// The first day is the one starting at or running at the start: a
+	// run that starts at midnight has no day before it.
+	r.nextClose = at.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
 }
 
 // sampleBefore takes the equity samples due before t: a sample at a
 // boundary includes everything that happened up to and at it.
 func (r *replay) sampleBefore(t time.Time) {
+	for r.started && r.nextClose.Before(t) {
+		// The day's close for Sharpe and Sortino, at midnight itself
+		// whatever the sampling interval.
+		eq, _, _ := r.valuer.equity(r.venue.balances, r.marks)
+		r.curve.close(eq)
+		r.nextClose = r.nextClose.Add(24 * time.Hour)
+	}
 	for r.started && r.nextSample.Before(t) {
-		eq, risky, _ := r.valuer.equity(r.venue.balances, r.last)
+		eq, risky, _ := r.valuer.equity(r.venue.balances, r.marks)
 		r.sample(r.nextSample, eq, risky)
 		r.nextSample = r.nextSample.Add(r.o.EquityInterval)
 	}
 }
 
 func (r *replay) sample(at time.Time, eq, risky decimal.Decimal) {
+	r.sampleOf(at, eq, risky, r.venue.balances)
+}
+
+// sampleOf takes a sample of balances worth eq.
+func (r *replay) sampleOf(at time.Time, eq, risky decimal.Decimal, balances map[market.Asset]decimal.Decimal) {
 	p := r.curve.add(at, eq, risky)
 	r.chart.add(p)
-	r.out.equity(p, r.valuer.assets, r.venue.balances)
+	r.out.equity(p, r.valuer.assets, balances)
 }
 
 // observer runs execution and records what each intent did.
@@ -500,8 +540,8 @@ func (r *replay) executed(res execution.Result) {
 	}
 	f, _ := r.venue.take(res.TradeID)
 	p := r.view.Specs[res.Intent.Pair]
-	notionalRef, _ := r.valuer.value(p.Quote, f.notional, r.last)
-	feeRef, _ := r.valuer.value(p.Quote, f.fee, r.last)
+	notionalRef, _ := r.valuer.value(p.Quote, f.notional, r.marks)
+	feeRef, _ := r.valuer.value(p.Quote, f.fee, r.marks)
 	r.trades++
 	r.turnover = r.turnover.Add(notionalRef)
 	r.fees = r.fees.Add(feeRef)
@@ -521,10 +561,10 @@ func (r *replay) finish(ctx context.Context) (*Summary, error) {
 			r.o.Reference, r.valuer.assets)
 	}
 	r.sampleBefore(r.lastTick)
-	if r.curve.last.at.Before(r.lastTick) {
-		eq, risky, _ := r.valuer.equity(r.venue.balances, r.last)
-		r.sample(r.lastTick, eq, risky)
-	}
+	// The closing sample, after the last tick: none is at lastTick yet but
+	// the opening one, taken before the loop saw that tick.
+	eq, risky, _ := r.valuer.equity(r.venue.balances, r.marks)
+	r.sample(r.lastTick, eq, risky)
 	r.curve.finish()
 	if err := r.checkLedger(ctx); err != nil {
 		return nil, err

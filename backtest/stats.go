@@ -48,15 +48,35 @@ func newValuer(ref market.Asset, pairs []market.Pair, assets []market.Asset) (*v
 	return v, nil
 }
 
+// marks are the ticks assets are valued at: each pair's last tick, or
+// while that one has no price, the last one held that had.
+type marks struct {
+	last map[string]market.Tick
+	held map[string]market.Tick // set when a priceless tick replaces a priced one
+}
+
+// priced reports whether t has a buy and a sell price.
+func priced(t market.Tick) bool { return t.BuyPrice.IsPositive() && t.SellPrice.IsPositive() }
+
+// mark returns the tick pair is valued at, and false if it never had a
+// price.
+func (m marks) mark(pair string) (market.Tick, bool) {
+	if t, ok := m.last[pair]; ok && priced(t) {
+		return t, true
+	}
+	t, ok := m.held[pair]
+	return t, ok
+}
+
 // value returns amount of asset in the reference, and false while the pair
 // it is valued through has no price yet.
-func (v *valuer) value(asset market.Asset, amount decimal.Decimal, last map[string]market.Tick) (decimal.Decimal, bool) {
+func (v *valuer) value(asset market.Asset, amount decimal.Decimal, m marks) (decimal.Decimal, bool) {
 	if asset == v.ref || amount.IsZero() {
 		return amount, true
 	}
 	r := v.routes[asset]
-	t, ok := last[r.pair]
-	if !ok || !t.BuyPrice.IsPositive() || !t.SellPrice.IsPositive() {
+	t, ok := m.mark(r.pair)
+	if !ok {
 		return decimal.Decimal{}, false
 	}
 	mid := t.BuyPrice.Add(t.SellPrice).Mul(half) // market.Tick.Mid, without a division
@@ -70,9 +90,9 @@ var half = decimal.New(5, -1)
 
 // equity values every balance; it returns the total and what is held in
 // assets other than the reference.
-func (v *valuer) equity(balances map[market.Asset]decimal.Decimal, last map[string]market.Tick) (total, risky decimal.Decimal, ok bool) {
+func (v *valuer) equity(balances map[market.Asset]decimal.Decimal, m marks) (total, risky decimal.Decimal, ok bool) {
 	for _, a := range v.assets {
-		x, ok := v.value(a, balances[a], last)
+		x, ok := v.value(a, balances[a], m)
 		if !ok {
 			return decimal.Decimal{}, decimal.Decimal{}, false
 		}
@@ -104,17 +124,12 @@ type curve struct {
 
 	exposureSum, exposureMax decimal.Decimal
 
-	// Daily closes (UTC): the last sample of each day.
+	// Daily closes (UTC): the equity at each midnight, given to close by
+	// the replay whatever the sampling interval.
 	lastClose decimal.Decimal
 	days      int64   // daily returns
 	mean, m2  float64 // Welford's running mean and sum of squared deviations
 	downSq    float64 // sum of squared negative returns
-}
-
-// dayOf returns the UTC day a sample closes: midnight belongs to the day
-// that ends there.
-func dayOf(t time.Time) int64 {
-	return int64(math.Floor(float64(t.Add(-time.Nanosecond).Unix()) / 86400))
 }
 
 // add takes one sample; samples come in time order.
@@ -125,8 +140,6 @@ func (c *curve) add(at time.Time, equity, risky decimal.Decimal) point {
 	}
 	if c.n == 0 {
 		c.first, c.peak, c.peakAt, c.lastClose = p, equity, at, equity
-	} else if dayOf(at) != dayOf(c.last.at) {
-		c.close(c.last.equity)
 	}
 	if equity.GreaterThan(c.peak) {
 		c.peak, c.peakAt = equity, at

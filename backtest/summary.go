@@ -139,7 +139,7 @@ func (r *replay) summary() (*Summary, error) {
 	for _, a := range r.valuer.assets {
 		start, end := r.startBal[a], r.venue.balances[a]
 		sv := r.startValues[a]
-		ev, _ := r.valuer.value(a, end, r.last)
+		ev, _ := r.valuer.value(a, end, r.marks)
 		s.Assets[string(a)] = AssetPnL{Start: amount(start), End: amount(end), Change: amount(end.Sub(start)),
 			StartValue: amount(sv), EndValue: amount(ev), ValueChange: amount(ev.Sub(sv))}
 	}

@@ -19,8 +19,9 @@ import (
 type VenueModel struct {
 	// Latency is how long an order or an RFQ accept takes to reach the
 	// venue after the decision. An OTC order fills at the last price
-	// recorded at decision time plus Latency; an RFQ accept arriving at or
-	// after the quote's expiry fails. The loop itself does not wait: the
+	// recorded at decision time plus Latency, unless it arrives when its
+	// price quote (10 seconds, as at Hercle) has expired; an RFQ accept
+	// arriving at or after the quote's expiry fails. The loop itself does not wait: the
 	// backtest executes inline, so the strategy learns the outcome at once.
 	Latency time.Duration
 	// SlippageBps moves every OTC fill against the engine, in basis points.
@@ -41,18 +42,24 @@ type VenueModel struct {
 
 // Refusal reasons of the venue model, as counted in Summary.Rejections.Venue.
 const (
-	refusedPairSize  = "pair_size"
-	refusedNoPrice   = "no_price"
-	refusedFunds     = "insufficient_funds"
-	refusedMoved     = "price_moved"
-	refusedExpired   = "rfq_expired"
-	refusedNotFound  = "not_found"
-	refusedUnknown   = "unknown_pair"
-	refusedBadAmount = "invalid_amount"
+	refusedPairSize = "pair_size"
+	refusedNoPrice  = "no_price"
+	refusedFunds    = "insufficient_funds"
+	refusedMoved    = "price_moved"
+	refusedExpired  = "rfq_expired"
+	// refusedQuoteExpired is an order reaching the venue after its price
+	// quote's lifetime.
+	refusedQuoteExpired = "quote_expired"
+	refusedNotFound     = "not_found"
+	refusedUnknown      = "unknown_pair"
+	refusedBadAmount    = "invalid_amount"
 )
 
 // quoteTTL is how long a price quote can be ordered against, as at Hercle.
 const quoteTTL = 10 * time.Second
+
+// ledgerPlaces is the precision execution books a fill's quote amount at.
+const ledgerPlaces = 18
 
 // recentFills bounds the fills the model remembers for lookups by
 // Client-Id, so memory does not grow with the recording.
@@ -196,16 +203,22 @@ func (v *venue) PairSizeByAmount(_ context.Context, pair string, side market.Sid
 // PlaceOrder fills an order on a price quote at the price recorded when it
 // reaches the venue (now plus Latency), moved by SlippageBps; if that is
 // further from the quote than the order's slippage allows, the order is
-// cancelled and nothing moves.
+// cancelled and nothing moves. An order reaching the venue when the quote
+// has expired is refused.
 func (v *venue) PlaceOrder(_ context.Context, req hercle.OrderRequest, clientID string) (hercle.Execution, string, error) {
 	const op = "order"
 	q, ok := v.quotes[req.PriceID]
 	if !ok {
 		return hercle.Execution{}, clientID, v.refuse(op, refusedNotFound, "price quote %s not found or expired", req.PriceID)
 	}
+	quotedAt := v.quoteAt[req.PriceID]
 	delete(v.quotes, req.PriceID)
 	delete(v.quoteAt, req.PriceID)
 	at := v.px.now().Add(v.m.Latency)
+	if at.Sub(quotedAt) >= quoteTTL {
+		return hercle.Execution{}, clientID, v.refuse(op, refusedQuoteExpired, "price quote %s expired at %s", req.PriceID,
+			quotedAt.Add(quoteTTL).Format(time.RFC3339Nano))
+	}
 	p, t, err := v.price(op, q.Pair, at)
 	if err != nil {
 		return hercle.Execution{}, clientID, err
@@ -287,8 +300,10 @@ func (v *venue) AcceptRFQ(_ context.Context, rfqID, clientID string) (hercle.Exe
 // fill moves the balances of a trade of size at price, with its fee, if
 // the account can pay for it.
 func (v *venue) fill(op string, p market.Pair, side market.Side, size, price decimal.Decimal, clientID string, at time.Time) (hercle.Execution, error) {
-	notional := size.Mul(price)
-	fee := notional.Mul(bps(v.m.FeeBps))
+	// At the ledger's precision: execution books the quote amount
+	// rounded to 18 places, and the model's balances must stay equal.
+	notional := size.Mul(price).Round(ledgerPlaces)
+	fee := notional.Mul(bps(v.m.FeeBps)).Round(ledgerPlaces)
 	amount := notional.Add(fee) // what a buy pays
 	if side == market.Sell {
 		amount = notional.Sub(fee) // what a sell receives

@@ -239,3 +239,15 @@ func TestVenueLookups(t *testing.T) {
 		t.Fatalf("lookup of another Client-Id = %+v", other)
 	}
 }
+
+// An order that reaches the venue (decision plus latency) when its price
+// quote has expired is refused, as Hercle (and the simulator) refuse it,
+// and nothing moves.
+func TestVenueOTCQuoteExpired(t *testing.T) {
+	v, _ := newTestVenue(VenueModel{Latency: quoteTTL})
+	_, err := order(t, v, market.Buy, "0.1", "100")
+	refusedWith(t, v, err, refusedQuoteExpired)
+	if !v.balances["EUR"].Equal(d("100000")) || !v.balances["BTC"].Equal(d("1")) {
+		t.Fatalf("an order on an expired quote moved money: %v", v.balances)
+	}
+}

@@ -47,6 +47,9 @@ func cmdBacktest(ctx context.Context, e *env, args []string) int {
 	if *out == "" {
 		return usageErr("-out is required: the directory the report is written to")
 	}
+	if entries, err := os.ReadDir(*out); err == nil && len(entries) > 0 {
+		return usageErr("-out %s exists and is not empty: choose another directory or remove it", *out)
+	}
 	from, err := parseWhen(*fromFlag)
 	if err != nil {
 		return usageErr("-from: %v", err)
@@ -132,6 +135,10 @@ func loadBacktestConfig(path string) (config.Config, []strategy.Strategy, risk.L
 	strategies, err := daemon.BuildStrategies(cfg, strategy.Builtins())
 	if err != nil {
 		return config.Config{}, nil, risk.Limits{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(strategies) == 0 {
+		// A configuration problem (exit 2), not a failed replay.
+		return config.Config{}, nil, risk.Limits{}, fmt.Errorf("%s: no strategies: configure at least one [[strategy]] to backtest", path)
 	}
 	return cfg, strategies, cfg.Risk, nil
 }

@@ -95,6 +95,8 @@ func TestBacktestErrors(t *testing.T) {
 			[]string{"backtest.pair: required"}},
 		{"unknown key elsewhere", []string{"-config", withConfig("x.toml", `mode = "paper"`, "mode = \"paper\"\nmood = \"happy\""), "-feed", sampleFeed}, exitUsage,
 			[]string{"mood: unknown key"}},
+		{"no strategy", []string{"-config", write("ns.toml", withoutStrategies(t, string(base))), "-feed", sampleFeed}, exitUsage,
+			[]string{"ns.toml", "no strategies", "[[strategy]]"}},
 		{"torn recording", []string{"-config", sampleConfig, "-feed", torn}, exitFailure,
 			[]string{torn + " line 1001", "truncated", "No report was written"}},
 	}
@@ -122,6 +124,16 @@ func TestBacktestErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withoutStrategies is config without its [[strategy]] tables.
+func withoutStrategies(t *testing.T, config string) string {
+	t.Helper()
+	from, to := strings.Index(config, "\n[[strategy]]\n"), strings.Index(config, "\n[risk]\n")
+	if from < 0 || to < from {
+		t.Fatal("the sample configuration has no [[strategy]] tables before [risk]")
+	}
+	return config[:from] + config[to:]
 }
 
 // tornSample is the sample's first 1000 lines and half of line 1001.
@@ -219,5 +231,22 @@ func TestProgressBar(t *testing.T) {
 	p.abort()
 	if !strings.HasSuffix(buf.String(), " \n") {
 		t.Fatalf("abort left the bar open: %q", buf.String())
+	}
+}
+
+// An -out directory holding files is a flag error (exit 2), found before
+// anything is replayed, and what it holds is left alone.
+func TestBacktestOutNotEmpty(t *testing.T) {
+	out := t.TempDir()
+	keep := filepath.Join(out, "notes.txt")
+	if err := os.WriteFile(keep, []byte("mine"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runEngine(t, nil, "backtest", "-config", sampleConfig, "-feed", sampleFeed, "-out", out)
+	if code != exitUsage || !strings.Contains(stderr, "-out") || !strings.Contains(stderr, "not empty") || stdout != "" {
+		t.Fatalf("exit %d, stdout %q, stderr:\n%s\nwant exit %d naming -out as not empty", code, stdout, stderr, exitUsage)
+	}
+	if b, err := os.ReadFile(keep); err != nil || string(b) != "mine" {
+		t.Fatalf("the existing file: %q, %v", b, err)
 	}
 }
