@@ -50,7 +50,7 @@ func (r *run) compareBalances(ctx context.Context) error {
 		r.skipped = append(r.skipped, fmt.Sprintf("balances: the venue's balance sequence kept moving while the ledger was read (%v); not compared", seqs))
 		return nil
 	}
-	r.balanceSeq = snap.Sequence
+	r.balanceSeq, r.balancesCompared = snap.Sequence, true
 
 	var venue, books amounts
 	for _, a := range snap.Assets {

@@ -181,7 +181,11 @@ func (r *Reconciler) Run(ctx context.Context, since time.Time) (Report, error) {
 	}
 	r.m.run(result, secs)
 	r.mu.Lock()
-	if rep.Clean() {
+	// The time since the last clean run is what an operator alerts on, so
+	// a run that could not compare the balances (the venue's sequence kept
+	// moving) does not reset it, even without breaks: on a busy account
+	// the balances could otherwise go unchecked for ever unnoticed.
+	if rep.Clean() && rep.BalancesCompared {
 		r.lastClean = rep.Finished
 	}
 	lastClean := r.lastClean

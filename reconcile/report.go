@@ -139,9 +139,12 @@ type Report struct {
 	Pending  int `json:"pending"`
 	Imported int `json:"imported"`
 	// BalanceSequence is the venue balance snapshot compared (0: none).
-	BalanceSequence int64     `json:"balance_sequence,omitempty"`
-	Counts          []Count   `json:"counts"`
-	Findings        []Finding `json:"findings"`
+	BalanceSequence int64 `json:"balance_sequence,omitempty"`
+	// BalancesCompared is whether the balances were compared: not when the
+	// venue's balance sequence kept moving while the ledger was read.
+	BalancesCompared bool      `json:"balances_compared,omitempty"`
+	Counts           []Count   `json:"counts"`
+	Findings         []Finding `json:"findings"`
 	// Truncated counts findings left out of Findings (warnings first, then
 	// pending ones); Counts still include them.
 	Truncated int `json:"truncated,omitempty"`

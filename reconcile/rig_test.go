@@ -78,6 +78,8 @@ type rig struct {
 
 type rigOptions struct {
 	pauseAbove int
+	// venue, if set, wraps the client reconciliation reads the venue with.
+	venue func(reconcile.Venue) reconcile.Venue
 }
 
 func newRig(t *testing.T, o rigOptions) *rig {
@@ -183,8 +185,12 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	}
 
 	r.reg = prometheus.NewRegistry()
+	var venue reconcile.Venue = r.client
+	if o.venue != nil {
+		venue = o.venue(venue)
+	}
 	r.rec, err = reconcile.New(reconcile.Config{Grace: grace, PauseAbove: o.pauseAbove}, reconcile.Deps{
-		Ledger: r.store, Venue: r.client, Payments: r.hpClient, Pauser: r.pauser, Metrics: r.reg, Now: r.clock.Now,
+		Ledger: r.store, Venue: venue, Payments: r.hpClient, Pauser: r.pauser, Metrics: r.reg, Now: r.clock.Now,
 		OnImport: func(e ledger.Entry) {
 			r.mu.Lock()
 			r.imported = append(r.imported, e)

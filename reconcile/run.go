@@ -36,6 +36,8 @@ type run struct {
 	lookups  int
 	// balanceSeq is the venue balance snapshot compared, 0 if none.
 	balanceSeq int64
+	// balancesCompared is whether the balances were compared at all.
+	balancesCompared bool
 
 	// open holds the Client-Ids of intents whose movement is still open at
 	// the venue (its money in the venue's allocated balance).
@@ -105,6 +107,7 @@ func (r *run) report(started, finished time.Time) Report {
 	rep := Report{
 		Started: started, Finished: finished, Since: r.since, Until: r.until,
 		Grace: r.cfg.Grace.String(), DryRun: r.cfg.DryRun, Skipped: r.skipped, BalanceSequence: r.balanceSeq,
+		BalancesCompared: r.balancesCompared,
 	}
 	all := make([]Finding, 0, len(r.findings))
 	for _, f := range r.findings {

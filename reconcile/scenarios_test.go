@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/execution"
+	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/heropayments"
 	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
@@ -638,4 +640,43 @@ func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	}
 	t.Fatalf("no gauge %s", name)
 	return 0
+}
+
+// busyVenue is the venue as a busy account sees it: every balance read
+// finds a newer sequence, so no snapshot is stable while the ledger is read.
+type busyVenue struct {
+	reconcile.Venue
+	busy *atomic.Bool
+	n    atomic.Int64
+}
+
+func (v *busyVenue) Balances(ctx context.Context) (hercle.Balances, error) {
+	b, err := v.Venue.Balances(ctx)
+	if v.busy.Load() {
+		b.Sequence += v.n.Add(1)
+	}
+	return b, err
+}
+
+// A run that could not compare the balances is not a clean run for the
+// time since the last clean one, even without breaks: on a busy account
+// the balances would otherwise go unchecked with nobody alerted.
+func TestBalancesNotComparedDoNotCountAsClean(t *testing.T) {
+	var busy atomic.Bool
+	r := newRig(t, rigOptions{venue: func(v reconcile.Venue) reconcile.Venue { return &busyVenue{Venue: v, busy: &busy} }})
+	first := r.reconcile()
+	if !first.Clean() || !first.BalancesCompared {
+		t.Fatalf("first run: clean %v, balances compared %v; want both:\n%s", first.Clean(), first.BalancesCompared, text(first))
+	}
+	lastClean := gauge(t, r.reg, "engine_reconcile_last_clean_timestamp_seconds")
+	busy.Store(true)
+	r.clock.Advance(time.Hour)
+	second := r.reconcile()
+	if !second.Clean() || second.BalancesCompared || len(second.Skipped) == 0 {
+		t.Fatalf("busy run: clean %v, balances compared %v, skipped %v; want no breaks, balances skipped:\n%s",
+			second.Clean(), second.BalancesCompared, second.Skipped, text(second))
+	}
+	if got := gauge(t, r.reg, "engine_reconcile_last_clean_timestamp_seconds"); got != lastClean {
+		t.Errorf("last clean run at %v after a run that skipped the balances, want still %v", got, lastClean)
+	}
 }
