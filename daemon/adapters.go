@@ -25,7 +25,6 @@ import (
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/strategy"
-	"github.com/otcdesk/engine/trader"
 )
 
 // ledgerCounters keeps risk's daily totals in the ledger, so a restart
@@ -261,17 +260,41 @@ func (k killGate) Open(t time.Time) bool {
 }
 
 // depositRelay hands credited deposits to the event loop without blocking
-// the webhook processor or treasury, once per journal entry.
+// the webhook processor or treasury, once per journal entry, across
+// restarts too: a webhook re-applied after a crash (between crediting the
+// deposit and marking the event processed) reports its deposit again, and
+// a strategy that converts deposits would convert it twice. Before a
+// deposit goes to the loop it is marked in the ledger (a counter of
+// relayed deposits per day, with the entry key as its op id); one already
+// marked is dropped. A crash between the mark and the loop's handling
+// loses the notification instead: the deposit stays credited, unconverted.
 type depositRelay struct {
-	log *slog.Logger
-	ch  chan inbound.Deposit
+	log   *slog.Logger
+	ch    chan inbound.Deposit
+	store *ledger.Store
 
 	mu   sync.Mutex
-	seen map[string]bool // journal entry keys already relayed
+	seen map[string]bool // journal entry keys already queued by this process
 }
 
-func newDepositRelay(log *slog.Logger) *depositRelay {
-	return &depositRelay{log: log, ch: make(chan inbound.Deposit, 4096), seen: map[string]bool{}}
+func newDepositRelay(store *ledger.Store, log *slog.Logger) *depositRelay {
+	return &depositRelay{log: log, store: store, ch: make(chan inbound.Deposit, 4096), seen: map[string]bool{}}
+}
+
+// relayedKey counts the deposits of t's UTC day handed to strategies.
+func relayedKey(t time.Time) ledger.CounterKey {
+	return ledger.CounterKey{Metric: "deposits_relayed", Day: t.UTC().Format(time.DateOnly), Scope: "strategies"}
+}
+
+// first marks dep as relayed in the ledger and reports whether it was not
+// already.
+func (r *depositRelay) first(ctx context.Context, dep inbound.Deposit) (bool, error) {
+	at := dep.Time
+	if at.IsZero() {
+		at = time.Now()
+	}
+	_, applied, err := r.store.AddCounter(ctx, relayedKey(at), dep.EntryKey, decimal.NewFromInt(1))
+	return applied, err
 }
 
 func (r *depositRelay) push(dep inbound.Deposit) {
@@ -304,13 +327,27 @@ func (r *depositRelay) pushEntry(e ledger.Entry) {
 	}
 }
 
-// run hands queued deposits to the loop until ctx ends.
-func (r *depositRelay) run(ctx context.Context, loop *trader.Loop) {
+// depositSink receives deposits for the strategies; *trader.Loop is one.
+type depositSink interface {
+	Deposit(ctx context.Context, d strategy.Deposit)
+}
+
+// run hands queued deposits to the loop until ctx ends, each once.
+func (r *depositRelay) run(ctx context.Context, loop depositSink) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case dep := <-r.ch:
+			first, err := r.first(ctx, dep)
+			switch {
+			case err != nil:
+				r.log.Error("deposit not shown to strategies: could not record it as relayed", "entry", dep.EntryKey, "err", err)
+				continue
+			case !first:
+				r.log.Info("deposit already shown to strategies before a restart; not again", "entry", dep.EntryKey)
+				continue
+			}
 			r.log.Info("deposit credited", "asset", dep.Asset, "amount", dep.Amount, "entry", dep.EntryKey)
 			loop.Deposit(ctx, strategy.Deposit{ID: dep.TransactionID, Asset: dep.Asset, Amount: dep.Amount, Time: dep.Time})
 		}

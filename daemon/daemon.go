@@ -155,7 +155,7 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 
 	// Webhooks stored in the ledger inbox are applied by the processor;
 	// credited deposits reach the strategies (autoconvert) through the loop.
-	deposits := newDepositRelay(d.log)
+	deposits := newDepositRelay(store, d.log)
 	proc, err := inbound.New(inbound.Options{Ledger: store, OnDeposit: deposits.push, Metrics: d.reg, Logger: d.log})
 	if err != nil {
 		return err
