@@ -141,8 +141,6 @@ func New(o Options) (*Executor, error) {
 	return x, nil
 }
 
-// request is what the ledger keeps of an intent: enough to look it up and
-// to explain it.
 // StrategyOf returns the strategy that made an order or RFQ intent the
 // executor recorded (the Strategy of its strategy.Intent); ok is false for
 // any other intent.
@@ -157,6 +155,8 @@ func StrategyOf(in ledger.Intent) (string, bool) {
 	return r.Strategy, true
 }
 
+// request is what the ledger keeps of an intent: enough to look it up and
+// to explain it.
 type request struct {
 	Strategy string          `json:"strategy"`
 	Ref      string          `json:"ref,omitempty"`
