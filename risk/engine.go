@@ -250,10 +250,22 @@ func tradeFlows(p market.Pair, t market.Tick, in strategy.Intent) flows {
 		}
 		f.quoteValue = in.Amount
 	default: // sell by quote amount: the base needed at the worst price
-		f.out, f.in = in.Amount.DivRound(t.SellPrice.Mul(one.Sub(slip)), 18), in.Amount
-		f.quoteValue = in.Amount
+		f.in, f.quoteValue = in.Amount, in.Amount
+		if worst := t.SellPrice.Mul(one.Sub(slip)); worst.IsPositive() {
+			f.out = in.Amount.DivRound(worst, 18)
+		}
 	}
 	return f
+}
+
+// Spend is what a trade intent may spend at worst, as Check reckons it:
+// the asset it pays with and the amount, at t's prices and the intent's
+// slippage. Whoever holds balances for open intents (the trading loop)
+// holds this, so that later checks see what an approved intent may still
+// take.
+func Spend(p market.Pair, t market.Tick, in strategy.Intent) (market.Asset, decimal.Decimal) {
+	f := tradeFlows(p, t, in)
+	return f.outAsset, f.out
 }
 
 // incoming is what the open intents of v bring in of asset, valued as

@@ -368,32 +368,10 @@ func (l *Loop) reject(s strategy.Strategy, in strategy.Intent, detail string) {
 }
 
 // holdFor is what an open intent may spend, as risk reckoned it when it
-// approved the intent: the base size of a sell (by quote amount: the
-// amount at the sell price less its slippage), the quote a buy may cost at
-// the current price plus its slippage (by quote amount: the amount, plus
-// its slippage on the OTC path).
+// approved the intent (risk.Spend).
 func (l *Loop) holdFor(in strategy.Intent) hold {
-	p := l.state.Specs[in.Pair]
-	if in.Side == market.Sell {
-		if in.Size.Sign() > 0 {
-			return hold{p.Base, in.Size}
-		}
-		t := l.state.Ticks[in.Pair]
-		worst := t.SellPrice.Mul(decimal.NewFromInt(1).Sub(in.MaxSlippage.Shift(-2)))
-		if worst.Sign() > 0 {
-			return hold{p.Base, in.Amount.DivRound(worst, 18)}
-		}
-		return hold{}
-	}
-	if in.Amount.Sign() > 0 {
-		if in.Path == strategy.OTC {
-			return hold{p.Quote, in.Amount.Mul(decimal.NewFromInt(1).Add(in.MaxSlippage.Shift(-2)))}
-		}
-		return hold{p.Quote, in.Amount}
-	}
-	t := l.state.Ticks[in.Pair]
-	slip := decimal.NewFromInt(1).Add(in.MaxSlippage.Shift(-2))
-	return hold{p.Quote, in.Size.Mul(t.BuyPrice).Mul(slip)}
+	asset, amount := risk.Spend(l.state.Specs[in.Pair], l.state.Ticks[in.Pair], in)
+	return hold{asset, amount}
 }
 
 // result applies an execution result: balances, holds, open intents, and
