@@ -25,8 +25,9 @@ import (
 // (ErrNotFound, ErrInvalidEntry), is refused and nothing is written.
 // A reversal must carry the key Reverse gives it, so that an entry can be
 // reversed only once. Validation comes first, so an invalid entry is
-// refused even if its key exists. A Time outside years 1 to 9999 is refused (ErrInvalidEntry): no
-// RFC 3339 export of the journal could write it. Post returns once the entry is durable; concurrent Posts share
+// refused even if its key exists. A Time outside years 1 to 9999 is
+// refused (ErrInvalidEntry): no RFC 3339 export of the journal could write
+// it. Post returns once the entry is durable; concurrent Posts share
 // fsyncs. If ctx ends while the entry is queued, Post returns ctx.Err()
 // and the entry may still commit: post it again to learn which.
 func (s *Store) Post(ctx context.Context, e Entry) (Entry, bool, error) {

@@ -104,8 +104,9 @@ func (p RebalanceParams) Validate() error {
 // all of them back, selling overweight assets into underweight ones through
 // whatever pair joins them. It never spends more than is available, clamps
 // a trade to MaxTrade and the pair's maximum (the next check does the rest)
-// and skips one under the pair's minimum or MinTrade. It waits while any of its intents is
-// open, and does nothing when a needed price is missing or stale.
+// and skips one under the pair's minimum or MinTrade. It waits while any of
+// its intents is open, and does nothing when a needed price is missing or
+// stale.
 type Rebalance struct {
 	name  string
 	p     RebalanceParams
