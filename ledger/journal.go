@@ -27,7 +27,9 @@ import (
 // reversed only once. Validation comes first, so an invalid entry is
 // refused even if its key exists. A Time outside years 1 to 9999 is
 // refused (ErrInvalidEntry): no RFC 3339 export of the journal could write
-// it. Post returns once the entry is durable; concurrent Posts share
+// it. A movement's settled entry is refused while its failed entry stands
+// unreversed, and the other way round (ErrOutcomeConflict; see
+// SettledKey). Post returns once the entry is durable; concurrent Posts share
 // fsyncs. If ctx ends while the entry is queued, Post returns ctx.Err()
 // and the entry may still commit: post it again to learn which.
 func (s *Store) Post(ctx context.Context, e Entry) (Entry, bool, error) {
