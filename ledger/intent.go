@@ -31,7 +31,10 @@ const (
 //	   └──> unknown   (crashed after writing; it may have been sent)
 //
 // succeeded, failed and resolved are final. A resolved intent carries the
-// outcome the venue reported when looked up by Client-Id.
+// outcome the venue reported when looked up by Client-Id. Submit creates
+// an intent directly in submitted, with everything that must be durable
+// before its request leaves, in one write; CreateIntent creates it
+// pending, for a caller that records before it knows it will send.
 type IntentState string
 
 // Intent states.
@@ -114,30 +117,15 @@ const maxHistory = 256
 // returns that one and created false, writing nothing: the caller compares
 // and never re-sends on its own account.
 func (s *Store) CreateIntent(ctx context.Context, in Intent) (Intent, bool, error) {
-	if in.ClientID == "" || len(in.ClientID) > maxClientIDLen || !printable(in.ClientID) {
-		return Intent{}, false, fmt.Errorf("%w: intent client id must be 1-%d printable characters", ErrInvalidEntry, maxClientIDLen)
+	in, err := s.newIntent(in, StatePending)
+	if err != nil {
+		return Intent{}, false, err
 	}
-	switch in.Kind {
-	case IntentOrder, IntentRFQAccept, IntentWithdrawal, IntentTransfer, IntentLightning, IntentPayout:
-	default:
-		return Intent{}, false, fmt.Errorf("%w: intent %s: unknown kind %q", ErrInvalidEntry, in.ClientID, in.Kind)
-	}
-	if !validVenue(string(in.Venue)) {
-		return Intent{}, false, fmt.Errorf("%w: intent %s: venue %q", ErrInvalidEntry, in.ClientID, in.Venue)
-	}
-	if len(in.Request) > 0 && !json.Valid(in.Request) {
-		return Intent{}, false, fmt.Errorf("%w: intent %s: request is not valid JSON", ErrInvalidEntry, in.ClientID)
-	}
-	now := s.now().UTC()
-	in.State, in.Outcome, in.VenueRef = StatePending, "", ""
-	in.Created, in.Updated = now, now
-	in.Request = append(json.RawMessage(nil), in.Request...)
-	in.History = []Attempt{{At: now, To: StatePending}}
 	var (
 		out     Intent
 		created bool
 	)
-	err := s.write(ctx, func(tx *bbolt.Tx) error {
+	err = s.write(ctx, func(tx *bbolt.Tx) error {
 		out, created = Intent{}, false
 		b := tx.Bucket(bucketIntents)
 		if v := b.Get([]byte(in.ClientID)); v != nil {

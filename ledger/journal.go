@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"maps"
 	"runtime/debug"
@@ -33,79 +34,28 @@ import (
 // fsyncs. If ctx ends while the entry is queued, Post returns ctx.Err()
 // and the entry may still commit: post it again to learn which.
 func (s *Store) Post(ctx context.Context, e Entry) (Entry, bool, error) {
-	if err := e.Validate(); err != nil {
+	e, err := s.prepare(e)
+	if err != nil {
 		return Entry{}, false, err
 	}
-	if e.Time.IsZero() {
-		e.Time = s.now()
-	}
-	e.Time = e.Time.UTC()
-	// Checked here, not in Validate, so that stored entries keep decoding.
-	if e.Reverses != "" && e.Key != reversalPrefix+e.Reverses {
-		return Entry{}, false, fmt.Errorf("%w %s: a reversal's key is %s<key of the entry it reverses> (use Reverse), so that an entry is reversed at most once", ErrInvalidEntry, e.Key, reversalPrefix)
-	}
-	if y := e.Time.Year(); y < 1 || y > 9999 {
-		return Entry{}, false, fmt.Errorf("%w %s: time %s is outside years 1 to 9999 (a time in milliseconds read as seconds?)", ErrInvalidEntry, e.Key, e.Time.Format(time.RFC3339))
-	}
-	// Copies, so that a caller whose context ends while the entry is
-	// queued can reuse its slices and maps without changing what commits.
-	e.Postings = append([]Posting(nil), e.Postings...)
-	e.Refs = maps.Clone(e.Refs)
 	var (
 		out     Entry
 		created bool
 	)
-	err := s.write(ctx, func(tx *bbolt.Tx) error {
+	err = s.write(ctx, func(tx *bbolt.Tx) error {
 		out, created = Entry{}, false
-		keys := tx.Bucket(bucketKeys)
-		if seq := keys.Get([]byte(e.Key)); seq != nil {
-			orig, err := getEntry(tx, seq)
-			if err != nil {
-				return err
+		if err := s.checkPost(tx, e); err != nil {
+			var ex *existing
+			if errors.As(err, &ex) {
+				out = ex.e
+				return nil
 			}
-			out = orig
-			return nil
-		}
-		// The opposite outcome excludes this one unless it was reversed
-		// (Reverse's key): the correction procedure of the package.
-		if other, ok := opposite(e.Key); ok && keys.Get([]byte(other)) != nil && keys.Get([]byte(reversalPrefix+other)) == nil {
-			return reject(fmt.Errorf("post %s: %w (%s)", e.Key, ErrOutcomeConflict, other))
-		}
-		if e.Reverses != "" {
-			seq := keys.Get([]byte(e.Reverses))
-			if seq == nil {
-				return reject(fmt.Errorf("post %s: reversed entry %s: %w", e.Key, e.Reverses, ErrNotFound))
-			}
-			orig, err := getEntry(tx, seq)
-			if err != nil {
-				return err
-			}
-			if !negates(e, orig) {
-				return reject(fmt.Errorf("%w %s: postings are not the exact negation of %s", ErrInvalidEntry, e.Key, e.Reverses))
-			}
-		}
-		j := tx.Bucket(bucketJournal)
-		seq, err := j.NextSequence()
-		if err != nil {
 			return err
 		}
-		ne := e
-		ne.Seq, ne.Recorded = seq, s.now().UTC()
-		rec, err := encodeEntry(ne)
-		if err != nil {
-			return err
-		}
-		if err := j.Put(seqKey(seq), rec); err != nil {
-			return err
-		}
-		if err := keys.Put([]byte(e.Key), seqKey(seq)); err != nil {
-			return err
-		}
-		if err := applyPostings(tx.Bucket(bucketBalances), ne.Postings); err != nil {
-			return err
-		}
-		out, created = ne, true
-		return nil
+		var err error
+		out, err = s.postTx(tx, e)
+		created = err == nil
+		return err
 	})
 	if err != nil {
 		return Entry{}, false, err
@@ -113,9 +63,100 @@ func (s *Store) Post(ctx context.Context, e Entry) (Entry, bool, error) {
 	return out, created, nil
 }
 
+// prepare validates e the way Post does and returns it ready to store:
+// its time set and in UTC, its postings and refs copied (so that a caller
+// whose context ends while the entry is queued can reuse its slices and
+// maps without changing what commits).
+func (s *Store) prepare(e Entry) (Entry, error) {
+	if err := e.Validate(); err != nil {
+		return Entry{}, err
+	}
+	if e.Time.IsZero() {
+		e.Time = s.now()
+	}
+	e.Time = e.Time.UTC()
+	// Checked here, not in Validate, so that stored entries keep decoding.
+	if e.Reverses != "" && e.Key != reversalPrefix+e.Reverses {
+		return Entry{}, fmt.Errorf("%w %s: a reversal's key is %s<key of the entry it reverses> (use Reverse), so that an entry is reversed at most once", ErrInvalidEntry, e.Key, reversalPrefix)
+	}
+	if y := e.Time.Year(); y < 1 || y > 9999 {
+		return Entry{}, fmt.Errorf("%w %s: time %s is outside years 1 to 9999 (a time in milliseconds read as seconds?)", ErrInvalidEntry, e.Key, e.Time.Format(time.RFC3339))
+	}
+	e.Postings = append([]Posting(nil), e.Postings...)
+	e.Refs = maps.Clone(e.Refs)
+	return e, nil
+}
+
+// existing is checkPost's answer for an entry whose key is already in the
+// journal: the original entry, which posting it again returns.
+type existing struct{ e Entry }
+
+func (x *existing) Error() string { return "ledger: entry " + x.e.Key + " exists" }
+
+// checkPost decides, in tx and without writing, whether e may be posted:
+// nil if so; an *existing holding the original if its key is taken; a
+// rejection for an outcome excluded by its opposite (see SettledKey) or a
+// reversal that does not match its original.
+func (s *Store) checkPost(tx *bbolt.Tx, e Entry) error {
+	keys := tx.Bucket(bucketKeys)
+	if seq := keys.Get([]byte(e.Key)); seq != nil {
+		orig, err := getEntry(tx, seq)
+		if err != nil {
+			return err
+		}
+		return &existing{orig}
+	}
+	// The opposite outcome excludes this one unless it was reversed
+	// (Reverse's key): the correction procedure of the package.
+	if other, ok := opposite(e.Key); ok && keys.Get([]byte(other)) != nil && keys.Get([]byte(reversalPrefix+other)) == nil {
+		return reject(fmt.Errorf("post %s: %w (%s)", e.Key, ErrOutcomeConflict, other))
+	}
+	if e.Reverses != "" {
+		seq := keys.Get([]byte(e.Reverses))
+		if seq == nil {
+			return reject(fmt.Errorf("post %s: reversed entry %s: %w", e.Key, e.Reverses, ErrNotFound))
+		}
+		orig, err := getEntry(tx, seq)
+		if err != nil {
+			return err
+		}
+		if !negates(e, orig) {
+			return reject(fmt.Errorf("%w %s: postings are not the exact negation of %s", ErrInvalidEntry, e.Key, e.Reverses))
+		}
+	}
+	return nil
+}
+
+// postTx appends e, which checkPost accepted, to the journal in tx and
+// applies its postings to the balances.
+func (s *Store) postTx(tx *bbolt.Tx, e Entry) (Entry, error) {
+	j := tx.Bucket(bucketJournal)
+	seq, err := j.NextSequence()
+	if err != nil {
+		return Entry{}, err
+	}
+	e.Seq, e.Recorded = seq, s.now().UTC()
+	rec, err := encodeEntry(e)
+	if err != nil {
+		return Entry{}, err
+	}
+	if err := j.Put(seqKey(seq), rec); err != nil {
+		return Entry{}, err
+	}
+	if err := tx.Bucket(bucketKeys).Put([]byte(e.Key), seqKey(seq)); err != nil {
+		return Entry{}, err
+	}
+	if err := s.applyPostings(tx.Bucket(bucketBalances), e.Postings); err != nil {
+		return Entry{}, err
+	}
+	return e, nil
+}
+
 // applyPostings adds each posting to its balance. A balance that reaches
 // zero is deleted, so stored balances and a rebuild list the same keys.
-func applyPostings(b *bbolt.Bucket, ps []Posting) error {
+// Each new balance is noted for the transaction's watchers (see
+// WatchBalances).
+func (s *Store) applyPostings(b *bbolt.Bucket, ps []Posting) error {
 	for _, p := range ps {
 		k := balanceKey(p.Account, p.Asset)
 		cur := decimal.Zero
@@ -127,6 +168,7 @@ func applyPostings(b *bbolt.Bucket, ps []Posting) error {
 			cur = d
 		}
 		next := cur.Add(p.Amount)
+		s.changed = append(s.changed, Balance{p.Account, p.Asset, next})
 		var err error
 		if next.IsZero() {
 			err = b.Delete(k)

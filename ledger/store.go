@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -100,6 +101,14 @@ type Store struct {
 
 	commits atomic.Uint64 // write transactions committed
 	writes  atomic.Uint64 // queued writes those transactions carried
+
+	// changed collects the balances the transaction being committed
+	// changes, in order; only the writer goroutine touches it.
+	changed []Balance
+
+	watchMu   sync.Mutex // guards watchers and nextWatch
+	watchers  map[int]func(BalanceUpdate)
+	nextWatch int
 }
 
 // Stats counts the work of the group-commit writer since Open.
@@ -488,10 +497,12 @@ func (s *Store) writer() {
 // commit runs a batch in one transaction. If an op fails with anything but
 // a rejection, the transaction is rolled back and every op is run again in
 // a transaction of its own, so one failing op cannot fail the others.
+// Balance watchers hear of each committed transaction before any of its
+// writers returns.
 func (s *Store) commit(batch []*op) {
 	results := make([]error, len(batch))
 	start := time.Now()
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		for i, o := range batch {
 			err := o.fn(tx)
 			var r *rejection
@@ -506,11 +517,7 @@ func (s *Store) commit(batch []*op) {
 		return nil
 	})
 	if err == nil {
-		s.commits.Add(1)
-		s.writes.Add(uint64(len(batch)))
-		if s.onCommit != nil {
-			s.onCommit(time.Since(start), len(batch))
-		}
+		s.committed(start, len(batch))
 		for i, o := range batch {
 			o.done <- results[i]
 		}
@@ -518,19 +525,39 @@ func (s *Store) commit(batch []*op) {
 	}
 	for _, o := range batch {
 		start := time.Now()
-		err := s.db.Update(o.fn)
+		err := s.update(o.fn)
 		if err == nil {
-			s.commits.Add(1)
-			s.writes.Add(1)
-			if s.onCommit != nil {
-				s.onCommit(time.Since(start), 1)
-			}
+			s.committed(start, 1)
 		}
 		var r *rejection
 		if errors.As(err, &r) {
 			err = r.err
 		}
 		o.done <- err
+	}
+}
+
+// update runs fn in a write transaction and, once it has committed, tells
+// the balance watchers what it changed.
+func (s *Store) update(fn func(tx *bbolt.Tx) error) error {
+	s.changed = s.changed[:0]
+	var txid uint64
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		txid = uint64(tx.ID())
+		return fn(tx)
+	})
+	if err == nil && len(s.changed) > 0 {
+		s.notify(BalanceUpdate{TxID: txid, Balances: slices.Clone(s.changed)})
+	}
+	return err
+}
+
+// committed counts a committed transaction of n writes.
+func (s *Store) committed(start time.Time, n int) {
+	s.commits.Add(1)
+	s.writes.Add(uint64(n))
+	if s.onCommit != nil {
+		s.onCommit(time.Since(start), n)
 	}
 }
 
