@@ -152,6 +152,10 @@ func (o *observed) Execute(ctx context.Context, in strategy.Intent) execution.Re
 	return r
 }
 
+func (o *observed) Move(ctx context.Context, m execution.Movement) execution.Result {
+	return o.x.Move(ctx, m)
+}
+
 // feedView is the streaming price the live quote check compares RFQ
 // quotes with.
 type feedView struct {
@@ -201,15 +205,6 @@ func TestParityWithPaperTrading(t *testing.T) {
 	for _, p := range parityPairs() {
 		specs = append(specs, p.Pair)
 	}
-	pairOf := func(s string) (market.Pair, bool) {
-		for _, p := range specs {
-			if p.Symbol == s {
-				return p, true
-			}
-		}
-		return market.Pair{}, false
-	}
-
 	src, err := feeds.NewSource(feeds.Config{Clock: clock})
 	if err != nil {
 		t.Fatal(err)
@@ -233,31 +228,36 @@ func TestParityWithPaperTrading(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
+	open := ledger.Entry{Key: "live:opening", Kind: ledger.KindOpening, Time: clock.Now()}
+	for _, a := range []market.Asset{"BTC", "ETH", "EUR"} {
+		if v := parityBalances()[a]; !v.IsZero() {
+			open.Postings = append(open.Postings, ledger.Posting{Account: ledger.VenueAvailable(ledger.Hercle), Asset: a, Amount: v},
+				ledger.Posting{Account: ledger.OpeningBalance(), Asset: a, Amount: v.Neg()})
+		}
+	}
+	if _, _, err := store.Post(ctx, open); err != nil {
+		t.Fatal(err)
+	}
 	limits := parityLimits()
-	rk, err := risk.New(limits, risk.Options{Counters: &risk.MemoryCounters{}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	view := &feedView{view: src.View()}
-	x, err := execution.New(execution.Options{Venue: rest, Store: store, Pairs: pairOf, Clock: clock,
-		CheckQuote: func(now time.Time, in strategy.Intent, q risk.Quote) error { return rk.CheckQuote(now, view, in, q) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	live := &observed{x: x}
+	var live *observed
 	p := &probe{poke: make(chan struct{}, 1), seen: map[string]time.Time{}}
 	n := 0
 	first := t0.Add(100 * time.Millisecond) // the first tick's receive time
 	liveReg := prometheus.NewRegistry()
-	loop, err := trader.New(trader.Options{
-		Strategies: append(parityStrategies(t, first), p), Risk: rk, Exec: live, Clock: clock,
-		MaxAge: limits.MaxPriceAge.Duration, Pairs: specs, Balances: parityBalances(),
+	// The same assembly as the daemon's and the backtest's.
+	eng, err := trader.NewEngine(trader.EngineOptions{
+		Limits: limits, Counters: &risk.MemoryCounters{}, Store: store, Venue: rest, Pairs: specs,
+		Strategies: append(parityStrategies(t, first), p), Clock: clock,
+		Prices:   func(time.Time) strategy.View { return view },
 		NewID:    func() (string, error) { n++; return fmt.Sprintf("bt-%08d", n), nil },
+		Observe:  func(x *execution.Executor) trader.Executor { live = &observed{x: x}; return live },
 		Registry: liveReg,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	loop := eng.Loop
 	loopCtx, stopLoop := context.WithCancel(ctx)
 	loopDone := make(chan error, 1)
 	go func() { loopDone <- loop.Run(loopCtx) }()

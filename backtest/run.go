@@ -139,8 +139,7 @@ type replay struct {
 	store   *ledger.Store
 	tempDir string
 	risk    *risk.Engine
-	riskReg *prometheus.Registry
-	loopReg *prometheus.Registry
+	reg     *prometheus.Registry
 	loop    *trader.Loop
 
 	out        *outputs
@@ -163,7 +162,7 @@ type replay struct {
 
 func newReplay(o Options, src *source, stage string) (r *replay, err error) {
 	r = &replay{o: o, src: src, last: map[string]market.Tick{}, feesByAsset: map[market.Asset]decimal.Decimal{},
-		chart: newDownsampler(2048), riskReg: prometheus.NewRegistry(), loopReg: prometheus.NewRegistry()}
+		chart: newDownsampler(2048), reg: prometheus.NewRegistry()}
 	defer func() {
 		if err != nil {
 			r.close()
@@ -199,29 +198,20 @@ func newReplay(o Options, src *source, stage string) (r *replay, err error) {
 	if err := r.postOpening(); err != nil {
 		return nil, err
 	}
-	if r.risk, err = risk.New(o.Limits, risk.Options{Counters: &risk.MemoryCounters{}, Gate: o.Gate, Logger: o.Logger, Registry: r.riskReg}); err != nil {
-		return nil, fmt.Errorf("backtest: %w", err)
-	}
-	x, err := execution.New(execution.Options{
-		Venue: r.venue, Store: r.store, Clock: r.clock, Logger: o.Logger,
-		Pairs: func(s string) (market.Pair, bool) { p, ok := specs[s]; return p, ok },
-		CheckQuote: func(now time.Time, in strategy.Intent, q risk.Quote) error {
-			r.view.Clock = now
-			return r.risk.CheckQuote(now, &r.view, in, q)
-		},
-		NewClientID: func() (string, error) { return "", errors.New("backtest: intents carry their Client-Id from the loop") },
-	})
-	if err != nil {
-		return nil, fmt.Errorf("backtest: %w", err)
-	}
 	n := 0
-	r.loop, err = trader.New(trader.Options{
-		Strategies: o.Strategies, Risk: r.risk, Exec: observer{x: x, r: r}, Clock: r.clock,
-		MaxAge: o.Limits.MaxPriceAge.Duration, Pairs: o.Pairs, Balances: o.Balances, Inline: true,
-		NewID:  func() (string, error) { n++; return fmt.Sprintf("bt-%08d", n), nil },
-		Logger: o.Logger, Registry: r.loopReg,
+	eng, err := trader.NewEngine(trader.EngineOptions{
+		Limits: o.Limits, Counters: &risk.MemoryCounters{}, Gate: o.Gate, Store: r.store, Venue: r.venue,
+		Pairs: o.Pairs, Strategies: o.Strategies, Clock: r.clock, Inline: true,
+		Prices:  func(now time.Time) strategy.View { r.view.Clock = now; return &r.view },
+		NewID:   func() (string, error) { n++; return fmt.Sprintf("bt-%08d", n), nil },
+		Observe: func(x *execution.Executor) trader.Executor { return observer{x: x, r: r} },
+		Logger:  o.Logger, Registry: r.reg,
 	})
 	if err != nil {
+		return nil, fmt.Errorf("backtest: %w", err)
+	}
+	r.risk, r.loop = eng.Risk, eng.Loop
+	if err := r.loop.Load(context.Background()); err != nil {
 		return nil, fmt.Errorf("backtest: %w", err)
 	}
 	return r, nil
@@ -528,6 +518,10 @@ func (w observer) Execute(ctx context.Context, in strategy.Intent) execution.Res
 	res := w.x.Execute(ctx, in)
 	w.r.executed(res)
 	return res
+}
+
+func (w observer) Move(ctx context.Context, m execution.Movement) execution.Result {
+	return w.x.Move(ctx, m)
 }
 
 func (r *replay) executed(res execution.Result) {

@@ -149,15 +149,15 @@ func (r *replay) summary() (*Summary, error) {
 	for reason, n := range r.venue.refusals {
 		s.Rejections.Venue[reason] = int64(n)
 	}
-	if err := counters(r.riskReg, "engine_risk_rejections_total", func(l map[string]string, v int64) {
+	if err := counters(r.reg, "engine_risk_rejections_total", func(l map[string]string, v int64) {
 		s.Rejections.Risk[l["reason"]] += v
 	}); err != nil {
 		return nil, err
 	}
-	if err := counters(r.loopReg, "engine_decisions_total", func(_ map[string]string, v int64) { s.Intents.Decided += v }); err != nil {
+	if err := counters(r.reg, "engine_decisions_total", func(_ map[string]string, v int64) { s.Intents.Decided += v }); err != nil {
 		return nil, err
 	}
-	if err := counters(r.loopReg, "engine_intents_total", func(l map[string]string, v int64) {
+	if err := counters(r.reg, "engine_intents_total", func(l map[string]string, v int64) {
 		switch l["outcome"] {
 		case "filled":
 			s.Intents.Filled += v

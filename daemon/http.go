@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -54,7 +53,7 @@ func (d *Daemon) listen(ctx context.Context) (*listeners, error) {
 		mux.HandleFunc("GET /admin/status", d.admin("status", d.status))
 		mux.HandleFunc("POST /admin/pause", d.admin("pause", d.pause))
 		mux.HandleFunc("POST /admin/resume", d.admin("resume", d.resume))
-		mux.HandleFunc("POST /admin/kill", d.admin("kill", d.kill))
+		mux.HandleFunc("POST /admin/kill", d.admin("kill", d.killSwitch))
 		url, err := ls.serve(ctx, "admin", addr, mux)
 		if err != nil {
 			ls.close(d.log)
@@ -267,8 +266,8 @@ func (d *Daemon) pause(r *http.Request) (int, any) {
 	return http.StatusOK, map[string]string{"state": "paused", "reason": reason}
 }
 
-// kill stops new intents and stays on across restarts until resume.
-func (d *Daemon) kill(r *http.Request) (int, any) {
+// killSwitch stops new intents and stays on across restarts until resume.
+func (d *Daemon) killSwitch(r *http.Request) (int, any) {
 	reason, err := readReason(r, "kill switch")
 	if err != nil {
 		return http.StatusBadRequest, map[string]string{"error": err.Error()}
@@ -278,7 +277,7 @@ func (d *Daemon) kill(r *http.Request) (int, any) {
 	if rk == nil {
 		// Starting up: the file is all there is yet, and start-up reads
 		// it (under d.mu) before anything trades.
-		err := writeKill(d.killFile(), reason)
+		err := d.kill.Write(reason)
 		d.mu.Unlock()
 		if err != nil {
 			return http.StatusInternalServerError, map[string]string{"error": "kill switch could not be recorded: " + err.Error()}
@@ -288,7 +287,7 @@ func (d *Daemon) kill(r *http.Request) (int, any) {
 	}
 	d.mu.Unlock()
 	rk.Kill("kill switch: " + reason)
-	if err := writeKill(d.killFile(), reason); err != nil {
+	if err := d.kill.Write(reason); err != nil {
 		d.log.Error("kill switch on, but not persisted", "err", err)
 		return http.StatusInternalServerError, map[string]string{"error": "kill switch is on for this run but could not be persisted: " + err.Error()}
 	}
@@ -302,8 +301,8 @@ func (d *Daemon) resume(r *http.Request) (int, any) {
 	if rk == nil {
 		return http.StatusServiceUnavailable, map[string]string{"error": "starting up"}
 	}
-	if err := os.Remove(d.killFile()); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return http.StatusInternalServerError, map[string]string{"error": "remove kill switch file: " + err.Error()}
+	if err := d.kill.Remove(); err != nil {
+		return http.StatusInternalServerError, map[string]string{"error": err.Error()}
 	}
 	rk.Resume()
 	rk.ResetBreaker()

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -17,12 +16,15 @@ import (
 func TestKillDuringStartUpIsRecorded(t *testing.T) {
 	cfg := config.Default()
 	cfg.Ledger.Path = filepath.Join(t.TempDir(), "ledger.db")
-	d := &Daemon{cfg: cfg, log: slog.New(slog.DiscardHandler)}
+	d, err := New(cfg, config.Secrets{}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	req := httptest.NewRequest(http.MethodPost, "/admin/kill", strings.NewReader(`{"reason":"desk closed"}`))
-	if code, body := d.kill(req); code != http.StatusOK {
+	if code, body := d.killSwitch(req); code != http.StatusOK {
 		t.Fatalf("kill during start-up = %d %v, want 200", code, body)
 	}
-	reason, killed, err := readKill(d.killFile())
+	reason, killed, err := d.kill.Read()
 	if err != nil || !killed || reason != "desk closed" {
 		t.Fatalf("kill-switch file: %q %v %v, want the kill recorded", reason, killed, err)
 	}

@@ -172,7 +172,7 @@ func TestTreasuryConversionPassesRisk(t *testing.T) {
 		cfg.Risk.MaxOrderNotional = strategy.Dec(decimal.RequireFromString("100"))
 		h := start(t, cfg, daemon.Options{})
 		h.waitMetric("engine_risk_rejections_total", map[string]string{"reason": "order_notional"}, 1)
-		h.waitMetric("engine_treasury_runs_total", map[string]string{"policy": "btc-to-eur", "outcome": "failed"}, 1)
+		h.waitMetric("engine_treasury_runs_total", map[string]string{"policy": "btc-to-eur", "outcome": "refused"}, 1)
 		h.stop()
 		if n := len(venueTrades(t, h.info.Sim.Venue())); n != 0 {
 			t.Fatalf("venue has %d trades, want none", n)

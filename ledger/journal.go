@@ -508,3 +508,20 @@ func diffBalances(stored, rebuilt []Balance) []Mismatch {
 	}
 	return out
 }
+
+// VenueBalances returns what the books hold at venue v per asset:
+// available plus allocated.
+func (s *Store) VenueBalances(ctx context.Context, v Venue) (map[market.Asset]decimal.Decimal, error) {
+	bs, err := s.Balances(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[market.Asset]decimal.Decimal{}
+	avail, alloc := VenueAvailable(v), VenueAllocated(v)
+	for _, b := range bs {
+		if b.Account == avail || b.Account == alloc {
+			out[b.Asset] = out[b.Asset].Add(b.Amount)
+		}
+	}
+	return out, nil
+}

@@ -105,3 +105,8 @@ func Destination(network, address string) Account {
 	}
 	return a
 }
+
+// TradeKey is the journal key of a Hercle fill, by the venue's trade id:
+// a fill confirmed twice (by the answer, a lookup, reconciliation) is
+// posted once.
+func TradeKey(tradeID string) string { return "hercle:trade:" + tradeID }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
@@ -142,7 +141,7 @@ func buildBench(dir string) (benchBooks, error) {
 			hercle.Transaction{ID: id + "-q", Type: hercle.TxTrade, Asset: "USDT", Amount: hercle.N(notional.Mul(sign).Neg()), Timestamp: hercle.T(at)})
 		total["BTC"] = total["BTC"].Add(q.Mul(sign))
 		total["USDT"] = total["USDT"].Sub(notional.Mul(sign))
-		entries = append(entries, ledger.Entry{Key: execution.TradeKey(id), Kind: ledger.KindTrade, Time: at, ClientID: cid,
+		entries = append(entries, ledger.Entry{Key: ledger.TradeKey(id), Kind: ledger.KindTrade, Time: at, ClientID: cid,
 			Refs: map[string]string{"trade_id": id, "pair": "BTCUSDT", "side": string(side)},
 			Postings: []ledger.Posting{
 				{Account: avail, Asset: "BTC", Amount: q.Mul(sign)}, {Account: cp, Asset: "BTC", Amount: q.Mul(sign).Neg()},

@@ -13,7 +13,6 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/heropayments"
 	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
@@ -39,7 +38,7 @@ type Ledger interface {
 // trades use the keys of the paths that normally post them, so that an
 // import and a late webhook or fill can never both count.
 var (
-	tradePrefix      = execution.TradeKey("")
+	tradePrefix      = ledger.TradeKey("")
 	depositPrefix    = inbound.DepositKey("")
 	feePrefix        = "hercle:fee:"
 	withdrawalPrefix = "hercle:withdrawal:"

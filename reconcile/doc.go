@@ -58,7 +58,7 @@
 // and a memo, under the key the regular path would have used, so importing
 // is idempotent and a late webhook or fill cannot count it twice: deposits
 // ("hercle:deposit:<id>"), fees ("hercle:fee:<id>"), trades made outside
-// the engine (execution.TradeKey), withdrawals and transfers made outside
+// the engine (ledger.TradeKey), withdrawals and transfers made outside
 // the engine once final ("hercle:withdrawal:<id>", "hercle:transfer:<id>").
 // A deposit is imported as a plain deposit: treasury credits a settlement
 // landing from Heropayments under the same key and clears its transit

@@ -231,7 +231,7 @@ func TestTradeWhileDaemonDown(t *testing.T) {
 	for _, f := range missing {
 		switch f.Ref {
 		case outside.TradeID:
-			if f.Imported != execution.TradeKey(outside.TradeID) || !f.Break || !strings.Contains(f.Detail, "outside the engine") {
+			if f.Imported != ledger.TradeKey(outside.TradeID) || !f.Break || !strings.Contains(f.Detail, "outside the engine") {
 				t.Errorf("outside trade = %+v; want imported and a break", f)
 			}
 		case crashed.TradeID:
@@ -242,7 +242,7 @@ func TestTradeWhileDaemonDown(t *testing.T) {
 			t.Errorf("unexpected finding %+v", f)
 		}
 	}
-	e, err := r.store.Entry(r.ctx, execution.TradeKey(outside.TradeID))
+	e, err := r.store.Entry(r.ctx, ledger.TradeKey(outside.TradeID))
 	if err != nil || e.Refs["source"] != "reconcile" || e.Kind != ledger.KindTrade || !strings.HasPrefix(e.Memo, "imported by reconciliation") {
 		t.Fatalf("imported fill = %+v, %v; want a flagged trade entry", e, err)
 	}

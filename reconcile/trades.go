@@ -7,7 +7,6 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
@@ -63,7 +62,7 @@ func (r *run) compareTrades(ctx context.Context) error {
 // tradeEntryFor finds the ledger fill of a venue trade; nil if none.
 func (r *run) tradeEntryFor(ctx context.Context, t *hercle.Trade) (*entryInfo, error) {
 	b := r.books
-	e, err := b.entry(ctx, execution.TradeKey(t.ID))
+	e, err := b.entry(ctx, ledger.TradeKey(t.ID))
 	if err != nil || e != nil {
 		return e, err
 	}
@@ -74,7 +73,7 @@ func (r *run) tradeEntryFor(ctx context.Context, t *hercle.Trade) (*entryInfo, e
 		return list[0], nil
 	}
 	if in, ok := b.intents[t.ClientID]; ok && in.VenueRef != "" && in.VenueRef != t.ID {
-		e, err := b.entry(ctx, execution.TradeKey(in.VenueRef))
+		e, err := b.entry(ctx, ledger.TradeKey(in.VenueRef))
 		if err != nil || e == nil || e.kind != ledger.KindTrade {
 			return nil, err
 		}
@@ -217,7 +216,7 @@ func tradeImport(t *hercle.Trade, base, quote market.Asset, why string) ledger.E
 	}
 	avail, cp := ledger.VenueAvailable(ledger.Hercle), ledger.Counterparty(ledger.Hercle)
 	return ledger.Entry{
-		Key:      execution.TradeKey(t.ID),
+		Key:      ledger.TradeKey(t.ID),
 		Kind:     ledger.KindTrade,
 		Time:     t.Timestamp.Time,
 		ClientID: t.ClientID,

@@ -165,6 +165,16 @@ func (e *Engine) check(ctx context.Context, now time.Time, v strategy.View, in s
 	return e.reserve(ctx, now, notional, []capKey{{keyTradeNotional, e.l.MaxDailyNotional.Decimal, DailyNotional}})
 }
 
+// Stopped returns why no money may move at now (the kill switch, the
+// maintenance gate, the breaker), or nil. Execution asks it right before
+// a movement is recorded.
+func (e *Engine) Stopped(now time.Time) error {
+	if rej := e.stopped(now); rej != nil {
+		return rej
+	}
+	return nil
+}
+
 // stopped checks the kill switch, the gate and the breaker.
 func (e *Engine) stopped(now time.Time) *Rejection {
 	e.mu.Lock()

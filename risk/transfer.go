@@ -19,6 +19,11 @@ type Transfer struct {
 	Amount      decimal.Decimal
 	// Policy names the treasury policy that asked, for logs.
 	Policy string
+	// BetweenVenues marks a movement between two of our own venues (a
+	// settlement): no money leaves the business, so no cap applies; the
+	// stops (kill switch, gate, breaker) and the balance at the source
+	// still do.
+	BetweenVenues bool
 }
 
 // String describes the transfer for logs.
@@ -45,6 +50,9 @@ func (e *Engine) checkTransfer(ctx context.Context, now time.Time, v strategy.Vi
 	}
 	if rej := e.stopped(now); rej != nil {
 		return Approval{}, rej
+	}
+	if t.BetweenVenues {
+		return Approval{}, e.spend(v, t.Asset, t.Amount)
 	}
 	limit, ok := e.l.Transfers.Destinations[t.Destination]
 	if !ok {

@@ -46,16 +46,19 @@ func TestSellByAmountHoldsItsWorstCase(t *testing.T) {
 	n := 0
 	l, err := New(Options{
 		Strategies: []strategy.Strategy{byAmount, bySize}, Risk: rk, Exec: &fillAtTick{}, Clock: clock, MaxAge: 5 * time.Second,
-		Pairs:    []market.Pair{{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR", MinSize: d("0.0001"), MaxSize: d("10")}},
-		Balances: map[market.Asset]decimal.Decimal{"BTC": d("1.5")},
-		NewID:    func() (string, error) { n++; return fmt.Sprintf("cid-%d", n), nil },
+		Pairs: []market.Pair{{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR", MinSize: d("0.0001"), MaxSize: d("10")}},
+		Books: openBooks(t, map[market.Asset]decimal.Decimal{"BTC": d("1.5")}),
+		NewID: func() (string, error) { n++; return fmt.Sprintf("cid-%d", n), nil },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := l.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	now := clock.Now()
 	l.process(context.Background(), tickEvent{market.Tick{Pair: "BTCEUR", Size: d("0.1"), BuyPrice: d("60010"), SellPrice: d("59990"), Time: now, Received: now}})
-	if len(l.dispatch) != 1 || l.dispatch[0].Strategy != "by-amount" {
+	if len(l.dispatch) != 1 || l.dispatch[0].trade.Strategy != "by-amount" {
 		t.Fatalf("approved %v, want only the sell by amount: both together may leave less than the minimum BTC", l.dispatch)
 	}
 	want := d("9000").DivRound(d("59990").Mul(d("0.995")), 18)
@@ -85,11 +88,14 @@ func TestBuyByAmountHoldsWhatRiskApproved(t *testing.T) {
 		}
 		l, err := New(Options{
 			Strategies: []strategy.Strategy{th}, Risk: rk, Exec: &fillAtTick{}, Clock: clock, MaxAge: 5 * time.Second,
-			Pairs:    []market.Pair{{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR", MinSize: d("0.0001"), MaxSize: d("10")}},
-			Balances: map[market.Asset]decimal.Decimal{"EUR": d("100000")},
-			NewID:    func() (string, error) { return "cid-1", nil },
+			Pairs: []market.Pair{{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR", MinSize: d("0.0001"), MaxSize: d("10")}},
+			Books: openBooks(t, map[market.Asset]decimal.Decimal{"EUR": d("100000")}),
+			NewID: func() (string, error) { return "cid-1", nil },
 		})
 		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Load(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		now := clock.Now()

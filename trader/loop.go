@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/execution"
+	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/scheduler"
@@ -23,20 +23,22 @@ import (
 // satisfies it.
 type Executor interface {
 	Execute(ctx context.Context, in strategy.Intent) execution.Result
+	Move(ctx context.Context, m execution.Movement) execution.Result
 }
 
-// Resolver settles an intent an Execute left Unresolved, by lookup only,
+// Resolver settles a trade an Execute left Unresolved, by lookup only,
 // never sending it again. *execution.Executor satisfies it. When Exec
-// implements it, Run hands every unresolved intent to it until the intent
+// implements it, Run hands every unresolved trade to it until the trade
 // resolves, so its strategy gets its outcome without waiting for a
 // restart's recovery.
 type Resolver interface {
 	Resolve(ctx context.Context, in strategy.Intent) execution.Result
 }
 
-// Risk approves intents. *risk.Engine satisfies it.
+// Risk approves intents and movements. *risk.Engine satisfies it.
 type Risk interface {
 	Check(ctx context.Context, now time.Time, v strategy.View, in strategy.Intent) (risk.Approval, error)
+	CheckTransfer(ctx context.Context, now time.Time, v strategy.View, t risk.Transfer) (risk.Approval, error)
 	Release(ctx context.Context, a risk.Approval) error
 	VenueRejected(now time.Time)
 }
@@ -47,11 +49,13 @@ type Options struct {
 	Risk       Risk
 	Exec       Executor
 	Clock      scheduler.Clock
+	// Books is the ledger the balances come from: every committed change
+	// to a venue or transit account reaches the loop before the next
+	// event it handles. Required.
+	Books Books
 	// MaxAge is how old a tick may be and still be traded on.
 	MaxAge time.Duration
 	Pairs  []market.Pair
-	// Balances are the totals per asset at start.
-	Balances map[market.Asset]decimal.Decimal
 	// Inline runs execution on the loop's goroutine (backtests), so
 	// outcomes are processed in a deterministic order. Otherwise each
 	// intent executes on its own goroutine and its result comes back as
@@ -64,17 +68,15 @@ type Options struct {
 	Registry prometheus.Registerer
 }
 
-// Loop is the event loop. Feed it with Tick, Deposit and the like from any
-// goroutine; Run processes events until its context ends.
+// Loop is the event loop. Feed it with Tick, Deposit, Trade and Move from
+// any goroutine; Run processes events until its context ends.
 type Loop struct {
 	o     Options
 	log   *slog.Logger
 	state strategy.State
-	total map[market.Asset]decimal.Decimal
-	holds map[string]hold // by Client-Id
-	owner map[string]strategy.Strategy
-	appr  map[string]risk.Approval
-	next  map[string]time.Time // per strategy name: next timer
+	books *books
+	open  map[string]*open // intents approved and not finished, by Client-Id
+	next  map[string]time.Time
 	// due caches the earliest of next; dueOK is false when next changed
 	// since. Every event asks for it, and a map scan per tick is costly.
 	due   time.Time
@@ -82,17 +84,34 @@ type Loop struct {
 
 	events   chan event
 	metrics  metrics
-	queue    []event           // events caused while processing one
-	dispatch []strategy.Intent // approved, not yet handed to execution
-	// unresolved are intents whose outcome is unknown, to hand to the
+	queue    []event // events caused while processing one
+	dispatch []job   // approved, not yet handed to execution
+	// unresolved are trades whose outcome is unknown, to hand to the
 	// Resolver; only Run does (resolver is set while it runs).
 	unresolved []strategy.Intent
 	resolver   Resolver
 }
 
+// open is an approved intent or movement not yet finished.
+type open struct {
+	s     strategy.Strategy // the strategy that asked; nil for a command
+	appr  risk.Approval
+	hold  hold
+	reply chan<- execution.Result // a command's, until answered
+}
+
+// hold is what an open intent may still take from a venue's available
+// balance, as risk reckoned it when it approved the intent.
 type hold struct {
+	venue  ledger.Venue
 	asset  market.Asset
 	amount decimal.Decimal
+}
+
+// job is an approved trade or movement for execution.
+type job struct {
+	trade *strategy.Intent
+	move  *execution.Movement
 }
 
 type event interface{}
@@ -104,11 +123,19 @@ type outcomeEvent struct {
 	s strategy.Strategy
 	o strategy.Outcome
 }
+type timerEvent struct{}
 
-// New returns a loop ready to Run.
+// commandEvent is a trade or movement submitted by treasury (or an
+// operator), answered on reply.
+type commandEvent struct {
+	job
+	reply chan execution.Result
+}
+
+// New returns a loop ready to Load and Run. It does no I/O.
 func New(o Options) (*Loop, error) {
-	if o.Risk == nil || o.Exec == nil || o.Clock == nil || o.NewID == nil {
-		return nil, errors.New("trader: Risk, Exec, Clock and NewID are required")
+	if o.Risk == nil || o.Exec == nil || o.Clock == nil || o.NewID == nil || o.Books == nil {
+		return nil, errors.New("trader: Risk, Exec, Clock, Books and NewID are required")
 	}
 	names := map[string]bool{}
 	for _, s := range o.Strategies {
@@ -122,15 +149,10 @@ func New(o Options) (*Loop, error) {
 	}
 	l := &Loop{
 		o: o, log: o.Logger,
-		total:  maps.Clone(o.Balances),
-		holds:  map[string]hold{},
-		owner:  map[string]strategy.Strategy{},
-		appr:   map[string]risk.Approval{},
+		books:  newBooks(),
+		open:   map[string]*open{},
 		next:   map[string]time.Time{},
 		events: make(chan event, 1024),
-	}
-	if l.total == nil {
-		l.total = map[market.Asset]decimal.Decimal{}
 	}
 	l.state = strategy.State{
 		MaxAge:   o.MaxAge,
@@ -145,7 +167,6 @@ func New(o Options) (*Loop, error) {
 	if l.metrics, err = newMetrics(o.Registry); err != nil {
 		return nil, err
 	}
-	l.refreshBalances()
 	return l, nil
 }
 
@@ -153,8 +174,44 @@ func New(o Options) (*Loop, error) {
 // queue is full, which bounds memory under a flood of ticks.
 func (l *Loop) Tick(ctx context.Context, t market.Tick) { l.send(ctx, tickEvent{t}) }
 
-// Deposit queues a credited deposit (from a webhook or the ledger).
+// Deposit queues a credited deposit (from a webhook or the ledger) for the
+// strategies. Its amount is already in the balances: they come from the
+// ledger.
 func (l *Loop) Deposit(ctx context.Context, d strategy.Deposit) { l.send(ctx, depositEvent{d}) }
+
+// Trade submits a trade decided outside the strategies (a treasury
+// conversion; in.Strategy names its policy) and waits for its result: it
+// passes risk against the same balances and limits as every strategy
+// intent, then execution. A refusal by risk is Rejected. If ctx ends
+// first, the result is Unresolved: the trade may still be sent, and is
+// then followed like any other.
+func (l *Loop) Trade(ctx context.Context, in strategy.Intent) execution.Result {
+	return l.command(ctx, job{trade: &in}, execution.Result{Intent: in})
+}
+
+// Move submits a movement (a withdrawal, bank transfer, Lightning payment
+// or settlement) and waits for its result, as Trade does: risk's transfer
+// check against the loop's balances, then execution.
+func (l *Loop) Move(ctx context.Context, m execution.Movement) execution.Result {
+	return l.command(ctx, job{move: &m}, execution.Result{Movement: m})
+}
+
+func (l *Loop) command(ctx context.Context, j job, r execution.Result) execution.Result {
+	reply := make(chan execution.Result, 1)
+	select {
+	case l.events <- commandEvent{j, reply}:
+	case <-ctx.Done():
+		r.Status, r.Detail = execution.Rejected, "not submitted: "+ctx.Err().Error()
+		return r
+	}
+	select {
+	case r := <-reply:
+		return r
+	case <-ctx.Done():
+		r.Status, r.Detail = execution.Unresolved, "stopped waiting for the loop: "+ctx.Err().Error()
+		return r
+	}
+}
 
 func (l *Loop) send(ctx context.Context, e event) {
 	select {
@@ -163,10 +220,36 @@ func (l *Loop) send(ctx context.Context, e event) {
 	}
 }
 
+// Load subscribes the loop to the ledger's balances, reads them, and
+// hands every strategy that keeps state across restarts
+// (strategy.Restorer) the fills the ledger holds for it. Run calls it if
+// it was not called; a backtest that drives the loop with Step calls it
+// first.
+func (l *Loop) Load(ctx context.Context) error {
+	if l.books.loaded() {
+		return nil
+	}
+	if err := l.books.load(ctx, l.o.Books); err != nil {
+		return fmt.Errorf("trader: balances: %w", err)
+	}
+	if err := restore(ctx, l.o.Books, l.o.Strategies, l.log); err != nil {
+		return fmt.Errorf("trader: %w", err)
+	}
+	l.refreshBalances()
+	return nil
+}
+
+// Close stops following the ledger's balances.
+func (l *Loop) Close() { l.books.close() }
+
 // Run processes events until ctx is cancelled, then waits for the intents
 // still executing: each ends recorded in the ledger, finished or left for
 // recovery.
 func (l *Loop) Run(ctx context.Context) error {
+	if err := l.Load(ctx); err != nil {
+		return err
+	}
+	defer l.Close()
 	running := 0
 	done := make(chan execution.Result)
 	if rv, ok := l.o.Exec.(Resolver); ok && !l.o.Inline {
@@ -188,6 +271,7 @@ func (l *Loop) Run(ctx context.Context) error {
 			for ; running > 0; running-- {
 				l.process(ctx, resultEvent{<-done})
 			}
+			l.refuseQueued()
 			return nil
 		case e := <-l.events:
 			l.process(ctx, e)
@@ -200,9 +284,9 @@ func (l *Loop) Run(ctx context.Context) error {
 		if timer != nil {
 			timer.Stop()
 		}
-		var async func(strategy.Intent)
+		var async func(job)
 		if !l.o.Inline {
-			async = func(in strategy.Intent) {
+			async = func(j job) {
 				running++
 				go func() {
 					// A request already sent finishes even if ctx ends
@@ -210,7 +294,7 @@ func (l *Loop) Run(ctx context.Context) error {
 					// is recorded; ctx ends the lookups that follow an
 					// outcome not yet final, leaving it for recovery, so
 					// a shutdown does not wait for them.
-					done <- l.o.Exec.Execute(ctx, in)
+					done <- l.run(ctx, j)
 				}()
 			}
 		}
@@ -223,28 +307,65 @@ func (l *Loop) Run(ctx context.Context) error {
 	}
 }
 
-// execute hands every approved intent to execution: to async when it is
-// set, otherwise inline, processing each result (and the intents it
-// causes) before the next.
-func (l *Loop) execute(ctx context.Context, async func(strategy.Intent)) {
-	for len(l.dispatch) > 0 {
-		batch := l.dispatch
-		l.dispatch = nil
-		for _, in := range batch {
-			if async != nil {
-				async(in)
-				continue
+// refuseQueued answers the commands still queued when Run stops: nothing
+// was recorded for them.
+func (l *Loop) refuseQueued() {
+	for {
+		select {
+		case e := <-l.events:
+			if c, ok := e.(commandEvent); ok {
+				c.reply <- execution.Result{Intent: deref(c.trade), Movement: derefMove(c.move), Status: execution.Rejected, Detail: "the engine is stopping; nothing sent"}
 			}
-			l.process(ctx, resultEvent{l.o.Exec.Execute(ctx, in)})
+		default:
+			return
 		}
 	}
 }
 
-type timerEvent struct{}
+func deref(in *strategy.Intent) strategy.Intent {
+	if in == nil {
+		return strategy.Intent{}
+	}
+	return *in
+}
+
+func derefMove(m *execution.Movement) execution.Movement {
+	if m == nil {
+		return execution.Movement{}
+	}
+	return *m
+}
+
+// run executes one job.
+func (l *Loop) run(ctx context.Context, j job) execution.Result {
+	if j.move != nil {
+		return l.o.Exec.Move(ctx, *j.move)
+	}
+	return l.o.Exec.Execute(ctx, *j.trade)
+}
+
+// execute hands every approved job to execution: to async when it is set,
+// otherwise inline, processing each result (and the intents it causes)
+// before the next.
+func (l *Loop) execute(ctx context.Context, async func(job)) {
+	for len(l.dispatch) > 0 {
+		batch := l.dispatch
+		l.dispatch = nil
+		for _, j := range batch {
+			if async != nil {
+				async(j)
+				continue
+			}
+			l.process(ctx, resultEvent{l.run(ctx, j)})
+		}
+	}
+}
 
 // process handles one event and every follow-up it causes (outcomes of
-// rejected intents), collecting approved intents in l.dispatch.
+// rejected intents), collecting approved intents in l.dispatch. The
+// ledger's balance changes committed so far are applied first.
 func (l *Loop) process(ctx context.Context, e event) {
+	l.syncBalances()
 	l.apply(ctx, e)
 	l.drain(ctx)
 }
@@ -287,8 +408,6 @@ func (l *Loop) apply(ctx context.Context, e event) {
 	l.state.Clock = l.o.Clock.Now()
 	switch e := e.(type) {
 	case depositEvent:
-		l.total[e.d.Asset] = l.total[e.d.Asset].Add(e.d.Amount)
-		l.refreshBalances()
 		l.broadcast(ctx, e.d)
 	case timerEvent:
 		now := l.state.Clock
@@ -299,6 +418,8 @@ func (l *Loop) apply(ctx context.Context, e event) {
 				l.handle(ctx, s, strategy.Timer{Due: due})
 			}
 		}
+	case commandEvent:
+		l.command1(ctx, e)
 	case resultEvent:
 		l.result(ctx, e.r)
 	case outcomeEvent:
@@ -320,7 +441,10 @@ func (l *Loop) handle(ctx context.Context, s strategy.Strategy, ev strategy.Even
 		l.log.Debug("strategy skipped", "strategy", s.Name(), "pair", sk.Pair, "reason", sk.Reason)
 	}
 	for _, in := range d.Intents {
-		l.decide(ctx, s, in)
+		in.Strategy = s.Name()
+		if err := l.decide(ctx, s, in, nil); err != nil {
+			l.reject(s, in, err.Error())
+		}
 	}
 	if t, ok := s.(strategy.Timed); ok {
 		due := t.NextTimer(l.state.Clock)
@@ -336,30 +460,65 @@ func (l *Loop) handle(ctx context.Context, s strategy.Strategy, ev strategy.Even
 	}
 }
 
-// decide runs risk on an intent and queues it for execution or returns a
-// rejection to its strategy.
-func (l *Loop) decide(ctx context.Context, s strategy.Strategy, in strategy.Intent) {
-	in.Strategy = s.Name()
+// decide runs risk on a trade and queues it for execution; the error is a
+// refusal (nothing recorded). s is nil for a command, answered on reply.
+func (l *Loop) decide(ctx context.Context, s strategy.Strategy, in strategy.Intent, reply chan<- execution.Result) error {
 	id, err := l.o.NewID()
 	if err != nil {
-		l.reject(s, in, "client id: "+err.Error())
-		return
+		return fmt.Errorf("client id: %w", err)
 	}
 	in.ID = id
-	l.metrics.decisions.WithLabelValues(s.Name()).Inc()
+	l.metrics.decisions.WithLabelValues(in.Strategy).Inc()
 	a, err := l.o.Risk.Check(ctx, l.state.Clock, &l.state, in)
 	if err != nil {
-		l.log.Info("intent rejected by risk", "strategy", s.Name(), "intent", in.String(), "err", err)
-		l.reject(s, in, err.Error())
-		return
+		l.log.Info("intent rejected by risk", "strategy", in.Strategy, "intent", in.String(), "err", err)
+		return err
 	}
-	l.log.Info("intent approved", "strategy", s.Name(), "client_id", in.ID, "intent", in.String(), "reason", in.Reason)
-	l.owner[in.ID] = s
-	l.appr[in.ID] = a
-	l.holds[in.ID] = l.holdFor(in)
+	l.log.Info("intent approved", "strategy", in.Strategy, "client_id", in.ID, "intent", in.String(), "reason", in.Reason)
+	asset, amount := risk.Spend(l.state.Specs[in.Pair], l.state.Ticks[in.Pair], in)
+	l.open[id] = &open{s: s, appr: a, hold: hold{ledger.Hercle, asset, amount}, reply: reply}
 	l.state.Open = append(l.state.Open, in)
 	l.refreshBalances()
-	l.dispatch = append(l.dispatch, in)
+	l.dispatch = append(l.dispatch, job{trade: &in})
+	return nil
+}
+
+// command1 runs risk on a submitted trade or movement and queues it for
+// execution, or answers its refusal.
+func (l *Loop) command1(ctx context.Context, c commandEvent) {
+	if c.trade != nil {
+		in := *c.trade
+		if err := l.decide(ctx, nil, in, c.reply); err != nil {
+			l.metrics.intents.WithLabelValues(in.Strategy, "rejected").Inc()
+			c.reply <- execution.Result{Intent: in, Status: execution.Rejected, Detail: "refused by risk: " + err.Error(), Err: err, Time: l.state.Clock}
+		}
+		return
+	}
+	m := *c.move
+	if err := l.approveMove(ctx, &m, c.reply); err != nil {
+		l.metrics.intents.WithLabelValues(m.Policy, "rejected").Inc()
+		c.reply <- execution.Result{Movement: m, Status: execution.Rejected, Detail: "refused by risk: " + err.Error(), Err: err, Time: l.state.Clock}
+	}
+}
+
+// approveMove runs risk's transfer check on a movement, against the
+// available balance of the venue it leaves from, and queues it.
+func (l *Loop) approveMove(ctx context.Context, m *execution.Movement, reply chan<- execution.Result) error {
+	id, err := l.o.NewID()
+	if err != nil {
+		return fmt.Errorf("client id: %w", err)
+	}
+	m.ID = id
+	t := risk.Transfer{Destination: m.Destination, Asset: m.Asset, Amount: m.Amount, Policy: m.Policy, BetweenVenues: m.BetweenVenues()}
+	a, err := l.o.Risk.CheckTransfer(ctx, l.state.Clock, l.venueView(m.Source), t)
+	if err != nil {
+		return err
+	}
+	l.log.Info("movement approved", "policy", m.Policy, "client_id", m.ID, "movement", m.String())
+	l.open[id] = &open{appr: a, hold: hold{m.Source, m.Asset, m.Amount}, reply: reply}
+	l.refreshBalances()
+	l.dispatch = append(l.dispatch, job{move: m})
+	return nil
 }
 
 func (l *Loop) reject(s strategy.Strategy, in strategy.Intent, detail string) {
@@ -367,78 +526,65 @@ func (l *Loop) reject(s strategy.Strategy, in strategy.Intent, detail string) {
 	l.queue = append(l.queue, outcomeEvent{s, strategy.Outcome{Intent: in, Status: strategy.Rejected, Detail: detail, Time: l.state.Clock}})
 }
 
-// holdFor is what an open intent may spend, as risk reckoned it when it
-// approved the intent (risk.Spend).
-func (l *Loop) holdFor(in strategy.Intent) hold {
-	asset, amount := risk.Spend(l.state.Specs[in.Pair], l.state.Ticks[in.Pair], in)
-	return hold{asset, amount}
-}
-
-// result applies an execution result: balances, holds, open intents, and
-// the outcome to the strategy that asked.
+// result applies an execution result: holds, open intents, the risk
+// reservation of what did not happen, and the outcome to the strategy or
+// the command that asked. Balances move only by the ledger.
 func (l *Loop) result(ctx context.Context, r execution.Result) {
-	id := r.Intent.ID
-	s, ok := l.owner[id]
+	id := r.ClientID()
+	o, ok := l.open[id]
 	if !ok {
 		l.log.Error("result for an intent the loop does not know", "client_id", id)
 		return
 	}
-	if r.Status == execution.Unresolved {
+	if o.reply != nil {
+		o.reply <- r
+		o.reply = nil
+	}
+	name := r.Intent.Strategy
+	if r.Movement.ID != "" {
+		name = r.Movement.Policy
+	}
+	if r.Status == execution.Unresolved && r.Movement.ID == "" {
 		// Still open: its hold stays until it resolves. Recovery runs
 		// only at start-up, so while Run runs the resolver keeps looking
 		// it up.
-		l.metrics.intents.WithLabelValues(s.Name(), "unresolved").Inc()
+		l.metrics.intents.WithLabelValues(name, "unresolved").Inc()
 		l.log.Warn("intent outcome unresolved; looking it up again", "client_id", id, "detail", r.Detail)
 		if l.resolver != nil && ctx.Err() == nil {
 			l.unresolved = append(l.unresolved, r.Intent)
 		}
 		return
 	}
-	delete(l.owner, id)
-	delete(l.holds, id)
-	a := l.appr[id]
-	delete(l.appr, id)
-	l.state.Open = slices.DeleteFunc(l.state.Open, func(in strategy.Intent) bool { return in.ID == id })
-	o := strategy.Outcome{Intent: r.Intent, Detail: r.Detail, Time: l.state.Clock}
+	// A movement's money left the available balance when it was recorded
+	// (its transit entry), so its hold ends with its first result.
+	delete(l.open, id)
+	if r.Movement.ID == "" {
+		l.state.Open = slices.DeleteFunc(l.state.Open, func(in strategy.Intent) bool { return in.ID == id })
+	}
+	l.metrics.intents.WithLabelValues(name, r.Status.String()).Inc()
 	switch r.Status {
 	case execution.Filled:
-		p := l.state.Specs[r.Intent.Pair]
-		sign := decimal.NewFromInt(1)
-		if r.Intent.Side == market.Sell {
-			sign = sign.Neg()
-		}
-		l.total[p.Base] = l.total[p.Base].Add(r.Size.Mul(sign))
-		l.total[p.Quote] = l.total[p.Quote].Sub(r.Amount.Mul(sign))
-		o.Status, o.FilledSize, o.FilledAmount, o.Price = strategy.Filled, r.Size, r.Amount, r.Price
-		l.metrics.intents.WithLabelValues(s.Name(), "filled").Inc()
-		l.log.Info("trade filled", "strategy", s.Name(), "client_id", id, "trade_id", r.TradeID, "pair", r.Intent.Pair, "side", r.Intent.Side, "size", r.Size, "price", r.Price)
-	default:
-		o.Status = strategy.Failed
+		l.log.Info("trade filled", "strategy", name, "client_id", id, "trade_id", r.TradeID, "pair", r.Intent.Pair, "side", r.Intent.Side, "size", r.Size, "price", r.Price)
+	case execution.Failed:
 		l.o.Risk.VenueRejected(l.state.Clock)
-		if err := l.o.Risk.Release(ctx, a); err != nil {
+		if err := l.o.Risk.Release(ctx, o.appr); err != nil {
 			l.log.Error("release risk reservation", "client_id", id, "err", err)
 		}
-		l.metrics.intents.WithLabelValues(s.Name(), "failed").Inc()
-		l.log.Warn("intent failed", "strategy", s.Name(), "client_id", id, "detail", r.Detail)
+		l.log.Warn("intent failed", "strategy", name, "client_id", id, "detail", r.Detail)
 	}
 	l.refreshBalances()
-	l.handle(ctx, s, o)
+	if o.s != nil {
+		l.handle(ctx, o.s, outcomeOf(r, l.state.Clock))
+	}
 }
 
-// refreshBalances recomputes the view's balances from totals and holds.
-func (l *Loop) refreshBalances() {
-	held := map[market.Asset]decimal.Decimal{}
-	for _, h := range l.holds {
-		held[h.asset] = held[h.asset].Add(h.amount)
+// outcomeOf is the strategy's view of a trade's result.
+func outcomeOf(r execution.Result, now time.Time) strategy.Outcome {
+	o := strategy.Outcome{Intent: r.Intent, Detail: r.Detail, Time: now, Status: strategy.Failed}
+	if r.Status == execution.Filled {
+		o.Status, o.FilledSize, o.FilledAmount, o.Price = strategy.Filled, r.Size, r.Amount, r.Price
 	}
-	clear(l.state.Balances)
-	for a, t := range l.total {
-		avail := t.Sub(held[a])
-		if avail.Sign() < 0 {
-			avail = decimal.Zero
-		}
-		l.state.Balances[a] = strategy.Balance{Total: t, Available: avail}
-	}
+	return o
 }
 
 // nextTimer returns the earliest strategy timer.

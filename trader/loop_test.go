@@ -9,7 +9,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shopspring/decimal"
 
-	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/scheduler"
@@ -17,19 +16,6 @@ import (
 )
 
 func d(s string) decimal.Decimal { return decimal.RequireFromString(s) }
-
-// fillAtTick is an in-process venue model: it fills every intent at the
-// price of the last tick it was shown, like the backtester's zero-latency
-// model. It reports each intent on seen.
-type fillAtTick struct {
-	price decimal.Decimal
-	seen  chan strategy.Intent
-}
-
-func (f *fillAtTick) Execute(_ context.Context, in strategy.Intent) execution.Result {
-	f.seen <- in
-	return execution.Result{Intent: in, Status: execution.Filled, TradeID: "t-" + in.ID, Size: in.Size, Amount: in.Size.Mul(f.price), Price: f.price}
-}
 
 func TestLoopTradesOnceAndMovesBalances(t *testing.T) {
 	start := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
@@ -45,7 +31,9 @@ func TestLoopTradesOnceAndMovesBalances(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	venue := &fillAtTick{price: d("49900"), seen: make(chan strategy.Intent, 4)}
+	books := openBooks(t, map[market.Asset]decimal.Decimal{"EUR": d("100000")})
+	btceur := market.Pair{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR", MinSize: d("0.0001"), MaxSize: d("10")}
+	venue := &fillAtTick{price: d("49900"), seen: make(chan strategy.Intent, 4), store: books, pairs: map[string]market.Pair{"BTCEUR": btceur}}
 	n := 0
 	l, err := New(Options{
 		Strategies: []strategy.Strategy{th},
@@ -54,7 +42,7 @@ func TestLoopTradesOnceAndMovesBalances(t *testing.T) {
 		Clock:      clock,
 		MaxAge:     5 * time.Second,
 		Pairs:      []market.Pair{{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR", MinSize: d("0.0001"), MaxSize: d("10")}},
-		Balances:   map[market.Asset]decimal.Decimal{"EUR": d("100000")},
+		Books:      books,
 		Inline:     true,
 		NewID:      func() (string, error) { n++; return fmt.Sprintf("cid-%d", n), nil },
 		Registry:   prometheus.NewRegistry(),
@@ -115,15 +103,18 @@ func TestLoopRejectedIntentNeverExecutes(t *testing.T) {
 	venue := &fillAtTick{price: d("49900"), seen: make(chan strategy.Intent, 4)}
 	l, err := New(Options{
 		Strategies: []strategy.Strategy{th}, Risk: rk, Exec: venue, Clock: clock, MaxAge: 5 * time.Second,
-		Pairs:    []market.Pair{{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR"}},
-		Balances: map[market.Asset]decimal.Decimal{"EUR": d("100000")},
-		Inline:   true,
-		NewID:    func() (string, error) { return "x", nil },
+		Pairs:  []market.Pair{{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR"}},
+		Books:  openBooks(t, map[market.Asset]decimal.Decimal{"EUR": d("100000")}),
+		Inline: true,
+		NewID:  func() (string, error) { return "x", nil },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
+	if err := l.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
 	now := clock.Now()
 	l.process(ctx, tickEvent{market.Tick{Pair: "BTCEUR", Size: d("1"), BuyPrice: d("49900"), SellPrice: d("49800"), Time: now, Received: now}})
 	if len(l.dispatch) != 0 || len(l.state.Open) != 0 {

@@ -57,6 +57,7 @@ func newSimRig(t *testing.T, lookups int) *simRig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.store.Close() })
+	post(t, r.store, opening("open", ledger.Hercle, map[market.Asset]decimal.Decimal{"EUR": d("100000")}))
 	pairs := map[string]market.Pair{}
 	for _, p := range r.srv.Venue().Pairs() {
 		pairs[p.Symbol] = p
@@ -83,8 +84,8 @@ func newSimRig(t *testing.T, lookups int) *simRig {
 	}
 	r.loop, err = New(Options{
 		Strategies: []strategy.Strategy{th}, Risk: rk, Exec: x, Clock: r.clock, MaxAge: 5 * time.Second,
-		Pairs:    []market.Pair{pairs["BTCEUR"]},
-		Balances: map[market.Asset]decimal.Decimal{"EUR": d("100000")},
+		Pairs: []market.Pair{pairs["BTCEUR"]},
+		Books: r.store,
 		NewID: func() (string, error) {
 			r.mu.Lock()
 			defer r.mu.Unlock()

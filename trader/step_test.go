@@ -31,18 +31,23 @@ func TestStepDrivesTicksAndTimers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	venue := &fillAtTick{price: d("50000"), seen: make(chan strategy.Intent, 4)}
+	books := openBooks(t, map[market.Asset]decimal.Decimal{"EUR": d("10000")})
+	btceur := market.Pair{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR", MinSize: d("0.0001"), MaxSize: d("10")}
+	venue := &fillAtTick{price: d("50000"), seen: make(chan strategy.Intent, 4), store: books, pairs: map[string]market.Pair{"BTCEUR": btceur}}
 	n := 0
 	l, err := New(Options{
 		Strategies: []strategy.Strategy{rb}, Risk: rk, Exec: venue, Clock: clock, MaxAge: 10 * time.Second,
-		Pairs:    []market.Pair{{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR", MinSize: d("0.0001"), MaxSize: d("10")}},
-		Balances: map[market.Asset]decimal.Decimal{"EUR": d("10000")},
-		NewID:    func() (string, error) { n++; return fmt.Sprintf("cid-%d", n), nil },
+		Pairs: []market.Pair{{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR", MinSize: d("0.0001"), MaxSize: d("10")}},
+		Books: books,
+		NewID: func() (string, error) { n++; return fmt.Sprintf("cid-%d", n), nil },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
+	if err := l.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
 	tick := func() {
 		now := clock.Now()
 		l.Step(ctx, market.Tick{Pair: "BTCEUR", Size: d("0.01"), BuyPrice: d("50000"), SellPrice: d("50000"), Time: now, Received: now})
@@ -94,14 +99,17 @@ func BenchmarkStep(b *testing.B) {
 	l, err := New(Options{
 		Strategies: []strategy.Strategy{rb}, Risk: rk, Exec: &fillAtTick{price: d("50000"), seen: make(chan strategy.Intent, 1)},
 		Clock: clock, MaxAge: 10 * time.Second,
-		Pairs:    []market.Pair{{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR"}},
-		Balances: map[market.Asset]decimal.Decimal{"EUR": d("10000"), "BTC": d("0.1")},
-		NewID:    func() (string, error) { return "x", nil },
+		Pairs: []market.Pair{{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR"}},
+		Books: openBooks(b, map[market.Asset]decimal.Decimal{"EUR": d("10000"), "BTC": d("0.1")}),
+		NewID: func() (string, error) { return "x", nil },
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
+	if err := l.Load(ctx); err != nil {
+		b.Fatal(err)
+	}
 	tk := market.Tick{Pair: "BTCEUR", Size: d("0.01"), BuyPrice: d("50000"), SellPrice: d("49990"), Time: start, Received: start}
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -124,11 +132,15 @@ func TestTickOrderSurvivesAFutureTimestamp(t *testing.T) {
 		t.Fatal(err)
 	}
 	l, err := New(Options{Risk: rk, Exec: &fillAtTick{price: d("50000")}, Clock: clock, MaxAge: 10 * time.Second,
-		Pairs: []market.Pair{{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR"}}, NewID: func() (string, error) { return "cid", nil }})
+		Pairs: []market.Pair{{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR"}}, NewID: func() (string, error) { return "cid", nil },
+		Books: openBooks(t, nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
+	if err := l.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
 	tick := func(price string, at time.Time) {
 		l.Step(ctx, market.Tick{Pair: "BTCEUR", BuyPrice: d(price), SellPrice: d(price), Time: at, Received: clock.Now()})
 	}

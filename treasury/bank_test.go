@@ -151,9 +151,7 @@ func TestBankTransferGoesToTheRegisteredPayeeOnlyOnceApproved(t *testing.T) {
 
 	// A transfer whose answer is lost is found over REST by its
 	// Client-Id (GET /transfers?transferClientId=) and settled by polling.
-	if _, err := r.venue.Credit("EUR", d("20000")); err != nil {
-		t.Fatal(err)
-	}
+	r.credit("EUR", d("20000"))
 	r.wire.inject(faultAfterApply)
 	res, err = r.sweep("eur-bank")
 	if err != nil || res.Outcome != treasury.OutcomeSent || !strings.Contains(res.Reason, "found by Client-Id") {
@@ -170,9 +168,7 @@ func TestBankTransferGoesToTheRegisteredPayeeOnlyOnceApproved(t *testing.T) {
 	r.verify()
 
 	// Refused later: nothing more goes there.
-	if _, err := r.venue.Credit("EUR", d("20000")); err != nil {
-		t.Fatal(err)
-	}
+	r.credit("EUR", d("20000"))
 	r.approve(addrs[0], hercle.WebhookPayeeAddressRefused)
 	if _, err := r.sweep("eur-bank"); !errors.Is(err, treasury.ErrNotApproved) {
 		t.Fatalf("Sweep after the address was refused = %v, want ErrNotApproved", err)

@@ -7,18 +7,18 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/ledger"
+	"github.com/otcdesk/engine/market"
 )
 
 // Caps are counted in the ledger's counters, per UTC day: what went to a
-// destination under ledger.DailyWithdrawn (scope: the destination's
-// account), and what all policies moved in an asset under
-// "withdrawn_total" (scope: the asset). A reservation is made under the
-// movement's Client-Id before its intent is recorded, so every recorded
-// movement holds one and a retried reservation counts once; a release is
-// made under "<client-id>:release", so it too counts once. A reservation
-// made just before a crash that left no intent is never released: the
-// caps err on the side of sending less.
+// destination under "withdrawn" (scope: the destination's account), and
+// what all policies moved in an asset under "withdrawn_total" (scope: the
+// asset). A movement reserves both in the same write as its intent (the
+// movement's Caps, op id its Client-Id), so every recorded movement holds
+// them and a retried reservation counts once; a failed movement releases
+// them under "<client-id>:release", so that too counts once.
 
 // globalMetric is the counter metric of the per-asset daily totals.
 const globalMetric = "withdrawn_total"
@@ -29,6 +29,12 @@ func destKey(day, account string) ledger.CounterKey {
 
 func globalKey(day, asset string) ledger.CounterKey {
 	return ledger.CounterKey{Metric: globalMetric, Day: day, Scope: asset}
+}
+
+// capKeys are the counters a movement to account in asset counts against
+// on day.
+func capKeys(day, account string, asset market.Asset) []ledger.CounterKey {
+	return []ledger.CounterKey{destKey(day, account), globalKey(day, string(asset))}
 }
 
 func utcDay(t time.Time) string { return t.UTC().Format(time.DateOnly) }
@@ -58,22 +64,14 @@ func (t *Treasury) room(ctx context.Context, now time.Time, tg target, asset str
 	return decimal.Max(left, decimal.Zero), binding, nil
 }
 
-// reserve counts the movement against its destination's and its asset's
-// totals of the day, once per Client-Id.
-func (t *Treasury) reserve(ctx context.Context, clientID string, r record) error {
-	for _, k := range []ledger.CounterKey{destKey(r.Day, r.Account), globalKey(r.Day, string(r.Asset))} {
-		if _, _, err := t.d.Ledger.AddCounter(ctx, k, clientID, r.Amount); err != nil {
-			return fmt.Errorf("reserve %s %s against the daily caps: %w", r.Amount, r.Asset, err)
-		}
-	}
-	return nil
-}
-
-// release gives a movement that did not happen back to the caps, once.
-func (t *Treasury) release(ctx context.Context, clientID string, r record) error {
-	for _, k := range []ledger.CounterKey{destKey(r.Day, r.Account), globalKey(r.Day, string(r.Asset))} {
-		if _, _, err := t.d.Ledger.AddCounter(ctx, k, clientID+":release", r.Amount.Neg()); err != nil {
-			return fmt.Errorf("release %s %s of %s from the daily caps: %w", r.Amount, r.Asset, clientID, err)
+// release gives a movement that did not happen back to the caps, once. The
+// send protocol releases what the movement recorded; this also covers
+// movements an older engine recorded without their caps, and those a
+// webhook failed.
+func (t *Treasury) release(ctx context.Context, m execution.Movement) error {
+	for _, k := range capKeys(m.Day, m.Account, m.Asset) {
+		if _, _, err := t.d.Ledger.AddCounter(ctx, k, m.ID+":release", m.Amount.Neg()); err != nil {
+			return fmt.Errorf("release %s %s of %s from the daily caps: %w", m.Amount, m.Asset, m.ID, err)
 		}
 	}
 	return nil

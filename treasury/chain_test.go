@@ -30,7 +30,7 @@ dry_run = false
 // then send the EUR above max to the approved bank payee.
 func TestChainConvertsThenSweepsToTheBank(t *testing.T) {
 	section := strings.Replace(bankSection, `daily_cap = "100000"`, `daily_cap = "1000000"`, 1) + convertSection
-	r := newRig(t, section, rigOptions{convert: true})
+	r := newRig(t, section, rigOptions{})
 	if _, err := r.venue.CreateDepositAddress("EUR", "SEPA"); err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestChainConvertsThenSweepsToTheBank(t *testing.T) {
 // A conversion whose outcome is unknown may still fill: the policy waits
 // for it instead of converting again.
 func TestConversionWaitsForAnUnresolvedOne(t *testing.T) {
-	r := newRig(t, strings.Replace(convertSection, `then = ["eur-bank"]`, "", 1), rigOptions{convert: true})
+	r := newRig(t, strings.Replace(convertSection, `then = ["eur-bank"]`, "", 1), rigOptions{})
 	const cid = "conv-unknown"
 	if _, _, err := r.store.CreateIntent(r.ctx, ledger.Intent{ClientID: cid, Kind: ledger.IntentOrder, Venue: ledger.Hercle,
 		Request: []byte(`{"strategy":"treasury:btc-eur","pair":"BTCEUR","side":"sell","size":"4","amount":"0","path":"otc"}`)}); err != nil {

@@ -27,12 +27,25 @@ type trade struct {
 // convert sells the excess of the policy's asset for its To asset.
 func (t *Treasury) convert(ctx context.Context, name string, p policy.Policy, d decision, res Result, plan bool) (Result, error) {
 	tr := trade{pair: p.Pair, path: p.PathOr(), slippage: p.Slippage()}
-	if p.Pair == p.Asset+p.To {
+	switch {
+	case p.Pair == p.Asset+p.To:
 		tr.side, tr.size = market.Sell, d.amount // the asset is the base: sell that size
-	} else {
-		tr.side, tr.amount = market.Buy, d.amount // the asset is the quote: spend that amount on the base
+	case tr.path == string(strategy.OTC):
+		// The asset is the quote: spend it on the base. An OTC order by
+		// amount is sized at the quote and may fill up to its slippage
+		// above it, so it spends at most amount × (1 + slippage): risk
+		// holds that much, and the balance must cover it.
+		tr.side, tr.amount = market.Buy, withSlippage(d.amount, tr.slippage, p.Decimals())
+	default:
+		tr.side, tr.amount = market.Buy, d.amount // an RFQ by amount spends exactly the amount
 	}
 	return t.trade(ctx, name, tr, d.reason, res, plan, p.IsDryRun())
+}
+
+// withSlippage is the largest amount an OTC buy by amount may ask for so
+// that, at its worst fill, it spends no more than budget.
+func withSlippage(budget, slippage decimal.Decimal, places int32) decimal.Decimal {
+	return budget.Div(decimal.NewFromInt(1).Add(slippage.Div(decimal.NewFromInt(100)))).Truncate(places)
 }
 
 // trade runs a conversion through Deps.Convert, unless plan or dry.
@@ -63,7 +76,7 @@ func (t *Treasury) trade(ctx context.Context, name string, tr trade, reason stri
 		Pair: tr.pair, Side: tr.side, Size: tr.size, Amount: tr.amount,
 		Path: strategy.Path(tr.path), MaxSlippage: tr.slippage, Reason: reason,
 	}
-	r := t.d.Convert.Execute(ctx, in)
+	r := t.d.Loop.Trade(ctx, in)
 	res.ClientID = r.Intent.ID
 	switch r.Status {
 	case execution.Filled:
@@ -77,6 +90,9 @@ func (t *Treasury) trade(ctx context.Context, name string, tr trade, reason stri
 		}
 		t.m.amount.WithLabelValues(name, string(res.Asset)).Add(moved.InexactFloat64())
 		return res, nil
+	case execution.Rejected:
+		res.Outcome, res.Reason = OutcomeRefused, r.Detail
+		return res, fmt.Errorf("policy %s: convert on %s: %w by the risk check: %w", name, tr.pair, ErrRejected, r.Err)
 	case execution.Failed:
 		res.Outcome, res.Reason = OutcomeFailed, r.Detail
 		return res, fmt.Errorf("policy %s: convert on %s: %w: %s", name, tr.pair, ErrRejected, r.Detail)

@@ -8,6 +8,8 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/heropayments"
+	"github.com/otcdesk/engine/ledger"
+	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/treasury/policy"
 )
 
@@ -85,15 +87,8 @@ func (t *Treasury) available(ctx context.Context, p policy.Policy) (decimal.Deci
 	return t.hercleAvailable(ctx, p.Asset)
 }
 
+// hercleAvailable reads the available balance at Hercle from the books:
+// the event loop's risk check reads the same.
 func (t *Treasury) hercleAvailable(ctx context.Context, asset string) (decimal.Decimal, error) {
-	b, err := t.d.Hercle.Balances(ctx)
-	if err != nil {
-		return decimal.Decimal{}, err
-	}
-	for _, a := range b.Assets {
-		if strings.EqualFold(a.Name, asset) {
-			return a.Available.Decimal, nil
-		}
-	}
-	return decimal.Zero, nil
+	return t.d.Ledger.Balance(ctx, ledger.VenueAvailable(ledger.Hercle), market.Asset(strings.ToUpper(asset)))
 }

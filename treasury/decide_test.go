@@ -6,7 +6,6 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/treasury/policy"
 )
 
@@ -57,58 +56,6 @@ func TestDecide(t *testing.T) {
 		})
 	}
 }
-
-func TestInvoiceAmount(t *testing.T) {
-	for _, tc := range []struct {
-		pr, prefix, want string // want "" means refused
-	}{
-		{"lnbc2500u1pvjluezpp5qqq", "lnbc", "0.0025"},
-		{"LNBC100M1SIMABC", "lnbc", "0.1"},
-		{"lnbc20m1xyz", "lnbc", "0.02"},
-		{"lnbc1500n1abc", "lnbc", "0.0000015"},
-		{"lnbc10p1abc", "lnbc", "0.00000000001"},
-		{"lnbc31abc", "lnbc", "3"},
-		{"lnbcrt2500u1abc", "lnbcrt", "0.0025"},
-		{"lnbcrt2500u1abc", "lnbc", ""}, // regtest is not mainnet
-		{"lntb2500u1abc", "lnbc", ""},
-		{"lnbc1pvjluez", "lnbc", ""}, // no amount
-		{"lnbc0100u1abc", "lnbc", ""},
-		{"lnbc25x0u1abc", "lnbc", ""},
-		{"bc1qnotaninvoice", "lnbc", ""},
-	} {
-		got, err := invoiceAmount(tc.pr, tc.prefix)
-		switch {
-		case tc.want == "" && err == nil:
-			t.Errorf("invoiceAmount(%q, %q) = %s, want refused", tc.pr, tc.prefix, got)
-		case tc.want != "" && (err != nil || !got.Equal(dec(tc.want))):
-			t.Errorf("invoiceAmount(%q, %q) = %s, %v; want %s", tc.pr, tc.prefix, got, err, tc.want)
-		}
-	}
-}
-
-func TestRESTOutcome(t *testing.T) {
-	for in, want := range map[string]ledger.IntentState{
-		"CREATED": "", "CONFIRMING": "", "confirmed": ledger.StateSucceeded, "SUCCESS": ledger.StateSucceeded,
-		"FAILURE": ledger.StateFailed, "REJECTED": ledger.StateFailed, "EXECUTING": "", "SOMETHING": "",
-	} {
-		if got := restOutcome(in); got != want {
-			t.Errorf("restOutcome(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-func TestClassifyTreatsTheUnplaceableAsUnknown(t *testing.T) {
-	if got := classify(nil); got != sentOK {
-		t.Errorf("classify(nil) = %v", got)
-	}
-	if got := classify(errTest("connection reset")); got != sentUnknown {
-		t.Errorf("an unclassified error is %v, want unknown: never a rejection", got)
-	}
-}
-
-type errTest string
-
-func (e errTest) Error() string { return string(e) }
 
 // BenchmarkDecide measures the decision of one policy run, the part of a
 // sweep that does not wait on the venue.

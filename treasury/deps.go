@@ -15,27 +15,18 @@ import (
 	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
-	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/strategy"
 )
 
-// Venue is the part of the Hercle REST client treasury uses.
-// *hercle.Client satisfies it. Money-moving methods are called at most once
-// per Client-Id; after an error wrapping hercle.ErrOutcomeUnknown the
-// movement is looked up (WithdrawalsByClientID, Transfers) before anything
-// else is sent.
+// Venue is the part of the Hercle REST client treasury reads (balances
+// are the ledger's): whitelists, payees and deposit addresses, which it
+// registers or creates where a destination says how, the transaction
+// history a settlement's deposit is found in, and Lightning invoices to
+// receive. It moves no money. *hercle.Client satisfies it.
 type Venue interface {
-	Balances(ctx context.Context) (hercle.Balances, error)
 	WhitelistedAddresses(ctx context.Context) ([]hercle.WhitelistedAddress, error)
-	Withdraw(ctx context.Context, req hercle.WithdrawalRequest, clientID string) (hercle.Withdrawal, string, error)
-	WithdrawInstant(ctx context.Context, req hercle.WithdrawalRequest, clientID string) (hercle.Withdrawal, string, error)
-	WithdrawWithAddressParams(ctx context.Context, req hercle.AddressParamsWithdrawalRequest, clientID string) (hercle.Withdrawal, string, error)
-	WithdrawalsByClientID(ctx context.Context, clientID string) ([]hercle.Withdrawal, error)
-	WithdrawLightning(ctx context.Context, req hercle.LightningWithdrawalRequest, clientID string) (hercle.LightningPayment, string, error)
 	CreateInvoice(ctx context.Context, req hercle.InvoiceRequest) (hercle.Invoice, error)
-	CreateTransfer(ctx context.Context, req hercle.TransferRequest, clientID string) (hercle.TransferReceipt, string, error)
-	Transfers(ctx context.Context, q hercle.TransferQuery) iter.Seq2[hercle.Transfer, error]
 	Payees(ctx context.Context, q hercle.CursorQuery) iter.Seq2[hercle.Payee, error]
 	PayeeAddresses(ctx context.Context, payeeID string, q hercle.CursorQuery) iter.Seq2[hercle.PayeeAddress, error]
 	RegisterPayee(ctx context.Context, req hercle.PayeeRequest) (hercle.Payee, error)
@@ -45,22 +36,16 @@ type Venue interface {
 	Transactions(ctx context.Context, q hercle.PageQuery) iter.Seq2[hercle.Transaction, error]
 }
 
-// Heropayments is the part of the Heropayments client a settlement uses.
-// *heropayments.Client satisfies it. A withdrawal is created at most once
-// per externalOrderId (the intent's Client-Id) and looked up by it after
-// an unknown outcome.
+// Heropayments is the part of the Heropayments client a settlement reads:
+// the merchant balance. *heropayments.Client satisfies it.
 type Heropayments interface {
 	Balance(ctx context.Context, flow heropayments.Flow) (heropayments.Balance, error)
-	CreateWithdrawal(ctx context.Context, flow heropayments.Flow, r heropayments.WithdrawalRequest, opt heropayments.WithdrawalOptions) (heropayments.Payment, error)
-	PaymentStatus(ctx context.Context, flow heropayments.Flow, ref heropayments.Ref) (heropayments.Payment, error)
 }
 
-// Ledger is the part of the ledger treasury writes and reads.
-// *ledger.Store satisfies it.
+// Ledger is the part of the ledger treasury reads, and writes outside the
+// send protocol: releases of caps, and a settlement's deposit found over
+// REST before its webhook. *ledger.Store satisfies it.
 type Ledger interface {
-	CreateIntent(ctx context.Context, in ledger.Intent) (ledger.Intent, bool, error)
-	Transition(ctx context.Context, clientID string, to ledger.IntentState, d ledger.Detail) (ledger.Intent, error)
-	Acknowledge(ctx context.Context, clientID, venueRef string) (ledger.Intent, error)
 	Intent(ctx context.Context, clientID string) (ledger.Intent, error)
 	Intents(ctx context.Context, st ledger.IntentState) ([]ledger.Intent, error)
 	Unfinished(ctx context.Context) ([]ledger.Intent, error)
@@ -70,6 +55,23 @@ type Ledger interface {
 	Balance(ctx context.Context, a ledger.Account, asset market.Asset) (decimal.Decimal, error)
 	AddCounter(ctx context.Context, k ledger.CounterKey, opID string, delta decimal.Decimal) (decimal.Decimal, bool, error)
 	Counter(ctx context.Context, k ledger.CounterKey) (decimal.Decimal, error)
+}
+
+// Loop is the engine's event loop, through which every movement and
+// conversion passes risk (against the same balances and daily limits as
+// the strategies) and execution. *trader.Loop satisfies it. Each call
+// waits for the result; Rejected means risk refused it and nothing was
+// recorded.
+type Loop interface {
+	Trade(ctx context.Context, in strategy.Intent) execution.Result
+	Move(ctx context.Context, m execution.Movement) execution.Result
+}
+
+// Follower looks unfinished movements up at the venue and records their
+// end; it never sends. *execution.Executor satisfies it.
+type Follower interface {
+	Follow(ctx context.Context, it ledger.Intent) (execution.Result, error)
+	Finish(ctx context.Context, it ledger.Intent, ref, note string, entries []ledger.Entry) execution.Result
 }
 
 // Gate says whether money may move at a time. *scheduler.Gate satisfies it.
@@ -83,55 +85,38 @@ type PayeeRegistry interface {
 	PayeeAddress(id string) (inbound.PayeeAddress, bool)
 }
 
-// Converter runs a trade through the execution path (ledger intent first,
-// exactly once, fill posted by trade id). *execution.Executor satisfies it;
-// the daemon may wrap it to run risk's checks first.
-type Converter interface {
-	Execute(ctx context.Context, in strategy.Intent) execution.Result
-}
-
-// InvoiceSource supplies a Lightning invoice for a payment to a named
-// destination (an LNURL-pay endpoint, a wallet's API). The invoice must be
-// for exactly amountBTC; treasury checks its amount and network prefix and
-// refuses anything else.
+// InvoiceSource supplies a Lightning invoice for a payment to a
+// destination: a Lightning Address or an LNURL-pay endpoint. It must
+// return a BOLT11 payment request for exactly amountBTC whose prefix is
+// prefix ("lnbc" mainnet, "lntb" testnet, "lntbs" signet, "lnbcrt"
+// regtest), checked (amount, network, description hash, signature) before
+// it returns.
 type InvoiceSource interface {
-	Invoice(ctx context.Context, destination string, amountBTC decimal.Decimal) (string, error)
+	Invoice(ctx context.Context, prefix, destination string, amountBTC decimal.Decimal) (string, error)
 }
 
-// TransferRisk is risk's pre-transfer check. *risk.Engine satisfies it.
-type TransferRisk interface {
-	CheckTransfer(ctx context.Context, now time.Time, v strategy.View, t risk.Transfer) (risk.Approval, error)
-	Release(ctx context.Context, a risk.Approval) error
-}
-
-// Deps are a Treasury's collaborators. Ledger and Hercle are required; the
-// others are required only by the configuration that uses them, and New
-// says which is missing.
+// Deps are a Treasury's collaborators. Ledger and Hercle are required.
+// Loop and Follow are required to move money: without them the Treasury
+// only plans. The others are required only by the configuration that
+// uses them, and New says which is missing.
 type Deps struct {
 	Ledger Ledger
 	Hercle Venue
+	Loop   Loop
+	Follow Follower
 	// Heropayments is required by settlement policies and pulls from
 	// Heropayments.
 	Heropayments Heropayments
-	// Gate is the maintenance gate; nil means always open.
+	// Gate is the maintenance gate; nil means always open. Risk checks it
+	// again for every movement; here it only skips a run early.
 	Gate Gate
-	// Clock is the time source (share it with the ledger's Options.Now);
-	// nil means the system clock.
+	// Clock is the time source; nil means the system clock.
 	Clock scheduler.Clock
 	// Payees is required by bank destinations: a payee address is paid
 	// only once the registry has it APPROVED.
 	Payees PayeeRegistry
-	// Convert is required by convert policies and pulls by conversion.
-	Convert Converter
 	// Invoices is required by Lightning destinations.
 	Invoices InvoiceSource
-	// Risk, if set, also checks every movement out of the business (not
-	// settlements between our venues): kill switch, risk's
-	// reference-currency caps, minimum balances. View then supplies the
-	// prices it values them with and the balances available at source,
-	// where the money leaves from.
-	Risk TransferRisk
-	View func(source ledger.Venue) strategy.View
 	// OnDeposit receives a Hercle deposit that treasury credited itself
 	// (found over REST before its webhook), so the daemon can hand it to
 	// the event loop as package inbound's OnDeposit would. It must not
@@ -140,8 +125,6 @@ type Deps struct {
 	// OnInvoice receives an invoice issued by a pull, for whoever pays
 	// it. It must not block.
 	OnInvoice func(policy string, inv hercle.Invoice)
-	// NewClientID makes Client-Ids; nil means hercle.NewClientID.
-	NewClientID func() (string, error)
 	// Logger; nil discards.
 	Logger *slog.Logger
 	// Metrics receives the collectors; nil registers none.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/treasury/policy"
@@ -18,7 +19,7 @@ import (
 type target struct {
 	name    string
 	dest    policy.Destination
-	method  string
+	method  execution.Method
 	account ledger.Account // where the money goes in the books; the cap's scope
 	address string
 	network string
@@ -44,22 +45,22 @@ func (t *Treasury) resolve(ctx context.Context, name string, p policy.Policy, pl
 		account: destinationAccount(d.Type, d.Network, d.Address, name)}
 	switch d.Type {
 	case policy.TypeCrypto:
-		tg.method = methodWithdrawal
+		tg.method = execution.MethodWithdrawal
 		switch {
 		case len(d.AddressParams) > 0:
-			tg.method = methodParams
+			tg.method = execution.MethodParams
 		case d.Instant:
-			tg.method = methodInstant
+			tg.method = execution.MethodInstant
 		}
 		return tg, t.whitelisted(ctx, tg)
 	case policy.TypeBank:
-		tg.method = methodTransfer
+		tg.method = execution.MethodTransfer
 		return t.bankTarget(ctx, tg, plan)
 	case policy.TypeLightning:
-		tg.method = methodLightning
+		tg.method = execution.MethodLightning
 		return tg, nil
 	case policy.TypeHercleDeposit:
-		tg.method = methodSettlement
+		tg.method = execution.MethodSettlement
 		addr, err := t.depositAddress(ctx, name, d, plan)
 		if err != nil {
 			return target{}, err
@@ -306,19 +307,14 @@ func findDeposit(list []hercle.DepositAddress, d policy.Destination) string {
 	return list[i].Address
 }
 
-// fetchInvoice asks the destination's invoice source for an invoice of
-// exactly amount and checks its network prefix and amount.
+// fetchInvoice asks the destination's invoice source (its Lightning
+// Address or LNURL-pay endpoint, the destination's address) for an
+// invoice of exactly amount. The source decodes and checks it (amount,
+// network, description hash) before it returns.
 func (t *Treasury) fetchInvoice(ctx context.Context, tg target, amount decimal.Decimal) (string, error) {
-	inv, err := t.d.Invoices.Invoice(ctx, tg.name, amount)
+	inv, err := t.d.Invoices.Invoice(ctx, tg.dest.Prefix(), tg.address, amount)
 	if err != nil {
-		return "", fmt.Errorf("destination %s: get an invoice for %s BTC: %w", tg.name, amount, err)
-	}
-	got, err := invoiceAmount(inv, tg.dest.Prefix())
-	if err != nil {
-		return "", fmt.Errorf("destination %s: %w: %v", tg.name, ErrNotAllowlisted, err)
-	}
-	if !got.Equal(amount) {
-		return "", fmt.Errorf("destination %s: %w: the invoice is for %s BTC, the sweep is %s", tg.name, ErrNotAllowlisted, got, amount)
+		return "", fmt.Errorf("destination %s: get an invoice for %s BTC from %s: %w", tg.name, amount, tg.address, err)
 	}
 	return inv, nil
 }

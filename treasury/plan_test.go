@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -82,7 +81,7 @@ target = "80000"
 max = "100000"
 below_min = "pull"
 pull = { from = "convert", pair = "BTCEUR", path = "otc", max_slippage = "1" }`, 1)
-	r := newRig(t, section, rigOptions{convert: true})
+	r := newRig(t, section, rigOptions{})
 	res, err := r.sweep("eur-bank")
 	if err != nil || res.Outcome != treasury.OutcomeConverted || res.Action != treasury.ActionPull || !res.Amount.Equal(d("20000")) {
 		t.Fatalf("Sweep = %+v, %v; want 20000 EUR pulled by conversion", res, err)
@@ -140,24 +139,13 @@ dry_run = false
 	r.verify()
 }
 
-// With risk wired in, its refusal stops the movement before anything is
-// sent and gives the caps back.
+// Risk in the event loop checks every movement out of the business
+// against the same limits as trading: its refusal stops the movement
+// before anything is recorded or sent, and no cap is taken.
 func TestRiskRefusalSendsNothing(t *testing.T) {
-	lim := risk.DefaultLimits()
-	lim.Transfers.Destinations = map[string]strategy.Decimal{"cold": strategy.Dec(d("1000000"))}
-	eng, err := risk.New(lim, risk.Options{Counters: &risk.MemoryCounters{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r *rig
-	view := func(ledger.Venue) strategy.View {
-		now := r.clock.Now()
-		return &strategy.State{Clock: now, MaxAge: time.Minute,
-			Ticks:    map[string]market.Tick{"BTCEUR": {Pair: "BTCEUR", BuyPrice: d("55010"), SellPrice: d("54990"), Received: now}},
-			Specs:    map[string]market.Pair{"BTCEUR": {Symbol: "BTCEUR", Base: "BTC", Quote: "EUR"}},
-			Balances: map[market.Asset]strategy.Balance{"BTC": {Total: d("5"), Available: d("5")}}}
-	}
-	r = newRig(t, coldSection("10", "dry_run = false"), rigOptions{risk: eng, view: view})
+	r := newRig(t, coldSection("10", "dry_run = false"), rigOptions{limits: func(l *risk.Limits) {
+		l.Transfers.MaxDaily = strategy.Dec(d("10000"))
+	}})
 	r.whitelist("BTC", coldAddress, "Bitcoin", true, nil)
 	res, err := r.sweep("btc-cold") // 4 BTC is about 220000 EUR, over risk's 10000 a day
 	if !errors.Is(err, treasury.ErrRejected) || res.Outcome != treasury.OutcomeRefused {
@@ -176,21 +164,15 @@ func TestRiskRefusalSendsNothing(t *testing.T) {
 }
 
 // Risk's transfer caps are for money leaving the business: a settlement
-// between two of our venues is not checked (it has no risk cap and no
-// USDT price to value it with here, and still goes out).
+// between two of our venues has no risk cap and needs no price to value
+// it (there is none for USDT here), and still goes out; only risk's stops
+// and the balance at its source apply.
 func TestSettlementIsNotARiskTransfer(t *testing.T) {
-	eng, err := risk.New(risk.DefaultLimits(), risk.Options{Counters: &risk.MemoryCounters{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	views := 0
-	view := func(ledger.Venue) strategy.View { views++; return &strategy.State{} }
-	r := newRig(t, settleSection, rigOptions{heropay: d("5000"), networkFee: d("1"), risk: eng, view: view})
+	r := newRig(t, settleSection, rigOptions{heropay: d("5000"), networkFee: d("1"), limits: func(l *risk.Limits) {
+		l.Transfers.Destinations = nil
+	}})
 	res, err := r.sweep("settle")
 	if err != nil || res.Outcome != treasury.OutcomeSent || !res.Amount.Equal(d("4000")) {
-		t.Fatalf("Sweep = %+v, %v; want 4000 USDT settled without a risk check", res, err)
-	}
-	if views != 0 {
-		t.Errorf("risk's view was read %d times for a settlement, want 0", views)
+		t.Fatalf("Sweep = %+v, %v; want 4000 USDT settled without a risk cap", res, err)
 	}
 }

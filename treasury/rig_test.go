@@ -24,9 +24,11 @@ import (
 	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
+	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/sim"
 	"github.com/otcdesk/engine/strategy"
+	"github.com/otcdesk/engine/trader"
 	"github.com/otcdesk/engine/treasury"
 	"github.com/otcdesk/engine/treasury/policy"
 )
@@ -52,18 +54,18 @@ type rigOptions struct {
 	heropay     decimal.Decimal // Heropayments merchant balance; zero: no Heropayments
 	networkFee  decimal.Decimal // taken by the link between the simulators
 	invoices    func(*sim.Venue) treasury.InvoiceSource
-	convert     bool
-	wrap        func(treasury.Ledger) treasury.Ledger // fault injection around the real store
+	wrap        func(execution.Store) execution.Store // fault injection around the real store, under execution
 	pairs       []sim.PairConfig                      // nil: the simulator's defaults
-	risk        treasury.TransferRisk
-	view        func(ledger.Venue) strategy.View
+	limits      func(*risk.Limits)                    // risk's limits in the loop; nil: generous ones
 }
 
 // rig is the engine's treasury side as the daemon wires it: the Hercle
 // simulator on loopback reached over HTTP, a bbolt ledger, the webhook
 // processor with its payee registry, optionally the Heropayments simulator
-// linked to the venue, and an execution path for conversions. One manual
-// clock drives everything.
+// linked to the venue, and the event loop with risk and execution that
+// every movement and conversion passes through. The loop's prices are the
+// simulator's, pushed before every sweep and poll. One manual clock drives
+// everything.
 type rig struct {
 	t      testing.TB
 	ctx    context.Context
@@ -81,6 +83,7 @@ type rig struct {
 	cfg    policy.Config
 	tr     *treasury.Treasury
 	exec   *execution.Executor
+	loop   *trader.Loop
 	hp     *sim.HeropaymentsServer
 	hpc    *heropayments.Client
 	link   *sim.HeropaymentsLink
@@ -141,8 +144,9 @@ func newRig(t testing.TB, section string, o rigOptions) *rig {
 	return r
 }
 
-// open opens the ledger and builds the execution path, the treasury and
-// the webhook processor on it, as a start of the engine would.
+// open opens the ledger and builds the event loop, risk and execution,
+// the treasury and the webhook processor on it, as a start of the engine
+// would. A new ledger gets the venues' balances as opening balances.
 func (r *rig) open() {
 	t := r.t
 	t.Helper()
@@ -151,6 +155,7 @@ func (r *rig) open() {
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.opening()
 	r.reg = prometheus.NewRegistry()
 	pctx, cancel := context.WithCancel(r.ctx)
 	r.proc, err = inbound.New(inbound.Options{Ledger: r.store, Tick: make(chan time.Time), Workers: 2, Now: r.clock.Now,
@@ -168,32 +173,31 @@ func (r *rig) open() {
 	}
 	done := make(chan error, 1)
 	go func() { done <- r.proc.Run(pctx) }()
+	if err := r.proc.Sync(r.ctx); err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	if _, bench := t.(*testing.B); bench {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	loopDone := r.engine(pctx, logger)
 	r.stop = func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("processor: %v", err)
 		}
-	}
-	if err := r.proc.Sync(r.ctx); err != nil {
-		t.Fatal(err)
+		if err := <-loopDone; err != nil {
+			t.Errorf("loop: %v", err)
+		}
 	}
 	deps := treasury.Deps{
-		Ledger: r.store, Hercle: r.client, Clock: r.clock, Payees: r.proc.Registry(),
-		Metrics: r.reg, Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil)),
-		NewClientID: func() (string, error) {
-			r.mu.Lock()
-			defer r.mu.Unlock()
-			r.ids++
-			return fmt.Sprintf("tr-%d-%d", seed, r.ids), nil
-		},
+		Ledger: r.store, Hercle: r.client, Loop: r.loop, Follow: r.exec, Clock: r.clock, Payees: r.proc.Registry(),
+		Metrics: r.reg, Logger: logger,
 		OnDeposit: func(dep inbound.Deposit) {
 			r.mu.Lock()
 			defer r.mu.Unlock()
 			r.credited = append(r.credited, dep)
 		},
-	}
-	if _, bench := t.(*testing.B); bench {
-		deps.Logger = slog.New(slog.DiscardHandler)
 	}
 	if r.opts.gate != nil {
 		deps.Gate = r.opts.gate
@@ -201,25 +205,8 @@ func (r *rig) open() {
 	if r.opts.invoices != nil {
 		deps.Invoices = r.opts.invoices(r.venue)
 	}
-	if r.opts.wrap != nil {
-		deps.Ledger = r.opts.wrap(r.store)
-	}
-	deps.Risk, deps.View = r.opts.risk, r.opts.view
 	if r.hpc != nil {
 		deps.Heropayments = r.hpc
-	}
-	if r.opts.convert {
-		pairs := map[string]market.Pair{}
-		for _, p := range r.venue.Pairs() {
-			pairs[p.Symbol] = p
-		}
-		r.exec, err = execution.New(execution.Options{Venue: r.client, Store: r.store, Clock: r.clock,
-			Pairs:       func(s string) (market.Pair, bool) { p, ok := pairs[s]; return p, ok },
-			NewClientID: deps.NewClientID, Follow: time.Millisecond, Lookups: 3})
-		if err != nil {
-			t.Fatal(err)
-		}
-		deps.Convert = r.exec
 	}
 	tr, err := treasury.New(r.cfg, deps)
 	if err != nil {
@@ -228,6 +215,105 @@ func (r *rig) open() {
 	r.mu.Lock()
 	r.tr = tr
 	r.mu.Unlock()
+}
+
+// engine builds risk, execution and the event loop, and runs the loop
+// until ctx ends; the channel yields Run's error.
+func (r *rig) engine(ctx context.Context, logger *slog.Logger) <-chan error {
+	t := r.t
+	pairs := map[string]market.Pair{}
+	var list []market.Pair
+	for _, p := range r.venue.Pairs() {
+		pairs[p.Symbol] = p
+		list = append(list, p)
+	}
+	lim := risk.DefaultLimits()
+	lim.MaxOrderNotional, lim.MaxDailyNotional = strategy.Dec(d("100000000")), strategy.Dec(d("1000000000"))
+	lim.MaxPriceAge = strategy.Dur(time.Hour)
+	lim.Transfers.MaxDaily = strategy.Dec(d("1000000000"))
+	lim.Transfers.Destinations = map[string]strategy.Decimal{}
+	for name := range r.cfg.Destinations {
+		lim.Transfers.Destinations[name] = strategy.Dec(d("1000000000"))
+	}
+	if r.opts.limits != nil {
+		r.opts.limits(&lim)
+	}
+	rk, err := risk.New(lim, risk.Options{Counters: &risk.MemoryCounters{}, Gate: r.opts.gate, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var store execution.Store = r.store
+	if r.opts.wrap != nil {
+		store = r.opts.wrap(r.store)
+	}
+	xo := execution.Options{Venue: r.client, Transfers: r.client, Store: store, Clock: r.clock,
+		Pairs:  func(s string) (market.Pair, bool) { p, ok := pairs[s]; return p, ok },
+		Follow: time.Millisecond, Lookups: 3, MovementLookups: r.cfg.LookupsOr(), Logger: logger,
+		Stopped: rk.Stopped,
+		CheckQuote: func(now time.Time, in strategy.Intent, q risk.Quote) error {
+			return nil
+		},
+	}
+	if r.hpc != nil {
+		xo.Payments = r.hpc
+	}
+	r.exec, err = execution.New(xo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.loop, err = trader.New(trader.Options{Risk: rk, Exec: r.exec, Clock: r.clock, Books: r.store, Pairs: list, MaxAge: time.Hour,
+		Logger: logger, NewID: func() (string, error) {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.ids++
+			return fmt.Sprintf("tr-%d-%d", seed, r.ids), nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- r.loop.Run(ctx) }()
+	return done
+}
+
+// opening posts the venues' balances into a new ledger, as the daemon does
+// at its first start.
+func (r *rig) opening() {
+	if _, err := r.store.Entry(r.ctx, "rig:opening"); err == nil {
+		return
+	}
+	e := ledger.Entry{Key: "rig:opening", Kind: ledger.KindOpening, Time: r.clock.Now()}
+	for _, a := range r.venue.Balances().Assets {
+		if a.Available.IsPositive() {
+			e.Postings = append(e.Postings,
+				ledger.Posting{Account: ledger.VenueAvailable(ledger.Hercle), Asset: a.Name, Amount: a.Available},
+				ledger.Posting{Account: ledger.OpeningBalance(), Asset: a.Name, Amount: a.Available.Neg()})
+		}
+	}
+	if r.opts.heropay.IsPositive() {
+		e.Postings = append(e.Postings,
+			ledger.Posting{Account: ledger.VenueAvailable(ledger.Heropayments), Asset: "USDT", Amount: r.opts.heropay},
+			ledger.Posting{Account: ledger.OpeningBalance(), Asset: "USDT", Amount: r.opts.heropay.Neg()})
+	}
+	if len(e.Postings) == 0 {
+		return
+	}
+	if _, _, err := r.store.Post(r.ctx, e); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// prices hands the loop every pair's price at the venue now, as the feed
+// would.
+func (r *rig) prices() {
+	now := r.clock.Now()
+	for _, p := range r.venue.Pairs() {
+		q, err := r.venue.Quote(p.Symbol, p.MinSize)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		r.loop.Tick(r.ctx, market.Tick{Pair: p.Symbol, Size: q.Size, BuyPrice: q.BuyPrice, SellPrice: q.SellPrice, Time: now, Received: now})
+	}
 }
 
 // restart is a crash and a new start on the same ledger file: the
@@ -260,14 +346,27 @@ func (r *rig) shutdown() {
 
 func (r *rig) sweep(name string) (treasury.Result, error) {
 	r.t.Helper()
+	r.prices()
 	return r.tr.Sweep(r.ctx, name)
 }
 
 func (r *rig) poll() {
 	r.t.Helper()
+	r.prices()
 	if err := r.tr.Poll(r.ctx); err != nil {
 		r.t.Fatalf("Poll: %v", err)
 	}
+}
+
+// credit deposits amount at the venue and delivers its webhook, so the
+// books have it as the daemon's would.
+func (r *rig) credit(asset market.Asset, amount decimal.Decimal) {
+	r.t.Helper()
+	tx, err := r.venue.Credit(asset, amount)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.webhook(hercle.EventDepositStatusUpdated, hercle.WebhookTransaction{ID: tx.ID, Status: hercle.BankingSuccess, Asset: string(asset), Amount: hercle.N(amount)})
 }
 
 // whitelist adds an address to the venue's withdrawal whitelist, approved

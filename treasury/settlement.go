@@ -11,6 +11,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
@@ -20,7 +21,8 @@ import (
 // landing is a settlement Heropayments reports sent, awaiting its Hercle
 // deposit.
 type landing struct {
-	rec     record
+	in      ledger.Intent
+	m       execution.Movement
 	created time.Time       // when the intent was recorded
 	amount  decimal.Decimal // in transit
 	ref     string          // Heropayments' payment id
@@ -37,17 +39,39 @@ type arrival struct {
 
 // landedAt records that Heropayments has sent the settlement: it stays in
 // transit until its deposit is found at Hercle.
-func (t *Treasury) landedAt(ctx context.Context, o open, st venueState) {
-	if _, ok := t.landed[o.in.ClientID]; ok {
-		return
+func (t *Treasury) landedAt(ctx context.Context, o open, ref string) error {
+	cid := o.in.ClientID
+	if _, ok := t.landed[cid]; ok {
+		return nil
 	}
-	amount, err := t.d.Ledger.Balance(ctx, ledger.Transit(o.rec.transitKind(), o.in.ClientID), o.rec.Asset)
+	if done, err := t.alreadyLanded(ctx, o.in, o.m, ref); done || err != nil {
+		return err
+	}
+	amount, err := t.d.Ledger.Balance(ctx, o.m.Transit(), o.m.Asset)
 	if err != nil || !amount.IsPositive() {
-		amount = o.rec.Amount
+		amount = o.m.Amount
 	}
-	t.landed[o.in.ClientID] = landing{rec: o.rec, created: o.in.Created, amount: amount, ref: st.ref}
+	t.landed[cid] = landing{in: o.in, m: o.m, created: o.in.Created, amount: amount, ref: ref}
 	t.log.Info("treasury: settlement sent by Heropayments; in transit until the Hercle deposit arrives",
-		"client_id", o.in.ClientID, "policy", o.rec.Policy, "amount", amount.String(), "heropayments_id", st.ref)
+		"client_id", cid, "policy", o.m.Policy, "amount", amount.String(), "heropayments_id", ref)
+	return nil
+}
+
+// alreadyLanded finishes a settlement whose settled entry is already
+// posted while its intent is not finished (an older engine wrote the two
+// apart and stopped in between): its deposit is claimed by that entry, so
+// no match would ever finish it. It reports whether it was.
+func (t *Treasury) alreadyLanded(ctx context.Context, in ledger.Intent, m execution.Movement, ref string) (bool, error) {
+	settled, err := t.has(ctx, ledger.SettledKey(in.ClientID))
+	if err != nil || !settled {
+		return false, err
+	}
+	if r := t.d.Follow.Finish(ctx, in, ref, "settlement entry already posted", nil); r.Status != execution.Settled {
+		return true, fmt.Errorf("finish settlement %s: %s", in.ClientID, r.Detail)
+	}
+	t.log.Info("treasury: settlement already landed at Hercle; intent finished", "client_id", in.ClientID, "policy", m.Policy)
+	t.done(m, "succeeded")
+	return true, nil
 }
 
 // matchDeposits settles every landing whose Hercle deposit has arrived:
@@ -80,13 +104,13 @@ func (t *Treasury) matchDeposits(ctx context.Context, now time.Time) error {
 	var errs []error
 	for _, cid := range cids {
 		l := t.landed[cid]
-		if done, err := t.alreadyLanded(ctx, cid, l.rec, l.ref); done || err != nil {
+		if done, err := t.alreadyLanded(ctx, l.in, l.m, l.ref); done || err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		i := slices.IndexFunc(arrivals, func(a arrival) bool {
-			return !claimed[a.txID] && a.asset == l.rec.Asset && !a.at.Before(l.created.Add(-matchSlack)) &&
-				a.amount.LessThanOrEqual(l.amount) && a.amount.GreaterThanOrEqual(l.amount.Sub(l.rec.MaxNetFee))
+			return !claimed[a.txID] && a.asset == l.m.Asset && !a.at.Before(l.created.Add(-matchSlack)) &&
+				a.amount.LessThanOrEqual(l.amount) && a.amount.GreaterThanOrEqual(l.amount.Sub(l.m.MaxNetFee))
 		})
 		if i < 0 {
 			continue
@@ -95,25 +119,6 @@ func (t *Treasury) matchDeposits(ctx context.Context, now time.Time) error {
 		errs = append(errs, t.land(ctx, cid, l, arrivals[i]))
 	}
 	return errors.Join(errs...)
-}
-
-// alreadyLanded finishes a settlement whose entry is already posted (its
-// intent was not finished: the process stopped in between). Its deposit is
-// claimed by that entry, so no match would ever finish it. It reports
-// whether the settlement was already posted.
-func (t *Treasury) alreadyLanded(ctx context.Context, cid string, r record, ref string) (bool, error) {
-	settled, err := t.has(ctx, ledger.SettledKey(cid))
-	if err != nil || !settled {
-		return false, err
-	}
-	if err := t.finishIntent(ctx, cid, r, ledger.StateSucceeded, ref, "settlement entry already posted"); err != nil {
-		return true, err
-	}
-	t.log.Info("treasury: settlement already landed at Hercle; intent finished", "client_id", cid, "policy", r.Policy)
-	t.m.resolved.WithLabelValues(r.Method, "succeeded").Inc()
-	delete(t.landed, cid)
-	delete(t.tracked, cid)
-	return true, nil
 }
 
 // arrivals returns the Hercle deposits in [from, to]: those the webhook
@@ -188,13 +193,12 @@ func (t *Treasury) land(ctx context.Context, cid string, l landing, a arrival) e
 		return err
 	}
 	if failed {
-		t.conflict(cid, l.rec, "the Hercle deposit "+a.txID+" arrived after the settlement was reversed")
+		t.conflict(cid, l.m, "the Hercle deposit "+a.txID+" arrived after the settlement was reversed")
 		delete(t.landed, cid)
 		return nil
 	}
-	transit := ledger.Transit(l.rec.transitKind(), cid)
 	ps := []ledger.Posting{
-		{Account: transit, Asset: a.asset, Amount: l.amount.Neg()},
+		{Account: l.m.Transit(), Asset: a.asset, Amount: l.amount.Neg()},
 		{Account: source, Asset: a.asset, Amount: a.amount},
 	}
 	if fee := l.amount.Sub(a.amount); fee.IsPositive() {
@@ -205,24 +209,19 @@ func (t *Treasury) land(ctx context.Context, cid string, l landing, a arrival) e
 		Refs: map[string]string{"transaction_id": a.txID, "deposit_entry": dep.Key, "heropayments_id": l.ref},
 		Memo: fmt.Sprintf("settlement %s landed at Hercle as deposit %s", cid, a.txID), Postings: ps,
 	}
-	if _, _, err := t.d.Ledger.Post(ctx, e); err != nil {
-		return fmt.Errorf("post the settlement of %s: %w", cid, err)
+	if r := t.d.Follow.Finish(ctx, l.in, l.ref, "landed at Hercle as deposit "+a.txID, []ledger.Entry{e}); r.Status != execution.Settled {
+		return fmt.Errorf("settle %s with deposit %s: %s", cid, a.txID, r.Detail)
 	}
-	if err := t.finishIntent(ctx, cid, l.rec, ledger.StateSucceeded, l.ref, "landed at Hercle as deposit "+a.txID); err != nil {
-		return err
-	}
-	t.log.Info("treasury: settlement landed at Hercle", "client_id", cid, "policy", l.rec.Policy,
+	t.log.Info("treasury: settlement landed at Hercle", "client_id", cid, "policy", l.m.Policy,
 		"sent", l.amount.String(), "received", a.amount.String(), "transaction_id", a.txID)
-	t.m.resolved.WithLabelValues(l.rec.Method, "succeeded").Inc()
-	delete(t.landed, cid)
-	delete(t.tracked, cid)
+	t.done(l.m, "succeeded")
 	t.depMu.Lock()
 	t.deposits = slices.DeleteFunc(t.deposits, func(d inbound.Deposit) bool { return d.TransactionID == a.txID })
 	t.depMu.Unlock()
 	// The money is at Hercle: the settlement's chain (a conversion, the
 	// next sweep) runs now.
-	if p, ok := t.cfg.Policies[l.rec.Policy]; ok && len(p.Then) > 0 {
-		rs, err := t.chain(ctx, l.rec.Policy, p, 0)
+	if p, ok := t.cfg.Policies[l.m.Policy]; ok && len(p.Then) > 0 {
+		rs, err := t.chain(ctx, l.m.Policy, p, 0)
 		for _, r := range rs {
 			t.log.Info("treasury: chained after the settlement landed", "settlement", cid, "policy", r.Policy,
 				"outcome", string(r.Outcome), "amount", r.Amount.String(), "reason", r.Reason)

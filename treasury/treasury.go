@@ -11,7 +11,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
@@ -79,18 +79,16 @@ type Treasury struct {
 	log   *slog.Logger
 	clock scheduler.Clock
 	m     *metrics
-	newID func() (string, error)
 	// settles is whether a policy can put a settlement in transit, so
 	// deposits are worth keeping for matching.
 	settles bool
 
-	mu        sync.Mutex         // serialises runs, polls and recovery; guards the fields below
-	bank      map[string]bankIDs // resolved payee and internal address ids, by destination
-	deposit   map[string]string  // resolved Hercle deposit address, by destination
-	notFound  map[string]int     // lookups that found no record, by Client-Id
-	tracked   map[string]record  // movements seen unresolved, by Client-Id
-	landed    map[string]landing // settlements Heropayments has sent, awaiting the Hercle deposit
-	conflicts map[string]bool    // Client-Ids whose conflict was logged
+	mu        sync.Mutex                    // serialises runs, polls and recovery; guards the fields below
+	bank      map[string]bankIDs            // resolved payee and internal address ids, by destination
+	deposit   map[string]string             // resolved Hercle deposit address, by destination
+	tracked   map[string]execution.Movement // movements seen unresolved, by Client-Id
+	landed    map[string]landing            // settlements Heropayments has sent, awaiting the Hercle deposit
+	conflicts map[string]bool               // Client-Ids whose conflict was logged
 
 	depMu    sync.Mutex        // guards deposits
 	deposits []inbound.Deposit // credited Hercle deposits not yet matched
@@ -114,9 +112,9 @@ func New(cfg policy.Config, deps Deps) (*Treasury, error) {
 		return nil, err
 	}
 	t := &Treasury{
-		cfg: cfg, d: deps, log: deps.Logger, clock: deps.Clock, m: m, newID: deps.NewClientID,
-		bank: map[string]bankIDs{}, deposit: map[string]string{}, notFound: map[string]int{},
-		tracked: map[string]record{}, landed: map[string]landing{}, conflicts: map[string]bool{},
+		cfg: cfg, d: deps, log: deps.Logger, clock: deps.Clock, m: m,
+		bank: map[string]bankIDs{}, deposit: map[string]string{},
+		tracked: map[string]execution.Movement{}, landed: map[string]landing{}, conflicts: map[string]bool{},
 	}
 	if t.log == nil {
 		t.log = slog.New(slog.DiscardHandler)
@@ -124,40 +122,31 @@ func New(cfg policy.Config, deps Deps) (*Treasury, error) {
 	if t.clock == nil {
 		t.clock = scheduler.System{}
 	}
-	if t.newID == nil {
-		t.newID = hercle.NewClientID
-	}
 	for _, p := range cfg.Policies {
 		t.settles = t.settles || p.Kind == policy.KindSettlement
 	}
 	return t, nil
 }
 
-// checkDeps reports every dependency the configuration uses and deps lack.
+// checkDeps reports every dependency the configuration uses and deps
+// lack. A Treasury without a Loop only plans: what only sending needs is
+// not asked of it.
 func checkDeps(cfg policy.Config, d Deps) error {
 	var errs []error
 	missing := func(what, why string) {
 		errs = append(errs, fmt.Errorf("%w: %s (needed by %s)", ErrMissingDependency, what, why))
+	}
+	sends := d.Loop != nil
+	if sends && d.Follow == nil {
+		missing("Follow", "the movements the loop sends")
 	}
 	for _, n := range cfg.PolicyNames() {
 		p := cfg.Policies[n]
 		if p.Kind == policy.KindSettlement && d.Heropayments == nil {
 			missing("Heropayments", "settlement policy "+n)
 		}
-		if p.Kind == policy.KindConvert && d.Convert == nil {
-			missing("Convert", "convert policy "+n)
-		}
-		if p.Pull != nil && p.BelowMin == policy.BelowMinPull {
-			switch p.Pull.From {
-			case policy.PullConvert:
-				if d.Convert == nil {
-					missing("Convert", "the pull of policy "+n)
-				}
-			case policy.PullHeropayments:
-				if d.Heropayments == nil {
-					missing("Heropayments", "the pull of policy "+n)
-				}
-			}
+		if p.Pull != nil && p.BelowMin == policy.BelowMinPull && p.Pull.From == policy.PullHeropayments && d.Heropayments == nil {
+			missing("Heropayments", "the pull of policy "+n)
 		}
 		if p.Kind != policy.KindSweep {
 			continue
@@ -168,13 +157,10 @@ func checkDeps(cfg policy.Config, d Deps) error {
 				missing("Payees", "bank destination "+p.Destination)
 			}
 		case policy.TypeLightning:
-			if d.Invoices == nil {
+			if sends && d.Invoices == nil {
 				missing("Invoices", "Lightning destination "+p.Destination)
 			}
 		}
-	}
-	if d.Risk != nil && d.View == nil {
-		missing("View", "the risk check")
 	}
 	return errors.Join(errs...)
 }
@@ -217,6 +203,9 @@ func (t *Treasury) Register(s *scheduler.Scheduler) error {
 // ErrCapReached, ErrMaintenance, ErrRejected or ErrUnresolved that says
 // what to do next.
 func (t *Treasury) Sweep(ctx context.Context, name string) (Result, error) {
+	if t.d.Loop == nil {
+		return Result{Policy: name}, fmt.Errorf("%w: Loop (this treasury only plans)", ErrMissingDependency)
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.run(ctx, name, false, 0)

@@ -42,8 +42,8 @@ const (
 const (
 	// TypeCrypto is a withdrawal to an address whitelisted at Hercle.
 	TypeCrypto = "crypto"
-	// TypeLightning pays a Lightning invoice for the amount, obtained
-	// from the invoice source the daemon wires for the destination.
+	// TypeLightning pays a Lightning invoice for the amount, fetched from
+	// the destination's Lightning Address or LNURL-pay endpoint.
 	TypeLightning = "lightning"
 	// TypeBank is a bank transfer from the account's internal address
 	// to a payee address registered (and approved) at Hercle.
@@ -103,8 +103,10 @@ type Destination struct {
 	// for a Lightning destination it is unused.
 	Network string `toml:"network"`
 	// Address is the crypto address, or the bank account (IBAN) of a
-	// bank destination. For a Hercle deposit destination it is optional
-	// and pins the address the API must return.
+	// bank destination, or where a Lightning destination's invoices come
+	// from: a Lightning Address ("treasury@wallet.example"), an LNURL
+	// ("lnurl1…") or an LNURL-pay URL. For a Hercle deposit destination it
+	// is optional and pins the address the API must return.
 	Address string `toml:"address"`
 	// AddressParams are the whitelisted address's extra parameters
 	// (withdrawal through /withdrawals/address), or a payee address's

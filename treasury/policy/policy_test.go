@@ -41,6 +41,7 @@ daily_cap = "10"
 [destinations.ln]
 type = "lightning"
 asset = "BTC"
+address = "treasury@wallet.example"
 daily_cap = "0.1"
 invoice_prefix = "lnbcrt"
 
@@ -171,6 +172,7 @@ daily_cap = "0.001"
 type = "lightning"
 asset = "ETH"
 address = "x"
+network = "Lightning"
 daily_cap = "1"
 
 [destinations.nocap]
@@ -251,7 +253,8 @@ pull = { from = "convert" }
 		"daily_caps.EUR: want a decimal string",
 		"destinations.cold.address: required",
 		"destinations.ln.asset: a Lightning destination pays BTC",
-		"destinations.ln: a Lightning destination takes no address",
+		"destinations.ln.address: must be a Lightning Address (name@domain), an LNURL",
+		"destinations.ln: a Lightning destination takes no network",
 		"destinations.nocap.daily_cap: required",
 		"destinations.nocap.address: must not contain control characters",
 		"destinations.nocap.payee.type:",

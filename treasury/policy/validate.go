@@ -173,8 +173,12 @@ func (c Config) destination(ps *problems, name string) {
 		if d.Asset != "" && d.Asset != "BTC" {
 			ps.add(key+".asset", "a Lightning destination pays BTC, got %q", d.Asset)
 		}
-		ps.forbid(key, "a Lightning destination takes no address, network, address_params or instant: invoices come from its invoice source",
-			d.Address != "" || d.Network != "" || len(d.AddressParams) > 0 || d.Instant)
+		need(ps, key+".address", d.Address)
+		if d.Address != "" && !lightningAddress(d.Address) {
+			ps.add(key+".address", "must be a Lightning Address (name@domain), an LNURL (lnurl1…) or an https:// LNURL-pay URL, got %q", d.Address)
+		}
+		ps.forbid(key, "a Lightning destination takes no network, address_params or instant: its invoices come from its address",
+			d.Network != "" || len(d.AddressParams) > 0 || d.Instant)
 		ps.forbid(key, "payee_address_id, internal_address_id, account_name and payee are for bank destinations", bank)
 		switch d.InvoicePrefix {
 		case "", "lnbc", "lntb", "lntbs", "lnbcrt":
@@ -503,4 +507,19 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// lightningAddress reports whether s has the form of a Lightning Address
+// (LUD-16), a bech32 LNURL (LUD-01) or an LNURL-pay URL. Whether it
+// answers is learnt when an invoice is fetched.
+func lightningAddress(s string) bool {
+	lower := strings.ToLower(s)
+	switch {
+	case strings.HasPrefix(lower, "lnurl1"):
+		return len(s) > len("lnurl1")
+	case strings.HasPrefix(lower, "https://"), strings.HasPrefix(lower, "http://"):
+		return len(s) > len("https://") && !strings.ContainsAny(s, " \t\n")
+	}
+	name, domain, ok := strings.Cut(s, "@")
+	return ok && name != "" && strings.Contains(domain, ".") && !strings.ContainsAny(s, " /\t\n")
 }

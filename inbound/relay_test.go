@@ -1,9 +1,8 @@
-package daemon
+package inbound_test
 
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
@@ -12,12 +11,7 @@ import (
 
 	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
-	"github.com/otcdesk/engine/strategy"
 )
-
-type sinkChan chan strategy.Deposit
-
-func (s sinkChan) Deposit(_ context.Context, d strategy.Deposit) { s <- d }
 
 // A deposit reported again after a restart (its webhook re-applied after a
 // crash) reaches the strategies once: the relay marks it in the ledger
@@ -28,7 +22,6 @@ func TestDepositRelayedOnceAcrossRestarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	log := slog.New(slog.DiscardHandler)
 	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	dep := func(tx string) inbound.Deposit {
 		return inbound.Deposit{EventID: "ev-" + tx, TransactionID: tx, Venue: ledger.Hercle, Asset: "USDT",
@@ -39,22 +32,22 @@ func TestDepositRelayedOnceAcrossRestarts(t *testing.T) {
 		t.Helper()
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		r := newDepositRelay(store, log) // a new process: nothing seen in memory
-		sink := make(sinkChan, len(deps))
+		r := inbound.NewRelay(store, nil, nil) // a new process: nothing seen in memory
+		sink := make(chan inbound.Deposit, len(deps)+1)
 		done := make(chan struct{})
-		go func() { r.run(ctx, sink); close(done) }()
+		go func() { r.Run(ctx, func(_ context.Context, d inbound.Deposit) { sink <- d }); close(done) }()
 		for _, d := range deps {
-			r.push(d)
+			r.Push(d)
 		}
 		run++
 		marker := fmt.Sprintf("marker-%d", run)
-		r.push(dep(marker)) // relayed after the others: it arriving means they were handled
+		r.Push(dep(marker)) // relayed after the others: it arriving means they were handled
 		var got []string
 		for d := range sink {
-			if d.ID == marker {
+			if d.TransactionID == marker {
 				break
 			}
-			got = append(got, d.ID)
+			got = append(got, d.TransactionID)
 		}
 		cancel()
 		<-done

@@ -1,0 +1,163 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/otcdesk/engine/feeds"
+	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/inbound"
+	"github.com/otcdesk/engine/scheduler"
+	"github.com/otcdesk/engine/strategy"
+	"github.com/otcdesk/engine/trader"
+	"github.com/otcdesk/engine/treasury"
+)
+
+// startLoop runs the event loop. It stops after the feed, reconciliation
+// and the scheduler, and lets the intents in flight finish first.
+func (r *run) startLoop(context.Context) error {
+	r.g.start("loop", r.eng.Loop.Run)
+	r.d.setTrading(true)
+	return nil
+}
+
+// startFeeds connects the hub client, subscribes the configured pairs (the
+// hub client subscribes them again after every reconnect) and hands their
+// ticks to the loop.
+func (r *run) startFeeds(ctx context.Context) error {
+	d := r.d
+	hub, err := hercle.NewHubClient(hercle.HubConfig{
+		BaseURL: r.venueURL, APIKey: r.apiKey, Logger: d.log, Registerer: d.reg,
+		OnPrice: r.source.HandlePrice,
+		OnEvent: d.onHubEvent,
+		OnState: func(s hercle.HubState) {
+			r.source.HandleState(s)
+			d.onHubState(s)
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("hub client: %w", err)
+	}
+	d.mu.Lock()
+	d.hub = hub
+	d.mu.Unlock()
+	r.g.start("feeds", func(ctx context.Context) error {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			r.source.Run(ctx)
+		}()
+		go pump(ctx, r.source, r.eng.Loop, d.log)
+		err := hub.Run(ctx)
+		<-done
+		return err
+	})
+	for _, fp := range d.cfg.Feeds.Pairs {
+		if err := r.source.Subscribe(ctx, hub, "feed-"+fp.Pair, fp.Pair, fp.Size.Decimal); err != nil {
+			return err
+		}
+		d.mu.Lock()
+		d.feedPairs = append(d.feedPairs, fp.Pair)
+		d.mu.Unlock()
+	}
+	return nil
+}
+
+// startReconcile runs reconciliation once now (in the background: it only
+// reads the venue and imports what the venue did without us), then on
+// schedule.
+func (r *run) startReconcile(context.Context) error {
+	r.g.start("reconcile", r.rec.Serve)
+	return nil
+}
+
+// startScheduler schedules the treasury policies, their poll and
+// reconciliation, and runs them outside maintenance windows. It stops
+// first: no new sweep starts during shutdown.
+func (r *run) startScheduler(context.Context) error {
+	d := r.d
+	sched, err := scheduler.New(scheduler.Options{Gate: d.gate, Logger: d.log, Registry: d.reg})
+	if err != nil {
+		return err
+	}
+	if err := r.tr.Register(sched); err != nil {
+		return fmt.Errorf("treasury: %w", err)
+	}
+	if err := sched.Add(r.rec.Job()); err != nil {
+		return fmt.Errorf("reconcile: %w", err)
+	}
+	r.g.start("scheduler", sched.Run)
+	return nil
+}
+
+// started logs the running engine and tells Options.Started.
+func (r *run) started() {
+	d := r.d
+	d.mu.Lock()
+	pairs := append([]string(nil), d.feedPairs...)
+	d.mu.Unlock()
+	d.log.Info("engine running", "mode", d.cfg.Mode, "venue", r.venueURL, "strategies", r.names,
+		"pairs", pairs, "metrics", r.ls.metricsURL, "admin", r.ls.adminURL)
+	if d.o.Started != nil {
+		d.o.Started(Info{MetricsURL: r.ls.metricsURL, AdminURL: r.ls.adminURL, VenueURL: r.venueURL, Sim: r.simSrv, Risk: r.eng.Risk})
+	}
+}
+
+// deposit hands a credited deposit to the strategies (autoconvert).
+func (r *run) deposit(ctx context.Context, dep inbound.Deposit) {
+	r.eng.Loop.Deposit(ctx, strategy.Deposit{ID: dep.TransactionID, Asset: dep.Asset, Amount: dep.Amount, Time: dep.Time})
+}
+
+// invoices is where Lightning destinations' invoices come from.
+func (r *run) invoices() treasury.InvoiceSource { return nil }
+
+// pump hands the source's ticks to the loop until ctx ends, logging each
+// pair's first price and every resumption after a gap.
+func pump(ctx context.Context, s *feeds.Source, l *trader.Loop, log *slog.Logger) {
+	seen := map[string]bool{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case u := <-s.Updates():
+			if t := u.Tick; !seen[t.Pair] || u.Gap {
+				seen[t.Pair] = true
+				log.Info("price", "pair", t.Pair, "size", t.Size, "buy", t.BuyPrice, "sell", t.SellPrice, "gap", u.Gap)
+			}
+			l.Tick(ctx, u.Tick)
+		}
+	}
+}
+
+func (d *Daemon) onStale(pair string, stale bool, at time.Time) {
+	if stale && !d.gate.Open(at) {
+		d.log.Info("pair stale during maintenance", "pair", pair)
+		return
+	}
+	if stale {
+		d.log.Warn("pair stale: no tick within the threshold; strategies will not trade it", "pair", pair)
+	} else {
+		d.log.Info("pair fresh again", "pair", pair)
+	}
+}
+
+func (d *Daemon) onHubState(s hercle.HubState) {
+	switch {
+	case s.Status == hercle.HubReconnecting && !d.gate.Open(s.Since):
+		d.log.Info("price feed reconnecting during maintenance", "err", s.LastError)
+	case s.Status == hercle.HubReconnecting:
+		d.log.Warn("price feed lost; reconnecting", "err", s.LastError)
+	}
+}
+
+// onHubEvent counts execution events the hub pushes. Execution confirms
+// its orders through their replies and REST lookups by Client-Id; the
+// pushes are logged for the operator.
+func (d *Daemon) onHubEvent(ev hercle.HubEvent) {
+	d.m.hubEvents.WithLabelValues(ev.Subject).Inc()
+	if ev.Subject == hercle.SubjectOrderExecuted && ev.ClientID == "" {
+		d.log.Debug("hub: order executed", "subject", ev.Subject)
+	}
+}

@@ -1,0 +1,290 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/otcdesk/engine/config"
+	"github.com/otcdesk/engine/execution"
+	"github.com/otcdesk/engine/feeds"
+	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/inbound"
+	"github.com/otcdesk/engine/ledger"
+	"github.com/otcdesk/engine/market"
+	"github.com/otcdesk/engine/reconcile"
+	"github.com/otcdesk/engine/risk"
+	"github.com/otcdesk/engine/scheduler"
+	"github.com/otcdesk/engine/sim"
+	"github.com/otcdesk/engine/trader"
+	"github.com/otcdesk/engine/treasury"
+	"github.com/otcdesk/engine/webhookd"
+)
+
+// run is one run's components, built and started in order by Run's
+// steps.
+type run struct {
+	d *Daemon
+	g *group
+
+	store    *ledger.Store
+	proc     *inbound.Processor
+	relay    *inbound.Relay
+	hooks    *webhookd.Server
+	signer   *sim.WebhookSigner
+	simSrv   *sim.Server
+	venueURL string
+	apiKey   string
+	hp       *heropaymentsRail
+	rest     *hercle.Client
+	ls       *listeners
+	specs    map[string]market.Pair
+	pairs    []market.Pair
+	source   *feeds.Source
+	hub      *hercle.HubClient
+	eng      *trader.Engine
+	tr       *treasury.Treasury
+	rec      *reconcile.Reconciler
+	names    []string // the strategies'
+}
+
+// openLedger opens the ledger file, creating its directory; it is closed
+// last.
+func (r *run) openLedger(context.Context) error {
+	d := r.d
+	path := d.cfg.Ledger.Path
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("ledger directory: %w", err)
+	}
+	store, err := ledger.Open(path, ledger.Options{
+		LockTimeout: d.cfg.Ledger.LockTimeout.Duration,
+		OnCommit: func(took time.Duration, writes int) {
+			d.m.commit.Observe(took.Seconds())
+			d.m.writes.Add(float64(writes))
+		},
+	})
+	if err != nil {
+		return err
+	}
+	r.g.closer("ledger", store.Close)
+	d.log.Info("ledger open", "path", path)
+	r.store = store
+	d.mu.Lock()
+	d.store = store
+	d.mu.Unlock()
+	r.relay = inbound.NewRelay(store, nil, d.log)
+	r.proc, err = inbound.New(inbound.Options{Ledger: store, OnDeposit: r.relay.Push, Metrics: d.reg, Logger: d.log})
+	return err
+}
+
+// startWebhooks starts the webhook endpoint when [webhook] enables it. In
+// paper mode it trusts a key pair made for this run, with which the
+// simulator signs; the public key is written beside the ledger. It comes
+// up before the simulator, which posts to it, and closes after it: the
+// outcomes of intents in flight at shutdown still arrive by webhook.
+func (r *run) startWebhooks(ctx context.Context) error {
+	d := r.d
+	cfg := d.cfg.Webhook
+	if !cfg.Enabled {
+		return nil
+	}
+	if d.cfg.Mode == config.ModePaper {
+		var err error
+		if r.signer, err = sim.GenerateWebhookSigner(); err != nil {
+			return err
+		}
+		pem := filepath.Join(filepath.Dir(d.cfg.Ledger.Path), "sim-webhook-key.pem")
+		if err := r.signer.WritePublicKeyPEM(pem); err != nil {
+			return err
+		}
+		cfg.PublicKeys = []string{pem}
+	}
+	inbox := inbound.NewWebhookInbox(r.store, r.proc.Notify, d.log)
+	srv, err := webhookd.Start(context.WithoutCancel(ctx), cfg, inbox, d.log.With("component", "webhooks"), d.reg)
+	if err != nil {
+		return fmt.Errorf("webhook endpoint: %w", err)
+	}
+	r.hooks = srv
+	r.g.closer("webhook endpoint", srv.Close)
+	return nil
+}
+
+// startVenue sets the Hercle base URL and key: the in-process simulator's
+// in paper mode, the configured ones in live mode.
+//
+// Paper trading carries on across runs: a ledger with history seeds the
+// new simulator with the ledger's Hercle balances, so books and venue
+// agree.
+func (r *run) startVenue(ctx context.Context) error {
+	d := r.d
+	if d.cfg.Mode != config.ModePaper {
+		r.venueURL, r.apiKey = d.cfg.Hercle.BaseURL, d.secrets.HercleAPIKey.Reveal()
+		return nil
+	}
+	opts := sim.FromConfig(d.cfg.Sim)
+	opts.Logger = d.log.With("component", "sim")
+	if _, err := r.store.Entry(ctx, reconcile.OpeningKey(ledger.Hercle)); err == nil {
+		if opts.Balances, err = r.store.VenueBalances(ctx, ledger.Hercle); err != nil {
+			return err
+		}
+		n, err := r.store.LastSeq(ctx)
+		if err != nil {
+			return err
+		}
+		// A new seed per session, so the simulator's ids (trades,
+		// transactions) never repeat ones already in the ledger.
+		opts.Seed += n
+		d.log.Info("paper mode: simulator starts from the ledger's balances", "assets", len(opts.Balances), "seed", opts.Seed)
+	} else if !errors.Is(err, ledger.ErrNotFound) {
+		return err
+	}
+	if r.hooks != nil {
+		opts.Webhooks = sim.WebhookOptions{URL: r.hooks.URL(), Signer: r.signer, Logger: opts.Logger}
+	}
+	if d.o.Sim != nil {
+		d.o.Sim(&opts)
+	}
+	srv, err := sim.Start(context.WithoutCancel(ctx), opts)
+	if err != nil {
+		return fmt.Errorf("start simulator: %w", err)
+	}
+	r.g.closer("simulator", srv.Close)
+	d.log.Info("paper mode: simulator started in-process", "url", srv.URL(), "seed", opts.Seed)
+	r.simSrv, r.venueURL, r.apiKey = srv, srv.URL(), srv.APIKey()
+	return nil
+}
+
+// connectREST builds the Hercle REST client.
+func (r *run) connectREST(context.Context) error {
+	d := r.d
+	rest, err := hercle.NewClient(hercle.Config{
+		Environment: d.cfg.Hercle.Environment,
+		BaseURL:     r.venueURL,
+		APIKey:      r.apiKey,
+		HTTPClient:  d.o.HTTPClient,
+		Timeout:     d.cfg.Hercle.Timeout.Duration,
+		RateLimit:   d.cfg.Hercle.RateLimit,
+		Burst:       d.cfg.Hercle.Burst,
+		MaxRetries:  d.cfg.Hercle.MaxRetries,
+		Metrics:     d.reg,
+		Logger:      d.log,
+	})
+	if err != nil {
+		return fmt.Errorf("hercle client: %w", err)
+	}
+	if r.venueURL == "" { // live mode with environment only: the client resolved the URL
+		r.venueURL = rest.BaseURL()
+	}
+	r.rest = rest
+	return nil
+}
+
+// listen binds the metrics and admin listeners; they serve during the rest
+// of the start-up (/readyz says not ready, a kill is recorded).
+func (r *run) listen(ctx context.Context) error {
+	ls, err := r.d.listen(ctx)
+	if err != nil {
+		return err
+	}
+	r.ls = ls
+	r.g.closer("listeners", func() error { ls.close(r.d.log); return nil })
+	return nil
+}
+
+// readPairs reads the venue's pairs; every feed pair must be listed.
+func (r *run) readPairs(ctx context.Context) error {
+	list, err := r.rest.Pairs(ctx)
+	if err != nil {
+		return fmt.Errorf("read pairs: %w", err)
+	}
+	r.specs = make(map[string]market.Pair, len(list))
+	for _, p := range list {
+		r.specs[p.Name] = p.Market()
+		r.pairs = append(r.pairs, p.Market())
+	}
+	sort.Slice(r.pairs, func(i, j int) bool { return r.pairs[i].Symbol < r.pairs[j].Symbol })
+	for i, fp := range r.d.cfg.Feeds.Pairs {
+		if _, ok := r.specs[fp.Pair]; !ok {
+			return fmt.Errorf("feeds.pairs[%d]: the venue does not list %s", i, fp.Pair)
+		}
+	}
+	return nil
+}
+
+// buildEngine builds the feed and the decision path (risk, execution, the
+// loop over the ledger). Reading the kill-switch file and publishing risk
+// are one step under d.mu, which /admin/kill takes to record a kill that
+// arrives before risk exists: such a kill is in the file when it is read.
+func (r *run) buildEngine(context.Context) error {
+	d := r.d
+	source, err := feeds.NewSource(feeds.Config{
+		StaleAfter: d.cfg.Feeds.StaleAfter.Duration, OnStale: d.onStale, Logger: d.log, Registerer: d.reg,
+	})
+	if err != nil {
+		return err
+	}
+	strategies, err := BuildStrategies(d.cfg, d.o.Strategies)
+	if err != nil {
+		return err
+	}
+	for _, s := range strategies {
+		r.names = append(r.names, s.Name())
+	}
+	var payments execution.Payments
+	if r.hp.client != nil {
+		payments = r.hp.client
+	}
+	maxAge := d.cfg.Risk.MaxPriceAge.Duration
+	r.eng, err = trader.NewEngine(trader.EngineOptions{
+		Limits: d.cfg.Risk, Counters: risk.NewLedgerCounters(r.store, d.log), Gate: d.gate,
+		Store: r.store, Venue: r.rest, Transfers: r.rest, Payments: payments, Pairs: r.pairs,
+		Strategies: strategies, Clock: scheduler.System{},
+		Prices: trader.Prices(source.View().Last, r.specs, maxAge),
+		NewID:  hercle.NewClientID,
+		Follow: d.cfg.Execution.FollowEvery.Duration, Lookups: d.cfg.Execution.Lookups,
+		MovementLookups: d.cfg.Treasury.LookupsOr(),
+		Logger:          d.log, Registry: d.reg,
+	})
+	if err != nil {
+		return err
+	}
+	r.source = source
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	reason, killed, err := d.kill.Read()
+	if err != nil {
+		return err
+	}
+	if killed {
+		r.eng.Risk.Kill(reason)
+		d.log.Warn("kill switch is on from a previous run or from start-up; trading stays stopped until resumed", "reason", reason)
+	}
+	d.risk, d.source = r.eng.Risk, source
+	return nil
+}
+
+// buildTreasury builds the treasury and the reconciliation. Treasury
+// decides; every movement and conversion it decides is submitted to the
+// loop.
+func (r *run) buildTreasury(context.Context) error {
+	d := r.d
+	var hp treasury.Heropayments
+	if r.hp.client != nil {
+		hp = r.hp.client
+	}
+	tr, err := treasury.New(d.cfg.Treasury, treasury.Deps{
+		Ledger: r.store, Hercle: r.rest, Loop: r.eng.Loop, Follow: r.eng.Exec, Heropayments: hp,
+		Gate: d.gate, Payees: r.proc.Registry(), Invoices: r.invoices(), OnDeposit: r.relay.Push,
+		Logger: d.log.With("component", "treasury"), Metrics: d.reg,
+	})
+	if err != nil {
+		return fmt.Errorf("treasury: %w", err)
+	}
+	r.tr = tr
+	r.rec, err = d.reconciler(r.store, r.rest, r.hp, r.eng.Risk, r.relay)
+	return err
+}
