@@ -41,8 +41,8 @@
 // # What it must never do
 //
 // Pay anything or talk to a venue; import any package of the engine
-// (market at most); accept an invoice another check would refuse because
-// the service said so; trust the invoice's own prefix for its network.
+// (market at most); let anything a service sends stand in for a check;
+// take an invoice's network from its own prefix.
 //
 // # Lightning destinations (for the manual)
 //
