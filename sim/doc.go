@@ -67,6 +67,36 @@
 // 1 CONFIRMING, 2 CONFIRMED, 3 FAILURE. Cursor tokens have the documented
 // shape {"Id":{"S":"<id>"}} and are absent on the last page.
 //
+// # LNURL-pay
+//
+// The server also plays the payee of a Lightning Address name@host (LUD-16)
+// with a Lightning node whose secp256k1 key is derived from Options.Seed
+// alone (Server.LightningNode). Its two endpoints are public: they sit
+// beside the Hercle API, outside its authentication and faults.
+//
+//   - GET /.well-known/lnurlp/{name} answers LUD-06's payRequest: tag
+//     "payRequest", a callback on this server built from the request's
+//     Host (so it works through whatever address the client dialled),
+//     minSendable and maxSendable in millisatoshi (LNURLOptions) and the
+//     metadata string [["text/plain","Payment to {name} on the Hercle
+//     simulator"],["text/identifier","{name}@{host}"]].
+//   - GET /lnurlp/{name}/callback?amount=<msat> answers {"pr":<BOLT11>,
+//     "routes":[]}: a real invoice made and signed with lnd's zpay32, for
+//     exactly amount, whose description hash is sha256(metadata), created
+//     at the venue clock's second, expiring after LNURLOptions
+//     .InvoiceExpiry, on Options.LightningNetwork (mainnet lnbc by
+//     default; testnet lntb, signet lntbs, regtest lnbcrt).
+//
+// A name outside LUD-16's a-z0-9-_.+ is a 404 and an amount that is not a
+// whole number of millisatoshi within the bounds a 400, both in LUD-06's
+// {"status":"ERROR","reason":…} form; LNURLOptions.PayRequestError and
+// CallbackError answer that form with status 200 (LUD-01: status codes
+// carry no meaning, and services send both). The other LNURLOptions bend
+// the invoice for tests of the paying client: WrongAmount (1 sat more),
+// WrongDescriptionHash, WrongNetwork, Expired. WithdrawLightning pays
+// these invoices like any other: the amount comes from the prefix (lnbc,
+// lntb, lntbs, lnbcrt); the simulated venue does not check the signature.
+//
 // # Concurrency
 //
 // A Venue and a Server are safe for concurrent use. Values returned and
@@ -74,9 +104,9 @@
 //
 // # What it must never do
 //
-// Listen on anything but loopback; import the hercle client (the sim's
-// wire shapes are written from the documentation independently, so the
-// client is tested against a second reading); pass amounts through
+// Listen on anything but loopback; import the hercle or lnurl clients
+// (the sim's wire shapes are written from the documentation and the LUDs
+// independently, so each client is tested against a second reading); pass amounts through
 // float64 (they are decimals, read from JSON numbers as text); start
 // goroutines it does not stop on Close.
 package sim

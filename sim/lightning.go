@@ -137,8 +137,10 @@ func bolt11Amount(btc decimal.Decimal) (string, error) {
 	return "", invalid("amountBtc", "amountBtc %s is finer than a millisatoshi", btc)
 }
 
-// parseBolt11Amount reads the amount of a BOLT11 payment request
-// (ln + bc|tb|bcrt + amount + multiplier, then the last "1" separator).
+// parseBolt11Amount reads the amount of a BOLT11 payment request: ln, the
+// currency (bc mainnet, tb testnet, tbs signet, bcrt regtest), the amount
+// and its multiplier, then the last "1" separator. A pico-bitcoin amount
+// must end in 0 (BOLT11: it is a whole millisatoshi).
 func parseBolt11Amount(pr string) (decimal.Decimal, error) {
 	bad := func() (decimal.Decimal, error) {
 		return decimal.Zero, invalid("paymentRequestHash", "not a Lightning payment request with an amount")
@@ -149,7 +151,7 @@ func parseBolt11Amount(pr string) (decimal.Decimal, error) {
 		return bad()
 	}
 	hrp := s[2:sep]
-	for _, cur := range []string{"bcrt", "bc", "tb"} {
+	for _, cur := range []string{"bcrt", "bc", "tbs", "tb"} {
 		if strings.HasPrefix(hrp, cur) {
 			hrp = hrp[len(cur):]
 			break
@@ -160,6 +162,9 @@ func parseBolt11Amount(pr string) (decimal.Decimal, error) {
 	}
 	for _, u := range bolt11Units[1:] {
 		if strings.HasSuffix(hrp, u.suffix) {
+			if u.suffix == "p" && !strings.HasSuffix(hrp, "0p") {
+				return bad()
+			}
 			return parseAmountDigits(hrp[:len(hrp)-1], u.exp, bad)
 		}
 	}

@@ -83,6 +83,12 @@ type Options struct {
 	// Hub configures the SignalR hub Start serves at HubPath next to the
 	// REST API. Its APIKey is ignored: the hub accepts the server's key.
 	Hub HubOptions
+	// LightningNetwork is the network of the invoices the LNURL-pay
+	// service issues: mainnet (the default, lnbc: Hercle is a mainnet
+	// venue), testnet (lntb), signet (lntbs) or regtest (lnbcrt).
+	LightningNetwork string
+	// LNURL configures the LNURL-pay service served at LNURLPayPath.
+	LNURL LNURLOptions
 	// Webhooks, with a URL, sends a signed webhook for each state change
 	// of the venue (see WebhookEmitter; Server.Webhooks returns it).
 	Webhooks WebhookOptions

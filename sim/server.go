@@ -24,6 +24,7 @@ import (
 type Server struct {
 	venue *Venue
 	hub   *Hub
+	lnurl *lnurlService
 	opts  Options
 	key   string
 	url   string
@@ -47,6 +48,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := checkLoopback(opts.Addr); err != nil {
 		return nil, err
 	}
+	lnurl, err := newLNURLService(opts)
+	if err != nil {
+		return nil, err
+	}
 	key := opts.APIKey
 	if key == "" {
 		b := make([]byte, 24)
@@ -59,6 +64,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s := &Server{
 		venue:    NewVenue(opts),
+		lnurl:    lnurl,
 		opts:     opts,
 		key:      key,
 		url:      "http://" + ln.Addr().String(),
@@ -70,6 +76,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	// own (DropEvery) and authenticates its negotiate and WebSocket itself.
 	outer := http.NewServeMux()
 	outer.Handle("/", s.handler())
+	lnurl.mount(outer)
 	hopts := opts.Hub
 	hopts.APIKey = key
 	if hopts.Logger == nil {
@@ -132,6 +139,11 @@ func (s *Server) APIKey() string { return s.key }
 // Venue returns the simulated venue, for test hooks and event
 // subscriptions.
 func (s *Server) Venue() *Venue { return s.venue }
+
+// LightningNode returns the public key (compressed, hex) of the node
+// that signs the LNURL-pay service's invoices. It depends only on
+// Options.Seed.
+func (s *Server) LightningNode() string { return s.lnurl.node() }
 
 // Hub returns the SignalR hub served at URL()+HubPath.
 func (s *Server) Hub() *Hub { return s.hub }
