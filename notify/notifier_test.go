@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -418,6 +419,35 @@ func TestGiveUpAndRejection(t *testing.T) {
 	if l := got["refusing"]; l["rejected"] != 1.0 || l["last_error"] != "notify: send to refusing: HTTP 404" {
 		t.Errorf("refusing sink's drop line = %v", l)
 	}
+}
+
+// Events that waited in the queue longer than give_up_after, behind a
+// receiver that kept failing, are dropped without an attempt.
+func TestQueuedEventsExpire(t *testing.T) {
+	clock := scheduler.NewManual(t0)
+	rx := newReceiver(t, clock)
+	recovered := t0.Add(15 * time.Minute)
+	rx.setAnswer(func(_ int, r request, w http.ResponseWriter) {
+		if r.At.Before(recovered) {
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	})
+	cfg := Config{GiveUpAfter: strategy.Dur(10 * time.Minute), Sinks: []SinkConfig{slackSink("slack", "URL", ClassAlerts)}}
+	r := newRig(t, clock, cfg, map[string]string{"URL": rx.srv.URL})
+	for i := range 3 {
+		r.n.Notify(Event{Class: ClassAlerts, Title: fmt.Sprint("old ", i)})
+	}
+	r.start(t)
+	r.advanceUntil(t, "the old events to expire", 10*time.Second, func() bool { return r.dropped("slack", "gave_up") == 3 })
+	for _, req := range rx.requests() {
+		if !strings.Contains(string(req.Body), "old 0") {
+			t.Errorf("attempted %s after it expired in the queue", req.Body)
+		}
+	}
+	clock.Set(recovered)
+	r.n.Notify(Event{Class: ClassAlerts, Title: "new"})
+	waitFor(t, "the new event", func() bool { return r.counter(r.n.m.sent, "slack") == 1 })
+	r.stop(t)
 }
 
 func TestShutdownDrainsThenStops(t *testing.T) {
