@@ -19,7 +19,7 @@ func readSecret(getenv func(string) string, sink, name string) (string, error) {
 	case v != "":
 		return v, nil
 	case file == "":
-		return fail(fmt.Errorf("%w: set %s or %s_FILE", ErrSecretUnset, name, name))
+		return fail(unsetError{name})
 	}
 	b, err := os.ReadFile(file)
 	if err != nil {
@@ -31,6 +31,15 @@ func readSecret(getenv func(string) string, sink, name string) (string, error) {
 	}
 	return v, nil
 }
+
+// unsetError says which variables to set; it is ErrSecretUnset.
+type unsetError struct{ name string }
+
+func (e unsetError) Error() string {
+	return fmt.Sprintf("not set; set %s or %s_FILE", e.name, e.name)
+}
+
+func (e unsetError) Is(target error) bool { return target == ErrSecretUnset }
 
 // secrets are one sink's resolved secrets; each is empty when the sink's
 // type has none of that kind.

@@ -49,7 +49,7 @@ func TestReadSecret(t *testing.T) {
 	}{
 		{"variable", map[string]string{"TOK": "s3cret-value"}, "s3cret-value", ""},
 		{"file", map[string]string{"TOK_FILE": file}, "s3cret-from-file", ""},
-		{"unset", nil, "", `notify: sink "x": TOK: notify: secret not set: set TOK or TOK_FILE`},
+		{"unset", nil, "", `notify: sink "x": TOK: not set; set TOK or TOK_FILE`},
 		{"both", map[string]string{"TOK": "s3cret-value", "TOK_FILE": file}, "", "both TOK and TOK_FILE are set: set one"},
 		{"empty file", map[string]string{"TOK_FILE": empty}, "", "TOK_FILE: " + empty + " is empty"},
 		{"missing file", map[string]string{"TOK_FILE": filepath.Join(dir, "nope")}, "", "TOK_FILE: open "},
@@ -96,7 +96,7 @@ func TestNewSecretErrors(t *testing.T) {
 	for _, want := range []string{
 		`sink "slack": SLACK_URL: scheme must be https`,
 		`sink "tg": TG_TOKEN: is not a bot token`,
-		`sink "hook": HOOK_SECRET: notify: secret not set: set HOOK_SECRET or HOOK_SECRET_FILE`,
+		`sink "hook": HOOK_SECRET: not set; set HOOK_SECRET or HOOK_SECRET_FILE`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("New error lacks %q:\n%v", want, err)
