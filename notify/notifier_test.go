@@ -555,7 +555,7 @@ func TestNotifyCopiesFields(t *testing.T) {
 func BenchmarkNotify(b *testing.B) {
 	n, err := New(Config{QueueSize: 1 << 16, Sinks: []SinkConfig{
 		slackSink("a", "URL", ClassFills), slackSink("b", "URL", ClassFills)}},
-		Options{Getenv: func(string) string { return "http://127.0.0.1:1/x" }})
+		Options{Getenv: func(k string) string { return map[string]string{"URL": "http://127.0.0.1:1/x"}[k] }})
 	if err != nil {
 		b.Fatal(err)
 	}
