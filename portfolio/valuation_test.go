@@ -90,9 +90,9 @@ func TestUnvaluedNotZero(t *testing.T) {
 	if x.Value.Valid || x.Unrealised.Valid || x.Path != "" {
 		t.Errorf("XYZ = %+v, want no value, no unrealised, no path", x)
 	}
-	eq(t, "XYZ basis", x.Basis, "50")  // bought for 50 EUR: the reference leg needs no price
-	eq(t, "Equity", r.Equity, "50")    // the 50 EUR left; XYZ left out, not zero
-	eq(t, "Basis", r.Basis, "100")     // both
+	eq(t, "XYZ basis", x.Basis, "50") // bought for 50 EUR: the reference leg needs no price
+	eq(t, "Equity", r.Equity, "50")   // the 50 EUR left; XYZ left out, not zero
+	eq(t, "Basis", r.Basis, "100")    // both
 	for _, h := range r.Balance {
 		if h.Asset == "XYZ" && h.Value.Valid {
 			t.Errorf("balance %s XYZ valued at %s, want null", h.Account, h.Value.Decimal)
