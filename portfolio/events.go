@@ -132,8 +132,8 @@ func (b *Book) eventsOf(e ledger.Entry, key string) ([]event, error) {
 // its side; the value of the quote of the entry's "pair" ref (what the
 // venue priced the trade in) when it is the only asset on its side; the
 // value of the whole given side; the value of the whole got side. A side
-// of several assets shares V in proportion to their values. A trade with
-// nothing on one side (a gift, a loss) is booked at zero consideration.
+// of several assets shares V (see split). A trade with nothing on one
+// side (a gift, a loss) is booked at zero consideration.
 func (b *Book) tradeEvents(e ledger.Entry, legs map[market.Asset]decimal.Decimal, value func(market.Asset, decimal.Decimal) (decimal.Decimal, error)) ([]event, error) {
 	var given, got []market.Asset
 	for _, a := range sortedNonZero(legs) {
@@ -184,11 +184,11 @@ func (b *Book) tradeEvents(e ledger.Entry, legs map[market.Asset]decimal.Decimal
 			}
 		}
 	}
-	gv, err := split(total, given, sideValue)
+	gv, err := split(total, given, legs, b.cfg.Reference, sideValue)
 	if err != nil {
 		return nil, err
 	}
-	av, err := split(total, got, sideValue)
+	av, err := split(total, got, legs, b.cfg.Reference, sideValue)
 	if err != nil {
 		return nil, err
 	}
@@ -202,34 +202,43 @@ func (b *Book) tradeEvents(e ledger.Entry, legs map[market.Asset]decimal.Decimal
 	return evs, nil
 }
 
-// split shares total among the assets of one side in proportion to their
-// values, the last taking the remainder (equal shares when they are all
-// worth nothing).
-func split(total decimal.Decimal, side []market.Asset, sideValue func([]market.Asset) (decimal.Decimal, error)) ([]decimal.Decimal, error) {
+// split shares total among the assets of one side: the reference, if it
+// is one of them, at its amount, the others in proportion to their values
+// (equally when they are all worth nothing), the last taking the
+// remainder so that the shares sum to total exactly.
+func split(total decimal.Decimal, side []market.Asset, legs map[market.Asset]decimal.Decimal, ref market.Asset, sideValue func([]market.Asset) (decimal.Decimal, error)) ([]decimal.Decimal, error) {
+	out := make([]decimal.Decimal, len(side))
 	if len(side) == 1 {
-		return []decimal.Decimal{total}, nil
+		out[0] = total
+		return out, nil
 	}
+	rest := total
+	var others []int
 	weights := make([]decimal.Decimal, len(side))
 	var sum decimal.Decimal
 	for i, a := range side {
+		if a == ref {
+			out[i] = legs[a].Abs()
+			rest = rest.Sub(out[i])
+			continue
+		}
 		w, err := sideValue([]market.Asset{a})
 		if err != nil {
 			return nil, err
 		}
-		weights[i], sum = w, sum.Add(w)
+		others, weights[i], sum = append(others, i), w, sum.Add(w)
 	}
 	if sum.IsZero() {
-		for i := range weights {
+		for _, i := range others {
 			weights[i] = decimal.NewFromInt(1)
 		}
-		sum = decimal.NewFromInt(int64(len(side)))
+		sum = decimal.NewFromInt(int64(len(others)))
 	}
-	out := make([]decimal.Decimal, len(side))
-	rest := total
-	for i := range side[:len(side)-1] {
-		out[i] = total.Mul(weights[i]).DivRound(sum, places)
+	shared := rest
+	for _, i := range others[:len(others)-1] {
+		out[i] = shared.Mul(weights[i]).DivRound(sum, places)
 		rest = rest.Sub(out[i])
 	}
-	out[len(side)-1] = rest
+	out[others[len(others)-1]] = rest
 	return out, nil
 }
