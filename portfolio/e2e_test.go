@@ -126,20 +126,11 @@ func TestDesk(t *testing.T) {
 	if !r.Complete || len(r.Unvalued) != 0 {
 		t.Errorf("Complete = %v, Unvalued = %v; want every asset valued", r.Complete, r.Unvalued)
 	}
-	want := []VenueHolding{
+	checkVenues(t, r, []VenueHolding{
 		{Venue: "hercle", Asset: "BTC", Available: d("0.4")},
 		{Venue: "hercle", Asset: "EUR", Available: d("31000"), Allocated: d("1000")},
 		{Venue: "hercle", Asset: "USDT", Available: d("21992.5")},
-	}
-	if len(r.Venues) != len(want) {
-		t.Fatalf("Venues = %+v, want %+v", r.Venues, want)
-	}
-	for i, w := range want {
-		g := r.Venues[i]
-		if g.Venue != w.Venue || g.Asset != w.Asset || !g.Available.Equal(w.Available) || !g.Allocated.Equal(w.Allocated) {
-			t.Errorf("Venues[%d] = %+v, want %+v", i, g, w)
-		}
-	}
+	})
 	if r.Entries.Applied != len(k.entries) {
 		t.Errorf("Applied = %d, want %d", r.Entries.Applied, len(k.entries))
 	}
@@ -152,6 +143,19 @@ func TestDesk(t *testing.T) {
 	eq(t, "Change.Residual", c.Residual, "0")
 	eq(t, "Change.Realised", c.Realised, "500")
 	eq(t, "Change.Unrealised", c.Unrealised, "1600")
+}
+
+func checkVenues(t *testing.T, r Report, want []VenueHolding) {
+	t.Helper()
+	if len(r.Venues) != len(want) {
+		t.Fatalf("Venues = %+v, want %+v", r.Venues, want)
+	}
+	for i, w := range want {
+		g := r.Venues[i]
+		if g.Venue != w.Venue || g.Asset != w.Asset || !g.Available.Equal(w.Available) || !g.Allocated.Equal(w.Allocated) {
+			t.Errorf("Venues[%d] = %+v, want %+v", i, g, w)
+		}
+	}
 }
 
 // TestDeskAverage runs the same day at average cost. BTC's average is

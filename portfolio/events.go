@@ -161,28 +161,9 @@ func (b *Book) tradeEvents(e ledger.Entry, legs map[market.Asset]decimal.Decimal
 		}
 		return sum, nil
 	}
-	anchors := []market.Asset{b.cfg.Reference}
-	if p, ok := b.valuer.pairs[e.Refs["pair"]]; ok {
-		anchors = append(anchors, p.Quote)
-	}
-	total, found := decimal.Decimal{}, false
-	for _, a := range anchors {
-		for _, side := range [][]market.Asset{given, got} {
-			if found || len(side) != 1 || side[0] != a {
-				continue
-			}
-			if v, err := sideValue(side); err == nil {
-				total, found = v, true
-			}
-		}
-	}
-	if !found {
-		var err error
-		if total, err = sideValue(given); err != nil {
-			if total, err = sideValue(got); err != nil {
-				return nil, err
-			}
-		}
+	total, err := b.consideration(e, given, got, sideValue)
+	if err != nil {
+		return nil, err
 	}
 	gv, err := split(total, given, legs, b.cfg.Reference, sideValue)
 	if err != nil {
@@ -200,6 +181,28 @@ func (b *Book) tradeEvents(e ledger.Entry, legs map[market.Asset]decimal.Decimal
 		evs = append(evs, event{asset: a, q: legs[a], v: av[i], flow: flowTrade})
 	}
 	return evs, nil
+}
+
+// consideration is the value V of a trade (see tradeEvents).
+func (b *Book) consideration(e ledger.Entry, given, got []market.Asset, sideValue func([]market.Asset) (decimal.Decimal, error)) (decimal.Decimal, error) {
+	anchors := []market.Asset{b.cfg.Reference}
+	if p, ok := b.valuer.pairs[e.Refs["pair"]]; ok {
+		anchors = append(anchors, p.Quote)
+	}
+	for _, a := range anchors {
+		for _, side := range [][]market.Asset{given, got} {
+			if len(side) != 1 || side[0] != a {
+				continue
+			}
+			if v, err := sideValue(side); err == nil {
+				return v, nil
+			}
+		}
+	}
+	if v, err := sideValue(given); err == nil {
+		return v, nil
+	}
+	return sideValue(got)
 }
 
 // split shares total among the assets of one side: the reference, if it
