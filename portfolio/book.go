@@ -2,6 +2,7 @@ package portfolio
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/shopspring/decimal"
 
@@ -126,7 +127,7 @@ func (b *Book) Apply(e ledger.Entry) error {
 	if err != nil {
 		return err
 	}
-	b.add(record{key: e.Key, postings: e.Postings, events: evs, target: -1}, e.Seq)
+	b.add(record{key: e.Key, postings: slices.Clone(e.Postings), events: evs, target: -1}, e.Seq)
 	for _, ev := range evs {
 		b.st.fold(ev, b.cfg.Method)
 	}
@@ -188,7 +189,7 @@ func (b *Book) reverse(e ledger.Entry) error {
 	if e.Key != "reversal:"+e.Reverses || !negates(e.Postings, b.entries[t].postings) {
 		return fmt.Errorf("%w: %s reverses %s", ErrInvalidReversal, e.Key, e.Reverses)
 	}
-	b.add(record{key: e.Key, postings: e.Postings, target: t}, e.Seq)
+	b.add(record{key: e.Key, postings: slices.Clone(e.Postings), target: t}, e.Seq)
 	for i, undone := t, true; i >= 0; i, undone = b.entries[i].target, !undone {
 		b.entries[i].undone = undone
 	}

@@ -162,10 +162,10 @@ func checkBalances(t *testing.T, r Report, held map[accountAsset]decimal.Decimal
 			qty[k.asset] = qty[k.asset].Add(v)
 		}
 	}
-	if len(r.Balance) != len(want) {
-		t.Fatalf("%d balances, want %d", len(r.Balance), len(want))
+	if len(r.Balances) != len(want) {
+		t.Fatalf("%d balances, want %d", len(r.Balances), len(want))
 	}
-	for _, h := range r.Balance {
+	for _, h := range r.Balances {
 		if w := want[accountAsset{h.Account, h.Asset}]; !h.Amount.Equal(w) {
 			t.Errorf("balance %s %s = %s, want %s", h.Account, h.Asset, h.Amount, w)
 		}

@@ -61,14 +61,14 @@ type Report struct {
 	Complete bool           `json:"complete"`
 	Unvalued []market.Asset `json:"unvalued,omitempty"`
 	// Basis is the cost basis of everything held, valued or not.
-	Basis   decimal.Decimal `json:"basis"`
-	Totals  PnL             `json:"totals"`
-	Assets  []AssetReport   `json:"assets"`
-	Venues  []VenueHolding  `json:"venues"`
-	Balance []Holding       `json:"balances"` // every account with a balance
-	ByKey   []KeyPnL        `json:"by_key"`
-	ByDay   []DayPnL        `json:"by_day"`
-	Entries Counts          `json:"entries"`
+	Basis    decimal.Decimal `json:"basis"`
+	Totals   PnL             `json:"totals"`
+	Assets   []AssetReport   `json:"assets"`
+	Venues   []VenueHolding  `json:"venues"`
+	Balances []Holding       `json:"balances"` // every account with a balance
+	ByKey    []KeyPnL        `json:"by_key"`
+	ByDay    []DayPnL        `json:"by_day"`
+	Entries  Counts          `json:"entries"`
 }
 
 // AssetReport is one asset: holding, basis, value and what it accrued.
@@ -148,7 +148,7 @@ func (b *Book) Report(prices PriceSource, now time.Time) Report {
 	r.Totals.Amounts = b.st.total
 	transit := map[market.Asset]decimal.Decimal{}
 	fees := map[market.Asset]decimal.Decimal{}
-	r.Balance, r.Venues = b.holdings(snap, transit, fees)
+	r.Balances, r.Venues = b.holdings(snap, transit, fees)
 	unrealisedByKey := map[string]decimal.Decimal{}
 	for _, a := range b.assets(transit, fees) {
 		ar := b.assetReport(snap, a, transit[a], fees[a], unrealisedByKey)

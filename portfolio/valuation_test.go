@@ -93,7 +93,7 @@ func TestUnvaluedNotZero(t *testing.T) {
 	eq(t, "XYZ basis", x.Basis, "50") // bought for 50 EUR: the reference leg needs no price
 	eq(t, "Equity", r.Equity, "50")   // the 50 EUR left; XYZ left out, not zero
 	eq(t, "Basis", r.Basis, "100")    // both
-	for _, h := range r.Balance {
+	for _, h := range r.Balances {
 		if h.Asset == "XYZ" && h.Value.Valid {
 			t.Errorf("balance %s XYZ valued at %s, want null", h.Account, h.Value.Decimal)
 		}
