@@ -20,8 +20,8 @@
 //     basis. V is the amount of the reference when the reference is a leg;
 //     else the value of the pair's quote (the entry's "pair" ref) at the
 //     entry's time, which is the quote paid for a buy or received for a
-//     sell; else the value of the given side (see tradeEvents). Treasury
-//     conversions are trades like any other.
+//     sell; else the value of what was given, or failing a price for it,
+//     of what was got. Treasury conversions are trades like any other.
 //   - fees:<venue>: a fee. It is a cost, valued at the entry's time and
 //     reported as Fees; paying it disposes of the asset it is paid in, so
 //     the difference between that value and the basis of the units paid
@@ -74,6 +74,10 @@
 // pair, a part of a lot's cost, a share of a trade's value), each rounded
 // once to 24 decimal places and booked on both sides. Between returns
 // Residual, the identity's difference, which is zero.
+//
+// A window (engine pnl -since) is the difference of two reports: apply the
+// entries before its start, Report at the prices of the start, apply the
+// rest, Report now, and take Between; ByDay needs no second report.
 //
 // # Valuation
 //
