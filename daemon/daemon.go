@@ -21,6 +21,7 @@ import (
 	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/sim"
 	"github.com/otcdesk/engine/strategy"
+	"github.com/otcdesk/engine/trader"
 )
 
 // Options are the daemon's collaborators beyond its configuration. The
@@ -34,6 +35,9 @@ type Options struct {
 	// from [sim] (tests inject faults or a different seed). Nil: as
 	// configured.
 	Sim func(*sim.Options)
+	// Heropayments adjusts the paper-mode Heropayments simulator's
+	// options the same way.
+	Heropayments func(*sim.HeropaymentsOptions)
 	// HTTPClient carries REST requests; nil means the client's own.
 	// Tests and the latency benchmark wrap the transport.
 	HTTPClient *http.Client
@@ -72,6 +76,7 @@ type Daemon struct {
 	hub       *hercle.HubClient
 	source    *feeds.Source
 	risk      *risk.Engine
+	loop      *trader.Loop
 	started   time.Time
 	trading   bool // recovery done and the loop running
 	feedPairs []string

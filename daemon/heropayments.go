@@ -93,9 +93,11 @@ func (d *Daemon) heropaymentsClient(ctx context.Context, store *ledger.Store, si
 	base, key, secret := cfg.BaseURL, d.secrets.HeropaymentsKey.Reveal(), d.secrets.HeropaymentsSecret.Reveal()
 	if d.cfg.Mode == config.ModePaper {
 		key, secret = randomSecret(), randomSecret()
-		hp, err := sim.StartHeropayments(context.WithoutCancel(ctx), sim.HeropaymentsOptions{
-			APIKey: key, APISecret: secret, Seed: uint64(d.cfg.Sim.Seed), Logger: d.log.With("component", "sim-heropayments"),
-		})
+		opts := sim.HeropaymentsOptions{APIKey: key, APISecret: secret, Seed: uint64(d.cfg.Sim.Seed), Logger: d.log.With("component", "sim-heropayments")}
+		if d.o.Heropayments != nil {
+			d.o.Heropayments(&opts)
+		}
+		hp, err := sim.StartHeropayments(context.WithoutCancel(ctx), opts)
 		if err != nil {
 			return nil, "", fmt.Errorf("start Heropayments simulator: %w", err)
 		}

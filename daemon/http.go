@@ -9,13 +9,17 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/risk"
+	"github.com/otcdesk/engine/trader"
 )
 
 // listeners are the daemon's HTTP servers.
@@ -51,6 +55,7 @@ func (d *Daemon) listen(ctx context.Context) (*listeners, error) {
 		}
 		mux := http.NewServeMux()
 		mux.HandleFunc("GET /admin/status", d.admin("status", d.status))
+		mux.HandleFunc("GET /admin/journal", d.admin("journal", d.journal))
 		mux.HandleFunc("POST /admin/pause", d.admin("pause", d.pause))
 		mux.HandleFunc("POST /admin/resume", d.admin("resume", d.resume))
 		mux.HandleFunc("POST /admin/kill", d.admin("kill", d.killSwitch))
@@ -169,6 +174,18 @@ type Status struct {
 	Stale       []string         `json:"stale_pairs"`
 	Prices      map[string]Price `json:"prices"`
 	Balances    []Balance        `json:"ledger_balances"`
+	// RiskBalances are the balances the loop checks intents against: the
+	// ledger's venue balances, available less the holds of open intents.
+	RiskBalances []RiskBalance `json:"risk_balances"`
+	OpenIntents  int           `json:"open_intents"`
+}
+
+// RiskBalance is one venue balance as risk sees it, in Status.
+type RiskBalance struct {
+	Venue     string `json:"venue"`
+	Asset     string `json:"asset"`
+	Total     string `json:"total"`
+	Available string `json:"available"`
 }
 
 // Price is a pair's last tick in Status.
@@ -189,7 +206,7 @@ func (d *Daemon) status(r *http.Request) (int, any) {
 	now := time.Now()
 	d.mu.Lock()
 	st := Status{Mode: d.cfg.Mode, Started: d.started, Trading: d.trading, Prices: map[string]Price{}}
-	hub, source, rk, store, pairs := d.hub, d.source, d.risk, d.store, d.feedPairs
+	hub, source, rk, store, loop, pairs, trading := d.hub, d.source, d.risk, d.store, d.loop, d.feedPairs, d.trading
 	d.mu.Unlock()
 	st.Maintenance = !d.gate.Open(now)
 	st.NextChange = d.gate.NextChange(now)
@@ -211,6 +228,15 @@ func (d *Daemon) status(r *http.Request) (int, any) {
 			}
 		}
 	}
+	if loop != nil && trading {
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		snap, err := loop.Snapshot(ctx)
+		cancel()
+		if err != nil {
+			return http.StatusServiceUnavailable, map[string]string{"error": "the event loop did not answer: " + err.Error()}
+		}
+		st.RiskBalances, st.OpenIntents = riskBalances(snap), snap.Open
+	}
 	if store != nil {
 		bs, err := store.Balances(r.Context())
 		if err != nil {
@@ -221,6 +247,53 @@ func (d *Daemon) status(r *http.Request) (int, any) {
 		}
 	}
 	return http.StatusOK, st
+}
+
+// journal returns the newest journal entries, oldest first: ?limit= (at
+// most 1000, default 100), ?kind= and ?account= narrow them.
+func (d *Daemon) journal(r *http.Request) (int, any) {
+	d.mu.Lock()
+	store := d.store
+	d.mu.Unlock()
+	if store == nil {
+		return http.StatusServiceUnavailable, map[string]string{"error": "starting up"}
+	}
+	q := r.URL.Query()
+	limit := 100
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1000 {
+			return http.StatusBadRequest, map[string]string{"error": "limit: want 1 to 1000"}
+		}
+		limit = n
+	}
+	var out []ledger.Entry
+	f := ledger.Filter{Kind: ledger.Kind(q.Get("kind")), Account: q.Get("account")}
+	err := store.Journal(r.Context(), f, func(e ledger.Entry) error {
+		out = append(out, e)
+		if len(out) > limit {
+			out = out[1:]
+		}
+		return nil
+	})
+	if err != nil {
+		return http.StatusInternalServerError, map[string]string{"error": "journal: " + err.Error()}
+	}
+	return http.StatusOK, out
+}
+
+// riskBalances lists a loop snapshot's balances, sorted.
+func riskBalances(s trader.Snapshot) []RiskBalance {
+	var out []RiskBalance
+	for v, assets := range s.Balances {
+		for a, b := range assets {
+			out = append(out, RiskBalance{Venue: string(v), Asset: string(a), Total: b.Total.String(), Available: b.Available.String()})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Venue < out[j].Venue || out[i].Venue == out[j].Venue && out[i].Asset < out[j].Asset
+	})
+	return out
 }
 
 // actionBody is the optional JSON body of pause and kill.

@@ -12,7 +12,6 @@ import (
 	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/strategy"
 	"github.com/otcdesk/engine/trader"
-	"github.com/otcdesk/engine/treasury"
 )
 
 // startLoop runs the event loop. It stops after the feed, reconciliation
@@ -109,9 +108,6 @@ func (r *run) started() {
 func (r *run) deposit(ctx context.Context, dep inbound.Deposit) {
 	r.eng.Loop.Deposit(ctx, strategy.Deposit{ID: dep.TransactionID, Asset: dep.Asset, Amount: dep.Amount, Time: dep.Time})
 }
-
-// invoices is where Lightning destinations' invoices come from.
-func (r *run) invoices() treasury.InvoiceSource { return nil }
 
 // pump hands the source's ticks to the loop until ctx ends, logging each
 // pair's first price and every resumption after a gap.

@@ -263,7 +263,7 @@ func (r *run) buildEngine(context.Context) error {
 		r.eng.Risk.Kill(reason)
 		d.log.Warn("kill switch is on from a previous run or from start-up; trading stays stopped until resumed", "reason", reason)
 	}
-	d.risk, d.source = r.eng.Risk, source
+	d.risk, d.source, d.loop = r.eng.Risk, source, r.eng.Loop
 	return nil
 }
 
@@ -276,9 +276,13 @@ func (r *run) buildTreasury(context.Context) error {
 	if r.hp.client != nil {
 		hp = r.hp.client
 	}
+	invoices, err := r.invoices()
+	if err != nil {
+		return err
+	}
 	tr, err := treasury.New(d.cfg.Treasury, treasury.Deps{
 		Ledger: r.store, Hercle: r.rest, Loop: r.eng.Loop, Follow: r.eng.Exec, Heropayments: hp,
-		Gate: d.gate, Payees: r.proc.Registry(), Invoices: r.invoices(), OnDeposit: r.relay.Push,
+		Gate: d.gate, Payees: r.proc.Registry(), Invoices: invoices, OnDeposit: r.relay.Push,
 		Logger: d.log.With("component", "treasury"), Metrics: d.reg,
 	})
 	if err != nil {

@@ -127,3 +127,19 @@ func networkOfCurrency(hrp string) string {
 	}
 	return fmt.Sprintf("unknown currency %q", clip(hrp, 16))
 }
+
+// NetworkOf returns the network whose invoices carry the BOLT11 prefix
+// ("lnbc", "lntb", "lntbs", "lnbcrt"), and false for any other prefix.
+func NetworkOf(prefix string) (string, bool) {
+	switch prefix {
+	case "lnbc":
+		return Mainnet, true
+	case "lntb":
+		return Testnet, true
+	case "lntbs":
+		return Signet, true
+	case "lnbcrt":
+		return Regtest, true
+	}
+	return "", false
+}

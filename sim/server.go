@@ -10,6 +10,7 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -132,6 +133,26 @@ func checkLoopback(addr string) error {
 
 // URL returns the base URL, such as http://127.0.0.1:41234.
 func (s *Server) URL() string { return s.url }
+
+// Transport returns an http.RoundTripper that sends every request to this
+// simulator over plain http, whatever host it names, keeping that host in
+// the Host header. In paper mode a Lightning Address on any domain
+// ("treasury@wallet.example") is thus served by the simulator's
+// LNURL-pay endpoints, whose callbacks name the same host.
+func (s *Server) Transport() http.RoundTripper {
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	target, _ := url.Parse(s.url)
+	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		r := req.Clone(req.Context())
+		r.Host = req.URL.Host
+		r.URL.Scheme, r.URL.Host = target.Scheme, target.Host
+		return base.RoundTrip(r)
+	})
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // APIKey returns the Bearer token the server accepts.
 func (s *Server) APIKey() string { return s.key }

@@ -215,19 +215,6 @@ func (w venueView) Total(a market.Asset) decimal.Decimal {
 	return w.l.books.balance(ledger.VenueAvailable(w.v), a).Add(w.l.books.balance(ledger.VenueAllocated(w.v), a))
 }
 
-// Balances returns the loop's balances of venue v: available and
-// allocated per asset, as the ledger holds them. It is for tests and for
-// the loop's own goroutine (a Step caller).
-func (l *Loop) Balances(v ledger.Venue) map[market.Asset]decimal.Decimal {
-	out := map[market.Asset]decimal.Decimal{}
-	for _, acct := range []ledger.Account{ledger.VenueAvailable(v), ledger.VenueAllocated(v)} {
-		for _, a := range l.books.assets(acct) {
-			out[a] = out[a].Add(l.books.balance(acct, a))
-		}
-	}
-	return out
-}
-
 // restore hands every strategy that keeps state across restarts
 // (strategy.Restorer) the fills the ledger holds for it, oldest first.
 func restore(ctx context.Context, src Books, list []strategy.Strategy, log *slog.Logger) error {
@@ -268,4 +255,74 @@ func restore(ctx context.Context, src Books, list []strategy.Strategy, log *slog
 		log.Info("strategies restored from the ledger", "fills", n)
 	}
 	return nil
+}
+
+// Snapshot is the loop's picture of the books: the balances risk checks
+// intents and movements against.
+type Snapshot struct {
+	// Balances per venue and asset: Total is available plus allocated,
+	// as the ledger holds them; Available is what may still be spent,
+	// less the holds of open intents.
+	Balances map[ledger.Venue]map[market.Asset]strategy.Balance
+	// Open counts the intents and movements approved and not finished.
+	Open int
+}
+
+// Snapshot returns the loop's balances, read on its goroutine after it
+// applied every ledger change committed before the call: what the next
+// risk check sees. It waits for Run to take the request; ctx bounds the
+// wait.
+func (l *Loop) Snapshot(ctx context.Context) (Snapshot, error) {
+	reply := make(chan Snapshot, 1)
+	select {
+	case l.events <- queryEvent{func() { reply <- l.snapshot() }}:
+	case <-ctx.Done():
+		return Snapshot{}, ctx.Err()
+	}
+	select {
+	case s := <-reply:
+		return s, nil
+	case <-ctx.Done():
+		return Snapshot{}, ctx.Err()
+	}
+}
+
+// queryEvent runs fn on the loop's goroutine.
+type queryEvent struct{ fn func() }
+
+func (l *Loop) snapshot() Snapshot {
+	s := Snapshot{Balances: map[ledger.Venue]map[market.Asset]strategy.Balance{}, Open: len(l.open)}
+	for k, amt := range l.books.bal {
+		if k.account.Class() != "venue" {
+			continue
+		}
+		v, ok := venueOf(k.account)
+		if !ok {
+			continue
+		}
+		if s.Balances[v] == nil {
+			s.Balances[v] = map[market.Asset]strategy.Balance{}
+		}
+		b := s.Balances[v][k.asset]
+		b.Total = b.Total.Add(amt)
+		s.Balances[v][k.asset] = b
+	}
+	for v, assets := range s.Balances {
+		held := l.held(v)
+		for a, b := range assets {
+			b.Available = decimal.Max(l.books.balance(ledger.VenueAvailable(v), a).Sub(held[a]), decimal.Zero)
+			assets[a] = b
+		}
+	}
+	return s
+}
+
+// venueOf returns the venue of a venue:<v>:available|allocated account.
+func venueOf(a ledger.Account) (ledger.Venue, bool) {
+	for _, v := range []ledger.Venue{ledger.Hercle, ledger.Heropayments} {
+		if a == ledger.VenueAvailable(v) || a == ledger.VenueAllocated(v) {
+			return v, true
+		}
+	}
+	return "", false
 }

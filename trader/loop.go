@@ -420,6 +420,8 @@ func (l *Loop) apply(ctx context.Context, e event) {
 		}
 	case commandEvent:
 		l.command1(ctx, e)
+	case queryEvent:
+		e.fn()
 	case resultEvent:
 		l.result(ctx, e.r)
 	case outcomeEvent:
