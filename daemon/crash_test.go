@@ -10,12 +10,14 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/BurntSushi/toml"
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/config"
@@ -39,6 +41,7 @@ const (
 	envChild     = "ENGINE_CRASH_CHILD"
 	envBaseURL   = "ENGINE_CRASH_BASE_URL"
 	envLedger    = "ENGINE_CRASH_LEDGER"
+	envFinal     = "ENGINE_CRASH_FINAL"
 	runningLine  = `msg="engine running"`
 	crashSeed    = 20261123
 	maxCrashRuns = 400
@@ -46,7 +49,10 @@ const (
 
 // crashConfig is the child's configuration: live mode against the
 // simulator, two re-arming thresholds that always trigger (one buys over
-// OTC, one sells over RFQ), so the child trades continuously.
+// OTC, one sells half as much over RFQ), so the child trades continuously
+// and its BTC grows, and a treasury sweep that withdraws the BTC above
+// 9.99 to a whitelisted address every second, so withdrawals are in the
+// mix.
 func crashConfig(baseURL, ledgerPath string) config.Config {
 	cfg := config.Default()
 	cfg.Mode = config.ModeLive
@@ -57,9 +63,10 @@ func crashConfig(baseURL, ledgerPath string) config.Config {
 	cfg.Hercle.Burst = 100
 	cfg.Ledger.Path = ledgerPath
 	cfg.Execution.FollowEvery, cfg.Execution.Lookups = config.D(50*time.Millisecond), 10
-	cfg.Metrics.Addr, cfg.Admin.Addr = "", ""
-	cfg.Feeds.Pairs = []config.FeedPair{{Pair: "BTCEUR", Size: config.A(decimal.RequireFromString("0.01"))}}
-	cfg.Risk.MaxOpenIntents = 2
+	cfg.Metrics.Addr, cfg.Admin.Addr = "127.0.0.1:0", ""
+	cfg.Feeds.Pairs = []config.FeedPair{{Pair: "BTCEUR", Size: config.A(decimal.RequireFromString("0.01"))},
+		{Pair: "BTCUSDT", Size: config.A(decimal.RequireFromString("0.01"))}}
+	cfg.Risk.MaxOpenIntents = 3
 	cfg.Risk.Breaker.MaxRejects = 1_000_000
 	cfg.Risk.MaxDailyNotional = strategy.Dec(decimal.RequireFromString("100000000"))
 	threshold := func(side, price, path string) map[string]any {
@@ -68,12 +75,71 @@ func crashConfig(baseURL, ledgerPath string) config.Config {
 			"rearm": true, "cooldown": "10ms", "retry_after": "10ms", "path": path, "max_slippage": "1",
 		}
 	}
+	seller := threshold("sell", "1", "rfq")
+	buyer := threshold("buy", "10000000", "otc")
+	buyer["size"] = "0.003"
+	usdt := threshold("sell", "1", "otc")
+	usdt["pair"] = "BTCUSDT"
 	cfg.Strategies = []config.Strategy{
-		{Kind: "threshold", Name: "buyer", Params: threshold("buy", "10000000", "otc")},
-		{Kind: "threshold", Name: "seller", Params: threshold("sell", "1", "rfq")},
+		{Kind: "threshold", Name: "buyer", Params: buyer},
+		{Kind: "threshold", Name: "seller", Params: seller},
+		{Kind: "threshold", Name: "usdt-seller", Params: usdt},
 	}
+	if _, err := toml.Decode(crashTreasury, &cfg.Treasury); err != nil {
+		panic(err)
+	}
+	big := strategy.Dec(decimal.RequireFromString("100000000"))
+	cfg.Risk.Transfers.MaxDaily = big
+	cfg.Risk.Transfers.Destinations = map[string]strategy.Decimal{"cold": big, "usdt-cold": big}
 	return cfg
 }
+
+const (
+	crashAddress     = "bc1qcrashcrashcrashcrashcrashcrashcrash0"
+	crashUSDTAddress = "TCrashCrashCrashCrashCrashCrashCr"
+)
+
+const crashTreasury = `
+poll_after = "1s"
+poll_every = "1s"
+lookups = 3
+
+[destinations.cold]
+type = "crypto"
+asset = "BTC"
+network = "Bitcoin"
+address = "` + crashAddress + `"
+daily_cap = "1000"
+
+[destinations.usdt-cold]
+type = "crypto"
+asset = "USDT"
+network = "Tron"
+address = "` + crashUSDTAddress + `"
+daily_cap = "100000000"
+
+[policies.usdt-cold]
+kind = "sweep"
+asset = "USDT"
+schedule = "* * * * * *"
+min = "1"
+target = "999990"
+max = "999995"
+destination = "usdt-cold"
+min_sweep = "1"
+dry_run = false
+
+[policies.btc-cold]
+kind = "sweep"
+asset = "BTC"
+schedule = "* * * * * *"
+min = "1"
+target = "9.99"
+max = "9.995"
+destination = "cold"
+min_sweep = "0.001"
+dry_run = false
+`
 
 // TestCrashChild is the child process; it does nothing in a normal run.
 func TestCrashChild(t *testing.T) {
@@ -81,17 +147,28 @@ func TestCrashChild(t *testing.T) {
 		t.Skip("child process of TestCrashRecovery")
 	}
 	cfg := crashConfig(os.Getenv(envBaseURL), os.Getenv(envLedger))
+	if os.Getenv(envFinal) == "1" {
+		// The last run only resolves: nothing new is traded or sent.
+		cfg.Strategies = nil
+		for name, p := range cfg.Treasury.Policies {
+			dry := true
+			p.DryRun = &dry
+			cfg.Treasury.Policies[name] = p
+		}
+	}
 	secrets, err := config.LoadSecrets(os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := daemon.New(cfg, secrets, daemon.Options{Logger: newLogger(os.Stderr)})
+	log := newLogger(os.Stderr)
+	d, err := daemon.New(cfg, secrets, daemon.Options{Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	if err := d.Run(ctx); err != nil {
+		log.Error("engine stopped", "err", err)
 		t.Fatal(err)
 	}
 }
@@ -104,26 +181,46 @@ func TestCrashRecovery(t *testing.T) {
 	defer cancel()
 	srv, err := sim.Start(ctx, sim.Options{
 		Seed: crashSeed, APIKey: crashKey, Dedup: false,
-		Faults: sim.Faults{RateLimited: 0.05, ResetBeforeRead: 0.05, ErrorAfterApply: 0.10, RetryAfter: 10 * time.Millisecond},
-		Hub:    sim.HubOptions{PriceInterval: 20 * time.Millisecond},
+		Faults:       sim.Faults{RateLimited: 0.05, ResetBeforeRead: 0.05, ErrorAfterApply: 0.10, RetryAfter: 10 * time.Millisecond},
+		Hub:          sim.HubOptions{PriceInterval: 20 * time.Millisecond},
+		ConfirmAfter: 100 * time.Millisecond, SettleAfter: 300 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Close()
+	for _, w := range []sim.WhitelistRequest{{Name: "cold", Asset: "BTC", Address: crashAddress, Network: "Bitcoin"},
+		{Name: "usdt-cold", Asset: "USDT", Address: crashUSDTAddress, Network: "Tron"}} {
+		e, err := srv.Venue().WhitelistAddress(w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.Venue().ApproveWhitelist(e.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
 	t.Logf("simulator seed %d, kill seed %d", crashSeed, crashSeed)
 	ledgerPath := filepath.Join(t.TempDir(), "ledger.db")
 	rng := rand.New(rand.NewPCG(crashSeed, 1))
 	v := srv.Venue()
 
-	kills, recovered := 0, map[string]int{}
+	kills, outages, recovered := 0, 0, map[string]int{}
 	for run := 0; countTrades(t, v) < crashCycles; run++ {
 		if run == maxCrashRuns {
 			t.Fatalf("%d runs executed only %d orders", run, countTrades(t, v))
 		}
+		// Most kills land within the first 400 ms of trading; one run in
+		// three lasts a second longer, for treasury's once-a-second
+		// sweeps to send.
 		delay := time.Duration(rng.Int64N(int64(400 * time.Millisecond)))
+		if run%3 == 0 {
+			delay += time.Second
+		}
 		child := startChild(t, srv.URL(), ledgerPath)
-		child.waitRunning(t)
+		if !child.waitRunning(t) {
+			outages++
+			continue
+		}
 		// Fault injection, not synchronisation: the kill lands wherever the
 		// child happens to be after delay.
 		timer := time.NewTimer(delay)
@@ -132,12 +229,18 @@ func TestCrashRecovery(t *testing.T) {
 		kills++
 		child.countRecovered(recovered)
 	}
-	// A last run recovers whatever the last kill left, then stops cleanly.
-	child := startChild(t, srv.URL(), ledgerPath)
-	child.waitRunning(t)
+	// A last run recovers whatever the last kill left, lets treasury settle
+	// the movements in flight, then stops cleanly.
+	child := startChild(t, srv.URL(), ledgerPath, envFinal+"=1")
+	for !child.waitRunning(t) {
+		outages++
+		child = startChild(t, srv.URL(), ledgerPath, envFinal+"=1")
+	}
+	child.waitSettled(t)
 	child.terminate(t)
 	child.countRecovered(recovered)
-	t.Logf("%d SIGKILLs, %d orders executed at the venue; intents resolved at restarts: %v", kills, countTrades(t, v), recovered)
+	t.Logf("%d SIGKILLs, %d start-ups refused for a venue fault, %d orders and %d withdrawals executed at the venue; intents resolved at restarts: %v",
+		kills, outages, countTrades(t, v), len(venueWithdrawals(t, v)), recovered)
 	// The kills must have landed inside the window that matters: between
 	// recording an intent and learning its outcome.
 	if recovered["filled"] == 0 || recovered["failed"] == 0 {
@@ -150,6 +253,7 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	defer store.Close()
 	checkOneToOne(t, v, store)
+	checkWithdrawals(t, v, store)
 }
 
 // child is one run of the daemon in a child process.
@@ -161,10 +265,11 @@ type child struct {
 	log     strings.Builder
 }
 
-func startChild(t *testing.T, baseURL, ledgerPath string) *child {
+func startChild(t *testing.T, baseURL, ledgerPath string, env ...string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.v")
 	cmd.Env = append(os.Environ(), envChild+"=1", envBaseURL+"="+baseURL, envLedger+"="+ledgerPath, "HERCLE_API_KEY="+crashKey)
+	cmd.Env = append(cmd.Env, env...)
 	out, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -212,16 +317,47 @@ func (c *child) countRecovered(into map[string]int) {
 	}
 }
 
-func (c *child) waitRunning(t *testing.T) {
+// waitRunning waits until the child trades. A child whose start-up could
+// not ask the venue about what the last run left (the simulator's faults
+// outlasted the client's retries) exits, as it should, for its supervisor
+// to start it again: waitRunning reports false for it.
+func (c *child) waitRunning(t *testing.T) bool {
 	t.Helper()
 	select {
 	case <-c.running:
+		return true
 	case <-c.done:
 		c.cmd.Wait()
+		if strings.Contains(c.output(), "could not be asked") || strings.Contains(c.output(), "by Client-Id: hercle:") ||
+			strings.Contains(c.output(), "treasury recovery:") {
+			return false
+		}
 		t.Fatalf("child exited before trading:\n%s", c.output())
 	case <-time.After(60 * time.Second):
 		c.cmd.Process.Kill()
 		t.Fatalf("child not trading after 60s:\n%s", c.output())
+	}
+	return false
+}
+
+// waitSettled waits until the child's treasury has no movement left
+// unresolved (engine_treasury_unresolved, on its metrics listener).
+func (c *child) waitSettled(t *testing.T) {
+	t.Helper()
+	m := regexp.MustCompile(`metrics=(http://\S+)`).FindStringSubmatch(c.output())
+	if m == nil {
+		t.Fatalf("no metrics URL in the child's log")
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, body := get(t, m[1]+"/metrics")
+		if strings.Contains(body, "\nengine_treasury_unresolved 0\n") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("treasury movements still unresolved after 30s:\n%s", c.output())
+		}
+		time.Sleep(50 * time.Millisecond) // polling an HTTP endpoint for a condition
 	}
 }
 
@@ -263,6 +399,79 @@ func venueTrades(t *testing.T, v *sim.Venue) []sim.Trade {
 }
 
 func countTrades(t *testing.T, v *sim.Venue) int { return len(venueTrades(t, v)) }
+
+// venueWithdrawals lists every withdrawal at the venue.
+func venueWithdrawals(t *testing.T, v *sim.Venue) []sim.Withdrawal {
+	t.Helper()
+	ws, err := v.Withdrawals(sim.WithdrawalFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ws
+}
+
+// checkWithdrawals: every withdrawal at the venue is one movement of the
+// ledger under the same Client-Id, executed once, settled in the books
+// with the venue's amount; every movement the ledger settled is at the
+// venue, and every one it failed is not.
+func checkWithdrawals(t *testing.T, v *sim.Venue, store *ledger.Store) {
+	t.Helper()
+	ctx := context.Background()
+	ws := venueWithdrawals(t, v)
+	atVenue := map[string]sim.Withdrawal{}
+	for _, w := range ws {
+		if _, dup := atVenue[w.ClientID]; dup {
+			t.Errorf("Client-Id %s withdrawn twice at the venue", w.ClientID)
+		}
+		atVenue[w.ClientID] = w
+		if n := v.Executions(w.ClientID); n != 1 {
+			t.Errorf("withdrawal %s executed %d times", w.ClientID, n)
+		}
+	}
+	intents, err := store.Intents(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	moves := 0
+	for _, in := range intents {
+		if in.Kind != ledger.IntentWithdrawal {
+			continue
+		}
+		moves++
+		w, sent := atVenue[in.ClientID]
+		outcome := in.State
+		if outcome == ledger.StateResolved {
+			outcome = in.Outcome
+		}
+		switch {
+		case outcome == ledger.StateSucceeded && !sent:
+			t.Errorf("movement %s settled in the ledger, absent at the venue", in.ClientID)
+		case outcome == ledger.StateFailed && sent && w.Status != sim.MovementFailure:
+			t.Errorf("movement %s failed in the ledger, %s at the venue", in.ClientID, w.Status)
+		case outcome == ledger.StateSucceeded:
+			if e, err := store.Entry(ctx, ledger.SettledKey(in.ClientID)); err != nil {
+				t.Errorf("movement %s succeeded without its settled entry: %v", in.ClientID, err)
+			} else if amt := settledAmount(e); !amt.Equal(w.Amount) {
+				t.Errorf("movement %s settled %s in the ledger, %s at the venue", in.ClientID, amt, w.Amount)
+			}
+		}
+		delete(atVenue, in.ClientID)
+	}
+	for cid := range atVenue {
+		t.Errorf("venue withdrawal %s has no movement in the ledger", cid)
+	}
+	t.Logf("%d venue withdrawals, %d ledger movements, one to one", len(ws), moves)
+}
+
+// settledAmount is what a settled entry took out of transit.
+func settledAmount(e ledger.Entry) decimal.Decimal {
+	for _, p := range e.Postings {
+		if p.Account.Class() == "transit" {
+			return p.Amount.Neg()
+		}
+	}
+	return decimal.Zero
+}
 
 // checkOneToOne: every venue trade is one ledger fill with the same
 // Client-Id and amounts, and the other way round; no Client-Id executed
@@ -315,7 +524,7 @@ func checkOneToOne(t *testing.T, v *sim.Venue, store *ledger.Store) {
 	if err := store.Verify(ctx); err != nil {
 		t.Errorf("ledger verify: %v", err)
 	}
-	for _, asset := range []market.Asset{"BTC", "EUR"} {
+	for _, asset := range []market.Asset{"BTC", "EUR", "USDT"} {
 		venue, books := venueTotal(v, asset), ledgerVenueTotal(t, store, asset)
 		if !venue.Equal(books) {
 			t.Errorf("%s: venue %s, ledger %s", asset, venue, books)

@@ -94,6 +94,7 @@ func (g *group) stop() error {
 	var errs []error
 	for i := len(g.units) - 1; i >= 0; i-- {
 		u := g.units[i]
+		start := time.Now()
 		if u.cancel != nil {
 			u.cancel()
 			g.waitUnit(u)
@@ -103,7 +104,7 @@ func (g *group) stop() error {
 				errs = append(errs, fmt.Errorf("close %s: %w", u.name, err))
 			}
 		}
-		g.log.Debug("stopped", "component", u.name)
+		g.log.Debug("stopped", "component", u.name, "took", time.Since(start))
 	}
 	g.units = nil
 	return errors.Join(errs...)

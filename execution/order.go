@@ -303,10 +303,12 @@ func (x *Executor) orderResult(ctx context.Context, o order, out outcome) Result
 }
 
 // follow looks an order up until it is final, at most n times, waiting
-// Follow before each lookup; ctx ends the waiting.
+// Follow before each lookup; ctx ends the waiting. A venue that cannot be
+// asked ends it at once: the caller (the loop's resolver, recovery) asks
+// again later.
 func (x *Executor) follow(ctx context.Context, o order, it ledger.Intent, n int) Result {
 	out := protocol{x}.resolve(ctx, it, o)
-	for i := 1; i < n && (out.stage == stagePending || out.stage == stageUnknown); i++ {
+	for i := 1; i < n && (out.stage == stagePending || out.stage == stageUnknown && out.err == nil); i++ {
 		t := x.clock.NewTimer(x.o.Follow)
 		select {
 		case <-ctx.Done():

@@ -76,6 +76,7 @@ type HeropaymentsServer struct {
 	hc    *http.Client
 	log   *slog.Logger
 	kick  chan struct{} // wakes the worker; buffered, never blocks
+	conns idleNew
 	stop  context.CancelFunc
 	done  sync.WaitGroup
 
@@ -165,7 +166,7 @@ func StartHeropayments(ctx context.Context, opts HeropaymentsOptions) (*Heropaym
 		return nil, fmt.Errorf("sim: heropayments: listen: %w", err)
 	}
 	s.url = "http://" + ln.Addr().String()
-	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, ConnState: s.conns.track}
 	ctx, s.stop = context.WithCancel(ctx)
 	s.done.Add(3)
 	go func() {
@@ -177,9 +178,7 @@ func StartHeropayments(ctx context.Context, opts HeropaymentsOptions) (*Heropaym
 	go func() {
 		defer s.done.Done()
 		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		_ = s.srv.Shutdown(sctx)
+		_ = shutdown(s.srv, &s.conns, 5*time.Second)
 	}()
 	go func() {
 		defer s.done.Done()

@@ -30,6 +30,7 @@ type Server struct {
 	key   string
 	url   string
 	srv   *http.Server
+	conns idleNew       // connections that sent no request yet
 	done  chan struct{} // closed when Serve returns
 	stop  context.CancelFunc
 
@@ -94,7 +95,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		ln.Close()
 		return nil, err
 	}
-	s.srv = &http.Server{Handler: outer, ReadHeaderTimeout: 10 * time.Second}
+	s.srv = &http.Server{Handler: outer, ReadHeaderTimeout: 10 * time.Second, ConnState: s.conns.track}
 	go func() {
 		defer close(s.done)
 		s.srv.Serve(ln)
@@ -176,9 +177,7 @@ func (s *Server) Close() error {
 		s.webhooks.Close()
 		// Hijacked WebSockets are not tracked by Shutdown: close the hub first.
 		s.hub.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := s.srv.Shutdown(ctx); err != nil {
+		if err := shutdown(s.srv, &s.conns, 5*time.Second); err != nil {
 			s.closeErr = errors.Join(err, s.srv.Close())
 		}
 		<-s.done

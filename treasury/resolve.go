@@ -63,6 +63,10 @@ func (t *Treasury) follow(ctx context.Context, o open) error {
 		if r.Landed {
 			return t.landedAt(ctx, o, r.VenueRef)
 		}
+	case execution.Unresolved:
+		if r.Err != nil {
+			return fmt.Errorf("look up %s by Client-Id: %w", cid, r.Err)
+		}
 	}
 	return nil
 }
