@@ -108,9 +108,9 @@ func (s *onTick) Handle(v strategy.View, e strategy.Event) strategy.Decision {
 // BenchmarkTickToOrder measures, inside the paper-mode daemon, the time
 // from a price update decoded off the hub to the requests of the order it
 // caused written to the socket: "quote" is the first request (the price
-// quote, sent while the intent is made durable); "order" is the
-// money-moving POST, after the quote's answer and two ledger fsyncs
-// (intent recorded, intent submitted). Reported as p50 and p99.
+// quote); "order" is the money-moving POST, after the quote's answer,
+// risk's check of it and one ledger fsync (the intent recorded already
+// submitted). Reported as p50 and p99.
 //
 //	go test -run '^$' -bench TickToOrder -benchtime 300x ./daemon/
 func BenchmarkTickToOrder(b *testing.B) {

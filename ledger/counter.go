@@ -58,8 +58,11 @@ func (s *Store) AddCounter(ctx context.Context, k CounterKey, opID string, delta
 	if err != nil {
 		return decimal.Decimal{}, false, err
 	}
-	err = s.write(ctx, fn)
-	return total, applied, err
+	if err = s.write(ctx, fn); err != nil {
+		// The write may still commit and set total: do not read it.
+		return decimal.Decimal{}, false, err
+	}
+	return total, applied, nil
 }
 
 // AddCounterAsync queues AddCounter without waiting for its commit, for

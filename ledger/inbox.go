@@ -81,7 +81,10 @@ func (s *Store) PutEvent(ctx context.Context, ev Event) (Event, bool, error) {
 		out = ev
 		return nil
 	})
-	return out, dup, err
+	if err != nil { // the write may still commit and set out: do not read it
+		return Event{}, false, err
+	}
+	return out, dup, nil
 }
 
 // MarkProcessed records that the event has been applied. Marking an event

@@ -139,7 +139,10 @@ func (s *Store) CreateIntent(ctx context.Context, in Intent) (Intent, bool, erro
 		out, created = in, true
 		return nil
 	})
-	return out, created, err
+	if err != nil { // the write may still commit and set out: do not read it
+		return Intent{}, false, err
+	}
+	return out, created, nil
 }
 
 // Transition moves the intent to state to, appending an Attempt to its
@@ -238,7 +241,10 @@ func (s *Store) updateIntent(ctx context.Context, clientID string, fn func(*Inte
 		out = in
 		return nil
 	})
-	return out, err
+	if err != nil { // the write may still commit and set out: do not read it
+		return Intent{}, err
+	}
+	return out, nil
 }
 
 // Acknowledged reports whether the venue acknowledged in (see

@@ -103,7 +103,10 @@ func (s *Store) PutReport(ctx context.Context, r Report, keep int) (Report, erro
 		out = nr
 		return nil
 	})
-	return out, err
+	if err != nil { // the write may still commit and set out: do not read it
+		return Report{}, err
+	}
+	return out, nil
 }
 
 // LastReport returns the newest stored report, or ErrNotFound if there is

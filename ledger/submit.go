@@ -93,7 +93,10 @@ func (s *Store) Submit(ctx context.Context, sub Submission) (Intent, bool, error
 		out, created = in, true
 		return nil
 	})
-	return out, created, err
+	if err != nil { // the write may still commit and set out: do not read it
+		return Intent{}, false, err
+	}
+	return out, created, nil
 }
 
 // newIntent validates in and returns it as a new intent in state st.
@@ -185,63 +188,69 @@ func (s *Store) Settle(ctx context.Context, st Settlement) (Intent, error) {
 	}
 	var out Intent
 	err = s.write(ctx, func(tx *bbolt.Tx) error {
-		out = Intent{}
-		v := tx.Bucket(bucketIntents).Get([]byte(st.ClientID))
-		if v == nil {
-			return reject(fmt.Errorf("intent %s: %w", st.ClientID, ErrNotFound))
-		}
-		in, err := decodeIntent(v)
-		if err != nil {
-			return err
-		}
-		final := in.State.Final()
-		switch {
-		case final && finalOutcome(in) != want:
-			return reject(&TransitionError{ClientID: st.ClientID, From: in.State, To: st.To})
-		case !final && !CanTransition(in.State, st.To):
-			return reject(&TransitionError{ClientID: st.ClientID, From: in.State, To: st.To})
-		case !final && len(in.History) >= maxHistory:
-			return reject(fmt.Errorf("%w: intent %s: history full", ErrInvalidEntry, st.ClientID))
-		}
-		var post []Entry
-		for _, e := range entries {
-			err := s.checkPost(tx, e)
-			if x := (*existing)(nil); errors.As(err, &x) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			post = append(post, e)
-		}
-		for _, e := range post {
-			if _, err := s.postTx(tx, e); err != nil {
-				return err
-			}
-		}
-		for _, add := range adds {
-			if err := add(tx); err != nil {
-				return err
-			}
-		}
-		if !final {
-			now := s.now().UTC()
-			in.History = append(in.History, Attempt{At: now, From: in.State, To: st.To, VenueRef: st.Detail.VenueRef, Note: st.Detail.Note})
-			in.State, in.Updated = st.To, now
-			if st.Detail.VenueRef != "" {
-				in.VenueRef = st.Detail.VenueRef
-			}
-			if st.To == StateResolved {
-				in.Outcome = st.Detail.Outcome
-			}
-			if err := putIntent(tx, in); err != nil {
-				return err
-			}
-		}
-		out = in
-		return nil
+		var err error
+		out, err = s.settleTx(tx, st, want, entries, adds)
+		return err
 	})
-	return out, err
+	if err != nil { // the write may still commit and set out: do not read it
+		return Intent{}, err
+	}
+	return out, nil
+}
+
+// settleTx is Settle's write in tx, with st's entries prepared and its
+// counter additions as writes.
+func (s *Store) settleTx(tx *bbolt.Tx, st Settlement, want IntentState, entries []Entry, adds []func(*bbolt.Tx) error) (Intent, error) {
+	v := tx.Bucket(bucketIntents).Get([]byte(st.ClientID))
+	if v == nil {
+		return Intent{}, reject(fmt.Errorf("intent %s: %w", st.ClientID, ErrNotFound))
+	}
+	in, err := decodeIntent(v)
+	if err != nil {
+		return Intent{}, err
+	}
+	final := in.State.Final()
+	switch {
+	case final && finalOutcome(in) != want,
+		!final && !CanTransition(in.State, st.To):
+		return Intent{}, reject(&TransitionError{ClientID: st.ClientID, From: in.State, To: st.To})
+	case !final && len(in.History) >= maxHistory:
+		return Intent{}, reject(fmt.Errorf("%w: intent %s: history full", ErrInvalidEntry, st.ClientID))
+	}
+	var post []Entry
+	for _, e := range entries {
+		err := s.checkPost(tx, e)
+		if x := (*existing)(nil); errors.As(err, &x) {
+			continue
+		}
+		if err != nil {
+			return Intent{}, err
+		}
+		post = append(post, e)
+	}
+	for _, e := range post {
+		if _, err := s.postTx(tx, e); err != nil {
+			return Intent{}, err
+		}
+	}
+	for _, add := range adds {
+		if err := add(tx); err != nil {
+			return Intent{}, err
+		}
+	}
+	if final {
+		return in, nil
+	}
+	now := s.now().UTC()
+	in.History = append(in.History, Attempt{At: now, From: in.State, To: st.To, VenueRef: st.Detail.VenueRef, Note: st.Detail.Note})
+	in.State, in.Updated = st.To, now
+	if st.Detail.VenueRef != "" {
+		in.VenueRef = st.Detail.VenueRef
+	}
+	if st.To == StateResolved {
+		in.Outcome = st.Detail.Outcome
+	}
+	return in, putIntent(tx, in)
 }
 
 // finalOutcome is succeeded or failed for a final intent.

@@ -14,8 +14,9 @@ import (
 
 const treasuryUsage = `Usage: engine treasury plan [-config FILE] [-json]
 
-Prints what each treasury policy would do now (amount, destination, reason),
-reading balances, whitelists and caps and sending nothing. It reads the
+Prints what each treasury policy (sweep, convert, settlement) would do now
+(amount, destination, reason), reading balances, whitelists and caps and
+sending nothing. It reads the
 ledger read-only, so it may run beside the engine. In paper mode it plans
 against a simulator started from the ledger's balances.
 
@@ -50,6 +51,10 @@ func cmdTreasury(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		fmt.Fprintf(e.stderr, "%s: %v\n", *path, err)
 		return exitUsage
+	}
+	if len(cfg.Treasury.Policies) == 0 {
+		fmt.Fprintf(e.stdout, "No treasury policies are configured in %s: nothing to plan.\nAdd [treasury.policies.<name>] sections (see the commented example in config.toml) to sweep, convert or settle balances.\n", *path)
+		return exitOK
 	}
 	plan, err := daemon.Plan(ctx, cfg, secrets, logger)
 	if err != nil {

@@ -6,14 +6,20 @@ import (
 	"testing"
 )
 
-// TestTreasuryPlan plans a paper-mode sweep (BTC 10 against a max of 5)
-// and a bad destination, sending nothing.
+// TestTreasuryPlan plans every kind of policy in paper mode, sending
+// nothing: a sweep (BTC 10 against a max of 5), a conversion (ETH 100
+// against a max of 60) and a settlement of the Heropayments balance.
 func TestTreasuryPlan(t *testing.T) {
 	cfg := paperConfig(t)
 	b, err := os.ReadFile(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	code, out, errOut := runEngine(t, nil, "treasury", "plan", "-config", cfg)
+	if code != exitOK || !strings.Contains(out, "No treasury policies are configured") {
+		t.Fatalf("treasury plan without policies = %d, want 0 and an explanation\n%s\n%s", code, out, errOut)
+	}
+	b = []byte(strings.Replace(string(b), "\nenabled = false\n", "\nenabled = true\n", 1)) // [heropayments]
 	extra := `
 [treasury.destinations.cold-btc]
 type = "crypto"
@@ -31,15 +37,43 @@ target = "4"
 max = "5"
 destination = "cold-btc"
 min_sweep = "0.01"
+
+[treasury.policies.eth-to-eur]
+kind = "convert"
+asset = "ETH"
+to = "EUR"
+pair = "ETHEUR"
+schedule = "@every 1h"
+min = "10"
+target = "50"
+max = "60"
+
+[treasury.destinations.hercle-usdt]
+type = "hercle_deposit"
+asset = "USDT"
+network = "Tron"
+daily_cap = "1000000"
+
+[treasury.policies.settle]
+kind = "settlement"
+asset = "USDT"
+flow = "v2"
+customer_id = "treasury"
+schedule = "@every 30m"
+min = "0"
+target = "0"
+max = "0"
+destination = "hercle-usdt"
+min_sweep = "1"
 `
 	if err := os.WriteFile(cfg, append(b, extra...), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errOut := runEngine(t, nil, "treasury", "plan", "-config", cfg)
+	code, out, errOut = runEngine(t, nil, "treasury", "plan", "-config", cfg)
 	if code != exitOK {
 		t.Fatalf("treasury plan = %d\n%s\n%s", code, out, errOut)
 	}
-	for _, want := range []string{"POLICY", "btc-cold", "BTC", "cold-btc"} {
+	for _, want := range []string{"POLICY", "btc-cold", "BTC", "cold-btc", "eth-to-eur", "planned", "ETHEUR", "settle", "USDT"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan lacks %q:\n%s", want, out)
 		}
