@@ -27,6 +27,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
@@ -180,18 +181,18 @@ func (l *Log) Flush() {
 	}
 
 	byReason := make([]any, 0, len(reasons))
-	for _, r := range sortedKeys(reasons) {
+	for _, r := range slices.Sorted(maps.Keys(reasons)) {
 		byReason = append(byReason, slog.Int(r, reasons[r]))
 	}
 	byPath := make([]any, 0, len(paths))
-	for _, p := range sortedKeys(paths) {
+	for _, p := range slices.Sorted(maps.Keys(paths)) {
 		var rs []any
-		for _, r := range sortedKeys(paths[p]) {
+		for _, r := range slices.Sorted(maps.Keys(paths[p])) {
 			rs = append(rs, slog.Int(r, paths[p][r]))
 		}
 		byPath = append(byPath, slog.Group(cmp.Or(p, "(none)"), rs...))
 	}
-	busiest := sortedKeys(hosts)
+	busiest := slices.Sorted(maps.Keys(hosts))
 	slices.SortStableFunc(busiest, func(a, b string) int { return cmp.Compare(hosts[b], hosts[a]) })
 	var top strings.Builder
 	for i, h := range busiest[:min(len(busiest), topHosts)] {
@@ -235,15 +236,6 @@ func bounded[V any](m map[string]V, k string, limit int) string {
 		return Other
 	}
 	return k
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // clean makes a sender-supplied value safe and short for a log line:
