@@ -77,8 +77,10 @@ type Options struct {
 	Counter *prometheus.CounterVec
 }
 
-// Log counts and logs refusals in aggregate. Create it with New. It is
-// safe for concurrent use.
+// Log counts and logs refusals in aggregate. Create it with New; the zero
+// value is not usable. It is safe for concurrent use. Its state between
+// two summaries is bounded: maxPaths paths, maxReasons reasons and
+// maxHosts hosts, the rest counted under Other.
 type Log struct {
 	subject string
 	log     *slog.Logger
@@ -109,9 +111,6 @@ func New(opts Options) *Log {
 	l.reset()
 	return l
 }
-
-// Every returns the interval of the summary.
-func (l *Log) Every() time.Duration { return l.every }
 
 // Refused records that r was refused for reason. reason must come from a
 // small fixed set (it is a metric label); err, if not nil, must not carry
