@@ -15,12 +15,24 @@ const (
 	DefaultWebhookPath      = "/webhooks/hercle"
 	DefaultWebhookMaxSkew   = 5 * time.Minute
 	DefaultWebhookBodyLimit = 1 << 20
+	// A flood of 1 MiB forged bodies then holds at most 8 MiB of them
+	// in memory, and 256 connections cost a few MiB of buffers.
+	DefaultWebhookMaxConnections   = 256
+	DefaultWebhookMaxInflightBytes = 8 << 20
+	DefaultWebhookInflightWait     = 5 * time.Second
+	DefaultWebhookRefusalLogEvery  = time.Minute
 
-	MinWebhookMaxSkew   = 10 * time.Second
-	MaxWebhookMaxSkew   = time.Hour
-	MinWebhookBodyLimit = 1 << 10
-	MaxWebhookBodyLimit = 64 << 20
-	maxWebhookPathLen   = 256
+	MinWebhookMaxSkew         = 10 * time.Second
+	MaxWebhookMaxSkew         = time.Hour
+	MinWebhookBodyLimit       = 1 << 10
+	MaxWebhookBodyLimit       = 64 << 20
+	MaxWebhookMaxConnections  = 65536
+	MaxWebhookInflightBytes   = 1 << 30
+	MinWebhookInflightWait    = 10 * time.Millisecond
+	MaxWebhookInflightWait    = time.Minute
+	MinWebhookRefusalLogEvery = time.Second
+	MaxWebhookRefusalLogEvery = time.Hour
+	maxWebhookPathLen         = 256
 )
 
 // Webhook configures the endpoint that receives Hercle's signed webhooks
@@ -28,9 +40,10 @@ const (
 // Each one is verified, stored in the ledger inbox and only then
 // acknowledged.
 //
-// The zero value is a disabled endpoint and is valid. Path, MaxSkew and
-// BodyLimit left zero take their defaults (WithDefaults); Addr has none
-// when the endpoint is enabled: it must be given.
+// The zero value is a disabled endpoint and is valid. Every field but
+// Enabled, Addr, TLSCert, TLSKey and PublicKeys takes its default when
+// left zero (WithDefaults); Addr has none when the endpoint is enabled: it
+// must be given.
 type Webhook struct {
 	// Enabled starts the endpoint.
 	Enabled bool `toml:"enabled"`
@@ -58,6 +71,26 @@ type Webhook struct {
 	// BodyLimit is the largest request body accepted, in bytes (413
 	// above). Zero means DefaultWebhookBodyLimit.
 	BodyLimit int64 `toml:"body_limit"`
+	// MaxConnections caps the connections open at once on the listener
+	// (Hercle's webhooks and the Heropayments callbacks served beside
+	// them); further connections wait in the kernel's accept queue until
+	// one closes. Zero means DefaultWebhookMaxConnections.
+	MaxConnections int `toml:"max_connections"`
+	// MaxInflightBytes caps the request body bytes being read or held at
+	// once, across all requests: each request reserves its Content-Length
+	// (BodyLimit when it has none) before its body is read. At least
+	// BodyLimit. Zero means DefaultWebhookMaxInflightBytes, or BodyLimit
+	// when that is larger.
+	MaxInflightBytes int64 `toml:"max_inflight_bytes"`
+	// InflightWait is how long a request waits for MaxInflightBytes to
+	// have room for its body before it is answered 503 with Retry-After.
+	// Zero means DefaultWebhookInflightWait.
+	InflightWait Duration `toml:"inflight_wait"`
+	// RefusalLogEvery is the interval of the one summary line that
+	// reports refused requests (by reason and path, with the first few in
+	// detail); a refusal never logs a line of its own. Zero means
+	// DefaultWebhookRefusalLogEvery.
+	RefusalLogEvery Duration `toml:"refusal_log_every"`
 }
 
 // DefaultWebhook returns the section's defaults: disabled, on loopback.
@@ -67,11 +100,16 @@ func DefaultWebhook() Webhook {
 		Path:      DefaultWebhookPath,
 		MaxSkew:   D(DefaultWebhookMaxSkew),
 		BodyLimit: DefaultWebhookBodyLimit,
+
+		MaxConnections:   DefaultWebhookMaxConnections,
+		MaxInflightBytes: DefaultWebhookMaxInflightBytes,
+		InflightWait:     D(DefaultWebhookInflightWait),
+		RefusalLogEvery:  D(DefaultWebhookRefusalLogEvery),
 	}
 }
 
-// WithDefaults returns w with zero Path, MaxSkew and BodyLimit replaced by
-// their defaults.
+// WithDefaults returns w with its zero fields that have a default
+// replaced by it.
 func (w Webhook) WithDefaults() Webhook {
 	if w.Path == "" {
 		w.Path = DefaultWebhookPath
@@ -81,6 +119,18 @@ func (w Webhook) WithDefaults() Webhook {
 	}
 	if w.BodyLimit == 0 {
 		w.BodyLimit = DefaultWebhookBodyLimit
+	}
+	if w.MaxConnections == 0 {
+		w.MaxConnections = DefaultWebhookMaxConnections
+	}
+	if w.MaxInflightBytes == 0 {
+		w.MaxInflightBytes = max(DefaultWebhookMaxInflightBytes, w.BodyLimit)
+	}
+	if w.InflightWait.Duration == 0 && w.InflightWait.err == nil {
+		w.InflightWait = D(DefaultWebhookInflightWait)
+	}
+	if w.RefusalLogEvery.Duration == 0 && w.RefusalLogEvery.err == nil {
+		w.RefusalLogEvery = D(DefaultWebhookRefusalLogEvery)
 	}
 	w.PublicKeys = append([]string(nil), w.PublicKeys...)
 	return w
@@ -156,17 +206,42 @@ func (w Webhook) problems() []Problem {
 		seen[p] = true
 	}
 
-	switch d := w.MaxSkew; {
-	case d.err != nil:
-		add("max_skew", "%v", d.err)
-	case d.Duration != 0 && (d.Duration < MinWebhookMaxSkew || d.Duration > MaxWebhookMaxSkew):
-		add("max_skew", "must be from %s to %s (or left out for %s), got %s", MinWebhookMaxSkew, MaxWebhookMaxSkew,
-			DefaultWebhookMaxSkew, d.Duration)
+	durations := []struct {
+		key           string
+		d             Duration
+		lo, hi, deflt time.Duration
+	}{
+		{"max_skew", w.MaxSkew, MinWebhookMaxSkew, MaxWebhookMaxSkew, DefaultWebhookMaxSkew},
+		{"inflight_wait", w.InflightWait, MinWebhookInflightWait, MaxWebhookInflightWait, DefaultWebhookInflightWait},
+		{"refusal_log_every", w.RefusalLogEvery, MinWebhookRefusalLogEvery, MaxWebhookRefusalLogEvery, DefaultWebhookRefusalLogEvery},
+	}
+	for _, d := range durations {
+		switch {
+		case d.d.err != nil:
+			add(d.key, "%v", d.d.err)
+		case d.d.Duration != 0 && (d.d.Duration < d.lo || d.d.Duration > d.hi):
+			add(d.key, "must be from %s to %s (or left out for %s), got %s", d.lo, d.hi, d.deflt, d.d.Duration)
+		}
 	}
 
 	if b := w.BodyLimit; b != 0 && (b < MinWebhookBodyLimit || b > MaxWebhookBodyLimit) {
 		add("body_limit", "must be from %d to %d bytes (or left out for %d), got %d", MinWebhookBodyLimit,
 			MaxWebhookBodyLimit, DefaultWebhookBodyLimit, b)
+	}
+	if n := w.MaxConnections; n < 0 || n > MaxWebhookMaxConnections {
+		add("max_connections", "must be from 1 to %d (or left out for %d), got %d", MaxWebhookMaxConnections,
+			DefaultWebhookMaxConnections, n)
+	}
+	body := w.BodyLimit
+	if body == 0 {
+		body = DefaultWebhookBodyLimit
+	}
+	switch b := w.MaxInflightBytes; {
+	case b < 0 || b > MaxWebhookInflightBytes:
+		add("max_inflight_bytes", "must be from body_limit (%d) to %d bytes (or left out for %d), got %d", body,
+			MaxWebhookInflightBytes, DefaultWebhookMaxInflightBytes, b)
+	case b != 0 && b < body:
+		add("max_inflight_bytes", "must be at least body_limit (%d bytes), or a body of that size could never be read; got %d", body, b)
 	}
 	return ps
 }

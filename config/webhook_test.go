@@ -14,7 +14,9 @@ func TestWebhookExampleSection(t *testing.T) {
 	}
 	w := cfg.Webhook
 	if !w.Enabled || w.Addr != DefaultWebhookAddr || w.Path != DefaultWebhookPath || w.MaxSkew.Duration != 5*time.Minute ||
-		w.BodyLimit != 1<<20 || len(w.PublicKeys) != 0 || w.TLS() {
+		w.BodyLimit != 1<<20 || len(w.PublicKeys) != 0 || w.TLS() || w.MaxConnections != DefaultWebhookMaxConnections ||
+		w.MaxInflightBytes != DefaultWebhookMaxInflightBytes || w.InflightWait.Duration != DefaultWebhookInflightWait ||
+		w.RefusalLogEvery.Duration != DefaultWebhookRefusalLogEvery {
 		t.Errorf("config.toml [webhook] = %+v, want the defaults, enabled (paper mode trusts the simulator's key)", w)
 	}
 	if ps := cfg.webhookProblems(); len(ps) != 0 {
@@ -30,12 +32,24 @@ func TestWebhookExampleSection(t *testing.T) {
 
 func TestWebhookWithDefaults(t *testing.T) {
 	w := Webhook{Enabled: true, Addr: "127.0.0.1:0", PublicKeys: []string{"k.pem"}}.WithDefaults()
-	if w.Path != DefaultWebhookPath || w.MaxSkew.Duration != DefaultWebhookMaxSkew || w.BodyLimit != DefaultWebhookBodyLimit {
+	if w.Path != DefaultWebhookPath || w.MaxSkew.Duration != DefaultWebhookMaxSkew || w.BodyLimit != DefaultWebhookBodyLimit ||
+		w.MaxConnections != DefaultWebhookMaxConnections || w.MaxInflightBytes != DefaultWebhookMaxInflightBytes ||
+		w.InflightWait.Duration != DefaultWebhookInflightWait || w.RefusalLogEvery.Duration != DefaultWebhookRefusalLogEvery {
 		t.Errorf("WithDefaults() = %+v", w)
 	}
-	set := Webhook{Path: "/h", MaxSkew: D(time.Minute), BodyLimit: 4096}.WithDefaults()
-	if set.Path != "/h" || set.MaxSkew.Duration != time.Minute || set.BodyLimit != 4096 {
+	if err := w.Validate(); err != nil {
+		t.Errorf("WithDefaults().Validate() = %v", err)
+	}
+	set := Webhook{Path: "/h", MaxSkew: D(time.Minute), BodyLimit: 4096, MaxConnections: 8, MaxInflightBytes: 8192,
+		InflightWait: D(time.Second), RefusalLogEvery: D(time.Hour)}.WithDefaults()
+	if set.Path != "/h" || set.MaxSkew.Duration != time.Minute || set.BodyLimit != 4096 || set.MaxConnections != 8 ||
+		set.MaxInflightBytes != 8192 || set.InflightWait.Duration != time.Second || set.RefusalLogEvery.Duration != time.Hour {
 		t.Errorf("WithDefaults() replaced set values: %+v", set)
+	}
+	// The default budget never makes a body of the configured limit unreadable.
+	if big := (Webhook{BodyLimit: 32 << 20}).WithDefaults(); big.MaxInflightBytes != 32<<20 || big.Validate() != nil {
+		t.Errorf("WithDefaults() with body_limit 32 MiB: max_inflight_bytes = %d, Validate() = %v; want 32 MiB, valid",
+			big.MaxInflightBytes, big.Validate())
 	}
 }
 
@@ -66,6 +80,16 @@ func TestWebhookProblems(t *testing.T) {
 		{"skew not a duration", head + "max_skew = 300\n", []string{"webhook.max_skew: duration must be a string"}},
 		{"body too small", head + "body_limit = 10\n", []string{"webhook.body_limit: must be from 1024 to 67108864 bytes"}},
 		{"body negative", head + "body_limit = -1\n", []string{"webhook.body_limit: must be from"}},
+		{"limits set", head + "max_connections = 1\nmax_inflight_bytes = 1048576\ninflight_wait = \"10ms\"\nrefusal_log_every = \"1s\"\n", nil},
+		{"connections negative", head + "max_connections = -1\n", []string{"webhook.max_connections: must be from 1 to 65536"}},
+		{"connections too many", head + "max_connections = 100000\n", []string{"webhook.max_connections: must be from 1 to 65536"}},
+		{"inflight below body limit", head + "body_limit = 2097152\nmax_inflight_bytes = 1048576\n", []string{"webhook.max_inflight_bytes: must be at least body_limit (2097152 bytes)"}},
+		{"inflight below default body limit", head + "max_inflight_bytes = 4096\n", []string{"webhook.max_inflight_bytes: must be at least body_limit (1048576 bytes)"}},
+		{"inflight too large", head + "max_inflight_bytes = 2147483648\n", []string{"webhook.max_inflight_bytes: must be from body_limit"}},
+		{"inflight wait too short", head + "inflight_wait = \"1ms\"\n", []string{"webhook.inflight_wait: must be from 10ms to 1m0s"}},
+		{"inflight wait not a duration", head + "inflight_wait = 5\n", []string{"webhook.inflight_wait: duration must be a string"}},
+		{"refusal log too often", head + "refusal_log_every = \"100ms\"\n", []string{"webhook.refusal_log_every: must be from 1s to 1h0m0s"}},
+		{"refusal log too rare", head + "refusal_log_every = \"2h\"\n", []string{"webhook.refusal_log_every: must be from 1s to 1h0m0s"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -44,6 +44,20 @@ type ReceivedWebhook struct {
 	Body []byte
 }
 
+// WebhookRefusals receives the requests a WebhookHandler refuses, in
+// place of a log line each: on an endpoint open to the internet, a flood
+// of forged requests must cost a counter, not a line of disk per request.
+// It is declared here, by its user; package webhookd's aggregating log
+// implements it.
+//
+// Refused must be safe for concurrent use and return quickly; it must not
+// read r's body or keep r. reason is one of the outcome labels of
+// engine_hercle_webhooks_total; err, when not nil, carries no body,
+// signature or key.
+type WebhookRefusals interface {
+	Refused(r *http.Request, reason string, err error)
+}
+
 // Defaults of WebhookConfig.
 const (
 	DefaultWebhookMaxBody      = 1 << 20
@@ -68,10 +82,14 @@ type WebhookConfig struct {
 	Inbox WebhookInbox
 	// Now is the handler's clock; nil means the real clock.
 	Now func() time.Time
-	// Logger receives one line per refused request (Warn), per stored one
-	// (Info) and per store failure (Error); nil discards. Bodies,
-	// signatures and keys are never logged.
+	// Logger receives one line per stored webhook (Info) and per store
+	// failure (Error); nil discards. Refused requests go to Refusals, and
+	// reach Logger only at Debug level. Bodies, signatures and keys are
+	// never logged.
 	Logger *slog.Logger
+	// Refusals receives every refused request (see WebhookRefusals); nil
+	// means they are only counted in the metrics and logged at Debug.
+	Refusals WebhookRefusals
 	// Metrics receives the handler's collectors; nil registers none.
 	Metrics prometheus.Registerer
 }
@@ -106,6 +124,7 @@ type WebhookHandler struct {
 	storeTimeout time.Duration
 	now          func() time.Time
 	log          *slog.Logger
+	refusals     WebhookRefusals // nil: Debug lines
 	metrics      *webhookMetrics
 }
 
@@ -131,6 +150,7 @@ func NewWebhookHandler(cfg WebhookConfig) (*WebhookHandler, error) {
 		storeTimeout: cfg.StoreTimeout,
 		now:          cfg.Now,
 		log:          cfg.Logger,
+		refusals:     cfg.Refusals,
 	}
 	if h.maxBody == 0 {
 		h.maxBody = DefaultWebhookMaxBody
@@ -174,8 +194,12 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	deliveryID := r.Header.Get(HeaderWebhookID)
 	refuse := func(status int, outcome, msg string, err error) {
 		h.metrics.done(outcome, h.now().Sub(start))
-		h.log.Warn("webhook refused", "outcome", outcome, "status", status, "delivery_id", safeLogValue(deliveryID),
-			"remote", r.RemoteAddr, "err", err)
+		if h.refusals != nil {
+			h.refusals.Refused(r, outcome, err)
+		} else {
+			h.log.Debug("webhook refused", "outcome", outcome, "status", status, "delivery_id", safeLogValue(deliveryID),
+				"remote", r.RemoteAddr, "err", err)
+		}
 		writeWebhookJSON(w, status, `{"error":`+strconv.Quote(msg)+`}`)
 	}
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -193,7 +194,9 @@ func TestWebhookHandlerStoreFailureIs503(t *testing.T) {
 // wrongly typed and header-less requests over loopback: each gets its
 // status and a JSON error, and nothing reaches the inbox.
 func TestWebhookHandlerRefuses(t *testing.T) {
-	f := newHandlerFixture(t, WebhookConfig{MaxBody: 4096})
+	rec := &refusalRecorder{}
+	var logs syncBuffer
+	f := newHandlerFixture(t, WebhookConfig{MaxBody: 4096, Refusals: rec, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	body := envelopeA(t, "evt_1", EventPayeeCreated, readSample(t, "payee.doc002.json"))
 	big := envelopeB(t, "evt_big", "Big", []byte(`{"pad":"`+strings.Repeat("x", 5000)+`"}`))
 	notEnvelope := []byte(`{"hello":"world"}`)
@@ -252,7 +255,13 @@ func TestWebhookHandlerRefuses(t *testing.T) {
 			if after := f.count(c.outcome); after != before+1 {
 				t.Errorf("%s counter went %v -> %v, want +1", c.outcome, before, after)
 			}
+			if got := rec.take(); len(got) != 1 || got[0] != c.outcome {
+				t.Errorf("Refusals received %q, want [%s]", got, c.outcome)
+			}
 		})
+	}
+	if logs.String() != "" {
+		t.Errorf("refusals were logged one by one, not left to Refusals:\n%s", logs.String())
 	}
 	if events, calls := f.inbox.snapshot(); len(events) != 0 || calls != 0 {
 		t.Fatalf("refused requests reached the inbox: %d events, %d calls", len(events), calls)
@@ -326,6 +335,68 @@ func TestNewWebhookHandlerConfig(t *testing.T) {
 	for range 2 {
 		if _, err := NewWebhookHandler(WebhookConfig{Keys: []WebhookKey{k}, Inbox: newMemInbox(), Metrics: reg}); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// refusalRecorder is a WebhookRefusals that keeps the reasons it receives.
+type refusalRecorder struct {
+	mu      sync.Mutex // guards reasons
+	reasons []string
+}
+
+func (r *refusalRecorder) Refused(_ *http.Request, reason string, _ error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.reasons = append(r.reasons, reason)
+}
+
+// take returns the reasons received since the last call.
+func (r *refusalRecorder) take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.reasons
+	r.reasons = nil
+	return out
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex // guards b
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestWebhookHandlerRefusalsWithoutAggregator: with no Refusals, a refused
+// request is a Debug line, so that a flood of them writes nothing at the
+// usual Info level.
+func TestWebhookHandlerRefusalsWithoutAggregator(t *testing.T) {
+	for _, level := range []slog.Level{slog.LevelInfo, slog.LevelDebug} {
+		var logs syncBuffer
+		f := newHandlerFixture(t, WebhookConfig{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: level}))})
+		req := f.signedRequest(t, []byte(`{}`))
+		req.Header.Set(HeaderWebhookSignature, "bm90IGEgc2lnbmF0dXJl")
+		if status, _, _ := do(t, req); status != 400 {
+			t.Fatalf("forged request = %d, want 400", status)
+		}
+		got := strings.Count(logs.String(), "webhook refused")
+		want := 0
+		if level == slog.LevelDebug {
+			want = 1
+		}
+		if got != want || strings.Contains(logs.String(), "bm90IGEgc2lnbmF0dXJl") {
+			t.Errorf("at level %s the refusal wrote %d lines, want %d, and never the signature:\n%s", level, got, want, logs.String())
 		}
 	}
 }

@@ -48,6 +48,19 @@ type CallbackInbox interface {
 	Store(ctx context.Context, cb Callback) (duplicate bool, err error)
 }
 
+// CallbackRefusals receives the requests a CallbackHandler refuses, in
+// place of a log line each: on an endpoint open to the internet, a flood
+// of forged callbacks must cost a counter, not a line of disk per request.
+// Package merchant's aggregating log implements it.
+//
+// Refused must be safe for concurrent use and return quickly; it must not
+// read r's body or keep r. reason is one of the result labels of
+// engine_heropayments_callbacks_total; err, when not nil, carries no body,
+// signature or secret.
+type CallbackRefusals interface {
+	Refused(r *http.Request, reason string, err error)
+}
+
 // HandlerConfig configures a CallbackHandler.
 type HandlerConfig struct {
 	// Secret is the API secret that signs callbacks; required.
@@ -61,8 +74,12 @@ type HandlerConfig struct {
 	MaxBody int64
 	// Now stamps ReceivedAt; nil means time.Now.
 	Now func() time.Time
-	// Logger receives refusals at Warn level; nil discards.
+	// Logger receives store failures (Error); nil discards. Refused
+	// requests go to Refusals, and reach Logger only at Debug level.
 	Logger *slog.Logger
+	// Refusals receives every refused request (see CallbackRefusals);
+	// nil means they are only counted and logged at Debug.
+	Refusals CallbackRefusals
 	// Metrics receives engine_heropayments_callbacks_total; nil: none.
 	Metrics prometheus.Registerer
 }
@@ -81,13 +98,14 @@ type HandlerConfig struct {
 //
 // Nothing is stored on any refusal. It is safe for concurrent use.
 type CallbackHandler struct {
-	secret  string
-	flow    Flow
-	inbox   CallbackInbox
-	maxBody int64
-	now     func() time.Time
-	log     *slog.Logger
-	counter *prometheus.CounterVec // result; nil: none
+	secret   string
+	flow     Flow
+	inbox    CallbackInbox
+	maxBody  int64
+	now      func() time.Time
+	log      *slog.Logger
+	refusals CallbackRefusals       // nil: Debug lines
+	counter  *prometheus.CounterVec // result; nil: none
 }
 
 // NewCallbackHandler validates cfg.
@@ -106,7 +124,7 @@ func NewCallbackHandler(cfg HandlerConfig) (*CallbackHandler, error) {
 		errs = append(errs, fmt.Errorf("%w: MaxBody is negative", ErrConfig))
 	}
 	h := &CallbackHandler{secret: cfg.Secret, flow: cfg.Flow, inbox: cfg.Inbox,
-		maxBody: cmp.Or(cfg.MaxBody, DefaultMaxCallbackBody), now: cfg.Now, log: cfg.Logger}
+		maxBody: cmp.Or(cfg.MaxBody, DefaultMaxCallbackBody), now: cfg.Now, log: cfg.Logger, refusals: cfg.Refusals}
 	if cfg.Metrics != nil {
 		c, err := register(cfg.Metrics, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "engine_heropayments_callbacks_total",
@@ -220,7 +238,11 @@ func ParseCallback(flow Flow, body []byte) (Callback, error) {
 
 func (h *CallbackHandler) refuse(w http.ResponseWriter, r *http.Request, status int, result string, err error) {
 	h.count(result)
-	h.log.WarnContext(r.Context(), "heropayments: callback refused", "status", status, "result", result, "remote", r.RemoteAddr, "err", err)
+	if h.refusals != nil {
+		h.refusals.Refused(r, result, err)
+	} else {
+		h.log.DebugContext(r.Context(), "heropayments: callback refused", "status", status, "result", result, "remote", r.RemoteAddr, "err", err)
+	}
 	http.Error(w, http.StatusText(status), status)
 }
 

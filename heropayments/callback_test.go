@@ -3,9 +3,11 @@ package heropayments
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -156,5 +158,46 @@ func TestCallbackReadsOnlyWhatWasSigned(t *testing.T) {
 		if !again.Payment.MerchantAmount.IsZero() {
 			t.Fatalf("stored body parses to merchantAmount %s; the signed body says null", again.Payment.MerchantAmount)
 		}
+	}
+}
+
+// reasons is a CallbackRefusals that keeps the reasons it receives.
+type reasons struct {
+	mu  sync.Mutex // guards got
+	got []string
+}
+
+func (r *reasons) Refused(_ *http.Request, reason string, _ error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = append(r.got, reason)
+}
+
+// TestCallbackHandlerReportsRefusals: each refusal goes to Refusals with
+// its result, and none is logged at Info or above.
+func TestCallbackHandlerReportsRefusals(t *testing.T) {
+	const body = `{"externalOrderId":"dep-1","status":"finished","type":"deposit","amount":1,"currency":"USDT"}`
+	_, sig, err := SignBody(testSecret, []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	rec := &reasons{}
+	h, err := NewCallbackHandler(HandlerConfig{Secret: testSecret, Flow: FlowV2, Inbox: &MemoryInbox{}, Refusals: rec,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	post(h, http.MethodGet, "", "")
+	post(h, http.MethodPost, body, strings.Repeat("00", 64))
+	post(h, http.MethodPost, `{"a":`, sig)
+	if w := post(h, http.MethodPost, body, sig); w.Code != http.StatusOK {
+		t.Fatalf("signed callback: status %d, want 200", w.Code)
+	}
+	if got := strings.Join(rec.got, " "); got != "bad_method bad_signature bad_json" {
+		t.Errorf("Refusals received %q, want bad_method bad_signature bad_json", got)
+	}
+	if logs.Len() != 0 {
+		t.Errorf("refusals were logged one by one:\n%s", logs.String())
 	}
 }

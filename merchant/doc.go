@@ -24,6 +24,13 @@
 //     Meta origin "status_poll") and applied through the same path, so a
 //     real callback arriving later finds the work done.
 //
+// Refused callbacks (forged, altered, malformed, too large) are counted in
+// engine_merchant_callbacks_refused_total{reason} and logged in aggregate
+// (package internal/refusals): Run writes one summary every
+// Options.RefusalLogEvery, and the first few refusals of each interval
+// are logged in detail; never a line each, so forged callbacks cannot
+// fill the disk.
+//
 // LimitCounters keeps heropayments.Limits' daily totals (the local mirror
 // of the merchant's and customers' daily withdrawal limits) in the
 // ledger's counters, so a restart does not reset them.
@@ -99,8 +106,9 @@
 // # Concurrency
 //
 // Processor and Inbox are safe for concurrent use. One goroutine (Run)
-// applies events and polls; the handler's goroutines only store and wake
-// it.
+// applies events and polls, and starts one more that writes the summaries
+// of refused callbacks until Run returns; the handler's goroutines only
+// store and wake it.
 //
 // # What it must never do
 //

@@ -11,11 +11,12 @@ import (
 
 // TestImportRules: merchant sits beside package inbound, above the venue
 // clients and the ledger. It imports heropayments, ledger, market and
-// scheduler of the engine (and the leaf internal/passes) and nothing above them (treasury, execution,
+// scheduler of the engine (and the leaves internal/passes and
+// internal/refusals) and nothing above them (treasury, execution,
 // daemon), so it can be wired anywhere without a cycle.
 func TestImportRules(t *testing.T) {
 	allowed := map[string]bool{}
-	for _, p := range []string{"heropayments", "internal/passes", "ledger", "market", "scheduler"} {
+	for _, p := range []string{"heropayments", "internal/passes", "internal/refusals", "ledger", "market", "scheduler"} {
 		allowed["github.com/otcdesk/engine/"+p] = true
 	}
 	files, err := filepath.Glob("*.go")
@@ -33,7 +34,7 @@ func TestImportRules(t *testing.T) {
 		for _, imp := range f.Imports {
 			path, _ := strconv.Unquote(imp.Path.Value)
 			if strings.HasPrefix(path, "github.com/otcdesk/engine/") && !allowed[path] {
-				t.Errorf("%s imports %s; merchant may import only heropayments, internal/passes, ledger, market and scheduler of the engine", file, path)
+				t.Errorf("%s imports %s; merchant may import only heropayments, internal/passes, internal/refusals, ledger, market and scheduler of the engine", file, path)
 			}
 		}
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/otcdesk/engine/heropayments"
 	"github.com/otcdesk/engine/internal/passes"
+	"github.com/otcdesk/engine/internal/refusals"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/scheduler"
@@ -88,7 +89,13 @@ type Options struct {
 	// clock. Share it with the ledger's Options.Now.
 	Clock scheduler.Clock
 	// Logger; nil discards. Bodies and secrets are never logged.
+	// Refused callbacks are logged in aggregate: one summary every
+	// RefusalLogEvery (written by Run) and the first few of each interval
+	// in detail, never a line each.
 	Logger *slog.Logger
+	// RefusalLogEvery is the interval of that summary; zero means
+	// refusals.DefaultEvery (a minute).
+	RefusalLogEvery time.Duration
 	// Metrics receives the processor's and the handler's collectors; nil
 	// registers none.
 	Metrics prometheus.Registerer
@@ -112,6 +119,7 @@ type Processor struct {
 	reg         *registry
 	inbox       *Inbox
 	handler     *heropayments.CallbackHandler
+	refused     *refusals.Log
 
 	loop *passes.Loop
 
@@ -134,8 +142,8 @@ func New(opts Options) (*Processor, error) {
 	if opts.Client == nil {
 		bad("needs a Heropayments client")
 	}
-	if opts.PollAfter < 0 || opts.PollEvery < 0 || opts.GiveUpAfter < 0 {
-		bad("PollAfter, PollEvery and GiveUpAfter must not be negative")
+	if opts.PollAfter < 0 || opts.PollEvery < 0 || opts.GiveUpAfter < 0 || opts.RefusalLogEvery < 0 {
+		bad("PollAfter, PollEvery, GiveUpAfter and RefusalLogEvery must not be negative")
 	}
 	cur := cmp.Or(opts.MerchantCurrency, DefaultMerchantCurrency)
 	merchant, ok := asset(cur)
@@ -174,10 +182,16 @@ func New(opts Options) (*Processor, error) {
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
+	var refused *prometheus.CounterVec
+	if m != nil {
+		refused = m.refused
+	}
+	p.refused = refusals.New(refusals.Options{Subject: "heropayments callback", Logger: p.log,
+		Every: opts.RefusalLogEvery, Counter: refused})
 	if opts.Ledger != nil {
 		p.inbox = NewInbox(opts.Ledger, p.Notify, p.log)
 		h, err := heropayments.NewCallbackHandler(heropayments.HandlerConfig{Secret: opts.Secret, Flow: opts.Flow,
-			Inbox: p.inbox, MaxBody: opts.MaxBody, Now: p.clock.Now, Logger: p.log, Metrics: opts.Metrics})
+			Inbox: p.inbox, MaxBody: opts.MaxBody, Now: p.clock.Now, Logger: p.log, Refusals: p.refused, Metrics: opts.Metrics})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("merchant: %w", err))
 		}
@@ -216,9 +230,25 @@ func (p *Processor) Sync(ctx context.Context) error { return p.loop.Sync(ctx) }
 // Run rebuilds the payment states from the inbox, applies everything
 // stored and unprocessed (events stored before a crash included), polls
 // what is due, then repeats as Notify, Sync and the PollEvery timer ask,
-// until ctx ends. It returns nil on cancellation, or the error that
-// stopped the start-up rebuild. Run may be called once.
+// until ctx ends. Beside it, it writes the summary of refused callbacks
+// every RefusalLogEvery, and once more before it returns. It returns nil
+// on cancellation, or the error that stopped the start-up rebuild. Run
+// may be called once.
 func (p *Processor) Run(ctx context.Context) error {
+	summaries, stopSummaries := context.WithCancel(ctx)
+	summariesDone := make(chan struct{})
+	go func() {
+		defer close(summariesDone)
+		p.refused.Run(summaries, func(d time.Duration) (<-chan time.Time, func() bool) {
+			t := p.clock.NewTimer(d)
+			return t.C(), t.Stop
+		})
+	}()
+	defer func() {
+		stopSummaries()
+		<-summariesDone
+	}()
+
 	start := func(ctx context.Context) error {
 		if err := p.rebuild(ctx); err != nil && ctx.Err() == nil {
 			return fmt.Errorf("merchant: rebuild payment states: %w", err)

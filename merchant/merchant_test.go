@@ -282,6 +282,45 @@ func TestForgedCallbackRefused(t *testing.T) {
 	}
 }
 
+// A flood of refused callbacks is counted by reason and logged in
+// aggregate: the first few in detail and one summary (written at the
+// latest when Run returns), never a line each, nor a signature.
+func TestRefusedCallbacksLoggedInAggregate(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	body := callbackBody(map[string]any{"externalOrderId": "forged", "type": "deposit", "status": "finished",
+		"currency": "USDT", "merchantAmount": 1000})
+	norm, _ := e.sign(testSecret, body)
+	_, otherSig := e.sign("not-the-secret", body)
+	const forged, garbled = 250, 50
+	for i := range forged + garbled {
+		b, want := norm, http.StatusUnauthorized
+		if i >= forged {
+			b, want = []byte(`{"externalOrderId":`), http.StatusBadRequest
+		}
+		if got := e.post(b, otherSig); got != want {
+			t.Fatalf("refused callback %d: status %d, want %d", i, got, want)
+		}
+	}
+	e.stop()
+
+	out := e.logs.String()
+	if n := strings.Count(out, `msg="heropayments callback refused"`); n != 5 {
+		t.Errorf("%d refusals logged in detail, want the first 5:\n%s", n, out)
+	}
+	if n := strings.Count(out, `msg="heropayments callback refusals"`); n != 1 ||
+		!strings.Contains(out, "total=300") || !strings.Contains(out, "by_reason.bad_json=50 by_reason.bad_signature=250") {
+		t.Errorf("want one summary of 250 bad_signature and 50 bad_json:\n%s", out)
+	}
+	if strings.Contains(out, otherSig) || strings.Contains(out, "merchantAmount") {
+		t.Errorf("a signature or a body reached the log:\n%s", out)
+	}
+	for reason, want := range map[string]float64{"bad_signature": forged, "bad_json": garbled} {
+		if got := counterValue(t, e.reg, "engine_merchant_callbacks_refused_total", map[string]string{"reason": reason}); got != want {
+			t.Errorf("callbacks_refused_total{%s} = %v, want %v", reason, got, want)
+		}
+	}
+}
+
 // Events stored while the processor was down are applied when it starts;
 // a restarted processor rebuilds the payment states from the inbox.
 func TestAppliedAfterRestartAndStatesRebuilt(t *testing.T) {

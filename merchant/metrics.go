@@ -29,6 +29,7 @@ const (
 )
 
 type metrics struct {
+	refused     *prometheus.CounterVec // reason
 	events      *prometheus.CounterVec
 	polls       *prometheus.CounterVec
 	lag         prometheus.Gauge
@@ -38,6 +39,10 @@ type metrics struct {
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "engine_merchant_callbacks_refused_total",
+			Help: "Heropayments callbacks refused by the handler, by reason (bad_method, too_large, bad_body, bad_json, bad_signature, bad_payload).",
+		}, []string{"reason"}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "engine_merchant_events_total",
 			Help: "Heropayments callbacks and status-poll events applied, by payment kind and outcome.",
@@ -62,7 +67,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.events, m.polls, m.lag, m.quarantined, m.unresolved} {
+	for _, c := range []prometheus.Collector{m.refused, m.events, m.polls, m.lag, m.quarantined, m.unresolved} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

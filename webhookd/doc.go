@@ -7,7 +7,32 @@
 // signature, body limit, envelope, 400/405/413/415/503 answers) is the
 // handler's; durability is the inbox's (the ledger's, through
 // inbound.WebhookInbox); applying events is inbound.Processor's. This
-// package only puts the handler on the network.
+// package puts the handler on the network and bounds what the network
+// may cost.
+//
+// # Hostile traffic
+//
+// The endpoint is open to the internet, so what anyone can make it spend
+// is bounded, on every route (the Heropayments callbacks mounted with
+// Handle included):
+//
+//   - connections: at most webhook.max_connections open at once; more
+//     wait in the kernel's accept queue. The server's header, read, write
+//     and idle timeouts bound how long one may be held, and an answer of
+//     400 or more closes its connection, so a sender of refused requests
+//     connects again (and queues) for each;
+//   - memory: a request reserves its body size (the body limit when it
+//     has none) out of webhook.max_inflight_bytes before a byte of it is
+//     read; one that finds no room within webhook.inflight_wait gets 503
+//     with Retry-After. Bodies of up to 64 KiB, every legitimate webhook,
+//     never queue behind larger ones;
+//   - the log: refused requests (by the handler, as not found, as busy, or
+//     in the TLS handshake) are counted in
+//     engine_webhookd_refused_total{reason} and logged in aggregate
+//     (package internal/refusals): one summary every
+//     webhook.refusal_log_every with the counts by reason and path, and
+//     the first few of each interval in detail. Accepted webhooks keep
+//     their line each.
 //
 // # Invariants
 //
@@ -27,12 +52,14 @@
 // # Concurrency
 //
 // A Server is safe for concurrent use. Start starts one goroutine that
-// serves until Close, Shutdown or the end of Start's context, and one that
-// waits for that context; both end with the server.
+// serves until Close, Shutdown or the end of Start's context, one that
+// waits for that context, and one that writes the summaries of refusals
+// (the last one as the server stops); all end with the server.
 //
 // # What it must never do
 //
 // Acknowledge an event itself, log a body, signature or key material,
+// log a line per refused request, read a body it has not reserved,
 // accept a private key where a public key belongs, or keep serving with
 // a configuration it could not fully load.
 package webhookd

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,8 +17,10 @@ import (
 
 	"github.com/otcdesk/engine/config"
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/internal/refusals"
 	"github.com/otcdesk/engine/internal/venuehttp"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/net/netutil"
 )
 
 // DefaultShutdownTimeout bounds Close: how long requests in flight may take
@@ -50,10 +53,14 @@ type Server struct {
 	tls    bool
 	srv    *http.Server
 	log    *slog.Logger
+	budget *bodyBudget
 	stop   context.CancelFunc // ends the goroutine watching Start's ctx
 	served chan struct{}      // closed when Serve has returned
 	done   chan struct{}      // closed when the server has stopped: shut down, or Serve failed
 	doneMu sync.Once          // closes done
+
+	stopRefused  context.CancelFunc // ends the refusal log's Run, which writes its last summary
+	refusedEnded chan struct{}      // closed when that Run has returned
 
 	serveErr error // set before served is closed: why Serve returned, if not by a shutdown
 
@@ -64,9 +71,18 @@ type Server struct {
 // Start loads the public keys (and, with tls_cert and tls_key, the
 // certificate), listens on cfg.Addr and serves hercle's WebhookHandler at
 // cfg.Path, storing each verified webhook in inbox before answering 200.
-// Zero Path, MaxSkew and BodyLimit take their defaults. logger receives
-// the handler's and the server's lines (nil discards); reg receives the
-// handler's metrics (nil registers none).
+// Zero fields take their defaults (config.Webhook.WithDefaults). logger
+// receives the handler's and the server's lines (nil discards); reg
+// receives the handler's and the listener's metrics (nil registers none).
+//
+// What a request may cost is bounded: at most cfg.MaxConnections
+// connections are open at once (more wait in the accept queue); bodies
+// are read only within cfg.MaxInflightBytes, all requests together (one
+// that finds no room within cfg.InflightWait gets 503 with Retry-After);
+// an answer of 400 or more closes its connection. Refused requests, on
+// every route and in the TLS handshake, are counted in
+// engine_webhookd_refused_total{reason} and logged in aggregate, one
+// summary every cfg.RefusalLogEvery with the first few in detail.
 //
 // It serves until ctx ends or Close or Shutdown is called. Requests do not
 // inherit ctx: ending it shuts down gracefully, letting requests in flight
@@ -111,53 +127,75 @@ func Start(ctx context.Context, cfg config.Webhook, inbox hercle.WebhookInbox, l
 		}
 		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.get}
 	}
+	m := newMetrics()
+	refused := refusals.New(refusals.Options{Subject: "webhook request", Logger: logger,
+		Every: cfg.RefusalLogEvery.Duration, Counter: m.refused})
 	h, err := hercle.NewWebhookHandler(hercle.WebhookConfig{
 		Keys:      keys,
 		Tolerance: cfg.MaxSkew.Duration,
 		MaxBody:   cfg.BodyLimit,
 		Inbox:     inbox,
 		Logger:    logger,
+		Refusals:  refused,
 		Metrics:   reg,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("webhookd: %w", err)
 	}
 
+	budget := newBodyBudget(cfg.MaxInflightBytes, cfg.BodyLimit, cfg.InflightWait.Duration, refused, m)
 	mux := http.NewServeMux()
 	pattern := cfg.Path
 	if pattern == "/" {
 		pattern = "/{$}"
 	}
-	mux.Handle(pattern, h)
-	mux.HandleFunc("/", notFound)
+	mux.Handle(pattern, budget.wrap(h))
+	mux.Handle("/", notFound(refused))
 
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("webhookd: webhook.addr: listen on %s: %w", cfg.Addr, err)
 	}
+	if err := m.register(reg); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("webhookd: metrics: %w", err)
+	}
 	s := &Server{
-		mux:    mux,
-		addr:   ln.Addr(),
-		tls:    tlsConfig != nil,
-		log:    logger,
-		served: make(chan struct{}),
-		done:   make(chan struct{}),
+		mux:          mux,
+		addr:         ln.Addr(),
+		tls:          tlsConfig != nil,
+		log:          logger,
+		budget:       budget,
+		served:       make(chan struct{}),
+		done:         make(chan struct{}),
+		refusedEnded: make(chan struct{}),
 		srv: &http.Server{
-			Handler:           mux,
+			Handler:           closeRefused(mux),
 			TLSConfig:         tlsConfig,
 			ReadHeaderTimeout: readHeaderTimeout,
 			ReadTimeout:       readTimeout,
 			WriteTimeout:      writeTimeout,
 			IdleTimeout:       idleTimeout,
 			MaxHeaderBytes:    maxHeaderBytes,
-			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelInfo),
+			ConnState:         m.connState,
+			ErrorLog:          log.New(serverLog{log: logger, refused: refused}, "", 0),
 		},
 	}
 	for _, k := range keys {
 		s.keys = append(s.keys, k.ID)
 	}
 	s.url = endpointURL(s.tls, ln.Addr(), cfg.Path)
+	ln = netutil.LimitListener(ln, cfg.MaxConnections)
 
+	var refusedCtx context.Context
+	refusedCtx, s.stopRefused = context.WithCancel(context.Background())
+	go func() {
+		defer close(s.refusedEnded)
+		refused.Run(refusedCtx, func(d time.Duration) (<-chan time.Time, func() bool) {
+			t := time.NewTimer(d)
+			return t.C, t.Stop
+		})
+	}()
 	watch, stop := context.WithCancel(ctx)
 	s.stop = stop
 	go func() {
@@ -171,7 +209,7 @@ func Start(ctx context.Context, cfg config.Webhook, inbox hercle.WebhookInbox, l
 		if !errors.Is(err, http.ErrServerClosed) {
 			s.serveErr = err
 			logger.Error("webhook endpoint stopped serving", "addr", s.addr.String(), "err", err)
-			s.doneMu.Do(func() { close(s.done) })
+			s.finish()
 		}
 	}()
 	go func() {
@@ -185,7 +223,8 @@ func Start(ctx context.Context, cfg config.Webhook, inbox hercle.WebhookInbox, l
 	}()
 
 	logger.Info("webhook endpoint listening", "url", s.url, "tls", s.tls, "keys", strings.Join(s.keys, ","),
-		"max_skew", cfg.MaxSkew.Duration, "body_limit", cfg.BodyLimit)
+		"max_skew", cfg.MaxSkew.Duration, "body_limit", cfg.BodyLimit, "max_connections", cfg.MaxConnections,
+		"max_inflight_bytes", cfg.MaxInflightBytes, "refusal_log_every", cfg.RefusalLogEvery.Duration)
 	if !s.tls && !isLoopbackAddr(ln.Addr()) {
 		logger.Warn("webhook endpoint serves plain HTTP on a non-loopback address; configure webhook.tls_cert and webhook.tls_key, or put a TLS-terminating proxy in front",
 			"addr", s.addr.String())
@@ -194,8 +233,11 @@ func Start(ctx context.Context, cfg config.Webhook, inbox hercle.WebhookInbox, l
 }
 
 // Handle serves h at path beside the Hercle webhooks, with the same
-// listener, TLS and timeouts: the daemon mounts the Heropayments callbacks
-// here. h must verify its requests itself.
+// listener, TLS, timeouts and limits (h reads bodies only within
+// webhook.max_inflight_bytes, and no more than webhook.body_limit of
+// one): the daemon mounts the Heropayments callbacks here. h must verify
+// its requests itself, and should report its refusals to an aggregating
+// log of its own rather than log a line each.
 func (s *Server) Handle(path string, h http.Handler) (err error) {
 	if path == "" || path[0] != '/' {
 		return fmt.Errorf("webhookd: path %q must start with /", path)
@@ -205,7 +247,7 @@ func (s *Server) Handle(path string, h http.Handler) (err error) {
 			err = fmt.Errorf("webhookd: serve %s: %v", path, r)
 		}
 	}()
-	s.mux.Handle(path, h)
+	s.mux.Handle(path, s.budget.wrap(h))
 	return nil
 }
 
@@ -253,7 +295,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		<-s.served
 		s.stop()
-		s.doneMu.Do(func() { close(s.done) })
+		s.finish()
 		if err != nil {
 			s.closeErr = fmt.Errorf("webhookd: shutdown: %w", err)
 			s.log.Warn("webhook endpoint: requests still in flight at the shutdown deadline were cut off", "err", err)
@@ -271,12 +313,27 @@ func (s *Server) Close() error {
 	return s.Shutdown(ctx)
 }
 
-// notFound answers every path but the webhook's, in the handler's JSON form.
-func notFound(w http.ResponseWriter, _ *http.Request) {
+// finish writes the last summary of refusals and marks the server done.
+func (s *Server) finish() {
+	s.stopRefused()
+	<-s.refusedEnded
+	s.doneMu.Do(func() { close(s.done) })
+}
+
+// notFound answers every path but the routes', in the handler's JSON form.
+func notFound(refused *refusals.Log) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		refused.Refused(r, reasonNotFound, nil)
+		writeJSON(w, http.StatusNotFound, `{"error":"Not found"}`)
+	})
+}
+
+// writeJSON answers in the handler's JSON form.
+func writeJSON(w http.ResponseWriter, status int, body string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusNotFound)
-	_, _ = io.WriteString(w, `{"error":"Not found"}`)
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
 }
 
 func endpointURL(tls bool, addr net.Addr, path string) string {

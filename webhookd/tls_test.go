@@ -2,6 +2,7 @@ package webhookd_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -10,11 +11,13 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/webhookd"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // TestTLS serves HTTPS with a certificate generated for the test: a client
 // trusting it gets 200; a plain-HTTP request to the port and a client that
-// does not trust the certificate store nothing.
+// does not trust the certificate store nothing. Failed handshakes are
+// refusals: counted, and logged in aggregate, not a line each.
 func TestTLS(t *testing.T) {
 	noLeak(t)
 	ctx := deadline(t, 30*time.Second)
@@ -25,7 +28,9 @@ func TestTLS(t *testing.T) {
 	cfg := enabled(keyFile(t, s))
 	cfg.TLSCert, cfg.TLSKey = certFile, keyFile_
 	in := newInbox()
-	srv, err := webhookd.Start(ctx, cfg, in, nil, nil)
+	logs := &syncBuffer{}
+	reg := prometheus.NewRegistry()
+	srv, err := webhookd.Start(ctx, cfg, in, slogJSON(logs), reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,25 +47,45 @@ func TestTLS(t *testing.T) {
 
 	plain := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	t.Cleanup(plain.CloseIdleConnections)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http"+strings.TrimPrefix(srv.URL(), "https"),
-		bytes.NewReader(signed(t, s, "evt-plain", time.Now()).body))
-	if res, err := plain.Do(req); err == nil {
-		io.Copy(io.Discard, res.Body)
-		res.Body.Close()
-		if res.StatusCode == http.StatusOK {
-			t.Errorf("plain HTTP to the HTTPS port: 200, want a refusal")
+	const plainRequests = 20
+	for range plainRequests {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http"+strings.TrimPrefix(srv.URL(), "https"),
+			bytes.NewReader(signed(t, s, "evt-plain", time.Now()).body))
+		if res, err := plain.Do(req); err == nil {
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				t.Errorf("plain HTTP to the HTTPS port: 200, want a refusal")
+			}
 		}
 	}
 
 	untrusting := tlsClient(stranger)
 	t.Cleanup(untrusting.CloseIdleConnections)
-	req, _ = http.NewRequestWithContext(ctx, http.MethodPost, srv.URL(), bytes.NewReader(signed(t, s, "evt-mitm", time.Now()).body))
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL(), bytes.NewReader(signed(t, s, "evt-mitm", time.Now()).body))
 	if res, err := untrusting.Do(req); err == nil {
 		res.Body.Close()
 		t.Errorf("client not trusting the certificate: %d, want a handshake error", res.StatusCode)
 	}
 	if n := in.count(); n != 1 {
 		t.Errorf("stored %d events, want 1 (the HTTPS one)", n)
+	}
+
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := counts(t, reg, "engine_webhookd_refused_total", "reason")["tls_handshake"]; n != plainRequests+1 {
+		t.Errorf("refused{tls_handshake} = %v, want %d", n, plainRequests+1)
+	}
+	out := logs.String()
+	if n := strings.Count(out, "TLS handshake error"); n != 0 {
+		t.Errorf("%d failed handshakes were logged one by one:\n%s", n, out)
+	}
+	if n := strings.Count(out, `"msg":"webhook request refused"`); n != 5 {
+		t.Errorf("%d failed handshakes logged in detail, want the first 5:\n%s", n, out)
+	}
+	if !strings.Contains(out, fmt.Sprintf(`"by_reason":{"tls_handshake":%d}`, plainRequests+1)) {
+		t.Errorf("no summary of %d failed handshakes:\n%s", plainRequests+1, out)
 	}
 }
 
