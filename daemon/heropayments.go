@@ -67,7 +67,8 @@ func (r *run) startHeropayments(ctx context.Context) error {
 	m, err := merchant.New(merchant.Options{
 		Ledger: r.store, Client: rail.client, Secret: secret, Flow: rail.flow, CallbackURL: callbackURL,
 		PollAfter: cfg.PollAfter.Duration, PollEvery: cfg.PollEvery.Duration,
-		Logger: d.log.With("component", "heropayments"), Metrics: d.reg,
+		RefusalLogEvery: d.cfg.Webhook.WithDefaults().RefusalLogEvery.Duration,
+		Logger:          d.log.With("component", "heropayments"), Metrics: d.reg,
 	})
 	if err != nil {
 		return fmt.Errorf("heropayments: %w", err)
