@@ -52,9 +52,14 @@ type run struct {
 	names    []string // the strategies'
 }
 
-// openLedger opens the ledger file, creating its directory; it is closed
-// last.
-func (r *run) openLedger(context.Context) error {
+// ErrBooks marks a start-up refused because the ledger cannot be trusted:
+// it does not verify or cannot be read. Restarting will not help; an
+// operator restores it from a backup (or reads `engine ledger verify`).
+var ErrBooks = errors.New("the books do not verify; nothing was traded: restore the ledger from a backup, or run `engine ledger verify` for details")
+
+// openLedger opens the ledger file, creating its directory, and checks the
+// books (ledger.Store.Check) before anything else; it is closed last.
+func (r *run) openLedger(ctx context.Context) error {
 	d := r.d
 	path := d.cfg.Ledger.Path
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
@@ -67,11 +72,19 @@ func (r *run) openLedger(context.Context) error {
 			d.m.writes.Add(float64(writes))
 		},
 	})
+	if errors.Is(err, ledger.ErrNotLedger) || errors.Is(err, ledger.ErrCorrupt) {
+		return fmt.Errorf("%w: %w", ErrBooks, err)
+	}
 	if err != nil {
 		return err
 	}
 	r.g.closer("ledger", store.Close)
-	d.log.Info("ledger open", "path", path)
+	// No money moves on books that do not verify.
+	rep, err := store.Check(ctx)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrBooks, path, err)
+	}
+	d.log.Info("ledger open and checked", "path", path, "entries", rep.Seq, "checked", rep.Checked, "full", rep.Full, "took", rep.Took.Round(time.Millisecond))
 	r.store = store
 	d.mu.Lock()
 	d.store = store

@@ -472,6 +472,9 @@ func (s *Store) take(batch []*op) []*op {
 // fsync serves all of them. After Close it drains the queue and stops.
 func (s *Store) writer() {
 	defer close(s.done)
+	// A damaged page read through the memory map faults: as a panic,
+	// recovered by update, not a crash.
+	debug.SetPanicOnFault(true)
 	batch := make([]*op, 0, maxBatch)
 	for {
 		closing := false
@@ -538,11 +541,13 @@ func (s *Store) commit(batch []*op) {
 }
 
 // update runs fn in a write transaction and, once it has committed, tells
-// the balance watchers what it changed.
-func (s *Store) update(fn func(tx *bbolt.Tx) error) error {
+// the balance watchers what it changed. A damaged page is an error, as in
+// view.
+func (s *Store) update(fn func(tx *bbolt.Tx) error) (err error) {
+	defer s.recoverDamage(&err)
 	s.changed = s.changed[:0]
 	var txid uint64
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err = s.db.Update(func(tx *bbolt.Tx) error {
 		txid = uint64(tx.ID())
 		return fn(tx)
 	})
@@ -561,10 +566,21 @@ func (s *Store) committed(start time.Time, n int) {
 	}
 }
 
-// view runs fn in a read transaction.
-func (s *Store) view(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+// view runs fn in a read transaction. A page bbolt cannot read (it panics
+// on a damaged file) is an error naming the file, not a crash.
+func (s *Store) view(ctx context.Context, fn func(tx *bbolt.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer s.recoverDamage(&err)
 	return s.db.View(fn)
+}
+
+// recoverDamage turns a panic of bbolt's on a damaged page into an error
+// wrapping ErrCorrupt that names the file and what bbolt said (the page).
+func (s *Store) recoverDamage(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("ledger %s: %w: unreadable page (%v); restore the file from a backup, or run `engine ledger verify` for details", s.path, ErrCorrupt, r)
+	}
 }

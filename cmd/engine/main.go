@@ -1,6 +1,8 @@
 // Command engine is the OTC trading and treasury daemon and its tools.
 //
-// Exit codes: 0 success, 2 usage or configuration error, 1 runtime failure.
+// Exit codes: 0 success, 2 usage or configuration error, 1 runtime failure,
+// 3 the books need an operator (the ledger does not verify or cannot be
+// read: restarting will not help).
 package main
 
 import (
@@ -19,6 +21,7 @@ const (
 	exitOK      = 0
 	exitFailure = 1
 	exitUsage   = 2
+	exitBooks   = 3
 )
 
 // env is what a subcommand may touch of the process: its streams and its

@@ -41,6 +41,9 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	}
 	if err := d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		logger.Error("engine stopped", "err", err)
+		if errors.Is(err, daemon.ErrBooks) {
+			return exitBooks
+		}
 		return exitFailure
 	}
 	logger.Info("engine stopped")
