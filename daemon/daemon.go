@@ -70,6 +70,7 @@ type Daemon struct {
 	m       *metrics
 	gate    *scheduler.Gate
 	kill    risk.KillFile
+	health  *writeHealth
 
 	mu        sync.Mutex // guards the fields below, read by the HTTP handlers
 	store     *ledger.Store
@@ -111,7 +112,9 @@ func New(cfg config.Config, secrets config.Secrets, o Options) (*Daemon, error) 
 		return nil, err
 	}
 	kill := risk.KillFile{Path: filepath.Join(filepath.Dir(cfg.Ledger.Path), "KILLED")}
-	return &Daemon{cfg: cfg, secrets: secrets, o: o, log: o.Logger, reg: reg, m: m, gate: gate, kill: kill}, nil
+	d := &Daemon{cfg: cfg, secrets: secrets, o: o, log: o.Logger, reg: reg, m: m, gate: gate, kill: kill}
+	d.health = &writeHealth{d: d}
+	return d, nil
 }
 
 // BuildStrategies builds the enabled [[strategy]] instances of cfg from reg.

@@ -112,6 +112,9 @@ func (d *Daemon) readyz(w http.ResponseWriter, _ *http.Request) {
 	if !trading {
 		reasons = append(reasons, "not trading yet (start-up or shutdown)")
 	}
+	if err, since := d.health.state(); err != nil {
+		reasons = append(reasons, fmt.Sprintf("ledger writes failing since %s, trading paused: %v", since.UTC().Format(time.RFC3339), err))
+	}
 	if hub != nil && !maintenance {
 		if st := hub.State().Status; st != hercle.HubConnected {
 			reasons = append(reasons, "price feed "+st.String())

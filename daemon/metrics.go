@@ -13,6 +13,9 @@ type metrics struct {
 	admin     *prometheus.CounterVec
 	commit    prometheus.Histogram
 	writes    prometheus.Counter
+
+	writeErrors  prometheus.Counter
+	writeFailing prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -43,7 +46,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Ledger writes (entries, intents, inbox events, counters) committed.",
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.hubEvents, m.balance, m.recovered, m.admin, m.commit, m.writes} {
+	m.writeErrors = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "engine_ledger_write_errors_total",
+		Help: "Ledger write transactions that could not be committed (disk full, read-only, I/O error).",
+	})
+	m.writeFailing = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "engine_ledger_write_failing",
+		Help: "1 while the ledger cannot be written and trading is paused for it.",
+	})
+	for _, c := range []prometheus.Collector{m.hubEvents, m.balance, m.recovered, m.admin, m.commit, m.writes, m.writeErrors, m.writeFailing} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -70,7 +70,9 @@ func (r *run) openLedger(ctx context.Context) error {
 		OnCommit: func(took time.Duration, writes int) {
 			d.m.commit.Observe(took.Seconds())
 			d.m.writes.Add(float64(writes))
+			d.health.committed()
 		},
+		OnWriteError: d.health.failed,
 	})
 	if errors.Is(err, ledger.ErrNotLedger) || errors.Is(err, ledger.ErrCorrupt) {
 		return fmt.Errorf("%w: %w", ErrBooks, err)
@@ -89,6 +91,10 @@ func (r *run) openLedger(ctx context.Context) error {
 	d.mu.Lock()
 	d.store = store
 	d.mu.Unlock()
+	if err := d.kill.CheckWritable(); err != nil {
+		return fmt.Errorf("ledger directory %s: %w: the kill switch could not be recorded there; give the engine a writable directory", filepath.Dir(path), err)
+	}
+	r.g.start("ledger probe", func(ctx context.Context) error { return d.health.probe(ctx, store) })
 	r.relay = inbound.NewRelay(store, nil, d.log)
 	r.proc, err = inbound.New(inbound.Options{Ledger: store, OnDeposit: r.relay.Push, Metrics: d.reg, Logger: d.log})
 	return err
@@ -277,6 +283,7 @@ func (r *run) buildEngine(context.Context) error {
 		d.log.Warn("kill switch is on from a previous run or from start-up; trading stays stopped until resumed", "reason", reason)
 	}
 	d.risk, d.source, d.loop = r.eng.Risk, source, r.eng.Loop
+	d.health.attach(r.eng.Risk)
 	return nil
 }
 

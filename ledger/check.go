@@ -224,3 +224,15 @@ func (s *Store) putCheckpoint(ctx context.Context, cp Checkpoint) error {
 		return meta.Put(metaCheckpoint, b)
 	})
 }
+
+// metaProbe is the key Probe writes.
+var metaProbe = []byte("probe")
+
+// Probe makes one small durable write (the time, in the meta bucket), to
+// learn whether the file can be written again after a write error.
+func (s *Store) Probe(ctx context.Context) error {
+	now := []byte(s.now().UTC().Format(time.RFC3339Nano))
+	return s.write(ctx, func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(metaProbe, now)
+	})
+}

@@ -74,6 +74,12 @@ type Options struct {
 	// (fsync included) and how many writes it carried, on the writer
 	// goroutine; it must not block. Metrics hang here.
 	OnCommit func(d time.Duration, writes int)
+	// OnWriteError, if set, is told of every write transaction that could
+	// not be committed for a reason of the file or the disk (full,
+	// read-only, I/O error), not of a write's own refusal; on the writer
+	// goroutine, it must not block. The next successful commit is told to
+	// OnCommit: together they say when writing stopped and resumed.
+	OnWriteError func(err error)
 }
 
 // Store is the ledger: one bbolt file holding the journal, balances,
@@ -87,6 +93,7 @@ type Store struct {
 	now      func() time.Time
 	readOnly bool
 	onCommit func(time.Duration, int)
+	onError  func(error)
 
 	// Writes queue here in arrival order; the writer takes them in that
 	// order, so a write queued before another commits no later than it.
@@ -180,7 +187,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, path: path, now: opts.Now, readOnly: opts.ReadOnly, onCommit: opts.OnCommit}
+	s := &Store{db: db, path: path, now: opts.Now, readOnly: opts.ReadOnly, onCommit: opts.OnCommit, onError: opts.OnWriteError}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -547,12 +554,21 @@ func (s *Store) update(fn func(tx *bbolt.Tx) error) (err error) {
 	defer s.recoverDamage(&err)
 	s.changed = s.changed[:0]
 	var txid uint64
+	refused := false
 	err = s.db.Update(func(tx *bbolt.Tx) error {
 		txid = uint64(tx.ID())
-		return fn(tx)
+		if err := fn(tx); err != nil {
+			refused = true
+			return err
+		}
+		return nil
 	})
-	if err == nil && len(s.changed) > 0 {
+	switch {
+	case err == nil && len(s.changed) > 0:
 		s.notify(BalanceUpdate{TxID: txid, Balances: slices.Clone(s.changed)})
+	case err != nil && !refused && s.onError != nil:
+		// fn wrote and the commit failed: the file or the disk.
+		s.onError(err)
 	}
 	return err
 }

@@ -58,6 +58,19 @@ func (k KillFile) Write(reason string) error {
 	return syncDir(filepath.Dir(k.Path))
 }
 
+// CheckWritable proves a kill switch could be recorded: it creates and
+// removes a file beside Path. A directory where it cannot be written is a
+// kill switch that would not survive a restart.
+func (k KillFile) CheckWritable() error {
+	f, err := os.CreateTemp(filepath.Dir(k.Path), ".killcheck-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	err = errors.Join(f.Close(), os.Remove(name))
+	return err
+}
+
 // Remove turns the recorded kill switch off.
 func (k KillFile) Remove() error {
 	if err := os.Remove(k.Path); err != nil && !errors.Is(err, os.ErrNotExist) {

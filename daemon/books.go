@@ -1,0 +1,96 @@
+package daemon
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/otcdesk/engine/ledger"
+	"github.com/otcdesk/engine/risk"
+)
+
+// writeHealth stops trading while the ledger cannot be written (disk
+// full, read-only, I/O error): money must not move that the books cannot
+// record. The first failed commit pauses new intents through risk, logs
+// one ERROR line and marks /readyz; the next successful commit (a probe
+// every second while failing, or any other write) lifts the pause and
+// logs once. Its own pause never lifts an operator's kill switch.
+type writeHealth struct {
+	d *Daemon
+
+	mu      sync.Mutex // guards the fields below
+	pauser  *risk.Pauser
+	failing error
+	since   time.Time
+}
+
+const writeReason = "ledger writes failing: "
+
+// failed is the ledger's OnWriteError.
+func (w *writeHealth) failed(err error) {
+	w.d.m.writeErrors.Inc()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.failing != nil {
+		return
+	}
+	w.failing, w.since = err, time.Now()
+	w.d.m.writeFailing.Set(1)
+	w.d.log.Error("ledger writes failing: trading paused until the ledger can be written again (disk full? read-only? I/O error?)", "err", err)
+	if w.pauser != nil {
+		w.pauser.Pause(err.Error())
+	}
+}
+
+// committed is told of every committed write: one after failures lifts
+// the pause.
+func (w *writeHealth) committed() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.failing == nil {
+		return
+	}
+	w.d.log.Info("ledger writes succeed again: trading resumes", "failed_for", time.Since(w.since).Round(time.Millisecond))
+	w.failing = nil
+	w.d.m.writeFailing.Set(0)
+	if w.pauser != nil {
+		w.pauser.Resume()
+	}
+}
+
+// attach gives the health the risk engine to pause.
+func (w *writeHealth) attach(rk *risk.Engine) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.pauser = rk.PauseFor(writeReason)
+	if w.failing != nil {
+		w.pauser.Pause(w.failing.Error())
+	}
+}
+
+// state returns the write error the ledger is failing with, and since
+// when; nil when it is healthy.
+func (w *writeHealth) state() (error, time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.failing, w.since
+}
+
+// probe writes to the ledger every second while it is failing, so a disk
+// with room again is noticed without waiting for other traffic.
+func (w *writeHealth) probe(ctx context.Context, store *ledger.Store) error {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err, _ := w.state(); err != nil {
+				pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				store.Probe(pctx) // the outcome reaches failed or committed
+				cancel()
+			}
+		}
+	}
+}
