@@ -396,5 +396,13 @@ func (c Config) RequireSecrets(s Secrets) error {
 	if c.Mode == ModeLive && !s.HercleAPIKey.IsSet() {
 		return errors.New("live mode needs the Hercle API key: set HERCLE_API_KEY or HERCLE_API_KEY_FILE")
 	}
+	if s.AdminToken.IsSet() && len(s.AdminToken.Reveal()) < MinAdminToken {
+		return fmt.Errorf("ADMIN_TOKEN is %d bytes, shorter than %d: make one with `openssl rand -hex 32` (or `head -c 32 /dev/urandom | base64`)",
+			len(s.AdminToken.Reveal()), MinAdminToken)
+	}
 	return c.Heropayments.RequireSecrets(c.Mode, s)
 }
+
+// MinAdminToken is the shortest admin token accepted, in bytes: guessing
+// it must be out of reach even without the throttle.
+const MinAdminToken = 32

@@ -44,17 +44,23 @@ type Execution struct {
 
 // Metrics configures the HTTP listener for /metrics, /healthz and /readyz.
 type Metrics struct {
-	// Addr is host:port; empty disables the listener.
-	Addr string `toml:"addr"`
+	// Addr is host:port; empty disables the listener. It must be
+	// loopback unless AllowRemote is set: the metrics show balances and
+	// are not authenticated.
+	Addr        string `toml:"addr"`
+	AllowRemote bool   `toml:"allow_remote"`
 }
 
 // Admin configures the admin endpoints (status, pause, resume, kill),
 // guarded by the bearer token in ADMIN_TOKEN.
 type Admin struct {
 	// Addr is host:port; empty disables them. It must be loopback unless
-	// AllowRemote is set (then put TLS in front).
+	// AllowRemote is set, and a remote listener speaks only HTTPS: give
+	// TLSCert and TLSKey (PEM files).
 	Addr        string `toml:"addr"`
 	AllowRemote bool   `toml:"allow_remote"`
+	TLSCert     string `toml:"tls_cert"`
+	TLSKey      string `toml:"tls_key"`
 }
 
 // Strategy is one [[strategy]] table: an instance of a registered kind.
@@ -135,11 +141,18 @@ func (c Config) engineProblems() []Problem {
 		case err != nil:
 			add(key, "must be host:port, got %q", addr)
 		case !remoteOK && !venuehttp.IsLoopback(host):
-			add(key, "must be a loopback address unless admin.allow_remote is set, got %q", addr)
+			section, _, _ := strings.Cut(key, ".")
+			add(key, "must be a loopback address unless %s.allow_remote is set, got %q", section, addr)
 		}
 	}
-	listen("metrics.addr", c.Metrics.Addr, true)
+	listen("metrics.addr", c.Metrics.Addr, c.Metrics.AllowRemote)
 	listen("admin.addr", c.Admin.Addr, c.Admin.AllowRemote)
+	if (c.Admin.TLSCert == "") != (c.Admin.TLSKey == "") {
+		add("admin.tls_cert", "give both tls_cert and tls_key, or neither")
+	}
+	if c.Admin.AllowRemote && c.Admin.Addr != "" && c.Admin.TLSCert == "" {
+		add("admin.allow_remote", "a remote admin listener must speak HTTPS: set admin.tls_cert and admin.tls_key (the bearer token would cross the network in clear)")
+	}
 
 	names := map[string]bool{}
 	for i, s := range c.Strategies {

@@ -71,6 +71,7 @@ type Daemon struct {
 	gate    *scheduler.Gate
 	kill    risk.KillFile
 	health  *writeHealth
+	auth    *adminAuth // nil until the admin listener is up
 
 	mu        sync.Mutex // guards the fields below, read by the HTTP handlers
 	store     *ledger.Store

@@ -2,7 +2,7 @@ package daemon
 
 import (
 	"context"
-	"crypto/subtle"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/internal/refusals"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/trader"
@@ -28,6 +29,7 @@ type listeners struct {
 	done       []chan struct{}
 	metricsURL string
 	adminURL   string
+	refusals   *refusals.Log // the admin listener's, nil without one
 }
 
 // listen binds the metrics and admin listeners. A port already taken is an
@@ -53,13 +55,22 @@ func (d *Daemon) listen(ctx context.Context) (*listeners, error) {
 			d.log.Warn("admin endpoints disabled: set ADMIN_TOKEN (or ADMIN_TOKEN_FILE) to enable them", "addr", addr)
 			return ls, nil
 		}
+		d.auth = &adminAuth{token: []byte(d.secrets.AdminToken.Reveal()), refused: refusals.New(refusals.Options{
+			Subject: "admin request", Logger: d.log, Counter: d.m.adminRefused,
+		})}
+		ls.refusals = d.auth.refused
 		mux := http.NewServeMux()
 		mux.HandleFunc("GET /admin/status", d.admin("status", d.status))
 		mux.HandleFunc("GET /admin/journal", d.admin("journal", d.journal))
 		mux.HandleFunc("POST /admin/pause", d.admin("pause", d.pause))
 		mux.HandleFunc("POST /admin/resume", d.admin("resume", d.resume))
 		mux.HandleFunc("POST /admin/kill", d.admin("kill", d.killSwitch))
-		url, err := ls.serve(ctx, "admin", addr, mux)
+		tlsConfig, err := adminTLS(d.cfg.Admin.TLSCert, d.cfg.Admin.TLSKey)
+		if err != nil {
+			ls.close(d.log)
+			return nil, err
+		}
+		url, err := ls.serveTLS(ctx, "admin", addr, mux, tlsConfig)
 		if err != nil {
 			ls.close(d.log)
 			return nil, err
@@ -70,9 +81,18 @@ func (d *Daemon) listen(ctx context.Context) (*listeners, error) {
 }
 
 func (ls *listeners) serve(ctx context.Context, name, addr string, h http.Handler) (string, error) {
+	return ls.serveTLS(ctx, name, addr, h, nil)
+}
+
+// serveTLS serves h on addr, over TLS when tlsConfig is set.
+func (ls *listeners) serveTLS(ctx context.Context, name, addr string, h http.Handler, tlsConfig *tls.Config) (string, error) {
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
 	if err != nil {
 		return "", fmt.Errorf("%s listener: %w", name, err)
+	}
+	scheme := "http://"
+	if tlsConfig != nil {
+		ln, scheme = tls.NewListener(ln, tlsConfig), "https://"
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
 	done := make(chan struct{})
@@ -82,7 +102,7 @@ func (ls *listeners) serve(ctx context.Context, name, addr string, h http.Handle
 	}()
 	ls.servers = append(ls.servers, srv)
 	ls.done = append(ls.done, done)
-	return "http://" + ln.Addr().String(), nil
+	return scheme + ln.Addr().String(), nil
 }
 
 func (ls *listeners) close(log *slog.Logger) {
@@ -95,6 +115,18 @@ func (ls *listeners) close(log *slog.Logger) {
 		}
 		<-ls.done[i]
 	}
+}
+
+// adminTLS loads the admin listener's certificate; nil, nil without one.
+func adminTLS(certFile, keyFile string) (*tls.Config, error) {
+	if certFile == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("admin.tls_cert / admin.tls_key: %w", err)
+	}
+	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}, nil
 }
 
 // readyz is 200 when the engine trades on live prices: recovery done, the
@@ -143,15 +175,18 @@ func (d *Daemon) readyz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, code, map[string]any{"ready": code == http.StatusOK, "maintenance": maintenance, "reasons": reasons})
 }
 
-// admin guards an action with the bearer token and counts it.
+// admin guards an action with the bearer token (failed attempts
+// throttled per client) and counts it.
 func (d *Daemon) admin(action string, h func(*http.Request) (int, any)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		want := d.secrets.AdminToken.Reveal()
-		if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(want)) != 1 {
-			d.m.admin.WithLabelValues(action, "401").Inc()
-			w.Header().Set("WWW-Authenticate", "Bearer")
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing or wrong bearer token"})
+		if code, why := d.auth.check(r); code != 0 {
+			d.m.admin.WithLabelValues(action, fmt.Sprint(code)).Inc()
+			if code == http.StatusUnauthorized {
+				w.Header().Set("WWW-Authenticate", "Bearer")
+			} else {
+				w.Header().Set("Retry-After", fmt.Sprint(int(blockFor.Seconds())))
+			}
+			writeJSON(w, code, map[string]string{"error": why})
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, 4096)

@@ -16,6 +16,7 @@ type metrics struct {
 
 	writeErrors  prometheus.Counter
 	writeFailing prometheus.Gauge
+	adminRefused *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -54,7 +55,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		Name: "engine_ledger_write_failing",
 		Help: "1 while the ledger cannot be written and trading is paused for it.",
 	})
-	for _, c := range []prometheus.Collector{m.hubEvents, m.balance, m.recovered, m.admin, m.commit, m.writes, m.writeErrors, m.writeFailing} {
+	m.adminRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "engine_admin_refused_total",
+		Help: "Admin requests refused before their action, by reason (wrong token, throttled).",
+	}, []string{"reason"})
+	for _, c := range []prometheus.Collector{m.hubEvents, m.balance, m.recovered, m.admin, m.commit, m.writes, m.writeErrors, m.writeFailing, m.adminRefused} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

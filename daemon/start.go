@@ -211,6 +211,12 @@ func (r *run) listen(ctx context.Context) error {
 	}
 	r.ls = ls
 	r.g.closer("listeners", func() error { ls.close(r.d.log); return nil })
+	if ls.refusals != nil {
+		r.g.start("admin refusals", func(ctx context.Context) error {
+			ls.refusals.Run(ctx, func(d time.Duration) (<-chan time.Time, func() bool) { t := time.NewTimer(d); return t.C, t.Stop })
+			return nil
+		})
+	}
 	return nil
 }
 

@@ -24,7 +24,7 @@ func TestNoSecretInOutput(t *testing.T) {
 		"HERCLE_API_KEY":          "hk_fake_4f1c9a7e2b6d4e0f9a3c",
 		"HEROPAYMENTS_API_KEY":    "hp_fake_key_8d2e71c04b5a",
 		"HEROPAYMENTS_API_SECRET": "hp_fake_secret_55aa0f93e1c7",
-		"ADMIN_TOKEN":             "adm_fake_token_c3b2a1908f7e",
+		"ADMIN_TOKEN":             "adm_fake_token_c3b2a1908f7e_0123456789abcdef",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
