@@ -66,9 +66,11 @@ func (r *run) startFeeds(ctx context.Context) error {
 
 // startReconcile runs reconciliation once now (in the background: it only
 // reads the venue and imports what the venue did without us), then on
-// schedule.
+// schedule; and the confirmation of deposits against the venue's history,
+// which makes them spendable.
 func (r *run) startReconcile(context.Context) error {
 	r.g.start("reconcile", r.rec.Serve)
+	r.g.start("deposit confirmation", r.confirm.Run)
 	return nil
 }
 

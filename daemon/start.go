@@ -34,6 +34,7 @@ type run struct {
 	store    *ledger.Store
 	proc     *inbound.Processor
 	relay    *inbound.Relay
+	confirm  *reconcile.Confirmer
 	hooks    *webhookd.Server
 	signer   *sim.WebhookSigner
 	simSrv   *sim.Server
@@ -96,7 +97,9 @@ func (r *run) openLedger(ctx context.Context) error {
 	}
 	r.g.start("ledger probe", func(ctx context.Context) error { return d.health.probe(ctx, store) })
 	r.relay = inbound.NewRelay(store, nil, d.log)
-	r.proc, err = inbound.New(inbound.Options{Ledger: store, OnDeposit: r.relay.Push, Metrics: d.reg, Logger: d.log})
+	// A deposit's webhook credits it pending; the strategies hear of it
+	// once the venue's history confirms it (the Confirmer, or treasury).
+	r.proc, err = inbound.New(inbound.Options{Ledger: store, Metrics: d.reg, Logger: d.log})
 	return err
 }
 
@@ -315,6 +318,12 @@ func (r *run) buildTreasury(context.Context) error {
 		return fmt.Errorf("treasury: %w", err)
 	}
 	r.tr = tr
-	r.rec, err = d.reconciler(r.store, r.rest, r.hp, r.eng.Risk, r.relay)
+	if r.rec, err = d.reconciler(r.store, r.rest, r.hp, r.eng.Risk, r.relay); err != nil {
+		return err
+	}
+	r.confirm, err = reconcile.NewConfirmer(reconcile.ConfirmOptions{
+		Ledger: r.store, Venue: r.rest, OnConfirmed: r.relay.PushEntry,
+		Logger: d.log.With("component", "deposits"), Registry: d.reg,
+	})
 	return err
 }

@@ -309,9 +309,6 @@ func postError(key string, err error) error {
 	return fmt.Errorf("post %s: %w", key, err)
 }
 
-// DepositKey is the journal key of a Hercle deposit.
-func DepositKey(transactionID string) string { return "hercle:deposit:" + transactionID }
-
 func (p *Processor) applyDeposit(ctx context.Context, ev ledger.Event, we *hercle.WebhookEvent, tx *hercle.WebhookTransaction) (string, error) {
 	switch StatusEffect(tx.Status) {
 	case EffectRecord, EffectFail:
@@ -336,13 +333,16 @@ func (p *Processor) applyDeposit(ctx context.Context, ev ledger.Event, we *hercl
 	if tx.ProcessedAt.Valid() {
 		at = tx.ProcessedAt.Time.UTC()
 	}
+	// A webhook alone does not make money spendable: the deposit is ours
+	// but pending until the venue's history confirms it (reconcile's
+	// Confirmer moves it to available).
 	e := ledger.Entry{
-		Key:  DepositKey(tx.ID),
+		Key:  ledger.DepositKey(tx.ID),
 		Kind: ledger.KindDeposit,
 		Time: at,
 		Refs: map[string]string{"event_id": ev.ID, "transaction_id": tx.ID},
 		Postings: []ledger.Posting{
-			{Account: ledger.VenueAvailable(ledger.Hercle), Asset: asset, Amount: amount},
+			{Account: ledger.VenuePending(ledger.Hercle), Asset: asset, Amount: amount},
 			{Account: from, Asset: asset, Amount: amount.Neg()},
 		},
 	}
@@ -375,7 +375,7 @@ func (p *Processor) applyDeposit(ctx context.Context, ev ledger.Event, we *hercl
 
 func sameAmount(e ledger.Entry, asset market.Asset, amount decimal.Decimal) bool {
 	for _, pst := range e.Postings {
-		if pst.Account == ledger.VenueAvailable(ledger.Hercle) && pst.Asset == asset {
+		if (pst.Account == ledger.VenueAvailable(ledger.Hercle) || pst.Account == ledger.VenuePending(ledger.Hercle)) && pst.Asset == asset {
 			return pst.Amount.Equal(amount)
 		}
 	}

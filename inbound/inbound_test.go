@@ -252,8 +252,8 @@ func TestDepositCreditsOnce(t *testing.T) {
 	second := e.send(ctx, s, hercle.EventDepositStatusUpdated, deposit("tx-1", "SUCCESS", "1000.10"))
 	e.deliver(ctx, s)
 
-	if got := balance(t, e.store, ledger.VenueAvailable(ledger.Hercle), "EUR"); !got.Equal(d("1000.10")) {
-		t.Errorf("venue available EUR = %s, want 1000.10", got)
+	if got := balance(t, e.store, ledger.VenuePending(ledger.Hercle), "EUR"); !got.Equal(d("1000.10")) {
+		t.Errorf("venue pending EUR = %s, want 1000.10", got)
 	}
 	if got := balance(t, e.store, ledger.ExternalBank("IT123A456B789C012D345E678F90"), "EUR"); !got.Equal(d("-1000.10")) {
 		t.Errorf("debtor bank = %s, want -1000.10", got)
@@ -365,7 +365,7 @@ func TestCrashBetweenStoreAndProcessing(t *testing.T) {
 	e.restart()
 	e.sync(ctx)
 
-	if got := balance(t, e.store, ledger.VenueAvailable(ledger.Hercle), "EUR"); !got.Equal(d("42")) {
+	if got := balance(t, e.store, ledger.VenuePending(ledger.Hercle), "EUR"); !got.Equal(d("42")) {
 		t.Errorf("EUR credited = %s, want 42 once", got)
 	}
 	if got := balance(t, e.store, ledger.ExternalAddress("TRX", "TXYZ"), "USDT"); !got.Equal(d("250")) {

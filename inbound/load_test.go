@@ -149,8 +149,8 @@ func checkLoad(t testing.TB, ctx context.Context, e *env, n int, dups int64) {
 		t.Fatalf("deposit entries = %d, want %d", len(entries), n)
 	}
 	want := decimal.NewFromInt(int64(n)).Mul(d("1.01"))
-	if got := balance(t, e.store, ledger.VenueAvailable(ledger.Hercle), "EUR"); !got.Equal(want) {
-		t.Errorf("venue available = %s, want %s", got, want)
+	if got := balance(t, e.store, ledger.VenuePending(ledger.Hercle), "EUR"); !got.Equal(want) {
+		t.Errorf("venue pending = %s, want %s", got, want)
 	}
 	if got := e.nDeposit.Load(); got != int64(n) {
 		t.Errorf("deposit notifications = %d, want %d", got, n)

@@ -55,7 +55,8 @@ const (
 type Options struct {
 	// Ledger holds the inbox, the journal and the intents. Required.
 	Ledger Ledger
-	// OnDeposit is called once for each deposit credited. It is called
+	// OnDeposit is called once for each deposit credited (pending: not
+	// spendable until the venue's history confirms it). It is called
 	// from the processor's workers, one call at a time; it must not block
 	// (hand the Deposit to a buffered channel or the event loop). After a
 	// crash between crediting and marking the event processed, it is

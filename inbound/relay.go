@@ -78,15 +78,15 @@ func (r *Relay) Push(dep Deposit) {
 	}
 }
 
-// PushEntry relays a deposit entry posted by another path (reconciliation
-// imported it: its webhook never came) as the processor would have.
+// PushEntry relays a deposit entry once it is spendable: imported by
+// reconciliation from the venue's history (its webhook never came), or
+// credited by a webhook and since confirmed by the history.
 func (r *Relay) PushEntry(e ledger.Entry) {
 	if e.Kind != ledger.KindDeposit {
 		return
 	}
-	avail := ledger.VenueAvailable(ledger.Hercle)
 	for _, p := range e.Postings {
-		if p.Account == avail && p.Amount.IsPositive() {
+		if (p.Account == ledger.VenueAvailable(ledger.Hercle) || p.Account == ledger.VenuePending(ledger.Hercle)) && p.Amount.IsPositive() {
 			r.Push(Deposit{EventID: "reconcile", TransactionID: e.Key, Venue: ledger.Hercle,
 				Asset: p.Asset, Amount: p.Amount, EntryKey: e.Key, Time: e.Time})
 		}

@@ -25,7 +25,7 @@ func TestDepositRelayedOnceAcrossRestarts(t *testing.T) {
 	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	dep := func(tx string) inbound.Deposit {
 		return inbound.Deposit{EventID: "ev-" + tx, TransactionID: tx, Venue: ledger.Hercle, Asset: "USDT",
-			Amount: decimal.NewFromInt(500), EntryKey: inbound.DepositKey(tx), Time: at}
+			Amount: decimal.NewFromInt(500), EntryKey: ledger.DepositKey(tx), Time: at}
 	}
 	run := 0
 	relay := func(deps ...inbound.Deposit) []string {

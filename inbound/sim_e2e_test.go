@@ -201,11 +201,11 @@ func TestSimDepositCreditsOnce(t *testing.T) {
 	for _, c := range []struct {
 		tx, asset, amount string
 	}{{payIn.Transaction.ID, "EUR", "1250.40"}, {crypto.ID, "ETH", "3.000000000000000001"}} {
-		if _, err := e.store.Entry(ctx, inbound.DepositKey(c.tx)); err != nil {
+		if _, err := e.store.Entry(ctx, ledger.DepositKey(c.tx)); err != nil {
 			t.Errorf("deposit %s: %v", c.tx, err)
 		}
-		if got := balance(t, e.store, ledger.VenueAvailable(ledger.Hercle), marketAsset(c.asset)); !got.Equal(d(c.amount)) {
-			t.Errorf("venue available %s = %s, want %s", c.asset, got, c.amount)
+		if got := balance(t, e.store, ledger.VenuePending(ledger.Hercle), marketAsset(c.asset)); !got.Equal(d(c.amount)) {
+			t.Errorf("venue pending %s = %s, want %s", c.asset, got, c.amount)
 		}
 	}
 	if got := balance(t, e.store, ledger.ExternalBank("DE89370400440532013000"), "EUR"); !got.Equal(d("-1250.40")) {
@@ -316,8 +316,8 @@ func TestSimForgedAndStaleRefused(t *testing.T) {
 			if stored != 3 {
 				t.Errorf("stored %d events, want 3", stored)
 			}
-			if got := balance(t, e.store, ledger.VenueAvailable(ledger.Hercle), "EUR"); !got.Equal(d("15")) {
-				t.Errorf("venue available = %s, want 15", got)
+			if got := balance(t, e.store, ledger.VenuePending(ledger.Hercle), "EUR"); !got.Equal(d("15")) {
+				t.Errorf("venue pending = %s, want 15", got)
 			}
 		})
 	}
@@ -391,8 +391,8 @@ func TestSimOverTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.settle(ctx, s)
-	if got := balance(t, e.store, ledger.VenueAvailable(ledger.Hercle), "EUR"); !got.Equal(d("42")) {
-		t.Errorf("venue available = %s, want 42", got)
+	if got := balance(t, e.store, ledger.VenuePending(ledger.Hercle), "EUR"); !got.Equal(d("42")) {
+		t.Errorf("venue pending = %s, want 42", got)
 	}
 }
 

@@ -43,6 +43,11 @@ func VenueAvailable(v Venue) Account { return Account{"venue:" + string(v) + ":a
 // pending payouts.
 func VenueAllocated(v Venue) Account { return Account{"venue:" + string(v) + ":allocated"} }
 
+// VenuePending is money a venue reported received (a deposit webhook) that
+// its history has not confirmed yet: ours at the venue, not yet to spend.
+// The deposit's confirmation moves it to VenueAvailable.
+func VenuePending(v Venue) Account { return Account{"venue:" + string(v) + ":pending"} }
+
 // Transit is money that has left one account and not yet reached its
 // destination. ref is the intent's Client-Id, which makes the account
 // unique to the movement, so its balance returns to zero when the movement
@@ -136,8 +141,8 @@ func validateAccount(s string) error {
 	switch class {
 	case "venue":
 		v, side, ok := strings.Cut(rest, ":")
-		if !ok || !validVenue(v) || (side != "available" && side != "allocated") {
-			return fmt.Errorf("want venue:<venue>:available or venue:<venue>:allocated")
+		if !ok || !validVenue(v) || (side != "available" && side != "allocated" && side != "pending") {
+			return fmt.Errorf("want venue:<venue>:available, :allocated or :pending")
 		}
 	case "transit":
 		k, ref, ok := strings.Cut(rest, ":")

@@ -41,7 +41,7 @@ type CheckReport struct {
 	// Since is the checkpoint the quick check started from; Checked the
 	// entries decoded after it; Seq the journal's last entry.
 	Since, Checked, Seq uint64
-	Took              time.Duration
+	Took                time.Duration
 }
 
 // Check proves the books are intact before money moves, fast on a large

@@ -30,6 +30,7 @@
 //
 //	venue:<venue>:available          VenueAvailable  free balance at a venue (hercle, heropayments)
 //	venue:<venue>:allocated          VenueAllocated  held against open orders, RFQs, payouts
+//	venue:<venue>:pending            VenuePending    a deposit reported, not yet confirmed by the venue's history
 //	transit:withdrawal:<client-id>   Transit         crypto withdrawal sent, not yet confirmed
 //	transit:bank:<client-id>         Transit         bank transfer sent, not yet settled
 //	transit:lightning:<client-id>    Transit         Lightning payment in flight

@@ -26,6 +26,7 @@ const (
 	KindWithdrawalSettled Kind = "withdrawal.settled" // ... confirmed at the destination
 	KindWithdrawalFailed  Kind = "withdrawal.failed"  // ... failed; money back at the venue
 	KindDeposit           Kind = "deposit"            // money received from outside
+	KindDepositConfirmed  Kind = "deposit.confirmed"  // ... confirmed by the venue's history: pending to available
 	KindTransfer          Kind = "transfer"           // settlement between venues sent
 	KindTransferSettled   Kind = "transfer.settled"   // ... received at the other venue
 	KindAdjustment        Kind = "adjustment"         // reconciliation adjustment against equity:adjustment
@@ -35,7 +36,7 @@ const (
 var kinds = map[Kind]bool{
 	KindOpening: true, KindTrade: true, KindFee: true, KindAllocation: true,
 	KindWithdrawal: true, KindWithdrawalSettled: true, KindWithdrawalFailed: true,
-	KindDeposit: true, KindTransfer: true, KindTransferSettled: true,
+	KindDeposit: true, KindDepositConfirmed: true, KindTransfer: true, KindTransferSettled: true,
 	KindAdjustment: true, KindReversal: true,
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // A movement (a withdrawal, bank transfer, Lightning payment, payout or
@@ -110,3 +111,36 @@ func Destination(network, address string) Account {
 // a fill confirmed twice (by the answer, a lookup, reconciliation) is
 // posted once.
 func TradeKey(tradeID string) string { return "hercle:trade:" + tradeID }
+
+// DepositKey is the journal key of a Hercle deposit, by the venue's
+// transaction id: whichever path credits it first (the webhook,
+// treasury's or reconciliation's reading of the history) posts it once.
+func DepositKey(transactionID string) string { return "hercle:deposit:" + transactionID }
+
+// ConfirmedKey is the key of the entry that makes a deposit credited as
+// pending spendable, once the venue's history confirms it.
+func ConfirmedKey(depositKey string) string { return depositKey + ":confirmed" }
+
+// DepositConfirmation is the entry that makes a deposit credited as
+// pending spendable: every pending posting of the deposit moves to the
+// venue's available balance. ok is false when the deposit holds nothing
+// pending (it was credited from the venue's history, already spendable).
+func DepositConfirmation(deposit Entry, at time.Time, memo string) (e Entry, ok bool) {
+	e = Entry{
+		Key: ConfirmedKey(deposit.Key), Kind: KindDepositConfirmed, Time: at, Memo: memo,
+		Refs: map[string]string{"deposit_entry": deposit.Key},
+	}
+	if id := deposit.Refs["transaction_id"]; id != "" {
+		e.Refs["transaction_id"] = id
+	}
+	for _, p := range deposit.Postings {
+		if p.Account.Class() != "venue" || !strings.HasSuffix(p.Account.String(), ":pending") || !p.Amount.IsPositive() {
+			continue
+		}
+		v := Venue(strings.TrimSuffix(strings.TrimPrefix(p.Account.String(), "venue:"), ":pending"))
+		e.Postings = append(e.Postings,
+			Posting{Account: p.Account, Asset: p.Asset, Amount: p.Amount.Neg()},
+			Posting{Account: VenueAvailable(v), Asset: p.Asset, Amount: p.Amount})
+	}
+	return e, len(e.Postings) > 0
+}

@@ -13,7 +13,6 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/hercle"
-	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/reconcile"
@@ -156,7 +155,7 @@ func buildBench(dir string) (benchBooks, error) {
 		amt := decimal.New(int64(1+rng.IntN(1_000_000)), -4)
 		v.txs = append(v.txs, hercle.Transaction{ID: id, Type: hercle.TxDeposit, Asset: string(a), Amount: hercle.N(amt), Timestamp: hercle.T(at)})
 		total[a] = total[a].Add(amt)
-		entries = append(entries, ledger.Entry{Key: inbound.DepositKey(id), Kind: ledger.KindDeposit, Time: at,
+		entries = append(entries, ledger.Entry{Key: ledger.DepositKey(id), Kind: ledger.KindDeposit, Time: at,
 			Refs:     map[string]string{"transaction_id": id},
 			Postings: []ledger.Posting{{Account: avail, Asset: a, Amount: amt}, {Account: ledger.ExternalUnknown(), Asset: a, Amount: amt.Neg()}}})
 		body := fmt.Sprintf(`{"EventId":"e-%06d","EventType":"Banking.Deposit.StatusUpdated","Timestamp":%q,"Data":{"Id":%q,"Status":"SUCCESS","Asset":%q,"Amount":%s}}`,

@@ -14,7 +14,6 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/heropayments"
-	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 )
@@ -39,7 +38,7 @@ type Ledger interface {
 // import and a late webhook or fill can never both count.
 var (
 	tradePrefix      = ledger.TradeKey("")
-	depositPrefix    = inbound.DepositKey("")
+	depositPrefix    = ledger.DepositKey("")
 	feePrefix        = "hercle:fee:"
 	withdrawalPrefix = "hercle:withdrawal:"
 	transferPrefix   = "hercle:transfer:"
@@ -258,7 +257,7 @@ func (b *books) loadJournal(ctx context.Context, c *cache, since time.Time) erro
 		switch {
 		case in.kind == ledger.KindTrade && strings.HasPrefix(in.key, tradePrefix):
 			b.trades = append(b.trades, in)
-		case strings.HasPrefix(in.key, depositPrefix):
+		case in.kind == ledger.KindDeposit && strings.HasPrefix(in.key, depositPrefix):
 			b.deposits = append(b.deposits, in)
 		}
 		if in.clientID != "" {

@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/reconcile"
@@ -92,7 +91,7 @@ func TestBalanceInFlightDepositNotABreak(t *testing.T) {
 	if !rep.Clean() || rep.Imported != 1 || len(rep.Find(reconcile.CheckBalances, reconcile.AmountMismatch)) != 0 {
 		t.Fatalf("after the grace period:\n%s", text(rep))
 	}
-	if _, err := r.store.Entry(r.ctx, inbound.DepositKey(tx2.ID)); err != nil {
+	if _, err := r.store.Entry(r.ctx, ledger.DepositKey(tx2.ID)); err != nil {
 		t.Fatal(err)
 	}
 }

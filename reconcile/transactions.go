@@ -8,7 +8,6 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/hercle"
-	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 )
@@ -52,7 +51,7 @@ func assetOf(s string) market.Asset { return market.Asset(strings.ToUpper(string
 // compareDeposit matches a deposit with "hercle:deposit:<id>".
 func (r *run) compareDeposit(ctx context.Context, t *hercle.Transaction) error {
 	asset, amount, at := assetOf(t.Asset), t.Amount.Decimal, t.Timestamp.Time
-	e, err := r.books.entry(ctx, inbound.DepositKey(t.ID))
+	e, err := r.books.entry(ctx, ledger.DepositKey(t.ID))
 	if err != nil {
 		return err
 	}
@@ -105,7 +104,7 @@ func (r *run) prepareDeposit(ctx context.Context, f *Finding) error {
 
 func depositImport(t *hercle.Transaction, asset market.Asset, amount decimal.Decimal, why string) ledger.Entry {
 	return ledger.Entry{
-		Key:  inbound.DepositKey(t.ID),
+		Key:  ledger.DepositKey(t.ID),
 		Kind: ledger.KindDeposit,
 		Time: t.Timestamp.Time,
 		Refs: map[string]string{refTransactionID: t.ID, refSource: refSourceValue},

@@ -24,6 +24,7 @@ import (
 	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
+	"github.com/otcdesk/engine/reconcile"
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/sim"
@@ -67,26 +68,27 @@ type rigOptions struct {
 // simulator's, pushed before every sweep and poll. One manual clock drives
 // everything.
 type rig struct {
-	t      testing.TB
-	ctx    context.Context
-	opts   rigOptions
-	clock  *scheduler.Manual
-	srv    *sim.Server
-	venue  *sim.Venue
-	wire   *wire
-	client *hercle.Client
-	path   string
-	store  *ledger.Store
-	proc   *inbound.Processor
-	stop   func()
-	reg    *prometheus.Registry
-	cfg    policy.Config
-	tr     *treasury.Treasury
-	exec   *execution.Executor
-	loop   *trader.Loop
-	hp     *sim.HeropaymentsServer
-	hpc    *heropayments.Client
-	link   *sim.HeropaymentsLink
+	t       testing.TB
+	ctx     context.Context
+	opts    rigOptions
+	clock   *scheduler.Manual
+	srv     *sim.Server
+	venue   *sim.Venue
+	wire    *wire
+	client  *hercle.Client
+	path    string
+	store   *ledger.Store
+	proc    *inbound.Processor
+	confirm *reconcile.Confirmer // confirms webhook deposits, as the daemon does
+	stop    func()
+	reg     *prometheus.Registry
+	cfg     policy.Config
+	tr      *treasury.Treasury
+	exec    *execution.Executor
+	loop    *trader.Loop
+	hp      *sim.HeropaymentsServer
+	hpc     *heropayments.Client
+	link    *sim.HeropaymentsLink
 
 	mu       sync.Mutex // guards the fields below
 	ids      int
@@ -207,6 +209,10 @@ func (r *rig) open() {
 	}
 	if r.hpc != nil {
 		deps.Heropayments = r.hpc
+	}
+	r.confirm, err = reconcile.NewConfirmer(reconcile.ConfirmOptions{Ledger: r.store, Venue: r.client, Clock: r.clock, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
 	}
 	tr, err := treasury.New(r.cfg, deps)
 	if err != nil {
@@ -367,6 +373,9 @@ func (r *rig) credit(asset market.Asset, amount decimal.Decimal) {
 		r.t.Fatal(err)
 	}
 	r.webhook(hercle.EventDepositStatusUpdated, hercle.WebhookTransaction{ID: tx.ID, Status: hercle.BankingSuccess, Asset: string(asset), Amount: hercle.N(amount)})
+	if n, err := r.confirm.Pass(r.ctx); err != nil || n != 1 {
+		r.t.Fatalf("deposit confirmation: %d confirmed, %v; want the deposit", n, err)
+	}
 }
 
 // whitelist adds an address to the venue's withdrawal whitelist, approved

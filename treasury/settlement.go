@@ -143,7 +143,7 @@ func (t *Treasury) arrivals(ctx context.Context, from, to time.Time) ([]arrival,
 			continue
 		}
 		seen[tx.ID] = true
-		credited, err := t.has(ctx, inbound.DepositKey(tx.ID))
+		credited, err := t.has(ctx, ledger.DepositKey(tx.ID))
 		if err != nil {
 			return nil, err
 		}
@@ -235,13 +235,13 @@ func (t *Treasury) land(ctx context.Context, cid string, l landing, a arrival) e
 // inbound's form when the webhook has not (the webhook then finds it and
 // applies nothing). A deposit credited here is announced to Deps.OnDeposit.
 func (t *Treasury) creditDeposit(ctx context.Context, a arrival) (ledger.Entry, error) {
-	key := inbound.DepositKey(a.txID)
+	key := ledger.DepositKey(a.txID)
 	if a.credited {
 		e, err := t.d.Ledger.Entry(ctx, key)
 		if err != nil {
 			return ledger.Entry{}, fmt.Errorf("deposit entry %s: %w", key, err)
 		}
-		return e, nil
+		return e, t.confirmDeposit(ctx, e, a)
 	}
 	e := ledger.Entry{
 		Key: key, Kind: ledger.KindDeposit, Time: a.at,
@@ -259,6 +259,28 @@ func (t *Treasury) creditDeposit(ctx context.Context, a arrival) (ledger.Entry, 
 		t.d.OnDeposit(inbound.Deposit{TransactionID: a.txID, Venue: ledger.Hercle, Asset: a.asset, Amount: a.amount, EntryKey: key, Time: a.at})
 	}
 	return got, nil
+}
+
+// confirmDeposit makes a deposit its webhook credited as pending
+// spendable: the venue's history, read here, lists it with the same asset
+// and amount (reconcile's Confirmer would do the same on its next pass).
+func (t *Treasury) confirmDeposit(ctx context.Context, e ledger.Entry, a arrival) error {
+	c, ok := ledger.DepositConfirmation(e, t.clock.Now(), "listed in the venue's history: spendable")
+	if !ok {
+		return nil
+	}
+	if len(c.Postings) != 2 || c.Postings[1].Asset != a.asset || !c.Postings[1].Amount.Equal(a.amount) {
+		return fmt.Errorf("deposit %s: the webhook credited another asset or amount than the venue's history lists (%s %s); left pending for reconciliation",
+			a.txID, a.amount, a.asset)
+	}
+	_, created, err := t.d.Ledger.Post(ctx, c)
+	if err != nil {
+		return fmt.Errorf("confirm deposit %s: %w", a.txID, err)
+	}
+	if created && t.d.OnDeposit != nil {
+		t.d.OnDeposit(inbound.Deposit{TransactionID: a.txID, Venue: ledger.Hercle, Asset: a.asset, Amount: a.amount, EntryKey: e.Key, Time: e.Time})
+	}
+	return nil
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -145,7 +145,7 @@ func TestSettlementFromHeropaymentsLandsAtHercleOverREST(t *testing.T) {
 	r.mu.Lock()
 	credited := append([]inbound.Deposit(nil), r.credited...)
 	r.mu.Unlock()
-	if len(credited) != 1 || credited[0].TransactionID != dep.ID || !credited[0].Amount.Equal(d("3999")) || credited[0].EntryKey != inbound.DepositKey(dep.ID) {
+	if len(credited) != 1 || credited[0].TransactionID != dep.ID || !credited[0].Amount.Equal(d("3999")) || credited[0].EntryKey != ledger.DepositKey(dep.ID) {
 		t.Fatalf("OnDeposit got %+v, want the deposit %s once", credited, dep.ID)
 	}
 	// The deposit's webhook arrives late: package inbound finds it
@@ -162,7 +162,8 @@ func TestSettlementFromHeropaymentsLandsAtHercleOverREST(t *testing.T) {
 }
 
 // The same chain with the deposit webhook first: package inbound credits
-// and announces it, treasury only clears the transit against it.
+// it pending; treasury, reading the venue's history, confirms it (it is
+// announced then, as spendable) and clears the transit against it.
 func TestSettlementSettlesFromTheDepositWebhook(t *testing.T) {
 	r := newSettleRig(t, settleSection)
 	res, err := r.sweep("settle")
@@ -175,8 +176,8 @@ func TestSettlementSettlesFromTheDepositWebhook(t *testing.T) {
 	r.checkSettled(res.ClientID, dep)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.seen) != 1 || len(r.credited) != 0 {
-		t.Errorf("announced by the processor %d times and by treasury %d times, want 1 and 0", len(r.seen), len(r.credited))
+	if len(r.seen) != 1 || len(r.credited) != 1 {
+		t.Errorf("announced by the processor (pending) %d times and by treasury (confirmed) %d times, want 1 and 1", len(r.seen), len(r.credited))
 	}
 }
 
