@@ -348,8 +348,13 @@ func subcommands(t *testing.T) []string {
 
 // commandRE matches a command line that runs the engine: after an optional
 // prompt, environment assignments and "go run", a first word that is
-// engine or a path ending in /engine, then the subcommand.
-var commandRE = regexp.MustCompile(`^\s*(?:\$\s+)?(?:[A-Z][A-Z0-9_]*=\S*\s+)*(?:go\s+run\s+)?(?:\S*/)?engine\s+(\S+)`)
+// engine or a path ending in /engine, then the subcommand. Only a
+// subcommand that is a word (wordRE) is checked: "engine <command>",
+// "engine -h" and "cmd/engine → daemon" are not command lines.
+var (
+	commandRE = regexp.MustCompile(`^\s*(?:\$\s+)?(?:[A-Z][A-Z0-9_]*=\S*\s+)*(?:go\s+run\s+)?(?:\S*/)?engine\s+(\S+)`)
+	wordRE    = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+)
 
 // TestCommandsExist fails when a page shows an engine command line whose
 // subcommand cmd/engine does not have, or when README.md leaves a
@@ -362,8 +367,8 @@ func TestCommandsExist(t *testing.T) {
 	for i, m := range all {
 		for _, c := range m.commands {
 			sub := commandRE.FindStringSubmatch(c.text)
-			if sub == nil || strings.HasPrefix(sub[1], "<") || strings.HasPrefix(sub[1], "-") {
-				continue // not a command line, a placeholder or a top-level flag
+			if sub == nil || !wordRE.MatchString(sub[1]) {
+				continue // not a command line, or a placeholder (<command>), a flag or an arrow
 			}
 			found++
 			if !slices.Contains(names, sub[1]) {
