@@ -233,6 +233,7 @@ func (l *Loop) Load(ctx context.Context) error {
 		return fmt.Errorf("trader: balances: %w", err)
 	}
 	if err := restore(ctx, l.o.Books, l.o.Strategies, l.log); err != nil {
+		l.books.close()
 		return fmt.Errorf("trader: %w", err)
 	}
 	l.refreshBalances()
@@ -247,6 +248,9 @@ func (l *Loop) Close() { l.books.close() }
 // recovery.
 func (l *Loop) Run(ctx context.Context) error {
 	if err := l.Load(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // shut down before it started: nothing ran
+		}
 		return err
 	}
 	defer l.Close()
