@@ -11,6 +11,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/backtest/internal/recording"
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/scheduler"
@@ -90,10 +91,10 @@ func rebalance(tb testing.TB, every time.Duration, path strategy.Path) strategy.
 	tb.Helper()
 	p := strategy.DefaultRebalanceParams()
 	p.Reference = "EUR"
-	p.Weights = map[string]strategy.Decimal{"EUR": strategy.Dec(d("0.5")), "BTC": strategy.Dec(d("0.25")), "ETH": strategy.Dec(d("0.25"))}
-	p.Band = strategy.Dec(d("0.002"))
-	p.MinTrade = strategy.Dec(d("50"))
-	p.Every = strategy.Dur(every)
+	p.Weights = map[string]tomlval.Decimal{"EUR": tomlval.Dec(d("0.5")), "BTC": tomlval.Dec(d("0.25")), "ETH": tomlval.Dec(d("0.25"))}
+	p.Band = tomlval.Dec(d("0.002"))
+	p.MinTrade = tomlval.Dec(d("50"))
+	p.Every = tomlval.Dur(every)
 	p.Path = path
 	s, err := strategy.NewRebalance("rebalance", p)
 	if err != nil {
@@ -104,8 +105,8 @@ func rebalance(tb testing.TB, every time.Duration, path strategy.Path) strategy.
 
 func limits() risk.Limits {
 	l := risk.DefaultLimits()
-	l.MaxPriceAge = strategy.Dur(30 * time.Second)
-	l.MaxDailyNotional = strategy.Dec(d("10000000"))
+	l.MaxPriceAge = tomlval.Dur(30 * time.Second)
+	l.MaxDailyNotional = tomlval.Dec(d("10000000"))
 	return l
 }
 

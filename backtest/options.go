@@ -11,7 +11,6 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/otcdesk/engine/config"
 	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/risk"
@@ -171,7 +170,7 @@ func (o *Options) assets() []market.Asset {
 // FromConfig returns Options for the backtest section, the strategies and
 // risk limits already built from their own sections, and the maintenance
 // gate. The caller adds Feeds, the range and Out.
-func FromConfig(c config.Backtest, strategies []strategy.Strategy, limits risk.Limits, gate risk.Gate) (Options, error) {
+func FromConfig(c Config, strategies []strategy.Strategy, limits risk.Limits, gate risk.Gate) (Options, error) {
 	if err := c.Validate(); err != nil {
 		return Options{}, err
 	}

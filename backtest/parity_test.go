@@ -17,6 +17,7 @@ import (
 	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/feeds"
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/risk"
@@ -65,8 +66,8 @@ func parityBalances() map[market.Asset]decimal.Decimal {
 
 func parityLimits() risk.Limits {
 	l := risk.DefaultLimits()
-	l.MaxOrderNotional = strategy.Dec(d("50000"))
-	l.MaxDailyNotional = strategy.Dec(d("1000000"))
+	l.MaxOrderNotional = tomlval.Dec(d("50000"))
+	l.MaxDailyNotional = tomlval.Dec(d("1000000"))
 	return l
 }
 
@@ -76,16 +77,16 @@ func parityStrategies(t *testing.T, first time.Time) []strategy.Strategy {
 	t.Helper()
 	rb := strategy.DefaultRebalanceParams()
 	rb.Reference = "EUR"
-	rb.Weights = map[string]strategy.Decimal{"EUR": strategy.Dec(d("0.5")), "BTC": strategy.Dec(d("0.25")), "ETH": strategy.Dec(d("0.25"))}
-	rb.Band, rb.MinTrade = strategy.Dec(d("0.0005")), strategy.Dec(d("20"))
-	rb.Every, rb.Path = strategy.Dur(5*time.Second), strategy.OTC
+	rb.Weights = map[string]tomlval.Decimal{"EUR": tomlval.Dec(d("0.5")), "BTC": tomlval.Dec(d("0.25")), "ETH": tomlval.Dec(d("0.25"))}
+	rb.Band, rb.MinTrade = tomlval.Dec(d("0.0005")), tomlval.Dec(d("20"))
+	rb.Every, rb.Path = tomlval.Dur(5*time.Second), strategy.OTC
 	r, err := strategy.NewRebalance("rebalance", rb)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tw := strategy.DefaultTWAPParams()
-	tw.Pair, tw.Side, tw.Size = "BTCEUR", market.Buy, strategy.Dec(d("0.02"))
-	tw.Start, tw.Period, tw.Every = first.Add(2*time.Second), strategy.Dur(20*time.Second), strategy.Dur(5*time.Second)
+	tw.Pair, tw.Side, tw.Size = "BTCEUR", market.Buy, tomlval.Dec(d("0.02"))
+	tw.Start, tw.Period, tw.Every = first.Add(2*time.Second), tomlval.Dur(20*time.Second), tomlval.Dur(5*time.Second)
 	tw.Path = strategy.RFQ
 	w, err := strategy.NewTWAP("twap", tw)
 	if err != nil {

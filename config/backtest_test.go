@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/otcdesk/engine/backtest"
 )
 
 const backtestBase = `mode = "paper"
@@ -71,7 +73,7 @@ func TestBacktestValidate(t *testing.T) {
 			}
 		})
 	}
-	if err := (Backtest{}).Validate(); err == nil || !strings.Contains(err.Error(), "backtest.balances: required") {
+	if err := (backtest.Config{}).Validate(); err == nil || !strings.Contains(err.Error(), "backtest.balances: required") {
 		t.Fatalf("zero section: Validate = %v, want balances and pairs required", err)
 	}
 }

@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"sort"
@@ -12,9 +11,12 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/otcdesk/engine/backtest"
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/internal/venuehttp"
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/scheduler"
+	"github.com/otcdesk/engine/sim"
 )
 
 // Modes the engine runs in.
@@ -30,11 +32,11 @@ const (
 // Config is the whole configuration. Each component takes its own section.
 type Config struct {
 	// Mode is "paper" or "live". Required: the file must say which.
-	Mode   string `toml:"mode"`
-	Log    Log    `toml:"log"`
-	Hercle Hercle `toml:"hercle"`
-	Sim    Sim    `toml:"sim"`
-	Ledger Ledger `toml:"ledger"`
+	Mode   string     `toml:"mode"`
+	Log    Log        `toml:"log"`
+	Hercle Hercle     `toml:"hercle"`
+	Sim    sim.Config `toml:"sim"`
+	Ledger Ledger     `toml:"ledger"`
 
 	Maintenance Maintenance `toml:"maintenance"`
 
@@ -47,9 +49,9 @@ type Config struct {
 	Treasury   Treasury    `toml:"treasury"`
 	Webhook    Webhook     `toml:"webhook"`
 
-	Heropayments Heropayments `toml:"heropayments"`
-	Reconcile    Reconcile    `toml:"reconcile"`
-	Backtest     Backtest     `toml:"backtest"`
+	Heropayments Heropayments    `toml:"heropayments"`
+	Reconcile    Reconcile       `toml:"reconcile"`
+	Backtest     backtest.Config `toml:"backtest"`
 }
 
 // Log configures the process log.
@@ -74,31 +76,6 @@ type Hercle struct {
 	// MaxRetries bounds automatic retries of a request that provably was not
 	// processed (and of reads). Money-moving requests are never retried blindly.
 	MaxRetries int `toml:"max_retries"`
-}
-
-// Sim configures the venue simulator (paper mode and `engine sim`).
-type Sim struct {
-	// Addr is the listen address; it must be a loopback address.
-	Addr string `toml:"addr"`
-	// Seed makes prices, ids and faults reproducible.
-	Seed int64 `toml:"seed"`
-	// Dedup enables Client-Id deduplication (6 h), as the Hercle sandbox does.
-	// Production does not deduplicate; set false to behave like it.
-	Dedup  bool      `toml:"dedup"`
-	Faults SimFaults `toml:"faults"`
-}
-
-// SimFaults injects failures into the simulator. Rates are probabilities per
-// request, from 0 to 1.
-type SimFaults struct {
-	// RateLimited answers 429 with Retry-After.
-	RateLimited float64 `toml:"rate_limited"`
-	// ResetBeforeRead closes the connection before reading the request.
-	ResetBeforeRead float64 `toml:"reset_before_read"`
-	// ErrorAfterApply applies a request, then answers 5xx.
-	ErrorAfterApply float64 `toml:"error_after_apply"`
-	// Latency is added to every response.
-	Latency Duration `toml:"latency"`
 }
 
 // Ledger configures the bbolt ledger.
@@ -169,11 +146,7 @@ func Default() Config {
 			Burst:      5,
 			MaxRetries: 4,
 		},
-		Sim: Sim{
-			Addr:  "127.0.0.1:0",
-			Seed:  1,
-			Dedup: true,
-		},
+		Sim: sim.DefaultConfig(),
 		Ledger: Ledger{
 			Path:        "data/ledger.db",
 			LockTimeout: D(time.Second),
@@ -196,29 +169,13 @@ func Default() Config {
 	}
 }
 
-// Problem is one thing wrong with a configuration.
-type Problem struct {
-	Key string // dotted key path, for example "hercle.timeout"
-	Msg string
-}
+// Problem is one thing wrong with a configuration, under its dotted key
+// path ("hercle.timeout").
+type Problem = tomlval.Problem
 
-func (p Problem) String() string { return p.Key + ": " + p.Msg }
-
-// Error lists every problem found in a configuration file.
-type Error struct {
-	Path     string
-	Problems []Problem
-}
-
-func (e *Error) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d problem(s):", e.Path, len(e.Problems))
-	for _, p := range e.Problems {
-		b.WriteString("\n  ")
-		b.WriteString(p.String())
-	}
-	return b.String()
-}
+// Error lists every problem found in a configuration file; Name is the
+// file.
+type Error = tomlval.Error
 
 // Load reads the TOML file at path over Default and validates it. It returns
 // *Error listing every problem, or a plain error if the file cannot be read
@@ -238,11 +195,11 @@ func Parse(name string, data []byte) (Config, error) {
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return Config{}, &Error{Path: name, Problems: []Problem{{
+			return Config{}, &Error{Name: name, Problems: []Problem{{
 				Key: fmt.Sprintf("line %d", pe.Position.Line), Msg: pe.Message,
 			}}}
 		}
-		return Config{}, &Error{Path: name, Problems: []Problem{{Key: "(file)", Msg: err.Error()}}}
+		return Config{}, &Error{Name: name, Problems: []Problem{{Key: "(file)", Msg: err.Error()}}}
 	}
 	var ps []Problem
 	for _, k := range md.Undecoded() {
@@ -251,21 +208,21 @@ func Parse(name string, data []byte) (Config, error) {
 			continue // checked strictly by Strategy.Decode
 		}
 		if env := secretHome(key); env != "" {
-			ps = append(ps, Problem{key, fmt.Sprintf("secrets are not read from the config file; remove it and set %s (or %s_FILE)", env, env)})
+			ps = append(ps, Problem{Key: key, Msg: fmt.Sprintf("secrets are not read from the config file; remove it and set %s (or %s_FILE)", env, env)})
 			continue
 		}
-		ps = append(ps, Problem{key, "unknown key"})
+		ps = append(ps, Problem{Key: key, Msg: "unknown key"})
 	}
 	if !md.IsDefined("mode") {
-		ps = append(ps, Problem{"mode", `required: set "paper" or "live"`})
+		ps = append(ps, Problem{Key: "mode", Msg: `required: set "paper" or "live"`})
 	}
 	if cfg.Mode == ModeLive && !md.IsDefined("hercle", "environment") && cfg.Hercle.BaseURL == "" {
-		ps = append(ps, Problem{"hercle.environment", `required in live mode: "sandbox" or "production"`})
+		ps = append(ps, Problem{Key: "hercle.environment", Msg: `required in live mode: "sandbox" or "production"`})
 	}
 	ps = append(ps, cfg.problems()...)
 	if len(ps) > 0 {
 		sort.SliceStable(ps, func(i, j int) bool { return ps[i].Key < ps[j].Key })
-		return Config{}, &Error{Path: name, Problems: ps}
+		return Config{}, &Error{Name: name, Problems: ps}
 	}
 	return cfg, nil
 }
@@ -273,7 +230,7 @@ func Parse(name string, data []byte) (Config, error) {
 // Validate checks a configuration built in Go (Load already validates).
 func (c Config) Validate() error {
 	if ps := c.problems(); len(ps) > 0 {
-		return &Error{Path: "config", Problems: ps}
+		return &Error{Name: "config", Problems: ps}
 	}
 	return nil
 }
@@ -281,7 +238,7 @@ func (c Config) Validate() error {
 func (c Config) problems() []Problem {
 	var ps []Problem
 	add := func(key, format string, args ...any) {
-		ps = append(ps, Problem{key, fmt.Sprintf(format, args...)})
+		ps = append(ps, Problem{Key: key, Msg: fmt.Sprintf(format, args...)})
 	}
 	duration := func(key string, d Duration, min time.Duration) {
 		if d.err != nil {
@@ -290,9 +247,9 @@ func (c Config) problems() []Problem {
 			add(key, "must be at least %s, got %s", min, d.Duration)
 		}
 	}
-	rate := func(key string, r float64) {
-		if r < 0 || r > 1 {
-			add(key, "must be a probability from 0 to 1, got %v", r)
+	sub := func(section string, sps []Problem) {
+		for _, p := range sps {
+			ps = append(ps, Problem{Key: section + "." + p.Key, Msg: p.Msg})
 		}
 	}
 
@@ -339,18 +296,7 @@ func (c Config) problems() []Problem {
 		add("hercle.max_retries", "must be from 0 to 10, got %d", c.Hercle.MaxRetries)
 	}
 
-	if host, _, err := net.SplitHostPort(c.Sim.Addr); err != nil {
-		add("sim.addr", "must be host:port, got %q", c.Sim.Addr)
-	} else if !venuehttp.IsLoopback(host) {
-		add("sim.addr", "must be a loopback address (the simulator is for this machine only), got %q", c.Sim.Addr)
-	}
-	rate("sim.faults.rate_limited", c.Sim.Faults.RateLimited)
-	rate("sim.faults.reset_before_read", c.Sim.Faults.ResetBeforeRead)
-	rate("sim.faults.error_after_apply", c.Sim.Faults.ErrorAfterApply)
-	if sum := c.Sim.Faults.RateLimited + c.Sim.Faults.ResetBeforeRead + c.Sim.Faults.ErrorAfterApply; sum > 1 {
-		add("sim.faults", "fault rates add up to %v; their sum must be at most 1", sum)
-	}
-	duration("sim.faults.latency", c.Sim.Faults.Latency, 0)
+	sub("sim", c.Sim.Problems())
 
 	if c.Ledger.Path == "" {
 		add("ledger.path", "must name the ledger file")

@@ -53,7 +53,7 @@ func TestParseProblems(t *testing.T) {
 		{"bad duration", "mode = \"paper\"\n[hercle]\ntimeout = \"soon\"\n", []string{`hercle.timeout: duration "soon"`}},
 		{"duration as number", "mode = \"paper\"\n[ledger]\nlock_timeout = 5\n", []string{"ledger.lock_timeout: duration must be a string"}},
 		{"negative duration", "mode = \"paper\"\n[sim.faults]\nlatency = \"-1s\"\n", []string{"sim.faults.latency: must be at least"}},
-		{"rate out of range", "mode = \"paper\"\n[sim.faults]\nrate_limited = 1.5\n", []string{"sim.faults.rate_limited: must be a probability"}},
+		{"rate out of range", "mode = \"paper\"\n[sim.faults]\nrate_limited = 1.5\n", []string{"sim.faults.rate_limited: must be from 0 to 1"}},
 		{"non-loopback sim", "mode = \"paper\"\n[sim]\naddr = \"0.0.0.0:80\"\n", []string{"sim.addr: must be a loopback"}},
 		{"plain http remote", "mode = \"live\"\n[hercle]\nbase_url = \"http://example.com\"\n", []string{"hercle.base_url: plain http"}},
 		{"bad mode", "mode = \"yolo\"\n", []string{`mode: must be "paper" or "live"`}},

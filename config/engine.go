@@ -101,7 +101,7 @@ func defaultRisk() risk.Limits { return risk.DefaultLimits() }
 func (c Config) engineProblems() []Problem {
 	var ps []Problem
 	add := func(key, format string, args ...any) {
-		ps = append(ps, Problem{key, fmt.Sprintf(format, args...)})
+		ps = append(ps, Problem{Key: key, Msg: fmt.Sprintf(format, args...)})
 	}
 	seen := map[string]bool{}
 	for i, p := range c.Feeds.Pairs {
@@ -167,8 +167,8 @@ func (c Config) engineProblems() []Problem {
 		}
 		names[s.Name] = true
 	}
-	if err := c.Risk.Validate(); err != nil {
-		add("risk", "%v", err)
+	for _, p := range c.Risk.Problems() {
+		ps = append(ps, Problem{Key: "risk." + p.Key, Msg: p.Msg})
 	}
 	return ps
 }

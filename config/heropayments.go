@@ -82,7 +82,7 @@ func (h Heropayments) HasLimits() bool {
 func heropaymentsProblems(h Heropayments) []Problem {
 	var ps []Problem
 	add := func(key, format string, args ...any) {
-		ps = append(ps, Problem{"heropayments." + key, fmt.Sprintf(format, args...)})
+		ps = append(ps, Problem{Key: "heropayments." + key, Msg: fmt.Sprintf(format, args...)})
 	}
 	switch h.Flow {
 	case "v2", "custody":

@@ -72,7 +72,7 @@ func (r Reconcile) WithDefaults() Reconcile {
 func (r Reconcile) Problems() []Problem {
 	var ps []Problem
 	add := func(key, format string, args ...any) {
-		ps = append(ps, Problem{"reconcile." + key, fmt.Sprintf(format, args...)})
+		ps = append(ps, Problem{Key: "reconcile." + key, Msg: fmt.Sprintf(format, args...)})
 	}
 	if r.Schedule != "" {
 		if err := scheduler.ParseSpec(r.Schedule); err != nil {
@@ -119,7 +119,7 @@ func (r Reconcile) Problems() []Problem {
 // Validate returns an *Error listing Problems, or nil.
 func (r Reconcile) Validate() error {
 	if ps := r.Problems(); len(ps) > 0 {
-		return &Error{Path: "config", Problems: ps}
+		return &Error{Name: "config", Problems: ps}
 	}
 	return nil
 }

@@ -144,7 +144,7 @@ func (w Webhook) TLS() bool { return w.TLSCert != "" && w.TLSKey != "" }
 // or malformed file when it starts.
 func (w Webhook) Validate() error {
 	if ps := w.problems(); len(ps) > 0 {
-		return &Error{Path: "config", Problems: ps}
+		return &Error{Name: "config", Problems: ps}
 	}
 	return nil
 }
@@ -154,7 +154,7 @@ func (w Webhook) Validate() error {
 func (c Config) webhookProblems() []Problem {
 	ps := c.Webhook.problems()
 	if c.Webhook.Enabled && c.Mode == ModeLive && len(c.Webhook.PublicKeys) == 0 {
-		ps = append(ps, Problem{"webhook.public_keys", "required in live mode: list the PEM file(s) of Hercle's webhook public key"})
+		ps = append(ps, Problem{Key: "webhook.public_keys", Msg: "required in live mode: list the PEM file(s) of Hercle's webhook public key"})
 	}
 	return ps
 }
@@ -162,7 +162,7 @@ func (c Config) webhookProblems() []Problem {
 func (w Webhook) problems() []Problem {
 	var ps []Problem
 	add := func(key, format string, args ...any) {
-		ps = append(ps, Problem{"webhook." + key, fmt.Sprintf(format, args...)})
+		ps = append(ps, Problem{Key: "webhook." + key, Msg: fmt.Sprintf(format, args...)})
 	}
 
 	switch {

@@ -11,9 +11,9 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/daemon"
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/sim"
-	"github.com/otcdesk/engine/strategy"
 )
 
 // movementsTOML has one policy per kind of treasury movement, each sending
@@ -118,9 +118,9 @@ func TestRiskSeesTheBooksAfterEveryMovement(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Heropayments.Enabled = true
-	big := strategy.Dec(decimal.RequireFromString("100000000"))
+	big := tomlval.Dec(decimal.RequireFromString("100000000"))
 	cfg.Risk.Transfers.MaxDaily = big
-	cfg.Risk.Transfers.Destinations = map[string]strategy.Decimal{"eth-cold": big, "ln": big, "bank": big}
+	cfg.Risk.Transfers.Destinations = map[string]tomlval.Decimal{"eth-cold": big, "ln": big, "bank": big}
 	h := start(t, cfg, daemon.Options{
 		Sim: func(o *sim.Options) {
 			o.ConfirmAfter, o.SettleAfter = 200*time.Millisecond, 400*time.Millisecond

@@ -22,10 +22,10 @@ import (
 
 	"github.com/otcdesk/engine/config"
 	"github.com/otcdesk/engine/daemon"
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/sim"
-	"github.com/otcdesk/engine/strategy"
 )
 
 // The crash test runs the daemon as a child process (this test binary
@@ -68,7 +68,7 @@ func crashConfig(baseURL, ledgerPath string) config.Config {
 		{Pair: "BTCUSDT", Size: config.A(decimal.RequireFromString("0.01"))}}
 	cfg.Risk.MaxOpenIntents = 3
 	cfg.Risk.Breaker.MaxRejects = 1_000_000
-	cfg.Risk.MaxDailyNotional = strategy.Dec(decimal.RequireFromString("100000000"))
+	cfg.Risk.MaxDailyNotional = tomlval.Dec(decimal.RequireFromString("100000000"))
 	threshold := func(side, price, path string) map[string]any {
 		return map[string]any{
 			"pair": "BTCEUR", "side": side, "order": "limit", "price": price, "size": "0.001",
@@ -88,9 +88,9 @@ func crashConfig(baseURL, ledgerPath string) config.Config {
 	if _, err := toml.Decode(crashTreasury, &cfg.Treasury); err != nil {
 		panic(err)
 	}
-	big := strategy.Dec(decimal.RequireFromString("100000000"))
+	big := tomlval.Dec(decimal.RequireFromString("100000000"))
 	cfg.Risk.Transfers.MaxDaily = big
-	cfg.Risk.Transfers.Destinations = map[string]strategy.Decimal{"cold": big, "usdt-cold": big}
+	cfg.Risk.Transfers.Destinations = map[string]tomlval.Decimal{"cold": big, "usdt-cold": big}
 	return cfg
 }
 

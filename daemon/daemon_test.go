@@ -11,13 +11,13 @@ import (
 
 	"github.com/otcdesk/engine/config"
 	"github.com/otcdesk/engine/daemon"
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/sim"
-	"github.com/otcdesk/engine/strategy"
 )
 
-func dec(s string) strategy.Decimal { return strategy.Dec(decimal.RequireFromString(s)) }
+func dec(s string) tomlval.Decimal { return tomlval.Dec(decimal.RequireFromString(s)) }
 
 // TestBuiltinStrategiesTrade runs each built-in strategy in the daemon
 // against the simulator over REST and SignalR until it has filled.
@@ -93,7 +93,7 @@ func TestRiskRejections(t *testing.T) {
 		}},
 		{"stale_price", func(c *config.Config, o *daemon.Options) {
 			ev("BTCEUR", "buy", "0.001", "otc")(c)
-			c.Risk.MaxPriceAge = strategy.Dur(300 * time.Millisecond)
+			c.Risk.MaxPriceAge = tomlval.Dur(300 * time.Millisecond)
 			o.Sim = func(so *sim.Options) { so.Hub.PriceInterval = 1500 * time.Millisecond }
 		}},
 		{"no_price", func(c *config.Config, _ *daemon.Options) { ev("ETHUSDT", "buy", "0.01", "otc")(c) }},

@@ -17,6 +17,7 @@ import (
 
 	"github.com/otcdesk/engine/config"
 	"github.com/otcdesk/engine/daemon"
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/strategy"
 )
@@ -67,8 +68,8 @@ func paperConfig(dir string) config.Config {
 	cfg.Execution.FollowEvery = config.D(50 * time.Millisecond)
 	cfg.Webhook.Enabled, cfg.Webhook.Addr = true, "127.0.0.1:0"
 	cfg.Risk.MaxOpenIntents = 4
-	cfg.Risk.MaxOrderNotional = strategy.Dec(decimal.RequireFromString("50000"))
-	cfg.Risk.MaxDailyNotional = strategy.Dec(decimal.RequireFromString("1000000"))
+	cfg.Risk.MaxOrderNotional = tomlval.Dec(decimal.RequireFromString("50000"))
+	cfg.Risk.MaxDailyNotional = tomlval.Dec(decimal.RequireFromString("1000000"))
 	return cfg
 }
 

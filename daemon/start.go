@@ -147,7 +147,7 @@ func (r *run) startVenue(ctx context.Context) error {
 		r.venueURL, r.apiKey = d.cfg.Hercle.BaseURL, d.secrets.HercleAPIKey.Reveal()
 		return nil
 	}
-	opts := sim.FromConfig(d.cfg.Sim)
+	opts := d.cfg.Sim.Options()
 	opts.Logger = d.log.With("component", "sim")
 	if _, err := r.store.Entry(ctx, reconcile.OpeningKey(ledger.Hercle)); err == nil {
 		if opts.Balances, err = r.store.VenueBalances(ctx, ledger.Hercle); err != nil {

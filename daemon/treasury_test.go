@@ -11,9 +11,9 @@ import (
 
 	"github.com/otcdesk/engine/config"
 	"github.com/otcdesk/engine/daemon"
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/sim"
-	"github.com/otcdesk/engine/strategy"
 )
 
 const sweepTOML = `
@@ -90,8 +90,8 @@ func sweepConfig(t *testing.T, capEUR string) config.Config {
 	if _, err := toml.Decode(sweepTOML, &cfg.Treasury); err != nil {
 		t.Fatal(err)
 	}
-	cfg.Risk.Transfers.MaxDaily = strategy.Dec(decimal.RequireFromString("10000000"))
-	cfg.Risk.Transfers.Destinations = map[string]strategy.Decimal{"cold-btc": strategy.Dec(decimal.RequireFromString(capEUR))}
+	cfg.Risk.Transfers.MaxDaily = tomlval.Dec(decimal.RequireFromString("10000000"))
+	cfg.Risk.Transfers.Destinations = map[string]tomlval.Decimal{"cold-btc": tomlval.Dec(decimal.RequireFromString(capEUR))}
 	return cfg
 }
 
@@ -169,7 +169,7 @@ func TestTreasuryConversionPassesRisk(t *testing.T) {
 		if _, err := toml.Decode(convertTOML, &cfg.Treasury); err != nil {
 			t.Fatal(err)
 		}
-		cfg.Risk.MaxOrderNotional = strategy.Dec(decimal.RequireFromString("100"))
+		cfg.Risk.MaxOrderNotional = tomlval.Dec(decimal.RequireFromString("100"))
 		h := start(t, cfg, daemon.Options{})
 		h.waitMetric("engine_risk_rejections_total", map[string]string{"reason": "order_notional"}, 1)
 		h.waitMetric("engine_treasury_runs_total", map[string]string{"policy": "btc-to-eur", "outcome": "refused"}, 1)
@@ -183,8 +183,8 @@ func TestTreasuryConversionPassesRisk(t *testing.T) {
 		if _, err := toml.Decode(convertTOML, &cfg.Treasury); err != nil {
 			t.Fatal(err)
 		}
-		cfg.Risk.MaxOrderNotional = strategy.Dec(decimal.RequireFromString("10000000"))
-		cfg.Risk.MaxDailyNotional = strategy.Dec(decimal.RequireFromString("10000000"))
+		cfg.Risk.MaxOrderNotional = tomlval.Dec(decimal.RequireFromString("10000000"))
+		cfg.Risk.MaxDailyNotional = tomlval.Dec(decimal.RequireFromString("10000000"))
 		h := start(t, cfg, daemon.Options{})
 		h.waitMetric("engine_treasury_runs_total", map[string]string{"policy": "btc-to-eur", "outcome": "converted"}, 1)
 		h.stop()

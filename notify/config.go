@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/internal/venuehttp"
-	"github.com/otcdesk/engine/strategy"
 )
 
 // Sink types.
@@ -43,17 +43,17 @@ const (
 type Config struct {
 	// DedupWindow: an event whose Key a sink has queued within this window
 	// is not queued for it again.
-	DedupWindow strategy.Duration `toml:"dedup_window"`
+	DedupWindow tomlval.Duration `toml:"dedup_window"`
 	// GiveUpAfter bounds how long an event may wait and be retried, from
 	// the moment it was queued; then it is dropped and counted.
-	GiveUpAfter strategy.Duration `toml:"give_up_after"`
+	GiveUpAfter tomlval.Duration `toml:"give_up_after"`
 	// DrainGrace is how long shutdown keeps sending what is queued.
-	DrainGrace strategy.Duration `toml:"drain_grace"`
+	DrainGrace tomlval.Duration `toml:"drain_grace"`
 	// RequestTimeout bounds one HTTP attempt.
-	RequestTimeout strategy.Duration `toml:"request_timeout"`
+	RequestTimeout tomlval.Duration `toml:"request_timeout"`
 	// DropLogEvery is the shortest interval between two log lines of a
 	// sink counting dropped events.
-	DropLogEvery strategy.Duration `toml:"drop_log_every"`
+	DropLogEvery tomlval.Duration `toml:"drop_log_every"`
 	// QueueSize is how many events each sink holds while it sends; past it
 	// new events are dropped and counted.
 	QueueSize int          `toml:"queue_size"`
@@ -114,9 +114,9 @@ func DefaultConfig() Config { return Config{}.WithDefaults() }
 // WithDefaults returns c with every zero field, its sinks' included, set to
 // its default. A value that failed to decode is kept for Validate.
 func (c Config) WithDefaults() Config {
-	dur := func(d *strategy.Duration, def time.Duration) {
+	dur := func(d *tomlval.Duration, def time.Duration) {
 		if d.Duration == 0 && d.Err() == nil {
-			*d = strategy.Dur(def)
+			*d = tomlval.Dur(def)
 		}
 	}
 	dur(&c.DedupWindow, DefaultDedupWindow)
@@ -153,10 +153,10 @@ var (
 // fields are valid: they take their defaults. No message quotes the value
 // of a *_env key, in case a secret was pasted there by mistake.
 func (c Config) Validate() error {
-	var p strategy.Problems
+	var p tomlval.Problems
 	for _, d := range []struct {
 		key string
-		v   strategy.Duration
+		v   tomlval.Duration
 	}{
 		{"dedup_window", c.DedupWindow},
 		{"give_up_after", c.GiveUpAfter},
@@ -165,58 +165,58 @@ func (c Config) Validate() error {
 		{"drop_log_every", c.DropLogEvery},
 	} {
 		if p.Duration("notify."+d.key, d.v) && d.v.Duration < 0 {
-			p.Addf("notify."+d.key, "must not be negative, got %s", d.v.Duration)
+			p.Add("notify."+d.key, "must not be negative, got %s", d.v.Duration)
 		}
 	}
 	if c.QueueSize < 0 || c.QueueSize > 1_000_000 {
-		p.Addf("notify.queue_size", "must be from 1 to 1000000 (0: %d), got %d", DefaultQueueSize, c.QueueSize)
+		p.Add("notify.queue_size", "must be from 1 to 1000000 (0: %d), got %d", DefaultQueueSize, c.QueueSize)
 	}
 	names := map[string]int{}
 	for i, s := range c.Sinks {
 		key := fmt.Sprintf("notify.sinks[%d]", i)
 		if j, dup := names[s.Name]; dup {
-			p.Addf(key+".name", "%q is already the name of notify.sinks[%d]", s.Name, j)
+			p.Add(key+".name", "%q is already the name of notify.sinks[%d]", s.Name, j)
 		} else if s.Name != "" {
 			names[s.Name] = i
 		}
 		s.problems(&p, key)
 	}
-	return p.Err()
+	return p.Err("notify")
 }
 
 // problems adds the sink's problems under key.
-func (s SinkConfig) problems(p *strategy.Problems, key string) {
+func (s SinkConfig) problems(p *tomlval.Problems, key string) {
 	if !sinkName.MatchString(s.Name) {
-		p.Addf(key+".name", "must be lower-case letters, digits, - and _ (it labels logs and metrics), got %q", s.Name)
+		p.Add(key+".name", "must be lower-case letters, digits, - and _ (it labels logs and metrics), got %q", s.Name)
 	}
 	if len(s.Classes) == 0 {
-		p.Addf(key+".classes", "must list at least one of %v", Classes())
+		p.Add(key+".classes", "must list at least one of %v", Classes())
 	}
 	for j, cl := range s.Classes {
 		switch {
 		case !Class(cl).known():
-			p.Addf(fmt.Sprintf("%s.classes[%d]", key, j), "unknown class %q: want one of %v", cl, Classes())
+			p.Add(fmt.Sprintf("%s.classes[%d]", key, j), "unknown class %q: want one of %v", cl, Classes())
 		case slices.Index(s.Classes, cl) < j:
-			p.Addf(fmt.Sprintf("%s.classes[%d]", key, j), "%q is listed twice", cl)
+			p.Add(fmt.Sprintf("%s.classes[%d]", key, j), "%q is listed twice", cl)
 		}
 	}
 	if s.RatePerMinute < 0 {
-		p.Addf(key+".rate_per_minute", "must not be negative (0: %d), got %v", DefaultRatePerMinute, s.RatePerMinute)
+		p.Add(key+".rate_per_minute", "must not be negative (0: %d), got %v", DefaultRatePerMinute, s.RatePerMinute)
 	}
 	if s.Burst < 0 {
-		p.Addf(key+".burst", "must not be negative (0: %d), got %d", DefaultBurst, s.Burst)
+		p.Add(key+".burst", "must not be negative (0: %d), got %d", DefaultBurst, s.Burst)
 	}
 	env := func(field, v string, required bool) {
 		switch {
 		case v == "" && required:
-			p.Addf(key+"."+field, "required: the name of the environment variable holding the %s sink's secret", s.Type)
+			p.Add(key+"."+field, "required: the name of the environment variable holding the %s sink's secret", s.Type)
 		case v != "" && !envName.MatchString(v):
-			p.Addf(key+"."+field, "must name an environment variable (letters, digits and _), not hold the secret itself; the value is not shown")
+			p.Add(key+"."+field, "must name an environment variable (letters, digits and _), not hold the secret itself; the value is not shown")
 		}
 	}
 	unused := func(fields ...string) {
 		for _, f := range fields {
-			p.Addf(key+"."+f, "is not used by a %s sink; remove it", s.Type)
+			p.Add(key+"."+f, "is not used by a %s sink; remove it", s.Type)
 		}
 	}
 	var extra []string
@@ -228,7 +228,7 @@ func (s SinkConfig) problems(p *strategy.Problems, key string) {
 	switch s.Type {
 	case TypeSlack:
 		if s.URL != "" {
-			p.Addf(key+".url", "a Slack incoming-webhook URL is a secret: remove it, put it in the environment and name the variable in url_env")
+			p.Add(key+".url", "a Slack incoming-webhook URL is a secret: remove it, put it in the environment and name the variable in url_env")
 		}
 		env("url_env", s.URLEnv, true)
 		set("base_url", s.BaseURL != "")
@@ -237,12 +237,12 @@ func (s SinkConfig) problems(p *strategy.Problems, key string) {
 		set("secret_env", s.SecretEnv != "")
 	case TypeTelegram:
 		if s.ChatID == "" {
-			p.Addf(key+".chat_id", "required: the chat to send to, a number or \"@channelname\"")
+			p.Add(key+".chat_id", "required: the chat to send to, a number or \"@channelname\"")
 		}
 		env("token_env", s.TokenEnv, true)
 		if s.BaseURL != "" {
 			if _, err := venuehttp.ParseBaseURL(s.BaseURL); err != nil {
-				p.Addf(key+".base_url", "%v", err)
+				p.Add(key+".base_url", "%v", err)
 			}
 		}
 		set("url", s.URL != "")
@@ -251,12 +251,12 @@ func (s SinkConfig) problems(p *strategy.Problems, key string) {
 	case TypeWebhook:
 		switch {
 		case s.URL == "" && s.URLEnv == "":
-			p.Addf(key+".url", "required: set url, or url_env to read it from the environment")
+			p.Add(key+".url", "required: set url, or url_env to read it from the environment")
 		case s.URL != "" && s.URLEnv != "":
-			p.Addf(key+".url", "set url or url_env, not both")
+			p.Add(key+".url", "set url or url_env, not both")
 		case s.URL != "":
 			if err := checkURL(s.URL); err != nil {
-				p.Addf(key+".url", "%v", err)
+				p.Add(key+".url", "%v", err)
 			}
 		}
 		env("url_env", s.URLEnv, false)
@@ -265,7 +265,7 @@ func (s SinkConfig) problems(p *strategy.Problems, key string) {
 		set("chat_id", s.ChatID != "")
 		set("token_env", s.TokenEnv != "")
 	default:
-		p.Addf(key+".type", "must be %q, %q or %q, got %q", TypeSlack, TypeTelegram, TypeWebhook, s.Type)
+		p.Add(key+".type", "must be %q, %q or %q, got %q", TypeSlack, TypeTelegram, TypeWebhook, s.Type)
 	}
 	unused(extra...)
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
-	"github.com/otcdesk/engine/strategy"
+	"github.com/otcdesk/engine/internal/tomlval"
 )
 
 // docSample returns the TOML sample of the package documentation.
@@ -121,7 +121,7 @@ func TestValidateNamesEachKey(t *testing.T) {
 		{"webhook without secret", func(c *Config) { c.Sinks[2].SecretEnv = "" }, []string{"notify.sinks[2].secret_env: required"}},
 		{"negative rate and burst", func(c *Config) { c.Sinks[0].RatePerMinute, c.Sinks[0].Burst = -1, -1 },
 			[]string{"notify.sinks[0].rate_per_minute: must not be negative", "notify.sinks[0].burst: must not be negative"}},
-		{"negative duration", func(c *Config) { c.GiveUpAfter = strategy.Dur(-time.Second) }, []string{"notify.give_up_after: must not be negative"}},
+		{"negative duration", func(c *Config) { c.GiveUpAfter = tomlval.Dur(-time.Second) }, []string{"notify.give_up_after: must not be negative"}},
 		{"queue size", func(c *Config) { c.QueueSize = -1 }, []string{"notify.queue_size: must be from 1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -136,7 +136,7 @@ func TestValidateNamesEachKey(t *testing.T) {
 					t.Errorf("Validate = %v\nwant a line containing %q", err, want)
 				}
 			}
-			if n, want := strings.Count(err.Error(), "\n")+1, len(tc.wants); n != want {
+			if n, want := strings.Count(err.Error(), "\n"), len(tc.wants); n != want { // a header line, then one per problem
 				t.Errorf("Validate reported %d problems, want %d:\n%v", n, want, err)
 			}
 		})

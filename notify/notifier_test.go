@@ -11,8 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
 
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/scheduler"
-	"github.com/otcdesk/engine/strategy"
 )
 
 func fill(i int) Event {
@@ -213,7 +213,7 @@ func TestFailingReceiverDelaysNothing(t *testing.T) {
 func TestDedupSendsAKeyOncePerWindow(t *testing.T) {
 	clock := scheduler.NewManual(t0)
 	rx := newReceiver(t, clock)
-	cfg := Config{DedupWindow: strategy.Dur(10 * time.Minute), Sinks: []SinkConfig{slackSink("slack", "URL", ClassAlerts)}}
+	cfg := Config{DedupWindow: tomlval.Dur(10 * time.Minute), Sinks: []SinkConfig{slackSink("slack", "URL", ClassAlerts)}}
 	r := newRig(t, clock, cfg, map[string]string{"URL": rx.srv.URL})
 	r.start(t)
 
@@ -345,7 +345,7 @@ func TestQueueFullDropsAndLogsOncePerInterval(t *testing.T) {
 			}
 		}
 	})
-	cfg := Config{QueueSize: 2, DropLogEvery: strategy.Dur(time.Minute), Sinks: []SinkConfig{slackSink("slack", "URL", ClassAlerts)}}
+	cfg := Config{QueueSize: 2, DropLogEvery: tomlval.Dur(time.Minute), Sinks: []SinkConfig{slackSink("slack", "URL", ClassAlerts)}}
 	r := newRig(t, clock, cfg, map[string]string{"URL": rx.srv.URL})
 	r.start(t)
 	alert := func(i int) Event { return Event{Class: ClassAlerts, Title: fmt.Sprint("alert ", i)} }
@@ -393,7 +393,7 @@ func TestGiveUpAndRejection(t *testing.T) {
 	failing, refusing := newReceiver(t, clock), newReceiver(t, clock)
 	failing.setAnswer(func(_ int, _ request, w http.ResponseWriter) { w.WriteHeader(http.StatusBadGateway) })
 	refusing.setAnswer(func(_ int, _ request, w http.ResponseWriter) { w.WriteHeader(http.StatusNotFound) })
-	cfg := Config{GiveUpAfter: strategy.Dur(time.Minute), Sinks: []SinkConfig{
+	cfg := Config{GiveUpAfter: tomlval.Dur(time.Minute), Sinks: []SinkConfig{
 		slackSink("failing", "A", ClassAlerts), slackSink("refusing", "B", ClassAlerts)}}
 	r := newRig(t, clock, cfg, map[string]string{"A": failing.srv.URL, "B": refusing.srv.URL})
 	r.start(t)
@@ -432,7 +432,7 @@ func TestQueuedEventsExpire(t *testing.T) {
 			w.WriteHeader(http.StatusInternalServerError)
 		}
 	})
-	cfg := Config{GiveUpAfter: strategy.Dur(10 * time.Minute), Sinks: []SinkConfig{slackSink("slack", "URL", ClassAlerts)}}
+	cfg := Config{GiveUpAfter: tomlval.Dur(10 * time.Minute), Sinks: []SinkConfig{slackSink("slack", "URL", ClassAlerts)}}
 	r := newRig(t, clock, cfg, map[string]string{"URL": rx.srv.URL})
 	for i := range 3 {
 		r.n.Notify(Event{Class: ClassAlerts, Title: fmt.Sprint("old ", i)})
@@ -472,7 +472,7 @@ func TestShutdownDrainsThenStops(t *testing.T) {
 		clock := scheduler.NewManual(t0)
 		rx := newReceiver(t, clock)
 		rx.setAnswer(func(_ int, _ request, w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) })
-		cfg := Config{DrainGrace: strategy.Dur(5 * time.Second), Sinks: []SinkConfig{slackSink("slack", "URL", ClassAlerts)}}
+		cfg := Config{DrainGrace: tomlval.Dur(5 * time.Second), Sinks: []SinkConfig{slackSink("slack", "URL", ClassAlerts)}}
 		r := newRig(t, clock, cfg, map[string]string{"URL": rx.srv.URL})
 		r.start(t)
 		r.n.Notify(Event{Class: ClassAlerts, Title: "x"})

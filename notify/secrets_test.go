@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/scheduler"
-	"github.com/otcdesk/engine/strategy"
 )
 
 // assertNoSecret fails if s contains any value of env, or, for a value
@@ -122,7 +122,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		"LIVE_URL":    live.srv.URL + "/services/T2/B2/slack-secret-EEEEEEEE",
 	}
 	all := []string{"fills", "sweeps", "breaks", "kills", "daily", "alerts"}
-	cfg := Config{GiveUpAfter: strategy.Dur(5 * time.Second), Sinks: []SinkConfig{
+	cfg := Config{GiveUpAfter: tomlval.Dur(5 * time.Second), Sinks: []SinkConfig{
 		{Name: "slack", Type: TypeSlack, Classes: all, URLEnv: "SLACK_URL"},
 		{Name: "tg", Type: TypeTelegram, Classes: all, ChatID: "@desk", TokenEnv: "TG_TOKEN", BaseURL: deadURL},
 		{Name: "hook", Type: TypeWebhook, Classes: all, URLEnv: "HOOK_URL", SecretEnv: "HOOK_SECRET"},

@@ -9,12 +9,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otcdesk/engine/market"
-	"github.com/otcdesk/engine/scheduler"
-	"github.com/otcdesk/engine/strategy"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/internal/tomlval"
+	"github.com/otcdesk/engine/market"
+	"github.com/otcdesk/engine/scheduler"
+	"github.com/otcdesk/engine/strategy"
 )
 
 var (
@@ -26,7 +28,7 @@ var _ Gate = (*scheduler.Gate)(nil)
 
 func d(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 
-func dec(s string) strategy.Decimal { return strategy.Dec(d(s)) }
+func dec(s string) tomlval.Decimal { return tomlval.Dec(d(s)) }
 
 // market: BTCEUR at 60010/59990 with sizes 0.001 to 10 BTC; 1 BTC and
 // 50 000 EUR, all available.
@@ -72,7 +74,7 @@ type fixture struct {
 func newFixture(t *testing.T, edit func(*Limits, *Options)) fixture {
 	t.Helper()
 	l := DefaultLimits()
-	l.Transfers.Destinations = map[string]strategy.Decimal{"bank-eur": dec("5000"), "cold-btc": dec("100000")}
+	l.Transfers.Destinations = map[string]tomlval.Decimal{"bank-eur": dec("5000"), "cold-btc": dec("100000")}
 	f := fixture{counters: &MemoryCounters{}, logs: &bytes.Buffer{}}
 	o := Options{Counters: f.counters, Logger: slog.New(slog.NewTextHandler(f.logs, nil)), Registry: prometheus.NewRegistry()}
 	if edit != nil {
@@ -291,7 +293,7 @@ func TestBreaker(t *testing.T) {
 		t.Error("breaker still open after the cooldown")
 	}
 
-	manual := newFixture(t, func(l *Limits, _ *Options) { l.Breaker.Cooldown = strategy.Dur(0) })
+	manual := newFixture(t, func(l *Limits, _ *Options) { l.Breaker.Cooldown = tomlval.Dur(0) })
 	for range 6 {
 		manual.e.VenueRejected(t0)
 	}
@@ -339,9 +341,9 @@ func TestLimitsValidate(t *testing.T) {
 	}
 	l := DefaultLimits()
 	l.Reference, l.MaxOrderNotional, l.DayZone, l.MaxOpenIntents = "eur", dec("0"), "Mars/Olympus", 0
-	l.Breaker.Window = strategy.Dur(0)
+	l.Breaker.Window = tomlval.Dur(0)
 	l.Assets = map[string]AssetLimits{"BTC": {MinBalance: dec("-1")}}
-	l.Transfers.Destinations = map[string]strategy.Decimal{"bank": dec("0")}
+	l.Transfers.Destinations = map[string]tomlval.Decimal{"bank": dec("0")}
 	l.MaxSlippage = dec("100")
 	err := l.Validate()
 	for _, k := range []string{"reference:", "max_order_notional:", "day_zone:", "max_open_intents:", "breaker.window:", "assets.BTC.min_balance:", "transfers.destinations.bank:", "max_slippage: must be below 100"} {

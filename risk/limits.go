@@ -5,10 +5,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/scheduler"
-	"github.com/otcdesk/engine/strategy"
-	"github.com/shopspring/decimal"
 )
 
 // Limits configure an Engine; the [risk] section of the configuration.
@@ -18,18 +19,18 @@ type Limits struct {
 	// Reference is the currency notional limits and caps are in.
 	Reference market.Asset `toml:"reference"`
 	// MaxOrderNotional bounds one intent's value.
-	MaxOrderNotional strategy.Decimal `toml:"max_order_notional"`
+	MaxOrderNotional tomlval.Decimal `toml:"max_order_notional"`
 	// MaxDailyNotional bounds the value approved per day.
-	MaxDailyNotional strategy.Decimal `toml:"max_daily_notional"`
+	MaxDailyNotional tomlval.Decimal `toml:"max_daily_notional"`
 	// DayZone is where a day starts: "UTC", a fixed offset or an IANA name.
 	DayZone string `toml:"day_zone"`
 	// MaxSlippage is the most slippage an intent may allow, in percent.
-	MaxSlippage strategy.Decimal `toml:"max_slippage"`
+	MaxSlippage tomlval.Decimal `toml:"max_slippage"`
 	// MaxPriceAge is the age past which a price is stale.
-	MaxPriceAge strategy.Duration `toml:"max_price_age"`
+	MaxPriceAge tomlval.Duration `toml:"max_price_age"`
 	// MaxQuoteDeviation bounds how far an RFQ quote may be from the
 	// streaming price, either way, in percent.
-	MaxQuoteDeviation strategy.Decimal `toml:"max_quote_deviation"`
+	MaxQuoteDeviation tomlval.Decimal `toml:"max_quote_deviation"`
 	// MaxOpenIntents bounds the intents in flight, all strategies together.
 	MaxOpenIntents int `toml:"max_open_intents"`
 	// Breaker is the reject-rate circuit breaker.
@@ -44,27 +45,27 @@ type Limits struct {
 // fall within Window. It stays tripped for Cooldown, or until reset by hand
 // when Cooldown is zero.
 type BreakerLimits struct {
-	MaxRejects int               `toml:"max_rejects"`
-	Window     strategy.Duration `toml:"window"`
-	Cooldown   strategy.Duration `toml:"cooldown"`
+	MaxRejects int              `toml:"max_rejects"`
+	Window     tomlval.Duration `toml:"window"`
+	Cooldown   tomlval.Duration `toml:"cooldown"`
 }
 
 // AssetLimits are one asset's limits; zero means none.
 type AssetLimits struct {
 	// MaxPosition bounds the total balance a trade may leave, counting
 	// what the intents still in flight bring in.
-	MaxPosition strategy.Decimal `toml:"max_position"`
+	MaxPosition tomlval.Decimal `toml:"max_position"`
 	// MinBalance is what trades and transfers must leave available.
-	MinBalance strategy.Decimal `toml:"min_balance"`
+	MinBalance tomlval.Decimal `toml:"min_balance"`
 }
 
 // TransferLimits cap treasury transfers per day, in Limits.Reference.
 type TransferLimits struct {
 	// MaxDaily caps all transfers together.
-	MaxDaily strategy.Decimal `toml:"max_daily"`
+	MaxDaily tomlval.Decimal `toml:"max_daily"`
 	// Destinations caps each destination by name. A transfer to a
 	// destination without a cap is refused.
-	Destinations map[string]strategy.Decimal `toml:"destinations"`
+	Destinations map[string]tomlval.Decimal `toml:"destinations"`
 }
 
 // DefaultLimits returns conservative limits: EUR reference, 10 000 per
@@ -73,58 +74,61 @@ type TransferLimits struct {
 // in 10 minutes for 30 minutes, and 10 000 of transfers per day to
 // destinations that must each be given a cap.
 func DefaultLimits() Limits {
-	dec := func(s string) strategy.Decimal { return strategy.Dec(decimal.RequireFromString(s)) }
+	dec := func(s string) tomlval.Decimal { return tomlval.Dec(decimal.RequireFromString(s)) }
 	return Limits{
 		Reference:         "EUR",
 		MaxOrderNotional:  dec("10000"),
 		MaxDailyNotional:  dec("100000"),
 		DayZone:           "UTC",
 		MaxSlippage:       dec("1"),
-		MaxPriceAge:       strategy.Dur(10 * time.Second),
+		MaxPriceAge:       tomlval.Dur(10 * time.Second),
 		MaxQuoteDeviation: dec("1"),
 		MaxOpenIntents:    10,
-		Breaker:           BreakerLimits{MaxRejects: 5, Window: strategy.Dur(10 * time.Minute), Cooldown: strategy.Dur(30 * time.Minute)},
+		Breaker:           BreakerLimits{MaxRejects: 5, Window: tomlval.Dur(10 * time.Minute), Cooldown: tomlval.Dur(30 * time.Minute)},
 		Transfers:         TransferLimits{MaxDaily: dec("10000")},
 	}
 }
 
 // Validate returns every problem, each with its key.
-func (l Limits) Validate() error {
-	var p strategy.Problems
+func (l Limits) Validate() error { return tomlval.Problems(l.Problems()).Err("risk") }
+
+// Problems lists every problem, keys relative to the [risk] section.
+func (l Limits) Problems() []tomlval.Problem {
+	var p tomlval.Problems
 	if l.Reference == "" || strings.ToUpper(string(l.Reference)) != string(l.Reference) {
-		p.Addf("reference", "must be an upper-case asset code, got %q", l.Reference)
+		p.Add("reference", "must be an upper-case asset code, got %q", l.Reference)
 	}
 	p.Positive("max_order_notional", l.MaxOrderNotional)
 	p.Positive("max_daily_notional", l.MaxDailyNotional)
 	if _, err := scheduler.ParseZone(l.DayZone); err != nil {
-		p.Addf("day_zone", "%v", err)
+		p.Add("day_zone", "%v", err)
 	}
 	p.NonNegative("max_slippage", l.MaxSlippage)
 	if l.MaxSlippage.GreaterThanOrEqual(decimal.NewFromInt(100)) {
 		// A sale at 100 % slippage could fetch nothing: its worst case
 		// cannot be priced.
-		p.Addf("max_slippage", "must be below 100 (percent), got %s", l.MaxSlippage.Decimal)
+		p.Add("max_slippage", "must be below 100 (percent), got %s", l.MaxSlippage.Decimal)
 	}
 	p.Positive("max_quote_deviation", l.MaxQuoteDeviation)
 	if p.Duration("max_price_age", l.MaxPriceAge) && l.MaxPriceAge.Duration <= 0 {
-		p.Addf("max_price_age", "must be positive")
+		p.Add("max_price_age", "must be positive")
 	}
 	if l.MaxOpenIntents <= 0 {
-		p.Addf("max_open_intents", "must be positive, got %d", l.MaxOpenIntents)
+		p.Add("max_open_intents", "must be positive, got %d", l.MaxOpenIntents)
 	}
 	if l.Breaker.MaxRejects <= 0 {
-		p.Addf("breaker.max_rejects", "must be positive, got %d", l.Breaker.MaxRejects)
+		p.Add("breaker.max_rejects", "must be positive, got %d", l.Breaker.MaxRejects)
 	}
 	if p.Duration("breaker.window", l.Breaker.Window) && l.Breaker.Window.Duration <= 0 {
-		p.Addf("breaker.window", "must be positive")
+		p.Add("breaker.window", "must be positive")
 	}
 	if p.Duration("breaker.cooldown", l.Breaker.Cooldown) && l.Breaker.Cooldown.Duration < 0 {
-		p.Addf("breaker.cooldown", "must not be negative (zero: until reset by hand)")
+		p.Add("breaker.cooldown", "must not be negative (zero: until reset by hand)")
 	}
 	for _, a := range sorted(l.Assets) {
 		key := "assets." + a
 		if strings.ToUpper(a) != a {
-			p.Addf(key, "asset codes are upper case")
+			p.Add(key, "asset codes are upper case")
 		}
 		p.NonNegative(key+".max_position", l.Assets[a].MaxPosition)
 		p.NonNegative(key+".min_balance", l.Assets[a].MinBalance)
@@ -133,7 +137,7 @@ func (l Limits) Validate() error {
 	for _, dst := range sorted(l.Transfers.Destinations) {
 		p.Positive("transfers.destinations."+dst, l.Transfers.Destinations[dst])
 	}
-	return p.Err()
+	return p
 }
 
 // sorted returns m's keys in order, for deterministic validation output.

@@ -4,9 +4,9 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/otcdesk/engine/config"
-	"github.com/otcdesk/engine/market"
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/market"
 )
 
 // Defaults used for zero Options fields.
@@ -124,22 +124,6 @@ type PairConfig struct {
 	VolatilityBps int64
 	// Decimals is the number of decimals prices are rounded to.
 	Decimals int32
-}
-
-// FromConfig returns Options for a config.Sim section.
-func FromConfig(c config.Sim) Options {
-	seed := uint64(c.Seed)
-	return Options{
-		Addr:  c.Addr,
-		Seed:  seed,
-		Dedup: c.Dedup,
-		Faults: Faults{
-			RateLimited:     c.Faults.RateLimited,
-			ResetBeforeRead: c.Faults.ResetBeforeRead,
-			ErrorAfterApply: c.Faults.ErrorAfterApply,
-			Latency:         c.Faults.Latency.Duration,
-		},
-	}
 }
 
 // WeeklyWindow returns a Maintenance func for a weekly window: from start

@@ -5,8 +5,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/otcdesk/engine/market"
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/internal/tomlval"
+	"github.com/otcdesk/engine/market"
 )
 
 // KindAutoconvert is the registry kind of the autoconvert strategy.
@@ -18,39 +20,39 @@ type AutoconvertParams struct {
 	To   market.Asset `toml:"to"`
 	// Min is the smallest conversion, in From; smaller deposits accumulate
 	// until they reach it. The pair's own minimum applies too.
-	Min Decimal `toml:"min"`
+	Min tomlval.Decimal `toml:"min"`
 	// RetryAfter is how long to wait after a rejected or failed attempt.
-	RetryAfter  Duration `toml:"retry_after"`
-	Path        Path     `toml:"path"`
-	MaxSlippage Decimal  `toml:"max_slippage"`
+	RetryAfter  tomlval.Duration `toml:"retry_after"`
+	Path        Path             `toml:"path"`
+	MaxSlippage tomlval.Decimal  `toml:"max_slippage"`
 }
 
 // DefaultAutoconvertParams returns the defaults: a one-minute retry, RFQ,
 // 0.5% slippage.
 func DefaultAutoconvertParams() AutoconvertParams {
-	return AutoconvertParams{RetryAfter: Dur(time.Minute), Path: RFQ, MaxSlippage: Dec(decimal.RequireFromString("0.5"))}
+	return AutoconvertParams{RetryAfter: tomlval.Dur(time.Minute), Path: RFQ, MaxSlippage: tomlval.Dec(decimal.RequireFromString("0.5"))}
 }
 
 // Validate returns every problem, each with its key.
 func (p AutoconvertParams) Validate() error {
-	var pr Problems
+	var pr tomlval.Problems
 	for _, f := range []struct {
 		key string
 		a   market.Asset
 	}{{"from", p.From}, {"to", p.To}} {
 		if f.a == "" || strings.ToUpper(string(f.a)) != string(f.a) {
-			pr.Addf(f.key, "must be an upper-case asset code, got %q", f.a)
+			pr.Add(f.key, "must be an upper-case asset code, got %q", f.a)
 		}
 	}
 	if p.From != "" && p.From == p.To {
-		pr.Addf("to", "must differ from from (%s)", p.From)
+		pr.Add("to", "must differ from from (%s)", p.From)
 	}
 	pr.NonNegative("min", p.Min)
 	if pr.Duration("retry_after", p.RetryAfter) && p.RetryAfter.Duration <= 0 {
-		pr.Addf("retry_after", "must be positive")
+		pr.Add("retry_after", "must be positive")
 	}
-	pr.common(p.Path, p.MaxSlippage, 0)
-	return pr.Err()
+	common(&pr, p.Path, p.MaxSlippage, 0)
+	return pr.Err("params")
 }
 
 // Autoconvert converts deposits of one asset into another once the ledger

@@ -4,15 +4,17 @@ import (
 	"strings"
 	"time"
 
-	"github.com/otcdesk/engine/market"
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/internal/tomlval"
+	"github.com/otcdesk/engine/market"
 )
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 func d(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 
-func dp(s string) Decimal { return Dec(d(s)) }
+func dp(s string) tomlval.Decimal { return tomlval.Dec(d(s)) }
 
 // newState returns a state at t0 with a 10s staleness limit.
 func newState() *State {
@@ -56,10 +58,18 @@ func sumQty(ins []Intent) decimal.Decimal {
 	return sum
 }
 
-var errFloat = func() error {
-	var x Decimal
+// floatDecimal is a decimal written as a TOML float: it keeps its error.
+func floatDecimal() tomlval.Decimal {
+	var x tomlval.Decimal
 	_ = x.UnmarshalTOML(0.1)
-	return x.Err()
-}()
+	return x
+}
+
+// intDuration is a duration written as a TOML integer: it keeps its error.
+func intDuration() tomlval.Duration {
+	var x tomlval.Duration
+	_ = x.UnmarshalTOML(int64(60))
+	return x
+}
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }

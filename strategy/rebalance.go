@@ -6,8 +6,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/otcdesk/engine/market"
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/internal/tomlval"
+	"github.com/otcdesk/engine/market"
 )
 
 // KindRebalance is the registry kind of the rebalance strategy.
@@ -21,24 +23,24 @@ type RebalanceParams struct {
 	// weighted asset needs a listed pair with it, either way round.
 	Reference market.Asset `toml:"reference"`
 	// Weights are target shares by asset; they sum to exactly 1.
-	Weights map[string]Decimal `toml:"weights"`
+	Weights map[string]tomlval.Decimal `toml:"weights"`
 	// Band is the drift, in weight, that triggers a rebalance: 0.05 means
 	// an asset at 0.56 against a 0.5 target triggers one.
-	Band Decimal `toml:"band"`
+	Band tomlval.Decimal `toml:"band"`
 	// MinTrade is the smallest trade worth making, in Reference.
-	MinTrade Decimal `toml:"min_trade"`
+	MinTrade tomlval.Decimal `toml:"min_trade"`
 	// MaxTrade is the largest trade one check makes, in Reference; 0 (the
 	// default) is no cap. A bigger move is made over several checks. Set it
 	// at or below risk's max_order_notional, or a large drift proposes
 	// trades that risk rejects every time.
-	MaxTrade Decimal `toml:"max_trade"`
+	MaxTrade tomlval.Decimal `toml:"max_trade"`
 	// Every is how often the weights are checked.
-	Every Duration `toml:"every"`
+	Every tomlval.Duration `toml:"every"`
 	// Path is "rfq" (default) or "otc".
 	Path Path `toml:"path"`
 	// MaxSlippage is in percent (1.0 = 1%); it also pads what a buy may
 	// spend, so a buy never needs more than is available.
-	MaxSlippage Decimal `toml:"max_slippage"`
+	MaxSlippage tomlval.Decimal `toml:"max_slippage"`
 	// Precision is how many decimal places a trade size keeps (truncated).
 	Precision int32 `toml:"precision"`
 }
@@ -47,55 +49,55 @@ type RebalanceParams struct {
 // 5 minutes, RFQ, 0.5% slippage, sizes to 8 places.
 func DefaultRebalanceParams() RebalanceParams {
 	return RebalanceParams{
-		Band:        Dec(decimal.RequireFromString("0.05")),
-		Every:       Dur(5 * time.Minute),
+		Band:        tomlval.Dec(decimal.RequireFromString("0.05")),
+		Every:       tomlval.Dur(5 * time.Minute),
 		Path:        RFQ,
-		MaxSlippage: Dec(decimal.RequireFromString("0.5")),
+		MaxSlippage: tomlval.Dec(decimal.RequireFromString("0.5")),
 		Precision:   8,
 	}
 }
 
 // Validate returns every problem, each with its key.
 func (p RebalanceParams) Validate() error {
-	var pr Problems
+	var pr tomlval.Problems
 	if p.Reference == "" || strings.ToUpper(string(p.Reference)) != string(p.Reference) {
-		pr.Addf("reference", "must be an upper-case asset code, got %q", p.Reference)
+		pr.Add("reference", "must be an upper-case asset code, got %q", p.Reference)
 	}
 	if len(p.Weights) < 2 {
-		pr.Addf("weights", "need at least two assets, got %d", len(p.Weights))
+		pr.Add("weights", "need at least two assets, got %d", len(p.Weights))
 	}
 	sum, ok := decimal.Zero, true
 	for _, a := range sortedKeys(p.Weights) {
 		w := p.Weights[a]
 		key := "weights." + a
 		if strings.ToUpper(a) != a {
-			pr.Addf(key, "asset codes are upper case")
+			pr.Add(key, "asset codes are upper case")
 		}
 		if !pr.Decimal(key, w) {
 			ok = false
 			continue
 		}
 		if w.IsNegative() || w.GreaterThan(decimal.NewFromInt(1)) {
-			pr.Addf(key, "must be between 0 and 1, got %s", w.Decimal)
+			pr.Add(key, "must be between 0 and 1, got %s", w.Decimal)
 		}
 		sum = sum.Add(w.Decimal)
 	}
 	if ok && len(p.Weights) > 0 && !sum.Equal(decimal.NewFromInt(1)) {
-		pr.Addf("weights", "must sum to exactly 1, got %s", sum)
+		pr.Add("weights", "must sum to exactly 1, got %s", sum)
 	}
 	if pr.Decimal("band", p.Band) && (!p.Band.IsPositive() || p.Band.GreaterThanOrEqual(decimal.NewFromInt(1))) {
-		pr.Addf("band", "must be above 0 and below 1, got %s", p.Band.Decimal)
+		pr.Add("band", "must be above 0 and below 1, got %s", p.Band.Decimal)
 	}
 	pr.NonNegative("min_trade", p.MinTrade)
 	pr.NonNegative("max_trade", p.MaxTrade)
 	if p.MaxTrade.IsPositive() && p.MaxTrade.LessThan(p.MinTrade.Decimal) {
-		pr.Addf("max_trade", "must be 0 (no cap) or at least min_trade %s, got %s", p.MinTrade.Decimal, p.MaxTrade.Decimal)
+		pr.Add("max_trade", "must be 0 (no cap) or at least min_trade %s, got %s", p.MinTrade.Decimal, p.MaxTrade.Decimal)
 	}
 	if pr.Duration("every", p.Every) && p.Every.Duration <= 0 {
-		pr.Addf("every", "must be positive, got %s", p.Every.Duration)
+		pr.Add("every", "must be positive, got %s", p.Every.Duration)
 	}
-	pr.common(p.Path, p.MaxSlippage, p.Precision)
-	return pr.Err()
+	common(&pr, p.Path, p.MaxSlippage, p.Precision)
+	return pr.Err("params")
 }
 
 // Rebalance keeps target weights. Every Params.Every it values each

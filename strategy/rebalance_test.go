@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/market"
 )
 
@@ -20,7 +21,7 @@ func btcEthEur() *State {
 func rebalanceParams(weights map[string]string) RebalanceParams {
 	p := DefaultRebalanceParams()
 	p.Reference = "EUR"
-	p.Weights = map[string]Decimal{}
+	p.Weights = map[string]tomlval.Decimal{}
 	for a, w := range weights {
 		p.Weights[a] = dp(w)
 	}
@@ -218,11 +219,11 @@ func TestRebalanceParamsValidate(t *testing.T) {
 		{"valid", func(*RebalanceParams) {}, nil},
 		{"weights do not sum to 1", func(p *RebalanceParams) { p.Weights["BTC"] = dp("0.6") }, []string{"weights: must sum to exactly 1"}},
 		{"negative weight and lower case", func(p *RebalanceParams) { p.Weights["eth"] = dp("-0.1") }, []string{"weights.eth: asset codes", "weights.eth: must be between"}},
-		{"float weight", func(p *RebalanceParams) { p.Weights["BTC"] = Decimal{err: errFloat} }, []string{"weights.BTC: want a decimal"}},
+		{"float weight", func(p *RebalanceParams) { p.Weights["BTC"] = floatDecimal() }, []string{"weights.BTC: want a decimal"}},
 		{"max_trade below min_trade", func(p *RebalanceParams) { p.MaxTrade = dp("99") }, []string{"max_trade: must be 0 (no cap) or at least min_trade 100"}},
 		{"negative max_trade", func(p *RebalanceParams) { p.MaxTrade = dp("-1") }, []string{"max_trade: must not be negative"}},
 		{"everything", func(p *RebalanceParams) {
-			p.Reference, p.Band, p.MinTrade, p.Every, p.Path, p.Precision = "eur", dp("1"), dp("-1"), Dur(0), "fix", 30
+			p.Reference, p.Band, p.MinTrade, p.Every, p.Path, p.Precision = "eur", dp("1"), dp("-1"), tomlval.Dur(0), "fix", 30
 		}, []string{"reference:", "band:", "min_trade:", "every:", "path:", "precision:"}},
 	}
 	for _, tt := range tests {

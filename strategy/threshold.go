@@ -5,8 +5,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/otcdesk/engine/market"
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/internal/tomlval"
+	"github.com/otcdesk/engine/market"
 )
 
 // KindThreshold is the registry kind of the threshold strategy.
@@ -26,63 +28,63 @@ const (
 // ThresholdParams configure an emulated limit or stop order on the RFQ
 // venue, which has no resting orders of its own.
 type ThresholdParams struct {
-	Pair  string      `toml:"pair"`
-	Side  market.Side `toml:"side"`
-	Order string      `toml:"order"` // "limit" or "stop"
-	Price Decimal     `toml:"price"` // trigger price, quote per base
+	Pair  string          `toml:"pair"`
+	Side  market.Side     `toml:"side"`
+	Order string          `toml:"order"` // "limit" or "stop"
+	Price tomlval.Decimal `toml:"price"` // trigger price, quote per base
 	// Exactly one of Size (base) and Amount (quote).
-	Size   Decimal `toml:"size"`
-	Amount Decimal `toml:"amount"`
+	Size   tomlval.Decimal `toml:"size"`
+	Amount tomlval.Decimal `toml:"amount"`
 	// Rearm makes the order fire again, Cooldown after each fill;
 	// otherwise it fires once and stops.
-	Rearm    bool     `toml:"rearm"`
-	Cooldown Duration `toml:"cooldown"`
+	Rearm    bool             `toml:"rearm"`
+	Cooldown tomlval.Duration `toml:"cooldown"`
 	// RetryAfter is how long to wait after a rejected or failed attempt.
-	RetryAfter  Duration `toml:"retry_after"`
-	Path        Path     `toml:"path"`
-	MaxSlippage Decimal  `toml:"max_slippage"`
+	RetryAfter  tomlval.Duration `toml:"retry_after"`
+	Path        Path             `toml:"path"`
+	MaxSlippage tomlval.Decimal  `toml:"max_slippage"`
 }
 
 // DefaultThresholdParams returns the defaults: one-shot, a one-minute
 // retry, RFQ, 0.5% slippage.
 func DefaultThresholdParams() ThresholdParams {
 	return ThresholdParams{
-		RetryAfter:  Dur(time.Minute),
+		RetryAfter:  tomlval.Dur(time.Minute),
 		Path:        RFQ,
-		MaxSlippage: Dec(decimal.RequireFromString("0.5")),
+		MaxSlippage: tomlval.Dec(decimal.RequireFromString("0.5")),
 	}
 }
 
 // Validate returns every problem, each with its key.
 func (p ThresholdParams) Validate() error {
-	var pr Problems
+	var pr tomlval.Problems
 	if p.Pair == "" {
-		pr.Addf("pair", "is required")
+		pr.Add("pair", "is required")
 	}
 	if p.Side != market.Buy && p.Side != market.Sell {
-		pr.Addf("side", "must be \"buy\" or \"sell\", got %q", p.Side)
+		pr.Add("side", "must be \"buy\" or \"sell\", got %q", p.Side)
 	}
 	if p.Order != OrderLimit && p.Order != OrderStop {
-		pr.Addf("order", "must be \"limit\" or \"stop\", got %q", p.Order)
+		pr.Add("order", "must be \"limit\" or \"stop\", got %q", p.Order)
 	}
 	pr.Positive("price", p.Price)
 	sizeOK, amountOK := pr.Decimal("size", p.Size), pr.Decimal("amount", p.Amount)
 	if sizeOK && amountOK && (p.Size.IsNegative() || p.Amount.IsNegative() || p.Size.IsPositive() == p.Amount.IsPositive()) {
-		pr.Addf("size", "set exactly one of size (base) and amount (quote), positive")
+		pr.Add("size", "set exactly one of size (base) and amount (quote), positive")
 	}
 	if pr.Duration("cooldown", p.Cooldown) {
 		switch {
 		case p.Cooldown.Duration < 0:
-			pr.Addf("cooldown", "must not be negative")
+			pr.Add("cooldown", "must not be negative")
 		case p.Rearm && p.Cooldown.Duration == 0:
-			pr.Addf("cooldown", "must be positive when rearm is set, or the order fires again on the next tick after every fill")
+			pr.Add("cooldown", "must be positive when rearm is set, or the order fires again on the next tick after every fill")
 		}
 	}
 	if pr.Duration("retry_after", p.RetryAfter) && p.RetryAfter.Duration <= 0 {
-		pr.Addf("retry_after", "must be positive, so a refused order does not retry on every tick")
+		pr.Add("retry_after", "must be positive, so a refused order does not retry on every tick")
 	}
-	pr.common(p.Path, p.MaxSlippage, 0)
-	return pr.Err()
+	common(&pr, p.Path, p.MaxSlippage, 0)
+	return pr.Err("params")
 }
 
 // Threshold watches one pair's ticks and fires an intent when the price

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/market"
 )
 
@@ -37,7 +38,7 @@ func TestThresholdRestoreAfterRestart(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := thresholdParams(market.Buy, OrderLimit, "60000")
-			p.Rearm, p.Cooldown = tt.rearm, Dur(10*time.Minute)
+			p.Rearm, p.Cooldown = tt.rearm, tomlval.Dur(10*time.Minute)
 			before, err := NewThreshold("th", p)
 			if err != nil {
 				t.Fatal(err)
@@ -95,11 +96,11 @@ func TestThresholdRearmNeedsCooldown(t *testing.T) {
 	if err := p.Validate(); err == nil || !contains(err.Error(), "cooldown:") {
 		t.Errorf("Validate(rearm, no cooldown) = %v, want an error naming cooldown", err)
 	}
-	p.Cooldown = Dur(time.Minute)
+	p.Cooldown = tomlval.Dur(time.Minute)
 	if err := p.Validate(); err != nil {
 		t.Errorf("Validate(rearm, cooldown 1m) = %v, want nil", err)
 	}
-	p.Rearm, p.Cooldown = false, Dur(0)
+	p.Rearm, p.Cooldown = false, tomlval.Dur(0)
 	if err := p.Validate(); err != nil {
 		t.Errorf("Validate(one-shot, no cooldown) = %v, want nil", err)
 	}

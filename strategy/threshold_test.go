@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/market"
 )
 
@@ -72,7 +73,7 @@ func TestThresholdLifecycle(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := thresholdParams(market.Buy, OrderLimit, "60000")
-			p.Rearm, p.Cooldown = tt.rearm, Dur(10*time.Minute)
+			p.Rearm, p.Cooldown = tt.rearm, tomlval.Dur(10*time.Minute)
 			th, err := NewThreshold("th", p)
 			if err != nil {
 				t.Fatal(err)
@@ -135,7 +136,7 @@ func TestThresholdNeverOnStaleOrBadSize(t *testing.T) {
 
 func TestThresholdParamsValidate(t *testing.T) {
 	p := thresholdParams("hold", "market", "-1")
-	p.Amount, p.RetryAfter = dp("5"), Dur(0)
+	p.Amount, p.RetryAfter = dp("5"), tomlval.Dur(0)
 	err := p.Validate()
 	for _, k := range []string{"side:", "order:", "price:", "size:", "retry_after:"} {
 		if err == nil || !contains(err.Error(), k) {

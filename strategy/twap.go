@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/otcdesk/engine/market"
 	"github.com/robfig/cron/v3"
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/internal/tomlval"
+	"github.com/otcdesk/engine/market"
 )
 
 // KindTWAP is the registry kind of the TWAP (and DCA) strategy.
@@ -37,45 +39,45 @@ type TWAPParams struct {
 	Pair string      `toml:"pair"`
 	Side market.Side `toml:"side"`
 	// Exactly one of Size (base asset) and Amount (quote currency).
-	Size   Decimal `toml:"size"`
-	Amount Decimal `toml:"amount"`
+	Size   tomlval.Decimal `toml:"size"`
+	Amount tomlval.Decimal `toml:"amount"`
 	// Start is a TOML date-time with an offset. It is fixed in
 	// configuration so that a restart resumes the same plan instead of
 	// starting a new one.
-	Start  time.Time `toml:"start"`
-	Period Duration  `toml:"period"`
+	Start  time.Time        `toml:"start"`
+	Period tomlval.Duration `toml:"period"`
 	// Exactly one of Every (activations at Start, Start+Every, ...) and
 	// Cron (a spec; UTC unless prefixed "CRON_TZ=Europe/Rome ").
-	Every       Duration `toml:"every"`
-	Cron        string   `toml:"cron"`
-	Path        Path     `toml:"path"`
-	MaxSlippage Decimal  `toml:"max_slippage"`
-	Precision   int32    `toml:"precision"`
+	Every       tomlval.Duration `toml:"every"`
+	Cron        string           `toml:"cron"`
+	Path        Path             `toml:"path"`
+	MaxSlippage tomlval.Decimal  `toml:"max_slippage"`
+	Precision   int32            `toml:"precision"`
 }
 
 // DefaultTWAPParams returns the defaults: RFQ, 0.5% slippage, 8 places.
 func DefaultTWAPParams() TWAPParams {
-	return TWAPParams{Path: RFQ, MaxSlippage: Dec(decimal.RequireFromString("0.5")), Precision: 8}
+	return TWAPParams{Path: RFQ, MaxSlippage: tomlval.Dec(decimal.RequireFromString("0.5")), Precision: 8}
 }
 
 // Validate returns every problem, each with its key.
 func (p TWAPParams) Validate() error {
-	var pr Problems
+	var pr tomlval.Problems
 	if p.Pair == "" {
-		pr.Addf("pair", "is required")
+		pr.Add("pair", "is required")
 	}
 	if p.Side != market.Buy && p.Side != market.Sell {
-		pr.Addf("side", "must be \"buy\" or \"sell\", got %q", p.Side)
+		pr.Add("side", "must be \"buy\" or \"sell\", got %q", p.Side)
 	}
 	sizeOK, amountOK := pr.Decimal("size", p.Size), pr.Decimal("amount", p.Amount)
 	if sizeOK && amountOK {
 		switch {
 		case p.Size.IsNegative():
-			pr.Addf("size", "must not be negative, got %s", p.Size.Decimal)
+			pr.Add("size", "must not be negative, got %s", p.Size.Decimal)
 		case p.Amount.IsNegative():
-			pr.Addf("amount", "must not be negative, got %s", p.Amount.Decimal)
+			pr.Add("amount", "must not be negative, got %s", p.Amount.Decimal)
 		case p.Size.IsPositive() == p.Amount.IsPositive():
-			pr.Addf("size", "set exactly one of size (base) and amount (quote)")
+			pr.Add("size", "set exactly one of size (base) and amount (quote)")
 		}
 		// The last slice is the exact remainder, so a total finer than the
 		// precision would end in a slice finer than the venue takes.
@@ -84,38 +86,38 @@ func (p TWAPParams) Validate() error {
 			v   decimal.Decimal
 		}{{"size", p.Size.Decimal}, {"amount", p.Amount.Decimal}} {
 			if p.Precision >= 0 && !f.v.Equal(f.v.Truncate(p.Precision)) {
-				pr.Addf(f.key, "%s has more than %d decimal places (precision)", f.v, p.Precision)
+				pr.Add(f.key, "%s has more than %d decimal places (precision)", f.v, p.Precision)
 			}
 		}
 	}
 	if p.Start.IsZero() {
-		pr.Addf("start", "is required: a date-time with an offset, such as 2026-03-02T09:00:00Z")
+		pr.Add("start", "is required: a date-time with an offset, such as 2026-03-02T09:00:00Z")
 	}
 	if pr.Duration("period", p.Period) && p.Period.Duration <= 0 {
-		pr.Addf("period", "must be positive, got %s", p.Period.Duration)
+		pr.Add("period", "must be positive, got %s", p.Period.Duration)
 	}
 	everyOK := pr.Duration("every", p.Every)
 	switch {
 	case everyOK && (p.Every.Duration > 0) == (p.Cron != ""):
-		pr.Addf("every", "set exactly one of every and cron")
+		pr.Add("every", "set exactly one of every and cron")
 	case everyOK && p.Every.Duration < 0:
-		pr.Addf("every", "must be positive, got %s", p.Every.Duration)
+		pr.Add("every", "must be positive, got %s", p.Every.Duration)
 	case p.Cron != "":
 		if _, err := cronParser.Parse(p.Cron); err != nil {
-			pr.Addf("cron", "spec %q: %v", p.Cron, err)
+			pr.Add("cron", "spec %q: %v", p.Cron, err)
 		}
 	}
-	pr.common(p.Path, p.MaxSlippage, p.Precision)
-	if err := pr.Err(); err != nil {
+	common(&pr, p.Path, p.MaxSlippage, p.Precision)
+	if err := pr.Err("params"); err != nil {
 		return err
 	}
 	switch n := newTWAPPlan(p).count(p.Start.Add(-time.Nanosecond)); {
 	case n == 0 && p.Cron != "":
-		pr.Addf("cron", "spec %q has no activation in the period from %s", p.Cron, p.Start.Format(time.RFC3339))
+		pr.Add("cron", "spec %q has no activation in the period from %s", p.Cron, p.Start.Format(time.RFC3339))
 	case n == 0 || n > maxSlices:
-		pr.Addf("period", "holds %d activations; want 1 to %d", n, maxSlices)
+		pr.Add("period", "holds %d activations; want 1 to %d", n, maxSlices)
 	}
-	return pr.Err()
+	return pr.Err("params")
 }
 
 // twapPlan is the activation schedule of a TWAP.

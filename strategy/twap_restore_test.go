@@ -4,8 +4,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otcdesk/engine/market"
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/internal/tomlval"
+	"github.com/otcdesk/engine/market"
 )
 
 // TestTWAPRestoreAfterRestart: a TWAP restarted halfway through its plan
@@ -13,7 +15,7 @@ import (
 func TestTWAPRestoreAfterRestart(t *testing.T) {
 	start := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	p := DefaultTWAPParams()
-	p.Pair, p.Side, p.Size, p.Start, p.Period, p.Every = "BTCEUR", "buy", Dec(decimal.NewFromInt(10)), start, Dur(10*time.Hour), Dur(time.Hour)
+	p.Pair, p.Side, p.Size, p.Start, p.Period, p.Every = "BTCEUR", "buy", tomlval.Dec(decimal.NewFromInt(10)), start, tomlval.Dur(10*time.Hour), tomlval.Dur(time.Hour)
 	tw, err := NewTWAP("t", p)
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +54,7 @@ func marketTick(at time.Time) market.Tick {
 func TestTWAPRestoreCountsFillsAfterThePeriod(t *testing.T) {
 	start := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	p := DefaultTWAPParams()
-	p.Pair, p.Side, p.Size, p.Start, p.Period, p.Every = "BTCEUR", "buy", Dec(decimal.NewFromInt(10)), start, Dur(10*time.Hour), Dur(time.Hour)
+	p.Pair, p.Side, p.Size, p.Start, p.Period, p.Every = "BTCEUR", "buy", tomlval.Dec(decimal.NewFromInt(10)), start, tomlval.Dur(10*time.Hour), tomlval.Dur(time.Hour)
 	tw, err := NewTWAP("t", p)
 	if err != nil {
 		t.Fatal(err)

@@ -5,14 +5,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otcdesk/engine/market"
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/internal/tomlval"
+	"github.com/otcdesk/engine/market"
 )
 
 func twapParams(size string, period, every time.Duration) TWAPParams {
 	p := DefaultTWAPParams()
 	p.Pair, p.Side, p.Start = "BTCEUR", market.Buy, t0
-	p.Size, p.Period, p.Every = dp(size), Dur(period), Dur(every)
+	p.Size, p.Period, p.Every = dp(size), tomlval.Dur(period), tomlval.Dur(every)
 	return p
 }
 
@@ -238,18 +240,18 @@ func TestTWAPParamsValidate(t *testing.T) {
 	}{
 		{"valid", func(*TWAPParams) {}, nil},
 		{"both size and amount", func(p *TWAPParams) { p.Amount = dp("5") }, []string{"size: set exactly one"}},
-		{"neither every nor cron", func(p *TWAPParams) { p.Every = Dur(0) }, []string{"every: set exactly one"}},
-		{"bad cron", func(p *TWAPParams) { p.Every, p.Cron = Dur(0), "61 * * * *" }, []string{"cron: spec"}},
+		{"neither every nor cron", func(p *TWAPParams) { p.Every = tomlval.Dur(0) }, []string{"every: set exactly one"}},
+		{"bad cron", func(p *TWAPParams) { p.Every, p.Cron = tomlval.Dur(0), "61 * * * *" }, []string{"cron: spec"}},
 		// The last slice is the exact remainder: a total finer than the
 		// precision would send a slice the venue cannot take, again and
 		// again, since a failed slice returns to the remainder.
 		{"size finer than precision", func(p *TWAPParams) { p.Size, p.Precision = dp("0.123456789"), 8 }, []string{"size: 0.123456789 has more than 8 decimal places"}},
-		{"amount finer than precision", func(p *TWAPParams) { p.Size, p.Amount, p.Precision = Decimal{}, dp("100.005"), 2 }, []string{"amount: 100.005 has more than 2 decimal places"}},
+		{"amount finer than precision", func(p *TWAPParams) { p.Size, p.Amount, p.Precision = tomlval.Decimal{}, dp("100.005"), 2 }, []string{"amount: 100.005 has more than 2 decimal places"}},
 		{"trailing zeros fit the precision", func(p *TWAPParams) { p.Size, p.Precision = dp("1.500"), 1 }, nil},
-		{"cron that never fires", func(p *TWAPParams) { p.Every, p.Cron = Dur(0), "0 0 30 2 *" }, []string{"cron: spec \"0 0 30 2 *\" has no activation in the period"}},
-		{"too many activations", func(p *TWAPParams) { p.Period, p.Every = Dur(365*24*time.Hour), Dur(time.Second) }, []string{"period: holds"}},
+		{"cron that never fires", func(p *TWAPParams) { p.Every, p.Cron = tomlval.Dur(0), "0 0 30 2 *" }, []string{"cron: spec \"0 0 30 2 *\" has no activation in the period"}},
+		{"too many activations", func(p *TWAPParams) { p.Period, p.Every = tomlval.Dur(365*24*time.Hour), tomlval.Dur(time.Second) }, []string{"period: holds"}},
 		{"many at once", func(p *TWAPParams) {
-			p.Pair, p.Side, p.Start, p.Period, p.Size = "", "hold", time.Time{}, Duration{err: errFloat}, dp("-1")
+			p.Pair, p.Side, p.Start, p.Period, p.Size = "", "hold", time.Time{}, intDuration(), dp("-1")
 		}, []string{"pair:", "side:", "start:", "period:", "size:"}},
 	}
 	for _, tt := range tests {

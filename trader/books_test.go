@@ -10,6 +10,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/execution"
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/risk"
@@ -169,8 +170,8 @@ func TestMoveThroughTheLoop(t *testing.T) {
 	clock := scheduler.NewManual(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
 	limits := risk.DefaultLimits()
 	limits.Reference = "BTC"
-	limits.Transfers.MaxDaily = strategy.Dec(d("10"))
-	limits.Transfers.Destinations = map[string]strategy.Decimal{"cold": strategy.Dec(d("10"))}
+	limits.Transfers.MaxDaily = tomlval.Dec(d("10"))
+	limits.Transfers.Destinations = map[string]tomlval.Decimal{"cold": tomlval.Dec(d("10"))}
 	rk, _ := risk.New(limits, risk.Options{Counters: &risk.MemoryCounters{}})
 	n := 0
 	l := loaded(t, Options{Risk: rk, Exec: &fillAtTick{store: store}, Clock: clock, Books: store, Inline: true,

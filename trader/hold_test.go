@@ -8,6 +8,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/scheduler"
@@ -23,8 +24,8 @@ func TestSellByAmountHoldsItsWorstCase(t *testing.T) {
 	threshold := func(name string, size, amount string) strategy.Strategy {
 		p := strategy.DefaultThresholdParams() // 0.5% slippage
 		p.Pair, p.Side, p.Order, p.Path = "BTCEUR", market.Sell, "limit", strategy.OTC
-		p.Price = strategy.Dec(d("50000"))
-		p.Size, p.Amount = strategy.Dec(d(size)), strategy.Dec(d(amount))
+		p.Price = tomlval.Dec(d("50000"))
+		p.Size, p.Amount = tomlval.Dec(d(size)), tomlval.Dec(d(amount))
 		s, err := strategy.NewThreshold(name, p)
 		if err != nil {
 			t.Fatal(err)
@@ -37,8 +38,8 @@ func TestSellByAmountHoldsItsWorstCase(t *testing.T) {
 	byAmount := threshold("by-amount", "0", "9000")
 	bySize := threshold("by-size", "0.3496", "0")
 	limits := risk.DefaultLimits()
-	limits.MaxOrderNotional = strategy.Dec(d("100000"))
-	limits.Assets = map[string]risk.AssetLimits{"BTC": {MinBalance: strategy.Dec(d("1"))}}
+	limits.MaxOrderNotional = tomlval.Dec(d("100000"))
+	limits.Assets = map[string]risk.AssetLimits{"BTC": {MinBalance: tomlval.Dec(d("1"))}}
 	rk, err := risk.New(limits, risk.Options{Counters: &risk.MemoryCounters{}})
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +78,7 @@ func TestBuyByAmountHoldsWhatRiskApproved(t *testing.T) {
 		clock := scheduler.NewManual(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
 		p := strategy.DefaultThresholdParams() // 0.5% slippage
 		p.Pair, p.Side, p.Order, p.Path = "BTCEUR", market.Buy, "limit", tt.path
-		p.Price, p.Amount = strategy.Dec(d("70000")), strategy.Dec(d("9000"))
+		p.Price, p.Amount = tomlval.Dec(d("70000")), tomlval.Dec(d("9000"))
 		th, err := strategy.NewThreshold("buy", p)
 		if err != nil {
 			t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shopspring/decimal"
 
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/scheduler"
@@ -22,7 +23,7 @@ func TestLoopTradesOnceAndMovesBalances(t *testing.T) {
 	clock := scheduler.NewManual(start)
 	p := strategy.DefaultThresholdParams()
 	p.Pair, p.Side, p.Order = "BTCEUR", market.Buy, "limit"
-	p.Price, p.Size, p.Path = strategy.Dec(d("50000")), strategy.Dec(d("0.1")), strategy.OTC
+	p.Price, p.Size, p.Path = tomlval.Dec(d("50000")), tomlval.Dec(d("0.1")), strategy.OTC
 	th, err := strategy.NewThreshold("dip", p)
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +97,7 @@ func TestLoopRejectedIntentNeverExecutes(t *testing.T) {
 	clock := scheduler.NewManual(start)
 	p := strategy.DefaultThresholdParams()
 	p.Pair, p.Side, p.Order = "BTCEUR", market.Buy, "limit"
-	p.Price, p.Size, p.Path = strategy.Dec(d("50000")), strategy.Dec(d("1")), strategy.OTC
+	p.Price, p.Size, p.Path = tomlval.Dec(d("50000")), tomlval.Dec(d("1")), strategy.OTC
 	th, _ := strategy.NewThreshold("big", p)
 	// 1 BTC at 49900 EUR is above the default 10 000 EUR per-order limit.
 	rk, _ := risk.New(risk.DefaultLimits(), risk.Options{Counters: &risk.MemoryCounters{}})

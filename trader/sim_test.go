@@ -13,6 +13,7 @@ import (
 
 	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/risk"
@@ -73,7 +74,7 @@ func newSimRig(t *testing.T, lookups int) *simRig {
 	}
 	p := strategy.DefaultThresholdParams()
 	p.Pair, p.Side, p.Order = "BTCEUR", market.Buy, "limit"
-	p.Price, p.Size, p.Path = strategy.Dec(d("100000")), strategy.Dec(d("0.01")), strategy.OTC
+	p.Price, p.Size, p.Path = tomlval.Dec(d("100000")), tomlval.Dec(d("0.01")), strategy.OTC
 	th, err := strategy.NewThreshold("dip", p)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/scheduler"
@@ -21,8 +22,8 @@ func TestStepDrivesTicksAndTimers(t *testing.T) {
 	clock := scheduler.NewManual(start)
 	p := strategy.DefaultRebalanceParams()
 	p.Reference = "EUR"
-	p.Weights = map[string]strategy.Decimal{"EUR": strategy.Dec(d("0.5")), "BTC": strategy.Dec(d("0.5"))}
-	p.Every, p.Path = strategy.Dur(time.Minute), strategy.OTC
+	p.Weights = map[string]tomlval.Decimal{"EUR": tomlval.Dec(d("0.5")), "BTC": tomlval.Dec(d("0.5"))}
+	p.Every, p.Path = tomlval.Dur(time.Minute), strategy.OTC
 	rb, err := strategy.NewRebalance("rb", p)
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +88,7 @@ func BenchmarkStep(b *testing.B) {
 	clock := scheduler.NewManual(start)
 	p := strategy.DefaultRebalanceParams()
 	p.Reference = "EUR"
-	p.Weights = map[string]strategy.Decimal{"EUR": strategy.Dec(d("0.5")), "BTC": strategy.Dec(d("0.5"))}
+	p.Weights = map[string]tomlval.Decimal{"EUR": tomlval.Dec(d("0.5")), "BTC": tomlval.Dec(d("0.5"))}
 	rb, err := strategy.NewRebalance("rb", p)
 	if err != nil {
 		b.Fatal(err)

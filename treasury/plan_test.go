@@ -7,10 +7,10 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/risk"
-	"github.com/otcdesk/engine/strategy"
 	"github.com/otcdesk/engine/treasury"
 )
 
@@ -144,7 +144,7 @@ dry_run = false
 // before anything is recorded or sent, and no cap is taken.
 func TestRiskRefusalSendsNothing(t *testing.T) {
 	r := newRig(t, coldSection("10", "dry_run = false"), rigOptions{limits: func(l *risk.Limits) {
-		l.Transfers.MaxDaily = strategy.Dec(d("10000"))
+		l.Transfers.MaxDaily = tomlval.Dec(d("10000"))
 	}})
 	r.whitelist("BTC", coldAddress, "Bitcoin", true, nil)
 	res, err := r.sweep("btc-cold") // 4 BTC is about 220000 EUR, over risk's 10000 a day

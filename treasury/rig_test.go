@@ -22,6 +22,7 @@ import (
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/heropayments"
 	"github.com/otcdesk/engine/inbound"
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/reconcile"
@@ -234,12 +235,12 @@ func (r *rig) engine(ctx context.Context, logger *slog.Logger) <-chan error {
 		list = append(list, p)
 	}
 	lim := risk.DefaultLimits()
-	lim.MaxOrderNotional, lim.MaxDailyNotional = strategy.Dec(d("100000000")), strategy.Dec(d("1000000000"))
-	lim.MaxPriceAge = strategy.Dur(time.Hour)
-	lim.Transfers.MaxDaily = strategy.Dec(d("1000000000"))
-	lim.Transfers.Destinations = map[string]strategy.Decimal{}
+	lim.MaxOrderNotional, lim.MaxDailyNotional = tomlval.Dec(d("100000000")), tomlval.Dec(d("1000000000"))
+	lim.MaxPriceAge = tomlval.Dur(time.Hour)
+	lim.Transfers.MaxDaily = tomlval.Dec(d("1000000000"))
+	lim.Transfers.Destinations = map[string]tomlval.Decimal{}
 	for name := range r.cfg.Destinations {
-		lim.Transfers.Destinations[name] = strategy.Dec(d("1000000000"))
+		lim.Transfers.Destinations[name] = tomlval.Dec(d("1000000000"))
 	}
 	if r.opts.limits != nil {
 		r.opts.limits(&lim)

@@ -76,7 +76,7 @@ func cmdBacktest(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		var ce *config.Error
 		if errors.As(err, &ce) {
-			ce.Path = *path
+			ce.Name = *path
 		}
 		fmt.Fprintf(e.stderr, "%v\n", err)
 		return exitUsage

@@ -90,7 +90,7 @@ func TestBacktestErrors(t *testing.T) {
 		{"unknown param", []string{"-config", withConfig("u.toml", `band = "0.01"`, "band = \"0.01\"\nbnad = \"1\""), "-feed", sampleFeed}, exitUsage,
 			[]string{"unknown key(s) params.bnad"}},
 		{"bad risk", []string{"-config", withConfig("r.toml", `max_price_age = "30s"`, `max_price_age = "soon"`), "-feed", sampleFeed}, exitUsage,
-			[]string{"risk: max_price_age"}},
+			[]string{"risk.max_price_age"}},
 		{"no pairs", []string{"-config", write("np.toml", "mode = \"paper\"\n[backtest]\nreference = \"EUR\"\nbalances = { EUR = \"1\" }\n[[strategy]]\nkind = \"rebalance\"\nname = \"r\"\n[strategy.params]\nreference = \"EUR\"\nweights = { EUR = \"0.5\", BTC = \"0.5\" }\n"), "-feed", sampleFeed}, exitUsage,
 			[]string{"backtest.pair: required"}},
 		{"unknown key elsewhere", []string{"-config", withConfig("x.toml", `mode = "paper"`, "mode = \"paper\"\nmood = \"happy\""), "-feed", sampleFeed}, exitUsage,

@@ -36,7 +36,7 @@ func cmdSim(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "%s: %v\n", *path, err)
 		return exitUsage
 	}
-	opts := sim.FromConfig(cfg.Sim)
+	opts := cfg.Sim.Options()
 	opts.Logger = logger
 	if *addr != "" {
 		opts.Addr = *addr

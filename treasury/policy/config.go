@@ -6,6 +6,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/scheduler"
 )
 
@@ -72,9 +73,9 @@ type Config struct {
 	// PollAfter is how long after it was sent an unresolved movement is
 	// looked up over REST on every poll: the fallback for a late or lost
 	// webhook. Zero means DefaultPollAfter.
-	PollAfter Duration `toml:"poll_after"`
+	PollAfter tomlval.Duration `toml:"poll_after"`
 	// PollEvery is how often the poll runs. Zero means DefaultPollEvery.
-	PollEvery Duration `toml:"poll_every"`
+	PollEvery tomlval.Duration `toml:"poll_every"`
 	// Lookups is how many lookups must find no record of a movement whose
 	// outcome is unknown before it is failed (its amount returns to the
 	// available balance). Zero means DefaultLookups.
@@ -85,7 +86,7 @@ type Config struct {
 	// DailyCaps caps what all policies together move out per UTC day,
 	// per asset ("BTC" = "2"). An asset without a cap has only its
 	// destinations' caps.
-	DailyCaps map[string]Amount `toml:"daily_caps"`
+	DailyCaps map[string]tomlval.Decimal `toml:"daily_caps"`
 	// Destinations is the allowlist: nothing is sent anywhere else.
 	Destinations map[string]Destination `toml:"destinations"`
 	// Policies by name.
@@ -116,7 +117,7 @@ type Destination struct {
 	Instant bool `toml:"instant"`
 	// DailyCap caps what goes to this destination per UTC day, in Asset.
 	// Required.
-	DailyCap Amount `toml:"daily_cap"`
+	DailyCap tomlval.Decimal `toml:"daily_cap"`
 
 	// Bank destinations. PayeeAddressID names the registered payee
 	// address; when empty it is found among the payees by asset, network
@@ -161,22 +162,22 @@ type Policy struct {
 	Schedule string `toml:"schedule"`
 	// Min, Target and Max bound the available balance; required, with
 	// 0 <= Min <= Target <= Max.
-	Min    Amount `toml:"min"`
-	Target Amount `toml:"target"`
-	Max    Amount `toml:"max"`
+	Min    tomlval.Decimal `toml:"min"`
+	Target tomlval.Decimal `toml:"target"`
+	Max    tomlval.Decimal `toml:"max"`
 	// Destination names an entry of Destinations (sweep, settlement).
 	Destination string `toml:"destination"`
 	// MinSweep is the smallest movement worth making, net of the fee.
-	MinSweep Amount `toml:"min_sweep"`
+	MinSweep tomlval.Decimal `toml:"min_sweep"`
 	// Fee is the fee expected per movement, in Asset. By default the
 	// venue takes it from the amount (the destination receives amount -
 	// fee); with FeeOnTop it is charged on top, so the amount sent is
 	// lowered by it to leave exactly Target.
-	Fee      Amount `toml:"fee"`
-	FeeOnTop bool   `toml:"fee_on_top"`
+	Fee      tomlval.Decimal `toml:"fee"`
+	FeeOnTop bool            `toml:"fee_on_top"`
 	// MaxFeeRatio skips a movement whose fee exceeds this share of its
 	// amount ("0.01" = 1%). Zero means no limit.
-	MaxFeeRatio Amount `toml:"max_fee_ratio"`
+	MaxFeeRatio tomlval.Decimal `toml:"max_fee_ratio"`
 	// Precision is the number of decimals amounts are rounded down to;
 	// absent means DefaultPrecision.
 	Precision *int `toml:"precision"`
@@ -193,20 +194,20 @@ type Policy struct {
 
 	// Convert: sell the excess of Asset for To on Pair ("BTCEUR"),
 	// through Path ("rfq" or "otc") allowing MaxSlippage percent.
-	To          string `toml:"to"`
-	Pair        string `toml:"pair"`
-	Path        string `toml:"path"`
-	MaxSlippage Amount `toml:"max_slippage"`
+	To          string          `toml:"to"`
+	Pair        string          `toml:"pair"`
+	Path        string          `toml:"path"`
+	MaxSlippage tomlval.Decimal `toml:"max_slippage"`
 
 	// Settlement: the Heropayments flow ("v2" or "custody") whose
 	// merchant balance is settled, the customer id the withdrawal is made
 	// for, the network name Heropayments uses (optional), and the most
 	// the network may take: the Hercle deposit that settles the movement
 	// must be within MaxNetworkFee below the amount sent.
-	Flow          string `toml:"flow"`
-	CustomerID    string `toml:"customer_id"`
-	Network       string `toml:"network"`
-	MaxNetworkFee Amount `toml:"max_network_fee"`
+	Flow          string          `toml:"flow"`
+	CustomerID    string          `toml:"customer_id"`
+	Network       string          `toml:"network"`
+	MaxNetworkFee tomlval.Decimal `toml:"max_network_fee"`
 }
 
 // Pull says where a balance below Min is refilled from, up to Target.
@@ -215,11 +216,11 @@ type Pull struct {
 	// the pair), "heropayments" (settle from the Heropayments merchant
 	// balance with the settlement policy named Policy) or "invoice"
 	// (issue a Lightning invoice for the shortfall; BTC only).
-	From        string `toml:"from"`
-	Pair        string `toml:"pair"`
-	Path        string `toml:"path"`
-	MaxSlippage Amount `toml:"max_slippage"`
-	Policy      string `toml:"policy"`
+	From        string          `toml:"from"`
+	Pair        string          `toml:"pair"`
+	Path        string          `toml:"path"`
+	MaxSlippage tomlval.Decimal `toml:"max_slippage"`
+	Policy      string          `toml:"policy"`
 	// ExpiryHours is the invoice's lifetime; zero means
 	// DefaultInvoiceExpiryHours.
 	ExpiryHours int `toml:"expiry_hours"`

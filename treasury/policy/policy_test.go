@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/config"
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/treasury/policy"
 )
@@ -136,7 +137,7 @@ func TestParseValid(t *testing.T) {
 	if c.Window() != scheduler.Skip || c.LookupsOr() != 3 || c.PollAfter.Or(time.Hour) != 5*time.Minute || c.PollEvery.Or(time.Hour) != time.Hour {
 		t.Errorf("window %v, lookups %d, poll_after %v, poll_every %v", c.Window(), c.LookupsOr(), c.PollAfter.Or(time.Hour), c.PollEvery.Or(time.Hour))
 	}
-	if !c.DailyCaps["EUR"].Equal(policy.MustAmount("250000").Decimal) || !cold.Fee.Equal(policy.MustAmount("0.0002").Decimal) {
+	if !c.DailyCaps["EUR"].Equal(tomlval.MustDec("250000").Decimal) || !cold.Fee.Equal(tomlval.MustDec("0.0002").Decimal) {
 		t.Errorf("amounts decoded as %s and %s", c.DailyCaps["EUR"].Decimal, cold.Fee.Decimal)
 	}
 	if conv := c.Policies["btc-eur"]; conv.PathOr() != policy.DefaultPath || !conv.Slippage().Equal(policy.DefaultMaxSlippage) {
@@ -268,7 +269,7 @@ pull = { from = "convert" }
 		"policies.b: manages the available BTC at Hercle in [1, 2.5], overlapping policy \"a\"'s [2, 3]",
 		"policies.c.pair: must be BTCEUR or EURBTC",
 		"policies.d.min: must not be negative",
-		"policies.d.target: amount \"x\" is not a decimal number",
+		"policies.d.target: \"x\" is not a decimal number",
 		"policies.d.max: required",
 		"policies.d.destination: \"ln\" is a lightning destination; a settlement policy needs hercle_deposit",
 		"policies.d.flow:",

@@ -1,40 +1,23 @@
 package policy
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/scheduler"
 )
 
 // Problem is one thing wrong with the section, under its key path relative
 // to the section ("policies.btc-cold.max").
-type Problem struct {
-	Key string
-	Msg string
-}
-
-func (p Problem) String() string { return p.Key + ": " + p.Msg }
+type Problem = tomlval.Problem
 
 // Error lists every problem of a section parsed on its own.
-type Error struct {
-	Name     string
-	Problems []Problem
-}
-
-func (e *Error) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d problem(s):", e.Name, len(e.Problems))
-	for _, p := range e.Problems {
-		b.WriteString("\n  ")
-		b.WriteString(p.String())
-	}
-	return b.String()
-}
+type Error = tomlval.Error
 
 // Parse decodes data as the body of a [treasury] section (its keys at the
 // top level), strictly: an unknown key is a problem. It returns the Config
@@ -43,15 +26,11 @@ func Parse(name string, data []byte) (Config, error) {
 	var c Config
 	md, err := toml.Decode(string(data), &c)
 	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			return Config{}, &Error{Name: name, Problems: []Problem{{fmt.Sprintf("line %d", pe.Position.Line), pe.Message}}}
-		}
-		return Config{}, &Error{Name: name, Problems: []Problem{{"(section)", err.Error()}}}
+		return Config{}, &Error{Name: name, Problems: []Problem{tomlval.DecodeProblem(err)}}
 	}
 	var ps []Problem
 	for _, k := range md.Undecoded() {
-		ps = append(ps, Problem{k.String(), "unknown key"})
+		ps = append(ps, Problem{Key: k.String(), Msg: "unknown key"})
 	}
 	ps = append(ps, c.Problems()...)
 	if len(ps) > 0 {
@@ -68,35 +47,25 @@ func (c Config) Validate() error {
 	return nil
 }
 
-type problems []Problem
+// problems adds the section's own rules to tomlval's collector.
+type problems struct{ tomlval.Problems }
 
-func (ps *problems) add(key, format string, args ...any) {
-	*ps = append(*ps, Problem{key, fmt.Sprintf(format, args...)})
-}
+func (ps *problems) add(key, format string, args ...any) { ps.Add(key, format, args...) }
 
-// amount records a's decoding error and reports whether a is usable.
-func (ps *problems) amount(key string, a Amount) bool {
-	if a.err != nil {
-		ps.add(key, "%v", a.err)
-		return false
-	}
-	return true
-}
+func (ps *problems) amount(key string, a tomlval.Decimal) bool { return ps.Decimal(key, a) }
 
-func (ps *problems) nonNegative(key string, a Amount) {
-	if ps.amount(key, a) && a.IsNegative() {
-		ps.add(key, "must not be negative, got %s", a.Decimal)
-	}
-}
+func (ps *problems) nonNegative(key string, a tomlval.Decimal) { ps.NonNegative(key, a) }
 
-func (ps *problems) duration(key string, d Duration) {
+// duration: zero (the default) or at least a second.
+func (ps *problems) duration(key string, d tomlval.Duration) {
 	switch {
-	case d.err != nil:
-		ps.add(key, "%v", d.err)
+	case !ps.Duration(key, d):
 	case d.Duration < 0:
 		ps.add(key, "must not be negative, got %s", d.Duration)
-	case d.Duration > 0 && d.Duration < 1e9:
+	case d.Duration > 0 && d.Duration < time.Second:
 		ps.add(key, "must be at least 1s (zero means the default), got %s", d.Duration)
+	case d.Duration > 365*24*time.Hour:
+		ps.add(key, "must be at most 8760h (a year), got %s", d.Duration)
 	}
 }
 
@@ -136,7 +105,7 @@ func (c Config) Problems() []Problem {
 	}
 	c.chains(&ps)
 	c.overlaps(&ps)
-	return ps
+	return ps.Problems
 }
 
 func (c Config) destination(ps *problems, name string) {
@@ -250,7 +219,7 @@ func (c Config) policy(ps *problems, name string) {
 	ok := true
 	for _, f := range []struct {
 		k string
-		a Amount
+		a tomlval.Decimal
 	}{{"min", p.Min}, {"target", p.Target}, {"max", p.Max}} {
 		switch {
 		case !f.a.IsSet():
@@ -325,14 +294,14 @@ func (c Config) policy(ps *problems, name string) {
 	}
 }
 
-func trade(ps *problems, key, path string, slippage Amount) {
+func trade(ps *problems, key, path string, slippage tomlval.Decimal) {
 	if path != "" && path != "rfq" && path != "otc" {
 		ps.add(key+".path", "must be \"rfq\" or \"otc\", got %q", path)
 	}
 	ps.nonNegative(key+".max_slippage", slippage)
 }
 
-var one = MustAmount("1").Decimal
+var one = tomlval.MustDec("1").Decimal
 
 // policyDestination checks the policy's destination exists, has one of
 // types, matches the asset and can take at least one minimum sweep a day.

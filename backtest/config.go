@@ -1,4 +1,4 @@
-package config
+package backtest
 
 import (
 	"fmt"
@@ -7,64 +7,66 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/internal/tomlval"
 )
 
-// Backtest configures `engine backtest`: the pairs and their size limits,
+// Config configures `engine backtest`: the pairs and their size limits,
 // the starting balances, the currency results are valued in, and the venue
 // model recorded feeds are replayed against. Strategies and risk limits
 // come from the same sections the daemon reads.
 //
 // The zero value has no pairs and no balances, which Validate refuses;
 // every other zero field means its documented default.
-type Backtest struct {
+type Config struct {
 	// Reference is the currency the equity curve and PnL are valued in
 	// ("EUR"). Every asset in Balances and in Pairs must be the reference
 	// or joined to it by a listed pair.
 	Reference string `toml:"reference"`
 	// Balances are the starting balances by asset code (decimal strings).
-	Balances map[string]Amount `toml:"balances"`
+	Balances map[string]tomlval.Decimal `toml:"balances"`
 	// Pairs are the tradable pairs, as [[backtest.pair]] tables.
-	Pairs []BacktestPair `toml:"pair"`
+	Pairs []PairConfig `toml:"pair"`
 	// Venue is the venue model.
-	Venue BacktestVenue `toml:"venue"`
+	Venue VenueConfig `toml:"venue"`
 	// EquityInterval is how often the equity curve is sampled, in
 	// simulated time. Zero means DefaultEquityInterval.
-	EquityInterval Duration `toml:"equity_interval"`
+	EquityInterval tomlval.Duration `toml:"equity_interval"`
 }
 
-// BacktestPair is a listed pair with the venue's size limits; a zero limit
+// PairConfig is a listed pair with the venue's size limits; a zero limit
 // means none.
-type BacktestPair struct {
-	Symbol       string `toml:"symbol"`         // venue name, "BTCEUR"
-	Base         string `toml:"base"`           // asset bought or sold, "BTC"
-	Quote        string `toml:"quote"`          // currency it is priced in, "EUR"
-	MinSize      Amount `toml:"min_size"`       // base asset
-	MaxSize      Amount `toml:"max_size"`       // base asset
-	MinQuoteSize Amount `toml:"min_quote_size"` // quote currency
-	MaxQuoteSize Amount `toml:"max_quote_size"` // quote currency
+type PairConfig struct {
+	Symbol       string          `toml:"symbol"`         // venue name, "BTCEUR"
+	Base         string          `toml:"base"`           // asset bought or sold, "BTC"
+	Quote        string          `toml:"quote"`          // currency it is priced in, "EUR"
+	MinSize      tomlval.Decimal `toml:"min_size"`       // base asset
+	MaxSize      tomlval.Decimal `toml:"max_size"`       // base asset
+	MinQuoteSize tomlval.Decimal `toml:"min_quote_size"` // quote currency
+	MaxQuoteSize tomlval.Decimal `toml:"max_quote_size"` // quote currency
 }
 
-// BacktestVenue is the venue model. Basis points are decimal strings
+// VenueConfig is the venue model. Basis points are decimal strings
 // ("2.5"); 1 bp is 0.01%.
-type BacktestVenue struct {
+type VenueConfig struct {
 	// Latency is how long an order or an RFQ accept takes to reach the
 	// venue after the decision: an OTC order fills at the price recorded
 	// that much later, and an accept arriving after the RFQ's expiry fails.
-	Latency Duration `toml:"latency"`
+	Latency tomlval.Duration `toml:"latency"`
 	// SlippageBps moves every OTC fill against the engine.
-	SlippageBps Amount `toml:"slippage_bps"`
+	SlippageBps tomlval.Decimal `toml:"slippage_bps"`
 	// RFQMarkupBps is an RFQ quote's markup over the recorded price,
 	// against the engine.
-	RFQMarkupBps Amount `toml:"rfq_markup_bps"`
+	RFQMarkupBps tomlval.Decimal `toml:"rfq_markup_bps"`
 	// RFQExpiry is how long an RFQ quote can be accepted. Zero means
 	// DefaultRFQExpiry.
-	RFQExpiry Duration `toml:"rfq_expiry"`
+	RFQExpiry tomlval.Duration `toml:"rfq_expiry"`
 	// FeeBps is the fee on each fill's notional, paid in the pair's quote
 	// currency.
-	FeeBps Amount `toml:"fee_bps"`
+	FeeBps tomlval.Decimal `toml:"fee_bps"`
 }
 
-// Defaults for the zero fields of Backtest.
+// Defaults for the zero fields of Config.
 const (
 	DefaultEquityInterval = time.Minute
 	DefaultRFQExpiry      = 30 * time.Second
@@ -76,17 +78,17 @@ var maxBps = decimal.NewFromInt(10_000)
 // Validate checks the section and returns *Error listing every problem,
 // with "backtest." key paths, or nil. Load does not call it, because the
 // daemon has no use for the section; `engine backtest` does.
-func (b Backtest) Validate() error {
+func (b Config) Validate() error {
 	if ps := b.problems(); len(ps) > 0 {
-		return &Error{Path: "config", Problems: ps}
+		return &tomlval.Error{Name: "config", Problems: ps}
 	}
 	return nil
 }
 
-func (b Backtest) problems() []Problem {
-	var ps []Problem
+func (b Config) problems() []tomlval.Problem {
+	var ps []tomlval.Problem
 	add := func(key, format string, args ...any) {
-		ps = append(ps, Problem{"backtest." + key, fmt.Sprintf(format, args...)})
+		ps = append(ps, tomlval.Problem{"backtest." + key, fmt.Sprintf(format, args...)})
 	}
 	asset := func(key, code string) bool {
 		if code == "" || strings.ToUpper(code) != code || strings.ContainsAny(code, " \t:") {
@@ -95,9 +97,9 @@ func (b Backtest) problems() []Problem {
 		}
 		return true
 	}
-	amount := func(key string, a Amount) bool {
-		if a.err != nil {
-			add(key, "%v", a.err)
+	amount := func(key string, a tomlval.Decimal) bool {
+		if a.Err() != nil {
+			add(key, "%v", a.Err())
 			return false
 		}
 		if a.IsNegative() {
@@ -106,15 +108,15 @@ func (b Backtest) problems() []Problem {
 		}
 		return true
 	}
-	bps := func(key string, a Amount) {
+	bps := func(key string, a tomlval.Decimal) {
 		if amount(key, a) && a.GreaterThanOrEqual(maxBps) {
 			add(key, "must be below 10000 (100%%), got %s", a.Decimal)
 		}
 	}
-	duration := func(key string, d Duration, lowest time.Duration) {
+	duration := func(key string, d tomlval.Duration, lowest time.Duration) {
 		switch {
-		case d.err != nil:
-			add(key, "%v", d.err)
+		case d.Err() != nil:
+			add(key, "%v", d.Err())
 		case d.Duration < 0:
 			add(key, "must not be negative, got %s", d.Duration)
 		case d.Duration > 0 && d.Duration < lowest:
