@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,6 +28,7 @@ const (
 	testsFile  = "alerts_test.yml"
 	readmeFile = "README.md"
 	repoRoot   = "../.."
+	module     = "github.com/otcdesk/engine"
 	// requireEnv makes a missing promtool a failure instead of a skip;
 	// .ci/run sets it after installing promtool.
 	requireEnv = "ENGINE_REQUIRE_PROMTOOL"
@@ -224,33 +224,36 @@ func TestRulesHaveTests(t *testing.T) {
 // source is the engine's non-test Go source, file by file.
 type source map[string]string
 
+// readSource reads the Go files of the engine's packages, test files left
+// out, as go list names them.
 func readSource(t *testing.T) source {
 	t.Helper()
-	mod, err := os.ReadFile(filepath.Join(repoRoot, "go.mod"))
-	if err != nil || !strings.Contains(string(mod), "module github.com/otcdesk/engine\n") {
-		t.Fatalf("%s is not the engine's module root (go.mod: %v)", repoRoot, err)
+	gotool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command lists the engine's source: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, gotool, "list", "-f", "{{.Module.Path}}|{{.Dir}}{{range .GoFiles}}|{{.}}{{end}}", "./...")
+	cmd.Dir = repoRoot
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list ./... in %s: %v", repoRoot, err)
 	}
 	src := source{}
-	err = filepath.WalkDir(repoRoot, func(path string, e fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Split(line, "|")
+		if len(fields) < 2 || fields[0] != module {
+			t.Fatalf("go list ./... in %s: %q is not a package of %s", repoRoot, line, module)
 		}
-		name := e.Name()
-		if e.IsDir() {
-			if path != repoRoot && (strings.HasPrefix(name, ".") || name == "testdata" || name == "vendor" || name == "node_modules") {
-				return filepath.SkipDir
+		for _, name := range fields[2:] {
+			path := filepath.Join(fields[1], name)
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
 			}
-			return nil
+			src[path] = string(b)
 		}
-		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
-			return nil
-		}
-		b, err := os.ReadFile(path)
-		src[path] = string(b)
-		return err
-	})
-	if err != nil {
-		t.Fatalf("read the Go source under %s: %v", repoRoot, err)
 	}
 	return src
 }
