@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -38,13 +39,9 @@ func TestReceiveCreditsOnlyOwnDepositAddresses(t *testing.T) {
 	if !ok || tx.Asset != "USDT" || !tx.Amount.Equal(d("12.5")) {
 		t.Fatalf("Receive at the deposit address = %+v, %v; want a USDT deposit of 12.5", tx, ok)
 	}
-	usdt := decimal.Zero
-	for _, a := range v.Balances().Assets {
-		if a.Name == "USDT" {
-			usdt = a.Available
-		}
-	}
-	if !usdt.Equal(d("12.5")) {
-		t.Errorf("USDT available %s, want 12.5 and only that", usdt)
+	bal := v.Balances().Assets
+	i := slices.IndexFunc(bal, func(a sim.AssetBalance) bool { return a.Name == "USDT" })
+	if i < 0 || !bal[i].Available.Equal(d("12.5")) {
+		t.Errorf("balances %+v, want 12.5 USDT available, only what the one deposit brought", bal)
 	}
 }

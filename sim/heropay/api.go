@@ -34,9 +34,8 @@ func (s *Server) minAmount(q url.Values) answer {
 // "Get balance": the document accumulates every deposit on the merchant's
 // USDT wallet, so there is one balance, the same through either flow.
 func (s *Server) balanceAnswer(url.Values) answer {
-	s.mu.Lock()
+	s.begin()
 	defer s.mu.Unlock()
-	s.advanceLocked(s.clock.Now())
 	return answer{http.StatusOK, map[string]any{"currency": "USDT", "amount": number{s.balance}}}
 }
 
@@ -44,9 +43,8 @@ func (s *Server) balanceAnswer(url.Values) answer {
 // externalOrderId and sequence (absent: the original payment). A payment
 // of the other flow is not found.
 func (s *Server) status(flow Flow, q url.Values) answer {
-	s.mu.Lock()
+	s.begin()
 	defer s.mu.Unlock()
-	s.advanceLocked(s.clock.Now())
 	var p *record
 	switch id, order := q.Get("id"), q.Get("externalOrderId"); {
 	case id != "":
@@ -74,10 +72,8 @@ func (s *Server) status(flow Flow, q url.Values) answer {
 // customer's static address (v2/payments-address). It waits DepositTTL,
 // the document's 4 hours, then expires.
 func (s *Server) deposit(flow Flow, static bool, c createWire) answer {
-	s.mu.Lock()
+	now := s.begin()
 	defer s.mu.Unlock()
-	now := s.clock.Now()
-	s.advanceLocked(now)
 	if a, bad := s.checkCreateLocked(c, KindDeposit); bad {
 		return a
 	}
@@ -106,10 +102,8 @@ func (s *Server) deposit(flow Flow, static bool, c createWire) answer {
 // once, within the merchant's and the customer's daily limits, and the
 // payment moves on one status every Step to finished.
 func (s *Server) withdraw(flow Flow, c createWire) answer {
-	s.mu.Lock()
+	now := s.begin()
 	defer s.mu.Unlock()
-	now := s.clock.Now()
-	s.advanceLocked(now)
 	if a, bad := s.checkCreateLocked(c, KindWithdrawal); bad {
 		return a
 	}

@@ -110,20 +110,7 @@ func newHPFixture(t *testing.T, withLimits bool) *hpFixture {
 // waitFor waits until the inbox holds a callback with id.
 func (f *hpFixture) waitFor(t *testing.T, id string) heropayments.Callback {
 	t.Helper()
-	var got heropayments.Callback
-	err := f.inbox.Wait(f.ctx, func(cbs []heropayments.Callback) bool {
-		for _, cb := range cbs {
-			if cb.ID == id {
-				got = cb
-				return true
-			}
-		}
-		return false
-	})
-	if err != nil {
-		t.Fatalf("callback %s never stored (%v); stored: %v", id, err, hpIDs(f.inbox.Callbacks()))
-	}
-	return got
+	return waitCallback(f.ctx, t, &f.inbox.MemoryInbox, id)
 }
 
 func hpIDs(cbs []heropayments.Callback) []string {

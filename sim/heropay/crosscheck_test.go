@@ -116,7 +116,7 @@ func waitCallback(ctx context.Context, t *testing.T, inbox *heropayments.MemoryI
 		return false
 	})
 	if err != nil {
-		t.Fatalf("callback %s never stored: %v", id, err)
+		t.Fatalf("callback %s never stored (%v); stored: %v", id, err, hpIDs(inbox.Callbacks()))
 	}
 	return got
 }

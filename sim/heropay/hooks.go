@@ -20,10 +20,8 @@ import (
 // A paid V2 deposit then moves confirming → exchanging → finished, a
 // Custody one pending → processing → finished, one status every Step.
 func (s *Server) Pay(address, currency string, amount decimal.Decimal) (string, error) {
-	s.mu.Lock()
+	now := s.begin()
 	defer s.mu.Unlock()
-	now := s.clock.Now()
-	s.advanceLocked(now)
 	deps := s.addresses[address]
 	if len(deps) == 0 {
 		return "", fmt.Errorf("heropay: no deposit address %q", address)
@@ -73,10 +71,8 @@ func (s *Server) Refund(id string) error { return s.SetStatus(id, StatusRefunded
 // Tests use it to produce every listed status, "hold" included, which the
 // simulator never reaches on its own.
 func (s *Server) SetStatus(id string, st Status) error {
-	s.mu.Lock()
+	now := s.begin()
 	defer s.mu.Unlock()
-	now := s.clock.Now()
-	s.advanceLocked(now)
 	p := s.byID[id]
 	switch {
 	case p == nil:
@@ -115,9 +111,8 @@ func (s *Server) Resend(id string) error {
 
 // Payments returns every payment, in creation order.
 func (s *Server) Payments() []Payment {
-	s.mu.Lock()
+	s.begin()
 	defer s.mu.Unlock()
-	s.advanceLocked(s.clock.Now())
 	out := make([]Payment, 0, len(s.payments))
 	for _, p := range s.payments {
 		out = append(out, p.Payment)
@@ -127,9 +122,8 @@ func (s *Server) Payments() []Payment {
 
 // Balance returns the merchant's USDT balance.
 func (s *Server) Balance() decimal.Decimal {
-	s.mu.Lock()
+	s.begin()
 	defer s.mu.Unlock()
-	s.advanceLocked(s.clock.Now())
 	return s.balance
 }
 

@@ -301,6 +301,15 @@ func (r *record) waiting() bool {
 	return r.Type == KindDeposit && r.Status == first && len(r.steps) == 0
 }
 
+// begin locks the simulator, applies every change due by now, and returns
+// now. The caller unlocks s.mu.
+func (s *Server) begin() time.Time {
+	s.mu.Lock()
+	now := s.clock.Now()
+	s.advanceLocked(now)
+	return now
+}
+
 // advanceLocked applies every status change due by now: expiry of waiting
 // deposits and the steps of paid deposits and withdrawals. Each change
 // queues a callback.
