@@ -77,12 +77,8 @@ func (s *Server) deposit(flow Flow, static bool, c createWire) answer {
 	if a, bad := s.checkCreateLocked(c, KindDeposit); bad {
 		return a
 	}
-	first := StatusWaiting
-	if flow == FlowCustody {
-		first = StatusNew
-	}
 	p := &record{Payment: Payment{ID: s.newIDLocked(12), ExternalOrderID: c.ExternalOrderID, Sequence: SequenceOriginal,
-		Flow: flow, Type: KindDeposit, Status: first, CustomerID: c.CustomerID, Currency: c.Currency,
+		Flow: flow, Type: KindDeposit, Status: firstStatus(flow), CustomerID: c.CustomerID, Currency: c.Currency,
 		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(s.opts.DepositTTL)}, callbackURL: c.CallbackURL}
 	if c.Amount != nil {
 		p.Amount = c.Amount.d

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -69,6 +70,7 @@ func (o Options) withDefaults() Options {
 	o.Step = cmp.Or(o.Step, time.Minute)
 	o.CallbackAttempts = cmp.Or(o.CallbackAttempts, 5)
 	o.CallbackBackoff = cmp.Or(o.CallbackBackoff, 30*time.Second)
+	o.Rates, o.MinAmounts = maps.Clone(o.Rates), maps.Clone(o.MinAmounts) // the caller's maps stay the caller's
 	if o.Rates == nil {
 		o.Rates = map[string]decimal.Decimal{"USDT": decimal.NewFromInt(1), "USDC": decimal.NewFromInt(1),
 			"BTC": decimal.NewFromInt(60000), "ETH": decimal.NewFromInt(3000)}
@@ -297,8 +299,15 @@ func (s *Server) newIDLocked(n int) string {
 // waiting reports whether a deposit still waits for its payment: it is at
 // its flow's first status and nothing is scheduled.
 func (r *record) waiting() bool {
-	first := map[Flow]Status{FlowV2: StatusWaiting, FlowCustody: StatusNew}[r.Flow]
-	return r.Type == KindDeposit && r.Status == first && len(r.steps) == 0
+	return r.Type == KindDeposit && r.Status == firstStatus(r.Flow) && len(r.steps) == 0
+}
+
+// firstStatus is the status a new deposit of flow starts at.
+func firstStatus(flow Flow) Status {
+	if flow == FlowCustody {
+		return StatusNew
+	}
+	return StatusWaiting
 }
 
 // begin locks the simulator, applies every change due by now, and returns

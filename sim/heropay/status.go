@@ -58,9 +58,13 @@ const (
 	Succeeded
 )
 
-// String names the class as the document's heading does, in short.
+// String names the class in one word, as the heading it stands for.
 func (c Class) String() string {
-	return [...]string{"unlisted", "in progress", "failed", "success"}[c]
+	names := [...]string{Unlisted: "unlisted", InProgress: "in progress", Failed: "failed", Succeeded: "success"}
+	if c < 0 || int(c) >= len(names) {
+		return names[Unlisted]
+	}
+	return names[c]
 }
 
 // Final reports whether the class ends the payment: the simulator moves a
