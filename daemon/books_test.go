@@ -14,6 +14,7 @@ import (
 	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/sim"
+	"github.com/otcdesk/engine/sim/heropay"
 )
 
 // movementsTOML has one policy per kind of treasury movement, each sending
@@ -126,7 +127,7 @@ func TestRiskSeesTheBooksAfterEveryMovement(t *testing.T) {
 			o.ConfirmAfter, o.SettleAfter = 200*time.Millisecond, 400*time.Millisecond
 			o.Dedup = false
 		},
-		Heropayments: func(o *sim.HeropaymentsOptions) { o.Balance, o.Step = decimal.NewFromInt(5000), 200*time.Millisecond },
+		Heropayments: func(o *heropay.Options) { o.Balance, o.Step = decimal.NewFromInt(5000), 200*time.Millisecond },
 	})
 	v := h.info.Sim.Venue()
 	w, err := v.WhitelistAddress(sim.WhitelistRequest{Name: "eth-cold", Asset: "ETH", Address: "0x00000000000000000000000000000000c01dc01d", Network: "Ethereum"})

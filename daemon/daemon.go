@@ -20,6 +20,7 @@ import (
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/sim"
+	"github.com/otcdesk/engine/sim/heropay"
 	"github.com/otcdesk/engine/strategy"
 	"github.com/otcdesk/engine/trader"
 )
@@ -37,7 +38,7 @@ type Options struct {
 	Sim func(*sim.Options)
 	// Heropayments adjusts the paper-mode Heropayments simulator's
 	// options the same way.
-	Heropayments func(*sim.HeropaymentsOptions)
+	Heropayments func(*heropay.Options)
 	// HTTPClient carries REST requests; nil means the client's own.
 	// Tests and the latency benchmark wrap the transport.
 	HTTPClient *http.Client

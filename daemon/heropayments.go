@@ -17,6 +17,7 @@ import (
 	"github.com/otcdesk/engine/reconcile"
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/sim"
+	"github.com/otcdesk/engine/sim/heropay"
 )
 
 // heropaymentsRail is the Heropayments side of the engine, when enabled:
@@ -94,15 +95,15 @@ func (d *Daemon) heropaymentsClient(ctx context.Context, store *ledger.Store, si
 	base, key, secret := cfg.BaseURL, d.secrets.HeropaymentsKey.Reveal(), d.secrets.HeropaymentsSecret.Reveal()
 	if d.cfg.Mode == config.ModePaper {
 		key, secret = randomSecret(), randomSecret()
-		opts := sim.HeropaymentsOptions{APIKey: key, APISecret: secret, Seed: uint64(d.cfg.Sim.Seed), Logger: d.log.With("component", "sim-heropayments")}
+		opts := heropay.Options{APIKey: key, APISecret: secret, Seed: uint64(d.cfg.Sim.Seed), Logger: d.log.With("component", "sim-heropayments")}
 		if d.o.Heropayments != nil {
 			d.o.Heropayments(&opts)
 		}
-		hp, err := sim.StartHeropayments(context.WithoutCancel(ctx), opts)
+		hp, err := heropay.Start(context.WithoutCancel(ctx), opts)
 		if err != nil {
 			return nil, "", fmt.Errorf("start Heropayments simulator: %w", err)
 		}
-		link := sim.LinkHeropayments(context.WithoutCancel(ctx), hp, simSrv.Venue(), sim.LinkOptions{})
+		link := heropay.StartLink(context.WithoutCancel(ctx), hp, simSrv.Venue(), heropay.LinkOptions{})
 		rail.closers = append(rail.closers, func() { hp.Close() }, link.Close)
 		base = hp.URL()
 		d.log.Info("paper mode: Heropayments simulator started in-process", "url", base)

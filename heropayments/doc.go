@@ -35,8 +35,9 @@
 //
 // The document gives three paths and few field names. Every path is in
 // one table (routes.go), and every field name in models.go; both list
-// what is assumed. The simulator in package sim implements the same
-// assumptions, so a mismatch with the real API shows up in one place.
+// what is assumed. The simulator, package sim/heropay, reads the
+// document and makes the same assumptions with code of its own, so a
+// mismatch with the real API shows up in one place.
 //
 // # Concurrency
 //

@@ -23,7 +23,7 @@ import (
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/merchant"
 	"github.com/otcdesk/engine/scheduler"
-	"github.com/otcdesk/engine/sim"
+	"github.com/otcdesk/engine/sim/heropay"
 )
 
 const (
@@ -76,7 +76,7 @@ type env struct {
 	clock      *scheduler.Manual
 	store      *ledger.Store
 	led        *faultyLedger
-	srv        *sim.HeropaymentsServer
+	srv        *heropay.Server
 	client     *heropayments.Client
 	proc       *merchant.Processor
 	reg        *prometheus.Registry
@@ -114,7 +114,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	t.Cleanup(func() { store.Close() })
 	e.store = store
 	e.led = &faultyLedger{Store: store}
-	srv, err := sim.StartHeropayments(ctx, sim.HeropaymentsOptions{APIKey: testKey, APISecret: testSecret, Clock: e.clock,
+	srv, err := heropay.Start(ctx, heropay.Options{APIKey: testKey, APISecret: testSecret, Clock: e.clock,
 		Seed: testSeed, Balance: d("10000")})
 	if err != nil {
 		t.Fatal(err)

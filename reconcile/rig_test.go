@@ -25,6 +25,7 @@ import (
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/sim"
+	"github.com/otcdesk/engine/sim/heropay"
 	"github.com/otcdesk/engine/strategy"
 )
 
@@ -60,7 +61,7 @@ type rig struct {
 	store    *ledger.Store
 	proc     *inbound.Processor
 	hookURL  string
-	hp       *sim.HeropaymentsServer
+	hp       *heropay.Server
 	hpClient *heropayments.Client
 	hpCB     string
 	exec     *execution.Executor
@@ -150,7 +151,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	r.hookURL = hs.URL
 
 	// Heropayments: simulator, client, callbacks -> ledger inbox.
-	r.hp, err = sim.StartHeropayments(ctx, sim.HeropaymentsOptions{APIKey: hpKey, APISecret: hpSecret, Clock: r.clock,
+	r.hp, err = heropay.Start(ctx, heropay.Options{APIKey: hpKey, APISecret: hpSecret, Clock: r.clock,
 		Seed: seed, Balance: d("10000")})
 	if err != nil {
 		t.Fatal(err)

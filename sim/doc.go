@@ -25,7 +25,7 @@
 // with a Client-Id was applied, the ground truth for exactly-once tests.
 //
 // Test hooks: Executions, ApproveWhitelist, RefuseWhitelist,
-// CompleteWithdrawal, Credit, PayInvoice, SetPrice, Advance.
+// CompleteWithdrawal, Credit, Receive, PayInvoice, SetPrice, Advance.
 //
 // # Events
 //

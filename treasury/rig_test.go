@@ -29,6 +29,7 @@ import (
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/sim"
+	"github.com/otcdesk/engine/sim/heropay"
 	"github.com/otcdesk/engine/strategy"
 	"github.com/otcdesk/engine/trader"
 	"github.com/otcdesk/engine/treasury"
@@ -87,9 +88,9 @@ type rig struct {
 	tr      *treasury.Treasury
 	exec    *execution.Executor
 	loop    *trader.Loop
-	hp      *sim.HeropaymentsServer
+	hp      *heropay.Server
 	hpc     *heropayments.Client
-	link    *sim.HeropaymentsLink
+	link    *heropay.Link
 
 	mu       sync.Mutex // guards the fields below
 	ids      int
@@ -128,7 +129,7 @@ func newRig(t testing.TB, section string, o rigOptions) *rig {
 		t.Fatal(err)
 	}
 	if o.heropay.IsPositive() {
-		r.hp, err = sim.StartHeropayments(ctx, sim.HeropaymentsOptions{APIKey: hpKey, APISecret: hpSecret, Clock: r.clock,
+		r.hp, err = heropay.Start(ctx, heropay.Options{APIKey: hpKey, APISecret: hpSecret, Clock: r.clock,
 			Seed: seed, Balance: o.heropay})
 		if err != nil {
 			t.Fatal(err)
@@ -139,7 +140,7 @@ func newRig(t testing.TB, section string, o rigOptions) *rig {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r.link = sim.LinkHeropayments(ctx, r.hp, r.venue, sim.LinkOptions{NetworkFee: o.networkFee})
+		r.link = heropay.StartLink(ctx, r.hp, r.venue, heropay.LinkOptions{NetworkFee: o.networkFee})
 		t.Cleanup(r.link.Close)
 	}
 	r.open()

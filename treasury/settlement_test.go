@@ -10,11 +10,11 @@ import (
 
 	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/hercle"
-	"github.com/otcdesk/engine/heropayments"
 	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/sim"
+	"github.com/otcdesk/engine/sim/heropay"
 	"github.com/otcdesk/engine/treasury"
 )
 
@@ -45,11 +45,11 @@ func newSettleRig(t *testing.T, section string) *rig {
 }
 
 // heropaymentsWithdrawal returns the Heropayments withdrawal made under cid.
-func (r *rig) heropaymentsWithdrawal(cid string) heropayments.Payment {
+func (r *rig) heropaymentsWithdrawal(cid string) heropay.Payment {
 	r.t.Helper()
-	var out []heropayments.Payment
+	var out []heropay.Payment
 	for _, p := range r.hp.Payments() {
-		if p.Type == heropayments.KindWithdrawal {
+		if p.Type == heropay.KindWithdrawal {
 			out = append(out, p)
 		}
 	}

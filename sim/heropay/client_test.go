@@ -1,4 +1,4 @@
-package sim_test
+package heropay_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/otcdesk/engine/heropayments"
 	"github.com/otcdesk/engine/scheduler"
-	"github.com/otcdesk/engine/sim"
+	"github.com/otcdesk/engine/sim/heropay"
 	"github.com/shopspring/decimal"
 )
 
@@ -61,7 +61,7 @@ func (b *hpInbox) report(s hpStore) {
 
 type hpFixture struct {
 	clock  *scheduler.Manual
-	srv    *sim.HeropaymentsServer
+	srv    *heropay.Server
 	client *heropayments.Client
 	inbox  *hpInbox
 	cbURL  string
@@ -78,7 +78,7 @@ func newHPFixture(t *testing.T, withLimits bool) *hpFixture {
 	f := &hpFixture{clock: scheduler.NewManual(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)), ctx: ctx,
 		inbox: &hpInbox{calls: make(chan hpStore, 64)}}
 	d := decimal.RequireFromString
-	srv, err := sim.StartHeropayments(ctx, sim.HeropaymentsOptions{APIKey: hpTestKey, APISecret: hpTestSecret, Clock: f.clock,
+	srv, err := heropay.Start(ctx, heropay.Options{APIKey: hpTestKey, APISecret: hpTestSecret, Clock: f.clock,
 		Seed: seed, Balance: d("1000"), MerchantDailyLimit: d("500"), CustomerDailyLimit: d("200")})
 	if err != nil {
 		t.Fatal(err)
@@ -110,20 +110,7 @@ func newHPFixture(t *testing.T, withLimits bool) *hpFixture {
 // waitFor waits until the inbox holds a callback with id.
 func (f *hpFixture) waitFor(t *testing.T, id string) heropayments.Callback {
 	t.Helper()
-	var got heropayments.Callback
-	err := f.inbox.Wait(f.ctx, func(cbs []heropayments.Callback) bool {
-		for _, cb := range cbs {
-			if cb.ID == id {
-				got = cb
-				return true
-			}
-		}
-		return false
-	})
-	if err != nil {
-		t.Fatalf("callback %s never stored (%v); stored: %v", id, err, hpIDs(f.inbox.Callbacks()))
-	}
-	return got
+	return waitCallback(f.ctx, t, &f.inbox.MemoryInbox, id)
 }
 
 func hpIDs(cbs []heropayments.Callback) []string {
@@ -165,7 +152,7 @@ func TestHeropaymentsDepositCallbacksAndSequence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var second heropayments.Payment
+	var second heropay.Payment
 	for _, x := range f.srv.Payments() {
 		if x.ID == id2 {
 			second = x

@@ -1,4 +1,4 @@
-package sim_test
+package heropay_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/sim"
+	"github.com/otcdesk/engine/sim/heropay"
 )
 
 // A Heropayments withdrawal to a Hercle deposit address lands at Hercle as
@@ -21,7 +22,7 @@ func TestHeropaymentsLinkDeliversToHercleDepositAddress(t *testing.T) {
 	defer cancel()
 	d := decimal.RequireFromString
 	clock := scheduler.NewManual(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC))
-	hp, err := sim.StartHeropayments(ctx, sim.HeropaymentsOptions{APIKey: hpTestKey, APISecret: hpTestSecret,
+	hp, err := heropay.Start(ctx, heropay.Options{APIKey: hpTestKey, APISecret: hpTestSecret,
 		Clock: clock, Seed: 7, Balance: d("5000")})
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +33,7 @@ func TestHeropaymentsLinkDeliversToHercleDepositAddress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	link := sim.LinkHeropayments(ctx, hp, v, sim.LinkOptions{NetworkFee: d("1")})
+	link := heropay.StartLink(ctx, hp, v, heropay.LinkOptions{NetworkFee: d("1")})
 	defer link.Close()
 
 	client, err := heropayments.NewClient(heropayments.Config{BaseURL: hp.URL(), APIKey: hpTestKey, APISecret: hpTestSecret})
