@@ -16,7 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/hub"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/trader"
@@ -106,14 +106,14 @@ func (ls *listeners) close(log *slog.Logger) {
 func (d *Daemon) readyz(w http.ResponseWriter, _ *http.Request) {
 	var reasons []string
 	d.mu.Lock()
-	trading, hub, source, pairs := d.trading, d.hub, d.source, d.feedPairs
+	trading, hc, source, pairs := d.trading, d.hub, d.source, d.feedPairs
 	d.mu.Unlock()
 	maintenance := !d.gate.Open(time.Now())
 	if !trading {
 		reasons = append(reasons, "not trading yet (start-up or shutdown)")
 	}
-	if hub != nil && !maintenance {
-		if st := hub.State().Status; st != hercle.HubConnected {
+	if hc != nil && !maintenance {
+		if st := hc.State().Status; st != hub.Connected {
 			reasons = append(reasons, "price feed "+st.String())
 		}
 	}

@@ -638,15 +638,3 @@ func TestClientNeverPrintsKey(t *testing.T) {
 		}
 	}
 }
-
-func TestHubConfigNeverPrintsKey(t *testing.T) {
-	c := HubConfig{BaseURL: "https://example.test", APIKey: testKey}
-	var logged strings.Builder
-	slog.New(slog.NewTextHandler(&logged, nil)).Info("hub", "c", c)
-	slog.New(slog.NewJSONHandler(&logged, nil)).Info("hub", "c", c)
-	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%v", c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), fmt.Sprintf("%s", &c), logged.String()} {
-		if strings.Contains(s, "s3cr3t") {
-			t.Errorf("hub config printed with its key: %s", s)
-		}
-	}
-}

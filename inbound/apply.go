@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/shopspring/decimal"
@@ -17,16 +18,16 @@ import (
 // apply applies one decoded event and returns its outcome. An error
 // wrapping errQuarantine means it never can be applied; any other error is
 // transient.
-func (p *Processor) apply(ctx context.Context, ev ledger.Event, we *hercle.WebhookEvent) (string, error) {
+func (p *Processor) apply(ctx context.Context, ev ledger.Event, we *webhook.Event) (string, error) {
 	switch d := we.Payload.(type) {
 	case nil:
 		return OutcomeIgnored, nil
-	case *hercle.WebhookWithdrawal:
+	case *webhook.Withdrawal:
 		return p.applyMovement(ctx, ev, we, movement{
 			venueID: d.ID, clientID: d.ClientID, asset: d.Asset, status: d.Status,
 			fee: d.Fee.Decimal, network: d.Network, destination: d.Destination,
 		})
-	case *hercle.WebhookTransfer:
+	case *webhook.Transfer:
 		m := movement{venueID: d.ID, clientID: d.ClientID, status: d.Status}
 		if d.Debtor != nil {
 			m.asset = d.Debtor.Asset
@@ -39,7 +40,7 @@ func (p *Processor) apply(ctx context.Context, ev ledger.Event, we *hercle.Webho
 			m.network, m.destination = d.Creditor.Network, d.Creditor.Address
 		}
 		return p.applyMovement(ctx, ev, we, m)
-	case *hercle.WebhookTransaction:
+	case *webhook.Transaction:
 		return p.applyDeposit(ctx, ev, we, d)
 	}
 	if p.applyRegistry(ev, we) {
@@ -50,7 +51,7 @@ func (p *Processor) apply(ctx context.Context, ev ledger.Event, we *hercle.Webho
 
 // eventTime is when the event happened: the envelope's timestamp, or when
 // it was stored.
-func eventTime(ev ledger.Event, we *hercle.WebhookEvent) time.Time {
+func eventTime(ev ledger.Event, we *webhook.Event) time.Time {
 	if we.Timestamp.Valid() {
 		return we.Timestamp.Time.UTC()
 	}
@@ -95,7 +96,7 @@ func effectiveOutcome(in ledger.Intent) ledger.IntentState {
 	return ""
 }
 
-func (p *Processor) applyMovement(ctx context.Context, ev ledger.Event, we *hercle.WebhookEvent, m movement) (string, error) {
+func (p *Processor) applyMovement(ctx context.Context, ev ledger.Event, we *webhook.Event, m movement) (string, error) {
 	effect := StatusEffect(m.status)
 	in, found, err := p.findIntent(ctx, m)
 	if err != nil {
@@ -312,7 +313,7 @@ func postError(key string, err error) error {
 // DepositKey is the journal key of a Hercle deposit.
 func DepositKey(transactionID string) string { return "hercle:deposit:" + transactionID }
 
-func (p *Processor) applyDeposit(ctx context.Context, ev ledger.Event, we *hercle.WebhookEvent, tx *hercle.WebhookTransaction) (string, error) {
+func (p *Processor) applyDeposit(ctx context.Context, ev ledger.Event, we *webhook.Event, tx *webhook.Transaction) (string, error) {
 	switch StatusEffect(tx.Status) {
 	case EffectRecord, EffectFail:
 		return OutcomeRecorded, nil
@@ -384,21 +385,21 @@ func sameAmount(e ledger.Entry, asset market.Asset, amount decimal.Decimal) bool
 
 // applyRegistry records a registry event and reports whether it changed
 // the registry (false: an older update than the one applied).
-func (p *Processor) applyRegistry(ev ledger.Event, we *hercle.WebhookEvent) bool {
+func (p *Processor) applyRegistry(ev ledger.Event, we *webhook.Event) bool {
 	at := eventTime(ev, we)
 	switch d := we.Payload.(type) {
-	case *hercle.WebhookPayeeAddress:
+	case *webhook.PayeeAddress:
 		return p.reg.putPayeeAddress(PayeeAddress{
 			ID: d.ID, PayeeID: d.PayeeID, Name: d.Name, Asset: market.Asset(strings.ToUpper(d.Asset)),
 			Address: d.Address, Network: d.Network, Status: d.Status,
 			ConfirmationStrategy: d.ConfirmationStrategy, Updated: at, EventID: ev.ID,
 		})
-	case *hercle.WebhookPayee:
+	case *webhook.Payee:
 		return p.reg.putPayee(Payee{
 			ID: d.ID, EndUserID: d.EndUserID, Name: d.Name, Surname: d.Surname, Company: d.Company,
 			Country: d.Country, Type: d.Type, Disabled: d.Disabled, Deleted: d.Deleted, Updated: at, EventID: ev.ID,
 		})
-	case *hercle.WebhookEndUser:
+	case *webhook.EndUser:
 		u := EndUser{Updated: at, EventID: ev.ID}
 		switch {
 		case d.Individual != nil:
@@ -408,12 +409,12 @@ func (p *Processor) applyRegistry(ev ledger.Event, we *hercle.WebhookEvent) bool
 			u.ID, u.Status, u.Business, u.Name = d.Business.ID, d.Business.RegistrationStatus, true, d.Business.Business.CompanyName
 		}
 		return p.reg.putEndUser(u)
-	case *hercle.WebhookInternalAddress:
+	case *webhook.InternalAddress:
 		return p.reg.putVirtualAccount(VirtualAccount{
 			ID: d.ID, EndUserID: d.EndUserID, Name: d.Name, Asset: market.Asset(strings.ToUpper(d.Asset)),
 			Address: d.Address, Network: d.Network, Deleted: d.Deleted, Updated: at, EventID: ev.ID,
 		})
-	case *hercle.WebhookAccountBalance:
+	case *webhook.AccountBalance:
 		snaps := make([]BalanceSnapshot, 0, len(d.Assets))
 		for _, a := range d.Assets {
 			snaps = append(snaps, BalanceSnapshot{

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 )
 
 // Effect is what a banking status does to the movement it reports.
@@ -65,30 +66,30 @@ func StatusEffect(s hercle.BankingStatus) Effect {
 
 // payeeAddressRank orders payee address statuses for breaking ties between
 // updates stamped with the same time: the later stage wins.
-func payeeAddressRank(s hercle.WebhookPayeeAddressStatus) int {
+func payeeAddressRank(s webhook.PayeeAddressStatus) int {
 	switch s {
-	case hercle.WebhookPayeeAddressCreated:
+	case webhook.PayeeAddressCreated:
 		return 0
-	case hercle.WebhookPayeeAddressPending:
+	case webhook.PayeeAddressPending:
 		return 1
-	case hercle.WebhookPayeeAddressReviewing:
+	case webhook.PayeeAddressReviewing:
 		return 2
-	case hercle.WebhookPayeeAddressApproved, hercle.WebhookPayeeAddressRefused:
+	case webhook.PayeeAddressApproved, webhook.PayeeAddressRefused:
 		return 3
-	case hercle.WebhookPayeeAddressDeleted:
+	case webhook.PayeeAddressDeleted:
 		return 4
 	}
 	return -1
 }
 
 // registrationRank orders end-user registration statuses for ties.
-func registrationRank(s hercle.RegistrationStatus) int {
-	switch hercle.RegistrationStatus(strings.ToUpper(string(s))) {
-	case hercle.RegistrationPending:
+func registrationRank(s webhook.RegistrationStatus) int {
+	switch webhook.RegistrationStatus(strings.ToUpper(string(s))) {
+	case webhook.RegistrationPending:
 		return 0
-	case hercle.RegistrationActive, hercle.RegistrationRejected:
+	case webhook.RegistrationActive, webhook.RegistrationRejected:
 		return 1
-	case hercle.RegistrationSuspended:
+	case webhook.RegistrationSuspended:
 		return 2
 	}
 	return -1

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
 )
@@ -76,7 +77,7 @@ type hookInfo struct {
 }
 
 func decodeHook(body []byte) hookInfo {
-	we, err := hercle.DecodeWebhookEvent(body)
+	we, err := webhook.DecodeEvent(body)
 	if err != nil {
 		return hookInfo{}
 	}
@@ -85,13 +86,13 @@ func decodeHook(body []byte) hookInfo {
 		h.at = we.Timestamp.Time.UTC()
 	}
 	switch d := we.Payload.(type) {
-	case *hercle.WebhookTransaction:
+	case *webhook.Transaction:
 		h.obj, h.status = object{kind: "deposit", id: d.ID}, string(d.Status)
-	case *hercle.WebhookWithdrawal:
+	case *webhook.Withdrawal:
 		h.obj, h.status = object{kind: "withdrawal", id: d.ID, clientID: d.ClientID}, string(d.Status)
-	case *hercle.WebhookTransfer:
+	case *webhook.Transfer:
 		h.obj, h.status = object{kind: "payout", id: d.ID, clientID: d.ClientID}, string(d.Status)
-	case *hercle.WebhookAccountBalance:
+	case *webhook.AccountBalance:
 		h.kind, h.sequence = "balance", d.Sequence
 		return h
 	default:

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/hub"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/sim"
 	"github.com/shopspring/decimal"
@@ -44,9 +45,9 @@ func available(v *sim.Venue, asset market.Asset) decimal.Decimal {
 
 // reply waits for the envelope the hub sent for clientID and checks that it
 // carried subject with data in the form the hub was configured for.
-func (e *events) reply(t *testing.T, clientID, subject string, asString bool) hercle.HubEvent {
+func (e *events) reply(t *testing.T, clientID, subject string, asString bool) hub.Event {
 	t.Helper()
-	var got hercle.HubEvent
+	var got hub.Event
 	e.waitFor(t, 5*time.Second, subject+" for "+clientID, func() bool {
 		for _, ev := range e.evs {
 			if ev.ClientID == clientID && ev.Subject == subject {
@@ -73,8 +74,8 @@ func TestHubEveryCommand(t *testing.T) {
 	if len(documentedHubCommands) != 36 {
 		t.Fatalf("%d documented commands listed, want 35 + WithdrawFunds", len(documentedHubCommands))
 	}
-	if got, want := slices.Sorted(slices.Values(hercle.HubMethods())), slices.Sorted(slices.Values(documentedHubCommands)); !slices.Equal(got, want) {
-		t.Fatalf("hercle.HubMethods() = %v, want the documented %v", got, want)
+	if got, want := slices.Sorted(slices.Values(hub.Methods())), slices.Sorted(slices.Values(documentedHubCommands)); !slices.Equal(got, want) {
+		t.Fatalf("hub.Methods() = %v, want the documented %v", got, want)
 	}
 	for _, asString := range []bool{false, true} {
 		t.Run(map[bool]string{false: "data=object", true: "data=string"}[asString], func(t *testing.T) {
@@ -101,7 +102,7 @@ func testEveryCommand(t *testing.T, asString bool) {
 	// Market data.
 	pairs, err := c.GetPairs(ctx, "every-pairs")
 	must("GetPairs", err)
-	e.reply(t, "every-pairs", hercle.SubjectPairs, asString)
+	e.reply(t, "every-pairs", hub.SubjectPairs, asString)
 	if len(pairs) != len(v.Pairs()) || pairs[0].Name != v.Pairs()[0].Symbol || !pairs[0].MinSize.Equal(v.Pairs()[0].MinSize) {
 		t.Errorf("GetPairs = %+v, want the venue's %+v", pairs, v.Pairs())
 	}
@@ -110,7 +111,7 @@ func testEveryCommand(t *testing.T, asString bool) {
 	if got := h.Subscriptions(); len(got) != 1 || !slices.Equal(firstValue(got), []string{"BTCUSDT@0.01"}) {
 		t.Errorf("hub subscriptions after SubscribePairPriceChannel = %v, want BTCUSDT@0.01", got)
 	}
-	var price hercle.PriceUpdate
+	var price hub.PriceUpdate
 	e.waitFor(t, 5*time.Second, "a BTCUSDT price", func() bool {
 		for _, p := range e.prices {
 			if p.Pair == "BTCUSDT" && p.ID != "" && p.Size.Equal(dec("0.01")) && p.BuyPrice.IsPositive() {
@@ -127,7 +128,7 @@ func testEveryCommand(t *testing.T, asString bool) {
 
 	sq, err := c.GetPairSizeByAmount(ctx, "every-size", "BTCUSDT", market.Buy, hercle.MustNumber("1000"))
 	must("GetPairSizeByAmount", err)
-	e.reply(t, "every-size", hercle.SubjectPairPrice, asString)
+	e.reply(t, "every-size", hub.SubjectPairPrice, asString)
 	if notional := sq.Size.Mul(sq.Price.Decimal); sq.ID == "" || sq.Pair != "BTCUSDT" || notional.GreaterThan(dec("1000")) || notional.LessThan(dec("990")) {
 		t.Errorf("GetPairSizeByAmount(1000 USDT) = %+v (notional %s), want a BTCUSDT size worth about 1000", sq, notional)
 	}
@@ -136,7 +137,7 @@ func testEveryCommand(t *testing.T, asString bool) {
 	btc := available(v, "BTC")
 	x, err := c.PlaceOtcOrder(ctx, "every-order", price.ID, market.Buy, hercle.MustNumber("1"))
 	must("PlaceOtcOrder", err)
-	e.reply(t, "every-order", hercle.SubjectOrderExecuted, asString)
+	e.reply(t, "every-order", hub.SubjectOrderExecuted, asString)
 	if x.Status != hercle.OrderExecuted || x.Pair != "BTCUSDT" || x.Side != market.Buy || !x.Size.Equal(dec("0.01")) || x.TradeID == "" {
 		t.Errorf("PlaceOtcOrder = %+v, want BTCUSDT buy 0.01 executed", x)
 	}
@@ -149,14 +150,14 @@ func testEveryCommand(t *testing.T, asString bool) {
 
 	rfq, err := c.CreateRequestForQuote(ctx, "every-rfq", "ETHEUR", market.Sell, hercle.MustNumber("1"), hercle.MustNumber("0"))
 	must("CreateRequestForQuote", err)
-	e.reply(t, "every-rfq", hercle.SubjectRFQCreated, asString)
+	e.reply(t, "every-rfq", hub.SubjectRFQCreated, asString)
 	if vr, err := v.RFQ(rfq.RequestForQuoteID); err != nil || vr.Status != sim.StatusCreated || !vr.Price.Equal(rfq.Price.Decimal) ||
 		!rfq.Size.Equal(dec("1")) || rfq.Side != market.Sell || rfq.Instrument == "" {
 		t.Errorf("CreateRequestForQuote = %+v; venue RFQ = %+v, %v", rfq, vr, err)
 	}
 	rfq2, err := c.CreateRequestForQuoteWithCustomExpiration(ctx, "every-rfq2", "BTCEUR", market.Buy, hercle.MustNumber("0.01"), hercle.MustNumber("0"), 120)
 	must("CreateRequestForQuoteWithCustomExpiration", err)
-	e.reply(t, "every-rfq2", hercle.SubjectRFQCreated, asString)
+	e.reply(t, "every-rfq2", hub.SubjectRFQCreated, asString)
 	if vr, err := v.RFQ(rfq2.RequestForQuoteID); err != nil || vr.Expires.Sub(vr.Requested) != 120*time.Second ||
 		rfq2.ExpireDateTime.Sub(rfq2.RequestDateTime.Time) != 120*time.Second {
 		t.Errorf("CreateRequestForQuoteWithCustomExpiration(120 s) = %+v; venue RFQ = %+v, %v", rfq2, vr, err)
@@ -164,7 +165,7 @@ func testEveryCommand(t *testing.T, asString bool) {
 	eth := available(v, "ETH")
 	ax, err := c.AcceptRequestForQuote(ctx, "every-accept", rfq.RequestForQuoteID)
 	must("AcceptRequestForQuote", err)
-	e.reply(t, "every-accept", hercle.SubjectOrderExecuted, asString)
+	e.reply(t, "every-accept", hub.SubjectOrderExecuted, asString)
 	if ax.Status != hercle.OrderExecuted || !ax.Price.Equal(rfq.Price.Decimal) || !ax.Size.Equal(dec("1")) {
 		t.Errorf("AcceptRequestForQuote = %+v, want executed at the RFQ's %s", ax, rfq.Price)
 	}
@@ -178,13 +179,13 @@ func testEveryCommand(t *testing.T, asString bool) {
 	// Order and trade history.
 	orders, err := c.GetOrdersPaginated(ctx, "every-orders", from, to, 0, 50)
 	must("GetOrdersPaginated", err)
-	e.reply(t, "every-orders", hercle.SubjectOrdersSnapshot, asString)
+	e.reply(t, "every-orders", hub.SubjectOrdersSnapshot, asString)
 	if ids := orderClientIDs(orders); !slices.Contains(ids, "every-order") || !slices.Contains(ids, "every-accept") {
 		t.Errorf("GetOrdersPaginated client ids = %v, want every-order and every-accept", ids)
 	}
 	byCID, err := c.GetOrdersByClientID(ctx, "every-orders-cid", "every-order")
 	must("GetOrdersByClientId", err)
-	e.reply(t, "every-orders-cid", hercle.SubjectOrdersSnapshot, asString)
+	e.reply(t, "every-orders-cid", hub.SubjectOrdersSnapshot, asString)
 	if len(byCID) != 1 || byCID[0].OrderID != x.TradeID || byCID[0].OrderStatus != hercle.OrderExecuted || !byCID[0].QuantityFilled.Equal(dec("0.01")) {
 		t.Errorf("GetOrdersByClientId(every-order) = %+v, want the executed order %s", byCID, x.TradeID)
 	}
@@ -201,14 +202,14 @@ func testEveryCommand(t *testing.T, asString bool) {
 		cid := q.cid
 		trades, err := q.call(cid)
 		must(q.method, err)
-		e.reply(t, cid, hercle.SubjectTradesSnapshot, asString)
+		e.reply(t, cid, hub.SubjectTradesSnapshot, asString)
 		if len(trades) != 2 || len(venueTrades) != 2 || !slices.Contains(tradeIDs(trades), venueTrades[0].ID) {
 			t.Errorf("%s = %+v, want the venue's two trades %+v", q.method, trades, venueTrades)
 		}
 	}
 	tr, err := c.GetTradesByClientID(ctx, "every-trades-cid", "every-accept")
 	must("GetTradesByClientId", err)
-	e.reply(t, "every-trades-cid", hercle.SubjectTradesSnapshot, asString)
+	e.reply(t, "every-trades-cid", hub.SubjectTradesSnapshot, asString)
 	if len(tr) != 1 || tr[0].ClientID != "every-accept" || !tr[0].QuantityFilled.Equal(dec("1")) || tr[0].Side != market.Sell {
 		t.Errorf("GetTradesByClientId(every-accept) = %+v, want the 1 ETH sale", tr)
 	}
@@ -217,10 +218,10 @@ func testEveryCommand(t *testing.T, asString bool) {
 	const btcAddr, usdtAddr = "bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh", "TN3W4H6rK2ce4vX9YnFQHwKENnHjoxb3m9"
 	wl, err := c.WhitelistAddress(ctx, "every-wl", "cold BTC", "BTC", btcAddr, "Bitcoin")
 	must("WhitelistAddress", err)
-	e.reply(t, "every-wl", hercle.SubjectAddressRegistered, asString)
+	e.reply(t, "every-wl", hub.SubjectAddressRegistered, asString)
 	wl2, err := c.WhitelistAddressWithParams(ctx, "every-wl2", "USDT with tag", "USDT", usdtAddr, map[string]string{"tag": "123456"}, "Tron")
 	must("WhitelistAddressWithParams", err)
-	e.reply(t, "every-wl2", hercle.SubjectAddressRegistered, asString)
+	e.reply(t, "every-wl2", hub.SubjectAddressRegistered, asString)
 	venueWL := v.WhitelistedAddresses()
 	if len(venueWL) != 2 || venueWL[0].ID != wl.AddressID || venueWL[0].Address != btcAddr || venueWL[0].Status != sim.AddressPending ||
 		venueWL[1].ID != wl2.AddressID || venueWL[1].Params["tag"] != "123456" {
@@ -233,7 +234,7 @@ func testEveryCommand(t *testing.T, asString bool) {
 	}
 	wls, err := c.GetWhitelistedAddresses(ctx, "every-wls")
 	must("GetWhitelistedAddresses", err)
-	e.reply(t, "every-wls", hercle.SubjectExternalAddressesSnapshot, asString)
+	e.reply(t, "every-wls", hub.SubjectExternalAddressesSnapshot, asString)
 	if len(wls) != 2 || wls[0].Status != hercle.AddressApproved || !wls[0].Enabled || wls[1].AddressParams["tag"] != "123456" || wls[1].Network != "Tron" {
 		t.Errorf("GetWhitelistedAddresses = %+v, want both approved, the second with tag 123456", wls)
 	}
@@ -241,13 +242,13 @@ func testEveryCommand(t *testing.T, asString bool) {
 	btc = available(v, "BTC")
 	w1, err := c.WithdrawInstantFunds(ctx, "every-wd", "BTC", hercle.MustNumber("0.1"), btcAddr, "Bitcoin")
 	must("WithdrawInstantFunds", err)
-	e.reply(t, "every-wd", hercle.SubjectWithdrawCreated, asString)
+	e.reply(t, "every-wd", hub.SubjectWithdrawCreated, asString)
 	w2, err := c.WithdrawFundsWithAddressParams(ctx, "every-wd2", "USDT", hercle.MustNumber("100"), usdtAddr, map[string]string{"tag": "123456"}, "Tron", false)
 	must("WithdrawFundsWithAddressParams", err)
-	e.reply(t, "every-wd2", hercle.SubjectWithdrawCreated, asString)
+	e.reply(t, "every-wd2", hub.SubjectWithdrawCreated, asString)
 	w3, err := c.WithdrawFunds(ctx, "every-wd3", "BTC", hercle.MustNumber("0.05"), btcAddr, "Bitcoin")
 	must("WithdrawFunds", err)
-	e.reply(t, "every-wd3", hercle.SubjectWithdrawCreated, asString)
+	e.reply(t, "every-wd3", hub.SubjectWithdrawCreated, asString)
 	for _, w := range []struct {
 		got     hercle.Withdrawal
 		cid     string
@@ -269,13 +270,13 @@ func testEveryCommand(t *testing.T, asString bool) {
 	}
 	wds, err := c.GetWithdrawalsPaginated(ctx, "every-wds", from, to, 0, 50)
 	must("GetWithdrawalsPaginated", err)
-	e.reply(t, "every-wds", hercle.SubjectWithdrawalsSnapshot, asString)
+	e.reply(t, "every-wds", hub.SubjectWithdrawalsSnapshot, asString)
 	if len(wds) != 3 {
 		t.Errorf("GetWithdrawalsPaginated = %+v, want the three withdrawals", wds)
 	}
 	wdc, err := c.GetWithdrawalsByClientID(ctx, "every-wds-cid", "every-wd3")
 	must("GetWithdrawalsByClientId", err)
-	e.reply(t, "every-wds-cid", hercle.SubjectWithdrawalsSnapshot, asString)
+	e.reply(t, "every-wds-cid", hub.SubjectWithdrawalsSnapshot, asString)
 	if len(wdc) != 1 || wdc[0].ID != w3.ID {
 		t.Errorf("GetWithdrawalsByClientId(every-wd3) = %+v, want %s", wdc, w3.ID)
 	}
@@ -283,7 +284,7 @@ func testEveryCommand(t *testing.T, asString bool) {
 	// Balances and transactions reflect the trades and withdrawals.
 	bal, err := c.GetBalances(ctx, "every-bal")
 	must("GetBalances", err)
-	e.reply(t, "every-bal", hercle.SubjectBalancesSnapshot, asString)
+	e.reply(t, "every-bal", hub.SubjectBalancesSnapshot, asString)
 	for _, a := range v.Balances().Assets {
 		got, ok := bal.Asset(string(a.Name))
 		if !ok || !got.Available.Equal(a.Available) || !got.Allocated.Equal(a.Allocated) {
@@ -307,7 +308,7 @@ func testEveryCommand(t *testing.T, asString bool) {
 		cid := q.cid
 		txs, err := q.call(cid)
 		must(q.method, err)
-		e.reply(t, cid, hercle.SubjectTransactionsSnapshot, asString)
+		e.reply(t, cid, hub.SubjectTransactionsSnapshot, asString)
 		// Two trades of two legs each and three withdrawals, at least.
 		if len(txs) < 7 || len(txs) != len(q.want) || txs[0].ID != q.want[0].ID || !txs[0].Amount.Equal(q.want[0].Amount) {
 			t.Errorf("%s = %d transactions, want the venue's %d (at least 7)", q.method, len(txs), len(q.want))
@@ -317,19 +318,19 @@ func testEveryCommand(t *testing.T, asString bool) {
 	// Banking: a deposit address, a payee with an address, a transfer.
 	da, err := c.CreateDepositAddress(ctx, "every-dep", "EUR", "SEPA")
 	must("CreateDepositAddress", err)
-	e.reply(t, "every-dep", hercle.SubjectInternalAddressCreated, asString)
+	e.reply(t, "every-dep", hub.SubjectInternalAddressCreated, asString)
 	if vd := v.DepositAddresses(); len(vd) != 1 || vd[0].ID != da.ID || da.Asset != "EUR" || da.Address != vd[0].Address || da.Address == "" {
 		t.Errorf("CreateDepositAddress = %+v; venue deposit addresses %+v", da, vd)
 	}
 	das, err := c.GetDepositAddress(ctx, "every-deps")
 	must("GetDepositAddress", err)
-	e.reply(t, "every-deps", hercle.SubjectInternalAddressesSnapshot, asString)
+	e.reply(t, "every-deps", hub.SubjectInternalAddressesSnapshot, asString)
 	if len(das) != 1 || das[0].ID != da.ID || das[0].Network != "SEPA" {
 		t.Errorf("GetDepositAddress = %+v, want %s", das, da.ID)
 	}
 	payee, err := c.RegisterPayee(ctx, "every-payee", hercle.PayeeCompany, "Jane", "Doe", "Acme GmbH", "DE", "BE", "Berlin", "Hauptstrasse 1", "10115")
 	must("RegisterPayee", err)
-	e.reply(t, "every-payee", hercle.SubjectPayeeRegistered, asString)
+	e.reply(t, "every-payee", hub.SubjectPayeeRegistered, asString)
 	if vp, _ := v.Payees(sim.CursorQuery{Size: 50}); len(vp.Items) != 1 || vp.Items[0].ID != payee.ID || vp.Items[0].Company != "Acme GmbH" ||
 		payee.Type != hercle.PayeeCompany || payee.City != "Berlin" {
 		t.Errorf("RegisterPayee = %+v; venue payees %+v", payee, vp.Items)
@@ -337,27 +338,27 @@ func testEveryCommand(t *testing.T, asString bool) {
 	pa, err := c.RegisterPayeeAddress(ctx, "every-payee-addr", payee.ID, "Acme EUR", "EUR", "DE89370400440532013000",
 		map[string]string{"bic": "COBADEFFXXX"}, "SEPA", "main account")
 	must("RegisterPayeeAddress", err)
-	e.reply(t, "every-payee-addr", hercle.SubjectPayeeAddressRegistered, asString)
+	e.reply(t, "every-payee-addr", hub.SubjectPayeeAddressRegistered, asString)
 	if vpa, _ := v.PayeeAddresses(payee.ID, sim.CursorQuery{Size: 50}); len(vpa.Items) != 1 || vpa.Items[0].ID != pa.ID ||
 		pa.PayeeID != payee.ID || pa.AddressParams["bic"] != "COBADEFFXXX" || pa.Comment != "main account" {
 		t.Errorf("RegisterPayeeAddress = %+v; venue payee addresses %+v", pa, vpa.Items)
 	}
 	payees, err := c.GetPayeesPaginated(ctx, "every-payees", nil, nil, 0, 20)
 	must("GetPayeesPaginated", err)
-	e.reply(t, "every-payees", hercle.SubjectPayeesSnapshot, asString)
+	e.reply(t, "every-payees", hub.SubjectPayeesSnapshot, asString)
 	if len(payees) != 1 || payees[0].ID != payee.ID {
 		t.Errorf("GetPayeesPaginated = %+v, want %s", payees, payee.ID)
 	}
 	pas, err := c.GetPayeeAddressesPaginated(ctx, "every-payee-addrs", payee.ID, &from, &to, 0, 20)
 	must("GetPayeeAddressesPaginated", err)
-	e.reply(t, "every-payee-addrs", hercle.SubjectPayeeAddressesSnapshot, asString)
+	e.reply(t, "every-payee-addrs", hub.SubjectPayeeAddressesSnapshot, asString)
 	if len(pas) != 1 || pas[0].ID != pa.ID || pas[0].Address != "DE89370400440532013000" {
 		t.Errorf("GetPayeeAddressesPaginated = %+v, want %s", pas, pa.ID)
 	}
 	eur := available(v, "EUR")
 	rc, err := c.TransferFunds(ctx, "every-transfer", "EUR", hercle.MustNumber("250"), da.ID, pa.ID, "invoice 42")
 	must("TransferFunds", err)
-	e.reply(t, "every-transfer", hercle.SubjectTransferCreated, asString)
+	e.reply(t, "every-transfer", hub.SubjectTransferCreated, asString)
 	vt, _ := v.Transfers(sim.TransferQuery{CursorQuery: sim.CursorQuery{Size: 50, From: from, To: to}, ClientID: "every-transfer"})
 	if len(vt.Items) != 1 || vt.Items[0].ID != rc.ID || rc.InternalAddressID != da.ID || rc.PayeeAddressID != pa.ID ||
 		!rc.Amount.Equal(dec("250")) || rc.Description != "invoice 42" {
@@ -368,13 +369,13 @@ func testEveryCommand(t *testing.T, asString bool) {
 	}
 	tfs, err := c.GetTransfersPaginated(ctx, "every-transfers", from, to, 0, 20)
 	must("GetTransfersPaginated", err)
-	e.reply(t, "every-transfers", hercle.SubjectTransfersSnapshot, asString)
+	e.reply(t, "every-transfers", hub.SubjectTransfersSnapshot, asString)
 	if len(tfs) != 1 || tfs[0].ID != rc.ID || tfs[0].ClientID != "every-transfer" || tfs[0].Status != hercle.MovementCreated {
 		t.Errorf("GetTransfersPaginated = %+v, want %s", tfs, rc.ID)
 	}
 	led, err := c.GetTransactionLedger(ctx, "every-ledger", rc.ID)
 	must("GetTransactionLedger", err)
-	e.reply(t, "every-ledger", hercle.SubjectLedgerDetails, asString)
+	e.reply(t, "every-ledger", hub.SubjectLedgerDetails, asString)
 	if led.ID != rc.ID || led.Asset != "EUR" || !led.Amount.Equal(dec("250")) || led.Type != "WITHDRAWAL" || led.Creditor == nil {
 		t.Errorf("GetTransactionLedger(%s) = %+v, want the 250 EUR transfer", rc.ID, led)
 	}
@@ -383,21 +384,21 @@ func testEveryCommand(t *testing.T, asString bool) {
 	memo, hours := "every command", 2
 	inv, err := c.CreateLightningInvoice(ctx, "every-inv", hercle.MustNumber("0.001"), &memo, &hours)
 	must("CreateLightningInvoice", err)
-	e.reply(t, "every-inv", hercle.SubjectInvoiceCreated, asString)
+	e.reply(t, "every-inv", hub.SubjectInvoiceCreated, asString)
 	if vi := v.Invoices(); len(vi) != 1 || vi[0].ID != inv.ID || vi[0].PaymentRequest != inv.EncodedPaymentRequest ||
 		vi[0].Expires.Sub(vi[0].Created) != 2*time.Hour || !vi[0].AmountBTC.Equal(dec("0.001")) {
 		t.Errorf("CreateLightningInvoice = %+v; venue invoices %+v", inv, vi)
 	}
 	invs, err := c.GetLightningInvoices(ctx, "every-invs")
 	must("GetLightningInvoices", err)
-	e.reply(t, "every-invs", hercle.SubjectInvoicesSnapshot, asString)
+	e.reply(t, "every-invs", hub.SubjectInvoicesSnapshot, asString)
 	if len(invs) != 1 || invs[0].ID != inv.ID || invs[0].Memo != memo || invs[0].Status != "OPEN" {
 		t.Errorf("GetLightningInvoices = %+v, want %s", invs, inv.ID)
 	}
 	btc = available(v, "BTC")
 	lp, err := c.WithdrawLightning(ctx, "every-ln", "lnbc20u1pjexamplepaymentrequest")
 	must("WithdrawLightning", err)
-	e.reply(t, "every-ln", hercle.SubjectLightningWithdrawalCreated, asString)
+	e.reply(t, "every-ln", hub.SubjectLightningWithdrawalCreated, asString)
 	if vw := v.WithdrawalsByClientID("every-ln"); len(vw) != 1 || vw[0].ID != lp.PaymentID || vw[0].Network != "Lightning" ||
 		!lp.AmountBTC.Equal(dec("0.00002")) {
 		t.Errorf("WithdrawLightning(20u) = %+v; venue withdrawals of every-ln %+v", lp, vw)

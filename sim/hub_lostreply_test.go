@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/hub"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/sim"
 )
@@ -171,38 +172,38 @@ func testLostReply(t *testing.T, asString bool) {
 		call   func(cid string) error
 		lookup func(cid string) (int, error) // how many executions the hub reports for cid
 	}{
-		{hercle.MethodPlaceOtcOrder, "lost-order", func(cid string) error {
+		{hub.MethodPlaceOtcOrder, "lost-order", func(cid string) error {
 			_, err := c.PlaceOtcOrder(ctx, cid, quote.ID, market.Buy, hercle.MustNumber("1"))
 			return err
 		}, func(cid string) (int, error) {
 			os, err := c.GetOrdersByClientID(ctx, "look-"+cid, cid)
 			return len(os), err
 		}},
-		{hercle.MethodAcceptRequestForQuote, "lost-accept", func(cid string) error {
+		{hub.MethodAcceptRequestForQuote, "lost-accept", func(cid string) error {
 			_, err := c.AcceptRequestForQuote(ctx, cid, rfq.ID)
 			return err
 		}, func(cid string) (int, error) {
 			ts, err := c.GetTradesByClientID(ctx, "look-"+cid, cid)
 			return len(ts), err
 		}},
-		{hercle.MethodWithdrawInstantFunds, "lost-wd", func(cid string) error {
+		{hub.MethodWithdrawInstantFunds, "lost-wd", func(cid string) error {
 			_, err := c.WithdrawInstantFunds(ctx, cid, "BTC", hercle.MustNumber("0.01"), btcAddr, "Bitcoin")
 			return err
 		}, withdrawalsOf},
-		{hercle.MethodWithdrawFundsWithAddressParams, "lost-wd2", func(cid string) error {
+		{hub.MethodWithdrawFundsWithAddressParams, "lost-wd2", func(cid string) error {
 			_, err := c.WithdrawFundsWithAddressParams(ctx, cid, "USDT", hercle.MustNumber("10"), "TN3W4H6rK2ce4vX9YnFQHwKENnHjoxb3m9",
 				map[string]string{"tag": "7"}, "Tron", true)
 			return err
 		}, withdrawalsOf},
-		{hercle.MethodWithdrawFunds, "lost-wd3", func(cid string) error {
+		{hub.MethodWithdrawFunds, "lost-wd3", func(cid string) error {
 			_, err := c.WithdrawFunds(ctx, cid, "BTC", hercle.MustNumber("0.02"), btcAddr, "Bitcoin")
 			return err
 		}, withdrawalsOf},
-		{hercle.MethodWithdrawLightning, "lost-ln", func(cid string) error {
+		{hub.MethodWithdrawLightning, "lost-ln", func(cid string) error {
 			_, err := c.WithdrawLightning(ctx, cid, "lnbc50u1pjlostreply")
 			return err
 		}, withdrawalsOf},
-		{hercle.MethodTransferFunds, "lost-transfer", func(cid string) error {
+		{hub.MethodTransferFunds, "lost-transfer", func(cid string) error {
 			_, err := c.TransferFunds(ctx, cid, "EUR", hercle.MustNumber("100"), da.ID, pa.ID, "lost reply")
 			return err
 		}, func(cid string) (int, error) {
@@ -249,11 +250,11 @@ func testLostReply(t *testing.T, asString bool) {
 
 // waitReconnects waits until the client is connected again after its n-th
 // reconnect.
-func waitReconnects(t *testing.T, e *events, c *hercle.HubClient, n int) {
+func waitReconnects(t *testing.T, e *events, c *hub.Client, n int) {
 	t.Helper()
 	e.waitFor(t, 10*time.Second, "reconnect", func() bool {
 		s := c.State()
-		return s.Status == hercle.HubConnected && s.Reconnects >= n
+		return s.Status == hub.Connected && s.Reconnects >= n
 	})
 }
 
@@ -292,7 +293,7 @@ func TestHubLateReplyIsUnknownOutcome(t *testing.T) {
 		t.Fatalf("venue executions of late-wd while its reply is held = %d, want 1 (applied)", n)
 	}
 	release()
-	e.reply(t, "late-wd", hercle.SubjectWithdrawCreated, false)
+	e.reply(t, "late-wd", hub.SubjectWithdrawCreated, false)
 	ws, err := c.GetWithdrawalsByClientID(ctx, "late-look", "late-wd")
 	if err != nil || len(ws) != 1 || ws[0].ClientID != "late-wd" {
 		t.Fatalf("lookup by Client-Id late-wd = %+v, %v; want exactly 1", ws, err)
@@ -300,7 +301,7 @@ func TestHubLateReplyIsUnknownOutcome(t *testing.T) {
 	if s := c.State(); s.Reconnects != 0 {
 		t.Errorf("client reconnected %d times; the connection was meant to stay up", s.Reconnects)
 	}
-	if f := h.ArgumentForms()[hercle.MethodWithdrawInstantFunds]; f[0]+f[1] != 1 {
+	if f := h.ArgumentForms()[hub.MethodWithdrawInstantFunds]; f[0]+f[1] != 1 {
 		t.Errorf("hub received WithdrawInstantFunds %v times [separate array], want once", f)
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/feeds"
-	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/hub"
 	"github.com/otcdesk/engine/sim"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shopspring/decimal"
@@ -51,11 +51,11 @@ func TestHubReconnectUnderDrops(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := hercle.HubConfig{
+	cfg := hub.Config{
 		BaseURL: url, APIKey: testKey, Seed: 11, Registerer: prometheus.NewRegistry(),
 		// MinBackoff above StaleAfter: every outage must make the feed stale.
 		MinBackoff: 500 * time.Millisecond, MaxBackoff: time.Second,
-		OnPrice: func(p hercle.PriceUpdate) {
+		OnPrice: func(p hub.PriceUpdate) {
 			mu.Lock()
 			if p.Pair == "BTCEUR" && unsubDone {
 				afterUnsub++
@@ -73,10 +73,10 @@ func TestHubReconnectUnderDrops(t *testing.T) {
 			src.HandlePrice(p)
 			poke()
 		},
-		OnState: func(s hercle.HubState) {
+		OnState: func(s hub.State) {
 			src.HandleState(s)
 			mu.Lock()
-			if s.Status == hercle.HubConnected {
+			if s.Status == hub.Connected {
 				reconnects = s.Reconnects
 				connectedAt[s.Reconnects] = time.Now()
 			}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/hub"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/sim"
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,9 +46,9 @@ func startHub(t *testing.T, opts sim.HubOptions) (*sim.Venue, *sim.Hub, string) 
 // events collects a hub client's callbacks for tests.
 type events struct {
 	mu     sync.Mutex
-	prices []hercle.PriceUpdate
-	evs    []hercle.HubEvent
-	states []hercle.HubState
+	prices []hub.PriceUpdate
+	evs    []hub.Event
+	states []hub.State
 	notify chan struct{}
 }
 
@@ -60,23 +61,23 @@ func (e *events) poke() {
 	}
 }
 
-func (e *events) config(url string) hercle.HubConfig {
-	return hercle.HubConfig{
+func (e *events) config(url string) hub.Config {
+	return hub.Config{
 		BaseURL: url, APIKey: testKey, Seed: 7, MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second,
 		Registerer: prometheus.NewRegistry(),
-		OnPrice: func(p hercle.PriceUpdate) {
+		OnPrice: func(p hub.PriceUpdate) {
 			e.mu.Lock()
 			e.prices = append(e.prices, p)
 			e.mu.Unlock()
 			e.poke()
 		},
-		OnEvent: func(ev hercle.HubEvent) {
+		OnEvent: func(ev hub.Event) {
 			e.mu.Lock()
 			e.evs = append(e.evs, ev)
 			e.mu.Unlock()
 			e.poke()
 		},
-		OnState: func(s hercle.HubState) {
+		OnState: func(s hub.State) {
 			e.mu.Lock()
 			e.states = append(e.states, s)
 			e.mu.Unlock()
@@ -105,9 +106,9 @@ func (e *events) waitFor(t *testing.T, d time.Duration, what string, cond func()
 	}
 }
 
-func runClient(t *testing.T, cfg hercle.HubConfig) *hercle.HubClient {
+func runClient(t *testing.T, cfg hub.Config) *hub.Client {
 	t.Helper()
-	c, err := hercle.NewHubClient(cfg)
+	c, err := hub.NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +164,7 @@ func TestHubSubscribeOrderAndPushes(t *testing.T) {
 			if err := c.SubscribePairPriceChannel(ctx, "sub-1", "BTCUSDT", hercle.MustNumber("0.01")); err != nil {
 				t.Fatal(err)
 			}
-			var price hercle.PriceUpdate
+			var price hub.PriceUpdate
 			e.waitFor(t, 5*time.Second, "a BTCUSDT price", func() bool {
 				for _, p := range e.prices {
 					if p.Pair == "BTCUSDT" {
@@ -185,7 +186,7 @@ func TestHubSubscribeOrderAndPushes(t *testing.T) {
 			}
 			e.waitFor(t, 5*time.Second, "a balances push", func() bool {
 				for _, ev := range e.evs {
-					if ev.Subject == hercle.SubjectBalancesSnapshot && ev.ClientID == "" {
+					if ev.Subject == hub.SubjectBalancesSnapshot && ev.ClientID == "" {
 						return true
 					}
 				}
@@ -193,7 +194,7 @@ func TestHubSubscribeOrderAndPushes(t *testing.T) {
 			})
 			// Refusals: invalid input is preChecksError, a venue refusal *.error.
 			_, err = c.PlaceOtcOrder(ctx, "order-2", "no-such-price", market.Buy, hercle.MustNumber("1"))
-			var he *hercle.HubError
+			var he *hub.Error
 			if !errors.As(err, &he) {
 				t.Fatalf("PlaceOtcOrder(unknown price) error = %v, want *HubError", err)
 			}
@@ -204,7 +205,7 @@ func TestHubSubscribeOrderAndPushes(t *testing.T) {
 			if err != nil || len(b.Assets) == 0 {
 				t.Fatalf("GetBalances = %+v, %v", b, err)
 			}
-			if f := h.ArgumentForms()[hercle.MethodPlaceOtcOrder]; f[0] != 2 || f[1] != 0 {
+			if f := h.ArgumentForms()[hub.MethodPlaceOtcOrder]; f[0] != 2 || f[1] != 0 {
 				t.Fatalf("PlaceOtcOrder forms = %v, want 2 separate", f)
 			}
 		})
@@ -212,7 +213,7 @@ func TestHubSubscribeOrderAndPushes(t *testing.T) {
 }
 
 func TestHubArgumentFormFallback(t *testing.T) {
-	_, h, url := startHub(t, sim.HubOptions{ArrayOnly: []string{hercle.MethodGetPairs}})
+	_, h, url := startHub(t, sim.HubOptions{ArrayOnly: []string{hub.MethodGetPairs}})
 	e := newEvents()
 	c := runClient(t, e.config(url))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -223,7 +224,7 @@ func TestHubArgumentFormFallback(t *testing.T) {
 		}
 	}
 	// First call: separate (refused), then array; second call: array only.
-	if f := h.ArgumentForms()[hercle.MethodGetPairs]; f != [2]int{1, 2} {
+	if f := h.ArgumentForms()[hub.MethodGetPairs]; f != [2]int{1, 2} {
 		t.Fatalf("GetPairs forms [separate array] = %v, want [1 2]", f)
 	}
 }

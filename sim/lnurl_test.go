@@ -14,7 +14,7 @@ import (
 
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/lightningnetwork/lnd/zpay32"
-	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/sim"
 )
 
@@ -132,11 +132,11 @@ func TestLNURLPayInvoiceIsPaidAsALightningWithdrawal(t *testing.T) {
 	var statuses []string
 	order, bodies := f.in.stored()
 	for _, id := range order {
-		ev, err := hercle.DecodeWebhookEvent(bodies[id])
+		ev, err := webhook.DecodeEvent(bodies[id])
 		if err != nil {
 			t.Fatal(err)
 		}
-		if w, ok := ev.Payload.(*hercle.WebhookWithdrawal); ok && w.ClientID == "ln-1" {
+		if w, ok := ev.Payload.(*webhook.Withdrawal); ok && w.ClientID == "ln-1" {
 			if w.Network != "Lightning" || !w.Amount.Decimal.Equal(d("0.0025")) || !w.IsInstant {
 				t.Errorf("%s = %+v", ev.EventType, w)
 			}

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/sim"
 )
 
@@ -51,11 +51,11 @@ func startEmitting(t *testing.T, wo sim.WebhookOptions) *emitFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	keys, err := hercle.LoadWebhookKeys(wo.PublicKeyFile)
+	keys, err := webhook.LoadKeys(wo.PublicKeyFile)
 	if err != nil {
 		t.Fatalf("the simulator's public key file: %v", err)
 	}
-	if h, err = hercle.NewWebhookHandler(hercle.WebhookConfig{Keys: keys, Inbox: f.in}); err != nil {
+	if h, err = webhook.NewHandler(webhook.Config{Keys: keys, Inbox: f.in}); err != nil {
 		t.Fatal(err)
 	}
 	ts.Start()
@@ -128,28 +128,28 @@ func driveEveryChange(t *testing.T, f *emitFixture) {
 // decodeStrictly decodes an event's data into its hercle model refusing
 // unknown keys, so a field the simulator sends that the document does not
 // define (or misspells) fails the test.
-func decodeStrictly(t *testing.T, typ hercle.WebhookEventType, data json.RawMessage) {
+func decodeStrictly(t *testing.T, typ webhook.EventType, data json.RawMessage) {
 	t.Helper()
 	var model any
 	switch typ {
-	case hercle.EventDepositStatusUpdated:
-		model = new(hercle.WebhookTransaction)
-	case hercle.EventWithdrawalCreated, hercle.EventWithdrawalStatusUpdated:
-		model = new(hercle.WebhookWithdrawal)
-	case hercle.EventPayoutCreated, hercle.EventPayoutStatusUpdated:
-		model = new(hercle.WebhookTransfer)
-	case hercle.EventVirtualAccountRegistered:
-		model = new(hercle.WebhookInternalAddress)
-	case hercle.EventBalanceUpdated:
-		model = new(hercle.WebhookAccountBalance)
-	case hercle.EventPayeeCreated:
-		model = new(hercle.WebhookPayee)
-	case hercle.EventPayeeStatusUpdated:
-		model = new(hercle.WebhookPayeeAddress)
+	case webhook.EventDepositStatusUpdated:
+		model = new(webhook.Transaction)
+	case webhook.EventWithdrawalCreated, webhook.EventWithdrawalStatusUpdated:
+		model = new(webhook.Withdrawal)
+	case webhook.EventPayoutCreated, webhook.EventPayoutStatusUpdated:
+		model = new(webhook.Transfer)
+	case webhook.EventVirtualAccountRegistered:
+		model = new(webhook.InternalAddress)
+	case webhook.EventBalanceUpdated:
+		model = new(webhook.AccountBalance)
+	case webhook.EventPayeeCreated:
+		model = new(webhook.Payee)
+	case webhook.EventPayeeStatusUpdated:
+		model = new(webhook.PayeeAddress)
 	default:
-		model = new(hercle.WebhookIndividualEndUser)
+		model = new(webhook.IndividualEndUser)
 		if bytes.Contains(bytes.ToLower(data), []byte(`"business":`)) {
-			model = new(hercle.WebhookBusinessEndUser)
+			model = new(webhook.BusinessEndUser)
 		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -177,10 +177,10 @@ func TestWebhookEmitterSendsEveryStateChange(t *testing.T) {
 			f.flush(t)
 
 			order, bodies := f.in.stored()
-			byType := map[hercle.WebhookEventType][]*hercle.WebhookEvent{}
+			byType := map[webhook.EventType][]*webhook.Event{}
 			for _, id := range order {
 				body := bodies[id]
-				ev, err := hercle.DecodeWebhookEvent(body)
+				ev, err := webhook.DecodeEvent(body)
 				if err != nil {
 					t.Fatalf("event %s: %v", id, err)
 				}
@@ -199,7 +199,7 @@ func TestWebhookEmitterSendsEveryStateChange(t *testing.T) {
 				decodeStrictly(t, ev.EventType, ev.Data)
 				byType[ev.EventType] = append(byType[ev.EventType], ev)
 			}
-			for _, typ := range hercle.WebhookEventTypes() {
+			for _, typ := range webhook.EventTypes() {
 				if len(byType[typ]) == 0 {
 					t.Errorf("no %s webhook", typ)
 				}
@@ -226,12 +226,12 @@ func firstKey(t *testing.T, data json.RawMessage) string {
 }
 
 // checkPayloads checks that the data says what the venue did.
-func checkPayloads(t *testing.T, f *emitFixture, byType map[hercle.WebhookEventType][]*hercle.WebhookEvent) {
+func checkPayloads(t *testing.T, f *emitFixture, byType map[webhook.EventType][]*webhook.Event) {
 	t.Helper()
 	var withdrawal []string
-	for _, typ := range []hercle.WebhookEventType{hercle.EventWithdrawalCreated, hercle.EventWithdrawalStatusUpdated} {
+	for _, typ := range []webhook.EventType{webhook.EventWithdrawalCreated, webhook.EventWithdrawalStatusUpdated} {
 		for _, ev := range byType[typ] {
-			w := ev.Payload.(*hercle.WebhookWithdrawal)
+			w := ev.Payload.(*webhook.Withdrawal)
 			if w.ClientID != "wd-1" || !w.Amount.Decimal.Equal(d("0.1")) || w.Asset != "BTC" || w.Destination != "bc1qcold" {
 				t.Errorf("%s = %+v", typ, w)
 			}
@@ -242,9 +242,9 @@ func checkPayloads(t *testing.T, f *emitFixture, byType map[hercle.WebhookEventT
 		t.Errorf("withdrawal statuses %v, want %v", withdrawal, want)
 	}
 	var payout []string
-	for _, typ := range []hercle.WebhookEventType{hercle.EventPayoutCreated, hercle.EventPayoutStatusUpdated} {
+	for _, typ := range []webhook.EventType{webhook.EventPayoutCreated, webhook.EventPayoutStatusUpdated} {
 		for _, ev := range byType[typ] {
-			p := ev.Payload.(*hercle.WebhookTransfer)
+			p := ev.Payload.(*webhook.Transfer)
 			if p.ClientID != "po-1" || p.Debtor == nil || p.Creditor == nil || !p.Debtor.Amount.Decimal.Equal(d("100.25")) ||
 				p.Creditor.Network != "SEPA" || p.Creditor.AddressParams["bic"] != "AABCDEFX" || p.Debtor.Network != "SEPA" {
 				t.Errorf("%s = %+v, debtor %+v, creditor %+v", typ, p, p.Debtor, p.Creditor)
@@ -255,9 +255,9 @@ func checkPayloads(t *testing.T, f *emitFixture, byType map[hercle.WebhookEventT
 	if want := []string{"CREATED", "CONFIRMING", "SUCCESS"}; !slices.Equal(payout, want) {
 		t.Errorf("payout statuses %v, want %v", payout, want)
 	}
-	var payIn *hercle.WebhookTransaction
-	for _, ev := range byType[hercle.EventDepositStatusUpdated] {
-		if tx := ev.Payload.(*hercle.WebhookTransaction); tx.Asset == "EUR" {
+	var payIn *webhook.Transaction
+	for _, ev := range byType[webhook.EventDepositStatusUpdated] {
+		if tx := ev.Payload.(*webhook.Transaction); tx.Asset == "EUR" {
 			payIn = tx
 		}
 	}
@@ -266,8 +266,8 @@ func checkPayloads(t *testing.T, f *emitFixture, byType map[hercle.WebhookEventT
 		t.Errorf("pay-in deposit = %+v", payIn)
 	}
 	var last int64
-	for _, ev := range byType[hercle.EventBalanceUpdated] {
-		b := ev.Payload.(*hercle.WebhookAccountBalance)
+	for _, ev := range byType[webhook.EventBalanceUpdated] {
+		b := ev.Payload.(*webhook.AccountBalance)
 		if b.Sequence <= last || b.UserID != f.venue.UserID() || len(b.Assets) == 0 {
 			t.Errorf("balance update sequence %d after %d (user %q, %d assets)", b.Sequence, last, b.UserID, len(b.Assets))
 		}
@@ -277,12 +277,12 @@ func checkPayloads(t *testing.T, f *emitFixture, byType map[hercle.WebhookEventT
 		t.Errorf("last balance sequence sent %d, venue at %d", last, f.venue.Balances().Sequence)
 	}
 	var crypto, virtual int
-	for _, ev := range byType[hercle.EventVirtualAccountRegistered] {
-		ia := ev.Payload.(*hercle.WebhookInternalAddress)
+	for _, ev := range byType[webhook.EventVirtualAccountRegistered] {
+		ia := ev.Payload.(*webhook.InternalAddress)
 		switch {
-		case ia.RefAccountType.IsCrypto() && ia.RefAccountType == hercle.RefAccountCryptoAsDoc:
+		case ia.RefAccountType.IsCrypto() && ia.RefAccountType == webhook.RefAccountCryptoAsDoc:
 			crypto++
-		case ia.RefAccountType == hercle.RefAccountVirtual && ia.MasterFiatAccountID == "fac_main" && strings.HasPrefix(ia.RefAccountID, "vac_"):
+		case ia.RefAccountType == webhook.RefAccountVirtual && ia.MasterFiatAccountID == "fac_main" && strings.HasPrefix(ia.RefAccountID, "vac_"):
 			virtual++
 		default:
 			t.Errorf("internal address %+v", ia)
@@ -292,9 +292,9 @@ func checkPayloads(t *testing.T, f *emitFixture, byType map[hercle.WebhookEventT
 		t.Errorf("%d crypto and %d virtual accounts registered, want 1 and 1", crypto, virtual)
 	}
 	var statuses []string
-	for _, typ := range []hercle.WebhookEventType{hercle.EventEndUserCreated, hercle.EventEndUserUpdated, hercle.EventEndUserStatusUpdated} {
+	for _, typ := range []webhook.EventType{webhook.EventEndUserCreated, webhook.EventEndUserUpdated, webhook.EventEndUserStatusUpdated} {
 		for _, ev := range byType[typ] {
-			u := ev.Payload.(*hercle.WebhookEndUser)
+			u := ev.Payload.(*webhook.EndUser)
 			switch {
 			case u.Individual != nil:
 				if u.Individual.Person.FirstName != "Mario" || u.Individual.Person.Address == nil || u.Individual.Person.Address.City != "Milano" {
@@ -314,14 +314,14 @@ func checkPayloads(t *testing.T, f *emitFixture, byType map[hercle.WebhookEventT
 	if !slices.Equal(statuses, want) {
 		t.Errorf("business end-user events %q, want %q", statuses, want)
 	}
-	var reviews []hercle.WebhookPayeeAddressStatus
-	for _, ev := range byType[hercle.EventPayeeStatusUpdated] {
-		reviews = append(reviews, ev.Payload.(*hercle.WebhookPayeeAddress).Status)
+	var reviews []webhook.PayeeAddressStatus
+	for _, ev := range byType[webhook.EventPayeeStatusUpdated] {
+		reviews = append(reviews, ev.Payload.(*webhook.PayeeAddress).Status)
 	}
-	if want := []hercle.WebhookPayeeAddressStatus{hercle.WebhookPayeeAddressCreated, hercle.WebhookPayeeAddressApproved}; !slices.Equal(reviews, want) {
+	if want := []webhook.PayeeAddressStatus{webhook.PayeeAddressCreated, webhook.PayeeAddressApproved}; !slices.Equal(reviews, want) {
 		t.Errorf("payee address statuses %v, want %v", reviews, want)
 	}
-	if p := byType[hercle.EventPayeeCreated][0].Payload.(*hercle.WebhookPayee); p.Type != hercle.WebhookPayeeBusiness || p.Company != "Acme" {
+	if p := byType[webhook.EventPayeeCreated][0].Payload.(*webhook.Payee); p.Type != webhook.PayeeBusiness || p.Company != "Acme" {
 		t.Errorf("payee %+v", p)
 	}
 }
@@ -349,7 +349,7 @@ func TestWebhookEmitterTypesAndRetries(t *testing.T) {
 	if len(order) != 1 {
 		t.Fatalf("stored %d webhooks, want only the deposit", len(order))
 	}
-	if ev, err := hercle.DecodeWebhookEvent(bodies[order[0]]); err != nil || ev.EventType != hercle.EventDepositStatusUpdated {
+	if ev, err := webhook.DecodeEvent(bodies[order[0]]); err != nil || ev.EventType != webhook.EventDepositStatusUpdated {
 		t.Fatalf("stored %v, %v; want the deposit", ev, err)
 	}
 	if st := f.sim.Webhooks().Stats(); st.Delivered != 1 || st.Refused < 3 || st.Failed != 0 {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/sim"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -30,7 +31,7 @@ func testSigner(t *testing.T) *sim.WebhookSigner {
 	return s
 }
 
-// inbox is a hercle.WebhookInbox in memory that records the order of first
+// inbox is a webhook.Inbox in memory that records the order of first
 // stores. failFirst makes the first n Store calls fail.
 type inbox struct {
 	mu        sync.Mutex // guards the fields below
@@ -40,7 +41,7 @@ type inbox struct {
 	calls     int
 }
 
-func (in *inbox) Store(ctx context.Context, w hercle.ReceivedWebhook) (bool, error) {
+func (in *inbox) Store(ctx context.Context, w webhook.Received) (bool, error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.calls++
@@ -78,12 +79,12 @@ func newReceiver(t *testing.T, s *sim.WebhookSigner, in *inbox) *receiver {
 	if err := s.WritePublicKeyPEM(path); err != nil {
 		t.Fatal(err)
 	}
-	keys, err := hercle.LoadWebhookKeys(path)
+	keys, err := webhook.LoadKeys(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &receiver{inbox: in, reg: prometheus.NewRegistry()}
-	h, err := hercle.NewWebhookHandler(hercle.WebhookConfig{Keys: keys, Inbox: in, Metrics: r.reg})
+	h, err := webhook.NewHandler(webhook.Config{Keys: keys, Inbox: in, Metrics: r.reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,24 +121,24 @@ func deadline(t *testing.T) context.Context {
 // webhookEvents are one per documented type, built as plain maps (the sender
 // takes any JSON-marshallable data).
 func webhookEvents() []struct {
-	typ  hercle.WebhookEventType
+	typ  webhook.EventType
 	data any
 } {
 	return []struct {
-		typ  hercle.WebhookEventType
+		typ  webhook.EventType
 		data any
 	}{
-		{hercle.EventDepositStatusUpdated, map[string]any{"Id": "tx1", "Type": "DEPOSIT", "Status": "SUCCESS", "Asset": "EUR", "Amount": hercle.MustNumber("1000.10")}},
-		{hercle.EventWithdrawalCreated, map[string]any{"Id": "w1", "ClientId": "c1", "Amount": hercle.MustNumber("0.000000000000000001"), "Status": "CREATED"}},
-		{hercle.EventWithdrawalStatusUpdated, map[string]any{"Id": "w1", "ClientId": "c1", "Status": "SUCCESS"}},
-		{hercle.EventPayoutCreated, map[string]any{"Id": "p1", "Status": "CREATED", "Debtor": map[string]any{"Amount": 100, "Fee": 1.5}}},
-		{hercle.EventPayoutStatusUpdated, map[string]any{"Id": "p1", "Status": "SUCCESS"}},
-		{hercle.EventVirtualAccountRegistered, map[string]any{"Id": "ia1", "RefAccountType": "VIRTUAL_ACCOUNT"}},
-		{hercle.EventBalanceUpdated, map[string]any{"UserId": "u", "Sequence": 7, "Assets": []any{map[string]any{"Name": "EUR", "Available": hercle.MustNumber("1500.5")}}}},
-		{hercle.EventEndUserCreated, map[string]any{"Id": "eus1", "Person": map[string]any{"FirstName": "Mario"}}},
-		{hercle.EventEndUserStatusUpdated, map[string]any{"Id": "eus2", "Business": map[string]any{"CompanyName": "Acme"}, "RegistrationStatus": "ACTIVE"}},
-		{hercle.EventPayeeCreated, map[string]any{"Id": "payee1", "Type": "PERSON"}},
-		{hercle.EventPayeeStatusUpdated, map[string]any{"Id": "pa1", "Status": 4}},
+		{webhook.EventDepositStatusUpdated, map[string]any{"Id": "tx1", "Type": "DEPOSIT", "Status": "SUCCESS", "Asset": "EUR", "Amount": hercle.MustNumber("1000.10")}},
+		{webhook.EventWithdrawalCreated, map[string]any{"Id": "w1", "ClientId": "c1", "Amount": hercle.MustNumber("0.000000000000000001"), "Status": "CREATED"}},
+		{webhook.EventWithdrawalStatusUpdated, map[string]any{"Id": "w1", "ClientId": "c1", "Status": "SUCCESS"}},
+		{webhook.EventPayoutCreated, map[string]any{"Id": "p1", "Status": "CREATED", "Debtor": map[string]any{"Amount": 100, "Fee": 1.5}}},
+		{webhook.EventPayoutStatusUpdated, map[string]any{"Id": "p1", "Status": "SUCCESS"}},
+		{webhook.EventVirtualAccountRegistered, map[string]any{"Id": "ia1", "RefAccountType": "VIRTUAL_ACCOUNT"}},
+		{webhook.EventBalanceUpdated, map[string]any{"UserId": "u", "Sequence": 7, "Assets": []any{map[string]any{"Name": "EUR", "Available": hercle.MustNumber("1500.5")}}}},
+		{webhook.EventEndUserCreated, map[string]any{"Id": "eus1", "Person": map[string]any{"FirstName": "Mario"}}},
+		{webhook.EventEndUserStatusUpdated, map[string]any{"Id": "eus2", "Business": map[string]any{"CompanyName": "Acme"}, "RegistrationStatus": "ACTIVE"}},
+		{webhook.EventPayeeCreated, map[string]any{"Id": "payee1", "Type": "PERSON"}},
+		{webhook.EventPayeeStatusUpdated, map[string]any{"Id": "pa1", "Status": 4}},
 		{"Something.Undocumented", map[string]any{"x": 1}},
 	}
 }
@@ -163,7 +164,7 @@ func TestWebhookSenderEndToEnd(t *testing.T) {
 				t.Fatal(err)
 			}
 			var sent []string
-			types := map[string]hercle.WebhookEventType{}
+			types := map[string]webhook.EventType{}
 			for round := range 3 {
 				for _, e := range webhookEvents() {
 					id, err := s.Send(ctx, string(e.typ), e.data)
@@ -197,12 +198,12 @@ func TestWebhookSenderEndToEnd(t *testing.T) {
 				if !ok {
 					t.Fatalf("event %s not stored", id)
 				}
-				ev, err := hercle.DecodeWebhookEvent(body)
+				ev, err := webhook.DecodeEvent(body)
 				if err != nil {
 					t.Fatalf("stored %s does not decode: %v", id, err)
 				}
 				if ev.EventID != id || ev.EventType != types[id] || ev.DataWasString == format.EmbeddedData || ev.EventType.Known() != (ev.Payload != nil) {
-					t.Errorf("stored %s = %+v", id, ev.WebhookEnvelope)
+					t.Errorf("stored %s = %+v", id, ev.Envelope)
 				}
 			}
 			// Every injected fault happened and the receiver saw it.
@@ -236,7 +237,7 @@ func TestWebhookSenderRetriesUntilStored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := s.Send(ctx, string(hercle.EventBalanceUpdated), map[string]any{"UserId": "u", "Sequence": 1})
+	id, err := s.Send(ctx, string(webhook.EventBalanceUpdated), map[string]any{"UserId": "u", "Sequence": 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,7 +343,7 @@ func TestWebhookSenderSeededIDs(t *testing.T) {
 
 func TestWebhookSigner(t *testing.T) {
 	s := testSigner(t)
-	keys, err := hercle.ParseWebhookKeys(s.PublicKeyPEM())
+	keys, err := webhook.ParseKeys(s.PublicKeyPEM())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,11 +352,11 @@ func TestWebhookSigner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := hercle.WebhookVerifier{Keys: keys}
+	v := webhook.Verifier{Keys: keys}
 	if _, err := v.VerifySignature("1705329000", sig, body); err != nil {
 		t.Errorf("hercle refuses the simulator's signature: %v", err)
 	}
-	if _, err := v.VerifySignature("1705329001", sig, body); !errors.Is(err, hercle.ErrBadSignature) {
+	if _, err := v.VerifySignature("1705329001", sig, body); !errors.Is(err, webhook.ErrBadSignature) {
 		t.Errorf("signature accepted for another timestamp: %v", err)
 	}
 	path := filepath.Join(t.TempDir(), "k.pem")

@@ -12,7 +12,7 @@
 //
 // No npm dependencies. Run from the repository root:
 //
-//   node hercle/testdata/webhook/gen_vectors.js
+//   node hercle/webhook/testdata/gen_vectors.js
 //
 // It writes key_a.pem (SPKI "PUBLIC KEY"), key_b_pkcs1.pem (PKCS#1
 // "RSA PUBLIC KEY", the rotation key) and vectors.json beside this file. The
@@ -134,6 +134,6 @@ fs.writeFileSync(path.join(dir, 'key_a.pem'), pemA);
 fs.writeFileSync(path.join(dir, 'key_b_pkcs1.pem'), pemB);
 fs.writeFileSync(
   path.join(dir, 'vectors.json'),
-  JSON.stringify({ generator: 'hercle/testdata/webhook/gen_vectors.js', node: process.version, vectors }, null, 2) + '\n',
+  JSON.stringify({ generator: 'hercle/webhook/testdata/gen_vectors.js', node: process.version, vectors }, null, 2) + '\n',
 );
 console.log(`wrote ${vectors.length} vectors`);

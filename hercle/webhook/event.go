@@ -1,4 +1,4 @@
-package hercle
+package webhook
 
 import (
 	"bytes"
@@ -8,30 +8,32 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/otcdesk/engine/hercle"
 )
 
-// WebhookEventType names a webhook event.
-type WebhookEventType string
+// EventType names a webhook event.
+type EventType string
 
 // The documented event types and the data each carries.
 const (
-	EventDepositStatusUpdated     WebhookEventType = "Banking.Deposit.StatusUpdated"    // *WebhookTransaction
-	EventWithdrawalCreated        WebhookEventType = "Banking.Withdrawal.Created"       // *WebhookWithdrawal
-	EventWithdrawalStatusUpdated  WebhookEventType = "Banking.Withdrawal.StatusUpdated" // *WebhookWithdrawal
-	EventPayoutCreated            WebhookEventType = "Banking.Payout.Created"           // *WebhookTransfer
-	EventPayoutStatusUpdated      WebhookEventType = "Banking.Payout.StatusUpdated"     // *WebhookTransfer
-	EventVirtualAccountRegistered WebhookEventType = "VirtualAccount.Registered"        // *WebhookInternalAddress
-	EventBalanceUpdated           WebhookEventType = "Balance.Updated"                  // *WebhookAccountBalance
-	EventEndUserCreated           WebhookEventType = "EndUser.Created"                  // *WebhookEndUser
-	EventEndUserUpdated           WebhookEventType = "EndUser.Updated"                  // *WebhookEndUser
-	EventEndUserStatusUpdated     WebhookEventType = "EndUser.StatusUpdated"            // *WebhookEndUser
-	EventPayeeCreated             WebhookEventType = "Payee.Created"                    // *WebhookPayee
-	EventPayeeStatusUpdated       WebhookEventType = "Payee.StatusUpdated"              // *WebhookPayeeAddress
+	EventDepositStatusUpdated     EventType = "Banking.Deposit.StatusUpdated"    // *Transaction
+	EventWithdrawalCreated        EventType = "Banking.Withdrawal.Created"       // *Withdrawal
+	EventWithdrawalStatusUpdated  EventType = "Banking.Withdrawal.StatusUpdated" // *Withdrawal
+	EventPayoutCreated            EventType = "Banking.Payout.Created"           // *Transfer
+	EventPayoutStatusUpdated      EventType = "Banking.Payout.StatusUpdated"     // *Transfer
+	EventVirtualAccountRegistered EventType = "VirtualAccount.Registered"        // *InternalAddress
+	EventBalanceUpdated           EventType = "Balance.Updated"                  // *AccountBalance
+	EventEndUserCreated           EventType = "EndUser.Created"                  // *EndUser
+	EventEndUserUpdated           EventType = "EndUser.Updated"                  // *EndUser
+	EventEndUserStatusUpdated     EventType = "EndUser.StatusUpdated"            // *EndUser
+	EventPayeeCreated             EventType = "Payee.Created"                    // *Payee
+	EventPayeeStatusUpdated       EventType = "Payee.StatusUpdated"              // *PayeeAddress
 )
 
-// WebhookEventTypes lists the documented event types.
-func WebhookEventTypes() []WebhookEventType {
-	return []WebhookEventType{
+// EventTypes lists the documented event types.
+func EventTypes() []EventType {
+	return []EventType{
 		EventDepositStatusUpdated, EventWithdrawalCreated, EventWithdrawalStatusUpdated,
 		EventPayoutCreated, EventPayoutStatusUpdated, EventVirtualAccountRegistered,
 		EventBalanceUpdated, EventEndUserCreated, EventEndUserUpdated, EventEndUserStatusUpdated,
@@ -40,30 +42,30 @@ func WebhookEventTypes() []WebhookEventType {
 }
 
 // newData returns an empty model for a known type, or nil.
-func (t WebhookEventType) newData() WebhookData {
+func (t EventType) newData() Data {
 	switch t {
 	case EventDepositStatusUpdated:
-		return new(WebhookTransaction)
+		return new(Transaction)
 	case EventWithdrawalCreated, EventWithdrawalStatusUpdated:
-		return new(WebhookWithdrawal)
+		return new(Withdrawal)
 	case EventPayoutCreated, EventPayoutStatusUpdated:
-		return new(WebhookTransfer)
+		return new(Transfer)
 	case EventVirtualAccountRegistered:
-		return new(WebhookInternalAddress)
+		return new(InternalAddress)
 	case EventBalanceUpdated:
-		return new(WebhookAccountBalance)
+		return new(AccountBalance)
 	case EventEndUserCreated, EventEndUserUpdated, EventEndUserStatusUpdated:
-		return new(WebhookEndUser)
+		return new(EndUser)
 	case EventPayeeCreated:
-		return new(WebhookPayee)
+		return new(Payee)
 	case EventPayeeStatusUpdated:
-		return new(WebhookPayeeAddress)
+		return new(PayeeAddress)
 	}
 	return nil
 }
 
 // Known reports whether t is a documented event type.
-func (t WebhookEventType) Known() bool { return t.newData() != nil }
+func (t EventType) Known() bool { return t.newData() != nil }
 
 // Bounds on envelope identifiers, so a hostile value cannot become an
 // unbounded inbox key or log line.
@@ -72,7 +74,7 @@ const (
 	maxEventTypeLen = 128
 )
 
-// WebhookEnvelope is the outer object of a webhook body. Both documented
+// Envelope is the outer object of a webhook body. Both documented
 // forms are accepted: EventId/EventType/Timestamp/Data with Data a JSON
 // string holding the event data (the webhook document and the guide), and
 // eventId/eventType/timestamp/data with data an embedded object (the
@@ -80,10 +82,10 @@ const (
 // to case; Data may be a string or an object in either casing. A key given
 // twice (in any casing) is an error, so no two readers can disagree about
 // which one counts. Other keys are ignored.
-type WebhookEnvelope struct {
-	EventID   string           // non-empty; the idempotency key
-	EventType WebhookEventType // non-empty; may be a type this package does not know
-	Timestamp Time             // when the event occurred; zero if absent
+type Envelope struct {
+	EventID   string      // non-empty; the idempotency key
+	EventType EventType   // non-empty; may be a type this package does not know
+	Timestamp hercle.Time // when the event occurred; zero if absent
 	// Data is the event data as JSON: the embedded object, or the text of
 	// the string form. It is always an object or an array.
 	Data json.RawMessage
@@ -91,7 +93,7 @@ type WebhookEnvelope struct {
 	DataWasString bool
 }
 
-// ParseWebhookEnvelope decodes a webhook body's envelope without
+// ParseEnvelope decodes a webhook body's envelope without
 // interpreting Data. Errors wrap ErrBadEnvelope.
 //
 // The body is read in one pass by the scanner in webhook_scan.go, which
@@ -100,10 +102,10 @@ type WebhookEnvelope struct {
 // streaming decoder meets them: a malformed member, then a repeated key,
 // then data after the object, then the fields' own checks. Data is a copy,
 // never a slice of body.
-func ParseWebhookEnvelope(body []byte) (WebhookEnvelope, error) {
-	var env WebhookEnvelope
-	fail := func(format string, a ...any) (WebhookEnvelope, error) {
-		return WebhookEnvelope{}, fmt.Errorf("%w: "+format, append([]any{ErrBadEnvelope}, a...)...)
+func ParseEnvelope(body []byte) (Envelope, error) {
+	var env Envelope
+	fail := func(format string, a ...any) (Envelope, error) {
+		return Envelope{}, fmt.Errorf("%w: "+format, append([]any{ErrBadEnvelope}, a...)...)
 	}
 	i := jsonSkipWS(body, 0)
 	if i >= len(body) || body[i] != '{' {
@@ -147,13 +149,13 @@ func ParseWebhookEnvelope(body []byte) (WebhookEnvelope, error) {
 	if t, err = envelopeString(typ, "eventType", maxEventTypeLen); err != nil {
 		return fail("%v", err)
 	}
-	env.EventType = WebhookEventType(t)
+	env.EventType = EventType(t)
 	if ts != nil {
 		if s, ok := jsonPlainString(ts); ok {
 			// What Time.UnmarshalJSON does with a string, without a
 			// json.Unmarshal to read it.
 			env.Timestamp.Raw = s
-			env.Timestamp.Time, _ = ParseTime(s)
+			env.Timestamp.Time, _ = hercle.ParseTime(s)
 		} else if err := env.Timestamp.UnmarshalJSON(ts); err != nil {
 			return fail("timestamp: %v", err)
 		}
@@ -240,44 +242,44 @@ func envelopeData(raw []byte) (json.RawMessage, bool, error) {
 	return raw, wasString, nil
 }
 
-// WebhookStatusChange is the StatusChange part of a status-update event
+// StatusChange is the StatusChange part of a status-update event
 // sent in the wrapped form {"StatusChange": {...}, "Resource": {...}},
 // which the webhook page's envelope example shows.
-type WebhookStatusChange struct {
+type StatusChange struct {
 	Previous string
 	Current  string
 }
 
-// WebhookEvent is a decoded webhook: its envelope and typed data.
-type WebhookEvent struct {
-	WebhookEnvelope
+// Event is a decoded webhook: its envelope and typed data.
+type Event struct {
+	Envelope
 	// Payload is the typed data for a documented event type (see
-	// WebhookEventType's constants for the type of each), or nil for an
+	// EventType's constants for the type of each), or nil for an
 	// event type this package does not know, whose data stays in Data.
-	Payload WebhookData
+	Payload Data
 	// StatusChange is set when the data came in the wrapped form, the
 	// resource then being what Payload holds.
-	StatusChange *WebhookStatusChange
+	StatusChange *StatusChange
 }
 
-// ErrEventData is wrapped by DecodeWebhookEvent when the envelope is sound
+// ErrEventData is wrapped by DecodeEvent when the envelope is sound
 // but a known event type's data does not fit its model.
 var ErrEventData = errors.New("hercle: webhook: event data does not match its type")
 
-// DecodeWebhookEvent decodes a webhook body (already verified) into its
+// DecodeEvent decodes a webhook body (already verified) into its
 // envelope and typed data. Unknown keys inside the data are ignored, so a
 // venue addition never fails an event; an unknown event type is not an
 // error (Payload is nil). Errors wrap ErrBadEnvelope or ErrEventData.
-func DecodeWebhookEvent(body []byte) (*WebhookEvent, error) {
+func DecodeEvent(body []byte) (*Event, error) {
 	return decodeWebhookEvent(body, false)
 }
 
-func decodeWebhookEvent(body []byte, strict bool) (*WebhookEvent, error) {
-	env, err := ParseWebhookEnvelope(body)
+func decodeWebhookEvent(body []byte, strict bool) (*Event, error) {
+	env, err := ParseEnvelope(body)
 	if err != nil {
 		return nil, err
 	}
-	ev := &WebhookEvent{WebhookEnvelope: env}
+	ev := &Event{Envelope: env}
 	model := env.EventType.newData()
 	if model == nil {
 		return ev, nil
@@ -288,7 +290,7 @@ func decodeWebhookEvent(body []byte, strict bool) (*WebhookEvent, error) {
 	} else if ok {
 		ev.StatusChange, data = change, resource
 	}
-	if eu, ok := model.(*WebhookEndUser); ok {
+	if eu, ok := model.(*EndUser); ok {
 		err = decodeEndUser(data, eu, strict)
 	} else {
 		err = decodeModel(data, model, strict)
@@ -330,7 +332,7 @@ func decodeModel(b []byte, v any, strict bool) error {
 // Keys are compared after strings.ToLower. Of keys that lower to the same
 // text, the last one counts (encoding/json's rule for a repeated key); in
 // strict mode the first unknown StatusChange key is the one reported.
-func unwrapStatusChange(b []byte, strict bool) (*WebhookStatusChange, json.RawMessage, bool, error) {
+func unwrapStatusChange(b []byte, strict bool) (*StatusChange, json.RawMessage, bool, error) {
 	it, ok := jsonObject(b)
 	if !ok {
 		return nil, nil, false, nil
@@ -373,7 +375,7 @@ func unwrapStatusChange(b []byte, strict bool) (*WebhookStatusChange, json.RawMe
 	if strict && unknown != nil {
 		return nil, nil, false, fmt.Errorf("StatusChange has unknown key %q", strings.ToLower(jsonKeyText(unknown)))
 	}
-	return &WebhookStatusChange{Previous: statusText(previous), Current: statusText(current)}, resource, true, nil
+	return &StatusChange{Previous: statusText(previous), Current: statusText(current)}, resource, true, nil
 }
 
 // statusText is text for a value that may be absent (nil), without a
@@ -385,10 +387,10 @@ func statusText(v []byte) string {
 	if s, ok := jsonPlainString(v); ok {
 		return s
 	}
-	return text(v)
+	return jsonText(v)
 }
 
-func decodeEndUser(b []byte, eu *WebhookEndUser, strict bool) error {
+func decodeEndUser(b []byte, eu *EndUser, strict bool) error {
 	business, person := false, false
 	it, ok := jsonObject(b)
 	if ok {
@@ -408,17 +410,17 @@ func decodeEndUser(b []byte, eu *WebhookEndUser, strict bool) error {
 	case business && person:
 		return errors.New("end user data has both Person and Business")
 	case business:
-		eu.Business = new(WebhookBusinessEndUser)
+		eu.Business = new(BusinessEndUser)
 		return decodeModel(b, eu.Business, strict)
 	case person:
-		eu.Individual = new(WebhookIndividualEndUser)
+		eu.Individual = new(IndividualEndUser)
 		return decodeModel(b, eu.Individual, strict)
 	}
 	return errors.New("end user data has neither Person nor Business")
 }
 
 // MarshalJSON writes whichever of Individual and Business is set.
-func (eu WebhookEndUser) MarshalJSON() ([]byte, error) {
+func (eu EndUser) MarshalJSON() ([]byte, error) {
 	switch {
 	case eu.Business != nil:
 		return json.Marshal(eu.Business)
@@ -426,4 +428,22 @@ func (eu WebhookEndUser) MarshalJSON() ([]byte, error) {
 		return json.Marshal(eu.Individual)
 	}
 	return []byte("null"), nil
+}
+
+// jsonText is a JSON value as text: a string's content, null as "",
+// anything else as its compact literal.
+func jsonText(v []byte) string {
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		return s
+	}
+	v = bytes.TrimSpace(v)
+	if bytes.Equal(v, []byte("null")) {
+		return ""
+	}
+	var buf bytes.Buffer
+	if json.Compact(&buf, v) != nil {
+		return string(v)
+	}
+	return buf.String()
 }

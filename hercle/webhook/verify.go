@@ -1,4 +1,4 @@
-package hercle
+package webhook
 
 import (
 	"crypto"
@@ -32,61 +32,61 @@ import (
 
 // Header names of a Hercle webhook request.
 const (
-	HeaderWebhookSignature = "X-Webhook-Signature"
-	HeaderWebhookTimestamp = "X-Webhook-Timestamp"
-	HeaderWebhookID        = "X-Webhook-Id"
+	HeaderSignature = "X-Webhook-Signature"
+	HeaderTimestamp = "X-Webhook-Timestamp"
+	HeaderID        = "X-Webhook-Id"
 )
 
-// DefaultWebhookTolerance is how far X-Webhook-Timestamp may be from the
+// DefaultTolerance is how far X-Webhook-Timestamp may be from the
 // receiver's clock, in either direction, as the documents' samples allow.
-const DefaultWebhookTolerance = 5 * time.Minute
+const DefaultTolerance = 5 * time.Minute
 
-// MinWebhookKeyBits is the smallest RSA modulus accepted for a webhook key.
-const MinWebhookKeyBits = 2048
+// MinKeyBits is the smallest RSA modulus accepted for a webhook key.
+const MinKeyBits = 2048
 
-// Webhook errors. Verify and the WebhookHandler wrap one of them, so callers
+// Webhook errors. Verify and the Handler wrap one of them, so callers
 // branch with errors.Is; none of them carries a signature, key or body.
 var (
-	ErrMissingTimestamp = errors.New("hercle: webhook: missing " + HeaderWebhookTimestamp)
-	ErrBadTimestamp     = errors.New("hercle: webhook: malformed " + HeaderWebhookTimestamp)
+	ErrMissingTimestamp = errors.New("hercle: webhook: missing " + HeaderTimestamp)
+	ErrBadTimestamp     = errors.New("hercle: webhook: malformed " + HeaderTimestamp)
 	ErrStaleTimestamp   = errors.New("hercle: webhook: timestamp outside the tolerance")
-	ErrMissingSignature = errors.New("hercle: webhook: missing " + HeaderWebhookSignature)
+	ErrMissingSignature = errors.New("hercle: webhook: missing " + HeaderSignature)
 	ErrBadSignature     = errors.New("hercle: webhook: signature does not verify")
 	ErrBadEnvelope      = errors.New("hercle: webhook: body is not a webhook envelope")
-	ErrWebhookKey       = errors.New("hercle: webhook: unusable public key")
+	ErrKey              = errors.New("hercle: webhook: unusable public key")
 )
 
-// WebhookKey is one RSA public key that webhooks may be signed with. ID is a
+// Key is one RSA public key that webhooks may be signed with. ID is a
 // short fingerprint, safe to log: the first 16 hex digits of the SHA-256 of
 // the key's PKIX (SubjectPublicKeyInfo) encoding.
-type WebhookKey struct {
+type Key struct {
 	ID  string
 	Key *rsa.PublicKey
 }
 
-// NewWebhookKey wraps pub, refusing keys shorter than MinWebhookKeyBits.
-func NewWebhookKey(pub *rsa.PublicKey) (WebhookKey, error) {
+// NewKey wraps pub, refusing keys shorter than MinKeyBits.
+func NewKey(pub *rsa.PublicKey) (Key, error) {
 	if pub == nil || pub.N == nil {
-		return WebhookKey{}, fmt.Errorf("%w: no key", ErrWebhookKey)
+		return Key{}, fmt.Errorf("%w: no key", ErrKey)
 	}
-	if bits := pub.N.BitLen(); bits < MinWebhookKeyBits {
-		return WebhookKey{}, fmt.Errorf("%w: RSA key of %d bits, want at least %d", ErrWebhookKey, bits, MinWebhookKeyBits)
+	if bits := pub.N.BitLen(); bits < MinKeyBits {
+		return Key{}, fmt.Errorf("%w: RSA key of %d bits, want at least %d", ErrKey, bits, MinKeyBits)
 	}
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
-		return WebhookKey{}, fmt.Errorf("%w: %w", ErrWebhookKey, err)
+		return Key{}, fmt.Errorf("%w: %w", ErrKey, err)
 	}
 	sum := sha256.Sum256(der)
-	return WebhookKey{ID: hex.EncodeToString(sum[:8]), Key: pub}, nil
+	return Key{ID: hex.EncodeToString(sum[:8]), Key: pub}, nil
 }
 
-// ParseWebhookKeys reads every RSA public key in PEM data: "PUBLIC KEY"
+// ParseKeys reads every RSA public key in PEM data: "PUBLIC KEY"
 // (PKIX, as Hercle's document shows), "RSA PUBLIC KEY" (PKCS#1) and
 // "CERTIFICATE" blocks (the certificate's key is used; its validity dates
 // and chain are not checked, as the key is pinned). Any other block, a
 // private key in particular, is an error, as is data with no key at all.
-func ParseWebhookKeys(data []byte) ([]WebhookKey, error) {
-	var keys []WebhookKey
+func ParseKeys(data []byte) ([]Key, error) {
+	var keys []Key
 	for n := 1; ; n++ {
 		var block *pem.Block
 		block, data = pem.Decode(data)
@@ -97,14 +97,14 @@ func ParseWebhookKeys(data []byte) ([]WebhookKey, error) {
 		if err != nil {
 			return nil, fmt.Errorf("PEM block %d (%s): %w", n, block.Type, err)
 		}
-		k, err := NewWebhookKey(pub)
+		k, err := NewKey(pub)
 		if err != nil {
 			return nil, fmt.Errorf("PEM block %d (%s): %w", n, block.Type, err)
 		}
 		keys = append(keys, k)
 	}
 	if len(keys) == 0 {
-		return nil, fmt.Errorf("%w: no PEM public key found", ErrWebhookKey)
+		return nil, fmt.Errorf("%w: no PEM public key found", ErrKey)
 	}
 	return keys, nil
 }
@@ -114,67 +114,67 @@ func parsePEMPublicKey(block *pem.Block) (*rsa.PublicKey, error) {
 	case "PUBLIC KEY":
 		k, err := x509.ParsePKIXPublicKey(block.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrWebhookKey, err)
+			return nil, fmt.Errorf("%w: %w", ErrKey, err)
 		}
 		pub, ok := k.(*rsa.PublicKey)
 		if !ok {
-			return nil, fmt.Errorf("%w: %T is not an RSA key", ErrWebhookKey, k)
+			return nil, fmt.Errorf("%w: %T is not an RSA key", ErrKey, k)
 		}
 		return pub, nil
 	case "RSA PUBLIC KEY":
 		pub, err := x509.ParsePKCS1PublicKey(block.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrWebhookKey, err)
+			return nil, fmt.Errorf("%w: %w", ErrKey, err)
 		}
 		return pub, nil
 	case "CERTIFICATE":
 		cert, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrWebhookKey, err)
+			return nil, fmt.Errorf("%w: %w", ErrKey, err)
 		}
 		pub, ok := cert.PublicKey.(*rsa.PublicKey)
 		if !ok {
-			return nil, fmt.Errorf("%w: certificate key %T is not RSA", ErrWebhookKey, cert.PublicKey)
+			return nil, fmt.Errorf("%w: certificate key %T is not RSA", ErrKey, cert.PublicKey)
 		}
 		return pub, nil
 	}
 	if strings.Contains(block.Type, "PRIVATE") {
-		return nil, fmt.Errorf("%w: a private key where a public key belongs; give the receiver only the public key", ErrWebhookKey)
+		return nil, fmt.Errorf("%w: a private key where a public key belongs; give the receiver only the public key", ErrKey)
 	}
-	return nil, fmt.Errorf("%w: unsupported PEM block type", ErrWebhookKey)
+	return nil, fmt.Errorf("%w: unsupported PEM block type", ErrKey)
 }
 
-// LoadWebhookKeys reads the PEM files at paths (each may hold several keys)
+// LoadKeys reads the PEM files at paths (each may hold several keys)
 // and returns all their keys. During a key rotation, list the old and the
 // new key; a webhook verifies if any key accepts it.
-func LoadWebhookKeys(paths ...string) ([]WebhookKey, error) {
-	var keys []WebhookKey
+func LoadKeys(paths ...string) ([]Key, error) {
+	var keys []Key
 	for _, p := range paths {
 		data, err := os.ReadFile(p)
 		if err != nil {
 			return nil, fmt.Errorf("hercle: webhook key file: %w", err)
 		}
-		ks, err := ParseWebhookKeys(data)
+		ks, err := ParseKeys(data)
 		if err != nil {
 			return nil, fmt.Errorf("hercle: webhook key file %s: %w", p, err)
 		}
 		keys = append(keys, ks...)
 	}
 	if len(keys) == 0 {
-		return nil, fmt.Errorf("%w: no key files given", ErrWebhookKey)
+		return nil, fmt.Errorf("%w: no key files given", ErrKey)
 	}
 	return keys, nil
 }
 
-// WebhookVerifier checks the signature and freshness of webhook requests.
+// Verifier checks the signature and freshness of webhook requests.
 // It is safe for concurrent use once built; do not change its fields while
 // it is in use. The zero value has no keys and refuses everything.
-type WebhookVerifier struct {
+type Verifier struct {
 	// Keys are the accepted public keys; several during a rotation.
-	Keys []WebhookKey
+	Keys []Key
 	// Tolerance is the largest accepted distance between the timestamp
 	// header and Now, in either direction. Zero means
-	// DefaultWebhookTolerance.
+	// DefaultTolerance.
 	Tolerance time.Duration
 	// Now is the receiver's clock; nil means the real clock.
 	Now func() time.Time
@@ -196,7 +196,7 @@ const maxTimestampLen = 12
 // header's exact text, so a timestamp written differently from the signed
 // one ("01705329000") does not verify. The signature is standard base64,
 // with or without padding.
-func (v *WebhookVerifier) Verify(timestamp, signature string, body []byte) (keyID string, err error) {
+func (v *Verifier) Verify(timestamp, signature string, body []byte) (keyID string, err error) {
 	if err := v.CheckTimestamp(timestamp); err != nil {
 		return "", err
 	}
@@ -205,7 +205,7 @@ func (v *WebhookVerifier) Verify(timestamp, signature string, body []byte) (keyI
 
 // CheckTimestamp checks the timestamp header alone, so a receiver can
 // refuse a stale request before reading its body.
-func (v *WebhookVerifier) CheckTimestamp(timestamp string) error {
+func (v *Verifier) CheckTimestamp(timestamp string) error {
 	if timestamp == "" {
 		return ErrMissingTimestamp
 	}
@@ -222,7 +222,7 @@ func (v *WebhookVerifier) CheckTimestamp(timestamp string) error {
 	}
 	tol := v.Tolerance
 	if tol <= 0 {
-		tol = DefaultWebhookTolerance
+		tol = DefaultTolerance
 	}
 	skew := now().Sub(time.Unix(secs, 0))
 	if skew > tol || skew < -tol {
@@ -234,7 +234,7 @@ func (v *WebhookVerifier) CheckTimestamp(timestamp string) error {
 // VerifySignature checks the signature alone, without the clock; Verify
 // is what a receiver calls. It is exported for re-verifying a stored
 // delivery later, when its timestamp is long past.
-func (v *WebhookVerifier) VerifySignature(timestamp, signature string, body []byte) (keyID string, err error) {
+func (v *Verifier) VerifySignature(timestamp, signature string, body []byte) (keyID string, err error) {
 	if signature == "" {
 		return "", ErrMissingSignature
 	}

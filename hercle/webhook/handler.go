@@ -1,4 +1,4 @@
-package hercle
+package webhook
 
 import (
 	"context"
@@ -12,10 +12,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/internal/promreg"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// WebhookInbox is where the WebhookHandler puts each verified webhook
+// Inbox is where the Handler puts each verified webhook
 // before acknowledging it. It is declared here, by its user; the ledger's
 // durable inbox implements it.
 //
@@ -25,18 +27,18 @@ import (
 // the handler still answers 200). Any error makes the handler answer 503
 // so that Hercle retries. Store must honour ctx, must be safe for
 // concurrent use, and may keep w (the handler does not reuse it).
-type WebhookInbox interface {
-	Store(ctx context.Context, w ReceivedWebhook) (duplicate bool, err error)
+type Inbox interface {
+	Store(ctx context.Context, w Received) (duplicate bool, err error)
 }
 
-// ReceivedWebhook is a verified webhook as received: everything needed to
+// Received is a verified webhook as received: everything needed to
 // process it later and to verify its signature again.
-type ReceivedWebhook struct {
-	EventID    string           // envelope EventId: the idempotency key
-	EventType  WebhookEventType // envelope EventType; may be unknown to this package
-	DeliveryID string           // X-Webhook-Id (may be empty); for support requests
-	KeyID      string           // fingerprint of the key that verified it
-	ReceivedAt time.Time        // the handler's clock when the request was verified
+type Received struct {
+	EventID    string    // envelope EventId: the idempotency key
+	EventType  EventType // envelope EventType; may be unknown to this package
+	DeliveryID string    // X-Webhook-Id (may be empty); for support requests
+	KeyID      string    // fingerprint of the key that verified it
+	ReceivedAt time.Time // the handler's clock when the request was verified
 	// Header holds the request's X-Webhook-Signature, X-Webhook-Timestamp,
 	// X-Webhook-Id and Content-Type, and nothing else.
 	Header http.Header
@@ -44,7 +46,7 @@ type ReceivedWebhook struct {
 	Body []byte
 }
 
-// WebhookRefusals receives the requests a WebhookHandler refuses, in
+// Refusals receives the requests a Handler refuses, in
 // place of a log line each: on an endpoint open to the internet, a flood
 // of forged requests must cost a counter, not a line of disk per request.
 // It is declared here, by its user; package webhookd's aggregating log
@@ -54,32 +56,32 @@ type ReceivedWebhook struct {
 // read r's body or keep r. reason is one of the outcome labels of
 // engine_hercle_webhooks_total; err, when not nil, carries no body,
 // signature or key.
-type WebhookRefusals interface {
+type Refusals interface {
 	Refused(r *http.Request, reason string, err error)
 }
 
-// Defaults of WebhookConfig.
+// Defaults of Config.
 const (
-	DefaultWebhookMaxBody      = 1 << 20
-	DefaultWebhookStoreTimeout = 10 * time.Second
+	DefaultMaxBody      = 1 << 20
+	DefaultStoreTimeout = 10 * time.Second
 )
 
-// WebhookConfig configures a WebhookHandler.
-type WebhookConfig struct {
+// Config configures a Handler.
+type Config struct {
 	// Keys are the accepted public keys (several during a rotation).
 	// At least one is required.
-	Keys []WebhookKey
+	Keys []Key
 	// Tolerance bounds the distance between X-Webhook-Timestamp and Now;
-	// zero means DefaultWebhookTolerance.
+	// zero means DefaultTolerance.
 	Tolerance time.Duration
 	// MaxBody is the largest body accepted, in bytes; zero means
-	// DefaultWebhookMaxBody.
+	// DefaultMaxBody.
 	MaxBody int64
 	// StoreTimeout bounds each Inbox.Store call; zero means
-	// DefaultWebhookStoreTimeout.
+	// DefaultStoreTimeout.
 	StoreTimeout time.Duration
 	// Inbox receives every verified webhook. Required.
-	Inbox WebhookInbox
+	Inbox Inbox
 	// Now is the handler's clock; nil means the real clock.
 	Now func() time.Time
 	// Logger receives one line per stored webhook (Info) and per store
@@ -87,14 +89,14 @@ type WebhookConfig struct {
 	// reach Logger only at Debug level. Bodies, signatures and keys are
 	// never logged.
 	Logger *slog.Logger
-	// Refusals receives every refused request (see WebhookRefusals); nil
+	// Refusals receives every refused request (see Refusals); nil
 	// means they are only counted in the metrics and logged at Debug.
-	Refusals WebhookRefusals
+	Refusals Refusals
 	// Metrics receives the handler's collectors; nil registers none.
 	Metrics prometheus.Registerer
 }
 
-// WebhookHandler is the http.Handler that receives Hercle webhooks. For
+// Handler is the http.Handler that receives Hercle webhooks. For
 // each request, in order:
 //
 //   - a method other than POST gets 405 with Allow: POST;
@@ -112,39 +114,39 @@ type WebhookConfig struct {
 // Every answer is a small JSON object ({"success": true} or {"error":
 // "..."}, as the document's samples answer). Nothing is stored for a
 // refused request, and the handler never applies an event: the data of a
-// known event type is not decoded here (DecodeWebhookEvent does it when
+// known event type is not decoded here (DecodeEvent does it when
 // the inbox is processed), so an event whose data surprises the models is
 // still kept rather than refused and lost.
 //
-// A WebhookHandler is safe for concurrent use.
-type WebhookHandler struct {
-	verifier     WebhookVerifier
-	inbox        WebhookInbox
+// A Handler is safe for concurrent use.
+type Handler struct {
+	verifier     Verifier
+	inbox        Inbox
 	maxBody      int64
 	storeTimeout time.Duration
 	now          func() time.Time
 	log          *slog.Logger
-	refusals     WebhookRefusals // nil: Debug lines
+	refusals     Refusals // nil: Debug lines
 	metrics      *webhookMetrics
 }
 
-// NewWebhookHandler checks cfg and builds a handler. Errors wrap ErrConfig.
-func NewWebhookHandler(cfg WebhookConfig) (*WebhookHandler, error) {
+// NewHandler checks cfg and builds a handler. Errors wrap ErrConfig.
+func NewHandler(cfg Config) (*Handler, error) {
 	if len(cfg.Keys) == 0 {
-		return nil, fmt.Errorf("%w: webhook handler needs at least one public key", ErrConfig)
+		return nil, fmt.Errorf("%w: webhook handler needs at least one public key", hercle.ErrConfig)
 	}
 	for _, k := range cfg.Keys {
 		if k.Key == nil || k.ID == "" {
-			return nil, fmt.Errorf("%w: webhook key not made by NewWebhookKey or ParseWebhookKeys", ErrConfig)
+			return nil, fmt.Errorf("%w: webhook key not made by NewKey or ParseKeys", hercle.ErrConfig)
 		}
 	}
 	if cfg.Inbox == nil {
-		return nil, fmt.Errorf("%w: webhook handler needs an inbox", ErrConfig)
+		return nil, fmt.Errorf("%w: webhook handler needs an inbox", hercle.ErrConfig)
 	}
 	if cfg.Tolerance < 0 || cfg.MaxBody < 0 || cfg.StoreTimeout < 0 {
-		return nil, fmt.Errorf("%w: negative webhook tolerance, body limit or store timeout", ErrConfig)
+		return nil, fmt.Errorf("%w: negative webhook tolerance, body limit or store timeout", hercle.ErrConfig)
 	}
-	h := &WebhookHandler{
+	h := &Handler{
 		inbox:        cfg.Inbox,
 		maxBody:      cfg.MaxBody,
 		storeTimeout: cfg.StoreTimeout,
@@ -153,10 +155,10 @@ func NewWebhookHandler(cfg WebhookConfig) (*WebhookHandler, error) {
 		refusals:     cfg.Refusals,
 	}
 	if h.maxBody == 0 {
-		h.maxBody = DefaultWebhookMaxBody
+		h.maxBody = DefaultMaxBody
 	}
 	if h.storeTimeout == 0 {
-		h.storeTimeout = DefaultWebhookStoreTimeout
+		h.storeTimeout = DefaultStoreTimeout
 	}
 	if h.now == nil {
 		h.now = time.Now
@@ -164,10 +166,10 @@ func NewWebhookHandler(cfg WebhookConfig) (*WebhookHandler, error) {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
-	h.verifier = WebhookVerifier{Keys: append([]WebhookKey(nil), cfg.Keys...), Tolerance: cfg.Tolerance, Now: h.now}
+	h.verifier = Verifier{Keys: append([]Key(nil), cfg.Keys...), Tolerance: cfg.Tolerance, Now: h.now}
 	var err error
 	if h.metrics, err = newWebhookMetrics(cfg.Metrics); err != nil {
-		return nil, fmt.Errorf("%w: webhook metrics: %w", ErrConfig, err)
+		return nil, fmt.Errorf("%w: webhook metrics: %w", hercle.ErrConfig, err)
 	}
 	return h, nil
 }
@@ -189,9 +191,9 @@ const (
 )
 
 // ServeHTTP implements http.Handler.
-func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
-	deliveryID := r.Header.Get(HeaderWebhookID)
+	deliveryID := r.Header.Get(HeaderID)
 	refuse := func(status int, outcome, msg string, err error) {
 		h.metrics.done(outcome, h.now().Sub(start))
 		if h.refusals != nil {
@@ -212,7 +214,7 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusUnsupportedMediaType, webhookBadContentType, "Content-Type must be application/json", nil)
 		return
 	}
-	ts, sig := r.Header.Get(HeaderWebhookTimestamp), r.Header.Get(HeaderWebhookSignature)
+	ts, sig := r.Header.Get(HeaderTimestamp), r.Header.Get(HeaderSignature)
 	if err := h.verifier.CheckTimestamp(ts); err != nil {
 		outcome := webhookBadTimestamp
 		switch {
@@ -247,13 +249,13 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusBadRequest, webhookBadSignature, "Invalid signature", err)
 		return
 	}
-	env, err := ParseWebhookEnvelope(body)
+	env, err := ParseEnvelope(body)
 	if err != nil {
 		refuse(http.StatusBadRequest, webhookBadEnvelope, "Not a webhook envelope", err)
 		return
 	}
 
-	rec := ReceivedWebhook{
+	rec := Received{
 		EventID:    env.EventID,
 		EventType:  env.EventType,
 		DeliveryID: deliveryID,
@@ -262,7 +264,7 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Header:     make(http.Header, 4),
 		Body:       body,
 	}
-	for _, k := range []string{HeaderWebhookSignature, HeaderWebhookTimestamp, HeaderWebhookID, "Content-Type"} {
+	for _, k := range []string{HeaderSignature, HeaderTimestamp, HeaderID, "Content-Type"} {
 		if v := r.Header.Values(k); len(v) > 0 {
 			rec.Header[k] = append([]string(nil), v...)
 		}
@@ -341,10 +343,10 @@ func newWebhookMetrics(reg prometheus.Registerer) (*webhookMetrics, error) {
 		}, []string{"outcome"}),
 	}
 	var err error
-	if m.requests, err = register(reg, m.requests); err != nil {
+	if m.requests, err = promreg.Register(reg, m.requests); err != nil {
 		return nil, err
 	}
-	if m.seconds, err = register(reg, m.seconds); err != nil {
+	if m.seconds, err = promreg.Register(reg, m.seconds); err != nil {
 		return nil, err
 	}
 	return m, nil

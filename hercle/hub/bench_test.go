@@ -1,11 +1,11 @@
-package hercle
+package hub
 
 import "testing"
 
 // BenchmarkHubDecode measures SignalR frame parsing, decode and dispatch of
 // one priceUpdate envelope (data as a JSON string, the guide's shape) through the client's
 // receive path, as the hub delivers it. Target: ≥ 500,000 messages/s on one
-// core (go test -bench HubDecode -cpu 1 ./hercle/).
+// core (go test -bench HubDecode -cpu 1 ./hercle/hub/).
 func BenchmarkHubDecode(b *testing.B) {
 	for _, asString := range []bool{true, false} {
 		name := "data=object"

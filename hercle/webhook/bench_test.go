@@ -1,4 +1,4 @@
-package hercle
+package webhook
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-// BenchmarkWebhookHandlerLoopback posts signed events to a WebhookHandler
+// BenchmarkWebhookHandlerLoopback posts signed events to a Handler
 // from 64 concurrent senders over loopback HTTP (keep-alive connections)
 // and reports events per second and the 99th percentile of the time from
 // sending a request to reading its 200. The inbox is in memory, so this
@@ -26,14 +26,14 @@ import (
 // is reused, so later rounds are duplicates, which take the same path
 // through the handler and the inbox.
 //
-//	go test ./hercle/ -run '^$' -bench BenchmarkWebhookHandlerLoopback -benchtime 20000x -count 3
+//	go test ./hercle/webhook/ -run '^$' -bench BenchmarkWebhookHandlerLoopback -benchtime 20000x -count 3
 func BenchmarkWebhookHandlerLoopback(b *testing.B) {
 	const senders, pool = 64, 512
 	now := time.Unix(1760000000, 0)
 	ts := strconv.FormatInt(now.Unix(), 10)
 	inbox := newMemInbox()
-	h, err := NewWebhookHandler(WebhookConfig{
-		Keys: []WebhookKey{testWebhookKey(b)}, Inbox: inbox, Now: func() time.Time { return now },
+	h, err := NewHandler(Config{
+		Keys: []Key{testWebhookKey(b)}, Inbox: inbox, Now: func() time.Time { return now },
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -75,8 +75,8 @@ func BenchmarkWebhookHandlerLoopback(b *testing.B) {
 					return
 				}
 				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set(HeaderWebhookTimestamp, ts)
-				req.Header.Set(HeaderWebhookSignature, ev.sig)
+				req.Header.Set(HeaderTimestamp, ts)
+				req.Header.Set(HeaderSignature, ev.sig)
 				t0 := time.Now()
 				res, err := client.Do(req)
 				if err != nil {

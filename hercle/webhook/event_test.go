@@ -1,4 +1,4 @@
-package hercle
+package webhook
 
 import (
 	"encoding/json"
@@ -12,12 +12,14 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/internal/jsondiff"
 	"github.com/shopspring/decimal"
 )
 
 // sampleEvents maps each data-model sample of the webhook document to the
 // event types that carry it.
-var sampleEvents = map[string][]WebhookEventType{
+var sampleEvents = map[string][]EventType{
 	"transaction":         {EventDepositStatusUpdated},
 	"withdrawal":          {EventWithdrawalCreated, EventWithdrawalStatusUpdated},
 	"transfer":            {EventPayoutCreated, EventPayoutStatusUpdated},
@@ -31,7 +33,7 @@ var sampleEvents = map[string][]WebhookEventType{
 
 func readSample(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata/webhook/samples", name))
+	b, err := os.ReadFile(filepath.Join("testdata/samples", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +41,7 @@ func readSample(t *testing.T, name string) []byte {
 }
 
 // envelopeA wraps data the webhook document's way: PascalCase keys, Data a string.
-func envelopeA(t testing.TB, id string, typ WebhookEventType, data []byte) []byte {
+func envelopeA(t testing.TB, id string, typ EventType, data []byte) []byte {
 	t.Helper()
 	b, err := json.Marshal(map[string]string{"EventId": id, "EventType": string(typ), "Timestamp": "2025-01-15T14:30:00Z", "Data": string(data)})
 	if err != nil {
@@ -49,7 +51,7 @@ func envelopeA(t testing.TB, id string, typ WebhookEventType, data []byte) []byt
 }
 
 // envelopeB wraps data the site's second way: camelCase keys, data embedded.
-func envelopeB(t testing.TB, id string, typ WebhookEventType, data []byte) []byte {
+func envelopeB(t testing.TB, id string, typ EventType, data []byte) []byte {
 	t.Helper()
 	b, err := json.Marshal(map[string]any{"eventId": id, "eventType": typ, "timestamp": "2025-01-15T14:30:00Z", "data": json.RawMessage(data)})
 	if err != nil {
@@ -145,7 +147,7 @@ func TestWebhookSamplesDecodeStrictly(t *testing.T) {
 							}
 						}
 					}
-					if diffs := compareJSON("$", orig, back); len(diffs) > 0 {
+					if diffs := jsondiff.Compare("$", orig, back); len(diffs) > 0 {
 						t.Errorf("re-encoding lost or changed fields:\n%s\nre-encoded: %s", strings.Join(diffs, "\n"), again)
 					}
 				})
@@ -155,7 +157,7 @@ func TestWebhookSamplesDecodeStrictly(t *testing.T) {
 }
 
 func TestWebhookSampleValues(t *testing.T) {
-	decode := func(sample string, typ WebhookEventType) WebhookData {
+	decode := func(sample string, typ EventType) Data {
 		t.Helper()
 		ev, err := decodeWebhookEvent(envelopeA(t, "e1", typ, readSample(t, sample+".doc002.json")), true)
 		if err != nil {
@@ -165,49 +167,49 @@ func TestWebhookSampleValues(t *testing.T) {
 	}
 	dec := func(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 
-	tx := decode("transaction", EventDepositStatusUpdated).(*WebhookTransaction)
-	if !tx.Amount.Equal(dec("1000")) || tx.Status != BankingSuccess || tx.Debtor.IBAN != "IT123A456B789C012D345E678F90" || !tx.ProcessedAt.Valid() {
+	tx := decode("transaction", EventDepositStatusUpdated).(*Transaction)
+	if !tx.Amount.Equal(dec("1000")) || tx.Status != hercle.BankingSuccess || tx.Debtor.IBAN != "IT123A456B789C012D345E678F90" || !tx.ProcessedAt.Valid() {
 		t.Errorf("transaction = %+v", tx)
 	}
-	w := decode("withdrawal", EventWithdrawalStatusUpdated).(*WebhookWithdrawal)
+	w := decode("withdrawal", EventWithdrawalStatusUpdated).(*Withdrawal)
 	if !w.Fee.Equal(dec("1.5")) || w.ClientID != "client_001" || w.DestinationParams["Bic"] != "AABCDEFX" || !w.Status.Final() {
 		t.Errorf("withdrawal = %+v", w)
 	}
-	tr := decode("transfer", EventPayoutStatusUpdated).(*WebhookTransfer)
+	tr := decode("transfer", EventPayoutStatusUpdated).(*Transfer)
 	if tr.Debtor.Fee == nil || !tr.Debtor.Fee.Equal(dec("1.5")) || tr.Creditor.Fee != nil || tr.Creditor.PayeeAddressID != "payee-321" || string(tr.ExchangeInfo) != "null" {
 		t.Errorf("transfer = %+v / %+v / %s", tr.Debtor, tr.Creditor, tr.ExchangeInfo)
 	}
-	ia := decode("internal_address", EventVirtualAccountRegistered).(*WebhookInternalAddress)
+	ia := decode("internal_address", EventVirtualAccountRegistered).(*InternalAddress)
 	if ia.RefAccountType != RefAccountVirtual || ia.RefAccountType.IsCrypto() || !RefAccountCryptoAsDoc.IsCrypto() || !RefAccountCrypto.IsCrypto() {
 		t.Errorf("internal address type = %q", ia.RefAccountType)
 	}
-	bal := decode("account_balance", EventBalanceUpdated).(*WebhookAccountBalance)
+	bal := decode("account_balance", EventBalanceUpdated).(*AccountBalance)
 	if bal.Sequence != 123 || len(bal.Assets) != 2 || !bal.Assets[0].Available.Equal(dec("1500.5")) {
 		t.Errorf("balance = %+v", bal)
 	}
-	ind := decode("individual_end_user", EventEndUserCreated).(*WebhookEndUser)
+	ind := decode("individual_end_user", EventEndUserCreated).(*EndUser)
 	if ind.Business != nil || ind.Individual == nil || ind.Individual.Person.IdentificationDocument.Number != "AX1234567222" || ind.Individual.RegistrationStatus != RegistrationActive {
 		t.Errorf("individual end user = %+v", ind)
 	}
-	bus := decode("business_end_user", EventEndUserStatusUpdated).(*WebhookEndUser)
+	bus := decode("business_end_user", EventEndUserStatusUpdated).(*EndUser)
 	if bus.Individual != nil || bus.Business == nil || !reflect.DeepEqual(bus.Business.BusinessPersons[0].PersonTypes, []PersonType{PersonDirector, PersonUBO}) ||
 		!bus.Business.BusinessPersons[0].Ownership.Equal(dec("75")) {
 		t.Errorf("business end user = %+v", bus)
 	}
-	p := decode("payee", EventPayeeCreated).(*WebhookPayee)
-	if p.Type != WebhookPayeePerson {
+	p := decode("payee", EventPayeeCreated).(*Payee)
+	if p.Type != PayeePerson {
 		t.Errorf("payee type %q = %v, want PERSON (0)", "PERSON", p.Type)
 	}
-	pa := decode("payee_address", EventPayeeStatusUpdated).(*WebhookPayeeAddress)
-	if pa.Status != WebhookPayeeAddressCreated || pa.ConfirmationStrategy != ConfirmByAPI {
+	pa := decode("payee_address", EventPayeeStatusUpdated).(*PayeeAddress)
+	if pa.Status != PayeeAddressCreated || pa.ConfirmationStrategy != ConfirmByAPI {
 		t.Errorf("payee address = %+v", pa)
 	}
 
-	var addr WebhookAddress
+	var addr Address
 	if err := decodeJSON(readSample(t, "address.doc002.json"), &addr, true); err != nil || addr.Line2 != "Apt 4B" {
 		t.Errorf("address sample = %+v, %v", addr, err)
 	}
-	var bank WebhookBankDetails
+	var bank BankDetails
 	if err := decodeJSON(readSample(t, "bank_details.doc002.json"), &bank, true); err != nil || bank.RoutingCodes["sort_code"] != "12-34-56" {
 		t.Errorf("bank details sample = %+v, %v", bank, err)
 	}
@@ -216,37 +218,37 @@ func TestWebhookSampleValues(t *testing.T) {
 func TestWebhookEnumForms(t *testing.T) {
 	for _, c := range []struct {
 		in   string
-		want WebhookPayeeAddressStatus
+		want PayeeAddressStatus
 		ok   bool
 	}{
-		{`4`, WebhookPayeeAddressApproved, true},
-		{`"4"`, WebhookPayeeAddressApproved, true},
-		{`"approved"`, WebhookPayeeAddressApproved, true},
-		{`"REVIEWING"`, WebhookPayeeAddressReviewing, true},
-		{`5`, WebhookPayeeAddressDeleted, true},
+		{`4`, PayeeAddressApproved, true},
+		{`"4"`, PayeeAddressApproved, true},
+		{`"approved"`, PayeeAddressApproved, true},
+		{`"REVIEWING"`, PayeeAddressReviewing, true},
+		{`5`, PayeeAddressDeleted, true},
 		{`9`, 9, true},
 		{`"MAYBE"`, 0, false},
 		{`{}`, 0, false},
 	} {
-		var s WebhookPayeeAddressStatus
+		var s PayeeAddressStatus
 		err := json.Unmarshal([]byte(c.in), &s)
 		if (err == nil) != c.ok || c.ok && s != c.want {
 			t.Errorf("unmarshal %s = %v, %v; want %v ok=%v", c.in, s, err, c.want, c.ok)
 		}
 	}
-	for in, want := range map[string]WebhookPayeeType{`0`: WebhookPayeePerson, `"BUSINESS"`: WebhookPayeeBusiness, `"Company"`: WebhookPayeeBusiness, `"PERSON"`: WebhookPayeePerson} {
-		var p WebhookPayeeType
+	for in, want := range map[string]PayeeType{`0`: PayeePerson, `"BUSINESS"`: PayeeBusiness, `"Company"`: PayeeBusiness, `"PERSON"`: PayeePerson} {
+		var p PayeeType
 		if err := json.Unmarshal([]byte(in), &p); err != nil || p != want {
 			t.Errorf("payee type %s = %v, %v; want %v", in, p, err, want)
 		}
 	}
-	if b, _ := json.Marshal(WebhookPayeeAddressApproved); string(b) != "4" {
+	if b, _ := json.Marshal(PayeeAddressApproved); string(b) != "4" {
 		t.Errorf("marshal APPROVED = %s, want 4", b)
 	}
-	if WebhookPayeeAddressReviewing.String() != "REVIEWING" || WebhookPayeeAddressStatus(7).String() != "WebhookPayeeAddressStatus(7)" {
+	if PayeeAddressReviewing.String() != "REVIEWING" || PayeeAddressStatus(7).String() != "PayeeAddressStatus(7)" {
 		t.Error("status names")
 	}
-	if BankingStatus("success").Final() != true || BankingConfirming.Final() {
+	if hercle.BankingStatus("success").Final() != true || hercle.BankingConfirming.Final() {
 		t.Error("BankingStatus.Final")
 	}
 }
@@ -259,9 +261,9 @@ func TestWebhookDocumentEnvelopes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("version B: %v", err)
 	}
-	tx, ok := ev.Payload.(*WebhookTransaction)
-	if !ok || ev.DataWasString || ev.EventID != "f47ac10b-58cc-4372-a567-0e02b2c3d479" || tx.Amount.String() != "1000" || tx.Status != BankingSuccess || tx.Type != "DEPOSIT" {
-		t.Errorf("version B = %+v, %+v", ev.WebhookEnvelope, ev.Payload)
+	tx, ok := ev.Payload.(*Transaction)
+	if !ok || ev.DataWasString || ev.EventID != "f47ac10b-58cc-4372-a567-0e02b2c3d479" || tx.Amount.String() != "1000" || tx.Status != hercle.BankingSuccess || tx.Type != "DEPOSIT" {
+		t.Errorf("version B = %+v, %+v", ev.Envelope, ev.Payload)
 	}
 
 	// Version A's example wraps a payee-like resource (Name, UpdatedAt,
@@ -274,32 +276,32 @@ func TestWebhookDocumentEnvelopes(t *testing.T) {
 	if _, err := decodeWebhookEvent(a, true); !errors.Is(err, ErrEventData) || !strings.Contains(err.Error(), `"Name"`) {
 		t.Errorf("version A strict = %v, want ErrEventData on the resource's Name", err)
 	}
-	env, err := ParseWebhookEnvelope(a)
+	env, err := ParseEnvelope(a)
 	if err != nil || env.EventID != "evt_abc123def456" || env.DataWasString {
 		t.Fatalf("version A envelope = %+v, %v", env, err)
 	}
-	ev, err = DecodeWebhookEvent(a)
+	ev, err = DecodeEvent(a)
 	if err != nil {
 		t.Fatalf("version A lenient: %v", err)
 	}
-	if ev.StatusChange == nil || *ev.StatusChange != (WebhookStatusChange{Previous: "REVIEWING", Current: "APPROVED"}) {
+	if ev.StatusChange == nil || *ev.StatusChange != (StatusChange{Previous: "REVIEWING", Current: "APPROVED"}) {
 		t.Errorf("status change = %+v", ev.StatusChange)
 	}
-	if tx, ok := ev.Payload.(*WebhookTransaction); !ok || tx.ID != "payee-001" || !tx.CreatedAt.Valid() {
+	if tx, ok := ev.Payload.(*Transaction); !ok || tx.ID != "payee-001" || !tx.CreatedAt.Valid() {
 		t.Errorf("resource = %+v", ev.Payload)
 	}
 }
 
 func TestWebhookUnknownEventType(t *testing.T) {
 	body := envelopeB(t, "evt_x", "Lightning.Invoice.Paid", []byte(`{"Amount": 0.000000000000000001, "Nested": {"a": [1, 2]}}`))
-	ev, err := DecodeWebhookEvent(body)
+	ev, err := DecodeEvent(body)
 	if err != nil {
 		t.Fatalf("unknown type: %v", err)
 	}
 	if ev.Payload != nil || ev.EventType.Known() || string(ev.Data) != `{"Amount":0.000000000000000001,"Nested":{"a":[1,2]}}` {
 		t.Errorf("unknown event = %+v, data %s", ev, ev.Data)
 	}
-	for _, typ := range WebhookEventTypes() {
+	for _, typ := range EventTypes() {
 		if !typ.Known() {
 			t.Errorf("%s not known", typ)
 		}
@@ -312,7 +314,7 @@ func TestWebhookAmountsKeepPrecision(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bal := ev.Payload.(*WebhookAccountBalance)
+	bal := ev.Payload.(*AccountBalance)
 	if bal.Assets[0].Available.String() != "0.123456789012345678" || bal.Assets[0].Allocated.String() != "0.1" || bal.Sequence != 9007199254740993 {
 		t.Errorf("balance = %+v", bal)
 	}
@@ -346,8 +348,8 @@ func TestWebhookBadEnvelopes(t *testing.T) {
 		{"timestamp object", `{"EventId":"e","EventType":"Balance.Updated","Timestamp":{},"Data":{}}`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if _, err := DecodeWebhookEvent([]byte(c.body)); !errors.Is(err, ErrBadEnvelope) {
-				t.Errorf("DecodeWebhookEvent = %v, want ErrBadEnvelope", err)
+			if _, err := DecodeEvent([]byte(c.body)); !errors.Is(err, ErrBadEnvelope) {
+				t.Errorf("DecodeEvent = %v, want ErrBadEnvelope", err)
 			}
 		})
 	}
@@ -360,14 +362,14 @@ func TestWebhookBadEnvelopes(t *testing.T) {
 		{"model is array", `{"EventId":"e","EventType":"Payee.Created","Data":[]}`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if _, err := DecodeWebhookEvent([]byte(c.body)); !errors.Is(err, ErrEventData) {
-				t.Errorf("DecodeWebhookEvent = %v, want ErrEventData", err)
+			if _, err := DecodeEvent([]byte(c.body)); !errors.Is(err, ErrEventData) {
+				t.Errorf("DecodeEvent = %v, want ErrEventData", err)
 			}
 		})
 	}
 	// Other keys and any casing of the known ones are accepted.
 	ok := `{"EVENTID":"e","eventtype":"Balance.Updated","Extra":[1],"DATA":{"userId":"u"}}`
-	if ev, err := DecodeWebhookEvent([]byte(ok)); err != nil || ev.Payload.(*WebhookAccountBalance).UserID != "u" || !ev.Timestamp.IsZero() {
+	if ev, err := DecodeEvent([]byte(ok)); err != nil || ev.Payload.(*AccountBalance).UserID != "u" || !ev.Timestamp.IsZero() {
 		t.Errorf("odd casing = %+v, %v", ev, err)
 	}
 }
@@ -390,12 +392,12 @@ func TestWebhookDecodeMatchesReference(t *testing.T) {
 func TestWebhookDataKeysThatLowerAlike(t *testing.T) {
 	body := []byte(`{"EventId":"e","EventType":"Banking.Deposit.StatusUpdated","Data":{"StatusChange":{"Previous":"A","previous":"B","Current":"C"},"Resource":{"Id":"1"},"resource":{"Id":"2"}}}`)
 	for range 50 {
-		ev, err := DecodeWebhookEvent(body)
+		ev, err := DecodeEvent(body)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if id := ev.Payload.(*WebhookTransaction).ID; id != "2" || *ev.StatusChange != (WebhookStatusChange{Previous: "B", Current: "C"}) {
-			t.Fatalf("DecodeWebhookEvent = resource %q, change %+v; want the last of each: 2, {B C}", id, *ev.StatusChange)
+		if id := ev.Payload.(*Transaction).ID; id != "2" || *ev.StatusChange != (StatusChange{Previous: "B", Current: "C"}) {
+			t.Fatalf("DecodeEvent = resource %q, change %+v; want the last of each: 2, {B C}", id, *ev.StatusChange)
 		}
 	}
 	strict := []byte(`{"EventId":"e","EventType":"Banking.Deposit.StatusUpdated","Data":{"StatusChange":{"Zeta":1,"Alpha":2},"Resource":{}}}`)
@@ -420,5 +422,13 @@ func TestJSONScanDepth(t *testing.T) {
 				t.Errorf("jsonValueEnd(%d × [ around %q, depth 1) = %d, disagrees with json.Valid one level deeper", n, inner, end)
 			}
 		}
+	}
+}
+
+func mustUseNumber(t *testing.T, b []byte, v *any) {
+	t.Helper()
+	var err error
+	if *v, err = jsondiff.Decode(b); err != nil {
+		t.Fatalf("generic decode: %v", err)
 	}
 }

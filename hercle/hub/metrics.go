@@ -1,6 +1,18 @@
-package hercle
+package hub
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/otcdesk/engine/internal/promreg"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Outcome labels of engine_hercle_hub_invocations_total.
+const (
+	outcomeOK       = "ok"       // the hub completed the invocation
+	outcomeRejected = "rejected" // the hub refused the command
+	outcomeNotSent  = "not_sent" // no connection: nothing was sent
+	outcomeError    = "error"    // sent, and the invocation failed
+	outcomeUnknown  = "unknown"  // sent; whether it took effect is unknown
+)
 
 // hubMetrics are the hub client's collectors. A nil *hubMetrics records nothing.
 type hubMetrics struct {
@@ -43,22 +55,22 @@ func newHubMetrics(reg prometheus.Registerer) (*hubMetrics, error) {
 		}, []string{"method"}),
 	}
 	var err error
-	if m.messages, err = register(reg, m.messages); err != nil {
+	if m.messages, err = promreg.Register(reg, m.messages); err != nil {
 		return nil, err
 	}
-	if m.decodeErrors, err = register(reg, m.decodeErrors); err != nil {
+	if m.decodeErrors, err = promreg.Register(reg, m.decodeErrors); err != nil {
 		return nil, err
 	}
-	if m.reconnects, err = register(reg, m.reconnects); err != nil {
+	if m.reconnects, err = promreg.Register(reg, m.reconnects); err != nil {
 		return nil, err
 	}
-	if m.state, err = register(reg, m.state); err != nil {
+	if m.state, err = promreg.Register(reg, m.state); err != nil {
 		return nil, err
 	}
-	if m.invocations, err = register(reg, m.invocations); err != nil {
+	if m.invocations, err = promreg.Register(reg, m.invocations); err != nil {
 		return nil, err
 	}
-	if m.argForm, err = register(reg, m.argForm); err != nil {
+	if m.argForm, err = promreg.Register(reg, m.argForm); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -76,11 +88,11 @@ func (m *hubMetrics) decodeError(reason string) {
 	}
 }
 
-func (m *hubMetrics) setState(s HubStatus) {
+func (m *hubMetrics) setState(s Status) {
 	if m == nil {
 		return
 	}
-	for _, st := range []HubStatus{HubConnecting, HubConnected, HubReconnecting, HubClosed} {
+	for _, st := range []Status{Connecting, Connected, Reconnecting, Closed} {
 		v := 0.0
 		if st == s {
 			v = 1

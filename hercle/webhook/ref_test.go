@@ -1,4 +1,4 @@
-package hercle
+package webhook
 
 // The reference: webhook_event.go's decoder as it was before the scanner
 // (commit 039afa1), kept verbatim apart from the names (ref prefix) and one
@@ -19,10 +19,10 @@ import (
 
 // refParseWebhookEnvelope decodes a webhook body's envelope without
 // interpreting Data. Errors wrap ErrBadEnvelope.
-func refParseWebhookEnvelope(body []byte) (WebhookEnvelope, error) {
-	var env WebhookEnvelope
-	fail := func(format string, a ...any) (WebhookEnvelope, error) {
-		return WebhookEnvelope{}, fmt.Errorf("%w: "+format, append([]any{ErrBadEnvelope}, a...)...)
+func refParseWebhookEnvelope(body []byte) (Envelope, error) {
+	var env Envelope
+	fail := func(format string, a ...any) (Envelope, error) {
+		return Envelope{}, fmt.Errorf("%w: "+format, append([]any{ErrBadEnvelope}, a...)...)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -74,7 +74,7 @@ func refParseWebhookEnvelope(body []byte) (WebhookEnvelope, error) {
 	if t, err = refEnvelopeString(typ, "eventType", maxEventTypeLen); err != nil {
 		return fail("%v", err)
 	}
-	env.EventType = WebhookEventType(t)
+	env.EventType = EventType(t)
 	if ts != nil {
 		if err := env.Timestamp.UnmarshalJSON(ts); err != nil {
 			return fail("timestamp: %v", err)
@@ -137,16 +137,16 @@ func refEnvelopeData(raw json.RawMessage) (json.RawMessage, bool, error) {
 // envelope and typed data. Unknown keys inside the data are ignored, so a
 // venue addition never fails an event; an unknown event type is not an
 // error (Payload is nil). Errors wrap ErrBadEnvelope or ErrEventData.
-func refDecodeWebhookEvent(body []byte) (*WebhookEvent, error) {
+func refDecodeWebhookEvent(body []byte) (*Event, error) {
 	return refDecodeWebhookEventMode(body, false)
 }
 
-func refDecodeWebhookEventMode(body []byte, strict bool) (*WebhookEvent, error) {
+func refDecodeWebhookEventMode(body []byte, strict bool) (*Event, error) {
 	env, err := refParseWebhookEnvelope(body)
 	if err != nil {
 		return nil, err
 	}
-	ev := &WebhookEvent{WebhookEnvelope: env}
+	ev := &Event{Envelope: env}
 	model := env.EventType.newData()
 	if model == nil {
 		return ev, nil
@@ -157,7 +157,7 @@ func refDecodeWebhookEventMode(body []byte, strict bool) (*WebhookEvent, error) 
 	} else if ok {
 		ev.StatusChange, data = change, resource
 	}
-	if eu, ok := model.(*WebhookEndUser); ok {
+	if eu, ok := model.(*EndUser); ok {
 		err = refDecodeEndUser(data, eu, strict)
 	} else {
 		err = refDecodeJSON(data, model, strict)
@@ -200,7 +200,7 @@ func refTopKeys(b []byte) (map[string]json.RawMessage, bool) {
 }
 
 // refUnwrapStatusChange recognises {"StatusChange": {...}, "Resource": {...}}.
-func refUnwrapStatusChange(b []byte, strict bool) (*WebhookStatusChange, json.RawMessage, bool, error) {
+func refUnwrapStatusChange(b []byte, strict bool) (*StatusChange, json.RawMessage, bool, error) {
 	m, ok := refTopKeys(b)
 	if !ok {
 		return nil, nil, false, nil
@@ -224,10 +224,10 @@ func refUnwrapStatusChange(b []byte, strict bool) (*WebhookStatusChange, json.Ra
 			}
 		}
 	}
-	return &WebhookStatusChange{Previous: text(sc["previous"]), Current: text(sc["current"])}, resource, true, nil
+	return &StatusChange{Previous: jsonText(sc["previous"]), Current: jsonText(sc["current"])}, resource, true, nil
 }
 
-func refDecodeEndUser(b []byte, eu *WebhookEndUser, strict bool) error {
+func refDecodeEndUser(b []byte, eu *EndUser, strict bool) error {
 	m, ok := refTopKeys(b)
 	if !ok {
 		return errors.New("end user data is not an object")
@@ -238,10 +238,10 @@ func refDecodeEndUser(b []byte, eu *WebhookEndUser, strict bool) error {
 	case business && person:
 		return errors.New("end user data has both Person and Business")
 	case business:
-		eu.Business = new(WebhookBusinessEndUser)
+		eu.Business = new(BusinessEndUser)
 		return refDecodeJSON(b, eu.Business, strict)
 	case person:
-		eu.Individual = new(WebhookIndividualEndUser)
+		eu.Individual = new(IndividualEndUser)
 		return refDecodeJSON(b, eu.Individual, strict)
 	}
 	return errors.New("end user data has neither Person nor Business")

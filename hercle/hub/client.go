@@ -1,4 +1,4 @@
-package hercle
+package hub
 
 import (
 	"context"
@@ -8,41 +8,53 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"regexp"
+	"strconv"
 	"sync"
 	"time"
 
+	"github.com/otcdesk/engine/hercle"
 	"github.com/philippseith/signalr"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// HubStatus is the hub connection's state.
-type HubStatus int
+// Status is the hub connection's state.
+type Status int
 
-// Connection states. A client starts HubConnecting, is HubConnected while a
-// connection is up, HubReconnecting between a loss and the next connection,
-// and HubClosed once Run has returned.
+// Connection states. A client starts Connecting, is Connected while a
+// connection is up, Reconnecting between a loss and the next connection,
+// and Closed once Run has returned.
 const (
-	HubConnecting HubStatus = iota
-	HubConnected
-	HubReconnecting
-	HubClosed
+	Connecting Status = iota
+	Connected
+	Reconnecting
+	Closed
 )
 
-func (s HubStatus) String() string {
-	return name(int(s), "HubStatus", "connecting", "connected", "reconnecting", "closed")
+func (s Status) String() string {
+	switch s {
+	case Connecting:
+		return "connecting"
+	case Connected:
+		return "connected"
+	case Reconnecting:
+		return "reconnecting"
+	case Closed:
+		return "closed"
+	}
+	return "Status(" + strconv.Itoa(int(s)) + ")"
 }
 
-// HubState is a snapshot of the connection for health checks and metrics.
-type HubState struct {
-	Status     HubStatus
+// State is a snapshot of the connection for health checks and metrics.
+type State struct {
+	Status     Status
 	Since      time.Time // when Status was entered
 	Reconnects int       // connections re-established after a loss
 	LastError  error     // why the last connection ended or the last dial failed
 }
 
-// HubConfig configures a HubClient. BaseURL and APIKey are required.
-type HubConfig struct {
-	// BaseURL is the API base, e.g. SandboxURL; the hub is at BaseURL+HubPath.
+// Config configures a Client. BaseURL and APIKey are required.
+type Config struct {
+	// BaseURL is the API base, e.g. SandboxURL; the hub is at BaseURL+Path.
 	BaseURL string
 	// APIKey is sent as the access token. Never logged.
 	APIKey string
@@ -68,43 +80,43 @@ type HubConfig struct {
 	OnPrice func(PriceUpdate)
 	// OnEvent receives every other decoded event, replies included, in
 	// arrival order on the read goroutine. It must not block.
-	OnEvent func(HubEvent)
+	OnEvent func(Event)
 	// OnState is told of every state change, on the goroutine running Run.
 	// After a reconnect it is called once the subscriptions were re-sent.
-	OnState func(HubState)
+	OnState func(State)
 }
 
 // String describes the configuration without the API key.
-func (c HubConfig) String() string {
+func (c Config) String() string {
 	key := "[unset]"
 	if c.APIKey != "" {
 		key = "[redacted]"
 	}
-	return fmt.Sprintf("hercle.HubConfig{BaseURL:%q APIKey:%s ReplyTimeout:%v MinBackoff:%v MaxBackoff:%v}",
+	return fmt.Sprintf("hub.Config{BaseURL:%q APIKey:%s ReplyTimeout:%v MinBackoff:%v MaxBackoff:%v}",
 		c.BaseURL, key, c.ReplyTimeout, c.MinBackoff, c.MaxBackoff)
 }
 
 // GoString is String: %#v would otherwise print the key.
-func (c HubConfig) GoString() string { return c.String() }
+func (c Config) GoString() string { return c.String() }
 
 // Format prints String for every verb.
-func (c HubConfig) Format(f fmt.State, _ rune) { fmt.Fprint(f, c.String()) }
+func (c Config) Format(f fmt.State, _ rune) { fmt.Fprint(f, c.String()) }
 
 // LogValue keeps the key out of slog output.
-func (c HubConfig) LogValue() slog.Value { return slog.StringValue(c.String()) }
+func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
-// HubClient is a client of the Hercle SignalR hub: it keeps one connection
+// Client is a client of the Hercle SignalR hub: it keeps one connection
 // up (reconnecting forever with capped, jittered exponential backoff),
 // re-subscribes every active price subscription after each reconnect, decodes
 // the hub's events, and exposes every documented command as a method that
 // sends the arguments positionally and waits for the reply correlated by
 // ClientId.
 //
-// Create it with NewHubClient and start Run; commands fail with
-// ErrHubNotConnected while no connection is up (nothing was sent). A
-// HubClient is safe for concurrent use.
-type HubClient struct {
-	cfg     HubConfig
+// Create it with NewClient and start Run; commands fail with
+// ErrNotConnected while no connection is up (nothing was sent). A
+// Client is safe for concurrent use.
+type Client struct {
+	cfg     Config
 	log     *slog.Logger
 	m       *hubMetrics
 	recv    *hubReceiver
@@ -112,12 +124,12 @@ type HubClient struct {
 	replyTO time.Duration
 
 	mu      sync.Mutex
-	state   HubState
+	state   State
 	client  signalr.Client // nil while disconnected
 	conn    *hubConn
-	subs    map[subKey]string        // active price subscriptions → ClientId used
-	forms   map[string]argForm       // per-method argument form that works
-	pending map[string]chan HubEvent // ClientId → waiting command
+	subs    map[subKey]string     // active price subscriptions → ClientId used
+	forms   map[string]argForm    // per-method argument form that works
+	pending map[string]chan Event // ClientId → waiting command
 	rng     *rand.Rand
 	changed chan struct{} // closed and replaced on every state change
 }
@@ -134,12 +146,12 @@ const (
 	argsArray                   // invoke('M', [a, b, c])
 )
 
-// ErrHubNotConnected is returned by a command while the hub is not
+// ErrNotConnected is returned by a command while the hub is not
 // connected. Nothing was sent.
-var ErrHubNotConnected = errors.New("hercle: hub not connected")
+var ErrNotConnected = errors.New("hercle: hub not connected")
 
-// NewHubClient checks cfg and returns a client; Run connects it.
-func NewHubClient(cfg HubConfig) (*HubClient, error) {
+// NewClient checks cfg and returns a client; Run connects it.
+func NewClient(cfg Config) (*Client, error) {
 	if cfg.BaseURL == "" || cfg.APIKey == "" {
 		return nil, errors.New("hercle: hub needs BaseURL and APIKey")
 	}
@@ -166,42 +178,42 @@ func NewHubClient(cfg HubConfig) (*HubClient, error) {
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = &http.Client{
-			Timeout:       DefaultTimeout,
+			Timeout:       hercle.DefaultTimeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 	}
-	c := &HubClient{
+	c := &Client{
 		cfg: cfg, log: log, m: m, http: hc, replyTO: cfg.ReplyTimeout,
-		state:   HubState{Status: HubConnecting, Since: cfg.Now()},
+		state:   State{Status: Connecting, Since: cfg.Now()},
 		subs:    map[subKey]string{},
 		forms:   map[string]argForm{},
-		pending: map[string]chan HubEvent{},
+		pending: map[string]chan Event{},
 		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x68756221)),
 		changed: make(chan struct{}),
 	}
 	c.recv = newHubReceiver(log, cfg.OnPrice, c.onEvent, m)
-	m.setState(HubConnecting)
+	m.setState(Connecting)
 	return c, nil
 }
 
 // State returns the current connection state.
-func (c *HubClient) State() HubState {
+func (c *Client) State() State {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.state
 }
 
 // WaitConnected blocks until the client is connected or ctx ends.
-func (c *HubClient) WaitConnected(ctx context.Context) error {
+func (c *Client) WaitConnected(ctx context.Context) error {
 	for {
 		c.mu.Lock()
 		st, ch := c.state.Status, c.changed
 		c.mu.Unlock()
 		switch st {
-		case HubConnected:
+		case Connected:
 			return nil
-		case HubClosed:
-			return ErrHubNotConnected
+		case Closed:
+			return ErrNotConnected
 		}
 		select {
 		case <-ch:
@@ -211,9 +223,9 @@ func (c *HubClient) WaitConnected(ctx context.Context) error {
 	}
 }
 
-func (c *HubClient) setState(s HubStatus, err error) HubState {
+func (c *Client) setState(s Status, err error) State {
 	c.mu.Lock()
-	if s == HubConnected && c.state.Status == HubReconnecting {
+	if s == Connected && c.state.Status == Reconnecting {
 		c.state.Reconnects++
 		if c.m != nil {
 			c.m.reconnects.Inc()
@@ -236,8 +248,8 @@ func (c *HubClient) setState(s HubStatus, err error) HubState {
 
 // Run connects and keeps the connection up until ctx ends, then closes it
 // and returns ctx's error. Call it once.
-func (c *HubClient) Run(ctx context.Context) error {
-	defer c.setState(HubClosed, nil)
+func (c *Client) Run(ctx context.Context) error {
+	defer c.setState(Closed, nil)
 	attempt := 0
 	for {
 		err := c.session(ctx)
@@ -248,11 +260,11 @@ func (c *HubClient) Run(ctx context.Context) error {
 			attempt++
 			c.log.Warn("hub connection lost", "err", err, "attempt", attempt)
 		}
-		if c.State().Status == HubConnected || err == nil {
+		if c.State().Status == Connected || err == nil {
 			attempt = 1
 		}
-		if c.State().Status != HubReconnecting {
-			c.setState(HubReconnecting, err)
+		if c.State().Status != Reconnecting {
+			c.setState(Reconnecting, err)
 		}
 		d := c.backoff(attempt)
 		t := time.NewTimer(d)
@@ -268,7 +280,7 @@ func (c *HubClient) Run(ctx context.Context) error {
 // backoff returns the delay before attempt n (n ≥ 1): MinBackoff·2^(n-1)
 // capped at MaxBackoff, jittered into [d/2, d]… but never below MinBackoff,
 // so a dropped connection always leaves a visible gap of at least MinBackoff.
-func (c *HubClient) backoff(n int) time.Duration {
+func (c *Client) backoff(n int) time.Duration {
 	d := c.cfg.MinBackoff
 	for i := 1; i < n && d < c.cfg.MaxBackoff; i++ {
 		d *= 2
@@ -281,8 +293,8 @@ func (c *HubClient) backoff(n int) time.Duration {
 }
 
 // session runs one connection from dial to loss.
-func (c *HubClient) session(ctx context.Context) error {
-	dctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+func (c *Client) session(ctx context.Context) error {
+	dctx, cancel := context.WithTimeout(ctx, hercle.DefaultTimeout)
 	conn, err := dialHub(dctx, c.http, c.cfg.BaseURL, c.cfg.APIKey, c.recv)
 	cancel()
 	if err != nil {
@@ -302,7 +314,7 @@ func (c *HubClient) session(ctx context.Context) error {
 	}
 	client.Start()
 	defer client.Stop()
-	wctx, wcancel := context.WithTimeout(ctx, DefaultTimeout)
+	wctx, wcancel := context.WithTimeout(ctx, hercle.DefaultTimeout)
 	err = <-client.WaitForState(wctx, signalr.ClientConnected)
 	wcancel()
 	if err != nil {
@@ -326,7 +338,7 @@ func (c *HubClient) session(ctx context.Context) error {
 	// stay "connected" with no command and no price getting through.
 	closed := client.WaitForState(sctx, signalr.ClientClosed)
 	failed := c.resubscribe(ctx, nil)
-	c.setState(HubConnected, nil)
+	c.setState(Connected, nil)
 	c.log.Info("hub connected", "reconnects", c.State().Reconnects)
 	// A subscription the hub refused is sent again, with backoff, for as
 	// long as the connection lasts: otherwise its pair would stay without
@@ -366,7 +378,7 @@ func (c *HubClient) session(ctx context.Context) error {
 // resubscribe sends the active subscriptions on the current connection:
 // all of them when only is nil, else those of only still active. It
 // returns the ones that failed, logged; they stay active.
-func (c *HubClient) resubscribe(ctx context.Context, only []subKey) []subKey {
+func (c *Client) resubscribe(ctx context.Context, only []subKey) []subKey {
 	c.mu.Lock()
 	type sub struct {
 		k  subKey
@@ -399,9 +411,9 @@ func (c *HubClient) resubscribe(ctx context.Context, only []subKey) []subKey {
 	return failed
 }
 
-func parseNumberText(s string) (Number, error) {
-	var n Number
-	err := parseNumber([]byte(s), &n)
+func parseNumberText(s string) (hercle.Number, error) {
+	var n hercle.Number
+	err := hercle.ParseNumber([]byte(s), &n)
 	return n, err
 }
 
@@ -413,9 +425,9 @@ var bindingError = regexp.MustCompile(`(?i)argument\(s\)|binding arguments|param
 // invoke sends method with args in the form the hub accepts and waits for
 // the completion. A binding error means the hub did not run the method, so
 // the other form is tried once and, if it works, remembered.
-func (c *HubClient) invoke(ctx context.Context, method string, args ...any) error {
+func (c *Client) invoke(ctx context.Context, method string, args ...any) error {
 	err := c.invokeRaw(ctx, method, args...)
-	if err != nil && !errors.Is(err, ErrHubNotConnected) {
+	if err != nil && !errors.Is(err, ErrNotConnected) {
 		return fmt.Errorf("hercle: hub %s: %w", method, err)
 	}
 	return err
@@ -423,13 +435,13 @@ func (c *HubClient) invoke(ctx context.Context, method string, args ...any) erro
 
 // invokeRaw is invoke without the method prefix on errors; call adds its
 // own (or wraps them in an *UnknownOutcomeError naming the method).
-func (c *HubClient) invokeRaw(ctx context.Context, method string, args ...any) error {
+func (c *Client) invokeRaw(ctx context.Context, method string, args ...any) error {
 	c.mu.Lock()
 	client, form := c.client, c.forms[method]
 	c.mu.Unlock()
 	if client == nil {
 		c.m.invocation(method, outcomeNotSent)
-		return ErrHubNotConnected
+		return ErrNotConnected
 	}
 	err := c.invokeForm(ctx, client, method, form, args)
 	if err == nil || !bindingError.MatchString(err.Error()) {
@@ -452,7 +464,7 @@ func (c *HubClient) invokeRaw(ctx context.Context, method string, args ...any) e
 	return nil
 }
 
-func (c *HubClient) invokeForm(ctx context.Context, client signalr.Client, method string, form argForm, args []any) error {
+func (c *Client) invokeForm(ctx context.Context, client signalr.Client, method string, form argForm, args []any) error {
 	var ch <-chan signalr.InvokeResult
 	if form == argsArray {
 		ch = client.Invoke(method, args)
@@ -468,7 +480,7 @@ func (c *HubClient) invokeForm(ctx context.Context, client signalr.Client, metho
 }
 
 // onEvent routes a decoded event to a waiting command, then to OnEvent.
-func (c *HubClient) onEvent(ev HubEvent) {
+func (c *Client) onEvent(ev Event) {
 	if ev.ClientID != "" {
 		c.mu.Lock()
 		ch, ok := c.pending[ev.ClientID]
@@ -488,16 +500,16 @@ func (c *HubClient) onEvent(ev HubEvent) {
 // call sends a command and waits for the event carrying its ClientId.
 // moves says the command creates or moves something: after it was sent, a
 // failure is an *UnknownOutcomeError (look it up by ClientId before any
-// resend). A refusal by the hub (preChecksError, *.error) is a *HubError.
-func (c *HubClient) call(ctx context.Context, method, clientID string, moves bool, args ...any) (HubEvent, error) {
+// resend). A refusal by the hub (preChecksError, *.error) is a *Error.
+func (c *Client) call(ctx context.Context, method, clientID string, moves bool, args ...any) (Event, error) {
 	if clientID == "" || len(clientID) > 36 {
-		return HubEvent{}, fmt.Errorf("hercle: hub %s: client id must be 1 to 36 characters", method)
+		return Event{}, fmt.Errorf("hercle: hub %s: client id must be 1 to 36 characters", method)
 	}
-	ch := make(chan HubEvent, 1)
+	ch := make(chan Event, 1)
 	c.mu.Lock()
 	if _, busy := c.pending[clientID]; busy {
 		c.mu.Unlock()
-		return HubEvent{}, fmt.Errorf("hercle: hub %s: client id %q already has a command in flight", method, clientID)
+		return Event{}, fmt.Errorf("hercle: hub %s: client id %q already has a command in flight", method, clientID)
 	}
 	c.pending[clientID] = ch
 	c.mu.Unlock()
@@ -513,24 +525,24 @@ func (c *HubClient) call(ctx context.Context, method, clientID string, moves boo
 	unknown := func(err error) error {
 		if moves {
 			c.m.invocation(method, outcomeUnknown)
-			return &UnknownOutcomeError{Op: "hub " + method, ClientID: clientID, Err: err}
+			return &hercle.UnknownOutcomeError{Op: "hub " + method, ClientID: clientID, Err: err}
 		}
 		c.m.invocation(method, outcomeError)
 		return fmt.Errorf("hercle: hub %s: %w", method, err)
 	}
 	if err := c.invokeRaw(ctx, method, append([]any{clientID}, args...)...); err != nil {
 		forget()
-		if errors.Is(err, ErrHubNotConnected) {
-			return HubEvent{}, fmt.Errorf("hercle: hub %s: %w", method, err)
+		if errors.Is(err, ErrNotConnected) {
+			return Event{}, fmt.Errorf("hercle: hub %s: %w", method, err)
 		}
-		return HubEvent{}, unknown(err)
+		return Event{}, unknown(err)
 	}
 	select {
 	case ev, ok := <-ch:
 		if !ok {
-			return HubEvent{}, unknown(errors.New("connection lost before the reply"))
+			return Event{}, unknown(errors.New("connection lost before the reply"))
 		}
-		if he, isErr := ev.Data.(*HubError); isErr {
+		if he, isErr := ev.Data.(*Error); isErr {
 			c.m.invocation(method, outcomeRejected)
 			return ev, he
 		}
@@ -538,12 +550,12 @@ func (c *HubClient) call(ctx context.Context, method, clientID string, moves boo
 		return ev, nil
 	case <-ctx.Done():
 		forget()
-		return HubEvent{}, unknown(fmt.Errorf("no reply: %w", ctx.Err()))
+		return Event{}, unknown(fmt.Errorf("no reply: %w", ctx.Err()))
 	}
 }
 
 // reply is call plus a check that the payload has the expected type.
-func reply[T any](c *HubClient, ctx context.Context, method, clientID string, moves bool, args ...any) (T, error) {
+func reply[T any](c *Client, ctx context.Context, method, clientID string, moves bool, args ...any) (T, error) {
 	var zero T
 	ev, err := c.call(ctx, method, clientID, moves, args...)
 	if err != nil {
@@ -553,7 +565,7 @@ func reply[T any](c *HubClient, ctx context.Context, method, clientID string, mo
 	if !ok {
 		err := fmt.Errorf("hercle: hub %s: reply subject %s carries %T, want %T", method, ev.Subject, ev.Data, zero)
 		if moves {
-			return zero, &UnknownOutcomeError{Op: "hub " + method, ClientID: clientID, Err: err}
+			return zero, &hercle.UnknownOutcomeError{Op: "hub " + method, ClientID: clientID, Err: err}
 		}
 		return zero, err
 	}
@@ -575,7 +587,7 @@ func (a slogAdapter) Log(kv ...any) error {
 type hubReceiver struct {
 	log     *slog.Logger
 	onPrice func(PriceUpdate)
-	onEvent func(HubEvent)
+	onEvent func(Event)
 	m       *hubMetrics
 	prices  prometheus.Counter // cached engine_hercle_hub_messages_total{subscriptions,price}
 
@@ -585,7 +597,7 @@ type hubReceiver struct {
 	errs    map[string]int // malformed messages per reason, for log sampling
 }
 
-func newHubReceiver(log *slog.Logger, onPrice func(PriceUpdate), onEvent func(HubEvent), m *hubMetrics) *hubReceiver {
+func newHubReceiver(log *slog.Logger, onPrice func(PriceUpdate), onEvent func(Event), m *hubMetrics) *hubReceiver {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -612,7 +624,7 @@ func (r *hubReceiver) dispatch(channel string, arg []byte) {
 
 // route delivers the result of decoding one message, or counts and logs
 // why it could not be decoded.
-func (r *hubReceiver) route(channel string, ev HubEvent, p PriceUpdate, isPrice bool, err error) {
+func (r *hubReceiver) route(channel string, ev Event, p PriceUpdate, isPrice bool, err error) {
 	if err == nil {
 		if isPrice {
 			if r.prices != nil {
@@ -624,7 +636,7 @@ func (r *hubReceiver) route(channel string, ev HubEvent, p PriceUpdate, isPrice 
 			return
 		}
 		kind := "event"
-		if _, isErr := ev.Data.(*HubError); isErr {
+		if _, isErr := ev.Data.(*Error); isErr {
 			kind = "error"
 		}
 		r.m.message(channel, kind)
@@ -633,7 +645,7 @@ func (r *hubReceiver) route(channel string, ev HubEvent, p PriceUpdate, isPrice 
 		}
 		return
 	}
-	if errors.Is(err, ErrHubUnknownSubject) {
+	if errors.Is(err, ErrUnknownSubject) {
 		r.m.message(channel, "unknown")
 		r.mu.Lock()
 		first := !r.unknown[ev.Subject] && len(r.unknown) < maxUnknownSubjects
@@ -651,9 +663,9 @@ func (r *hubReceiver) route(channel string, ev HubEvent, p PriceUpdate, isPrice 
 	}
 	reason := "malformed"
 	switch {
-	case errors.Is(err, ErrHubBadData):
+	case errors.Is(err, ErrBadData):
 		reason = "bad_data"
-	case errors.Is(err, ErrHubWrongType):
+	case errors.Is(err, ErrWrongType):
 		reason = "wrong_type"
 	}
 	r.malformed(channel, reason, err)

@@ -1,4 +1,4 @@
-package hercle
+package webhook
 
 import (
 	"bytes"
@@ -15,22 +15,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otcdesk/engine/hercle"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
-// memInbox is an in-memory WebhookInbox: the first copy of each event id
+// memInbox is an in-memory Inbox: the first copy of each event id
 // is kept. fail, when set, makes Store fail.
 type memInbox struct {
 	mu     sync.Mutex // guards the fields below
-	events map[string]ReceivedWebhook
+	events map[string]Received
 	calls  int
 	fail   error
 }
 
-func newMemInbox() *memInbox { return &memInbox{events: map[string]ReceivedWebhook{}} }
+func newMemInbox() *memInbox { return &memInbox{events: map[string]Received{}} }
 
-func (m *memInbox) Store(ctx context.Context, w ReceivedWebhook) (bool, error) {
+func (m *memInbox) Store(ctx context.Context, w Received) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
@@ -47,36 +48,36 @@ func (m *memInbox) Store(ctx context.Context, w ReceivedWebhook) (bool, error) {
 	return false, nil
 }
 
-func (m *memInbox) snapshot() (map[string]ReceivedWebhook, int) {
+func (m *memInbox) snapshot() (map[string]Received, int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make(map[string]ReceivedWebhook, len(m.events))
+	out := make(map[string]Received, len(m.events))
 	for k, v := range m.events {
 		out[k] = v
 	}
 	return out, m.calls
 }
 
-// handlerFixture is a WebhookHandler on a loopback server with a fixed clock.
+// handlerFixture is a Handler on a loopback server with a fixed clock.
 type handlerFixture struct {
-	h     *WebhookHandler
+	h     *Handler
 	srv   *httptest.Server
 	inbox *memInbox
 	reg   *prometheus.Registry
 	now   time.Time
-	key   WebhookKey
+	key   Key
 }
 
-func newHandlerFixture(t *testing.T, cfg WebhookConfig) *handlerFixture {
+func newHandlerFixture(t *testing.T, cfg Config) *handlerFixture {
 	t.Helper()
 	f := &handlerFixture{inbox: newMemInbox(), reg: prometheus.NewRegistry(), now: time.Unix(1760000000, 0), key: testWebhookKey(t)}
 	if cfg.Keys == nil {
-		cfg.Keys = []WebhookKey{f.key}
+		cfg.Keys = []Key{f.key}
 	}
 	cfg.Inbox, cfg.Metrics = f.inbox, f.reg
 	cfg.Now = func() time.Time { return f.now }
 	var err error
-	if f.h, err = NewWebhookHandler(cfg); err != nil {
+	if f.h, err = NewHandler(cfg); err != nil {
 		t.Fatal(err)
 	}
 	f.srv = httptest.NewServer(f.h)
@@ -99,9 +100,9 @@ func (f *handlerFixture) signedRequest(t *testing.T, body []byte) *http.Request 
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(HeaderWebhookTimestamp, f.ts())
-	req.Header.Set(HeaderWebhookSignature, signWebhook(t, testSigner(), f.ts(), body))
-	req.Header.Set(HeaderWebhookID, "dlv-1")
+	req.Header.Set(HeaderTimestamp, f.ts())
+	req.Header.Set(HeaderSignature, signWebhook(t, testSigner(), f.ts(), body))
+	req.Header.Set(HeaderID, "dlv-1")
 	return req
 }
 
@@ -123,7 +124,7 @@ func do(t *testing.T, req *http.Request) (int, http.Header, map[string]any) {
 }
 
 func TestWebhookHandlerStores(t *testing.T) {
-	f := newHandlerFixture(t, WebhookConfig{})
+	f := newHandlerFixture(t, Config{})
 	body := envelopeA(t, "evt_1", EventWithdrawalStatusUpdated, readSample(t, "withdrawal.doc002.json"))
 	req := f.signedRequest(t, body)
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
@@ -137,20 +138,20 @@ func TestWebhookHandlerStores(t *testing.T) {
 		t.Fatalf("inbox = %v (%d calls), want evt_1", events, calls)
 	}
 	if !bytes.Equal(got.Body, body) || got.EventType != EventWithdrawalStatusUpdated || got.DeliveryID != "dlv-1" ||
-		got.KeyID != f.key.ID || !got.ReceivedAt.Equal(f.now) || got.Header.Get(HeaderWebhookTimestamp) != f.ts() ||
-		got.Header.Get(HeaderWebhookSignature) == "" || got.Header.Get("Content-Type") != "application/json; charset=utf-8" || len(got.Header) != 4 {
+		got.KeyID != f.key.ID || !got.ReceivedAt.Equal(f.now) || got.Header.Get(HeaderTimestamp) != f.ts() ||
+		got.Header.Get(HeaderSignature) == "" || got.Header.Get("Content-Type") != "application/json; charset=utf-8" || len(got.Header) != 4 {
 		t.Errorf("stored = %+v", got)
 	}
 	// The stored record re-verifies later, with the clock long past.
-	v := WebhookVerifier{Keys: []WebhookKey{f.key}}
-	if _, err := v.VerifySignature(got.Header.Get(HeaderWebhookTimestamp), got.Header.Get(HeaderWebhookSignature), got.Body); err != nil {
+	v := Verifier{Keys: []Key{f.key}}
+	if _, err := v.VerifySignature(got.Header.Get(HeaderTimestamp), got.Header.Get(HeaderSignature), got.Body); err != nil {
 		t.Errorf("stored webhook does not re-verify: %v", err)
 	}
 
 	// A redelivery (new signature time, same event) is a duplicate: 200, first copy kept.
 	f.now = f.now.Add(time.Minute)
 	req = f.signedRequest(t, body)
-	req.Header.Set(HeaderWebhookID, "dlv-2")
+	req.Header.Set(HeaderID, "dlv-2")
 	if status, _, _ := do(t, req); status != 200 {
 		t.Fatalf("redelivery = %d, want 200", status)
 	}
@@ -173,7 +174,7 @@ func TestWebhookHandlerStores(t *testing.T) {
 }
 
 func TestWebhookHandlerStoreFailureIs503(t *testing.T) {
-	f := newHandlerFixture(t, WebhookConfig{})
+	f := newHandlerFixture(t, Config{})
 	f.inbox.fail = errors.New("disk full")
 	body := envelopeA(t, "evt_1", EventBalanceUpdated, readSample(t, "account_balance.doc002.json"))
 	if status, _, ans := do(t, f.signedRequest(t, body)); status != 503 || ans["error"] == nil {
@@ -196,7 +197,7 @@ func TestWebhookHandlerStoreFailureIs503(t *testing.T) {
 func TestWebhookHandlerRefuses(t *testing.T) {
 	rec := &refusalRecorder{}
 	var logs syncBuffer
-	f := newHandlerFixture(t, WebhookConfig{MaxBody: 4096, Refusals: rec, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	f := newHandlerFixture(t, Config{MaxBody: 4096, Refusals: rec, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	body := envelopeA(t, "evt_1", EventPayeeCreated, readSample(t, "payee.doc002.json"))
 	big := envelopeB(t, "evt_big", "Big", []byte(`{"pad":"`+strings.Repeat("x", 5000)+`"}`))
 	notEnvelope := []byte(`{"hello":"world"}`)
@@ -214,18 +215,18 @@ func TestWebhookHandlerRefuses(t *testing.T) {
 		{"text/plain", func(r *http.Request) { r.Header.Set("Content-Type", "text/plain") }, 415, "unsupported_media_type"},
 		{"form", func(r *http.Request) { r.Header.Set("Content-Type", "application/x-www-form-urlencoded") }, 415, "unsupported_media_type"},
 		{"latin-1", func(r *http.Request) { r.Header.Set("Content-Type", "application/json; charset=iso-8859-1") }, 415, "unsupported_media_type"},
-		{"no timestamp", func(r *http.Request) { r.Header.Del(HeaderWebhookTimestamp) }, 400, "missing_header"},
-		{"no signature", func(r *http.Request) { r.Header.Del(HeaderWebhookSignature) }, 400, "missing_header"},
-		{"malformed timestamp", func(r *http.Request) { r.Header.Set(HeaderWebhookTimestamp, "soon") }, 400, "bad_timestamp"},
+		{"no timestamp", func(r *http.Request) { r.Header.Del(HeaderTimestamp) }, 400, "missing_header"},
+		{"no signature", func(r *http.Request) { r.Header.Del(HeaderSignature) }, 400, "missing_header"},
+		{"malformed timestamp", func(r *http.Request) { r.Header.Set(HeaderTimestamp, "soon") }, 400, "bad_timestamp"},
 		{"stale", func(r *http.Request) { f.signAt(t, r, body, f.now.Add(-6*time.Minute)) }, 400, "stale_timestamp"},
 		{"future", func(r *http.Request) { f.signAt(t, r, body, f.now.Add(6*time.Minute)) }, 400, "stale_timestamp"},
 		{"other timestamp than signed", func(r *http.Request) {
-			r.Header.Set(HeaderWebhookTimestamp, strconv.FormatInt(f.now.Unix()-1, 10))
+			r.Header.Set(HeaderTimestamp, strconv.FormatInt(f.now.Unix()-1, 10))
 		}, 400, "bad_signature"},
 		{"forged by another key", func(r *http.Request) {
-			r.Header.Set(HeaderWebhookSignature, signWebhook(t, otherKey, f.ts(), body))
+			r.Header.Set(HeaderSignature, signWebhook(t, otherKey, f.ts(), body))
 		}, 400, "bad_signature"},
-		{"garbage signature", func(r *http.Request) { r.Header.Set(HeaderWebhookSignature, "bm90IGEgc2lnbmF0dXJl") }, 400, "bad_signature"},
+		{"garbage signature", func(r *http.Request) { r.Header.Set(HeaderSignature, "bm90IGEgc2lnbmF0dXJl") }, 400, "bad_signature"},
 		{"body changed", func(r *http.Request) { setBody(r, flipByte(body, 10)) }, 400, "bad_signature"},
 		{"body truncated", func(r *http.Request) { setBody(r, body[:len(body)-1]) }, 400, "bad_signature"},
 		{"oversized, declared", func(r *http.Request) { setBody(r, big); f.signAt(t, r, big, f.now) }, 413, "too_large"},
@@ -274,8 +275,8 @@ func TestWebhookHandlerRefuses(t *testing.T) {
 
 func (f *handlerFixture) signAt(t *testing.T, r *http.Request, body []byte, at time.Time) {
 	ts := strconv.FormatInt(at.Unix(), 10)
-	r.Header.Set(HeaderWebhookTimestamp, ts)
-	r.Header.Set(HeaderWebhookSignature, signWebhook(t, testSigner(), ts, body))
+	r.Header.Set(HeaderTimestamp, ts)
+	r.Header.Set(HeaderSignature, signWebhook(t, testSigner(), ts, body))
 }
 
 func setBody(r *http.Request, b []byte) {
@@ -285,7 +286,7 @@ func setBody(r *http.Request, b []byte) {
 
 func TestWebhookHandlerKeyRotation(t *testing.T) {
 	a, b := nodeKeys(t)
-	f := newHandlerFixture(t, WebhookConfig{Keys: []WebhookKey{a, b}})
+	f := newHandlerFixture(t, Config{Keys: []Key{a, b}})
 	for _, v := range loadVectors(t) {
 		if !v.Valid {
 			continue
@@ -293,8 +294,8 @@ func TestWebhookHandlerKeyRotation(t *testing.T) {
 		f.now = time.Unix(mustAtoi(t, v.Timestamp), 0)
 		req, _ := http.NewRequest(http.MethodPost, f.srv.URL, bytes.NewReader(v.body(t)))
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set(HeaderWebhookTimestamp, v.Timestamp)
-		req.Header.Set(HeaderWebhookSignature, v.Signature)
+		req.Header.Set(HeaderTimestamp, v.Timestamp)
+		req.Header.Set(HeaderSignature, v.Signature)
 		status, _, ans := do(t, req)
 		wantStatus := 200
 		if v.Name == "empty_object" {
@@ -320,26 +321,26 @@ func mustAtoi(t *testing.T, s string) int64 {
 
 func TestNewWebhookHandlerConfig(t *testing.T) {
 	k := testWebhookKey(t)
-	for name, cfg := range map[string]WebhookConfig{
+	for name, cfg := range map[string]Config{
 		"no keys":        {Inbox: newMemInbox()},
-		"no inbox":       {Keys: []WebhookKey{k}},
-		"raw key":        {Keys: []WebhookKey{{Key: k.Key}}, Inbox: newMemInbox()},
-		"negative limit": {Keys: []WebhookKey{k}, Inbox: newMemInbox(), MaxBody: -1},
+		"no inbox":       {Keys: []Key{k}},
+		"raw key":        {Keys: []Key{{Key: k.Key}}, Inbox: newMemInbox()},
+		"negative limit": {Keys: []Key{k}, Inbox: newMemInbox(), MaxBody: -1},
 	} {
-		if _, err := NewWebhookHandler(cfg); !errors.Is(err, ErrConfig) {
+		if _, err := NewHandler(cfg); !errors.Is(err, hercle.ErrConfig) {
 			t.Errorf("%s: err = %v, want ErrConfig", name, err)
 		}
 	}
 	// Two handlers may share a registry.
 	reg := prometheus.NewRegistry()
 	for range 2 {
-		if _, err := NewWebhookHandler(WebhookConfig{Keys: []WebhookKey{k}, Inbox: newMemInbox(), Metrics: reg}); err != nil {
+		if _, err := NewHandler(Config{Keys: []Key{k}, Inbox: newMemInbox(), Metrics: reg}); err != nil {
 			t.Fatal(err)
 		}
 	}
 }
 
-// refusalRecorder is a WebhookRefusals that keeps the reasons it receives.
+// refusalRecorder is a Refusals that keeps the reasons it receives.
 type refusalRecorder struct {
 	mu      sync.Mutex // guards reasons
 	reasons []string
@@ -384,9 +385,9 @@ func (s *syncBuffer) String() string {
 func TestWebhookHandlerRefusalsWithoutAggregator(t *testing.T) {
 	for _, level := range []slog.Level{slog.LevelInfo, slog.LevelDebug} {
 		var logs syncBuffer
-		f := newHandlerFixture(t, WebhookConfig{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: level}))})
+		f := newHandlerFixture(t, Config{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: level}))})
 		req := f.signedRequest(t, []byte(`{}`))
-		req.Header.Set(HeaderWebhookSignature, "bm90IGEgc2lnbmF0dXJl")
+		req.Header.Set(HeaderSignature, "bm90IGEgc2lnbmF0dXJl")
 		if status, _, _ := do(t, req); status != 400 {
 			t.Fatalf("forged request = %d, want 400", status)
 		}

@@ -1,4 +1,4 @@
-package hercle
+package hub
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shopspring/decimal"
+	"github.com/otcdesk/engine/hercle"
 )
 
 // Hub channels: the client-method names the hub invokes on the client.
@@ -56,7 +56,7 @@ func IsErrorSubject(subject string) bool {
 	return subject == SubjectPreChecksError || strings.HasSuffix(subject, errorSubjectSuffix)
 }
 
-// HubEvent is one decoded hub message.
+// Event is one decoded hub message.
 //
 // Data holds the typed payload chosen by Subject:
 //
@@ -85,13 +85,13 @@ func IsErrorSubject(subject string) bool {
 //	execution.invoice.created                Invoice
 //	lightspark.invoices.snapshot             []LightningInvoice
 //	execution.withdrawal.lightspark.created  LightningPayment
-//	preChecksError, *.error                  *HubError
+//	preChecksError, *.error                  *Error
 //
 // Snapshot subjects accept a single object where a list is documented, and
 // Balances accepts a one-element list (the REST shape), so either reading
 // of the docs decodes. Raw keeps the payload's JSON text (unwrapped when the
 // venue sent it as a string) for logging and for fields not modelled.
-type HubEvent struct {
+type Event struct {
 	Channel  string
 	Topic    string
 	Subject  string
@@ -108,26 +108,26 @@ type HubEvent struct {
 // account can buy and sell Size of Pair until the quote expires. ID is the
 // PriceId for PlaceOtcOrder.
 type PriceUpdate struct {
-	ID        string `json:"id"`
-	Pair      string `json:"pair"`
-	Size      Number `json:"size"`
-	BuyPrice  Number `json:"buyPrice"`
-	SellPrice Number `json:"sellPrice"`
-	MarkPrice Number `json:"markPrice"`
-	Timestamp Time   `json:"timestamp"`
+	ID        string        `json:"id"`
+	Pair      string        `json:"pair"`
+	Size      hercle.Number `json:"size"`
+	BuyPrice  hercle.Number `json:"buyPrice"`
+	SellPrice hercle.Number `json:"sellPrice"`
+	MarkPrice hercle.Number `json:"markPrice"`
+	Timestamp hercle.Time   `json:"timestamp"`
 }
 
-// HubError is the payload of preChecksError and *.error envelopes: a command
+// Error is the payload of preChecksError and *.error envelopes: a command
 // the hub refused. Message holds data.message, or the whole data when the
 // venue sent a bare text; StatusError holds data.statusError.
-type HubError struct {
+type Error struct {
 	Subject     string
 	ClientID    string
 	Message     string
 	StatusError string
 }
 
-func (e *HubError) Error() string {
+func (e *Error) Error() string {
 	msg := e.Message
 	if msg == "" {
 		msg = e.StatusError
@@ -146,26 +146,26 @@ func redactSnippet(s string) string {
 
 // Decoding failures, counted by reason in engine_hercle_hub_decode_errors_total.
 var (
-	// ErrHubMalformed: the envelope is not a JSON object (or a string holding one).
-	ErrHubMalformed = errors.New("hercle: malformed hub envelope")
-	// ErrHubBadData: data is a string that does not hold JSON where a payload is required.
-	ErrHubBadData = errors.New("hercle: hub data is not JSON")
-	// ErrHubWrongType: data does not fit the subject's documented shape.
-	ErrHubWrongType = errors.New("hercle: hub data has the wrong type for its subject")
-	// ErrHubUnknownSubject: a subject this package does not know; the event is
+	// ErrMalformed: the envelope is not a JSON object (or a string holding one).
+	ErrMalformed = errors.New("hercle: malformed hub envelope")
+	// ErrBadData: data is a string that does not hold JSON where a payload is required.
+	ErrBadData = errors.New("hercle: hub data is not JSON")
+	// ErrWrongType: data does not fit the subject's documented shape.
+	ErrWrongType = errors.New("hercle: hub data has the wrong type for its subject")
+	// ErrUnknownSubject: a subject this package does not know; the event is
 	// still returned, with Data set to its raw JSON.
-	ErrHubUnknownSubject = errors.New("hercle: unknown hub subject")
+	ErrUnknownSubject = errors.New("hercle: unknown hub subject")
 )
 
-// DecodeHubEvent decodes one hub message argument: the envelope
+// DecodeEvent decodes one hub message argument: the envelope
 // {channel, topic, subject, type, clientId, data} as a JSON object or a JSON
 // string holding one, with data as an embedded object or array or a string
 // holding JSON.
 //
 // For an unknown subject it returns the event (Data is the raw payload) and
-// ErrHubUnknownSubject; other errors wrap ErrHubMalformed, ErrHubBadData or
-// ErrHubWrongType and return a zero event. It never panics.
-func DecodeHubEvent(arg []byte) (HubEvent, error) {
+// ErrUnknownSubject; other errors wrap ErrMalformed, ErrBadData or
+// ErrWrongType and return a zero event. It never panics.
+func DecodeEvent(arg []byte) (Event, error) {
 	var d hubDecoder
 	return d.decode(arg)
 }
@@ -199,7 +199,7 @@ func (d *hubDecoder) pair(v []byte) (string, error) {
 	return s, err
 }
 
-func (d *hubDecoder) decode(arg []byte) (HubEvent, error) {
+func (d *hubDecoder) decode(arg []byte) (Event, error) {
 	ev, p, isPrice, err := d.decodeFast(arg)
 	if isPrice && err == nil {
 		ev.Data = p
@@ -207,16 +207,16 @@ func (d *hubDecoder) decode(arg []byte) (HubEvent, error) {
 	return ev, err
 }
 
-// decodeFast is decode without boxing a price update into HubEvent.Data:
+// decodeFast is decode without boxing a price update into Event.Data:
 // for execution.feeds.priceUpdate it returns the update in p, isPrice set.
 // Errors are as decode's; an unknown subject returns the event too.
-func (d *hubDecoder) decodeFast(arg []byte) (HubEvent, PriceUpdate, bool, error) {
+func (d *hubDecoder) decodeFast(arg []byte) (Event, PriceUpdate, bool, error) {
 	ev, err := d.decodeRest(arg)
 	if err == errPricePending {
 		p, err := d.decodePriceUpdate(d.priceData)
 		d.priceData = nil
 		if err != nil {
-			return HubEvent{}, PriceUpdate{}, false, err
+			return Event{}, PriceUpdate{}, false, err
 		}
 		return ev, p, true, nil
 	}
@@ -227,13 +227,13 @@ func (d *hubDecoder) decodeFast(arg []byte) (HubEvent, PriceUpdate, bool, error)
 // whose data (in d.priceData) is still to be decoded; it never leaves this file.
 var errPricePending = errors.New("hercle: price update pending")
 
-func (d *hubDecoder) decodeRest(arg []byte) (HubEvent, error) {
-	var ev HubEvent
+func (d *hubDecoder) decodeRest(arg []byte) (Event, error) {
+	var ev Event
 	arg = bytes.TrimSpace(arg)
 	if len(arg) > 0 && arg[0] == '"' {
 		env, copied, err := unquoteBytes(arg, d.env)
 		if err != nil {
-			return HubEvent{}, fmt.Errorf("%w: envelope string", ErrHubMalformed)
+			return Event{}, fmt.Errorf("%w: envelope string", ErrMalformed)
 		}
 		if copied {
 			d.env = env[:0]
@@ -260,16 +260,16 @@ func (d *hubDecoder) decodeRest(arg []byte) (HubEvent, error) {
 		return err
 	})
 	if err != nil {
-		return HubEvent{}, fmt.Errorf("%w: %v", ErrHubMalformed, err)
+		return Event{}, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	if ev.Subject == "" {
-		return HubEvent{}, fmt.Errorf("%w: no subject", ErrHubMalformed)
+		return Event{}, fmt.Errorf("%w: no subject", ErrMalformed)
 	}
 	if len(data) > 0 && data[0] == '"' {
 		ev.DataWasString = true
 		s, copied, err := unquoteBytes(data, d.buf)
 		if err != nil {
-			return HubEvent{}, fmt.Errorf("%w: data string", ErrHubMalformed)
+			return Event{}, fmt.Errorf("%w: data string", ErrMalformed)
 		}
 		if copied {
 			d.buf = s[:0]
@@ -277,7 +277,7 @@ func (d *hubDecoder) decodeRest(arg []byte) (HubEvent, error) {
 		data = bytes.TrimSpace(s)
 		if IsErrorSubject(ev.Subject) && !json.Valid(data) {
 			// An error's data may be a bare message rather than JSON.
-			ev.Data = &HubError{Subject: ev.Subject, ClientID: ev.ClientID, Message: string(data)}
+			ev.Data = &Error{Subject: ev.Subject, ClientID: ev.ClientID, Message: string(data)}
 			ev.Raw = json.RawMessage(mustJSONString(string(data)))
 			return ev, nil
 		}
@@ -288,7 +288,7 @@ func (d *hubDecoder) decodeRest(arg []byte) (HubEvent, error) {
 		return ev, errPricePending
 	}
 	if len(data) == 0 || !json.Valid(data) {
-		return HubEvent{}, fmt.Errorf("%w: subject %s", ErrHubBadData, ev.Subject)
+		return Event{}, fmt.Errorf("%w: subject %s", ErrBadData, ev.Subject)
 	}
 	ev.Raw = append(json.RawMessage(nil), data...)
 	if IsErrorSubject(ev.Subject) {
@@ -298,11 +298,11 @@ func (d *hubDecoder) decodeRest(arg []byte) (HubEvent, error) {
 	dec, ok := subjectDecoders[ev.Subject]
 	if !ok {
 		ev.Data = ev.Raw
-		return ev, fmt.Errorf("%w: %q", ErrHubUnknownSubject, redactSnippet(ev.Subject))
+		return ev, fmt.Errorf("%w: %q", ErrUnknownSubject, redactSnippet(ev.Subject))
 	}
 	v, err := dec(data)
 	if err != nil {
-		return HubEvent{}, fmt.Errorf("%w: %s: %v", ErrHubWrongType, ev.Subject, err)
+		return Event{}, fmt.Errorf("%w: %s: %v", ErrWrongType, ev.Subject, err)
 	}
 	ev.Data = v
 	return ev, nil
@@ -346,8 +346,8 @@ func mustJSONString(s string) []byte {
 	return b
 }
 
-func decodeHubError(ev HubEvent, data []byte) *HubError {
-	e := &HubError{Subject: ev.Subject, ClientID: ev.ClientID}
+func decodeHubError(ev Event, data []byte) *Error {
+	e := &Error{Subject: ev.Subject, ClientID: ev.ClientID}
 	switch data[0] {
 	case '{':
 		var body struct {
@@ -387,13 +387,13 @@ func textOf(raw json.RawMessage) string {
 func (d *hubDecoder) decodePriceUpdate(data []byte) (PriceUpdate, error) {
 	var p PriceUpdate
 	if len(data) == 0 {
-		return p, fmt.Errorf("%w: no data", ErrHubBadData)
+		return p, fmt.Errorf("%w: no data", ErrBadData)
 	}
 	if data[0] != '{' {
 		if !json.Valid(data) {
-			return p, fmt.Errorf("%w: price update", ErrHubBadData)
+			return p, fmt.Errorf("%w: price update", ErrBadData)
 		}
-		return p, fmt.Errorf("%w: price update is not an object", ErrHubWrongType)
+		return p, fmt.Errorf("%w: price update is not an object", ErrWrongType)
 	}
 	err := scanObject(data, func(key, value []byte) error {
 		var err error
@@ -403,13 +403,13 @@ func (d *hubDecoder) decodePriceUpdate(data []byte) (PriceUpdate, error) {
 		case keyIs(key, "pair"):
 			p.Pair, err = d.pair(value)
 		case keyIs(key, "size"):
-			err = parseNumber(value, &p.Size)
+			err = hercle.ParseNumber(value, &p.Size)
 		case keyIs(key, "buyPrice"):
-			err = parseNumber(value, &p.BuyPrice)
+			err = hercle.ParseNumber(value, &p.BuyPrice)
 		case keyIs(key, "sellPrice"):
-			err = parseNumber(value, &p.SellPrice)
+			err = hercle.ParseNumber(value, &p.SellPrice)
 		case keyIs(key, "markPrice"):
-			err = parseNumber(value, &p.MarkPrice)
+			err = hercle.ParseNumber(value, &p.MarkPrice)
 		case keyIs(key, "timestamp"), keyIs(key, "timeStamp"):
 			err = parseTimeValue(value, &p.Timestamp)
 		}
@@ -417,81 +417,19 @@ func (d *hubDecoder) decodePriceUpdate(data []byte) (PriceUpdate, error) {
 	})
 	if err != nil {
 		if errors.Is(err, errScan) {
-			return PriceUpdate{}, fmt.Errorf("%w: price update", ErrHubBadData)
+			return PriceUpdate{}, fmt.Errorf("%w: price update", ErrBadData)
 		}
-		return PriceUpdate{}, fmt.Errorf("%w: price update: %v", ErrHubWrongType, err)
+		return PriceUpdate{}, fmt.Errorf("%w: price update: %v", ErrWrongType, err)
 	}
 	if p.Pair == "" || p.BuyPrice.IsZero() && p.SellPrice.IsZero() {
-		return PriceUpdate{}, fmt.Errorf("%w: price update without pair or prices", ErrHubWrongType)
+		return PriceUpdate{}, fmt.Errorf("%w: price update without pair or prices", ErrWrongType)
 	}
 	return p, nil
 }
 
-var errNotNumber = errors.New("not a number")
-
-func parseNumber(v []byte, n *Number) error {
-	if string(v) == "null" {
-		return nil
-	}
-	if len(v) > 0 && v[0] == '"' {
-		v = v[1 : len(v)-1]
-	}
-	if !isJSONNumber(v) {
-		return errNotNumber
-	}
-	if d, ok := smallDecimal(v); ok {
-		n.Decimal = d
-		return nil
-	}
-	d, err := decimal.NewFromString(string(v))
-	if err != nil {
-		return errNotNumber
-	}
-	n.Decimal = d
-	return nil
-}
-
-// smallDecimal parses a JSON number (already checked by isJSONNumber)
-// whose digits fit an int64 without the string conversion and big-number
-// parse of decimal.NewFromString; ok is false for anything else.
-func smallDecimal(v []byte) (decimal.Decimal, bool) {
-	var mant int64
-	var exp int32
-	neg, digits, frac := false, 0, false
-	i := 0
-	if i < len(v) && v[i] == '-' {
-		neg = true
-		i++
-	}
-	for ; i < len(v); i++ {
-		c := v[i]
-		switch {
-		case c >= '0' && c <= '9':
-			if digits == 18 {
-				return decimal.Decimal{}, false
-			}
-			if mant != 0 || c != '0' {
-				digits++
-			}
-			mant = mant*10 + int64(c-'0')
-			if frac {
-				exp--
-			}
-		case c == '.':
-			frac = true
-		default: // an exponent: leave it to decimal.NewFromString
-			return decimal.Decimal{}, false
-		}
-	}
-	if neg {
-		mant = -mant
-	}
-	return decimal.New(mant, exp), true
-}
-
 var errNotTime = errors.New("timestamp is not a string")
 
-func parseTimeValue(v []byte, t *Time) error {
+func parseTimeValue(v []byte, t *hercle.Time) error {
 	if string(v) == "null" {
 		return nil
 	}
@@ -513,7 +451,7 @@ func parseTimeValue(v []byte, t *Time) error {
 		return nil
 	}
 	t.Raw = s
-	t.Time, _ = ParseTime(s)
+	t.Time, _ = hercle.ParseTime(s)
 	return nil
 }
 
@@ -591,30 +529,30 @@ func daysIn(month, year int) int {
 // subjectDecoders maps every documented reply subject to its payload decoder.
 // It is read-only after package initialisation.
 var subjectDecoders = map[string]func([]byte) (any, error){
-	SubjectPairs:                      decodeList[Pair],
-	SubjectPairPrice:                  decodeOne[SizeQuote],
-	SubjectOrderExecuted:              decodeOne[Execution],
-	SubjectRFQCreated:                 decodeOne[RFQ],
-	SubjectOrdersSnapshot:             decodeList[Order],
-	SubjectTradesSnapshot:             decodeList[Trade],
-	SubjectTransactionsSnapshot:       decodeList[Transaction],
-	SubjectBalancesSnapshot:           decodeOne[Balances],
-	SubjectWithdrawCreated:            decodeOne[Withdrawal],
-	SubjectWithdrawalsSnapshot:        decodeList[Withdrawal],
-	SubjectAddressRegistered:          decodeOne[AddressResult],
-	SubjectExternalAddressesSnapshot:  decodeList[WhitelistedAddress],
-	SubjectInternalAddressCreated:     decodeOne[DepositAddress],
-	SubjectInternalAddressesSnapshot:  decodeList[DepositAddress],
-	SubjectTransferCreated:            decodeOne[TransferReceipt],
-	SubjectTransfersSnapshot:          decodeList[Transfer],
-	SubjectLedgerDetails:              decodeOne[LedgerTransaction],
-	SubjectPayeeRegistered:            decodeOne[Payee],
-	SubjectPayeeAddressRegistered:     decodeOne[PayeeAddress],
-	SubjectPayeesSnapshot:             decodeList[Payee],
-	SubjectPayeeAddressesSnapshot:     decodeList[PayeeAddress],
-	SubjectInvoiceCreated:             decodeOne[Invoice],
-	SubjectInvoicesSnapshot:           decodeList[LightningInvoice],
-	SubjectLightningWithdrawalCreated: decodeOne[LightningPayment],
+	SubjectPairs:                      decodeList[hercle.Pair],
+	SubjectPairPrice:                  decodeOne[hercle.SizeQuote],
+	SubjectOrderExecuted:              decodeOne[hercle.Execution],
+	SubjectRFQCreated:                 decodeOne[hercle.RFQ],
+	SubjectOrdersSnapshot:             decodeList[hercle.Order],
+	SubjectTradesSnapshot:             decodeList[hercle.Trade],
+	SubjectTransactionsSnapshot:       decodeList[hercle.Transaction],
+	SubjectBalancesSnapshot:           decodeOne[hercle.Balances],
+	SubjectWithdrawCreated:            decodeOne[hercle.Withdrawal],
+	SubjectWithdrawalsSnapshot:        decodeList[hercle.Withdrawal],
+	SubjectAddressRegistered:          decodeOne[hercle.AddressResult],
+	SubjectExternalAddressesSnapshot:  decodeList[hercle.WhitelistedAddress],
+	SubjectInternalAddressCreated:     decodeOne[hercle.DepositAddress],
+	SubjectInternalAddressesSnapshot:  decodeList[hercle.DepositAddress],
+	SubjectTransferCreated:            decodeOne[hercle.TransferReceipt],
+	SubjectTransfersSnapshot:          decodeList[hercle.Transfer],
+	SubjectLedgerDetails:              decodeOne[hercle.LedgerTransaction],
+	SubjectPayeeRegistered:            decodeOne[hercle.Payee],
+	SubjectPayeeAddressRegistered:     decodeOne[hercle.PayeeAddress],
+	SubjectPayeesSnapshot:             decodeList[hercle.Payee],
+	SubjectPayeeAddressesSnapshot:     decodeList[hercle.PayeeAddress],
+	SubjectInvoiceCreated:             decodeOne[hercle.Invoice],
+	SubjectInvoicesSnapshot:           decodeList[hercle.LightningInvoice],
+	SubjectLightningWithdrawalCreated: decodeOne[hercle.LightningPayment],
 }
 
 // decodeOne decodes an object; a one-element array (the REST shape of some

@@ -1,4 +1,4 @@
-package hercle
+package webhook
 
 import (
 	"crypto"
@@ -22,7 +22,7 @@ import (
 	"time"
 )
 
-// nodeVector is one entry of testdata/webhook/vectors.json, written by
+// nodeVector is one entry of testdata/vectors.json, written by
 // gen_vectors.js with Node's crypto along the document's sample path.
 type nodeVector struct {
 	Name       string `json:"name"`
@@ -44,7 +44,7 @@ func (v nodeVector) body(t testing.TB) []byte {
 
 func loadVectors(t testing.TB) []nodeVector {
 	t.Helper()
-	b, err := os.ReadFile("testdata/webhook/vectors.json")
+	b, err := os.ReadFile("testdata/vectors.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,13 +61,13 @@ func loadVectors(t testing.TB) []nodeVector {
 }
 
 // nodeKeys loads key A (PKIX) and key B (PKCS#1) written by gen_vectors.js.
-func nodeKeys(t testing.TB) (a, b WebhookKey) {
+func nodeKeys(t testing.TB) (a, b Key) {
 	t.Helper()
-	ka, err := LoadWebhookKeys("testdata/webhook/key_a.pem")
+	ka, err := LoadKeys("testdata/key_a.pem")
 	if err != nil {
 		t.Fatal(err)
 	}
-	kb, err := LoadWebhookKeys("testdata/webhook/key_b_pkcs1.pem")
+	kb, err := LoadKeys("testdata/key_b_pkcs1.pem")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestWebhookNodeVectors(t *testing.T) {
 	a, b := nodeKeys(t)
 	for _, v := range loadVectors(t) {
 		t.Run(v.Name, func(t *testing.T) {
-			ver := WebhookVerifier{Keys: []WebhookKey{a, b}, Now: at(v.Timestamp)}
+			ver := Verifier{Keys: []Key{a, b}, Now: at(v.Timestamp)}
 			id, err := ver.Verify(v.Timestamp, v.Signature, v.body(t))
 			if !v.Valid {
 				if !errors.Is(err, ErrBadSignature) {
@@ -112,7 +112,7 @@ func TestWebhookNodeVectors(t *testing.T) {
 			if v.Key == "b" {
 				other = a
 			}
-			only := WebhookVerifier{Keys: []WebhookKey{other}, Now: at(v.Timestamp)}
+			only := Verifier{Keys: []Key{other}, Now: at(v.Timestamp)}
 			if _, err := only.Verify(v.Timestamp, v.Signature, v.body(t)); !errors.Is(err, ErrBadSignature) {
 				t.Errorf("Verify with the other key alone = %v, want ErrBadSignature", err)
 			}
@@ -155,7 +155,7 @@ func TestWebhookTamperingRefused(t *testing.T) {
 		}
 	}
 	body := v.body(t)
-	ver := WebhookVerifier{Keys: []WebhookKey{a, b}, Now: at(v.Timestamp)}
+	ver := Verifier{Keys: []Key{a, b}, Now: at(v.Timestamp)}
 	if _, err := ver.Verify(v.Timestamp, v.Signature, body); err != nil {
 		t.Fatalf("untouched vector: %v", err)
 	}
@@ -188,7 +188,7 @@ func TestWebhookTamperingRefused(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ver := WebhookVerifier{Keys: []WebhookKey{a, b}, Now: at(v.Timestamp)}
+			ver := Verifier{Keys: []Key{a, b}, Now: at(v.Timestamp)}
 			if _, err := ver.Verify(c.ts, c.sig, c.body); !errors.Is(err, ErrBadSignature) {
 				t.Errorf("Verify = %v, want ErrBadSignature", err)
 			}
@@ -233,7 +233,7 @@ func TestWebhookTimestampRules(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ver := WebhookVerifier{Keys: []WebhookKey{a}, Tolerance: c.tolerance, Now: func() time.Time { return c.now }}
+			ver := Verifier{Keys: []Key{a}, Tolerance: c.tolerance, Now: func() time.Time { return c.now }}
 			_, err := ver.Verify(c.ts, v.Signature, v.body(t))
 			if c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
 				t.Errorf("Verify(ts %q at %s) = %v, want %v", c.ts, c.now.UTC().Format(time.TimeOnly), err, c.want)
@@ -245,7 +245,7 @@ func TestWebhookTimestampRules(t *testing.T) {
 func TestWebhookSignatureHeaderForms(t *testing.T) {
 	a, _ := nodeKeys(t)
 	v := loadVectors(t)[0]
-	ver := WebhookVerifier{Keys: []WebhookKey{a}, Now: at(v.Timestamp)}
+	ver := Verifier{Keys: []Key{a}, Now: at(v.Timestamp)}
 	for _, c := range []struct {
 		name, sig string
 		want      error
@@ -267,30 +267,30 @@ func TestWebhookSignatureHeaderForms(t *testing.T) {
 			}
 		})
 	}
-	if _, err := (&WebhookVerifier{Now: at(v.Timestamp)}).Verify(v.Timestamp, v.Signature, v.body(t)); !errors.Is(err, ErrBadSignature) {
+	if _, err := (&Verifier{Now: at(v.Timestamp)}).Verify(v.Timestamp, v.Signature, v.body(t)); !errors.Is(err, ErrBadSignature) {
 		t.Errorf("zero verifier accepted a signature: %v", err)
 	}
 }
 
 func TestParseWebhookKeys(t *testing.T) {
 	a, b := nodeKeys(t)
-	pemA, _ := os.ReadFile("testdata/webhook/key_a.pem")
-	pemB, _ := os.ReadFile("testdata/webhook/key_b_pkcs1.pem")
+	pemA, _ := os.ReadFile("testdata/key_a.pem")
+	pemB, _ := os.ReadFile("testdata/key_b_pkcs1.pem")
 
-	both, err := ParseWebhookKeys(append(append([]byte{}, pemA...), pemB...))
+	both, err := ParseKeys(append(append([]byte{}, pemA...), pemB...))
 	if err != nil || len(both) != 2 || both[0].ID != a.ID || both[1].ID != b.ID {
 		t.Fatalf("two keys in one file = %v, %v", both, err)
 	}
-	files, err := LoadWebhookKeys("testdata/webhook/key_a.pem", "testdata/webhook/key_b_pkcs1.pem")
+	files, err := LoadKeys("testdata/key_a.pem", "testdata/key_b_pkcs1.pem")
 	if err != nil || len(files) != 2 {
-		t.Fatalf("LoadWebhookKeys(2 files) = %v, %v", files, err)
+		t.Fatalf("LoadKeys(2 files) = %v, %v", files, err)
 	}
 	if len(a.ID) != 16 || a.ID == b.ID {
 		t.Errorf("key IDs %q, %q: want distinct 16-hex fingerprints", a.ID, b.ID)
 	}
 
 	cert := certificateFor(t, a.Key)
-	fromCert, err := ParseWebhookKeys(cert)
+	fromCert, err := ParseKeys(cert)
 	if err != nil || fromCert[0].ID != a.ID {
 		t.Fatalf("certificate key = %v, %v; want key A (%s)", fromCert, err, a.ID)
 	}
@@ -315,20 +315,20 @@ func TestParseWebhookKeys(t *testing.T) {
 		{"garbage DER", pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: []byte{1, 2, 3}})},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := ParseWebhookKeys(c.data)
-			if !errors.Is(err, ErrWebhookKey) {
-				t.Errorf("ParseWebhookKeys = %v, want ErrWebhookKey", err)
+			_, err := ParseKeys(c.data)
+			if !errors.Is(err, ErrKey) {
+				t.Errorf("ParseKeys = %v, want ErrKey", err)
 			}
 			if c.name == "private key" && err != nil && strings.Contains(err.Error(), string(privDER[:8])) {
 				t.Errorf("error echoes key material: %v", err)
 			}
 		})
 	}
-	if _, err := LoadWebhookKeys(filepath.Join(t.TempDir(), "absent.pem")); err == nil {
-		t.Error("LoadWebhookKeys(absent file) = nil error")
+	if _, err := LoadKeys(filepath.Join(t.TempDir(), "absent.pem")); err == nil {
+		t.Error("LoadKeys(absent file) = nil error")
 	}
-	if _, err := LoadWebhookKeys(); !errors.Is(err, ErrWebhookKey) {
-		t.Errorf("LoadWebhookKeys() = %v, want ErrWebhookKey", err)
+	if _, err := LoadKeys(); !errors.Is(err, ErrKey) {
+		t.Errorf("LoadKeys() = %v, want ErrKey", err)
 	}
 }
 
@@ -383,9 +383,9 @@ func signWebhook(t testing.TB, k *rsa.PrivateKey, ts string, body []byte) string
 	return base64.StdEncoding.EncodeToString(sig)
 }
 
-func testWebhookKey(t testing.TB) WebhookKey {
+func testWebhookKey(t testing.TB) Key {
 	t.Helper()
-	k, err := NewWebhookKey(&testSigner().PublicKey)
+	k, err := NewKey(&testSigner().PublicKey)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package hercle
+package webhook
 
 import "testing"
 
@@ -11,19 +11,19 @@ var (
 	benchWebhookWrapped = []byte(`{"EventId":"e-000123","EventType":"Banking.Deposit.StatusUpdated","Timestamp":"2025-03-03T00:10:12Z","Data":{"StatusChange":{"Previous":"PENDING","Current":"SUCCESS"},"Resource":{"Id":"d-000123","Status":"SUCCESS","Asset":"BTC","Amount":12.3456}}}`)
 )
 
-// BenchmarkWebhookDecode measures DecodeWebhookEvent and
-// ParseWebhookEnvelope on the three body forms, and the encoding/json
+// BenchmarkWebhookDecode measures DecodeEvent and
+// ParseEnvelope on the three body forms, and the encoding/json
 // decoder they replaced (webhook_ref_test.go) on the same bodies, so one
 // run gives the before and after on the same machine:
 //
-//	go test -run '^$' -bench WebhookDecode -benchmem ./hercle/
+//	go test -run '^$' -bench WebhookDecode -benchmem ./hercle/webhook/
 func BenchmarkWebhookDecode(b *testing.B) {
 	for _, impl := range []struct {
 		name   string
-		decode func([]byte) (*WebhookEvent, error)
-		parse  func([]byte) (WebhookEnvelope, error)
+		decode func([]byte) (*Event, error)
+		parse  func([]byte) (Envelope, error)
 	}{
-		{"new", DecodeWebhookEvent, ParseWebhookEnvelope},
+		{"new", DecodeEvent, ParseEnvelope},
 		{"reference", refDecodeWebhookEvent, refParseWebhookEnvelope},
 	} {
 		for _, c := range []struct {

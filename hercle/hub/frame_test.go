@@ -1,4 +1,4 @@
-package hercle
+package hub
 
 import (
 	"bytes"
@@ -95,13 +95,13 @@ func hubFrameSeeds(t testing.TB) [][]byte {
 // receiverLog records everything a hubReceiver delivers or counts.
 type receiverLog struct {
 	prices []PriceUpdate
-	events []HubEvent
+	events []Event
 }
 
 func newLoggedReceiver() (*hubReceiver, *receiverLog) {
 	l := &receiverLog{}
 	r := newHubReceiver(nil, func(p PriceUpdate) { l.prices = append(l.prices, p) },
-		func(ev HubEvent) { l.events = append(l.events, ev) }, nil)
+		func(ev Event) { l.events = append(l.events, ev) }, nil)
 	return r, l
 }
 

@@ -1,4 +1,4 @@
-package hercle
+package webhook
 
 import (
 	"bytes"
@@ -18,12 +18,12 @@ import (
 // addWebhookSamples seeds a fuzz target (or a table test) with the
 // document samples and the Node vectors' bodies.
 func addWebhookSamples(f testing.TB, add func(body []byte)) {
-	files, _ := filepath.Glob("testdata/webhook/samples/*.json")
+	files, _ := filepath.Glob("testdata/samples/*.json")
 	for _, file := range files {
 		if b, err := os.ReadFile(file); err == nil {
 			add(b)
 			add(envelopeA(f, "e", EventPayeeCreated, b))
-			for _, typ := range WebhookEventTypes() {
+			for _, typ := range EventTypes() {
 				add(envelopeB(f, "e", typ, b))
 			}
 		}
@@ -74,7 +74,7 @@ func FuzzWebhookVerify(f *testing.F) {
 	for _, v := range vectors {
 		f.Add(v.Timestamp, v.Signature, v.body(f))
 	}
-	ver := WebhookVerifier{Keys: []WebhookKey{a, b}, Tolerance: 10 * time.Minute, Now: fuzzNow}
+	ver := Verifier{Keys: []Key{a, b}, Tolerance: 10 * time.Minute, Now: fuzzNow}
 	f.Fuzz(func(t *testing.T, ts, sig string, body []byte) {
 		if _, err := ver.Verify(ts, sig, body); err != nil {
 			return
@@ -105,8 +105,8 @@ func FuzzWebhookHandler(f *testing.F) {
 			return // net/http would refuse to build such a request
 		}
 		inbox := newMemInbox()
-		h, err := NewWebhookHandler(WebhookConfig{
-			Keys: []WebhookKey{a, b}, Inbox: inbox, MaxBody: 2048, Tolerance: 10 * time.Minute,
+		h, err := NewHandler(Config{
+			Keys: []Key{a, b}, Inbox: inbox, MaxBody: 2048, Tolerance: 10 * time.Minute,
 			Now: fuzzNow,
 		})
 		if err != nil {
@@ -114,7 +114,7 @@ func FuzzWebhookHandler(f *testing.F) {
 		}
 		req := httptest.NewRequest(method, "/webhooks/hercle", bytes.NewReader(body))
 		req.Header = http.Header{}
-		for k, val := range map[string]string{"Content-Type": ct, HeaderWebhookTimestamp: ts, HeaderWebhookSignature: sig} {
+		for k, val := range map[string]string{"Content-Type": ct, HeaderTimestamp: ts, HeaderSignature: sig} {
 			if val != "" {
 				req.Header[k] = []string{val}
 			}
@@ -157,12 +157,12 @@ func validMethod(m string) bool {
 	return true
 }
 
-// FuzzWebhookDecodeMatchesReference holds ParseWebhookEnvelope and
+// FuzzWebhookDecodeMatchesReference holds ParseEnvelope and
 // decodeWebhookEvent (lenient and strict) to the encoding/json decoder they
 // replaced (webhook_ref_test.go): same acceptance, same error text and
 // class, same decoded values, on every input.
 //
-//	go test -run '^$' -fuzz FuzzWebhookDecodeMatchesReference -fuzztime 3m ./hercle/
+//	go test -run '^$' -fuzz FuzzWebhookDecodeMatchesReference -fuzztime 3m ./hercle/webhook/
 func FuzzWebhookDecodeMatchesReference(f *testing.F) {
 	for _, b := range webhookDifferentialSeeds(f) {
 		f.Add(b)
@@ -321,7 +321,7 @@ func webhookDifferentialSeeds(tb testing.TB) [][]byte {
 	} {
 		seeds = append(seeds, []byte(s))
 	}
-	for _, typ := range WebhookEventTypes() {
+	for _, typ := range EventTypes() {
 		seeds = append(seeds, []byte(env(string(typ), `{"Id":"x","Unknown":[1,{"a":"b"}]}`)))
 	}
 	return seeds
@@ -333,22 +333,22 @@ func webhookDifferentialSeeds(tb testing.TB) [][]byte {
 func checkWebhookDecodeMatchesReference(t *testing.T, body []byte) {
 	t.Helper()
 	scratch := bytes.Clone(body)
-	env, err := ParseWebhookEnvelope(scratch)
+	env, err := ParseEnvelope(scratch)
 	for i := range scratch {
 		scratch[i] = '#'
 	}
 	wantEnv, wantErr := refParseWebhookEnvelope(body)
 	if d := diffWebhookResult(env, err, wantEnv, wantErr); d != "" {
-		t.Fatalf("ParseWebhookEnvelope(%q):\n%s", truncate(body, 300), d)
+		t.Fatalf("ParseEnvelope(%q):\n%s", truncate(body, 300), d)
 	}
 	for _, strict := range []bool{false, true} {
 		scratch := bytes.Clone(body)
-		var ev *WebhookEvent
+		var ev *Event
 		var err error
 		if strict {
 			ev, err = decodeWebhookEvent(scratch, true)
 		} else {
-			ev, err = DecodeWebhookEvent(scratch)
+			ev, err = DecodeEvent(scratch)
 		}
 		for i := range scratch {
 			scratch[i] = '#'
@@ -359,7 +359,7 @@ func checkWebhookDecodeMatchesReference(t *testing.T, body []byte) {
 		// keeps the last; it matches when some run of the reference agrees.
 		d := "not run"
 		for try := 0; d != "" && try < 200; try++ {
-			var want *WebhookEvent
+			var want *Event
 			var wantErr error
 			if strict {
 				want, wantErr = refDecodeWebhookEventMode(body, true)
@@ -398,7 +398,7 @@ func diffWebhookResult(got any, err error, want any, wantErr error) string {
 // json.Unmarshal into a map reads them, with the key rules the decoder
 // applies to them.
 //
-//	go test -run '^$' -fuzz FuzzWebhookScanMatchesJSON -fuzztime 1m ./hercle/
+//	go test -run '^$' -fuzz FuzzWebhookScanMatchesJSON -fuzztime 1m ./hercle/webhook/
 func FuzzWebhookScanMatchesJSON(f *testing.F) {
 	for _, b := range webhookDifferentialSeeds(f) {
 		f.Add(b)

@@ -1,4 +1,4 @@
-package hercle
+package hub
 
 import (
 	"bytes"
@@ -16,13 +16,13 @@ import (
 	"github.com/philippseith/signalr"
 )
 
-// HubPath is the hub's path under the API base URL.
-const HubPath = "/ExecutionLiveServer/v1"
+// Path is the hub's path under the API base URL.
+const Path = "/ExecutionLiveServer/v1"
 
-// ErrHubUnauthorized is returned when the hub refuses the API key (401 or
+// ErrUnauthorized is returned when the hub refuses the API key (401 or
 // 403 on negotiate). The client keeps retrying: a rotated key may be fixed
 // outside the process, but every attempt is logged.
-var ErrHubUnauthorized = errors.New("hercle: hub refused the API key")
+var ErrUnauthorized = errors.New("hercle: hub refused the API key")
 
 // recordSeparator ends every SignalR JSON hub-protocol frame.
 const recordSeparator = 0x1e
@@ -33,7 +33,7 @@ const recordSeparator = 0x1e
 // access_token query parameter. Errors never carry the key or the URL's
 // query.
 func dialHub(ctx context.Context, hc *http.Client, base, key string, recv *hubReceiver) (*hubConn, error) {
-	hubURL, err := url.Parse(strings.TrimRight(base, "/") + HubPath)
+	hubURL, err := url.Parse(strings.TrimRight(base, "/") + Path)
 	if err != nil {
 		return nil, fmt.Errorf("hercle: hub url: %w", err)
 	}
@@ -53,7 +53,7 @@ func dialHub(ctx context.Context, hc *http.Client, base, key string, recv *hubRe
 	_ = resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return nil, fmt.Errorf("hercle: hub negotiate: status %d: %w", resp.StatusCode, ErrHubUnauthorized)
+		return nil, fmt.Errorf("hercle: hub negotiate: status %d: %w", resp.StatusCode, ErrUnauthorized)
 	case resp.StatusCode != http.StatusOK:
 		return nil, fmt.Errorf("hercle: hub negotiate: status %d", resp.StatusCode)
 	case err != nil:
@@ -195,7 +195,7 @@ func (r *hubReceiver) frame(frame []byte) bool {
 	r.mu.Lock()
 	ev, p, isPrice, err := r.dec.decodeFast(arg)
 	r.mu.Unlock()
-	if errors.Is(err, ErrHubMalformed) {
+	if errors.Is(err, ErrMalformed) {
 		return r.frameScan(frame)
 	}
 	r.route(channel, ev, p, isPrice, err)

@@ -1,4 +1,4 @@
-package hercle
+package hub
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package hercle
+package hub
 
 import (
 	"encoding/json"
@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/otcdesk/engine/hercle"
 )
 
 // envelope builds a hub message with data embedded (asString false) or as a
@@ -70,9 +72,9 @@ func TestDecodeHubEventEveryDocumentedSubject(t *testing.T) {
 				if subject == SubjectPriceUpdate {
 					ch = ChannelSubscriptions
 				}
-				ev, err := DecodeHubEvent(envelope(t, ch, subject, "cid-1", payload, asString))
+				ev, err := DecodeEvent(envelope(t, ch, subject, "cid-1", payload, asString))
 				if err != nil {
-					t.Fatalf("DecodeHubEvent: %v", err)
+					t.Fatalf("DecodeEvent: %v", err)
 				}
 				if ev.Subject != subject || ev.ClientID != "cid-1" || ev.Channel != ch || ev.DataWasString != asString {
 					t.Fatalf("envelope = %+v", ev)
@@ -89,39 +91,39 @@ func TestDecodeHubEventEveryDocumentedSubject(t *testing.T) {
 }
 
 func TestDecodeHubEventTypedValues(t *testing.T) {
-	ev, err := DecodeHubEvent(envelope(t, ChannelSubscriptions, SubjectPriceUpdate, "c", docPayloads[SubjectPriceUpdate], true))
+	ev, err := DecodeEvent(envelope(t, ChannelSubscriptions, SubjectPriceUpdate, "c", docPayloads[SubjectPriceUpdate], true))
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := ev.Data.(PriceUpdate)
-	if p.Pair != "BTCUSDT" || p.ID != "xxxx" || !p.BuyPrice.Equal(MustNumber("26798.5").Decimal) ||
-		!p.SellPrice.Equal(MustNumber("26790.5").Decimal) || !p.MarkPrice.Equal(MustNumber("26794.575").Decimal) ||
-		!p.Size.Equal(MustNumber("1").Decimal) || p.Timestamp.Time.Nanosecond() != 930940000 {
+	if p.Pair != "BTCUSDT" || p.ID != "xxxx" || !p.BuyPrice.Equal(hercle.MustNumber("26798.5").Decimal) ||
+		!p.SellPrice.Equal(hercle.MustNumber("26790.5").Decimal) || !p.MarkPrice.Equal(hercle.MustNumber("26794.575").Decimal) ||
+		!p.Size.Equal(hercle.MustNumber("1").Decimal) || p.Timestamp.Time.Nanosecond() != 930940000 {
 		t.Fatalf("price update = %+v", p)
 	}
-	ev, err = DecodeHubEvent(envelope(t, ChannelExecutionEvents, SubjectOrderExecuted, "c", docPayloads[SubjectOrderExecuted], false))
+	ev, err = DecodeEvent(envelope(t, ChannelExecutionEvents, SubjectOrderExecuted, "c", docPayloads[SubjectOrderExecuted], false))
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := ev.Data.(Execution)
-	if x.Status != OrderExecuted || !x.Notional.Equal(MustNumber("268.4407").Decimal) {
+	x := ev.Data.(hercle.Execution)
+	if x.Status != hercle.OrderExecuted || !x.Notional.Equal(hercle.MustNumber("268.4407").Decimal) {
 		t.Fatalf("execution = %+v", x)
 	}
-	for status, want := range map[string]OrderStatus{"0": OrderCreated, "1": OrderExecuted, "2": OrderCancelled, "3": OrderPending} {
+	for status, want := range map[string]hercle.OrderStatus{"0": hercle.OrderCreated, "1": hercle.OrderExecuted, "2": hercle.OrderCancelled, "3": hercle.OrderPending} {
 		body := `{"tradeId":"t","side":"sell","pair":"BTCUSDT","price":1,"size":1,"notional":1,"status":` + status + `,"statusError":"no funds"}`
-		ev, err := DecodeHubEvent(envelope(t, ChannelExecutionEvents, SubjectOrderExecuted, "c", body, true))
+		ev, err := DecodeEvent(envelope(t, ChannelExecutionEvents, SubjectOrderExecuted, "c", body, true))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := ev.Data.(Execution); got.Status != want || got.StatusError != "no funds" {
+		if got := ev.Data.(hercle.Execution); got.Status != want || got.StatusError != "no funds" {
 			t.Fatalf("status %s: %+v", status, got)
 		}
 	}
-	ev, err = DecodeHubEvent(envelope(t, ChannelExecutionEvents, SubjectBalancesSnapshot, "c", "["+docPayloads[SubjectBalancesSnapshot]+"]", false))
+	ev, err = DecodeEvent(envelope(t, ChannelExecutionEvents, SubjectBalancesSnapshot, "c", "["+docPayloads[SubjectBalancesSnapshot]+"]", false))
 	if err != nil {
 		t.Fatalf("balances as a list: %v", err)
 	}
-	if b := ev.Data.(Balances); b.Sequence != 123 {
+	if b := ev.Data.(hercle.Balances); b.Sequence != 123 {
 		t.Fatalf("balances = %+v", b)
 	}
 }
@@ -131,11 +133,11 @@ func TestDecodeHubEventGuideShapes(t *testing.T) {
 	// arrive as a string, with data a string inside it.
 	inner := envelope(t, ChannelExecutionEvents, SubjectOrderExecuted, "your-client-id", docPayloads[SubjectOrderExecuted], true)
 	outer, _ := json.Marshal(string(inner))
-	ev, err := DecodeHubEvent(outer)
+	ev, err := DecodeEvent(outer)
 	if err != nil {
 		t.Fatalf("envelope as string: %v", err)
 	}
-	if ev.ClientID != "your-client-id" || ev.Data.(Execution).TradeID == "" {
+	if ev.ClientID != "your-client-id" || ev.Data.(hercle.Execution).TradeID == "" {
 		t.Fatalf("event = %+v", ev)
 	}
 }
@@ -145,51 +147,51 @@ func TestDecodeHubEventErrors(t *testing.T) {
 		name    string
 		in      string
 		wantErr error
-		check   func(t *testing.T, ev HubEvent)
+		check   func(t *testing.T, ev Event)
 	}{
-		{name: "not json", in: `hello`, wantErr: ErrHubMalformed},
-		{name: "array", in: `[1,2]`, wantErr: ErrHubMalformed},
-		{name: "truncated", in: `{"subject":"execution.pairs","data":[`, wantErr: ErrHubMalformed},
-		{name: "no subject", in: `{"channel":"executionEvents","data":{}}`, wantErr: ErrHubMalformed},
-		{name: "subject not a string", in: `{"subject":5,"data":{}}`, wantErr: ErrHubMalformed},
-		{name: "data string not json", in: `{"subject":"execution.pairs","data":"{oops"}`, wantErr: ErrHubBadData},
-		{name: "price data string not json", in: `{"subject":"execution.feeds.priceUpdate","data":"nope"}`, wantErr: ErrHubBadData},
-		{name: "missing data", in: `{"subject":"execution.pairs"}`, wantErr: ErrHubBadData},
-		{name: "wrong type", in: `{"subject":"execution.order.executed","data":[1,2]}`, wantErr: ErrHubWrongType},
-		{name: "price wrong type", in: `{"subject":"execution.feeds.priceUpdate","data":{"pair":"BTCUSDT","buyPrice":"abc"}}`, wantErr: ErrHubWrongType},
-		{name: "price array", in: `{"subject":"execution.feeds.priceUpdate","data":[]}`, wantErr: ErrHubWrongType},
-		{name: "status as text", in: `{"subject":"execution.order.executed","data":{"status":"done"}}`, wantErr: ErrHubWrongType},
-		{name: "unknown subject", in: `{"subject":"account.something.new","clientId":"c","data":{"a":1}}`, wantErr: ErrHubUnknownSubject,
-			check: func(t *testing.T, ev HubEvent) {
+		{name: "not json", in: `hello`, wantErr: ErrMalformed},
+		{name: "array", in: `[1,2]`, wantErr: ErrMalformed},
+		{name: "truncated", in: `{"subject":"execution.pairs","data":[`, wantErr: ErrMalformed},
+		{name: "no subject", in: `{"channel":"executionEvents","data":{}}`, wantErr: ErrMalformed},
+		{name: "subject not a string", in: `{"subject":5,"data":{}}`, wantErr: ErrMalformed},
+		{name: "data string not json", in: `{"subject":"execution.pairs","data":"{oops"}`, wantErr: ErrBadData},
+		{name: "price data string not json", in: `{"subject":"execution.feeds.priceUpdate","data":"nope"}`, wantErr: ErrBadData},
+		{name: "missing data", in: `{"subject":"execution.pairs"}`, wantErr: ErrBadData},
+		{name: "wrong type", in: `{"subject":"execution.order.executed","data":[1,2]}`, wantErr: ErrWrongType},
+		{name: "price wrong type", in: `{"subject":"execution.feeds.priceUpdate","data":{"pair":"BTCUSDT","buyPrice":"abc"}}`, wantErr: ErrWrongType},
+		{name: "price array", in: `{"subject":"execution.feeds.priceUpdate","data":[]}`, wantErr: ErrWrongType},
+		{name: "status as text", in: `{"subject":"execution.order.executed","data":{"status":"done"}}`, wantErr: ErrWrongType},
+		{name: "unknown subject", in: `{"subject":"account.something.new","clientId":"c","data":{"a":1}}`, wantErr: ErrUnknownSubject,
+			check: func(t *testing.T, ev Event) {
 				if ev.Subject != "account.something.new" || string(ev.Data.(json.RawMessage)) != `{"a":1}` {
 					t.Fatalf("unknown subject event = %+v", ev)
 				}
 			}},
 		{name: "prechecks bare text", in: `{"subject":"preChecksError","clientId":"c","data":"ClientId is required"}`,
-			check: func(t *testing.T, ev HubEvent) {
-				if e := ev.Data.(*HubError); e.Message != "ClientId is required" || e.ClientID != "c" {
-					t.Fatalf("HubError = %+v", e)
+			check: func(t *testing.T, ev Event) {
+				if e := ev.Data.(*Error); e.Message != "ClientId is required" || e.ClientID != "c" {
+					t.Fatalf("Error = %+v", e)
 				}
 			}},
 		{name: "operational error", in: `{"subject":"execution.order.error","clientId":"c","data":"{\"statusError\":\"Insufficient funds\"}"}`,
-			check: func(t *testing.T, ev HubEvent) {
-				e := ev.Data.(*HubError)
+			check: func(t *testing.T, ev Event) {
+				e := ev.Data.(*Error)
 				if e.StatusError != "Insufficient funds" || !strings.Contains(e.Error(), "Insufficient funds") {
-					t.Fatalf("HubError = %+v", e)
+					t.Fatalf("Error = %+v", e)
 				}
 			}},
 		{name: "prechecks object", in: `{"subject":"preChecksError","data":{"message":"Side must be buy or sell"}}`,
-			check: func(t *testing.T, ev HubEvent) {
-				if e := ev.Data.(*HubError); e.Message != "Side must be buy or sell" {
-					t.Fatalf("HubError = %+v", e)
+			check: func(t *testing.T, ev Event) {
+				if e := ev.Data.(*Error); e.Message != "Side must be buy or sell" {
+					t.Fatalf("Error = %+v", e)
 				}
 			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ev, err := DecodeHubEvent([]byte(tt.in))
+			ev, err := DecodeEvent([]byte(tt.in))
 			if !errors.Is(err, tt.wantErr) && !(tt.wantErr == nil && err == nil) {
-				t.Fatalf("DecodeHubEvent(%s) error = %v, want %v", tt.in, err, tt.wantErr)
+				t.Fatalf("DecodeEvent(%s) error = %v, want %v", tt.in, err, tt.wantErr)
 			}
 			if tt.check != nil {
 				tt.check(t, ev)
@@ -205,16 +207,16 @@ func FuzzDecodeHubEvent(f *testing.F) {
 	}
 	f.Add([]byte(`{"subject":"preChecksError","data":"x"}`))
 	f.Add([]byte(`"{\"subject\":\"execution.pairs\",\"data\":\"[]\"}"`))
-	files, _ := filepath.Glob(filepath.Join("testdata", "hub", "*.json"))
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
 	for _, name := range files {
 		if b, err := os.ReadFile(name); err == nil {
 			f.Add(b)
 		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		ev, err := DecodeHubEvent(b)
-		if err != nil && !errors.Is(err, ErrHubUnknownSubject) {
-			for _, want := range []error{ErrHubMalformed, ErrHubBadData, ErrHubWrongType} {
+		ev, err := DecodeEvent(b)
+		if err != nil && !errors.Is(err, ErrUnknownSubject) {
+			for _, want := range []error{ErrMalformed, ErrBadData, ErrWrongType} {
 				if errors.Is(err, want) {
 					return
 				}
@@ -226,38 +228,6 @@ func FuzzDecodeHubEvent(f *testing.F) {
 		}
 		if ev.Data == nil {
 			t.Fatalf("event without data and no error: %q", b)
-		}
-	})
-}
-
-func TestSmallDecimalMatchesDecimal(t *testing.T) {
-	for _, in := range []string{"0", "-0", "1", "0.0001", "-1.50", "26798.5", "26794.575", "123456789012345678",
-		"0.000000000000000000001", "99999999999999999.9", "1234567890123456789", "1e3", "-2.5E-3", "10.000"} {
-		var got Number
-		if err := parseNumber([]byte(in), &got); err != nil {
-			t.Fatalf("parseNumber(%s): %v", in, err)
-		}
-		want := MustNumber(in)
-		if !got.Equal(want.Decimal) {
-			t.Fatalf("parseNumber(%s) = %s, want %s", in, got, want)
-		}
-	}
-}
-
-func FuzzSmallDecimal(f *testing.F) {
-	for _, s := range []string{"0", "1.5", "-0.001", "123456789012345678"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		if !isJSONNumber([]byte(s)) {
-			return
-		}
-		d, ok := smallDecimal([]byte(s))
-		if !ok {
-			return
-		}
-		if want := MustNumber(s); !d.Equal(want.Decimal) {
-			t.Fatalf("smallDecimal(%s) = %s, want %s", s, d, want)
 		}
 	})
 }
