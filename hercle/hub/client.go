@@ -72,14 +72,12 @@ type Config struct {
 	MinBackoff, MaxBackoff time.Duration
 	// Seed seeds the jitter.
 	Seed uint64
-	// ReplyTimeout bounds the wait for a command's reply when ctx has no
-	// earlier deadline. Default 10 s.
-	ReplyTimeout time.Duration
 	// OnPrice receives every decoded price update, in arrival order, on the
 	// connection's read goroutine. It must not block.
 	OnPrice func(PriceUpdate)
-	// OnEvent receives every other decoded event, replies included, in
-	// arrival order on the read goroutine. It must not block.
+	// OnEvent receives every other decoded event (execution events, pushes
+	// and refusals), in arrival order on the read goroutine. It must not
+	// block.
 	OnEvent func(Event)
 	// OnState is told of every state change, on the goroutine running Run.
 	// After a reconnect it is called once the subscriptions were re-sent.
@@ -92,8 +90,8 @@ func (c Config) String() string {
 	if c.APIKey != "" {
 		key = "[redacted]"
 	}
-	return fmt.Sprintf("hub.Config{BaseURL:%q APIKey:%s ReplyTimeout:%v MinBackoff:%v MaxBackoff:%v}",
-		c.BaseURL, key, c.ReplyTimeout, c.MinBackoff, c.MaxBackoff)
+	return fmt.Sprintf("hub.Config{BaseURL:%q APIKey:%s MinBackoff:%v MaxBackoff:%v}",
+		c.BaseURL, key, c.MinBackoff, c.MaxBackoff)
 }
 
 // GoString is String: %#v would otherwise print the key.
@@ -107,29 +105,25 @@ func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // Client is a client of the Hercle SignalR hub: it keeps one connection
 // up (reconnecting forever with capped, jittered exponential backoff),
-// re-subscribes every active price subscription after each reconnect, decodes
-// the hub's events, and exposes every documented command as a method that
-// sends the arguments positionally and waits for the reply correlated by
-// ClientId.
+// re-subscribes every active price subscription after each reconnect and
+// decodes the hub's events for OnPrice and OnEvent.
 //
-// Create it with NewClient and start Run; commands fail with
-// ErrNotConnected while no connection is up (nothing was sent). A
-// Client is safe for concurrent use.
+// Create it with NewClient and start Run. Subscribing while no connection
+// is up remembers the subscription and returns ErrNotConnected; the next
+// connection sends it. A Client is safe for concurrent use.
 type Client struct {
-	cfg     Config
-	log     *slog.Logger
-	m       *hubMetrics
-	recv    *hubReceiver
-	http    *http.Client
-	replyTO time.Duration
+	cfg  Config
+	log  *slog.Logger
+	m    *hubMetrics
+	recv *hubReceiver
+	http *http.Client
 
 	mu      sync.Mutex
 	state   State
 	client  signalr.Client // nil while disconnected
 	conn    *hubConn
-	subs    map[subKey]string     // active price subscriptions → ClientId used
-	forms   map[string]argForm    // per-method argument form that works
-	pending map[string]chan Event // ClientId → waiting command
+	subs    map[subKey]string  // active price subscriptions → ClientId used
+	forms   map[string]argForm // per-method argument form that works
 	rng     *rand.Rand
 	changed chan struct{} // closed and replaced on every state change
 }
@@ -146,8 +140,8 @@ const (
 	argsArray                   // invoke('M', [a, b, c])
 )
 
-// ErrNotConnected is returned by a command while the hub is not
-// connected. Nothing was sent.
+// ErrNotConnected is returned by a subscription call while the hub is
+// not connected. Nothing was sent.
 var ErrNotConnected = errors.New("hercle: hub not connected")
 
 // NewClient checks cfg and returns a client; Run connects it.
@@ -163,9 +157,6 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	if cfg.MaxBackoff < cfg.MinBackoff {
 		cfg.MaxBackoff = max(30*time.Second, cfg.MinBackoff)
-	}
-	if cfg.ReplyTimeout <= 0 {
-		cfg.ReplyTimeout = 10 * time.Second
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -183,15 +174,14 @@ func NewClient(cfg Config) (*Client, error) {
 		}
 	}
 	c := &Client{
-		cfg: cfg, log: log, m: m, http: hc, replyTO: cfg.ReplyTimeout,
+		cfg: cfg, log: log, m: m, http: hc,
 		state:   State{Status: Connecting, Since: cfg.Now()},
 		subs:    map[subKey]string{},
 		forms:   map[string]argForm{},
-		pending: map[string]chan Event{},
 		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x68756221)),
 		changed: make(chan struct{}),
 	}
-	c.recv = newHubReceiver(log, cfg.OnPrice, c.onEvent, m)
+	c.recv = newHubReceiver(log, cfg.OnPrice, cfg.OnEvent, m)
 	m.setState(Connecting)
 	return c, nil
 }
@@ -326,10 +316,6 @@ func (c *Client) session(ctx context.Context) error {
 	defer func() {
 		c.mu.Lock()
 		c.client, c.conn = nil, nil
-		for id, ch := range c.pending {
-			close(ch) // waiters learn the connection ended
-			delete(c.pending, id)
-		}
 		c.mu.Unlock()
 	}()
 	// The signalr client closes by itself on a protocol error (a completion
@@ -427,14 +413,18 @@ var bindingError = regexp.MustCompile(`(?i)argument\(s\)|binding arguments|param
 // the other form is tried once and, if it works, remembered.
 func (c *Client) invoke(ctx context.Context, method string, args ...any) error {
 	err := c.invokeRaw(ctx, method, args...)
-	if err != nil && !errors.Is(err, ErrNotConnected) {
+	switch {
+	case err == nil:
+		c.m.invocation(method, outcomeOK)
+	case !errors.Is(err, ErrNotConnected):
+		c.m.invocation(method, outcomeError)
 		return fmt.Errorf("hercle: hub %s: %w", method, err)
 	}
 	return err
 }
 
-// invokeRaw is invoke without the method prefix on errors; call adds its
-// own (or wraps them in an *UnknownOutcomeError naming the method).
+// invokeRaw is invoke without the method prefix on errors and the outcome
+// count (bar not_sent).
 func (c *Client) invokeRaw(ctx context.Context, method string, args ...any) error {
 	c.mu.Lock()
 	client, form := c.client, c.forms[method]
@@ -477,99 +467,6 @@ func (c *Client) invokeForm(ctx context.Context, client signalr.Client, method s
 	case <-ctx.Done():
 		return fmt.Errorf("no answer to the invocation: %w", ctx.Err())
 	}
-}
-
-// onEvent routes a decoded event to a waiting command, then to OnEvent.
-func (c *Client) onEvent(ev Event) {
-	if ev.ClientID != "" {
-		c.mu.Lock()
-		ch, ok := c.pending[ev.ClientID]
-		if ok {
-			delete(c.pending, ev.ClientID)
-		}
-		c.mu.Unlock()
-		if ok {
-			ch <- ev // buffered, one reply per registration
-		}
-	}
-	if c.cfg.OnEvent != nil {
-		c.cfg.OnEvent(ev)
-	}
-}
-
-// call sends a command and waits for the event carrying its ClientId.
-// moves says the command creates or moves something: after it was sent, a
-// failure is an *UnknownOutcomeError (look it up by ClientId before any
-// resend). A refusal by the hub (preChecksError, *.error) is a *Error.
-func (c *Client) call(ctx context.Context, method, clientID string, moves bool, args ...any) (Event, error) {
-	if clientID == "" || len(clientID) > 36 {
-		return Event{}, fmt.Errorf("hercle: hub %s: client id must be 1 to 36 characters", method)
-	}
-	ch := make(chan Event, 1)
-	c.mu.Lock()
-	if _, busy := c.pending[clientID]; busy {
-		c.mu.Unlock()
-		return Event{}, fmt.Errorf("hercle: hub %s: client id %q already has a command in flight", method, clientID)
-	}
-	c.pending[clientID] = ch
-	c.mu.Unlock()
-	forget := func() {
-		c.mu.Lock()
-		if c.pending[clientID] == ch {
-			delete(c.pending, clientID)
-		}
-		c.mu.Unlock()
-	}
-	ctx, cancel := context.WithTimeout(ctx, c.replyTO)
-	defer cancel()
-	unknown := func(err error) error {
-		if moves {
-			c.m.invocation(method, outcomeUnknown)
-			return &hercle.UnknownOutcomeError{Op: "hub " + method, ClientID: clientID, Err: err}
-		}
-		c.m.invocation(method, outcomeError)
-		return fmt.Errorf("hercle: hub %s: %w", method, err)
-	}
-	if err := c.invokeRaw(ctx, method, append([]any{clientID}, args...)...); err != nil {
-		forget()
-		if errors.Is(err, ErrNotConnected) {
-			return Event{}, fmt.Errorf("hercle: hub %s: %w", method, err)
-		}
-		return Event{}, unknown(err)
-	}
-	select {
-	case ev, ok := <-ch:
-		if !ok {
-			return Event{}, unknown(errors.New("connection lost before the reply"))
-		}
-		if he, isErr := ev.Data.(*Error); isErr {
-			c.m.invocation(method, outcomeRejected)
-			return ev, he
-		}
-		c.m.invocation(method, outcomeOK)
-		return ev, nil
-	case <-ctx.Done():
-		forget()
-		return Event{}, unknown(fmt.Errorf("no reply: %w", ctx.Err()))
-	}
-}
-
-// reply is call plus a check that the payload has the expected type.
-func reply[T any](c *Client, ctx context.Context, method, clientID string, moves bool, args ...any) (T, error) {
-	var zero T
-	ev, err := c.call(ctx, method, clientID, moves, args...)
-	if err != nil {
-		return zero, err
-	}
-	v, ok := ev.Data.(T)
-	if !ok {
-		err := fmt.Errorf("hercle: hub %s: reply subject %s carries %T, want %T", method, ev.Subject, ev.Data, zero)
-		if moves {
-			return zero, &hercle.UnknownOutcomeError{Op: "hub " + method, ClientID: clientID, Err: err}
-		}
-		return zero, err
-	}
-	return v, nil
 }
 
 // slogAdapter turns the signalr library's key-value logging into debug

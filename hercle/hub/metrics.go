@@ -7,11 +7,9 @@ import (
 
 // Outcome labels of engine_hercle_hub_invocations_total.
 const (
-	outcomeOK       = "ok"       // the hub completed the invocation
-	outcomeRejected = "rejected" // the hub refused the command
-	outcomeNotSent  = "not_sent" // no connection: nothing was sent
-	outcomeError    = "error"    // sent, and the invocation failed
-	outcomeUnknown  = "unknown"  // sent; whether it took effect is unknown
+	outcomeOK      = "ok"       // the hub completed the invocation
+	outcomeNotSent = "not_sent" // no connection: nothing was sent
+	outcomeError   = "error"    // sent, and the invocation failed
 )
 
 // hubMetrics are the hub client's collectors. A nil *hubMetrics records nothing.
@@ -47,7 +45,7 @@ func newHubMetrics(reg prometheus.Registerer) (*hubMetrics, error) {
 		}, []string{"state"}),
 		invocations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "engine_hercle_hub_invocations_total",
-			Help: "Hub commands by method and outcome (ok, rejected, not_sent, unknown, error).",
+			Help: "Hub commands (the price subscriptions) by method and outcome (ok, not_sent, error).",
 		}, []string{"method", "outcome"}),
 		argForm: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "engine_hercle_hub_argument_form_switches_total",

@@ -1,4 +1,4 @@
-package sim_test
+package hub_test
 
 import (
 	"context"
