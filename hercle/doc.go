@@ -2,8 +2,8 @@
 // (the route table, typed request and response models, authentication,
 // retries, rate limiting, pagination and the decoding of everything the
 // venue sends back) and the vocabulary its other clients share: Number and
-// Time on the wire, the status and type enums, pairs, address parameters
-// and the errors (APIError,
+// Time on the wire, the status and type enums and what a movement's status
+// means (Effect), pairs, address parameters and the errors (APIError,
 // UnknownOutcomeError, ErrOutcomeUnknown, ErrNotSent …).
 //
 // The SignalR hub client is package hercle/hub; webhooks are package

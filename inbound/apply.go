@@ -97,7 +97,7 @@ func effectiveOutcome(in ledger.Intent) ledger.IntentState {
 }
 
 func (p *Processor) applyMovement(ctx context.Context, ev ledger.Event, we *webhook.Event, m movement) (string, error) {
-	effect := StatusEffect(m.status)
+	effect := m.status.Effect()
 	in, found, err := p.findIntent(ctx, m)
 	if err != nil {
 		return "", err
@@ -113,18 +113,18 @@ func (p *Processor) applyMovement(ctx context.Context, ev ledger.Event, we *webh
 	}
 	final := effectiveOutcome(in)
 	switch effect {
-	case EffectRecord:
+	case hercle.EffectPending:
 		if final != "" {
 			return OutcomeStale, nil // a progress status after the outcome: never backwards
 		}
 		return OutcomeRecorded, nil
-	case EffectUnknown:
+	case hercle.EffectUnknown:
 		p.log.Warn("inbound: undocumented banking status; recorded, not applied", "event_id", ev.ID,
 			"client_id", in.ClientID, "status", m.status)
 		return OutcomeUnknown, nil
 	}
 
-	if effect == EffectFail && tk != ledger.TransitLightning && in.VenueRef != "" && m.venueID != "" && m.venueID != in.VenueRef {
+	if effect == hercle.EffectFail && tk != ledger.TransitLightning && in.VenueRef != "" && m.venueID != "" && m.venueID != in.VenueRef {
 		// Another movement under our Client-Id (the request applied twice)
 		// failed; the one the venue acknowledged may well have left, so
 		// its money is not put back. (A Lightning payment is acknowledged
@@ -134,7 +134,7 @@ func (p *Processor) applyMovement(ctx context.Context, ev ledger.Event, we *webh
 		return OutcomeConflict, nil
 	}
 	want, mine, other := ledger.StateSucceeded, ledger.SettledKey(in.ClientID), ledger.FailedKey(in.ClientID)
-	if effect == EffectFail {
+	if effect == hercle.EffectFail {
 		want, mine, other = ledger.StateFailed, ledger.FailedKey(in.ClientID), ledger.SettledKey(in.ClientID)
 	}
 	otherPosted, err := p.hasEntry(ctx, other)
@@ -152,7 +152,7 @@ func (p *Processor) applyMovement(ctx context.Context, ev ledger.Event, we *webh
 		return "", err
 	}
 	outcome := OutcomeSettled
-	if effect == EffectFail {
+	if effect == hercle.EffectFail {
 		outcome = OutcomeFailed
 	}
 	if posted && final == want {
@@ -176,7 +176,7 @@ func (p *Processor) applyMovement(ctx context.Context, ev ledger.Event, we *webh
 				ClientID: in.ClientID,
 				Refs:     map[string]string{"event_id": ev.ID, "venue_id": m.venueID, "status": string(m.status)},
 			}
-			if effect == EffectSucceed {
+			if effect == hercle.EffectSucceed {
 				dest, err := p.destination(ctx, in.ClientID, m, tk)
 				if err != nil {
 					return "", err
@@ -314,10 +314,10 @@ func postError(key string, err error) error {
 func DepositKey(transactionID string) string { return "hercle:deposit:" + transactionID }
 
 func (p *Processor) applyDeposit(ctx context.Context, ev ledger.Event, we *webhook.Event, tx *webhook.Transaction) (string, error) {
-	switch StatusEffect(tx.Status) {
-	case EffectRecord, EffectFail:
+	switch tx.Status.Effect() {
+	case hercle.EffectPending, hercle.EffectFail:
 		return OutcomeRecorded, nil
-	case EffectUnknown:
+	case hercle.EffectUnknown:
 		p.log.Warn("inbound: undocumented deposit status; recorded, not applied", "event_id", ev.ID,
 			"transaction_id", tx.ID, "status", tx.Status)
 		return OutcomeUnknown, nil

@@ -15,35 +15,6 @@ import (
 	"github.com/otcdesk/engine/sim"
 )
 
-func TestStatusEffect(t *testing.T) {
-	for _, c := range []struct {
-		status hercle.BankingStatus
-		want   inbound.Effect
-	}{
-		{hercle.BankingCreated, inbound.EffectRecord},
-		{hercle.BankingConfirming, inbound.EffectRecord},
-		{hercle.BankingConfirmed, inbound.EffectRecord},
-		{hercle.BankingExecuting, inbound.EffectRecord},
-		{hercle.BankingPending, inbound.EffectRecord},
-		{hercle.BankingSuccess, inbound.EffectSucceed},
-		{"success", inbound.EffectSucceed},
-		{hercle.BankingFailure, inbound.EffectFail},
-		{hercle.BankingRejected, inbound.EffectFail},
-		{"rejected", inbound.EffectFail},
-		{" SUCCESS", inbound.EffectUnknown},
-		{"REFUNDED", inbound.EffectUnknown},
-		{"", inbound.EffectUnknown},
-	} {
-		if got := inbound.StatusEffect(c.status); got != c.want {
-			t.Errorf("StatusEffect(%q) = %v, want %v", c.status, got, c.want)
-		}
-		// Only final statuses may move money.
-		if final := c.status.Final(); final != (c.want == inbound.EffectSucceed || c.want == inbound.EffectFail) {
-			t.Errorf("StatusEffect(%q) = %v disagrees with BankingStatus.Final() = %v", c.status, c.want, final)
-		}
-	}
-}
-
 func withdrawal(cid, status string) map[string]any {
 	return map[string]any{"Id": "venue-" + cid, "ClientId": cid, "Asset": "BTC", "Network": "BTC",
 		"Destination": "bc1qxy", "Amount": hercle.MustNumber("1"), "Fee": hercle.MustNumber("0.0001"), "Status": status}
