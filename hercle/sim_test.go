@@ -1,4 +1,4 @@
-package sim_test
+package hercle_test
 
 import (
 	"context"
@@ -15,6 +15,9 @@ import (
 	"github.com/otcdesk/engine/sim"
 	"github.com/shopspring/decimal"
 )
+
+// The client's behaviour across the wire is tested against the simulator
+// (package sim) on 127.0.0.1.
 
 const seed = 42
 
@@ -410,5 +413,33 @@ func TestDedupOnTheWire(t *testing.T) {
 	}
 	if n := srv.Venue().Executions(id); n != 1 {
 		t.Errorf("Executions = %d, want 1", n)
+	}
+}
+
+// TestAPIErrorsFromTheSimulator: an unknown pair is a 404 *APIError whose
+// Code the client reads from either documented error body.
+func TestAPIErrorsFromTheSimulator(t *testing.T) {
+	for _, flat := range []bool{false, true} {
+		_, c, _ := startSim(t, sim.Options{Seed: seed, FlatErrors: flat})
+		_, err := c.Price(t.Context(), "NOPE", d("1"))
+		var ae *hercle.APIError
+		if !errors.As(err, &ae) || ae.Status != 404 || (flat && ae.Code != "NOT_FOUND") || (!flat && ae.Code != "not_found") {
+			t.Errorf("flat=%v unknown pair: %v", flat, err)
+		}
+	}
+}
+
+// TestMaintenanceWindowIsUnavailable: inside the venue's maintenance
+// window a call fails with HTTP 503; after it, the same call succeeds.
+func TestMaintenanceWindowIsUnavailable(t *testing.T) {
+	// The clock starts on Wednesday 2025-12-03 09:00 UTC = 10:00 GMT+1.
+	window := sim.WeeklyWindow(time.Wednesday, 10*time.Hour, time.Hour, time.FixedZone("GMT+1", 3600))
+	_, c, clk := startSim(t, sim.Options{Seed: seed, Maintenance: window})
+	if _, err := c.Pairs(t.Context()); !isStatus(err, http.StatusServiceUnavailable) {
+		t.Errorf("Pairs in the window = %v, want 503", err)
+	}
+	clk.Advance(time.Hour)
+	if _, err := c.Pairs(t.Context()); err != nil {
+		t.Errorf("Pairs after the window = %v", err)
 	}
 }

@@ -1,10 +1,8 @@
-package sim_test
+package webhook_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -354,124 +352,5 @@ func TestWebhookEmitterTypesAndRetries(t *testing.T) {
 	}
 	if st := f.sim.Webhooks().Stats(); st.Delivered != 1 || st.Refused < 3 || st.Failed != 0 {
 		t.Errorf("stats %+v, want one delivery after at least 3 refusals", st)
-	}
-}
-
-func TestWebhookEmitterOptionsAndClose(t *testing.T) {
-	ctx := deadline(t)
-	if _, err := sim.Start(ctx, sim.Options{Webhooks: sim.WebhookOptions{URL: "http://127.0.0.1:1/x", Signer: testSigner(t),
-		Types: []string{"Balance.Updatd"}}}); err == nil || !strings.Contains(err.Error(), `unknown event type "Balance.Updatd"`) {
-		t.Fatalf("Start with an unknown webhook type = %v, want an error naming it", err)
-	}
-	if _, err := sim.NewWebhookEmitter(ctx, sim.NewVenue(sim.Options{}), sim.WebhookOptions{}); err == nil {
-		t.Fatal("NewWebhookEmitter without a URL succeeded")
-	}
-	srv, err := sim.Start(ctx, sim.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if srv.Webhooks() != nil {
-		t.Error("Webhooks() without Options.Webhooks is not nil")
-	}
-	srv.Close()
-
-	f := startEmitting(t, sim.WebhookOptions{Signer: testSigner(t)})
-	e := f.sim.Webhooks()
-	if e.Signer() != testSigner(t) || e.PublicKeyFile() == "" {
-		t.Errorf("Signer() or PublicKeyFile() do not report the options")
-	}
-	must[sim.Transaction](t)(f.venue.Credit("ETH", d("1")))
-	f.flush(t)
-	f.sim.Close()
-	if err := e.Flush(ctx); !errors.Is(err, sim.ErrSenderClosed) {
-		t.Errorf("Flush after Close = %v, want ErrSenderClosed", err)
-	}
-	// The venue keeps working after its emitter stopped.
-	must[sim.Transaction](t)(f.venue.Credit("ETH", d("1")))
-
-	// A standalone emitter stops with its context.
-	ectx, cancel := context.WithCancel(ctx)
-	v := sim.NewVenue(sim.Options{Seed: seed})
-	em, err := sim.NewWebhookEmitter(ectx, v, sim.WebhookOptions{URL: "http://127.0.0.1:9/none", Signer: testSigner(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cancel()
-	must[sim.Transaction](t)(v.Credit("ETH", d("1")))
-	if err := em.Flush(ctx); !errors.Is(err, sim.ErrSenderClosed) {
-		t.Errorf("Flush after the context ended = %v, want ErrSenderClosed", err)
-	}
-	em.Close()
-}
-
-func TestBankingHooks(t *testing.T) {
-	v := sim.NewVenue(sim.Options{Seed: seed})
-	u := must[sim.EndUser](t)(v.RegisterEndUser(sim.Individual, map[string]json.RawMessage{"person": json.RawMessage(`{"firstName":"A"}`)}, "1.2.3.4", ""))
-	sub := v.Subscribe()
-	defer sub.Close()
-	ctx := deadline(t)
-
-	if _, err := v.UpdateEndUser("eus_missing", sim.EndUserUpdate{IPAddress: "x"}); !errors.Is(err, sim.ErrNotFound) {
-		t.Errorf("UpdateEndUser(missing) = %v, want ErrNotFound", err)
-	}
-	if _, err := v.UpdateEndUser(u.ID, sim.EndUserUpdate{}); !errors.Is(err, sim.ErrInvalid) {
-		t.Errorf("UpdateEndUser(nothing) = %v, want ErrInvalid", err)
-	}
-	if _, err := v.UpdateEndUser(u.ID, sim.EndUserUpdate{Profile: map[string]json.RawMessage{"person": json.RawMessage(`{`)}}); !errors.Is(err, sim.ErrInvalid) {
-		t.Errorf("UpdateEndUser(bad JSON) = %v, want ErrInvalid", err)
-	}
-	up := must[sim.EndUser](t)(v.UpdateEndUser(u.ID, sim.EndUserUpdate{Profile: map[string]json.RawMessage{"person": json.RawMessage(`{"firstName":"B"}`)}}))
-	if string(up.Profile["person"]) != `{"firstName":"B"}` || up.IPAddress != "1.2.3.4" {
-		t.Errorf("updated end user %+v", up)
-	}
-	if _, err := v.SetEndUserStatus(u.ID, "ACTIVE"); !errors.Is(err, sim.ErrConflict) {
-		t.Errorf("SetEndUserStatus(same) = %v, want ErrConflict", err)
-	}
-	if _, err := v.SetEndUserStatus(u.ID, "FROZEN"); !errors.Is(err, sim.ErrInvalid) {
-		t.Errorf("SetEndUserStatus(FROZEN) = %v, want ErrInvalid", err)
-	}
-	must[sim.EndUser](t)(v.SetEndUserStatus(u.ID, "suspended"))
-
-	p := must[sim.Payee](t)(v.RegisterPayee(sim.Payee{Type: sim.PayeeIndividual, Name: "A", Country: "IT"}))
-	pa := must[sim.PayeeAddress](t)(v.RegisterPayeeAddress(sim.PayeeAddress{PayeeID: p.ID, Asset: "USDT", Address: "0xabc", Network: "ETH"}))
-	for _, c := range []struct {
-		id     string
-		status int
-		want   error
-	}{{"missing", 1, sim.ErrNotFound}, {pa.ID, 6, sim.ErrInvalid}, {pa.ID, -1, sim.ErrInvalid}, {pa.ID, 0, sim.ErrConflict}} {
-		if _, err := v.SetPayeeAddressStatus(c.id, c.status, ""); !errors.Is(err, c.want) {
-			t.Errorf("SetPayeeAddressStatus(%s, %d) = %v, want %v", c.id, c.status, err, c.want)
-		}
-	}
-	must[sim.PayeeAddress](t)(v.SetPayeeAddressStatus(pa.ID, sim.PayeeAddressStatusDeleted, "closed"))
-	if _, err := v.SetPayeeAddressStatus(pa.ID, sim.PayeeAddressStatusApproved, ""); !errors.Is(err, sim.ErrConflict) {
-		t.Errorf("status change after deletion = %v, want ErrConflict", err)
-	}
-
-	var kinds []string
-	for range 5 {
-		ev, err := sub.Next(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		switch e := ev.(type) {
-		case sim.EndUserUpdated:
-			kinds = append(kinds, "updated")
-		case sim.EndUserStatusChanged:
-			kinds = append(kinds, "status "+e.Previous+">"+e.EndUser.RegistrationStatus)
-		case sim.PayeeCreated:
-			kinds = append(kinds, "payee")
-		case sim.PayeeAddressCreated:
-			kinds = append(kinds, "address")
-		case sim.PayeeAddressChanged:
-			if !e.PayeeAddress.Deleted || e.PayeeAddress.Comment != "closed" {
-				t.Errorf("deleted address %+v", e.PayeeAddress)
-			}
-			kinds = append(kinds, "address "+string(rune('0'+e.Previous))+">"+string(rune('0'+e.PayeeAddress.Status)))
-		}
-	}
-	want := []string{"updated", "status ACTIVE>SUSPENDED", "payee", "address", "address 0>5"}
-	if !slices.Equal(kinds, want) {
-		t.Errorf("events %q, want %q", kinds, want)
 	}
 }
