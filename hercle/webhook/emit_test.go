@@ -223,7 +223,8 @@ func firstKey(t *testing.T, data json.RawMessage) string {
 	return tok.(string)
 }
 
-// checkPayloads checks that the data says what the venue did.
+// checkPayloads checks that the data says what the venue did: movements
+// and balances here, registrations in checkRegistrationPayloads.
 func checkPayloads(t *testing.T, f *emitFixture, byType map[webhook.EventType][]*webhook.Event) {
 	t.Helper()
 	var withdrawal []string
@@ -274,6 +275,13 @@ func checkPayloads(t *testing.T, f *emitFixture, byType map[webhook.EventType][]
 	if last != int64(f.venue.Balances().Sequence) {
 		t.Errorf("last balance sequence sent %d, venue at %d", last, f.venue.Balances().Sequence)
 	}
+	checkRegistrationPayloads(t, byType)
+}
+
+// checkRegistrationPayloads checks the registrations' data: internal
+// addresses, end users, payees and their addresses.
+func checkRegistrationPayloads(t *testing.T, byType map[webhook.EventType][]*webhook.Event) {
+	t.Helper()
 	var crypto, virtual int
 	for _, ev := range byType[webhook.EventVirtualAccountRegistered] {
 		ia := ev.Payload.(*webhook.InternalAddress)

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/hercle"
-	"github.com/otcdesk/engine/internal/promreg"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -194,64 +193,16 @@ const (
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
 	deliveryID := r.Header.Get(HeaderID)
-	refuse := func(status int, outcome, msg string, err error) {
-		h.metrics.done(outcome, h.now().Sub(start))
+	body, keyID, env, ref := h.verify(w, r)
+	if ref != nil {
+		h.metrics.done(ref.outcome, h.now().Sub(start))
 		if h.refusals != nil {
-			h.refusals.Refused(r, outcome, err)
+			h.refusals.Refused(r, ref.outcome, ref.err)
 		} else {
-			h.log.Debug("webhook refused", "outcome", outcome, "status", status, "delivery_id", safeLogValue(deliveryID),
-				"remote", r.RemoteAddr, "err", err)
+			h.log.Debug("webhook refused", "outcome", ref.outcome, "status", ref.status, "delivery_id", safeLogValue(deliveryID),
+				"remote", r.RemoteAddr, "err", ref.err)
 		}
-		writeWebhookJSON(w, status, `{"error":`+strconv.Quote(msg)+`}`)
-	}
-
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		refuse(http.StatusMethodNotAllowed, webhookBadMethod, "Method not allowed; use POST", nil)
-		return
-	}
-	if !isWebhookJSON(r.Header.Get("Content-Type")) {
-		refuse(http.StatusUnsupportedMediaType, webhookBadContentType, "Content-Type must be application/json", nil)
-		return
-	}
-	ts, sig := r.Header.Get(HeaderTimestamp), r.Header.Get(HeaderSignature)
-	if err := h.verifier.CheckTimestamp(ts); err != nil {
-		outcome := webhookBadTimestamp
-		switch {
-		case errors.Is(err, ErrMissingTimestamp):
-			outcome = webhookMissingHeader
-		case errors.Is(err, ErrStaleTimestamp):
-			outcome = webhookStaleTimestamp
-		}
-		refuse(http.StatusBadRequest, outcome, "Timestamp too old or invalid", err)
-		return
-	}
-	if sig == "" {
-		refuse(http.StatusBadRequest, webhookMissingHeader, "Invalid signature", ErrMissingSignature)
-		return
-	}
-	if r.ContentLength > h.maxBody {
-		refuse(http.StatusRequestEntityTooLarge, webhookTooLarge, "Body too large", nil)
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			refuse(http.StatusRequestEntityTooLarge, webhookTooLarge, "Body too large", nil)
-			return
-		}
-		refuse(http.StatusBadRequest, webhookBodyReadFailed, "Body could not be read", err)
-		return
-	}
-	keyID, err := h.verifier.VerifySignature(ts, sig, body)
-	if err != nil {
-		refuse(http.StatusBadRequest, webhookBadSignature, "Invalid signature", err)
-		return
-	}
-	env, err := ParseEnvelope(body)
-	if err != nil {
-		refuse(http.StatusBadRequest, webhookBadEnvelope, "Not a webhook envelope", err)
+		writeWebhookJSON(w, ref.status, `{"error":`+strconv.Quote(ref.msg)+`}`)
 		return
 	}
 
@@ -289,6 +240,66 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeWebhookJSON(w, http.StatusOK, `{"success":true}`)
 }
 
+// refusal is why a request is refused: the status and message answered,
+// the outcome label counted, and the error behind it (nil when the status
+// says it all).
+type refusal struct {
+	status  int
+	outcome string
+	msg     string
+	err     error
+}
+
+// verify checks r in the order Handler documents and returns its raw
+// body, the ID of the key that verified it and its envelope, or why it is
+// refused. It reads the body only once the headers passed.
+func (h *Handler) verify(w http.ResponseWriter, r *http.Request) ([]byte, string, Envelope, *refusal) {
+	refuse := func(status int, outcome, msg string, err error) ([]byte, string, Envelope, *refusal) {
+		return nil, "", Envelope{}, &refusal{status: status, outcome: outcome, msg: msg, err: err}
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return refuse(http.StatusMethodNotAllowed, webhookBadMethod, "Method not allowed; use POST", nil)
+	}
+	if !isWebhookJSON(r.Header.Get("Content-Type")) {
+		return refuse(http.StatusUnsupportedMediaType, webhookBadContentType, "Content-Type must be application/json", nil)
+	}
+	ts, sig := r.Header.Get(HeaderTimestamp), r.Header.Get(HeaderSignature)
+	if err := h.verifier.CheckTimestamp(ts); err != nil {
+		outcome := webhookBadTimestamp
+		switch {
+		case errors.Is(err, ErrMissingTimestamp):
+			outcome = webhookMissingHeader
+		case errors.Is(err, ErrStaleTimestamp):
+			outcome = webhookStaleTimestamp
+		}
+		return refuse(http.StatusBadRequest, outcome, "Timestamp too old or invalid", err)
+	}
+	if sig == "" {
+		return refuse(http.StatusBadRequest, webhookMissingHeader, "Invalid signature", ErrMissingSignature)
+	}
+	if r.ContentLength > h.maxBody {
+		return refuse(http.StatusRequestEntityTooLarge, webhookTooLarge, "Body too large", nil)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return refuse(http.StatusRequestEntityTooLarge, webhookTooLarge, "Body too large", nil)
+		}
+		return refuse(http.StatusBadRequest, webhookBodyReadFailed, "Body could not be read", err)
+	}
+	keyID, err := h.verifier.VerifySignature(ts, sig, body)
+	if err != nil {
+		return refuse(http.StatusBadRequest, webhookBadSignature, "Invalid signature", err)
+	}
+	env, err := ParseEnvelope(body)
+	if err != nil {
+		return refuse(http.StatusBadRequest, webhookBadEnvelope, "Not a webhook envelope", err)
+	}
+	return body, keyID, env, nil
+}
+
 func writeWebhookJSON(w http.ResponseWriter, status int, body string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -318,44 +329,4 @@ func safeLogValue(s string) string {
 		s = s[:maxLogValue] + "…"
 	}
 	return strings.ToValidUTF8(s, "?")
-}
-
-// webhookMetrics are the handler's collectors. A nil *webhookMetrics
-// records nothing.
-type webhookMetrics struct {
-	requests *prometheus.CounterVec // outcome
-	seconds  *prometheus.HistogramVec
-}
-
-func newWebhookMetrics(reg prometheus.Registerer) (*webhookMetrics, error) {
-	if reg == nil {
-		return nil, nil
-	}
-	m := &webhookMetrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "engine_hercle_webhooks_total",
-			Help: "Webhook requests by outcome: stored, duplicate, store_failed, or why they were refused.",
-		}, []string{"outcome"}),
-		seconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "engine_hercle_webhook_seconds",
-			Help:    "Time from receiving a webhook request to answering it, by outcome.",
-			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
-		}, []string{"outcome"}),
-	}
-	var err error
-	if m.requests, err = promreg.Register(reg, m.requests); err != nil {
-		return nil, err
-	}
-	if m.seconds, err = promreg.Register(reg, m.seconds); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
-func (m *webhookMetrics) done(outcome string, d time.Duration) {
-	if m == nil {
-		return
-	}
-	m.requests.WithLabelValues(outcome).Inc()
-	m.seconds.WithLabelValues(outcome).Observe(d.Seconds())
 }
