@@ -6,12 +6,12 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/market"
+	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/sim"
 	"github.com/shopspring/decimal"
 )
@@ -21,30 +21,15 @@ import (
 
 const seed = 42
 
-// clock is a manual venue clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2025, 12, 3, 9, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+// newClock is the venue's manual clock, at Wednesday 2025-12-03 09:00 UTC.
+func newClock() *scheduler.Manual {
+	return scheduler.NewManual(time.Date(2025, 12, 3, 9, 0, 0, 0, time.UTC))
 }
 
 func d(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 
 // startSim starts a simulator on loopback and a hercle client for it.
-func startSim(t *testing.T, opts sim.Options) (*sim.Server, *hercle.Client, *clock) {
+func startSim(t *testing.T, opts sim.Options) (*sim.Server, *hercle.Client, *scheduler.Manual) {
 	t.Helper()
 	t.Logf("sim seed %d", opts.Seed)
 	clk := newClock()
