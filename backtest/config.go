@@ -88,7 +88,7 @@ func (b Config) Validate() error {
 func (b Config) problems() []tomlval.Problem {
 	var ps []tomlval.Problem
 	add := func(key, format string, args ...any) {
-		ps = append(ps, tomlval.Problem{"backtest." + key, fmt.Sprintf(format, args...)})
+		ps = append(ps, tomlval.Problem{Key: "backtest." + key, Msg: fmt.Sprintf(format, args...)})
 	}
 	asset := func(key, code string) bool {
 		if code == "" || strings.ToUpper(code) != code || strings.ContainsAny(code, " \t:") {

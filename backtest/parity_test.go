@@ -17,6 +17,7 @@ import (
 	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/feeds"
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/hub"
 	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
@@ -210,7 +211,7 @@ func TestParityWithPaperTrading(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hub, err := hercle.NewHubClient(hercle.HubConfig{BaseURL: srv.URL(), APIKey: srv.APIKey(), Seed: testSeed,
+	hub, err := hub.NewClient(hub.Config{BaseURL: srv.URL(), APIKey: srv.APIKey(), Seed: testSeed,
 		OnPrice: src.HandlePrice, OnState: src.HandleState})
 	if err != nil {
 		t.Fatal(err)

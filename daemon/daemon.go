@@ -15,7 +15,7 @@ import (
 
 	"github.com/otcdesk/engine/config"
 	"github.com/otcdesk/engine/feeds"
-	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/hub"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/scheduler"
@@ -76,7 +76,7 @@ type Daemon struct {
 
 	mu        sync.Mutex // guards the fields below, read by the HTTP handlers
 	store     *ledger.Store
-	hub       *hercle.HubClient
+	hub       *hub.Client
 	source    *feeds.Source
 	risk      *risk.Engine
 	loop      *trader.Loop

@@ -16,7 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/hub"
 	"github.com/otcdesk/engine/internal/refusals"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/risk"
@@ -138,7 +138,7 @@ func adminTLS(certFile, keyFile string) (*tls.Config, error) {
 func (d *Daemon) readyz(w http.ResponseWriter, _ *http.Request) {
 	var reasons []string
 	d.mu.Lock()
-	trading, hub, source, pairs := d.trading, d.hub, d.source, d.feedPairs
+	trading, hc, source, pairs := d.trading, d.hub, d.source, d.feedPairs
 	d.mu.Unlock()
 	maintenance := !d.gate.Open(time.Now())
 	if !trading {
@@ -147,8 +147,8 @@ func (d *Daemon) readyz(w http.ResponseWriter, _ *http.Request) {
 	if err, since := d.health.state(); err != nil {
 		reasons = append(reasons, fmt.Sprintf("ledger writes failing since %s, trading paused: %v", since.UTC().Format(time.RFC3339), err))
 	}
-	if hub != nil && !maintenance {
-		if st := hub.State().Status; st != hercle.HubConnected {
+	if hc != nil && !maintenance {
+		if st := hc.State().Status; st != hub.Connected {
 			reasons = append(reasons, "price feed "+st.String())
 		}
 	}

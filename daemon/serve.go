@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/feeds"
-	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/hub"
 	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/strategy"
@@ -27,11 +27,11 @@ func (r *run) startLoop(context.Context) error {
 // ticks to the loop.
 func (r *run) startFeeds(ctx context.Context) error {
 	d := r.d
-	hub, err := hercle.NewHubClient(hercle.HubConfig{
+	hub, err := hub.NewClient(hub.Config{
 		BaseURL: r.venueURL, APIKey: r.apiKey, Logger: d.log, Registerer: d.reg,
 		OnPrice: r.source.HandlePrice,
 		OnEvent: d.onHubEvent,
-		OnState: func(s hercle.HubState) {
+		OnState: func(s hub.State) {
 			r.source.HandleState(s)
 			d.onHubState(s)
 		},
@@ -141,11 +141,11 @@ func (d *Daemon) onStale(pair string, stale bool, at time.Time) {
 	}
 }
 
-func (d *Daemon) onHubState(s hercle.HubState) {
+func (d *Daemon) onHubState(s hub.State) {
 	switch {
-	case s.Status == hercle.HubReconnecting && !d.gate.Open(s.Since):
+	case s.Status == hub.Reconnecting && !d.gate.Open(s.Since):
 		d.log.Info("price feed reconnecting during maintenance", "err", s.LastError)
-	case s.Status == hercle.HubReconnecting:
+	case s.Status == hub.Reconnecting:
 		d.log.Warn("price feed lost; reconnecting", "err", s.LastError)
 	}
 }
@@ -153,9 +153,9 @@ func (d *Daemon) onHubState(s hercle.HubState) {
 // onHubEvent counts execution events the hub pushes. Execution confirms
 // its orders through their replies and REST lookups by Client-Id; the
 // pushes are logged for the operator.
-func (d *Daemon) onHubEvent(ev hercle.HubEvent) {
+func (d *Daemon) onHubEvent(ev hub.Event) {
 	d.m.hubEvents.WithLabelValues(ev.Subject).Inc()
-	if ev.Subject == hercle.SubjectOrderExecuted && ev.ClientID == "" {
+	if ev.Subject == hub.SubjectOrderExecuted && ev.ClientID == "" {
 		d.log.Debug("hub: order executed", "subject", ev.Subject)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/feeds"
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/hub"
 	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
@@ -46,7 +47,7 @@ type run struct {
 	specs    map[string]market.Pair
 	pairs    []market.Pair
 	source   *feeds.Source
-	hub      *hercle.HubClient
+	hub      *hub.Client
 	eng      *trader.Engine
 	tr       *treasury.Treasury
 	rec      *reconcile.Reconciler

@@ -396,10 +396,8 @@ func (o movement) state(ctx context.Context, it ledger.Intent, st movementState)
 		return answer{verdict: missing, detail: "no record at the venue"}, nil
 	}
 	ans := answer{verdict: accepted, ref: st.ref, detail: "venue status " + st.status}
-	switch strings.ToUpper(strings.TrimSpace(st.status)) {
-	case "CONFIRMED", "SUCCESS":
-		// The REST pages list CREATED, CONFIRMING and CONFIRMED; the
-		// webhook words SUCCESS, FAILURE and REJECTED are read too.
+	switch hercle.MovementStatus(st.status).Effect() {
+	case hercle.EffectSucceed:
 		amount, err := o.x.o.Store.Balance(ctx, o.m.Transit(), o.m.Asset)
 		if err != nil {
 			return answer{}, fmt.Errorf("transit balance of %s: %w", it.ClientID, err)
@@ -409,7 +407,7 @@ func (o movement) state(ctx context.Context, it ledger.Intent, st movementState)
 			ans.entries = []ledger.Entry{o.m.SettledEntry(amount, st.fee,
 				map[string]string{"venue_id": st.ref, "status": st.status, "source": "execution.lookup"})}
 		}
-	case "FAILURE", "FAILED", "REJECTED":
+	case hercle.EffectFail:
 		ans.verdict = refused
 	}
 	return ans, nil

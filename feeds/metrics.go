@@ -1,8 +1,7 @@
 package feeds
 
 import (
-	"errors"
-
+	"github.com/otcdesk/engine/internal/promreg"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -33,34 +32,19 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"pair"}),
 	}
 	var err error
-	if m.ticks, err = register(reg, m.ticks); err != nil {
+	if m.ticks, err = promreg.Register(reg, m.ticks); err != nil {
 		return nil, err
 	}
-	if m.gaps, err = register(reg, m.gaps); err != nil {
+	if m.gaps, err = promreg.Register(reg, m.gaps); err != nil {
 		return nil, err
 	}
-	if m.dropped, err = register(reg, m.dropped); err != nil {
+	if m.dropped, err = promreg.Register(reg, m.dropped); err != nil {
 		return nil, err
 	}
-	if m.staleG, err = register(reg, m.staleG); err != nil {
+	if m.staleG, err = promreg.Register(reg, m.staleG); err != nil {
 		return nil, err
 	}
 	return m, nil
-}
-
-// register registers c, or returns the collector already registered in
-// its place by another Source on the same registry.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing, nil
-			}
-		}
-		return c, err
-	}
-	return c, nil
 }
 
 func (m *metrics) tick(pair string, gap bool) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/hub"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/scheduler"
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,7 +21,7 @@ import (
 // DefaultStaleAfter is how long a pair may go without a tick before it is stale.
 const DefaultStaleAfter = 5 * time.Second
 
-// Subscriber is the part of *hercle.HubClient a Source uses to manage
+// Subscriber is the part of *hub.Client a Source uses to manage
 // subscriptions. Subscribe must keep the subscription across reconnects.
 type Subscriber interface {
 	SubscribePairPriceChannel(ctx context.Context, clientID, pair string, size hercle.Number) error
@@ -131,7 +132,7 @@ func (s *Source) Subscribe(ctx context.Context, sub Subscriber, clientID, pair s
 	if had && !old.size.Equal(size) {
 		_ = sub.UnsubscribePairPriceChannel(ctx, old.clientID, pair, hercle.N(old.size))
 	}
-	if err := sub.SubscribePairPriceChannel(ctx, clientID, pair, hercle.N(size)); err != nil && !errors.Is(err, hercle.ErrHubNotConnected) {
+	if err := sub.SubscribePairPriceChannel(ctx, clientID, pair, hercle.N(size)); err != nil && !errors.Is(err, hub.ErrNotConnected) {
 		return fmt.Errorf("feeds: subscribe %s: %w", pair, err)
 	}
 	return nil
@@ -148,15 +149,15 @@ func (s *Source) Unsubscribe(ctx context.Context, sub Subscriber, pair string) e
 	if !had {
 		return nil
 	}
-	if err := sub.UnsubscribePairPriceChannel(ctx, old.clientID, pair, hercle.N(old.size)); err != nil && !errors.Is(err, hercle.ErrHubNotConnected) {
+	if err := sub.UnsubscribePairPriceChannel(ctx, old.clientID, pair, hercle.N(old.size)); err != nil && !errors.Is(err, hub.ErrNotConnected) {
 		return fmt.Errorf("feeds: unsubscribe %s: %w", pair, err)
 	}
 	return nil
 }
 
-// HandlePrice takes one hub price update (hercle.HubConfig.OnPrice). It
+// HandlePrice takes one hub price update (hub.Config.OnPrice). It
 // never blocks.
-func (s *Source) HandlePrice(p hercle.PriceUpdate) {
+func (s *Source) HandlePrice(p hub.PriceUpdate) {
 	now := s.clock.Now()
 	s.mu.Lock()
 	sub, ok := s.subs[p.Pair]
@@ -186,11 +187,11 @@ func (s *Source) HandlePrice(p hercle.PriceUpdate) {
 	}
 }
 
-// HandleState takes the hub client's state changes (hercle.HubConfig.OnState):
+// HandleState takes the hub client's state changes (hub.Config.OnState):
 // once the connection is lost, the next tick of every subscribed pair is
 // marked as a gap.
-func (s *Source) HandleState(st hercle.HubState) {
-	if st.Status != hercle.HubReconnecting && st.Status != hercle.HubClosed {
+func (s *Source) HandleState(st hub.State) {
+	if st.Status != hub.Reconnecting && st.Status != hub.Closed {
 		return
 	}
 	s.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/hub"
 	"github.com/otcdesk/engine/scheduler"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -26,8 +27,8 @@ func (n *nopSubscriber) UnsubscribePairPriceChannel(context.Context, string, str
 	return nil
 }
 
-func price(pair, size, buy, sell string, at time.Time) hercle.PriceUpdate {
-	return hercle.PriceUpdate{ID: "q", Pair: pair, Size: hercle.MustNumber(size), BuyPrice: hercle.MustNumber(buy),
+func price(pair, size, buy, sell string, at time.Time) hub.PriceUpdate {
+	return hub.PriceUpdate{ID: "q", Pair: pair, Size: hercle.MustNumber(size), BuyPrice: hercle.MustNumber(buy),
 		SellPrice: hercle.MustNumber(sell), Timestamp: hercle.T(at)}
 }
 
@@ -77,7 +78,7 @@ func TestSourceTicksStalenessAndGaps(t *testing.T) {
 		t.Fatal("BTCUSDT should be stale after 5 s without a tick")
 	}
 	s.CheckStale()
-	s.HandleState(hercle.HubState{Status: hercle.HubReconnecting})
+	s.HandleState(hub.State{Status: hub.Reconnecting})
 	s.HandlePrice(price("BTCUSDT", "0.01", "102", "101", clock.Now()))
 	if u := <-s.Updates(); !u.Gap {
 		t.Fatal("first tick after a disconnect must carry Gap")

@@ -1,7 +1,13 @@
-// Package hercle owns the engine's REST client for the Hercle OTC platform:
-// the route table, typed request and response models, authentication,
+// Package hercle owns the engine's REST client for the Hercle OTC platform
+// (the route table, typed request and response models, authentication,
 // retries, rate limiting, pagination and the decoding of everything the
-// venue sends back.
+// venue sends back) and the vocabulary its other clients share: Number and
+// Time on the wire, the status and type enums and what a movement's status
+// means (Effect), pairs, address parameters and the errors (APIError,
+// UnknownOutcomeError, ErrOutcomeUnknown, ErrNotSent …).
+//
+// The SignalR hub client is package hercle/hub; webhooks are package
+// hercle/webhook. Both import this package; it imports neither.
 //
 // # Exactly once
 //
@@ -41,7 +47,8 @@
 // Print, log or return the API key (errors carry at most a short, redacted
 // snippet of an unusable response); send a money-moving request twice on
 // its own; follow redirects (a redirected POST would become a GET, and the
-// Authorization header must not travel elsewhere); import any package of
-// the engine other than market and internal/venuehttp (the HTTP
-// mechanics it shares with the other venue client).
+// Authorization header must not travel elsewhere); import hercle/hub,
+// hercle/webhook or any package of the engine other than market and
+// internal (internal/venuehttp holds the HTTP mechanics it shares with the
+// other venue client).
 package hercle

@@ -1,9 +1,9 @@
 package hercle
 
 import (
-	"errors"
 	"time"
 
+	"github.com/otcdesk/engine/internal/promreg"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -51,32 +51,19 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"route"}),
 	}
 	var err error
-	if m.requests, err = register(reg, m.requests); err != nil {
+	if m.requests, err = promreg.Register(reg, m.requests); err != nil {
 		return nil, err
 	}
-	if m.seconds, err = register(reg, m.seconds); err != nil {
+	if m.seconds, err = promreg.Register(reg, m.seconds); err != nil {
 		return nil, err
 	}
-	if m.retries, err = register(reg, m.retries); err != nil {
+	if m.retries, err = promreg.Register(reg, m.retries); err != nil {
 		return nil, err
 	}
-	if m.unknown, err = register(reg, m.unknown); err != nil {
+	if m.unknown, err = promreg.Register(reg, m.unknown); err != nil {
 		return nil, err
 	}
 	return m, nil
-}
-
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing, nil
-			}
-		}
-		return c, err
-	}
-	return c, nil
 }
 
 func (m *metrics) call(r route, outcome string) {

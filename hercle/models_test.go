@@ -6,10 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"sort"
 	"strings"
 	"testing"
 
+	"github.com/otcdesk/engine/internal/jsondiff"
 	"github.com/shopspring/decimal"
 )
 
@@ -128,7 +128,7 @@ func TestSamplesDecodeStrictly(t *testing.T) {
 			var orig, back any
 			mustUseNumber(t, body, &orig)
 			mustUseNumber(t, again, &back)
-			if diffs := compareJSON("$", orig, back); len(diffs) > 0 {
+			if diffs := jsondiff.Compare("$", orig, back); len(diffs) > 0 {
 				t.Errorf("re-encoding lost or changed fields:\n%s\nre-encoded: %s", strings.Join(diffs, "\n"), again)
 			}
 		})
@@ -152,72 +152,11 @@ func strictDecode(t *testing.T, body []byte, v any) {
 
 func mustUseNumber(t *testing.T, b []byte, v *any) {
 	t.Helper()
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
+	var err error
+	if *v, err = jsondiff.Decode(b); err != nil {
 		t.Fatalf("generic decode: %v", err)
 	}
 }
-
-// compareJSON reports keys of want missing from got and values that differ.
-// A null or "" in want matches a null in got (absent optional values).
-func compareJSON(path string, want, got any) []string {
-	switch w := want.(type) {
-	case map[string]any:
-		g, ok := got.(map[string]any)
-		if !ok {
-			return []string{path + ": object became " + typeName(got)}
-		}
-		var out []string
-		keys := make([]string, 0, len(w))
-		for k := range w {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			gv, ok := g[k]
-			if !ok {
-				out = append(out, path+"."+k+": key dropped")
-				continue
-			}
-			out = append(out, compareJSON(path+"."+k, w[k], gv)...)
-		}
-		return out
-	case []any:
-		g, ok := got.([]any)
-		if !ok || len(g) != len(w) {
-			return []string{path + ": array changed length or type"}
-		}
-		var out []string
-		for i := range w {
-			out = append(out, compareJSON(path+"["+string(rune('0'+i%10))+"]", w[i], g[i])...)
-		}
-		return out
-	case json.Number:
-		g, ok := got.(json.Number)
-		if !ok {
-			return []string{path + ": number became " + typeName(got)}
-		}
-		if !decimal.RequireFromString(w.String()).Equal(decimal.RequireFromString(g.String())) {
-			return []string{path + ": " + w.String() + " became " + g.String()}
-		}
-	case nil:
-	case string:
-		if w == "" && got == nil {
-			return nil
-		}
-		if got != w {
-			return []string{path + ": " + w + " changed"}
-		}
-	default:
-		if !reflect.DeepEqual(want, got) {
-			return []string{path + ": value changed"}
-		}
-	}
-	return nil
-}
-
-func typeName(v any) string { return reflect.TypeOf(v).String() }
 
 func TestIrregularSamples(t *testing.T) {
 	read := func(name string, v any) {

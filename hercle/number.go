@@ -2,6 +2,7 @@ package hercle
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 
 	"github.com/shopspring/decimal"
@@ -115,4 +116,72 @@ func truncate(b []byte, n int) string {
 		return string(b)
 	}
 	return string(b[:n]) + "…"
+}
+
+var errNotNumber = errors.New("hercle: not a decimal number")
+
+// ParseNumber reads the raw JSON value v into n: a number literal or a
+// string holding one, parsed from its text without float64; null leaves n
+// unchanged. It is the allocation-light path for stream decoders (the hub's
+// price updates): numbers whose digits fit an int64 skip the big-number
+// parse. It accepts what Number.UnmarshalJSON accepts, except white space
+// around v.
+func ParseNumber(v []byte, n *Number) error {
+	if string(v) == "null" {
+		return nil
+	}
+	if len(v) > 0 && v[0] == '"' {
+		v = v[1 : len(v)-1]
+	}
+	if !isJSONNumber(v) {
+		return errNotNumber
+	}
+	if d, ok := smallDecimal(v); ok {
+		n.Decimal = d
+		return nil
+	}
+	d, err := decimal.NewFromString(string(v))
+	if err != nil {
+		return errNotNumber
+	}
+	n.Decimal = d
+	return nil
+}
+
+// smallDecimal parses a JSON number (already checked by isJSONNumber)
+// whose digits fit an int64 without the string conversion and big-number
+// parse of decimal.NewFromString; ok is false for anything else.
+func smallDecimal(v []byte) (decimal.Decimal, bool) {
+	var mant int64
+	var exp int32
+	neg, digits, frac := false, 0, false
+	i := 0
+	if i < len(v) && v[i] == '-' {
+		neg = true
+		i++
+	}
+	for ; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if digits == 18 {
+				return decimal.Decimal{}, false
+			}
+			if mant != 0 || c != '0' {
+				digits++
+			}
+			mant = mant*10 + int64(c-'0')
+			if frac {
+				exp--
+			}
+		case c == '.':
+			frac = true
+		default: // an exponent: leave it to decimal.NewFromString
+			return decimal.Decimal{}, false
+		}
+	}
+	if neg {
+		mant = -mant
+	}
+	return decimal.New(mant, exp), true
 }

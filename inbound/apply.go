@@ -8,25 +8,27 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
-	"github.com/shopspring/decimal"
 )
 
 // apply applies one decoded event and returns its outcome. An error
 // wrapping errQuarantine means it never can be applied; any other error is
 // transient.
-func (p *Processor) apply(ctx context.Context, ev ledger.Event, we *hercle.WebhookEvent) (string, error) {
+func (p *Processor) apply(ctx context.Context, ev ledger.Event, we *webhook.Event) (string, error) {
 	switch d := we.Payload.(type) {
 	case nil:
 		return OutcomeIgnored, nil
-	case *hercle.WebhookWithdrawal:
+	case *webhook.Withdrawal:
 		return p.applyMovement(ctx, ev, we, movement{
 			venueID: d.ID, clientID: d.ClientID, asset: d.Asset, status: d.Status,
 			fee: d.Fee.Decimal, network: d.Network, destination: d.Destination,
 		})
-	case *hercle.WebhookTransfer:
+	case *webhook.Transfer:
 		m := movement{venueID: d.ID, clientID: d.ClientID, status: d.Status}
 		if d.Debtor != nil {
 			m.asset = d.Debtor.Asset
@@ -39,7 +41,7 @@ func (p *Processor) apply(ctx context.Context, ev ledger.Event, we *hercle.Webho
 			m.network, m.destination = d.Creditor.Network, d.Creditor.Address
 		}
 		return p.applyMovement(ctx, ev, we, m)
-	case *hercle.WebhookTransaction:
+	case *webhook.Transaction:
 		return p.applyDeposit(ctx, ev, we, d)
 	}
 	if p.applyRegistry(ev, we) {
@@ -50,7 +52,7 @@ func (p *Processor) apply(ctx context.Context, ev ledger.Event, we *hercle.Webho
 
 // eventTime is when the event happened: the envelope's timestamp, or when
 // it was stored.
-func eventTime(ev ledger.Event, we *hercle.WebhookEvent) time.Time {
+func eventTime(ev ledger.Event, we *webhook.Event) time.Time {
 	if we.Timestamp.Valid() {
 		return we.Timestamp.Time.UTC()
 	}
@@ -95,8 +97,8 @@ func effectiveOutcome(in ledger.Intent) ledger.IntentState {
 	return ""
 }
 
-func (p *Processor) applyMovement(ctx context.Context, ev ledger.Event, we *hercle.WebhookEvent, m movement) (string, error) {
-	effect := StatusEffect(m.status)
+func (p *Processor) applyMovement(ctx context.Context, ev ledger.Event, we *webhook.Event, m movement) (string, error) {
+	effect := m.status.Effect()
 	in, found, err := p.findIntent(ctx, m)
 	if err != nil {
 		return "", err
@@ -112,18 +114,18 @@ func (p *Processor) applyMovement(ctx context.Context, ev ledger.Event, we *herc
 	}
 	final := effectiveOutcome(in)
 	switch effect {
-	case EffectRecord:
+	case hercle.EffectPending:
 		if final != "" {
 			return OutcomeStale, nil // a progress status after the outcome: never backwards
 		}
 		return OutcomeRecorded, nil
-	case EffectUnknown:
+	case hercle.EffectUnknown:
 		p.log.Warn("inbound: undocumented banking status; recorded, not applied", "event_id", ev.ID,
 			"client_id", in.ClientID, "status", m.status)
 		return OutcomeUnknown, nil
 	}
 
-	if effect == EffectFail && tk != ledger.TransitLightning && in.VenueRef != "" && m.venueID != "" && m.venueID != in.VenueRef {
+	if effect == hercle.EffectFail && tk != ledger.TransitLightning && in.VenueRef != "" && m.venueID != "" && m.venueID != in.VenueRef {
 		// Another movement under our Client-Id (the request applied twice)
 		// failed; the one the venue acknowledged may well have left, so
 		// its money is not put back. (A Lightning payment is acknowledged
@@ -133,7 +135,7 @@ func (p *Processor) applyMovement(ctx context.Context, ev ledger.Event, we *herc
 		return OutcomeConflict, nil
 	}
 	want, mine, other := ledger.StateSucceeded, ledger.SettledKey(in.ClientID), ledger.FailedKey(in.ClientID)
-	if effect == EffectFail {
+	if effect == hercle.EffectFail {
 		want, mine, other = ledger.StateFailed, ledger.FailedKey(in.ClientID), ledger.SettledKey(in.ClientID)
 	}
 	otherPosted, err := p.hasEntry(ctx, other)
@@ -151,7 +153,7 @@ func (p *Processor) applyMovement(ctx context.Context, ev ledger.Event, we *herc
 		return "", err
 	}
 	outcome := OutcomeSettled
-	if effect == EffectFail {
+	if effect == hercle.EffectFail {
 		outcome = OutcomeFailed
 	}
 	if posted && final == want {
@@ -175,7 +177,7 @@ func (p *Processor) applyMovement(ctx context.Context, ev ledger.Event, we *herc
 				ClientID: in.ClientID,
 				Refs:     map[string]string{"event_id": ev.ID, "venue_id": m.venueID, "status": string(m.status)},
 			}
-			if effect == EffectSucceed {
+			if effect == hercle.EffectSucceed {
 				dest, err := p.destination(ctx, in.ClientID, m, tk)
 				if err != nil {
 					return "", err
@@ -309,11 +311,11 @@ func postError(key string, err error) error {
 	return fmt.Errorf("post %s: %w", key, err)
 }
 
-func (p *Processor) applyDeposit(ctx context.Context, ev ledger.Event, we *hercle.WebhookEvent, tx *hercle.WebhookTransaction) (string, error) {
-	switch StatusEffect(tx.Status) {
-	case EffectRecord, EffectFail:
+func (p *Processor) applyDeposit(ctx context.Context, ev ledger.Event, we *webhook.Event, tx *webhook.Transaction) (string, error) {
+	switch tx.Status.Effect() {
+	case hercle.EffectPending, hercle.EffectFail:
 		return OutcomeRecorded, nil
-	case EffectUnknown:
+	case hercle.EffectUnknown:
 		p.log.Warn("inbound: undocumented deposit status; recorded, not applied", "event_id", ev.ID,
 			"transaction_id", tx.ID, "status", tx.Status)
 		return OutcomeUnknown, nil
@@ -384,21 +386,21 @@ func sameAmount(e ledger.Entry, asset market.Asset, amount decimal.Decimal) bool
 
 // applyRegistry records a registry event and reports whether it changed
 // the registry (false: an older update than the one applied).
-func (p *Processor) applyRegistry(ev ledger.Event, we *hercle.WebhookEvent) bool {
+func (p *Processor) applyRegistry(ev ledger.Event, we *webhook.Event) bool {
 	at := eventTime(ev, we)
 	switch d := we.Payload.(type) {
-	case *hercle.WebhookPayeeAddress:
+	case *webhook.PayeeAddress:
 		return p.reg.putPayeeAddress(PayeeAddress{
 			ID: d.ID, PayeeID: d.PayeeID, Name: d.Name, Asset: market.Asset(strings.ToUpper(d.Asset)),
 			Address: d.Address, Network: d.Network, Status: d.Status,
 			ConfirmationStrategy: d.ConfirmationStrategy, Updated: at, EventID: ev.ID,
 		})
-	case *hercle.WebhookPayee:
+	case *webhook.Payee:
 		return p.reg.putPayee(Payee{
 			ID: d.ID, EndUserID: d.EndUserID, Name: d.Name, Surname: d.Surname, Company: d.Company,
 			Country: d.Country, Type: d.Type, Disabled: d.Disabled, Deleted: d.Deleted, Updated: at, EventID: ev.ID,
 		})
-	case *hercle.WebhookEndUser:
+	case *webhook.EndUser:
 		u := EndUser{Updated: at, EventID: ev.ID}
 		switch {
 		case d.Individual != nil:
@@ -408,12 +410,12 @@ func (p *Processor) applyRegistry(ev ledger.Event, we *hercle.WebhookEvent) bool
 			u.ID, u.Status, u.Business, u.Name = d.Business.ID, d.Business.RegistrationStatus, true, d.Business.Business.CompanyName
 		}
 		return p.reg.putEndUser(u)
-	case *hercle.WebhookInternalAddress:
+	case *webhook.InternalAddress:
 		return p.reg.putVirtualAccount(VirtualAccount{
 			ID: d.ID, EndUserID: d.EndUserID, Name: d.Name, Asset: market.Asset(strings.ToUpper(d.Asset)),
 			Address: d.Address, Network: d.Network, Deleted: d.Deleted, Updated: at, EventID: ev.ID,
 		})
-	case *hercle.WebhookAccountBalance:
+	case *webhook.AccountBalance:
 		snaps := make([]BalanceSnapshot, 0, len(d.Assets))
 		for _, a := range d.Assets {
 			snaps = append(snaps, BalanceSnapshot{

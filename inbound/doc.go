@@ -5,13 +5,13 @@
 //
 // Two halves:
 //
-//   - WebhookInbox adapts the ledger inbox to hercle.WebhookInbox: the
+//   - WebhookInbox adapts the ledger inbox to webhook.Inbox: the
 //     handler's Store writes the raw event durably (ledger.PutEvent) and
 //     only then lets the handler answer 200; it then wakes the Processor.
 //   - Processor runs asynchronously. It scans the inbox's unprocessed
 //     events at start-up (so an event stored before a crash is applied
 //     after it) and after every wake-up, decodes each with
-//     hercle.DecodeWebhookEvent, applies it idempotently and marks it
+//     webhook.DecodeEvent, applies it idempotently and marks it
 //     processed.
 //
 // # Invariants

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/shopspring/decimal"
 )
@@ -68,7 +68,7 @@ func FuzzApply(f *testing.F) {
 		if _, _, err := st.PutEvent(ctx, ev); err != nil {
 			return // too large for the inbox: the handler would have refused it
 		}
-		we, err := hercle.DecodeWebhookEvent(body)
+		we, err := webhook.DecodeEvent(body)
 		if err != nil {
 			p.quarantine(ev, "other", err)
 		} else {

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/config"
-	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
@@ -81,13 +81,13 @@ func newEnv(t testing.TB, o envOptions) *env {
 	return e
 }
 
-type inboxFunc func(context.Context, hercle.ReceivedWebhook) (bool, error)
+type inboxFunc func(context.Context, webhook.Received) (bool, error)
 
-func (f inboxFunc) Store(ctx context.Context, w hercle.ReceivedWebhook) (bool, error) {
+func (f inboxFunc) Store(ctx context.Context, w webhook.Received) (bool, error) {
 	return f(ctx, w)
 }
 
-func (e *env) storeWebhook(ctx context.Context, w hercle.ReceivedWebhook) (bool, error) {
+func (e *env) storeWebhook(ctx context.Context, w webhook.Received) (bool, error) {
 	var notify func()
 	if e.proc != nil {
 		notify = e.proc.Notify
@@ -171,7 +171,7 @@ func (e *env) sender(ctx context.Context, seed uint64, faults sim.WebhookFaults,
 	return s
 }
 
-func (e *env) send(ctx context.Context, s *sim.WebhookSender, typ hercle.WebhookEventType, data any) string {
+func (e *env) send(ctx context.Context, s *sim.WebhookSender, typ webhook.EventType, data any) string {
 	e.t.Helper()
 	id, err := s.Send(ctx, string(typ), data)
 	if err != nil {
@@ -194,7 +194,7 @@ func (e *env) deliver(ctx context.Context, s *sim.WebhookSender) {
 }
 
 // outcome is the processor's engine_inbound_events_total{type, outcome}.
-func (e *env) outcome(typ hercle.WebhookEventType, outcome string) int {
+func (e *env) outcome(typ webhook.EventType, outcome string) int {
 	return int(series(e.t, e.reg, "engine_inbound_events_total", map[string]string{"type": string(typ), "outcome": outcome}))
 }
 

@@ -8,40 +8,12 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/sim"
 )
-
-func TestStatusEffect(t *testing.T) {
-	for _, c := range []struct {
-		status hercle.BankingStatus
-		want   inbound.Effect
-	}{
-		{hercle.BankingCreated, inbound.EffectRecord},
-		{hercle.BankingConfirming, inbound.EffectRecord},
-		{hercle.BankingConfirmed, inbound.EffectRecord},
-		{hercle.BankingExecuting, inbound.EffectRecord},
-		{hercle.BankingPending, inbound.EffectRecord},
-		{hercle.BankingSuccess, inbound.EffectSucceed},
-		{"success", inbound.EffectSucceed},
-		{hercle.BankingFailure, inbound.EffectFail},
-		{hercle.BankingRejected, inbound.EffectFail},
-		{"rejected", inbound.EffectFail},
-		{" SUCCESS", inbound.EffectUnknown},
-		{"REFUNDED", inbound.EffectUnknown},
-		{"", inbound.EffectUnknown},
-	} {
-		if got := inbound.StatusEffect(c.status); got != c.want {
-			t.Errorf("StatusEffect(%q) = %v, want %v", c.status, got, c.want)
-		}
-		// Only final statuses may move money.
-		if final := c.status.Final(); final != (c.want == inbound.EffectSucceed || c.want == inbound.EffectFail) {
-			t.Errorf("StatusEffect(%q) = %v disagrees with BankingStatus.Final() = %v", c.status, c.want, final)
-		}
-	}
-}
 
 func withdrawal(cid, status string) map[string]any {
 	return map[string]any{"Id": "venue-" + cid, "ClientId": cid, "Asset": "BTC", "Network": "BTC",
@@ -61,9 +33,9 @@ func TestWithdrawalSettlesOnceDespiteSenderFaults(t *testing.T) {
 
 	faults := sim.WebhookFaults{Duplicate: 0.5, Reorder: 0.5, Delay: 0.3, BadSignature: 0.2, MaxDelay: 20 * time.Millisecond}
 	s := e.sender(ctx, seed, faults, sim.WebhookFormat{}, nil)
-	e.send(ctx, s, hercle.EventWithdrawalCreated, withdrawal("W1", "CREATED"))
+	e.send(ctx, s, webhook.EventWithdrawalCreated, withdrawal("W1", "CREATED"))
 	for _, st := range []string{"CONFIRMING", "CONFIRMED", "EXECUTING", "SUCCESS", "SUCCESS", "CONFIRMING"} {
-		e.send(ctx, s, hercle.EventWithdrawalStatusUpdated, withdrawal("W1", st))
+		e.send(ctx, s, webhook.EventWithdrawalStatusUpdated, withdrawal("W1", st))
 	}
 	e.deliver(ctx, s)
 	if st := s.Stats(); st.Duplicates == 0 || st.Reordered == 0 || st.BadSignatures == 0 {
@@ -99,21 +71,21 @@ func TestWithdrawalSettlesOnceDespiteSenderFaults(t *testing.T) {
 		mustVerify(t, e.store)
 	}
 	check("after the lifecycle")
-	if n := e.outcome(hercle.EventWithdrawalStatusUpdated, inbound.OutcomeSettled); n != 1 {
+	if n := e.outcome(webhook.EventWithdrawalStatusUpdated, inbound.OutcomeSettled); n != 1 {
 		t.Errorf("settled outcomes = %d, want 1", n)
 	}
 
 	// Late: a progress status after SUCCESS, and a contradicting FAILURE.
-	stale0 := e.outcome(hercle.EventWithdrawalStatusUpdated, inbound.OutcomeStale)
+	stale0 := e.outcome(webhook.EventWithdrawalStatusUpdated, inbound.OutcomeStale)
 	s = e.sender(ctx, seed+1, sim.WebhookFaults{}, sim.WebhookFormat{CamelCase: true, EmbeddedData: true}, nil)
-	e.send(ctx, s, hercle.EventWithdrawalStatusUpdated, withdrawal("W1", "CONFIRMING"))
-	e.send(ctx, s, hercle.EventWithdrawalStatusUpdated, withdrawal("W1", "FAILURE"))
+	e.send(ctx, s, webhook.EventWithdrawalStatusUpdated, withdrawal("W1", "CONFIRMING"))
+	e.send(ctx, s, webhook.EventWithdrawalStatusUpdated, withdrawal("W1", "FAILURE"))
 	e.deliver(ctx, s)
 	check("after late events")
-	if n := e.outcome(hercle.EventWithdrawalStatusUpdated, inbound.OutcomeStale); n != stale0+1 {
+	if n := e.outcome(webhook.EventWithdrawalStatusUpdated, inbound.OutcomeStale); n != stale0+1 {
 		t.Errorf("stale outcomes = %d, want %d", n, stale0+1)
 	}
-	if n := e.outcome(hercle.EventWithdrawalStatusUpdated, inbound.OutcomeConflict); n != 1 {
+	if n := e.outcome(webhook.EventWithdrawalStatusUpdated, inbound.OutcomeConflict); n != 1 {
 		t.Errorf("conflict outcomes = %d, want 1", n)
 	}
 }
@@ -155,10 +127,10 @@ func TestSettlementDestination(t *testing.T) {
 	sent("HP2", ledger.IntentPayout, ledger.Heropayments, ledger.TransitWithdrawal, "USDT", "100", nil)
 
 	s := e.sender(ctx, 7151, sim.WebhookFaults{}, sim.WebhookFormat{}, nil)
-	e.send(ctx, s, hercle.EventWithdrawalStatusUpdated, withdrawal("W1", "SUCCESS")) // reports bc1qxy
-	byCID := e.send(ctx, s, hercle.EventWithdrawalStatusUpdated, map[string]any{"Id": "venue-other", "ClientId": "HP1",
+	e.send(ctx, s, webhook.EventWithdrawalStatusUpdated, withdrawal("W1", "SUCCESS")) // reports bc1qxy
+	byCID := e.send(ctx, s, webhook.EventWithdrawalStatusUpdated, map[string]any{"Id": "venue-other", "ClientId": "HP1",
 		"Asset": "USDT", "Network": "TRX", "Destination": "TXYZ", "Amount": hercle.MustNumber("100"), "Status": "SUCCESS"})
-	e.send(ctx, s, hercle.EventWithdrawalStatusUpdated, map[string]any{"Id": "venue-HP2",
+	e.send(ctx, s, webhook.EventWithdrawalStatusUpdated, map[string]any{"Id": "venue-HP2",
 		"Asset": "USDT", "Network": "TRX", "Destination": "TXYZ", "Amount": hercle.MustNumber("100"), "Status": "SUCCESS"})
 	e.deliver(ctx, s)
 
@@ -179,7 +151,7 @@ func TestSettlementDestination(t *testing.T) {
 	if q := e.proc.Quarantined(); len(q) != 1 || q[byCID] == "" {
 		t.Errorf("quarantined = %v, want the event naming HP1 by Client-Id", q)
 	}
-	if n := e.outcome(hercle.EventWithdrawalStatusUpdated, inbound.OutcomeUnmatched); n != 1 {
+	if n := e.outcome(webhook.EventWithdrawalStatusUpdated, inbound.OutcomeUnmatched); n != 1 {
 		t.Errorf("unmatched = %d, want 1 (the event naming HP2 by venue id)", n)
 	}
 	mustVerify(t, e.store)
@@ -198,14 +170,14 @@ func TestFailureReverses(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := e.sender(ctx, 7201, sim.WebhookFaults{Duplicate: 0.5}, sim.WebhookFormat{}, nil)
-	e.send(ctx, s, hercle.EventWithdrawalStatusUpdated, map[string]any{"Id": "w-2", "ClientId": "W2", "Asset": "BTC", "Status": "FAILURE"})
+	e.send(ctx, s, webhook.EventWithdrawalStatusUpdated, map[string]any{"Id": "w-2", "ClientId": "W2", "Asset": "BTC", "Status": "FAILURE"})
 	payout := func(status string) map[string]any {
 		return map[string]any{"Id": "payout-9", "Status": status,
 			"Debtor":   map[string]any{"Asset": "EUR", "Amount": 100, "Fee": hercle.MustNumber("1.5")},
 			"Creditor": map[string]any{"Asset": "EUR", "Address": "IT60X0542811101000000123456", "Network": "SEPA", "Amount": 100}}
 	}
-	e.send(ctx, s, hercle.EventPayoutCreated, payout("CREATED"))
-	e.send(ctx, s, hercle.EventPayoutStatusUpdated, payout("REJECTED"))
+	e.send(ctx, s, webhook.EventPayoutCreated, payout("CREATED"))
+	e.send(ctx, s, webhook.EventPayoutStatusUpdated, payout("REJECTED"))
 	e.deliver(ctx, s)
 
 	for _, c := range []struct {
@@ -247,9 +219,9 @@ func TestDepositCreditsOnce(t *testing.T) {
 	ctx := deadline(t, 30*time.Second)
 	e := newEnv(t, envOptions{})
 	s := e.sender(ctx, 7301, sim.WebhookFaults{Duplicate: 1, Reorder: 0.5}, sim.WebhookFormat{}, nil)
-	e.send(ctx, s, hercle.EventDepositStatusUpdated, deposit("tx-1", "CONFIRMING", "1000.10"))
-	first := e.send(ctx, s, hercle.EventDepositStatusUpdated, deposit("tx-1", "SUCCESS", "1000.10"))
-	second := e.send(ctx, s, hercle.EventDepositStatusUpdated, deposit("tx-1", "SUCCESS", "1000.10"))
+	e.send(ctx, s, webhook.EventDepositStatusUpdated, deposit("tx-1", "CONFIRMING", "1000.10"))
+	first := e.send(ctx, s, webhook.EventDepositStatusUpdated, deposit("tx-1", "SUCCESS", "1000.10"))
+	second := e.send(ctx, s, webhook.EventDepositStatusUpdated, deposit("tx-1", "SUCCESS", "1000.10"))
 	e.deliver(ctx, s)
 
 	if got := balance(t, e.store, ledger.VenuePending(ledger.Hercle), "EUR"); !got.Equal(d("1000.10")) {
@@ -266,7 +238,7 @@ func TestDepositCreditsOnce(t *testing.T) {
 		(dep.EventID != first && dep.EventID != second) {
 		t.Errorf("deposit = %+v", dep)
 	}
-	if n := e.outcome(hercle.EventDepositStatusUpdated, inbound.OutcomeDuplicate); n != 1 {
+	if n := e.outcome(webhook.EventDepositStatusUpdated, inbound.OutcomeDuplicate); n != 1 {
 		t.Errorf("duplicate outcomes = %d, want 1 (the second SUCCESS event)", n)
 	}
 	mustVerify(t, e.store)
@@ -289,19 +261,19 @@ func TestRegistryPayeeApprovalAndBalances(t *testing.T) {
 			"Network": "SEPA", "Status": status}
 	}
 	at(1)
-	e.send(ctx, s, hercle.EventPayeeCreated, map[string]any{"Id": "payee-1", "Name": "John", "Type": "PERSON"})
+	e.send(ctx, s, webhook.EventPayeeCreated, map[string]any{"Id": "payee-1", "Name": "John", "Type": "PERSON"})
 	at(2)
-	e.send(ctx, s, hercle.EventPayeeStatusUpdated, addr("REVIEWING"))
+	e.send(ctx, s, webhook.EventPayeeStatusUpdated, addr("REVIEWING"))
 	at(4)
-	e.send(ctx, s, hercle.EventPayeeStatusUpdated, addr("APPROVED"))
+	e.send(ctx, s, webhook.EventPayeeStatusUpdated, addr("APPROVED"))
 	at(3) // older than APPROVED, delivered after it
-	e.send(ctx, s, hercle.EventPayeeStatusUpdated, addr("PENDING"))
+	e.send(ctx, s, webhook.EventPayeeStatusUpdated, addr("PENDING"))
 	at(5)
-	e.send(ctx, s, hercle.EventPayeeStatusUpdated, map[string]any{"Id": "pa-2", "PayeeId": "payee-1", "Status": 2})
-	e.send(ctx, s, hercle.EventBalanceUpdated, map[string]any{"UserId": "u", "Sequence": 7, "Assets": []any{map[string]any{"Name": "EUR", "Available": hercle.MustNumber("1500.5"), "Allocated": 100}}})
-	e.send(ctx, s, hercle.EventBalanceUpdated, map[string]any{"UserId": "u", "Sequence": 6, "Assets": []any{map[string]any{"Name": "EUR", "Available": 1}}})
-	e.send(ctx, s, hercle.EventEndUserStatusUpdated, map[string]any{"Id": "eu-1", "Business": map[string]any{"CompanyName": "Acme"}, "RegistrationStatus": "ACTIVE"})
-	e.send(ctx, s, hercle.EventVirtualAccountRegistered, map[string]any{"Id": "ia-1", "Asset": "EUR", "Address": "DE89370400440532013000"})
+	e.send(ctx, s, webhook.EventPayeeStatusUpdated, map[string]any{"Id": "pa-2", "PayeeId": "payee-1", "Status": 2})
+	e.send(ctx, s, webhook.EventBalanceUpdated, map[string]any{"UserId": "u", "Sequence": 7, "Assets": []any{map[string]any{"Name": "EUR", "Available": hercle.MustNumber("1500.5"), "Allocated": 100}}})
+	e.send(ctx, s, webhook.EventBalanceUpdated, map[string]any{"UserId": "u", "Sequence": 6, "Assets": []any{map[string]any{"Name": "EUR", "Available": 1}}})
+	e.send(ctx, s, webhook.EventEndUserStatusUpdated, map[string]any{"Id": "eu-1", "Business": map[string]any{"CompanyName": "Acme"}, "RegistrationStatus": "ACTIVE"})
+	e.send(ctx, s, webhook.EventVirtualAccountRegistered, map[string]any{"Id": "ia-1", "Asset": "EUR", "Address": "DE89370400440532013000"})
 	e.deliver(ctx, s)
 
 	check := func(when string) {
@@ -311,7 +283,7 @@ func TestRegistryPayeeApprovalAndBalances(t *testing.T) {
 		if len(approved) != 1 || approved[0].ID != "pa-1" || approved[0].PayeeID != "payee-1" {
 			t.Errorf("%s: approved = %+v, want only pa-1", when, approved)
 		}
-		if a, ok := r.PayeeAddress("pa-2"); !ok || a.Status != hercle.WebhookPayeeAddressRefused {
+		if a, ok := r.PayeeAddress("pa-2"); !ok || a.Status != webhook.PayeeAddressRefused {
 			t.Errorf("%s: pa-2 = %+v, %v; want REFUSED", when, a, ok)
 		}
 		if p, ok := r.Payee("payee-1"); !ok || p.Name != "John" {
@@ -320,7 +292,7 @@ func TestRegistryPayeeApprovalAndBalances(t *testing.T) {
 		if b, ok := r.Balance("EUR"); !ok || b.Sequence != 7 || !b.Available.Equal(d("1500.5")) || !b.Allocated.Equal(d("100")) {
 			t.Errorf("%s: EUR snapshot = %+v, %v; want sequence 7", when, b, ok)
 		}
-		if u, ok := r.EndUser("eu-1"); !ok || !u.Business || u.Status != hercle.RegistrationActive {
+		if u, ok := r.EndUser("eu-1"); !ok || !u.Business || u.Status != webhook.RegistrationActive {
 			t.Errorf("%s: eu-1 = %+v, %v", when, u, ok)
 		}
 		if v, ok := r.VirtualAccount("ia-1"); !ok || v.Asset != "EUR" {
@@ -328,7 +300,7 @@ func TestRegistryPayeeApprovalAndBalances(t *testing.T) {
 		}
 	}
 	check("live")
-	if n := e.outcome(hercle.EventPayeeStatusUpdated, inbound.OutcomeStale); n != 1 {
+	if n := e.outcome(webhook.EventPayeeStatusUpdated, inbound.OutcomeStale); n != 1 {
 		t.Errorf("stale payee updates = %d, want 1", n)
 	}
 	e.restart()
@@ -345,8 +317,8 @@ func TestCrashBetweenStoreAndProcessing(t *testing.T) {
 	e := newEnv(t, envOptions{noProcessor: true})
 	sendingIntent(t, e.store, "W3", ledger.IntentWithdrawal, ledger.TransitWithdrawal, "USDT", "250")
 	s := e.sender(ctx, 7501, sim.WebhookFaults{Duplicate: 0.5}, sim.WebhookFormat{}, nil)
-	e.send(ctx, s, hercle.EventDepositStatusUpdated, deposit("tx-9", "SUCCESS", "42"))
-	e.send(ctx, s, hercle.EventWithdrawalStatusUpdated, map[string]any{"Id": "w-3", "ClientId": "W3", "Asset": "USDT", "Network": "TRX", "Destination": "TXYZ", "Status": "SUCCESS"})
+	e.send(ctx, s, webhook.EventDepositStatusUpdated, deposit("tx-9", "SUCCESS", "42"))
+	e.send(ctx, s, webhook.EventWithdrawalStatusUpdated, map[string]any{"Id": "w-3", "ClientId": "W3", "Asset": "USDT", "Network": "TRX", "Destination": "TXYZ", "Status": "SUCCESS"})
 	if err := s.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -392,8 +364,8 @@ func TestUnknownAndMalformedEvents(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	s := e.sender(ctx, 7601, sim.WebhookFaults{}, sim.WebhookFormat{}, nil)
 	unknown := e.send(ctx, s, "Something.Undocumented", map[string]any{"x": 1})
-	bad := e.send(ctx, s, hercle.EventDepositStatusUpdated, map[string]any{"Id": "tx-bad", "Status": "SUCCESS", "Amount": "not a number"})
-	zero := e.send(ctx, s, hercle.EventDepositStatusUpdated, deposit("tx-zero", "SUCCESS", "0"))
+	bad := e.send(ctx, s, webhook.EventDepositStatusUpdated, map[string]any{"Id": "tx-bad", "Status": "SUCCESS", "Amount": "not a number"})
+	zero := e.send(ctx, s, webhook.EventDepositStatusUpdated, deposit("tx-zero", "SUCCESS", "0"))
 	e.deliver(ctx, s)
 	e.sync(ctx) // a second pass must not count them again
 
@@ -411,7 +383,7 @@ func TestUnknownAndMalformedEvents(t *testing.T) {
 	if q := e.proc.Quarantined(); len(q) != 2 || q[bad] == "" || q[zero] == "" {
 		t.Errorf("quarantined = %v, want both malformed events", q)
 	}
-	if n := e.outcome(hercle.EventDepositStatusUpdated, inbound.OutcomeQuarantined); n != 2 {
+	if n := e.outcome(webhook.EventDepositStatusUpdated, inbound.OutcomeQuarantined); n != 2 {
 		t.Errorf("quarantined outcomes = %d, want 2 (once each, not per pass)", n)
 	}
 	if g := series(t, e.reg, "engine_inbound_quarantined", nil); g != 2 {
@@ -432,7 +404,7 @@ func TestWebhookInboxDuplicateAndFailure(t *testing.T) {
 	e := newEnv(t, envOptions{noProcessor: true})
 	notified := 0
 	in := inbound.NewWebhookInbox(e.store, func() { notified++ }, nil)
-	w := hercle.ReceivedWebhook{EventID: "evt-1", EventType: "X", Body: []byte(`{"EventId":"evt-1"}`), ReceivedAt: time.Now()}
+	w := webhook.Received{EventID: "evt-1", EventType: "X", Body: []byte(`{"EventId":"evt-1"}`), ReceivedAt: time.Now()}
 	if dup, err := in.Store(ctx, w); dup || err != nil {
 		t.Fatalf("first Store = %v, %v", dup, err)
 	}
@@ -448,7 +420,7 @@ func TestWebhookInboxDuplicateAndFailure(t *testing.T) {
 	if err := e.store.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := in.Store(ctx, hercle.ReceivedWebhook{EventID: "evt-2", Body: []byte(`{}`)}); !errors.Is(err, ledger.ErrClosed) {
+	if _, err := in.Store(ctx, webhook.Received{EventID: "evt-2", Body: []byte(`{}`)}); !errors.Is(err, ledger.ErrClosed) {
 		t.Errorf("Store on a closed ledger = %v, want ErrClosed (the handler answers 503)", err)
 	}
 	e.open()

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/sim"
 	"github.com/shopspring/decimal"
@@ -78,7 +78,7 @@ func runLoad(t testing.TB, n, senders int, dup float64, seed uint64) loadResult 
 	for i, s := range ss {
 		wg.Go(func() {
 			for j := i; j < n; j += senders {
-				if _, err := s.Send(ctx, string(hercle.EventDepositStatusUpdated), deposit(loadTxID(i, j), "SUCCESS", "1.01")); err != nil {
+				if _, err := s.Send(ctx, string(webhook.EventDepositStatusUpdated), deposit(loadTxID(i, j), "SUCCESS", "1.01")); err != nil {
 					errs <- err
 					return
 				}
@@ -181,7 +181,7 @@ func presign(t testing.TB, s *sim.WebhookSigner, n int, dup float64, seed uint64
 		wg.Go(func() {
 			for i := w; i < n; i += workers {
 				data, _ := json.Marshal(deposit(loadTxID(0, i), "SUCCESS", "1.01"))
-				body, err := sim.WebhookFormat{}.Envelope(fmt.Sprintf("evt-%d-%06d", seed, i), string(hercle.EventDepositStatusUpdated), now, data)
+				body, err := sim.WebhookFormat{}.Envelope(fmt.Sprintf("evt-%d-%06d", seed, i), string(webhook.EventDepositStatusUpdated), now, data)
 				if err != nil {
 					errs <- err
 					return
@@ -228,8 +228,8 @@ func postAll(t testing.TB, ctx context.Context, url string, roots *x509.CertPool
 			return 0, err
 		}
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set(hercle.HeaderWebhookTimestamp, r.ts)
-		req.Header.Set(hercle.HeaderWebhookSignature, r.sig)
+		req.Header.Set(webhook.HeaderTimestamp, r.ts)
+		req.Header.Set(webhook.HeaderSignature, r.sig)
 		start := time.Now()
 		res, err := client.Do(req)
 		if err != nil {

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/internal/passes"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
@@ -176,10 +176,10 @@ func (p *Processor) Run(ctx context.Context) error {
 // are applied by the first pass.
 func (p *Processor) rebuild(ctx context.Context) error {
 	return p.store.Events(ctx, ledger.SourceHercleWebhook, func(ev ledger.Event) error {
-		if ev.Processed.IsZero() || !registryType(hercle.WebhookEventType(ev.Type)) {
+		if ev.Processed.IsZero() || !registryType(webhook.EventType(ev.Type)) {
 			return nil
 		}
-		we, err := hercle.DecodeWebhookEvent(ev.Body)
+		we, err := webhook.DecodeEvent(ev.Body)
 		if err != nil || we.Payload == nil {
 			return nil // marked processed once, so it decoded then; nothing to rebuild from
 		}
@@ -188,11 +188,11 @@ func (p *Processor) rebuild(ctx context.Context) error {
 	})
 }
 
-func registryType(t hercle.WebhookEventType) bool {
+func registryType(t webhook.EventType) bool {
 	switch t {
-	case hercle.EventPayeeCreated, hercle.EventPayeeStatusUpdated, hercle.EventEndUserCreated,
-		hercle.EventEndUserUpdated, hercle.EventEndUserStatusUpdated, hercle.EventVirtualAccountRegistered,
-		hercle.EventBalanceUpdated:
+	case webhook.EventPayeeCreated, webhook.EventPayeeStatusUpdated, webhook.EventEndUserCreated,
+		webhook.EventEndUserUpdated, webhook.EventEndUserStatusUpdated, webhook.EventVirtualAccountRegistered,
+		webhook.EventBalanceUpdated:
 		return true
 	}
 	return false
@@ -201,7 +201,7 @@ func registryType(t hercle.WebhookEventType) bool {
 // item is one event of a pass, decoded.
 type item struct {
 	ev ledger.Event
-	we *hercle.WebhookEvent
+	we *webhook.Event
 }
 
 // pass applies every unprocessed, non-quarantined webhook once.
@@ -221,9 +221,9 @@ func (p *Processor) pass(ctx context.Context) {
 		if ev.Source != ledger.SourceHercleWebhook || p.isQuarantined(ev.ID) {
 			continue
 		}
-		we, err := hercle.DecodeWebhookEvent(ev.Body)
+		we, err := webhook.DecodeEvent(ev.Body)
 		if err != nil {
-			p.quarantine(ev, typeLabel(hercle.WebhookEventType(ev.Type)), err)
+			p.quarantine(ev, typeLabel(webhook.EventType(ev.Type)), err)
 			continue
 		}
 		h := fnv.New32a()
@@ -265,15 +265,15 @@ func (p *Processor) pass(ctx context.Context) {
 
 // movementKey groups the events that must be applied in order: those of
 // one withdrawal, payout, deposit or registry record.
-func movementKey(we *hercle.WebhookEvent) string {
+func movementKey(we *webhook.Event) string {
 	switch d := we.Payload.(type) {
-	case *hercle.WebhookWithdrawal:
+	case *webhook.Withdrawal:
 		return "movement:" + cmp.Or(d.ClientID, "venue:"+d.ID)
-	case *hercle.WebhookTransfer:
+	case *webhook.Transfer:
 		return "movement:" + cmp.Or(d.ClientID, "venue:"+d.ID)
-	case *hercle.WebhookTransaction:
+	case *webhook.Transaction:
 		return "deposit:" + d.ID
-	case *hercle.WebhookPayeeAddress:
+	case *webhook.PayeeAddress:
 		return "payee-address:" + d.ID
 	}
 	return "type:" + string(we.EventType)
@@ -351,7 +351,7 @@ func (p *Processor) Quarantined() map[string]string {
 }
 
 // typeLabel bounds the metric's type label to the documented types.
-func typeLabel(t hercle.WebhookEventType) string {
+func typeLabel(t webhook.EventType) string {
 	if t.Known() {
 		return string(t)
 	}

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/market"
 	"github.com/shopspring/decimal"
 )
@@ -37,19 +37,19 @@ type PayeeAddress struct {
 	ID, PayeeID, Name    string
 	Asset                market.Asset
 	Address, Network     string
-	Status               hercle.WebhookPayeeAddressStatus
-	ConfirmationStrategy hercle.ConfirmationStrategy
+	Status               webhook.PayeeAddressStatus
+	ConfirmationStrategy webhook.ConfirmationStrategy
 	Updated              time.Time // event time of the update applied
 	EventID              string    // the event it came from
 }
 
 // Approved reports whether treasury may send to the address.
-func (a PayeeAddress) Approved() bool { return a.Status == hercle.WebhookPayeeAddressApproved }
+func (a PayeeAddress) Approved() bool { return a.Status == webhook.PayeeAddressApproved }
 
 // Payee is a payee as registered (Payee.Created).
 type Payee struct {
 	ID, EndUserID, Name, Surname, Company, Country string
-	Type                                           hercle.WebhookPayeeType
+	Type                                           webhook.PayeeType
 	Disabled, Deleted                              bool
 	Updated                                        time.Time
 	EventID                                        string
@@ -60,7 +60,7 @@ type EndUser struct {
 	ID       string
 	Business bool
 	Name     string // company name, or first and last name
-	Status   hercle.RegistrationStatus
+	Status   webhook.RegistrationStatus
 	Updated  time.Time
 	EventID  string
 }
@@ -137,7 +137,7 @@ func (r *Registry) putPayeeAddress(a PayeeAddress) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return put(r.addresses, a.ID, a, stamp{a.Updated, payeeAddressRank(a.Status), a.EventID},
-		func(old PayeeAddress) bool { return old.Status == hercle.WebhookPayeeAddressDeleted })
+		func(old PayeeAddress) bool { return old.Status == webhook.PayeeAddressDeleted })
 }
 
 func (r *Registry) putPayee(p Payee) bool {

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/sim"
 )
@@ -21,7 +21,7 @@ func TestFailureOfAnotherMovementUnderTheClientID(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := e.sender(ctx, 7301, sim.WebhookFaults{}, sim.WebhookFormat{}, nil)
-	e.send(ctx, s, hercle.EventWithdrawalStatusUpdated, map[string]any{"Id": "w-5-again", "ClientId": "W5", "Asset": "BTC", "Status": "FAILURE"})
+	e.send(ctx, s, webhook.EventWithdrawalStatusUpdated, map[string]any{"Id": "w-5-again", "ClientId": "W5", "Asset": "BTC", "Status": "FAILURE"})
 	e.deliver(ctx, s)
 	if in, err := e.store.Intent(ctx, "W5"); err != nil || in.State != ledger.StateSubmitted {
 		t.Fatalf("intent after another movement's FAILURE = %+v, %v; want still submitted", in, err)
@@ -31,7 +31,7 @@ func TestFailureOfAnotherMovementUnderTheClientID(t *testing.T) {
 	}
 
 	s2 := e.sender(ctx, 7302, sim.WebhookFaults{}, sim.WebhookFormat{}, nil)
-	e.send(ctx, s2, hercle.EventWithdrawalStatusUpdated, map[string]any{"Id": "w-5", "ClientId": "W5", "Asset": "BTC",
+	e.send(ctx, s2, webhook.EventWithdrawalStatusUpdated, map[string]any{"Id": "w-5", "ClientId": "W5", "Asset": "BTC",
 		"Network": "BTC", "Destination": "bc1qdest", "Status": "SUCCESS"})
 	e.deliver(ctx, s2)
 	if in, err := e.store.Intent(ctx, "W5"); err != nil || in.State != ledger.StateSucceeded {

@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
@@ -118,7 +118,7 @@ func TestSimWithdrawalSettlesOnce(t *testing.T) {
 	if in := e.intentState(ctx, "wd-e2e"); in.State != ledger.StateSubmitted {
 		t.Fatalf("after Created: intent %s, want submitted", in.State)
 	}
-	if n := e.outcome(hercle.EventWithdrawalCreated, inbound.OutcomeRecorded); n != 1 {
+	if n := e.outcome(webhook.EventWithdrawalCreated, inbound.OutcomeRecorded); n != 1 {
 		t.Fatalf("Created recorded %d times, want 1", n)
 	}
 
@@ -143,7 +143,7 @@ func TestSimWithdrawalSettlesOnce(t *testing.T) {
 	if _, err := e.store.Entry(ctx, "wd-e2e:failed"); !errors.Is(err, ledger.ErrNotFound) {
 		t.Errorf("wd-e2e:failed = %v, want none", err)
 	}
-	if n := e.outcome(hercle.EventWithdrawalStatusUpdated, inbound.OutcomeSettled); n != 1 {
+	if n := e.outcome(webhook.EventWithdrawalStatusUpdated, inbound.OutcomeSettled); n != 1 {
 		t.Errorf("settled %d times, want 1", n)
 	}
 	// Balance.Updated reached the registry with the venue's sequence.
@@ -170,7 +170,7 @@ func TestSimWithdrawalFailureReverses(t *testing.T) {
 	if got := balance(t, e.store, ledger.VenueAvailable(ledger.Hercle), "BTC"); !got.Equal(d("0.5")) {
 		t.Errorf("venue available = %s, want 0.5 back once", got)
 	}
-	if n := e.outcome(hercle.EventWithdrawalStatusUpdated, inbound.OutcomeFailed); n != 1 {
+	if n := e.outcome(webhook.EventWithdrawalStatusUpdated, inbound.OutcomeFailed); n != 1 {
 		t.Errorf("failed outcomes = %d, want 1", n)
 	}
 	mustVerify(t, e.store)
@@ -248,10 +248,10 @@ func TestSimOutOfOrderNeverMovesBackwards(t *testing.T) {
 	if in := e.intentState(ctx, "wd-ooo"); in.State != ledger.StateSucceeded {
 		t.Fatalf("intent %s, want succeeded", in.State)
 	}
-	if n := e.outcome(hercle.EventWithdrawalStatusUpdated, inbound.OutcomeSettled); n != 1 {
+	if n := e.outcome(webhook.EventWithdrawalStatusUpdated, inbound.OutcomeSettled); n != 1 {
 		t.Errorf("settled %d times, want 1", n)
 	}
-	if n := e.outcome(hercle.EventWithdrawalStatusUpdated, inbound.OutcomeStale); n != 1 {
+	if n := e.outcome(webhook.EventWithdrawalStatusUpdated, inbound.OutcomeStale); n != 1 {
 		t.Errorf("stale outcomes = %d, want 1 (CONFIRMING after SUCCESS)", n)
 	}
 	if got := balance(t, e.store, ledger.Transit(ledger.TransitWithdrawal, "wd-ooo"), "BTC"); !got.IsZero() {
@@ -270,7 +270,7 @@ func TestSimOutOfOrderNeverMovesBackwards(t *testing.T) {
 	if want := b.v.Balances(); !ok || snap.Sequence != int64(want.Sequence) || !snap.Available.Equal(d("1000050")) {
 		t.Errorf("registry USDT %+v (found %v), want sequence %d, available 1000050", snap, ok, want.Sequence)
 	}
-	if n := e.outcome(hercle.EventBalanceUpdated, inbound.OutcomeStale); n == 0 {
+	if n := e.outcome(webhook.EventBalanceUpdated, inbound.OutcomeStale); n == 0 {
 		t.Errorf("no balance update was stale: the reordering was not exercised")
 	}
 	mustVerify(t, e.store)
@@ -435,7 +435,7 @@ func TestSimPayeeAndEndUserRegistry(t *testing.T) {
 	if pe, ok := e.proc.Registry().Payee(p.ID); !ok || pe.Company != "Acme" {
 		t.Errorf("payee %+v (found %v)", pe, ok)
 	}
-	if eu, ok := e.proc.Registry().EndUser(u.ID); !ok || eu.Status != hercle.RegistrationSuspended || eu.Name != "Ada Lovelace" {
+	if eu, ok := e.proc.Registry().EndUser(u.ID); !ok || eu.Status != webhook.RegistrationSuspended || eu.Name != "Ada Lovelace" {
 		t.Errorf("end user %+v (found %v), want Ada Lovelace, SUSPENDED", eu, ok)
 	}
 }
@@ -489,7 +489,7 @@ func (e *env) signedDeposit(t *testing.T, eventID, txID string, at time.Time) si
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, err := sim.WebhookFormat{}.Envelope(eventID, string(hercle.EventDepositStatusUpdated), at, data)
+	body, err := sim.WebhookFormat{}.Envelope(eventID, string(webhook.EventDepositStatusUpdated), at, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -509,8 +509,8 @@ func (e *env) post(t *testing.T, ctx context.Context, c *http.Client, r signedRe
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(hercle.HeaderWebhookTimestamp, r.ts)
-	req.Header.Set(hercle.HeaderWebhookSignature, r.sig)
+	req.Header.Set(webhook.HeaderTimestamp, r.ts)
+	req.Header.Set(webhook.HeaderSignature, r.sig)
 	res, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/ledger"
 )
 
@@ -28,7 +28,7 @@ type EventStore interface {
 	PutEvent(ctx context.Context, ev ledger.Event) (ledger.Event, bool, error)
 }
 
-// WebhookInbox is the ledger's inbox seen as a hercle.WebhookInbox. Store
+// WebhookInbox is the ledger's inbox seen as a webhook.Inbox. Store
 // returns only once the event is durable in the ledger, so the handler's
 // 200 never acknowledges an event that a crash could lose.
 type WebhookInbox struct {
@@ -48,18 +48,18 @@ func NewWebhookInbox(store EventStore, notify func(), log *slog.Logger) *Webhook
 	return &WebhookInbox{store: store, notify: notify, log: log}
 }
 
-// Store implements hercle.WebhookInbox. A duplicate EventId returns
+// Store implements webhook.Inbox. A duplicate EventId returns
 // duplicate true and keeps the first body (the ledger counts the delivery);
 // any error makes the handler answer 503 so that Hercle retries.
-func (in *WebhookInbox) Store(ctx context.Context, w hercle.ReceivedWebhook) (bool, error) {
+func (in *WebhookInbox) Store(ctx context.Context, w webhook.Received) (bool, error) {
 	meta := map[string]string{
 		MetaKeyID:      w.KeyID,
 		MetaReceivedAt: w.ReceivedAt.UTC().Format(time.RFC3339Nano),
 	}
 	for k, h := range map[string]string{
-		MetaDeliveryID:  hercle.HeaderWebhookID,
-		MetaTimestamp:   hercle.HeaderWebhookTimestamp,
-		MetaSignature:   hercle.HeaderWebhookSignature,
+		MetaDeliveryID:  webhook.HeaderID,
+		MetaTimestamp:   webhook.HeaderTimestamp,
+		MetaSignature:   webhook.HeaderSignature,
 		MetaContentType: "Content-Type",
 	} {
 		if v := w.Header.Get(h); v != "" {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/reconcile"
@@ -57,7 +58,7 @@ func TestBankTransfers(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.clock.Advance(49 * time.Hour) // both settle at the venue (CONFIRMED)
-	r.deliver(sim.WebhookFaults{}, hook{hercle.EventPayoutStatusUpdated, map[string]any{"Id": rcpt.ID, "ClientId": cid, "Status": "SUCCESS",
+	r.deliver(sim.WebhookFaults{}, hook{webhook.EventPayoutStatusUpdated, map[string]any{"Id": rcpt.ID, "ClientId": cid, "Status": "SUCCESS",
 		"Debtor":   map[string]any{"InternalAddressId": from.ID, "Asset": "EUR", "Amount": hercle.N(d("2500"))},
 		"Creditor": map[string]any{"PayeeAddressId": pa.ID, "Asset": "EUR", "Address": iban, "Network": "SEPA", "Amount": hercle.N(d("2500"))}}})
 	if got := r.balance(ledger.ExternalBank(iban), "EUR"); !got.Equal(d("2500")) {
@@ -114,9 +115,9 @@ func TestHistoryOlderThanAWeek(t *testing.T) {
 func TestWebhookWithoutVenueRecord(t *testing.T) {
 	r := newRig(t, rigOptions{pauseAbove: -1})
 	r.deliver(sim.WebhookFaults{},
-		hook{hercle.EventDepositStatusUpdated, map[string]any{"Id": "phantom-tx", "Type": "DEPOSIT", "Status": "SUCCESS",
+		hook{webhook.EventDepositStatusUpdated, map[string]any{"Id": "phantom-tx", "Type": "DEPOSIT", "Status": "SUCCESS",
 			"Asset": "BTC", "Amount": hercle.N(d("2"))}},
-		hook{hercle.EventWithdrawalStatusUpdated, map[string]any{"Id": "phantom-wd", "ClientId": "W-unknown", "Asset": "BTC",
+		hook{webhook.EventWithdrawalStatusUpdated, map[string]any{"Id": "phantom-wd", "ClientId": "W-unknown", "Asset": "BTC",
 			"Network": "BTC", "Destination": btcAddress, "Amount": hercle.N(d("1")), "Status": "SUCCESS"}})
 	r.clock.Advance(15 * time.Minute)
 

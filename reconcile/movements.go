@@ -10,7 +10,6 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/hercle"
-	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 )
@@ -34,14 +33,20 @@ func (p progress) String() string {
 	return "in flight"
 }
 
-// venueProgress reads a REST movement status. CONFIRMED is final at REST:
-// the venue releases the allocated amount then (the webhooks' later
-// EXECUTING and SUCCESS have no REST counterpart).
+// venueProgress reads a REST movement status by the venue's mapping
+// (hercle.MovementStatus.Effect: CONFIRMED is final at REST), and takes
+// COMPLETED as done and CANCELLED as failed besides.
 func venueProgress(status string) progress {
 	switch strings.ToUpper(strings.TrimSpace(status)) {
-	case "CONFIRMED", "SUCCESS", "COMPLETED":
+	case "COMPLETED":
 		return succeeded
-	case "FAILURE", "FAILED", "REJECTED", "CANCELLED", "CANCELED":
+	case "CANCELLED", "CANCELED":
+		return failed
+	}
+	switch hercle.MovementStatus(status).Effect() {
+	case hercle.EffectSucceed:
+		return succeeded
+	case hercle.EffectFail:
 		return failed
 	}
 	return inFlight
@@ -387,20 +392,20 @@ func (r *run) movementWebhook(m movement) {
 		return
 	}
 	hooks := r.books.hooks
-	var eff inbound.Effect
+	var eff hercle.Effect
 	if m.check == CheckTransfers {
 		eff = finalEffect(hooks.payouts[m.id], hooks.payoutsByClient[m.clientID])
 	} else {
 		eff = finalEffect(hooks.withdrawals[m.id], hooks.withdrawalsByClient[m.clientID])
 	}
-	want := inbound.EffectSucceed
+	want := hercle.EffectSucceed
 	if m.progress == failed {
-		want = inbound.EffectFail
+		want = hercle.EffectFail
 	}
 	switch eff {
 	case want:
 		r.match(CheckWebhooks, 1)
-	case inbound.EffectRecord:
+	case hercle.EffectPending:
 		r.add(Finding{Check: CheckWebhooks, Outcome: WebhookMissing, Ref: m.id, ClientID: m.clientID, Asset: string(m.asset),
 			Venue: m.status, Detail: fmt.Sprintf("the %s is %s at the venue; no final status webhook for it was received", m.noun, m.progress)}, time.Time{})
 	default:

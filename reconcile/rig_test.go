@@ -17,6 +17,7 @@ import (
 
 	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/heropayments"
 	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
@@ -137,11 +138,11 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := hercle.ParseWebhookKeys(s.PublicKeyPEM())
+	keys, err := webhook.ParseKeys(s.PublicKeyPEM())
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := hercle.NewWebhookHandler(hercle.WebhookConfig{Keys: keys, Now: r.clock.Now,
+	h, err := webhook.NewHandler(webhook.Config{Keys: keys, Now: r.clock.Now,
 		Inbox: inbound.NewWebhookInbox(r.store, r.proc.Notify, nil)})
 	if err != nil {
 		t.Fatal(err)
@@ -232,7 +233,7 @@ func (r *rig) reconcile() reconcile.Report {
 
 // hook is one webhook to deliver.
 type hook struct {
-	typ  hercle.WebhookEventType
+	typ  webhook.EventType
 	data any
 }
 
@@ -276,13 +277,13 @@ func (r *rig) deliver(faults sim.WebhookFaults, hooks ...hook) []string {
 // depositHook is the Banking.Deposit.StatusUpdated webhook of a venue
 // transaction.
 func depositHook(tx sim.Transaction, amount decimal.Decimal) hook {
-	return hook{hercle.EventDepositStatusUpdated, map[string]any{"Id": tx.ID, "Type": "DEPOSIT", "Status": "SUCCESS",
+	return hook{webhook.EventDepositStatusUpdated, map[string]any{"Id": tx.ID, "Type": "DEPOSIT", "Status": "SUCCESS",
 		"Asset": string(tx.Asset), "Amount": hercle.N(amount), "ProcessedAt": tx.Time.UTC().Format(time.RFC3339Nano)}}
 }
 
 // withdrawalHook is a Banking.Withdrawal.StatusUpdated webhook.
 func withdrawalHook(w sim.Withdrawal, status string) hook {
-	return hook{hercle.EventWithdrawalStatusUpdated, map[string]any{"Id": w.ID, "ClientId": w.ClientID, "Asset": string(w.Asset),
+	return hook{webhook.EventWithdrawalStatusUpdated, map[string]any{"Id": w.ID, "ClientId": w.ClientID, "Asset": string(w.Asset),
 		"Network": w.Network, "Destination": w.Destination, "Amount": hercle.N(w.Amount), "Fee": hercle.N(w.Fee), "Status": status}}
 }
 
@@ -294,7 +295,7 @@ func (r *rig) balanceHook() hook {
 	for _, a := range b.Assets {
 		assets = append(assets, map[string]any{"Name": string(a.Name), "Available": hercle.N(a.Available), "Allocated": hercle.N(a.Allocated)})
 	}
-	return hook{hercle.EventBalanceUpdated, map[string]any{"UserId": b.UserID, "Sequence": b.Sequence, "Assets": assets}}
+	return hook{webhook.EventBalanceUpdated, map[string]any{"UserId": b.UserID, "Sequence": b.Sequence, "Assets": assets}}
 }
 
 // trade buys or sells through the execution engine, as a strategy would.

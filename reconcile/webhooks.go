@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/hercle"
-	"github.com/otcdesk/engine/inbound"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/ledger"
 )
 
@@ -18,7 +18,7 @@ import (
 type hook struct {
 	eventID    string
 	status     string
-	effect     inbound.Effect
+	effect     hercle.Effect
 	at         time.Time
 	deliveries int
 }
@@ -70,13 +70,13 @@ type hookInfo struct {
 	obj      object
 	kind     string // obj.kind, or "balance", or "" for other events
 	status   string
-	effect   inbound.Effect
+	effect   hercle.Effect
 	sequence int64     // Balance.Updated
 	at       time.Time // the envelope's timestamp; zero if absent
 }
 
 func decodeHook(body []byte) hookInfo {
-	we, err := hercle.DecodeWebhookEvent(body)
+	we, err := webhook.DecodeEvent(body)
 	if err != nil {
 		return hookInfo{}
 	}
@@ -85,20 +85,20 @@ func decodeHook(body []byte) hookInfo {
 		h.at = we.Timestamp.Time.UTC()
 	}
 	switch d := we.Payload.(type) {
-	case *hercle.WebhookTransaction:
+	case *webhook.Transaction:
 		h.obj, h.status = object{kind: "deposit", id: d.ID}, string(d.Status)
-	case *hercle.WebhookWithdrawal:
+	case *webhook.Withdrawal:
 		h.obj, h.status = object{kind: "withdrawal", id: d.ID, clientID: d.ClientID}, string(d.Status)
-	case *hercle.WebhookTransfer:
+	case *webhook.Transfer:
 		h.obj, h.status = object{kind: "payout", id: d.ID, clientID: d.ClientID}, string(d.Status)
-	case *hercle.WebhookAccountBalance:
+	case *webhook.AccountBalance:
 		h.kind, h.sequence = "balance", d.Sequence
 		return h
 	default:
 		return h
 	}
 	h.kind = h.obj.kind
-	h.effect = inbound.StatusEffect(hercle.BankingStatus(h.status))
+	h.effect = hercle.BankingStatus(h.status).Effect()
 	h.status = strings.Clone(h.status)
 	return h
 }
@@ -227,17 +227,17 @@ func firstOf(ss ...string) string {
 }
 
 // finalEffect is the final effect (succeed or fail) the hooks report,
-// EffectRecord if none is final. Contradicting final hooks report
+// EffectPending if none is final. Contradicting final hooks report
 // EffectUnknown.
-func finalEffect(hs ...[]hook) inbound.Effect {
-	out := inbound.EffectRecord
+func finalEffect(hs ...[]hook) hercle.Effect {
+	out := hercle.EffectPending
 	for _, list := range hs {
 		for _, h := range list {
-			if h.effect != inbound.EffectSucceed && h.effect != inbound.EffectFail {
+			if h.effect != hercle.EffectSucceed && h.effect != hercle.EffectFail {
 				continue
 			}
-			if out != inbound.EffectRecord && out != h.effect {
-				return inbound.EffectUnknown
+			if out != hercle.EffectPending && out != h.effect {
+				return hercle.EffectUnknown
 			}
 			out = h.effect
 		}
@@ -274,7 +274,7 @@ func (r *run) compareWebhookObjects(ctx context.Context) error {
 		}
 		switch o.kind {
 		case "deposit":
-			if last.effect != inbound.EffectSucceed || r.venue.hasDeposit(o.id) {
+			if last.effect != hercle.EffectSucceed || r.venue.hasDeposit(o.id) {
 				continue
 			}
 		case "withdrawal":

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/sim"
 )
 
@@ -58,7 +57,7 @@ func TestConformanceNodeClient(t *testing.T) {
 			if err := json.Unmarshal(out, &res); err != nil || !res.OK || !res.Reconnected {
 				t.Fatalf("hub.js summary = %s (%v)", out, err)
 			}
-			forms := h.ArgumentForms()[hercle.MethodSubscribePairPriceChannel]
+			forms := h.ArgumentForms()["SubscribePairPriceChannel"]
 			if forms[0] < 1 || forms[1] < 2 { // array form: once at start, once per re-subscription
 				t.Fatalf("SubscribePairPriceChannel forms [separate array] = %v", forms)
 			}

@@ -2,17 +2,14 @@ package sim_test
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"sync"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/otcdesk/engine/hercle"
-	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/sim"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 const testKey = "test-key-0123456789"
@@ -42,93 +39,6 @@ func startHub(t *testing.T, opts sim.HubOptions) (*sim.Venue, *sim.Hub, string) 
 	return v, h, srv.URL
 }
 
-// events collects a hub client's callbacks for tests.
-type events struct {
-	mu     sync.Mutex
-	prices []hercle.PriceUpdate
-	evs    []hercle.HubEvent
-	states []hercle.HubState
-	notify chan struct{}
-}
-
-func newEvents() *events { return &events{notify: make(chan struct{}, 1)} }
-
-func (e *events) poke() {
-	select {
-	case e.notify <- struct{}{}:
-	default:
-	}
-}
-
-func (e *events) config(url string) hercle.HubConfig {
-	return hercle.HubConfig{
-		BaseURL: url, APIKey: testKey, Seed: 7, MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second,
-		Registerer: prometheus.NewRegistry(),
-		OnPrice: func(p hercle.PriceUpdate) {
-			e.mu.Lock()
-			e.prices = append(e.prices, p)
-			e.mu.Unlock()
-			e.poke()
-		},
-		OnEvent: func(ev hercle.HubEvent) {
-			e.mu.Lock()
-			e.evs = append(e.evs, ev)
-			e.mu.Unlock()
-			e.poke()
-		},
-		OnState: func(s hercle.HubState) {
-			e.mu.Lock()
-			e.states = append(e.states, s)
-			e.mu.Unlock()
-			e.poke()
-		},
-	}
-}
-
-// waitFor waits until cond holds, re-checking on every callback.
-func (e *events) waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.NewTimer(d)
-	defer deadline.Stop()
-	for {
-		e.mu.Lock()
-		ok := cond()
-		e.mu.Unlock()
-		if ok {
-			return
-		}
-		select {
-		case <-e.notify:
-		case <-deadline.C:
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-	}
-}
-
-func runClient(t *testing.T, cfg hercle.HubConfig) *hercle.HubClient {
-	t.Helper()
-	c, err := hercle.NewHubClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = c.Run(ctx)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
-	defer wcancel()
-	if err := c.WaitConnected(wctx); err != nil {
-		t.Fatalf("WaitConnected: %v", err)
-	}
-	return c
-}
-
 func TestHubNegotiateNeedsKey(t *testing.T) {
 	_, _, url := startHub(t, sim.HubOptions{})
 	for _, auth := range []string{"", "Bearer wrong"} {
@@ -147,84 +57,91 @@ func TestHubNegotiateNeedsKey(t *testing.T) {
 	}
 }
 
+// TestHubSubscribeOrderAndPushes: a subscription streams prices, an order
+// on a streamed price executes once and pushes balances; invalid input is
+// refused as preChecksError, a venue refusal as a *.error subject.
 func TestHubSubscribeOrderAndPushes(t *testing.T) {
 	for _, asString := range []bool{false, true} {
 		t.Run(map[bool]string{false: "data=object", true: "data=string"}[asString], func(t *testing.T) {
 			v, h, url := startHub(t, sim.HubOptions{DataAsString: asString, PriceInterval: 20 * time.Millisecond})
-			e := newEvents()
-			c := runClient(t, e.config(url))
+			c := dialHub(t, url, nil)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 
-			pairs, err := c.GetPairs(ctx, "pairs-1")
-			if err != nil || len(pairs) == 0 {
-				t.Fatalf("GetPairs = %v, %v", pairs, err)
+			var pairs []wirePair
+			if decodeData(t, c.call(t, "GetPairs", "pairs-1"), &pairs); len(pairs) == 0 {
+				t.Fatalf("GetPairs = %v", pairs)
 			}
-			if err := c.SubscribePairPriceChannel(ctx, "sub-1", "BTCUSDT", hercle.MustNumber("0.01")); err != nil {
+			if err := c.invoke(ctx, "SubscribePairPriceChannel", "sub-1", "BTCUSDT", json.Number("0.01")); err != nil {
 				t.Fatal(err)
 			}
-			var price hercle.PriceUpdate
-			e.waitFor(t, 5*time.Second, "a BTCUSDT price", func() bool {
-				for _, p := range e.prices {
-					if p.Pair == "BTCUSDT" {
-						price = p
+			var priceID string
+			c.waitFor(t, 5*time.Second, "a BTCUSDT price", func(envs []hubEnvelope) bool {
+				for _, e := range envs {
+					var p wireSizeQuote
+					if e.Channel == "subscriptions" && json.Unmarshal(e.Data, &p) == nil && p.Pair == "BTCUSDT" {
+						priceID = p.ID
 						return true
 					}
 				}
 				return false
 			})
-			x, err := c.PlaceOtcOrder(ctx, "order-1", price.ID, market.Buy, hercle.MustNumber("1"))
-			if err != nil {
-				t.Fatalf("PlaceOtcOrder: %v", err)
-			}
-			if x.Status != hercle.OrderExecuted || x.Pair != "BTCUSDT" || !x.Size.Equal(hercle.MustNumber("0.01").Decimal) {
-				t.Fatalf("execution = %+v", x)
+			e := c.call(t, "PlaceOtcOrder", "order-1", priceID, "buy", json.Number("1"))
+			var x wireExecution
+			if decodeData(t, e, &x); e.Subject != "execution.order.executed" || x.Status != 1 || x.Pair != "BTCUSDT" || !x.Size.Equal(dec("0.01")) {
+				t.Fatalf("execution = %s %+v", e.Subject, x)
 			}
 			if n := v.Executions("order-1"); n != 1 {
 				t.Fatalf("venue executions of order-1 = %d, want 1", n)
 			}
-			e.waitFor(t, 5*time.Second, "a balances push", func() bool {
-				for _, ev := range e.evs {
-					if ev.Subject == hercle.SubjectBalancesSnapshot && ev.ClientID == "" {
+			c.waitFor(t, 5*time.Second, "a balances push", func(envs []hubEnvelope) bool {
+				for _, e := range envs {
+					if e.Subject == "account.balances.snapshot" && e.ClientID == "" {
 						return true
 					}
 				}
 				return false
 			})
 			// Refusals: invalid input is preChecksError, a venue refusal *.error.
-			_, err = c.PlaceOtcOrder(ctx, "order-2", "no-such-price", market.Buy, hercle.MustNumber("1"))
-			var he *hercle.HubError
-			if !errors.As(err, &he) {
-				t.Fatalf("PlaceOtcOrder(unknown price) error = %v, want *HubError", err)
+			if e := c.call(t, "PlaceOtcOrder", "order-2", "no-such-price", "buy", json.Number("1")); !isErrorSubject(e.Subject) {
+				t.Fatalf("PlaceOtcOrder(unknown price) reply subject = %q, want an error subject", e.Subject)
 			}
-			if _, err := c.GetPairSizeByAmount(ctx, "size-1", "NOPE", market.Buy, hercle.MustNumber("100")); !errors.As(err, &he) {
-				t.Fatalf("GetPairSizeByAmount(NOPE) error = %v, want *HubError", err)
+			if e := c.call(t, "GetPairSizeByAmount", "size-1", "NOPE", "buy", json.Number("100")); !isErrorSubject(e.Subject) {
+				t.Fatalf("GetPairSizeByAmount(NOPE) reply subject = %q, want an error subject", e.Subject)
 			}
-			b, err := c.GetBalances(ctx, "bal-1")
-			if err != nil || len(b.Assets) == 0 {
-				t.Fatalf("GetBalances = %+v, %v", b, err)
+			var b wireBalances
+			if decodeBalances(t, c.call(t, "GetBalances", "bal-1"), &b); len(b.Assets) == 0 {
+				t.Fatalf("GetBalances = %+v", b)
 			}
-			if f := h.ArgumentForms()[hercle.MethodPlaceOtcOrder]; f[0] != 2 || f[1] != 0 {
+			if f := h.ArgumentForms()["PlaceOtcOrder"]; f[0] != 2 || f[1] != 0 {
 				t.Fatalf("PlaceOtcOrder forms = %v, want 2 separate", f)
 			}
 		})
 	}
 }
 
-func TestHubArgumentFormFallback(t *testing.T) {
-	_, h, url := startHub(t, sim.HubOptions{ArrayOnly: []string{hercle.MethodGetPairs}})
-	e := newEvents()
-	c := runClient(t, e.config(url))
+// isErrorSubject reports a refusal: preChecksError or a subject ending in
+// ".error", as the hub page documents them.
+func isErrorSubject(s string) bool { return s == "preChecksError" || strings.HasSuffix(s, ".error") }
+
+// TestHubArrayOnlyMethod: a method configured ArrayOnly refuses the
+// separate-argument form with a binding error and runs the array form.
+func TestHubArrayOnlyMethod(t *testing.T) {
+	_, h, url := startHub(t, sim.HubOptions{ArrayOnly: []string{"GetPairs"}})
+	c := dialHub(t, url, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	for i, id := range []string{"p-1", "p-2"} {
-		if _, err := c.GetPairs(ctx, id); err != nil {
-			t.Fatalf("GetPairs #%d: %v", i, err)
-		}
+	if err := c.invoke(ctx, "GetPairs", "p-1"); err == nil || !strings.Contains(err.Error(), "parameter mismatch") && !strings.Contains(err.Error(), "argument") {
+		t.Fatalf("GetPairs in the separate form: %v, want a binding error", err)
 	}
-	// First call: separate (refused), then array; second call: array only.
-	if f := h.ArgumentForms()[hercle.MethodGetPairs]; f != [2]int{1, 2} {
-		t.Fatalf("GetPairs forms [separate array] = %v, want [1 2]", f)
+	if err := c.invoke(ctx, "GetPairs", []any{"p-2"}); err != nil {
+		t.Fatalf("GetPairs in the array form: %v", err)
+	}
+	if e := c.reply(t, "p-2"); e.Subject != "execution.pairs" {
+		t.Fatalf("GetPairs in the array form: reply subject %q, want execution.pairs", e.Subject)
+	}
+	if f := h.ArgumentForms()["GetPairs"]; f != [2]int{1, 1} {
+		t.Fatalf("GetPairs forms [separate array] = %v, want [1 1]", f)
 	}
 }
 
@@ -239,14 +156,20 @@ func TestStartServesHub(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	e := newEvents()
-	c := runClient(t, e.config(s.URL()))
+	c := dialHub(t, s.URL(), nil)
 	cctx, ccancel := context.WithTimeout(ctx, 10*time.Second)
 	defer ccancel()
-	if err := c.SubscribePairPriceChannel(cctx, "sub-1", "ETHEUR", hercle.MustNumber("1")); err != nil {
+	if err := c.invoke(cctx, "SubscribePairPriceChannel", "sub-1", "ETHEUR", json.Number("1")); err != nil {
 		t.Fatal(err)
 	}
-	e.waitFor(t, 5*time.Second, "an ETHEUR price", func() bool { return len(e.prices) > 0 })
+	c.waitFor(t, 5*time.Second, "an ETHEUR price", func(envs []hubEnvelope) bool {
+		for _, e := range envs {
+			if e.Channel == "subscriptions" {
+				return true
+			}
+		}
+		return false
+	})
 	if got := s.Hub().Subscriptions(); len(got) != 1 {
 		t.Fatalf("hub subscriptions = %v, want one connection", got)
 	}

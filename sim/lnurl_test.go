@@ -14,8 +14,8 @@ import (
 
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/lightningnetwork/lnd/zpay32"
-	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/sim"
+	"github.com/shopspring/decimal"
 )
 
 // lnurlAnswer is either LUD-06 answer of the simulator: a payRequest, a
@@ -132,15 +132,25 @@ func TestLNURLPayInvoiceIsPaidAsALightningWithdrawal(t *testing.T) {
 	var statuses []string
 	order, bodies := f.in.stored()
 	for _, id := range order {
-		ev, err := hercle.DecodeWebhookEvent(bodies[id])
-		if err != nil {
-			t.Fatal(err)
+		typ, data := webhookData(t, bodies[id])
+		var w struct {
+			ClientID  string          `json:"ClientId"`
+			Network   string          `json:"Network"`
+			Amount    decimal.Decimal `json:"Amount"`
+			IsInstant bool            `json:"IsInstant"`
+			Status    string          `json:"Status"`
 		}
-		if w, ok := ev.Payload.(*hercle.WebhookWithdrawal); ok && w.ClientID == "ln-1" {
-			if w.Network != "Lightning" || !w.Amount.Decimal.Equal(d("0.0025")) || !w.IsInstant {
-				t.Errorf("%s = %+v", ev.EventType, w)
+		if !strings.HasPrefix(typ, "Banking.Withdrawal.") {
+			continue
+		}
+		if err := json.Unmarshal(data, &w); err != nil {
+			t.Fatalf("%s data %s: %v", typ, data, err)
+		}
+		if w.ClientID == "ln-1" {
+			if w.Network != "Lightning" || !w.Amount.Equal(d("0.0025")) || !w.IsInstant {
+				t.Errorf("%s = %+v", typ, w)
 			}
-			statuses = append(statuses, string(w.Status))
+			statuses = append(statuses, w.Status)
 		}
 	}
 	if want := []string{"CREATED", "CONFIRMING", "SUCCESS"}; !slices.Equal(statuses, want) {
@@ -163,7 +173,7 @@ func TestLNURLPayNetworks(t *testing.T) {
 		{"regtest", &chaincfg.RegressionNetParams, "lnbcrt10n1"},
 	} {
 		t.Run(cmp.Or(tc.network, "default"), func(t *testing.T) {
-			srv, _, _ := startSim(t, sim.Options{Seed: seed, LightningNetwork: tc.network})
+			srv, _ := startServer(t, sim.Options{Seed: seed, LightningNetwork: tc.network})
 			_, ans := payLink(t, srv, "alice", "1000")
 			if !strings.HasPrefix(ans.PR, tc.prefix) {
 				t.Errorf("pr = %s, want prefix %s", ans.PR, tc.prefix)
@@ -205,7 +215,7 @@ func TestLNURLPayMisbehaves(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv, _, clk := startSim(t, sim.Options{Seed: seed, LNURL: tc.opts})
+			srv, clk := startServer(t, sim.Options{Seed: seed, LNURL: tc.opts})
 			payReq, ans := payLink(t, srv, "bob", "5000000")
 			inv, err := zpay32.Decode(ans.PR, &chaincfg.MainNetParams)
 			if err != nil {
@@ -216,7 +226,7 @@ func TestLNURLPayMisbehaves(t *testing.T) {
 	}
 
 	t.Run("wrong network", func(t *testing.T) {
-		srv, _, _ := startSim(t, sim.Options{Seed: seed, LNURL: sim.LNURLOptions{WrongNetwork: true}})
+		srv, _ := startServer(t, sim.Options{Seed: seed, LNURL: sim.LNURLOptions{WrongNetwork: true}})
 		_, ans := payLink(t, srv, "bob", "5000000")
 		if _, err := zpay32.Decode(ans.PR, &chaincfg.TestNet3Params); err != nil || !strings.HasPrefix(ans.PR, "lntb") {
 			t.Errorf("pr = %s (%v), want a testnet invoice", ans.PR, err)
@@ -224,11 +234,11 @@ func TestLNURLPayMisbehaves(t *testing.T) {
 	})
 
 	t.Run("errors", func(t *testing.T) {
-		srv, _, _ := startSim(t, sim.Options{Seed: seed, LNURL: sim.LNURLOptions{PayRequestError: "account disabled"}})
+		srv, _ := startServer(t, sim.Options{Seed: seed, LNURL: sim.LNURLOptions{PayRequestError: "account disabled"}})
 		if code, a := lnurlGet(t, srv.URL()+sim.LNURLPayPath+"bob"); code != http.StatusOK || a.Status != "ERROR" || a.Reason != "account disabled" {
 			t.Errorf("payRequest = %d %+v, want ERROR account disabled", code, a)
 		}
-		srv, _, _ = startSim(t, sim.Options{Seed: seed, LNURL: sim.LNURLOptions{CallbackError: "node offline"}})
+		srv, _ = startServer(t, sim.Options{Seed: seed, LNURL: sim.LNURLOptions{CallbackError: "node offline"}})
 		if code, a := lnurlGet(t, srv.URL()+"/lnurlp/bob/callback?amount=5000"); code != http.StatusOK || a.Status != "ERROR" || a.Reason != "node offline" {
 			t.Errorf("callback = %d %+v, want ERROR node offline", code, a)
 		}
@@ -238,7 +248,7 @@ func TestLNURLPayMisbehaves(t *testing.T) {
 // TestLNURLPayRefusesBadRequests: the service answers LUD-06's ERROR form
 // to an unknown name and to an amount it cannot invoice.
 func TestLNURLPayRefusesBadRequests(t *testing.T) {
-	srv, _, _ := startSim(t, sim.Options{Seed: seed, LNURL: sim.LNURLOptions{MinSendableMsat: 2000, MaxSendableMsat: 9000}})
+	srv, _ := startServer(t, sim.Options{Seed: seed, LNURL: sim.LNURLOptions{MinSendableMsat: 2000, MaxSendableMsat: 9000}})
 	for _, tc := range []struct {
 		path string
 		code int
@@ -264,9 +274,9 @@ func TestLNURLPayRefusesBadRequests(t *testing.T) {
 // TestLNURLPayNodeKeyFollowsTheSeed: the signing key depends on the seed
 // alone, so paper runs and tests see the same payee for the same seed.
 func TestLNURLPayNodeKeyFollowsTheSeed(t *testing.T) {
-	a, _, _ := startSim(t, sim.Options{Seed: seed})
-	b, _, _ := startSim(t, sim.Options{Seed: seed})
-	c, _, _ := startSim(t, sim.Options{Seed: seed + 1})
+	a, _ := startServer(t, sim.Options{Seed: seed})
+	b, _ := startServer(t, sim.Options{Seed: seed})
+	c, _ := startServer(t, sim.Options{Seed: seed + 1})
 	if a.LightningNode() != b.LightningNode() || a.LightningNode() == c.LightningNode() {
 		t.Errorf("nodes for seeds %d, %d, %d = %s, %s, %s; want equal for equal seeds only", seed, seed, seed+1,
 			a.LightningNode(), b.LightningNode(), c.LightningNode())

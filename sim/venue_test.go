@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -9,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/sim"
 )
@@ -216,7 +216,7 @@ func TestPaginationLimits(t *testing.T) {
 // TestWireErrors checks authentication and both error formats on the wire.
 func TestWireErrors(t *testing.T) {
 	for _, flat := range []bool{false, true} {
-		srv, c, _ := startSim(t, sim.Options{Seed: seed, FlatErrors: flat})
+		srv, _ := startServer(t, sim.Options{Seed: seed, FlatErrors: flat})
 		get := func(key string) (int, string) {
 			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL()+"/api/v1/user/balances", nil)
 			if key != "" {
@@ -243,10 +243,22 @@ func TestWireErrors(t *testing.T) {
 		if st, _ := get(srv.APIKey()); st != 200 {
 			t.Errorf("flat=%v right key: %d", flat, st)
 		}
-		_, err := c.Price(t.Context(), "NOPE", d("1"))
-		var ae *hercle.APIError
-		if !errors.As(err, &ae) || ae.Status != 404 || (flat && ae.Code != "NOT_FOUND") || (!flat && ae.Code != "not_found") {
-			t.Errorf("flat=%v unknown pair: %v", flat, err)
+		st, body := getJSON(t, srv, "/api/v1/price/NOPE/1")
+		var e struct {
+			Code  string `json:"code"` // the guide's flat form
+			Error struct {
+				Code string `json:"code"`
+			} `json:"error"` // the documentation site's form
+		}
+		if err := json.Unmarshal(body, &e); err != nil {
+			t.Errorf("flat=%v unknown pair: body %s: %v", flat, body, err)
+		}
+		code := e.Error.Code
+		if flat {
+			code = e.Code
+		}
+		if st != 404 || (flat && code != "NOT_FOUND") || (!flat && code != "not_found") {
+			t.Errorf("flat=%v unknown pair: %d %s", flat, st, body)
 		}
 	}
 }
@@ -254,13 +266,13 @@ func TestWireErrors(t *testing.T) {
 func TestMaintenanceWindow(t *testing.T) {
 	// The clock starts on Wednesday 2025-12-03 09:00 UTC = 10:00 GMT+1.
 	window := sim.WeeklyWindow(time.Wednesday, 10*time.Hour, time.Hour, time.FixedZone("GMT+1", 3600))
-	_, c, clk := startSim(t, sim.Options{Seed: seed, Maintenance: window})
-	if _, err := c.Pairs(t.Context()); !isStatus(err, http.StatusServiceUnavailable) {
-		t.Errorf("Pairs in the window = %v, want 503", err)
+	srv, clk := startServer(t, sim.Options{Seed: seed, Maintenance: window})
+	if st, body := getJSON(t, srv, "/api/v1/pairs"); st != http.StatusServiceUnavailable {
+		t.Errorf("pairs in the window = %d %s, want 503", st, body)
 	}
 	clk.Advance(time.Hour)
-	if _, err := c.Pairs(t.Context()); err != nil {
-		t.Errorf("Pairs after the window = %v", err)
+	if st, body := getJSON(t, srv, "/api/v1/pairs"); st != http.StatusOK {
+		t.Errorf("pairs after the window = %d %s, want 200", st, body)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/sim"
 	"github.com/otcdesk/engine/treasury"
@@ -66,9 +67,9 @@ func (r *rig) transfers() []sim.Transfer {
 
 // approve delivers the Payee.StatusUpdated webhook Hercle sends when its
 // review of the payee address ends.
-func (r *rig) approve(a hercle.PayeeAddress, st hercle.WebhookPayeeAddressStatus) {
+func (r *rig) approve(a hercle.PayeeAddress, st webhook.PayeeAddressStatus) {
 	r.t.Helper()
-	r.webhook(hercle.EventPayeeStatusUpdated, hercle.WebhookPayeeAddress{ID: a.ID, PayeeID: a.PayeeID, Name: a.Name, Asset: a.Asset,
+	r.webhook(webhook.EventPayeeStatusUpdated, webhook.PayeeAddress{ID: a.ID, PayeeID: a.PayeeID, Name: a.Name, Asset: a.Asset,
 		Address: a.Address, Network: a.Network, Status: st})
 	r.clock.Advance(time.Second) // the next update is later, as the registry orders them
 }
@@ -78,9 +79,9 @@ func (r *rig) approve(a hercle.PayeeAddress, st hercle.WebhookPayeeAddressStatus
 func (r *rig) payoutSucceeded(tr sim.Transfer, fee string) {
 	r.t.Helper()
 	f := hercle.MustNumber(fee)
-	r.webhook(hercle.EventPayoutStatusUpdated, hercle.WebhookTransfer{ID: tr.ID, ClientID: tr.ClientID, Status: hercle.BankingSuccess,
-		Debtor: &hercle.WebhookTransferParty{InternalAddressID: tr.InternalAddressID, Asset: string(tr.Asset), Amount: hercle.N(tr.Amount), Fee: &f},
-		Creditor: &hercle.WebhookTransferParty{PayeeAddressID: tr.PayeeAddressID, Asset: string(tr.Asset), Address: iban, Network: "SEPA",
+	r.webhook(webhook.EventPayoutStatusUpdated, webhook.Transfer{ID: tr.ID, ClientID: tr.ClientID, Status: hercle.BankingSuccess,
+		Debtor: &webhook.TransferParty{InternalAddressID: tr.InternalAddressID, Asset: string(tr.Asset), Amount: hercle.N(tr.Amount), Fee: &f},
+		Creditor: &webhook.TransferParty{PayeeAddressID: tr.PayeeAddressID, Asset: string(tr.Asset), Address: iban, Network: "SEPA",
 			Amount: hercle.N(tr.Amount.Sub(f.Decimal))}})
 }
 
@@ -101,7 +102,7 @@ func TestBankTransferGoesToTheRegisteredPayeeOnlyOnceApproved(t *testing.T) {
 	if len(addrs) != 1 || addrs[0].Address != "IT60 X054 2811 1010 0000 0123 456" || addrs[0].AddressParams["bic"] != "AABCDEFX" {
 		t.Fatalf("payee addresses %+v, want the configured account registered once", addrs)
 	}
-	for _, st := range []hercle.WebhookPayeeAddressStatus{hercle.WebhookPayeeAddressPending, hercle.WebhookPayeeAddressReviewing} {
+	for _, st := range []webhook.PayeeAddressStatus{webhook.PayeeAddressPending, webhook.PayeeAddressReviewing} {
 		r.approve(addrs[0], st)
 		if _, err := r.sweep("eur-bank"); !errors.Is(err, treasury.ErrNotApproved) || !strings.Contains(err.Error(), st.String()) {
 			t.Fatalf("Sweep with the address %s = %v, want refused naming the status", st, err)
@@ -114,7 +115,7 @@ func TestBankTransferGoesToTheRegisteredPayeeOnlyOnceApproved(t *testing.T) {
 		t.Fatal("something was sent before approval")
 	}
 
-	r.approve(addrs[0], hercle.WebhookPayeeAddressApproved)
+	r.approve(addrs[0], webhook.PayeeAddressApproved)
 	res, err = r.sweep("eur-bank")
 	if err != nil || res.Outcome != treasury.OutcomeSent || !res.Amount.Equal(d("10000")) {
 		t.Fatalf("Sweep after approval = %+v, %v; want 10000 EUR sent", res, err)
@@ -169,7 +170,7 @@ func TestBankTransferGoesToTheRegisteredPayeeOnlyOnceApproved(t *testing.T) {
 
 	// Refused later: nothing more goes there.
 	r.credit("EUR", d("20000"))
-	r.approve(addrs[0], hercle.WebhookPayeeAddressRefused)
+	r.approve(addrs[0], webhook.PayeeAddressRefused)
 	if _, err := r.sweep("eur-bank"); !errors.Is(err, treasury.ErrNotApproved) {
 		t.Fatalf("Sweep after the address was refused = %v, want ErrNotApproved", err)
 	}

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/treasury"
@@ -39,7 +39,7 @@ func TestChainConvertsThenSweepsToTheBank(t *testing.T) {
 	if len(addrs) != 1 {
 		t.Fatalf("%d payee addresses, want 1", len(addrs))
 	}
-	r.approve(addrs[0], hercle.WebhookPayeeAddressApproved)
+	r.approve(addrs[0], webhook.PayeeAddressApproved)
 	// Bring EUR within range first, so only the chain moves it.
 	if res, err := r.sweep("eur-bank"); err != nil || res.Outcome != treasury.OutcomeSent {
 		t.Fatalf("EUR Sweep = %+v, %v", res, err)

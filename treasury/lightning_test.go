@@ -9,6 +9,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/sim"
 	"github.com/otcdesk/engine/treasury"
@@ -100,7 +101,7 @@ func TestLightningSettledByWebhookCreditsTheSentEntrysDestination(t *testing.T) 
 		t.Fatalf("sent entry names %v (%v), want external:lightning:ln", to, ok)
 	}
 	w := r.withdrawals()[0]
-	r.webhook(hercle.EventWithdrawalStatusUpdated, hercle.WebhookWithdrawal{ID: w.ID, ClientID: res.ClientID, Asset: "BTC",
+	r.webhook(webhook.EventWithdrawalStatusUpdated, webhook.Withdrawal{ID: w.ID, ClientID: res.ClientID, Asset: "BTC",
 		Amount: hercle.N(w.Amount), Fee: hercle.N(d("0.00001")), Network: "Lightning", Destination: w.Destination, Status: hercle.BankingSuccess})
 	if in := r.intent(res.ClientID); in.State != ledger.StateSucceeded {
 		t.Fatalf("intent after the SUCCESS webhook %s, want succeeded", in.State)

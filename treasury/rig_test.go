@@ -20,6 +20,7 @@ import (
 
 	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/heropayments"
 	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/internal/tomlval"
@@ -374,7 +375,7 @@ func (r *rig) credit(asset market.Asset, amount decimal.Decimal) {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	r.webhook(hercle.EventDepositStatusUpdated, hercle.WebhookTransaction{ID: tx.ID, Status: hercle.BankingSuccess, Asset: string(asset), Amount: hercle.N(amount)})
+	r.webhook(webhook.EventDepositStatusUpdated, webhook.Transaction{ID: tx.ID, Status: hercle.BankingSuccess, Asset: string(asset), Amount: hercle.N(amount)})
 	if n, err := r.confirm.Pass(r.ctx); err != nil || n != 1 {
 		r.t.Fatalf("deposit confirmation: %d confirmed, %v; want the deposit", n, err)
 	}
@@ -398,7 +399,7 @@ func (r *rig) whitelist(asset market.Asset, address, network string, approve boo
 
 // webhook stores a Hercle webhook in the ledger's inbox, as the verified
 // handler would, and waits until the processor has applied it.
-func (r *rig) webhook(typ hercle.WebhookEventType, data any) {
+func (r *rig) webhook(typ webhook.EventType, data any) {
 	r.t.Helper()
 	body, err := json.Marshal(data)
 	if err != nil {

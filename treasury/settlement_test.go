@@ -10,6 +10,7 @@ import (
 
 	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
@@ -150,7 +151,7 @@ func TestSettlementFromHeropaymentsLandsAtHercleOverREST(t *testing.T) {
 	}
 	// The deposit's webhook arrives late: package inbound finds it
 	// credited and applies nothing.
-	r.webhook(hercle.EventDepositStatusUpdated, hercle.WebhookTransaction{ID: dep.ID, Status: hercle.BankingSuccess, Asset: "USDT", Amount: hercle.N(dep.Amount)})
+	r.webhook(webhook.EventDepositStatusUpdated, webhook.Transaction{ID: dep.ID, Status: hercle.BankingSuccess, Asset: "USDT", Amount: hercle.N(dep.Amount)})
 	r.mu.Lock()
 	seen := len(r.seen)
 	r.mu.Unlock()
@@ -171,7 +172,7 @@ func TestSettlementSettlesFromTheDepositWebhook(t *testing.T) {
 		t.Fatal(err)
 	}
 	dep := r.landAtHercle()
-	r.webhook(hercle.EventDepositStatusUpdated, hercle.WebhookTransaction{ID: dep.ID, Status: hercle.BankingSuccess, Asset: "USDT", Amount: hercle.N(dep.Amount)})
+	r.webhook(webhook.EventDepositStatusUpdated, webhook.Transaction{ID: dep.ID, Status: hercle.BankingSuccess, Asset: "USDT", Amount: hercle.N(dep.Amount)})
 	r.poll()
 	r.checkSettled(res.ClientID, dep)
 	r.mu.Lock()
@@ -266,7 +267,7 @@ dry_run = false
 	}
 	// The bank payee is registered, approved, and EUR brought to target.
 	r.sweep("eur-bank")
-	r.approve(r.payeeAddresses()[0], hercle.WebhookPayeeAddressApproved)
+	r.approve(r.payeeAddresses()[0], webhook.PayeeAddressApproved)
 	if res, err := r.sweep("eur-bank"); err != nil || res.Outcome != treasury.OutcomeSent {
 		t.Fatalf("EUR Sweep = %+v, %v", res, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/scheduler"
@@ -323,7 +324,7 @@ func TestFailedWithdrawalIsReversedAndReleasesTheCaps(t *testing.T) {
 	if err := r.venue.CompleteWithdrawal(w.ID, false); err != nil {
 		t.Fatal(err)
 	}
-	r.webhook(hercle.EventWithdrawalStatusUpdated, hercle.WebhookWithdrawal{ID: w.ID, ClientID: res.ClientID, Asset: "BTC",
+	r.webhook(webhook.EventWithdrawalStatusUpdated, webhook.Withdrawal{ID: w.ID, ClientID: res.ClientID, Asset: "BTC",
 		Amount: hercle.N(w.Amount), Network: "Bitcoin", Destination: coldAddress, Status: hercle.BankingFailure})
 	if in := r.intent(res.ClientID); in.State != ledger.StateFailed {
 		t.Fatalf("intent after the FAILURE webhook %s, want failed", in.State)

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/webhookd"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -177,8 +177,8 @@ func send(ctx context.Context, rt http.RoundTripper, url string, r request) (cod
 		return 0, false, err
 	}
 	req.Header.Set("Content-Type", r.contentType)
-	req.Header.Set(hercle.HeaderWebhookTimestamp, r.ts)
-	req.Header.Set(hercle.HeaderWebhookSignature, r.sig)
+	req.Header.Set(webhook.HeaderTimestamp, r.ts)
+	req.Header.Set(webhook.HeaderSignature, r.sig)
 	res, err := rt.RoundTrip(req)
 	if err != nil {
 		return 0, false, err

@@ -26,7 +26,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/config"
-	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/sim"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -65,7 +65,7 @@ func writeFile(t testing.TB, name string, data []byte) string {
 	return p
 }
 
-// memInbox is a hercle.WebhookInbox in memory. With block set, Store
+// memInbox is a webhook.Inbox in memory. With block set, Store
 // announces itself on entered and waits for release (or its context).
 type memInbox struct {
 	block   bool
@@ -87,7 +87,7 @@ func blockingInbox() *memInbox {
 	return in
 }
 
-func (in *memInbox) Store(ctx context.Context, w hercle.ReceivedWebhook) (bool, error) {
+func (in *memInbox) Store(ctx context.Context, w webhook.Received) (bool, error) {
 	if in.block {
 		in.entered <- w.EventID
 		select {
@@ -161,12 +161,12 @@ func post(t testing.TB, ctx context.Context, c *http.Client, url string, r reque
 	}
 	req.Header.Set("Content-Type", r.contentType)
 	if r.ts != "" {
-		req.Header.Set(hercle.HeaderWebhookTimestamp, r.ts)
+		req.Header.Set(webhook.HeaderTimestamp, r.ts)
 	}
 	if r.sig != "" {
-		req.Header.Set(hercle.HeaderWebhookSignature, r.sig)
+		req.Header.Set(webhook.HeaderSignature, r.sig)
 	}
-	req.Header.Set(hercle.HeaderWebhookID, "delivery-1")
+	req.Header.Set(webhook.HeaderID, "delivery-1")
 	res, err := c.Do(req)
 	if err != nil {
 		t.Fatalf("POST %s: %v", url, err)

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/config"
-	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/webhookd"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -59,7 +59,7 @@ func rawPost(tb testing.TB, addr, path string, r request, length int, part []byt
 	}
 	tb.Cleanup(func() { c.Close() })
 	_, err = fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n%s: %s\r\n%s: %s\r\nContent-Length: %d\r\n\r\n%s",
-		path, hercle.HeaderWebhookTimestamp, r.ts, hercle.HeaderWebhookSignature, r.sig, length, part)
+		path, webhook.HeaderTimestamp, r.ts, webhook.HeaderSignature, r.sig, length, part)
 	if err != nil {
 		tb.Fatal(err)
 	}

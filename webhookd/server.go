@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/config"
-	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/internal/refusals"
 	"github.com/otcdesk/engine/internal/venuehttp"
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,7 +28,7 @@ import (
 const DefaultShutdownTimeout = 15 * time.Second
 
 // Timeouts of the HTTP server. A webhook is a small POST answered after one
-// durable write (bounded by hercle.DefaultWebhookStoreTimeout).
+// durable write (bounded by webhook.DefaultStoreTimeout).
 const (
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 30 * time.Second
@@ -90,11 +90,11 @@ type Server struct {
 //
 // Errors name the setting and the file at fault: ErrDisabled; a
 // configuration problem (*config.Error); a public key file that cannot be
-// read or holds no usable RSA public key (wrapping hercle.ErrWebhookKey
+// read or holds no usable RSA public key (wrapping webhook.ErrKey
 // for the latter); a certificate or private key file that cannot be read,
 // does not parse, does not match, or a certificate that is expired or not
 // yet valid; a listen failure. Nothing is listening after an error.
-func Start(ctx context.Context, cfg config.Webhook, inbox hercle.WebhookInbox, logger *slog.Logger, reg prometheus.Registerer) (*Server, error) {
+func Start(ctx context.Context, cfg config.Webhook, inbox webhook.Inbox, logger *slog.Logger, reg prometheus.Registerer) (*Server, error) {
 	if !cfg.Enabled {
 		return nil, ErrDisabled
 	}
@@ -111,7 +111,7 @@ func Start(ctx context.Context, cfg config.Webhook, inbox hercle.WebhookInbox, l
 	if len(cfg.PublicKeys) == 0 {
 		return nil, errors.New("webhookd: webhook.public_keys is empty: list the PEM file(s) of the key webhooks are signed with")
 	}
-	keys, err := hercle.LoadWebhookKeys(cfg.PublicKeys...)
+	keys, err := webhook.LoadKeys(cfg.PublicKeys...)
 	if err != nil {
 		return nil, fmt.Errorf("webhookd: webhook.public_keys: %w", err)
 	}
@@ -130,7 +130,7 @@ func Start(ctx context.Context, cfg config.Webhook, inbox hercle.WebhookInbox, l
 	m := newMetrics()
 	refused := refusals.New(refusals.Options{Subject: "webhook request", Logger: logger,
 		Every: cfg.RefusalLogEvery.Duration, Counter: m.refused})
-	h, err := hercle.NewWebhookHandler(hercle.WebhookConfig{
+	h, err := webhook.NewHandler(webhook.Config{
 		Keys:      keys,
 		Tolerance: cfg.MaxSkew.Duration,
 		MaxBody:   cfg.BodyLimit,

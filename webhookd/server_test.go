@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/config"
-	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/sim"
 	"github.com/otcdesk/engine/webhookd"
 	"github.com/prometheus/client_golang/prometheus"
@@ -74,11 +74,11 @@ func TestStartRefusesBadConfiguration(t *testing.T) {
 		{"no inbox", enabled(good), false, nil, []string{"no inbox"}},
 		{"no keys", enabled(), true, nil, []string{"webhook.public_keys is empty"}},
 		{"missing key file", enabled(missing), true, nil, []string{"webhook.public_keys", missing, "no such file"}},
-		{"garbage key file", enabled(garbage), true, hercle.ErrWebhookKey, []string{"webhook.public_keys", garbage, "no PEM public key found"}},
-		{"private key file", enabled(private), true, hercle.ErrWebhookKey, []string{private, "a private key where a public key belongs"}},
-		{"short key", enabled(short), true, hercle.ErrWebhookKey, []string{short, "1024 bits, want at least 2048"}},
-		{"EC key", enabled(ec), true, hercle.ErrWebhookKey, []string{ec, "is not an RSA key"}},
-		{"one bad among good", enabled(good, garbage), true, hercle.ErrWebhookKey, []string{garbage}},
+		{"garbage key file", enabled(garbage), true, webhook.ErrKey, []string{"webhook.public_keys", garbage, "no PEM public key found"}},
+		{"private key file", enabled(private), true, webhook.ErrKey, []string{private, "a private key where a public key belongs"}},
+		{"short key", enabled(short), true, webhook.ErrKey, []string{short, "1024 bits, want at least 2048"}},
+		{"EC key", enabled(ec), true, webhook.ErrKey, []string{ec, "is not an RSA key"}},
+		{"one bad among good", enabled(good, garbage), true, webhook.ErrKey, []string{garbage}},
 		{"cert file missing", with(func(c *config.Webhook) { c.TLSCert, c.TLSKey = missing, keyFileTLS }), true, os.ErrNotExist, []string{"webhook.tls_cert", missing}},
 		{"key file missing", with(func(c *config.Webhook) { c.TLSCert, c.TLSKey = certFile, missing }), true, os.ErrNotExist, []string{"webhook.tls_key", missing}},
 		{"cert not PEM", with(func(c *config.Webhook) { c.TLSCert, c.TLSKey = garbage, keyFileTLS }), true, nil, []string{"webhook.tls_cert " + garbage, "failed to find any PEM data"}},
@@ -89,7 +89,7 @@ func TestStartRefusesBadConfiguration(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var in hercle.WebhookInbox
+			var in webhook.Inbox
 			if tt.inbox {
 				in = newInbox()
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/otcdesk/engine/feeds"
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/hub"
 	"github.com/shopspring/decimal"
 )
 
@@ -23,7 +24,7 @@ func cmdRecord(ctx context.Context, e *env, args []string) int {
 	sizeFlag := fs.String("size", "1", "size in the base asset the prices are for: one size, or one per pair, comma-separated")
 	out := fs.String("out", "", "tick file to write (NDJSON; gzip when it ends in .gz); truncated if it exists (required)")
 	duration := fs.Duration("duration", 0, "how long to record; 0 records until interrupted")
-	baseURL := fs.String("url", hercle.SandboxURL, "Hercle API base URL; the hub is at URL"+hercle.HubPath)
+	baseURL := fs.String("url", hercle.SandboxURL, "Hercle API base URL; the hub is at URL"+hub.Path)
 	flush := fs.Duration("flush", time.Second, "how often buffered ticks are flushed to the file")
 	if code, done := parseFlags(fs, args); done {
 		return code
@@ -59,7 +60,7 @@ func cmdRecord(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "record: %v\n", err)
 		return exitFailure
 	}
-	client, err := hercle.NewHubClient(hercle.HubConfig{
+	client, err := hub.NewClient(hub.Config{
 		BaseURL: *baseURL, APIKey: key, Logger: log, Seed: uint64(time.Now().UnixNano()),
 		OnPrice: src.HandlePrice, OnState: src.HandleState,
 	})
