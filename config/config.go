@@ -14,6 +14,7 @@ import (
 	"github.com/otcdesk/engine/backtest"
 	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/internal/venuehttp"
+	"github.com/otcdesk/engine/reconcile"
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/sim"
@@ -49,9 +50,9 @@ type Config struct {
 	Treasury   Treasury    `toml:"treasury"`
 	Webhook    Webhook     `toml:"webhook"`
 
-	Heropayments Heropayments    `toml:"heropayments"`
-	Reconcile    Reconcile       `toml:"reconcile"`
-	Backtest     backtest.Config `toml:"backtest"`
+	Heropayments Heropayments       `toml:"heropayments"`
+	Reconcile    reconcile.Settings `toml:"reconcile"`
+	Backtest     backtest.Config    `toml:"backtest"`
 }
 
 // Log configures the process log.
@@ -333,7 +334,7 @@ func (c Config) problems() []Problem {
 	ps = append(ps, c.transferCapProblems()...)
 	ps = append(ps, c.webhookProblems()...)
 	ps = append(ps, heropaymentsProblems(c.Heropayments)...)
-	ps = append(ps, c.Reconcile.Problems()...)
+	sub("reconcile", c.Reconcile.Problems())
 	return append(ps, c.engineProblems()...)
 }
 

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/otcdesk/engine/reconcile"
 )
 
 func TestReconcileSection(t *testing.T) {
@@ -18,8 +20,8 @@ tolerances = { BTC = "0.00000001", EUR = "0.01" }
 		t.Fatal(err)
 	}
 	r := cfg.Reconcile.WithDefaults()
-	if r.Schedule != "@every 5m" || r.Grace.Duration != 2*time.Minute || r.Lookback.Duration != DefaultReconcileLookback ||
-		r.PauseAbove != 3 || r.KeepReports != DefaultReconcileKeepReports {
+	if r.Schedule != "@every 5m" || r.Grace.Duration != 2*time.Minute || r.Lookback.Duration != reconcile.DefaultLookback ||
+		r.PauseAbove != 3 || r.KeepReports != reconcile.DefaultKeepReports {
 		t.Fatalf("WithDefaults = %+v", r)
 	}
 	if tol := r.Tolerances["EUR"]; tol.String() != "0.01" {
@@ -28,7 +30,7 @@ tolerances = { BTC = "0.00000001", EUR = "0.01" }
 	if err := r.Validate(); err != nil {
 		t.Fatalf("Validate = %v", err)
 	}
-	if err := (Reconcile{}).WithDefaults().Validate(); err != nil {
+	if err := (reconcile.Settings{}).WithDefaults().Validate(); err != nil {
 		t.Fatalf("the default section is invalid: %v", err)
 	}
 }
@@ -44,9 +46,13 @@ func TestReconcileProblems(t *testing.T) {
 		{`lookback = "9000h"`, "reconcile.lookback: at most"},
 		{`tolerances = { btc = "1" }`, `reconcile.tolerances.btc: asset "btc" is not an upper-case code`},
 		{`tolerances = { BTC = "-1" }`, "reconcile.tolerances.BTC: must not be negative"},
-		{`tolerances = { BTC = 0.5 }`, "reconcile.tolerances.BTC: amount must be a decimal string"},
+		{`tolerances = { BTC = 0.5 }`, "reconcile.tolerances.BTC: want a decimal string"},
 		{`pause_above = -2`, "reconcile.pause_above: must be -1"},
 		{`keep_reports = -1`, "reconcile.keep_reports: must not be negative"},
+		{`schedule = "@every 0s"`, "reconcile.schedule: cron spec \"@every 0s\" fires every 1s; at least 1m0s apart"},
+		{`schedule = "@every -5m"`, "reconcile.schedule: cron spec \"@every -5m\" fires every 1s"},
+		{`schedule = "* * * * * *"`, "reconcile.schedule: cron spec \"* * * * * *\" fires every 1s"},
+		{`schedule = "0 0 30 2 *"`, "reconcile.schedule: cron spec \"0 0 30 2 *\" never fires"},
 	} {
 		_, err := Parse("t.toml", []byte("mode = \"paper\"\n[reconcile]\n"+c.toml+"\n"))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -61,8 +67,8 @@ func TestExampleFileReconcileSection(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := cfg.Reconcile
-	if r.Schedule != DefaultReconcileSchedule || r.Grace.Duration != DefaultReconcileGrace ||
-		r.Lookback.Duration != DefaultReconcileLookback || r.KeepReports != DefaultReconcileKeepReports || r.PauseAbove != 0 {
+	if r.Schedule != reconcile.DefaultSchedule || r.Grace.Duration != reconcile.DefaultGrace ||
+		r.Lookback.Duration != reconcile.DefaultLookback || r.KeepReports != reconcile.DefaultKeepReports || r.PauseAbove != 0 {
 		t.Fatalf("config.toml's [reconcile] = %+v, want the documented defaults", r)
 	}
 	if err := r.Validate(); err != nil {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/otcdesk/engine/config"
 	"github.com/otcdesk/engine/market"
 )
 
@@ -40,7 +39,7 @@ type Config struct {
 
 // FromConfig validates the [reconcile] section and returns the Config it
 // describes, defaults applied. Errors list every problem with its key.
-func FromConfig(c config.Reconcile) (Config, error) {
+func FromConfig(c Settings) (Config, error) {
 	c = c.WithDefaults()
 	if err := c.Validate(); err != nil {
 		return Config{}, err
@@ -61,16 +60,16 @@ func FromConfig(c config.Reconcile) (Config, error) {
 
 func (c Config) withDefaults() Config {
 	if c.Schedule == "" {
-		c.Schedule = config.DefaultReconcileSchedule
+		c.Schedule = DefaultSchedule
 	}
 	if c.Lookback == 0 {
-		c.Lookback = config.DefaultReconcileLookback
+		c.Lookback = DefaultLookback
 	}
 	if c.Grace == 0 {
-		c.Grace = config.DefaultReconcileGrace
+		c.Grace = DefaultGrace
 	}
 	if c.KeepReports == 0 {
-		c.KeepReports = config.DefaultReconcileKeepReports
+		c.KeepReports = DefaultKeepReports
 	}
 	if c.MaxLookups == 0 {
 		c.MaxLookups = DefaultMaxLookups

@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/shopspring/decimal"
 
-	"github.com/otcdesk/engine/config"
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/market"
 )
 
@@ -159,15 +159,15 @@ func FuzzDecodeReport(f *testing.F) {
 }
 
 func TestFromConfig(t *testing.T) {
-	c, err := FromConfig(config.Reconcile{PauseAbove: -1, Tolerances: map[string]config.Amount{"BTC": config.A(decimal.RequireFromString("0.0001"))}})
+	c, err := FromConfig(Settings{PauseAbove: -1, Tolerances: map[string]tomlval.Decimal{"BTC": tomlval.MustDec("0.0001")}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Schedule != config.DefaultReconcileSchedule || c.Grace != config.DefaultReconcileGrace || c.Lookback != config.DefaultReconcileLookback ||
+	if c.Schedule != DefaultSchedule || c.Grace != DefaultGrace || c.Lookback != DefaultLookback ||
 		c.PauseAbove != -1 || !c.tolerance(market.Asset("BTC")).Equal(decimal.RequireFromString("0.0001")) || !c.tolerance("ETH").IsZero() {
 		t.Fatalf("FromConfig = %+v", c)
 	}
-	if _, err := FromConfig(config.Reconcile{Schedule: "not a spec"}); err == nil {
+	if _, err := FromConfig(Settings{Schedule: "not a spec"}); err == nil {
 		t.Fatal("FromConfig accepted a bad schedule")
 	}
 	if _, err := New(Config{PauseAbove: -2}, Deps{}); !errors.Is(err, ErrConfig) {

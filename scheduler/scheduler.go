@@ -54,6 +54,34 @@ func ParseSpec(spec string) error {
 	return nil
 }
 
+// CheckSpec parses spec and checks that its activations are at least
+// min apart ("@every 0s" or "* * * * * *" would run a job every second)
+// and that it fires at all.
+func CheckSpec(spec string, min time.Duration) error {
+	sch, err := specParser.Parse(spec)
+	if err != nil {
+		return fmt.Errorf("cron spec %q: %w", spec, err)
+	}
+	// Sample a year of activations from a fixed instant: enough to meet
+	// every field of a cron spec, and deterministic.
+	at := time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
+	end := at.AddDate(1, 0, 1)
+	for n := 0; n < 1000 && at.Before(end); n++ {
+		next := sch.Next(at)
+		if next.IsZero() {
+			if n == 0 {
+				return fmt.Errorf("cron spec %q never fires", spec)
+			}
+			return nil
+		}
+		if n > 0 && next.Sub(at) < min {
+			return fmt.Errorf("cron spec %q fires every %s; at least %s apart", spec, next.Sub(at), min)
+		}
+		at = next
+	}
+	return nil
+}
+
 // Job is work that runs on a schedule.
 type Job struct {
 	// Name identifies the job in logs and metrics; unique per scheduler.

@@ -1,45 +1,50 @@
-package config
+package reconcile
 
 import (
 	"fmt"
 	"sort"
 	"time"
 
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/scheduler"
 )
 
-// Defaults of the [reconcile] section, applied by Reconcile.WithDefaults to
+// Defaults of the [reconcile] section, applied by Settings.WithDefaults to
 // the zero fields (a file without the section reconciles with these).
 const (
-	// DefaultReconcileSchedule runs reconciliation every 15 minutes.
-	DefaultReconcileSchedule = "*/15 * * * *"
-	// DefaultReconcileLookback is how far back a scheduled run compares:
+	// DefaultSchedule runs reconciliation every 15 minutes.
+	DefaultSchedule = "*/15 * * * *"
+	// DefaultLookback is how far back a scheduled run compares:
 	// the venue's 7-day listings in one window.
-	DefaultReconcileLookback = 7 * 24 * time.Hour
-	// DefaultReconcileGrace is how long a difference may be in flight
+	DefaultLookback = 7 * 24 * time.Hour
+	// DefaultGrace is how long a difference may be in flight
 	// (a webhook on its way, a fill being posted) before it is a break.
-	DefaultReconcileGrace = 10 * time.Minute
-	// DefaultReconcileKeepReports bounds the reports kept in the ledger.
-	DefaultReconcileKeepReports = 2000
+	DefaultGrace = 10 * time.Minute
+	// DefaultKeepReports bounds the reports kept in the ledger.
+	DefaultKeepReports = 2000
 )
 
-// Reconcile configures the reconciliation of the ledger against the venues
+// MinScheduleInterval is the shortest time between scheduled runs: a
+// run reads the venue's history, which a tighter schedule would hammer.
+const MinScheduleInterval = time.Minute
+
+// Settings configures the reconciliation of the ledger against the venues
 // (package reconcile). Every field's zero value means its default, so the
 // section may be left out.
-type Reconcile struct {
+type Settings struct {
 	// Schedule is the cron spec of scheduled runs ("*/15 * * * *",
 	// "@every 10m"); a run also happens at start-up.
 	Schedule string `toml:"schedule"`
 	// Lookback is how far back a start-up or scheduled run compares.
-	Lookback Duration `toml:"lookback"`
+	Lookback tomlval.Duration `toml:"lookback"`
 	// Grace is how long a difference may be in flight before it counts as
 	// a break: one side may see an event before the other.
-	Grace Duration `toml:"grace"`
+	Grace tomlval.Duration `toml:"grace"`
 	// Tolerances are the largest differences per asset that still match,
 	// in balances and in each record's amount, as decimal strings:
 	// { BTC = "0.00000001", EUR = "0.01" }. An asset not listed must match
 	// exactly.
-	Tolerances map[string]Amount `toml:"tolerances"`
+	Tolerances map[string]tomlval.Decimal `toml:"tolerances"`
 	// PauseAbove pauses trading while a run finds more breaks than this,
 	// and resumes it after a run that does not. 0 (the default) pauses on
 	// any break; -1 never pauses.
@@ -50,39 +55,39 @@ type Reconcile struct {
 }
 
 // WithDefaults returns r with every zero field set to its default.
-func (r Reconcile) WithDefaults() Reconcile {
+func (r Settings) WithDefaults() Settings {
 	if r.Schedule == "" {
-		r.Schedule = DefaultReconcileSchedule
+		r.Schedule = DefaultSchedule
 	}
-	if r.Lookback.Duration == 0 && r.Lookback.err == nil {
-		r.Lookback = D(DefaultReconcileLookback)
+	if r.Lookback.Duration == 0 && r.Lookback.Err() == nil {
+		r.Lookback = tomlval.Dur(DefaultLookback)
 	}
-	if r.Grace.Duration == 0 && r.Grace.err == nil {
-		r.Grace = D(DefaultReconcileGrace)
+	if r.Grace.Duration == 0 && r.Grace.Err() == nil {
+		r.Grace = tomlval.Dur(DefaultGrace)
 	}
 	if r.KeepReports == 0 {
-		r.KeepReports = DefaultReconcileKeepReports
+		r.KeepReports = DefaultKeepReports
 	}
 	return r
 }
 
-// Problems lists what is wrong with the section, with "reconcile." key
-// paths; none for a valid section (zero fields are valid: they take their
+// Problems lists what is wrong with the section, keys relative to it;
+// none for a valid section (zero fields are valid: they take their
 // defaults).
-func (r Reconcile) Problems() []Problem {
-	var ps []Problem
+func (r Settings) Problems() []tomlval.Problem {
+	var ps []tomlval.Problem
 	add := func(key, format string, args ...any) {
-		ps = append(ps, Problem{Key: "reconcile." + key, Msg: fmt.Sprintf(format, args...)})
+		ps = append(ps, tomlval.Problem{Key: key, Msg: fmt.Sprintf(format, args...)})
 	}
 	if r.Schedule != "" {
-		if err := scheduler.ParseSpec(r.Schedule); err != nil {
+		if err := scheduler.CheckSpec(r.Schedule, MinScheduleInterval); err != nil {
 			add("schedule", "%v", err)
 		}
 	}
-	for key, d := range map[string]Duration{"lookback": r.Lookback, "grace": r.Grace} {
+	for key, d := range map[string]tomlval.Duration{"lookback": r.Lookback, "grace": r.Grace} {
 		switch {
-		case d.err != nil:
-			add(key, "%v", d.err)
+		case d.Err() != nil:
+			add(key, "%v", d.Err())
 		case d.Duration < 0:
 			add(key, "must not be negative, got %s", d.Duration)
 		}
@@ -100,8 +105,8 @@ func (r Reconcile) Problems() []Problem {
 		switch {
 		case !validAssetCode(a):
 			add("tolerances."+a, "asset %q is not an upper-case code such as BTC or USDT", a)
-		case t.err != nil:
-			add("tolerances."+a, "%v", t.err)
+		case t.Err() != nil:
+			add("tolerances."+a, "%v", t.Err())
 		case t.IsNegative():
 			add("tolerances."+a, "must not be negative, got %s", t.String())
 		}
@@ -116,13 +121,8 @@ func (r Reconcile) Problems() []Problem {
 	return ps
 }
 
-// Validate returns an *Error listing Problems, or nil.
-func (r Reconcile) Validate() error {
-	if ps := r.Problems(); len(ps) > 0 {
-		return &Error{Name: "config", Problems: ps}
-	}
-	return nil
-}
+// Validate returns a *tomlval.Error listing Problems, or nil.
+func (r Settings) Validate() error { return tomlval.Problems(r.Problems()).Err("reconcile") }
 
 // validAssetCode: [A-Z0-9._-]{1,20} with a letter or digit first, as the
 // ledger accepts.
