@@ -18,6 +18,7 @@ import (
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/sim"
+	"github.com/otcdesk/engine/webhookd"
 )
 
 // Modes the engine runs in.
@@ -41,14 +42,14 @@ type Config struct {
 
 	Maintenance Maintenance `toml:"maintenance"`
 
-	Feeds      Feeds       `toml:"feeds"`
-	Risk       risk.Limits `toml:"risk"`
-	Execution  Execution   `toml:"execution"`
-	Strategies []Strategy  `toml:"strategy"`
-	Metrics    Metrics     `toml:"metrics"`
-	Admin      Admin       `toml:"admin"`
-	Treasury   Treasury    `toml:"treasury"`
-	Webhook    Webhook     `toml:"webhook"`
+	Feeds      Feeds           `toml:"feeds"`
+	Risk       risk.Limits     `toml:"risk"`
+	Execution  Execution       `toml:"execution"`
+	Strategies []Strategy      `toml:"strategy"`
+	Metrics    Metrics         `toml:"metrics"`
+	Admin      Admin           `toml:"admin"`
+	Treasury   Treasury        `toml:"treasury"`
+	Webhook    webhookd.Config `toml:"webhook"`
 
 	Heropayments Heropayments       `toml:"heropayments"`
 	Reconcile    reconcile.Settings `toml:"reconcile"`
@@ -332,7 +333,10 @@ func (c Config) problems() []Problem {
 	}
 	ps = append(ps, treasuryProblems(c.Treasury)...)
 	ps = append(ps, c.transferCapProblems()...)
-	ps = append(ps, c.webhookProblems()...)
+	sub("webhook", c.Webhook.Problems())
+	if c.Webhook.Enabled && c.Mode == ModeLive && len(c.Webhook.PublicKeys) == 0 {
+		add("webhook.public_keys", "required in live mode: list the PEM file(s) of Hercle's webhook public key")
+	}
 	ps = append(ps, heropaymentsProblems(c.Heropayments)...)
 	sub("reconcile", c.Reconcile.Problems())
 	return append(ps, c.engineProblems()...)

@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/otcdesk/engine/internal/tomlval"
+	"github.com/otcdesk/engine/webhookd"
 )
 
 func TestWebhookExampleSection(t *testing.T) {
@@ -13,41 +16,41 @@ func TestWebhookExampleSection(t *testing.T) {
 		t.Fatalf("Load(config.toml) = %v", err)
 	}
 	w := cfg.Webhook
-	if !w.Enabled || w.Addr != DefaultWebhookAddr || w.Path != DefaultWebhookPath || w.MaxSkew.Duration != 5*time.Minute ||
-		w.BodyLimit != 1<<20 || len(w.PublicKeys) != 0 || w.TLS() || w.MaxConnections != DefaultWebhookMaxConnections ||
-		w.MaxInflightBytes != DefaultWebhookMaxInflightBytes || w.InflightWait.Duration != DefaultWebhookInflightWait ||
-		w.RefusalLogEvery.Duration != DefaultWebhookRefusalLogEvery {
+	if !w.Enabled || w.Addr != webhookd.DefaultAddr || w.Path != webhookd.DefaultPath || w.MaxSkew.Duration != 5*time.Minute ||
+		w.BodyLimit != 1<<20 || len(w.PublicKeys) != 0 || w.TLS() || w.MaxConnections != webhookd.DefaultMaxConnections ||
+		w.MaxInflightBytes != webhookd.DefaultMaxInflightBytes || w.InflightWait.Duration != webhookd.DefaultInflightWait ||
+		w.RefusalLogEvery.Duration != webhookd.DefaultRefusalLogEvery {
 		t.Errorf("config.toml [webhook] = %+v, want the defaults, enabled (paper mode trusts the simulator's key)", w)
 	}
-	if ps := cfg.webhookProblems(); len(ps) != 0 {
+	if ps := cfg.Webhook.Problems(); len(ps) != 0 {
 		t.Errorf("config.toml [webhook] problems = %v, want none", ps)
 	}
-	if err := DefaultWebhook().Validate(); err != nil {
-		t.Errorf("DefaultWebhook().Validate() = %v", err)
+	if err := webhookd.DefaultConfig().Validate(); err != nil {
+		t.Errorf("webhookd.DefaultConfig().Validate() = %v", err)
 	}
-	if err := (Webhook{}).Validate(); err != nil {
-		t.Errorf("Webhook{}.Validate() = %v; the zero value (disabled) must be valid", err)
+	if err := (webhookd.Config{}).Validate(); err != nil {
+		t.Errorf("webhookd.Config{}.Validate() = %v; the zero value (disabled) must be valid", err)
 	}
 }
 
 func TestWebhookWithDefaults(t *testing.T) {
-	w := Webhook{Enabled: true, Addr: "127.0.0.1:0", PublicKeys: []string{"k.pem"}}.WithDefaults()
-	if w.Path != DefaultWebhookPath || w.MaxSkew.Duration != DefaultWebhookMaxSkew || w.BodyLimit != DefaultWebhookBodyLimit ||
-		w.MaxConnections != DefaultWebhookMaxConnections || w.MaxInflightBytes != DefaultWebhookMaxInflightBytes ||
-		w.InflightWait.Duration != DefaultWebhookInflightWait || w.RefusalLogEvery.Duration != DefaultWebhookRefusalLogEvery {
+	w := webhookd.Config{Enabled: true, Addr: "127.0.0.1:0", PublicKeys: []string{"k.pem"}}.WithDefaults()
+	if w.Path != webhookd.DefaultPath || w.MaxSkew.Duration != webhookd.DefaultMaxSkew || w.BodyLimit != webhookd.DefaultBodyLimit ||
+		w.MaxConnections != webhookd.DefaultMaxConnections || w.MaxInflightBytes != webhookd.DefaultMaxInflightBytes ||
+		w.InflightWait.Duration != webhookd.DefaultInflightWait || w.RefusalLogEvery.Duration != webhookd.DefaultRefusalLogEvery {
 		t.Errorf("WithDefaults() = %+v", w)
 	}
 	if err := w.Validate(); err != nil {
 		t.Errorf("WithDefaults().Validate() = %v", err)
 	}
-	set := Webhook{Path: "/h", MaxSkew: D(time.Minute), BodyLimit: 4096, MaxConnections: 8, MaxInflightBytes: 8192,
-		InflightWait: D(time.Second), RefusalLogEvery: D(time.Hour)}.WithDefaults()
+	set := webhookd.Config{Path: "/h", MaxSkew: tomlval.Dur(time.Minute), BodyLimit: 4096, MaxConnections: 8, MaxInflightBytes: 8192,
+		InflightWait: tomlval.Dur(time.Second), RefusalLogEvery: tomlval.Dur(time.Hour)}.WithDefaults()
 	if set.Path != "/h" || set.MaxSkew.Duration != time.Minute || set.BodyLimit != 4096 || set.MaxConnections != 8 ||
 		set.MaxInflightBytes != 8192 || set.InflightWait.Duration != time.Second || set.RefusalLogEvery.Duration != time.Hour {
 		t.Errorf("WithDefaults() replaced set values: %+v", set)
 	}
 	// The default budget never makes a body of the configured limit unreadable.
-	if big := (Webhook{BodyLimit: 32 << 20}).WithDefaults(); big.MaxInflightBytes != 32<<20 || big.Validate() != nil {
+	if big := (webhookd.Config{BodyLimit: 32 << 20}).WithDefaults(); big.MaxInflightBytes != 32<<20 || big.Validate() != nil {
 		t.Errorf("WithDefaults() with body_limit 32 MiB: max_inflight_bytes = %d, Validate() = %v; want 32 MiB, valid",
 			big.MaxInflightBytes, big.Validate())
 	}

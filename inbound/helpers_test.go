@@ -8,15 +8,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otcdesk/engine/config"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shopspring/decimal"
+
 	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/sim"
 	"github.com/otcdesk/engine/webhookd"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/shopspring/decimal"
 )
 
 // signer is generated once per test binary (2048-bit generation is slow).
@@ -66,7 +66,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	e.hreg = prometheus.NewRegistry()
 	// The handler reaches the current store and processor through e, so
 	// a restart in a test swaps them under a live server.
-	cfg := config.Webhook{Enabled: true, Addr: "127.0.0.1:0", PublicKeys: []string{e.keyFile}, TLSCert: o.tlsCert, TLSKey: o.tlsKey}
+	cfg := webhookd.Config{Enabled: true, Addr: "127.0.0.1:0", PublicKeys: []string{e.keyFile}, TLSCert: o.tlsCert, TLSKey: o.tlsKey}
 	srv, err := webhookd.Start(context.Background(), cfg, inboxFunc(e.storeWebhook), nil, e.hreg)
 	if err != nil {
 		t.Fatal(err)

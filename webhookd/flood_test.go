@@ -16,9 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/webhookd"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // floodSecondsEnv makes TestWebhookFlood run for that many seconds (the

@@ -25,10 +25,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otcdesk/engine/config"
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/sim"
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/otcdesk/engine/webhookd"
 )
 
 // signers are generated once per test binary (2048-bit generation is slow).
@@ -119,8 +120,8 @@ func (in *memInbox) count() int {
 }
 
 // enabled is a valid enabled section on loopback trusting keys.
-func enabled(keys ...string) config.Webhook {
-	return config.Webhook{Enabled: true, Addr: "127.0.0.1:0", PublicKeys: keys}
+func enabled(keys ...string) webhookd.Config {
+	return webhookd.Config{Enabled: true, Addr: "127.0.0.1:0", PublicKeys: keys}
 }
 
 func deadline(t testing.TB, d time.Duration) context.Context {

@@ -12,11 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otcdesk/engine/config"
-	"github.com/otcdesk/engine/hercle/webhook"
-	"github.com/otcdesk/engine/webhookd"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/otcdesk/engine/hercle/webhook"
+	"github.com/otcdesk/engine/internal/tomlval"
+	"github.com/otcdesk/engine/webhookd"
 )
 
 // gauge reads a gauge without labels from reg.
@@ -94,7 +95,7 @@ func TestBodyBudget(t *testing.T) {
 	cfg := enabled(keyFile(t, s))
 	cfg.BodyLimit = 4096
 	cfg.MaxInflightBytes = 4096
-	cfg.InflightWait = config.D(20 * time.Millisecond)
+	cfg.InflightWait = tomlval.Dur(20 * time.Millisecond)
 	srv, err := webhookd.Start(ctx, cfg, in, nil, reg)
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +103,7 @@ func TestBodyBudget(t *testing.T) {
 	defer srv.Close()
 	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{}}
 	t.Cleanup(c.CloseIdleConnections)
-	path := config.DefaultWebhookPath
+	path := webhookd.DefaultPath
 
 	// A sender that declares the whole budget and sends part of it.
 	holder := signed(t, s, "evt-holder", time.Now())
@@ -188,7 +189,7 @@ func TestConnectionLimit(t *testing.T) {
 	})
 
 	r := signed(t, s, "evt-third", time.Now())
-	third := rawPost(t, srv.Addr().String(), config.DefaultWebhookPath, r, len(r.body), r.body)
+	third := rawPost(t, srv.Addr().String(), webhookd.DefaultPath, r, len(r.body), r.body)
 	if err := third.SetReadDeadline(time.Now().Add(100 * time.Millisecond)); err != nil {
 		t.Fatal(err)
 	}
@@ -278,9 +279,9 @@ func TestRefusalsAggregated(t *testing.T) {
 		t.Errorf("summary total = %v, want %d", summary["total"], forged+probes+stale)
 	}
 	byPath, _ := summary["by_path"].(map[string]any)
-	hercleCounts, _ := byPath[config.DefaultWebhookPath].(map[string]any)
+	hercleCounts, _ := byPath[webhookd.DefaultPath].(map[string]any)
 	if hercleCounts["bad_signature"] != float64(forged) || hercleCounts["stale_timestamp"] != float64(stale) {
-		t.Errorf("summary by_path[%s] = %v, want bad_signature %d, stale_timestamp %d", config.DefaultWebhookPath, hercleCounts, forged, stale)
+		t.Errorf("summary by_path[%s] = %v, want bad_signature %d, stale_timestamp %d", webhookd.DefaultPath, hercleCounts, forged, stale)
 	}
 	for _, secret := range []string{forgedReq.sig, string(forgedReq.body)} {
 		if strings.Contains(logs.String(), secret) {
@@ -299,13 +300,13 @@ func TestSmallBodiesDoNotQueue(t *testing.T) {
 	cfg := enabled(keyFile(t, s))
 	cfg.BodyLimit = 256 << 10
 	cfg.MaxInflightBytes = 384 << 10
-	cfg.InflightWait = config.D(20 * time.Second) // longer than the test: nothing may time out
+	cfg.InflightWait = tomlval.Dur(20 * time.Second) // longer than the test: nothing may time out
 	srv, err := webhookd.Start(ctx, cfg, newInbox(), nil, reg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	addr, path := srv.Addr().String(), config.DefaultWebhookPath
+	addr, path := srv.Addr().String(), webhookd.DefaultPath
 	const large = 256 << 10
 	r := signed(t, s, "evt-large", time.Now())
 	padded := append(r.body, []byte(strings.Repeat(" ", large-len(r.body)))...)

@@ -15,12 +15,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/otcdesk/engine/config"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/net/netutil"
+
 	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/internal/refusals"
 	"github.com/otcdesk/engine/internal/venuehttp"
-	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/net/netutil"
 )
 
 // DefaultShutdownTimeout bounds Close: how long requests in flight may take
@@ -71,7 +71,7 @@ type Server struct {
 // Start loads the public keys (and, with tls_cert and tls_key, the
 // certificate), listens on cfg.Addr and serves hercle's WebhookHandler at
 // cfg.Path, storing each verified webhook in inbox before answering 200.
-// Zero fields take their defaults (config.Webhook.WithDefaults). logger
+// Zero fields take their defaults (Config.WithDefaults). logger
 // receives the handler's and the server's lines (nil discards); reg
 // receives the handler's and the listener's metrics (nil registers none).
 //
@@ -89,12 +89,12 @@ type Server struct {
 // finish their store.
 //
 // Errors name the setting and the file at fault: ErrDisabled; a
-// configuration problem (*config.Error); a public key file that cannot be
+// configuration problem (*tomlval.Error); a public key file that cannot be
 // read or holds no usable RSA public key (wrapping webhook.ErrKey
 // for the latter); a certificate or private key file that cannot be read,
 // does not parse, does not match, or a certificate that is expired or not
 // yet valid; a listen failure. Nothing is listening after an error.
-func Start(ctx context.Context, cfg config.Webhook, inbox webhook.Inbox, logger *slog.Logger, reg prometheus.Registerer) (*Server, error) {
+func Start(ctx context.Context, cfg Config, inbox webhook.Inbox, logger *slog.Logger, reg prometheus.Registerer) (*Server, error) {
 	if !cfg.Enabled {
 		return nil, ErrDisabled
 	}

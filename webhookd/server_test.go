@@ -15,12 +15,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otcdesk/engine/config"
-	"github.com/otcdesk/engine/hercle/webhook"
-	"github.com/otcdesk/engine/sim"
-	"github.com/otcdesk/engine/webhookd"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/otcdesk/engine/hercle/webhook"
+	"github.com/otcdesk/engine/internal/tomlval"
+	"github.com/otcdesk/engine/sim"
+	"github.com/otcdesk/engine/webhookd"
 )
 
 func TestStartRefusesBadConfiguration(t *testing.T) {
@@ -57,20 +58,20 @@ func TestStartRefusesBadConfiguration(t *testing.T) {
 	}
 	defer busy.Close()
 
-	with := func(f func(*config.Webhook)) config.Webhook {
+	with := func(f func(*webhookd.Config)) webhookd.Config {
 		c := enabled(good)
 		f(&c)
 		return c
 	}
 	tests := []struct {
 		name  string
-		cfg   config.Webhook
+		cfg   webhookd.Config
 		inbox bool
 		is    error
 		want  []string
 	}{
-		{"disabled", config.Webhook{Addr: "127.0.0.1:0", PublicKeys: []string{good}}, true, webhookd.ErrDisabled, nil},
-		{"invalid section", with(func(c *config.Webhook) { c.Path = "hook" }), true, nil, []string{"webhook.path: must start with /"}},
+		{"disabled", webhookd.Config{Addr: "127.0.0.1:0", PublicKeys: []string{good}}, true, webhookd.ErrDisabled, nil},
+		{"invalid section", with(func(c *webhookd.Config) { c.Path = "hook" }), true, nil, []string{"webhook: 1 problem(s):\n  path: must start with /"}},
 		{"no inbox", enabled(good), false, nil, []string{"no inbox"}},
 		{"no keys", enabled(), true, nil, []string{"webhook.public_keys is empty"}},
 		{"missing key file", enabled(missing), true, nil, []string{"webhook.public_keys", missing, "no such file"}},
@@ -79,13 +80,13 @@ func TestStartRefusesBadConfiguration(t *testing.T) {
 		{"short key", enabled(short), true, webhook.ErrKey, []string{short, "1024 bits, want at least 2048"}},
 		{"EC key", enabled(ec), true, webhook.ErrKey, []string{ec, "is not an RSA key"}},
 		{"one bad among good", enabled(good, garbage), true, webhook.ErrKey, []string{garbage}},
-		{"cert file missing", with(func(c *config.Webhook) { c.TLSCert, c.TLSKey = missing, keyFileTLS }), true, os.ErrNotExist, []string{"webhook.tls_cert", missing}},
-		{"key file missing", with(func(c *config.Webhook) { c.TLSCert, c.TLSKey = certFile, missing }), true, os.ErrNotExist, []string{"webhook.tls_key", missing}},
-		{"cert not PEM", with(func(c *config.Webhook) { c.TLSCert, c.TLSKey = garbage, keyFileTLS }), true, nil, []string{"webhook.tls_cert " + garbage, "failed to find any PEM data"}},
-		{"key does not match", with(func(c *config.Webhook) { c.TLSCert, c.TLSKey = otherCert, keyFileTLS }), true, nil, []string{"webhook.tls_key " + keyFileTLS, "private key does not match public key"}},
-		{"cert expired", with(func(c *config.Webhook) { c.TLSCert, c.TLSKey = expiredCert, expiredKey }), true, nil, []string{expiredCert, "certificate expired at"}},
-		{"cert not yet valid", with(func(c *config.Webhook) { c.TLSCert, c.TLSKey = futureCert, futureKey }), true, nil, []string{futureCert, "not valid before"}},
-		{"address in use", with(func(c *config.Webhook) { c.Addr = busy.Addr().String() }), true, nil, []string{"webhook.addr: listen on " + busy.Addr().String()}},
+		{"cert file missing", with(func(c *webhookd.Config) { c.TLSCert, c.TLSKey = missing, keyFileTLS }), true, os.ErrNotExist, []string{"webhook.tls_cert", missing}},
+		{"key file missing", with(func(c *webhookd.Config) { c.TLSCert, c.TLSKey = certFile, missing }), true, os.ErrNotExist, []string{"webhook.tls_key", missing}},
+		{"cert not PEM", with(func(c *webhookd.Config) { c.TLSCert, c.TLSKey = garbage, keyFileTLS }), true, nil, []string{"webhook.tls_cert " + garbage, "failed to find any PEM data"}},
+		{"key does not match", with(func(c *webhookd.Config) { c.TLSCert, c.TLSKey = otherCert, keyFileTLS }), true, nil, []string{"webhook.tls_key " + keyFileTLS, "private key does not match public key"}},
+		{"cert expired", with(func(c *webhookd.Config) { c.TLSCert, c.TLSKey = expiredCert, expiredKey }), true, nil, []string{expiredCert, "certificate expired at"}},
+		{"cert not yet valid", with(func(c *webhookd.Config) { c.TLSCert, c.TLSKey = futureCert, futureKey }), true, nil, []string{futureCert, "not valid before"}},
+		{"address in use", with(func(c *webhookd.Config) { c.Addr = busy.Addr().String() }), true, nil, []string{"webhook.addr: listen on " + busy.Addr().String()}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,14 +129,14 @@ func TestEndpoint(t *testing.T) {
 	in := newInbox()
 	reg := prometheus.NewRegistry()
 	cfg := enabled(keyFile(t, s))
-	cfg.MaxSkew = config.D(30 * time.Second)
+	cfg.MaxSkew = tomlval.Dur(30 * time.Second)
 	cfg.BodyLimit = 2048
 	srv, err := webhookd.Start(ctx, cfg, in, nil, reg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	if want := "http://" + srv.Addr().String() + config.DefaultWebhookPath; srv.URL() != want {
+	if want := "http://" + srv.Addr().String() + webhookd.DefaultPath; srv.URL() != want {
 		t.Fatalf("URL() = %q, want %q", srv.URL(), want)
 	}
 	if ids := srv.KeyIDs(); len(ids) != 1 || len(ids[0]) != 16 {

@@ -10,8 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otcdesk/engine/webhookd"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/otcdesk/engine/webhookd"
 )
 
 // TestTLS serves HTTPS with a certificate generated for the test: a client

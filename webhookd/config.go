@@ -1,4 +1,4 @@
-package config
+package webhookd
 
 import (
 	"fmt"
@@ -7,35 +7,37 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/otcdesk/engine/internal/tomlval"
 )
 
 // Defaults and bounds of the [webhook] section.
 const (
-	DefaultWebhookAddr      = "127.0.0.1:8780"
-	DefaultWebhookPath      = "/webhooks/hercle"
-	DefaultWebhookMaxSkew   = 5 * time.Minute
-	DefaultWebhookBodyLimit = 1 << 20
+	DefaultAddr      = "127.0.0.1:8780"
+	DefaultPath      = "/webhooks/hercle"
+	DefaultMaxSkew   = 5 * time.Minute
+	DefaultBodyLimit = 1 << 20
 	// A flood of 1 MiB forged bodies then holds at most 8 MiB of them
 	// in memory, and 256 connections cost a few MiB of buffers.
-	DefaultWebhookMaxConnections   = 256
-	DefaultWebhookMaxInflightBytes = 8 << 20
-	DefaultWebhookInflightWait     = 5 * time.Second
-	DefaultWebhookRefusalLogEvery  = time.Minute
+	DefaultMaxConnections   = 256
+	DefaultMaxInflightBytes = 8 << 20
+	DefaultInflightWait     = 5 * time.Second
+	DefaultRefusalLogEvery  = time.Minute
 
-	MinWebhookMaxSkew         = 10 * time.Second
-	MaxWebhookMaxSkew         = time.Hour
-	MinWebhookBodyLimit       = 1 << 10
-	MaxWebhookBodyLimit       = 64 << 20
-	MaxWebhookMaxConnections  = 65536
-	MaxWebhookInflightBytes   = 1 << 30
-	MinWebhookInflightWait    = 10 * time.Millisecond
-	MaxWebhookInflightWait    = time.Minute
-	MinWebhookRefusalLogEvery = time.Second
-	MaxWebhookRefusalLogEvery = time.Hour
-	maxWebhookPathLen         = 256
+	minMaxSkew          = 10 * time.Second
+	maxMaxSkew          = time.Hour
+	minBodyLimit        = 1 << 10
+	maxBodyLimit        = 64 << 20
+	maxMaxConnections   = 65536
+	maxMaxInflightBytes = 1 << 30
+	minInflightWait     = 10 * time.Millisecond
+	maxInflightWait     = time.Minute
+	minRefusalLogEvery  = time.Second
+	maxRefusalLogEvery  = time.Hour
+	maxPathLen          = 256
 )
 
-// Webhook configures the endpoint that receives Hercle's signed webhooks
+// Config configures the endpoint that receives Hercle's signed webhooks
 // (deposits, withdrawal and payout statuses, balances, end users, payees).
 // Each one is verified, stored in the ledger inbox and only then
 // acknowledged.
@@ -44,7 +46,7 @@ const (
 // Enabled, Addr, TLSCert, TLSKey and PublicKeys takes its default when
 // left zero (WithDefaults); Addr has none when the endpoint is enabled: it
 // must be given.
-type Webhook struct {
+type Config struct {
 	// Enabled starts the endpoint.
 	Enabled bool `toml:"enabled"`
 	// Addr is the listen address, host:port. Port 0 picks a free port
@@ -64,110 +66,96 @@ type Webhook struct {
 	// webhook is accepted if any key verifies it. Required in live mode;
 	// in paper mode the simulator's key is trusted.
 	PublicKeys []string `toml:"public_keys"`
-	// MaxSkew bounds the distance between X-Webhook-Timestamp and the
+	// MaxSkew bounds the distance between X-Config-Timestamp and the
 	// receiver's clock, in either direction (replay protection). Zero
-	// means DefaultWebhookMaxSkew.
-	MaxSkew Duration `toml:"max_skew"`
+	// means DefaultMaxSkew.
+	MaxSkew tomlval.Duration `toml:"max_skew"`
 	// BodyLimit is the largest request body accepted, in bytes (413
-	// above). Zero means DefaultWebhookBodyLimit.
+	// above). Zero means DefaultBodyLimit.
 	BodyLimit int64 `toml:"body_limit"`
 	// MaxConnections caps the connections open at once on the listener
 	// (Hercle's webhooks and the Heropayments callbacks served beside
 	// them); further connections wait in the kernel's accept queue until
-	// one closes. Zero means DefaultWebhookMaxConnections.
+	// one closes. Zero means DefaultMaxConnections.
 	MaxConnections int `toml:"max_connections"`
 	// MaxInflightBytes caps the request body bytes being read or held at
 	// once, across all requests: each request reserves its Content-Length
 	// (BodyLimit when it has none) before its body is read. At least
-	// BodyLimit. Zero means DefaultWebhookMaxInflightBytes, or BodyLimit
+	// BodyLimit. Zero means DefaultMaxInflightBytes, or BodyLimit
 	// when that is larger.
 	MaxInflightBytes int64 `toml:"max_inflight_bytes"`
 	// InflightWait is how long a request waits for MaxInflightBytes to
 	// have room for its body before it is answered 503 with Retry-After.
-	// Zero means DefaultWebhookInflightWait.
-	InflightWait Duration `toml:"inflight_wait"`
+	// Zero means DefaultInflightWait.
+	InflightWait tomlval.Duration `toml:"inflight_wait"`
 	// RefusalLogEvery is the interval of the one summary line that
 	// reports refused requests (by reason and path, with the first few in
 	// detail); a refusal never logs a line of its own. Zero means
-	// DefaultWebhookRefusalLogEvery.
-	RefusalLogEvery Duration `toml:"refusal_log_every"`
+	// DefaultRefusalLogEvery.
+	RefusalLogEvery tomlval.Duration `toml:"refusal_log_every"`
 }
 
-// DefaultWebhook returns the section's defaults: disabled, on loopback.
-func DefaultWebhook() Webhook {
-	return Webhook{
-		Addr:      DefaultWebhookAddr,
-		Path:      DefaultWebhookPath,
-		MaxSkew:   D(DefaultWebhookMaxSkew),
-		BodyLimit: DefaultWebhookBodyLimit,
+// DefaultConfig returns the section's defaults: disabled, on loopback.
+func DefaultConfig() Config {
+	return Config{
+		Addr:      DefaultAddr,
+		Path:      DefaultPath,
+		MaxSkew:   tomlval.Dur(DefaultMaxSkew),
+		BodyLimit: DefaultBodyLimit,
 
-		MaxConnections:   DefaultWebhookMaxConnections,
-		MaxInflightBytes: DefaultWebhookMaxInflightBytes,
-		InflightWait:     D(DefaultWebhookInflightWait),
-		RefusalLogEvery:  D(DefaultWebhookRefusalLogEvery),
+		MaxConnections:   DefaultMaxConnections,
+		MaxInflightBytes: DefaultMaxInflightBytes,
+		InflightWait:     tomlval.Dur(DefaultInflightWait),
+		RefusalLogEvery:  tomlval.Dur(DefaultRefusalLogEvery),
 	}
 }
 
 // WithDefaults returns w with its zero fields that have a default
 // replaced by it.
-func (w Webhook) WithDefaults() Webhook {
+func (w Config) WithDefaults() Config {
 	if w.Path == "" {
-		w.Path = DefaultWebhookPath
+		w.Path = DefaultPath
 	}
-	if w.MaxSkew.Duration == 0 && w.MaxSkew.err == nil {
-		w.MaxSkew = D(DefaultWebhookMaxSkew)
+	if w.MaxSkew.Duration == 0 && w.MaxSkew.Err() == nil {
+		w.MaxSkew = tomlval.Dur(DefaultMaxSkew)
 	}
 	if w.BodyLimit == 0 {
-		w.BodyLimit = DefaultWebhookBodyLimit
+		w.BodyLimit = DefaultBodyLimit
 	}
 	if w.MaxConnections == 0 {
-		w.MaxConnections = DefaultWebhookMaxConnections
+		w.MaxConnections = DefaultMaxConnections
 	}
 	if w.MaxInflightBytes == 0 {
-		w.MaxInflightBytes = max(DefaultWebhookMaxInflightBytes, w.BodyLimit)
+		w.MaxInflightBytes = max(DefaultMaxInflightBytes, w.BodyLimit)
 	}
-	if w.InflightWait.Duration == 0 && w.InflightWait.err == nil {
-		w.InflightWait = D(DefaultWebhookInflightWait)
+	if w.InflightWait.Duration == 0 && w.InflightWait.Err() == nil {
+		w.InflightWait = tomlval.Dur(DefaultInflightWait)
 	}
-	if w.RefusalLogEvery.Duration == 0 && w.RefusalLogEvery.err == nil {
-		w.RefusalLogEvery = D(DefaultWebhookRefusalLogEvery)
+	if w.RefusalLogEvery.Duration == 0 && w.RefusalLogEvery.Err() == nil {
+		w.RefusalLogEvery = tomlval.Dur(DefaultRefusalLogEvery)
 	}
 	w.PublicKeys = append([]string(nil), w.PublicKeys...)
 	return w
 }
 
 // TLS reports whether the endpoint serves HTTPS (both files given).
-func (w Webhook) TLS() bool { return w.TLSCert != "" && w.TLSKey != "" }
+func (w Config) TLS() bool { return w.TLSCert != "" && w.TLSKey != "" }
 
-// Validate checks the section alone, with key paths under "webhook". It
-// does not read the files it names: the endpoint reports an unreadable
-// or malformed file when it starts.
-func (w Webhook) Validate() error {
-	if ps := w.problems(); len(ps) > 0 {
-		return &Error{Name: "config", Problems: ps}
-	}
-	return nil
-}
+// Validate checks the section alone, keys relative to it. It does not
+// read the files it names: the endpoint reports an unreadable or malformed
+// file when it starts.
+func (w Config) Validate() error { return tomlval.Problems(w.Problems()).Err("webhook") }
 
-// webhookProblems is the section's part of Config.problems: the section's
-// own checks and the public keys live mode requires.
-func (c Config) webhookProblems() []Problem {
-	ps := c.Webhook.problems()
-	if c.Webhook.Enabled && c.Mode == ModeLive && len(c.Webhook.PublicKeys) == 0 {
-		ps = append(ps, Problem{Key: "webhook.public_keys", Msg: "required in live mode: list the PEM file(s) of Hercle's webhook public key"})
-	}
-	return ps
-}
-
-func (w Webhook) problems() []Problem {
-	var ps []Problem
+// Problems lists what is wrong with the section, keys relative to it.
+func (w Config) Problems() []tomlval.Problem {
+	var ps []tomlval.Problem
 	add := func(key, format string, args ...any) {
-		ps = append(ps, Problem{Key: "webhook." + key, Msg: fmt.Sprintf(format, args...)})
+		ps = append(ps, tomlval.Problem{Key: key, Msg: fmt.Sprintf(format, args...)})
 	}
 
 	switch {
 	case w.Addr == "" && w.Enabled:
-		add("addr", "required when the endpoint is enabled: host:port to listen on, e.g. %q", DefaultWebhookAddr)
+		add("addr", "required when the endpoint is enabled: host:port to listen on, e.g. %q", DefaultAddr)
 	case w.Addr != "":
 		if msg := checkListenAddr(w.Addr); msg != "" {
 			add("addr", "%s", msg)
@@ -176,8 +164,8 @@ func (w Webhook) problems() []Problem {
 
 	if w.Path != "" {
 		switch {
-		case len(w.Path) > maxWebhookPathLen:
-			add("path", "longer than %d characters", maxWebhookPathLen)
+		case len(w.Path) > maxPathLen:
+			add("path", "longer than %d characters", maxPathLen)
 		case !strings.HasPrefix(w.Path, "/"):
 			add("path", "must start with /, got %q", w.Path)
 		case strings.ContainsAny(w.Path, "?#{}*%") || strings.ContainsFunc(w.Path, func(r rune) bool { return r <= ' ' || r == 0x7f }):
@@ -208,38 +196,38 @@ func (w Webhook) problems() []Problem {
 
 	durations := []struct {
 		key           string
-		d             Duration
+		d             tomlval.Duration
 		lo, hi, deflt time.Duration
 	}{
-		{"max_skew", w.MaxSkew, MinWebhookMaxSkew, MaxWebhookMaxSkew, DefaultWebhookMaxSkew},
-		{"inflight_wait", w.InflightWait, MinWebhookInflightWait, MaxWebhookInflightWait, DefaultWebhookInflightWait},
-		{"refusal_log_every", w.RefusalLogEvery, MinWebhookRefusalLogEvery, MaxWebhookRefusalLogEvery, DefaultWebhookRefusalLogEvery},
+		{"max_skew", w.MaxSkew, minMaxSkew, maxMaxSkew, DefaultMaxSkew},
+		{"inflight_wait", w.InflightWait, minInflightWait, maxInflightWait, DefaultInflightWait},
+		{"refusal_log_every", w.RefusalLogEvery, minRefusalLogEvery, maxRefusalLogEvery, DefaultRefusalLogEvery},
 	}
 	for _, d := range durations {
 		switch {
-		case d.d.err != nil:
-			add(d.key, "%v", d.d.err)
+		case d.d.Err() != nil:
+			add(d.key, "%v", d.d.Err())
 		case d.d.Duration != 0 && (d.d.Duration < d.lo || d.d.Duration > d.hi):
 			add(d.key, "must be from %s to %s (or left out for %s), got %s", d.lo, d.hi, d.deflt, d.d.Duration)
 		}
 	}
 
-	if b := w.BodyLimit; b != 0 && (b < MinWebhookBodyLimit || b > MaxWebhookBodyLimit) {
-		add("body_limit", "must be from %d to %d bytes (or left out for %d), got %d", MinWebhookBodyLimit,
-			MaxWebhookBodyLimit, DefaultWebhookBodyLimit, b)
+	if b := w.BodyLimit; b != 0 && (b < minBodyLimit || b > maxBodyLimit) {
+		add("body_limit", "must be from %d to %d bytes (or left out for %d), got %d", minBodyLimit,
+			maxBodyLimit, DefaultBodyLimit, b)
 	}
-	if n := w.MaxConnections; n < 0 || n > MaxWebhookMaxConnections {
-		add("max_connections", "must be from 1 to %d (or left out for %d), got %d", MaxWebhookMaxConnections,
-			DefaultWebhookMaxConnections, n)
+	if n := w.MaxConnections; n < 0 || n > maxMaxConnections {
+		add("max_connections", "must be from 1 to %d (or left out for %d), got %d", maxMaxConnections,
+			DefaultMaxConnections, n)
 	}
 	body := w.BodyLimit
 	if body == 0 {
-		body = DefaultWebhookBodyLimit
+		body = DefaultBodyLimit
 	}
 	switch b := w.MaxInflightBytes; {
-	case b < 0 || b > MaxWebhookInflightBytes:
+	case b < 0 || b > maxMaxInflightBytes:
 		add("max_inflight_bytes", "must be from body_limit (%d) to %d bytes (or left out for %d), got %d", body,
-			MaxWebhookInflightBytes, DefaultWebhookMaxInflightBytes, b)
+			maxMaxInflightBytes, DefaultMaxInflightBytes, b)
 	case b != 0 && b < body:
 		add("max_inflight_bytes", "must be at least body_limit (%d bytes), or a body of that size could never be read; got %d", body, b)
 	}
