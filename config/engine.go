@@ -1,46 +1,14 @@
 package config
 
 import (
-	"bytes"
 	"fmt"
 	"net"
-	"sort"
+	"slices"
 	"strings"
-	"time"
-
-	"github.com/BurntSushi/toml"
 
 	"github.com/otcdesk/engine/internal/venuehttp"
-	"github.com/otcdesk/engine/risk"
+	"github.com/otcdesk/engine/treasury/policy"
 )
-
-// Feeds configures the price subscriptions the engine trades on.
-type Feeds struct {
-	// Pairs are subscribed on the hub at start-up and after every
-	// reconnect. Strategies only see ticks of these pairs.
-	Pairs []FeedPair `toml:"pairs"`
-	// StaleAfter is how long a pair may go without a tick before it is
-	// reported stale (metrics, /readyz). Risk's max_price_age decides
-	// whether a price may be traded on.
-	StaleAfter Duration `toml:"stale_after"`
-}
-
-// FeedPair is one price subscription: a pair at a size in its base asset.
-type FeedPair struct {
-	Pair string `toml:"pair"`
-	Size Amount `toml:"size"`
-}
-
-// Execution tunes how orders whose outcome is not yet known are followed.
-type Execution struct {
-	// FollowEvery is the interval between lookups by Client-Id of an order
-	// answered Created or Pending, or whose answer was lost.
-	FollowEvery Duration `toml:"follow_every"`
-	// Lookups bounds those lookups. An order the venue still has no record
-	// of then fails (it was never received); one still open stays unknown
-	// for the next recovery.
-	Lookups int `toml:"lookups"`
-}
 
 // Metrics configures the HTTP listener for /metrics, /healthz and /readyz.
 type Metrics struct {
@@ -63,74 +31,12 @@ type Admin struct {
 	TLSKey      string `toml:"tls_key"`
 }
 
-// Strategy is one [[strategy]] table: an instance of a registered kind.
-type Strategy struct {
-	Kind string `toml:"kind"`
-	Name string `toml:"name"`
-	// Disabled keeps the table in the file without running it.
-	Disabled bool `toml:"disabled"`
-	// Params are the kind's own settings, decoded by its factory through
-	// Decode, which refuses keys the kind does not know.
-	Params map[string]any `toml:"params"`
-}
-
-// Decode fills v, the kind's typed params struct, from Params. Keys v has
-// no field for are an error, as everywhere else in the file.
-func (s Strategy) Decode(v any) error {
-	var buf bytes.Buffer
-	if err := toml.NewEncoder(&buf).Encode(s.Params); err != nil {
-		return fmt.Errorf("params: %w", err)
-	}
-	md, err := toml.NewDecoder(&buf).Decode(v)
-	if err != nil {
-		return fmt.Errorf("params: %w", err)
-	}
-	if und := md.Undecoded(); len(und) > 0 {
-		keys := make([]string, len(und))
-		for i, k := range und {
-			keys[i] = "params." + k.String()
-		}
-		sort.Strings(keys)
-		return fmt.Errorf("unknown key(s) %s", strings.Join(keys, ", "))
-	}
-	return nil
-}
-
-func defaultRisk() risk.Limits { return risk.DefaultLimits() }
-
-func (c Config) engineProblems() []Problem {
+// listenerProblems checks the daemon's own listeners: loopback unless
+// allowed, and a remote admin listener only over HTTPS.
+func (c Config) listenerProblems() []Problem {
 	var ps []Problem
 	add := func(key, format string, args ...any) {
 		ps = append(ps, Problem{Key: key, Msg: fmt.Sprintf(format, args...)})
-	}
-	seen := map[string]bool{}
-	for i, p := range c.Feeds.Pairs {
-		key := fmt.Sprintf("feeds.pairs[%d]", i)
-		switch {
-		case p.Pair == "" || strings.ToUpper(p.Pair) != p.Pair:
-			add(key+".pair", "must be an upper-case pair symbol such as \"BTCUSDT\", got %q", p.Pair)
-		case seen[p.Pair]:
-			add(key+".pair", "%s is listed twice; one size per pair", p.Pair)
-		}
-		seen[p.Pair] = true
-		if p.Size.err != nil {
-			add(key+".size", "%v", p.Size.err)
-		} else if !p.Size.IsPositive() {
-			add(key+".size", "must be positive, got %s", p.Size.Decimal)
-		}
-	}
-	if d := c.Feeds.StaleAfter; d.err != nil {
-		add("feeds.stale_after", "%v", d.err)
-	} else if d.Duration < 100*time.Millisecond {
-		add("feeds.stale_after", "must be at least 100ms, got %s", d.Duration)
-	}
-	if d := c.Execution.FollowEvery; d.err != nil {
-		add("execution.follow_every", "%v", d.err)
-	} else if d.Duration < 10*time.Millisecond {
-		add("execution.follow_every", "must be at least 10ms, got %s", d.Duration)
-	}
-	if c.Execution.Lookups < 1 || c.Execution.Lookups > 1000 {
-		add("execution.lookups", "must be from 1 to 1000, got %d", c.Execution.Lookups)
 	}
 	listen := func(key, addr string, remoteOK bool) {
 		if addr == "" {
@@ -153,22 +59,69 @@ func (c Config) engineProblems() []Problem {
 	if c.Admin.AllowRemote && c.Admin.Addr != "" && c.Admin.TLSCert == "" {
 		add("admin.allow_remote", "a remote admin listener must speak HTTPS: set admin.tls_cert and admin.tls_key (the bearer token would cross the network in clear)")
 	}
+	return ps
+}
 
+// strategyProblems checks what every [[strategy]] table needs; each
+// kind's factory checks its params (daemon.Check).
+func (c Config) strategyProblems() []Problem {
+	var ps []Problem
 	names := map[string]bool{}
 	for i, s := range c.Strategies {
 		key := fmt.Sprintf("strategy[%d]", i)
 		if s.Kind == "" {
-			add(key+".kind", "required (rebalance, twap, threshold, autoconvert or a registered kind)")
+			ps = append(ps, Problem{Key: key + ".kind", Msg: "required (rebalance, twap, threshold, autoconvert or a registered kind)"})
 		}
-		if s.Name == "" {
-			add(key+".name", "required: a unique instance name")
-		} else if names[s.Name] {
-			add(key+".name", "%q is used by two strategies", s.Name)
+		switch {
+		case s.Name == "":
+			ps = append(ps, Problem{Key: key + ".name", Msg: "required: a unique instance name"})
+		case names[s.Name]:
+			ps = append(ps, Problem{Key: key + ".name", Msg: fmt.Sprintf("%q is used by two strategies", s.Name)})
 		}
 		names[s.Name] = true
 	}
-	for _, p := range c.Risk.Problems() {
-		ps = append(ps, Problem{Key: "risk." + p.Key, Msg: p.Msg})
+	return ps
+}
+
+// acrossSections checks rules that join two sections.
+func (c Config) acrossSections() []Problem {
+	var ps []Problem
+	if c.Mode == ModeLive && c.Hercle.Environment == "" && c.Hercle.BaseURL == "" {
+		ps = append(ps, Problem{Key: "hercle.environment", Msg: `required in live mode: "sandbox" or "production"`})
+	}
+	if c.Webhook.Enabled && c.Mode == ModeLive && len(c.Webhook.PublicKeys) == 0 {
+		ps = append(ps, Problem{Key: "webhook.public_keys", Msg: "required in live mode: list the PEM file(s) of Hercle's webhook public key"})
+	}
+	return append(ps, c.transferCapProblems()...)
+}
+
+// transferCapProblems reports every destination a policy that sends
+// (dry_run = false) pays without a risk.transfers.destinations cap: risk
+// refuses every transfer to such a destination, so the policy could never
+// send. A dry-run policy needs none until it is switched on; a settlement,
+// which moves money between two of our venues, none at all.
+func (c Config) transferCapProblems() []Problem {
+	var ps []Problem
+	seen := map[string]bool{}
+	names := make([]string, 0, len(c.Treasury.Policies))
+	for name := range c.Treasury.Policies {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		p := c.Treasury.Policies[name]
+		dest := p.Destination
+		if dest == "" || p.IsDryRun() || p.Kind == policy.KindSettlement || seen[dest] {
+			continue
+		}
+		if _, ok := c.Treasury.Destinations[dest]; !ok {
+			continue // reported by the treasury section
+		}
+		if _, ok := c.Risk.Transfers.Destinations[dest]; !ok {
+			seen[dest] = true
+			ps = append(ps, Problem{Key: "risk.transfers.destinations." + dest,
+				Msg: "missing: treasury policy " + name + " sends to " + dest + ", and risk refuses every transfer to a destination without a daily cap (in risk.reference)"})
+		}
 	}
 	return ps
 }

@@ -17,5 +17,5 @@ api_key = "do-not-put-me-here"
 	// Output:
 	// engine.toml: 2 problem(s):
 	//   hercle.api_key: secrets are not read from the config file; remove it and set HERCLE_API_KEY (or HERCLE_API_KEY_FILE)
-	//   hercle.timeout: duration "soon": want a form such as "500ms", "5s" or "1h"
+	//   hercle.timeout: duration "soon": want a form such as "500ms", "30s", "5m" or "1h"
 }

@@ -47,7 +47,7 @@ func TestHeropaymentsProblems(t *testing.T) {
 		{"client", "rate_limit = 0.0\nburst = 0\nmax_retries = 11", []string{"heropayments.rate_limit", "heropayments.burst", "heropayments.max_retries"}},
 		{"one limit", `merchant_daily_limit = "100"`, []string{"heropayments.merchant_daily_limit: set both"}},
 		{"customer over merchant", "merchant_daily_limit = \"100\"\ncustomer_daily_limit = \"200\"", []string{"heropayments.customer_daily_limit: 200 exceeds"}},
-		{"float limit", `merchant_daily_limit = 100.5`, []string{"heropayments.merchant_daily_limit: amount must be a decimal string"}},
+		{"float limit", `merchant_daily_limit = 100.5`, []string{"heropayments.merchant_daily_limit: want a decimal string"}},
 		{"negative limit", `customer_daily_limit = "-1"`, []string{"heropayments.customer_daily_limit: must not be negative"}},
 		{"limits currency", "merchant_daily_limit = \"100\"\ncustomer_daily_limit = \"10\"\nlimits_currency = \"usdt\"", []string{"heropayments.limits_currency"}},
 		{"secret in file", `api_secret = "s3cr3t"`, []string{"heropayments.api_secret: secrets are not read", "HEROPAYMENTS_API_SECRET"}},

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+
+	"github.com/otcdesk/engine/merchant"
 )
 
 // Secret is a credential. Its String, GoString, MarshalText and LogValue all
@@ -128,4 +130,20 @@ func (s Secrets) Values() []string {
 		}
 	}
 	return out
+}
+
+// requireHeropaymentsSecrets reports the Heropayments secrets an enabled live section
+// lacks. Paper mode uses the simulator's own credentials.
+func requireHeropaymentsSecrets(h merchant.Settings, mode string, s Secrets) error {
+	if !h.Enabled || mode != ModeLive {
+		return nil
+	}
+	var errs []error
+	if !s.HeropaymentsKey.IsSet() {
+		errs = append(errs, errors.New("heropayments is enabled in live mode: set HEROPAYMENTS_API_KEY or HEROPAYMENTS_API_KEY_FILE"))
+	}
+	if !s.HeropaymentsSecret.IsSet() {
+		errs = append(errs, errors.New("heropayments is enabled in live mode: set HEROPAYMENTS_API_SECRET or HEROPAYMENTS_API_SECRET_FILE (it also verifies the callbacks)"))
+	}
+	return errors.Join(errs...)
 }

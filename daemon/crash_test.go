@@ -22,10 +22,12 @@ import (
 
 	"github.com/otcdesk/engine/config"
 	"github.com/otcdesk/engine/daemon"
+	"github.com/otcdesk/engine/feeds"
 	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/sim"
+	"github.com/otcdesk/engine/strategy"
 )
 
 // The crash test runs the daemon as a child process (this test binary
@@ -58,14 +60,14 @@ func crashConfig(baseURL, ledgerPath string) config.Config {
 	cfg.Mode = config.ModeLive
 	cfg.Log.Level = "debug"
 	cfg.Hercle.BaseURL = baseURL
-	cfg.Hercle.Timeout = config.D(5 * time.Second)
+	cfg.Hercle.Timeout = tomlval.Dur(5 * time.Second)
 	cfg.Hercle.RateLimit = 1000
 	cfg.Hercle.Burst = 100
 	cfg.Ledger.Path = ledgerPath
-	cfg.Execution.FollowEvery, cfg.Execution.Lookups = config.D(50*time.Millisecond), 10
+	cfg.Execution.FollowEvery, cfg.Execution.Lookups = tomlval.Dur(50*time.Millisecond), 10
 	cfg.Metrics.Addr, cfg.Admin.Addr = "127.0.0.1:0", ""
-	cfg.Feeds.Pairs = []config.FeedPair{{Pair: "BTCEUR", Size: config.A(decimal.RequireFromString("0.01"))},
-		{Pair: "BTCUSDT", Size: config.A(decimal.RequireFromString("0.01"))}}
+	cfg.Feeds.Pairs = []feeds.PairSettings{{Pair: "BTCEUR", Size: tomlval.Dec(decimal.RequireFromString("0.01"))},
+		{Pair: "BTCUSDT", Size: tomlval.Dec(decimal.RequireFromString("0.01"))}}
 	cfg.Risk.MaxOpenIntents = 3
 	cfg.Risk.Breaker.MaxRejects = 1_000_000
 	cfg.Risk.MaxDailyNotional = tomlval.Dec(decimal.RequireFromString("100000000"))
@@ -80,7 +82,7 @@ func crashConfig(baseURL, ledgerPath string) config.Config {
 	buyer["size"] = "0.003"
 	usdt := threshold("sell", "1", "otc")
 	usdt["pair"] = "BTCUSDT"
-	cfg.Strategies = []config.Strategy{
+	cfg.Strategies = []strategy.Spec{
 		{Kind: "threshold", Name: "buyer", Params: buyer},
 		{Kind: "threshold", Name: "seller", Params: seller},
 		{Kind: "threshold", Name: "usdt-seller", Params: usdt},

@@ -11,10 +11,13 @@ import (
 
 	"github.com/otcdesk/engine/config"
 	"github.com/otcdesk/engine/daemon"
+	"github.com/otcdesk/engine/feeds"
 	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/risk"
+	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/sim"
+	"github.com/otcdesk/engine/strategy"
 )
 
 func dec(s string) tomlval.Decimal { return tomlval.Dec(decimal.RequireFromString(s)) }
@@ -40,7 +43,7 @@ func TestBuiltinStrategiesTrade(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.kind, func(t *testing.T) {
 			cfg := paperConfig(t.TempDir())
-			cfg.Strategies = []config.Strategy{{Kind: c.kind, Name: "s", Params: c.params}}
+			cfg.Strategies = []strategy.Spec{{Kind: c.kind, Name: "s", Params: c.params}}
 			h := start(t, cfg, daemon.Options{})
 			h.waitMetric("engine_intents_total", map[string]string{"strategy": "s", "outcome": "filled"}, c.fills)
 		})
@@ -56,12 +59,12 @@ func TestRiskRejections(t *testing.T) {
 	}
 	th := func(side, size, path string) func(*config.Config) {
 		return func(c *config.Config) {
-			c.Strategies = []config.Strategy{{Kind: "threshold", Name: "s", Params: always(side, "BTCEUR", size, path)}}
+			c.Strategies = []strategy.Spec{{Kind: "threshold", Name: "s", Params: always(side, "BTCEUR", size, path)}}
 		}
 	}
 	ev := func(pair, side, size, path string) func(*config.Config) {
 		return func(c *config.Config) {
-			c.Strategies = []config.Strategy{{Kind: "every", Name: "s", Params: map[string]any{
+			c.Strategies = []strategy.Spec{{Kind: "every", Name: "s", Params: map[string]any{
 				"pair": pair, "side": side, "size": size, "every": "100ms", "path": path}}}
 		}
 	}
@@ -115,7 +118,7 @@ func TestRiskRejections(t *testing.T) {
 		}},
 		{"maintenance", func(c *config.Config, _ *daemon.Options) {
 			th("buy", "0.001", "otc")(c)
-			c.Maintenance.Extra = []config.MaintenanceWindow{{From: time.Now().Add(-time.Hour), To: time.Now().Add(time.Hour)}}
+			c.Maintenance.Extra = []scheduler.MaintenanceWindow{{From: time.Now().Add(-time.Hour), To: time.Now().Add(time.Hour)}}
 		}},
 	}
 	for _, c := range cases {
@@ -140,7 +143,7 @@ func TestRiskRejections(t *testing.T) {
 func TestDailyNotionalSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
 	cfg := paperConfig(dir)
-	cfg.Strategies = []config.Strategy{{Kind: "threshold", Name: "s", Params: always("buy", "BTCEUR", "0.001", "otc")}}
+	cfg.Strategies = []strategy.Spec{{Kind: "threshold", Name: "s", Params: always("buy", "BTCEUR", "0.001", "otc")}}
 	cfg.Risk.MaxDailyNotional = dec("120") // two fills of about 55 EUR
 	h := start(t, cfg, daemon.Options{})
 	h.waitMetric("engine_risk_rejections_total", map[string]string{"reason": "daily_notional"}, 1)
@@ -161,7 +164,7 @@ func TestDailyNotionalSurvivesRestart(t *testing.T) {
 func TestObservabilityAndAdmin(t *testing.T) {
 	dir := t.TempDir()
 	cfg := paperConfig(dir)
-	cfg.Strategies = []config.Strategy{{Kind: "threshold", Name: "s", Params: always("buy", "BTCEUR", "0.001", "otc")}}
+	cfg.Strategies = []strategy.Spec{{Kind: "threshold", Name: "s", Params: always("buy", "BTCEUR", "0.001", "otc")}}
 	h := start(t, cfg, daemon.Options{})
 	h.waitMetric("engine_intents_total", map[string]string{"strategy": "s", "outcome": "filled"}, 1)
 
@@ -229,8 +232,8 @@ func TestObservabilityAndAdmin(t *testing.T) {
 // converts it.
 func TestAutoconvertOnDeposit(t *testing.T) {
 	cfg := paperConfig(t.TempDir())
-	cfg.Feeds.Pairs = append(cfg.Feeds.Pairs, config.FeedPair{Pair: "BTCUSDT", Size: config.A(decimal.RequireFromString("0.01"))})
-	cfg.Strategies = []config.Strategy{{Kind: "autoconvert", Name: "ac", Params: map[string]any{
+	cfg.Feeds.Pairs = append(cfg.Feeds.Pairs, feeds.PairSettings{Pair: "BTCUSDT", Size: tomlval.Dec(decimal.RequireFromString("0.01"))})
+	cfg.Strategies = []strategy.Spec{{Kind: "autoconvert", Name: "ac", Params: map[string]any{
 		"from": "USDT", "to": "BTC", "min": "100", "path": "otc", "max_slippage": "1",
 	}}}
 	// Risk values intents in its reference through a direct pair; the

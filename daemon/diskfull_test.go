@@ -15,6 +15,7 @@ import (
 	"github.com/otcdesk/engine/config"
 	"github.com/otcdesk/engine/daemon"
 	"github.com/otcdesk/engine/ledger"
+	"github.com/otcdesk/engine/strategy"
 )
 
 // mountTmpfs mounts a tmpfs of size at a new directory and returns it,
@@ -43,7 +44,7 @@ func TestFullDiskPausesTrading(t *testing.T) {
 	cfg := paperConfig(t.TempDir())
 	cfg.Ledger.Path = filepath.Join(dir, "ledger.db")
 	cfg.Log.Level = "info"
-	cfg.Strategies = []config.Strategy{{Kind: "threshold", Name: "s", Params: always("buy", "BTCEUR", "0.001", "otc")}}
+	cfg.Strategies = []strategy.Spec{{Kind: "threshold", Name: "s", Params: always("buy", "BTCEUR", "0.001", "otc")}}
 	h := start(t, cfg, daemon.Options{})
 	h.waitMetric("engine_intents_total", map[string]string{"outcome": "filled"}, 3)
 

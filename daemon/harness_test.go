@@ -17,6 +17,7 @@ import (
 
 	"github.com/otcdesk/engine/config"
 	"github.com/otcdesk/engine/daemon"
+	"github.com/otcdesk/engine/feeds"
 	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/strategy"
@@ -61,11 +62,11 @@ func paperConfig(dir string) config.Config {
 	cfg.Log.Level = "debug"
 	cfg.Ledger.Path = filepath.Join(dir, "ledger.db")
 	cfg.Metrics.Addr, cfg.Admin.Addr = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.Feeds.Pairs = []config.FeedPair{
-		{Pair: "BTCEUR", Size: config.A(decimal.RequireFromString("0.01"))},
-		{Pair: "ETHEUR", Size: config.A(decimal.RequireFromString("1"))},
+	cfg.Feeds.Pairs = []feeds.PairSettings{
+		{Pair: "BTCEUR", Size: tomlval.Dec(decimal.RequireFromString("0.01"))},
+		{Pair: "ETHEUR", Size: tomlval.Dec(decimal.RequireFromString("1"))},
 	}
-	cfg.Execution.FollowEvery = config.D(50 * time.Millisecond)
+	cfg.Execution.FollowEvery = tomlval.Dur(50 * time.Millisecond)
 	cfg.Webhook.Enabled, cfg.Webhook.Addr = true, "127.0.0.1:0"
 	cfg.Risk.MaxOpenIntents = 4
 	cfg.Risk.MaxOrderNotional = tomlval.Dec(decimal.RequireFromString("50000"))

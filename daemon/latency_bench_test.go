@@ -122,7 +122,7 @@ func BenchmarkTickToOrder(b *testing.B) {
 	cfg.Risk.MaxOpenIntents = 10
 	// The client's rate limiter would dominate: measure the engine.
 	cfg.Hercle.RateLimit, cfg.Hercle.Burst = 100000, 1000
-	cfg.Strategies = []config.Strategy{{Kind: "ontick", Name: "ontick"}}
+	cfg.Strategies = []strategy.Spec{{Kind: "ontick", Name: "ontick"}}
 	started := make(chan struct{})
 	d, err := daemon.New(cfg, config.Secrets{}, daemon.Options{
 		Strategies: reg,

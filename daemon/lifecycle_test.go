@@ -14,7 +14,10 @@ import (
 
 	"github.com/otcdesk/engine/config"
 	"github.com/otcdesk/engine/daemon"
+	"github.com/otcdesk/engine/feeds"
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/sim"
+	"github.com/otcdesk/engine/strategy"
 )
 
 // A start-up that fails after the background work has begun (here a feed
@@ -22,7 +25,7 @@ import (
 // for the scheduler, which ran on the caller's still-live context.
 func TestStartupErrorAfterBackgroundStartReturns(t *testing.T) {
 	cfg := paperConfig(t.TempDir())
-	cfg.Feeds.Pairs = append(cfg.Feeds.Pairs, config.FeedPair{Pair: "DOGEEUR", Size: config.A(decimal.RequireFromString("1"))})
+	cfg.Feeds.Pairs = append(cfg.Feeds.Pairs, feeds.PairSettings{Pair: "DOGEEUR", Size: tomlval.Dec(decimal.RequireFromString("1"))})
 	secrets, err := config.LoadSecrets(func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +125,7 @@ func (h *holdOrders) RoundTrip(req *http.Request) (*http.Response, error) {
 // with the other listeners afterwards.
 func TestWebhookEndpointOutlivesIntentsInFlight(t *testing.T) {
 	cfg := paperConfig(t.TempDir())
-	cfg.Strategies = []config.Strategy{{Kind: "threshold", Name: "s", Params: always("buy", "BTCEUR", "0.001", "otc")}}
+	cfg.Strategies = []strategy.Spec{{Kind: "threshold", Name: "s", Params: always("buy", "BTCEUR", "0.001", "otc")}}
 	hold := &holdOrders{held: make(chan struct{}), release: make(chan struct{})}
 	logs := &syncBuffer{}
 	d, err := daemon.New(cfg, config.Secrets{}, daemon.Options{Logger: newLogger(logs), HTTPClient: &http.Client{Transport: hold}})

@@ -44,8 +44,8 @@ func TestTreasurySweepInDaemon(t *testing.T) {
 	// The Heropayments rail (simulator, client, callbacks on the webhook
 	// listener) comes up beside it.
 	cfg.Heropayments.Enabled = true
-	cfg.Heropayments.MerchantDailyLimit = config.A(decimal.RequireFromString("50000"))
-	cfg.Heropayments.CustomerDailyLimit = config.A(decimal.RequireFromString("5000"))
+	cfg.Heropayments.MerchantDailyLimit = tomlval.Dec(decimal.RequireFromString("50000"))
+	cfg.Heropayments.CustomerDailyLimit = tomlval.Dec(decimal.RequireFromString("5000"))
 	h := start(t, cfg, daemon.Options{Sim: func(o *sim.Options) { o.ConfirmAfter, o.SettleAfter = 200*time.Millisecond, 400*time.Millisecond }})
 	h.waitMetric("engine_treasury_runs_total", map[string]string{"policy": "btc-cold", "outcome": "refused"}, 1)
 	v := h.info.Sim.Venue()

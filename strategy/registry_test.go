@@ -2,11 +2,7 @@ package strategy
 
 import (
 	"errors"
-	"go/parser"
-	"go/token"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -145,30 +141,6 @@ func TestRegistry(t *testing.T) {
 	}
 	if _, err := reg.New("threshold", "th", nil); err == nil {
 		t.Error("threshold without params built; want validation errors")
-	}
-}
-
-// TestImports holds the package to its rule: of the project it imports
-// market only.
-func TestImports(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		af, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, im := range af.Imports {
-			path, _ := strconv.Unquote(im.Path.Value)
-			if strings.HasPrefix(path, "github.com/otcdesk/engine/") && path != "github.com/otcdesk/engine/market" && path != "github.com/otcdesk/engine/internal/tomlval" {
-				t.Errorf("%s imports %s; strategy may import only market and internal/tomlval of the project", f, path)
-			}
-		}
 	}
 }
 

@@ -162,3 +162,22 @@ func Wait(ctx context.Context, l *rate.Limiter, now func() time.Time, sleep func
 	}
 	return nil
 }
+
+// CheckBaseURL returns what is wrong with a venue's configured base URL,
+// or "": it must be absolute http(s), plain http only to a loopback host
+// (a simulator), and carry no credentials (they come from envKey, when
+// given).
+func CheckBaseURL(raw, envKey string) string {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+		return fmt.Sprintf("must be an absolute http(s) URL, got %q", raw)
+	case u.Scheme == "http" && !IsLoopback(u.Hostname()):
+		return "plain http is only allowed to a loopback host (the simulator); use https"
+	case u.User != nil && envKey != "":
+		return "must not carry credentials; the API key comes from " + envKey
+	case u.User != nil:
+		return "must not carry credentials"
+	}
+	return ""
+}

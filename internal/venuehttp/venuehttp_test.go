@@ -4,8 +4,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
 )
@@ -73,17 +71,5 @@ func TestBackoffAndRetryAfter(t *testing.T) {
 	h.Set("Retry-After", "soon")
 	if _, ok := RetryAfter(h, now); ok {
 		t.Error("Retry-After \"soon\" accepted")
-	}
-}
-
-func TestImportsNothingOfTheEngine(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", ".").Output()
-	if err != nil {
-		t.Skipf("go list: %v", err)
-	}
-	for _, p := range strings.Fields(string(out)) {
-		if strings.HasPrefix(p, "github.com/otcdesk/engine/") && p != "github.com/otcdesk/engine/internal/venuehttp" {
-			t.Errorf("venuehttp depends on %s; it must import nothing of the engine", p)
-		}
 	}
 }

@@ -1,23 +1,23 @@
-package config
+package merchant
 
 import (
-	"errors"
 	"fmt"
-	"net/url"
+	"math"
 	"strings"
 	"time"
 
+	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/internal/venuehttp"
 )
 
-// Heropayments is the [heropayments] section: the connection to the
+// Settings is the [heropayments] section: the connection to the
 // Heropayments API, the callback endpoint, the status-poll fallback and
 // the daily withdrawal limits mirrored locally. The API key and secret come
 // from HEROPAYMENTS_API_KEY and HEROPAYMENTS_API_SECRET (or their _FILE
 // forms), never from this file. Treasury's settlement policies name their
 // own flow and customer id; this section is how the engine reaches the API
 // and hears back from it.
-type Heropayments struct {
+type Settings struct {
 	// Enabled starts the client, the callback endpoint and the processor.
 	Enabled bool `toml:"enabled"`
 	// BaseURL is the API host; empty means https://api.heropayments.io in
@@ -36,34 +36,34 @@ type Heropayments struct {
 	// PollAfter is how long a payment may go without a final callback
 	// before its status is looked up; PollEvery the interval between
 	// lookups of one payment.
-	PollAfter Duration `toml:"poll_after"`
-	PollEvery Duration `toml:"poll_every"`
+	PollAfter tomlval.Duration `toml:"poll_after"`
+	PollEvery tomlval.Duration `toml:"poll_every"`
 	// Timeout, RateLimit, Burst and MaxRetries tune the REST client as
 	// their [hercle] namesakes do.
-	Timeout    Duration `toml:"timeout"`
-	RateLimit  float64  `toml:"rate_limit"`
-	Burst      int      `toml:"burst"`
-	MaxRetries int      `toml:"max_retries"`
+	Timeout    tomlval.Duration `toml:"timeout"`
+	RateLimit  float64          `toml:"rate_limit"`
+	Burst      int              `toml:"burst"`
+	MaxRetries int              `toml:"max_retries"`
 	// LimitsCurrency, MerchantDailyLimit and CustomerDailyLimit mirror
 	// the daily withdrawal limits set at Heropayments (for the whole
 	// merchant account, and per customerId), so a withdrawal over either
 	// is refused before any request. Both zero: no local limits; otherwise
 	// both must be positive and the customer's at most the merchant's.
-	LimitsCurrency     string `toml:"limits_currency"`
-	MerchantDailyLimit Amount `toml:"merchant_daily_limit"`
-	CustomerDailyLimit Amount `toml:"customer_daily_limit"`
+	LimitsCurrency     string          `toml:"limits_currency"`
+	MerchantDailyLimit tomlval.Decimal `toml:"merchant_daily_limit"`
+	CustomerDailyLimit tomlval.Decimal `toml:"customer_daily_limit"`
 }
 
-// DefaultHeropayments returns the section's defaults: disabled, V2 flow,
+// DefaultSettings returns the section's defaults: disabled, V2 flow,
 // callbacks at /callbacks/heropayments, lookups after 15 minutes without a
 // final callback and every 5 minutes after that, limits in USDT.
-func DefaultHeropayments() Heropayments {
-	return Heropayments{
+func DefaultSettings() Settings {
+	return Settings{
 		Flow:           "v2",
 		CallbackPath:   "/callbacks/heropayments",
-		PollAfter:      D(15 * time.Minute),
-		PollEvery:      D(5 * time.Minute),
-		Timeout:        D(15 * time.Second),
+		PollAfter:      tomlval.Dur(15 * time.Minute),
+		PollEvery:      tomlval.Dur(5 * time.Minute),
+		Timeout:        tomlval.Dur(15 * time.Second),
 		RateLimit:      5,
 		Burst:          5,
 		MaxRetries:     3,
@@ -72,17 +72,16 @@ func DefaultHeropayments() Heropayments {
 }
 
 // HasLimits reports whether local daily limits are configured.
-func (h Heropayments) HasLimits() bool {
+func (h Settings) HasLimits() bool {
 	return h.MerchantDailyLimit.IsPositive() || h.CustomerDailyLimit.IsPositive()
 }
 
-// heropaymentsProblems reports the section's problems under
-// "heropayments.". Values are checked whether or not the section is
+// Problems lists the section's problems, keys relative to it. Values are checked whether or not the section is
 // enabled, so a mistake does not wait for the day it is switched on.
-func heropaymentsProblems(h Heropayments) []Problem {
-	var ps []Problem
+func (h Settings) Problems() []tomlval.Problem {
+	var ps []tomlval.Problem
 	add := func(key, format string, args ...any) {
-		ps = append(ps, Problem{Key: "heropayments." + key, Msg: fmt.Sprintf(format, args...)})
+		ps = append(ps, tomlval.Problem{Key: key, Msg: fmt.Sprintf(format, args...)})
 	}
 	switch h.Flow {
 	case "v2", "custody":
@@ -90,7 +89,7 @@ func heropaymentsProblems(h Heropayments) []Problem {
 		add("flow", `must be "v2" or "custody", got %q`, h.Flow)
 	}
 	if h.BaseURL != "" {
-		if msg := checkHTTPURL(h.BaseURL, "HEROPAYMENTS_API_KEY"); msg != "" {
+		if msg := venuehttp.CheckBaseURL(h.BaseURL, "HEROPAYMENTS_API_KEY"); msg != "" {
 			add("base_url", "%s", msg)
 		}
 	}
@@ -98,24 +97,25 @@ func heropaymentsProblems(h Heropayments) []Problem {
 		add("callback_path", `must be a URL path starting with "/", got %q`, h.CallbackPath)
 	}
 	if h.CallbackURL != "" {
-		if msg := checkHTTPURL(h.CallbackURL, ""); msg != "" {
+		if msg := venuehttp.CheckBaseURL(h.CallbackURL, ""); msg != "" {
 			add("callback_url", "%s", msg)
 		}
 	}
 	for _, d := range []struct {
 		key string
-		v   Duration
+		v   tomlval.Duration
 		min time.Duration
 	}{{"poll_after", h.PollAfter, time.Second}, {"poll_every", h.PollEvery, time.Second}, {"timeout", h.Timeout, time.Millisecond}} {
 		switch {
-		case d.v.err != nil:
-			add(d.key, "%v", d.v.err)
+		case d.v.Err() != nil:
+			add(d.key, "%v", d.v.Err())
 		case d.v.Duration < d.min:
 			add(d.key, "must be at least %s, got %s", d.min, d.v.Duration)
 		}
 	}
-	if h.RateLimit <= 0 {
-		add("rate_limit", "must be a positive number of requests per second, got %v", h.RateLimit)
+	// NaN or infinity would switch the rate limiter off.
+	if r := h.RateLimit; math.IsNaN(r) || math.IsInf(r, 0) || r <= 0 || r > 10_000 {
+		add("rate_limit", "must be a positive number of requests per second, at most 10000, got %v", r)
 	}
 	if h.Burst < 1 {
 		add("burst", "must be at least 1, got %d", h.Burst)
@@ -126,16 +126,16 @@ func heropaymentsProblems(h Heropayments) []Problem {
 	m, c := h.MerchantDailyLimit, h.CustomerDailyLimit
 	for _, a := range []struct {
 		key string
-		v   Amount
+		v   tomlval.Decimal
 	}{{"merchant_daily_limit", m}, {"customer_daily_limit", c}} {
 		switch {
-		case a.v.err != nil:
-			add(a.key, "%v", a.v.err)
+		case a.v.Err() != nil:
+			add(a.key, "%v", a.v.Err())
 		case a.v.IsNegative():
 			add(a.key, "must not be negative, got %s", a.v.Decimal)
 		}
 	}
-	if m.err == nil && c.err == nil && h.HasLimits() {
+	if m.Err() == nil && c.Err() == nil && h.HasLimits() {
 		switch {
 		case !m.IsPositive() || !c.IsPositive():
 			add("merchant_daily_limit", "set both merchant_daily_limit and customer_daily_limit (the limits Heropayments applies), or neither")
@@ -147,40 +147,6 @@ func heropaymentsProblems(h Heropayments) []Problem {
 		}
 	}
 	return ps
-}
-
-// RequireSecrets reports the Heropayments secrets an enabled live section
-// lacks. Paper mode uses the simulator's own credentials.
-func (h Heropayments) RequireSecrets(mode string, s Secrets) error {
-	if !h.Enabled || mode != ModeLive {
-		return nil
-	}
-	var errs []error
-	if !s.HeropaymentsKey.IsSet() {
-		errs = append(errs, errors.New("heropayments is enabled in live mode: set HEROPAYMENTS_API_KEY or HEROPAYMENTS_API_KEY_FILE"))
-	}
-	if !s.HeropaymentsSecret.IsSet() {
-		errs = append(errs, errors.New("heropayments is enabled in live mode: set HEROPAYMENTS_API_SECRET or HEROPAYMENTS_API_SECRET_FILE (it also verifies the callbacks)"))
-	}
-	return errors.Join(errs...)
-}
-
-// checkHTTPURL returns what is wrong with an absolute http(s) URL, or "".
-// Plain http is allowed only to a loopback host. envKey names where the
-// credentials belong, if any.
-func checkHTTPURL(raw, envKey string) string {
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
-		return fmt.Sprintf("must be an absolute http(s) URL, got %q", raw)
-	case u.Scheme == "http" && !venuehttp.IsLoopback(u.Hostname()):
-		return "plain http is only allowed to a loopback host (the simulator); use https"
-	case u.User != nil && envKey != "":
-		return "must not carry credentials; the API key comes from " + envKey
-	case u.User != nil:
-		return "must not carry credentials"
-	}
-	return ""
 }
 
 func validCurrency(s string) bool {
