@@ -66,8 +66,10 @@ func crashConfig(baseURL, ledgerPath string) config.Config {
 	cfg.Ledger.Path = ledgerPath
 	cfg.Execution.FollowEvery, cfg.Execution.Lookups = tomlval.Dur(50*time.Millisecond), 10
 	cfg.Metrics.Addr, cfg.Admin.Addr = "127.0.0.1:0", ""
+	// USDTEUR values the USDT seller's notional in risk.reference (EUR).
 	cfg.Feeds.Pairs = []feeds.PairSettings{{Pair: "BTCEUR", Size: tomlval.Dec(decimal.RequireFromString("0.01"))},
-		{Pair: "BTCUSDT", Size: tomlval.Dec(decimal.RequireFromString("0.01"))}}
+		{Pair: "BTCUSDT", Size: tomlval.Dec(decimal.RequireFromString("0.01"))},
+		{Pair: "USDTEUR", Size: tomlval.Dec(decimal.RequireFromString("100"))}}
 	cfg.Risk.MaxOpenIntents = 3
 	cfg.Risk.Breaker.MaxRejects = 1_000_000
 	cfg.Risk.MaxDailyNotional = tomlval.Dec(decimal.RequireFromString("100000000"))
@@ -143,6 +145,16 @@ min_sweep = "0.001"
 dry_run = false
 `
 
+// crashPairs are the simulator's pairs and USDTEUR, which values a
+// BTCUSDT trade's notional in EUR.
+func crashPairs() []sim.PairConfig {
+	usdt := sim.PairConfig{Pair: market.Pair{Symbol: "USDTEUR", Base: "USDT", Quote: "EUR",
+		MinSize: decimal.RequireFromString("10"), MaxSize: decimal.RequireFromString("1000000"),
+		MinQuoteSize: decimal.RequireFromString("10"), MaxQuoteSize: decimal.RequireFromString("1000000")},
+		Mid: decimal.RequireFromString("0.92"), SpreadBps: 10, VolatilityBps: 2, Decimals: 5}
+	return append(sim.DefaultPairs(), usdt)
+}
+
 // TestCrashChild is the child process; it does nothing in a normal run.
 func TestCrashChild(t *testing.T) {
 	if os.Getenv(envChild) != "1" {
@@ -186,6 +198,7 @@ func TestCrashRecovery(t *testing.T) {
 		Faults:       sim.Faults{RateLimited: 0.05, ResetBeforeRead: 0.05, ErrorAfterApply: 0.10, RetryAfter: 10 * time.Millisecond},
 		Hub:          sim.HubOptions{PriceInterval: 20 * time.Millisecond},
 		ConfirmAfter: 100 * time.Millisecond, SettleAfter: 300 * time.Millisecond,
+		Pairs: crashPairs(),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -85,23 +85,22 @@ type Daemon struct {
 	feedPairs []string
 }
 
-// New checks what can be checked without the network (strategies, limits,
-// maintenance calendar) and returns a daemon ready to Run.
+// New checks what can be checked without the network (Check: the
+// configuration, strategies against feeds and limits, the files it names;
+// the secrets) and returns a daemon ready to Run. A refusal wraps
+// ErrConfig.
 func New(cfg config.Config, secrets config.Secrets, o Options) (*Daemon, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	if err := cfg.RequireSecrets(secrets); err != nil {
-		return nil, err
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
 	if o.Strategies == nil {
 		o.Strategies = strategy.Builtins()
 	}
-	if _, err := BuildStrategies(cfg, o.Strategies); err != nil {
-		return nil, err
+	if err := Check(cfg, o.Strategies); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if err := cfg.RequireSecrets(secrets); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	gate, err := cfg.Maintenance.Gate()
 	if err != nil {

@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -91,7 +92,10 @@ func TestRiskRejections(t *testing.T) {
 		}},
 		{"pair_size", func(c *config.Config, _ *daemon.Options) { ev("BTCEUR", "buy", "0.00001", "otc")(c) }},
 		{"slippage", func(c *config.Config, _ *daemon.Options) {
-			th("buy", "0.001", "otc")(c)
+			// A strategy that declares its slippage is refused at start-up
+			// (TestStrategyRiskWouldAlwaysRejectIsRefused); one that does not
+			// is rejected by risk at run time.
+			ev("BTCEUR", "buy", "0.001", "otc")(c)
 			c.Risk.MaxSlippage = dec("0.5")
 		}},
 		{"stale_price", func(c *config.Config, o *daemon.Options) {
@@ -246,5 +250,34 @@ func TestAutoconvertOnDeposit(t *testing.T) {
 	h.waitMetric("engine_intents_total", map[string]string{"strategy": "ac", "outcome": "filled"}, 1)
 	if !strings.Contains(h.logs.String(), `msg="deposit credited" asset=USDT amount=2500`) {
 		t.Errorf("no deposit credited in the log")
+	}
+}
+
+// TestStrategyRiskWouldAlwaysRejectIsRefused: a built-in strategy that
+// allows more slippage than risk, or trades a pair without a feed, or one
+// whose notional cannot be valued in risk.reference, would be rejected on
+// every intent for ever; New refuses it, naming the strategy and why.
+func TestStrategyRiskWouldAlwaysRejectIsRefused(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		edit  func(*config.Config)
+		wants string
+	}{
+		{"slippage", func(c *config.Config) { c.Risk.MaxSlippage = dec("0.1") }, "above risk.max_slippage 0.1%"},
+		{"no feed", func(c *config.Config) { c.Strategies[0].Params["pair"] = "ETHUSDT" }, "ETHUSDT, which has no price feed"},
+		{"not valued", func(c *config.Config) {
+			c.Strategies[0].Params["pair"] = "BTCUSDT"
+			c.Feeds.Pairs = append(c.Feeds.Pairs, feeds.PairSettings{Pair: "BTCUSDT", Size: tomlval.MustDec("0.01")})
+		}, "cannot be valued in risk.reference EUR"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := paperConfig(t.TempDir())
+			cfg.Strategies = []strategy.Spec{{Kind: "threshold", Name: "s", Params: always("buy", "BTCEUR", "0.001", "otc")}}
+			c.edit(&cfg)
+			_, err := daemon.New(cfg, config.Secrets{}, daemon.Options{})
+			if !errors.Is(err, daemon.ErrConfig) || !strings.Contains(err.Error(), "strategy[0]: s ") || !strings.Contains(err.Error(), c.wants) {
+				t.Fatalf("New = %v, want ErrConfig naming strategy[0] s and %q", err, c.wants)
+			}
+		})
 	}
 }

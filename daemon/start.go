@@ -54,6 +54,11 @@ type run struct {
 	names    []string // the strategies'
 }
 
+// ErrConfig marks a start-up refused because of the configuration: fix the
+// file (the error names the key) and start again; restarting as is cannot
+// help.
+var ErrConfig = errors.New("configuration refused")
+
 // ErrBooks marks a start-up refused because the ledger cannot be trusted:
 // it does not verify or cannot be read. Restarting will not help; an
 // operator restores it from a backup (or reads `engine ledger verify`).
@@ -238,10 +243,21 @@ func (r *run) readPairs(ctx context.Context) error {
 	sort.Slice(r.pairs, func(i, j int) bool { return r.pairs[i].Symbol < r.pairs[j].Symbol })
 	for i, fp := range r.d.cfg.Feeds.Pairs {
 		if _, ok := r.specs[fp.Pair]; !ok {
-			return fmt.Errorf("feeds.pairs[%d]: the venue does not list %s", i, fp.Pair)
+			return fmt.Errorf("%w: feeds.pairs[%d]: the venue does not list %s", ErrConfig, i, fp.Pair)
 		}
 	}
 	return nil
+}
+
+// fed returns the venue's listing of the pairs with a price feed.
+func (r *run) fed() []market.Pair {
+	var out []market.Pair
+	for _, fp := range r.d.cfg.Feeds.Pairs {
+		if p, ok := r.specs[fp.Pair]; ok {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // buildEngine builds the feed and the decision path (risk, execution, the
@@ -259,6 +275,9 @@ func (r *run) buildEngine(context.Context) error {
 	strategies, err := BuildStrategies(d.cfg, d.o.Strategies)
 	if err != nil {
 		return err
+	}
+	if err := unreachable(d.cfg.Risk, strategies, r.fed()); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	for _, s := range strategies {
 		r.names = append(r.names, s.Name())

@@ -3,6 +3,7 @@ package market
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -84,4 +85,27 @@ type Tick struct {
 // Mid returns the midpoint of the buy and sell prices.
 func (t Tick) Mid() decimal.Decimal {
 	return t.BuyPrice.Add(t.SellPrice).Div(decimal.NewFromInt(2))
+}
+
+// CommonQuotes are the currencies venue pairs are usually quoted in, for
+// SplitSymbol when a configuration names no other.
+var CommonQuotes = []Asset{"USDT", "USDC", "EUR", "USD", "GBP", "CHF", "BTC", "ETH"}
+
+// SplitSymbol reads a pair symbol ("BTCUSDT") as base and quote, knowing
+// only asset codes: the quote is the longest known code the symbol ends
+// with, leaving a base; a base that is itself known is preferred. ok is
+// false when no known code fits. Where the venue's own listing is at hand,
+// use it instead: a symbol alone can be ambiguous.
+func SplitSymbol(symbol string, known []Asset) (p Pair, ok bool) {
+	for _, q := range known {
+		base, found := strings.CutSuffix(symbol, string(q))
+		if !found || base == "" || len(q) < len(p.Quote) {
+			continue
+		}
+		better := !ok || len(q) > len(p.Quote) || slices.Contains(known, Asset(base)) && !slices.Contains(known, p.Base)
+		if better {
+			p, ok = Pair{Symbol: symbol, Base: Asset(base), Quote: q}, true
+		}
+	}
+	return p, ok
 }

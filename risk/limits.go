@@ -110,18 +110,21 @@ func (l Limits) Problems() []tomlval.Problem {
 		p.Add("max_slippage", "must be below 100 (percent), got %s", l.MaxSlippage.Decimal)
 	}
 	p.Positive("max_quote_deviation", l.MaxQuoteDeviation)
-	if p.Duration("max_price_age", l.MaxPriceAge) && l.MaxPriceAge.Duration <= 0 {
-		p.Add("max_price_age", "must be positive")
+	if l.MaxQuoteDeviation.GreaterThan(decimal.NewFromInt(10)) {
+		// A quote that far from the streaming price is not a market: a
+		// wider bound is no bound.
+		p.Add("max_quote_deviation", "must be at most 10 (percent), got %s", l.MaxQuoteDeviation.Decimal)
 	}
+	// A price age beyond an hour would switch stale-price protection off
+	// ("2562047h" is time.Duration's maximum).
+	p.DurationIn("max_price_age", l.MaxPriceAge, time.Millisecond, time.Hour)
 	if l.MaxOpenIntents <= 0 {
 		p.Add("max_open_intents", "must be positive, got %d", l.MaxOpenIntents)
 	}
 	if l.Breaker.MaxRejects <= 0 {
 		p.Add("breaker.max_rejects", "must be positive, got %d", l.Breaker.MaxRejects)
 	}
-	if p.Duration("breaker.window", l.Breaker.Window) && l.Breaker.Window.Duration <= 0 {
-		p.Add("breaker.window", "must be positive")
-	}
+	p.DurationIn("breaker.window", l.Breaker.Window, time.Second, 7*24*time.Hour)
 	if p.Duration("breaker.cooldown", l.Breaker.Cooldown) && l.Breaker.Cooldown.Duration < 0 {
 		p.Add("breaker.cooldown", "must not be negative (zero: until reset by hand)")
 	}

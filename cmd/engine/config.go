@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/otcdesk/engine/config"
@@ -56,13 +57,19 @@ func loadConfig(e *env, path string) (config.Config, config.Secrets, int) {
 		fmt.Fprintf(e.stderr, "%v\n", err)
 		return config.Config{}, config.Secrets{}, exitUsage
 	}
+	// Everything `engine run` would refuse before it creates anything:
+	// strategies against feeds and limits, the files the file names.
+	if err = daemon.Check(cfg, strategy.Builtins()); err != nil {
+		var ce *config.Error
+		if errors.As(err, &ce) {
+			ce.Name = path
+		}
+		fmt.Fprintf(e.stderr, "%v\n", err)
+		return config.Config{}, config.Secrets{}, exitUsage
+	}
 	secrets, err := config.LoadSecrets(e.getenv)
 	if err == nil {
 		err = cfg.RequireSecrets(secrets)
-	}
-	if err == nil {
-		// Strategy params are checked by each kind's factory.
-		_, err = daemon.BuildStrategies(cfg, strategy.Builtins())
 	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "%s: %v\n", path, err)

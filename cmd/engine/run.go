@@ -41,8 +41,11 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	}
 	if err := d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		logger.Error("engine stopped", "err", err)
-		if errors.Is(err, daemon.ErrBooks) {
+		switch {
+		case errors.Is(err, daemon.ErrBooks):
 			return exitBooks
+		case errors.Is(err, daemon.ErrConfig):
+			return exitUsage
 		}
 		return exitFailure
 	}
