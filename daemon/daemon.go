@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/otcdesk/engine/config"
+	"github.com/otcdesk/engine/customers"
 	"github.com/otcdesk/engine/feeds"
 	"github.com/otcdesk/engine/hercle/hub"
 	"github.com/otcdesk/engine/ledger"
@@ -57,6 +58,9 @@ type Info struct {
 	VenueURL   string // Hercle base URL (the simulator's in paper mode)
 	// Sim is the in-process simulator in paper mode; nil in live mode.
 	Sim *sim.Server
+	// Heropayments is the in-process Heropayments simulator in paper mode
+	// with [heropayments] enabled; nil otherwise.
+	Heropayments *heropay.Server
 	// Risk lets tests and the admin endpoints stop and resume trading.
 	Risk *risk.Engine
 }
@@ -83,6 +87,7 @@ type Daemon struct {
 	started   time.Time
 	trading   bool // recovery done and the loop running
 	feedPairs []string
+	customers *customers.Service
 }
 
 // New checks what can be checked without the network (Check: the

@@ -27,7 +27,10 @@ type heropaymentsRail struct {
 	client   *heropayments.Client
 	flow     heropayments.Flow
 	merchant *merchant.Processor
-	closers  []func()
+	sim      *heropay.Server // paper mode
+	// callbackURL is where Heropayments posts statuses to the engine.
+	callbackURL string
+	closers     []func()
 }
 
 func (h *heropaymentsRail) close() {
@@ -77,7 +80,7 @@ func (r *run) startHeropayments(ctx context.Context) error {
 	if err := r.hooks.Handle(cfg.CallbackPath, m.Handler()); err != nil {
 		return err
 	}
-	rail.merchant = m
+	rail.merchant, rail.callbackURL = m, callbackURL
 	r.g.start("heropayments callbacks", m.Run)
 	d.log.Info("heropayments callbacks", "url", callbackURL)
 	return nil
@@ -104,6 +107,7 @@ func (d *Daemon) heropaymentsClient(ctx context.Context, store *ledger.Store, si
 			return nil, "", fmt.Errorf("start Heropayments simulator: %w", err)
 		}
 		link := heropay.StartLink(context.WithoutCancel(ctx), hp, simSrv.Venue(), heropay.LinkOptions{})
+		rail.sim = hp
 		rail.closers = append(rail.closers, func() { hp.Close() }, link.Close)
 		base = hp.URL()
 		d.log.Info("paper mode: Heropayments simulator started in-process", "url", base)

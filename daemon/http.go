@@ -65,6 +65,7 @@ func (d *Daemon) listen(ctx context.Context) (*listeners, error) {
 		mux.HandleFunc("POST /admin/pause", d.admin("pause", d.pause))
 		mux.HandleFunc("POST /admin/resume", d.admin("resume", d.resume))
 		mux.HandleFunc("POST /admin/kill", d.admin("kill", d.killSwitch))
+		d.customerRoutes(mux)
 		tlsConfig, err := adminTLS(d.cfg.Admin.TLSCert, d.cfg.Admin.TLSKey)
 		if err != nil {
 			ls.close(d.log)

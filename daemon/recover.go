@@ -125,5 +125,10 @@ func (r *run) recoverTreasury(ctx context.Context) error {
 	if err := r.tr.Recover(ctx); err != nil {
 		return fmt.Errorf("treasury recovery: %w", err)
 	}
+	if r.customers != nil {
+		if err := r.customers.Recover(ctx); err != nil {
+			return fmt.Errorf("customer payouts recovery: %w", err)
+		}
+	}
 	return r.eng.Loop.Load(ctx)
 }

@@ -102,7 +102,8 @@ func (r *run) started() {
 	d.log.Info("engine running", "mode", d.cfg.Mode, "venue", r.venueURL, "strategies", r.names,
 		"pairs", pairs, "metrics", r.ls.metricsURL, "admin", r.ls.adminURL)
 	if d.o.Started != nil {
-		d.o.Started(Info{MetricsURL: r.ls.metricsURL, AdminURL: r.ls.adminURL, VenueURL: r.venueURL, Sim: r.simSrv, Risk: r.eng.Risk})
+		d.o.Started(Info{MetricsURL: r.ls.metricsURL, AdminURL: r.ls.adminURL, VenueURL: r.venueURL, Sim: r.simSrv,
+			Heropayments: r.hp.sim, Risk: r.eng.Risk})
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/config"
+	"github.com/otcdesk/engine/customers"
 	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/feeds"
 	"github.com/otcdesk/engine/hercle"
@@ -32,26 +33,27 @@ type run struct {
 	d *Daemon
 	g *group
 
-	store    *ledger.Store
-	proc     *inbound.Processor
-	relay    *inbound.Relay
-	confirm  *reconcile.Confirmer
-	hooks    *webhookd.Server
-	signer   *sim.WebhookSigner
-	simSrv   *sim.Server
-	venueURL string
-	apiKey   string
-	hp       *heropaymentsRail
-	rest     *hercle.Client
-	ls       *listeners
-	specs    map[string]market.Pair
-	pairs    []market.Pair
-	source   *feeds.Source
-	hub      *hub.Client
-	eng      *trader.Engine
-	tr       *treasury.Treasury
-	rec      *reconcile.Reconciler
-	names    []string // the strategies'
+	store     *ledger.Store
+	proc      *inbound.Processor
+	relay     *inbound.Relay
+	confirm   *reconcile.Confirmer
+	customers *customers.Service
+	hooks     *webhookd.Server
+	signer    *sim.WebhookSigner
+	simSrv    *sim.Server
+	venueURL  string
+	apiKey    string
+	hp        *heropaymentsRail
+	rest      *hercle.Client
+	ls        *listeners
+	specs     map[string]market.Pair
+	pairs     []market.Pair
+	source    *feeds.Source
+	hub       *hub.Client
+	eng       *trader.Engine
+	tr        *treasury.Treasury
+	rec       *reconcile.Reconciler
+	names     []string // the strategies'
 }
 
 // ErrConfig marks a start-up refused because of the configuration: fix the
@@ -345,5 +347,8 @@ func (r *run) buildTreasury(context.Context) error {
 		Ledger: r.store, Venue: r.rest, OnConfirmed: r.relay.PushEntry,
 		Logger: d.log.With("component", "deposits"), Registry: d.reg,
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	return r.buildCustomers()
 }

@@ -27,14 +27,18 @@ const (
 	MethodLightning  Method = "lightning"          // POST /api/v1/lightning/withdrawals
 	MethodTransfer   Method = "transfer"           // POST /api/v1/transfer
 	MethodSettlement Method = "settlement"         // Heropayments withdrawal to our Hercle deposit address
+	MethodPayout     Method = "payout"             // Heropayments withdrawal to a customer's address
 )
 
-// OriginTreasury marks the movements treasury decided.
-const OriginTreasury = "treasury"
+// Origins of movements: who decided them.
+const (
+	OriginTreasury  = "treasury"  // a treasury policy
+	OriginCustomers = "customers" // a customer payout asked through the admin API
+)
 
 // Movement is money the engine sends out of a venue: a crypto withdrawal,
-// a bank transfer, a Lightning payment, or a settlement from Heropayments
-// into Hercle. Its JSON form is what the ledger keeps of it
+// a bank transfer, a Lightning payment, a settlement from Heropayments
+// into Hercle, or a payout from Heropayments to a customer. Its JSON form is what the ledger keeps of it
 // (Intent.Request): enough to look it up, settle it and release its caps
 // after a restart.
 //
@@ -66,6 +70,7 @@ type Movement struct {
 	Invoice     string            `json:"invoice,omitempty"`
 	Flow        string            `json:"flow,omitempty"`
 	Customer    string            `json:"customer_id,omitempty"`
+	CallbackURL string            `json:"callback_url,omitempty"` // Heropayments posts the payout's statuses here
 	MaxNetFee   decimal.Decimal   `json:"max_network_fee"`
 	// Caps are the daily counters the movement counts against: reserved
 	// (Amount, op id the Client-Id) with its record, released
@@ -73,11 +78,11 @@ type Movement struct {
 	Caps []ledger.CounterKey `json:"caps,omitempty"`
 }
 
-// MovementOf returns the movement a treasury intent records; ok is false
-// for intents of other kinds or origins.
+// MovementOf returns the movement an intent records (a treasury movement
+// or a customer payout); ok is false for intents of other kinds.
 func MovementOf(it ledger.Intent) (Movement, bool) {
 	var m Movement
-	if len(it.Request) == 0 || json.Unmarshal(it.Request, &m) != nil || m.Origin != OriginTreasury {
+	if len(it.Request) == 0 || json.Unmarshal(it.Request, &m) != nil || m.Origin != OriginTreasury && m.Origin != OriginCustomers {
 		return Movement{}, false
 	}
 	m.ID = it.ClientID
@@ -88,7 +93,7 @@ func MovementOf(it ledger.Intent) (Movement, bool) {
 func (m Movement) Validate() error {
 	var errs []error
 	switch m.Method {
-	case MethodWithdrawal, MethodInstant, MethodParams, MethodLightning, MethodTransfer, MethodSettlement:
+	case MethodWithdrawal, MethodInstant, MethodParams, MethodLightning, MethodTransfer, MethodSettlement, MethodPayout:
 	default:
 		errs = append(errs, fmt.Errorf("unknown method %q", m.Method))
 	}
@@ -104,6 +109,9 @@ func (m Movement) Validate() error {
 	if m.Method == MethodLightning && m.Invoice == "" {
 		errs = append(errs, errors.New("a Lightning payment needs its invoice"))
 	}
+	if m.Method == MethodPayout && (m.Address == "" || m.Flow == "" || m.Customer == "") {
+		errs = append(errs, errors.New("a payout needs an address, a flow and a customer id"))
+	}
 	if m.Source != m.source() {
 		errs = append(errs, fmt.Errorf("source %q, want %q for method %s", m.Source, m.source(), m.Method))
 	}
@@ -115,7 +123,7 @@ func (m Movement) Validate() error {
 func (m Movement) BetweenVenues() bool { return m.Method == MethodSettlement }
 
 func (m Movement) source() ledger.Venue {
-	if m.Method == MethodSettlement {
+	if m.Method == MethodSettlement || m.Method == MethodPayout {
 		return ledger.Heropayments
 	}
 	return ledger.Hercle
@@ -128,7 +136,7 @@ func (m Movement) IntentKind() ledger.IntentKind {
 		return ledger.IntentLightning
 	case MethodTransfer:
 		return ledger.IntentTransfer
-	case MethodSettlement:
+	case MethodSettlement, MethodPayout:
 		return ledger.IntentPayout
 	}
 	return ledger.IntentWithdrawal
@@ -249,11 +257,11 @@ func (o movement) send(ctx context.Context, cid string) (answer, error) {
 		rc, _, err = o.x.o.Transfers.CreateTransfer(ctx, hercle.TransferRequest{Asset: wr.Asset, Amount: amount, InternalAddressID: m.Internal,
 			PayeeAddressID: m.PayeeAddr, Description: m.Origin + " " + m.Policy + " " + cid}, cid)
 		ref = rc.ID
-	case MethodSettlement:
+	case MethodSettlement, MethodPayout:
 		var p heropayments.Payment
 		p, err = o.x.o.Payments.CreateWithdrawal(ctx, heropayments.Flow(m.Flow), heropayments.WithdrawalRequest{
 			ExternalOrderID: cid, CustomerID: m.Customer, Currency: string(m.Asset), Network: m.Network,
-			Amount: heropayments.A(m.Amount), Address: m.Address}, heropayments.WithdrawalOptions{})
+			Amount: heropayments.A(m.Amount), Address: m.Address, CallbackURL: m.CallbackURL}, heropayments.WithdrawalOptions{})
 		ref = p.ID
 	default:
 		return answer{}, fmt.Errorf("%w: unknown method %q", hercle.ErrInvalidInput, m.Method)
@@ -266,8 +274,8 @@ func (o movement) send(ctx context.Context, cid string) (answer, error) {
 
 func (o movement) lookup(ctx context.Context, it ledger.Intent) (answer, error) {
 	switch o.m.Method {
-	case MethodSettlement:
-		return o.lookupSettlement(ctx, it)
+	case MethodSettlement, MethodPayout:
+		return o.lookupHeropayments(ctx, it)
 	case MethodTransfer:
 		q := hercle.TransferQuery{StartDate: it.Created.Add(-24 * time.Hour), EndDate: o.x.clock.Now().Add(time.Hour), TransferClientID: it.ClientID}
 		var found []movementState
@@ -315,13 +323,15 @@ func (o movement) byInvoice(ctx context.Context, it ledger.Intent) (movementStat
 	return o.pick(it.ClientID, found), nil
 }
 
-// lookupSettlement asks Heropayments about a settlement by its external
-// order id (the Client-Id). Heropayments' success means the money left:
-// it lands at Hercle later as a deposit, which settles it in the books.
-func (o movement) lookupSettlement(ctx context.Context, it ledger.Intent) (answer, error) {
+// lookupHeropayments asks Heropayments about a settlement or a payout by
+// its external order id (the Client-Id). For a settlement, Heropayments'
+// success means the money left: it lands at Hercle later as a deposit,
+// which settles it in the books. A payout's success settles it at the
+// customer's address.
+func (o movement) lookupHeropayments(ctx context.Context, it ledger.Intent) (answer, error) {
 	cid := it.ClientID
 	if o.x.o.Payments == nil {
-		return answer{}, errors.New("no Heropayments client to look a settlement up")
+		return answer{}, errors.New("no Heropayments client to look a " + string(o.m.Method) + " up")
 	}
 	p, err := o.x.o.Payments.PaymentStatus(ctx, heropayments.Flow(o.m.Flow), heropayments.Ref{ExternalOrderID: cid})
 	if errors.Is(err, heropayments.ErrNotFound) {
@@ -334,14 +344,26 @@ func (o movement) lookupSettlement(ctx context.Context, it ledger.Intent) (answe
 		p.ExternalOrderID = cid
 	}
 	if want := (heropayments.PaymentKey{ExternalOrderID: cid, Sequence: heropayments.SequenceOriginal}); p.Key() != want {
-		// Not this settlement's status: applying it could fail a
+		// Not this movement's status: applying it could fail a
 		// withdrawal Heropayments is sending.
 		return answer{}, fmt.Errorf("the Heropayments status lookup of %s answered for payment %s", cid, p.Key())
 	}
 	ans := answer{verdict: accepted, ref: p.ID, detail: "Heropayments status " + string(p.Status)}
 	switch heropayments.Classify(heropayments.Flow(o.m.Flow), heropayments.KindWithdrawal, p.Status) {
 	case heropayments.OutcomeSuccess:
-		ans.landed = true
+		if o.m.Method == MethodSettlement {
+			ans.landed = true
+			break
+		}
+		amount, err := o.x.o.Store.Balance(ctx, o.m.Transit(), o.m.Asset)
+		if err != nil {
+			return answer{}, fmt.Errorf("transit balance of %s: %w", cid, err)
+		}
+		ans.verdict = done
+		if amount.IsPositive() {
+			ans.entries = []ledger.Entry{o.m.SettledEntry(amount, decimal.Zero,
+				map[string]string{"heropayments_id": p.ID, "status": string(p.Status), "source": "execution.lookup"})}
+		}
 	case heropayments.OutcomeFailed:
 		ans.verdict = refused
 	case heropayments.OutcomeUnknown:
@@ -465,7 +487,7 @@ func (x *Executor) opFor(m Movement) op {
 // happen (its transit reversed, its caps released), Unresolved if the
 // outcome is unknown: it is then looked up, never sent again.
 func (x *Executor) Move(ctx context.Context, m Movement) Result {
-	if x.o.Transfers == nil || m.Method == MethodSettlement && x.o.Payments == nil {
+	if x.o.Transfers == nil || m.source() == ledger.Heropayments && x.o.Payments == nil {
 		return Result{Movement: m, Status: Failed, Detail: "no venue client for " + string(m.Method), Time: x.clock.Now()}
 	}
 	if m.ID == "" {

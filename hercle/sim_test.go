@@ -86,7 +86,7 @@ func TestEveryEndpoint(t *testing.T) {
 
 	// Pairs and prices.
 	pairs, err := c.Pairs(ctx)
-	if err != nil || len(pairs) != 4 || pairs[0].Name != "BTCUSDT" {
+	if err != nil || len(pairs) != 5 || pairs[0].Name != "BTCUSDT" {
 		t.Fatalf("Pairs = %+v, %v", pairs, err)
 	}
 	eq(t, "BTCUSDT minSize", pairs[0].MinSize, "0.0001")

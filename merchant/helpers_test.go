@@ -204,7 +204,7 @@ func (e *env) sync() {
 // address.
 func (e *env) deposit(eoid, currency string) heropayments.Payment {
 	e.t.Helper()
-	p, err := e.proc.CreateDeposit(e.ctx, heropayments.DepositRequest{ExternalOrderID: eoid, CustomerID: "cust-" + eoid, Currency: currency})
+	p, err := e.proc.CreateDeposit(e.ctx, heropayments.DepositRequest{ExternalOrderID: eoid, CustomerID: "cust-" + eoid, Currency: currency}, false)
 	if err != nil {
 		e.t.Fatalf("CreateDeposit(%s) = %v", eoid, err)
 	}

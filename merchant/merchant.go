@@ -40,11 +40,12 @@ type Ledger interface {
 
 // API is the part of the Heropayments client the Processor uses.
 // *heropayments.Client implements it. PaymentStatus is a read (retried by
-// the client); CreateDeposit creates an address for a customer to pay to
-// and moves no money.
+// the client); CreateDeposit and CreateStaticDeposit create an address for
+// a customer to pay to and move no money.
 type API interface {
 	PaymentStatus(ctx context.Context, flow heropayments.Flow, ref heropayments.Ref) (heropayments.Payment, error)
 	CreateDeposit(ctx context.Context, flow heropayments.Flow, r heropayments.DepositRequest) (heropayments.Payment, error)
+	CreateStaticDeposit(ctx context.Context, r heropayments.DepositRequest) (heropayments.Payment, error)
 }
 
 // Defaults of Options.

@@ -469,7 +469,7 @@ func testGauge(t *testing.T, e *env, name string) float64 {
 func TestRefusedDepositGivenUp(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	if _, err := e.proc.CreateDeposit(e.ctx, heropayments.DepositRequest{ExternalOrderID: "dep-refused", CustomerID: "c",
-		Currency: "XYZ"}); !errors.Is(err, heropayments.ErrBadRequest) {
+		Currency: "XYZ"}, false); !errors.Is(err, heropayments.ErrBadRequest) {
 		t.Fatalf("CreateDeposit(unsupported currency) = %v, want ErrBadRequest", err)
 	}
 	e.sync()
@@ -493,7 +493,7 @@ func TestRefusedDepositGivenUp(t *testing.T) {
 		t.Errorf("polled %v more times after giving up", got-n)
 	}
 	if _, err := e.proc.CreateDeposit(e.ctx, heropayments.DepositRequest{ExternalOrderID: "has space", CustomerID: "c",
-		Currency: "USDT"}); !errors.Is(err, heropayments.ErrInvalidInput) {
+		Currency: "USDT"}, false); !errors.Is(err, heropayments.ErrInvalidInput) {
 		t.Errorf("CreateDeposit(id with a space) = %v, want ErrInvalidInput before anything is recorded", err)
 	}
 	for _, ev := range e.callbackEvents() {

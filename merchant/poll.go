@@ -194,13 +194,17 @@ func (p *Processor) notFound(c candidate, now time.Time) {
 // CreateDeposit creates a deposit (an address for the customer to pay to)
 // in the processor's flow, after recording it in the inbox, so that it is
 // polled even if every callback of it is lost. r.CallbackURL defaults to
-// Options.CallbackURL.
+// Options.CallbackURL. static asks for the customer's static address
+// (V2 only: the same address every time for one customerId).
 //
-// It moves no money. Errors are the client's: after an
-// heropayments.ErrOutcomeUnknown the deposit may exist, and the poll finds
-// out; a deposit Heropayments never knows of is given up GiveUpAfter past
-// PollAfter.
-func (p *Processor) CreateDeposit(ctx context.Context, r heropayments.DepositRequest) (heropayments.Payment, error) {
+// It moves no money, and creates a deposit once per externalOrderId: asked
+// again for one already recorded, it looks the deposit up at Heropayments
+// first and returns what it finds, creating it only if Heropayments has no
+// such payment (the first request never arrived). Errors are the client's:
+// after an heropayments.ErrOutcomeUnknown the deposit may exist, and the
+// poll (or the next call) finds out; a deposit Heropayments never knows of
+// is given up GiveUpAfter past PollAfter.
+func (p *Processor) CreateDeposit(ctx context.Context, r heropayments.DepositRequest, static bool) (heropayments.Payment, error) {
 	if r.CallbackURL == "" {
 		r.CallbackURL = p.callbackURL
 	}
@@ -208,6 +212,9 @@ func (p *Processor) CreateDeposit(ctx context.Context, r heropayments.DepositReq
 		r.CustomerID == "" || r.Currency == "" {
 		return heropayments.Payment{}, fmt.Errorf("%w: a deposit needs an externalOrderId of 1 to 64 printable ASCII characters without spaces, a customerId and a currency",
 			heropayments.ErrInvalidInput)
+	}
+	if static && p.flow != heropayments.FlowV2 {
+		return heropayments.Payment{}, fmt.Errorf("%w: static deposit addresses exist in the V2 flow only (this account uses %s)", heropayments.ErrInvalidInput, p.flow)
 	}
 	k := heropayments.PaymentKey{ExternalOrderID: r.ExternalOrderID, Sequence: heropayments.SequenceOriginal}
 	body, err := json.Marshal(tracked{ExternalOrderID: r.ExternalOrderID, Sequence: heropayments.SequenceOriginal,
@@ -229,8 +236,19 @@ func (p *Processor) CreateDeposit(ctx context.Context, r heropayments.DepositReq
 	if err != nil {
 		return heropayments.Payment{}, fmt.Errorf("merchant: record deposit %s before creating it: %w", r.ExternalOrderID, err)
 	}
-	if !dup {
+	if dup {
+		pay, err := p.api.PaymentStatus(ctx, p.flow, heropayments.Ref{ExternalOrderID: r.ExternalOrderID})
+		switch {
+		case err == nil:
+			return pay, nil
+		case !errors.Is(err, heropayments.ErrNotFound):
+			return heropayments.Payment{}, fmt.Errorf("merchant: deposit %s was asked for before; look it up before asking again: %w", r.ExternalOrderID, err)
+		}
+	} else {
 		p.Notify()
+	}
+	if static {
+		return p.api.CreateStaticDeposit(ctx, r)
 	}
 	return p.api.CreateDeposit(ctx, p.flow, r)
 }

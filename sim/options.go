@@ -164,6 +164,9 @@ func DefaultPairs() []PairConfig {
 		mk("BTCEUR", "BTC", "EUR", "0.0001", "20", "55000", 2),
 		mk("ETHUSDT", "ETH", "USDT", "0.001", "300", "3000", 2),
 		mk("ETHEUR", "ETH", "EUR", "0.001", "300", "2750", 2),
+		// A stablecoin against the euro: values USDT (customer payouts,
+		// settlements, BTCUSDT trades) in an EUR reference.
+		mk("USDTEUR", "USDT", "EUR", "16", "1200000", "0.92", 5),
 	}
 }
 

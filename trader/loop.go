@@ -510,9 +510,17 @@ func (l *Loop) command1(ctx context.Context, c commandEvent) {
 // approveMove runs risk's transfer check on a movement, against the
 // available balance of the venue it leaves from, and queues it.
 func (l *Loop) approveMove(ctx context.Context, m *execution.Movement, reply chan<- execution.Result) error {
-	id, err := l.o.NewID()
-	if err != nil {
-		return fmt.Errorf("client id: %w", err)
+	// A movement may come with its Client-Id (a customer payout's external
+	// order id, which the caller chose so that asking again cannot pay
+	// twice); otherwise the loop gives it one.
+	id := m.ID
+	if id == "" {
+		var err error
+		if id, err = l.o.NewID(); err != nil {
+			return fmt.Errorf("client id: %w", err)
+		}
+	} else if _, busy := l.open[id]; busy {
+		return fmt.Errorf("client id %s is already in flight", id)
 	}
 	m.ID = id
 	t := risk.Transfer{Destination: m.Destination, Asset: m.Asset, Amount: m.Amount, Policy: m.Policy, BetweenVenues: m.BetweenVenues()}

@@ -26,7 +26,7 @@ func (t *Treasury) open(ctx context.Context) ([]open, error) {
 	}
 	var out []open
 	for _, in := range all {
-		if m, ok := execution.MovementOf(in); ok {
+		if m, ok := execution.MovementOf(in); ok && m.Origin == execution.OriginTreasury {
 			out = append(out, open{in, m})
 		}
 	}
@@ -149,7 +149,7 @@ func (t *Treasury) Recover(ctx context.Context) error {
 			return fmt.Errorf("treasury: recover: list %s intents: %w", st, err)
 		}
 		for _, in := range ins {
-			if m, ok := execution.MovementOf(in); ok && m.Day == today && outcomeOf(in) == ledger.StateFailed {
+			if m, ok := execution.MovementOf(in); ok && m.Origin == execution.OriginTreasury && m.Day == today && outcomeOf(in) == ledger.StateFailed {
 				errs = append(errs, t.release(ctx, m))
 			}
 		}

@@ -27,7 +27,7 @@ var rank = map[string]int{
 	"sim": 3, "sim/heropay": 3,
 	"notify":    4,
 	"reconcile": 5, "trader": 5,
-	"treasury": 6, "execution": 6,
+	"treasury": 6, "execution": 6, "customers": 6,
 	"strategy": 7, "risk": 7, "portfolio": 7, "treasury/policy": 7,
 	"feeds": 8, "inbound": 8, "merchant": 8, "webhookd": 8,
 	"hercle": 9, "hercle/hub": 9, "hercle/webhook": 9, "heropayments": 9, "lnurl": 9, "ledger": 9, "scheduler": 9,
@@ -46,6 +46,7 @@ var sameLayer = map[string][]string{
 	"hercle/hub":                  {"hercle"},
 	"hercle/webhook":              {"hercle"},
 	"treasury":                    {"execution"}, // treasury decides a movement; execution sends it
+	"customers":                   {"execution"}, // a payout is a movement
 }
 
 // forbidden are imports the ranks would allow but the design does not:
