@@ -182,6 +182,9 @@ func (c Config) RequireSecrets(s Secrets) error {
 	if c.Mode == ModeLive && !s.HercleAPIKey.IsSet() {
 		return errors.New("live mode needs the Hercle API key: set HERCLE_API_KEY or HERCLE_API_KEY_FILE")
 	}
+	if c.Mode == ModePaper && c.Hercle.BaseURL != "" && !s.HercleAPIKey.IsSet() {
+		return errors.New("paper mode against the venue at hercle.base_url needs its API key: set HERCLE_API_KEY (`engine sim` prints it)")
+	}
 	if s.AdminToken.IsSet() && len(s.AdminToken.Reveal()) < MinAdminToken {
 		return fmt.Errorf("ADMIN_TOKEN is %d bytes, shorter than %d: make one with `openssl rand -hex 32` (or `head -c 32 /dev/urandom | base64`)",
 			len(s.AdminToken.Reveal()), MinAdminToken)

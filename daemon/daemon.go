@@ -56,6 +56,7 @@ type Info struct {
 	MetricsURL string // "" when [metrics] addr is empty
 	AdminURL   string // "" when [admin] addr is empty
 	VenueURL   string // Hercle base URL (the simulator's in paper mode)
+	WebhookURL string // where Hercle's webhooks are posted; "" when [webhook] is disabled
 	// Sim is the in-process simulator in paper mode; nil in live mode.
 	Sim *sim.Server
 	// Heropayments is the in-process Heropayments simulator in paper mode

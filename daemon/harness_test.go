@@ -88,16 +88,22 @@ func always(side, pair, size, path string) map[string]any {
 
 func start(t *testing.T, cfg config.Config, o daemon.Options) *harness {
 	t.Helper()
-	logs := &syncBuffer{}
-	o.Logger = newLogger(logs)
-	started := make(chan daemon.Info, 1)
-	o.Started = func(i daemon.Info) { started <- i }
 	secrets, err := config.LoadSecrets(func(k string) string {
 		return map[string]string{"ADMIN_TOKEN": adminToken}[k]
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startWith(t, cfg, o, secrets)
+}
+
+// startWith starts the daemon with secrets and waits until it trades.
+func startWith(t *testing.T, cfg config.Config, o daemon.Options, secrets config.Secrets) *harness {
+	t.Helper()
+	logs := &syncBuffer{}
+	o.Logger = newLogger(logs)
+	started := make(chan daemon.Info, 1)
+	o.Started = func(i daemon.Info) { started <- i }
 	d, err := daemon.New(cfg, secrets, o)
 	if err != nil {
 		t.Fatal(err)

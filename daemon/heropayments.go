@@ -97,7 +97,14 @@ func (d *Daemon) heropaymentsClient(ctx context.Context, store *ledger.Store, si
 	}
 	base, key, secret := cfg.BaseURL, d.secrets.HeropaymentsKey.Reveal(), d.secrets.HeropaymentsSecret.Reveal()
 	if d.cfg.Mode == config.ModePaper {
-		key, secret = randomSecret(), randomSecret()
+		// The simulator takes the configured credentials when there are
+		// some (a desk rehearsing callbacks signed with its own secret),
+		// else credentials made for this run.
+		if key == "" || secret == "" {
+			key, secret = randomSecret(), randomSecret()
+		} else {
+			d.log.Info("paper mode: the Heropayments simulator uses HEROPAYMENTS_API_KEY and HEROPAYMENTS_API_SECRET")
+		}
 		opts := heropay.Options{APIKey: key, APISecret: secret, Seed: uint64(d.cfg.Sim.Seed), Logger: d.log.With("component", "sim-heropayments")}
 		if d.o.Heropayments != nil {
 			d.o.Heropayments(&opts)
@@ -106,9 +113,14 @@ func (d *Daemon) heropaymentsClient(ctx context.Context, store *ledger.Store, si
 		if err != nil {
 			return nil, "", fmt.Errorf("start Heropayments simulator: %w", err)
 		}
-		link := heropay.StartLink(context.WithoutCancel(ctx), hp, simSrv.Venue(), heropay.LinkOptions{})
 		rail.sim = hp
-		rail.closers = append(rail.closers, func() { hp.Close() }, link.Close)
+		rail.closers = append(rail.closers, func() { hp.Close() })
+		if simSrv != nil {
+			link := heropay.StartLink(context.WithoutCancel(ctx), hp, simSrv.Venue(), heropay.LinkOptions{})
+			rail.closers = append(rail.closers, link.Close)
+		} else {
+			d.log.Warn("paper mode: the Hercle venue is not in-process, so settlements from the Heropayments simulator never land there")
+		}
 		base = hp.URL()
 		d.log.Info("paper mode: Heropayments simulator started in-process", "url", base)
 	}
@@ -139,8 +151,9 @@ func (d *Daemon) heropaymentsClient(ctx context.Context, store *ledger.Store, si
 	return rail, secret, nil
 }
 
-// reconciler builds the reconciliation. In paper mode it only reports: the
-// simulator of this session has no history of earlier ones.
+// reconciler builds the reconciliation. In paper mode it only reports, and
+// against the in-process simulator it looks back a minute only: that
+// simulator has no history of earlier sessions.
 func (d *Daemon) reconciler(store *ledger.Store, rest *hercle.Client, hp *heropaymentsRail, rk *risk.Engine, relay *inbound.Relay) (*reconcile.Reconciler, error) {
 	rc, err := reconcile.FromConfig(d.cfg.Reconcile)
 	if err != nil {
@@ -153,9 +166,12 @@ func (d *Daemon) reconciler(store *ledger.Store, rest *hercle.Client, hp *heropa
 	if hp.client != nil {
 		deps.Payments, deps.PaymentsFlow = hp.client, hp.flow
 	}
-	if d.cfg.Mode == config.ModeLive {
+	switch {
+	case d.cfg.Mode == config.ModeLive:
 		deps.Pauser = rk.PauseFor("reconciliation breaks: ")
-	} else {
+	case d.cfg.Hercle.BaseURL == "":
+		// The in-process simulator of this session has no history of
+		// earlier ones.
 		rc.Lookback = min(rc.Lookback, time.Minute)
 	}
 	return reconcile.New(rc, deps)

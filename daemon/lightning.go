@@ -9,7 +9,6 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/otcdesk/engine/config"
 	"github.com/otcdesk/engine/lnurl"
 	"github.com/otcdesk/engine/treasury"
 	"github.com/otcdesk/engine/treasury/policy"
@@ -49,7 +48,8 @@ func (r *run) invoices() (treasury.InvoiceSource, error) {
 			return nil, fmt.Errorf("treasury.destinations.%s.invoice_prefix: %q names no Lightning network", name, dest.Prefix())
 		}
 		cfg := lnurl.Config{Network: network, Timeout: d.cfg.Hercle.Timeout.Duration}
-		if d.cfg.Mode == config.ModePaper {
+		if r.simSrv != nil {
+			// Paper mode: the simulator serves the Lightning Addresses.
 			cfg.AllowHTTP, cfg.HTTPClient = true, &http.Client{Transport: r.simSrv.Transport()}
 		}
 		c, err := lnurl.New(cfg)

@@ -102,8 +102,12 @@ func (r *run) started() {
 	d.log.Info("engine running", "mode", d.cfg.Mode, "venue", r.venueURL, "strategies", r.names,
 		"pairs", pairs, "metrics", r.ls.metricsURL, "admin", r.ls.adminURL)
 	if d.o.Started != nil {
-		d.o.Started(Info{MetricsURL: r.ls.metricsURL, AdminURL: r.ls.adminURL, VenueURL: r.venueURL, Sim: r.simSrv,
-			Heropayments: r.hp.sim, Risk: r.eng.Risk})
+		info := Info{MetricsURL: r.ls.metricsURL, AdminURL: r.ls.adminURL, VenueURL: r.venueURL, Sim: r.simSrv,
+			Heropayments: r.hp.sim, Risk: r.eng.Risk}
+		if r.hooks != nil {
+			info.WebhookURL = r.hooks.URL()
+		}
+		d.o.Started(info)
 	}
 }
 

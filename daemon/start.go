@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 
@@ -122,7 +123,10 @@ func (r *run) startWebhooks(ctx context.Context) error {
 	if !cfg.Enabled {
 		return nil
 	}
-	if d.cfg.Mode == config.ModePaper {
+	if d.cfg.Mode == config.ModePaper && d.cfg.Hercle.BaseURL == "" {
+		// The in-process simulator signs with a key made for this run;
+		// it is trusted beside the configured ones, so a desk can also
+		// rehearse webhooks signed with its own keys.
 		var err error
 		if r.signer, err = sim.GenerateWebhookSigner(); err != nil {
 			return err
@@ -131,7 +135,9 @@ func (r *run) startWebhooks(ctx context.Context) error {
 		if err := r.signer.WritePublicKeyPEM(pem); err != nil {
 			return err
 		}
-		cfg.PublicKeys = []string{pem}
+		cfg.PublicKeys = append(slices.Clone(cfg.PublicKeys), pem)
+		d.log.Info("paper mode: webhooks signed by the simulator's key are trusted beside webhook.public_keys",
+			"simulator_key", pem, "configured_keys", len(d.cfg.Webhook.PublicKeys))
 	}
 	inbox := inbound.NewWebhookInbox(r.store, r.proc.Notify, d.log)
 	srv, err := webhookd.Start(context.WithoutCancel(ctx), cfg, inbox, d.log.With("component", "webhooks"), d.reg)
@@ -144,15 +150,19 @@ func (r *run) startWebhooks(ctx context.Context) error {
 }
 
 // startVenue sets the Hercle base URL and key: the in-process simulator's
-// in paper mode, the configured ones in live mode.
+// in paper mode, the configured ones in live mode, and in paper mode with
+// hercle.base_url set (a standalone `engine sim`, say), that venue's.
 //
 // Paper trading carries on across runs: a ledger with history seeds the
 // new simulator with the ledger's Hercle balances, so books and venue
 // agree.
 func (r *run) startVenue(ctx context.Context) error {
 	d := r.d
-	if d.cfg.Mode != config.ModePaper {
+	if d.cfg.Mode != config.ModePaper || d.cfg.Hercle.BaseURL != "" {
 		r.venueURL, r.apiKey = d.cfg.Hercle.BaseURL, d.secrets.HercleAPIKey.Reveal()
+		if d.cfg.Mode == config.ModePaper {
+			d.log.Info("paper mode against the venue at hercle.base_url (no simulator started in-process)", "url", r.venueURL)
+		}
 		return nil
 	}
 	opts := d.cfg.Sim.Options()
