@@ -454,7 +454,7 @@ func (s *Store) Verify(ctx context.Context) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			err = &VerifyError{Problems: []string{fmt.Sprintf("bbolt: unreadable page: %v", r)}}
+			err = &VerifyError{Problems: []string{"bbolt: unreadable page: " + damage(r)}}
 		}
 	}()
 	return s.view(ctx, func(tx *bbolt.Tx) error {
@@ -475,7 +475,13 @@ func (s *Store) Verify(ctx context.Context) (err error) {
 		})
 		ve.Mismatches = diffBalances(stored, rebuilt)
 		for err := range tx.Check() {
-			ve.Problems = append(ve.Problems, "bbolt: "+err.Error())
+			// A page its check could not read comes as the panic it
+			// recovered.
+			msg := err.Error()
+			if d := damage(msg); d != msg {
+				msg = "unreadable page: " + d
+			}
+			ve.Problems = append(ve.Problems, "bbolt: "+msg)
 		}
 		if len(ve.Mismatches) > 0 || len(ve.Problems) > 0 {
 			return ve
