@@ -272,3 +272,43 @@ func damage(r any) string {
 	}
 	return s
 }
+
+// recordProblems decodes every record outside the journal and the
+// balances (which rebuild checks): intents, inbox events, reconciliation
+// reports and counters. Each that does not decode is a problem naming its
+// key; the engine would refuse it at the start-up read that reaches it.
+func recordProblems(ctx context.Context, tx *bbolt.Tx) ([]string, error) {
+	var problems []string
+	check := func(bucket []byte, decode func(v []byte) error) error {
+		b := tx.Bucket(bucket)
+		if b == nil {
+			return nil // reports: created by the first report
+		}
+		n := 0
+		return b.ForEach(func(k, v []byte) error {
+			if n++; n%1024 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			if err := decode(v); err != nil {
+				problems = append(problems, fmt.Sprintf("%s %q: %v", bucket, k, err))
+			}
+			return nil
+		})
+	}
+	for _, c := range []struct {
+		bucket []byte
+		decode func(v []byte) error
+	}{
+		{bucketIntents, func(v []byte) error { _, err := decodeIntent(v); return err }},
+		{bucketInbox, func(v []byte) error { _, err := decodeEvent(v); return err }},
+		{bucketReports, func(v []byte) error { _, err := decodeReport(v); return err }},
+		{bucketCounters, func(v []byte) error { _, err := parseAmount(v); return err }},
+	} {
+		if err := check(c.bucket, c.decode); err != nil {
+			return nil, err
+		}
+	}
+	return problems, nil
+}

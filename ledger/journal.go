@@ -446,8 +446,9 @@ func rebuild(ctx context.Context, tx *bbolt.Tx) ([]Balance, []string, error) {
 
 // Verify checks the ledger's invariants in one snapshot: every entry
 // decodes and sums to zero per asset, the key index matches the journal,
-// the stored balances equal Rebuild, and bbolt's own page check passes. It
-// returns nil or a *VerifyError (which wraps ErrCorrupt). A page too
+// the stored balances equal Rebuild, every intent, inbox event, report and
+// counter decodes, and bbolt's own page check passes. It returns nil or a
+// *VerifyError (which wraps ErrCorrupt). A page too
 // damaged for bbolt to read (it panics on those) is reported as a problem,
 // not a panic: Verify is what an operator runs on a suspect file.
 func (s *Store) Verify(ctx context.Context) (err error) {
@@ -463,6 +464,11 @@ func (s *Store) Verify(ctx context.Context) (err error) {
 			return err
 		}
 		ve := &VerifyError{Problems: problems}
+		records, err := recordProblems(ctx, tx)
+		if err != nil {
+			return err
+		}
+		ve.Problems = append(ve.Problems, records...)
 		stored, err := storedBalances(tx)
 		if err != nil {
 			ve.Problems = append(ve.Problems, err.Error())

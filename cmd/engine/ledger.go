@@ -29,7 +29,8 @@ Reads the ledger file (read-only) and prints what it holds:
   intents    intents (outbox) by state
   export     the journal as CSV (one row per posting) or JSON
   verify     check the invariants: every entry balances, balances equal a
-             rebuild from the journal, bbolt pages are sound
+             rebuild from the journal, every other record decodes, bbolt
+             pages are sound
 
 The file is ledger.path from -config, or -db. A running engine holds the
 file; stop it first (the command says so if the file is in use).
