@@ -171,10 +171,10 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 			return fmt.Errorf("start-up stopped before %s: %w", s.name, err)
 		}
 		if err := r.g.failure(); err != nil {
-			return fmt.Errorf("start-up: %w", err)
+			return booksErr(fmt.Errorf("start-up: %w", err))
 		}
 		if err := s.fn(ctx); err != nil {
-			return err
+			return booksErr(err)
 		}
 	}
 	r.started()
@@ -184,6 +184,16 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	}
 	d.log.Info("shutting down: components stop in reverse order; intents in flight finish first")
 	return nil
+}
+
+// booksErr marks a start-up step's error that is a ledger record or page
+// found damaged (by any step, not only the ledger's own check) as
+// ErrBooks: nothing has traded yet, and a restart would fail the same way.
+func booksErr(err error) error {
+	if !errors.Is(err, ErrBooks) && (errors.Is(err, ledger.ErrCorrupt) || errors.Is(err, ledger.ErrNotLedger)) {
+		return fmt.Errorf("%w: %w", ErrBooks, err)
+	}
+	return err
 }
 
 // step is one start-up step.

@@ -75,6 +75,11 @@ func (r *run) openLedger(ctx context.Context) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("ledger directory: %w", err)
 	}
+	// Before the ledger is opened: Check writes its checkpoint, and a
+	// refused start-up must leave the file as it found it.
+	if err := d.kill.CheckWritable(); err != nil {
+		return fmt.Errorf("ledger directory %s: %w: the kill switch could not be recorded there; give the engine a writable directory", filepath.Dir(path), err)
+	}
 	store, err := ledger.Open(path, ledger.Options{
 		LockTimeout: d.cfg.Ledger.LockTimeout.Duration,
 		OnCommit: func(took time.Duration, writes int) {
@@ -101,9 +106,6 @@ func (r *run) openLedger(ctx context.Context) error {
 	d.mu.Lock()
 	d.store = store
 	d.mu.Unlock()
-	if err := d.kill.CheckWritable(); err != nil {
-		return fmt.Errorf("ledger directory %s: %w: the kill switch could not be recorded there; give the engine a writable directory", filepath.Dir(path), err)
-	}
 	r.g.start("ledger probe", func(ctx context.Context) error { return d.health.probe(ctx, store) })
 	r.relay = inbound.NewRelay(store, nil, d.log)
 	// A deposit's webhook credits it pending; the strategies hear of it

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -235,4 +236,79 @@ func (s *Store) Probe(ctx context.Context) error {
 	return s.write(ctx, func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketMeta).Put(metaProbe, now)
 	})
+}
+
+// checkPages reads the header of every page of every bucket (bbolt's
+// Bucket.Stats walks them; bbolt checks each header's id and type as it
+// reads it), so that a damaged branch or leaf page is found at Open and
+// not by whichever read first reaches it, perhaps once trading has begun.
+// It does not decode records: Check and Verify do. The caller's goroutine
+// must have SetPanicOnFault set, as Open's has.
+func checkPages(db *bbolt.DB) error {
+	var bucket []byte
+	err := db.View(func(tx *bbolt.Tx) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("%w: bucket %s has an unreadable page (%s); restore the file from a backup", ErrCorrupt, bucket, damage(r))
+			}
+		}()
+		return tx.ForEach(func(name []byte, b *bbolt.Bucket) error {
+			bucket = name
+			b.Stats()
+			return nil
+		})
+	})
+	return err
+}
+
+// damage says what bbolt reported when it could not read a page: the
+// value of a recovered panic, without the words of a crash ("panic:",
+// "runtime error:"), which would send an operator looking for a bug in
+// the engine when the file is what needs restoring.
+func damage(r any) string {
+	s := fmt.Sprint(r)
+	for _, p := range []string{"panic: ", "runtime error: "} {
+		s = strings.TrimPrefix(s, p)
+	}
+	return s
+}
+
+// recordProblems decodes every record outside the journal and the
+// balances (which rebuild checks): intents, inbox events, reconciliation
+// reports and counters. Each that does not decode is a problem naming its
+// key; the engine would refuse it at the start-up read that reaches it.
+func recordProblems(ctx context.Context, tx *bbolt.Tx) ([]string, error) {
+	var problems []string
+	check := func(bucket []byte, decode func(v []byte) error) error {
+		b := tx.Bucket(bucket)
+		if b == nil {
+			return nil // reports: created by the first report
+		}
+		n := 0
+		return b.ForEach(func(k, v []byte) error {
+			if n++; n%1024 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			if err := decode(v); err != nil {
+				problems = append(problems, fmt.Sprintf("%s %q: %v", bucket, k, err))
+			}
+			return nil
+		})
+	}
+	for _, c := range []struct {
+		bucket []byte
+		decode func(v []byte) error
+	}{
+		{bucketIntents, func(v []byte) error { _, err := decodeIntent(v); return err }},
+		{bucketInbox, func(v []byte) error { _, err := decodeEvent(v); return err }},
+		{bucketReports, func(v []byte) error { _, err := decodeReport(v); return err }},
+		{bucketCounters, func(v []byte) error { _, err := parseAmount(v); return err }},
+	} {
+		if err := check(c.bucket, c.decode); err != nil {
+			return nil, err
+		}
+	}
+	return problems, nil
 }

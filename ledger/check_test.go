@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"go.etcd.io/bbolt"
@@ -148,6 +150,78 @@ func TestDamagedPagesNeverPanic(t *testing.T) {
 				t.Logf("page %d damaged: Post = %v", pg, err)
 			}
 		}()
+	}
+}
+
+// TestOpenRefusesDamagedPages: a page in use damaged anywhere in the
+// file (the freelist, the bucket directory, a branch or leaf of any
+// bucket) makes Open fail, read-only as read-write, with ErrCorrupt or
+// ErrNotLedger naming the file; so no command reads a part of the books
+// and acts on it while another part is unreadable. Only a page bbolt
+// lists as free may be damaged unnoticed.
+func TestOpenRefusesDamagedPages(t *testing.T) {
+	s, path := openTemp(t)
+	ctx := context.Background()
+	for i := range 300 {
+		post(t, s, trade("t"+strconv.Itoa(i), "1", "100"))
+		if _, _, err := s.CreateIntent(ctx, Intent{ClientID: "c" + strconv.Itoa(i), Kind: IntentOrder, Venue: Hercle}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Which pages are in use, as bbolt sees them (a read-write open loads
+	// the freelist).
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]int{}
+	var used []int
+	db.View(func(tx *bbolt.Tx) error {
+		for id := 2; ; id++ {
+			p, err := tx.Page(id)
+			if p == nil || err != nil {
+				return err
+			}
+			if p.Type != "free" {
+				used = append(used, id)
+				types[p.Type]++
+			}
+		}
+	})
+	db.Close()
+	if types["branch"] == 0 || types["leaf"] == 0 || types["freelist"] == 0 {
+		t.Fatalf("pages in use by type = %v, want branch, leaf and freelist pages", types)
+	}
+	dir := t.TempDir()
+	for _, pg := range used {
+		for _, ro := range []bool{true, false} {
+			// A file per open: a failed open of a damaged file keeps its lock.
+			damaged := filepath.Join(dir, fmt.Sprintf("damaged-%d-%t.db", pg, ro))
+			b := bytes.Clone(good)
+			for i := pg * 4096; i < pg*4096+64; i++ {
+				b[i] ^= 0xa5
+			}
+			if err := os.WriteFile(damaged, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			st, err := Open(damaged, Options{ReadOnly: ro})
+			if err == nil {
+				st.Close()
+				t.Errorf("page %d damaged: Open(read-only %t) = nil, want an error", pg, ro)
+				continue
+			}
+			if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrNotLedger) || !strings.Contains(err.Error(), damaged) {
+				t.Errorf("page %d damaged: Open(read-only %t) = %v, want ErrCorrupt or ErrNotLedger naming the file", pg, ro, err)
+			}
+			if after, _ := os.ReadFile(damaged); !bytes.Equal(after, b) {
+				t.Errorf("page %d damaged: Open(read-only %t) wrote to the file", pg, ro)
+			}
+		}
 	}
 }
 

@@ -135,7 +135,7 @@ func (s *Store) Unprocessed(ctx context.Context) ([]Event, error) {
 			}
 			ev, err := decodeEvent(v)
 			if err != nil {
-				return err
+				return s.damagedEvent(k, err)
 			}
 			out = append(out, ev)
 			return nil
@@ -160,7 +160,7 @@ func (s *Store) Events(ctx context.Context, src Source, fn func(Event) error) er
 			}
 			ev, err := decodeEvent(v)
 			if err != nil {
-				return err
+				return s.damagedEvent(k, err)
 			}
 			if err := fn(ev); err != nil {
 				return err
@@ -168,6 +168,13 @@ func (s *Store) Events(ctx context.Context, src Source, fn func(Event) error) er
 		}
 		return nil
 	})
+}
+
+// damagedEvent names the file and the event whose record at key k did not
+// decode: a scan at start-up reports it to an operator.
+func (s *Store) damagedEvent(k []byte, err error) error {
+	src, id, _ := bytes.Cut(k, []byte{0})
+	return fmt.Errorf("ledger %s: inbox event %s/%q: %w", s.path, src, id, err)
 }
 
 func eventKey(src Source, id string) []byte {

@@ -446,15 +446,16 @@ func rebuild(ctx context.Context, tx *bbolt.Tx) ([]Balance, []string, error) {
 
 // Verify checks the ledger's invariants in one snapshot: every entry
 // decodes and sums to zero per asset, the key index matches the journal,
-// the stored balances equal Rebuild, and bbolt's own page check passes. It
-// returns nil or a *VerifyError (which wraps ErrCorrupt). A page too
+// the stored balances equal Rebuild, every intent, inbox event, report and
+// counter decodes, and bbolt's own page check passes. It returns nil or a
+// *VerifyError (which wraps ErrCorrupt). A page too
 // damaged for bbolt to read (it panics on those) is reported as a problem,
 // not a panic: Verify is what an operator runs on a suspect file.
 func (s *Store) Verify(ctx context.Context) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			err = &VerifyError{Problems: []string{fmt.Sprintf("bbolt: unreadable page: %v", r)}}
+			err = &VerifyError{Problems: []string{"bbolt: unreadable page: " + damage(r)}}
 		}
 	}()
 	return s.view(ctx, func(tx *bbolt.Tx) error {
@@ -463,6 +464,11 @@ func (s *Store) Verify(ctx context.Context) (err error) {
 			return err
 		}
 		ve := &VerifyError{Problems: problems}
+		records, err := recordProblems(ctx, tx)
+		if err != nil {
+			return err
+		}
+		ve.Problems = append(ve.Problems, records...)
 		stored, err := storedBalances(tx)
 		if err != nil {
 			ve.Problems = append(ve.Problems, err.Error())
@@ -475,7 +481,13 @@ func (s *Store) Verify(ctx context.Context) (err error) {
 		})
 		ve.Mismatches = diffBalances(stored, rebuilt)
 		for err := range tx.Check() {
-			ve.Problems = append(ve.Problems, "bbolt: "+err.Error())
+			// A page its check could not read comes as the panic it
+			// recovered.
+			msg := err.Error()
+			if d := damage(msg); d != msg {
+				msg = "unreadable page: " + d
+			}
+			ve.Problems = append(ve.Problems, "bbolt: "+msg)
 		}
 		if len(ve.Mismatches) > 0 || len(ve.Problems) > 0 {
 			return ve

@@ -135,12 +135,17 @@ func (s *Store) Stats() Stats {
 // A new ledger is created complete or not at all; an existing empty file
 // is a ledger that lost its content and is refused.
 //
+// Open reads the header of every page in use (see checkPages), so a
+// damaged page anywhere in the file is refused here, before any caller
+// has read or acted on part of the books; that costs a read of the file,
+// as the start-up Check does of the journal.
+//
 // It returns ErrInUse if another process holds the file past
 // opts.LockTimeout, ErrNotLedger for a corrupt, truncated or empty file or
-// another program's file, ErrNewerSchema for a file from a newer engine,
-// and the underlying *fs.PathError for a missing file (read-only) or a
-// directory that cannot be written. In every error case nothing is
-// written to the file.
+// another program's file, ErrCorrupt for a ledger with a damaged page,
+// ErrNewerSchema for a file from a newer engine, and the underlying
+// *fs.PathError for a missing file (read-only) or a directory that cannot
+// be written. In every error case nothing is written to the file.
 func Open(path string, opts Options) (*Store, error) {
 	timeout := opts.LockTimeout
 	if timeout <= 0 {
@@ -178,6 +183,9 @@ func Open(path string, opts Options) (*Store, error) {
 			return nil, err
 		}
 		_, _, err = inspect(db)
+		if err == nil {
+			err = checkPages(db)
+		}
 		db.Close()
 		if err != nil {
 			return nil, fmt.Errorf("ledger: open %s: %w", path, err)
@@ -191,7 +199,11 @@ func Open(path string, opts Options) (*Store, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if err := s.checkSchema(); err != nil {
+	err = s.checkSchema()
+	if err == nil && s.readOnly {
+		err = checkPages(db) // a read-write open checked them above
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("ledger: open %s: %w", path, err)
 	}
@@ -269,13 +281,16 @@ func create(path string) (err error) {
 func openDB(path string, timeout time.Duration, readOnly bool) (db *bbolt.DB, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			db, err = nil, fmt.Errorf("ledger: open %s: %w: unreadable pages (%v)", path, ErrNotLedger, r)
+			db, err = nil, fmt.Errorf("ledger: open %s: %w: unreadable pages (%s); if it is the ledger, restore it from a backup", path, ErrNotLedger, damage(r))
 		}
 	}()
 	db, err = bbolt.Open(path, 0o600, &bbolt.Options{
-		Timeout:      timeout,
-		ReadOnly:     readOnly,
-		FreelistType: bbolt.FreelistMapType,
+		Timeout:  timeout,
+		ReadOnly: readOnly,
+		// A read-only open would otherwise never read the freelist, and
+		// a damaged one would go unseen by every command but verify.
+		PreLoadFreelist: true,
+		FreelistType:    bbolt.FreelistMapType,
 	})
 	if err != nil {
 		switch {
@@ -303,7 +318,7 @@ func inspect(db *bbolt.DB) (empty bool, version int, err error) {
 		// bbolt panics on some garbled pages; on open that means the file
 		// is not a usable ledger, which the caller must hear as an error.
 		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: unreadable pages (%v)", ErrNotLedger, r)
+			err = fmt.Errorf("%w: unreadable pages (%s); if it is the ledger, restore it from a backup", ErrNotLedger, damage(r))
 		}
 	}()
 	err = db.View(func(tx *bbolt.Tx) error {
@@ -597,6 +612,6 @@ func (s *Store) view(ctx context.Context, fn func(tx *bbolt.Tx) error) (err erro
 // wrapping ErrCorrupt that names the file and what bbolt said (the page).
 func (s *Store) recoverDamage(err *error) {
 	if r := recover(); r != nil {
-		*err = fmt.Errorf("ledger %s: %w: unreadable page (%v); restore the file from a backup, or run `engine ledger verify` for details", s.path, ErrCorrupt, r)
+		*err = fmt.Errorf("ledger %s: %w: unreadable page (%s); restore the file from a backup, or run `engine ledger verify` for details", s.path, ErrCorrupt, damage(r))
 	}
 }

@@ -29,7 +29,8 @@ Reads the ledger file (read-only) and prints what it holds:
   intents    intents (outbox) by state
   export     the journal as CSV (one row per posting) or JSON
   verify     check the invariants: every entry balances, balances equal a
-             rebuild from the journal, bbolt pages are sound
+             rebuild from the journal, every other record decodes, bbolt
+             pages are sound
 
 The file is ledger.path from -config, or -db. A running engine holds the
 file; stop it first (the command says so if the file is in use).
@@ -107,6 +108,20 @@ func (lf *ledgerFlags) open(e *env) (*ledger.Store, int) {
 	return nil, exitFailure
 }
 
+// readFailed prints why reading the ledger at path failed, naming the
+// file, and what to do if a record is damaged; it returns the exit code.
+func readFailed(e *env, name, path string, err error) int {
+	msg := err.Error()
+	if !strings.Contains(msg, path) {
+		msg = path + ": " + msg
+	}
+	fmt.Fprintf(e.stderr, "ledger %s: %s\n", name, msg)
+	if errors.Is(err, ledger.ErrCorrupt) {
+		fmt.Fprintf(e.stderr, "The ledger is damaged: do not trade on it; restore it from a backup (engine ledger verify -db %s lists every problem).\n", path)
+	}
+	return exitFailure
+}
+
 // parseLedgerFlags parses args and refuses positional arguments.
 func parseLedgerFlags(e *env, fs *flag.FlagSet, args []string) (int, bool) {
 	if code, done := parseFlags(fs, args); done {
@@ -139,8 +154,7 @@ func ledgerBalances(ctx context.Context, e *env, args []string) int {
 	defer s.Close()
 	all, err := s.Balances(ctx)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "ledger balances: %v\n", err)
-		return exitFailure
+		return readFailed(e, "balances", s.Path(), err)
 	}
 	type row struct {
 		Account string `json:"account"`
@@ -273,8 +287,7 @@ func ledgerJournal(ctx context.Context, e *env, args []string, export bool) int 
 	defer s.Close()
 	entries, err := s.Entries(ctx, f)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "ledger %s: %v\n", name, err)
-		return exitFailure
+		return readFailed(e, name, s.Path(), err)
 	}
 
 	w := e.stdout
@@ -371,8 +384,7 @@ func ledgerIntents(ctx context.Context, e *env, args []string) int {
 		intents, err = s.Intents(ctx, st)
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "ledger intents: %v\n", err)
-		return exitFailure
+		return readFailed(e, "intents", s.Path(), err)
 	}
 	if lf.json {
 		type row struct {

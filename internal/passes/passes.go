@@ -8,20 +8,23 @@ package passes
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 )
 
-// ErrStopped is returned by Sync once Run has returned.
+// ErrStopped is returned by Sync once Run has returned. When Run stopped
+// on start's error, Sync's error wraps that one too.
 var ErrStopped = errors.New("processor stopped")
 
 // Loop is the wake-up, sync and stop machinery of one worker. The zero
 // value is not usable; create it with New. It is safe for concurrent use.
 type Loop struct {
-	wake    chan struct{}      // capacity 1: wake-ups coalesce
-	syncs   chan chan struct{} // Sync requests
-	stopped chan struct{}      // closed when Run returns
-	once    sync.Once
+	wake     chan struct{}      // capacity 1: wake-ups coalesce
+	syncs    chan chan struct{} // Sync requests
+	stopped  chan struct{}      // closed when Run returns
+	startErr error              // start's error; written before stopped is closed
+	once     sync.Once
 }
 
 // New returns a Loop ready to Run.
@@ -44,7 +47,7 @@ func (l *Loop) Sync(ctx context.Context) error {
 	select {
 	case l.syncs <- done:
 	case <-l.stopped:
-		return ErrStopped
+		return l.stoppedErr()
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -52,10 +55,19 @@ func (l *Loop) Sync(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-l.stopped:
-		return ErrStopped
+		return l.stoppedErr()
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// stoppedErr is Sync's error once Run has returned: the caller waiting for
+// a pass learns why there will be none.
+func (l *Loop) stoppedErr() error {
+	if l.startErr != nil {
+		return fmt.Errorf("%w: %w", ErrStopped, l.startErr)
+	}
+	return ErrStopped
 }
 
 // Run calls start once, then pass, then waits for a wake-up, a Sync or the
@@ -72,6 +84,7 @@ func (l *Loop) Run(ctx context.Context, start func(context.Context) error, pass 
 	}
 	defer close(l.stopped)
 	if err := start(ctx); err != nil || ctx.Err() != nil {
+		l.startErr = err
 		return err
 	}
 	var waiters []chan struct{}

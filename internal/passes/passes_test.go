@@ -47,7 +47,7 @@ func TestStartErrorStops(t *testing.T) {
 	if err := l.Run(context.Background(), func(context.Context) error { return boom }, func(context.Context) { t.Error("pass after a failed start") }, never); err != boom {
 		t.Fatalf("Run = %v, want the start error", err)
 	}
-	if err := l.Sync(context.Background()); !errors.Is(err, ErrStopped) {
-		t.Fatalf("Sync = %v, want ErrStopped", err)
+	if err := l.Sync(context.Background()); !errors.Is(err, ErrStopped) || !errors.Is(err, boom) {
+		t.Fatalf("Sync = %v, want ErrStopped wrapping the start error", err)
 	}
 }
