@@ -228,12 +228,14 @@ func TestOpenRefusesDamagedPages(t *testing.T) {
 // BenchmarkCheck1M is the start-up check of a ledger of 1,000,000 entries
 // (trades of four postings) against a checkpoint 1,000 entries old: the
 // quick path (every record hashed, the last 1,000 decoded), and the full
-// one (no checkpoint: every entry decoded, the balances rebuilt).
+// one (no checkpoint: every entry decoded, the balances rebuilt); and the
+// Open that precedes it, which reads every page header (a damaged page
+// anywhere is refused before anything reads the books).
 //
 //	go test -run '^$' -bench Check1M -benchtime 3x ./ledger/
 func BenchmarkCheck1M(b *testing.B) {
 	const total, tail = 1_000_000, 1_000
-	s, _ := openTemp(b)
+	s, path := openTemp(b)
 	ctx := context.Background()
 	fill := func(from, to int) {
 		for lo := from; lo < to; lo += 2000 {
@@ -282,6 +284,16 @@ func BenchmarkCheck1M(b *testing.B) {
 			if rep, err := s.Check(ctx); err != nil || !rep.Full {
 				b.Fatalf("Check = %+v, %v", rep, err)
 			}
+		}
+	})
+	s.Close() // Open takes the file's lock
+	b.Run("open", func(b *testing.B) {
+		for b.Loop() {
+			o, err := Open(path, Options{ReadOnly: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			o.Close()
 		}
 	})
 }
