@@ -224,28 +224,11 @@ func (r *run) comparePayment(ctx context.Context, ref *paymentRef) error {
 	}
 	flow := ref.flow(r.flow)
 	p, err := r.payments.PaymentStatus(ctx, flow, q)
-	if isNotFound(err) && ref.intent != nil && outcomeOf(*ref.intent) == ledger.StateFailed && len(ref.cbs) == 0 {
-		r.match(CheckHeropayments, 1) // failed, and Heropayments never had it
+	switch {
+	case isNotFound(err):
+		r.paymentMissing(ref, cid)
 		return nil
-	}
-	if isNotFound(err) {
-		f := Finding{Check: CheckHeropayments, Outcome: MissingAtVenue, Ref: ks, ClientID: cid}
-		at := time.Time{}
-		switch {
-		case ref.intent != nil:
-			f.Ledger = "intent " + string(ref.intent.State)
-			f.Detail = "the intent was sent; Heropayments has no payment with its externalOrderId"
-			at = ref.intent.Updated
-		default:
-			last := ref.cbs[len(ref.cbs)-1]
-			f.Ledger = "callback " + string(last.status)
-			f.Detail = "callbacks name this payment; Heropayments' status check does not know it"
-			at = last.at
-		}
-		r.add(f, at)
-		return nil
-	}
-	if err != nil {
+	case err != nil:
 		return fmt.Errorf("%w: heropayments status of %s: %w", ErrVenue, ks, err)
 	}
 	kind := p.Type
@@ -261,7 +244,39 @@ func (r *run) comparePayment(ctx context.Context, ref *paymentRef) error {
 	at, _ := time.Parse(time.RFC3339Nano, p.UpdatedAt)
 	n := len(r.findings)
 	base := Finding{Check: CheckHeropayments, Ref: ks, ClientID: cid, Asset: p.Currency, Venue: string(p.Status)}
+	r.compareCallbacks(ref, p, vo, base, at)
+	r.comparePayoutIntent(ref, p, vo, base, at)
+	if len(r.findings) == n {
+		r.match(CheckHeropayments, 1)
+	}
+	return nil
+}
 
+// paymentMissing reports a payment the ledger knows that Heropayments'
+// status check does not; a failed intent no callback ever named matches.
+func (r *run) paymentMissing(ref *paymentRef, cid string) {
+	if ref.intent != nil && outcomeOf(*ref.intent) == ledger.StateFailed && len(ref.cbs) == 0 {
+		r.match(CheckHeropayments, 1) // failed, and Heropayments never had it
+		return
+	}
+	f := Finding{Check: CheckHeropayments, Outcome: MissingAtVenue, Ref: ref.key.String(), ClientID: cid}
+	at := time.Time{}
+	switch {
+	case ref.intent != nil:
+		f.Ledger = "intent " + string(ref.intent.State)
+		f.Detail = "the intent was sent; Heropayments has no payment with its externalOrderId"
+		at = ref.intent.Updated
+	default:
+		last := ref.cbs[len(ref.cbs)-1]
+		f.Ledger = "callback " + string(last.status)
+		f.Detail = "callbacks name this payment; Heropayments' status check does not know it"
+		at = last.at
+	}
+	r.add(f, at)
+}
+
+// compareCallbacks compares the callbacks received with the status check.
+func (r *run) compareCallbacks(ref *paymentRef, p heropayments.Payment, vo heropayments.Outcome, base Finding, at time.Time) {
 	var final *callback
 	conflict := false
 	for i := range ref.cbs {
@@ -274,53 +289,52 @@ func (r *run) comparePayment(ctx context.Context, ref *paymentRef) error {
 		}
 		final = cb
 	}
+	f := base
 	switch {
 	case conflict:
-		f := base
 		f.Outcome, f.Ledger = StatusMismatch, "callbacks disagree"
 		f.Detail = "callbacks report both a success and a failure"
-		r.add(f, at)
 	case vo.Final() && final == nil:
-		f := base
 		f.Outcome = WebhookMissing
 		f.Detail = fmt.Sprintf("Heropayments reports the payment %s; its final callback was never received", p.Status)
 		if len(ref.cbs) > 0 {
 			f.Ledger = "callback " + string(ref.cbs[len(ref.cbs)-1].status)
 		}
-		r.add(f, at)
 	case final != nil && final.outcome != vo:
-		f := base
 		f.Outcome, f.Ledger = StatusMismatch, "callback "+string(final.status)
 		f.Detail = fmt.Sprintf("a callback reported %s; the status check says %s", final.status, p.Status)
-		r.add(f, at)
 	case final != nil && !final.merchant.IsZero() && !p.MerchantAmount.IsZero() && !final.merchant.Equal(p.MerchantAmount.Decimal):
-		f := base
 		f.Outcome, f.Venue, f.Ledger = AmountMismatch, p.MerchantAmount.String(), final.merchant.String()
 		f.Detail = "the final callback's merchant amount differs from the status check's"
+	default:
+		return
+	}
+	r.add(f, at)
+}
+
+// comparePayoutIntent compares a payout intent's state with the status
+// check.
+func (r *run) comparePayoutIntent(ref *paymentRef, p heropayments.Payment, vo heropayments.Outcome, base Finding, at time.Time) {
+	in := ref.intent
+	if in == nil {
+		return
+	}
+	io := outcomeOf(*in)
+	want := ledger.StateSucceeded
+	if vo == heropayments.OutcomeFailed {
+		want = ledger.StateFailed
+	}
+	f := base
+	f.Outcome, f.Ledger = StatusMismatch, "intent "+string(in.State)
+	switch {
+	case vo.Final() && io == "":
+		f.Detail = fmt.Sprintf("Heropayments reports the payment %s; the intent is still %s", p.Status, in.State)
 		r.add(f, at)
+	case vo.Final() && io != want:
+		f.Detail = fmt.Sprintf("the intent ended %s; Heropayments reports %s", io, p.Status)
+		r.add(f, at)
+	case !vo.Final() && io != "":
+		f.Detail = fmt.Sprintf("the intent ended %s; Heropayments still reports %s", io, p.Status)
+		r.add(f, time.Time{})
 	}
-	if in := ref.intent; in != nil {
-		io := outcomeOf(*in)
-		want := ledger.StateSucceeded
-		if vo == heropayments.OutcomeFailed {
-			want = ledger.StateFailed
-		}
-		f := base
-		f.Outcome, f.Ledger = StatusMismatch, "intent "+string(in.State)
-		switch {
-		case vo.Final() && io == "":
-			f.Detail = fmt.Sprintf("Heropayments reports the payment %s; the intent is still %s", p.Status, in.State)
-			r.add(f, at)
-		case vo.Final() && io != want:
-			f.Detail = fmt.Sprintf("the intent ended %s; Heropayments reports %s", io, p.Status)
-			r.add(f, at)
-		case !vo.Final() && io != "":
-			f.Detail = fmt.Sprintf("the intent ended %s; Heropayments still reports %s", io, p.Status)
-			r.add(f, time.Time{})
-		}
-	}
-	if len(r.findings) == n {
-		r.match(CheckHeropayments, 1)
-	}
-	return nil
 }

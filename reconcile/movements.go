@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -142,63 +143,15 @@ func (r *run) compareTransfers(ctx context.Context) error {
 // given kinds, then asks the venue about the intents it did not list.
 func (r *run) compareMovements(ctx context.Context, check Check, noun string, ms []movement, kinds []ledger.IntentKind,
 	lookup func(context.Context, ledger.Intent) ([]movement, error)) error {
-	ours := func(in ledger.Intent) bool {
-		if in.Venue != ledger.Hercle {
-			return false
-		}
-		for _, k := range kinds {
-			if in.Kind == k {
-				return true
-			}
-		}
-		return false
-	}
-	seen := map[string]bool{}
-	moved := map[string]string{} // Client-Id -> the venue movement not failed compared with its intent
-	handle := func(m movement) error {
-		in, ok := r.books.intentFor(m.clientID, m.id)
-		if ok && ours(in) {
-			seen[in.ClientID] = true
-			if m.progress == inFlight {
-				r.open[in.ClientID] = true
-			}
-			first, again := moved[in.ClientID]
-			if in.VenueRef != "" && in.Kind != ledger.IntentLightning {
-				// The venue acknowledged the intent's movement: any other
-				// is the second, whatever the listing's order. (A
-				// Lightning payment is acknowledged by a payment id.)
-				first, again = in.VenueRef, m.id != in.VenueRef
-			}
-			if again && m.progress != failed && first != m.id {
-				// One intent, one request: a second movement under its
-				// Client-Id is the request applied twice, money the
-				// ledger never sent.
-				r.add(Finding{Check: check, Outcome: AmountMismatch, Ref: m.id, ClientID: in.ClientID, Asset: string(m.asset),
-					Venue: strings.TrimSpace(m.amount.String() + " " + string(m.asset) + " " + m.status), Ledger: "sent once, as " + first,
-					Detail: fmt.Sprintf("the venue holds a second %s under Client-Id %s (the first is %s): the request was applied twice", noun, in.ClientID, first)}, m.at)
-				r.movementWebhook(m)
-				return nil
-			}
-			if m.progress != failed {
-				moved[in.ClientID] = m.id
-			}
-			if err := r.engineMovement(ctx, m, in); err != nil {
-				return err
-			}
-		} else if err := r.outsideMovement(ctx, m); err != nil {
-			return err
-		}
-		r.movementWebhook(m)
-		return nil
-	}
+	c := &movementCheck{r: r, check: check, noun: noun, kinds: kinds, seen: map[string]bool{}, moved: map[string]string{}}
 	for _, m := range ms {
-		if err := handle(m); err != nil {
+		if err := c.handle(ctx, m); err != nil {
 			return err
 		}
 	}
 	var missing []ledger.Intent
 	for _, in := range r.books.intents {
-		if !ours(in) || seen[in.ClientID] || !sentToVenue(in) {
+		if !c.ours(in) || c.seen[in.ClientID] || !sentToVenue(in) {
 			continue
 		}
 		if in.State.Final() && (in.Created.Before(r.since) || in.Created.After(r.until)) {
@@ -208,28 +161,96 @@ func (r *run) compareMovements(ctx context.Context, check Check, noun string, ms
 	}
 	sort.Slice(missing, func(i, j int) bool { return missing[i].ClientID < missing[j].ClientID })
 	for _, in := range missing {
-		confirmed := r.spendLookup()
-		if confirmed {
-			found, err := lookup(ctx, in)
-			if err != nil {
+		if err := c.unlisted(ctx, in, lookup); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// movementCheck is one compareMovements: the movements seen so far.
+type movementCheck struct {
+	r     *run
+	check Check
+	noun  string
+	kinds []ledger.IntentKind
+	seen  map[string]bool   // Client-Ids of intents a venue movement matched
+	moved map[string]string // Client-Id -> the venue movement not failed compared with its intent
+}
+
+// ours reports whether an intent is of the kinds compared.
+func (c *movementCheck) ours(in ledger.Intent) bool {
+	return in.Venue == ledger.Hercle && slices.Contains(c.kinds, in.Kind)
+}
+
+// handle compares one venue movement with its intent, or reports it as
+// made outside the engine.
+func (c *movementCheck) handle(ctx context.Context, m movement) error {
+	r := c.r
+	in, ok := r.books.intentFor(m.clientID, m.id)
+	if !ok || !c.ours(in) {
+		if err := r.outsideMovement(ctx, m); err != nil {
+			return err
+		}
+		r.movementWebhook(m)
+		return nil
+	}
+	c.seen[in.ClientID] = true
+	if m.progress == inFlight {
+		r.open[in.ClientID] = true
+	}
+	first, again := c.moved[in.ClientID]
+	if in.VenueRef != "" && in.Kind != ledger.IntentLightning {
+		// The venue acknowledged the intent's movement: any other is the
+		// second, whatever the listing's order. (A Lightning payment is
+		// acknowledged by a payment id.)
+		first, again = in.VenueRef, m.id != in.VenueRef
+	}
+	if again && m.progress != failed && first != m.id {
+		// One intent, one request: a second movement under its Client-Id
+		// is the request applied twice, money the ledger never sent.
+		r.add(Finding{Check: c.check, Outcome: AmountMismatch, Ref: m.id, ClientID: in.ClientID, Asset: string(m.asset),
+			Venue: strings.TrimSpace(m.amount.String() + " " + string(m.asset) + " " + m.status), Ledger: "sent once, as " + first,
+			Detail: fmt.Sprintf("the venue holds a second %s under Client-Id %s (the first is %s): the request was applied twice", c.noun, in.ClientID, first)}, m.at)
+		r.movementWebhook(m)
+		return nil
+	}
+	if m.progress != failed {
+		c.moved[in.ClientID] = m.id
+	}
+	if err := r.engineMovement(ctx, m, in); err != nil {
+		return err
+	}
+	r.movementWebhook(m)
+	return nil
+}
+
+// unlisted looks up an intent the venue's listing did not show (within
+// the run's lookup budget), and reports it missing if the venue has it
+// under no Client-Id.
+func (c *movementCheck) unlisted(ctx context.Context, in ledger.Intent, lookup func(context.Context, ledger.Intent) ([]movement, error)) error {
+	r := c.r
+	confirmed := r.spendLookup()
+	if confirmed {
+		found, err := lookup(ctx, in)
+		if err != nil {
+			return err
+		}
+		for _, m := range found {
+			if err := c.handle(ctx, m); err != nil {
 				return err
 			}
-			for _, m := range found {
-				if err := handle(m); err != nil {
-					return err
-				}
-			}
-			if len(found) > 0 {
-				continue
-			}
 		}
-		detail := fmt.Sprintf("intent %s (%s) was sent; the venue has no %s with its Client-Id", in.Kind, in.State, noun)
-		if !confirmed {
-			detail += " in its listing (not confirmed by a lookup: lookup budget spent)"
+		if len(found) > 0 {
+			return nil
 		}
-		r.add(Finding{Check: check, Outcome: MissingAtVenue, Ref: in.ClientID, ClientID: in.ClientID,
-			Ledger: "intent " + string(in.State), Detail: detail}, in.Updated)
 	}
+	detail := fmt.Sprintf("intent %s (%s) was sent; the venue has no %s with its Client-Id", in.Kind, in.State, c.noun)
+	if !confirmed {
+		detail += " in its listing (not confirmed by a lookup: lookup budget spent)"
+	}
+	r.add(Finding{Check: c.check, Outcome: MissingAtVenue, Ref: in.ClientID, ClientID: in.ClientID,
+		Ledger: "intent " + string(in.State), Detail: detail}, in.Updated)
 	return nil
 }
 

@@ -61,15 +61,15 @@ func pageRange(since, until time.Time) (time.Time, time.Time) {
 	return since.Truncate(time.Second), until.Truncate(time.Second).Add(time.Second)
 }
 
-// fetch reads the venue's history in [since, until]: trades and
-// transactions from the 7-day listing for the last week and the 30-day
-// historical listing before it, withdrawals, transfers with their banking
-// ledger entries.
 // sizes is the number of records of a previous fetch, to size the next
 // one's slices: growing a slice of 100,000 records copies it over and
 // over.
 type sizes struct{ trades, txs int }
 
+// fetch reads the venue's history in [since, until]: trades and
+// transactions from the 7-day listing for the last week and the 30-day
+// historical listing before it, withdrawals, transfers with their banking
+// ledger entries.
 func fetch(ctx context.Context, v Venue, since, until time.Time, hint sizes) (*venueData, error) {
 	d := &venueData{
 		trades: make([]hercle.Trade, 0, hint.trades+hint.trades/8),
@@ -80,100 +80,78 @@ func fetch(ctx context.Context, v Venue, since, until time.Time, hint sizes) (*v
 	if recentFrom.Before(since) {
 		recentFrom = since
 	}
-	from, to := pageRange(recentFrom, until)
-	oldFrom, oldTo := pageRange(since, recentFrom)
+	recent := hercle.PageQuery{}
+	recent.From, recent.To = pageRange(recentFrom, until)
+	old := hercle.PageQuery{}
+	old.From, old.To = pageRange(since, recentFrom)
 	hasOld := since.Before(recentFrom)
 
 	// Each listing yields a record once; the two listings may overlap at
 	// their boundary, so repeats are dropped only when both were read.
-	var seenTrade map[string]bool
+	var seenTrade, seenTx map[string]bool
+	trade := func(t hercle.Trade) (string, time.Time) { return t.ID, t.Timestamp.Time }
+	tx := func(t hercle.Transaction) (string, time.Time) { return t.ID, t.Timestamp.Time }
 	if hasOld {
-		seenTrade = map[string]bool{}
-	}
-	addTrades := func(seq iter.Seq2[hercle.Trade, error], what string) error {
-		for t, err := range seq {
-			if err != nil {
-				return fmt.Errorf("%w: %s: %w", ErrVenue, what, err)
-			}
-			if !in(t.Timestamp.Time) || seenTrade[t.ID] {
-				continue
-			}
-			if seenTrade != nil {
-				seenTrade[t.ID] = true
-			}
-			d.trades = append(d.trades, t)
-		}
-		return nil
-	}
-	if hasOld {
-		if err := addTrades(v.HistoricalTrades(ctx, hercle.PageQuery{From: oldFrom, To: oldTo}), "historical trades"); err != nil {
+		seenTrade, seenTx = map[string]bool{}, map[string]bool{}
+		if err := collect(v.HistoricalTrades(ctx, old), "historical trades", trade, in, seenTrade, &d.trades); err != nil {
 			return nil, err
 		}
 	}
-	if err := addTrades(v.Trades(ctx, hercle.PageQuery{From: from, To: to}), "trades"); err != nil {
+	if err := collect(v.Trades(ctx, recent), "trades", trade, in, seenTrade, &d.trades); err != nil {
 		return nil, err
 	}
-
-	var seenTx map[string]bool
 	if hasOld {
-		seenTx = map[string]bool{}
-	}
-	addTxs := func(seq iter.Seq2[hercle.Transaction, error], what string) error {
-		for t, err := range seq {
-			if err != nil {
-				return fmt.Errorf("%w: %s: %w", ErrVenue, what, err)
-			}
-			if !in(t.Timestamp.Time) || seenTx[t.ID] {
-				continue
-			}
-			if seenTx != nil {
-				seenTx[t.ID] = true
-			}
-			d.txs = append(d.txs, t)
-		}
-		return nil
-	}
-	if hasOld {
-		if err := addTxs(v.HistoricalTransactions(ctx, hercle.PageQuery{From: oldFrom, To: oldTo}), "historical transactions"); err != nil {
+		if err := collect(v.HistoricalTransactions(ctx, old), "historical transactions", tx, in, seenTx, &d.txs); err != nil {
 			return nil, err
 		}
 	}
-	if err := addTxs(v.Transactions(ctx, hercle.PageQuery{From: from, To: to}), "transactions"); err != nil {
+	if err := collect(v.Transactions(ctx, recent), "transactions", tx, in, seenTx, &d.txs); err != nil {
 		return nil, err
 	}
-
 	allFrom, allTo := pageRange(since, until)
-	seenW := map[string]bool{}
-	for w, err := range v.WithdrawalsPaginated(ctx, hercle.PageQuery{From: allFrom, To: allTo}) {
-		if err != nil {
-			return nil, fmt.Errorf("%w: withdrawals: %w", ErrVenue, err)
-		}
-		if !in(w.Timestamp.Time) || seenW[w.ID] {
-			continue
-		}
-		seenW[w.ID] = true
-		d.withdrawals = append(d.withdrawals, w)
+	withdrawal := func(w hercle.Withdrawal) (string, time.Time) { return w.ID, w.Timestamp.Time }
+	if err := collect(v.WithdrawalsPaginated(ctx, hercle.PageQuery{From: allFrom, To: allTo}), "withdrawals", withdrawal, in, map[string]bool{}, &d.withdrawals); err != nil {
+		return nil, err
 	}
-
-	seenT := map[string]bool{}
-	for t, err := range v.Transfers(ctx, hercle.TransferQuery{StartDate: allFrom, EndDate: allTo}) {
-		if err != nil {
-			return nil, fmt.Errorf("%w: transfers: %w", ErrVenue, err)
-		}
-		if !in(t.Timestamp.Time) || seenT[t.ID] {
-			continue
-		}
-		seenT[t.ID] = true
-		tr := transfer{Transfer: t}
+	var transfers []hercle.Transfer
+	transferOf := func(t hercle.Transfer) (string, time.Time) { return t.ID, t.Timestamp.Time }
+	if err := collect(v.Transfers(ctx, hercle.TransferQuery{StartDate: allFrom, EndDate: allTo}), "transfers", transferOf, in, map[string]bool{}, &transfers); err != nil {
+		return nil, err
+	}
+	for _, t := range transfers {
 		e, err := bankingEntry(ctx, v, t.ID)
 		if err != nil {
 			return nil, err
 		}
-		tr.entry = e
-		d.transfers = append(d.transfers, tr)
+		d.transfers = append(d.transfers, transfer{Transfer: t, entry: e})
 	}
+	d.order()
+	return d, nil
+}
 
-	// Listings come in time order; sort only if one did not.
+// collect appends the records of one listing that fall in range to out,
+// each once: seen (nil when repeats cannot happen) remembers the ids.
+func collect[T any](seq iter.Seq2[T, error], what string, key func(T) (string, time.Time), in func(time.Time) bool,
+	seen map[string]bool, out *[]T) error {
+	for r, err := range seq {
+		if err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrVenue, what, err)
+		}
+		id, at := key(r)
+		if !in(at) || seen[id] {
+			continue
+		}
+		if seen != nil {
+			seen[id] = true
+		}
+		*out = append(*out, r)
+	}
+	return nil
+}
+
+// order sorts the trades and transactions by time (listings come in time
+// order; only one that did not is sorted) and notes the newest record.
+func (d *venueData) order() {
 	byTime := func(a, b time.Time) int { return a.Compare(b) }
 	tradeTime := func(a, b hercle.Trade) int { return byTime(a.Timestamp.Time, b.Timestamp.Time) }
 	if !slices.IsSortedFunc(d.trades, tradeTime) {
@@ -195,7 +173,6 @@ func fetch(ctx context.Context, v Venue, since, until time.Time, hint sizes) (*v
 	for _, t := range d.transfers {
 		d.newest = later(d.newest, t.Timestamp.Time)
 	}
-	return d, nil
 }
 
 // bankingEntry looks a transaction up in the banking ledger; nil, nil when

@@ -115,7 +115,6 @@ type storedHook struct {
 // sequence only grows. Those not in the cache are decoded after the read,
 // on every core: a start-up run decodes the whole window.
 func loadHooks(ctx context.Context, store Ledger, c *cache, from time.Time) (*hookIndex, error) {
-	cache := c.hooks
 	var (
 		events []storedHook
 		fresh  []string // ids to decode
@@ -126,7 +125,7 @@ func loadHooks(ctx context.Context, store Ledger, c *cache, from time.Time) (*ho
 			return nil
 		}
 		events = append(events, storedHook{id: ev.ID, received: ev.Received, deliveries: ev.Deliveries})
-		if _, ok := cache[ev.ID]; !ok {
+		if _, ok := c.hooks[ev.ID]; !ok {
 			fresh, bodies = append(fresh, ev.ID), append(bodies, ev.Body)
 		}
 		return nil
@@ -134,19 +133,7 @@ func loadHooks(ctx context.Context, store Ledger, c *cache, from time.Time) (*ho
 	if err != nil {
 		return nil, fmt.Errorf("%w: inbox: %w", ErrLedger, err)
 	}
-	decoded := make([]hookInfo, len(fresh))
-	workers := min(runtime.GOMAXPROCS(0), 1+len(fresh)/1024)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(fresh); i += workers {
-				decoded[i] = decodeHook(bodies[i])
-			}
-		}()
-	}
-	wg.Wait()
+	decoded := decodeHooks(bodies)
 	// The cache keeps what this window holds: older events drop out.
 	kept := make(map[string]hookInfo, len(events))
 	for i, id := range fresh {
@@ -154,61 +141,89 @@ func loadHooks(ctx context.Context, store Ledger, c *cache, from time.Time) (*ho
 	}
 	for _, ev := range events {
 		if _, ok := kept[ev.id]; !ok {
-			kept[ev.id] = cache[ev.id]
+			kept[ev.id] = c.hooks[ev.id]
 		}
 	}
-	c.hooks, cache = kept, kept
+	c.hooks = kept
+	return indexHooks(events, kept), nil
+}
 
+// decodeHooks decodes webhook bodies on every core.
+func decodeHooks(bodies [][]byte) []hookInfo {
+	decoded := make([]hookInfo, len(bodies))
+	workers := min(runtime.GOMAXPROCS(0), 1+len(bodies)/1024)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(bodies); i += workers {
+				decoded[i] = decodeHook(bodies[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return decoded
+}
+
+// indexHooks indexes the decoded webhooks of events by what they are
+// about.
+func indexHooks(events []storedHook, info map[string]hookInfo) *hookIndex {
 	x := &hookIndex{
 		deposits: make(map[string]hook, len(events)), withdrawals: map[string][]hook{}, withdrawalsByClient: map[string][]hook{},
 		payouts: map[string][]hook{}, payoutsByClient: map[string][]hook{}, last: make(map[object]hook, len(events)),
 	}
 	first := make(map[statusOf]hook, len(events))
 	for _, ev := range events {
-		info := cache[ev.id]
-		if !info.decoded {
+		in := info[ev.id]
+		if !in.decoded {
 			x.undecodable++
 			continue
 		}
-		at := info.at
+		at := in.at
 		if at.IsZero() {
 			at = ev.received
 		}
-		h := hook{eventID: ev.id, status: info.status, effect: info.effect, at: at, deliveries: ev.deliveries}
+		h := hook{eventID: ev.id, status: in.status, effect: in.effect, at: at, deliveries: ev.deliveries}
 		if ev.deliveries > 1 {
 			x.redelivered = append(x.redelivered, h)
 		}
-		switch info.kind {
+		switch in.kind {
 		case "balance":
-			x.balanceSeq = max(x.balanceSeq, info.sequence)
+			x.balanceSeq = max(x.balanceSeq, in.sequence)
 			continue
 		case "":
 			continue
 		}
-		o := info.obj
+		o := in.obj
 		same := statusOf{o, strings.ToUpper(h.status)}
 		if f, ok := first[same]; ok {
 			x.repeats = append(x.repeats, repeat{first: f, again: h, object: o.kind + " " + firstOf(o.id, o.clientID)})
 		} else {
 			first[same] = h
 		}
-		if l, ok := x.last[o]; !ok || h.at.After(l.at) {
-			x.last[o] = h
-		}
-		switch o.kind {
-		case "deposit":
-			if _, ok := x.deposits[o.id]; !ok && o.id != "" {
-				x.deposits[o.id] = h
-			}
-		case "withdrawal":
-			add(x.withdrawals, o.id, h)
-			add(x.withdrawalsByClient, o.clientID, h)
-		case "payout":
-			add(x.payouts, o.id, h)
-			add(x.payoutsByClient, o.clientID, h)
-		}
+		x.index(o, h)
 	}
-	return x, nil
+	return x
+}
+
+// index files h under its object.
+func (x *hookIndex) index(o object, h hook) {
+	if l, ok := x.last[o]; !ok || h.at.After(l.at) {
+		x.last[o] = h
+	}
+	switch o.kind {
+	case "deposit":
+		if _, ok := x.deposits[o.id]; !ok && o.id != "" {
+			x.deposits[o.id] = h
+		}
+	case "withdrawal":
+		add(x.withdrawals, o.id, h)
+		add(x.withdrawalsByClient, o.clientID, h)
+	case "payout":
+		add(x.payouts, o.id, h)
+		add(x.payoutsByClient, o.clientID, h)
+	}
 }
 
 func add(m map[string][]hook, k string, h hook) {
