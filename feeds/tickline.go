@@ -22,6 +22,10 @@ import (
 // a repeated size or price (most of them, in a feed sampled faster than
 // prices move) is not allocated again: a decimal.Decimal is immutable, so
 // ticks may share one.
+//
+// It is one function of about 80 lines on purpose: it is the backtest's
+// hottest path (every recorded tick), and the scanner state stays in
+// registers only while the loop is not split across calls.
 func decodeFast(b []byte, pairs map[string]*pairCache) (Update, bool) {
 	var u Update
 	var nums [numFields]rawNumber

@@ -160,45 +160,56 @@ func (p *Processor) applyMovement(ctx context.Context, ev ledger.Event, we *webh
 		return OutcomeDuplicate, nil
 	}
 	if !posted {
-		asset := market.Asset(strings.ToUpper(strings.TrimSpace(m.asset)))
-		transit := ledger.Transit(tk, in.ClientID)
-		amount, err := p.store.Balance(ctx, transit, asset)
-		if err != nil {
-			return "", fmt.Errorf("transit balance of %s: %w", in.ClientID, err)
-		}
-		if amount.Sign() <= 0 {
-			p.log.Error("inbound: final banking status but nothing in transit; intent moved, journal unchanged, needs reconciliation",
-				"event_id", ev.ID, "client_id", in.ClientID, "asset", asset, "status", m.status)
-			outcome = OutcomeNoTransit
-		} else {
-			e := ledger.Entry{
-				Key:      mine,
-				Time:     eventTime(ev, we),
-				ClientID: in.ClientID,
-				Refs:     map[string]string{"event_id": ev.ID, "venue_id": m.venueID, "status": string(m.status)},
-			}
-			if effect == hercle.EffectSucceed {
-				dest, err := p.destination(ctx, in.ClientID, m, tk)
-				if err != nil {
-					return "", err
-				}
-				e.Kind, e.Postings = ledger.KindWithdrawalSettled, settlement(transit, dest, asset, amount, m.fee, in.Venue)
-			} else {
-				e.Kind = ledger.KindWithdrawalFailed
-				e.Postings = []ledger.Posting{
-					{Account: transit, Asset: asset, Amount: amount.Neg()},
-					{Account: ledger.VenueAvailable(in.Venue), Asset: asset, Amount: amount},
-				}
-			}
-			if _, _, err := p.store.Post(ctx, e); err != nil {
-				return "", postError(e.Key, err)
-			}
+		if outcome, err = p.postOutcome(ctx, ev, we, m, in, tk, mine, outcome); err != nil {
+			return "", err
 		}
 	}
 	if final == "" {
 		if err := p.finish(ctx, in, want, m); err != nil {
 			return "", err
 		}
+	}
+	return outcome, nil
+}
+
+// postOutcome posts the movement's settlement (transit to its
+// destination, less the fee) or its failure (transit back to the venue)
+// under key, for what is in transit; with nothing there it posts nothing
+// and reports OutcomeNoTransit.
+func (p *Processor) postOutcome(ctx context.Context, ev ledger.Event, we *webhook.Event, m movement, in ledger.Intent,
+	tk ledger.TransitKind, key, outcome string) (string, error) {
+	asset := market.Asset(strings.ToUpper(strings.TrimSpace(m.asset)))
+	transit := ledger.Transit(tk, in.ClientID)
+	amount, err := p.store.Balance(ctx, transit, asset)
+	if err != nil {
+		return "", fmt.Errorf("transit balance of %s: %w", in.ClientID, err)
+	}
+	if amount.Sign() <= 0 {
+		p.log.Error("inbound: final banking status but nothing in transit; intent moved, journal unchanged, needs reconciliation",
+			"event_id", ev.ID, "client_id", in.ClientID, "asset", asset, "status", m.status)
+		return OutcomeNoTransit, nil
+	}
+	e := ledger.Entry{
+		Key:      key,
+		Time:     eventTime(ev, we),
+		ClientID: in.ClientID,
+		Refs:     map[string]string{"event_id": ev.ID, "venue_id": m.venueID, "status": string(m.status)},
+	}
+	if m.status.Effect() == hercle.EffectSucceed {
+		dest, err := p.destination(ctx, in.ClientID, m, tk)
+		if err != nil {
+			return "", err
+		}
+		e.Kind, e.Postings = ledger.KindWithdrawalSettled, settlement(transit, dest, asset, amount, m.fee, in.Venue)
+	} else {
+		e.Kind = ledger.KindWithdrawalFailed
+		e.Postings = []ledger.Posting{
+			{Account: transit, Asset: asset, Amount: amount.Neg()},
+			{Account: ledger.VenueAvailable(in.Venue), Asset: asset, Amount: amount},
+		}
+	}
+	if _, _, err := p.store.Post(ctx, e); err != nil {
+		return "", postError(e.Key, err)
 	}
 	return outcome, nil
 }

@@ -282,28 +282,8 @@ func (p *Processor) applyWithdrawal(ctx context.Context, d decoded) (string, err
 		return OutcomeDuplicate, nil
 	}
 	if !posted {
-		hs, err := p.inTransit(ctx, cid, d.cb.Payment)
-		if err != nil {
+		if outcome, err = p.postPayout(ctx, d, cid, mine, want == ledger.StateSucceeded, outcome); err != nil {
 			return "", err
-		}
-		if len(hs) == 0 {
-			p.log.Error("merchant: final payout status but nothing in transit; intent moved, journal unchanged, needs reconciliation",
-				"event_id", d.ev.ID, "client_id", cid, "status", d.cb.Payment.Status)
-			outcome = OutcomeNoTransit
-		} else {
-			e := ledger.Entry{Key: mine, Time: d.at, ClientID: cid, Refs: refs(d)}
-			if want == ledger.StateSucceeded {
-				dest, err := p.destination(ctx, cid, d.cb.Payment)
-				if err != nil {
-					return "", err
-				}
-				e.Kind, e.Postings = ledger.KindWithdrawalSettled, settledPostings(hs, dest, d.cb.Payment)
-			} else {
-				e.Kind, e.Postings = ledger.KindWithdrawalFailed, failedPostings(hs)
-			}
-			if _, _, err := p.store.Post(ctx, e); err != nil {
-				return "", postError(e.Key, err)
-			}
 		}
 	}
 	if final == "" {
@@ -316,6 +296,35 @@ func (p *Processor) applyWithdrawal(ctx context.Context, d decoded) (string, err
 		entry = ""
 	}
 	p.record(d, entry, false)
+	return outcome, nil
+}
+
+// postPayout posts a payout's settlement (transit to its destination) or
+// its failure (transit back to the merchant account) under key; with
+// nothing in transit it posts nothing and reports OutcomeNoTransit.
+func (p *Processor) postPayout(ctx context.Context, d decoded, cid, key string, settled bool, outcome string) (string, error) {
+	hs, err := p.inTransit(ctx, cid, d.cb.Payment)
+	if err != nil {
+		return "", err
+	}
+	if len(hs) == 0 {
+		p.log.Error("merchant: final payout status but nothing in transit; intent moved, journal unchanged, needs reconciliation",
+			"event_id", d.ev.ID, "client_id", cid, "status", d.cb.Payment.Status)
+		return OutcomeNoTransit, nil
+	}
+	e := ledger.Entry{Key: key, Time: d.at, ClientID: cid, Refs: refs(d)}
+	if settled {
+		dest, err := p.destination(ctx, cid, d.cb.Payment)
+		if err != nil {
+			return "", err
+		}
+		e.Kind, e.Postings = ledger.KindWithdrawalSettled, settledPostings(hs, dest, d.cb.Payment)
+	} else {
+		e.Kind, e.Postings = ledger.KindWithdrawalFailed, failedPostings(hs)
+	}
+	if _, _, err := p.store.Post(ctx, e); err != nil {
+		return "", postError(e.Key, err)
+	}
 	return outcome, nil
 }
 

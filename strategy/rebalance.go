@@ -165,6 +165,29 @@ func (r *Rebalance) check(v View) Decision {
 		d.skip("", "waiting for %d open intent(s) before checking weights", n)
 		return d
 	}
+	sells, buys, drifted, why := r.legs(v)
+	switch {
+	case why != "":
+		d.skip("", "%s", why)
+		return d
+	case !drifted:
+		return d
+	}
+	r.round++
+	r.match(v, &d, sells, buys)
+	for _, s := range sells {
+		if s.value.GreaterThanOrEqual(r.p.MinTrade.Decimal) && s.value.IsPositive() {
+			d.skip("", "no pair to sell %s worth %s %s into an underweight asset", s.asset, s.value.StringFixed(2), r.p.Reference)
+		}
+	}
+	return d
+}
+
+// legs values the portfolio in the reference and returns what each asset
+// is to sell and buy to reach its target weight, largest first, and
+// whether any weight drifted beyond the band; why says why the portfolio
+// could not be valued.
+func (r *Rebalance) legs(v View) (sells, buys []leg, drifted bool, why string) {
 	ref := r.p.Reference
 	assets := sortedKeys(r.p.Weights)
 	values := make(map[market.Asset]decimal.Decimal, len(assets))
@@ -172,18 +195,14 @@ func (r *Rebalance) check(v View) Decision {
 	for _, a := range assets {
 		val, err := Convert(v, v.Total(market.Asset(a)), market.Asset(a), ref)
 		if err != nil {
-			d.skip("", "cannot value the portfolio: %v", err)
-			return d
+			return nil, nil, false, fmt.Sprintf("cannot value the portfolio: %v", err)
 		}
 		values[market.Asset(a)] = val
 		total = total.Add(val)
 	}
 	if !total.IsPositive() {
-		d.skip("", "portfolio is worth nothing in %s", ref)
-		return d
+		return nil, nil, false, fmt.Sprintf("portfolio is worth nothing in %s", ref)
 	}
-	var sells, buys []leg
-	drifted := false
 	for _, a := range assets {
 		asset := market.Asset(a)
 		target := r.p.Weights[a].Decimal
@@ -198,10 +217,6 @@ func (r *Rebalance) check(v View) Decision {
 			buys = append(buys, leg{asset, diff})
 		}
 	}
-	if !drifted {
-		return d
-	}
-	r.round++
 	byValue := func(a, b leg) int {
 		if c := b.value.Cmp(a.value); c != 0 {
 			return c
@@ -210,6 +225,13 @@ func (r *Rebalance) check(v View) Decision {
 	}
 	slices.SortFunc(sells, byValue)
 	slices.SortFunc(buys, byValue)
+	return sells, buys, drifted, ""
+}
+
+// match pairs the sells with the buys, largest first, into intents over
+// the listed pairs; what cannot be traded is skipped with its reason.
+func (r *Rebalance) match(v View, d *Decision, sells, buys []leg) {
+	ref := r.p.Reference
 	// spent is what the intents proposed so far in this check take of each
 	// asset: the view's Available does not see them until they are decided.
 	spent := map[market.Asset]decimal.Decimal{}
@@ -244,12 +266,6 @@ func (r *Rebalance) check(v View) Decision {
 			d.Intents = append(d.Intents, in)
 		}
 	}
-	for _, s := range sells {
-		if s.value.GreaterThanOrEqual(r.p.MinTrade.Decimal) && s.value.IsPositive() {
-			d.skip("", "no pair to sell %s worth %s %s into an underweight asset", s.asset, s.value.StringFixed(2), ref)
-		}
-	}
-	return d
 }
 
 // trade builds the intent moving x (in the reference asset) from sell into

@@ -216,25 +216,7 @@ func (c Config) policy(ps *problems, name string) {
 	} else if err := scheduler.ParseSpec(p.Schedule); err != nil {
 		ps.add(key+".schedule", "%v", err)
 	}
-	ok := true
-	for _, f := range []struct {
-		k string
-		a tomlval.Decimal
-	}{{"min", p.Min}, {"target", p.Target}, {"max", p.Max}} {
-		switch {
-		case !f.a.IsSet():
-			ps.add(key+"."+f.k, "required")
-			ok = false
-		case !ps.amount(key+"."+f.k, f.a):
-			ok = false
-		case f.a.IsNegative():
-			ps.add(key+"."+f.k, "must not be negative, got %s", f.a.Decimal)
-			ok = false
-		}
-	}
-	if ok && (p.Min.GreaterThan(p.Target.Decimal) || p.Target.GreaterThan(p.Max.Decimal)) {
-		ps.add(key, "needs min <= target <= max, got %s, %s, %s", p.Min.Decimal, p.Target.Decimal, p.Max.Decimal)
-	}
+	c.bounds(ps, key, p)
 	ps.nonNegative(key+".min_sweep", p.MinSweep)
 	ps.nonNegative(key+".fee", p.Fee)
 	if ps.amount(key+".max_fee_ratio", p.MaxFeeRatio) && (p.MaxFeeRatio.IsNegative() || p.MaxFeeRatio.GreaterThanOrEqual(one)) {
@@ -264,6 +246,35 @@ func (c Config) policy(ps *problems, name string) {
 			ps.add(k, "names no policy: %q", t)
 		}
 	}
+	c.kind(ps, key, p)
+}
+
+// bounds checks min <= target <= max, each given and not negative.
+func (c Config) bounds(ps *problems, key string, p Policy) {
+	ok := true
+	for _, f := range []struct {
+		k string
+		a tomlval.Decimal
+	}{{"min", p.Min}, {"target", p.Target}, {"max", p.Max}} {
+		switch {
+		case !f.a.IsSet():
+			ps.add(key+"."+f.k, "required")
+			ok = false
+		case !ps.amount(key+"."+f.k, f.a):
+			ok = false
+		case f.a.IsNegative():
+			ps.add(key+"."+f.k, "must not be negative, got %s", f.a.Decimal)
+			ok = false
+		}
+	}
+	if ok && (p.Min.GreaterThan(p.Target.Decimal) || p.Target.GreaterThan(p.Max.Decimal)) {
+		ps.add(key, "needs min <= target <= max, got %s, %s, %s", p.Min.Decimal, p.Target.Decimal, p.Max.Decimal)
+	}
+}
+
+// kind checks the fields of the policy's kind, and that it sets none of
+// another kind's.
+func (c Config) kind(ps *problems, key string, p Policy) {
 	convertFields := p.To != "" || p.Pair != "" || p.Path != "" || p.MaxSlippage.IsSet()
 	settleFields := p.Flow != "" || p.CustomerID != "" || p.Network != "" || p.MaxNetworkFee.IsSet()
 	switch p.Kind {
