@@ -128,6 +128,9 @@ func Parse(name string, data []byte) (Config, error) {
 	if !md.IsDefined("mode") {
 		ps = append(ps, Problem{Key: "mode", Msg: `required: set "paper" or "live"`})
 	}
+	// A policy that does not say sends in paper mode (to the simulator)
+	// and only logs in live mode.
+	cfg.Treasury = cfg.Treasury.WithDryRun(cfg.Mode != ModePaper)
 	ps = append(ps, cfg.problems()...)
 	if len(ps) > 0 {
 		sort.SliceStable(ps, func(i, j int) bool { return ps[i].Key < ps[j].Key })

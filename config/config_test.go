@@ -157,3 +157,48 @@ func TestSecretNeverPrints(t *testing.T) {
 }
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// A policy that does not say dry_run sends in paper mode (to the
+// simulator) and only logs in live mode; one that says keeps its word.
+func TestDryRunDefaultsByMode(t *testing.T) {
+	const treasury = `
+[treasury.destinations.cold]
+type = "crypto"
+asset = "BTC"
+network = "Bitcoin"
+address = "bc1qexampleexampleexampleexampleexample0"
+daily_cap = "1"
+[treasury.policies.quiet]
+kind = "sweep"
+asset = "BTC"
+schedule = "@every 1h"
+min = "0"
+target = "1"
+max = "2"
+destination = "cold"
+[treasury.policies.said]
+kind = "sweep"
+asset = "BTC"
+schedule = "@every 1h"
+min = "3"
+target = "4"
+max = "5"
+destination = "cold"
+dry_run = true
+[risk.transfers.destinations]
+cold = "100000"
+`
+	for mode, wantQuiet := range map[string]bool{"paper": false, "live": true} {
+		body := "mode = \"" + mode + "\"\n[hercle]\nenvironment = \"sandbox\"\n" + treasury
+		cfg, err := Parse("t.toml", []byte(body))
+		if err != nil {
+			t.Fatalf("%s: %v", mode, err)
+		}
+		if got := cfg.Treasury.Policies["quiet"].IsDryRun(); got != wantQuiet {
+			t.Errorf("%s mode: policy without dry_run IsDryRun = %v, want %v", mode, got, wantQuiet)
+		}
+		if !cfg.Treasury.Policies["said"].IsDryRun() {
+			t.Errorf("%s mode: dry_run = true was overridden", mode)
+		}
+	}
+}

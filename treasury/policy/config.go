@@ -182,7 +182,9 @@ type Policy struct {
 	// absent means DefaultPrecision.
 	Precision *int `toml:"precision"`
 	// DryRun logs what would be sent and sends nothing. Absent means
-	// true: a new policy is dry until dry_run = false is written down.
+	// true in live mode (a new policy is dry until dry_run = false is
+	// written down) and false in paper mode, where it sends to the
+	// simulator (the configuration applies WithDryRun).
 	DryRun *bool `toml:"dry_run"`
 	// BelowMin is "alert" (the default) or "pull" (see Pull).
 	BelowMin string `toml:"below_min"`
@@ -229,6 +231,24 @@ type Pull struct {
 // IsDryRun reports whether the policy only logs: true unless dry_run =
 // false was written.
 func (p Policy) IsDryRun() bool { return p.DryRun == nil || *p.DryRun }
+
+// WithDryRun returns c with dry set on every policy that does not say:
+// paper mode sends (to the simulator) unless a policy says dry_run =
+// true; live mode only logs unless it says dry_run = false.
+func (c Config) WithDryRun(dry bool) Config {
+	if len(c.Policies) == 0 {
+		return c
+	}
+	ps := make(map[string]Policy, len(c.Policies))
+	for name, p := range c.Policies {
+		if p.DryRun == nil {
+			p.DryRun = &dry
+		}
+		ps[name] = p
+	}
+	c.Policies = ps
+	return c
+}
 
 // Decimals returns the precision amounts are rounded down to.
 func (p Policy) Decimals() int32 {
