@@ -33,7 +33,20 @@ const (
 	// ModeLive connects to Hercle with HERCLE_API_KEY; it must be chosen
 	// explicitly together with hercle.environment.
 	ModeLive = "live"
+	// ModeShadow trades against the in-process simulator at the real
+	// venue's prices: the engine's price feed is Hercle's hub (at
+	// hercle.environment or base_url, with HERCLE_API_KEY), and each price
+	// sets the simulator's. Nothing but the hub's price subscriptions goes
+	// to Hercle: no REST client to it is built, so no order, RFQ or
+	// movement can leave for it.
+	ModeShadow = "shadow"
 )
+
+// InProcessVenue reports whether the engine trades against a simulator
+// it starts itself: paper mode without hercle.base_url, and shadow mode.
+func (c Config) InProcessVenue() bool {
+	return c.Mode == ModeShadow || c.Mode == ModePaper && c.Hercle.BaseURL == ""
+}
 
 // Config is the whole configuration: each section is the type of the
 // component that reads it, with its defaults and validation beside it.
@@ -130,7 +143,7 @@ func Parse(name string, data []byte) (Config, error) {
 	}
 	// A policy that does not say sends in paper mode (to the simulator)
 	// and only logs in live mode.
-	cfg.Treasury = cfg.Treasury.WithDryRun(cfg.Mode != ModePaper)
+	cfg.Treasury = cfg.Treasury.WithDryRun(cfg.Mode == ModeLive)
 	ps = append(ps, cfg.problems()...)
 	if len(ps) > 0 {
 		sort.SliceStable(ps, func(i, j int) bool { return ps[i].Key < ps[j].Key })
@@ -150,9 +163,9 @@ func (c Config) Validate() error {
 func (c Config) problems() []Problem {
 	var ps tomlval.Problems
 	switch c.Mode {
-	case ModePaper, ModeLive:
+	case ModePaper, ModeLive, ModeShadow:
 	default:
-		ps.Add("mode", `must be "paper" or "live", got %q`, c.Mode)
+		ps.Add("mode", `must be "paper", "live" or "shadow", got %q`, c.Mode)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
@@ -185,14 +198,29 @@ func (c Config) RequireSecrets(s Secrets) error {
 	if c.Mode == ModeLive && !s.HercleAPIKey.IsSet() {
 		return errors.New("live mode needs the Hercle API key: set HERCLE_API_KEY or HERCLE_API_KEY_FILE")
 	}
-	if c.Mode == ModePaper && c.Hercle.BaseURL != "" && !s.HercleAPIKey.IsSet() {
-		return errors.New("paper mode against the venue at hercle.base_url needs its API key: set HERCLE_API_KEY (`engine sim` prints it)")
-	}
+
 	if s.AdminToken.IsSet() && len(s.AdminToken.Reveal()) < MinAdminToken {
 		return fmt.Errorf("ADMIN_TOKEN is %d bytes, shorter than %d: make one with `openssl rand -hex 32` (or `head -c 32 /dev/urandom | base64`)",
 			len(s.AdminToken.Reveal()), MinAdminToken)
 	}
 	return requireHeropaymentsSecrets(c.Heropayments, c.Mode, s)
+}
+
+// RequireRunSecrets is RequireSecrets and what `engine run` needs beyond
+// it: the venue's key in shadow mode (to follow Hercle's prices) and in
+// paper mode against hercle.base_url. Commands that only read the ledger
+// need neither.
+func (c Config) RequireRunSecrets(s Secrets) error {
+	if err := c.RequireSecrets(s); err != nil {
+		return err
+	}
+	switch {
+	case c.Mode == ModeShadow && !s.HercleAPIKey.IsSet():
+		return errors.New("shadow mode follows Hercle's prices with its API key (read-only: price subscriptions only): set HERCLE_API_KEY or HERCLE_API_KEY_FILE")
+	case c.Mode == ModePaper && c.Hercle.BaseURL != "" && !s.HercleAPIKey.IsSet():
+		return errors.New("paper mode against the venue at hercle.base_url needs its API key: set HERCLE_API_KEY (`engine sim` prints it)")
+	}
+	return nil
 }
 
 // MinAdminToken is the shortest admin token accepted, in bytes: guessing

@@ -56,7 +56,7 @@ func TestParseProblems(t *testing.T) {
 		{"rate out of range", "mode = \"paper\"\n[sim.faults]\nrate_limited = 1.5\n", []string{"sim.faults.rate_limited: must be from 0 to 1"}},
 		{"non-loopback sim", "mode = \"paper\"\n[sim]\naddr = \"0.0.0.0:80\"\n", []string{"sim.addr: must be a loopback"}},
 		{"plain http remote", "mode = \"live\"\n[hercle]\nbase_url = \"http://example.com\"\n", []string{"hercle.base_url: plain http"}},
-		{"bad mode", "mode = \"yolo\"\n", []string{`mode: must be "paper" or "live"`}},
+		{"bad mode", "mode = \"yolo\"\n", []string{`mode: must be "paper", "live" or "shadow"`}},
 		{"secret hercle", "mode = \"paper\"\n[hercle]\napi_key = \"abc\"\n", []string{"hercle.api_key: secrets are not read from the config file; remove it and set HERCLE_API_KEY"}},
 		{"secret heropayments", "mode = \"paper\"\n[heropayments]\nsecret = \"abc\"\n", []string{"heropayments.secret: secrets are not read", "HEROPAYMENTS_API_SECRET"}},
 		{"secret admin", "mode = \"paper\"\n[admin]\ntoken = \"abc\"\n", []string{"admin.token: secrets are not read", "ADMIN_TOKEN"}},

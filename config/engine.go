@@ -86,8 +86,8 @@ func (c Config) strategyProblems() []Problem {
 // acrossSections checks rules that join two sections.
 func (c Config) acrossSections() []Problem {
 	var ps []Problem
-	if c.Mode == ModeLive && c.Hercle.Environment == "" && c.Hercle.BaseURL == "" {
-		ps = append(ps, Problem{Key: "hercle.environment", Msg: `required in live mode: "sandbox" or "production"`})
+	if (c.Mode == ModeLive || c.Mode == ModeShadow) && c.Hercle.Environment == "" && c.Hercle.BaseURL == "" {
+		ps = append(ps, Problem{Key: "hercle.environment", Msg: fmt.Sprintf(`required in %s mode: "sandbox" or "production"`, c.Mode)})
 	}
 	if c.Webhook.Enabled && c.Mode == ModeLive && len(c.Webhook.PublicKeys) == 0 {
 		ps = append(ps, Problem{Key: "webhook.public_keys", Msg: "required in live mode: list the PEM file(s) of Hercle's webhook public key"})

@@ -102,7 +102,7 @@ func New(cfg config.Config, secrets config.Secrets, o Options) (*Daemon, error) 
 	if err := Check(cfg, o.Strategies); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	if err := cfg.RequireSecrets(secrets); err != nil {
+	if err := cfg.RequireRunSecrets(secrets); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	if o.Logger == nil {

@@ -96,7 +96,7 @@ func (d *Daemon) heropaymentsClient(ctx context.Context, store *ledger.Store, si
 		return rail, "", nil
 	}
 	base, key, secret := cfg.BaseURL, d.secrets.HeropaymentsKey.Reveal(), d.secrets.HeropaymentsSecret.Reveal()
-	if d.cfg.Mode == config.ModePaper {
+	if d.cfg.Mode != config.ModeLive {
 		// The simulator takes the configured credentials when there are
 		// some (a desk rehearsing callbacks signed with its own secret),
 		// else credentials made for this run.
@@ -169,7 +169,7 @@ func (d *Daemon) reconciler(store *ledger.Store, rest *hercle.Client, hp *heropa
 	switch {
 	case d.cfg.Mode == config.ModeLive:
 		deps.Pauser = rk.PauseFor("reconciliation breaks: ")
-	case d.cfg.Hercle.BaseURL == "":
+	case d.cfg.InProcessVenue():
 		// The in-process simulator of this session has no history of
 		// earlier ones.
 		rc.Lookback = min(rc.Lookback, time.Minute)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/otcdesk/engine/config"
 	"github.com/otcdesk/engine/feeds"
 	"github.com/otcdesk/engine/hercle/hub"
 	"github.com/otcdesk/engine/inbound"
@@ -27,9 +28,13 @@ func (r *run) startLoop(context.Context) error {
 // ticks to the loop.
 func (r *run) startFeeds(ctx context.Context) error {
 	d := r.d
+	base, key, onPrice := r.venueURL, r.apiKey, r.source.HandlePrice
+	if d.cfg.Mode == config.ModeShadow {
+		base, key, onPrice = r.shadowFeed()
+	}
 	hub, err := hub.NewClient(hub.Config{
-		BaseURL: r.venueURL, APIKey: r.apiKey, Logger: d.log, Registerer: d.reg,
-		OnPrice: r.source.HandlePrice,
+		BaseURL: base, APIKey: key, Logger: d.log, Registerer: d.reg,
+		OnPrice: onPrice,
 		OnEvent: d.onHubEvent,
 		OnState: func(s hub.State) {
 			r.source.HandleState(s)

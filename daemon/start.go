@@ -125,7 +125,7 @@ func (r *run) startWebhooks(ctx context.Context) error {
 	if !cfg.Enabled {
 		return nil
 	}
-	if d.cfg.Mode == config.ModePaper && d.cfg.Hercle.BaseURL == "" {
+	if d.cfg.InProcessVenue() {
 		// The in-process simulator signs with a key made for this run;
 		// it is trusted beside the configured ones, so a desk can also
 		// rehearse webhooks signed with its own keys.
@@ -160,7 +160,7 @@ func (r *run) startWebhooks(ctx context.Context) error {
 // agree.
 func (r *run) startVenue(ctx context.Context) error {
 	d := r.d
-	if d.cfg.Mode != config.ModePaper || d.cfg.Hercle.BaseURL != "" {
+	if !d.cfg.InProcessVenue() {
 		r.venueURL, r.apiKey = d.cfg.Hercle.BaseURL, d.secrets.HercleAPIKey.Reveal()
 		if d.cfg.Mode == config.ModePaper {
 			d.log.Info("paper mode against the venue at hercle.base_url (no simulator started in-process)", "url", r.venueURL)
@@ -169,6 +169,9 @@ func (r *run) startVenue(ctx context.Context) error {
 	}
 	opts := d.cfg.Sim.Options()
 	opts.Logger = d.log.With("component", "sim")
+	if d.cfg.Mode == config.ModeShadow {
+		opts.Pairs = shadowPairs()
+	}
 	if _, err := r.store.Entry(ctx, reconcile.OpeningKey(ledger.Hercle)); err == nil {
 		if opts.Balances, err = r.store.VenueBalances(ctx, ledger.Hercle); err != nil {
 			return err

@@ -31,9 +31,13 @@ func cmdConfig(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "config check: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
 	}
-	cfg, _, code := loadConfig(e, *path)
+	cfg, secrets, code := loadConfig(e, *path)
 	if code != exitOK {
 		return code
+	}
+	if err := cfg.RequireRunSecrets(secrets); err != nil {
+		fmt.Fprintf(e.stderr, "%s: %v\n", *path, err)
+		return exitUsage
 	}
 	fmt.Fprintf(e.stdout, "%s: OK (mode %s)\n", *path, cfg.Mode)
 	return exitOK

@@ -44,9 +44,9 @@ func fillingConfig(t *testing.T) string {
 	t.Helper()
 	path := paperConfig(t)
 	var extra strings.Builder
-	for _, s := range []struct{ pair, size string }{{"BTCEUR", "0.001"}, {"ETHEUR", "0.01"}, {"BTCUSDT", "0.001"}} {
-		fmt.Fprintf(&extra, "\n[[strategy]]\nkind = \"threshold\"\nname = \"fill-%s\"\n[strategy.params]\npair = %q\nside = \"buy\"\norder = \"limit\"\n"+
-			"price = \"100000000\"\nsize = %q\nrearm = true\ncooldown = \"20ms\"\npath = \"otc\"\n", strings.ToLower(s.pair), s.pair, s.size)
+	for i, s := range []struct{ pair, size string }{{"BTCEUR", "0.001"}, {"ETHEUR", "0.01"}, {"BTCEUR", "0.002"}} {
+		fmt.Fprintf(&extra, "\n[[strategy]]\nkind = \"threshold\"\nname = \"fill-%d\"\n[strategy.params]\npair = %q\nside = \"buy\"\norder = \"limit\"\n"+
+			"price = \"100000000\"\nsize = %q\nrearm = true\ncooldown = \"20ms\"\npath = \"otc\"\n", i, s.pair, s.size)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -80,7 +80,7 @@ func cmdReconcile(ctx context.Context, e *env, args []string) int {
 		return printLastReport(ctx, e, s, *asJSON)
 	}
 
-	if cfg.Mode == config.ModePaper && cfg.Hercle.BaseURL == "" {
+	if cfg.InProcessVenue() {
 		fmt.Fprintf(e.stderr, "reconcile: paper mode has no persistent venue: the simulator runs inside 'engine run' and its history\n"+
 			"ends with it, so there is nothing to reconcile this ledger against. The running engine reconciles itself at\n"+
 			"start-up and on [reconcile].schedule (%s); 'engine reconcile -last' shows its last report once it is stopped.\n"+

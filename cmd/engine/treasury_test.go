@@ -65,6 +65,9 @@ target = "0"
 max = "0"
 destination = "hercle-usdt"
 min_sweep = "1"
+
+[risk.transfers.destinations]
+cold-btc = "1000000"
 `
 	if err := os.WriteFile(cfg, append(b, extra...), 0o600); err != nil {
 		t.Fatal(err)
