@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,6 +26,7 @@ import (
 	"github.com/otcdesk/engine/sim"
 	"github.com/otcdesk/engine/trader"
 	"github.com/otcdesk/engine/treasury"
+	"github.com/otcdesk/engine/treasury/policy"
 	"github.com/otcdesk/engine/webhookd"
 )
 
@@ -200,6 +202,29 @@ func (r *run) startVenue(ctx context.Context) error {
 	r.g.closer("simulator", srv.Close)
 	d.log.Info("paper mode: simulator started in-process", "url", srv.URL(), "seed", opts.Seed)
 	r.simSrv, r.venueURL, r.apiKey = srv, srv.URL(), srv.APIKey()
+	return d.whitelistInSim(srv.Venue())
+}
+
+// whitelistInSim whitelists and approves the treasury's crypto
+// destinations in the in-process simulator, as the desk does once at
+// Hercle before a live engine may withdraw to them.
+func (d *Daemon) whitelistInSim(v *sim.Venue) error {
+	for _, name := range slices.Sorted(maps.Keys(d.cfg.Treasury.Destinations)) {
+		dest := d.cfg.Treasury.Destinations[name]
+		if dest.Type != policy.TypeCrypto {
+			continue
+		}
+		w, err := v.WhitelistAddress(sim.WhitelistRequest{Name: name, Asset: market.Asset(dest.Asset), Address: dest.Address,
+			Network: dest.Network, Params: dest.AddressParams})
+		if err == nil {
+			err = v.ApproveWhitelist(w.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("paper mode: whitelist treasury.destinations.%s in the simulator: %w", name, err)
+		}
+		d.log.Info("paper mode: destination whitelisted and approved in the simulator (at Hercle, the desk's own step)",
+			"destination", name, "asset", dest.Asset, "network", dest.Network)
+	}
 	return nil
 }
 
