@@ -35,10 +35,10 @@ type HubOptions struct {
 	// APIKey is the access token the hub accepts, as Authorization: Bearer
 	// or the access_token query parameter. Required.
 	APIKey string
-	// DataAsString sends each envelope's data as a JSON string holding the
-	// JSON (the errors page and the guide); false embeds it as an object or
-	// array (the command pages).
-	DataAsString bool
+	// Envelope is the form of the message argument: the zero value,
+	// EnvelopeString, is the guide's (a JSON string, its data a JSON
+	// string), which a client written as the guide's JavaScript reads.
+	Envelope HubEnvelope
 	// PriceInterval is the time between price updates of one subscription.
 	// Default 250 ms.
 	PriceInterval time.Duration
@@ -405,22 +405,29 @@ func (a hubLog) Log(kv ...any) error {
 	return nil
 }
 
-// send invokes channel on one connection with an envelope.
+// send invokes channel on one connection with an envelope in the
+// configured form.
 func (h *Hub) send(connID, channel, subject, clientID string, data any) {
 	env, err := h.envelope(channel, subject, clientID, data)
 	if err != nil {
 		h.log.Error("hub envelope", "subject", subject, "err", err)
 		return
 	}
-	h.srv.HubClients().Client(connID).Send(channel, env)
+	var arg any = env
+	if h.opts.Envelope == EnvelopeString {
+		arg = string(env) // the JSON protocol sends it as a JSON string
+	}
+	h.srv.HubClients().Client(connID).Send(channel, arg)
 }
 
+// envelope is {channel, topic, subject, type, clientId, data} as an
+// object, data a JSON string unless the form embeds it.
 func (h *Hub) envelope(channel, subject, clientID string, data any) (json.RawMessage, error) {
 	payload, err := json.Marshal(data)
 	if err != nil {
 		return nil, err
 	}
-	if h.opts.DataAsString {
+	if h.opts.Envelope != EnvelopeEmbedded {
 		if payload, err = json.Marshal(string(payload)); err != nil {
 			return nil, err
 		}

@@ -35,9 +35,9 @@ func TestConformanceNodeClient(t *testing.T) {
 		}
 		t.Skip("conformance/node_modules missing; run (cd conformance && npm ci) to run the conformance test")
 	}
-	for _, asString := range []bool{true, false} {
-		t.Run(map[bool]string{false: "data=object", true: "data=string"}[asString], func(t *testing.T) {
-			v, h, url := startHub(t, sim.HubOptions{DataAsString: asString, PriceInterval: 50 * time.Millisecond, DropEvery: 3 * time.Second})
+	for _, form := range hubEnvelopes {
+		t.Run("envelope="+form.String(), func(t *testing.T) {
+			v, h, url := startHub(t, sim.HubOptions{Envelope: form, PriceInterval: 50 * time.Millisecond, DropEvery: 3 * time.Second})
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, node, filepath.Join(dir, "hub.js"), url, testKey)
