@@ -70,6 +70,11 @@ type Options struct {
 	// AutoApproveWhitelist approves whitelist requests at once; otherwise
 	// they stay Pending until ApproveWhitelist.
 	AutoApproveWhitelist bool
+	// AutoApprovePayees approves each payee address as it is registered:
+	// it is created CREATED and moves to APPROVED at once, two events (two
+	// Payee.StatusUpdated webhooks). Otherwise it stays CREATED until
+	// ApprovePayeeAddress or SetPayeeAddressStatus.
+	AutoApprovePayees bool
 
 	// FlatErrors answers errors in the guide's flat {"code","message"} form
 	// with its upper-case codes instead of the documentation site's
