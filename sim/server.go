@@ -83,6 +83,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	s.controlRoutes(outer)
 	hopts := opts.Hub
 	hopts.APIKey = key
+	if hopts.Maintenance == nil {
+		hopts.Maintenance = opts.Maintenance
+	}
 	if hopts.Logger == nil {
 		hopts.Logger = opts.Logger
 	}
