@@ -101,7 +101,8 @@ type hubSub struct {
 
 // MountHub registers the hub's negotiate and WebSocket endpoints on mux and
 // starts its goroutines (price streams, venue event pushes, scheduled
-// drops and the maintenance window), which stop when ctx ends or Close is called.
+// drops and the maintenance window), which stop when ctx ends or Close is
+// called.
 func MountHub(ctx context.Context, mux *http.ServeMux, v *Venue, opts HubOptions) (*Hub, error) {
 	if opts.APIKey == "" {
 		return nil, errors.New("sim: hub needs an API key")
