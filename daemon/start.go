@@ -189,8 +189,12 @@ func (r *run) startVenue(ctx context.Context) error {
 	} else if !errors.Is(err, ledger.ErrNotFound) {
 		return err
 	}
-	if r.hooks != nil {
-		opts.Webhooks = sim.WebhookOptions{URL: r.hooks.URL(), Signer: r.signer, Logger: opts.Logger}
+	if r.hooks != nil { // keep the faults of [sim.webhooks]
+		opts.Webhooks.URL, opts.Webhooks.Signer, opts.Webhooks.Logger = r.hooks.URL(), r.signer, opts.Logger
+	}
+	var err error
+	if opts.Maintenance, err = d.cfg.Sim.MaintenanceWindow(d.cfg.Maintenance); err != nil {
+		return err
 	}
 	if d.o.Sim != nil {
 		d.o.Sim(&opts)

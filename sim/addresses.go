@@ -96,13 +96,15 @@ func (v *Venue) RemoveWhitelisted(id string) (WhitelistedAddress, error) {
 }
 
 // ApproveWhitelist approves a whitelist entry, as the venue's compliance
-// team would: a test hook.
+// team would: the manual approval of `engine sim`'s control endpoint and a
+// test hook. ErrNotFound for an unknown or deleted id.
 func (v *Venue) ApproveWhitelist(id string) error {
 	_, err := v.review(id, AddressApproved, "approved by the simulator")
 	return err
 }
 
-// RefuseWhitelist refuses a whitelist entry: a test hook.
+// RefuseWhitelist refuses a whitelist entry (control endpoint and test
+// hook). ErrNotFound for an unknown or deleted id.
 func (v *Venue) RefuseWhitelist(id string) error {
 	_, err := v.review(id, AddressRefused, "refused by the simulator")
 	return err

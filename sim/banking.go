@@ -289,7 +289,8 @@ var requiredPayeeParams = map[string][]string{
 }
 
 // RegisterPayeeAddress adds an address to a payee. The addressParams the
-// docs require for the asset and network must be present.
+// docs require for the asset and network must be present. It stays CREATED
+// until approved, unless Options.AutoApprovePayees.
 func (v *Venue) RegisterPayeeAddress(a PayeeAddress) (PayeeAddress, error) {
 	now := v.begin()
 	defer v.mu.Unlock()
@@ -309,10 +310,14 @@ func (v *Venue) RegisterPayeeAddress(a PayeeAddress) (PayeeAddress, error) {
 	if a.Params == nil {
 		a.Params = map[string]string{}
 	}
-	ac := a
-	v.payeeAddresses = append(v.payeeAddresses, &ac)
-	v.emitLocked(now, func(h EventHeader) Event { return PayeeAddressCreated{h, a} })
-	return a, nil
+	ac := &a
+	v.payeeAddresses = append(v.payeeAddresses, ac)
+	created := ac.clone()
+	v.emitLocked(now, func(h EventHeader) Event { return PayeeAddressCreated{h, created} })
+	if v.opts.AutoApprovePayees {
+		v.reviewPayeeAddressLocked(now, ac, PayeeAddressStatusApproved, "approved by the simulator")
+	}
+	return ac.clone(), nil
 }
 
 // PayeeAddresses lists a payee's addresses; From..To may span at most 30

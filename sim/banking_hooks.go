@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"maps"
 	"strings"
+	"time"
 )
 
 // Test hooks for the banking changes the REST API does not make (Hercle's
@@ -142,14 +143,62 @@ func (v *Venue) SetPayeeAddressStatus(id string, status int, comment string) (Pa
 		case a.Status == status:
 			return PayeeAddress{}, conflict("payee address %s already has status %d", id, status)
 		}
-		prev := a.Status
-		a.Status, a.Comment, a.AuditBy, a.AuditDate = status, comment, "compliance@sim.invalid", now
-		a.Deleted = status == PayeeAddressStatusDeleted
-		ac := a.clone()
-		v.emitLocked(now, func(h EventHeader) Event { return PayeeAddressChanged{h, ac, prev} })
-		return ac, nil
+		v.reviewPayeeAddressLocked(now, a, status, comment)
+		return a.clone(), nil
 	}
 	return PayeeAddress{}, notFound("payee address", id)
+}
+
+// reviewPayeeAddressLocked moves a to status and emits PayeeAddressChanged.
+func (v *Venue) reviewPayeeAddressLocked(now time.Time, a *PayeeAddress, status int, comment string) {
+	prev := a.Status
+	a.Status, a.Comment, a.AuditBy, a.AuditDate = status, comment, "compliance@sim.invalid", now
+	a.Deleted = status == PayeeAddressStatusDeleted
+	ac := a.clone()
+	v.emitLocked(now, func(h EventHeader) Event { return PayeeAddressChanged{h, ac, prev} })
+}
+
+// ApprovePayeeAddress approves a payee address, as Hercle's compliance
+// team would: the manual approval of `engine sim`'s control endpoint and
+// a test hook. Errors as SetPayeeAddressStatus's.
+func (v *Venue) ApprovePayeeAddress(id string) (PayeeAddress, error) {
+	return v.SetPayeeAddressStatus(id, PayeeAddressStatusApproved, "approved by the simulator")
+}
+
+// RefusePayeeAddress refuses a payee address. Errors as
+// SetPayeeAddressStatus's.
+func (v *Venue) RefusePayeeAddress(id string) (PayeeAddress, error) {
+	return v.SetPayeeAddressStatus(id, PayeeAddressStatusRefused, "refused by the simulator")
+}
+
+// Approvals are what waits for the venue's compliance team.
+type Approvals struct {
+	// Whitelist are the whitelist entries still Pending.
+	Whitelist []WhitelistedAddress
+	// PayeeAddresses are the payee addresses neither approved, refused
+	// nor deleted (CREATED, PENDING or REVIEWING).
+	PayeeAddresses []PayeeAddress
+}
+
+// PendingApprovals lists the whitelist entries and payee addresses
+// waiting for a review, oldest first: with manual approval, what an
+// operator approves through ApproveWhitelist and ApprovePayeeAddress.
+func (v *Venue) PendingApprovals() Approvals {
+	v.begin()
+	defer v.mu.Unlock()
+	out := Approvals{Whitelist: []WhitelistedAddress{}, PayeeAddresses: []PayeeAddress{}}
+	for _, w := range v.whitelist {
+		if w.Status == AddressPending {
+			out.Whitelist = append(out.Whitelist, w.clone())
+		}
+	}
+	for _, a := range v.payeeAddresses {
+		switch a.Status {
+		case PayeeAddressStatusCreated, PayeeAddressStatusPending, PayeeAddressStatusReviewing:
+			out.PayeeAddresses = append(out.PayeeAddresses, a.clone())
+		}
+	}
+	return out
 }
 
 func (a *PayeeAddress) clone() PayeeAddress {

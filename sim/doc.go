@@ -25,7 +25,24 @@
 // with a Client-Id was applied, the ground truth for exactly-once tests.
 //
 // Test hooks: Executions, ApproveWhitelist, RefuseWhitelist,
-// CompleteWithdrawal, Credit, Receive, PayInvoice, SetPrice, Advance.
+// ApprovePayeeAddress, RefusePayeeAddress, CompleteWithdrawal, Credit,
+// Receive, PayInvoice, SetPrice, Advance.
+//
+// # Fidelity switches
+//
+// Config (the [sim] section) and `engine sim`'s flags choose how the
+// simulator behaves where the documents leave a choice or describe a
+// fault: the hub's envelope form (HubEnvelope: by default the guide's
+// JSON string), scheduled hub drops, the webhooks' faults
+// (WebhookFaults), automatic or manual approval of whitelist entries and
+// payee addresses (Options.AutoApproveWhitelist, AutoApprovePayees), and
+// the maintenance window (Options.Maintenance, built from [maintenance] by
+// Config.MaintenanceWindow: REST answers 503, the hub drops and refuses
+// connections).
+//
+// The control endpoints (ControlPath) do what Hercle's staff or a network
+// would: list and approve or refuse what waits for a review, drop the
+// hub's connections. They answer a loopback peer with the API key.
 //
 // # Events
 //

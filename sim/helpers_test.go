@@ -1,7 +1,6 @@
 package sim_test
 
 import (
-	"io"
 	"net/http"
 	"sync"
 	"testing"
@@ -60,16 +59,5 @@ func startServer(t *testing.T, opts sim.Options) (*sim.Server, *clock) {
 // status and the body.
 func getJSON(t *testing.T, srv *sim.Server, path string) (int, []byte) {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL()+path, nil)
-	req.Header.Set("Authorization", "Bearer "+srv.APIKey())
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.StatusCode, b
+	return call(t, srv, http.MethodGet, path, srv.APIKey(), nil)
 }

@@ -35,10 +35,10 @@ type HubOptions struct {
 	// APIKey is the access token the hub accepts, as Authorization: Bearer
 	// or the access_token query parameter. Required.
 	APIKey string
-	// DataAsString sends each envelope's data as a JSON string holding the
-	// JSON (the errors page and the guide); false embeds it as an object or
-	// array (the command pages).
-	DataAsString bool
+	// Envelope is the form of the message argument: the zero value,
+	// EnvelopeString, is the guide's (a JSON string, its data a JSON
+	// string), which a client written as the guide's JavaScript reads.
+	Envelope HubEnvelope
 	// PriceInterval is the time between price updates of one subscription.
 	// Default 250 ms.
 	PriceInterval time.Duration
@@ -46,6 +46,12 @@ type HubOptions struct {
 	// message, as a network fault would (0: never). DropConnections does
 	// it on demand.
 	DropEvery time.Duration
+	// Maintenance reports whether the venue is in a maintenance window at
+	// a time of the venue's clock. While it is, the hub refuses negotiate
+	// and WebSocket requests with 503 and drops every connection it has
+	// (checked every PriceInterval): the guide's "temporary
+	// disconnections" of the window. Nil means never.
+	Maintenance func(time.Time) bool
 	// ArrayOnly lists methods that refuse separate arguments with a binding
 	// error, as a strongly typed hub expecting one array would; they accept
 	// only invoke('M', [args]).
@@ -95,7 +101,8 @@ type hubSub struct {
 
 // MountHub registers the hub's negotiate and WebSocket endpoints on mux and
 // starts its goroutines (price streams, venue event pushes, scheduled
-// drops), which stop when ctx ends or Close is called.
+// drops and the maintenance window), which stop when ctx ends or Close is
+// called.
 func MountHub(ctx context.Context, mux *http.ServeMux, v *Venue, opts HubOptions) (*Hub, error) {
 	if opts.APIKey == "" {
 		return nil, errors.New("sim: hub needs an API key")
@@ -134,7 +141,7 @@ func MountHub(ctx context.Context, mux *http.ServeMux, v *Venue, opts HubOptions
 	h.wg.Add(3)
 	go h.streamPrices()
 	go h.forwardEvents(events)
-	go h.dropOnSchedule()
+	go h.injectFaults()
 	return h, nil
 }
 
@@ -143,29 +150,6 @@ func (h *Hub) Close() {
 	h.cancel()
 	h.DropConnections()
 	h.wg.Wait()
-}
-
-// DropConnections closes every connection abruptly (no close message), as
-// a network fault would, and returns how many it dropped.
-func (h *Hub) DropConnections() int {
-	h.mu.Lock()
-	conns := make([]*hubServerConn, 0, len(h.conns))
-	for _, c := range h.conns {
-		conns = append(conns, c)
-	}
-	h.drops += len(conns)
-	h.mu.Unlock()
-	for _, c := range conns {
-		c.close()
-	}
-	return len(conns)
-}
-
-// Drops returns how many connections fault injection has dropped.
-func (h *Hub) Drops() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.drops
 }
 
 // Connections returns the number of open connections.
@@ -226,6 +210,10 @@ func (h *Hub) negotiate(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
 	}
+	if h.inMaintenance() {
+		maintenanceError(w)
+		return
+	}
 	id, token := newHubID(), newHubID()
 	version := 0
 	if r.URL.Query().Get("negotiateVersion") == "1" {
@@ -255,6 +243,10 @@ func (h *Hub) negotiate(w http.ResponseWriter, r *http.Request) {
 func (h *Hub) websocket(w http.ResponseWriter, r *http.Request) {
 	if !h.authorized(r) {
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	if h.inMaintenance() {
+		maintenanceError(w)
 		return
 	}
 	token := r.URL.Query().Get("id")
@@ -405,22 +397,29 @@ func (a hubLog) Log(kv ...any) error {
 	return nil
 }
 
-// send invokes channel on one connection with an envelope.
+// send invokes channel on one connection with an envelope in the
+// configured form.
 func (h *Hub) send(connID, channel, subject, clientID string, data any) {
 	env, err := h.envelope(channel, subject, clientID, data)
 	if err != nil {
 		h.log.Error("hub envelope", "subject", subject, "err", err)
 		return
 	}
-	h.srv.HubClients().Client(connID).Send(channel, env)
+	var arg any = env
+	if h.opts.Envelope == EnvelopeString {
+		arg = string(env) // the JSON protocol sends it as a JSON string
+	}
+	h.srv.HubClients().Client(connID).Send(channel, arg)
 }
 
+// envelope is {channel, topic, subject, type, clientId, data} as an
+// object, data a JSON string unless the form embeds it.
 func (h *Hub) envelope(channel, subject, clientID string, data any) (json.RawMessage, error) {
 	payload, err := json.Marshal(data)
 	if err != nil {
 		return nil, err
 	}
-	if h.opts.DataAsString {
+	if h.opts.Envelope != EnvelopeEmbedded {
 		if payload, err = json.Marshal(string(payload)); err != nil {
 			return nil, err
 		}
@@ -512,25 +511,5 @@ func (h *Hub) broadcast(channel, subject, clientID string, data any) {
 	h.mu.Unlock()
 	for _, id := range ids {
 		h.send(id, channel, subject, clientID, data)
-	}
-}
-
-func (h *Hub) dropOnSchedule() {
-	defer h.wg.Done()
-	if h.opts.DropEvery <= 0 {
-		<-h.ctx.Done()
-		return
-	}
-	t := time.NewTicker(h.opts.DropEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-h.ctx.Done():
-			return
-		case <-t.C:
-			if n := h.DropConnections(); n > 0 {
-				h.log.Info("hub fault injection: dropped connections", "n", n)
-			}
-		}
 	}
 }

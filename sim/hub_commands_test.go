@@ -177,15 +177,13 @@ func decodeBalances(t *testing.T, e hubEnvelope, b *wireBalances) {
 // commandReply sends method through the invoker and checks that the reply
 // carried subject with data in the form the hub was configured for; it
 // decodes the data into out (nil: not decoded).
-func commandReply(t *testing.T, c *hubInvoker, asString bool, subject string, out any, method, clientID string, args ...any) {
+func commandReply(t *testing.T, c *hubInvoker, form sim.HubEnvelope, subject string, out any, method, clientID string, args ...any) {
 	t.Helper()
 	e := c.call(t, method, clientID, args...)
 	if e.Subject != subject {
 		t.Fatalf("%s(%s): reply subject %q (data %s), want %q", method, clientID, e.Subject, e.Data, subject)
 	}
-	if e.DataWasString != asString {
-		t.Errorf("%s for %s: data sent as a string = %v, want %v", subject, clientID, e.DataWasString, asString)
-	}
+	checkForm(t, e, form)
 	if out != nil {
 		decodeData(t, e, out)
 	}
@@ -193,7 +191,7 @@ func commandReply(t *testing.T, c *hubInvoker, asString bool, subject string, ou
 
 // TestHubEveryCommand sends every documented hub command (the reference's 35
 // and the guide's WithdrawFunds) to the simulated hub through the test
-// invoker, with data sent as an object and as a string. Each reply must
+// invoker, in each envelope form. Each reply must
 // carry the command's subject and decode into the documented shape with the
 // values the venue holds, and each command that changes something must have
 // changed the venue: order executed, RFQ created and accepted, whitelist
@@ -203,15 +201,15 @@ func TestHubEveryCommand(t *testing.T) {
 	if len(documentedHubCommands) != 36 {
 		t.Fatalf("%d documented commands listed, want 35 + WithdrawFunds", len(documentedHubCommands))
 	}
-	for _, asString := range []bool{false, true} {
-		t.Run(map[bool]string{false: "data=object", true: "data=string"}[asString], func(t *testing.T) {
-			testEveryCommand(t, asString)
+	for _, form := range hubEnvelopes {
+		t.Run("envelope="+form.String(), func(t *testing.T) {
+			testEveryCommand(t, form)
 		})
 	}
 }
 
-func testEveryCommand(t *testing.T, asString bool) {
-	v, h, url := startHub(t, sim.HubOptions{DataAsString: asString, PriceInterval: 20 * time.Millisecond})
+func testEveryCommand(t *testing.T, form sim.HubEnvelope) {
+	v, h, url := startHub(t, sim.HubOptions{Envelope: form, PriceInterval: 20 * time.Millisecond})
 	c := dialHub(t, url, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -220,7 +218,7 @@ func testEveryCommand(t *testing.T, asString bool) {
 	stamp := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 	reply := func(subject string, out any, method, clientID string, args ...any) {
 		t.Helper()
-		commandReply(t, c, asString, subject, out, method, clientID, args...)
+		commandReply(t, c, form, subject, out, method, clientID, args...)
 	}
 
 	// Market data.
@@ -329,7 +327,7 @@ func testEveryCommand(t *testing.T, asString bool) {
 		t.Errorf("GetTradesByClientId(every-accept) = %+v, want the 1 ETH sale", tr)
 	}
 
-	testEveryMovementCommand(t, v, c, asString, from, to)
+	testEveryMovementCommand(t, v, c, form, from, to)
 
 	// Every money-moving command was applied exactly once, and the hub
 	// received every documented command, each once, in the separate form.
@@ -348,12 +346,12 @@ func testEveryCommand(t *testing.T, asString bool) {
 
 // testEveryMovementCommand is the second half of testEveryCommand: the
 // whitelist, withdrawals, balances, transactions, banking and Lightning.
-func testEveryMovementCommand(t *testing.T, v *sim.Venue, c *hubInvoker, asString bool, from, to time.Time) {
+func testEveryMovementCommand(t *testing.T, v *sim.Venue, c *hubInvoker, form sim.HubEnvelope, from, to time.Time) {
 	t.Helper()
 	stamp := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 	reply := func(subject string, out any, method, clientID string, args ...any) {
 		t.Helper()
-		commandReply(t, c, asString, subject, out, method, clientID, args...)
+		commandReply(t, c, form, subject, out, method, clientID, args...)
 	}
 
 	// Whitelisting (approved by the venue's operator) and withdrawals.
@@ -417,9 +415,10 @@ func testEveryMovementCommand(t *testing.T, v *sim.Venue, c *hubInvoker, asStrin
 
 	// Balances and transactions reflect the trades and withdrawals.
 	bal := c.call(t, "GetBalances", "every-bal")
-	if bal.Subject != "account.balances.snapshot" || bal.DataWasString != asString {
-		t.Errorf("GetBalances reply: subject %q, data as string %v; want account.balances.snapshot, %v", bal.Subject, bal.DataWasString, asString)
+	if bal.Subject != "account.balances.snapshot" {
+		t.Errorf("GetBalances reply: subject %q, want account.balances.snapshot", bal.Subject)
 	}
+	checkForm(t, bal, form)
 	var bals wireBalances
 	decodeBalances(t, bal, &bals)
 	for _, a := range v.Balances().Assets {
@@ -450,18 +449,18 @@ func testEveryMovementCommand(t *testing.T, v *sim.Venue, c *hubInvoker, asStrin
 		}
 	}
 
-	testEveryBankingCommand(t, v, c, asString, from, to)
+	testEveryBankingCommand(t, v, c, form, from, to)
 }
 
 // testEveryBankingCommand covers the banking and Lightning commands: a
 // deposit address, a payee with an address, a transfer, an invoice, a
 // Lightning payment.
-func testEveryBankingCommand(t *testing.T, v *sim.Venue, c *hubInvoker, asString bool, from, to time.Time) {
+func testEveryBankingCommand(t *testing.T, v *sim.Venue, c *hubInvoker, form sim.HubEnvelope, from, to time.Time) {
 	t.Helper()
 	stamp := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 	reply := func(subject string, out any, method, clientID string, args ...any) {
 		t.Helper()
-		commandReply(t, c, asString, subject, out, method, clientID, args...)
+		commandReply(t, c, form, subject, out, method, clientID, args...)
 	}
 	var da wireDepositAddress
 	reply("account.internalAddress.created", &da, "CreateDepositAddress", "every-dep", "EUR", "SEPA")

@@ -61,9 +61,9 @@ func TestHubNegotiateNeedsKey(t *testing.T) {
 // on a streamed price executes once and pushes balances; invalid input is
 // refused as preChecksError, a venue refusal as a *.error subject.
 func TestHubSubscribeOrderAndPushes(t *testing.T) {
-	for _, asString := range []bool{false, true} {
-		t.Run(map[bool]string{false: "data=object", true: "data=string"}[asString], func(t *testing.T) {
-			v, h, url := startHub(t, sim.HubOptions{DataAsString: asString, PriceInterval: 20 * time.Millisecond})
+	for _, form := range hubEnvelopes {
+		t.Run("envelope="+form.String(), func(t *testing.T) {
+			v, h, url := startHub(t, sim.HubOptions{Envelope: form, PriceInterval: 20 * time.Millisecond})
 			c := dialHub(t, url, nil)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
@@ -75,18 +75,22 @@ func TestHubSubscribeOrderAndPushes(t *testing.T) {
 			if err := c.invoke(ctx, "SubscribePairPriceChannel", "sub-1", "BTCUSDT", json.Number("0.01")); err != nil {
 				t.Fatal(err)
 			}
-			var priceID string
+			var price hubEnvelope
 			c.waitFor(t, 5*time.Second, "a BTCUSDT price", func(envs []hubEnvelope) bool {
 				for _, e := range envs {
 					var p wireSizeQuote
 					if e.Channel == "subscriptions" && json.Unmarshal(e.Data, &p) == nil && p.Pair == "BTCUSDT" {
-						priceID = p.ID
+						price = e
 						return true
 					}
 				}
 				return false
 			})
-			e := c.call(t, "PlaceOtcOrder", "order-1", priceID, "buy", json.Number("1"))
+			checkForm(t, price, form)
+			var p wireSizeQuote
+			decodeData(t, price, &p)
+			e := c.call(t, "PlaceOtcOrder", "order-1", p.ID, "buy", json.Number("1"))
+			checkForm(t, e, form)
 			var x wireExecution
 			if decodeData(t, e, &x); e.Subject != "execution.order.executed" || x.Status != 1 || x.Pair != "BTCUSDT" || !x.Size.Equal(dec("0.01")) {
 				t.Fatalf("execution = %s %+v", e.Subject, x)

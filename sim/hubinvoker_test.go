@@ -35,13 +35,15 @@ type hubInvoker struct {
 
 // hubEnvelope is one envelope the hub pushed, decoded just enough to route
 // it: Data is the payload's JSON, unwrapped when the hub sent it as a
-// string (DataWasString).
+// string (DataWasString); WasString reports an envelope sent as a JSON
+// string holding the object.
 type hubEnvelope struct {
 	Channel       string // the hub's target: executionEvents or subscriptions
 	Subject       string
 	ClientID      string
 	Data          json.RawMessage
 	DataWasString bool
+	WasString     bool
 }
 
 // hubReceiver takes the hub's invocations; philippseith/signalr matches
@@ -128,7 +130,8 @@ func (h *hubInvoker) record(channel string, arg json.RawMessage) {
 // JSON (an error's data may be bare text, kept as a JSON string).
 func parseHubEnvelope(arg json.RawMessage) (hubEnvelope, error) {
 	arg = bytes.TrimSpace(arg)
-	if len(arg) > 0 && arg[0] == '"' {
+	wasString := len(arg) > 0 && arg[0] == '"'
+	if wasString {
 		var s string
 		if err := json.Unmarshal(arg, &s); err != nil {
 			return hubEnvelope{}, err
@@ -143,7 +146,7 @@ func parseHubEnvelope(arg json.RawMessage) (hubEnvelope, error) {
 	if err := json.Unmarshal(arg, &raw); err != nil {
 		return hubEnvelope{}, err
 	}
-	env := hubEnvelope{Subject: raw.Subject, Data: raw.Data}
+	env := hubEnvelope{Subject: raw.Subject, Data: raw.Data, WasString: wasString}
 	if raw.ClientID != nil {
 		env.ClientID = *raw.ClientID
 	}
@@ -217,6 +220,18 @@ func (h *hubInvoker) waitFor(t *testing.T, d time.Duration, what string, cond fu
 		case <-deadline.C:
 			t.Fatalf("timed out after %v waiting for %s", d, what)
 		}
+	}
+}
+
+// hubEnvelopes are the envelope forms the hub can send.
+var hubEnvelopes = []sim.HubEnvelope{sim.EnvelopeString, sim.EnvelopeObject, sim.EnvelopeEmbedded}
+
+// checkForm fails the test unless e arrived in form.
+func checkForm(t *testing.T, e hubEnvelope, form sim.HubEnvelope) {
+	t.Helper()
+	if e.WasString != (form == sim.EnvelopeString) || e.DataWasString != (form != sim.EnvelopeEmbedded) {
+		t.Errorf("%s for %q: envelope as a string %v, data as a string %v; want the %s form", e.Subject, e.ClientID,
+			e.WasString, e.DataWasString, form)
 	}
 }
 

@@ -70,6 +70,11 @@ type Options struct {
 	// AutoApproveWhitelist approves whitelist requests at once; otherwise
 	// they stay Pending until ApproveWhitelist.
 	AutoApproveWhitelist bool
+	// AutoApprovePayees approves each payee address as it is registered:
+	// it is created CREATED and moves to APPROVED at once, two events (two
+	// Payee.StatusUpdated webhooks). Otherwise it stays CREATED until
+	// ApprovePayeeAddress or SetPayeeAddressStatus.
+	AutoApprovePayees bool
 
 	// FlatErrors answers errors in the guide's flat {"code","message"} form
 	// with its upper-case codes instead of the documentation site's
@@ -78,7 +83,10 @@ type Options struct {
 	// Faults injects failures into the REST server.
 	Faults Faults
 	// Maintenance reports whether the venue is in a maintenance window at
-	// a time; the server then answers 503. Nil means never.
+	// a time of its clock; the server then answers the REST API with 503
+	// and the hub refuses and drops its connections (unless Hub has its
+	// own). Nil means never. Config.MaintenanceWindow builds it from the
+	// [maintenance] section.
 	Maintenance func(time.Time) bool
 	// Hub configures the SignalR hub Start serves at HubPath next to the
 	// REST API. Its APIKey is ignored: the hub accepts the server's key.

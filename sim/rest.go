@@ -23,7 +23,8 @@ type api struct {
 type endpoint func(r *http.Request) (int, any, error)
 
 // routes registers every documented path (rest.md), then the paths the
-// Postman collection and the guide add or spell differently.
+// Postman collection and the guide add or spell differently. It is a route
+// table, one line per path, so the whole API reads in one place.
 func (a *api) routes(mux *http.ServeMux, wrap func(endpoint) http.Handler) {
 	h := func(pattern string, e endpoint) { mux.Handle(pattern, wrap(e)) }
 	v := a.v
@@ -31,14 +32,9 @@ func (a *api) routes(mux *http.ServeMux, wrap func(endpoint) http.Handler) {
 	h("GET /api/v1/pairs", a.pairs)
 	h("GET /api/v1/pairs/{pair}/{side}/{amount}", a.sizeByAmount)
 	h("GET /api/v1/price/{pair}/{size}", a.price)
-	h("GET /api/v1/pairs/networks/{asset}", func(r *http.Request) (int, any, error) {
-		ns, err := v.Networks(r.PathValue("asset"))
-		return http.StatusOK, ns, err
-	})
+	h("GET /api/v1/pairs/networks/{asset}", a.networks)
 
-	h("GET /api/v1/user/balances", func(*http.Request) (int, any, error) {
-		return http.StatusOK, toWireBalances(v.Balances()), nil
-	})
+	h("GET /api/v1/user/balances", a.balances)
 	h("GET /api/v1/user/trades/{start}/{end}/{page}/{pageSize}", a.trades(v.Trades))
 	h("GET /api/v1/user/trades/{start}/{end}/{page}/{pageSize}/historical", a.trades(v.HistoricalTrades))
 	h("GET /api/v1/user/trades/{clientId}", a.tradesByClientID)
@@ -49,14 +45,7 @@ func (a *api) routes(mux *http.ServeMux, wrap func(endpoint) http.Handler) {
 	h("POST /api/v1/orders", a.placeOrder)
 	h("GET /api/v1/orders/{clientId}", a.ordersByClientID)
 	h("GET /api/v1/orders/client/{clientId}", a.ordersByClientID)
-	h("GET /api/v1/orders/{start}/{end}/{page}/{pageSize}", func(r *http.Request) (int, any, error) {
-		p, err := pathPage(r)
-		if err != nil {
-			return 0, nil, err
-		}
-		os, err := v.Orders(p)
-		return http.StatusOK, v.wireOrders(os), err
-	})
+	h("GET /api/v1/orders/{start}/{end}/{page}/{pageSize}", a.ordersPage)
 
 	h("POST /api/v1/rfq", a.createRFQ(false))
 	h("POST /api/v1/rfq/custom-expiration", a.createRFQ(true))
@@ -70,53 +59,81 @@ func (a *api) routes(mux *http.ServeMux, wrap func(endpoint) http.Handler) {
 	h("GET /api/v1/addresses", a.whitelisted)
 	h("DELETE /api/v1/addresses/whitelist", a.removeWhitelisted)
 	h("DELETE /api/v1/addresses/{id}", a.removeWhitelisted)
-	h("GET /api/v1/addresses/deposit", func(*http.Request) (int, any, error) {
-		ds := v.DepositAddresses()
-		out := make([]wireDepositAddress, len(ds))
-		for i, d := range ds {
-			out[i] = v.wireDepositAddress(d)
-		}
-		return http.StatusOK, out, nil
-	})
-	h("POST /api/v1/addresses/deposit", func(r *http.Request) (int, any, error) {
-		var b depositAddressBody
-		if err := decodeBody(r.Body, &b); err != nil {
-			return 0, nil, err
-		}
-		d, err := v.CreateDepositAddress(market.Asset(b.Asset), b.Network)
-		return http.StatusCreated, v.wireDepositAddress(d), err
-	})
+	h("GET /api/v1/addresses/deposit", a.depositAddresses)
+	h("POST /api/v1/addresses/deposit", a.createDepositAddress)
 
 	h("POST /api/v1/withdrawals", a.withdraw(false, false))
 	h("POST /api/v1/withdrawals/instant", a.withdraw(true, false))
 	h("POST /api/v1/withdrawals/address", a.withdraw(false, true))
 	h("GET /api/v1/withdrawals", a.withdrawals)
-	h("GET /api/v1/withdrawals/{clientId}", func(r *http.Request) (int, any, error) {
-		return http.StatusOK, v.wireWithdrawals(v.WithdrawalsByClientID(r.PathValue("clientId"))), nil
-	})
-	h("GET /api/v1/withdrawals/{start}/{end}/{page}/{pageSize}", func(r *http.Request) (int, any, error) {
-		p, err := pathPage(r)
-		if err != nil {
-			return 0, nil, err
-		}
-		ws, err := v.WithdrawalsPage(p)
-		return http.StatusOK, v.wireWithdrawals(ws), err
-	})
+	h("GET /api/v1/withdrawals/{clientId}", a.withdrawalsByClientID)
+	h("GET /api/v1/withdrawals/{start}/{end}/{page}/{pageSize}", a.withdrawalsPage)
 
 	h("POST /api/v1/invoices", a.createInvoice)
-	h("GET /api/v1/invoices", func(*http.Request) (int, any, error) {
-		ins := v.Invoices()
-		out := struct {
-			Invoices []wireInvoice `json:"invoices"`
-		}{make([]wireInvoice, len(ins))}
-		for i, in := range ins {
-			out.Invoices[i] = v.wireInvoice(in)
-		}
-		return http.StatusOK, out, nil
-	})
+	h("GET /api/v1/invoices", a.invoices)
 	h("POST /api/v1/lightning/withdrawals", a.withdrawLightning)
 
 	a.bankingRoutes(h)
+}
+
+func (a *api) networks(r *http.Request) (int, any, error) {
+	ns, err := a.v.Networks(r.PathValue("asset"))
+	return http.StatusOK, ns, err
+}
+
+func (a *api) balances(*http.Request) (int, any, error) {
+	return http.StatusOK, toWireBalances(a.v.Balances()), nil
+}
+
+func (a *api) ordersPage(r *http.Request) (int, any, error) {
+	p, err := pathPage(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	os, err := a.v.Orders(p)
+	return http.StatusOK, a.v.wireOrders(os), err
+}
+
+func (a *api) depositAddresses(*http.Request) (int, any, error) {
+	ds := a.v.DepositAddresses()
+	out := make([]wireDepositAddress, len(ds))
+	for i, d := range ds {
+		out[i] = a.v.wireDepositAddress(d)
+	}
+	return http.StatusOK, out, nil
+}
+
+func (a *api) createDepositAddress(r *http.Request) (int, any, error) {
+	var b depositAddressBody
+	if err := decodeBody(r.Body, &b); err != nil {
+		return 0, nil, err
+	}
+	d, err := a.v.CreateDepositAddress(market.Asset(b.Asset), b.Network)
+	return http.StatusCreated, a.v.wireDepositAddress(d), err
+}
+
+func (a *api) withdrawalsByClientID(r *http.Request) (int, any, error) {
+	return http.StatusOK, a.v.wireWithdrawals(a.v.WithdrawalsByClientID(r.PathValue("clientId"))), nil
+}
+
+func (a *api) withdrawalsPage(r *http.Request) (int, any, error) {
+	p, err := pathPage(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	ws, err := a.v.WithdrawalsPage(p)
+	return http.StatusOK, a.v.wireWithdrawals(ws), err
+}
+
+func (a *api) invoices(*http.Request) (int, any, error) {
+	ins := a.v.Invoices()
+	out := struct {
+		Invoices []wireInvoice `json:"invoices"`
+	}{make([]wireInvoice, len(ins))}
+	for i, in := range ins {
+		out.Invoices[i] = a.v.wireInvoice(in)
+	}
+	return http.StatusOK, out, nil
 }
 
 func (a *api) pairs(*http.Request) (int, any, error) {

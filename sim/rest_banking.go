@@ -9,8 +9,9 @@ import (
 	"github.com/otcdesk/engine/market"
 )
 
+// bankingRoutes registers the banking paths: end users, deposit accounts,
+// payees, transfers, the ledger and simulate-payin. A route table.
 func (a *api) bankingRoutes(h func(string, endpoint)) {
-	v := a.v
 	h("POST /api/v1/end-users/businesses", a.registerBusiness)
 	h("POST /api/v1/banking/business-end-users", a.registerBusiness)
 	h("GET /api/v1/end-users/businesses", a.endUsers(Business))
@@ -18,118 +19,130 @@ func (a *api) bankingRoutes(h func(string, endpoint)) {
 	h("POST /api/v1/banking/individual-end-users", a.registerIndividual)
 	h("GET /api/v1/end-users/individuals", a.endUsers(Individual))
 
-	createAccount := func(r *http.Request) (int, any, error) {
-		var b depositAccountBody
-		if err := decodeBody(r.Body, &b); err != nil {
-			return 0, nil, err
-		}
-		d, err := v.CreateDepositAccount(DepositAccountRequest{Asset: market.Asset(b.Asset), Network: b.Network,
-			FiatAccountID: b.FiatAccountID, EndUserID: b.EndUserID})
-		return http.StatusCreated, v.wireDepositAccount(d), err
-	}
-	h("POST /api/v1/deposit-accounts", createAccount)
-	h("POST /api/v1/banking/deposit-accounts", createAccount)
-	h("GET /api/v1/deposit-accounts", func(r *http.Request) (int, any, error) {
-		q, err := cursorQuery(r.URL.Query(), "from", "to")
-		if err != nil {
-			return 0, nil, err
-		}
-		p, err := v.DepositAccounts(q)
-		return http.StatusOK, toCursorPage(p, v.wireDepositAccount), err
-	})
+	h("POST /api/v1/deposit-accounts", a.createDepositAccount)
+	h("POST /api/v1/banking/deposit-accounts", a.createDepositAccount)
+	h("GET /api/v1/deposit-accounts", a.depositAccounts)
 
-	registerPayee := func(r *http.Request) (int, any, error) {
-		var b payeeBody
-		if err := decodeBody(r.Body, &b); err != nil {
-			return 0, nil, err
-		}
-		if b.Type == nil {
-			return 0, nil, missing("type")
-		}
-		for _, f := range []struct{ name, v string }{{"name", b.Name}, {"surname", b.Surname}, {"country", b.Country},
-			{"city", b.City}, {"address", b.Address}, {"postalCode", b.PostalCode}} {
-			if f.v == "" {
-				return 0, nil, missing(f.name)
-			}
-		}
-		p, err := v.RegisterPayee(Payee{EndUserID: b.EndUserID, Type: PayeeType(*b.Type), Name: b.Name, Surname: b.Surname,
-			Company: b.Company, Country: b.Country, State: b.State, City: b.City, Address: b.Address, PostalCode: b.PostalCode})
-		return http.StatusCreated, v.wirePayee(p), err
-	}
-	h("POST /api/v1/payee", registerPayee)
-	h("POST /api/v1/banking/payee", registerPayee)
-	h("GET /api/v1/payees", func(r *http.Request) (int, any, error) {
-		q, err := cursorQuery(r.URL.Query(), "from", "to")
-		if err != nil {
-			return 0, nil, err
-		}
-		p, err := v.Payees(q)
-		return http.StatusOK, toCursorPage(p, v.wirePayee), err
-	})
-	h("POST /api/v1/payees/{payeeId}/addresses", func(r *http.Request) (int, any, error) {
-		var b payeeAddressBody
-		if err := decodeBody(r.Body, &b); err != nil {
-			return 0, nil, err
-		}
-		for _, f := range []struct{ name, v string }{{"name", b.Name}, {"asset", b.Asset}, {"address", b.Address}} {
-			if f.v == "" {
-				return 0, nil, missing(f.name)
-			}
-		}
-		if b.AddressParams == nil {
-			return 0, nil, missing("addressParams")
-		}
-		pa, err := v.RegisterPayeeAddress(PayeeAddress{PayeeID: r.PathValue("payeeId"), Name: b.Name,
-			Asset: market.Asset(b.Asset), Address: b.Address, Params: b.AddressParams, Network: b.Network})
-		return http.StatusCreated, toWirePayeeAddress(pa), err
-	})
-	h("GET /api/v1/payee-addresses", func(r *http.Request) (int, any, error) {
-		q, err := cursorQuery(r.URL.Query(), "from", "to")
-		if err != nil {
-			return 0, nil, err
-		}
-		p, err := v.PayeeAddresses(r.URL.Query().Get("payeeId"), q)
-		return http.StatusOK, toCursorPage(p, toWirePayeeAddress), err
-	})
+	h("POST /api/v1/payee", a.registerPayee)
+	h("POST /api/v1/banking/payee", a.registerPayee)
+	h("GET /api/v1/payees", a.payees)
+	h("POST /api/v1/payees/{payeeId}/addresses", a.registerPayeeAddress)
+	h("GET /api/v1/payee-addresses", a.payeeAddresses)
 
-	createTransfer := func(r *http.Request) (int, any, error) {
-		id, err := clientID(r)
-		if err != nil {
-			return 0, nil, err
-		}
-		var b transferBody
-		if err := decodeBody(r.Body, &b); err != nil {
-			return 0, nil, err
-		}
-		if b.Amount == nil {
-			return 0, nil, missing("amount")
-		}
-		t, err := v.CreateTransfer(TransferRequest{Asset: market.Asset(b.Asset), Amount: b.Amount.Decimal,
-			InternalAddressID: b.InternalAddressID, PayeeAddressID: b.PayeeAddressID, Description: b.Description, ClientID: id})
-		return http.StatusCreated, wireTransferReceipt{ID: t.ID, Asset: string(t.Asset), Amount: n(t.Amount),
-			InternalAddressID: t.InternalAddressID, PayeeAddressID: t.PayeeAddressID, Description: nullable(t.Description)}, err
-	}
-	h("POST /api/v1/transfer", createTransfer)
-	h("POST /api/v1/banking/transfers", createTransfer)
+	h("POST /api/v1/transfer", a.createTransfer)
+	h("POST /api/v1/banking/transfers", a.createTransfer)
 	h("GET /api/v1/transfers", a.transfers)
 
-	ledger := func(id string) (int, any, error) {
-		e, err := v.Ledger(id)
-		return http.StatusOK, wireLedger{ID: e.ID, RefID: e.RefID, UserID: v.userID, Type: e.Type, Status: string(e.Status),
-			Description: e.Description, Asset: string(e.Asset), Amount: n(e.Amount), Debtor: toWireAccount(e.Debtor),
-			Creditor: toWireAccount(e.Creditor), Timestamp: wtime(e.Time)}, err
-	}
 	h("GET /api/v1/transactions/{transactionId}", func(r *http.Request) (int, any, error) {
-		return ledger(r.PathValue("transactionId"))
+		return a.ledger(r.PathValue("transactionId"))
 	})
 	h("GET /api/v1/banking/ledger", func(r *http.Request) (int, any, error) {
 		id := r.URL.Query().Get("transactionId")
 		if id == "" {
 			return 0, nil, missing("transactionId")
 		}
-		return ledger(id)
+		return a.ledger(id)
 	})
 	h("POST /api/v1/simulate-payin", a.simulatePayIn)
+}
+
+func (a *api) createDepositAccount(r *http.Request) (int, any, error) {
+	var b depositAccountBody
+	if err := decodeBody(r.Body, &b); err != nil {
+		return 0, nil, err
+	}
+	d, err := a.v.CreateDepositAccount(DepositAccountRequest{Asset: market.Asset(b.Asset), Network: b.Network,
+		FiatAccountID: b.FiatAccountID, EndUserID: b.EndUserID})
+	return http.StatusCreated, a.v.wireDepositAccount(d), err
+}
+
+func (a *api) depositAccounts(r *http.Request) (int, any, error) {
+	q, err := cursorQuery(r.URL.Query(), "from", "to")
+	if err != nil {
+		return 0, nil, err
+	}
+	p, err := a.v.DepositAccounts(q)
+	return http.StatusOK, toCursorPage(p, a.v.wireDepositAccount), err
+}
+
+func (a *api) registerPayee(r *http.Request) (int, any, error) {
+	var b payeeBody
+	if err := decodeBody(r.Body, &b); err != nil {
+		return 0, nil, err
+	}
+	if b.Type == nil {
+		return 0, nil, missing("type")
+	}
+	for _, f := range []struct{ name, v string }{{"name", b.Name}, {"surname", b.Surname}, {"country", b.Country},
+		{"city", b.City}, {"address", b.Address}, {"postalCode", b.PostalCode}} {
+		if f.v == "" {
+			return 0, nil, missing(f.name)
+		}
+	}
+	p, err := a.v.RegisterPayee(Payee{EndUserID: b.EndUserID, Type: PayeeType(*b.Type), Name: b.Name, Surname: b.Surname,
+		Company: b.Company, Country: b.Country, State: b.State, City: b.City, Address: b.Address, PostalCode: b.PostalCode})
+	return http.StatusCreated, a.v.wirePayee(p), err
+}
+
+func (a *api) payees(r *http.Request) (int, any, error) {
+	q, err := cursorQuery(r.URL.Query(), "from", "to")
+	if err != nil {
+		return 0, nil, err
+	}
+	p, err := a.v.Payees(q)
+	return http.StatusOK, toCursorPage(p, a.v.wirePayee), err
+}
+
+func (a *api) registerPayeeAddress(r *http.Request) (int, any, error) {
+	var b payeeAddressBody
+	if err := decodeBody(r.Body, &b); err != nil {
+		return 0, nil, err
+	}
+	for _, f := range []struct{ name, v string }{{"name", b.Name}, {"asset", b.Asset}, {"address", b.Address}} {
+		if f.v == "" {
+			return 0, nil, missing(f.name)
+		}
+	}
+	if b.AddressParams == nil {
+		return 0, nil, missing("addressParams")
+	}
+	pa, err := a.v.RegisterPayeeAddress(PayeeAddress{PayeeID: r.PathValue("payeeId"), Name: b.Name,
+		Asset: market.Asset(b.Asset), Address: b.Address, Params: b.AddressParams, Network: b.Network})
+	return http.StatusCreated, toWirePayeeAddress(pa), err
+}
+
+func (a *api) payeeAddresses(r *http.Request) (int, any, error) {
+	q, err := cursorQuery(r.URL.Query(), "from", "to")
+	if err != nil {
+		return 0, nil, err
+	}
+	p, err := a.v.PayeeAddresses(r.URL.Query().Get("payeeId"), q)
+	return http.StatusOK, toCursorPage(p, toWirePayeeAddress), err
+}
+
+func (a *api) createTransfer(r *http.Request) (int, any, error) {
+	id, err := clientID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var b transferBody
+	if err := decodeBody(r.Body, &b); err != nil {
+		return 0, nil, err
+	}
+	if b.Amount == nil {
+		return 0, nil, missing("amount")
+	}
+	t, err := a.v.CreateTransfer(TransferRequest{Asset: market.Asset(b.Asset), Amount: b.Amount.Decimal,
+		InternalAddressID: b.InternalAddressID, PayeeAddressID: b.PayeeAddressID, Description: b.Description, ClientID: id})
+	return http.StatusCreated, wireTransferReceipt{ID: t.ID, Asset: string(t.Asset), Amount: n(t.Amount),
+		InternalAddressID: t.InternalAddressID, PayeeAddressID: t.PayeeAddressID, Description: nullable(t.Description)}, err
+}
+
+func (a *api) ledger(id string) (int, any, error) {
+	e, err := a.v.Ledger(id)
+	return http.StatusOK, wireLedger{ID: e.ID, RefID: e.RefID, UserID: a.v.userID, Type: e.Type, Status: string(e.Status),
+		Description: e.Description, Asset: string(e.Asset), Amount: n(e.Amount), Debtor: toWireAccount(e.Debtor),
+		Creditor: toWireAccount(e.Creditor), Timestamp: wtime(e.Time)}, err
 }
 
 // cursorQuery reads pageSize (required), paginationToken and the optional

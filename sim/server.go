@@ -76,11 +76,16 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	ctx, s.stop = context.WithCancel(ctx)
 	// The hub sits beside the REST stack, outside its faults: it has its
 	// own (DropEvery) and authenticates its negotiate and WebSocket itself.
+	// So do the control endpoints (control.go).
 	outer := http.NewServeMux()
 	outer.Handle("/", s.handler())
 	lnurl.mount(outer)
+	s.controlRoutes(outer)
 	hopts := opts.Hub
 	hopts.APIKey = key
+	if hopts.Maintenance == nil {
+		hopts.Maintenance = opts.Maintenance
+	}
 	if hopts.Logger == nil {
 		hopts.Logger = opts.Logger
 	}

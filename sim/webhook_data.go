@@ -242,50 +242,10 @@ func (v *Venue) webhooksFor(ev Event) []webhook {
 			IsInstant: w.Instant, CreatedAt: whTime(w.Time)}}}
 
 	case TransferChanged:
-		t := e.Transfer
-		typ := WebhookPayoutStatusUpdated
-		if t.Status == MovementCreated {
-			typ = WebhookPayoutCreated
-		}
-		fee := n(decimal.Zero) // the simulator charges no fee
-		out := whTransfer{ID: t.ID, UserID: v.userID, ClientID: t.ClientID, Description: t.Description,
-			Debtor: whTransferParty{InternalAddressID: t.InternalAddressID, Asset: string(t.Asset),
-				Address: firstNonEmpty(t.Debtor.IBAN, t.Debtor.Address), AddressParams: map[string]string{},
-				Amount: n(t.Amount), Fee: &fee},
-			Creditor: whTransferParty{PayeeAddressID: t.PayeeAddressID, Asset: string(t.Asset),
-				Address: t.Creditor.AccountNumber, AddressParams: map[string]string{}, Amount: n(t.Amount)},
-			Status: webhookStatus(t.Status), RefID: t.RefID, CreatedAt: whTime(t.Time)}
-		if d, ok := v.depositAddress(t.InternalAddressID); ok {
-			out.Debtor.Network = d.Network
-			out.Debtor.AddressParams = nonNil(d.Params)
-		}
-		if pa, ok := v.payeeAddress(t.PayeeAddressID); ok {
-			out.Creditor.Address, out.Creditor.Network, out.Creditor.AddressParams = pa.Address, pa.Network, nonNil(pa.Params)
-		}
-		if t.Status != MovementCreated {
-			out.ApprovedAt = whTime(t.confirmAt)
-		}
-		if t.Status.Final() {
-			out.ProcessedAt = whTime(t.settleAt)
-		}
-		return []webhook{{typ, out}}
+		return []webhook{v.transferWebhook(e.Transfer)}
 
 	case DepositAddressCreated:
-		d := e.Address
-		ia := whInternalAddress{ID: d.ID, UserID: v.userID, EndUserID: d.EndUserID, Name: d.Name, Asset: string(d.Asset),
-			Address: d.Address, AddressParams: nonNil(d.Params), Network: d.Network, RefAccountID: d.RefAccountID,
-			RefAccountType: d.RefAccountType, RefAccountDetails: d.Address, CreatedAt: whTime(d.Created)}
-		if d.RefAccountType == "CRYPTO_ACCOUNT" {
-			ia.RefAccountType = "CRIPTO_ACCOUNT" // the webhook document's spelling
-		}
-		if d.Bank != nil {
-			ia.VirtualAccountID = d.RefAccountID
-			ia.RefAccountDetails = fmt.Sprintf("%s, %s, IBAN %s, BIC %s", d.Bank.BankName, d.Bank.AccountHolderName, d.Bank.IBAN, d.Bank.BIC)
-		}
-		if a, ok := v.depositAccount(d.ID); ok {
-			ia.MasterFiatAccountID = a.FiatAccountID
-		}
-		return []webhook{{WebhookVirtualAccountRegistered, ia}}
+		return []webhook{v.internalAddressWebhook(e.Address)}
 
 	case BalanceChanged:
 		b := whAccountBalance{UserID: e.Balances.UserID, Sequence: e.Balances.Sequence, Assets: []whAssetBalance{}}
@@ -312,6 +272,56 @@ func (v *Venue) webhooksFor(ev Event) []webhook {
 		return []webhook{{WebhookPayeeStatusUpdated, whPayeeAddr(e.PayeeAddress)}}
 	}
 	return nil
+}
+
+// transferWebhook is Banking.Payout.Created or .StatusUpdated for a
+// transfer's change.
+func (v *Venue) transferWebhook(t Transfer) webhook {
+	typ := WebhookPayoutStatusUpdated
+	if t.Status == MovementCreated {
+		typ = WebhookPayoutCreated
+	}
+	fee := n(decimal.Zero) // the simulator charges no fee
+	out := whTransfer{ID: t.ID, UserID: v.userID, ClientID: t.ClientID, Description: t.Description,
+		Debtor: whTransferParty{InternalAddressID: t.InternalAddressID, Asset: string(t.Asset),
+			Address: firstNonEmpty(t.Debtor.IBAN, t.Debtor.Address), AddressParams: map[string]string{},
+			Amount: n(t.Amount), Fee: &fee},
+		Creditor: whTransferParty{PayeeAddressID: t.PayeeAddressID, Asset: string(t.Asset),
+			Address: t.Creditor.AccountNumber, AddressParams: map[string]string{}, Amount: n(t.Amount)},
+		Status: webhookStatus(t.Status), RefID: t.RefID, CreatedAt: whTime(t.Time)}
+	if d, ok := v.depositAddress(t.InternalAddressID); ok {
+		out.Debtor.Network = d.Network
+		out.Debtor.AddressParams = nonNil(d.Params)
+	}
+	if pa, ok := v.payeeAddress(t.PayeeAddressID); ok {
+		out.Creditor.Address, out.Creditor.Network, out.Creditor.AddressParams = pa.Address, pa.Network, nonNil(pa.Params)
+	}
+	if t.Status != MovementCreated {
+		out.ApprovedAt = whTime(t.confirmAt)
+	}
+	if t.Status.Final() {
+		out.ProcessedAt = whTime(t.settleAt)
+	}
+	return webhook{typ, out}
+}
+
+// internalAddressWebhook is VirtualAccount.Registered for a new deposit
+// address or account.
+func (v *Venue) internalAddressWebhook(d DepositAddress) webhook {
+	ia := whInternalAddress{ID: d.ID, UserID: v.userID, EndUserID: d.EndUserID, Name: d.Name, Asset: string(d.Asset),
+		Address: d.Address, AddressParams: nonNil(d.Params), Network: d.Network, RefAccountID: d.RefAccountID,
+		RefAccountType: d.RefAccountType, RefAccountDetails: d.Address, CreatedAt: whTime(d.Created)}
+	if d.RefAccountType == "CRYPTO_ACCOUNT" {
+		ia.RefAccountType = "CRIPTO_ACCOUNT" // the webhook document's spelling
+	}
+	if d.Bank != nil {
+		ia.VirtualAccountID = d.RefAccountID
+		ia.RefAccountDetails = fmt.Sprintf("%s, %s, IBAN %s, BIC %s", d.Bank.BankName, d.Bank.AccountHolderName, d.Bank.IBAN, d.Bank.BIC)
+	}
+	if a, ok := v.depositAccount(d.ID); ok {
+		ia.MasterFiatAccountID = a.FiatAccountID
+	}
+	return webhook{WebhookVirtualAccountRegistered, ia}
 }
 
 func whPayeeAddr(a PayeeAddress) whPayeeAddress {

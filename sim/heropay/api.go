@@ -77,6 +77,12 @@ func (s *Server) deposit(flow Flow, static bool, c createWire) answer {
 	if a, bad := s.checkCreateLocked(c, KindDeposit); bad {
 		return a
 	}
+	return answer{http.StatusOK, s.newDepositLocked(flow, static, c, now).wire()}
+}
+
+// newDepositLocked records a deposit of flow for c, waiting at a new
+// address or at c's customer's static one.
+func (s *Server) newDepositLocked(flow Flow, static bool, c createWire, now time.Time) *record {
 	p := &record{Payment: Payment{ID: s.newIDLocked(12), ExternalOrderID: c.ExternalOrderID, Sequence: SequenceOriginal,
 		Flow: flow, Type: KindDeposit, Status: firstStatus(flow), CustomerID: c.CustomerID, Currency: c.Currency,
 		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(s.opts.DepositTTL)}, callbackURL: c.CallbackURL}
@@ -91,7 +97,7 @@ func (s *Server) deposit(flow Flow, static bool, c createWire) answer {
 		s.static[c.CustomerID] = p.PayAddress
 	}
 	s.addLocked(p)
-	return answer{http.StatusOK, p.wire()}
+	return p
 }
 
 // "Create a withdrawal": the USDT value leaves the merchant balance at

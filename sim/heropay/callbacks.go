@@ -116,7 +116,7 @@ func (s *Server) sleep(ctx context.Context, next time.Time) bool {
 }
 
 // nextLocked returns when something is next due: a callback, a status
-// step or an expiry; zero when nothing is.
+// step, an expiry or a customer's payment; zero when nothing is.
 func (s *Server) nextLocked() time.Time {
 	var next time.Time
 	earlier := func(t time.Time) {
@@ -126,6 +126,9 @@ func (s *Server) nextLocked() time.Time {
 	}
 	for _, d := range s.queue {
 		earlier(d.due)
+	}
+	if !s.cust.next.IsZero() {
+		earlier(s.cust.next)
 	}
 	for _, p := range s.payments {
 		switch {

@@ -39,6 +39,12 @@
 //     the merchant's and the customer's daily limits (per UTC day),
 //     moving one status every Step to finished; a failed or refunded one
 //     is returned to the balance and to the limits.
+//   - Customers (Options.Customers, from [sim.customers] by
+//     CustomersFrom): on the simulator's clock, simulated customers pay
+//     the deposits the merchant opened, pay again to addresses they used
+//     (multiple deposits) and, given the merchant's callback URL, open
+//     and pay deposits of their own in every flow, static addresses
+//     included; seeded, so a run repeats.
 //   - Status checks by id or by externalOrderId and sequence, per flow;
 //     balance, estimated price and minimum amount.
 //   - Callbacks on every status change, to the callbackUrl, retried with

@@ -2,6 +2,7 @@ package heropay
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/shopspring/decimal"
 )
@@ -22,6 +23,11 @@ import (
 func (s *Server) Pay(address, currency string, amount decimal.Decimal) (string, error) {
 	now := s.begin()
 	defer s.mu.Unlock()
+	return s.payLocked(address, currency, amount, now)
+}
+
+// payLocked is Pay at time now.
+func (s *Server) payLocked(address, currency string, amount decimal.Decimal, now time.Time) (string, error) {
 	deps := s.addresses[address]
 	if len(deps) == 0 {
 		return "", fmt.Errorf("heropay: no deposit address %q", address)

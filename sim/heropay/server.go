@@ -56,6 +56,9 @@ type Options struct {
 	// (default 30s).
 	CallbackAttempts int
 	CallbackBackoff  time.Duration
+	// Customers pay deposits on their own, on the simulator's clock (see
+	// Customers); the zero value has none.
+	Customers Customers
 	// HTTPClient delivers callbacks; nil means one with a 10s timeout. It
 	// is copied, and the copy follows no redirect.
 	HTTPClient *http.Client
@@ -84,6 +87,7 @@ func (o Options) withDefaults() Options {
 	if o.Clock == nil {
 		o.Clock = scheduler.System{}
 	}
+	o.Customers = o.Customers.withDefaults()
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -116,6 +120,7 @@ type Server struct {
 	drop      int         // callbacks still to lose
 	errAfter  int         // create requests still to answer 502 after applying
 	delivered int         // callbacks answered 2xx
+	cust      customerState
 	closed    bool
 }
 
@@ -164,6 +169,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, errors.New("heropay: APIKey and APISecret are required")
 	}
 	opts = opts.withDefaults()
+	if err := opts.Customers.check(opts.Rates); err != nil {
+		return nil, err
+	}
 	host, _, err := net.SplitHostPort(opts.Addr)
 	if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
 		return nil, fmt.Errorf("heropay: listen address %q is not loopback", opts.Addr)
@@ -178,6 +186,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		addresses: map[string][]*record{},
 		static:    map[string]string{},
 		withdrawn: map[string]decimal.Decimal{},
+		cust:      customerState{rnd: rand.New(rand.NewPCG(opts.Seed, 0xc057))},
+	}
+	if opts.Customers.Every > 0 {
+		s.cust.next = opts.Clock.Now().Add(opts.Customers.Every)
 	}
 	hc := http.Client{Timeout: 10 * time.Second}
 	if opts.HTTPClient != nil {
@@ -319,10 +331,19 @@ func (s *Server) begin() time.Time {
 	return now
 }
 
-// advanceLocked applies every status change due by now: expiry of waiting
-// deposits and the steps of paid deposits and withdrawals. Each change
-// queues a callback.
+// advanceLocked applies every change due by now, in the order of their
+// times: the customers' payments, expiry of waiting deposits and the steps
+// of paid deposits and withdrawals. Each change queues a callback.
 func (s *Server) advanceLocked(now time.Time) {
+	for every := s.opts.Customers.Every; every > 0 && !s.cust.next.After(now); s.cust.next = s.cust.next.Add(every) {
+		s.advancePaymentsLocked(s.cust.next)
+		s.customersActLocked(s.cust.next)
+	}
+	s.advancePaymentsLocked(now)
+}
+
+// advancePaymentsLocked applies the payments' own changes due by now.
+func (s *Server) advancePaymentsLocked(now time.Time) {
 	for _, p := range s.payments {
 		if p.waiting() && !now.Before(p.ExpiresAt) {
 			s.setStatusLocked(p, StatusExpired, p.ExpiresAt)

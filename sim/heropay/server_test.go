@@ -43,19 +43,17 @@ type rig struct {
 // newRig starts a simulator and a callback receiver that refuses (and
 // fails the test on) any callback not signed as the document says or not
 // sent in JSON.stringify form.
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T) *rig { return newRigWith(t, nil) }
+
+// newRigWith is newRig with the options adjusted by opt, which is given
+// the callback receiver's URL.
+func newRigWith(t *testing.T, opt func(o *Options, cbURL string)) *rig {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	const seed = 3
 	t.Logf("simulator seed %d", seed)
-	r := &rig{t: t, ctx: ctx, clock: scheduler.NewManual(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)), heard: make(chan heard, 64)}
-	srv, err := Start(ctx, Options{APIKey: testKey, APISecret: testSecret, Clock: r.clock, Seed: seed, Balance: decimal.NewFromInt(1000)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	r.srv = srv
+	r := &rig{t: t, ctx: ctx, clock: scheduler.NewManual(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)), heard: make(chan heard, 256)}
 	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		norm, err := stringify(body)
@@ -75,6 +73,16 @@ func newRig(t *testing.T) *rig {
 	}))
 	t.Cleanup(cb.Close)
 	r.cbURL = cb.URL
+	opts := Options{APIKey: testKey, APISecret: testSecret, Clock: r.clock, Seed: seed, Balance: decimal.NewFromInt(1000)}
+	if opt != nil {
+		opt(&opts, cb.URL)
+	}
+	srv, err := Start(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	r.srv = srv
 	return r
 }
 
