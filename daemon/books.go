@@ -12,29 +12,37 @@ import (
 // writeHealth stops trading while the ledger cannot be written (disk
 // full, read-only, I/O error): money must not move that the books cannot
 // record. The first failed commit pauses new intents through risk, logs
-// one ERROR line and marks /readyz; the next successful commit (a probe
-// every second while failing, or any other write) lifts the pause and
-// logs once. Its own pause never lifts an operator's kill switch.
+// one ERROR line and marks /readyz. A probe write every second while
+// failing lifts the pause, and logs once, when it succeeds and no write
+// has failed for resumeAfter: a full disk still takes the writes that fit
+// in pages the file already has, so one success proves little. Its own
+// pause never lifts an operator's kill switch.
 type writeHealth struct {
 	d *Daemon
 
-	mu      sync.Mutex // guards the fields below
-	pauser  *risk.Pauser
-	failing error
-	since   time.Time
+	mu       sync.Mutex // guards the fields below
+	pauser   *risk.Pauser
+	failing  error
+	since    time.Time // the first failure of this episode
+	lastFail time.Time // the latest failure
 }
 
 const writeReason = "ledger writes failing: "
+
+// resumeAfter is how long writes must go without a failure before the
+// pause lifts.
+const resumeAfter = 3 * time.Second
 
 // failed is the ledger's OnWriteError.
 func (w *writeHealth) failed(err error) {
 	w.d.m.writeErrors.Inc()
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.lastFail = time.Now()
 	if w.failing != nil {
 		return
 	}
-	w.failing, w.since = err, time.Now()
+	w.failing, w.since = err, w.lastFail
 	w.d.m.writeFailing.Set(1)
 	w.d.log.Error("ledger writes failing: trading paused until the ledger can be written again (disk full? read-only? I/O error?)", "err", err)
 	if w.pauser != nil {
@@ -42,12 +50,12 @@ func (w *writeHealth) failed(err error) {
 	}
 }
 
-// committed is told of every committed write: one after failures lifts
-// the pause.
-func (w *writeHealth) committed() {
+// recovered lifts the pause after a successful probe, once no write has
+// failed for resumeAfter.
+func (w *writeHealth) recovered() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.failing == nil {
+	if w.failing == nil || time.Since(w.lastFail) < resumeAfter {
 		return
 	}
 	w.d.log.Info("ledger writes succeed again: trading resumes", "failed_for", time.Since(w.since).Round(time.Millisecond))
@@ -88,7 +96,9 @@ func (w *writeHealth) probe(ctx context.Context, store *ledger.Store) error {
 		case <-t.C:
 			if err, _ := w.state(); err != nil {
 				pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-				store.Probe(pctx) // the outcome reaches failed or committed
+				if store.Probe(pctx) == nil { // a failure reaches failed
+					w.recovered()
+				}
 				cancel()
 			}
 		}

@@ -64,7 +64,7 @@ func TestFullDiskPausesTrading(t *testing.T) {
 	}
 	t.Logf("/readyz false %s after the disk filled", time.Since(filled).Round(time.Millisecond))
 	if n := strings.Count(h.logs.String(), `level=ERROR msg="ledger writes failing`); n != 1 {
-		t.Errorf("%d ERROR lines for the failing writes, want 1", n)
+		t.Errorf("%d ERROR lines for the failing writes, want 1\n%s", n, grepLines(h.logs.String(), "ledger writes"))
 	}
 	before := metric(t, h.d.Registry(), "engine_intents_total", map[string]string{"outcome": "filled"})
 
@@ -137,4 +137,15 @@ func TestReadOnlyLedgerDirectoryRefused(t *testing.T) {
 	if err := d.Run(ctx); err == nil || !strings.Contains(err.Error(), dir) {
 		t.Fatalf("Run on a read-only ledger directory = %v, want an error naming %s", err, dir)
 	}
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

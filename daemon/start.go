@@ -87,7 +87,6 @@ func (r *run) openLedger(ctx context.Context) error {
 		OnCommit: func(took time.Duration, writes int) {
 			d.m.commit.Observe(took.Seconds())
 			d.m.writes.Add(float64(writes))
-			d.health.committed()
 		},
 		OnWriteError: d.health.failed,
 	})
@@ -220,11 +219,16 @@ func (d *Daemon) whitelistInSim(v *sim.Venue) error {
 		}
 		w, err := v.WhitelistAddress(sim.WhitelistRequest{Name: name, Asset: market.Asset(dest.Asset), Address: dest.Address,
 			Network: dest.Network, Params: dest.AddressParams})
-		if err == nil {
-			err = v.ApproveWhitelist(w.ID)
-		}
 		if err != nil {
 			return fmt.Errorf("paper mode: whitelist treasury.destinations.%s in the simulator: %w", name, err)
+		}
+		if d.cfg.Sim.WhitelistApproval == sim.ApprovalManual {
+			d.log.Info("paper mode: destination whitelisted in the simulator, waiting for approval (sim.whitelist_approval = \"manual\")",
+				"destination", name, "whitelist_id", w.ID)
+			continue
+		}
+		if err := v.ApproveWhitelist(w.ID); err != nil {
+			return fmt.Errorf("paper mode: approve treasury.destinations.%s in the simulator: %w", name, err)
 		}
 		d.log.Info("paper mode: destination whitelisted and approved in the simulator (at Hercle, the desk's own step)",
 			"destination", name, "asset", dest.Asset, "network", dest.Network)

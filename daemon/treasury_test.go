@@ -46,14 +46,17 @@ func TestTreasurySweepInDaemon(t *testing.T) {
 	cfg.Heropayments.Enabled = true
 	cfg.Heropayments.MerchantDailyLimit = tomlval.Dec(decimal.RequireFromString("50000"))
 	cfg.Heropayments.CustomerDailyLimit = tomlval.Dec(decimal.RequireFromString("5000"))
+	// Paper mode whitelists the destination in the simulator; with manual
+	// approval it waits there until approved, and nothing is sent.
+	cfg.Sim.WhitelistApproval = sim.ApprovalManual
 	h := start(t, cfg, daemon.Options{Sim: func(o *sim.Options) { o.ConfirmAfter, o.SettleAfter = 200*time.Millisecond, 400*time.Millisecond }})
 	h.waitMetric("engine_treasury_runs_total", map[string]string{"policy": "btc-cold", "outcome": "refused"}, 1)
 	v := h.info.Sim.Venue()
-	w, err := v.WhitelistAddress(sim.WhitelistRequest{Name: "cold", Asset: "BTC", Address: "bc1qcoldcoldcoldcoldcoldcoldcoldcoldcold0", Network: "Bitcoin"})
-	if err != nil {
-		t.Fatal(err)
+	pending := v.PendingApprovals().Whitelist
+	if len(pending) != 1 || pending[0].Address != "bc1qcoldcoldcoldcoldcoldcoldcoldcoldcold0" {
+		t.Fatalf("pending whitelist entries %+v, want the cold destination", pending)
 	}
-	if err := v.ApproveWhitelist(w.ID); err != nil {
+	if err := v.ApproveWhitelist(pending[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	h.waitMetric("engine_treasury_runs_total", map[string]string{"policy": "btc-cold", "outcome": "sent"}, 1)
