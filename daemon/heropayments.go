@@ -55,7 +55,11 @@ func (r *run) startHeropayments(ctx context.Context) error {
 	if cfg.Enabled && r.hooks == nil {
 		return errors.New("heropayments: its callbacks are served on the webhook endpoint: enable [webhook]")
 	}
-	rail, secret, err := d.heropaymentsClient(ctx, r.store, r.simSrv)
+	callbackURL := cfg.CallbackURL
+	if callbackURL == "" && r.hooks != nil {
+		callbackURL = r.hooks.BaseURL() + cfg.CallbackPath
+	}
+	rail, secret, err := d.heropaymentsClient(ctx, r.store, r.simSrv, callbackURL)
 	if err != nil {
 		return err
 	}
@@ -63,10 +67,6 @@ func (r *run) startHeropayments(ctx context.Context) error {
 	r.g.closer("heropayments", func() error { rail.close(); return nil })
 	if rail.client == nil {
 		return nil
-	}
-	callbackURL := cfg.CallbackURL
-	if callbackURL == "" {
-		callbackURL = r.hooks.BaseURL() + cfg.CallbackPath
 	}
 	m, err := merchant.New(merchant.Options{
 		Ledger: r.store, Client: rail.client, Secret: secret, Flow: rail.flow, CallbackURL: callbackURL,
@@ -88,8 +88,10 @@ func (r *run) startHeropayments(ctx context.Context) error {
 
 // heropaymentsClient returns the rail with its signed client, and the
 // signing secret, when [heropayments] is enabled (an empty rail when not);
-// in paper mode it starts the Heropayments simulator, linked to simSrv.
-func (d *Daemon) heropaymentsClient(ctx context.Context, store *ledger.Store, simSrv *sim.Server) (*heropaymentsRail, string, error) {
+// in paper mode it starts the Heropayments simulator, linked to simSrv,
+// whose simulated customers ([sim.customers]) pay and call back to
+// callbackURL.
+func (d *Daemon) heropaymentsClient(ctx context.Context, store *ledger.Store, simSrv *sim.Server, callbackURL string) (*heropaymentsRail, string, error) {
 	cfg := d.cfg.Heropayments
 	rail := &heropaymentsRail{flow: heropayments.Flow(cfg.Flow)}
 	if !cfg.Enabled {
@@ -106,6 +108,9 @@ func (d *Daemon) heropaymentsClient(ctx context.Context, store *ledger.Store, si
 			d.log.Info("paper mode: the Heropayments simulator uses HEROPAYMENTS_API_KEY and HEROPAYMENTS_API_SECRET")
 		}
 		opts := heropay.Options{APIKey: key, APISecret: secret, Seed: uint64(d.cfg.Sim.Seed), Logger: d.log.With("component", "sim-heropayments")}
+		if callbackURL != "" {
+			opts.Customers = heropay.CustomersFrom(d.cfg.Sim.Customers, callbackURL)
+		}
 		if d.o.Heropayments != nil {
 			d.o.Heropayments(&opts)
 		}
