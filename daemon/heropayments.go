@@ -111,6 +111,7 @@ func (d *Daemon) heropaymentsClient(ctx context.Context, store *ledger.Store, si
 		if callbackURL != "" {
 			opts.Customers = heropay.CustomersFrom(d.cfg.Sim.Customers, callbackURL)
 		}
+		opts.Step = d.cfg.Sim.Customers.Step.Duration // zero: the simulator's default
 		if d.o.Heropayments != nil {
 			d.o.Heropayments(&opts)
 		}

@@ -95,6 +95,7 @@ func (r *run) startScheduler(context.Context) error {
 		return fmt.Errorf("reconcile: %w", err)
 	}
 	r.g.start("scheduler", sched.Run)
+	r.g.start("paper customer payouts", r.paperPayouts)
 	return nil
 }
 

@@ -19,6 +19,10 @@ type Config struct {
 	// Dedup enables Client-Id deduplication (6 h), as the Hercle sandbox does.
 	// Production does not deduplicate; set false to behave like it.
 	Dedup bool `toml:"dedup"`
+	// SettleAfter is how long a withdrawal or transfer takes to reach its
+	// final status (CONFIRMING after a sixth of it). Zero means
+	// DefaultSettleAfter.
+	SettleAfter tomlval.Duration `toml:"settle_after"`
 	// WhitelistApproval and PayeeApproval are "auto" (the venue approves
 	// each whitelist entry and payee address at once) or "manual" (they
 	// wait for the control endpoint, ApproveWhitelist or
@@ -86,6 +90,14 @@ type CustomersConfig struct {
 	// Repeat is the chance a customer pays again to an address they paid
 	// before (a multiple deposit, with a new sequence).
 	Repeat float64 `toml:"repeat"`
+	// Step is the time between two statuses of a Heropayments payment (a
+	// paid deposit, a payout); zero means the simulator's 1 minute.
+	Step tomlval.Duration `toml:"step"`
+	// PayoutEvery is how often, in paper mode, the engine pays one of
+	// these customers out (through the same path as an operator's
+	// payout: recorded, checked by risk and the daily limits, sent once);
+	// "0s": never.
+	PayoutEvery tomlval.Duration `toml:"payout_every"`
 }
 
 // Approval names.
@@ -97,15 +109,18 @@ const (
 // DefaultConfig is the section a file leaves out: a free loopback port,
 // seed 1, Client-Id deduplication as the sandbox does, automatic approval,
 // no maintenance window, no faults, the hub's envelope as the guide's
-// JSON string, and a customer paying a Heropayments deposit every 30 s.
+// JSON string, movements settling in 20 s, and a customer paying a
+// Heropayments deposit every 30 s (a status every 10 s) and asking for a
+// payout every 45 s: a paper run shows the whole mission within minutes.
 func DefaultConfig() Config {
-	return Config{Addr: "127.0.0.1:0", Seed: 1, Dedup: true,
+	return Config{Addr: "127.0.0.1:0", Seed: 1, Dedup: true, SettleAfter: tomlval.Dur(20 * time.Second),
 		WhitelistApproval: ApprovalAuto, PayeeApproval: ApprovalAuto,
 		Hub: HubConfig{Envelope: EnvelopeString.String()},
 		Webhooks: WebhookFaultsConfig{MaxDelay: tomlval.Dur(200 * time.Millisecond),
 			StaleBy: tomlval.Dur(10 * time.Minute)},
 		Customers: CustomersConfig{Every: tomlval.Dur(30 * time.Second), Count: 3, Currency: "USDT",
-			MinAmount: tomlval.MustDec("20"), MaxAmount: tomlval.MustDec("500"), Repeat: 0.3},
+			MinAmount: tomlval.MustDec("20"), MaxAmount: tomlval.MustDec("500"), Repeat: 0.3,
+			Step: tomlval.Dur(10 * time.Second), PayoutEvery: tomlval.Dur(45 * time.Second)},
 	}
 }
 
@@ -130,6 +145,9 @@ func (c Config) Problems() []tomlval.Problem {
 		ps.Add("faults", "fault rates add up to %v; their sum must be at most 1", sum)
 	}
 	ps.DurationIn("faults.latency", f.Latency, 0, time.Minute)
+	if d := c.SettleAfter; d.Err() != nil || d.Duration != 0 {
+		ps.DurationIn("settle_after", d, 100*time.Millisecond, 24*time.Hour)
+	}
 	if _, err := ParseHubEnvelope(c.Hub.Envelope); err != nil {
 		ps.Add("hub.envelope", "must be string, object or embedded, got %q", c.Hub.Envelope)
 	}
@@ -174,6 +192,12 @@ func (c CustomersConfig) problems(ps *tomlval.Problems) {
 		}
 	}
 	ps.Finite("customers.repeat", c.Repeat, 0, 1)
+	if d := c.Step; d.Err() != nil || d.Duration != 0 {
+		ps.DurationIn("customers.step", d, 100*time.Millisecond, time.Hour)
+	}
+	if d := c.PayoutEvery; d.Err() != nil || d.Duration != 0 {
+		ps.DurationIn("customers.payout_every", d, time.Second, 24*time.Hour)
+	}
 }
 
 // Options returns the simulator's Options for the section. Webhooks
@@ -186,6 +210,8 @@ func (c Config) Options() Options {
 		Addr:                 c.Addr,
 		Seed:                 uint64(c.Seed),
 		Dedup:                c.Dedup,
+		SettleAfter:          c.SettleAfter.Duration,
+		ConfirmAfter:         c.SettleAfter.Duration / 6,
 		AutoApproveWhitelist: c.WhitelistApproval != ApprovalManual,
 		AutoApprovePayees:    c.PayeeApproval != ApprovalManual,
 		Faults: Faults{
