@@ -68,7 +68,7 @@ func paperConfig(dir string) config.Config {
 	}
 	cfg.Execution.FollowEvery = tomlval.Dur(50 * time.Millisecond)
 	cfg.Webhook.Enabled, cfg.Webhook.Addr = true, "127.0.0.1:0"
-	cfg.Sim.Customers.Every = tomlval.Dur(0) // no simulated customers unless a test wants them
+	cfg.Sim.Customers.Every, cfg.Sim.Customers.PayoutEvery = tomlval.Dur(0), tomlval.Dur(0) // no simulated customers unless a test wants them
 	cfg.Risk.MaxOpenIntents = 4
 	cfg.Risk.MaxOrderNotional = tomlval.Dec(decimal.RequireFromString("50000"))
 	cfg.Risk.MaxDailyNotional = tomlval.Dec(decimal.RequireFromString("1000000"))

@@ -109,9 +109,10 @@ func (d *Daemon) heropaymentsClient(ctx context.Context, store *ledger.Store, si
 		}
 		opts := heropay.Options{APIKey: key, APISecret: secret, Seed: uint64(d.cfg.Sim.Seed), Logger: d.log.With("component", "sim-heropayments")}
 		if callbackURL != "" {
-			opts.Customers = heropay.CustomersFrom(d.cfg.Sim.Customers, callbackURL)
+			opts.Customers = heropay.CustomersFrom(d.cfg.Sim.Customers, callbackURL, heropay.Flow(cfg.Flow))
 		}
 		opts.Step = d.cfg.Sim.Customers.Step.Duration // zero: the simulator's default
+		opts.Balance = d.cfg.Sim.Customers.MerchantBalance.Decimal
 		if d.o.Heropayments != nil {
 			d.o.Heropayments(&opts)
 		}
@@ -177,8 +178,11 @@ func (d *Daemon) reconciler(store *ledger.Store, rest *hercle.Client, hp *heropa
 		deps.Pauser = rk.PauseFor("reconciliation breaks: ")
 	case d.cfg.InProcessVenue():
 		// The in-process simulator of this session has no history of
-		// earlier ones.
+		// earlier ones; it is cheap to compare against, so a paper run
+		// shows its reconciliation every minute.
 		rc.Lookback = min(rc.Lookback, time.Minute)
+		rc.Schedule = "@every 1m"
+		d.log.Info("paper mode: reconciliation against the in-process simulator runs every minute")
 	}
 	return reconcile.New(rc, deps)
 }

@@ -16,13 +16,12 @@ import (
 // customers asking to be paid out: every [sim.customers] payout_every one
 // of them gets a payout through the same path an operator's takes
 // (recorded, checked by risk and the daily limits, sent once), so a paper
-// run rehearses customer payouts too. It stops with ctx.
+// run rehearses customer payouts too. It stops with ctx; start it only
+// when there are customers to pay (the run group stops the engine when a
+// unit returns on its own).
 func (r *run) paperPayouts(ctx context.Context) error {
 	c := r.d.cfg.Sim.Customers
 	every := c.PayoutEvery.Duration
-	if every <= 0 || r.customers == nil || !r.d.cfg.InProcessVenue() {
-		return nil
-	}
 	rng := rand.New(rand.NewPCG(uint64(r.d.cfg.Sim.Seed), 0x9a7))
 	session := time.Now().UTC().Format("20060102T150405")
 	t := time.NewTicker(every)

@@ -95,7 +95,9 @@ func (r *run) startScheduler(context.Context) error {
 		return fmt.Errorf("reconcile: %w", err)
 	}
 	r.g.start("scheduler", sched.Run)
-	r.g.start("paper customer payouts", r.paperPayouts)
+	if r.customers != nil && d.cfg.InProcessVenue() && d.cfg.Sim.Customers.PayoutEvery.Duration > 0 {
+		r.g.start("paper customer payouts", r.paperPayouts)
+	}
 	return nil
 }
 

@@ -205,15 +205,24 @@ func (r *run) startVenue(ctx context.Context) error {
 	r.g.closer("simulator", srv.Close)
 	d.log.Info("paper mode: simulator started in-process", "url", srv.URL(), "seed", opts.Seed)
 	r.simSrv, r.venueURL, r.apiKey = srv, srv.URL(), srv.APIKey()
-	return d.whitelistInSim(srv.Venue())
+	return d.setUpSimAccount(srv.Venue())
 }
 
-// whitelistInSim whitelists and approves the treasury's crypto
-// destinations in the in-process simulator, as the desk does once at
-// Hercle before a live engine may withdraw to them.
-func (d *Daemon) whitelistInSim(v *sim.Venue) error {
+// setUpSimAccount does in the in-process simulator what the desk does
+// once at Hercle before a live engine may pay its treasury destinations:
+// whitelist (and, with automatic approval, approve) each crypto
+// destination, and open a deposit account in the asset of each bank
+// destination that names none, to pay transfers from.
+func (d *Daemon) setUpSimAccount(v *sim.Venue) error {
 	for _, name := range slices.Sorted(maps.Keys(d.cfg.Treasury.Destinations)) {
 		dest := d.cfg.Treasury.Destinations[name]
+		if dest.Type == policy.TypeBank && dest.InternalAddressID == "" && !slices.ContainsFunc(v.DepositAddresses(),
+			func(a sim.DepositAddress) bool { return string(a.Asset) == dest.Asset }) {
+			if _, err := v.CreateDepositAddress(market.Asset(dest.Asset), dest.Network); err != nil {
+				return fmt.Errorf("paper mode: open a %s deposit account in the simulator for treasury.destinations.%s: %w", dest.Asset, name, err)
+			}
+			d.log.Info("paper mode: deposit account opened in the simulator to pay bank transfers from", "destination", name, "asset", dest.Asset)
+		}
 		if dest.Type != policy.TypeCrypto {
 			continue
 		}

@@ -98,6 +98,9 @@ type CustomersConfig struct {
 	// payout: recorded, checked by risk and the daily limits, sent once);
 	// "0s": never.
 	PayoutEvery tomlval.Duration `toml:"payout_every"`
+	// MerchantBalance is the merchant's USDT balance at the Heropayments
+	// simulator when it starts.
+	MerchantBalance tomlval.Decimal `toml:"merchant_balance"`
 }
 
 // Approval names.
@@ -120,7 +123,7 @@ func DefaultConfig() Config {
 			StaleBy: tomlval.Dur(10 * time.Minute)},
 		Customers: CustomersConfig{Every: tomlval.Dur(30 * time.Second), Count: 3, Currency: "USDT",
 			MinAmount: tomlval.MustDec("20"), MaxAmount: tomlval.MustDec("500"), Repeat: 0.3,
-			Step: tomlval.Dur(10 * time.Second), PayoutEvery: tomlval.Dur(45 * time.Second)},
+			Step: tomlval.Dur(10 * time.Second), PayoutEvery: tomlval.Dur(45 * time.Second), MerchantBalance: tomlval.MustDec("5000")},
 	}
 }
 
@@ -195,6 +198,7 @@ func (c CustomersConfig) problems(ps *tomlval.Problems) {
 	if d := c.Step; d.Err() != nil || d.Duration != 0 {
 		ps.DurationIn("customers.step", d, 100*time.Millisecond, time.Hour)
 	}
+	ps.NonNegative("customers.merchant_balance", c.MerchantBalance)
 	if d := c.PayoutEvery; d.Err() != nil || d.Duration != 0 {
 		ps.DurationIn("customers.payout_every", d, time.Second, 24*time.Hour)
 	}

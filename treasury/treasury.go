@@ -90,6 +90,9 @@ type Treasury struct {
 	landed    map[string]landing            // settlements Heropayments has sent, awaiting the Hercle deposit
 	conflicts map[string]bool               // Client-Ids whose conflict was logged
 
+	refusedMu sync.Mutex        // guards refused
+	refused   map[string]string // the refusal last logged, by policy
+
 	depMu    sync.Mutex        // guards deposits
 	deposits []inbound.Deposit // credited Hercle deposits not yet matched
 }
@@ -176,7 +179,15 @@ func (t *Treasury) Register(s *scheduler.Scheduler) error {
 			Spec:     t.cfg.Policies[name].Schedule,
 			InWindow: t.cfg.Window(),
 			Run: func(ctx context.Context, _ time.Time) error {
-				_, err := t.Sweep(ctx, name)
+				res, err := t.Sweep(ctx, name)
+				if res.Outcome == OutcomeRefused && err != nil {
+					// Waiting for the desk (an approval, a whitelist
+					// entry): said once per reason, not every run; the
+					// runs are counted in engine_treasury_runs_total.
+					t.noteRefused(name, err)
+					return nil
+				}
+				t.noteRefused(name, nil)
 				return err
 			},
 		})
@@ -195,6 +206,25 @@ func (t *Treasury) Register(s *scheduler.Scheduler) error {
 		return fmt.Errorf("treasury: schedule poll: %w", err)
 	}
 	return nil
+}
+
+// noteRefused logs a scheduled run's refusal when it differs from the
+// policy's last one, and that the refusals stopped when err is nil.
+func (t *Treasury) noteRefused(name string, err error) {
+	t.refusedMu.Lock()
+	defer t.refusedMu.Unlock()
+	last, was := t.refused[name]
+	switch {
+	case err == nil && was:
+		delete(t.refused, name)
+		t.log.Info("treasury: policy no longer refused", "policy", name)
+	case err != nil && last != err.Error():
+		if t.refused == nil {
+			t.refused = map[string]string{}
+		}
+		t.refused[name] = err.Error()
+		t.log.Warn("treasury: policy refused; nothing sent until this changes (repeats are not logged)", "policy", name, "err", err)
+	}
 }
 
 // Sweep runs the named policy now, and the policies it chains to after it

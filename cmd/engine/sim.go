@@ -222,7 +222,7 @@ func (f *simFlags) options(cfg config.Config, logger *slog.Logger) (sim.Options,
 func (f *simFlags) startHeropayments(ctx context.Context, e *env, cfg config.Config, srv *sim.Server, logger *slog.Logger) (func(), error) {
 	key, secret := simSecret(), simSecret()
 	hp, err := heropay.Start(ctx, heropay.Options{APIKey: key, APISecret: secret, Seed: uint64(cfg.Sim.Seed),
-		Customers: heropay.CustomersFrom(cfg.Sim.Customers, *f.callbackURL), Logger: logger.With("component", "sim-heropayments")})
+		Customers: heropay.CustomersFrom(cfg.Sim.Customers, *f.callbackURL, heropay.Flow(cfg.Heropayments.Flow)), Logger: logger.With("component", "sim-heropayments")})
 	if err != nil {
 		return nil, fmt.Errorf("heropayments simulator: %w", err)
 	}

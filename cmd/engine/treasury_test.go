@@ -7,19 +7,42 @@ import (
 )
 
 // TestTreasuryPlan plans every kind of policy in paper mode, sending
-// nothing: a sweep (BTC 10 against a max of 5), a conversion (ETH 100
-// against a max of 60) and a settlement of the Heropayments balance.
+// nothing: the shipped ones, then, on the shipped file without its
+// [treasury], none (with an explanation), and a sweep (BTC 10 against a
+// max of 5), a conversion (ETH 100 against a max of 60) and a settlement
+// of the Heropayments balance.
 func TestTreasuryPlan(t *testing.T) {
 	cfg := paperConfig(t)
+	code, out, errOut := runEngine(t, nil, "treasury", "plan", "-config", cfg)
+	if code != exitOK {
+		t.Fatalf("treasury plan of the shipped file = %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"btc-ln", "usdt-cold", "eur-to-bank", "heropayments-settle"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan of the shipped file lacks %q:\n%s", want, out)
+		}
+	}
 	b, err := os.ReadFile(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, out, errOut := runEngine(t, nil, "treasury", "plan", "-config", cfg)
+	// The shipped file without its treasury and the risk caps for it.
+	s := string(b)
+	from, to := strings.Index(s, "\n[treasury]\n"), strings.Index(s, "\n[webhook]\n")
+	caps := strings.Index(s, "\ndestinations = {")
+	if from < 0 || to < from || caps < 0 {
+		t.Fatal("config.toml no longer has the [treasury] and risk.transfers.destinations this test removes")
+	}
+	s = s[:from] + s[to:]
+	s = s[:caps] + s[caps+strings.Index(s[caps+1:], "\n")+1:]
+	b = []byte(s)
+	if err := os.WriteFile(cfg, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runEngine(t, nil, "treasury", "plan", "-config", cfg)
 	if code != exitOK || !strings.Contains(out, "No treasury policies are configured") {
 		t.Fatalf("treasury plan without policies = %d, want 0 and an explanation\n%s\n%s", code, out, errOut)
 	}
-	b = []byte(strings.Replace(string(b), "\nenabled = false\n", "\nenabled = true\n", 1)) // [heropayments]
 	extra := `
 [treasury.destinations.cold-btc]
 type = "crypto"

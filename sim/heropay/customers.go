@@ -52,13 +52,18 @@ type Customers struct {
 	// customers open themselves; empty: customers only pay deposits the
 	// merchant created, and pay again to their addresses.
 	CallbackURL string
+	// Flow is the merchant account's flow, which the deposits customers
+	// open themselves are in: FlowV2 (by turns at a new and at the
+	// customer's static address) or FlowCustody; empty: all three by
+	// turns.
+	Flow Flow
 }
 
 // CustomersFrom reads the [sim.customers] section. The callback URL is
 // the merchant's, which the caller knows and the section does not.
-func CustomersFrom(c sim.CustomersConfig, callbackURL string) Customers {
+func CustomersFrom(c sim.CustomersConfig, callbackURL string, flow Flow) Customers {
 	return Customers{Every: c.Every.Duration, Count: c.Count, Currency: c.Currency, MinAmount: c.MinAmount.Decimal,
-		MaxAmount: c.MaxAmount.Decimal, Repeat: c.Repeat, CallbackURL: callbackURL}
+		MaxAmount: c.MaxAmount.Decimal, Repeat: c.Repeat, CallbackURL: callbackURL, Flow: flow}
 }
 
 // withDefaults fills the zero fields.
@@ -130,10 +135,14 @@ func (s *Server) customersActLocked(at time.Time) {
 		w := createWire{ExternalOrderID: order, CustomerID: fmt.Sprintf("customer-%d", 1+cs.rnd.IntN(c.Count)),
 			Currency: c.Currency, Amount: &number{amount}, CallbackURL: c.CallbackURL}
 		flow, static := FlowV2, false
-		switch cs.opened % 3 {
-		case 2:
+		switch {
+		case c.Flow == FlowCustody:
+			flow = FlowCustody
+		case c.Flow == FlowV2:
+			static = cs.opened%2 == 0
+		case cs.opened%3 == 2:
 			static = true
-		case 0:
+		case cs.opened%3 == 0:
 			flow = FlowCustody
 		}
 		p := s.newDepositLocked(flow, static, w, at)

@@ -88,7 +88,7 @@ func TestCustomersPayWhatTheMerchantOpened(t *testing.T) {
 func customerRun(t *testing.T, n int) ([]string, decimal.Decimal) {
 	t.Helper()
 	r := newRigWith(t, func(o *Options, cbURL string) {
-		o.Customers = CustomersFrom(sim.DefaultConfig().Customers, cbURL)
+		o.Customers = CustomersFrom(sim.DefaultConfig().Customers, cbURL, "")
 		o.Customers.Every, o.Step = 30*time.Second, 10*time.Second
 	})
 	for range n {
@@ -150,9 +150,9 @@ func TestCustomersOpenTheirOwnDeposits(t *testing.T) {
 // Start refuses customers that cannot act.
 func TestCustomersFromTheSection(t *testing.T) {
 	c := CustomersFrom(sim.CustomersConfig{Every: tomlval.Dur(time.Minute), Count: 5, Currency: "BTC",
-		MinAmount: tomlval.MustDec("0.001"), MaxAmount: tomlval.MustDec("0.01"), Repeat: 0.5}, "http://127.0.0.1:1/cb")
+		MinAmount: tomlval.MustDec("0.001"), MaxAmount: tomlval.MustDec("0.01"), Repeat: 0.5}, "http://127.0.0.1:1/cb", FlowV2)
 	want := Customers{Every: time.Minute, Count: 5, Currency: "BTC", MinAmount: decimal.RequireFromString("0.001"),
-		MaxAmount: decimal.RequireFromString("0.01"), Repeat: 0.5, CallbackURL: "http://127.0.0.1:1/cb"}
+		MaxAmount: decimal.RequireFromString("0.01"), Repeat: 0.5, CallbackURL: "http://127.0.0.1:1/cb", Flow: FlowV2}
 	if fmt.Sprint(c) != fmt.Sprint(want) {
 		t.Errorf("CustomersFrom = %+v, want %+v", c, want)
 	}
