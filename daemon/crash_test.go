@@ -44,6 +44,7 @@ const (
 	envBaseURL   = "ENGINE_CRASH_BASE_URL"
 	envLedger    = "ENGINE_CRASH_LEDGER"
 	envFinal     = "ENGINE_CRASH_FINAL"
+	envBackupDir = "ENGINE_CRASH_BACKUP_DIR"
 	runningLine  = `msg="engine running"`
 	crashSeed    = 20261123
 	maxCrashRuns = 400
@@ -161,6 +162,9 @@ func TestCrashChild(t *testing.T) {
 		t.Skip("child process of TestCrashRecovery")
 	}
 	cfg := crashConfig(os.Getenv(envBaseURL), os.Getenv(envLedger))
+	if dir := os.Getenv(envBackupDir); dir != "" {
+		cfg.Ledger.BackupDir, cfg.Ledger.BackupEvery, cfg.Ledger.BackupKeep = dir, tomlval.Dur(time.Second), 20
+	}
 	if os.Getenv(envFinal) == "1" {
 		// The last run only resolves: nothing new is traded or sent.
 		cfg.Strategies = nil

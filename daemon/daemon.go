@@ -206,6 +206,7 @@ type step struct {
 func (r *run) steps() []step {
 	return []step{
 		{"ledger", r.openLedger},
+		{"backups", r.startBackups},
 		{"webhooks", r.startWebhooks},
 		{"venue", r.startVenue},
 		{"heropayments", r.startHeropayments},
