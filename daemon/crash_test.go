@@ -286,7 +286,13 @@ type child struct {
 
 func startChild(t *testing.T, baseURL, ledgerPath string, env ...string) *child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.v")
+	return startChildTest(t, "^TestCrashChild$", baseURL, ledgerPath, env...)
+}
+
+// startChildTest re-executes this test binary into the test run names.
+func startChildTest(t *testing.T, run, baseURL, ledgerPath string, env ...string) *child {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run="+run, "-test.v")
 	cmd.Env = append(os.Environ(), envChild+"=1", envBaseURL+"="+baseURL, envLedger+"="+ledgerPath, "HERCLE_API_KEY="+crashKey)
 	cmd.Env = append(cmd.Env, env...)
 	out, err := cmd.StderrPipe()
