@@ -196,4 +196,3 @@ func pct(ds []time.Duration, q int) time.Duration {
 	i := (q*len(ds) + 99) / 100
 	return ds[max(i-1, 0)].Round(10 * time.Millisecond)
 }
-
