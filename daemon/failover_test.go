@@ -42,6 +42,7 @@ func TestHAChild(t *testing.T) {
 	cfg.HA.Enabled, cfg.HA.Node = true, os.Getenv(envHANode)
 	cfg.HA.Endpoints = strings.Split(os.Getenv(envHAEndpoints), ",")
 	cfg.HA.Prefix, cfg.HA.LeaseTTL, cfg.HA.DialTimeout = "/failover/", tomlval.Dur(2*time.Second), tomlval.Dur(time.Second)
+	cfg.Reconcile.PauseAbove = -1 // the soak runs long; what it checks is the venue against the books
 	if os.Getenv(envFinal) == "1" {
 		cfg.Strategies = nil
 		for name, p := range cfg.Treasury.Policies {
@@ -71,7 +72,8 @@ func TestHAChild(t *testing.T) {
 // is started again.
 type pair struct {
 	t         *testing.T
-	url, eps  string
+	url       string
+	eps       [2]string // node a reaches etcd through a proxy that can cut it off
 	ledgers   [2]string
 	nodes     [2]*child
 	restarts  int
@@ -79,7 +81,7 @@ type pair struct {
 }
 
 func (p *pair) start(i int) {
-	cmd := []string{envHAChild + "=1", envHAEndpoints + "=" + p.eps, envHANode + "=" + string(rune('a'+i))}
+	cmd := []string{envHAChild + "=1", envHAEndpoints + "=" + p.eps[i], envHANode + "=" + string(rune('a'+i))}
 	p.nodes[i] = startChildTest(p.t, "^TestHAChild$", p.url, p.ledgers[i], append(cmd, p.extraEnvs...)...)
 }
 
@@ -129,7 +131,8 @@ func TestFailover(t *testing.T) {
 	v := srv.Venue()
 	rng := rand.New(rand.NewPCG(haSeed, 2))
 	t.Logf("simulator and kill seed %d", haSeed)
-	p := &pair{t: t, url: srv.URL(), eps: strings.Join(cluster.Endpoints, ",")}
+	proxy := hatest.NewProxy(t, strings.TrimPrefix(cluster.Endpoints[0], "http://"))
+	p := &pair{t: t, url: srv.URL(), eps: [2]string{proxy.URL, strings.Join(cluster.Endpoints, ",")}}
 	for i := range p.ledgers {
 		p.ledgers[i] = filepath.Join(t.TempDir(), "ledger.db")
 		p.start(i)
@@ -148,6 +151,9 @@ func TestFailover(t *testing.T) {
 			t.Fatalf("kill %d: the killed engine leads again", k)
 		}
 		takeovers = append(takeovers, time.Since(killed))
+	}
+	if os.Getenv("ENGINE_HA_SOAK") == "1" {
+		takeovers = append(takeovers, partition(p, proxy))
 	}
 	// The last leader stops gracefully (it resigns); the standby is
 	// stopped too; one last engine resolves what is left without trading.
@@ -170,6 +176,38 @@ func TestFailover(t *testing.T) {
 	defer store.Close()
 	checkOneToOne(t, v, store)
 	checkWithdrawals(t, v, store)
+}
+
+// partition cuts node a off from etcd while it leads and can still reach
+// the venue: it must stop on its own (its lease ends), and b takes over.
+// It returns the takeover time, from the cut to b trading.
+func partition(p *pair, proxy *hatest.Proxy) time.Duration {
+	t := p.t
+	for p.leader(60*time.Second) != 0 {
+		p.nodes[1].kill(t) // until a leads
+		p.start(1)
+	}
+	timer := time.NewTimer(500 * time.Millisecond)
+	<-timer.C
+	proxy.Cut()
+	cut := time.Now()
+	select {
+	case <-p.nodes[0].done: // deposed, it stops
+		p.nodes[0].cmd.Wait()
+	case <-time.After(30 * time.Second):
+		t.Fatalf("node a cut off from etcd still runs after 30s:\n%s", tail(p.nodes[0].output(), 30))
+	}
+	if !strings.Contains(p.nodes[0].output(), "leadership lost") {
+		t.Errorf("node a stopped without losing leadership:\n%s", tail(p.nodes[0].output(), 30))
+	}
+	proxy.Heal()
+	p.start(0)
+	if p.leader(60*time.Second) != 1 {
+		t.Fatal("b did not take over from a cut-off leader")
+	}
+	took := time.Since(cut)
+	t.Logf("partition: the cut-off leader stopped on its own; b traded %s after the cut", took.Round(10*time.Millisecond))
+	return took
 }
 
 // finalRun starts engine i alone, in final mode, until it leads.

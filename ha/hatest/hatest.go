@@ -167,6 +167,13 @@ func (p *Proxy) serve(target string) {
 	}
 }
 
+// Heal accepts connections again after Cut.
+func (p *Proxy) Heal() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = false
+}
+
 // Cut drops every connection and refuses new ones: a partition.
 func (p *Proxy) Cut() {
 	p.mu.Lock()
