@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -109,6 +110,9 @@ func (p *pair) leader(deadline time.Duration) int {
 }
 
 func TestFailover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two engines and three etcd members: about 20 s")
+	}
 	kills := 3
 	if os.Getenv("ENGINE_HA_SOAK") == "1" {
 		kills = 20
@@ -138,8 +142,12 @@ func TestFailover(t *testing.T) {
 		p.start(i)
 	}
 	var takeovers []time.Duration
+	recovered := map[string]int{}
 	for k := 0; k < kills; k++ {
 		l := p.leader(60 * time.Second)
+		if k == 0 {
+			checkStandby(t, p.nodes[1-l])
+		}
 		// Fault injection, not synchronisation: the kill lands wherever the
 		// leader happens to be.
 		timer := time.NewTimer(200*time.Millisecond + time.Duration(rng.Int64N(int64(1300*time.Millisecond))))
@@ -151,6 +159,7 @@ func TestFailover(t *testing.T) {
 			t.Fatalf("kill %d: the killed engine leads again", k)
 		}
 		takeovers = append(takeovers, time.Since(killed))
+		p.nodes[1-l].countRecovered(recovered)
 	}
 	if os.Getenv("ENGINE_HA_SOAK") == "1" {
 		takeovers = append(takeovers, partition(p, proxy))
@@ -166,6 +175,10 @@ func TestFailover(t *testing.T) {
 	final.waitSettled(t)
 	final.terminate(t)
 
+	t.Logf("intents the new leaders resolved at takeover: %v", recovered)
+	if kills >= 20 && recovered["filled"]+recovered["failed"] == 0 {
+		t.Errorf("no takeover found an intent to resolve: the kills did not land between an intent and its outcome")
+	}
 	slices.Sort(takeovers)
 	t.Logf("%d kills, %d restarts after a start-up fault; takeover (kill to the new leader trading) p50 %s, p99 %s, max %s; %d orders and %d withdrawals at the venue",
 		kills, p.restarts, pct(takeovers, 50), pct(takeovers, 99), takeovers[len(takeovers)-1], countTrades(t, v), len(venueWithdrawals(t, v)))
@@ -208,6 +221,28 @@ func partition(p *pair, proxy *hatest.Proxy) time.Duration {
 	took := time.Since(cut)
 	t.Logf("partition: the cut-off leader stopped on its own; b traded %s after the cut", took.Round(10*time.Millisecond))
 	return took
+}
+
+// checkStandby: the standby says so on /readyz (503) and in its metrics.
+func checkStandby(t *testing.T, c *child) {
+	t.Helper()
+	var url string
+	deadline := time.Now().Add(30 * time.Second)
+	for url == "" {
+		if m := regexp.MustCompile(`standby: campaigning.* metrics=(http://\S+)`).FindStringSubmatch(c.output()); m != nil {
+			url = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("the standby does not campaign:\n%s", tail(c.output(), 30))
+		} else {
+			time.Sleep(10 * time.Millisecond) // polling the child's log for a condition
+		}
+	}
+	if code, body := get(t, url+"/readyz"); code != 503 || !strings.Contains(body, "standby") {
+		t.Errorf("standby /readyz = %d %s, want 503 naming the standby", code, body)
+	}
+	if _, body := get(t, url+"/metrics"); !strings.Contains(body, `engine_ha_role{role="standby"} 1`) {
+		t.Errorf("standby metrics lack engine_ha_role{role=\"standby\"} 1")
+	}
 }
 
 // finalRun starts engine i alone, in final mode, until it leads.

@@ -40,7 +40,7 @@ func (r *run) lead(ctx context.Context) error {
 	if r.ha == nil {
 		return nil
 	}
-	r.d.log.Info("standby: campaigning for leadership; the books follow the leader's")
+	r.d.log.Info("standby: campaigning for leadership; the books follow the leader's", "metrics", r.ls.metricsURL)
 	if err := r.ha.Lead(ctx); err != nil {
 		return fmt.Errorf("leadership: %w", err)
 	}
@@ -54,7 +54,7 @@ func (r *run) fenced(base *http.Client) *http.Client {
 	if r.ha == nil {
 		return base
 	}
-	c := &http.Client{}
+	c := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()} // as the client's own
 	if base != nil {
 		*c = *base
 	}
