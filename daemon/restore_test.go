@@ -47,7 +47,7 @@ func TestRestoreIntoAFreshNode(t *testing.T) {
 	if os.Getenv("ENGINE_HA_SOAK") == "1" {
 		orders = 1000
 	}
-	deadline := time.Now().Add(45*time.Second + time.Duration(orders)*50*time.Millisecond)
+	deadline := time.Now().Add(45*time.Second + time.Duration(orders)*150*time.Millisecond)
 	for {
 		files, _ := ledger.Backups(backups)
 		if len(files) >= 3 && countTrades(t, v) >= orders {
