@@ -12,6 +12,7 @@ import (
 	"github.com/otcdesk/engine/backtest"
 	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/feeds"
+	"github.com/otcdesk/engine/ha"
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/ledger"
@@ -74,6 +75,7 @@ type Config struct {
 	Heropayments merchant.Settings  `toml:"heropayments"`
 	Reconcile    reconcile.Settings `toml:"reconcile"`
 	Backtest     backtest.Config    `toml:"backtest"`
+	HA           ha.Settings        `toml:"ha"`
 }
 
 // Log configures the process log.
@@ -97,6 +99,7 @@ func Default() Config {
 		Metrics:      Metrics{Addr: "127.0.0.1:9464"},
 		Admin:        Admin{Addr: "127.0.0.1:9465"},
 		Heropayments: merchant.DefaultSettings(),
+		HA:           ha.DefaultSettings(),
 	}
 }
 
@@ -188,6 +191,7 @@ func (c Config) problems() []Problem {
 	ps.Under("webhook", c.Webhook.Problems())
 	ps.Under("heropayments", c.Heropayments.Problems())
 	ps.Under("reconcile", c.Reconcile.Problems())
+	ps.Under("ha", c.HA.Problems())
 	ps = append(ps, c.listenerProblems()...)
 	ps = append(ps, c.strategyProblems()...)
 	return append(ps, c.acrossSections()...)

@@ -86,6 +86,9 @@ func (c Config) strategyProblems() []Problem {
 // acrossSections checks rules that join two sections.
 func (c Config) acrossSections() []Problem {
 	var ps []Problem
+	if c.HA.Enabled && c.Mode != ModeLive {
+		ps = append(ps, Problem{Key: "ha.enabled", Msg: fmt.Sprintf("needs live mode: in %s mode each engine runs its own simulator, so a pair would not share a venue", c.Mode)})
+	}
 	if (c.Mode == ModeLive || c.Mode == ModeShadow) && c.Hercle.Environment == "" && c.Hercle.BaseURL == "" {
 		ps = append(ps, Problem{Key: "hercle.environment", Msg: fmt.Sprintf(`required in %s mode: "sandbox" or "production"`, c.Mode)})
 	}

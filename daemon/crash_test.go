@@ -44,6 +44,7 @@ const (
 	envBaseURL   = "ENGINE_CRASH_BASE_URL"
 	envLedger    = "ENGINE_CRASH_LEDGER"
 	envFinal     = "ENGINE_CRASH_FINAL"
+	envBackupDir = "ENGINE_CRASH_BACKUP_DIR"
 	runningLine  = `msg="engine running"`
 	crashSeed    = 20261123
 	maxCrashRuns = 400
@@ -161,6 +162,12 @@ func TestCrashChild(t *testing.T) {
 		t.Skip("child process of TestCrashRecovery")
 	}
 	cfg := crashConfig(os.Getenv(envBaseURL), os.Getenv(envLedger))
+	if dir := os.Getenv(envBackupDir); dir != "" {
+		cfg.Ledger.BackupDir, cfg.Ledger.BackupEvery, cfg.Ledger.BackupKeep = dir, tomlval.Dur(time.Second), 20
+		// A long run: a reconciliation break under the injected faults
+		// must not pause it (the restore is what is tested here).
+		cfg.Reconcile.PauseAbove = -1
+	}
 	if os.Getenv(envFinal) == "1" {
 		// The last run only resolves: nothing new is traded or sent.
 		cfg.Strategies = nil
@@ -282,7 +289,13 @@ type child struct {
 
 func startChild(t *testing.T, baseURL, ledgerPath string, env ...string) *child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.v")
+	return startChildTest(t, "^TestCrashChild$", baseURL, ledgerPath, env...)
+}
+
+// startChildTest re-executes this test binary into the test run names.
+func startChildTest(t *testing.T, run, baseURL, ledgerPath string, env ...string) *child {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run="+run, "-test.v")
 	cmd.Env = append(os.Environ(), envChild+"=1", envBaseURL+"="+baseURL, envLedger+"="+ledgerPath, "HERCLE_API_KEY="+crashKey)
 	cmd.Env = append(cmd.Env, env...)
 	out, err := cmd.StderrPipe()

@@ -16,6 +16,7 @@ import (
 	"github.com/otcdesk/engine/config"
 	"github.com/otcdesk/engine/customers"
 	"github.com/otcdesk/engine/feeds"
+	"github.com/otcdesk/engine/ha"
 	"github.com/otcdesk/engine/hercle/hub"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/risk"
@@ -81,6 +82,7 @@ type Daemon struct {
 
 	mu        sync.Mutex // guards the fields below, read by the HTTP handlers
 	store     *ledger.Store
+	ha        *ha.Node // nil without [ha]
 	hub       *hub.Client
 	source    *feeds.Source
 	risk      *risk.Engine
@@ -206,12 +208,15 @@ type step struct {
 func (r *run) steps() []step {
 	return []step{
 		{"ledger", r.openLedger},
+		{"backups", r.startBackups},
+		{"ha", r.joinPair},
 		{"webhooks", r.startWebhooks},
 		{"venue", r.startVenue},
 		{"heropayments", r.startHeropayments},
 		{"rest", r.connectREST},
 		{"listeners", r.listen},
 		{"pairs", r.readPairs},
+		{"leadership", r.lead},
 		{"engine", r.buildEngine},
 		{"treasury", r.buildTreasury},
 		{"inbound", r.startInbound},

@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/otcdesk/engine/ha"
 	"github.com/otcdesk/engine/hercle/hub"
 	"github.com/otcdesk/engine/internal/refusals"
 	"github.com/otcdesk/engine/ledger"
@@ -62,6 +63,7 @@ func (d *Daemon) listen(ctx context.Context) (*listeners, error) {
 		mux := http.NewServeMux()
 		mux.HandleFunc("GET /admin/status", d.admin("status", d.status))
 		mux.HandleFunc("GET /admin/journal", d.admin("journal", d.journal))
+		mux.HandleFunc("GET /admin/backup", d.backup)
 		mux.HandleFunc("POST /admin/pause", d.admin("pause", d.pause))
 		mux.HandleFunc("POST /admin/resume", d.admin("resume", d.resume))
 		mux.HandleFunc("POST /admin/kill", d.admin("kill", d.killSwitch))
@@ -145,6 +147,9 @@ func (d *Daemon) readyz(w http.ResponseWriter, _ *http.Request) {
 	if !trading {
 		reasons = append(reasons, "not trading yet (start-up or shutdown)")
 	}
+	if st := d.haStatus(context.Background()); st != nil && st.Role != ha.RoleLeader {
+		reasons = append(reasons, fmt.Sprintf("%s: node %s follows leader %q (books at entry %d)", st.Role, st.Node, st.Leader, st.Index))
+	}
 	if err, since := d.health.state(); err != nil {
 		reasons = append(reasons, fmt.Sprintf("ledger writes failing since %s, trading paused: %v", since.UTC().Format(time.RFC3339), err))
 	}
@@ -217,6 +222,9 @@ type Status struct {
 	// ledger's venue balances, available less the holds of open intents.
 	RiskBalances []RiskBalance `json:"risk_balances"`
 	OpenIntents  int           `json:"open_intents"`
+	// HA is this node's part in an active/standby pair; absent without
+	// [ha].
+	HA *ha.Status `json:"ha,omitempty"`
 }
 
 // RiskBalance is one venue balance as risk sees it, in Status.
@@ -249,6 +257,7 @@ func (d *Daemon) status(r *http.Request) (int, any) {
 	d.mu.Unlock()
 	st.Maintenance = !d.gate.Open(now)
 	st.NextChange = d.gate.NextChange(now)
+	st.HA = d.haStatus(r.Context())
 	if rk != nil {
 		st.Killed, st.KillReason = rk.Killed()
 		st.BreakerOpen = rk.BreakerOpen(now)

@@ -17,6 +17,8 @@ type metrics struct {
 	writeErrors  prometheus.Counter
 	writeFailing prometheus.Gauge
 	adminRefused *prometheus.CounterVec
+	backups      *prometheus.CounterVec
+	lastBackup   prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -59,7 +61,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		Name: "engine_admin_refused_total",
 		Help: "Admin requests refused before their action, by reason (wrong token, throttled).",
 	}, []string{"reason"})
-	for _, c := range []prometheus.Collector{m.hubEvents, m.balance, m.recovered, m.admin, m.commit, m.writes, m.writeErrors, m.writeFailing, m.adminRefused} {
+	m.backups = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "engine_ledger_backups_total",
+		Help: "Ledger backups written and verified (scheduled and on request), by result (ok, failed).",
+	}, []string{"result"})
+	m.lastBackup = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "engine_ledger_last_backup_timestamp_seconds",
+		Help: "Unix time of the last ledger backup that verified; 0 until one has.",
+	})
+	for _, c := range []prometheus.Collector{m.hubEvents, m.balance, m.recovered, m.admin, m.commit, m.writes, m.writeErrors,
+		m.writeFailing, m.adminRefused, m.backups, m.lastBackup} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

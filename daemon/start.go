@@ -15,6 +15,7 @@ import (
 	"github.com/otcdesk/engine/customers"
 	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/feeds"
+	"github.com/otcdesk/engine/ha"
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/hercle/hub"
 	"github.com/otcdesk/engine/inbound"
@@ -56,6 +57,7 @@ type run struct {
 	eng       *trader.Engine
 	tr        *treasury.Treasury
 	rec       *reconcile.Reconciler
+	ha        *ha.Node // nil without [ha]
 	names     []string // the strategies'
 }
 
@@ -252,7 +254,7 @@ func (r *run) connectREST(context.Context) error {
 		Environment: d.cfg.Hercle.Environment,
 		BaseURL:     r.venueURL,
 		APIKey:      r.apiKey,
-		HTTPClient:  d.o.HTTPClient,
+		HTTPClient:  r.fenced(d.o.HTTPClient),
 		Timeout:     d.cfg.Hercle.Timeout.Duration,
 		RateLimit:   d.cfg.Hercle.RateLimit,
 		Burst:       d.cfg.Hercle.Burst,

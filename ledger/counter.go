@@ -54,7 +54,7 @@ func (s *Store) AddCounter(ctx context.Context, k CounterKey, opID string, delta
 		total   decimal.Decimal
 		applied bool
 	)
-	fn, err := addCounterFn(k, opID, delta, &total, &applied)
+	fn, err := s.addCounterFn(k, opID, delta, &total, &applied)
 	if err != nil {
 		return decimal.Decimal{}, false, err
 	}
@@ -75,7 +75,7 @@ func (s *Store) AddCounterAsync(k CounterKey, opID string, delta decimal.Decimal
 		total   decimal.Decimal
 		applied bool
 	)
-	fn, err := addCounterFn(k, opID, delta, &total, &applied)
+	fn, err := s.addCounterFn(k, opID, delta, &total, &applied)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ func (s *Store) AddCounterAsync(k CounterKey, opID string, delta decimal.Decimal
 	return o.done, nil
 }
 
-func addCounterFn(k CounterKey, opID string, delta decimal.Decimal, total *decimal.Decimal, applied *bool) (func(*bbolt.Tx) error, error) {
+func (s *Store) addCounterFn(k CounterKey, opID string, delta decimal.Decimal, total *decimal.Decimal, applied *bool) (func(*bbolt.Tx) error, error) {
 	if err := k.validate(); err != nil {
 		return nil, err
 	}
@@ -110,11 +110,11 @@ func addCounterFn(k CounterKey, opID string, delta decimal.Decimal, total *decim
 			return nil
 		}
 		*total = cur.Add(delta)
-		if err := b.Put(k.bytes(), []byte(total.String())); err != nil {
+		if err := s.put(tx, bucketCounters, k.bytes(), []byte(total.String())); err != nil {
 			return err
 		}
 		*applied = true
-		return ops.Put(opKey, nil)
+		return s.put(tx, bucketCounterOps, opKey, nil)
 	}, nil
 }
 

@@ -69,13 +69,13 @@ func (s *Store) PutEvent(ctx context.Context, ev Event) (Event, bool, error) {
 				return err
 			}
 			old.Deliveries++
-			if err := putEvent(tx, old); err != nil {
+			if err := s.putEvent(tx, old); err != nil {
 				return err
 			}
 			out, dup = old, true
 			return nil
 		}
-		if err := putEvent(tx, ev); err != nil {
+		if err := s.putEvent(tx, ev); err != nil {
 			return err
 		}
 		out = ev
@@ -103,7 +103,7 @@ func (s *Store) MarkProcessed(ctx context.Context, src Source, id string) error 
 			return nil
 		}
 		ev.Processed = s.now().UTC()
-		return putEvent(tx, ev)
+		return s.putEvent(tx, ev)
 	})
 }
 
@@ -220,15 +220,15 @@ func encodeEvent(ev Event) []byte {
 	return binary.AppendUvarint(b, uint64(ev.Deliveries))
 }
 
-func putEvent(tx *bbolt.Tx, ev Event) error {
+func (s *Store) putEvent(tx *bbolt.Tx, ev Event) error {
 	k := eventKey(ev.Source, ev.ID)
-	if err := tx.Bucket(bucketInbox).Put(k, encodeEvent(ev)); err != nil {
+	if err := s.put(tx, bucketInbox, k, encodeEvent(ev)); err != nil {
 		return err
 	}
 	if ev.Processed.IsZero() {
-		return tx.Bucket(bucketInboxPending).Put(k, nil)
+		return s.put(tx, bucketInboxPending, k, nil)
 	}
-	return tx.Bucket(bucketInboxPending).Delete(k)
+	return s.del(tx, bucketInboxPending, k)
 }
 
 // decodeEvent decodes a stored event record of either version.

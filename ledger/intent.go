@@ -133,7 +133,7 @@ func (s *Store) CreateIntent(ctx context.Context, in Intent) (Intent, bool, erro
 			out, err = decodeIntent(v)
 			return err
 		}
-		if err := putIntent(tx, in); err != nil {
+		if err := s.putIntent(tx, in); err != nil {
 			return err
 		}
 		out, created = in, true
@@ -235,7 +235,7 @@ func (s *Store) updateIntent(ctx context.Context, clientID string, fn func(*Inte
 		if before >= maxHistory {
 			return reject(fmt.Errorf("%w: intent %s: history full", ErrInvalidEntry, clientID))
 		}
-		if err := putIntent(tx, in); err != nil {
+		if err := s.putIntent(tx, in); err != nil {
 			return err
 		}
 		out = in
@@ -258,20 +258,19 @@ func (in Intent) Acknowledged() bool {
 	return false
 }
 
-func putIntent(tx *bbolt.Tx, in Intent) error {
+func (s *Store) putIntent(tx *bbolt.Tx, in Intent) error {
 	rec, err := json.Marshal(intentRecord(in))
 	if err != nil {
 		return err
 	}
 	k := []byte(in.ClientID)
-	if err := tx.Bucket(bucketIntents).Put(k, rec); err != nil {
+	if err := s.put(tx, bucketIntents, k, rec); err != nil {
 		return err
 	}
-	open := tx.Bucket(bucketIntentsOpen)
 	if in.State.Final() {
-		return open.Delete(k)
+		return s.del(tx, bucketIntentsOpen, k)
 	}
-	return open.Put(k, nil)
+	return s.put(tx, bucketIntentsOpen, k, nil)
 }
 
 // intentRecord is the stored form of an Intent.

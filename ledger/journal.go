@@ -130,8 +130,7 @@ func (s *Store) checkPost(tx *bbolt.Tx, e Entry) error {
 // postTx appends e, which checkPost accepted, to the journal in tx and
 // applies its postings to the balances.
 func (s *Store) postTx(tx *bbolt.Tx, e Entry) (Entry, error) {
-	j := tx.Bucket(bucketJournal)
-	seq, err := j.NextSequence()
+	seq, err := s.nextSeq(tx, bucketJournal)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -140,13 +139,13 @@ func (s *Store) postTx(tx *bbolt.Tx, e Entry) (Entry, error) {
 	if err != nil {
 		return Entry{}, err
 	}
-	if err := j.Put(seqKey(seq), rec); err != nil {
+	if err := s.put(tx, bucketJournal, seqKey(seq), rec); err != nil {
 		return Entry{}, err
 	}
-	if err := tx.Bucket(bucketKeys).Put([]byte(e.Key), seqKey(seq)); err != nil {
+	if err := s.put(tx, bucketKeys, []byte(e.Key), seqKey(seq)); err != nil {
 		return Entry{}, err
 	}
-	if err := s.applyPostings(tx.Bucket(bucketBalances), e.Postings); err != nil {
+	if err := s.applyPostings(tx, e.Postings); err != nil {
 		return Entry{}, err
 	}
 	return e, nil
@@ -156,7 +155,8 @@ func (s *Store) postTx(tx *bbolt.Tx, e Entry) (Entry, error) {
 // zero is deleted, so stored balances and a rebuild list the same keys.
 // Each new balance is noted for the transaction's watchers (see
 // WatchBalances).
-func (s *Store) applyPostings(b *bbolt.Bucket, ps []Posting) error {
+func (s *Store) applyPostings(tx *bbolt.Tx, ps []Posting) error {
+	b := tx.Bucket(bucketBalances)
 	for _, p := range ps {
 		k := balanceKey(p.Account, p.Asset)
 		cur := decimal.Zero
@@ -171,9 +171,9 @@ func (s *Store) applyPostings(b *bbolt.Bucket, ps []Posting) error {
 		s.changed = append(s.changed, Balance{p.Account, p.Asset, next})
 		var err error
 		if next.IsZero() {
-			err = b.Delete(k)
+			err = s.del(tx, bucketBalances, k)
 		} else {
-			err = b.Put(k, []byte(next.String()))
+			err = s.put(tx, bucketBalances, k, []byte(next.String()))
 		}
 		if err != nil {
 			return err

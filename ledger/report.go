@@ -76,7 +76,7 @@ func (s *Store) PutReport(ctx context.Context, r Report, keep int) (Report, erro
 		if err != nil {
 			return err
 		}
-		id, err := b.NextSequence()
+		id, err := s.nextSeq(tx, bucketReports)
 		if err != nil {
 			return err
 		}
@@ -86,16 +86,20 @@ func (s *Store) PutReport(ctx context.Context, r Report, keep int) (Report, erro
 		if err != nil {
 			return err
 		}
-		if err := b.Put(seqKey(id), rec); err != nil {
+		if err := s.put(tx, bucketReports, seqKey(id), rec); err != nil {
 			return err
 		}
 		if keep > 0 && id > uint64(keep) {
 			// Delete every report up to id-keep; ids are dense, so the
 			// cursor stops at the first kept one.
 			limit := seqKey(id - uint64(keep))
+			var old [][]byte
 			c := b.Cursor()
-			for k, _ := c.First(); k != nil && bytes.Compare(k, limit) <= 0; k, _ = c.First() {
-				if err := c.Delete(); err != nil {
+			for k, _ := c.First(); k != nil && bytes.Compare(k, limit) <= 0; k, _ = c.Next() {
+				old = append(old, bytes.Clone(k))
+			}
+			for _, k := range old {
+				if err := s.del(tx, bucketReports, k); err != nil {
 					return err
 				}
 			}

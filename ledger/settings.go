@@ -17,11 +17,18 @@ type Settings struct {
 	Path string `toml:"path"`
 	// LockTimeout bounds the wait for a file held by another process.
 	LockTimeout tomlval.Duration `toml:"lock_timeout"`
+	// BackupDir, when set, receives a verified backup of the running
+	// ledger every BackupEvery (ledger-<UTC time>.db), the newest
+	// BackupKeep kept. Empty: no scheduled backups.
+	BackupDir   string           `toml:"backup_dir"`
+	BackupEvery tomlval.Duration `toml:"backup_every"`
+	BackupKeep  int              `toml:"backup_keep"`
 }
 
 // DefaultSettings is the section a file leaves out.
 func DefaultSettings() Settings {
-	return Settings{Path: "data/ledger.db", LockTimeout: tomlval.Dur(time.Second)}
+	return Settings{Path: "data/ledger.db", LockTimeout: tomlval.Dur(time.Second),
+		BackupEvery: tomlval.Dur(time.Hour), BackupKeep: 48}
 }
 
 // Problems lists what is wrong with the section, keys relative to it. It
@@ -32,6 +39,15 @@ func (s Settings) Problems() []tomlval.Problem {
 		ps.Add("path", "must name the ledger file")
 	}
 	ps.DurationIn("lock_timeout", s.LockTimeout, time.Millisecond, time.Hour)
+	if s.BackupDir != "" {
+		ps.DurationIn("backup_every", s.BackupEvery, time.Second, 30*24*time.Hour)
+		if s.BackupKeep < 1 || s.BackupKeep > 100000 {
+			ps.Add("backup_keep", "must be between 1 and 100000 backups")
+		}
+		if filepath.Clean(s.BackupDir) == filepath.Dir(filepath.Clean(s.Path)) {
+			ps.Add("backup_dir", "must not be the ledger's own directory: a backup belongs on another disk, or at least in its own directory")
+		}
+	}
 	return ps
 }
 

@@ -112,6 +112,13 @@ type Store struct {
 	// changed collects the balances the transaction being committed
 	// changes, in order; only the writer goroutine touches it.
 	changed []Balance
+	// delta collects the records the transaction being committed writes,
+	// for the replicator; diverged is set once a transaction appended to
+	// the replicated log failed to commit here. Only the writer goroutine
+	// touches them.
+	delta    []change
+	diverged error
+	repl     atomic.Pointer[Replicator]
 
 	watchMu   sync.Mutex // guards watchers and nextWatch
 	watchers  map[int]func(BalanceUpdate)
@@ -568,16 +575,30 @@ func (s *Store) commit(batch []*op) {
 func (s *Store) update(fn func(tx *bbolt.Tx) error) (err error) {
 	defer s.recoverDamage(&err)
 	s.changed = s.changed[:0]
+	clear(s.delta)
+	s.delta = s.delta[:0]
 	var txid uint64
-	refused := false
+	refused, appended := false, false
 	err = s.db.Update(func(tx *bbolt.Tx) error {
 		txid = uint64(tx.ID())
 		if err := fn(tx); err != nil {
 			refused = true
 			return err
 		}
+		if s.diverged != nil && len(s.delta) > 0 {
+			refused = true
+			return fmt.Errorf("%w: %w", ErrDiverged, s.diverged)
+		}
+		var err error
+		if appended, err = s.appendDelta(tx); err != nil {
+			refused = true
+			return err
+		}
 		return nil
 	})
+	if err != nil && appended {
+		s.diverged = err
+	}
 	switch {
 	case err == nil && len(s.changed) > 0:
 		s.notify(BalanceUpdate{TxID: txid, Balances: slices.Clone(s.changed)})

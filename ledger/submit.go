@@ -54,7 +54,7 @@ func (s *Store) Submit(ctx context.Context, sub Submission) (Intent, bool, error
 			return Intent{}, false, fmt.Errorf("%w: intent %s: a reversal is not part of a submission", ErrInvalidEntry, in.ClientID)
 		}
 	}
-	adds, err := counterFns(sub.Counters)
+	adds, err := s.counterFns(sub.Counters)
 	if err != nil {
 		return Intent{}, false, fmt.Errorf("intent %s: %w", in.ClientID, err)
 	}
@@ -77,7 +77,7 @@ func (s *Store) Submit(ctx context.Context, sub Submission) (Intent, bool, error
 				return err
 			}
 		}
-		if err := putIntent(tx, in); err != nil {
+		if err := s.putIntent(tx, in); err != nil {
 			return err
 		}
 		for _, e := range entries {
@@ -124,14 +124,14 @@ func (s *Store) newIntent(in Intent, st IntentState) (Intent, error) {
 }
 
 // counterFns validates adds and returns the writes that apply them.
-func counterFns(adds []CounterAdd) ([]func(*bbolt.Tx) error, error) {
+func (s *Store) counterFns(adds []CounterAdd) ([]func(*bbolt.Tx) error, error) {
 	fns := make([]func(*bbolt.Tx) error, len(adds))
 	for i, c := range adds {
 		var (
 			total   decimal.Decimal
 			applied bool
 		)
-		fn, err := addCounterFn(c.Key, c.OpID, c.Delta, &total, &applied)
+		fn, err := s.addCounterFn(c.Key, c.OpID, c.Delta, &total, &applied)
 		if err != nil {
 			return nil, err
 		}
@@ -182,7 +182,7 @@ func (s *Store) Settle(ctx context.Context, st Settlement) (Intent, error) {
 			return Intent{}, fmt.Errorf("intent %s: %w", st.ClientID, err)
 		}
 	}
-	adds, err := counterFns(st.Counters)
+	adds, err := s.counterFns(st.Counters)
 	if err != nil {
 		return Intent{}, fmt.Errorf("intent %s: %w", st.ClientID, err)
 	}
@@ -250,7 +250,7 @@ func (s *Store) settleTx(tx *bbolt.Tx, st Settlement, want IntentState, entries 
 	if st.To == StateResolved {
 		in.Outcome = st.Detail.Outcome
 	}
-	return in, putIntent(tx, in)
+	return in, s.putIntent(tx, in)
 }
 
 // finalOutcome is succeeded or failed for a final intent.

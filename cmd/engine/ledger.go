@@ -20,7 +20,7 @@ import (
 	"github.com/otcdesk/engine/market"
 )
 
-const ledgerUsage = `Usage: engine ledger <balances|journal|intents|export|verify> [flags]
+const ledgerUsage = `Usage: engine ledger <balances|journal|intents|export|verify|backup|restore> [flags]
 
 Reads the ledger file (read-only) and prints what it holds:
 
@@ -31,9 +31,13 @@ Reads the ledger file (read-only) and prints what it holds:
   verify     check the invariants: every entry balances, balances equal a
              rebuild from the journal, every other record decodes, bbolt
              pages are sound
+  backup     write a verified copy to -out, also while the engine runs
+             (then streamed over its admin API: -config, ADMIN_TOKEN)
+  restore    replace the ledger with a backup that verifies (engine stopped)
 
 The file is ledger.path from -config, or -db. A running engine holds the
-file; stop it first (the command says so if the file is in use).
+file; stop it first (the command says so if the file is in use), except
+for backup.
 Tables by default; -json prints JSON for scripts (amounts as exact strings).
 Run 'engine ledger <subcommand> -h' for its flags.
 
@@ -43,6 +47,8 @@ Example:
   engine ledger intents -state unfinished -json
   engine ledger export -format csv -o journal.csv
   engine ledger verify -db data/ledger.db
+  engine ledger backup -config config.toml -out /backups/ledger-2026-03-01.db
+  engine ledger restore -config config.toml /backups/ledger-2026-03-01.db
 `
 
 func cmdLedger(ctx context.Context, e *env, args []string) int {
@@ -64,6 +70,10 @@ func cmdLedger(ctx context.Context, e *env, args []string) int {
 		return ledgerIntents(ctx, e, args[1:])
 	case "verify":
 		return ledgerVerify(ctx, e, args[1:])
+	case "backup":
+		return ledgerBackup(ctx, e, args[1:])
+	case "restore":
+		return ledgerRestore(ctx, e, args[1:])
 	}
 	fmt.Fprintf(e.stderr, "ledger: unknown subcommand %q\n\n", args[0])
 	fmt.Fprint(e.stderr, ledgerUsage)
@@ -82,17 +92,27 @@ func (lf *ledgerFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&lf.json, "json", false, "print JSON instead of a table")
 }
 
+// resolve names the ledger file: -db, or ledger.path of -config (cfg is
+// then the configuration). It prints the problem and returns a non-zero
+// exit code on failure.
+func (lf *ledgerFlags) resolve(e *env) (path string, timeout time.Duration, cfg *config.Config, code int) {
+	if lf.db != "" {
+		return lf.db, 0, nil, exitOK
+	}
+	c, err := config.Load(lf.config)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ledger: %v\n(name the file with -db, or a configuration with -config)\n", err)
+		return "", 0, nil, exitUsage
+	}
+	return c.Ledger.Path, c.Ledger.LockTimeout.Duration, &c, exitOK
+}
+
 // open opens the ledger read-only. It prints the problem and returns a
 // non-zero exit code on failure.
 func (lf *ledgerFlags) open(e *env) (*ledger.Store, int) {
-	path, timeout := lf.db, time.Duration(0)
-	if path == "" {
-		cfg, err := config.Load(lf.config)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "ledger: %v\n(name the file with -db, or a configuration with -config)\n", err)
-			return nil, exitUsage
-		}
-		path, timeout = cfg.Ledger.Path, cfg.Ledger.LockTimeout.Duration
+	path, timeout, _, code := lf.resolve(e)
+	if code != exitOK {
+		return nil, code
 	}
 	s, err := ledger.Open(path, ledger.Options{ReadOnly: true, LockTimeout: timeout})
 	switch {
