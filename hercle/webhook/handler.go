@@ -235,7 +235,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		outcome = webhookDuplicate
 	}
 	h.metrics.done(outcome, h.now().Sub(start))
-	h.log.Info("webhook stored", "event_id", env.EventID, "event_type", safeLogValue(string(env.EventType)),
+	h.log.Debug("webhook stored", "event_id", env.EventID, "event_type", safeLogValue(string(env.EventType)),
 		"delivery_id", safeLogValue(deliveryID), "key_id", keyID, "duplicate", duplicate)
 	writeWebhookJSON(w, http.StatusOK, `{"success":true}`)
 }
