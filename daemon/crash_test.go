@@ -275,6 +275,7 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	defer store.Close()
 	checkOneToOne(t, v, store)
+	reconcileClean(t, store, srv.URL(), crashKey)
 	checkWithdrawals(t, v, store)
 }
 

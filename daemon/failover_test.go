@@ -189,6 +189,7 @@ func TestFailover(t *testing.T) {
 	defer store.Close()
 	checkOneToOne(t, v, store)
 	checkWithdrawals(t, v, store)
+	reconcileClean(t, store, srv.URL(), crashKey)
 }
 
 // partition cuts node a off from etcd while it leads and can still reach
