@@ -260,27 +260,8 @@ func ledgerJournal(ctx context.Context, e *env, args []string, export bool) int 
 	if !checkFilterFlags(e, name, *account, *asset) {
 		return exitUsage
 	}
-	f := ledger.Filter{Account: *account, Asset: market.Asset(strings.ToUpper(*asset)), Kind: ledger.Kind(*kind),
-		ClientID: *clientID, Limit: *limit}
-	var err error
-	if f.From, err = parseWhen(*since); err != nil {
-		fmt.Fprintf(e.stderr, "ledger %s: -since: %v\n", name, err)
-		return exitUsage
-	}
-	if f.To, err = parseWhen(*until); err != nil {
-		fmt.Fprintf(e.stderr, "ledger %s: -until: %v\n", name, err)
-		return exitUsage
-	}
-	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
-		fmt.Fprintf(e.stderr, "ledger %s: -until %s is not after -since %s: the window holds no time\n", name, *until, *since)
-		return exitUsage
-	}
-	if *kind != "" && !validKind(ledger.Kind(*kind)) {
-		fmt.Fprintf(e.stderr, "ledger %s: -kind %q: want one of %s\n", name, *kind, kindList())
-		return exitUsage
-	}
-	if *limit < 0 {
-		fmt.Fprintf(e.stderr, "ledger %s: -limit must not be negative\n", name)
+	f, ok := journalFilter(e, name, *account, *asset, *kind, *since, *until, *clientID, *limit)
+	if !ok {
 		return exitUsage
 	}
 	asJSON := lf.json
@@ -310,10 +291,48 @@ func ledgerJournal(ctx context.Context, e *env, args []string, export bool) int 
 		return readFailed(e, name, s.Path(), err)
 	}
 
+	dest := ""
+	if export {
+		dest = *out
+	}
+	return writeEntries(e, name, entries, dest, asJSON, export)
+}
+
+// journalFilter reads the journal's filter flags, reporting a bad one.
+func journalFilter(e *env, name, account, asset, kind, since, until, clientID string, limit int) (ledger.Filter, bool) {
+	f := ledger.Filter{Account: account, Asset: market.Asset(strings.ToUpper(asset)), Kind: ledger.Kind(kind),
+		ClientID: clientID, Limit: limit}
+	var err error
+	if f.From, err = parseWhen(since); err != nil {
+		fmt.Fprintf(e.stderr, "ledger %s: -since: %v\n", name, err)
+		return f, false
+	}
+	if f.To, err = parseWhen(until); err != nil {
+		fmt.Fprintf(e.stderr, "ledger %s: -until: %v\n", name, err)
+		return f, false
+	}
+	switch {
+	case !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To):
+		fmt.Fprintf(e.stderr, "ledger %s: -until %s is not after -since %s: the window holds no time\n", name, until, since)
+		return f, false
+	case kind != "" && !validKind(ledger.Kind(kind)):
+		fmt.Fprintf(e.stderr, "ledger %s: -kind %q: want one of %s\n", name, kind, kindList())
+		return f, false
+	case limit < 0:
+		fmt.Fprintf(e.stderr, "ledger %s: -limit must not be negative\n", name)
+		return f, false
+	}
+	return f, true
+}
+
+// writeEntries writes the entries as JSON, CSV (export) or a table, to
+// stdout or to a new file named out.
+func writeEntries(e *env, name string, entries []ledger.Entry, out string, asJSON, export bool) int {
 	w := e.stdout
 	var file *os.File
-	if export && *out != "" {
-		file, err = os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	var err error
+	if out != "" {
+		file, err = os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "ledger export: %v (the file must not exist yet)\n", err)
 			return exitFailure
@@ -342,7 +361,7 @@ func ledgerJournal(ctx context.Context, e *env, args []string, export bool) int 
 		return exitFailure
 	}
 	if file != nil {
-		fmt.Fprintf(e.stderr, "ledger export: %d entries written to %s\n", len(entries), *out)
+		fmt.Fprintf(e.stderr, "ledger export: %d entries written to %s\n", len(entries), out)
 	}
 	return exitOK
 }

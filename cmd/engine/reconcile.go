@@ -80,12 +80,19 @@ func cmdReconcile(ctx context.Context, e *env, args []string) int {
 		return printLastReport(ctx, e, s, *asJSON)
 	}
 
+	return runReconcile(ctx, e, cfg, secrets, rc, *path, since, *asJSON)
+}
+
+// runReconcile reconciles the ledger of cfg against its venue from since
+// and prints the report.
+func runReconcile(ctx context.Context, e *env, cfg config.Config, secrets config.Secrets, rc reconcile.Config, path string,
+	since time.Time, asJSON bool) int {
 	if cfg.InProcessVenue() {
-		fmt.Fprintf(e.stderr, "reconcile: paper mode has no persistent venue: the simulator runs inside 'engine run' and its history\n"+
+		fmt.Fprintf(e.stderr, "reconcile: %s mode has no persistent venue: the simulator runs inside 'engine run' and its history\n"+
 			"ends with it, so there is nothing to reconcile this ledger against. The running engine reconciles itself at\n"+
 			"start-up and on [reconcile].schedule (%s); 'engine reconcile -last' shows its last report once it is stopped.\n"+
 			"To reconcile by hand, start a standalone simulator ('engine sim'), set hercle.base_url in %s and HERCLE_API_KEY\n"+
-			"as it prints, or use live mode.\n", rc.Schedule, *path)
+			"as it prints, or use live mode.\n", cfg.Mode, rc.Schedule, path)
 		return exitUsage
 	}
 	if !secrets.HercleAPIKey.IsSet() {
@@ -94,7 +101,7 @@ func cmdReconcile(ctx context.Context, e *env, args []string) int {
 	}
 	logger, err := newLogger(e.stderr, cfg.Log, secrets)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "%s: %v\n", *path, err)
+		fmt.Fprintf(e.stderr, "%s: %v\n", path, err)
 		return exitUsage
 	}
 	client, err := hercle.NewClient(hercle.Config{
@@ -106,13 +113,14 @@ func cmdReconcile(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "reconcile: hercle client: %v\n", err)
 		return exitUsage
 	}
-	s, code := openReconcileLedger(e, cfg, *dryRun)
+	s, code := openReconcileLedger(e, cfg, rc.DryRun)
 	if s == nil {
 		return code
 	}
 	defer s.Close()
-	// Heropayments has no configuration section yet: its checks are
-	// skipped, and the report says so when there is something to check.
+	// The Heropayments checks are the running engine's (it holds the
+	// client): skipped here, and the report says so when there is
+	// something to check.
 	rec, err := reconcile.New(rc, reconcile.Deps{Ledger: s, Venue: client, Logger: logger})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "reconcile: %v\n", err)
@@ -123,7 +131,7 @@ func cmdReconcile(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "reconcile: %v\nNothing was stored; run it again once the venue and the ledger answer.\n", err)
 		return exitFailure
 	}
-	return printReport(e, rep, *asJSON)
+	return printReport(e, rep, asJSON)
 }
 
 // openReconcileLedger opens the ledger of cfg, read-only or read-write,
