@@ -261,8 +261,10 @@ func noLeak(t *testing.T) {
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
-// slogJSON is a logger writing JSON lines to w, at Info.
-func slogJSON(w io.Writer) *slog.Logger { return slog.New(slog.NewJSONHandler(w, nil)) }
+// slogJSON logs every level, DEBUG included, as JSON lines to w.
+func slogJSON(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
 
 // counts returns the values of the metric name on reg by the value of
 // label.
