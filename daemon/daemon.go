@@ -19,6 +19,7 @@ import (
 	"github.com/otcdesk/engine/ha"
 	"github.com/otcdesk/engine/hercle/hub"
 	"github.com/otcdesk/engine/ledger"
+	"github.com/otcdesk/engine/pnl"
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/sim"
@@ -87,6 +88,7 @@ type Daemon struct {
 	source    *feeds.Source
 	risk      *risk.Engine
 	loop      *trader.Loop
+	portfolio *pnl.Follower
 	started   time.Time
 	trading   bool // recovery done and the loop running
 	feedPairs []string
@@ -225,6 +227,7 @@ func (r *run) steps() []step {
 		{"recover balances", r.recoverBalances},
 		{"recover treasury", r.recoverTreasury},
 		{"loop", r.startLoop},
+		{"portfolio", r.startPortfolio},
 		{"feeds", r.startFeeds},
 		{"reconcile", r.startReconcile},
 		{"scheduler", r.startScheduler},

@@ -64,6 +64,8 @@ func (d *Daemon) listen(ctx context.Context) (*listeners, error) {
 		mux.HandleFunc("GET /admin/status", d.admin("status", d.status))
 		mux.HandleFunc("GET /admin/journal", d.admin("journal", d.journal))
 		mux.HandleFunc("GET /admin/backup", d.backup)
+		mux.HandleFunc("GET /admin/portfolio", d.admin("portfolio", d.portfolioView))
+		mux.HandleFunc("GET /admin/pnl", d.admin("pnl", d.pnlView))
 		mux.HandleFunc("POST /admin/pause", d.admin("pause", d.pause))
 		mux.HandleFunc("POST /admin/resume", d.admin("resume", d.resume))
 		mux.HandleFunc("POST /admin/kill", d.admin("kill", d.killSwitch))

@@ -21,6 +21,7 @@ import (
 	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
+	"github.com/otcdesk/engine/pnl"
 	"github.com/otcdesk/engine/reconcile"
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/scheduler"
@@ -58,6 +59,7 @@ type run struct {
 	tr        *treasury.Treasury
 	rec       *reconcile.Reconciler
 	ha        *ha.Node // nil without [ha]
+	pf        *pnl.Follower
 	names     []string // the strategies'
 }
 

@@ -33,12 +33,18 @@ func newMetrics(reg prometheus.Registerer, keys []string) (*metrics, error) {
 		Name: "engine_portfolio_value",
 		Help: "Value of each asset held (venues and transit) in the reference currency, at the latest prices; their sum is the equity.",
 	}, []string{"asset"})
-	pnl := func(name, help string) *prometheus.GaugeVec {
-		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, []string{"key"})
-	}
-	m.realised = pnl("engine_pnl_realised", "Realised PnL since the ledger began, in the reference currency, by attribution key (strategy, treasury:<policy>, manual, unattributed, other).")
-	m.unrealised = pnl("engine_pnl_unrealised", "Unrealised PnL of what is held at the latest prices, in the reference currency, by attribution key.")
-	m.fees = pnl("engine_pnl_fees", "Fees paid since the ledger began, in the reference currency, by attribution key.")
+	m.realised = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "engine_pnl_realised",
+		Help: "Realised PnL since the ledger began, in the reference currency, by attribution key (strategy, treasury:<policy>, manual, unattributed, other).",
+	}, []string{"key"})
+	m.unrealised = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "engine_pnl_unrealised",
+		Help: "Unrealised PnL of what is held at the latest prices, in the reference currency, by attribution key.",
+	}, []string{"key"})
+	m.fees = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "engine_pnl_fees",
+		Help: "Fees paid since the ledger began, in the reference currency, by attribution key.",
+	}, []string{"key"})
 	m.pending = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "engine_portfolio_pending_entries",
 		Help: "Journal entries not yet in the portfolio: waiting for a price to value them, or refused.",
