@@ -15,10 +15,13 @@ import (
 
 	"github.com/otcdesk/engine/config"
 	"github.com/otcdesk/engine/customers"
+	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/feeds"
 	"github.com/otcdesk/engine/ha"
+	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/hercle/hub"
 	"github.com/otcdesk/engine/ledger"
+	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/pnl"
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/scheduler"
@@ -26,6 +29,7 @@ import (
 	"github.com/otcdesk/engine/sim/heropay"
 	"github.com/otcdesk/engine/strategy"
 	"github.com/otcdesk/engine/trader"
+	"github.com/otcdesk/engine/treasury"
 )
 
 // Options are the daemon's collaborators beyond its configuration. The
@@ -80,6 +84,7 @@ type Daemon struct {
 	kill    risk.KillFile
 	health  *writeHealth
 	auth    *adminAuth // nil until the admin listener is up
+	strat   strategySpecs
 
 	mu        sync.Mutex // guards the fields below, read by the HTTP handlers
 	store     *ledger.Store
@@ -89,6 +94,11 @@ type Daemon struct {
 	risk      *risk.Engine
 	loop      *trader.Loop
 	portfolio *pnl.Follower
+	exec      *execution.Executor
+	tr        *treasury.Treasury
+	rest      *hercle.Client
+	specs     map[string]market.Pair // the venue's pairs, by symbol
+	fed       []market.Pair          // the venue's listing of the fed pairs
 	started   time.Time
 	trading   bool // recovery done and the loop running
 	feedPairs []string
@@ -125,6 +135,10 @@ func New(cfg config.Config, secrets config.Secrets, o Options) (*Daemon, error) 
 	kill := risk.KillFile{Path: filepath.Join(filepath.Dir(cfg.Ledger.Path), "KILLED")}
 	d := &Daemon{cfg: cfg, secrets: secrets, o: o, log: o.Logger, reg: reg, m: m, gate: gate, kill: kill}
 	d.health = &writeHealth{d: d}
+	d.strat.specs = map[string]strategy.Spec{}
+	for _, sp := range cfg.Strategies {
+		d.strat.specs[sp.Name] = sp
+	}
 	return d, nil
 }
 

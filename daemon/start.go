@@ -371,10 +371,11 @@ func (r *run) buildEngine(context.Context) error {
 		return err
 	}
 	if killed {
-		r.eng.Risk.Kill(reason)
+		r.eng.Risk.Kill(killPrefix + reason)
 		d.log.Warn("kill switch is on from a previous run or from start-up; trading stays stopped until resumed", "reason", reason)
 	}
 	d.risk, d.source, d.loop = r.eng.Risk, source, r.eng.Loop
+	d.exec, d.rest, d.specs, d.fed = r.eng.Exec, r.rest, r.specs, r.fed()
 	d.health.attach(r.eng.Risk)
 	return nil
 }
@@ -401,6 +402,9 @@ func (r *run) buildTreasury(context.Context) error {
 		return fmt.Errorf("treasury: %w", err)
 	}
 	r.tr = tr
+	d.mu.Lock()
+	d.tr = tr
+	d.mu.Unlock()
 	if r.rec, err = d.reconciler(r.store, r.rest, r.hp, r.eng.Risk, r.relay); err != nil {
 		return err
 	}

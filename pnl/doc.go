@@ -14,8 +14,10 @@
 // amount over its base amount); for an entry older than its pair's first
 // fill (an opening balance), that first fill; for a pair never filled,
 // the fallback (the feed's last prices in the daemon, a price file for
-// engine pnl). An entry no price can value waits, with every later one,
-// until a price comes: the book needs journal order. So the daemon, a
+// engine pnl). An entry no price can value waits, with every later entry
+// moving one of its assets (each asset's lots need its entries in order),
+// until a price comes; an entry that is not a trade is booked asset by
+// asset, so an asset no pair prices holds up nothing else. So the daemon, a
 // restart and engine pnl value the past alike, except an entry the daemon
 // valued at the feed's price before its pair first traded, which a replay
 // values at that first fill. Holdings are valued at the fallback's

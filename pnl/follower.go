@@ -119,8 +119,10 @@ func (f *Follower) Run(ctx context.Context) error {
 	var tr *Tracker
 	var loadErr error
 	load := func() {
-		if tr, loadErr = Load(ctx, f.o.Ledger, f.o.Options); loadErr != nil && ctx.Err() == nil {
-			f.log.Error("portfolio: the journal could not be read; PnL unavailable until it can", "err", loadErr)
+		if tr, loadErr = Load(ctx, f.o.Ledger, f.o.Options); loadErr != nil {
+			if ctx.Err() == nil {
+				f.log.Error("portfolio: the journal could not be read; PnL unavailable until it can", "err", loadErr)
+			}
 			return
 		}
 		for _, e := range f.take() {
@@ -208,10 +210,14 @@ func (f *Follower) PnL(ctx context.Context, q Query) (PnL, error) {
 }
 
 // catchUp books what the commit hook queued, so a query sees every
-// entry committed before it.
+// entry committed before it, and tries the waiting ones again at the
+// latest prices.
 func (f *Follower) catchUp(tr *Tracker) {
 	for _, e := range f.take() {
 		tr.Add(e)
+	}
+	if tr.Status().Pending > 0 {
+		tr.Retry()
 	}
 }
 

@@ -129,15 +129,21 @@ func pairOf(symbol, side string, legs map[market.Asset]decimal.Decimal) (market.
 // first traded is valued at its first trade); ok is false for a pair
 // never filled.
 func (f *Fills) Last(symbol string, t time.Time) (decimal.Decimal, bool) {
+	p, ok, _ := f.last(symbol, t)
+	return p, ok
+}
+
+// last is Last, with before false when the price is of a fill after t.
+func (f *Fills) last(symbol string, t time.Time) (p decimal.Decimal, ok, before bool) {
 	s := f.series[symbol]
 	if len(s) == 0 {
-		return decimal.Decimal{}, false
+		return decimal.Decimal{}, false, false
 	}
 	i := sort.Search(len(s), func(i int) bool { return s[i].at.After(t) })
 	if i == 0 {
-		return s[0].price, true
+		return s[0].price, true, false
 	}
-	return s[i-1].price, true
+	return s[i-1].price, true, true
 }
 
 // Source is a PriceSource in layers: each pair's quote comes from the
@@ -170,18 +176,6 @@ func (a at) Quote(symbol string) (portfolio.Quote, bool) {
 
 // At returns the fills' prices in force at t (see Last).
 func (f *Fills) At(t time.Time) portfolio.PriceSource { return at{f, t} }
-
-// History values entries at the fills' prices of their time, then, for
-// pairs never filled, at fallback's (the feed's last prices in the
-// daemon; a price file for engine pnl). fallback may be nil.
-func (f *Fills) History(fallback func() portfolio.PriceSource) portfolio.History {
-	return portfolio.HistoryFunc(func(t time.Time) portfolio.PriceSource {
-		if fallback == nil {
-			return f.At(t)
-		}
-		return Source{f.At(t), fallback()}
-	})
-}
 
 // ReadPrices reads a price file: one pair a line, "SYMBOL PRICE" for a
 // pair the journal or the venue knows, or "BASE/QUOTE PRICE" for any;

@@ -34,9 +34,10 @@ type Options struct {
 // Tracker keeps a portfolio.Book fed from the journal: Load replays the
 // journal, Add books each entry committed after. Entries are valued at
 // the journal's own fill prices of their time (see Fills), then at the
-// fallback's; an entry that still has no price waits, with every entry
-// after it (the book needs journal order), until one does (Retry). It is
-// not safe for concurrent use: one goroutine owns it.
+// fallback's; an entry that still has no price waits, with every later
+// entry moving one of its assets (each asset's lots need its entries in
+// order), until one does (Retry). It is not safe for concurrent use: one
+// goroutine owns it.
 type Tracker struct {
 	cfg      portfolio.Config
 	fills    *Fills
@@ -47,6 +48,12 @@ type Tracker struct {
 	refused  int            // entries the book refused for another reason
 	lastErr  error          // why the first pending entry waits, or the last refusal
 	lastSeq  uint64         // the newest entry read
+	// memo holds, by entry key, the prices an entry was valued at that
+	// a later read could answer otherwise (the fallback's, or a fill
+	// after the entry's time), so that a window's replay values the entry
+	// as the book did. cur is the key of the entry being applied.
+	memo map[string]portfolio.Prices
+	cur  string
 }
 
 // Load reads the whole journal of j and returns a Tracker that has booked
@@ -65,7 +72,7 @@ func Load(ctx context.Context, j Journal, o Options) (*Tracker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("portfolio: read the journal: %w", err)
 	}
-	t := &Tracker{cfg: o.Config, fills: fills, attr: newAttribution(ctx, j), fallback: o.Fallback}
+	t := &Tracker{cfg: o.Config, fills: fills, attr: newAttribution(ctx, j), fallback: o.Fallback, memo: map[string]portfolio.Prices{}}
 	if t.book, err = t.newBook(); err != nil {
 		return nil, err
 	}
@@ -78,7 +85,7 @@ func Load(ctx context.Context, j Journal, o Options) (*Tracker, error) {
 
 func (t *Tracker) newBook() (*portfolio.Book, error) {
 	return portfolio.New(t.cfg, portfolio.Inputs{
-		Pairs: t.fills.Pairs(), History: t.fills.History(t.fallback), Attribution: t.attr.key,
+		Pairs: t.fills.Pairs(), History: portfolio.HistoryFunc(t.history), Attribution: t.attr.key,
 	})
 }
 
@@ -87,7 +94,7 @@ func (t *Tracker) queue(e ledger.Entry) {
 		return // read by Load and watched: once is enough
 	}
 	t.lastSeq = max(t.lastSeq, e.Seq)
-	t.pending = append(t.pending, e)
+	t.pending = append(t.pending, split(e)...)
 }
 
 // Add books an entry committed after Load, in journal order; an entry
@@ -101,27 +108,130 @@ func (t *Tracker) Add(e ledger.Entry) {
 	t.Retry()
 }
 
-// Retry books the entries waiting for a price, in order, until one still
-// has none. It reports whether any was booked.
+// Retry books the entries waiting for a price, in journal order per
+// asset: an entry waits while an earlier one touching one of its assets
+// waits, so each asset's lots see its entries in order, and an asset
+// nothing can price holds up only the entries that move it. It reports
+// whether any entry was booked.
 func (t *Tracker) Retry() bool {
-	n := 0
+	booked := false
+	blocked := map[market.Asset]bool{}
+	var still []ledger.Entry
 	for _, e := range t.pending {
-		err := t.book.Apply(e)
-		if errors.Is(err, portfolio.ErrUnpriced) {
-			t.lastErr = err
-			break
+		if touches(e, blocked) {
+			still = append(still, e)
+			continue
 		}
-		if err != nil {
+		err := t.apply(t.book, e)
+		switch {
+		case errors.Is(err, portfolio.ErrUnpriced):
+			t.lastErr = err
+			still = append(still, e)
+			for _, p := range e.Postings {
+				blocked[p.Asset] = true
+			}
+			continue
+		case err != nil:
 			t.refused++
 			t.lastErr = fmt.Errorf("entry %s refused by the book: %w", e.Key, err)
 		}
-		n++
+		booked = true
 	}
-	t.pending = t.pending[n:]
-	if len(t.pending) == 0 {
-		t.pending = nil
+	t.pending = still
+	return booked
+}
+
+// apply books e in b, valuing it as the live book did.
+func (t *Tracker) apply(b *portfolio.Book, e ledger.Entry) error {
+	t.cur = e.Key
+	err := b.Apply(e)
+	if err != nil {
+		delete(t.memo, e.Key) // not booked: valued afresh next time
 	}
-	return n > 0
+	t.cur = ""
+	return err
+}
+
+// history is the book's portfolio.History: the prices of the entry
+// being applied (see entryPrices).
+func (t *Tracker) history(at time.Time) portfolio.PriceSource {
+	return entryPrices{t: t, at: at, key: t.cur}
+}
+
+// entryPrices values one entry: each pair at its last fill at or before
+// the entry's time, else as the book first valued this entry (memo),
+// else at its first fill after, else at the fallback's price; answers of
+// the last two kinds are remembered.
+type entryPrices struct {
+	t   *Tracker
+	at  time.Time
+	key string
+}
+
+func (p entryPrices) Quote(symbol string) (portfolio.Quote, bool) {
+	price, ok, before := p.t.fills.last(symbol, p.at)
+	if ok && before {
+		return portfolio.Quote{Bid: price, Ask: price}, true
+	}
+	if q, seen := p.t.memo[p.key][symbol]; seen {
+		return q, true
+	}
+	q := portfolio.Quote{Bid: price, Ask: price}
+	if !ok && p.t.fallback != nil {
+		if src := p.t.fallback(); src != nil {
+			q, ok = src.Quote(symbol)
+		}
+	}
+	if ok && p.key != "" {
+		if p.t.memo[p.key] == nil {
+			p.t.memo[p.key] = portfolio.Prices{}
+		}
+		p.t.memo[p.key][symbol] = q
+	}
+	return q, ok
+}
+
+// touches reports whether e moves an asset of set.
+func touches(e ledger.Entry, set map[market.Asset]bool) bool {
+	for _, p := range e.Postings {
+		if set[p.Asset] {
+			return true
+		}
+	}
+	return false
+}
+
+// split returns e as the book is fed it: an entry that is not a trade
+// moves each of its assets independently (an opening balance of several
+// assets, a deposit), so it is given per asset ("<key>#<asset>"; its
+// reversal likewise), and an asset nothing can price holds up none of
+// the others. A trade, whose legs are valued together, and an entry of
+// one asset are given whole.
+func split(e ledger.Entry) []ledger.Entry {
+	if e.Kind == ledger.KindTrade {
+		return []ledger.Entry{e}
+	}
+	var assets []market.Asset
+	by := map[market.Asset][]ledger.Posting{}
+	for _, p := range e.Postings {
+		if _, ok := by[p.Asset]; !ok {
+			assets = append(assets, p.Asset)
+		}
+		by[p.Asset] = append(by[p.Asset], p)
+	}
+	if len(assets) < 2 {
+		return []ledger.Entry{e}
+	}
+	out := make([]ledger.Entry, 0, len(assets))
+	for _, a := range assets {
+		part := e
+		part.Key, part.Postings = e.Key+"#"+string(a), by[a]
+		if e.Reverses != "" {
+			part.Reverses = e.Reverses + "#" + string(a)
+		}
+		out = append(out, part)
+	}
+	return out
 }
 
 // Status says what is not in the book: entries waiting for a price and
@@ -163,7 +273,9 @@ func (t *Tracker) ReportAt(ctx context.Context, j Journal, since time.Time) (por
 	}
 	err = j.Journal(ctx, ledger.Filter{}, func(e ledger.Entry) error {
 		if e.Time.Before(since) {
-			b.Apply(e) // refusals are the live book's too, and counted there
+			for _, part := range split(e) {
+				t.apply(b, part) // refusals are the live book's too, and counted there
+			}
 		}
 		return nil
 	})

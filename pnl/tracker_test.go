@@ -2,6 +2,7 @@ package pnl
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/otcdesk/engine/ledger"
@@ -106,10 +107,14 @@ func TestWindowReconciles(t *testing.T) {
 }
 
 // TestEntryWaitsForAPrice: an entry no fill or fallback can value waits,
-// with every later one, and is booked once a price comes.
+// holding up only the entries of its assets, and is booked once a price
+// comes.
 func TestEntryWaitsForAPrice(t *testing.T) {
 	s := openStore(t)
-	post(t, s, opening(hour(0), "ETH", "10"), opening(hour(0), "EUR", "500"))
+	both := opening(hour(0), "EUR", "500") // with GBP, which has no pair: split, EUR goes on
+	both.Key = "opening"
+	both.Postings = append(both.Postings, opening(hour(0), "GBP", "100").Postings...)
+	post(t, s, opening(hour(0), "ETH", "10"), both)
 	var live portfolio.PriceSource
 	tr, err := Load(context.Background(), s, Options{Config: config(portfolio.FIFO),
 		Pairs:    []market.Pair{{Symbol: "ETHEUR", Base: "ETH", Quote: "EUR"}},
@@ -117,14 +122,18 @@ func TestEntryWaitsForAPrice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := tr.Status(); st.Pending != 2 || st.Reason == "" {
-		t.Fatalf("Status = %+v, want both entries waiting, with the reason", st)
+	if st := tr.Status(); st.Pending != 2 || !strings.Contains(st.Reason, "GBP") {
+		t.Fatalf("Status = %+v, want the ETH and GBP openings waiting, with the reason", st)
 	}
+	eq(t, "Equity without ETH's price", tr.Report(tr.Prices(live), hour(1)).Equity, "500")
 	live = portfolio.Prices{"ETHEUR": {Bid: d("2000"), Ask: d("2000")}}
 	if !tr.Retry() {
 		t.Fatal("Retry booked nothing once the price came")
 	}
 	r := tr.Report(tr.Prices(live), hour(1))
 	eq(t, "Equity", r.Equity, "20500")
+	if st := tr.Status(); st.Pending != 1 {
+		t.Errorf("Status = %+v, want GBP's opening still waiting", st)
+	}
 	eq(t, "Inflows", r.Totals.Inflows, "20500")
 }

@@ -97,21 +97,25 @@ func (l *Loop) EnableStrategy(ctx context.Context, name string) error {
 	})
 }
 
-// SetStrategy runs s from now on, in place of the strategy of the same
-// name, running or disabled (new parameters), or beside the others (a
-// strategy the file kept disabled). The instance it replaces decides
-// nothing more; its intents in flight finish, their outcomes reaching it.
-// s starts with its own state: restore it first (Restore) if it keeps
-// state across restarts.
-func (l *Loop) SetStrategy(ctx context.Context, s strategy.Strategy) error {
+// SetStrategy puts s in place of the strategy of the same name (new
+// parameters), or beside the others (a strategy the file kept disabled):
+// running when enabled, else disabled until EnableStrategy. The instance
+// it replaces decides nothing more; its intents in flight finish, their
+// outcomes reaching it. s starts with its own state: restore it first
+// (Restore) if it keeps state across restarts.
+func (l *Loop) SetStrategy(ctx context.Context, s strategy.Strategy, enabled bool) error {
 	return l.control(ctx, func() error {
 		name := s.Name()
 		delete(l.parked, name)
 		l.o.Strategies = slices.DeleteFunc(slices.Clone(l.o.Strategies), func(x strategy.Strategy) bool { return x.Name() == name })
 		l.disarm(name)
 		l.gen[name]++
-		l.runStrategy(s)
-		l.log.Warn("strategy set", "strategy", name)
+		if enabled {
+			l.runStrategy(s)
+		} else {
+			l.parked[name] = s
+		}
+		l.log.Warn("strategy set", "strategy", name, "enabled", enabled)
 		return nil
 	})
 }

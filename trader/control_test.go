@@ -96,7 +96,7 @@ func TestStrategyControl(t *testing.T) {
 	if got := tick(); got != 2 {
 		t.Fatalf("enabled again: %d intents, want 2", got)
 	}
-	if err := l.SetStrategy(ctx, &eachTick{name: "s", size: d("0.02")}); err != nil {
+	if err := l.SetStrategy(ctx, &eachTick{name: "s", size: d("0.02")}, true); err != nil {
 		t.Fatal(err)
 	}
 	now := clock.Now()
