@@ -52,6 +52,9 @@ type Options struct {
 	// Started, if set, is called once the daemon trades: listeners bound,
 	// recovery done, the loop running.
 	Started func(Info)
+	// Reload, if set, reads the configuration again for Reload (SIGHUP,
+	// POST /admin/reload), checked as engine run checks it.
+	Reload func() (config.Config, error)
 	// Step, if set, is called before each start-up step with its name;
 	// tests stop or break the start-up at each step in turn.
 	Step func(name string)

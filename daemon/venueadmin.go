@@ -192,6 +192,7 @@ func (d *Daemon) operatorRoutes(mux *http.ServeMux) {
 		{"POST /admin/whitelist", "whitelist.add", d.whitelistAdd},
 		{"DELETE /admin/whitelist/{id}", "whitelist.remove", d.whitelistRemove},
 		{"POST /admin/payees", "payee.add", d.payeeAdd},
+		{"POST /admin/reload", "reload", d.reload},
 	} {
 		mux.HandleFunc(rt.pattern, d.admin(rt.action, rt.h))
 	}

@@ -6,12 +6,41 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/otcdesk/engine/config"
 	"github.com/otcdesk/engine/daemon"
 	"github.com/otcdesk/engine/internal/redact"
+	"github.com/otcdesk/engine/strategy"
 )
+
+// reloadOnSIGHUP reloads the configuration on each SIGHUP until ctx ends
+// or stop is called (see daemon.Reload for what changes live).
+func reloadOnSIGHUP(ctx context.Context, d *daemon.Daemon) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				d.ReloadOnSignal(ctx)
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		cancel()
+		<-done
+	}
+}
 
 // cmdRun runs the engine until interrupted: in paper mode against the
 // simulator started in-process, in live mode against Hercle.
@@ -34,11 +63,19 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "%s: %v\n", *path, err)
 		return exitUsage
 	}
-	d, err := daemon.New(cfg, secrets, daemon.Options{Logger: logger})
+	d, err := daemon.New(cfg, secrets, daemon.Options{Logger: logger, Reload: func() (config.Config, error) {
+		next, err := config.Load(*path)
+		if err == nil {
+			err = daemon.Check(next, strategy.Builtins())
+		}
+		return next, err
+	}})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "%s: %v\n", *path, err)
 		return exitUsage
 	}
+	stopHUP := reloadOnSIGHUP(ctx, d)
+	defer stopHUP()
 	if err := d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		logger.Error("engine stopped", "err", err)
 		switch {
