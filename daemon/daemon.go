@@ -22,6 +22,7 @@ import (
 	"github.com/otcdesk/engine/hercle/hub"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
+	"github.com/otcdesk/engine/notify"
 	"github.com/otcdesk/engine/pnl"
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/scheduler"
@@ -52,6 +53,12 @@ type Options struct {
 	// Started, if set, is called once the daemon trades: listeners bound,
 	// recovery done, the loop running.
 	Started func(Info)
+	// Getenv reads the variables [notify] sinks name their secrets in;
+	// nil means os.Getenv.
+	Getenv func(string) string
+	// Notify adjusts the notifier's options after they are built (tests
+	// give it a manual clock or a client). Nil: as configured.
+	Notify func(*notify.Options)
 	// Reload, if set, reads the configuration again for Reload (SIGHUP,
 	// POST /admin/reload), checked as engine run checks it.
 	Reload func() (config.Config, error)
@@ -88,6 +95,8 @@ type Daemon struct {
 	health  *writeHealth
 	auth    *adminAuth // nil until the admin listener is up
 	strat   strategySpecs
+	// notifier tells the desk; without sinks it sends nothing.
+	notifier *notify.Notifier
 
 	mu        sync.Mutex // guards the fields below, read by the HTTP handlers
 	store     *ledger.Store
@@ -136,7 +145,11 @@ func New(cfg config.Config, secrets config.Secrets, o Options) (*Daemon, error) 
 		return nil, err
 	}
 	kill := risk.KillFile{Path: filepath.Join(filepath.Dir(cfg.Ledger.Path), "KILLED")}
-	d := &Daemon{cfg: cfg, secrets: secrets, o: o, log: o.Logger, reg: reg, m: m, gate: gate, kill: kill}
+	n, err := newNotifier(cfg.Notify, o, o.Logger, reg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	d := &Daemon{cfg: cfg, secrets: secrets, o: o, log: o.Logger, reg: reg, m: m, gate: gate, kill: kill, notifier: n}
 	d.health = &writeHealth{d: d}
 	d.strat.specs = map[string]strategy.Spec{}
 	for _, sp := range cfg.Strategies {
@@ -229,6 +242,7 @@ func (r *run) steps() []step {
 		{"ledger", r.openLedger},
 		{"backups", r.startBackups},
 		{"ha", r.joinPair},
+		{"notify", r.startNotify},
 		{"webhooks", r.startWebhooks},
 		{"venue", r.startVenue},
 		{"heropayments", r.startHeropayments},
@@ -245,6 +259,7 @@ func (r *run) steps() []step {
 		{"recover treasury", r.recoverTreasury},
 		{"loop", r.startLoop},
 		{"portfolio", r.startPortfolio},
+		{"notify state", r.startNotifyState},
 		{"feeds", r.startFeeds},
 		{"reconcile", r.startReconcile},
 		{"scheduler", r.startScheduler},

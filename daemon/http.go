@@ -467,7 +467,7 @@ func (d *Daemon) killSwitch(r *http.Request) (int, any) {
 		return http.StatusOK, map[string]string{"state": "killed", "reason": reason}
 	}
 	d.mu.Unlock()
-	rk.Kill(killPrefix + reason)
+	rk.Kill(killPrefix + reason + " (by " + d.who() + ")")
 	if err := d.kill.Write(reason); err != nil {
 		d.log.Error("kill switch on, but not persisted", "err", err)
 		return http.StatusInternalServerError, map[string]string{"error": "kill switch is on for this run but could not be persisted: " + err.Error()}

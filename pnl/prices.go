@@ -64,8 +64,37 @@ func (f *Fills) Pair(symbol string) (market.Pair, bool) {
 // Add learns the price of e if it is a trade naming its pair (ref
 // "pair"), and the pair itself when it was not known.
 func (f *Fills) Add(e ledger.Entry) {
-	if e.Kind != ledger.KindTrade || e.Refs["pair"] == "" {
+	tr, ok := TradeOf(e, f.pairs)
+	if !ok {
 		return
+	}
+	f.pairs[tr.Pair.Symbol] = tr.Pair
+	pt := fillPoint{at: e.Time, seq: e.Seq, price: tr.Price}
+	s := f.series[tr.Pair.Symbol]
+	i := sort.Search(len(s), func(i int) bool {
+		return s[i].at.After(pt.at) || s[i].at.Equal(pt.at) && s[i].seq > pt.seq
+	})
+	s = append(s, fillPoint{})
+	copy(s[i+1:], s[i:])
+	s[i] = pt
+	f.series[tr.Pair.Symbol] = s
+}
+
+// Trade is a fill as a journal entry records it.
+type Trade struct {
+	Pair market.Pair
+	Side market.Side
+	// Size is the base traded, Amount the quote, Price Amount over Size.
+	Size, Amount, Price decimal.Decimal
+}
+
+// TradeOf reads the trade a journal entry records: a trade entry naming
+// its pair (ref "pair"), whose base and quote come from known, or else
+// from the symbol (base then quote) or the side. ok is false for any
+// other entry.
+func TradeOf(e ledger.Entry, known map[string]market.Pair) (Trade, bool) {
+	if e.Kind != ledger.KindTrade || e.Refs["pair"] == "" {
+		return Trade{}, false
 	}
 	symbol := e.Refs["pair"]
 	legs := map[market.Asset]decimal.Decimal{}
@@ -75,28 +104,23 @@ func (f *Fills) Add(e ledger.Entry) {
 		}
 	}
 	if len(legs) != 2 {
-		return
+		return Trade{}, false
 	}
-	pair, ok := f.pairs[symbol]
+	pair, ok := known[symbol]
 	if !ok {
 		if pair, ok = pairOf(symbol, e.Refs["side"], legs); !ok {
-			return
+			return Trade{}, false
 		}
-		f.pairs[symbol] = pair
 	}
-	base, quote := legs[pair.Base].Abs(), legs[pair.Quote].Abs()
-	if !base.IsPositive() || !quote.IsPositive() {
-		return
+	base, quote := legs[pair.Base], legs[pair.Quote]
+	if base.IsZero() || quote.IsZero() {
+		return Trade{}, false
 	}
-	pt := fillPoint{at: e.Time, seq: e.Seq, price: quote.DivRound(base, pricePlaces)}
-	s := f.series[symbol]
-	i := sort.Search(len(s), func(i int) bool {
-		return s[i].at.After(pt.at) || s[i].at.Equal(pt.at) && s[i].seq > pt.seq
-	})
-	s = append(s, fillPoint{})
-	copy(s[i+1:], s[i:])
-	s[i] = pt
-	f.series[symbol] = s
+	side := market.Buy
+	if base.IsNegative() {
+		side = market.Sell
+	}
+	return Trade{Pair: pair, Side: side, Size: base.Abs(), Amount: quote.Abs(), Price: quote.Abs().DivRound(base.Abs(), pricePlaces)}, true
 }
 
 // pairOf works out a trade's pair from its symbol and legs: the symbol

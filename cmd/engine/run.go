@@ -58,12 +58,12 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	if code != exitOK {
 		return code
 	}
-	logger, err := newLogger(e.stderr, cfg.Log, secrets)
+	logger, err := newLogger(e.stderr, cfg.Log, secrets, cfg.Notify.SecretValues(e.getenv)...)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "%s: %v\n", *path, err)
 		return exitUsage
 	}
-	d, err := daemon.New(cfg, secrets, daemon.Options{Logger: logger, Reload: func() (config.Config, error) {
+	d, err := daemon.New(cfg, secrets, daemon.Options{Logger: logger, Getenv: e.getenv, Reload: func() (config.Config, error) {
 		next, err := config.Load(*path)
 		if err == nil {
 			err = daemon.Check(next, strategy.Builtins())
@@ -91,8 +91,9 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 }
 
 // newLogger returns the process logger for the log section. Every secret
-// value is scrubbed from its output.
-func newLogger(w io.Writer, c config.Log, s config.Secrets) (*slog.Logger, error) {
+// value, and each of more (the notification sinks'), is scrubbed from its
+// output.
+func newLogger(w io.Writer, c config.Log, s config.Secrets, more ...string) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
 		return nil, fmt.Errorf("log.level %q: want debug, info, warn or error", c.Level)
@@ -107,5 +108,5 @@ func newLogger(w io.Writer, c config.Log, s config.Secrets) (*slog.Logger, error
 	default:
 		return nil, fmt.Errorf("log.format %q: want text or json", c.Format)
 	}
-	return slog.New(redact.Handler(h, s.Values()...)), nil
+	return slog.New(redact.Handler(h, append(s.Values(), more...)...)), nil
 }
