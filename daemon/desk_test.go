@@ -115,34 +115,7 @@ func TestDeskSessionReconciles(t *testing.T) {
 	}
 	mark := time.Now().UTC()
 
-	var wl struct {
-		AddressID string `json:"addressId"`
-	}
-	if code := h.adminJSON(http.MethodPost, "/admin/whitelist", map[string]string{"name": "cold", "asset": "BTC",
-		"address": "bc1qcoldcoldcoldcoldcoldcoldcoldcoldcold0", "network": "Bitcoin"}, &wl); code != http.StatusOK || wl.AddressID == "" {
-		t.Fatalf("whitelist = %d %+v", code, wl)
-	}
-	if err := h.info.Sim.Venue().ApproveWhitelist(wl.AddressID); err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range []struct {
-		path string
-		body map[string]string
-	}{
-		{"/admin/order", map[string]string{"pair": "BTCEUR", "side": "buy", "size": "0.2", "reason": "session"}},
-		{"/admin/order", map[string]string{"pair": "BTCEUR", "side": "sell", "size": "0.05", "path": "rfq"}},
-		{"/admin/convert", map[string]string{"from": "EUR", "to": "ETH", "amount": "3000"}},
-	} {
-		var a daemon.TradeAnswer
-		if code := h.adminJSON(http.MethodPost, o.path, o.body, &a); code != http.StatusOK || a.Status != "filled" {
-			t.Fatalf("%s %v = %d %+v", o.path, o.body, code, a)
-		}
-	}
-	var refused daemon.TradeAnswer
-	if code := h.adminJSON(http.MethodPost, "/admin/order", map[string]string{"pair": "BTCEUR", "side": "buy", "size": "1"}, &refused); code != http.StatusUnprocessableEntity ||
-		refused.Status != "rejected" || !strings.Contains(refused.Detail, "refused by risk") {
-		t.Fatalf("an order over max_order_notional = %d %+v, want 422 rejected by risk", code, refused)
-	}
+	runSession(t, h)
 	var sweep struct {
 		Outcome  string
 		ClientID string
@@ -189,6 +162,41 @@ func TestDeskSessionReconciles(t *testing.T) {
 		t.Errorf("whole-ledger equity %s, portfolio's %s", whole.Equity, after.Equity)
 	}
 	checkAudit(t, h, []string{"whitelist.add", "order", "order", "convert", "order", "treasury.run"})
+}
+
+// runSession whitelists the cold address (the venue approves it), buys,
+// sells over RFQ and converts EUR to ETH, each filled; an order over
+// max_order_notional is refused by risk.
+func runSession(t *testing.T, h *harness) {
+	t.Helper()
+	var wl struct {
+		AddressID string `json:"addressId"`
+	}
+	if code := h.adminJSON(http.MethodPost, "/admin/whitelist", map[string]string{"name": "cold", "asset": "BTC",
+		"address": "bc1qcoldcoldcoldcoldcoldcoldcoldcoldcold0", "network": "Bitcoin"}, &wl); code != http.StatusOK || wl.AddressID == "" {
+		t.Fatalf("whitelist = %d %+v", code, wl)
+	}
+	if err := h.info.Sim.Venue().ApproveWhitelist(wl.AddressID); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []struct {
+		path string
+		body map[string]string
+	}{
+		{"/admin/order", map[string]string{"pair": "BTCEUR", "side": "buy", "size": "0.2", "reason": "session"}},
+		{"/admin/order", map[string]string{"pair": "BTCEUR", "side": "sell", "size": "0.05", "path": "rfq"}},
+		{"/admin/convert", map[string]string{"from": "EUR", "to": "ETH", "amount": "3000"}},
+	} {
+		var a daemon.TradeAnswer
+		if code := h.adminJSON(http.MethodPost, o.path, o.body, &a); code != http.StatusOK || a.Status != "filled" {
+			t.Fatalf("%s %v = %d %+v", o.path, o.body, code, a)
+		}
+	}
+	var refused daemon.TradeAnswer
+	if code := h.adminJSON(http.MethodPost, "/admin/order", map[string]string{"pair": "BTCEUR", "side": "buy", "size": "1"}, &refused); code != http.StatusUnprocessableEntity ||
+		refused.Status != "rejected" || !strings.Contains(refused.Detail, "refused by risk") {
+		t.Fatalf("an order over max_order_notional = %d %+v, want 422 rejected by risk", code, refused)
+	}
 }
 
 // checkIdentity: the change of valued equity is exactly the PnL plus the

@@ -109,15 +109,7 @@ min_sweep = "0.01"
 		t.Errorf("status while killed:\n%s", out)
 	}
 	admin(exitOK, "resume")
-	admin(exitOK, "strategies")
-	admin(exitOK, "strategy", "disable", "core")
-	admin(exitOK, "strategy", "enable", "core")
-	admin(exitOK, "strategy", "params", "core", "band=0.02", "every=10s")
-	admin(exitUsage, "strategy", "params", "core", "band=lots") // the factory refuses it
-	admin(exitUsage, "strategy", "disable", "nope")
-	if out := admin(exitOK, "strategies", "-json"); !strings.Contains(out, `"band": "0.02"`) {
-		t.Errorf("strategies after the params change:\n%s", out)
-	}
+	strategyVerbs(t, admin)
 	admin(exitUsage, "treasury", "run", "btc-cold") // not whitelisted at the venue: refused, nothing sent
 	admin(exitOK, "order", "-pair", "BTCEUR", "-side", "buy", "-size", "0.001")
 	admin(exitUsage, "order", "-pair", "BTCEUR", "-side", "buy", "-size", "100") // over risk's limits
@@ -150,6 +142,29 @@ min_sweep = "0.01"
 		t.Errorf("a wrong token: exit %d, want %d", code, exitFailure)
 	}
 	stop()
+	checkStoppedEngine(t, cfg)
+}
+
+// strategyVerbs lists, disables, enables and re-parametrises a strategy;
+// a bad parameter and an unknown name are refused.
+func strategyVerbs(t *testing.T, admin func(int, ...string) string) {
+	t.Helper()
+	admin(exitOK, "strategies")
+	admin(exitOK, "strategy", "disable", "core")
+	admin(exitOK, "strategy", "enable", "core")
+	admin(exitOK, "strategy", "params", "core", "band=0.02", "every=10s")
+	admin(exitUsage, "strategy", "params", "core", "band=lots") // the factory refuses it
+	admin(exitUsage, "strategy", "disable", "nope")
+	if out := admin(exitOK, "strategies", "-json"); !strings.Contains(out, `"band": "0.02"`) {
+		t.Errorf("strategies after the params change:\n%s", out)
+	}
+}
+
+// checkStoppedEngine: once the engine stopped, engine ledger audit lists
+// every verb that changed something, by the token's name, each attempt;
+// engine pnl and engine status read the same books.
+func checkStoppedEngine(t *testing.T, cfg string) {
+	t.Helper()
 
 	code, out, errOut := runEngine(t, nil, "ledger", "audit", "-config", cfg, "-json")
 	if code != exitOK {
