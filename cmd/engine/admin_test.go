@@ -15,9 +15,9 @@ import (
 
 const testToken = "cli-admin-token-0123456789abcdef0123"
 
-// startEngine runs engine run on cfg with the admin token until the test
+// runInProcess runs engine run on cfg in this process with the admin token until the test
 // ends, and returns the admin URL and a function that stops it.
-func startEngine(t *testing.T, cfg string, environ map[string]string) (string, func()) {
+func runInProcess(t *testing.T, cfg string, environ map[string]string) (string, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	running := make(chan struct{})
@@ -87,7 +87,7 @@ min_sweep = "0.01"
 		t.Fatal(err)
 	}
 	environ := map[string]string{"ADMIN_TOKEN": testToken, "ADMIN_TOKEN_NAME": "desk-test"}
-	addr, stop := startEngine(t, cfg, environ)
+	addr, stop := runInProcess(t, cfg, environ)
 	waitPrices(t, environ, addr, "BTCEUR", "ETHEUR")
 	admin := func(want int, args ...string) string {
 		t.Helper()

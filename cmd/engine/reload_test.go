@@ -22,7 +22,7 @@ func TestReloadOnSIGHUP(t *testing.T) {
 		t.Fatal(err)
 	}
 	environ := map[string]string{"ADMIN_TOKEN": testToken}
-	addr, _ := startEngine(t, cfg, environ)
+	addr, _ := runInProcess(t, cfg, environ)
 	strategies := func() map[string]map[string]any {
 		t.Helper()
 		code, out, errOut := runEngine(t, environ, "admin", "strategies", "-json", "-addr", addr)
