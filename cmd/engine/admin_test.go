@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -61,31 +60,6 @@ func runInProcess(t *testing.T, cfg string, environ map[string]string) (string, 
 // stopped; engine pnl and engine status then read the same books.
 func TestAdminVerbs(t *testing.T) {
 	cfg := paperConfig(t)
-	b, err := os.ReadFile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	extra := `
-[treasury.destinations.cold-btc]
-type = "crypto"
-asset = "BTC"
-network = "Bitcoin"
-address = "bc1qcoldcoldcoldcoldcoldcoldcoldcoldcold0"
-daily_cap = "8"
-
-[treasury.policies.btc-cold]
-kind = "sweep"
-asset = "BTC"
-schedule = "0 0 0 1 1 *"
-min = "1"
-target = "4"
-max = "5"
-destination = "cold-btc"
-min_sweep = "0.01"
-`
-	if err := os.WriteFile(cfg, append(b, extra...), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	environ := map[string]string{"ADMIN_TOKEN": testToken, "ADMIN_TOKEN_NAME": "desk-test"}
 	addr, stop := runInProcess(t, cfg, environ)
 	waitPrices(t, environ, addr, "BTCEUR", "ETHEUR")
@@ -110,7 +84,8 @@ min_sweep = "0.01"
 	}
 	admin(exitOK, "resume")
 	strategyVerbs(t, admin)
-	admin(exitUsage, "treasury", "run", "btc-cold") // not whitelisted at the venue: refused, nothing sent
+	admin(exitOK, "treasury", "run", "usdt-cold") // the shipped sweep, now (or nothing, if its schedule just ran)
+	admin(exitUsage, "treasury", "run", "no-such-policy")
 	admin(exitOK, "order", "-pair", "BTCEUR", "-side", "buy", "-size", "0.001")
 	admin(exitUsage, "order", "-pair", "BTCEUR", "-side", "buy", "-size", "100") // over risk's limits
 	admin(exitUsage, "order", "-pair", "NOPE", "-side", "up")
