@@ -51,8 +51,8 @@ func TestNotifyDelaysNothing(t *testing.T) {
 			{Name: "desk", Type: notify.TypeWebhook, Classes: []string{"kills"}, URL: desk.URL, SecretEnv: "HOOK_SECRET"},
 		}}
 	h := start(t, cfg, daemon.Options{Getenv: func(k string) string { return map[string]string{"HOOK_SECRET": secret}[k] }})
-	h.waitMetric("engine_intents_total", map[string]string{"strategy": "s", "outcome": "filled"}, 20)
-	h.waitMetric("engine_notify_events_total", map[string]string{"class": "fills"}, 20)
+	h.waitMetric("engine_intents_total", map[string]string{"strategy": "s", "outcome": "filled"}, 10)
+	h.waitMetric("engine_notify_events_total", map[string]string{"class": "fills"}, 10)
 	if n := metric(t, h.d.Registry(), "engine_notify_sent_total", map[string]string{"sink": "slow"}); n != 0 {
 		t.Fatalf("the hanging receiver answered %v messages", n)
 	}
