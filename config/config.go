@@ -17,6 +17,8 @@ import (
 	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/merchant"
+	"github.com/otcdesk/engine/notify"
+	"github.com/otcdesk/engine/pnl"
 	"github.com/otcdesk/engine/reconcile"
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/scheduler"
@@ -76,6 +78,13 @@ type Config struct {
 	Reconcile    reconcile.Settings `toml:"reconcile"`
 	Backtest     backtest.Config    `toml:"backtest"`
 	HA           ha.Settings        `toml:"ha"`
+
+	// Portfolio is the cost method of PnL; its reference and day zone
+	// are risk's.
+	Portfolio pnl.Settings `toml:"portfolio"`
+	// Notify configures the direct notifications (Slack, Telegram, a
+	// signed webhook); no sink means none.
+	Notify notify.Config `toml:"notify"`
 }
 
 // Log configures the process log.
@@ -100,6 +109,7 @@ func Default() Config {
 		Admin:        Admin{Addr: "127.0.0.1:9465"},
 		Heropayments: merchant.DefaultSettings(),
 		HA:           ha.DefaultSettings(),
+		Portfolio:    pnl.DefaultSettings(),
 	}
 }
 
@@ -192,6 +202,11 @@ func (c Config) problems() []Problem {
 	ps.Under("heropayments", c.Heropayments.Problems())
 	ps.Under("reconcile", c.Reconcile.Problems())
 	ps.Under("ha", c.HA.Problems())
+	ps.Under("portfolio", c.Portfolio.Problems())
+	var notifyErr *tomlval.Error
+	if errors.As(c.Notify.Validate(), &notifyErr) {
+		ps = append(ps, notifyErr.Problems...) // keyed notify.… already
+	}
 	ps = append(ps, c.listenerProblems()...)
 	ps = append(ps, c.strategyProblems()...)
 	return append(ps, c.acrossSections()...)

@@ -44,6 +44,9 @@ type Secrets struct {
 	HeropaymentsKey    Secret // HEROPAYMENTS_API_KEY
 	HeropaymentsSecret Secret // HEROPAYMENTS_API_SECRET
 	AdminToken         Secret // ADMIN_TOKEN
+	// AdminName names the holder of the admin token in the audit trail
+	// (ADMIN_TOKEN_NAME; "admin" when unset). It is not a secret.
+	AdminName string
 }
 
 // secretVars maps each secret's environment variable to the TOML key names a
@@ -117,6 +120,13 @@ func LoadSecrets(getenv func(string) string) (Secrets, error) {
 	s.HeropaymentsKey = read("HEROPAYMENTS_API_KEY")
 	s.HeropaymentsSecret = read("HEROPAYMENTS_API_SECRET")
 	s.AdminToken = read("ADMIN_TOKEN")
+	s.AdminName = strings.TrimSpace(getenv("ADMIN_TOKEN_NAME"))
+	if s.AdminName == "" {
+		s.AdminName = "admin"
+	}
+	if len(s.AdminName) > 64 {
+		errs = append(errs, errors.New("ADMIN_TOKEN_NAME: at most 64 bytes"))
+	}
 	return s, errors.Join(errs...)
 }
 

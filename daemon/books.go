@@ -44,6 +44,7 @@ func (w *writeHealth) failed(err error) {
 	}
 	w.failing, w.since = err, w.lastFail
 	w.d.m.writeFailing.Set(1)
+	w.d.notifyWrite(true, err, w.since)
 	w.d.log.Error("ledger writes failing: trading paused until the ledger can be written again (disk full? read-only? I/O error?)", "err", err)
 	if w.pauser != nil {
 		w.pauser.Pause(err.Error())
@@ -59,6 +60,7 @@ func (w *writeHealth) recovered() {
 		return
 	}
 	w.d.log.Info("ledger writes succeed again: trading resumes", "failed_for", time.Since(w.since).Round(time.Millisecond))
+	w.d.notifyWrite(false, nil, w.since)
 	w.failing = nil
 	w.d.m.writeFailing.Set(0)
 	if w.pauser != nil {

@@ -15,16 +15,22 @@ import (
 
 	"github.com/otcdesk/engine/config"
 	"github.com/otcdesk/engine/customers"
+	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/feeds"
 	"github.com/otcdesk/engine/ha"
+	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/hercle/hub"
 	"github.com/otcdesk/engine/ledger"
+	"github.com/otcdesk/engine/market"
+	"github.com/otcdesk/engine/notify"
+	"github.com/otcdesk/engine/pnl"
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/sim"
 	"github.com/otcdesk/engine/sim/heropay"
 	"github.com/otcdesk/engine/strategy"
 	"github.com/otcdesk/engine/trader"
+	"github.com/otcdesk/engine/treasury"
 )
 
 // Options are the daemon's collaborators beyond its configuration. The
@@ -47,6 +53,15 @@ type Options struct {
 	// Started, if set, is called once the daemon trades: listeners bound,
 	// recovery done, the loop running.
 	Started func(Info)
+	// Getenv reads the variables [notify] sinks name their secrets in;
+	// nil means os.Getenv.
+	Getenv func(string) string
+	// Notify adjusts the notifier's options after they are built (tests
+	// give it a manual clock or a client). Nil: as configured.
+	Notify func(*notify.Options)
+	// Reload, if set, reads the configuration again for Reload (SIGHUP,
+	// POST /admin/reload), checked as engine run checks it.
+	Reload func() (config.Config, error)
 	// Step, if set, is called before each start-up step with its name;
 	// tests stop or break the start-up at each step in turn.
 	Step func(name string)
@@ -79,6 +94,9 @@ type Daemon struct {
 	kill    risk.KillFile
 	health  *writeHealth
 	auth    *adminAuth // nil until the admin listener is up
+	strat   strategySpecs
+	// notifier tells the desk; without sinks it sends nothing.
+	notifier *notify.Notifier
 
 	mu        sync.Mutex // guards the fields below, read by the HTTP handlers
 	store     *ledger.Store
@@ -87,6 +105,12 @@ type Daemon struct {
 	source    *feeds.Source
 	risk      *risk.Engine
 	loop      *trader.Loop
+	portfolio *pnl.Follower
+	exec      *execution.Executor
+	tr        *treasury.Treasury
+	rest      *hercle.Client
+	specs     map[string]market.Pair // the venue's pairs, by symbol
+	fed       []market.Pair          // the venue's listing of the fed pairs
 	started   time.Time
 	trading   bool // recovery done and the loop running
 	feedPairs []string
@@ -121,8 +145,16 @@ func New(cfg config.Config, secrets config.Secrets, o Options) (*Daemon, error) 
 		return nil, err
 	}
 	kill := risk.KillFile{Path: filepath.Join(filepath.Dir(cfg.Ledger.Path), "KILLED")}
-	d := &Daemon{cfg: cfg, secrets: secrets, o: o, log: o.Logger, reg: reg, m: m, gate: gate, kill: kill}
+	n, err := newNotifier(cfg.Notify, o, o.Logger, reg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	d := &Daemon{cfg: cfg, secrets: secrets, o: o, log: o.Logger, reg: reg, m: m, gate: gate, kill: kill, notifier: n}
 	d.health = &writeHealth{d: d}
+	d.strat.specs = map[string]strategy.Spec{}
+	for _, sp := range cfg.Strategies {
+		d.strat.specs[sp.Name] = sp
+	}
 	return d, nil
 }
 
@@ -210,6 +242,7 @@ func (r *run) steps() []step {
 		{"ledger", r.openLedger},
 		{"backups", r.startBackups},
 		{"ha", r.joinPair},
+		{"notify", r.startNotify},
 		{"webhooks", r.startWebhooks},
 		{"venue", r.startVenue},
 		{"heropayments", r.startHeropayments},
@@ -225,6 +258,8 @@ func (r *run) steps() []step {
 		{"recover balances", r.recoverBalances},
 		{"recover treasury", r.recoverTreasury},
 		{"loop", r.startLoop},
+		{"portfolio", r.startPortfolio},
+		{"notify state", r.startNotifyState},
 		{"feeds", r.startFeeds},
 		{"reconcile", r.startReconcile},
 		{"scheduler", r.startScheduler},

@@ -167,7 +167,7 @@ func (d *Daemon) reconciler(store *ledger.Store, rest *hercle.Client, hp *heropa
 		return nil, err
 	}
 	deps := reconcile.Deps{
-		Ledger: store, Venue: rest, Metrics: d.reg, Logger: d.log.With("component", "reconcile"),
+		Ledger: reportingLedger{store, d.onReport}, Venue: rest, Metrics: d.reg, Logger: d.log.With("component", "reconcile"),
 		OnImport: relay.PushEntry,
 	}
 	if hp.client != nil {
@@ -175,7 +175,7 @@ func (d *Daemon) reconciler(store *ledger.Store, rest *hercle.Client, hp *heropa
 	}
 	switch {
 	case d.cfg.Mode == config.ModeLive:
-		deps.Pauser = rk.PauseFor("reconciliation breaks: ")
+		deps.Pauser = rk.PauseFor(reconcilePrefix)
 	case d.cfg.InProcessVenue():
 		// The in-process simulator of this session has no history of
 		// earlier ones; it is cheap to compare against, so a paper run

@@ -64,10 +64,13 @@ func (d *Daemon) listen(ctx context.Context) (*listeners, error) {
 		mux.HandleFunc("GET /admin/status", d.admin("status", d.status))
 		mux.HandleFunc("GET /admin/journal", d.admin("journal", d.journal))
 		mux.HandleFunc("GET /admin/backup", d.backup)
+		mux.HandleFunc("GET /admin/portfolio", d.admin("portfolio", d.portfolioView))
+		mux.HandleFunc("GET /admin/pnl", d.admin("pnl", d.pnlView))
 		mux.HandleFunc("POST /admin/pause", d.admin("pause", d.pause))
 		mux.HandleFunc("POST /admin/resume", d.admin("resume", d.resume))
 		mux.HandleFunc("POST /admin/kill", d.admin("kill", d.killSwitch))
 		d.customerRoutes(mux)
+		d.operatorRoutes(mux)
 		tlsConfig, err := adminTLS(d.cfg.Admin.TLSCert, d.cfg.Admin.TLSKey)
 		if err != nil {
 			ls.close(d.log)
@@ -182,7 +185,10 @@ func (d *Daemon) readyz(w http.ResponseWriter, _ *http.Request) {
 }
 
 // admin guards an action with the bearer token (failed attempts
-// throttled per client) and counts it.
+// throttled per client) and counts it. A request that changes something
+// (any method but GET) is recorded in the ledger's audit trail, refused
+// or not: who (the token's name), the verb, its target and request, and
+// how it ended.
 func (d *Daemon) admin(action string, h func(*http.Request) (int, any)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if code, why := d.auth.check(r); code != 0 {
@@ -196,7 +202,13 @@ func (d *Daemon) admin(action string, h func(*http.Request) (int, any)) http.Han
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, 4096)
-		code, body := h(r)
+		var code int
+		var body any
+		if r.Method == http.MethodGet {
+			code, body = h(r)
+		} else {
+			code, body = d.audited(r, action, h)
+		}
 		d.m.admin.WithLabelValues(action, fmt.Sprint(code)).Inc()
 		writeJSON(w, code, body)
 	}
@@ -204,9 +216,17 @@ func (d *Daemon) admin(action string, h func(*http.Request) (int, any)) http.Han
 
 // Status is what GET /admin/status returns.
 type Status struct {
-	Mode        string           `json:"mode"`
-	Started     time.Time        `json:"started"`
+	Mode    string    `json:"mode"`
+	Started time.Time `json:"started"`
+	// State is "starting", "standby" or "deposed" (with [ha]), "trading",
+	// "paused" (an operator's pause, or
+	// reconciliation breaks, or ledger writes failing: PauseReason says
+	// which), "killed" (the kill switch, which survives a restart) or
+	// "breaker" (the reject-rate breaker tripped).
+	State       string           `json:"state"`
 	Trading     bool             `json:"trading"`
+	Paused      bool             `json:"paused"`
+	PauseReason string           `json:"pause_reason,omitempty"`
 	Killed      bool             `json:"killed"`
 	KillReason  string           `json:"kill_reason,omitempty"`
 	BreakerOpen bool             `json:"breaker_open"`
@@ -258,9 +278,12 @@ func (d *Daemon) status(r *http.Request) (int, any) {
 	st.Maintenance = !d.gate.Open(now)
 	st.NextChange = d.gate.NextChange(now)
 	st.HA = d.haStatus(r.Context())
+	st.State = "starting"
+	if st.HA != nil && !st.Trading && st.HA.Role != "" && st.HA.Role != ha.RoleLeader {
+		st.State = st.HA.Role // standby or deposed: the books follow the leader's
+	}
 	if rk != nil {
-		st.Killed, st.KillReason = rk.Killed()
-		st.BreakerOpen = rk.BreakerOpen(now)
+		d.stopState(&st, rk, now)
 	}
 	if hub != nil {
 		hs := hub.State()
@@ -296,6 +319,43 @@ func (d *Daemon) status(r *http.Request) (int, any) {
 	}
 	return http.StatusOK, st
 }
+
+// stopState fills in whether and why trading is stopped. The kill switch
+// is what its file says (it persists); any other stop of risk's is a
+// pause.
+func (d *Daemon) stopState(st *Status, rk *risk.Engine, now time.Time) {
+	stopped, why := rk.Killed()
+	fileReason, inFile, err := d.kill.Read()
+	switch {
+	case inFile || err == nil && stopped && strings.HasPrefix(why, killPrefix):
+		st.Killed, st.KillReason = true, strings.TrimPrefix(why, killPrefix)
+		if inFile {
+			st.KillReason = fileReason
+		}
+	case stopped:
+		st.Paused, st.PauseReason = true, why
+	}
+	st.BreakerOpen = rk.BreakerOpen(now)
+	switch {
+	case !st.Trading:
+		// starting, or a standby's role, as status set it
+	case st.Killed:
+		st.State = "killed"
+	case st.Paused:
+		st.State = "paused"
+	case st.BreakerOpen:
+		st.State = "breaker"
+	default:
+		st.State = "trading"
+	}
+}
+
+// killPrefix starts the risk stop reason of the kill switch; pausePrefix
+// an operator's pause.
+const (
+	killPrefix  = "kill switch: "
+	pausePrefix = "paused: "
+)
 
 // journal returns the newest journal entries, oldest first: ?limit= (at
 // most 1000, default 100), ?kind= and ?account= narrow them.
@@ -382,8 +442,8 @@ func (d *Daemon) pause(r *http.Request) (int, any) {
 	if rk == nil {
 		return http.StatusServiceUnavailable, map[string]string{"error": "starting up"}
 	}
-	rk.Kill("paused: " + reason)
-	d.log.Warn("trading paused by admin", "reason", reason)
+	rk.Kill(pausePrefix + reason + " (by " + d.who() + ")")
+	d.log.Warn("trading paused by admin", "reason", reason, "by", d.who())
 	return http.StatusOK, map[string]string{"state": "paused", "reason": reason}
 }
 
@@ -407,7 +467,7 @@ func (d *Daemon) killSwitch(r *http.Request) (int, any) {
 		return http.StatusOK, map[string]string{"state": "killed", "reason": reason}
 	}
 	d.mu.Unlock()
-	rk.Kill("kill switch: " + reason)
+	rk.Kill(killPrefix + reason + " (by " + d.who() + ")")
 	if err := d.kill.Write(reason); err != nil {
 		d.log.Error("kill switch on, but not persisted", "err", err)
 		return http.StatusInternalServerError, map[string]string{"error": "kill switch is on for this run but could not be persisted: " + err.Error()}

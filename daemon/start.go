@@ -21,6 +21,7 @@ import (
 	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
+	"github.com/otcdesk/engine/pnl"
 	"github.com/otcdesk/engine/reconcile"
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/scheduler"
@@ -58,6 +59,7 @@ type run struct {
 	tr        *treasury.Treasury
 	rec       *reconcile.Reconciler
 	ha        *ha.Node // nil without [ha]
+	pf        *pnl.Follower
 	names     []string // the strategies'
 }
 
@@ -369,10 +371,11 @@ func (r *run) buildEngine(context.Context) error {
 		return err
 	}
 	if killed {
-		r.eng.Risk.Kill(reason)
+		r.eng.Risk.Kill(killPrefix + reason)
 		d.log.Warn("kill switch is on from a previous run or from start-up; trading stays stopped until resumed", "reason", reason)
 	}
 	d.risk, d.source, d.loop = r.eng.Risk, source, r.eng.Loop
+	d.exec, d.rest, d.specs, d.fed = r.eng.Exec, r.rest, r.specs, r.fed()
 	d.health.attach(r.eng.Risk)
 	return nil
 }
@@ -399,6 +402,9 @@ func (r *run) buildTreasury(context.Context) error {
 		return fmt.Errorf("treasury: %w", err)
 	}
 	r.tr = tr
+	d.mu.Lock()
+	d.tr = tr
+	d.mu.Unlock()
 	if r.rec, err = d.reconciler(r.store, r.rest, r.hp, r.eng.Risk, r.relay); err != nil {
 		return err
 	}

@@ -1,7 +1,8 @@
 // Package ledger owns the engine's books: an append-only double-entry
 // journal with the balances it implies, the intents (outbox) written before
 // every external side effect, the inbox of inbound events, and the risk
-// counters that must survive restarts. Everything lives in one bbolt file,
+// counters that must survive restarts, the reconciliation reports and the
+// audit trail of operator actions. Everything lives in one bbolt file,
 // created 0600.
 //
 // # Invariants

@@ -128,7 +128,8 @@ func (s *Store) checkPost(tx *bbolt.Tx, e Entry) error {
 }
 
 // postTx appends e, which checkPost accepted, to the journal in tx and
-// applies its postings to the balances.
+// applies its postings to the balances. The entry is noted for the
+// transaction's watchers.
 func (s *Store) postTx(tx *bbolt.Tx, e Entry) (Entry, error) {
 	seq, err := s.nextSeq(tx, bucketJournal)
 	if err != nil {
@@ -148,6 +149,7 @@ func (s *Store) postTx(tx *bbolt.Tx, e Entry) (Entry, error) {
 	if err := s.applyPostings(tx, e.Postings); err != nil {
 		return Entry{}, err
 	}
+	s.posted = append(s.posted, e)
 	return e, nil
 }
 

@@ -119,6 +119,8 @@ type Store struct {
 	delta    []change
 	diverged error
 	repl     atomic.Pointer[Replicator]
+	// posted collects the entries it appends, in order; likewise.
+	posted []Entry
 
 	watchMu   sync.Mutex // guards watchers and nextWatch
 	watchers  map[int]func(BalanceUpdate)
@@ -574,7 +576,7 @@ func (s *Store) commit(batch []*op) {
 // view.
 func (s *Store) update(fn func(tx *bbolt.Tx) error) (err error) {
 	defer s.recoverDamage(&err)
-	s.changed = s.changed[:0]
+	s.changed, s.posted = s.changed[:0], s.posted[:0]
 	clear(s.delta)
 	s.delta = s.delta[:0]
 	var txid uint64
@@ -600,8 +602,8 @@ func (s *Store) update(fn func(tx *bbolt.Tx) error) (err error) {
 		s.diverged = err
 	}
 	switch {
-	case err == nil && len(s.changed) > 0:
-		s.notify(BalanceUpdate{TxID: txid, Balances: slices.Clone(s.changed)})
+	case err == nil && (len(s.changed) > 0 || len(s.posted) > 0):
+		s.notify(BalanceUpdate{TxID: txid, Balances: slices.Clone(s.changed), Entries: slices.Clone(s.posted)})
 	case err != nil && !refused && s.onError != nil:
 		// fn wrote and the commit failed: the file or the disk.
 		s.onError(err)

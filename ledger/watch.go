@@ -17,10 +17,16 @@ type BalanceUpdate struct {
 	// holds every update up to n.
 	TxID     uint64
 	Balances []Balance
+	// Entries are the journal entries the transaction appended, as
+	// stored (Seq and Recorded set), in journal order: a watcher sees
+	// every entry once, in the order of Store.Journal. Follow the journal
+	// as the balances: watch first, then read Journal, then drop the
+	// entries whose Seq the read already returned.
+	Entries []Entry
 }
 
 // WatchBalances calls fn after every committed transaction that changed a
-// balance, whatever wrote it (a fill, a movement sent, settled or failed, a
+// balance or appended a journal entry, whatever wrote it (a fill, a movement sent, settled or failed, a
 // deposit, an adjustment), before the writes in that transaction return to
 // their callers. fn runs on the store's writer goroutine: it must not
 // block, nor write to the store. It owns the update. stop removes fn; after

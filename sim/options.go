@@ -67,6 +67,10 @@ type Options struct {
 	// WithdrawalFailureRate is the chance a withdrawal ends FAILURE (the
 	// amount is refunded).
 	WithdrawalFailureRate float64
+	// WithdrawalFee is the network fee each crypto withdrawal reports, in
+	// its asset, kept out of what reaches the address; zero: none (a fee
+	// as large as the amount is not charged).
+	WithdrawalFee decimal.Decimal
 	// AutoApproveWhitelist approves whitelist requests at once; otherwise
 	// they stay Pending until ApproveWhitelist.
 	AutoApproveWhitelist bool

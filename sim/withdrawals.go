@@ -110,6 +110,9 @@ func (v *Venue) withdrawLocked(now time.Time, req WithdrawalRequest, desc string
 	if w.Params == nil {
 		w.Params = map[string]string{}
 	}
+	if fee := v.opts.WithdrawalFee; fee.IsPositive() && fee.LessThan(req.Amount) {
+		w.Fee = fee
+	}
 	w.RefID = v.newIDLocked()
 	v.moveLocked(req.Asset, req.Amount.Neg(), req.Amount)
 	v.txLocked(now, TxWithdrawal, req.Asset, req.Amount.Neg(), w.ID)

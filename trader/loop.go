@@ -76,7 +76,11 @@ type Loop struct {
 	state strategy.State
 	books *books
 	open  map[string]*open // intents approved and not finished, by Client-Id
-	next  map[string]time.Time
+	// parked are the strategies an operator disabled, by name.
+	parked map[string]strategy.Strategy
+	// gen counts, by name, the instances SetStrategy put in place.
+	gen  map[string]int
+	next map[string]time.Time
 	// due caches the earliest of next; dueOK is false when next changed
 	// since. Every event asks for it, and a map scan per tick is costly.
 	due   time.Time
@@ -95,6 +99,7 @@ type Loop struct {
 // open is an approved intent or movement not yet finished.
 type open struct {
 	s     strategy.Strategy // the strategy that asked; nil for a command
+	gen   int               // the generation of s's name when it asked (see SetStrategy)
 	appr  risk.Approval
 	hold  hold
 	reply chan<- execution.Result // a command's, until answered
@@ -151,6 +156,8 @@ func New(o Options) (*Loop, error) {
 		o: o, log: o.Logger,
 		books:  newBooks(),
 		open:   map[string]*open{},
+		parked: map[string]strategy.Strategy{},
+		gen:    map[string]int{},
 		next:   map[string]time.Time{},
 		events: make(chan event, 1024),
 	}
@@ -482,7 +489,7 @@ func (l *Loop) decide(ctx context.Context, s strategy.Strategy, in strategy.Inte
 	}
 	l.log.Info("intent approved", "strategy", in.Strategy, "client_id", in.ID, "intent", in.String(), "reason", in.Reason)
 	asset, amount := risk.Spend(l.state.Specs[in.Pair], l.state.Ticks[in.Pair], in)
-	l.open[id] = &open{s: s, appr: a, hold: hold{ledger.Hercle, asset, amount}, reply: reply}
+	l.open[id] = &open{s: s, gen: l.gen[in.Strategy], appr: a, hold: hold{ledger.Hercle, asset, amount}, reply: reply}
 	l.state.Open = append(l.state.Open, in)
 	l.refreshBalances()
 	l.dispatch = append(l.dispatch, job{trade: &in})
@@ -588,7 +595,7 @@ func (l *Loop) result(ctx context.Context, r execution.Result) {
 	}
 	l.refreshBalances()
 	if o.s != nil {
-		l.handle(ctx, o.s, outcomeOf(r, l.state.Clock))
+		l.outcome(ctx, o, outcomeOf(r, l.state.Clock))
 	}
 }
 

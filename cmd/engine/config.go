@@ -7,6 +7,7 @@ import (
 
 	"github.com/otcdesk/engine/config"
 	"github.com/otcdesk/engine/daemon"
+	"github.com/otcdesk/engine/notify"
 	"github.com/otcdesk/engine/strategy"
 )
 
@@ -74,6 +75,10 @@ func loadConfig(e *env, path string) (config.Config, config.Secrets, int) {
 	secrets, err := config.LoadSecrets(e.getenv)
 	if err == nil {
 		err = cfg.RequireSecrets(secrets)
+	}
+	if err == nil {
+		// The sinks' secrets, as engine run reads them.
+		_, err = notify.New(cfg.Notify, notify.Options{Getenv: e.getenv})
 	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "%s: %v\n", path, err)

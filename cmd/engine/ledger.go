@@ -20,7 +20,7 @@ import (
 	"github.com/otcdesk/engine/market"
 )
 
-const ledgerUsage = `Usage: engine ledger <balances|journal|intents|export|verify|backup|restore> [flags]
+const ledgerUsage = `Usage: engine ledger <balances|journal|intents|export|verify|audit|backup|restore> [flags]
 
 Reads the ledger file (read-only) and prints what it holds:
 
@@ -31,6 +31,7 @@ Reads the ledger file (read-only) and prints what it holds:
   verify     check the invariants: every entry balances, balances equal a
              rebuild from the journal, every other record decodes, bbolt
              pages are sound
+  audit      the audit trail of operator actions (who, what, when, result)
   backup     write a verified copy to -out, also while the engine runs
              (then streamed over its admin API: -config, ADMIN_TOKEN)
   restore    replace the ledger with a backup that verifies (engine stopped)
@@ -47,6 +48,7 @@ Example:
   engine ledger intents -state unfinished -json
   engine ledger export -format csv -o journal.csv
   engine ledger verify -db data/ledger.db
+  engine ledger audit -db data/ledger.db -since 2025-03-01
   engine ledger backup -config config.toml -out /backups/ledger-2026-03-01.db
   engine ledger restore -config config.toml /backups/ledger-2026-03-01.db
 `
@@ -70,6 +72,8 @@ func cmdLedger(ctx context.Context, e *env, args []string) int {
 		return ledgerIntents(ctx, e, args[1:])
 	case "verify":
 		return ledgerVerify(ctx, e, args[1:])
+	case "audit":
+		return ledgerAudit(ctx, e, args[1:])
 	case "backup":
 		return ledgerBackup(ctx, e, args[1:])
 	case "restore":

@@ -6,12 +6,41 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/otcdesk/engine/config"
 	"github.com/otcdesk/engine/daemon"
 	"github.com/otcdesk/engine/internal/redact"
+	"github.com/otcdesk/engine/strategy"
 )
+
+// reloadOnSIGHUP reloads the configuration on each SIGHUP until ctx ends
+// or stop is called (see daemon.Reload for what changes live).
+func reloadOnSIGHUP(ctx context.Context, d *daemon.Daemon) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				d.ReloadOnSignal(ctx)
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		cancel()
+		<-done
+	}
+}
 
 // cmdRun runs the engine until interrupted: in paper mode against the
 // simulator started in-process, in live mode against Hercle.
@@ -29,16 +58,24 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	if code != exitOK {
 		return code
 	}
-	logger, err := newLogger(e.stderr, cfg.Log, secrets)
+	logger, err := newLogger(e.stderr, cfg.Log, secrets, cfg.Notify.SecretValues(e.getenv)...)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "%s: %v\n", *path, err)
 		return exitUsage
 	}
-	d, err := daemon.New(cfg, secrets, daemon.Options{Logger: logger})
+	d, err := daemon.New(cfg, secrets, daemon.Options{Logger: logger, Getenv: e.getenv, Reload: func() (config.Config, error) {
+		next, err := config.Load(*path)
+		if err == nil {
+			err = daemon.Check(next, strategy.Builtins())
+		}
+		return next, err
+	}})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "%s: %v\n", *path, err)
 		return exitUsage
 	}
+	stopHUP := reloadOnSIGHUP(ctx, d)
+	defer stopHUP()
 	if err := d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		logger.Error("engine stopped", "err", err)
 		switch {
@@ -54,8 +91,9 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 }
 
 // newLogger returns the process logger for the log section. Every secret
-// value is scrubbed from its output.
-func newLogger(w io.Writer, c config.Log, s config.Secrets) (*slog.Logger, error) {
+// value, and each of more (the notification sinks'), is scrubbed from its
+// output.
+func newLogger(w io.Writer, c config.Log, s config.Secrets, more ...string) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
 		return nil, fmt.Errorf("log.level %q: want debug, info, warn or error", c.Level)
@@ -70,5 +108,5 @@ func newLogger(w io.Writer, c config.Log, s config.Secrets) (*slog.Logger, error
 	default:
 		return nil, fmt.Errorf("log.format %q: want text or json", c.Format)
 	}
-	return slog.New(redact.Handler(h, s.Values()...)), nil
+	return slog.New(redact.Handler(h, append(s.Values(), more...)...)), nil
 }

@@ -26,7 +26,7 @@ var rank = map[string]int{
 	"backtest":   3, "backtest/internal/gen": 3, "backtest/internal/recording": 3,
 	"sim": 3, "sim/heropay": 3,
 	"notify": 4, "ha": 4, "ha/hatest": 4,
-	"reconcile": 5, "trader": 5,
+	"reconcile": 5, "trader": 5, "pnl": 5,
 	"treasury": 6, "execution": 6, "customers": 6,
 	"strategy": 7, "risk": 7, "portfolio": 7, "treasury/policy": 7,
 	"feeds": 8, "inbound": 8, "merchant": 8, "webhookd": 8,
