@@ -2,6 +2,7 @@ package backtest
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/otcdesk/engine/backtest/internal/recording"
 	"github.com/otcdesk/engine/feeds"
+	"github.com/otcdesk/engine/strategy"
 )
 
 // benchTicks is the length of the benchmark recording: about four days of
@@ -52,45 +54,52 @@ func BenchmarkBacktest(b *testing.B) {
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
-	for _, name := range []string{"ticks.ndjson", "ticks.ndjson.gz"} {
-		b.Run(name, func(b *testing.B) {
-			path := benchRecording(b, name)
-			var n int
-			bestDecode := time.Duration(1 << 62)
-			for range 3 {
-				start := time.Now()
-				n = decode(b, path)
-				bestDecode = min(bestDecode, time.Since(start))
-			}
-			var trades int64
-			var runCPU time.Duration
-			bestRun := time.Duration(1 << 62)
-			b.ResetTimer()
-			for range b.N {
-				b.StopTimer()
-				o := options(b, path)
-				o.Out = filepath.Join(b.TempDir(), "report")
-				b.StartTimer()
-				start, cpu := time.Now(), cpuTime()
-				sum, err := Run(context.Background(), o)
-				runCPU += cpuTime() - cpu
-				bestRun = min(bestRun, time.Since(start))
-				if err != nil {
-					b.Fatal(err)
-				}
-				if sum.Ticks != int64(n) {
-					b.Fatalf("replayed %d ticks, the file holds %d", sum.Ticks, n)
-				}
-				trades = sum.Trades
-			}
-			perRun := b.Elapsed() / time.Duration(b.N)
-			b.ReportMetric(float64(n)/perRun.Seconds(), "ticks/s")
-			b.ReportMetric(float64(n)/bestRun.Seconds(), "best-ticks/s")
-			b.ReportMetric(float64(bestRun)/float64(bestDecode), "x-decode")
-			b.ReportMetric(float64(runCPU)/float64(b.N)/float64(n), "cpu-ns/tick")
-			b.ReportMetric(float64(trades), "trades")
-		})
+	for _, every := range []time.Duration{5 * time.Second, 5 * time.Minute} {
+		for _, name := range []string{"ticks.ndjson", "ticks.ndjson.gz"} {
+			b.Run(fmt.Sprintf("check=%s/%s", every, name), func(b *testing.B) { benchRun(b, name, every) })
+		}
 	}
+}
+
+// benchRun is one BenchmarkBacktest case: the rebalance strategy checking
+// every period over the recording name.
+func benchRun(b *testing.B, name string, every time.Duration) {
+	path := benchRecording(b, name)
+	var n int
+	bestDecode := time.Duration(1 << 62)
+	for range 3 {
+		start := time.Now()
+		n = decode(b, path)
+		bestDecode = min(bestDecode, time.Since(start))
+	}
+	var trades int64
+	var runCPU time.Duration
+	bestRun := time.Duration(1 << 62)
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		o := options(b, path)
+		o.Strategies = []strategy.Strategy{rebalance(b, every, strategy.OTC)}
+		o.Out = filepath.Join(b.TempDir(), "report")
+		b.StartTimer()
+		start, cpu := time.Now(), cpuTime()
+		sum, err := Run(context.Background(), o)
+		runCPU += cpuTime() - cpu
+		bestRun = min(bestRun, time.Since(start))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if sum.Ticks != int64(n) {
+			b.Fatalf("replayed %d ticks, the file holds %d", sum.Ticks, n)
+		}
+		trades = sum.Trades
+	}
+	perRun := b.Elapsed() / time.Duration(b.N)
+	b.ReportMetric(float64(n)/perRun.Seconds(), "ticks/s")
+	b.ReportMetric(float64(n)/bestRun.Seconds(), "best-ticks/s")
+	b.ReportMetric(float64(bestRun)/float64(bestDecode), "x-decode")
+	b.ReportMetric(float64(runCPU)/float64(b.N)/float64(n), "cpu-ns/tick")
+	b.ReportMetric(float64(trades), "trades")
 }
 
 // BenchmarkDecode is the read-and-decode baseline on the same recordings.

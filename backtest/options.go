@@ -23,6 +23,9 @@ type Options struct {
 	// Feeds are the recordings to replay (the recorder's NDJSON, plain or
 	// gzip), merged by receive time.
 	Feeds []string
+	// Tape, if set, is replayed instead of reading Feeds: recordings
+	// decoded once by LoadTape. From and To select a window of it.
+	Tape *Tape
 	// From and To bound the replay to ticks received in [From, To); a zero
 	// time is unbounded.
 	From, To time.Time
@@ -80,6 +83,9 @@ type Progress struct {
 func (o *Options) check() error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if o.Tape != nil {
+		o.Feeds = o.Tape.Feeds()
+	}
 	if len(o.Feeds) == 0 {
 		add("no recordings: give at least one feed file")
 	}

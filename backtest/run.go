@@ -39,11 +39,19 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err := checkOut(o.Out); err != nil {
 		return nil, err
 	}
-	src, err := openSource(o.Feeds, o.From, o.To)
-	if err != nil {
-		return nil, err
+	var in ticks
+	if o.Tape != nil {
+		in = newTapeTicks(o.Tape, o.From, o.To)
+	} else {
+		src, err := openSource(o.Feeds, o.From, o.To)
+		if err != nil {
+			return nil, err
+		}
+		defer src.close()
+		st := newStreamTicks(ctx, src)
+		defer st.stop()
+		in = st
 	}
-	defer src.close()
 	stage, err := os.MkdirTemp(filepath.Dir(filepath.Clean(o.Out)), "."+filepath.Base(filepath.Clean(o.Out))+".partial-*")
 	if err != nil {
 		return nil, fmt.Errorf("backtest: report directory: %w", err)
@@ -54,7 +62,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			os.RemoveAll(stage)
 		}
 	}()
-	r, err := newReplay(o, src, stage)
+	r, err := newReplay(o, in, stage)
 	if err != nil {
 		return nil, err
 	}
@@ -110,16 +118,10 @@ func publish(stage, out string) error {
 // replay is one run: the engine's loop, risk and execution over the venue
 // model, driven tick by tick on a manual clock.
 type replay struct {
-	o   Options
-	src *source
-	// st streams src's ticks from the reading goroutine; cur is the batch
-	// being replayed, pos the next tick in it.
-	st          *stream
-	cur         *batch
-	pos         int
-	read, total int64
-	clock       *scheduler.Manual
-	start       time.Time
+	o     Options
+	in    ticks
+	clock *scheduler.Manual
+	start time.Time
 
 	// ahead holds, with latency, the tick being replayed and those read
 	// after it up to Latency later, so the venue model can see the price
@@ -160,8 +162,8 @@ type replay struct {
 	lastProgress          int64
 }
 
-func newReplay(o Options, src *source, stage string) (r *replay, err error) {
-	r = &replay{o: o, src: src, last: map[string]market.Tick{}, feesByAsset: map[market.Asset]decimal.Decimal{},
+func newReplay(o Options, in ticks, stage string) (r *replay, err error) {
+	r = &replay{o: o, in: in, last: map[string]market.Tick{}, feesByAsset: map[market.Asset]decimal.Decimal{},
 		chart: newDownsampler(2048), reg: prometheus.NewRegistry()}
 	defer func() {
 		if err != nil {
@@ -179,18 +181,17 @@ func newReplay(o Options, src *source, stage string) (r *replay, err error) {
 		return nil, fmt.Errorf("backtest: %w", err)
 	}
 	// The clock starts at the first tick: nothing happens before it.
-	first := src.from
-	for _, f := range src.feeds {
-		if f.ok && (first.IsZero() || f.head.Tick.Received.Before(first)) {
-			first = f.head.Tick.Received
-		}
+	r.start = in.first()
+	if r.start.IsZero() {
+		r.start = o.From
 	}
-	r.start = first
-	r.clock = scheduler.NewManual(first)
+	r.clock = scheduler.NewManual(r.start)
 	r.venue = newVenue(o.Venue, r, specs, o.Balances)
 
-	if r.out, err = createOutputs(stage, r.valuer.assets); err != nil {
-		return nil, err
+	if stage != "" {
+		if r.out, err = createOutputs(stage, r.valuer.assets); err != nil {
+			return nil, err
+		}
 	}
 	if r.store, r.tempDir, err = openLedger(o.TempDir, r.clock); err != nil {
 		return nil, err
@@ -270,9 +271,7 @@ func (r *replay) postOpening() error {
 }
 
 func (r *replay) close() {
-	if r.out != nil {
-		r.out.close()
-	}
+	r.out.close()
 	if r.store != nil {
 		r.store.Close()
 	}
@@ -314,40 +313,18 @@ func takes(t, prev market.Tick, now time.Time) bool {
 	return !t.Time.Before(prev.Time) || prev.Time.After(now.Add(maxClockSkew))
 }
 
-// next returns the next tick of the stream, in place in its batch: it is
-// valid until the following call.
-func (r *replay) next() (*feeds.Update, error) {
-	for r.cur == nil || r.pos == len(r.cur.ups) {
-		if r.cur != nil {
-			if r.cur.last {
-				return nil, r.cur.err
-			}
-			r.st.free <- r.cur // never blocks: there are only as many batches
-			r.cur = nil
-		}
-		b, ok := <-r.st.out
-		if !ok {
-			return nil, nil
-		}
-		r.cur, r.pos, r.read, r.total = b, 0, b.read, b.total
-	}
-	u := &r.cur.ups[r.pos]
-	r.pos++
-	return u, nil
-}
-
 // pull returns the next tick to replay (nil after the last), valid until
 // the following call. With latency it keeps ahead filled to Latency past
 // that tick.
 func (r *replay) pull() (*feeds.Update, error) {
 	if r.o.Venue.Latency <= 0 {
-		return r.next()
+		return r.in.next()
 	}
 	if len(r.ahead) > 0 {
 		r.ahead = append(r.ahead[:0], r.ahead[1:]...) // the tick replayed last
 	}
 	if len(r.ahead) == 0 {
-		u, err := r.next()
+		u, err := r.in.next()
 		if err != nil || u == nil {
 			return nil, err
 		}
@@ -355,7 +332,7 @@ func (r *replay) pull() (*feeds.Update, error) {
 	}
 	horizon := r.ahead[0].Tick.Received.Add(r.o.Venue.Latency)
 	for !r.ahead[len(r.ahead)-1].Tick.Received.After(horizon) {
-		u, err := r.next()
+		u, err := r.in.next()
 		if err != nil {
 			return nil, err
 		}
@@ -368,8 +345,7 @@ func (r *replay) pull() (*feeds.Update, error) {
 }
 
 func (r *replay) run(ctx context.Context) error {
-	r.st = r.src.stream(ctx)
-	defer r.st.stop()
+	defer r.in.stop()
 	for {
 		if r.ticks%1024 == 0 && ctx.Err() != nil {
 			return fmt.Errorf("backtest: stopped: %w", ctx.Err())
@@ -410,7 +386,7 @@ func (r *replay) run(ctx context.Context) error {
 			r.progress(false)
 		}
 	}
-	r.st.stop() // the source's counters are the replay's from here
+	r.in.stop() // the source's counters are the replay's from here
 	if r.ticks == 0 {
 		return r.emptyRange()
 	}
@@ -418,7 +394,8 @@ func (r *replay) run(ctx context.Context) error {
 }
 
 func (r *replay) progress(done bool) {
-	r.o.Progress(Progress{Ticks: r.ticks, Bytes: r.read, TotalBytes: r.total, At: r.clock.Now(), Done: done})
+	read, total := r.in.progress()
+	r.o.Progress(Progress{Ticks: r.ticks, Bytes: read, TotalBytes: total, At: r.clock.Now(), Done: done})
 }
 
 // emptyRange explains a run that replayed nothing.
@@ -429,11 +406,12 @@ func (r *replay) emptyRange() error {
 		}
 		return t.UTC().Format(time.RFC3339)
 	}
-	if r.src.first.IsZero() {
+	first, last := r.in.span()
+	if first.IsZero() {
 		return fmt.Errorf("backtest: %v: no ticks: the recordings hold a header and nothing else", r.o.Feeds)
 	}
 	return fmt.Errorf("backtest: empty time range: no ticks received in [%s, %s) in %v; the recordings cover %s to %s",
-		span(r.o.From), span(r.o.To), r.o.Feeds, span(r.src.first), span(r.src.last))
+		span(r.o.From), span(r.o.To), r.o.Feeds, span(first), span(last))
 }
 
 // timersUntil fires, in time order, every strategy timer due at or before
@@ -504,7 +482,9 @@ func (r *replay) sample(at time.Time, eq, risky decimal.Decimal) {
 // sampleOf takes a sample of balances worth eq.
 func (r *replay) sampleOf(at time.Time, eq, risky decimal.Decimal, balances map[market.Asset]decimal.Decimal) {
 	p := r.curve.add(at, eq, risky)
-	r.chart.add(p)
+	if r.out != nil {
+		r.chart.add(p)
+	}
 	r.out.equity(p, r.valuer.assets, balances)
 }
 
@@ -547,7 +527,6 @@ func (r *replay) executed(res execution.Result) {
 // and builds the summary.
 func (r *replay) finish(ctx context.Context) (*Summary, error) {
 	if r.o.Progress != nil {
-		r.read, r.total = r.src.progress()
 		r.progress(true)
 	}
 	if !r.started {

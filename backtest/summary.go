@@ -103,7 +103,7 @@ func amount(d decimal.Decimal) string { return d.Round(8).String() }
 func (r *replay) summary() (*Summary, error) {
 	c := &r.curve
 	s := &Summary{
-		Feeds: r.o.Feeds, FirstTick: r.firstTick.UTC(), LastTick: r.lastTick.UTC(), Ticks: r.ticks, FeedGaps: r.src.gaps,
+		Feeds: r.o.Feeds, FirstTick: r.firstTick.UTC(), LastTick: r.lastTick.UTC(), Ticks: r.ticks, FeedGaps: r.in.gaps(),
 		Reference: string(r.o.Reference),
 		Venue: VenueReport{Latency: r.o.Venue.Latency.String(), SlippageBps: r.o.Venue.SlippageBps.String(),
 			RFQMarkupBps: r.o.Venue.RFQMarkupBps.String(), RFQExpiry: r.venue.m.RFQExpiry.String(), FeeBps: r.o.Venue.FeeBps.String()},
