@@ -80,7 +80,9 @@ type Progress struct {
 	Done       bool      // the last call
 }
 
-func (o *Options) check() error {
+// check validates the options and fills in the defaults; report says a
+// report directory is required (Run; a sweep's runs write none).
+func (o *Options) check(report bool) error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if o.Tape != nil {
@@ -112,7 +114,7 @@ func (o *Options) check() error {
 			add("starting balance of %s is negative (%s)", a, o.Balances[a])
 		}
 	}
-	if o.Out == "" {
+	if report && o.Out == "" {
 		add("no report directory")
 	}
 	if o.EquityInterval < 0 || o.Venue.Latency < 0 || o.Venue.RFQExpiry < 0 {

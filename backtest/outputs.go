@@ -56,7 +56,7 @@ func createOutputs(dir string, assets []market.Asset) (*outputs, error) {
 	}
 	o.write(o.trades, []string{"time", "client_id", "trade_id", "strategy", "ref", "pair", "side", "path",
 		"size", "price", "notional", "fee", "quote_amount", "quote", "notional_ref"})
-	head := []string{"time", "equity", "drawdown", "exposure"}
+	head := []string{"time", "equity", "benchmark", "drawdown", "exposure"}
 	for _, a := range assets {
 		head = append(head, "balance_"+string(a))
 	}
@@ -87,7 +87,7 @@ func (o *outputs) equity(p point, assets []market.Asset, balances map[market.Ass
 	if o == nil {
 		return
 	}
-	o.row = append(o.row[:0], stamp(p.at), amount(p.equity), p.drawdown.String(), p.exposure.String())
+	o.row = append(o.row[:0], stamp(p.at), amount(p.equity), amount(p.bench), p.drawdown.String(), p.exposure.String())
 	for _, a := range assets {
 		o.row = append(o.row, balances[a].String())
 	}

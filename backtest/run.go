@@ -33,7 +33,7 @@ const maxTimersAtOnce = 10_000
 // (*FeedError, naming the file and line), a range holding no tick,
 // invalid options, or a broken ledger invariant.
 func Run(ctx context.Context, o Options) (*Summary, error) {
-	if err := o.check(); err != nil {
+	if err := o.check(true); err != nil {
 		return nil, err
 	}
 	if err := checkOut(o.Out); err != nil {
@@ -154,6 +154,12 @@ type replay struct {
 	// first equity sample is taken (once every asset has a price).
 	startBal    map[market.Asset]decimal.Decimal
 	startValues map[market.Asset]decimal.Decimal
+
+	// stopWhen, if set, says why the run is to stop early ("" to go
+	// on); it is asked after every equity sample and fill, and stopped
+	// keeps its answer.
+	stopWhen func(*replay) string
+	stopped  string
 
 	ticks, trades, failed int64
 	turnover, fees        decimal.Decimal
@@ -362,6 +368,9 @@ func (r *replay) run(ctx context.Context) error {
 		if err := r.timersUntil(ctx, at); err != nil {
 			return err
 		}
+		if r.stopped != "" {
+			return &stoppedError{reason: r.stopped, at: r.now()}
+		}
 		r.sampleBefore(at)
 		r.clock.Set(at)
 		if prev, ok := r.last[t.Pair]; !ok || takes(*t, prev, r.now()) {
@@ -376,6 +385,9 @@ func (r *replay) run(ctx context.Context) error {
 			r.begin(at)
 		}
 		r.loop.Step(ctx, *t)
+		if r.stopped != "" {
+			return &stoppedError{reason: r.stopped, at: r.now()}
+		}
 		if r.ticks == 0 {
 			r.firstTick = at
 		}
@@ -481,11 +493,31 @@ func (r *replay) sample(at time.Time, eq, risky decimal.Decimal) {
 
 // sampleOf takes a sample of balances worth eq.
 func (r *replay) sampleOf(at time.Time, eq, risky decimal.Decimal, balances map[market.Asset]decimal.Decimal) {
-	p := r.curve.add(at, eq, risky)
+	// The benchmark holds the opening balances, valued at the same marks.
+	bench, _, _ := r.valuer.equity(r.startBal, r.marks)
+	p := r.curve.add(at, eq, risky, bench)
 	if r.out != nil {
 		r.chart.add(p)
 	}
 	r.out.equity(p, r.valuer.assets, balances)
+	r.checkStop()
+}
+
+// checkStop asks stopWhen whether to stop, once.
+func (r *replay) checkStop() {
+	if r.stopWhen != nil && r.stopped == "" {
+		r.stopped = r.stopWhen(r)
+	}
+}
+
+// stoppedError ends a run that stopWhen stopped.
+type stoppedError struct {
+	reason string
+	at     time.Time
+}
+
+func (e *stoppedError) Error() string {
+	return fmt.Sprintf("backtest: stopped at %s: %s", e.at.UTC().Format(time.RFC3339), e.reason)
 }
 
 // observer runs execution and records what each intent did.
@@ -521,6 +553,7 @@ func (r *replay) executed(res execution.Result) {
 	r.fees = r.fees.Add(feeRef)
 	r.feesByAsset[p.Quote] = r.feesByAsset[p.Quote].Add(f.fee)
 	r.out.trade(res, p, f, notionalRef)
+	r.checkStop()
 }
 
 // finish takes the last sample, checks the ledger against the venue model

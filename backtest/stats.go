@@ -108,6 +108,7 @@ func (v *valuer) equity(balances map[market.Asset]decimal.Decimal, m marks) (tot
 type point struct {
 	at       time.Time
 	equity   decimal.Decimal
+	bench    decimal.Decimal // the opening balances held throughout
 	drawdown decimal.Decimal // below the running peak, as a fraction of it
 	exposure decimal.Decimal // share of equity outside the reference
 }
@@ -133,8 +134,8 @@ type curve struct {
 }
 
 // add takes one sample; samples come in time order.
-func (c *curve) add(at time.Time, equity, risky decimal.Decimal) point {
-	p := point{at: at, equity: equity}
+func (c *curve) add(at time.Time, equity, risky, bench decimal.Decimal) point {
+	p := point{at: at, equity: equity, bench: bench}
 	if equity.IsPositive() {
 		p.exposure = risky.DivRound(equity, 8)
 	}
@@ -219,12 +220,12 @@ func ratio(x float64) *float64 {
 // chartPoint is a sample as the chart draws it: float64 is for drawing
 // only, never for money.
 type chartPoint struct {
-	at               time.Time
-	equity, drawdown float64
+	at                      time.Time
+	equity, bench, drawdown float64
 }
 
 func chartPointOf(p point) chartPoint {
-	return chartPoint{at: p.at, equity: p.equity.InexactFloat64(), drawdown: p.drawdown.InexactFloat64()}
+	return chartPoint{at: p.at, equity: p.equity.InexactFloat64(), bench: p.bench.InexactFloat64(), drawdown: p.drawdown.InexactFloat64()}
 }
 
 // downsampler keeps at most max points of a series in constant memory

@@ -30,8 +30,14 @@ type Summary struct {
 	// Return is EndEquity / StartEquity - 1.
 	Return string `json:"return"`
 	// PnL is EndEquity - StartEquity.
-	PnL    string              `json:"pnl"`
-	Assets map[string]AssetPnL `json:"assets"`
+	PnL string `json:"pnl"`
+	// BenchmarkEquity is what the opening balances, held untouched, are
+	// worth at the end; BenchmarkReturn its return and ExcessReturn
+	// Return minus it: what trading added to holding.
+	BenchmarkEquity string              `json:"benchmark_equity"`
+	BenchmarkReturn string              `json:"benchmark_return"`
+	ExcessReturn    string              `json:"excess_return"`
+	Assets          map[string]AssetPnL `json:"assets"`
 
 	// MaxDrawdown is the largest fall of the equity curve from its running
 	// peak, as a fraction of the peak; the amount and when it happened
@@ -126,8 +132,12 @@ func (r *replay) summary() (*Summary, error) {
 	for _, st := range r.o.Strategies {
 		s.Strategies = append(s.Strategies, st.Name())
 	}
+	s.BenchmarkEquity = amount(c.last.bench)
 	if c.first.equity.IsPositive() {
-		s.Return = c.last.equity.DivRound(c.first.equity, 12).Sub(decimal.NewFromInt(1)).Round(8).String()
+		one := decimal.NewFromInt(1)
+		ret := c.last.equity.DivRound(c.first.equity, 12).Sub(one).Round(8)
+		bench := c.last.bench.DivRound(c.first.equity, 12).Sub(one).Round(8)
+		s.Return, s.BenchmarkReturn, s.ExcessReturn = ret.String(), bench.String(), ret.Sub(bench).String()
 	}
 	if c.maxDD.IsPositive() {
 		peak, trough := c.ddPeakAt.UTC(), c.ddAt.UTC()
