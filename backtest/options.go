@@ -69,6 +69,9 @@ type Options struct {
 	// Logger receives the loop's, risk's and execution's logs; nil
 	// discards them.
 	Logger *slog.Logger
+	// Notes say how the configuration was completed (Config.Complete);
+	// the summary and the report repeat them.
+	Notes []string
 }
 
 // Progress is how far a run has got.

@@ -24,6 +24,8 @@ type Summary struct {
 	Strategies []string    `json:"strategies"`
 	Venue      VenueReport `json:"venue_model"`
 	Reference  string      `json:"reference"`
+	// Notes say what the configuration left out and how it was derived.
+	Notes []string `json:"notes,omitempty"`
 
 	StartEquity string `json:"start_equity"`
 	EndEquity   string `json:"end_equity"`
@@ -110,7 +112,7 @@ func (r *replay) summary() (*Summary, error) {
 	c := &r.curve
 	s := &Summary{
 		Feeds: r.o.Feeds, FirstTick: r.firstTick.UTC(), LastTick: r.lastTick.UTC(), Ticks: r.ticks, FeedGaps: r.in.gaps(),
-		Reference: string(r.o.Reference),
+		Reference: string(r.o.Reference), Notes: r.o.Notes,
 		Venue: VenueReport{Latency: r.o.Venue.Latency.String(), SlippageBps: r.o.Venue.SlippageBps.String(),
 			RFQMarkupBps: r.o.Venue.RFQMarkupBps.String(), RFQExpiry: r.venue.m.RFQExpiry.String(), FeeBps: r.o.Venue.FeeBps.String()},
 		StartEquity: amount(c.first.equity), EndEquity: amount(c.last.equity),

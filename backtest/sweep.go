@@ -83,13 +83,21 @@ type plan struct {
 	combos []Combination
 }
 
+// Check expands the sweep without running it: every param names an
+// enabled strategy, every value is one that strategy accepts, and the
+// grid is not too large. Run and WalkForward check the same first.
+func (s Sweep) Check() error {
+	_, err := s.expand()
+	return err
+}
+
+// Specs returns the [[strategy]] tables the combination runs.
+func (c Combination) Specs() []strategy.Spec { return slices.Clone(c.specs) }
+
 // expand resolves the params against the strategies, draws the random
 // values and builds every combination's strategies once, so that a
 // parameter a strategy refuses is reported before anything runs.
 func (s Sweep) expand() (*plan, error) {
-	if s.Base.Tape == nil {
-		return nil, errors.New("backtest: sweep: no tape: load the recordings with LoadTape")
-	}
 	if s.Registry == nil {
 		s.Registry = strategy.Builtins()
 	}
@@ -186,6 +194,9 @@ type job struct {
 // runAll runs every job on the sweep's workers and returns their outcomes
 // in the jobs' order, whatever order they finished in.
 func (p *plan) runAll(ctx context.Context, jobs []job) ([]Outcome, error) {
+	if p.s.Base.Tape == nil {
+		return nil, errors.New("backtest: sweep: no tape: load the recordings with LoadTape")
+	}
 	workers := p.s.File.Parallel
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)

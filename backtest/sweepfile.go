@@ -335,19 +335,21 @@ func (o Objective) score(s *Summary) (decimal.Decimal, bool) {
 	return total, true
 }
 
-// String describes the objective: "sharpe", "1 × return - 0.5 × max_drawdown".
+// String describes the objective: "sharpe", "1 × return - 0.5 ×
+// max_drawdown" (the metrics better higher first).
 func (o Objective) String() string {
 	if o.Metric != "" {
 		return o.Metric
 	}
+	keys := sortedKeys(o.Weights)
+	slices.SortStableFunc(keys, func(a, b string) int { return metricSense[b].sense - metricSense[a].sense })
 	var b strings.Builder
-	for i, k := range sortedKeys(o.Weights) {
-		sign := "+"
-		if metricSense[k].sense < 0 {
-			sign = "-"
-		}
-		if i > 0 || sign == "-" {
-			b.WriteString(" " + sign + " ")
+	for i, k := range keys {
+		switch {
+		case metricSense[k].sense < 0:
+			b.WriteString(" - ")
+		case i > 0:
+			b.WriteString(" + ")
 		}
 		fmt.Fprintf(&b, "%s × %s", o.Weights[k].Decimal, k)
 	}

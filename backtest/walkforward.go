@@ -3,6 +3,7 @@ package backtest
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -92,6 +93,9 @@ func (s Sweep) WalkForward(ctx context.Context) (*WalkForwardResult, error) {
 	p, err := s.expand()
 	if err != nil {
 		return nil, err
+	}
+	if s.Base.Tape == nil {
+		return nil, errors.New("backtest: walk-forward: no tape: load the recordings with LoadTape")
 	}
 	first, last := s.Base.Tape.Span()
 	if !s.Base.From.IsZero() && s.Base.From.After(first) {
