@@ -132,6 +132,10 @@ func (s *Summary) WriteText(w io.Writer) {
 	}
 	fmt.Fprintf(w, "Return           %s  (%s -> %s %s)\n", ret, s.StartEquity, s.EndEquity, s.Reference)
 	fmt.Fprintf(w, "PnL              %s %s\n", signed(s.PnL), s.Reference)
+	if s.BenchmarkReturn != "" {
+		fmt.Fprintf(w, "Benchmark        %s holding the opening balances (%s %s); excess return %s\n",
+			signed(pct(s.BenchmarkReturn)), s.BenchmarkEquity, s.Reference, signed(pct(s.ExcessReturn)))
+	}
 	assets := make([]string, 0, len(s.Assets))
 	for a := range s.Assets {
 		assets = append(assets, a)
