@@ -116,7 +116,7 @@ func (r *replay) run(ctx context.Context) error {
 		if !r.started {
 			// Before the loop sees the tick: a trade on it is part of
 			// the run, not of its starting point.
-			r.begin(at)
+			r.begin(ctx, at)
 		}
 		r.loop.Step(ctx, *t)
 		if r.stopped != "" {
@@ -187,17 +187,22 @@ func (r *replay) timersUntil(ctx context.Context, limit time.Time) error {
 // begin takes the first equity sample once every asset has a price: the
 // opening balances at those prices. A trade made before then (on a pair
 // priced earlier) belongs to the run, not to its starting point.
-func (r *replay) begin(at time.Time) {
+func (r *replay) begin(ctx context.Context, at time.Time) {
 	eq, risky, ok := r.valuer.equity(r.startBal, r.marks)
 	if !ok {
 		return
 	}
 	r.started = true
 	r.startValues = map[market.Asset]decimal.Decimal{}
+	r.startPrices = map[market.Asset]decimal.Decimal{}
 	for _, a := range r.valuer.assets {
 		r.startValues[a], _ = r.valuer.value(a, r.startBal[a], r.marks)
+		r.startPrices[a], _ = r.valuer.value(a, decimal.NewFromInt(1), r.marks)
 	}
 	r.sampleOf(at, eq, risky, r.startBal)
+	if r.book != nil {
+		r.book.begin(ctx)
+	}
 	r.nextSample = at.Truncate(r.o.EquityInterval).Add(r.o.EquityInterval)
 	// The first day is the one starting at or running at the start: a
 	// run that starts at midnight has no day before it.
@@ -231,7 +236,8 @@ func (r *replay) sampleOf(at time.Time, eq, risky decimal.Decimal, balances map[
 	bench, _, _ := r.valuer.equity(r.startBal, r.marks)
 	p := r.curve.add(at, eq, risky, bench)
 	if r.out != nil {
-		r.chart.add(p)
+		r.chart.add(chartPointOf(p))
+		r.samplePrices(at)
 	}
 	r.out.equity(p, r.valuer.assets, balances)
 	r.checkStop()
@@ -262,7 +268,7 @@ type observer struct {
 
 func (w observer) Execute(ctx context.Context, in strategy.Intent) execution.Result {
 	res := w.x.Execute(ctx, in)
-	w.r.executed(res)
+	w.r.executed(ctx, res)
 	return res
 }
 
@@ -270,7 +276,7 @@ func (w observer) Move(ctx context.Context, m execution.Movement) execution.Resu
 	return w.x.Move(ctx, m)
 }
 
-func (r *replay) executed(res execution.Result) {
+func (r *replay) executed(ctx context.Context, res execution.Result) {
 	if r.o.OnExecuted != nil {
 		r.o.OnExecuted(res)
 	}
@@ -287,6 +293,10 @@ func (r *replay) executed(res execution.Result) {
 	r.fees = r.fees.Add(feeRef)
 	r.feesByAsset[p.Quote] = r.feesByAsset[p.Quote].Add(f.fee)
 	r.out.trade(res, p, f, notionalRef)
+	if r.book != nil {
+		r.book.filled(ctx, res.Intent.ID, res.Intent.Strategy, res.TradeID, f)
+		r.series(p.Symbol).fills.add(fillMark{at: f.at, price: res.Price.InexactFloat64(), buy: res.Intent.Side == market.Buy})
+	}
 	r.checkStop()
 }
 

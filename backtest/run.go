@@ -130,8 +130,11 @@ type replay struct {
 	// (a tick without a price is no reason to value holdings at nothing).
 	marks marks
 
-	venue   *venue
-	valuer  *valuer
+	venue  *venue
+	valuer *valuer
+	// book is package portfolio's view of the journal, for the report's
+	// attribution; nil without a report.
+	book    *book
 	store   *ledger.Store
 	tempDir string
 	risk    *risk.Engine
@@ -140,7 +143,8 @@ type replay struct {
 
 	out        *outputs
 	curve      curve
-	chart      downsampler
+	chart      downsampler[chartPoint]
+	prices     map[string]*priceSeries // by pair, for the price charts
 	nextSample time.Time
 	nextClose  time.Time // the next UTC midnight, ending a day
 	started    bool
@@ -148,6 +152,7 @@ type replay struct {
 	// first equity sample is taken (once every asset has a price).
 	startBal    map[market.Asset]decimal.Decimal
 	startValues map[market.Asset]decimal.Decimal
+	startPrices map[market.Asset]decimal.Decimal // a unit of each, in the reference
 
 	// stopWhen, if set, says why the run is to stop early ("" to go
 	// on); it is asked after every equity sample and fill, and stopped
@@ -164,7 +169,7 @@ type replay struct {
 
 func newReplay(o Options, in ticks, stage string) (r *replay, err error) {
 	r = &replay{o: o, in: in, last: map[string]market.Tick{}, feesByAsset: map[market.Asset]decimal.Decimal{},
-		chart: newDownsampler(2048), reg: prometheus.NewRegistry()}
+		chart: newDownsampler[chartPoint](2048), prices: map[string]*priceSeries{}, reg: prometheus.NewRegistry()}
 	defer func() {
 		if err != nil {
 			r.close()
@@ -198,6 +203,11 @@ func newReplay(o Options, in ticks, stage string) (r *replay, err error) {
 	}
 	if err := r.postOpening(); err != nil {
 		return nil, err
+	}
+	if stage != "" {
+		if r.book, err = newBook(r); err != nil {
+			return nil, err
+		}
 	}
 	n := 0
 	eng, err := trader.NewEngine(trader.EngineOptions{

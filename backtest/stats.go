@@ -232,17 +232,17 @@ func chartPointOf(p point) chartPoint {
 // (allocated up front): when full it drops every other point and from then
 // on keeps one sample in twice as many. The chart needs the shape, not
 // every sample.
-type downsampler struct {
+type downsampler[T any] struct {
 	stride int64
 	seen   int64
-	pts    []chartPoint
+	pts    []T
 }
 
-func newDownsampler(max int) downsampler {
-	return downsampler{stride: 1, pts: make([]chartPoint, 0, max)}
+func newDownsampler[T any](max int) downsampler[T] {
+	return downsampler[T]{stride: 1, pts: make([]T, 0, max)}
 }
 
-func (d *downsampler) add(p point) {
+func (d *downsampler[T]) add(p T) {
 	d.seen++
 	if (d.seen-1)%d.stride != 0 {
 		return
@@ -258,5 +258,5 @@ func (d *downsampler) add(p point) {
 			return
 		}
 	}
-	d.pts = append(d.pts, chartPointOf(p))
+	d.pts = append(d.pts, p)
 }

@@ -54,6 +54,9 @@ type Summary struct {
 	Sharpe  *float64 `json:"sharpe"`
 	Sortino *float64 `json:"sortino"`
 	Days    int64    `json:"days"`
+	// Caveats name the figures the run is too short or too quiet to
+	// support (an annualised ratio over fewer than 30 days).
+	Caveats []string `json:"caveats,omitempty"`
 
 	Trades int64 `json:"trades"`
 	// Turnover is the traded notional; Fees what the venue model charged.
@@ -66,21 +69,33 @@ type Summary struct {
 	ExposureMax     string `json:"exposure_max"`
 	EquitySamples   int64  `json:"equity_samples"`
 
+	// Portfolio splits the PnL into realised, unrealised and fees, and
+	// attributes it, with package portfolio's code; absent from a sweep's
+	// runs.
+	Portfolio *PortfolioPnL `json:"portfolio,omitempty"`
+
 	Intents IntentCounts `json:"intents"`
 	// Rejections count refusals by reason: by risk (intents and RFQ
 	// quotes) and by the venue model.
 	Rejections Rejections `json:"rejections"`
 }
 
-// AssetPnL is one asset's change over the run, in the asset and valued in
-// the reference at the start and end prices.
+// AssetPnL is one asset's change over the run: its quantity (in the
+// asset) apart from its value (in the reference, at the start and end
+// mid prices). ValueChange is PriceEffect, what the price move did to the
+// quantity held at the start, plus TradeEffect, the change of quantity at
+// the end price.
 type AssetPnL struct {
 	Start       string `json:"start"`
 	End         string `json:"end"`
 	Change      string `json:"change"`
+	StartPrice  string `json:"start_price"`
+	EndPrice    string `json:"end_price"`
 	StartValue  string `json:"start_value"`
 	EndValue    string `json:"end_value"`
 	ValueChange string `json:"value_change"`
+	PriceEffect string `json:"price_effect"`
+	TradeEffect string `json:"trade_effect"`
 }
 
 // IntentCounts count the strategies' intents by what became of them.
@@ -152,14 +167,26 @@ func (r *replay) summary() (*Summary, error) {
 		start, end := r.startBal[a], r.venue.balances[a]
 		sv := r.startValues[a]
 		ev, _ := r.valuer.value(a, end, r.marks)
+		sp := r.startPrices[a]
+		ep, _ := r.valuer.value(a, decimal.NewFromInt(1), r.marks)
 		s.Assets[string(a)] = AssetPnL{Start: amount(start), End: amount(end), Change: amount(end.Sub(start)),
-			StartValue: amount(sv), EndValue: amount(ev), ValueChange: amount(ev.Sub(sv))}
+			StartPrice: amount(sp), EndPrice: amount(ep),
+			StartValue: amount(sv), EndValue: amount(ev), ValueChange: amount(ev.Sub(sv)),
+			PriceEffect: amount(start.Mul(ep.Sub(sp))), TradeEffect: amount(end.Sub(start).Mul(ep))}
 	}
+	s.Caveats = caveats(s)
 	for a, f := range r.feesByAsset {
 		s.FeesByAsset[string(a)] = amount(f)
 	}
 	for reason, n := range r.venue.refusals {
 		s.Rejections.Venue[reason] = int64(n)
+	}
+	if r.book != nil {
+		p, err := r.book.report(r)
+		if err != nil {
+			return nil, err
+		}
+		s.Portfolio = p
 	}
 	if err := counters(r.reg, "engine_risk_rejections_total", func(l map[string]string, v int64) {
 		s.Rejections.Risk[l["reason"]] += v
@@ -204,4 +231,29 @@ func counters(g prometheus.Gatherer, name string, fn func(labels map[string]stri
 		}
 	}
 	return nil
+}
+
+// minDaysForRatios is how many daily returns an annualised ratio needs
+// before it says much: below, one good or bad day dominates it.
+const minDaysForRatios = 30
+
+// caveats lists what the figures of s cannot be trusted for.
+func caveats(s *Summary) []string {
+	var out []string
+	switch {
+	case s.Days < 2:
+		out = append(out, fmt.Sprintf("Sharpe and Sortino need two daily returns; the run has %d: they are not computed", s.Days))
+	case s.Days < minDaysForRatios:
+		out = append(out, fmt.Sprintf("Sharpe and Sortino are annualised from %d daily returns: fewer than %d, so they are noise, not a forecast", s.Days, minDaysForRatios))
+	}
+	if s.Days >= 2 && s.Sortino == nil {
+		out = append(out, "no losing day: Sortino is not defined")
+	}
+	if s.Days < minDaysForRatios {
+		out = append(out, fmt.Sprintf("the maximum drawdown is over %d days: a longer run is likely to find a deeper one", max(s.Days, 1)))
+	}
+	if s.Trades < 30 {
+		out = append(out, fmt.Sprintf("%d trades: too few to tell the strategies' edge from luck", s.Trades))
+	}
+	return out
 }

@@ -97,6 +97,7 @@ type fill struct {
 	notional decimal.Decimal // size × price, before the fee
 	fee      decimal.Decimal // in the pair's quote currency
 	at       time.Time       // when the order reached the venue
+	quote    market.Asset    // the currency notional and fee are in
 }
 
 var _ execution.Venue = (*venue)(nil)
@@ -320,7 +321,7 @@ func (v *venue) fill(op string, p market.Pair, side market.Side, size, price dec
 		v.balances[p.Base] = v.balances[p.Base].Add(size)
 	}
 	id := v.id("trade")
-	v.fills[id] = fill{notional: notional, fee: fee, at: at}
+	v.fills[id] = fill{notional: notional, fee: fee, at: at, quote: p.Quote}
 	if len(v.recent) == recentFills {
 		v.recent = append(v.recent[:0], v.recent[1:]...)
 	}
