@@ -108,7 +108,7 @@ func (r *replay) run(ctx context.Context) error {
 		r.sampleBefore(at)
 		r.clock.Set(at)
 		if prev, ok := r.last[t.Pair]; !ok || takes(*t, prev, r.now()) {
-			if ok && priced(prev) && !priced(*t) {
+			if ok && !priced(*t) && priced(prev) {
 				r.marks.held[t.Pair] = prev
 			}
 			r.last[t.Pair] = *t
@@ -199,7 +199,7 @@ func (r *replay) begin(ctx context.Context, at time.Time) {
 		r.startValues[a], _ = r.valuer.value(a, r.startBal[a], r.marks)
 		r.startPrices[a], _ = r.valuer.value(a, decimal.NewFromInt(1), r.marks)
 	}
-	r.sampleOf(at, eq, risky, r.startBal)
+	r.sampleOf(at, eq, risky, eq, r.startBal)
 	if r.book != nil {
 		r.book.begin(ctx)
 	}
@@ -220,20 +220,20 @@ func (r *replay) sampleBefore(t time.Time) {
 		r.nextClose = r.nextClose.Add(24 * time.Hour)
 	}
 	for r.started && r.nextSample.Before(t) {
-		eq, risky, _ := r.valuer.equity(r.venue.balances, r.marks)
-		r.sample(r.nextSample, eq, risky)
+		r.sample(r.nextSample)
 		r.nextSample = r.nextSample.Add(r.o.EquityInterval)
 	}
 }
 
-func (r *replay) sample(at time.Time, eq, risky decimal.Decimal) {
-	r.sampleOf(at, eq, risky, r.venue.balances)
+// sample takes a sample of the venue's balances and of the benchmark (the
+// opening balances held), valued at the same marks.
+func (r *replay) sample(at time.Time) {
+	eq, risky, bench, _ := r.valuer.equities(r.venue.balances, r.startBal, r.marks)
+	r.sampleOf(at, eq, risky, bench, r.venue.balances)
 }
 
-// sampleOf takes a sample of balances worth eq.
-func (r *replay) sampleOf(at time.Time, eq, risky decimal.Decimal, balances map[market.Asset]decimal.Decimal) {
-	// The benchmark holds the opening balances, valued at the same marks.
-	bench, _, _ := r.valuer.equity(r.startBal, r.marks)
+// sampleOf takes a sample of balances worth eq, the benchmark worth bench.
+func (r *replay) sampleOf(at time.Time, eq, risky, bench decimal.Decimal, balances map[market.Asset]decimal.Decimal) {
 	p := r.curve.add(at, eq, risky, bench)
 	if r.out != nil {
 		r.chart.add(chartPointOf(p))
@@ -313,8 +313,7 @@ func (r *replay) finish(ctx context.Context) (*Summary, error) {
 	r.sampleBefore(r.lastTick)
 	// The closing sample, after the last tick: none is at lastTick yet but
 	// the opening one, taken before the loop saw that tick.
-	eq, risky, _ := r.valuer.equity(r.venue.balances, r.marks)
-	r.sample(r.lastTick, eq, risky)
+	r.sample(r.lastTick)
 	r.curve.finish()
 	if err := r.checkLedger(ctx); err != nil {
 		return nil, err

@@ -74,16 +74,52 @@ func (v *valuer) value(asset market.Asset, amount decimal.Decimal, m marks) (dec
 	if asset == v.ref || amount.IsZero() {
 		return amount, true
 	}
-	r := v.routes[asset]
-	t, ok := m.mark(r.pair)
+	mid, inverted, ok := v.mid(asset, m)
 	if !ok {
 		return decimal.Decimal{}, false
 	}
-	mid := t.BuyPrice.Add(t.SellPrice).Mul(half) // market.Tick.Mid, without a division
-	if r.inverted {
-		return amount.DivRound(mid, 18), true
+	return at(amount, mid, inverted), true
+}
+
+// mid returns the mid price asset is valued at, and whether its pair is
+// the inverse (the reference is its base).
+func (v *valuer) mid(asset market.Asset, m marks) (mid decimal.Decimal, inverted, ok bool) {
+	r := v.routes[asset]
+	t, ok := m.mark(r.pair)
+	if !ok {
+		return decimal.Decimal{}, false, false
 	}
-	return amount.Mul(mid), true
+	return t.BuyPrice.Add(t.SellPrice).Mul(half), r.inverted, true // market.Tick.Mid, without a division
+}
+
+// at values amount at mid.
+func at(amount, mid decimal.Decimal, inverted bool) decimal.Decimal {
+	if amount.IsZero() {
+		return amount
+	}
+	if inverted {
+		return amount.DivRound(mid, 18)
+	}
+	return amount.Mul(mid)
+}
+
+// equities values two sets of balances at once (each asset's mid worked
+// out once): the total and risky part of the first, the total of the
+// second; value's results exactly.
+func (v *valuer) equities(balances, other map[market.Asset]decimal.Decimal, m marks) (total, risky, otherTotal decimal.Decimal, ok bool) {
+	for _, a := range v.assets {
+		x, y := balances[a], other[a]
+		if a != v.ref && !(x.IsZero() && y.IsZero()) {
+			mid, inverted, priced := v.mid(a, m)
+			if !priced {
+				return decimal.Decimal{}, decimal.Decimal{}, decimal.Decimal{}, false
+			}
+			x, y = at(x, mid, inverted), at(y, mid, inverted)
+			risky = risky.Add(x.Abs())
+		}
+		total, otherTotal = total.Add(x), otherTotal.Add(y)
+	}
+	return total, risky, otherTotal, true
 }
 
 var half = decimal.New(5, -1)

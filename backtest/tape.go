@@ -70,7 +70,7 @@ func LoadTape(ctx context.Context, paths []string, from, to time.Time) (*Tape, e
 	}
 	defer src.close()
 	t := &Tape{feeds: slices.Clone(paths), from: from, to: to}
-	b := tapeBuilder{t: t, pairs: map[string]uint16{}, decs: map[decKey]uint32{}}
+	b := tapeBuilder{t: t, pairs: map[string]uint16{}, decs: map[decKey]uint32{}, bigs: map[string]uint32{}}
 	for n := 0; ; n++ {
 		if n%4096 == 0 && ctx.Err() != nil {
 			return nil, fmt.Errorf("backtest: stopped: %w", ctx.Err())
@@ -173,19 +173,11 @@ func unixNano(t time.Time) (int64, bool) {
 
 // decKey identifies a decimal by its representation, not its value: 1.50
 // and 1.5 are kept apart, so a replay from a Tape prints what one from the
-// files prints.
+// files prints. A coefficient beyond 18 digits is keyed by its text in
+// tapeBuilder.bigs instead.
 type decKey struct {
 	coef int64
 	exp  int32
-	big  string // the representation, when the coefficient is beyond int64
-}
-
-func keyOf(d decimal.Decimal) decKey {
-	c := d.Coefficient()
-	if c.IsInt64() {
-		return decKey{coef: c.Int64(), exp: d.Exponent()}
-	}
-	return decKey{exp: d.Exponent(), big: c.String()}
 }
 
 // tapeBuilder interns pairs and decimals while a Tape loads.
@@ -193,6 +185,7 @@ type tapeBuilder struct {
 	t     *Tape
 	pairs map[string]uint16
 	decs  map[decKey]uint32
+	bigs  map[string]uint32
 	// last is the decimal interned last for each of a tick's three
 	// fields: a feed sampled faster than prices move repeats them.
 	last [3]struct {
@@ -226,11 +219,22 @@ func (b *tapeBuilder) intern(field int, d decimal.Decimal) uint32 {
 	if len(b.t.decs) > 0 && l.d.Exponent() == d.Exponent() && l.d.Equal(d) {
 		return l.i
 	}
-	k := keyOf(d)
-	i, ok := b.decs[k]
+	var i uint32
+	var ok bool
+	if d.NumDigits() <= 18 {
+		k := decKey{coef: d.CoefficientInt64(), exp: d.Exponent()}
+		if i, ok = b.decs[k]; !ok {
+			i = uint32(len(b.t.decs))
+			b.decs[k] = i
+		}
+	} else {
+		k := d.Coefficient().String() + "e" + fmt.Sprint(d.Exponent())
+		if i, ok = b.bigs[k]; !ok {
+			i = uint32(len(b.t.decs))
+			b.bigs[k] = i
+		}
+	}
 	if !ok {
-		i = uint32(len(b.t.decs))
-		b.decs[k] = i
 		b.t.decs = append(b.t.decs, d)
 	}
 	l.d, l.i = d, i

@@ -90,12 +90,17 @@ func TestTapeWindows(t *testing.T) {
 
 // A tape keeps decimals as written: 1.50 stays apart from 1.5.
 func TestInternKeepsRepresentation(t *testing.T) {
-	b := tapeBuilder{t: &Tape{}, pairs: map[string]uint16{}, decs: map[decKey]uint32{}}
+	b := tapeBuilder{t: &Tape{}, pairs: map[string]uint16{}, decs: map[decKey]uint32{}, bigs: map[string]uint32{}}
 	i := b.intern(1, d("1.50"))
 	j := b.intern(1, d("1.5"))
 	k := b.intern(1, d("1.50"))
 	if i == j || i != k {
 		t.Fatalf("intern(1.50), intern(1.5), intern(1.50) = %d, %d, %d: want the first and last equal, the middle apart", i, j, k)
+	}
+	huge, huger := d("1234567890123456789012.5"), d("1234567890123456789012.50")
+	x, y, z := b.intern(0, huge), b.intern(2, huger), b.intern(1, huge)
+	if x == y || x != z || !b.t.decs[y].Equal(huger) || b.t.decs[y].Exponent() != -2 {
+		t.Fatalf("coefficients beyond int64: intern = %d, %d, %d", x, y, z)
 	}
 	if e := b.t.decs[i].Exponent(); e != -2 {
 		t.Errorf("interned 1.50 with exponent %d, want -2", e)
