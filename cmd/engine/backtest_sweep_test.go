@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -41,6 +42,21 @@ func TestBacktestShippedConfig(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "Benchmark") {
 		t.Errorf("the printed summary has no benchmark:\n%s", stdout)
+	}
+	page, err := os.ReadFile(filepath.Join(out, backtest.FileReport))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"benchmark (opening balances held)", "<h3>BTCEUR</h3>", "BTCEUR mid, with fills",
+		"PnL and attribution", "<td>btc-dip</td>", "<td>holding</td>", "Derived from the recordings"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	// btc-dip's buys are marked on BTCEUR's chart.
+	m := regexp.MustCompile(`<h3>BTCEUR</h3>\n<p>(\d+) buys`).FindStringSubmatch(string(page))
+	if m == nil || m[1] == "0" {
+		t.Errorf("BTCEUR's price chart marks no buy: %v", m)
 	}
 }
 
