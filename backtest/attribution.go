@@ -22,9 +22,14 @@ type PortfolioPnL struct {
 	// Opening is the value of the opening balances when the run began:
 	// an inflow, not PnL.
 	Opening string `json:"opening"`
-	// Residual is the summary's PnL less Realised + Unrealised - Fees,
-	// before rounding: zero, since the book and the equity curve value
-	// the same holdings at the same prices.
+	// Outflows is what treasury swept out to the desk's destinations,
+	// valued when it left (a flow, not PnL); AwayEffect is what the price
+	// has done to it since. The equity curve keeps counting it.
+	Outflows   string `json:"outflows"`
+	AwayEffect string `json:"away_effect"`
+	// Residual is the summary's PnL less Realised + Unrealised - Fees +
+	// AwayEffect, before rounding: zero, since the book and the equity
+	// curve value the same holdings at the same prices.
 	Residual string `json:"residual"`
 	// ByKey attributes the PnL to whoever made it: each strategy by name,
 	// each treasury policy as "treasury:<policy>", and "holding" for the
@@ -102,6 +107,12 @@ func (bk *book) filled(ctx context.Context, clientID, owner, tradeID string, f f
 	bk.sync(ctx)
 }
 
+// moved records who a movement belongs to and books what it posted.
+func (bk *book) moved(ctx context.Context, clientID, owner string) {
+	bk.owner[clientID] = owner
+	bk.sync(ctx)
+}
+
 // begin books what the journal holds when every asset first has a price:
 // the opening balances, and any trade before then, at those prices.
 func (bk *book) begin(ctx context.Context) {
@@ -161,8 +172,13 @@ func (bk *book) report(r *replay) (*PortfolioPnL, error) {
 	}
 	t := rep.Totals
 	pnl := r.curve.last.equity.Sub(r.curve.first.equity)
+	// What left and settled is out of the book's equity and in the
+	// curve's, at today's prices: the away effect.
+	away, _, _ := r.valuer.equity(r.venue.away, r.marks)
+	awayEffect := away.Sub(rep.InTransit).Sub(t.Outflows)
 	out := &PortfolioPnL{Method: string(rep.Method), Realised: amount(t.Realised), Unrealised: amount(t.Unrealised),
-		Fees: amount(t.Fees), Opening: amount(t.Inflows), Residual: pnl.Sub(t.Realised.Add(t.Unrealised).Sub(t.Fees)).String()}
+		Fees: amount(t.Fees), Opening: amount(t.Inflows), Outflows: amount(t.Outflows), AwayEffect: amount(awayEffect),
+		Residual: pnl.Sub(t.Realised.Add(t.Unrealised).Sub(t.Fees)).Sub(awayEffect).String()}
 	for _, k := range rep.ByKey {
 		key := k.Key
 		if key == portfolio.Unattributed {

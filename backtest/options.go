@@ -15,6 +15,7 @@ import (
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/strategy"
+	"github.com/otcdesk/engine/treasury/policy"
 )
 
 // Options configure Run. Feeds, Strategies, Pairs, Balances, Reference and
@@ -36,6 +37,10 @@ type Options struct {
 	Limits risk.Limits
 	// Gate is the maintenance gate on simulated time; nil is always open.
 	Gate risk.Gate
+	// Treasury is the [treasury] section: its sweeps to crypto
+	// destinations and its conversions replay on simulated time (see
+	// treasury.go); the zero value has no policy.
+	Treasury policy.Config
 
 	// Pairs are the listed pairs with their size limits.
 	Pairs []market.Pair

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -168,6 +169,14 @@ func (r *replay) timersUntil(ctx context.Context, limit time.Time) error {
 	same := 0
 	for {
 		due, ok := r.loop.NextTimer()
+		job := false
+		if r.sched != nil {
+			// Treasury's jobs go first when due first, or at the same
+			// time (the scheduler's goroutine would race the loop).
+			if at, has := r.sched.Next(); has && (!ok || !at.After(due)) {
+				due, ok, job = at, true, true
+			}
+		}
 		if !ok || due.After(limit) {
 			return nil
 		}
@@ -180,6 +189,13 @@ func (r *replay) timersUntil(ctx context.Context, limit time.Time) error {
 		}
 		r.sampleBefore(due)
 		r.clock.Set(due)
+		if job {
+			r.sched.RunDue(ctx)
+			if r.book != nil {
+				r.book.sync(ctx) // what the poll settled
+			}
+			continue
+		}
 		r.loop.StepTimers(ctx)
 	}
 }
@@ -215,7 +231,7 @@ func (r *replay) sampleBefore(t time.Time) {
 	for r.started && r.nextClose.Before(t) {
 		// The day's close for Sharpe and Sortino, at midnight itself
 		// whatever the sampling interval.
-		eq, _, _ := r.valuer.equity(r.venue.balances, r.marks)
+		eq, _, _ := r.valuer.equity(r.held(), r.marks)
 		r.curve.close(eq)
 		r.nextClose = r.nextClose.Add(24 * time.Hour)
 	}
@@ -228,8 +244,9 @@ func (r *replay) sampleBefore(t time.Time) {
 // sample takes a sample of the venue's balances and of the benchmark (the
 // opening balances held), valued at the same marks.
 func (r *replay) sample(at time.Time) {
-	eq, risky, bench, _ := r.valuer.equities(r.venue.balances, r.startBal, r.marks)
-	r.sampleOf(at, eq, risky, bench, r.venue.balances)
+	held := r.held()
+	eq, risky, bench, _ := r.valuer.equities(held, r.startBal, r.marks)
+	r.sampleOf(at, eq, risky, bench, held)
 }
 
 // sampleOf takes a sample of balances worth eq, the benchmark worth bench.
@@ -273,7 +290,11 @@ func (w observer) Execute(ctx context.Context, in strategy.Intent) execution.Res
 }
 
 func (w observer) Move(ctx context.Context, m execution.Movement) execution.Result {
-	return w.x.Move(ctx, m)
+	res := w.x.Move(ctx, m)
+	if w.r.book != nil && res.Movement.ID != "" {
+		w.r.book.moved(ctx, res.Movement.ID, treasuryOwner(res.Movement.Policy))
+	}
+	return res
 }
 
 func (r *replay) executed(ctx context.Context, res execution.Result) {
@@ -294,7 +315,11 @@ func (r *replay) executed(ctx context.Context, res execution.Result) {
 	r.feesByAsset[p.Quote] = r.feesByAsset[p.Quote].Add(f.fee)
 	r.out.trade(res, p, f, notionalRef)
 	if r.book != nil {
-		r.book.filled(ctx, res.Intent.ID, res.Intent.Strategy, res.TradeID, f)
+		owner := res.Intent.Strategy
+		if r.treasuryTrade != "" && !strings.HasPrefix(owner, "treasury:") {
+			owner = treasuryOwner(r.treasuryTrade)
+		}
+		r.book.filled(ctx, res.Intent.ID, owner, res.TradeID, f)
 		r.series(p.Symbol).fills.add(fillMark{at: f.at, price: res.Price.InexactFloat64(), buy: res.Intent.Side == market.Buy})
 	}
 	r.checkStop()

@@ -128,7 +128,15 @@ to the opening balances; each strategy (and treasury policy, "treasury:&lt;name&
 <tr><th>Who</th><th>Realised</th><th>Unrealised</th><th>Fees</th><th>PnL ({{$.S.Reference}})</th></tr>
 {{range .ByKey}}<tr><td>{{.Key}}</td><td>{{.Realised}}</td><td>{{.Unrealised}}</td><td>{{.Fees}}</td><td>{{.PnL}}</td></tr>
 {{end}}<tr><th>Total</th><th>{{.Realised}}</th><th>{{.Unrealised}}</th><th>{{.Fees}}</th><th>{{$.S.PnL}}</th></tr>
-</table>{{end}}
+</table>
+{{if ne .Outflows "0"}}<p>Treasury swept out {{.Outflows}} {{$.S.Reference}} (valued when it left: a flow, not PnL). It is still the desk's
+and stays in the equity curve; the price has moved it by {{.AwayEffect}} {{$.S.Reference}} since, which the total includes.</p>{{end}}{{end}}
+{{with .S.Treasury}}<h2>Treasury policies</h2>
+<table>
+<tr><th>Policy</th><th>Runs by outcome</th></tr>
+{{range $name, $runs := .Runs}}<tr><td>{{$name}}</td><td>{{range $o, $n := $runs}}{{$o}} {{$n}} {{end}}</td></tr>
+{{end}}</table>
+{{with .Away}}<p>Withdrawn to the desk's destinations: {{range $a, $x := .}}{{$x}} {{$a}} {{end}}</p>{{end}}{{end}}
 <h2>Assets</h2>
 <table>
 <tr><th></th><th class="group" colspan="3">Quantity (in the asset)</th><th class="group" colspan="2">Price ({{.S.Reference}})</th>

@@ -154,6 +154,12 @@ type replay struct {
 	startValues map[market.Asset]decimal.Decimal
 	startPrices map[market.Asset]decimal.Decimal // a unit of each, in the reference
 
+	// sched runs the treasury's jobs on the simulated clock; nil without
+	// treasury policies. treasuryTrade names the policy whose conversion
+	// is executing.
+	sched         *scheduler.Scheduler
+	treasuryTrade string
+
 	// stopWhen, if set, says why the run is to stop early ("" to go
 	// on); it is asked after every equity sample and fill, and stopped
 	// keeps its answer.
@@ -211,7 +217,7 @@ func newReplay(o Options, in ticks, stage string) (r *replay, err error) {
 	}
 	n := 0
 	eng, err := trader.NewEngine(trader.EngineOptions{
-		Limits: o.Limits, Counters: &risk.MemoryCounters{}, Gate: o.Gate, Store: r.store, Venue: r.venue,
+		Limits: o.Limits, Counters: &risk.MemoryCounters{}, Gate: o.Gate, Store: r.store, Venue: r.venue, Transfers: r.venue,
 		Pairs: o.Pairs, Strategies: o.Strategies, Clock: r.clock, Inline: true,
 		Prices:  func(now time.Time) strategy.View { r.view.Clock = now; return &r.view },
 		NewID:   func() (string, error) { n++; return fmt.Sprintf("bt-%08d", n), nil },
@@ -224,6 +230,9 @@ func newReplay(o Options, in ticks, stage string) (r *replay, err error) {
 	r.risk, r.loop = eng.Risk, eng.Loop
 	if err := r.loop.Load(context.Background()); err != nil {
 		return nil, fmt.Errorf("backtest: %w", err)
+	}
+	if err := r.startTreasury(eng); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

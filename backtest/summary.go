@@ -73,6 +73,8 @@ type Summary struct {
 	// attributes it, with package portfolio's code; absent from a sweep's
 	// runs.
 	Portfolio *PortfolioPnL `json:"portfolio,omitempty"`
+	// Treasury is what the treasury policies did; absent without any.
+	Treasury *TreasuryReport `json:"treasury,omitempty"`
 
 	Intents IntentCounts `json:"intents"`
 	// Rejections count refusals by reason: by risk (intents and RFQ
@@ -164,7 +166,7 @@ func (r *replay) summary() (*Summary, error) {
 		s.ExposureAverage = c.exposureSum.DivRound(decimal.NewFromInt(c.n), 8).String()
 	}
 	for _, a := range r.valuer.assets {
-		start, end := r.startBal[a], r.venue.balances[a]
+		start, end := r.startBal[a], r.held()[a]
 		sv := r.startValues[a]
 		ev, _ := r.valuer.value(a, end, r.marks)
 		sp := r.startPrices[a]
@@ -181,6 +183,11 @@ func (r *replay) summary() (*Summary, error) {
 	for reason, n := range r.venue.refusals {
 		s.Rejections.Venue[reason] = int64(n)
 	}
+	t, err := r.treasuryReport()
+	if err != nil {
+		return nil, err
+	}
+	s.Treasury = t
 	if r.book != nil {
 		p, err := r.book.report(r)
 		if err != nil {

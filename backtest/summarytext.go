@@ -66,6 +66,21 @@ func (s *Summary) WriteText(w io.Writer) {
 			parts = append(parts, k.Key+" "+signed(k.PnL))
 		}
 		fmt.Fprintf(w, "  by whom        %s\n", strings.Join(parts, ", "))
+		if p.Outflows != "0" {
+			fmt.Fprintf(w, "  swept out      %s %s when it left (a flow, still held); its price since %s\n", p.Outflows, s.Reference, signed(p.AwayEffect))
+		}
+	}
+	if t := s.Treasury; t != nil {
+		for _, name := range slices.Sorted(maps.Keys(t.Runs)) {
+			fmt.Fprintf(w, "Treasury         %s: %s\n", name, counts(t.Runs[name]))
+		}
+		if len(t.Away) > 0 {
+			var parts []string
+			for _, a := range slices.Sorted(maps.Keys(t.Away)) {
+				parts = append(parts, t.Away[a]+" "+a)
+			}
+			fmt.Fprintf(w, "  withdrawn      %s to the desk's destinations\n", strings.Join(parts, ", "))
+		}
 	}
 	if s.BenchmarkReturn != "" {
 		fmt.Fprintf(w, "Benchmark        %s holding the opening balances (%s %s); excess return %s\n",

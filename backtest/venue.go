@@ -90,6 +90,11 @@ type venue struct {
 	fills    map[string]fill // by trade id, until the replay takes them
 	recent   []hercle.Trade  // the last recentFills trades, for lookups
 	refusals map[string]int
+
+	// away is what withdrawals took out to the desk's own destinations,
+	// by asset; withdrawals are by Client-Id (treasury's, a few).
+	away        map[market.Asset]decimal.Decimal
+	withdrawals map[string]hercle.Withdrawal
 }
 
 // fill is what the replay reports of a trade beyond execution's Result.

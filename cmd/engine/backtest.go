@@ -131,9 +131,6 @@ func backtestOptions(e *env, path string, feeds []string) (config.Config, backte
 		}
 		return cfg, backtest.Options{}, exitUsage
 	}
-	if len(cfg.Treasury.Policies) > 0 {
-		notes = append(notes, fmt.Sprintf("treasury: %d policies configured, not replayed (a backtest replays the strategies only)", len(cfg.Treasury.Policies)))
-	}
 	opts, err := backtest.FromConfig(bt, strategies, limits, gate)
 	if err != nil {
 		var ce *config.Error
@@ -143,7 +140,7 @@ func backtestOptions(e *env, path string, feeds []string) (config.Config, backte
 		fmt.Fprintf(e.stderr, "%v\n", err)
 		return cfg, backtest.Options{}, exitUsage
 	}
-	opts.Notes = notes
+	opts.Notes, opts.Treasury = notes, cfg.Treasury
 	return cfg, opts, exitOK
 }
 
