@@ -208,7 +208,9 @@ func (treasuryVenue) RegisterPayeeAddress(context.Context, string, hercle.PayeeA
 	return hercle.PayeeAddress{}, errNotModelled
 }
 
-func (treasuryVenue) DepositAddresses(context.Context) ([]hercle.DepositAddress, error) { return nil, nil }
+func (treasuryVenue) DepositAddresses(context.Context) ([]hercle.DepositAddress, error) {
+	return nil, nil
+}
 
 func (treasuryVenue) CreateDepositAddress(context.Context, hercle.DepositAddressRequest) (*hercle.DepositAddress, error) {
 	return nil, errNotModelled
