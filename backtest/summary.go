@@ -180,9 +180,6 @@ func (r *replay) summary() (*Summary, error) {
 	for a, f := range r.feesByAsset {
 		s.FeesByAsset[string(a)] = amount(f)
 	}
-	for reason, n := range r.venue.refusals {
-		s.Rejections.Venue[reason] = int64(n)
-	}
 	t, err := r.treasuryReport()
 	if err != nil {
 		return nil, err
@@ -195,15 +192,24 @@ func (r *replay) summary() (*Summary, error) {
 		}
 		s.Portfolio = p
 	}
+	return s, r.countIntents(s)
+}
+
+// countIntents fills the intents' and rejections' counts from the
+// engine's counters and the venue model's refusals.
+func (r *replay) countIntents(s *Summary) error {
+	for reason, n := range r.venue.refusals {
+		s.Rejections.Venue[reason] = int64(n)
+	}
 	if err := counters(r.reg, "engine_risk_rejections_total", func(l map[string]string, v int64) {
 		s.Rejections.Risk[l["reason"]] += v
 	}); err != nil {
-		return nil, err
+		return err
 	}
 	if err := counters(r.reg, "engine_decisions_total", func(_ map[string]string, v int64) { s.Intents.Decided += v }); err != nil {
-		return nil, err
+		return err
 	}
-	if err := counters(r.reg, "engine_intents_total", func(l map[string]string, v int64) {
+	return counters(r.reg, "engine_intents_total", func(l map[string]string, v int64) {
 		switch l["outcome"] {
 		case "filled":
 			s.Intents.Filled += v
@@ -212,10 +218,7 @@ func (r *replay) summary() (*Summary, error) {
 		case "rejected":
 			s.Intents.Rejected += v
 		}
-	}); err != nil {
-		return nil, err
-	}
-	return s, nil
+	})
 }
 
 // counters calls fn with the labels and value of every counter of the
