@@ -144,7 +144,8 @@ func (s Sweep) WalkForward(ctx context.Context) (*WalkForwardResult, error) {
 // Efficiency is the mean out-of-sample score of the chosen combinations
 // over their mean in-sample score (1 when the optimum holds up, below
 // when it was fitted to the noise of its window), and false when no
-// window has both.
+// window has both or the in-sample mean is not positive (the ratio then
+// says nothing).
 func (r *WalkForwardResult) Efficiency() (decimal.Decimal, bool) {
 	var in, out decimal.Decimal
 	n := 0
@@ -154,7 +155,7 @@ func (r *WalkForwardResult) Efficiency() (decimal.Decimal, bool) {
 			n++
 		}
 	}
-	if n == 0 || in.IsZero() {
+	if n == 0 || !in.IsPositive() {
 		return decimal.Decimal{}, false
 	}
 	return out.DivRound(in, 4), true
