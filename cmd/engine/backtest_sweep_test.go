@@ -181,3 +181,36 @@ func TestBacktestSweepErrors(t *testing.T) {
 		})
 	}
 }
+
+// The sweep files the manual shows run: backtest/testdata/sweep.toml and
+// the annotated one in docs/backtesting.md, over six hours of the sample.
+func TestBacktestDocumentedSweeps(t *testing.T) {
+	manual, err := os.ReadFile("../../docs/backtesting.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(manual)
+	start := strings.Index(doc, "```toml\n")
+	if start < 0 || !strings.Contains(doc[start:], "[walk_forward]") {
+		t.Fatal("docs/backtesting.md has no sweep file example")
+	}
+	block := doc[start+len("```toml\n"):]
+	block = block[:strings.Index(block, "```")]
+	annotated := filepath.Join(t.TempDir(), "annotated.toml")
+	if err := os.WriteFile(annotated, []byte(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, sweep := range []string{"../../backtest/testdata/sweep.toml", annotated} {
+		out := filepath.Join(t.TempDir(), "sweep")
+		code, _, stderr := runEngine(t, nil, "backtest", "-config", shippedConfig, "-feed", sampleFeed,
+			"-from", "2026-03-02T06:00:00Z", "-to", "2026-03-02T12:00:00Z", "-sweep", sweep, "-out", out)
+		// Six hours give no Sharpe ratio: the annotated file's objective
+		// leaves every run unscored, which is exit 1 with the tables.
+		if code == exitUsage || (code != exitOK && sweep != annotated) {
+			t.Errorf("%s: exit %d; stderr:\n%s", sweep, code, stderr)
+		}
+		if _, err := os.Stat(filepath.Join(out, backtest.FileSweepCSV)); err != nil {
+			t.Errorf("%s: %v", sweep, err)
+		}
+	}
+}
