@@ -71,21 +71,26 @@ func LoadTape(ctx context.Context, paths []string, from, to time.Time) (*Tape, e
 	defer src.close()
 	t := &Tape{feeds: slices.Clone(paths), from: from, to: to}
 	b := tapeBuilder{t: t, pairs: map[string]uint16{}, decs: map[decKey]uint32{}, bigs: map[string]uint32{}}
+	// Decoding runs on the stream's goroutine, interning here: on two
+	// cores they overlap.
+	in := newStreamTicks(ctx, src)
+	defer in.stop()
 	for n := 0; ; n++ {
 		if n%4096 == 0 && ctx.Err() != nil {
 			return nil, fmt.Errorf("backtest: stopped: %w", ctx.Err())
 		}
-		u, ok, err := src.next()
+		u, err := in.next()
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
+		if u == nil {
 			break
 		}
-		if err := b.add(u); err != nil {
+		if err := b.add(*u); err != nil {
 			return nil, err
 		}
 	}
+	in.stop() // the source's counters are ours from here
 	t.first, t.last = src.first, src.last
 	_, t.bytes = src.progress()
 	t.ticks = slices.Clip(t.ticks)
