@@ -214,3 +214,77 @@ func TestBacktestDocumentedSweeps(t *testing.T) {
 		}
 	}
 }
+
+// A [treasury] section in the daemon's file replays with it: the shipped
+// config.toml with a BTC sweep to cold storage (and room for it in risk's
+// transfer caps and price age) sends, the money stays in the equity, and
+// the report names the policy.
+func TestBacktestShippedConfigTreasury(t *testing.T) {
+	base, err := os.ReadFile(shippedConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := string(base)
+	for from, to := range map[string]string{
+		"max_daily = \"10000\"\n": "max_daily = \"10000000\"\ndestinations = { cold-btc = \"10000000\" }\n",
+		"max_price_age = \"3s\"":  "max_price_age = \"30s\"",
+	} {
+		if !strings.Contains(cfg, from) {
+			t.Fatalf("config.toml no longer has %q: update the test", from)
+		}
+		cfg = strings.Replace(cfg, from, to, 1)
+	}
+	cfg += `
+[treasury.destinations.cold-btc]
+type = "crypto"
+asset = "BTC"
+network = "Bitcoin"
+address = "bc1qexampleexampleexampleexampleexample0"
+daily_cap = "5"
+
+[treasury.policies.btc-cold]
+kind = "sweep"
+asset = "BTC"
+schedule = "0 */15 * * * *"
+min = "5"
+target = "8"
+max = "9"
+destination = "cold-btc"
+min_sweep = "0.01"
+`
+	path := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "report")
+	code, stdout, stderr := runEngine(t, nil, "backtest", "-config", path, "-feed", sampleFeed, "-to", "2026-03-03", "-out", out)
+	if code != exitOK {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	var s backtest.Summary
+	b, err := os.ReadFile(filepath.Join(out, backtest.FileSummary))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Treasury == nil || s.Treasury.Runs["btc-cold"]["sent"] == 0 || s.Treasury.Away["BTC"] == "" {
+		t.Fatalf("treasury %+v: want sweeps sent to cold-btc", s.Treasury)
+	}
+	if s.Portfolio.Residual != "0" || s.Portfolio.Outflows == "0" {
+		t.Errorf("portfolio %+v: want the sweeps as outflows and a zero residual", s.Portfolio)
+	}
+	page, err := os.ReadFile(filepath.Join(out, backtest.FileReport))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Treasury policies", "<td>treasury:btc-cold</td>", "Withdrawn to the desk"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	if !strings.Contains(stdout, "Treasury         btc-cold:") {
+		t.Errorf("the printed summary has no treasury line:\n%s", stdout)
+	}
+}
