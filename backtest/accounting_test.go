@@ -204,8 +204,8 @@ func TestStartIsOpeningBalances(t *testing.T) {
 		t.Fatalf("BTC %+v, want start 0, change 0.1", a)
 	}
 	rows := readCSV(t, filepath.Join(o.Out, FileEquity))
-	if head, first := rows[0], rows[1]; first[1] != "12000" || head[4] != "balance_BTC" || first[4] != "0" {
-		t.Fatalf("equity.csv starts %v / %v; want the opening balances (no BTC) worth 12000", head, first)
+	if head, first := rows[0], rows[1]; first[1] != "12000" || head[5] != "balance_BTC" || first[5] != "0" || first[2] != "12000" {
+		t.Fatalf("equity.csv starts %v / %v; want the opening balances (no BTC) worth 12000, the benchmark too", head, first)
 	}
 }
 

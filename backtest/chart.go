@@ -21,14 +21,17 @@ const (
 	chartHeight = 6 * vg.Inch
 )
 
-// chart draws the equity curve above its drawdown and returns the chart as
-// PNG and as SVG.
+// chart draws the equity curve, and the benchmark (the opening balances
+// held untouched), above its drawdown and returns the chart as PNG and as
+// SVG.
 func chart(pts []chartPoint, ref string) (png, svg []byte, err error) {
 	eq := make(plotter.XYs, len(pts))
+	bench := make(plotter.XYs, len(pts))
 	dd := make(plotter.XYs, len(pts))
 	for i, p := range pts {
 		x := float64(p.at.UnixMilli()) / 1000
 		eq[i] = plotter.XY{X: x, Y: p.equity}
+		bench[i] = plotter.XY{X: x, Y: p.bench}
 		dd[i] = plotter.XY{X: x, Y: -p.drawdown * 100}
 	}
 	ticks := timeTicks{}
@@ -44,7 +47,18 @@ func chart(pts []chartPoint, ref string) (png, svg []byte, err error) {
 	}
 	line.Color = color.RGBA{R: 31, G: 119, B: 180, A: 255}
 	line.Width = vg.Points(1.2)
-	top.Add(line)
+	hold, err := plotter.NewLine(bench)
+	if err != nil {
+		return nil, nil, fmt.Errorf("backtest: chart: %w", err)
+	}
+	hold.Color = color.RGBA{R: 140, G: 140, B: 140, A: 255}
+	hold.Width = vg.Points(1)
+	hold.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+	top.Add(hold, line)
+	top.Legend.Add("equity", line)
+	top.Legend.Add("benchmark (opening balances held)", hold)
+	top.Legend.Top = true
+	top.Legend.Left = true
 
 	bottom := plot.New()
 	bottom.Title.Text = "Drawdown (%)"

@@ -15,6 +15,7 @@ import (
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/strategy"
+	"github.com/otcdesk/engine/treasury/policy"
 )
 
 // Options configure Run. Feeds, Strategies, Pairs, Balances, Reference and
@@ -23,6 +24,9 @@ type Options struct {
 	// Feeds are the recordings to replay (the recorder's NDJSON, plain or
 	// gzip), merged by receive time.
 	Feeds []string
+	// Tape, if set, is replayed instead of reading Feeds: recordings
+	// decoded once by LoadTape. From and To select a window of it.
+	Tape *Tape
 	// From and To bound the replay to ticks received in [From, To); a zero
 	// time is unbounded.
 	From, To time.Time
@@ -33,6 +37,10 @@ type Options struct {
 	Limits risk.Limits
 	// Gate is the maintenance gate on simulated time; nil is always open.
 	Gate risk.Gate
+	// Treasury is the [treasury] section: its sweeps to crypto
+	// destinations and its conversions replay on simulated time (see
+	// treasury.go); the zero value has no policy.
+	Treasury policy.Config
 
 	// Pairs are the listed pairs with their size limits.
 	Pairs []market.Pair
@@ -66,6 +74,9 @@ type Options struct {
 	// Logger receives the loop's, risk's and execution's logs; nil
 	// discards them.
 	Logger *slog.Logger
+	// Notes say how the configuration was completed (Config.Complete);
+	// the summary and the report repeat them.
+	Notes []string
 }
 
 // Progress is how far a run has got.
@@ -77,9 +88,14 @@ type Progress struct {
 	Done       bool      // the last call
 }
 
-func (o *Options) check() error {
+// check validates the options and fills in the defaults; report says a
+// report directory is required (Run; a sweep's runs write none).
+func (o *Options) check(report bool) error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if o.Tape != nil {
+		o.Feeds = o.Tape.Feeds()
+	}
 	if len(o.Feeds) == 0 {
 		add("no recordings: give at least one feed file")
 	}
@@ -106,7 +122,7 @@ func (o *Options) check() error {
 			add("starting balance of %s is negative (%s)", a, o.Balances[a])
 		}
 	}
-	if o.Out == "" {
+	if report && o.Out == "" {
 		add("no report directory")
 	}
 	if o.EquityInterval < 0 || o.Venue.Latency < 0 || o.Venue.RFQExpiry < 0 {

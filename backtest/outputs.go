@@ -26,7 +26,8 @@ const (
 )
 
 // outputs streams trades.csv and equity.csv while the run goes, so neither
-// is held in memory.
+// is held in memory. A nil *outputs writes nothing: a sweep's runs keep
+// only their summary.
 type outputs struct {
 	files  []*os.File
 	bufs   []*bufio.Writer
@@ -55,7 +56,7 @@ func createOutputs(dir string, assets []market.Asset) (*outputs, error) {
 	}
 	o.write(o.trades, []string{"time", "client_id", "trade_id", "strategy", "ref", "pair", "side", "path",
 		"size", "price", "notional", "fee", "quote_amount", "quote", "notional_ref"})
-	head := []string{"time", "equity", "drawdown", "exposure"}
+	head := []string{"time", "equity", "benchmark", "drawdown", "exposure"}
 	for _, a := range assets {
 		head = append(head, "balance_"+string(a))
 	}
@@ -73,6 +74,9 @@ func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // trade writes one fill.
 func (o *outputs) trade(r execution.Result, p market.Pair, f fill, notionalRef decimal.Decimal) {
+	if o == nil {
+		return
+	}
 	in := r.Intent
 	o.write(o.trades, []string{stamp(f.at), in.ID, r.TradeID, in.Strategy, in.Ref, in.Pair, string(in.Side), string(in.Path),
 		r.Size.String(), r.Price.String(), f.notional.String(), f.fee.String(), r.Amount.String(), string(p.Quote), amount(notionalRef)})
@@ -80,7 +84,10 @@ func (o *outputs) trade(r execution.Result, p market.Pair, f fill, notionalRef d
 
 // equity writes one sample of the curve with the balances behind it.
 func (o *outputs) equity(p point, assets []market.Asset, balances map[market.Asset]decimal.Decimal) {
-	o.row = append(o.row[:0], stamp(p.at), amount(p.equity), p.drawdown.String(), p.exposure.String())
+	if o == nil {
+		return
+	}
+	o.row = append(o.row[:0], stamp(p.at), amount(p.equity), amount(p.bench), p.drawdown.String(), p.exposure.String())
 	for _, a := range assets {
 		o.row = append(o.row, balances[a].String())
 	}
@@ -89,6 +96,9 @@ func (o *outputs) equity(p point, assets []market.Asset, balances map[market.Ass
 
 // flush writes everything buffered to the files and closes them.
 func (o *outputs) flush() error {
+	if o == nil {
+		return nil
+	}
 	defer o.close()
 	for _, w := range []*csv.Writer{o.trades, o.eq} {
 		w.Flush()
@@ -115,6 +125,9 @@ func (o *outputs) flush() error {
 
 // close closes the files without flushing: the run failed.
 func (o *outputs) close() {
+	if o == nil {
+		return
+	}
 	for _, f := range o.files {
 		f.Close()
 	}

@@ -6,14 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
-	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
-
-	"github.com/shopspring/decimal"
 )
 
 // writeReport writes summary.json, the chart and report.html into dir.
@@ -30,14 +27,25 @@ func writeReport(dir string, s *Summary, r *replay) error {
 	if err != nil {
 		return err
 	}
+	prices, err := r.priceCharts()
+	if err != nil {
+		return err
+	}
 	var text bytes.Buffer
 	s.WriteText(&text)
-	var page bytes.Buffer
-	if err := reportPage.Execute(&page, reportData{
+	data := reportData{
 		S: s, Text: text.String(),
 		PNG: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),
 		SVG: template.HTML(stripXMLHeader(svg)),
-	}); err != nil {
+	}
+	for _, a := range slices.Sorted(maps.Keys(s.Assets)) {
+		data.Assets = append(data.Assets, namedAsset{Asset: a, AssetPnL: s.Assets[a]})
+	}
+	for _, pc := range prices {
+		data.Prices = append(data.Prices, reportChart{priceChart: pc, Inline: template.HTML(stripXMLHeader(pc.SVG))})
+	}
+	var page bytes.Buffer
+	if err := reportPage.Execute(&page, data); err != nil {
 		return fmt.Errorf("backtest: report page: %w", err)
 	}
 	for name, b := range map[string][]byte{
@@ -63,12 +71,26 @@ func stripXMLHeader(svg []byte) string {
 }
 
 type reportData struct {
-	S    *Summary
-	Text string
-	PNG  template.URL
-	SVG  template.HTML
+	S      *Summary
+	Text   string
+	PNG    template.URL
+	SVG    template.HTML
+	Assets []namedAsset
+	Prices []reportChart
 }
 
+type namedAsset struct {
+	Asset string
+	AssetPnL
+}
+
+type reportChart struct {
+	priceChart
+	Inline template.HTML
+}
+
+// reportPage is self-contained: the charts are inline SVG (the PNG a data
+// URL), no script, no outside resource.
 var reportPage = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -78,95 +100,60 @@ var reportPage = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 64em; color: #222; }
 pre { background: #f6f6f6; padding: 1em; overflow-x: auto; }
 svg { max-width: 100%; height: auto; }
-table { border-collapse: collapse; }
+table { border-collapse: collapse; margin-bottom: 1em; }
 td, th { padding: 0.2em 0.8em; border-bottom: 1px solid #ddd; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
+th.group { text-align: center; border-bottom: 2px solid #999; }
+.caveat { color: #8a4b00; }
 </style>
 </head>
 <body>
 <h1>Backtest</h1>
 <p>{{.S.Ticks}} ticks from {{.S.FirstTick.Format "2006-01-02 15:04:05"}} to {{.S.LastTick.Format "2006-01-02 15:04:05"}} UTC;
 strategies {{range $i, $s := .S.Strategies}}{{if $i}}, {{end}}<code>{{$s}}</code>{{end}}.</p>
-<h2>Equity and drawdown</h2>
+{{with .S.Notes}}<p>Derived from the recordings and the defaults (the configuration left them out):</p>
+<ul>{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}
+<h2>Equity, benchmark and drawdown</h2>
+<p>Return {{.S.Return}} against {{.S.BenchmarkReturn}} for the opening balances held untouched (the dashed line): excess return {{.S.ExcessReturn}}.</p>
 <figure>{{.SVG}}</figure>
 <p><a download="equity.png" href="{{.PNG}}">Chart as PNG</a> ·
 <a href="equity.csv">equity.csv</a> · <a href="trades.csv">trades.csv</a> · <a href="summary.json">summary.json</a></p>
-<h2>Summary</h2>
-<pre>{{.Text}}</pre>
+{{with .S.Caveats}}<h2>Caveats</h2>
+<ul class="caveat">{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}
+{{with .S.Portfolio}}<h2>PnL and attribution</h2>
+<p>From package portfolio, the live engine's books, fed this run's journal ({{.Method}} cost basis; the opening balances,
+worth {{.Opening}} {{$.S.Reference}} when the run began, are an inflow, not PnL). "holding" is what the price moves did
+to the opening balances; each strategy (and treasury policy, "treasury:&lt;name&gt;") is what its own fills made.</p>
+<table>
+<tr><th>Who</th><th>Realised</th><th>Unrealised</th><th>Fees</th><th>PnL ({{$.S.Reference}})</th></tr>
+{{range .ByKey}}<tr><td>{{.Key}}</td><td>{{.Realised}}</td><td>{{.Unrealised}}</td><td>{{.Fees}}</td><td>{{.PnL}}</td></tr>
+{{end}}<tr><th>Total</th><th>{{.Realised}}</th><th>{{.Unrealised}}</th><th>{{.Fees}}</th><th>{{$.S.PnL}}</th></tr>
+</table>
+{{if ne .Outflows "0"}}<p>Treasury swept out {{.Outflows}} {{$.S.Reference}} (valued when it left: a flow, not PnL). It is still the desk's
+and stays in the equity curve; the price has moved it by {{.AwayEffect}} {{$.S.Reference}} since, which the total includes.</p>{{end}}{{end}}
+{{with .S.Treasury}}<h2>Treasury policies</h2>
+<table>
+<tr><th>Policy</th><th>Runs by outcome</th></tr>
+{{range $name, $runs := .Runs}}<tr><td>{{$name}}</td><td>{{range $o, $n := $runs}}{{$o}} {{$n}} {{end}}</td></tr>
+{{end}}</table>
+{{with .Away}}<p>Withdrawn to the desk's destinations: {{range $a, $x := .}}{{$x}} {{$a}} {{end}}</p>{{end}}{{end}}
 <h2>Assets</h2>
 <table>
-<tr><th>Asset</th><th>Start</th><th>End</th><th>Change</th><th>Value change ({{.S.Reference}})</th></tr>
-{{range $a, $p := .S.Assets}}<tr><td>{{$a}}</td><td>{{$p.Start}}</td><td>{{$p.End}}</td><td>{{$p.Change}}</td><td>{{$p.ValueChange}}</td></tr>
+<tr><th></th><th class="group" colspan="3">Quantity (in the asset)</th><th class="group" colspan="2">Price ({{.S.Reference}})</th>
+<th class="group" colspan="5">Value ({{.S.Reference}})</th></tr>
+<tr><th>Asset</th><th>Start</th><th>End</th><th>Change</th><th>Start</th><th>End</th>
+<th>Start</th><th>End</th><th>Change</th><th>of which price</th><th>of which trading</th></tr>
+{{range .Assets}}<tr><td>{{.Asset}}</td><td>{{.Start}}</td><td>{{.End}}</td><td>{{.Change}}</td><td>{{.StartPrice}}</td><td>{{.EndPrice}}</td>
+<td>{{.StartValue}}</td><td>{{.EndValue}}</td><td>{{.ValueChange}}</td><td>{{.PriceEffect}}</td><td>{{.TradeEffect}}</td></tr>
 {{end}}</table>
+<p>The price effect is the opening quantity times the price change; the trading effect the quantity change at the end price.</p>
+{{if .Prices}}<h2>Prices and fills</h2>
+{{range .Prices}}<h3>{{.Pair}}</h3>
+<p>{{.Buys}} buys (triangles) and {{.Sells}} sells (crosses) where they filled{{if .Thinned}}; {{.Drawn}} of {{.Fills}} fills drawn, evenly thinned{{end}}.</p>
+<figure>{{.Inline}}</figure>
+{{end}}{{end}}
+<h2>Summary</h2>
+<pre>{{.Text}}</pre>
 </body>
 </html>
 `))
-
-// WriteText prints the summary for a terminal.
-func (s *Summary) WriteText(w io.Writer) {
-	pct := func(f string) string {
-		d, err := decimal.NewFromString(f)
-		if err != nil {
-			return "n/a"
-		}
-		return d.Shift(2).StringFixed(2) + "%"
-	}
-	signed := func(a string) string {
-		if !strings.HasPrefix(a, "-") {
-			return "+" + a
-		}
-		return a
-	}
-	ratio := func(x *float64) string {
-		if x == nil {
-			return "n/a"
-		}
-		return fmt.Sprintf("%.2f", *x)
-	}
-	fmt.Fprintf(w, "Backtest of %d ticks from %s to %s (%s)\n", s.Ticks, s.FirstTick.Format(time.RFC3339), s.LastTick.Format(time.RFC3339),
-		strings.Join(s.Feeds, ", "))
-	fmt.Fprintf(w, "Strategies       %s\n", strings.Join(s.Strategies, ", "))
-	ret := "n/a"
-	if s.Return != "" {
-		ret = signed(pct(s.Return))
-	}
-	fmt.Fprintf(w, "Return           %s  (%s -> %s %s)\n", ret, s.StartEquity, s.EndEquity, s.Reference)
-	fmt.Fprintf(w, "PnL              %s %s\n", signed(s.PnL), s.Reference)
-	assets := make([]string, 0, len(s.Assets))
-	for a := range s.Assets {
-		assets = append(assets, a)
-	}
-	slices.Sort(assets)
-	for _, a := range assets {
-		p := s.Assets[a]
-		fmt.Fprintf(w, "  %-14s %s %s  (%s %s)\n", a, signed(p.Change), a, signed(p.ValueChange), s.Reference)
-	}
-	dd := pct(s.MaxDrawdown) + " (" + s.MaxDrawdownAmount + " " + s.Reference + ")"
-	if s.MaxDrawdownPeak != nil {
-		dd += ", peak " + s.MaxDrawdownPeak.Format(time.RFC3339) + ", trough " + s.MaxDrawdownTrough.Format(time.RFC3339)
-	}
-	fmt.Fprintf(w, "Max drawdown     %s\n", dd)
-	fmt.Fprintf(w, "Sharpe           %s  (daily, %d days, annualised)\n", ratio(s.Sharpe), s.Days)
-	fmt.Fprintf(w, "Sortino          %s\n", ratio(s.Sortino))
-	fmt.Fprintf(w, "Trades           %d, turnover %s %s, fees %s %s\n", s.Trades, s.Turnover, s.Reference, s.Fees, s.Reference)
-	fmt.Fprintf(w, "Exposure         average %s, max %s\n", pct(s.ExposureAverage), pct(s.ExposureMax))
-	fmt.Fprintf(w, "Intents          %d decided: %d filled, %d failed, %d rejected by risk\n",
-		s.Intents.Decided, s.Intents.Filled, s.Intents.Failed, s.Intents.Rejected)
-	fmt.Fprintf(w, "Rejections       risk: %s; venue: %s\n", counts(s.Rejections.Risk), counts(s.Rejections.Venue))
-}
-
-func counts(m map[string]int64) string {
-	if len(m) == 0 {
-		return "none"
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s %d", k, m[k])
-	}
-	return strings.Join(parts, ", ")
-}

@@ -74,16 +74,52 @@ func (v *valuer) value(asset market.Asset, amount decimal.Decimal, m marks) (dec
 	if asset == v.ref || amount.IsZero() {
 		return amount, true
 	}
-	r := v.routes[asset]
-	t, ok := m.mark(r.pair)
+	mid, inverted, ok := v.mid(asset, m)
 	if !ok {
 		return decimal.Decimal{}, false
 	}
-	mid := t.BuyPrice.Add(t.SellPrice).Mul(half) // market.Tick.Mid, without a division
-	if r.inverted {
-		return amount.DivRound(mid, 18), true
+	return at(amount, mid, inverted), true
+}
+
+// mid returns the mid price asset is valued at, and whether its pair is
+// the inverse (the reference is its base).
+func (v *valuer) mid(asset market.Asset, m marks) (mid decimal.Decimal, inverted, ok bool) {
+	r := v.routes[asset]
+	t, ok := m.mark(r.pair)
+	if !ok {
+		return decimal.Decimal{}, false, false
 	}
-	return amount.Mul(mid), true
+	return t.BuyPrice.Add(t.SellPrice).Mul(half), r.inverted, true // market.Tick.Mid, without a division
+}
+
+// at values amount at mid.
+func at(amount, mid decimal.Decimal, inverted bool) decimal.Decimal {
+	if amount.IsZero() {
+		return amount
+	}
+	if inverted {
+		return amount.DivRound(mid, 18)
+	}
+	return amount.Mul(mid)
+}
+
+// equities values two sets of balances at once (each asset's mid worked
+// out once): the total and risky part of the first, the total of the
+// second; value's results exactly.
+func (v *valuer) equities(balances, other map[market.Asset]decimal.Decimal, m marks) (total, risky, otherTotal decimal.Decimal, ok bool) {
+	for _, a := range v.assets {
+		x, y := balances[a], other[a]
+		if a != v.ref && !(x.IsZero() && y.IsZero()) {
+			mid, inverted, priced := v.mid(a, m)
+			if !priced {
+				return decimal.Decimal{}, decimal.Decimal{}, decimal.Decimal{}, false
+			}
+			x, y = at(x, mid, inverted), at(y, mid, inverted)
+			risky = risky.Add(x.Abs())
+		}
+		total, otherTotal = total.Add(x), otherTotal.Add(y)
+	}
+	return total, risky, otherTotal, true
 }
 
 var half = decimal.New(5, -1)
@@ -108,6 +144,7 @@ func (v *valuer) equity(balances map[market.Asset]decimal.Decimal, m marks) (tot
 type point struct {
 	at       time.Time
 	equity   decimal.Decimal
+	bench    decimal.Decimal // the opening balances held throughout
 	drawdown decimal.Decimal // below the running peak, as a fraction of it
 	exposure decimal.Decimal // share of equity outside the reference
 }
@@ -133,8 +170,8 @@ type curve struct {
 }
 
 // add takes one sample; samples come in time order.
-func (c *curve) add(at time.Time, equity, risky decimal.Decimal) point {
-	p := point{at: at, equity: equity}
+func (c *curve) add(at time.Time, equity, risky, bench decimal.Decimal) point {
+	p := point{at: at, equity: equity, bench: bench}
 	if equity.IsPositive() {
 		p.exposure = risky.DivRound(equity, 8)
 	}
@@ -219,29 +256,29 @@ func ratio(x float64) *float64 {
 // chartPoint is a sample as the chart draws it: float64 is for drawing
 // only, never for money.
 type chartPoint struct {
-	at               time.Time
-	equity, drawdown float64
+	at                      time.Time
+	equity, bench, drawdown float64
 }
 
 func chartPointOf(p point) chartPoint {
-	return chartPoint{at: p.at, equity: p.equity.InexactFloat64(), drawdown: p.drawdown.InexactFloat64()}
+	return chartPoint{at: p.at, equity: p.equity.InexactFloat64(), bench: p.bench.InexactFloat64(), drawdown: p.drawdown.InexactFloat64()}
 }
 
 // downsampler keeps at most max points of a series in constant memory
 // (allocated up front): when full it drops every other point and from then
 // on keeps one sample in twice as many. The chart needs the shape, not
 // every sample.
-type downsampler struct {
+type downsampler[T any] struct {
 	stride int64
 	seen   int64
-	pts    []chartPoint
+	pts    []T
 }
 
-func newDownsampler(max int) downsampler {
-	return downsampler{stride: 1, pts: make([]chartPoint, 0, max)}
+func newDownsampler[T any](max int) downsampler[T] {
+	return downsampler[T]{stride: 1, pts: make([]T, 0, max)}
 }
 
-func (d *downsampler) add(p point) {
+func (d *downsampler[T]) add(p T) {
 	d.seen++
 	if (d.seen-1)%d.stride != 0 {
 		return
@@ -257,5 +294,5 @@ func (d *downsampler) add(p point) {
 			return
 		}
 	}
-	d.pts = append(d.pts, chartPointOf(p))
+	d.pts = append(d.pts, p)
 }

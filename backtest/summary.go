@@ -24,14 +24,22 @@ type Summary struct {
 	Strategies []string    `json:"strategies"`
 	Venue      VenueReport `json:"venue_model"`
 	Reference  string      `json:"reference"`
+	// Notes say what the configuration left out and how it was derived.
+	Notes []string `json:"notes,omitempty"`
 
 	StartEquity string `json:"start_equity"`
 	EndEquity   string `json:"end_equity"`
 	// Return is EndEquity / StartEquity - 1.
 	Return string `json:"return"`
 	// PnL is EndEquity - StartEquity.
-	PnL    string              `json:"pnl"`
-	Assets map[string]AssetPnL `json:"assets"`
+	PnL string `json:"pnl"`
+	// BenchmarkEquity is what the opening balances, held untouched, are
+	// worth at the end; BenchmarkReturn its return and ExcessReturn
+	// Return minus it: what trading added to holding.
+	BenchmarkEquity string              `json:"benchmark_equity"`
+	BenchmarkReturn string              `json:"benchmark_return"`
+	ExcessReturn    string              `json:"excess_return"`
+	Assets          map[string]AssetPnL `json:"assets"`
 
 	// MaxDrawdown is the largest fall of the equity curve from its running
 	// peak, as a fraction of the peak; the amount and when it happened
@@ -46,6 +54,9 @@ type Summary struct {
 	Sharpe  *float64 `json:"sharpe"`
 	Sortino *float64 `json:"sortino"`
 	Days    int64    `json:"days"`
+	// Caveats name the figures the run is too short or too quiet to
+	// support (an annualised ratio over fewer than 30 days).
+	Caveats []string `json:"caveats,omitempty"`
 
 	Trades int64 `json:"trades"`
 	// Turnover is the traded notional; Fees what the venue model charged.
@@ -58,21 +69,35 @@ type Summary struct {
 	ExposureMax     string `json:"exposure_max"`
 	EquitySamples   int64  `json:"equity_samples"`
 
+	// Portfolio splits the PnL into realised, unrealised and fees, and
+	// attributes it, with package portfolio's code; absent from a sweep's
+	// runs.
+	Portfolio *PortfolioPnL `json:"portfolio,omitempty"`
+	// Treasury is what the treasury policies did; absent without any.
+	Treasury *TreasuryReport `json:"treasury,omitempty"`
+
 	Intents IntentCounts `json:"intents"`
 	// Rejections count refusals by reason: by risk (intents and RFQ
 	// quotes) and by the venue model.
 	Rejections Rejections `json:"rejections"`
 }
 
-// AssetPnL is one asset's change over the run, in the asset and valued in
-// the reference at the start and end prices.
+// AssetPnL is one asset's change over the run: its quantity (in the
+// asset) apart from its value (in the reference, at the start and end
+// mid prices). ValueChange is PriceEffect, what the price move did to the
+// quantity held at the start, plus TradeEffect, the change of quantity at
+// the end price.
 type AssetPnL struct {
 	Start       string `json:"start"`
 	End         string `json:"end"`
 	Change      string `json:"change"`
+	StartPrice  string `json:"start_price"`
+	EndPrice    string `json:"end_price"`
 	StartValue  string `json:"start_value"`
 	EndValue    string `json:"end_value"`
 	ValueChange string `json:"value_change"`
+	PriceEffect string `json:"price_effect"`
+	TradeEffect string `json:"trade_effect"`
 }
 
 // IntentCounts count the strategies' intents by what became of them.
@@ -103,8 +128,8 @@ func amount(d decimal.Decimal) string { return d.Round(8).String() }
 func (r *replay) summary() (*Summary, error) {
 	c := &r.curve
 	s := &Summary{
-		Feeds: r.o.Feeds, FirstTick: r.firstTick.UTC(), LastTick: r.lastTick.UTC(), Ticks: r.ticks, FeedGaps: r.src.gaps,
-		Reference: string(r.o.Reference),
+		Feeds: r.o.Feeds, FirstTick: r.firstTick.UTC(), LastTick: r.lastTick.UTC(), Ticks: r.ticks, FeedGaps: r.in.gaps(),
+		Reference: string(r.o.Reference), Notes: r.o.Notes,
 		Venue: VenueReport{Latency: r.o.Venue.Latency.String(), SlippageBps: r.o.Venue.SlippageBps.String(),
 			RFQMarkupBps: r.o.Venue.RFQMarkupBps.String(), RFQExpiry: r.venue.m.RFQExpiry.String(), FeeBps: r.o.Venue.FeeBps.String()},
 		StartEquity: amount(c.first.equity), EndEquity: amount(c.last.equity),
@@ -126,8 +151,12 @@ func (r *replay) summary() (*Summary, error) {
 	for _, st := range r.o.Strategies {
 		s.Strategies = append(s.Strategies, st.Name())
 	}
+	s.BenchmarkEquity = amount(c.last.bench)
 	if c.first.equity.IsPositive() {
-		s.Return = c.last.equity.DivRound(c.first.equity, 12).Sub(decimal.NewFromInt(1)).Round(8).String()
+		one := decimal.NewFromInt(1)
+		ret := c.last.equity.DivRound(c.first.equity, 12).Sub(one).Round(8)
+		bench := c.last.bench.DivRound(c.first.equity, 12).Sub(one).Round(8)
+		s.Return, s.BenchmarkReturn, s.ExcessReturn = ret.String(), bench.String(), ret.Sub(bench).String()
 	}
 	if c.maxDD.IsPositive() {
 		peak, trough := c.ddPeakAt.UTC(), c.ddAt.UTC()
@@ -137,27 +166,50 @@ func (r *replay) summary() (*Summary, error) {
 		s.ExposureAverage = c.exposureSum.DivRound(decimal.NewFromInt(c.n), 8).String()
 	}
 	for _, a := range r.valuer.assets {
-		start, end := r.startBal[a], r.venue.balances[a]
+		start, end := r.startBal[a], r.held()[a]
 		sv := r.startValues[a]
 		ev, _ := r.valuer.value(a, end, r.marks)
+		sp := r.startPrices[a]
+		ep, _ := r.valuer.value(a, decimal.NewFromInt(1), r.marks)
 		s.Assets[string(a)] = AssetPnL{Start: amount(start), End: amount(end), Change: amount(end.Sub(start)),
-			StartValue: amount(sv), EndValue: amount(ev), ValueChange: amount(ev.Sub(sv))}
+			StartPrice: amount(sp), EndPrice: amount(ep),
+			StartValue: amount(sv), EndValue: amount(ev), ValueChange: amount(ev.Sub(sv)),
+			PriceEffect: amount(start.Mul(ep.Sub(sp))), TradeEffect: amount(end.Sub(start).Mul(ep))}
 	}
+	s.Caveats = caveats(s)
 	for a, f := range r.feesByAsset {
 		s.FeesByAsset[string(a)] = amount(f)
 	}
+	t, err := r.treasuryReport()
+	if err != nil {
+		return nil, err
+	}
+	s.Treasury = t
+	if r.book != nil {
+		p, err := r.book.report(r)
+		if err != nil {
+			return nil, err
+		}
+		s.Portfolio = p
+	}
+	return s, r.countIntents(s)
+}
+
+// countIntents fills the intents' and rejections' counts from the
+// engine's counters and the venue model's refusals.
+func (r *replay) countIntents(s *Summary) error {
 	for reason, n := range r.venue.refusals {
 		s.Rejections.Venue[reason] = int64(n)
 	}
 	if err := counters(r.reg, "engine_risk_rejections_total", func(l map[string]string, v int64) {
 		s.Rejections.Risk[l["reason"]] += v
 	}); err != nil {
-		return nil, err
+		return err
 	}
 	if err := counters(r.reg, "engine_decisions_total", func(_ map[string]string, v int64) { s.Intents.Decided += v }); err != nil {
-		return nil, err
+		return err
 	}
-	if err := counters(r.reg, "engine_intents_total", func(l map[string]string, v int64) {
+	return counters(r.reg, "engine_intents_total", func(l map[string]string, v int64) {
 		switch l["outcome"] {
 		case "filled":
 			s.Intents.Filled += v
@@ -166,10 +218,7 @@ func (r *replay) summary() (*Summary, error) {
 		case "rejected":
 			s.Intents.Rejected += v
 		}
-	}); err != nil {
-		return nil, err
-	}
-	return s, nil
+	})
 }
 
 // counters calls fn with the labels and value of every counter of the
@@ -192,4 +241,29 @@ func counters(g prometheus.Gatherer, name string, fn func(labels map[string]stri
 		}
 	}
 	return nil
+}
+
+// minDaysForRatios is how many daily returns an annualised ratio needs
+// before it says much: below, one good or bad day dominates it.
+const minDaysForRatios = 30
+
+// caveats lists what the figures of s cannot be trusted for.
+func caveats(s *Summary) []string {
+	var out []string
+	switch {
+	case s.Days < 2:
+		out = append(out, fmt.Sprintf("Sharpe and Sortino need two daily returns; the run has %d: they are not computed", s.Days))
+	case s.Days < minDaysForRatios:
+		out = append(out, fmt.Sprintf("Sharpe and Sortino are annualised from %d daily returns: fewer than %d, so they are noise, not a forecast", s.Days, minDaysForRatios))
+	}
+	if s.Days >= 2 && s.Sortino == nil {
+		out = append(out, "no losing day: Sortino is not defined")
+	}
+	if s.Days < minDaysForRatios {
+		out = append(out, fmt.Sprintf("the maximum drawdown is over %d days: a longer run is likely to find a deeper one", max(s.Days, 1)))
+	}
+	if s.Trades < 30 {
+		out = append(out, fmt.Sprintf("%d trades: too few to tell the strategies' edge from luck", s.Trades))
+	}
+	return out
 }

@@ -90,6 +90,11 @@ type venue struct {
 	fills    map[string]fill // by trade id, until the replay takes them
 	recent   []hercle.Trade  // the last recentFills trades, for lookups
 	refusals map[string]int
+
+	// away is what withdrawals took out to the desk's own destinations,
+	// by asset; withdrawals are by Client-Id (treasury's, a few).
+	away        map[market.Asset]decimal.Decimal
+	withdrawals map[string]hercle.Withdrawal
 }
 
 // fill is what the replay reports of a trade beyond execution's Result.
@@ -97,6 +102,7 @@ type fill struct {
 	notional decimal.Decimal // size × price, before the fee
 	fee      decimal.Decimal // in the pair's quote currency
 	at       time.Time       // when the order reached the venue
+	quote    market.Asset    // the currency notional and fee are in
 }
 
 var _ execution.Venue = (*venue)(nil)
@@ -320,7 +326,7 @@ func (v *venue) fill(op string, p market.Pair, side market.Side, size, price dec
 		v.balances[p.Base] = v.balances[p.Base].Add(size)
 	}
 	id := v.id("trade")
-	v.fills[id] = fill{notional: notional, fee: fee, at: at}
+	v.fills[id] = fill{notional: notional, fee: fee, at: at, quote: p.Quote}
 	if len(v.recent) == recentFills {
 		v.recent = append(v.recent[:0], v.recent[1:]...)
 	}

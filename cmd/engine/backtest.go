@@ -15,21 +15,27 @@ import (
 	"github.com/otcdesk/engine/backtest"
 	"github.com/otcdesk/engine/config"
 	"github.com/otcdesk/engine/daemon"
+	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/risk"
+	"github.com/otcdesk/engine/sim"
 	"github.com/otcdesk/engine/strategy"
 )
 
 // cmdBacktest replays recorded feeds through the configured strategies and
-// writes a report.
+// writes a report; with -sweep, it runs every combination of a sweep file
+// (or, with -walk-forward, its walk-forward windows) instead.
 func cmdBacktest(ctx context.Context, e *env, args []string) int {
-	fs := newFlagSet(e, "backtest", "backtest -config FILE -feed FILE [-feed FILE ...] [-from T] [-to T] -out DIR",
-		"engine backtest -config backtest/testdata/backtest.toml -feed backtest/testdata/sample.ndjson.gz -out report")
-	path := fs.String("config", defaultConfigPath, "configuration file: [backtest], [[strategy]] and [risk] sections")
+	fs := newFlagSet(e, "backtest", "backtest -config FILE -feed FILE [-feed FILE ...] [-from T] [-to T] [-sweep FILE [-walk-forward]] -out DIR",
+		"engine backtest -config backtest/testdata/backtest.toml -feed backtest/testdata/sample.ndjson.gz -out report\n"+
+			"  engine backtest -config config.toml -feed backtest/testdata/sample.ndjson.gz -sweep backtest/testdata/sweep.toml -out sweep")
+	path := fs.String("config", defaultConfigPath, "configuration file: [[strategy]] and [risk] sections, and [backtest] (optional: derived from the recordings and the simulator's defaults when left out)")
 	var feedPaths feedList
 	fs.Var(&feedPaths, "feed", "recorded tick file (NDJSON, gzip when .gz); repeat for several, or separate with commas (required)")
 	fromFlag := fs.String("from", "", "replay ticks received at or after this time: RFC 3339, or a date (UTC midnight)")
 	toFlag := fs.String("to", "", "replay ticks received before this time: RFC 3339, or a date (UTC midnight)")
 	out := fs.String("out", "", "report directory to create; it must not exist or be empty (required)")
+	sweepPath := fs.String("sweep", "", "sweep file: run every combination of its strategy parameters in parallel and rank them")
+	walk := fs.Bool("walk-forward", false, "with -sweep: optimise on each in-sample window of the sweep file's [walk_forward] and score the optimum out of sample")
 	verbose := fs.Bool("v", false, "log the engine's decisions to stderr")
 	if code, done := parseFlags(fs, args); done {
 		return code
@@ -38,62 +44,29 @@ func cmdBacktest(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "backtest: "+format+"\nRun 'engine backtest -h' for the flags and an example.\n", a...)
 		return exitUsage
 	}
-	if fs.NArg() > 0 {
-		return usageErr("unexpected argument %q", fs.Arg(0))
+	from, to, msg := checkBacktestFlags(fs, feedPaths, *out, *fromFlag, *toFlag, *sweepPath, *walk)
+	if msg != "" {
+		return usageErr("%s", msg)
 	}
-	if len(feedPaths) == 0 {
-		return usageErr("-feed is required: a tick file made by `engine record`")
-	}
-	if *out == "" {
-		return usageErr("-out is required: the directory the report is written to")
-	}
-	if entries, err := os.ReadDir(*out); err == nil && len(entries) > 0 {
-		return usageErr("-out %s exists and is not empty: choose another directory or remove it", *out)
-	}
-	from, err := parseWhen(*fromFlag)
-	if err != nil {
-		return usageErr("-from: %v", err)
-	}
-	to, err := parseWhen(*toFlag)
-	if err != nil {
-		return usageErr("-to: %v", err)
-	}
-	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
-		return usageErr("empty time range: -from %s is not before -to %s", *fromFlag, *toFlag)
-	}
-
-	cfg, strategies, limits, err := loadBacktestConfig(*path)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "%v\n", err)
-		return exitUsage
-	}
-	gate, err := cfg.Maintenance.Gate()
-	if err != nil {
-		fmt.Fprintf(e.stderr, "%s: maintenance: %v\n", *path, err)
-		return exitUsage
-	}
-	opts, err := backtest.FromConfig(cfg.Backtest, strategies, limits, gate)
-	if err != nil {
-		var ce *config.Error
-		if errors.As(err, &ce) {
-			ce.Name = *path
-		}
-		fmt.Fprintf(e.stderr, "%v\n", err)
-		return exitUsage
+	cfg, opts, code := backtestOptions(e, *path, feedPaths)
+	if code != exitOK {
+		return code
 	}
 	opts.Feeds, opts.From, opts.To, opts.Out = feedPaths, from, to, *out
 	if *verbose {
 		opts.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	bar := newProgressBar(e.stderr, time.Now)
-	opts.Progress, opts.ProgressEvery = bar.update, 8192
 	if e.getenv("GOGC") == "" {
 		// A replay allocates a few hundred bytes per tick and keeps about
 		// a megabyte: collecting at 4x instead of 2x the live heap halves
 		// the collector's share of the run for a few megabytes more.
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
-
+	if *sweepPath != "" {
+		return runSweep(ctx, e, cfg, opts, *sweepPath, *walk)
+	}
+	bar := newProgressBar(e.stderr, time.Now)
+	opts.Progress, opts.ProgressEvery = bar.update, 8192
 	sum, err := backtest.Run(ctx, opts)
 	if err != nil {
 		bar.abort()
@@ -104,6 +77,82 @@ func cmdBacktest(ctx context.Context, e *env, args []string) int {
 	fmt.Fprintf(e.stdout, "Report           %s (%s, %s, %s, %s, %s, %s)\n", *out, backtest.FileReport, backtest.FileSummary,
 		backtest.FileTrades, backtest.FileEquity, backtest.FileChart, backtest.FileChartSV)
 	return exitOK
+}
+
+// checkBacktestFlags checks the flags that need no file read, and returns
+// the range, or what is wrong.
+func checkBacktestFlags(fs *flag.FlagSet, feeds feedList, out, fromFlag, toFlag, sweep string, walk bool) (from, to time.Time, msg string) {
+	switch {
+	case fs.NArg() > 0:
+		return from, to, fmt.Sprintf("unexpected argument %q", fs.Arg(0))
+	case len(feeds) == 0:
+		return from, to, "-feed is required: a tick file made by `engine record`"
+	case out == "":
+		return from, to, "-out is required: the directory the report is written to"
+	case walk && sweep == "":
+		return from, to, "-walk-forward needs -sweep FILE: the parameters to optimise and the windows"
+	}
+	if entries, err := os.ReadDir(out); err == nil && len(entries) > 0 {
+		return from, to, fmt.Sprintf("-out %s exists and is not empty: choose another directory or remove it", out)
+	}
+	from, err := parseWhen(fromFlag)
+	if err != nil {
+		return from, to, fmt.Sprintf("-from: %v", err)
+	}
+	if to, err = parseWhen(toFlag); err != nil {
+		return from, to, fmt.Sprintf("-to: %v", err)
+	}
+	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
+		return from, to, fmt.Sprintf("empty time range: -from %s is not before -to %s", fromFlag, toFlag)
+	}
+	return from, to, ""
+}
+
+// backtestOptions loads the configuration, completes its [backtest]
+// section from the recordings and the simulator's defaults, and returns
+// the run's options; a problem is printed and its exit code returned.
+func backtestOptions(e *env, path string, feeds []string) (config.Config, backtest.Options, int) {
+	cfg, strategies, limits, err := loadBacktestConfig(path)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "%v\n", err)
+		return cfg, backtest.Options{}, exitUsage
+	}
+	gate, err := cfg.Maintenance.Gate()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "%s: maintenance: %v\n", path, err)
+		return cfg, backtest.Options{}, exitUsage
+	}
+	bt, notes, err := cfg.Backtest.Complete(feeds, simDefaults(cfg))
+	if err != nil {
+		var fe *backtest.FeedError
+		fmt.Fprintf(e.stderr, "%v\nNo report was written.\n", err)
+		if errors.As(err, &fe) {
+			return cfg, backtest.Options{}, exitFailure
+		}
+		return cfg, backtest.Options{}, exitUsage
+	}
+	opts, err := backtest.FromConfig(bt, strategies, limits, gate)
+	if err != nil {
+		var ce *config.Error
+		if errors.As(err, &ce) {
+			ce.Name = path
+		}
+		fmt.Fprintf(e.stderr, "%v\n", err)
+		return cfg, backtest.Options{}, exitUsage
+	}
+	opts.Notes, opts.Treasury = notes, cfg.Treasury
+	return cfg, opts, exitOK
+}
+
+// simDefaults are what a configuration without a [backtest] section is
+// completed with: the [risk] reference, and the simulator's listing and
+// opening balances, which is what paper mode trades against.
+func simDefaults(cfg config.Config) backtest.Defaults {
+	var listing []market.Pair
+	for _, p := range sim.DefaultPairs() {
+		listing = append(listing, p.Pair)
+	}
+	return backtest.Defaults{Reference: string(cfg.Risk.Reference), Listing: listing, Balances: sim.DefaultBalances()}
 }
 
 // feedList is a repeatable -feed flag that also takes comma-separated paths.
@@ -122,15 +171,13 @@ func (f *feedList) Set(v string) error {
 
 var _ flag.Value = (*feedList)(nil)
 
-// loadBacktestConfig loads the file as the daemon does, checks its
-// [backtest] section, and builds its strategies and risk limits.
+// loadBacktestConfig loads the file as the daemon does and builds its
+// strategies and risk limits. Its [backtest] section is checked once
+// completed (backtestOptions).
 func loadBacktestConfig(path string) (config.Config, []strategy.Strategy, risk.Limits, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
 		return config.Config{}, nil, risk.Limits{}, err
-	}
-	if err := cfg.Backtest.Validate(); err != nil {
-		return config.Config{}, nil, risk.Limits{}, fmt.Errorf("%s: %w", path, err)
 	}
 	strategies, err := daemon.BuildStrategies(cfg, strategy.Builtins())
 	if err != nil {
