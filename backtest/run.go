@@ -14,10 +14,10 @@ import (
 
 	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/feeds"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/risk"
-	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/strategy"
 	"github.com/otcdesk/engine/trader"
 )
@@ -118,7 +118,7 @@ type replay struct {
 	cur         *batch
 	pos         int
 	read, total int64
-	clock       *scheduler.Manual
+	clock       *clock.Manual
 	start       time.Time
 
 	// ahead holds, with latency, the tick being replayed and those read
@@ -186,13 +186,13 @@ func newReplay(o Options, src *source, stage string) (r *replay, err error) {
 		}
 	}
 	r.start = first
-	r.clock = scheduler.NewManual(first)
+	r.clock = clock.NewManual(first)
 	r.venue = newVenue(o.Venue, r, specs, o.Balances)
 
 	if r.out, err = createOutputs(stage, r.valuer.assets); err != nil {
 		return nil, err
 	}
-	if r.store, r.tempDir, err = openLedger(o.TempDir, r.clock); err != nil {
+	if r.store, r.tempDir, err = openLedger(o.TempDir, r.clock.Clock()); err != nil {
 		return nil, err
 	}
 	if err := r.postOpening(); err != nil {
@@ -201,7 +201,7 @@ func newReplay(o Options, src *source, stage string) (r *replay, err error) {
 	n := 0
 	eng, err := trader.NewEngine(trader.EngineOptions{
 		Limits: o.Limits, Counters: &risk.MemoryCounters{}, Gate: o.Gate, Store: r.store, Venue: r.venue,
-		Pairs: o.Pairs, Strategies: o.Strategies, Clock: r.clock, Inline: true,
+		Pairs: o.Pairs, Strategies: o.Strategies, Clock: r.clock.Clock(), Inline: true,
 		Prices:  func(now time.Time) strategy.View { r.view.Clock = now; return &r.view },
 		NewID:   func() (string, error) { n++; return fmt.Sprintf("bt-%08d", n), nil },
 		Observe: func(x *execution.Executor) trader.Executor { return observer{x: x, r: r} },
@@ -229,7 +229,7 @@ func cloneBalances(m map[market.Asset]decimal.Decimal) map[market.Asset]decimal.
 // or else under /dev/shm when it is usable (memory: a scratch ledger has
 // nothing to gain from its fsyncs, which cost about 0.5 ms each on disk),
 // or else under the system's temporary directory.
-func openLedger(dir string, clock scheduler.Clock) (*ledger.Store, string, error) {
+func openLedger(dir string, clk clock.Clock) (*ledger.Store, string, error) {
 	var tmp string
 	var err error
 	if dir == "" {
@@ -242,7 +242,7 @@ func openLedger(dir string, clock scheduler.Clock) (*ledger.Store, string, error
 			return nil, "", fmt.Errorf("backtest: scratch ledger: %w", err)
 		}
 	}
-	st, err := ledger.Open(filepath.Join(tmp, "ledger.db"), ledger.Options{Now: clock.Now})
+	st, err := ledger.Open(filepath.Join(tmp, "ledger.db"), ledger.Options{Now: clk.Now})
 	if err != nil {
 		os.RemoveAll(tmp)
 		return nil, "", fmt.Errorf("backtest: scratch ledger: %w", err)

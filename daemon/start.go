@@ -19,11 +19,11 @@ import (
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/hercle/hub"
 	"github.com/otcdesk/engine/inbound"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/reconcile"
 	"github.com/otcdesk/engine/risk"
-	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/sim"
 	"github.com/otcdesk/engine/trader"
 	"github.com/otcdesk/engine/treasury"
@@ -351,7 +351,7 @@ func (r *run) buildEngine(context.Context) error {
 	r.eng, err = trader.NewEngine(trader.EngineOptions{
 		Limits: d.cfg.Risk, Counters: risk.NewLedgerCounters(r.store, d.log), Gate: d.gate,
 		Store: r.store, Venue: r.rest, Transfers: r.rest, Payments: payments, Pairs: r.pairs,
-		Strategies: strategies, Clock: scheduler.System{},
+		Strategies: strategies, Clock: clock.Clock{},
 		Prices: trader.Prices(source.View().Last, r.specs, maxAge),
 		NewID:  hercle.NewClientID,
 		Follow: d.cfg.Execution.FollowEvery.Duration, Lookups: d.cfg.Execution.Lookups,

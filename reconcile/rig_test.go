@@ -20,11 +20,11 @@ import (
 	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/heropayments"
 	"github.com/otcdesk/engine/inbound"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/reconcile"
 	"github.com/otcdesk/engine/risk"
-	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/sim"
 	"github.com/otcdesk/engine/sim/heropay"
 	"github.com/otcdesk/engine/strategy"
@@ -54,7 +54,7 @@ func d(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 type rig struct {
 	t        *testing.T
 	ctx      context.Context
-	clock    *scheduler.Manual
+	clock    *clock.Manual
 	start    time.Time
 	srv      *sim.Server
 	venue    *sim.Venue
@@ -90,7 +90,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	start := time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC) // a Monday, far from maintenance
-	r := &rig{t: t, ctx: ctx, clock: scheduler.NewManual(start), start: start, pauser: &pauser{},
+	r := &rig{t: t, ctx: ctx, clock: clock.NewManual(start), start: start, pauser: &pauser{},
 		pairs: map[string]market.Pair{}, whitelist: map[string]bool{}}
 
 	var err error
@@ -152,7 +152,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	r.hookURL = hs.URL
 
 	// Heropayments: simulator, client, callbacks -> ledger inbox.
-	r.hp, err = heropay.Start(ctx, heropay.Options{APIKey: hpKey, APISecret: hpSecret, Clock: r.clock,
+	r.hp, err = heropay.Start(ctx, heropay.Options{APIKey: hpKey, APISecret: hpSecret, Clock: r.clock.Clock(),
 		Seed: seed, Balance: d("10000")})
 	if err != nil {
 		t.Fatal(err)
@@ -176,7 +176,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		r.pairs[p.Symbol] = p
 	}
 	r.exec, err = execution.New(execution.Options{
-		Venue: r.client, Store: r.store, Clock: r.clock,
+		Venue: r.client, Store: r.store, Clock: r.clock.Clock(),
 		Pairs:       func(s string) (market.Pair, bool) { p, ok := r.pairs[s]; return p, ok },
 		CheckQuote:  func(time.Time, strategy.Intent, risk.Quote) error { return nil },
 		NewClientID: func() (string, error) { return r.clientID("T"), nil },

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/hercle/webhook"
-	"github.com/otcdesk/engine/scheduler"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/sim"
 )
 
@@ -25,7 +25,7 @@ import (
 type emitFixture struct {
 	sim   *sim.Server
 	venue *sim.Venue
-	clock *scheduler.Manual
+	clock *clock.Manual
 	in    *inbox
 	code  atomic.Int32 // if not 0, the receiver answers this instead
 }
