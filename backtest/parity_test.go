@@ -195,7 +195,7 @@ func TestParityWithPaperTrading(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	srv, err := sim.Start(ctx, sim.Options{Seed: testSeed, Now: clk.Now, Pairs: parityPairs(), Balances: parityBalances(),
+	srv, err := sim.Start(ctx, sim.Options{Seed: testSeed, Clock: clk.Clock(), Pairs: parityPairs(), Balances: parityBalances(),
 		Hub: sim.HubOptions{PriceInterval: 5 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
@@ -225,7 +225,7 @@ func TestParityWithPaperTrading(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := ledger.Open(filepath.Join(t.TempDir(), "live.db"), ledger.Options{Now: clk.Now})
+	store, err := ledger.Open(filepath.Join(t.TempDir(), "live.db"), ledger.Options{Clock: clk.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}

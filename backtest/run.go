@@ -242,7 +242,7 @@ func openLedger(dir string, clk clock.Clock) (*ledger.Store, string, error) {
 			return nil, "", fmt.Errorf("backtest: scratch ledger: %w", err)
 		}
 	}
-	st, err := ledger.Open(filepath.Join(tmp, "ledger.db"), ledger.Options{Now: clk.Now})
+	st, err := ledger.Open(filepath.Join(tmp, "ledger.db"), ledger.Options{Clock: clk})
 	if err != nil {
 		os.RemoveAll(tmp)
 		return nil, "", fmt.Errorf("backtest: scratch ledger: %w", err)

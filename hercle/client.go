@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/internal/venuehttp"
 )
 
@@ -65,10 +66,11 @@ type Config struct {
 	// Rand draws backoff jitter; nil uses math/rand/v2's global source.
 	// It is guarded by the client, so it need not be safe for concurrent use.
 	Rand *rand.Rand
-	// Now and Sleep are the client's clock, for the rate limiter, backoff,
-	// Retry-After dates and latency metrics. Nil means the real clock.
-	// Sleep must return ctx.Err() early when ctx ends.
-	Now   func() time.Time
+	// Clock is the client's clock, for the rate limiter, backoff,
+	// Retry-After dates and latency metrics; the zero value is the system
+	// clock. Sleep, when set, waits in its place (tests skip waits with
+	// it); it must return ctx.Err() early when ctx ends.
+	Clock clock.Clock
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
@@ -103,7 +105,7 @@ type Client struct {
 	maxRetries int
 	metrics    *metrics
 	log        *slog.Logger
-	now        func() time.Time
+	clock      clock.Clock
 	sleep      func(context.Context, time.Duration) error
 
 	mu  sync.Mutex // guards rnd
@@ -156,7 +158,7 @@ func NewClient(cfg Config) (*Client, error) {
 		maxRetries: cfg.MaxRetries,
 		metrics:    m,
 		log:        cfg.Logger,
-		now:        cfg.Now,
+		clock:      cfg.Clock,
 		sleep:      cfg.Sleep,
 		rnd:        cfg.Rand,
 	}
@@ -169,11 +171,8 @@ func NewClient(cfg Config) (*Client, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	if c.now == nil {
-		c.now = time.Now
-	}
 	if c.sleep == nil {
-		c.sleep = venuehttp.Sleep
+		c.sleep = c.clock.Sleep
 	}
 	return c, nil
 }

@@ -33,8 +33,8 @@ func startSim(t *testing.T, opts sim.Options) (*sim.Server, *hercle.Client, *clo
 	t.Helper()
 	t.Logf("sim seed %d", opts.Seed)
 	clk := newClock()
-	if opts.Now == nil {
-		opts.Now = clk.Now
+	if opts.Clock == (clock.Clock{}) {
+		opts.Clock = clk.Clock()
 	}
 	srv, err := sim.Start(t.Context(), opts)
 	if err != nil {

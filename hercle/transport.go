@@ -80,7 +80,7 @@ func (c *Client) do(ctx context.Context, rq request, out any) error {
 			return err
 		}
 		delay := c.backoff(attempt, res.header)
-		if dl, ok := ctx.Deadline(); ok && c.now().Add(delay).After(dl) {
+		if dl, ok := ctx.Deadline(); ok && c.clock.Now().Add(delay).After(dl) {
 			c.metrics.call(rq.route, outcome)
 			return err
 		}
@@ -125,7 +125,7 @@ func (c *Client) judge(ctx context.Context, rq request, res result, out any) (er
 			return err, outcomeError, ""
 		}
 	}
-	apiErr := parseAPIError(op, res, c.redact, c.now())
+	apiErr := parseAPIError(op, res, c.redact, c.clock.Now())
 	switch {
 	case res.status == http.StatusTooManyRequests:
 		// Refused before processing: safe to repeat for every kind.
@@ -160,15 +160,15 @@ func (c *Client) attempt(ctx context.Context, rq request, target string, body []
 	if rq.clientID != "" {
 		req.Header.Set("Client-Id", rq.clientID)
 	}
-	start := c.now()
+	start := c.clock.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		c.metrics.attempt(rq.route, c.now().Sub(start))
+		c.metrics.attempt(rq.route, c.clock.Since(start))
 		return result{err: err, sent: !tr.Unsent(err)}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	c.metrics.attempt(rq.route, c.now().Sub(start))
+	c.metrics.attempt(rq.route, c.clock.Since(start))
 	res := result{status: resp.StatusCode, header: resp.Header, sent: true}
 	switch {
 	case err != nil:

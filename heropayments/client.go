@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/internal/venuehttp"
 )
 
@@ -65,9 +66,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Rand draws backoff jitter; nil uses math/rand/v2's global source.
 	Rand *rand.Rand
-	// Now and Sleep are the client's clock; nil means the real one. Sleep
+	// Clock is the client's clock; the zero value is the system clock.
+	// Sleep, when set, waits in its place (tests skip waits with it); it
 	// must return ctx.Err() early when ctx ends.
-	Now   func() time.Time
+	Clock clock.Clock
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
@@ -106,7 +108,7 @@ type Client struct {
 	limits     *Limits
 	metrics    *metrics
 	log        *slog.Logger
-	now        func() time.Time
+	clock      clock.Clock
 	sleep      func(context.Context, time.Duration) error
 
 	mu  sync.Mutex // guards rnd
@@ -158,7 +160,7 @@ func NewClient(cfg Config) (*Client, error) {
 		limits:     cfg.Limits,
 		metrics:    m,
 		log:        cfg.Logger,
-		now:        cfg.Now,
+		clock:      cfg.Clock,
 		sleep:      cfg.Sleep,
 		rnd:        cfg.Rand,
 	}
@@ -171,11 +173,8 @@ func NewClient(cfg Config) (*Client, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	if c.now == nil {
-		c.now = time.Now
-	}
 	if c.sleep == nil {
-		c.sleep = venuehttp.Sleep
+		c.sleep = c.clock.Sleep
 	}
 	return c, nil
 }

@@ -89,7 +89,7 @@ func (c *Client) do(ctx context.Context, rq request, out any) error {
 			return err
 		}
 		delay := c.backoff(attempt, res.header)
-		if dl, ok := ctx.Deadline(); ok && c.now().Add(delay).After(dl) {
+		if dl, ok := ctx.Deadline(); ok && c.clock.Now().Add(delay).After(dl) {
 			c.metrics.call(rq.route, outcome)
 			return err
 		}
@@ -131,7 +131,7 @@ func (c *Client) judge(ctx context.Context, rq request, res result, out any) (er
 			return err, outcomeError, ""
 		}
 	}
-	apiErr := parseAPIError(op, res, c.redact, c.now())
+	apiErr := parseAPIError(op, res, c.redact, c.clock.Now())
 	switch {
 	case res.status == http.StatusTooManyRequests:
 		return apiErr, outcomeRejected, "rate_limited" // refused before processing
@@ -163,15 +163,15 @@ func (c *Client) attempt(ctx context.Context, rq request, target string, body []
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	start := c.now()
+	start := c.clock.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		c.metrics.attempt(rq.route, c.now().Sub(start))
+		c.metrics.attempt(rq.route, c.clock.Since(start))
 		return result{err: scrubURLError(err), sent: !tr.Unsent(err)}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	c.metrics.attempt(rq.route, c.now().Sub(start))
+	c.metrics.attempt(rq.route, c.clock.Since(start))
 	res := result{status: resp.StatusCode, header: resp.Header, sent: true}
 	switch {
 	case err != nil:
@@ -196,7 +196,7 @@ func scrubURLError(err error) error {
 
 // backoff returns the wait before retry attempt+1.
 func (c *Client) backoff(attempt int, h http.Header) time.Duration {
-	return venuehttp.Backoff(attempt, h, c.now(), func(n int64) int64 {
+	return venuehttp.Backoff(attempt, h, c.clock.Now(), func(n int64) int64 {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if c.rnd == nil {
@@ -208,5 +208,5 @@ func (c *Client) backoff(attempt int, h http.Header) time.Duration {
 
 // wait takes a token from the rate limiter on the client's clock.
 func (c *Client) wait(ctx context.Context) error {
-	return venuehttp.Wait(ctx, c.limiter, c.now, c.sleep)
+	return venuehttp.Wait(ctx, c.limiter, c.clock.Now, c.sleep)
 }

@@ -52,7 +52,7 @@ func (e *env) startSim(ctx context.Context, wo sim.WebhookOptions) *venueSim {
 	clk := clock.NewManual(time.Date(2026, 3, 4, 12, 0, 0, 0, time.UTC))
 	wo.URL, wo.Signer = e.srv.URL(), e.signer
 	wo.MinBackoff, wo.MaxBackoff = time.Millisecond, 20*time.Millisecond
-	srv, err := sim.Start(ctx, sim.Options{Seed: simSeed, Now: clk.Now, AutoApproveWhitelist: true, Webhooks: wo})
+	srv, err := sim.Start(ctx, sim.Options{Seed: simSeed, Clock: clk.Clock(), AutoApproveWhitelist: true, Webhooks: wo})
 	if err != nil {
 		e.t.Fatal(err)
 	}

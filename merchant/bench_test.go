@@ -23,7 +23,7 @@ func BenchmarkCallbackToCredit(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	clk := clock.NewManual(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC))
-	store, err := ledger.Open(filepath.Join(b.TempDir(), "l.db"), ledger.Options{Now: clk.Now})
+	store, err := ledger.Open(filepath.Join(b.TempDir(), "l.db"), ledger.Options{Clock: clk.Clock()})
 	if err != nil {
 		b.Fatal(err)
 	}

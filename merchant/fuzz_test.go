@@ -44,7 +44,7 @@ func FuzzApplyStoredEvent(f *testing.F) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		clk := clock.NewManual(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC))
-		store, err := ledger.Open(filepath.Join(t.TempDir(), "l.db"), ledger.Options{Now: clk.Now})
+		store, err := ledger.Open(filepath.Join(t.TempDir(), "l.db"), ledger.Options{Clock: clk.Clock()})
 		if err != nil {
 			t.Fatal(err)
 		}

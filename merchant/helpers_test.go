@@ -107,7 +107,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	t.Logf("simulator seed %d", testSeed)
 	e := &env{t: t, ctx: ctx, clock: clock.NewManual(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)),
 		deliveries: make(chan int, 256), logs: &logBuffer{}, flow: o.flow}
-	store, err := ledger.Open(filepath.Join(t.TempDir(), "ledger.db"), ledger.Options{Now: e.clock.Now})
+	store, err := ledger.Open(filepath.Join(t.TempDir(), "ledger.db"), ledger.Options{Clock: e.clock.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -87,7 +87,7 @@ type Options struct {
 	// MaxBody bounds a callback body; zero means the handler's default.
 	MaxBody int64
 	// Clock drives polling and stamps callbacks; the zero value is the
-	// system clock. Share it with the ledger's Options.Now.
+	// system clock. Share it with the ledger's Options.Clock.
 	Clock clock.Clock
 	// Logger; nil discards. Bodies and secrets are never logged.
 	// Refused callbacks are logged in aggregate: one summary every
@@ -189,7 +189,7 @@ func New(opts Options) (*Processor, error) {
 	if opts.Ledger != nil {
 		p.inbox = NewInbox(opts.Ledger, p.Notify, p.log)
 		h, err := heropayments.NewCallbackHandler(heropayments.HandlerConfig{Secret: opts.Secret, Flow: opts.Flow,
-			Inbox: p.inbox, MaxBody: opts.MaxBody, Now: p.clock.Now, Logger: p.log, Refusals: p.refused, Metrics: opts.Metrics})
+			Inbox: p.inbox, MaxBody: opts.MaxBody, Clock: p.clock, Logger: p.log, Refusals: p.refused, Metrics: opts.Metrics})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("merchant: %w", err))
 		}

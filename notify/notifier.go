@@ -102,7 +102,7 @@ func New(cfg Config, opts Options) (*Notifier, error) {
 	started := opts.Clock.Now().UnixNano()
 	var errs []error
 	for _, sc := range cfg.Sinks {
-		to, err := newSender(sc, opts.Getenv, poster{sink: sc.Name, client: client, now: opts.Clock.Now})
+		to, err := newSender(sc, opts.Getenv, poster{sink: sc.Name, client: client, clock: opts.Clock})
 		if err != nil {
 			errs = append(errs, err)
 			continue

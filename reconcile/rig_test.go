@@ -94,7 +94,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		pairs: map[string]market.Pair{}, whitelist: map[string]bool{}}
 
 	var err error
-	r.srv, err = sim.Start(ctx, sim.Options{Seed: seed, Now: r.clock.Now, AutoApproveWhitelist: true,
+	r.srv, err = sim.Start(ctx, sim.Options{Seed: seed, Clock: r.clock.Clock(), AutoApproveWhitelist: true,
 		ConfirmAfter: 24 * time.Hour, SettleAfter: 48 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +107,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		t.Fatal(err)
 	}
 
-	r.store, err = ledger.Open(filepath.Join(t.TempDir(), "ledger.db"), ledger.Options{Now: r.clock.Now})
+	r.store, err = ledger.Open(filepath.Join(t.TempDir(), "ledger.db"), ledger.Options{Clock: r.clock.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	}
 
 	// Hercle webhooks: handler -> ledger inbox -> processor.
-	r.proc, err = inbound.New(inbound.Options{Ledger: r.store, Now: r.clock.Now, Tick: make(chan time.Time)})
+	r.proc, err = inbound.New(inbound.Options{Ledger: r.store, Clock: r.clock.Clock(), Tick: make(chan time.Time)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := webhook.NewHandler(webhook.Config{Keys: keys, Now: r.clock.Now,
+	h, err := webhook.NewHandler(webhook.Config{Keys: keys, Clock: r.clock.Clock(),
 		Inbox: inbound.NewWebhookInbox(r.store, r.proc.Notify, nil)})
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +159,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	}
 	t.Cleanup(func() { r.hp.Close() })
 	cbh, err := heropayments.NewCallbackHandler(heropayments.HandlerConfig{Secret: hpSecret, Flow: heropayments.FlowV2,
-		Inbox: reconcile.NewCallbackInbox(r.store), Now: r.clock.Now})
+		Inbox: reconcile.NewCallbackInbox(r.store), Clock: r.clock.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		venue = o.venue(venue)
 	}
 	r.rec, err = reconcile.New(reconcile.Config{Grace: grace, PauseAbove: o.pauseAbove}, reconcile.Deps{
-		Ledger: r.store, Venue: venue, Payments: r.hpClient, Pauser: r.pauser, Metrics: r.reg, Now: r.clock.Now,
+		Ledger: r.store, Venue: venue, Payments: r.hpClient, Pauser: r.pauser, Metrics: r.reg, Clock: r.clock.Clock(),
 		OnImport: func(e ledger.Entry) {
 			r.mu.Lock()
 			r.imported = append(r.imported, e)
@@ -249,7 +249,7 @@ func (r *rig) deliver(faults sim.WebhookFaults, hooks ...hook) []string {
 	r.senders++
 	n := r.senders
 	r.mu.Unlock()
-	snd, err := sim.NewWebhookSender(r.ctx, sim.WebhookSenderConfig{URL: r.hookURL, Signer: s, Seed: seed + n, Now: r.clock.Now,
+	snd, err := sim.NewWebhookSender(r.ctx, sim.WebhookSenderConfig{URL: r.hookURL, Signer: s, Seed: seed + n, Clock: r.clock.Clock(),
 		Faults: faults, MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond})
 	if err != nil {
 		r.t.Fatal(err)

@@ -25,16 +25,16 @@ import (
 // simRig is a loop trading one threshold buy of 0.01 BTCEUR over OTC
 // through the real executor, against the simulator on loopback. Every
 // order stays pending at the venue for an hour of the venue's clock
-// (venueAt); the executor follows it on a manual clock.
+// (venue); the executor follows it on a manual clock of its own.
 type simRig struct {
 	srv   *sim.Server
 	store *ledger.Store
 	clock *clock.Manual
+	venue *clock.Manual
 	loop  *Loop
 
-	mu      sync.Mutex
-	venueAt time.Time
-	ids     []string
+	mu  sync.Mutex
+	ids []string
 }
 
 func newSimRig(t *testing.T, lookups int) *simRig {
@@ -42,9 +42,9 @@ func newSimRig(t *testing.T, lookups int) *simRig {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	start := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	r := &simRig{clock: clock.NewManual(start), venueAt: start}
+	r := &simRig{clock: clock.NewManual(start), venue: clock.NewManual(start)}
 	var err error
-	r.srv, err = sim.Start(ctx, sim.Options{Seed: 7, PendingProbability: 1, PendingFor: time.Hour, Now: r.venueNow})
+	r.srv, err = sim.Start(ctx, sim.Options{Seed: 7, PendingProbability: 1, PendingFor: time.Hour, Clock: r.venue.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,18 +99,6 @@ func newSimRig(t *testing.T, lookups int) *simRig {
 		t.Fatal(err)
 	}
 	return r
-}
-
-func (r *simRig) venueNow() time.Time {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.venueAt
-}
-
-func (r *simRig) advanceVenue(d time.Duration) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.venueAt = r.venueAt.Add(d)
 }
 
 func (r *simRig) intents() []string {

@@ -118,7 +118,7 @@ func newRig(t testing.TB, section string, o rigOptions) *rig {
 	if bal == nil {
 		bal = map[market.Asset]decimal.Decimal{"BTC": d("5"), "EUR": d("60000"), "USDT": d("0")}
 	}
-	r.srv, err = sim.Start(ctx, sim.Options{Seed: seed, Now: r.clock.Now, Balances: bal, Maintenance: o.maintenance, Pairs: o.pairs})
+	r.srv, err = sim.Start(ctx, sim.Options{Seed: seed, Clock: r.clock.Clock(), Balances: bal, Maintenance: o.maintenance, Pairs: o.pairs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,14 +157,14 @@ func (r *rig) open() {
 	t := r.t
 	t.Helper()
 	var err error
-	r.store, err = ledger.Open(r.path, ledger.Options{Now: r.clock.Now})
+	r.store, err = ledger.Open(r.path, ledger.Options{Clock: r.clock.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.opening()
 	r.reg = prometheus.NewRegistry()
 	pctx, cancel := context.WithCancel(r.ctx)
-	r.proc, err = inbound.New(inbound.Options{Ledger: r.store, Tick: make(chan time.Time), Workers: 2, Now: r.clock.Now,
+	r.proc, err = inbound.New(inbound.Options{Ledger: r.store, Tick: make(chan time.Time), Workers: 2, Clock: r.clock.Clock(),
 		OnDeposit: func(dep inbound.Deposit) {
 			r.mu.Lock()
 			r.seen = append(r.seen, dep)

@@ -34,7 +34,7 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "%s: %v\n", *path, err)
 		return exitUsage
 	}
-	d, err := daemon.New(cfg, secrets, daemon.Options{Logger: logger})
+	d, err := daemon.New(cfg, secrets, daemon.Options{Logger: logger, Clock: e.clock})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "%s: %v\n", *path, err)
 		return exitUsage

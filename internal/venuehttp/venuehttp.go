@@ -56,18 +56,6 @@ func IsLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// Sleep waits d on the wall clock or until ctx ends.
-func Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // Trace records how far a request got, from net/http's trace hooks, which
 // the transport may call from its own goroutines. Use one per attempt.
 type Trace struct {

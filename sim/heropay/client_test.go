@@ -95,7 +95,7 @@ func newHPFixture(t *testing.T, withLimits bool) *hpFixture {
 	cfg := heropayments.Config{BaseURL: srv.URL(), APIKey: hpTestKey, APISecret: hpTestSecret, RateLimit: 1000, Burst: 100}
 	if withLimits {
 		f.limits, err = heropayments.NewLimits(heropayments.LimitsConfig{Currency: "USDT", MerchantDaily: d("500"), CustomerDaily: d("200"),
-			Now: f.clock.Now, Counters: &heropayments.MemoryCounters{}})
+			Clock: f.clock.Clock(), Counters: &heropayments.MemoryCounters{}})
 		if err != nil {
 			t.Fatal(err)
 		}

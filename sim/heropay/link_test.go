@@ -28,7 +28,7 @@ func TestHeropaymentsLinkDeliversToHercleDepositAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer hp.Close()
-	v := sim.NewVenue(sim.Options{Seed: 7, Now: clk.Now, Balances: map[market.Asset]decimal.Decimal{}})
+	v := sim.NewVenue(sim.Options{Seed: 7, Clock: clk.Clock(), Balances: map[market.Asset]decimal.Decimal{}})
 	dep, err := v.CreateDepositAddress("USDT", "Tron")
 	if err != nil {
 		t.Fatal(err)
