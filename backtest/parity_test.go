@@ -18,11 +18,11 @@ import (
 	"github.com/otcdesk/engine/feeds"
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/hercle/hub"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/risk"
-	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/sim"
 	"github.com/otcdesk/engine/strategy"
 	"github.com/otcdesk/engine/trader"
@@ -191,11 +191,11 @@ func TestParityWithPaperTrading(t *testing.T) {
 	}
 	const steps = 600 // 100 ms each: a minute
 	t0 := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
-	clock := scheduler.NewManual(t0)
+	clk := clock.NewManual(t0)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	srv, err := sim.Start(ctx, sim.Options{Seed: testSeed, Now: clock.Now, Pairs: parityPairs(), Balances: parityBalances(),
+	srv, err := sim.Start(ctx, sim.Options{Seed: testSeed, Clock: clk.Clock(), Pairs: parityPairs(), Balances: parityBalances(),
 		Hub: sim.HubOptions{PriceInterval: 5 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
@@ -207,7 +207,7 @@ func TestParityWithPaperTrading(t *testing.T) {
 	for _, p := range parityPairs() {
 		specs = append(specs, p.Pair)
 	}
-	src, err := feeds.NewSource(feeds.Config{Clock: clock})
+	src, err := feeds.NewSource(feeds.Config{Clock: clk.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,12 +225,12 @@ func TestParityWithPaperTrading(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := ledger.Open(filepath.Join(t.TempDir(), "live.db"), ledger.Options{Now: clock.Now})
+	store, err := ledger.Open(filepath.Join(t.TempDir(), "live.db"), ledger.Options{Clock: clk.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	open := ledger.Entry{Key: "live:opening", Kind: ledger.KindOpening, Time: clock.Now()}
+	open := ledger.Entry{Key: "live:opening", Kind: ledger.KindOpening, Time: clk.Now()}
 	for _, a := range []market.Asset{"BTC", "ETH", "EUR"} {
 		if v := parityBalances()[a]; !v.IsZero() {
 			open.Postings = append(open.Postings, ledger.Posting{Account: ledger.VenueAvailable(ledger.Hercle), Asset: a, Amount: v},
@@ -250,7 +250,7 @@ func TestParityWithPaperTrading(t *testing.T) {
 	// The same assembly as the daemon's and the backtest's.
 	eng, err := trader.NewEngine(trader.EngineOptions{
 		Limits: limits, Counters: &risk.MemoryCounters{}, Store: store, Venue: rest, Pairs: specs,
-		Strategies: append(parityStrategies(t, first), p), Clock: clock,
+		Strategies: append(parityStrategies(t, first), p), Clock: clk.Clock(),
 		Prices:   func(time.Time) strategy.View { return view },
 		NewID:    func() (string, error) { n++; return fmt.Sprintf("bt-%08d", n), nil },
 		Observe:  func(x *execution.Executor) trader.Executor { live = &observed{x: x}; return live },
@@ -302,12 +302,12 @@ func TestParityWithPaperTrading(t *testing.T) {
 			select {
 			case <-p.poke:
 			case <-deadline.C:
-				t.Fatalf("at %s: timed out waiting for %s", clock.Now().Format(time.RFC3339Nano), what)
+				t.Fatalf("at %s: timed out waiting for %s", clk.Now().Format(time.RFC3339Nano), what)
 			}
 		}
 	}
 
-	clock.Set(first)
+	clk.Set(first)
 	for _, sp := range specs {
 		if err := src.Subscribe(ctx, hub, "parity-"+sp.Symbol, sp.Symbol, sp.MinSize); err != nil {
 			t.Fatal(err)
@@ -315,7 +315,7 @@ func TestParityWithPaperTrading(t *testing.T) {
 	}
 	for step := 1; step <= steps; step++ {
 		now := first.Add(time.Duration(step) * 100 * time.Millisecond)
-		clock.Set(now)
+		clk.Set(now)
 		if now.Sub(t0)%time.Second == 0 {
 			// The price moved: the loop must have handled this second's
 			// price of every pair before any timer of this second fires.

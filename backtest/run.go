@@ -13,6 +13,7 @@ import (
 
 	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/feeds"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/risk"
@@ -114,7 +115,7 @@ func publish(stage, out string) error {
 type replay struct {
 	o     Options
 	in    ticks
-	clock *scheduler.Manual
+	clock *clock.Manual
 	start time.Time
 
 	// ahead holds, with latency, the tick being replayed and those read
@@ -196,7 +197,7 @@ func newReplay(o Options, in ticks, stage string) (r *replay, err error) {
 	if r.start.IsZero() {
 		r.start = o.From
 	}
-	r.clock = scheduler.NewManual(r.start)
+	r.clock = clock.NewManual(r.start)
 	r.venue = newVenue(o.Venue, r, specs, o.Balances)
 
 	if stage != "" {
@@ -204,7 +205,7 @@ func newReplay(o Options, in ticks, stage string) (r *replay, err error) {
 			return nil, err
 		}
 	}
-	if r.store, r.tempDir, err = openLedger(o.TempDir, r.clock); err != nil {
+	if r.store, r.tempDir, err = openLedger(o.TempDir, r.clock.Clock()); err != nil {
 		return nil, err
 	}
 	if err := r.postOpening(); err != nil {
@@ -218,7 +219,7 @@ func newReplay(o Options, in ticks, stage string) (r *replay, err error) {
 	n := 0
 	eng, err := trader.NewEngine(trader.EngineOptions{
 		Limits: o.Limits, Counters: &risk.MemoryCounters{}, Gate: o.Gate, Store: r.store, Venue: r.venue, Transfers: r.venue,
-		Pairs: o.Pairs, Strategies: o.Strategies, Clock: r.clock, Inline: true,
+		Pairs: o.Pairs, Strategies: o.Strategies, Clock: r.clock.Clock(), Inline: true,
 		Prices:  func(now time.Time) strategy.View { r.view.Clock = now; return &r.view },
 		NewID:   func() (string, error) { n++; return fmt.Sprintf("bt-%08d", n), nil },
 		Observe: func(x *execution.Executor) trader.Executor { return observer{x: x, r: r} },
@@ -249,7 +250,7 @@ func cloneBalances(m map[market.Asset]decimal.Decimal) map[market.Asset]decimal.
 // or else under /dev/shm when it is usable (memory: a scratch ledger has
 // nothing to gain from its fsyncs, which cost about 0.5 ms each on disk),
 // or else under the system's temporary directory.
-func openLedger(dir string, clock scheduler.Clock) (*ledger.Store, string, error) {
+func openLedger(dir string, clk clock.Clock) (*ledger.Store, string, error) {
 	var tmp string
 	var err error
 	if dir == "" {
@@ -262,7 +263,7 @@ func openLedger(dir string, clock scheduler.Clock) (*ledger.Store, string, error
 			return nil, "", fmt.Errorf("backtest: scratch ledger: %w", err)
 		}
 	}
-	st, err := ledger.Open(filepath.Join(tmp, "ledger.db"), ledger.Options{Now: clock.Now})
+	st, err := ledger.Open(filepath.Join(tmp, "ledger.db"), ledger.Options{Clock: clk})
 	if err != nil {
 		os.RemoveAll(tmp)
 		return nil, "", fmt.Errorf("backtest: scratch ledger: %w", err)

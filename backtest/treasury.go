@@ -111,12 +111,12 @@ func (r *replay) startTreasury(eng *trader.Engine) error {
 	}
 	tr, err := treasury.New(cfg, treasury.Deps{
 		Ledger: r.store, Hercle: newTreasuryVenue(cfg), Loop: treasuryLoop{r}, Follow: eng.Exec,
-		Gate: gate, Clock: r.clock, Logger: r.o.Logger, Metrics: r.reg,
+		Gate: gate, Clock: r.clock.Clock(), Logger: r.o.Logger, Metrics: r.reg,
 	})
 	if err != nil {
 		return fmt.Errorf("backtest: treasury: %w", err)
 	}
-	s, err := scheduler.New(scheduler.Options{Clock: r.clock, Gate: sgate, Logger: r.o.Logger, Registry: r.reg})
+	s, err := scheduler.New(scheduler.Options{Clock: r.clock.Clock(), Gate: sgate, Logger: r.o.Logger, Registry: r.reg})
 	if err != nil {
 		return fmt.Errorf("backtest: treasury: %w", err)
 	}

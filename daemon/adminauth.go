@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/internal/refusals"
 )
 
@@ -93,13 +94,14 @@ type adminAuth struct {
 	token    []byte
 	throttle throttle
 	refused  *refusals.Log
+	clock    clock.Clock
 }
 
 // check returns 0 when r carries the token; otherwise the status to
 // answer (401 wrong or missing, 429 throttled) and why.
 func (a *adminAuth) check(r *http.Request) (int, string) {
 	client := clientOf(r)
-	now := time.Now()
+	now := a.clock.Now()
 	if d := a.throttle.wait(client, now); d > 0 {
 		a.refused.Refused(r, "throttled", nil)
 		return http.StatusTooManyRequests, fmt.Sprintf("too many wrong tokens from %s: try again in %s", client, d.Round(time.Second))

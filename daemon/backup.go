@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/ledger"
 )
 
@@ -66,8 +67,11 @@ func (d *Daemon) backup(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "starting up"})
 		return
 	}
-	// A large ledger takes longer than the listener's write timeout.
-	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(time.Hour))
+	// A large ledger takes longer than the listener's write timeout. The
+	// runtime holds a connection's deadline against the system clock,
+	// whatever the daemon's clock reads.
+	var wall clock.Clock
+	http.NewResponseController(w).SetWriteDeadline(wall.Now().Add(time.Hour))
 	w.Header().Set("Content-Type", "application/octet-stream")
 	n, err := store.Backup(r.Context(), w)
 	if err != nil {

@@ -38,7 +38,7 @@ func (w *writeHealth) failed(err error) {
 	w.d.m.writeErrors.Inc()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.lastFail = time.Now()
+	w.lastFail = w.d.o.Clock.Now()
 	if w.failing != nil {
 		return
 	}
@@ -56,10 +56,10 @@ func (w *writeHealth) failed(err error) {
 func (w *writeHealth) recovered() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.failing == nil || time.Since(w.lastFail) < resumeAfter {
+	if w.failing == nil || w.d.o.Clock.Since(w.lastFail) < resumeAfter {
 		return
 	}
-	w.d.log.Info("ledger writes succeed again: trading resumes", "failed_for", time.Since(w.since).Round(time.Millisecond))
+	w.d.log.Info("ledger writes succeed again: trading resumes", "failed_for", w.d.o.Clock.Since(w.since).Round(time.Millisecond))
 	w.d.notifyWrite(false, nil, w.since)
 	w.failing = nil
 	w.d.m.writeFailing.Set(0)

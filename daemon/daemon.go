@@ -20,6 +20,7 @@ import (
 	"github.com/otcdesk/engine/ha"
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/hercle/hub"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/notify"
@@ -65,6 +66,9 @@ type Options struct {
 	// Step, if set, is called before each start-up step with its name;
 	// tests stop or break the start-up at each step in turn.
 	Step func(name string)
+	// Clock is the engine's clock, handed to every component; the zero
+	// value is the system clock.
+	Clock clock.Clock
 }
 
 // Info describes a started daemon, for tests and the start-up log.
@@ -189,9 +193,9 @@ func (d *Daemon) Registry() *prometheus.Registry { return d.reg }
 // after a clean shutdown.
 func (d *Daemon) Run(ctx context.Context) (err error) {
 	d.mu.Lock()
-	d.started = time.Now()
+	d.started = d.o.Clock.Now()
 	d.mu.Unlock()
-	r := &run{d: d, g: newGroup(d.log)}
+	r := &run{d: d, g: newGroup(d.log, d.o.Clock)}
 	defer func() {
 		d.setTrading(false)
 		err = errors.Join(err, r.g.stop())

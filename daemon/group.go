@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 // group runs the daemon's components as an ordered run group: each is
@@ -19,6 +21,7 @@ import (
 // webhook endpoint the simulator), only the group's stop does, in order.
 type group struct {
 	log    *slog.Logger
+	clock  clock.Clock
 	units  []*unit
 	failed chan error // the first unit to stop on its own
 }
@@ -35,8 +38,8 @@ type unit struct {
 // records its answer).
 const stopWarn = 10 * time.Second
 
-func newGroup(log *slog.Logger) *group {
-	return &group{log: log, failed: make(chan error, 1)}
+func newGroup(log *slog.Logger, clk clock.Clock) *group {
+	return &group{log: log, clock: clk, failed: make(chan error, 1)}
 }
 
 // start runs fn as unit name until the group stops it.
@@ -94,7 +97,7 @@ func (g *group) stop() error {
 	var errs []error
 	for i := len(g.units) - 1; i >= 0; i-- {
 		u := g.units[i]
-		start := time.Now()
+		start := g.clock.Now()
 		if u.cancel != nil {
 			u.cancel()
 			g.waitUnit(u)
@@ -104,19 +107,19 @@ func (g *group) stop() error {
 				errs = append(errs, fmt.Errorf("close %s: %w", u.name, err))
 			}
 		}
-		g.log.Debug("stopped", "component", u.name, "took", time.Since(start))
+		g.log.Debug("stopped", "component", u.name, "took", g.clock.Since(start))
 	}
 	g.units = nil
 	return errors.Join(errs...)
 }
 
 func (g *group) waitUnit(u *unit) {
-	t := time.NewTimer(stopWarn)
+	t := g.clock.NewTimer(stopWarn)
 	defer t.Stop()
 	select {
 	case <-u.done:
 		return
-	case <-t.C:
+	case <-t.C():
 		g.log.Warn("still stopping", "component", u.name, "after", stopWarn)
 	}
 	<-u.done

@@ -18,7 +18,7 @@ func (r *run) joinPair(ctx context.Context) error {
 	if !d.cfg.HA.Enabled {
 		return nil
 	}
-	node, err := ha.Start(ctx, ha.Options{Settings: d.cfg.HA, Store: r.store, Logger: d.log, Registry: d.reg})
+	node, err := ha.Start(ctx, ha.Options{Settings: d.cfg.HA, Store: r.store, Logger: d.log, Registry: d.reg, Clock: d.o.Clock})
 	if err != nil {
 		return err
 	}

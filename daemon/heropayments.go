@@ -72,7 +72,7 @@ func (r *run) startHeropayments(ctx context.Context) error {
 		Ledger: r.store, Client: rail.client, Secret: secret, Flow: rail.flow, CallbackURL: callbackURL,
 		PollAfter: cfg.PollAfter.Duration, PollEvery: cfg.PollEvery.Duration,
 		RefusalLogEvery: d.cfg.Webhook.WithDefaults().RefusalLogEvery.Duration,
-		Logger:          d.log.With("component", "heropayments"), Metrics: d.reg,
+		Logger:          d.log.With("component", "heropayments"), Metrics: d.reg, Clock: d.o.Clock,
 	})
 	if err != nil {
 		return fmt.Errorf("heropayments: %w", err)
@@ -107,7 +107,8 @@ func (d *Daemon) heropaymentsClient(ctx context.Context, store *ledger.Store, si
 		} else {
 			d.log.Info("paper mode: the Heropayments simulator uses HEROPAYMENTS_API_KEY and HEROPAYMENTS_API_SECRET")
 		}
-		opts := heropay.Options{APIKey: key, APISecret: secret, Seed: uint64(d.cfg.Sim.Seed), Logger: d.log.With("component", "sim-heropayments")}
+		opts := heropay.Options{APIKey: key, APISecret: secret, Seed: uint64(d.cfg.Sim.Seed), Logger: d.log.With("component", "sim-heropayments"),
+			Clock: d.o.Clock}
 		if callbackURL != "" {
 			opts.Customers = heropay.CustomersFrom(d.cfg.Sim.Customers, callbackURL, heropay.Flow(cfg.Flow))
 		}
@@ -137,7 +138,7 @@ func (d *Daemon) heropaymentsClient(ctx context.Context, store *ledger.Store, si
 	if cfg.HasLimits() {
 		l, err := heropayments.NewLimits(heropayments.LimitsConfig{
 			Currency: cfg.LimitsCurrency, MerchantDaily: cfg.MerchantDailyLimit.Decimal, CustomerDaily: cfg.CustomerDailyLimit.Decimal,
-			Counters: merchant.NewLimitCounters(store),
+			Counters: merchant.NewLimitCounters(store), Clock: d.o.Clock,
 		})
 		if err != nil {
 			rail.close()
@@ -148,7 +149,7 @@ func (d *Daemon) heropaymentsClient(ctx context.Context, store *ledger.Store, si
 	client, err := heropayments.NewClient(heropayments.Config{
 		BaseURL: base, APIKey: key, APISecret: secret, Limits: limits,
 		Timeout: cfg.Timeout.Duration, RateLimit: cfg.RateLimit, Burst: cfg.Burst, MaxRetries: cfg.MaxRetries,
-		Metrics: d.reg, Logger: d.log,
+		Metrics: d.reg, Logger: d.log, Clock: d.o.Clock,
 	})
 	if err != nil {
 		rail.close()
@@ -168,7 +169,7 @@ func (d *Daemon) reconciler(store *ledger.Store, rest *hercle.Client, hp *heropa
 	}
 	deps := reconcile.Deps{
 		Ledger: reportingLedger{store, d.onReport}, Venue: rest, Metrics: d.reg, Logger: d.log.With("component", "reconcile"),
-		OnImport: relay.PushEntry,
+		OnImport: relay.PushEntry, Clock: d.o.Clock,
 	}
 	if hp.client != nil {
 		deps.Payments, deps.PaymentsFlow = hp.client, hp.flow

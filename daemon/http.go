@@ -56,7 +56,7 @@ func (d *Daemon) listen(ctx context.Context) (*listeners, error) {
 			d.log.Warn("admin endpoints disabled: set ADMIN_TOKEN (or ADMIN_TOKEN_FILE) to enable them", "addr", addr)
 			return ls, nil
 		}
-		d.auth = &adminAuth{token: []byte(d.secrets.AdminToken.Reveal()), refused: refusals.New(refusals.Options{
+		d.auth = &adminAuth{token: []byte(d.secrets.AdminToken.Reveal()), clock: d.o.Clock, refused: refusals.New(refusals.Options{
 			Subject: "admin request", Logger: d.log, Counter: d.m.adminRefused,
 		})}
 		ls.refusals = d.auth.refused
@@ -146,7 +146,7 @@ func (d *Daemon) readyz(w http.ResponseWriter, _ *http.Request) {
 	d.mu.Lock()
 	trading, hc, source, pairs := d.trading, d.hub, d.source, d.feedPairs
 	d.mu.Unlock()
-	maintenance := !d.gate.Open(time.Now())
+	maintenance := !d.gate.Open(d.o.Clock.Now())
 	if !trading {
 		reasons = append(reasons, "not trading yet (start-up or shutdown)")
 	}
@@ -270,7 +270,7 @@ type Balance struct {
 }
 
 func (d *Daemon) status(r *http.Request) (int, any) {
-	now := time.Now()
+	now := d.o.Clock.Now()
 	d.mu.Lock()
 	st := Status{Mode: d.cfg.Mode, Started: d.started, Trading: d.trading, Prices: map[string]Price{}}
 	hub, source, rk, store, loop, pairs, trading := d.hub, d.source, d.risk, d.store, d.loop, d.feedPairs, d.trading

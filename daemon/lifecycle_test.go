@@ -15,6 +15,7 @@ import (
 	"github.com/otcdesk/engine/config"
 	"github.com/otcdesk/engine/daemon"
 	"github.com/otcdesk/engine/feeds"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/sim"
 	"github.com/otcdesk/engine/strategy"
@@ -180,7 +181,7 @@ func TestWebhookEndpointOutlivesIntentsInFlight(t *testing.T) {
 func TestReadyzReportsAVenueClockBehind(t *testing.T) {
 	cfg := paperConfig(t.TempDir())
 	h := start(t, cfg, daemon.Options{Sim: func(o *sim.Options) {
-		o.Now = func() time.Time { return time.Now().Add(-time.Minute) }
+		o.Clock = clock.New(lagging(time.Minute))
 	}})
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -195,3 +196,10 @@ func TestReadyzReportsAVenueClockBehind(t *testing.T) {
 	}
 	h.stop()
 }
+
+// lagging is the system clock set back by a duration.
+type lagging time.Duration
+
+func (l lagging) Now() time.Time { return time.Now().Add(-time.Duration(l)) }
+
+func (lagging) NewTimer(d time.Duration) clock.Timer { return clock.Clock{}.NewTimer(d) }

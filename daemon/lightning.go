@@ -47,7 +47,7 @@ func (r *run) invoices() (treasury.InvoiceSource, error) {
 		if !ok {
 			return nil, fmt.Errorf("treasury.destinations.%s.invoice_prefix: %q names no Lightning network", name, dest.Prefix())
 		}
-		cfg := lnurl.Config{Network: network, Timeout: d.cfg.Hercle.Timeout.Duration}
+		cfg := lnurl.Config{Network: network, Timeout: d.cfg.Hercle.Timeout.Duration, Clock: d.o.Clock}
 		if r.simSrv != nil {
 			// Paper mode: the simulator serves the Lightning Addresses.
 			cfg.AllowHTTP, cfg.HTTPClient = true, &http.Client{Transport: r.simSrv.Transport()}

@@ -208,7 +208,7 @@ func (d *Daemon) onReport(r ledger.Report) {
 // notifyWrite tells the desk that ledger writes fail (trading paused) or
 // work again.
 func (d *Daemon) notifyWrite(failing bool, err error, since time.Time) {
-	ev := notify.Event{Class: notify.ClassAlerts, Key: "ledger-write:" + since.UTC().Format(time.RFC3339Nano), Time: time.Now()}
+	ev := notify.Event{Class: notify.ClassAlerts, Key: "ledger-write:" + since.UTC().Format(time.RFC3339Nano), Time: d.o.Clock.Now()}
 	if failing {
 		ev.Title, ev.Severity = "Ledger writes failing: trading paused", notify.SeverityCritical
 		ev.Text = "Money must not move that the books cannot record. Check the disk of the ledger file."
@@ -216,7 +216,7 @@ func (d *Daemon) notifyWrite(failing bool, err error, since time.Time) {
 	} else {
 		ev.Key += ":recovered"
 		ev.Title = "Ledger writes work again: trading resumes"
-		ev.Fields = []notify.Field{{Name: "failed for", Value: time.Since(since).Round(time.Second).String()}}
+		ev.Fields = []notify.Field{{Name: "failed for", Value: d.o.Clock.Since(since).Round(time.Second).String()}}
 	}
 	d.notifier.Notify(ev)
 }

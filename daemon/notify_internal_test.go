@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otcdesk/engine/internal/clock"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/shopspring/decimal"
@@ -29,7 +31,6 @@ import (
 	"github.com/otcdesk/engine/pnl"
 	"github.com/otcdesk/engine/portfolio"
 	"github.com/otcdesk/engine/reconcile"
-	"github.com/otcdesk/engine/scheduler"
 )
 
 const notifySecret = "notify-signing-secret-0123456789abcdef"
@@ -114,7 +115,7 @@ func TestNotificationsOfFillsAndBreaks(t *testing.T) {
 	}
 	defer store.Close()
 	h := newHook(t)
-	clock := scheduler.NewManual(time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC))
+	manual := clock.NewManual(time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC))
 	cfg := config.Default()
 	cfg.Notify = notify.Config{QueueSize: 512, Sinks: []notify.SinkConfig{{Name: "ops", Type: notify.TypeWebhook,
 		Classes: []string{"fills", "breaks"}, URL: h.srv.URL, SecretEnv: "NOTIFY_SECRET", RatePerMinute: 100000, Burst: 1000}}}
@@ -122,7 +123,7 @@ func TestNotificationsOfFillsAndBreaks(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	n, err := newNotifier(cfg.Notify, Options{
 		Getenv: func(k string) string { return map[string]string{"NOTIFY_SECRET": notifySecret}[k] },
-		Notify: func(o *notify.Options) { o.Clock = clock },
+		Notify: func(o *notify.Options) { o.Clock = manual.Clock() },
 	}, discard(), reg)
 	if err != nil {
 		t.Fatal(err)
@@ -154,13 +155,13 @@ func TestNotificationsOfFillsAndBreaks(t *testing.T) {
 		t.Fatalf("before the clock moved: %d attempts, %d delivered; want at most the first attempt, refused", tries, len(got))
 	}
 	for range 6 { // a minute of 500s
-		clock.Advance(10 * time.Second)
+		manual.Advance(10 * time.Second)
 	}
 	h.mu.Lock()
 	h.failing = false
 	h.mu.Unlock()
 	waitFor(t, "103 messages delivered", func() bool {
-		clock.Advance(10 * time.Second)
+		manual.Advance(10 * time.Second)
 		_, got := h.state()
 		return len(got) >= 103
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/notify"
 	"github.com/otcdesk/engine/pnl"
 	"github.com/otcdesk/engine/risk"
@@ -23,11 +24,11 @@ func (r *run) startNotifyState(context.Context) error {
 		return err
 	}
 	r.g.start("notify state", func(ctx context.Context) error {
-		watchStops(ctx, r.eng.Risk, d.notifier, time.Second)
+		watchStops(ctx, d.o.Clock, r.eng.Risk, d.notifier, time.Second)
 		return nil
 	})
 	r.g.start("daily summary", func(ctx context.Context) error {
-		dailySummaries(ctx, r.pf, d.notifier, zone)
+		dailySummaries(ctx, d.o.Clock, r.pf, d.notifier, zone)
 		return nil
 	})
 	return nil
@@ -43,15 +44,15 @@ type stopState struct {
 // watchStops reads risk's stop every interval and tells each change:
 // whatever turned it on or off (an operator, reconciliation, failing
 // ledger writes, the breaker's cooldown), it is seen here once.
-func watchStops(ctx context.Context, rk *risk.Engine, n *notify.Notifier, every time.Duration) {
+func watchStops(ctx context.Context, clk clock.Clock, rk *risk.Engine, n *notify.Notifier, every time.Duration) {
 	read := func() stopState {
-		now := time.Now()
+		now := clk.Now()
 		stopped, why := rk.Killed()
 		return stopState{stopped: stopped, reason: why, breaker: rk.BreakerOpen(now)}
 	}
 	prev := read()
 	if prev.stopped {
-		n.Notify(killEvent(prev.reason, true))
+		n.Notify(killEvent(prev.reason, true, clk.Now()))
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -64,38 +65,38 @@ func watchStops(ctx context.Context, rk *risk.Engine, n *notify.Notifier, every 
 		cur := read()
 		if cur.stopped != prev.stopped || cur.reason != prev.reason {
 			if prev.stopped && !cur.stopped {
-				n.Notify(killEvent(prev.reason, false))
+				n.Notify(killEvent(prev.reason, false, clk.Now()))
 			}
 			if cur.stopped {
-				n.Notify(killEvent(cur.reason, true))
+				n.Notify(killEvent(cur.reason, true, clk.Now()))
 			}
 		}
 		if cur.breaker != prev.breaker {
-			n.Notify(notify.KillEvent(notify.Kill{Kind: notify.Breaker, On: cur.breaker, Time: time.Now(),
+			n.Notify(notify.KillEvent(notify.Kill{Kind: notify.Breaker, On: cur.breaker, Time: clk.Now(),
 				Reason: "too many rejections by the venue"}))
 		}
 		prev = cur
 	}
 }
 
-func killEvent(reason string, on bool) notify.Event {
+func killEvent(reason string, on bool, now time.Time) notify.Event {
 	kind, why, by := killKind(reason)
-	return notify.KillEvent(notify.Kill{Kind: kind, On: on, Reason: why, By: by, Time: time.Now()})
+	return notify.KillEvent(notify.Kill{Kind: kind, On: on, Reason: why, By: by, Time: now})
 }
 
 // dailySummaries sends, at each midnight in zone, the summary of the day
 // that ended, from the portfolio.
-func dailySummaries(ctx context.Context, f *pnl.Follower, n *notify.Notifier, zone *time.Location) {
+func dailySummaries(ctx context.Context, clk clock.Clock, f *pnl.Follower, n *notify.Notifier, zone *time.Location) {
 	for {
-		now := time.Now().In(zone)
+		now := clk.Now().In(zone)
 		y, m, dd := now.Date()
 		next := time.Date(y, m, dd+1, 0, 0, 0, 0, zone)
-		t := time.NewTimer(next.Sub(now))
+		t := clk.NewTimer(next.Sub(now))
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return
-		case <-t.C:
+		case <-t.C():
 		}
 		qctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		p, err := f.Portfolio(qctx)

@@ -23,7 +23,7 @@ func (r *run) paperPayouts(ctx context.Context) error {
 	c := r.d.cfg.Sim.Customers
 	every := c.PayoutEvery.Duration
 	rng := rand.New(rand.NewPCG(uint64(r.d.cfg.Sim.Seed), 0x9a7))
-	session := time.Now().UTC().Format("20060102T150405")
+	session := r.d.o.Clock.Now().UTC().Format("20060102T150405")
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for n := 1; ; n++ {

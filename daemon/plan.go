@@ -31,7 +31,7 @@ func Plan(ctx context.Context, cfg config.Config, secrets config.Secrets, log *s
 		return nil, err
 	}
 	defer closeStore()
-	r := &run{d: d, g: newGroup(log), store: store}
+	r := &run{d: d, g: newGroup(log, d.o.Clock), store: store}
 	defer r.g.stop()
 	if err := r.startVenue(ctx); err != nil {
 		return nil, err
@@ -52,7 +52,7 @@ func Plan(ctx context.Context, cfg config.Config, secrets config.Secrets, log *s
 			return nil, err
 		}
 	}
-	proc, err := inbound.New(inbound.Options{Ledger: store, Logger: log})
+	proc, err := inbound.New(inbound.Options{Ledger: store, Logger: log, Clock: d.o.Clock})
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func Plan(ctx context.Context, cfg config.Config, secrets config.Secrets, log *s
 		hp = rail.client
 	}
 	tr, err := treasury.New(cfg.Treasury, treasury.Deps{
-		Ledger: store, Hercle: r.rest, Heropayments: hp, Gate: d.gate, Payees: proc.Registry(), Logger: log,
+		Ledger: store, Hercle: r.rest, Heropayments: hp, Gate: d.gate, Payees: proc.Registry(), Logger: log, Clock: d.o.Clock,
 	})
 	if err != nil {
 		return nil, err

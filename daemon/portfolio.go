@@ -30,6 +30,7 @@ func (r *run) startPortfolio(context.Context) error {
 		Keys:       d.attributionKeys(),
 		Logger:     d.log.With("component", "portfolio"),
 		Registerer: d.reg,
+		Clock:      d.o.Clock,
 	})
 	if err != nil {
 		return err
@@ -100,7 +101,7 @@ func (d *Daemon) pnlView(r *http.Request) (int, any) {
 	if err != nil {
 		return http.StatusInternalServerError, errBody(err.Error())
 	}
-	q, err := pnl.ParseQuery(r.URL.Query().Get("since"), r.URL.Query().Get("by"), time.Now(), zone)
+	q, err := pnl.ParseQuery(r.URL.Query().Get("since"), r.URL.Query().Get("by"), d.o.Clock.Now(), zone)
 	if err != nil {
 		return http.StatusBadRequest, errBody(err.Error())
 	}

@@ -69,12 +69,8 @@ func (r *run) recoverOrders(ctx context.Context) error {
 			return fmt.Errorf("recovery: the venue could not be asked about %d unfinished intent(s); nothing was sent: %w", unresolved, unreachable)
 		}
 		d.log.Warn("intents still open at the venue; trading waits until they resolve", "unresolved", unresolved, "retry_in", backoff)
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if err := d.o.Clock.Sleep(ctx, backoff); err != nil {
+			return err
 		}
 		backoff = min(2*backoff, 30*time.Second)
 	}

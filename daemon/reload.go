@@ -162,7 +162,7 @@ func (d *Daemon) reload(r *http.Request) (int, any) {
 // trail as done by "signal".
 func (d *Daemon) ReloadOnSignal(ctx context.Context) {
 	res, err := d.Reload(ctx)
-	rec := ledger.AuditRecord{Time: time.Now(), Who: "signal", Action: "reload", Detail: "SIGHUP", Result: "ok: " + res.auditNote()}
+	rec := ledger.AuditRecord{Time: d.o.Clock.Now(), Who: "signal", Action: "reload", Detail: "SIGHUP", Result: "ok: " + res.auditNote()}
 	if err != nil {
 		d.log.Error("configuration not reloaded", "err", err)
 		rec.Result = clipAudit("refused: "+err.Error(), 2048)

@@ -33,7 +33,7 @@ func (r *run) startFeeds(ctx context.Context) error {
 		base, key, onPrice = r.shadowFeed()
 	}
 	hub, err := hub.NewClient(hub.Config{
-		BaseURL: base, APIKey: key, Logger: d.log, Registerer: d.reg,
+		BaseURL: base, APIKey: key, Logger: d.log, Registerer: d.reg, Clock: d.o.Clock,
 		OnPrice: onPrice,
 		OnEvent: d.onHubEvent,
 		OnState: func(s hub.State) {
@@ -84,7 +84,7 @@ func (r *run) startReconcile(context.Context) error {
 // first: no new sweep starts during shutdown.
 func (r *run) startScheduler(context.Context) error {
 	d := r.d
-	sched, err := scheduler.New(scheduler.Options{Gate: d.gate, Logger: d.log, Registry: d.reg})
+	sched, err := scheduler.New(scheduler.Options{Clock: d.o.Clock, Gate: d.gate, Logger: d.log, Registry: d.reg})
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,6 @@ import (
 	"github.com/otcdesk/engine/pnl"
 	"github.com/otcdesk/engine/reconcile"
 	"github.com/otcdesk/engine/risk"
-	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/sim"
 	"github.com/otcdesk/engine/trader"
 	"github.com/otcdesk/engine/treasury"
@@ -88,6 +87,7 @@ func (r *run) openLedger(ctx context.Context) error {
 	}
 	store, err := ledger.Open(path, ledger.Options{
 		LockTimeout: d.cfg.Ledger.LockTimeout.Duration,
+		Clock:       d.o.Clock,
 		OnCommit: func(took time.Duration, writes int) {
 			d.m.commit.Observe(took.Seconds())
 			d.m.writes.Add(float64(writes))
@@ -112,10 +112,10 @@ func (r *run) openLedger(ctx context.Context) error {
 	d.store = store
 	d.mu.Unlock()
 	r.g.start("ledger probe", func(ctx context.Context) error { return d.health.probe(ctx, store) })
-	r.relay = inbound.NewRelay(store, nil, d.log)
+	r.relay = inbound.NewRelay(store, d.o.Clock, d.log)
 	// A deposit's webhook credits it pending; the strategies hear of it
 	// once the venue's history confirms it (the Confirmer, or treasury).
-	r.proc, err = inbound.New(inbound.Options{Ledger: store, Metrics: d.reg, Logger: d.log})
+	r.proc, err = inbound.New(inbound.Options{Ledger: store, Metrics: d.reg, Logger: d.log, Clock: d.o.Clock})
 	return err
 }
 
@@ -173,7 +173,7 @@ func (r *run) startVenue(ctx context.Context) error {
 		return nil
 	}
 	opts := d.cfg.Sim.Options()
-	opts.Logger = d.log.With("component", "sim")
+	opts.Logger, opts.Clock = d.log.With("component", "sim"), d.o.Clock
 	if d.cfg.Mode == config.ModeShadow {
 		opts.Pairs = shadowPairs()
 	}
@@ -261,6 +261,7 @@ func (r *run) connectREST(context.Context) error {
 		RateLimit:   d.cfg.Hercle.RateLimit,
 		Burst:       d.cfg.Hercle.Burst,
 		MaxRetries:  d.cfg.Hercle.MaxRetries,
+		Clock:       d.o.Clock,
 		Metrics:     d.reg,
 		Logger:      d.log,
 	})
@@ -285,7 +286,10 @@ func (r *run) listen(ctx context.Context) error {
 	r.g.closer("listeners", func() error { ls.close(r.d.log); return nil })
 	if ls.refusals != nil {
 		r.g.start("admin refusals", func(ctx context.Context) error {
-			ls.refusals.Run(ctx, func(d time.Duration) (<-chan time.Time, func() bool) { t := time.NewTimer(d); return t.C, t.Stop })
+			ls.refusals.Run(ctx, func(d time.Duration) (<-chan time.Time, func() bool) {
+				t := r.d.o.Clock.NewTimer(d)
+				return t.C(), t.Stop
+			})
 			return nil
 		})
 	}
@@ -331,6 +335,7 @@ func (r *run) buildEngine(context.Context) error {
 	d := r.d
 	source, err := feeds.NewSource(feeds.Config{
 		StaleAfter: d.cfg.Feeds.StaleAfter.Duration, OnStale: d.onStale, Logger: d.log, Registerer: d.reg,
+		Clock: d.o.Clock,
 	})
 	if err != nil {
 		return err
@@ -353,7 +358,7 @@ func (r *run) buildEngine(context.Context) error {
 	r.eng, err = trader.NewEngine(trader.EngineOptions{
 		Limits: d.cfg.Risk, Counters: risk.NewLedgerCounters(r.store, d.log), Gate: d.gate,
 		Store: r.store, Venue: r.rest, Transfers: r.rest, Payments: payments, Pairs: r.pairs,
-		Strategies: strategies, Clock: scheduler.System{},
+		Strategies: strategies, Clock: d.o.Clock,
 		Prices: trader.Prices(source.View().Last, r.specs, maxAge),
 		NewID:  hercle.NewClientID,
 		Follow: d.cfg.Execution.FollowEvery.Duration, Lookups: d.cfg.Execution.Lookups,
@@ -396,7 +401,7 @@ func (r *run) buildTreasury(context.Context) error {
 	tr, err := treasury.New(d.cfg.Treasury, treasury.Deps{
 		Ledger: r.store, Hercle: r.rest, Loop: r.eng.Loop, Follow: r.eng.Exec, Heropayments: hp,
 		Gate: d.gate, Payees: r.proc.Registry(), Invoices: invoices, OnDeposit: r.relay.Push,
-		Logger: d.log.With("component", "treasury"), Metrics: d.reg,
+		Logger: d.log.With("component", "treasury"), Metrics: d.reg, Clock: d.o.Clock,
 	})
 	if err != nil {
 		return fmt.Errorf("treasury: %w", err)
@@ -410,7 +415,7 @@ func (r *run) buildTreasury(context.Context) error {
 	}
 	r.confirm, err = reconcile.NewConfirmer(reconcile.ConfirmOptions{
 		Ledger: r.store, Venue: r.rest, OnConfirmed: r.relay.PushEntry,
-		Logger: d.log.With("component", "deposits"), Registry: d.reg,
+		Logger: d.log.With("component", "deposits"), Registry: d.reg, Clock: d.o.Clock,
 	})
 	if err != nil {
 		return err

@@ -12,10 +12,10 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/risk"
-	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/strategy"
 )
 
@@ -45,7 +45,7 @@ type Options struct {
 	// NewClientID makes Client-Ids; default hercle.NewClientID. Backtests
 	// pass a deterministic one.
 	NewClientID func() (string, error)
-	Clock       scheduler.Clock // default scheduler.System
+	Clock       clock.Clock // zero: the system clock
 	Logger      *slog.Logger
 	Registry    prometheus.Registerer
 	// Follow is how often an order answered Created or Pending, or an
@@ -71,7 +71,7 @@ type Options struct {
 type Executor struct {
 	o        Options
 	log      *slog.Logger
-	clock    scheduler.Clock
+	clock    clock.Clock
 	results  *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	notional *prometheus.CounterVec
@@ -162,9 +162,6 @@ func New(o Options) (*Executor, error) {
 	}
 	if o.NewClientID == nil {
 		o.NewClientID = hercle.NewClientID
-	}
-	if o.Clock == nil {
-		o.Clock = scheduler.System{}
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -12,8 +12,8 @@ import (
 
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/hercle/hub"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/market"
-	"github.com/otcdesk/engine/scheduler"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shopspring/decimal"
 )
@@ -32,8 +32,9 @@ type Subscriber interface {
 type Config struct {
 	// StaleAfter is the staleness threshold. Default DefaultStaleAfter.
 	StaleAfter time.Duration
-	// Clock stamps receive times and drives staleness. Nil means the wall clock.
-	Clock scheduler.Clock
+	// Clock stamps receive times and drives staleness; the zero value is
+	// the system clock.
+	Clock clock.Clock
 	// Buffer is the capacity of Updates. Default 4096.
 	Buffer int
 	// OnStale is told, from Run's goroutine, whenever a subscribed pair
@@ -58,7 +59,7 @@ type Update struct {
 // A Source is safe for concurrent use.
 type Source struct {
 	cfg     Config
-	clock   scheduler.Clock
+	clock   clock.Clock
 	log     *slog.Logger
 	view    *View
 	updates chan Update
@@ -82,9 +83,6 @@ type subscription struct {
 func NewSource(cfg Config) (*Source, error) {
 	if cfg.StaleAfter <= 0 {
 		cfg.StaleAfter = DefaultStaleAfter
-	}
-	if cfg.Clock == nil {
-		cfg.Clock = scheduler.System{}
 	}
 	if cfg.Buffer <= 0 {
 		cfg.Buffer = 4096

@@ -7,7 +7,7 @@ import (
 
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/hercle/hub"
-	"github.com/otcdesk/engine/scheduler"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/shopspring/decimal"
@@ -34,14 +34,14 @@ func price(pair, size, buy, sell string, at time.Time) hub.PriceUpdate {
 
 func TestSourceTicksStalenessAndGaps(t *testing.T) {
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	clock := scheduler.NewManual(start)
+	clk := clock.NewManual(start)
 	type flag struct {
 		pair  string
 		stale bool
 	}
 	var flags []flag
 	reg := prometheus.NewRegistry()
-	s, err := NewSource(Config{Clock: clock, Registerer: reg, OnStale: func(p string, st bool, _ time.Time) {
+	s, err := NewSource(Config{Clock: clk.Clock(), Registerer: reg, OnStale: func(p string, st bool, _ time.Time) {
 		flags = append(flags, flag{p, st})
 	}})
 	if err != nil {
@@ -73,17 +73,17 @@ func TestSourceTicksStalenessAndGaps(t *testing.T) {
 	if len(flags) != 0 {
 		t.Fatalf("flags = %v, want none while fresh", flags)
 	}
-	clock.Advance(DefaultStaleAfter + time.Millisecond)
+	clk.Advance(DefaultStaleAfter + time.Millisecond)
 	if !s.View().Stale("BTCUSDT") || len(s.View().StalePairs()) != 1 {
 		t.Fatal("BTCUSDT should be stale after 5 s without a tick")
 	}
 	s.CheckStale()
 	s.HandleState(hub.State{Status: hub.Reconnecting})
-	s.HandlePrice(price("BTCUSDT", "0.01", "102", "101", clock.Now()))
+	s.HandlePrice(price("BTCUSDT", "0.01", "102", "101", clk.Now()))
 	if u := <-s.Updates(); !u.Gap {
 		t.Fatal("first tick after a disconnect must carry Gap")
 	}
-	s.HandlePrice(price("BTCUSDT", "0.01", "102", "101", clock.Now()))
+	s.HandlePrice(price("BTCUSDT", "0.01", "102", "101", clk.Now()))
 	if u := <-s.Updates(); u.Gap {
 		t.Fatal("second tick after a disconnect must not carry Gap")
 	}
@@ -100,7 +100,7 @@ func TestSourceTicksStalenessAndGaps(t *testing.T) {
 	if err := s.Unsubscribe(ctx, sub, "BTCUSDT"); err != nil {
 		t.Fatal(err)
 	}
-	s.HandlePrice(price("BTCUSDT", "0.01", "102", "101", clock.Now()))
+	s.HandlePrice(price("BTCUSDT", "0.01", "102", "101", clk.Now()))
 	if len(s.Updates()) != 0 {
 		t.Fatal("tick delivered after Unsubscribe")
 	}
@@ -110,7 +110,7 @@ func TestSourceTicksStalenessAndGaps(t *testing.T) {
 }
 
 func TestSourceNeverBlocks(t *testing.T) {
-	s, err := NewSource(Config{Buffer: 2, Clock: scheduler.NewManual(time.Unix(0, 0))})
+	s, err := NewSource(Config{Buffer: 2, Clock: clock.NewManual(time.Unix(0, 0)).Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,14 +5,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/market"
-	"github.com/otcdesk/engine/scheduler"
 )
 
 // View is the last tick per subscribed pair, with staleness. Strategies and
 // risk read it; only the Source writes it. Safe for concurrent use.
 type View struct {
-	clock      scheduler.Clock
+	clock      clock.Clock
 	staleAfter time.Duration
 
 	mu      sync.RWMutex

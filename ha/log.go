@@ -238,9 +238,9 @@ func (n *Node) watchHead(ctx context.Context, w clientv3.WatchChan) {
 // its lease: the leader keeps the log from there on.
 func (n *Node) report(ctx context.Context, index uint64) {
 	n.mu.Lock()
-	due := time.Since(n.applied) >= time.Second
+	due := n.clock.Since(n.applied) >= time.Second
 	if due {
-		n.applied = time.Now()
+		n.applied = n.clock.Now()
 	}
 	n.mu.Unlock()
 	if !due {

@@ -18,6 +18,7 @@ import (
 	"go.etcd.io/etcd/client/v3/concurrency"
 	"go.uber.org/zap"
 
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/ledger"
 )
 
@@ -36,6 +37,9 @@ type Options struct {
 	Store    *ledger.Store
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
+	// Clock times the lease and the replication; the zero value is the
+	// system clock.
+	Clock clock.Clock
 }
 
 // Node is one engine of the pair. Start it, run Lead (standby until it
@@ -45,6 +49,7 @@ type Node struct {
 	name    string
 	store   *ledger.Store
 	log     *slog.Logger
+	clock   clock.Clock
 	m       *metrics
 	client  *clientv3.Client
 	session *concurrency.Session
@@ -100,7 +105,7 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 		return nil, fmt.Errorf("ha: etcd client: %w", err)
 	}
 	ttl := time.Duration(math.Ceil(s.LeaseTTL.Seconds())) * time.Second
-	n := &Node{s: s, name: name, store: o.Store, log: o.Logger.With("component", "ha", "node", name), m: m,
+	n := &Node{s: s, name: name, store: o.Store, log: o.Logger.With("component", "ha", "node", name), clock: o.Clock, m: m,
 		client: client, ttl: ttl, margin: max(ttl/5, 300*time.Millisecond), timeout: min(s.DialTimeout.Duration, ttl/2),
 		role: RoleStandby, deposed: make(chan struct{})}
 	n.store.SetReplicator(n)
@@ -115,7 +120,7 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 // begin grants the lease, starts keeping it, and joins the books.
 func (n *Node) begin(ctx context.Context) error {
 	rctx, cancel := context.WithTimeout(ctx, n.s.DialTimeout.Duration)
-	sent := time.Now()
+	sent := n.clock.Now()
 	lease, err := n.client.Grant(rctx, int64(n.ttl/time.Second))
 	cancel()
 	if err != nil {
@@ -176,7 +181,7 @@ func (n *Node) keep(ctx context.Context, id clientv3.LeaseID) {
 			return
 		case <-t.C:
 		}
-		sent := time.Now()
+		sent := n.clock.Now()
 		kctx, cancel := context.WithTimeout(ctx, every)
 		resp, err := n.client.KeepAliveOnce(kctx, id)
 		cancel()
@@ -191,7 +196,7 @@ func (n *Node) keep(ctx context.Context, id clientv3.LeaseID) {
 		default:
 			n.log.Warn("lease renewal failed", "err", err)
 		}
-		if err := n.certain(time.Now()); err != nil {
+		if err := n.certain(n.clock.Now()); err != nil {
 			n.depose(err)
 			return
 		}
@@ -241,7 +246,7 @@ func (n *Node) Check() error {
 	case role != RoleLeader:
 		return ErrNotLeader
 	}
-	if err := n.certain(time.Now()); err != nil {
+	if err := n.certain(n.clock.Now()); err != nil {
 		return fmt.Errorf("%w: %w", ErrNotLeader, err)
 	}
 	return nil
@@ -281,7 +286,7 @@ func (n *Node) Lead(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("ha: campaign: %w", err)
 	}
-	start := time.Now()
+	start := n.clock.Now()
 	n.mu.Lock()
 	n.key, n.rev = n.elect.Key(), n.elect.Rev()
 	n.mu.Unlock()
@@ -305,7 +310,7 @@ func (n *Node) Lead(ctx context.Context) error {
 	n.role = RoleLeader
 	n.mu.Unlock()
 	n.m.role(RoleLeader)
-	n.log.Warn("leading: the books are the log's to its head", "entry", head, "took", time.Since(start).Round(time.Millisecond))
+	n.log.Warn("leading: the books are the log's to its head", "entry", head, "took", n.clock.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -401,7 +406,7 @@ type Status struct {
 func (n *Node) Status(ctx context.Context) Status {
 	n.mu.Lock()
 	st := Status{Node: n.name, Role: n.role, Log: n.logID, Index: n.index,
-		LeaseLeft: max(time.Until(n.deadline), 0).Round(time.Millisecond).String()}
+		LeaseLeft: max(n.clock.Until(n.deadline), 0).Round(time.Millisecond).String()}
 	if n.why != nil {
 		st.Why = n.why.Error()
 	}

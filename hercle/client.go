@@ -9,13 +9,13 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/internal/venuehttp"
 )
 
@@ -65,10 +65,11 @@ type Config struct {
 	// Rand draws backoff jitter; nil uses math/rand/v2's global source.
 	// It is guarded by the client, so it need not be safe for concurrent use.
 	Rand *rand.Rand
-	// Now and Sleep are the client's clock, for the rate limiter, backoff,
-	// Retry-After dates and latency metrics. Nil means the real clock.
-	// Sleep must return ctx.Err() early when ctx ends.
-	Now   func() time.Time
+	// Clock is the client's clock, for the rate limiter, backoff,
+	// Retry-After dates and latency metrics; the zero value is the system
+	// clock. Sleep, when set, waits in its place (tests skip waits with
+	// it); it must return ctx.Err() early when ctx ends.
+	Clock clock.Clock
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
@@ -94,20 +95,12 @@ func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
 // Client is a Hercle REST client. It is safe for concurrent use. Create it
 // with NewClient; the zero value is not usable.
 type Client struct {
-	base       string // scheme://host[/prefix], no trailing slash
-	auth       string // "Bearer <key>"; never printed
-	redact     redactor
-	hc         *http.Client
-	timeout    time.Duration
-	limiter    *rate.Limiter
-	maxRetries int
-	metrics    *metrics
-	log        *slog.Logger
-	now        func() time.Time
-	sleep      func(context.Context, time.Duration) error
-
-	mu  sync.Mutex // guards rnd
-	rnd *rand.Rand
+	base    string // scheme://host[/prefix], no trailing slash
+	auth    string // "Bearer <key>"; never printed
+	redact  redactor
+	metrics *metrics
+	clock   clock.Clock
+	caller  *venuehttp.Caller // sends, paces and retries the calls
 }
 
 // NewClient validates cfg and returns a client. Every problem found is
@@ -147,35 +140,28 @@ func NewClient(cfg Config) (*Client, error) {
 		return nil, errors.Join(errs...)
 	}
 
-	c := &Client{
-		base:       base,
-		auth:       "Bearer " + cfg.APIKey,
-		redact:     redactor{key: cfg.APIKey},
-		timeout:    cmp.Or(cfg.Timeout, DefaultTimeout),
-		limiter:    rate.NewLimiter(rate.Limit(cmp.Or(cfg.RateLimit, DefaultRateLimit)), cmp.Or(cfg.Burst, DefaultBurst)),
-		maxRetries: cfg.MaxRetries,
-		metrics:    m,
-		log:        cfg.Logger,
-		now:        cfg.Now,
-		sleep:      cfg.Sleep,
-		rnd:        cfg.Rand,
-	}
-	hc := http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
-	if cfg.HTTPClient != nil {
-		hc = *cfg.HTTPClient
-	}
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	c.hc = &hc
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
-	if c.now == nil {
-		c.now = time.Now
-	}
-	if c.sleep == nil {
-		c.sleep = venuehttp.Sleep
-	}
-	return c, nil
+	return &Client{
+		base:    base,
+		auth:    "Bearer " + cfg.APIKey,
+		redact:  redactor{key: cfg.APIKey},
+		metrics: m,
+		clock:   cfg.Clock,
+		caller: &venuehttp.Caller{
+			Name:       "hercle",
+			NotSent:    ErrNotSent,
+			HTTP:       venuehttp.HTTPClient(cfg.HTTPClient),
+			Limiter:    rate.NewLimiter(rate.Limit(cmp.Or(cfg.RateLimit, DefaultRateLimit)), cmp.Or(cfg.Burst, DefaultBurst)),
+			Timeout:    cmp.Or(cfg.Timeout, DefaultTimeout),
+			MaxRetries: cfg.MaxRetries,
+			MaxBody:    maxBody,
+			Clock:      cfg.Clock,
+			Sleep:      cfg.Sleep,
+			Log:        cfg.Logger,
+			Rand:       cfg.Rand,
+			// Waiting that fails after an attempt reports that attempt.
+			KeepLastError: true,
+		},
+	}, nil
 }
 
 // String describes the client without its API key.

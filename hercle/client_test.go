@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/market"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -25,28 +26,23 @@ import (
 
 const testKey = "sk_test_eyJhbGciOiJIUzI1NiJ9.s3cr3t"
 
-// fakeClock is the client's clock in tests: Sleep records the wait and
-// advances time at once, so no test waits for real.
+// fakeClock is the client's clock in tests: a manual clock whose Sleep
+// records the wait and advances the clock at once, so no test waits for
+// real.
 type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
+	*clock.Manual
+	mu     sync.Mutex // guards sleeps, and makes a sleep and its advance one step
 	sleeps []time.Duration
 }
 
 func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2025, 7, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (f *fakeClock) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
+	return &fakeClock{Manual: clock.NewManual(time.Date(2025, 7, 1, 12, 0, 0, 0, time.UTC))}
 }
 
 func (f *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 	f.mu.Lock()
 	f.sleeps = append(f.sleeps, d)
-	f.now = f.now.Add(d)
+	f.Advance(d)
 	f.mu.Unlock()
 	return ctx.Err()
 }
@@ -70,7 +66,7 @@ func newHarness(t *testing.T, h http.Handler, tweak ...func(*Config)) *harness {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	clock := newFakeClock()
+	clk := newFakeClock()
 	reg := prometheus.NewRegistry()
 	t.Logf("jitter seed %d", seed)
 	cfg := Config{
@@ -82,8 +78,8 @@ func newHarness(t *testing.T, h http.Handler, tweak ...func(*Config)) *harness {
 		MaxRetries: 3,
 		Metrics:    reg,
 		Rand:       rand.New(rand.NewPCG(seed, seed)),
-		Now:        clock.Now,
-		Sleep:      clock.Sleep,
+		Clock:      clk.Clock(),
+		Sleep:      clk.Sleep,
 	}
 	for _, f := range tweak {
 		f(&cfg)
@@ -92,7 +88,7 @@ func newHarness(t *testing.T, h http.Handler, tweak ...func(*Config)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{c: c, clock: clock, reg: reg, srv: srv}
+	return &harness{c: c, clock: clk, reg: reg, srv: srv}
 }
 
 func writeJSON(w http.ResponseWriter, status int, body string) {

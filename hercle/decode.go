@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"mime"
-	"net/http"
 	"strings"
 	"time"
 
@@ -83,48 +82,22 @@ func (o *oneOrArray[T]) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// errorBody is the union of the two documented error bodies.
-type errorBody struct {
-	Error   json.RawMessage `json:"error"`   // site: {"error": {code, message, param, type}}
-	Code    json.RawMessage `json:"code"`    // guide: {"code", "message"}
-	Message json.RawMessage `json:"message"` // guide
-}
-
-type siteError struct {
-	Code    json.RawMessage `json:"code"`
-	Message json.RawMessage `json:"message"`
-	Param   json.RawMessage `json:"param"`
-	Type    json.RawMessage `json:"type"`
-}
-
-// maxSnippet bounds the text kept from an error body that is not one of
-// the documented JSON forms.
-const maxSnippet = 80
-
 // parseAPIError builds the error for a non-2xx response. It never fails:
 // whatever the body, the status is kept and at most a short, redacted
-// snippet of the text.
+// snippet of the text. It reads both documented error bodies: the site's
+// {"error": {code, message, param, type}} and the guide's {code, message}.
 func parseAPIError(op string, res result, red redactor, now time.Time) *APIError {
 	e := &APIError{Op: op, Status: res.status, Err: statusSentinel(res.status)}
 	if d, ok := venuehttp.RetryAfter(res.header, now); ok {
 		e.RetryAfter = d
 	}
-	var eb errorBody
-	if !res.tooLarge && json.Unmarshal(res.body, &eb) == nil {
-		var se siteError
-		switch {
-		case len(eb.Error) > 0 && json.Unmarshal(eb.Error, &se) == nil:
-			e.Code, e.Message, e.Param, e.Type = scalar(se.Code), scalar(se.Message), scalar(se.Param), scalar(se.Type)
-		case len(eb.Error) > 0:
-			e.Message = scalar(eb.Error) // {"error": "text"}
-		default:
-			e.Code, e.Message = scalar(eb.Code), scalar(eb.Message)
+	if !res.tooLarge {
+		if eb, ok := venuehttp.ParseErrorBody(res.body); ok {
+			e.Code, e.Message, e.Param, e.Type = red.clean(eb.Code), red.clean(eb.Message), red.clean(eb.Param), red.clean(eb.Type)
 		}
-		e.Code, e.Param, e.Type = red.clean(e.Code), red.clean(e.Param), red.clean(e.Type)
-		e.Message = red.clean(e.Message)
 	}
 	if e.Code == "" && e.Message == "" {
-		e.Message = snippet(res.body, red)
+		e.Message = venuehttp.Snippet(res.body, red.clean)
 	}
 	if s := codeSentinel(e.Code); s != nil && res.status < 500 {
 		e.Err = s
@@ -132,53 +105,11 @@ func parseAPIError(op string, res result, red redactor, now time.Time) *APIError
 	return e
 }
 
-// scalar returns a JSON string's text, or a number's or boolean's literal;
-// anything else (objects, arrays, null) gives "".
-func scalar(raw json.RawMessage) string {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return ""
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	switch raw[0] {
-	case '{', '[', 'n':
-		return ""
-	}
-	return string(raw)
-}
-
-func snippet(body []byte, red redactor) string {
-	if len(body) > 4*maxSnippet {
-		body = body[:4*maxSnippet]
-	}
-	s := red.clean(string(body))
-	if r := []rune(s); len(r) > maxSnippet {
-		s = string(r[:maxSnippet]) + "…"
-	}
-	return s
-}
-
 func statusSentinel(status int) error {
-	switch {
-	case status == http.StatusBadRequest || status == http.StatusUnprocessableEntity:
-		return ErrBadRequest
-	case status == http.StatusUnauthorized:
-		return ErrUnauthorized
-	case status == http.StatusForbidden:
-		return ErrForbidden
-	case status == http.StatusNotFound:
-		return ErrNotFound
-	case status == http.StatusConflict:
-		return ErrConflict
-	case status == http.StatusTooManyRequests:
-		return ErrRateLimited
-	case status >= 500 && status <= 599:
-		return ErrServer
-	}
-	return ErrStatus
+	return venuehttp.StatusErrors{
+		BadRequest: ErrBadRequest, Unauthorized: ErrUnauthorized, Forbidden: ErrForbidden, NotFound: ErrNotFound,
+		Conflict: ErrConflict, RateLimited: ErrRateLimited, Server: ErrServer, Other: ErrStatus,
+	}.Of(status)
 }
 
 // codeSentinel refines the status class from the venue's code; the guide

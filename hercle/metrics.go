@@ -4,16 +4,15 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/internal/promreg"
+	"github.com/otcdesk/engine/internal/venuehttp"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Outcome labels of engine_hercle_requests_total.
+// Outcome labels of engine_hercle_requests_total (venuehttp's).
 const (
-	outcomeOK       = "ok"       // 2xx, decoded
-	outcomeRejected = "rejected" // 4xx: the venue refused; nothing happened
-	outcomeNotSent  = "not_sent" // never reached the venue
-	outcomeError    = "error"    // a read that failed (5xx, network, bad body)
-	outcomeUnknown  = "unknown"  // a write whose outcome is unknown
+	outcomeOK       = venuehttp.OutcomeOK       // 2xx, decoded
+	outcomeRejected = venuehttp.OutcomeRejected // 4xx: the venue refused; nothing happened
+	outcomeUnknown  = venuehttp.OutcomeUnknown  // a write whose outcome is unknown
 )
 
 // metrics are the client's collectors. A nil *metrics records nothing.
@@ -66,26 +65,35 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	return m, nil
 }
 
-func (m *metrics) call(r route, outcome string) {
-	if m == nil {
+// of returns what counts the calls of route r; a nil m counts nothing.
+func (m *metrics) of(r route) routeMetrics { return routeMetrics{m, r.name} }
+
+// routeMetrics counts one route's calls for the venuehttp.Caller.
+type routeMetrics struct {
+	m     *metrics
+	route string
+}
+
+func (rm routeMetrics) Call(outcome string) {
+	if rm.m == nil {
 		return
 	}
-	m.requests.WithLabelValues(r.name, outcome).Inc()
+	rm.m.requests.WithLabelValues(rm.route, outcome).Inc()
 	if outcome == outcomeUnknown {
-		m.unknown.WithLabelValues(r.name).Inc()
+		rm.m.unknown.WithLabelValues(rm.route).Inc()
 	}
 }
 
-func (m *metrics) attempt(r route, d time.Duration) {
-	if m == nil {
+func (rm routeMetrics) Attempt(d time.Duration) {
+	if rm.m == nil {
 		return
 	}
-	m.seconds.WithLabelValues(r.name).Observe(d.Seconds())
+	rm.m.seconds.WithLabelValues(rm.route).Observe(d.Seconds())
 }
 
-func (m *metrics) retry(r route, reason string) {
-	if m == nil {
+func (rm routeMetrics) Retry(reason string) {
+	if rm.m == nil {
 		return
 	}
-	m.retries.WithLabelValues(r.name, reason).Inc()
+	rm.m.retries.WithLabelValues(rm.route, reason).Inc()
 }

@@ -93,14 +93,14 @@ func TestGETRetriesExhausted(t *testing.T) {
 }
 
 func TestRetryAfterDate(t *testing.T) {
-	clock := newFakeClock()
-	when := clock.Now().Add(90 * time.Second).Format(http.TimeFormat)
+	clk := newFakeClock()
+	when := clk.Now().Add(90 * time.Second).Format(http.TimeFormat)
 	s := &script{replies: []func(http.ResponseWriter, *http.Request){status(429, "Retry-After", when), ok(`[]`)}}
-	h := newHarness(t, s, func(c *Config) { c.Now, c.Sleep = clock.Now, clock.Sleep })
+	h := newHarness(t, s, func(c *Config) { c.Clock, c.Sleep = clk.Clock(), clk.Sleep })
 	if _, err := h.c.Pairs(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if sl := clock.Sleeps(); len(sl) != 1 || sl[0] != 90*time.Second {
+	if sl := clk.Sleeps(); len(sl) != 1 || sl[0] != 90*time.Second {
 		t.Errorf("sleeps = %v, want [1m30s]", sl)
 	}
 }

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/market"
-	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/sim"
 	"github.com/shopspring/decimal"
 )
@@ -22,19 +22,19 @@ import (
 const seed = 42
 
 // newClock is the venue's manual clock, at Wednesday 2025-12-03 09:00 UTC.
-func newClock() *scheduler.Manual {
-	return scheduler.NewManual(time.Date(2025, 12, 3, 9, 0, 0, 0, time.UTC))
+func newClock() *clock.Manual {
+	return clock.NewManual(time.Date(2025, 12, 3, 9, 0, 0, 0, time.UTC))
 }
 
 func d(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 
 // startSim starts a simulator on loopback and a hercle client for it.
-func startSim(t *testing.T, opts sim.Options) (*sim.Server, *hercle.Client, *scheduler.Manual) {
+func startSim(t *testing.T, opts sim.Options) (*sim.Server, *hercle.Client, *clock.Manual) {
 	t.Helper()
 	t.Logf("sim seed %d", opts.Seed)
 	clk := newClock()
-	if opts.Now == nil {
-		opts.Now = clk.Now
+	if opts.Clock == (clock.Clock{}) {
+		opts.Clock = clk.Clock()
 	}
 	srv, err := sim.Start(t.Context(), opts)
 	if err != nil {

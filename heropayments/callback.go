@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 // DefaultMaxCallbackBody bounds a callback body; a payment is well under
@@ -72,8 +74,8 @@ type HandlerConfig struct {
 	Inbox CallbackInbox
 	// MaxBody bounds a body; zero means DefaultMaxCallbackBody.
 	MaxBody int64
-	// Now stamps ReceivedAt; nil means time.Now.
-	Now func() time.Time
+	// Clock stamps ReceivedAt; the zero value is the system clock.
+	Clock clock.Clock
 	// Logger receives store failures (Error); nil discards. Refused
 	// requests go to Refusals, and reach Logger only at Debug level.
 	Logger *slog.Logger
@@ -102,7 +104,7 @@ type CallbackHandler struct {
 	flow     Flow
 	inbox    CallbackInbox
 	maxBody  int64
-	now      func() time.Time
+	clock    clock.Clock
 	log      *slog.Logger
 	refusals CallbackRefusals       // nil: Debug lines
 	counter  *prometheus.CounterVec // result; nil: none
@@ -124,7 +126,7 @@ func NewCallbackHandler(cfg HandlerConfig) (*CallbackHandler, error) {
 		errs = append(errs, fmt.Errorf("%w: MaxBody is negative", ErrConfig))
 	}
 	h := &CallbackHandler{secret: cfg.Secret, flow: cfg.Flow, inbox: cfg.Inbox,
-		maxBody: cmp.Or(cfg.MaxBody, DefaultMaxCallbackBody), now: cfg.Now, log: cfg.Logger, refusals: cfg.Refusals}
+		maxBody: cmp.Or(cfg.MaxBody, DefaultMaxCallbackBody), clock: cfg.Clock, log: cfg.Logger, refusals: cfg.Refusals}
 	if cfg.Metrics != nil {
 		c, err := register(cfg.Metrics, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "engine_heropayments_callbacks_total",
@@ -137,9 +139,6 @@ func NewCallbackHandler(cfg HandlerConfig) (*CallbackHandler, error) {
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
-	}
-	if h.now == nil {
-		h.now = time.Now
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -201,7 +200,7 @@ func (h *CallbackHandler) verify(body []byte, hdr http.Header) (cb Callback, sta
 		return cb, http.StatusBadRequest, "bad_payload", err
 	}
 	cb.Header = hdr.Clone()
-	cb.ReceivedAt = h.now()
+	cb.ReceivedAt = h.clock.Now()
 	return cb, 0, "", nil
 }
 

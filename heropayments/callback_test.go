@@ -13,6 +13,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 const testSecret = "hp-test-secret-not-a-real-key"
@@ -27,7 +29,7 @@ func (failingInbox) Store(context.Context, Callback) (bool, error) {
 func newTestHandler(t *testing.T, inbox CallbackInbox, reg prometheus.Registerer) *CallbackHandler {
 	t.Helper()
 	h, err := NewCallbackHandler(HandlerConfig{Secret: testSecret, Flow: FlowV2, Inbox: inbox, MaxBody: 1024,
-		Now: func() time.Time { return time.Unix(1_780_000_000, 0) }, Metrics: reg})
+		Clock: clock.NewManual(time.Unix(1_780_000_000, 0)).Clock(), Metrics: reg})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,12 +9,12 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/internal/venuehttp"
 )
 
@@ -65,9 +65,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Rand draws backoff jitter; nil uses math/rand/v2's global source.
 	Rand *rand.Rand
-	// Now and Sleep are the client's clock; nil means the real one. Sleep
+	// Clock is the client's clock; the zero value is the system clock.
+	// Sleep, when set, waits in its place (tests skip waits with it); it
 	// must return ctx.Err() early when ctx ends.
-	Now   func() time.Time
+	Clock clock.Clock
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
@@ -95,22 +96,14 @@ func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
 // Client is a Heropayments REST client. It is safe for concurrent use.
 // Create it with NewClient; the zero value is not usable.
 type Client struct {
-	base       string
-	key        string // never printed
-	secret     string // never printed
-	redact     redactor
-	hc         *http.Client
-	timeout    time.Duration
-	limiter    *rate.Limiter
-	maxRetries int
-	limits     *Limits
-	metrics    *metrics
-	log        *slog.Logger
-	now        func() time.Time
-	sleep      func(context.Context, time.Duration) error
-
-	mu  sync.Mutex // guards rnd
-	rnd *rand.Rand
+	base    string
+	key     string // never printed
+	secret  string // never printed
+	redact  redactor
+	limits  *Limits
+	metrics *metrics
+	clock   clock.Clock
+	caller  *venuehttp.Caller // sends, paces and retries the calls
 }
 
 // NewClient validates cfg and returns a client. Every problem is reported,
@@ -147,37 +140,30 @@ func NewClient(cfg Config) (*Client, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	c := &Client{
-		base:       base,
-		key:        cfg.APIKey,
-		secret:     cfg.APISecret,
-		redact:     redactor{secrets: []string{cfg.APIKey, cfg.APISecret}},
-		timeout:    cmp.Or(cfg.Timeout, DefaultTimeout),
-		limiter:    rate.NewLimiter(rate.Limit(cmp.Or(cfg.RateLimit, DefaultRateLimit)), cmp.Or(cfg.Burst, DefaultBurst)),
-		maxRetries: cfg.MaxRetries,
-		limits:     cfg.Limits,
-		metrics:    m,
-		log:        cfg.Logger,
-		now:        cfg.Now,
-		sleep:      cfg.Sleep,
-		rnd:        cfg.Rand,
-	}
-	hc := http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
-	if cfg.HTTPClient != nil {
-		hc = *cfg.HTTPClient
-	}
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	c.hc = &hc
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
-	if c.now == nil {
-		c.now = time.Now
-	}
-	if c.sleep == nil {
-		c.sleep = venuehttp.Sleep
-	}
-	return c, nil
+	return &Client{
+		base:    base,
+		key:     cfg.APIKey,
+		secret:  cfg.APISecret,
+		redact:  redactor{secrets: []string{cfg.APIKey, cfg.APISecret}},
+		limits:  cfg.Limits,
+		metrics: m,
+		clock:   cfg.Clock,
+		caller: &venuehttp.Caller{
+			Name:       "heropayments",
+			NotSent:    ErrNotSent,
+			HTTP:       venuehttp.HTTPClient(cfg.HTTPClient),
+			Limiter:    rate.NewLimiter(rate.Limit(cmp.Or(cfg.RateLimit, DefaultRateLimit)), cmp.Or(cfg.Burst, DefaultBurst)),
+			Timeout:    cmp.Or(cfg.Timeout, DefaultTimeout),
+			MaxRetries: cfg.MaxRetries,
+			MaxBody:    maxBody,
+			Clock:      cfg.Clock,
+			Sleep:      cfg.Sleep,
+			Log:        cfg.Logger,
+			Rand:       cfg.Rand,
+			// Query values (ids, our externalOrderId) stay out of errors.
+			HideURL: true,
+		},
+	}, nil
 }
 
 // String describes the client without its credentials.

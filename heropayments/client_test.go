@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 const testKey = "hp-test-key-0123456789"
@@ -122,8 +124,7 @@ func TestClientRetriesReadsOnly(t *testing.T) {
 		t.Fatalf("MinAmount = %+v, %v after %d requests; want success on the third", m, err, api.requests())
 	}
 
-	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
-	limits := newTestLimits(t, &now)
+	limits := newTestLimits(t, clock.NewManual(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)))
 	api = &fakeAPI{t: t, replies: []reply{{503, `{"error":{"code":"E_BUSY","message":"busy"}}`}, {200, `{}`}}}
 	reg := prometheus.NewRegistry()
 	c = newTestClient(t, api, limits)
@@ -150,8 +151,7 @@ func TestClientRetriesReadsOnly(t *testing.T) {
 
 func TestClientRefusesBeforeSending(t *testing.T) {
 	ctx := context.Background()
-	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
-	limits := newTestLimits(t, &now)
+	limits := newTestLimits(t, clock.NewManual(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)))
 	api := &fakeAPI{t: t, replies: []reply{{400, `{"code":"LIMIT","message":"key ` + testKey + ` over limit"}`}}}
 	c := newTestClient(t, api, limits)
 	w := func(amount, currency string) WithdrawalRequest {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"reflect"
 	"strings"
 	"time"
@@ -97,82 +96,28 @@ func jsonErrorKind(err error) string {
 	return "invalid value"
 }
 
-// errorBody is the union of the error bodies the client understands.
-type errorBody struct {
-	Error   json.RawMessage `json:"error"`
-	Code    json.RawMessage `json:"code"`
-	Message json.RawMessage `json:"message"`
-}
-
-// maxSnippet bounds the text kept from an error body of unknown form.
-const maxSnippet = 80
-
-// parseAPIError builds the error of a non-2xx response. It never fails.
+// parseAPIError builds the error of a non-2xx response. It never fails. It
+// reads {"error": {"code", "message"}}, {"error": "text"} and {"code",
+// "message"}.
 func parseAPIError(op string, res result, red redactor, now time.Time) *APIError {
 	e := &APIError{Op: op, Status: res.status, Err: statusSentinel(res.status)}
 	if d, ok := venuehttp.RetryAfter(res.header, now); ok {
 		e.RetryAfter = d
 	}
-	var eb errorBody
-	if !res.tooLarge && json.Unmarshal(res.body, &eb) == nil {
-		var inner errorBody
-		switch {
-		case len(eb.Error) > 0 && json.Unmarshal(eb.Error, &inner) == nil:
-			e.Code, e.Message = scalar(inner.Code), scalar(inner.Message)
-		case len(eb.Error) > 0:
-			e.Message = scalar(eb.Error)
-		default:
-			e.Code, e.Message = scalar(eb.Code), scalar(eb.Message)
+	if !res.tooLarge {
+		if eb, ok := venuehttp.ParseErrorBody(res.body); ok {
+			e.Code, e.Message = red.clean(eb.Code), red.clean(eb.Message)
 		}
-		e.Code, e.Message = red.clean(e.Code), red.clean(e.Message)
 	}
-	if e.Code == "" && e.Message == "" && len(res.body) > 0 {
-		b := res.body
-		if len(b) > 4*maxSnippet {
-			b = b[:4*maxSnippet]
-		}
-		s := []rune(red.clean(string(b)))
-		if len(s) > maxSnippet {
-			s = append(s[:maxSnippet], '…')
-		}
-		e.Message = string(s)
+	if e.Code == "" && e.Message == "" {
+		e.Message = venuehttp.Snippet(res.body, red.clean)
 	}
 	return e
 }
 
-// scalar returns a JSON string's text or a number's or boolean's literal.
-func scalar(raw json.RawMessage) string {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return ""
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	switch raw[0] {
-	case '{', '[', 'n':
-		return ""
-	}
-	return string(raw)
-}
-
 func statusSentinel(status int) error {
-	switch {
-	case status == http.StatusBadRequest || status == http.StatusUnprocessableEntity:
-		return ErrBadRequest
-	case status == http.StatusUnauthorized:
-		return ErrUnauthorized
-	case status == http.StatusForbidden:
-		return ErrForbidden
-	case status == http.StatusNotFound:
-		return ErrNotFound
-	case status == http.StatusConflict:
-		return ErrConflict
-	case status == http.StatusTooManyRequests:
-		return ErrRateLimited
-	case status >= 500 && status <= 599:
-		return ErrServer
-	}
-	return ErrStatus
+	return venuehttp.StatusErrors{
+		BadRequest: ErrBadRequest, Unauthorized: ErrUnauthorized, Forbidden: ErrForbidden, NotFound: ErrNotFound,
+		Conflict: ErrConflict, RateLimited: ErrRateLimited, Server: ErrServer, Other: ErrStatus,
+	}.Of(status)
 }

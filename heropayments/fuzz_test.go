@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 // addVectorSeeds seeds a fuzz target with every Node vector body.
@@ -49,7 +51,7 @@ func FuzzCallbackHandler(f *testing.F) {
 	f.Add([]byte(`{"externalOrderId":"a","status":"finished","type":"deposit","amount":"1e5"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		inbox := &MemoryInbox{}
-		h, err := NewCallbackHandler(HandlerConfig{Secret: testSecret, Flow: FlowCustody, Inbox: inbox, Now: func() time.Time { return time.Time{} }})
+		h, err := NewCallbackHandler(HandlerConfig{Secret: testSecret, Flow: FlowCustody, Inbox: inbox, Clock: clock.NewManual(time.Time{}).Clock()})
 		if err != nil {
 			t.Fatal(err)
 		}

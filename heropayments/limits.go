@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 // Scopes of a daily withdrawal limit (LimitError.Scope).
@@ -39,8 +41,8 @@ type LimitsConfig struct {
 	// Location decides where a day starts; nil means UTC (the document
 	// does not say; UTC is assumed).
 	Location *time.Location
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	// Clock says which day it is; the zero value is the system clock.
+	Clock clock.Clock
 	// Counters stores the totals; required.
 	Counters LimitCounters
 }
@@ -53,7 +55,7 @@ type Limits struct {
 	merchantDaily decimal.Decimal
 	customerDaily decimal.Decimal
 	loc           *time.Location
-	now           func() time.Time
+	clock         clock.Clock
 
 	mu       sync.Mutex // serialises check-then-add on counters
 	counters LimitCounters
@@ -72,12 +74,9 @@ func NewLimits(cfg LimitsConfig) (*Limits, error) {
 		return nil, fmt.Errorf("%w: limits need Counters", ErrConfig)
 	}
 	l := &Limits{currency: cfg.Currency, merchantDaily: cfg.MerchantDaily, customerDaily: cfg.CustomerDaily,
-		loc: cfg.Location, now: cfg.Now, counters: cfg.Counters}
+		loc: cfg.Location, clock: cfg.Clock, counters: cfg.Counters}
 	if l.loc == nil {
 		l.loc = time.UTC
-	}
-	if l.now == nil {
-		l.now = time.Now
 	}
 	return l, nil
 }
@@ -93,7 +92,7 @@ func (l *Limits) Reserve(ctx context.Context, customerID string, amount decimal.
 	if customerID == "" || !amount.IsPositive() {
 		return nil, fmt.Errorf("%w: a reservation needs a customer and a positive amount", ErrInvalidInput)
 	}
-	day := l.now().In(l.loc).Format(time.DateOnly)
+	day := l.clock.Now().In(l.loc).Format(time.DateOnly)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	merchant, customer, err := l.counters.Used(ctx, day, customerID)

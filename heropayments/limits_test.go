@@ -7,15 +7,17 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/internal/clock"
 )
 
-func newTestLimits(t *testing.T, now *time.Time) *Limits {
+func newTestLimits(t *testing.T, clk *clock.Manual) *Limits {
 	t.Helper()
 	l, err := NewLimits(LimitsConfig{
 		Currency:      "USDT",
 		MerchantDaily: decimal.RequireFromString("1000"),
 		CustomerDaily: decimal.RequireFromString("300"),
-		Now:           func() time.Time { return *now },
+		Clock:         clk.Clock(),
 		Counters:      &MemoryCounters{},
 	})
 	if err != nil {
@@ -26,8 +28,8 @@ func newTestLimits(t *testing.T, now *time.Time) *Limits {
 
 func TestLimits(t *testing.T) {
 	ctx := context.Background()
-	now := time.Date(2026, 6, 1, 23, 0, 0, 0, time.UTC)
-	l := newTestLimits(t, &now)
+	clk := clock.NewManual(time.Date(2026, 6, 1, 23, 0, 0, 0, time.UTC))
+	l := newTestLimits(t, clk)
 	d := decimal.RequireFromString
 	reserve := func(cust, amt string) error {
 		_, err := l.Reserve(ctx, cust, d(amt))
@@ -61,7 +63,7 @@ func TestLimits(t *testing.T) {
 	if err := reserve("erin", "100"); err != nil {
 		t.Fatalf("after a release (twice, counted once), Reserve(erin, 100) = %v, want nil", err)
 	}
-	now = now.Add(time.Hour) // next UTC day: fresh limits
+	clk.Advance(time.Hour) // next UTC day: fresh limits
 	if err := reserve("alice", "300"); err != nil {
 		t.Fatalf("next day Reserve(alice, 300) = %v, want nil", err)
 	}

@@ -5,16 +5,13 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/otcdesk/engine/internal/venuehttp"
 )
 
-// Outcome labels of engine_heropayments_requests_total.
-const (
-	outcomeOK       = "ok"
-	outcomeRejected = "rejected" // 4xx: refused, nothing happened
-	outcomeNotSent  = "not_sent"
-	outcomeError    = "error"   // a read that failed
-	outcomeUnknown  = "unknown" // a create whose outcome is unknown
-)
+// outcomeUnknown is the outcome label of engine_heropayments_requests_total
+// of a create whose outcome is unknown (venuehttp names the others).
+const outcomeUnknown = venuehttp.OutcomeUnknown
 
 // metrics are the client's collectors. A nil *metrics records nothing.
 type metrics struct {
@@ -70,20 +67,29 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error)
 	return c, nil
 }
 
-func (m *metrics) call(r route, outcome string) {
-	if m != nil {
-		m.requests.WithLabelValues(r.name, outcome).Inc()
+// of returns what counts the calls of route r; a nil m counts nothing.
+func (m *metrics) of(r route) routeMetrics { return routeMetrics{m, r.name} }
+
+// routeMetrics counts one route's calls for the venuehttp.Caller.
+type routeMetrics struct {
+	m     *metrics
+	route string
+}
+
+func (rm routeMetrics) Call(outcome string) {
+	if rm.m != nil {
+		rm.m.requests.WithLabelValues(rm.route, outcome).Inc()
 	}
 }
 
-func (m *metrics) attempt(r route, d time.Duration) {
-	if m != nil {
-		m.seconds.WithLabelValues(r.name).Observe(d.Seconds())
+func (rm routeMetrics) Attempt(d time.Duration) {
+	if rm.m != nil {
+		rm.m.seconds.WithLabelValues(rm.route).Observe(d.Seconds())
 	}
 }
 
-func (m *metrics) retry(r route, reason string) {
-	if m != nil {
-		m.retries.WithLabelValues(r.name, reason).Inc()
+func (rm routeMetrics) Retry(reason string) {
+	if rm.m != nil {
+		rm.m.retries.WithLabelValues(rm.route, reason).Inc()
 	}
 }

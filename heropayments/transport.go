@@ -1,28 +1,17 @@
 package heropayments
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"math/rand/v2"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
-	"time"
 
 	"github.com/otcdesk/engine/internal/venuehttp"
 )
 
 // maxBody bounds a response body; a larger one is refused.
 const maxBody = 4 << 20
-
-// Backoff between retries: exponential from backoffBase to backoffCap,
-// half fixed and half random, or the server's Retry-After (at most
-// maxRetryAfter).
-const ()
 
 // request describes one call.
 type request struct {
@@ -32,14 +21,21 @@ type request struct {
 	externalOrderID string // create routes: carried by UnknownOutcomeError
 }
 
-// result is what one attempt produced.
+// result is what decodeBody and parseAPIError read of an answer.
 type result struct {
 	status   int
 	header   http.Header
 	body     []byte
-	err      error
-	sent     bool // false only when the request provably never left
 	tooLarge bool
+}
+
+// resultOf keeps nothing of a body that was too large, not even its start.
+func resultOf(r venuehttp.Response) result {
+	res := result{status: r.Status, header: r.Header, tooLarge: r.TooLarge}
+	if !r.TooLarge {
+		res.body = r.Body
+	}
+	return res
 }
 
 // encodeBody marshals v and normalises it, so that the bytes sent are the
@@ -74,139 +70,21 @@ func (c *Client) do(ctx context.Context, rq request, out any) error {
 		}
 		sig = SignQuery(c.secret, qs)
 	}
-
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	for attempt := 0; ; attempt++ {
-		if err := c.wait(ctx); err != nil {
-			c.metrics.call(rq.route, outcomeNotSent)
-			return fmt.Errorf("heropayments: %s: %w: waiting for the rate limiter: %w", op, ErrNotSent, err)
-		}
-		res := c.attempt(ctx, rq, target, body, sig)
-		err, outcome, retry := c.judge(ctx, rq, res, out)
-		if retry == "" || attempt >= c.maxRetries || ctx.Err() != nil {
-			c.metrics.call(rq.route, outcome)
-			return err
-		}
-		delay := c.backoff(attempt, res.header)
-		if dl, ok := ctx.Deadline(); ok && c.now().Add(delay).After(dl) {
-			c.metrics.call(rq.route, outcome)
-			return err
-		}
-		c.metrics.retry(rq.route, retry)
-		c.log.InfoContext(ctx, "heropayments: retrying", "route", op, "attempt", attempt+1, "reason", retry, "status", res.status, "delay", delay)
-		if serr := c.sleep(ctx, delay); serr != nil {
-			c.metrics.call(rq.route, outcome)
-			return err
-		}
-	}
-}
-
-// judge turns an attempt into the call's error (nil on success), the
-// metric outcome and the retry reason ("" when it must not be repeated).
-func (c *Client) judge(ctx context.Context, rq request, res result, out any) (err error, outcome, retry string) {
-	op := rq.route.op()
-	write := rq.route.kind == create
-	unknown := func(err error) (error, string, string) {
-		return &UnknownOutcomeError{Op: op, ExternalOrderID: rq.externalOrderID, Err: err}, outcomeUnknown, ""
-	}
-	switch {
-	case res.err != nil && !res.sent:
-		return fmt.Errorf("heropayments: %s: %w: %w", op, ErrNotSent, res.err), outcomeNotSent, "not_sent"
-	case res.err != nil && write:
-		return unknown(res.err)
-	case res.err != nil:
-		if ctx.Err() != nil {
-			return fmt.Errorf("heropayments: %s: %w", op, res.err), outcomeError, ""
-		}
-		return fmt.Errorf("heropayments: %s: %w", op, res.err), outcomeError, "network"
-	case res.status >= 200 && res.status < 300:
-		err := decodeBody(op, res, out)
-		switch {
-		case err == nil:
-			return nil, outcomeOK, ""
-		case write:
-			return unknown(err) // processed, but the answer is unreadable
-		default:
-			return err, outcomeError, ""
-		}
-	}
-	apiErr := parseAPIError(op, res, c.redact, c.now())
-	switch {
-	case res.status == http.StatusTooManyRequests:
-		return apiErr, outcomeRejected, "rate_limited" // refused before processing
-	case write && (res.status >= 500 || res.status == http.StatusRequestTimeout || res.status < 400):
-		return unknown(apiErr)
-	case res.status >= 500 || res.status == http.StatusRequestTimeout:
-		return apiErr, outcomeError, "server_error"
-	case res.status < 400:
-		return apiErr, outcomeError, ""
-	default:
-		return apiErr, outcomeRejected, ""
-	}
-}
-
-// attempt sends the request once and reads the whole response.
-func (c *Client) attempt(ctx context.Context, rq request, target string, body []byte, sig string) result {
-	var rd io.Reader
+	h := http.Header{}
+	h.Set(APIKeyHeader, c.key)
+	h.Set(SignHeader, sig)
+	h.Set("Accept", "application/json")
 	if body != nil {
-		rd = bytes.NewReader(body)
+		h.Set("Content-Type", "application/json")
 	}
-	var tr venuehttp.Trace
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, tr.Hooks()), rq.route.method, target, rd)
-	if err != nil {
-		return result{err: err}
-	}
-	req.Header.Set(APIKeyHeader, c.key)
-	req.Header.Set(SignHeader, sig)
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	start := c.now()
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		c.metrics.attempt(rq.route, c.now().Sub(start))
-		return result{err: scrubURLError(err), sent: !tr.Unsent(err)}
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	c.metrics.attempt(rq.route, c.now().Sub(start))
-	res := result{status: resp.StatusCode, header: resp.Header, sent: true}
-	switch {
-	case err != nil:
-		res.err = fmt.Errorf("HTTP %d: reading the response: %w", resp.StatusCode, err)
-	case len(data) > maxBody:
-		res.tooLarge = true
-	default:
-		res.body = data
-	}
-	return res
-}
-
-// scrubURLError drops the URL (which carries query values) from a
-// *url.Error, keeping its cause.
-func scrubURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
-	}
-	return err
-}
-
-// backoff returns the wait before retry attempt+1.
-func (c *Client) backoff(attempt int, h http.Header) time.Duration {
-	return venuehttp.Backoff(attempt, h, c.now(), func(n int64) int64 {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if c.rnd == nil {
-			return rand.Int64N(n)
-		}
-		return c.rnd.Int64N(n)
+	return c.caller.Do(ctx, venuehttp.Call{
+		Op: op, Method: rq.route.method, URL: target, Header: h, Body: body,
+		Write:    rq.route.kind == create,
+		Decode:   func(r venuehttp.Response) error { return decodeBody(op, resultOf(r), out) },
+		APIError: func(r venuehttp.Response) error { return parseAPIError(op, resultOf(r), c.redact, c.clock.Now()) },
+		Unknown: func(err error) error {
+			return &UnknownOutcomeError{Op: op, ExternalOrderID: rq.externalOrderID, Err: err}
+		},
+		Metrics: c.metrics.of(rq.route),
 	})
-}
-
-// wait takes a token from the rate limiter on the client's clock.
-func (c *Client) wait(ctx context.Context) error {
-	return venuehttp.Wait(ctx, c.limiter, c.now, c.sleep)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/inbound"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/sim"
@@ -157,12 +158,12 @@ func (e *env) sync(ctx context.Context) {
 	}
 }
 
-// sender is a simulator webhook sender posting to e. now stamps
-// envelopes (and signatures); nil is the real clock.
-func (e *env) sender(ctx context.Context, seed uint64, faults sim.WebhookFaults, format sim.WebhookFormat, now func() time.Time) *sim.WebhookSender {
+// sender is a simulator webhook sender posting to e. clk stamps
+// envelopes (and signatures).
+func (e *env) sender(ctx context.Context, seed uint64, faults sim.WebhookFaults, format sim.WebhookFormat, clk clock.Clock) *sim.WebhookSender {
 	e.t.Helper()
 	s, err := sim.NewWebhookSender(ctx, sim.WebhookSenderConfig{
-		URL: e.srv.URL(), Signer: e.signer, Format: format, Faults: faults, Seed: seed, Now: now,
+		URL: e.srv.URL(), Signer: e.signer, Format: format, Faults: faults, Seed: seed, Clock: clk,
 		MinBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
 	})
 	if err != nil {

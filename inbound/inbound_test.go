@@ -10,6 +10,7 @@ import (
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/inbound"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/sim"
@@ -32,7 +33,7 @@ func TestWithdrawalSettlesOnceDespiteSenderFaults(t *testing.T) {
 	sendingIntent(t, e.store, "W1", ledger.IntentWithdrawal, ledger.TransitWithdrawal, "BTC", "1")
 
 	faults := sim.WebhookFaults{Duplicate: 0.5, Reorder: 0.5, Delay: 0.3, BadSignature: 0.2, MaxDelay: 20 * time.Millisecond}
-	s := e.sender(ctx, seed, faults, sim.WebhookFormat{}, nil)
+	s := e.sender(ctx, seed, faults, sim.WebhookFormat{}, clock.Clock{})
 	e.send(ctx, s, webhook.EventWithdrawalCreated, withdrawal("W1", "CREATED"))
 	for _, st := range []string{"CONFIRMING", "CONFIRMED", "EXECUTING", "SUCCESS", "SUCCESS", "CONFIRMING"} {
 		e.send(ctx, s, webhook.EventWithdrawalStatusUpdated, withdrawal("W1", st))
@@ -77,7 +78,7 @@ func TestWithdrawalSettlesOnceDespiteSenderFaults(t *testing.T) {
 
 	// Late: a progress status after SUCCESS, and a contradicting FAILURE.
 	stale0 := e.outcome(webhook.EventWithdrawalStatusUpdated, inbound.OutcomeStale)
-	s = e.sender(ctx, seed+1, sim.WebhookFaults{}, sim.WebhookFormat{CamelCase: true, EmbeddedData: true}, nil)
+	s = e.sender(ctx, seed+1, sim.WebhookFaults{}, sim.WebhookFormat{CamelCase: true, EmbeddedData: true}, clock.Clock{})
 	e.send(ctx, s, webhook.EventWithdrawalStatusUpdated, withdrawal("W1", "CONFIRMING"))
 	e.send(ctx, s, webhook.EventWithdrawalStatusUpdated, withdrawal("W1", "FAILURE"))
 	e.deliver(ctx, s)
@@ -126,7 +127,7 @@ func TestSettlementDestination(t *testing.T) {
 	sent("HP1", ledger.IntentPayout, ledger.Heropayments, ledger.TransitWithdrawal, "USDT", "100", nil)
 	sent("HP2", ledger.IntentPayout, ledger.Heropayments, ledger.TransitWithdrawal, "USDT", "100", nil)
 
-	s := e.sender(ctx, 7151, sim.WebhookFaults{}, sim.WebhookFormat{}, nil)
+	s := e.sender(ctx, 7151, sim.WebhookFaults{}, sim.WebhookFormat{}, clock.Clock{})
 	e.send(ctx, s, webhook.EventWithdrawalStatusUpdated, withdrawal("W1", "SUCCESS")) // reports bc1qxy
 	byCID := e.send(ctx, s, webhook.EventWithdrawalStatusUpdated, map[string]any{"Id": "venue-other", "ClientId": "HP1",
 		"Asset": "USDT", "Network": "TRX", "Destination": "TXYZ", "Amount": hercle.MustNumber("100"), "Status": "SUCCESS"})
@@ -169,7 +170,7 @@ func TestFailureReverses(t *testing.T) {
 	if _, err := e.store.Transition(ctx, "P1", ledger.StateUnknown, ledger.Detail{VenueRef: "payout-9", Note: "timeout"}); err != nil {
 		t.Fatal(err)
 	}
-	s := e.sender(ctx, 7201, sim.WebhookFaults{Duplicate: 0.5}, sim.WebhookFormat{}, nil)
+	s := e.sender(ctx, 7201, sim.WebhookFaults{Duplicate: 0.5}, sim.WebhookFormat{}, clock.Clock{})
 	e.send(ctx, s, webhook.EventWithdrawalStatusUpdated, map[string]any{"Id": "w-2", "ClientId": "W2", "Asset": "BTC", "Status": "FAILURE"})
 	payout := func(status string) map[string]any {
 		return map[string]any{"Id": "payout-9", "Status": status,
@@ -218,7 +219,7 @@ func deposit(tx, status, amount string) map[string]any {
 func TestDepositCreditsOnce(t *testing.T) {
 	ctx := deadline(t, 30*time.Second)
 	e := newEnv(t, envOptions{})
-	s := e.sender(ctx, 7301, sim.WebhookFaults{Duplicate: 1, Reorder: 0.5}, sim.WebhookFormat{}, nil)
+	s := e.sender(ctx, 7301, sim.WebhookFaults{Duplicate: 1, Reorder: 0.5}, sim.WebhookFormat{}, clock.Clock{})
 	e.send(ctx, s, webhook.EventDepositStatusUpdated, deposit("tx-1", "CONFIRMING", "1000.10"))
 	first := e.send(ctx, s, webhook.EventDepositStatusUpdated, deposit("tx-1", "SUCCESS", "1000.10"))
 	second := e.send(ctx, s, webhook.EventDepositStatusUpdated, deposit("tx-1", "SUCCESS", "1000.10"))
@@ -251,11 +252,9 @@ func TestDepositCreditsOnce(t *testing.T) {
 func TestRegistryPayeeApprovalAndBalances(t *testing.T) {
 	ctx := deadline(t, 30*time.Second)
 	e := newEnv(t, envOptions{})
-	base := time.Now().Add(-time.Minute)
-	var offset atomic.Int64 // seconds after base stamped on the next Send
-	now := func() time.Time { return base.Add(time.Duration(offset.Load()) * time.Second) }
-	s := e.sender(ctx, 7401, sim.WebhookFaults{Duplicate: 0.5}, sim.WebhookFormat{}, now)
-	at := func(sec int64) { offset.Store(sec) }
+	stamp := &offsetClock{base: time.Now().Add(-time.Minute)}
+	s := e.sender(ctx, 7401, sim.WebhookFaults{Duplicate: 0.5}, sim.WebhookFormat{}, clock.New(stamp))
+	at := func(sec int64) { stamp.offset.Store(sec) }
 	addr := func(status string) map[string]any {
 		return map[string]any{"Id": "pa-1", "PayeeId": "payee-1", "Asset": "EUR", "Address": "IT60X0542811101000000123456",
 			"Network": "SEPA", "Status": status}
@@ -316,7 +315,7 @@ func TestCrashBetweenStoreAndProcessing(t *testing.T) {
 	ctx := deadline(t, 30*time.Second)
 	e := newEnv(t, envOptions{noProcessor: true})
 	sendingIntent(t, e.store, "W3", ledger.IntentWithdrawal, ledger.TransitWithdrawal, "USDT", "250")
-	s := e.sender(ctx, 7501, sim.WebhookFaults{Duplicate: 0.5}, sim.WebhookFormat{}, nil)
+	s := e.sender(ctx, 7501, sim.WebhookFaults{Duplicate: 0.5}, sim.WebhookFormat{}, clock.Clock{})
 	e.send(ctx, s, webhook.EventDepositStatusUpdated, deposit("tx-9", "SUCCESS", "42"))
 	e.send(ctx, s, webhook.EventWithdrawalStatusUpdated, map[string]any{"Id": "w-3", "ClientId": "W3", "Asset": "USDT", "Network": "TRX", "Destination": "TXYZ", "Status": "SUCCESS"})
 	if err := s.Close(ctx); err != nil {
@@ -362,7 +361,7 @@ func TestCrashBetweenStoreAndProcessing(t *testing.T) {
 func TestUnknownAndMalformedEvents(t *testing.T) {
 	ctx := deadline(t, 30*time.Second)
 	e := newEnv(t, envOptions{})
-	s := e.sender(ctx, 7601, sim.WebhookFaults{}, sim.WebhookFormat{}, nil)
+	s := e.sender(ctx, 7601, sim.WebhookFaults{}, sim.WebhookFormat{}, clock.Clock{})
 	unknown := e.send(ctx, s, "Something.Undocumented", map[string]any{"x": 1})
 	bad := e.send(ctx, s, webhook.EventDepositStatusUpdated, map[string]any{"Id": "tx-bad", "Status": "SUCCESS", "Amount": "not a number"})
 	zero := e.send(ctx, s, webhook.EventDepositStatusUpdated, deposit("tx-zero", "SUCCESS", "0"))
@@ -444,3 +443,17 @@ func TestWebhookLoad(t *testing.T) {
 }
 
 func loadTxID(sender, i int) string { return fmt.Sprintf("load-%02d-%05d", sender, i) }
+
+// offsetClock reads base plus a number of seconds the test sets, backwards
+// too (to stamp an older update delivered after a newer one). The sender
+// waits on real timers whatever its clock, so those are the system's.
+type offsetClock struct {
+	base   time.Time
+	offset atomic.Int64 // seconds after base
+}
+
+func (c *offsetClock) Now() time.Time {
+	return c.base.Add(time.Duration(c.offset.Load()) * time.Second)
+}
+
+func (c *offsetClock) NewTimer(d time.Duration) clock.Timer { return clock.Clock{}.NewTimer(d) }

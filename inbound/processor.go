@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/hercle/webhook"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/internal/passes"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
@@ -67,8 +68,9 @@ type Options struct {
 	Metrics prometheus.Registerer
 	// Logger; nil discards. Bodies are never logged.
 	Logger *slog.Logger
-	// Now is the clock for the lag metric; nil means time.Now.
-	Now func() time.Time
+	// Clock is the clock for the lag metric; the zero value is the system
+	// clock.
+	Clock clock.Clock
 	// Tick, if not nil, triggers a pass on each receive (a safety net for
 	// a lost wake-up and for retrying transient errors). Nil means a
 	// ticker every DefaultRescan.
@@ -86,7 +88,7 @@ type Processor struct {
 	store     Ledger
 	onDeposit func(Deposit)
 	log       *slog.Logger
-	now       func() time.Time
+	clock     clock.Clock
 	tick      <-chan time.Time
 	workers   int
 	m         *metrics
@@ -116,7 +118,7 @@ func New(opts Options) (*Processor, error) {
 		store:       opts.Ledger,
 		onDeposit:   opts.OnDeposit,
 		log:         opts.Logger,
-		now:         opts.Now,
+		clock:       opts.Clock,
 		tick:        opts.Tick,
 		workers:     cmp.Or(opts.Workers, DefaultWorkers),
 		m:           m,
@@ -127,9 +129,6 @@ func New(opts Options) (*Processor, error) {
 	}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
-	}
-	if p.now == nil {
-		p.now = time.Now
 	}
 	return p, nil
 }
@@ -255,7 +254,7 @@ func (p *Processor) pass(ctx context.Context) {
 	wg.Wait()
 	lag := 0.0
 	if !oldest.IsZero() {
-		lag = max(0, p.now().Sub(oldest).Seconds())
+		lag = max(0, p.clock.Since(oldest).Seconds())
 	}
 	p.m.lag.Set(lag)
 	p.mu.Lock()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/ledger"
 )
 
@@ -35,7 +36,7 @@ type Relay struct {
 	log   *slog.Logger
 	ch    chan Deposit
 	store RelayLedger
-	now   func() time.Time
+	clock clock.Clock
 
 	mu   sync.Mutex      // guards seen
 	seen map[string]bool // journal entry keys already queued by this process
@@ -44,16 +45,13 @@ type Relay struct {
 // relayBacklog bounds the deposits queued for the loop.
 const relayBacklog = 4096
 
-// NewRelay returns a relay marking deposits in store; now stamps a deposit
-// without a time (nil: time.Now).
-func NewRelay(store RelayLedger, now func() time.Time, log *slog.Logger) *Relay {
-	if now == nil {
-		now = time.Now
-	}
+// NewRelay returns a relay marking deposits in store; clk stamps a deposit
+// without a time.
+func NewRelay(store RelayLedger, clk clock.Clock, log *slog.Logger) *Relay {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Relay{log: log, store: store, now: now, ch: make(chan Deposit, relayBacklog), seen: map[string]bool{}}
+	return &Relay{log: log, store: store, clock: clk, ch: make(chan Deposit, relayBacklog), seen: map[string]bool{}}
 }
 
 // relayedKey counts the deposits of t's UTC day handed to strategies.
@@ -102,7 +100,7 @@ func (r *Relay) Run(ctx context.Context, deliver func(context.Context, Deposit))
 		case dep := <-r.ch:
 			at := dep.Time
 			if at.IsZero() {
-				at = r.now()
+				at = r.clock.Now()
 			}
 			_, first, err := r.store.AddCounter(ctx, relayedKey(at), dep.EntryKey, decimal.NewFromInt(1))
 			switch {

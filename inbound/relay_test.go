@@ -10,6 +10,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/inbound"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/ledger"
 )
 
@@ -32,7 +33,7 @@ func TestDepositRelayedOnceAcrossRestarts(t *testing.T) {
 		t.Helper()
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		r := inbound.NewRelay(store, nil, nil) // a new process: nothing seen in memory
+		r := inbound.NewRelay(store, clock.Clock{}, nil) // a new process: nothing seen in memory
 		sink := make(chan inbound.Deposit, len(deps)+1)
 		done := make(chan struct{})
 		go func() { r.Run(ctx, func(_ context.Context, d inbound.Deposit) { sink <- d }); close(done) }()

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/hercle/webhook"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/sim"
 )
@@ -20,7 +21,7 @@ func TestFailureOfAnotherMovementUnderTheClientID(t *testing.T) {
 	if _, err := e.store.Acknowledge(ctx, "W5", "w-5"); err != nil {
 		t.Fatal(err)
 	}
-	s := e.sender(ctx, 7301, sim.WebhookFaults{}, sim.WebhookFormat{}, nil)
+	s := e.sender(ctx, 7301, sim.WebhookFaults{}, sim.WebhookFormat{}, clock.Clock{})
 	e.send(ctx, s, webhook.EventWithdrawalStatusUpdated, map[string]any{"Id": "w-5-again", "ClientId": "W5", "Asset": "BTC", "Status": "FAILURE"})
 	e.deliver(ctx, s)
 	if in, err := e.store.Intent(ctx, "W5"); err != nil || in.State != ledger.StateSubmitted {
@@ -30,7 +31,7 @@ func TestFailureOfAnotherMovementUnderTheClientID(t *testing.T) {
 		t.Fatalf("transit after another movement's FAILURE = %s, want 0.5 still in flight", got)
 	}
 
-	s2 := e.sender(ctx, 7302, sim.WebhookFaults{}, sim.WebhookFormat{}, nil)
+	s2 := e.sender(ctx, 7302, sim.WebhookFaults{}, sim.WebhookFormat{}, clock.Clock{})
 	e.send(ctx, s2, webhook.EventWithdrawalStatusUpdated, map[string]any{"Id": "w-5", "ClientId": "W5", "Asset": "BTC",
 		"Network": "BTC", "Destination": "bc1qdest", "Status": "SUCCESS"})
 	e.deliver(ctx, s2)

@@ -24,9 +24,9 @@ import (
 
 	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/inbound"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
-	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/sim"
 )
 
@@ -44,20 +44,20 @@ const simSeed = 5150
 type venueSim struct {
 	srv   *sim.Server
 	v     *sim.Venue
-	clock *scheduler.Manual
+	clock *clock.Manual
 }
 
 func (e *env) startSim(ctx context.Context, wo sim.WebhookOptions) *venueSim {
 	e.t.Helper()
-	clock := scheduler.NewManual(time.Date(2026, 3, 4, 12, 0, 0, 0, time.UTC))
+	clk := clock.NewManual(time.Date(2026, 3, 4, 12, 0, 0, 0, time.UTC))
 	wo.URL, wo.Signer = e.srv.URL(), e.signer
 	wo.MinBackoff, wo.MaxBackoff = time.Millisecond, 20*time.Millisecond
-	srv, err := sim.Start(ctx, sim.Options{Seed: simSeed, Now: clock.Now, AutoApproveWhitelist: true, Webhooks: wo})
+	srv, err := sim.Start(ctx, sim.Options{Seed: simSeed, Clock: clk.Clock(), AutoApproveWhitelist: true, Webhooks: wo})
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	e.t.Cleanup(func() { srv.Close() })
-	return &venueSim{srv: srv, v: srv.Venue(), clock: clock}
+	return &venueSim{srv: srv, v: srv.Venue(), clock: clk}
 }
 
 // settle delivers every webhook of the state changes so far and waits

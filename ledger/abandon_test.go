@@ -20,7 +20,7 @@ func stalledStore(t *testing.T) (s *Store, path string, release chan struct{}) {
 	path = filepath.Join(t.TempDir(), "ledger.db")
 	blocked, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	s, err := Open(path, Options{Now: fixedClock(), OnCommit: func(time.Duration, int) {
+	s, err := Open(path, Options{Clock: fixedClock(), OnCommit: func(time.Duration, int) {
 		once.Do(func() { close(blocked); <-release })
 	}})
 	if err != nil {
@@ -259,7 +259,7 @@ func TestOnCommitSeesEveryCommit(t *testing.T) {
 	var once sync.Once
 	var mu sync.Mutex
 	commits, writes := 0, 0
-	s, err := Open(path, Options{Now: fixedClock(), OnCommit: func(_ time.Duration, n int) {
+	s, err := Open(path, Options{Clock: fixedClock(), OnCommit: func(_ time.Duration, n int) {
 		mu.Lock()
 		commits, writes = commits+1, writes+n
 		mu.Unlock()

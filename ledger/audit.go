@@ -80,7 +80,7 @@ func (s *Store) PutAudit(ctx context.Context, r AuditRecord) (AuditRecord, error
 		return AuditRecord{}, err
 	}
 	if r.Time.IsZero() {
-		r.Time = s.now()
+		r.Time = s.clock.Now()
 	}
 	r.Time = r.Time.UTC()
 	var out AuditRecord

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 // BackupReport describes a backup file that verified.
@@ -178,7 +180,10 @@ func Restore(ctx context.Context, src, dst string, lockTimeout time.Duration) (R
 	out := RestoreReport{BackupReport: rep}
 	out.Path = dst
 	if _, err := os.Stat(dst); err == nil {
-		out.Replaced = dst + ".replaced-" + time.Now().UTC().Format("20060102T150405Z")
+		// Restore runs outside any engine (engine ledger restore), on the
+		// system clock.
+		var wall clock.Clock
+		out.Replaced = dst + ".replaced-" + wall.Now().UTC().Format("20060102T150405Z")
 		if err := os.Link(dst, out.Replaced); err != nil {
 			return RestoreReport{}, fmt.Errorf("ledger: restore: keep the old ledger: %w", err)
 		}
@@ -202,13 +207,16 @@ func lockFile(path string, timeout time.Duration) (unlock func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("ledger: restore over %s: %w", path, err)
 	}
-	deadline := time.Now().Add(timeout)
+	// The lock is polled against the system clock, as bbolt polls its
+	// own: the wait is the operator's, whatever clock the books keep.
+	var wall clock.Clock
+	deadline := wall.Now().Add(timeout)
 	for {
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		if err == nil {
 			return func() { f.Close() }, nil
 		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
+		if !errors.Is(err, syscall.EWOULDBLOCK) || wall.Now().After(deadline) {
 			f.Close()
 			return nil, fmt.Errorf("ledger: restore over %s: %w (stop the engine first)", path, ErrInUse)
 		}

@@ -58,7 +58,7 @@ type CheckReport struct {
 // balance at fault and returns its *VerifyError (wrapping ErrCorrupt); a
 // page bbolt cannot read is an ErrCorrupt naming the file.
 func (s *Store) Check(ctx context.Context) (CheckReport, error) {
-	start := time.Now()
+	start := s.wall.Now()
 	var rep CheckReport
 	var cp Checkpoint
 	var quick error
@@ -78,15 +78,15 @@ func (s *Store) Check(ctx context.Context) (CheckReport, error) {
 		// Verify found nothing: the checkpoint itself was damaged or
 		// from before a correction; a fresh one replaces it.
 	}
-	rep.Took = time.Since(start)
+	rep.Took = s.wall.Since(start)
 	if s.readOnly {
 		return rep, nil
 	}
-	cp.At = s.now().UTC()
+	cp.At = s.clock.Now().UTC()
 	if err := s.putCheckpoint(ctx, cp); err != nil {
 		return rep, fmt.Errorf("ledger: record the checkpoint: %w", err)
 	}
-	rep.Took = time.Since(start)
+	rep.Took = s.wall.Since(start)
 	return rep, nil
 }
 
@@ -232,7 +232,7 @@ var metaProbe = []byte("probe")
 // Probe makes one small durable write (the time, in the meta bucket), to
 // learn whether the file can be written again after a write error.
 func (s *Store) Probe(ctx context.Context) error {
-	now := []byte(s.now().UTC().Format(time.RFC3339Nano))
+	now := []byte(s.clock.Now().UTC().Format(time.RFC3339Nano))
 	return s.write(ctx, func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketMeta).Put(metaProbe, now)
 	})

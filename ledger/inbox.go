@@ -54,7 +54,7 @@ func (s *Store) PutEvent(ctx context.Context, ev Event) (Event, bool, error) {
 		return Event{}, false, fmt.Errorf("%w: event %s/%s: body, type or meta too large", ErrInvalidEntry, ev.Source, ev.ID)
 	}
 	ev.Body, ev.Meta = bytes.Clone(ev.Body), maps.Clone(ev.Meta)
-	ev.Received, ev.Processed, ev.Deliveries = s.now().UTC(), time.Time{}, 1
+	ev.Received, ev.Processed, ev.Deliveries = s.clock.Now().UTC(), time.Time{}, 1
 	var (
 		out Event
 		dup bool
@@ -102,7 +102,7 @@ func (s *Store) MarkProcessed(ctx context.Context, src Source, id string) error 
 		if !ev.Processed.IsZero() {
 			return nil
 		}
-		ev.Processed = s.now().UTC()
+		ev.Processed = s.clock.Now().UTC()
 		return s.putEvent(tx, ev)
 	})
 }

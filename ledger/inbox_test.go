@@ -60,7 +60,7 @@ func TestInbox(t *testing.T) {
 func TestCounters(t *testing.T) {
 	s, path := openTemp(t)
 	ctx := context.Background()
-	day := fixedClock()()
+	day := fixedClock().Now()
 	k := DailyNotional(day, "BTCUSDT")
 	if k.Day != "2025-03-04" {
 		t.Fatalf("DailyNotional day = %q", k.Day)

@@ -165,7 +165,7 @@ func (s *Store) Transition(ctx context.Context, clientID string, to IntentState,
 		if !CanTransition(in.State, to) {
 			return false, &TransitionError{ClientID: clientID, From: in.State, To: to}
 		}
-		now := s.now().UTC()
+		now := s.clock.Now().UTC()
 		in.History = append(in.History, Attempt{At: now, From: in.State, To: to, VenueRef: d.VenueRef, Note: d.Note})
 		in.State, in.Updated = to, now
 		if d.VenueRef != "" {
@@ -198,7 +198,7 @@ func (s *Store) Acknowledge(ctx context.Context, clientID, venueRef string) (Int
 		if acked {
 			return false, nil
 		}
-		now := s.now().UTC()
+		now := s.clock.Now().UTC()
 		in.History = append(in.History, Attempt{At: now, From: StateSubmitted, To: StateSubmitted, VenueRef: venueRef, Note: "acknowledged by the venue"})
 		in.VenueRef, in.Updated = venueRef, now
 		return true, nil

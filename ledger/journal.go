@@ -72,7 +72,7 @@ func (s *Store) prepare(e Entry) (Entry, error) {
 		return Entry{}, err
 	}
 	if e.Time.IsZero() {
-		e.Time = s.now()
+		e.Time = s.clock.Now()
 	}
 	e.Time = e.Time.UTC()
 	// Checked here, not in Validate, so that stored entries keep decoding.
@@ -135,7 +135,7 @@ func (s *Store) postTx(tx *bbolt.Tx, e Entry) (Entry, error) {
 	if err != nil {
 		return Entry{}, err
 	}
-	e.Seq, e.Recorded = seq, s.now().UTC()
+	e.Seq, e.Recorded = seq, s.clock.Now().UTC()
 	rec, err := encodeEntry(e)
 	if err != nil {
 		return Entry{}, err

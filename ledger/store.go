@@ -16,6 +16,8 @@ import (
 
 	"go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 // SchemaVersion is the layout this package reads and writes. A file with a
@@ -67,9 +69,9 @@ type Options struct {
 	// ReadOnly opens the file with a shared lock: several read-only
 	// openers may coexist, but not with a writer. The file must exist.
 	ReadOnly bool
-	// Now is the clock for Entry.Recorded and intent and inbox times; nil
-	// means time.Now.
-	Now func() time.Time
+	// Clock stamps Entry.Recorded and intent and inbox times; the zero
+	// value is the system clock.
+	Clock clock.Clock
 	// OnCommit, if set, is told the duration of every write transaction
 	// (fsync included) and how many writes it carried, on the writer
 	// goroutine; it must not block. Metrics hang here.
@@ -90,10 +92,14 @@ type Options struct {
 type Store struct {
 	db       *bbolt.DB
 	path     string
-	now      func() time.Time
+	clock    clock.Clock // stamps what is written
 	readOnly bool
 	onCommit func(time.Duration, int)
 	onError  func(error)
+	// wall times commits and checks. It is always the system clock: how
+	// long an fsync takes is the disk's, and Clock may be a backtest's
+	// manual clock, which would read every duration as zero.
+	wall clock.Clock
 
 	// Writes queue here in arrival order; the writer takes them in that
 	// order, so a write queued before another commits no later than it.
@@ -204,10 +210,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, path: path, now: opts.Now, readOnly: opts.ReadOnly, onCommit: opts.OnCommit, onError: opts.OnWriteError}
-	if s.now == nil {
-		s.now = time.Now
-	}
+	s := &Store{db: db, path: path, clock: opts.Clock, readOnly: opts.ReadOnly, onCommit: opts.OnCommit, onError: opts.OnWriteError}
 	err = s.checkSchema()
 	if err == nil && s.readOnly {
 		err = checkPages(db) // a read-write open checked them above
@@ -535,7 +538,7 @@ func (s *Store) writer() {
 // writers returns.
 func (s *Store) commit(batch []*op) {
 	results := make([]error, len(batch))
-	start := time.Now()
+	start := s.wall.Now()
 	err := s.update(func(tx *bbolt.Tx) error {
 		for i, o := range batch {
 			err := o.fn(tx)
@@ -558,7 +561,7 @@ func (s *Store) commit(batch []*op) {
 		return
 	}
 	for _, o := range batch {
-		start := time.Now()
+		start := s.wall.Now()
 		err := s.update(o.fn)
 		if err == nil {
 			s.committed(start, 1)
@@ -616,7 +619,7 @@ func (s *Store) committed(start time.Time, n int) {
 	s.commits.Add(1)
 	s.writes.Add(uint64(n))
 	if s.onCommit != nil {
-		s.onCommit(time.Since(start), n)
+		s.onCommit(s.wall.Since(start), n)
 	}
 }
 

@@ -115,7 +115,7 @@ func (s *Store) newIntent(in Intent, st IntentState) (Intent, error) {
 	if len(in.Request) > 0 && !json.Valid(in.Request) {
 		return Intent{}, fmt.Errorf("%w: intent %s: request is not valid JSON", ErrInvalidEntry, in.ClientID)
 	}
-	now := s.now().UTC()
+	now := s.clock.Now().UTC()
 	in.State, in.Outcome, in.VenueRef = st, "", ""
 	in.Created, in.Updated = now, now
 	in.Request = append(json.RawMessage(nil), in.Request...)
@@ -241,7 +241,7 @@ func (s *Store) settleTx(tx *bbolt.Tx, st Settlement, want IntentState, entries 
 	if final {
 		return in, nil
 	}
-	now := s.now().UTC()
+	now := s.clock.Now().UTC()
 	in.History = append(in.History, Attempt{At: now, From: in.State, To: st.To, VenueRef: st.Detail.VenueRef, Note: st.Detail.Note})
 	in.State, in.Updated = st.To, now
 	if st.Detail.VenueRef != "" {

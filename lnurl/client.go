@@ -105,7 +105,7 @@ func (c *Client) Invoice(ctx context.Context, destination string, amountBTC deci
 	if err != nil {
 		return Invoice{}, err
 	}
-	inv, err := verify(pr, c.net, msat, descriptionHash(p.metadata), c.cfg.Now())
+	inv, err := verify(pr, c.net, msat, descriptionHash(p.metadata), c.cfg.Clock.Now())
 	if err != nil {
 		return Invoice{}, err
 	}
@@ -113,7 +113,7 @@ func (c *Client) Invoice(ctx context.Context, destination string, amountBTC deci
 	return inv, nil
 }
 
-// Verify checks a BOLT11 invoice again, at Config.Now: its
+// Verify checks a BOLT11 invoice again, at Config.Clock's time: its
 // signature verifies (lnd's zpay32), it is for Config.Network, for
 // exactly amountMsat, its description hash is descriptionHash (hex, as
 // in Invoice), and it has not expired. Call it with an Invoice's fields
@@ -124,7 +124,7 @@ func (c *Client) Verify(paymentRequest string, amountMsat int64, descriptionHash
 	if err != nil || len(b) != sha256.Size {
 		return Invoice{}, refused(CheckDescriptionHash, "the expected description hash is not 64 hex digits")
 	}
-	return verify(paymentRequest, c.net, amountMsat, [sha256.Size]byte(b), c.cfg.Now())
+	return verify(paymentRequest, c.net, amountMsat, [sha256.Size]byte(b), c.cfg.Clock.Now())
 }
 
 // get GETs u and hands the answer's body to decode, whatever its HTTP

@@ -23,6 +23,7 @@ import (
 	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/lightningnetwork/lnd/lnwire"
 	"github.com/lightningnetwork/lnd/zpay32"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/lnurl"
 	"github.com/shopspring/decimal"
 )
@@ -146,8 +147,8 @@ func prJSON(pr string) string { return fmt.Sprintf(`{"pr":%q,"routes":[]}`, pr) 
 func (s *service) client(t *testing.T, cfg lnurl.Config) *lnurl.Client {
 	t.Helper()
 	cfg.HTTPClient = s.srv.Client()
-	if cfg.Now == nil {
-		cfg.Now = func() time.Time { return t0 }
+	if cfg.Clock == (clock.Clock{}) {
+		cfg.Clock = clock.NewManual(t0).Clock()
 	}
 	c, err := lnurl.New(cfg)
 	if err != nil {
@@ -338,7 +339,7 @@ func TestInvoiceRefusesPlainHTTP(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	for _, dest := range []string{srv.URL + "/.well-known/lnurlp/desk", "lnurlp://example.com/pay"} {
-		c, err := lnurl.New(lnurl.Config{Now: func() time.Time { return t0 }})
+		c, err := lnurl.New(lnurl.Config{Clock: clock.NewManual(t0).Clock()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -350,7 +351,7 @@ func TestInvoiceRefusesPlainHTTP(t *testing.T) {
 	if asked.Load() != 0 {
 		t.Errorf("the http service was asked %d times, want 0", asked.Load())
 	}
-	c, err := lnurl.New(lnurl.Config{AllowHTTP: true, Now: func() time.Time { return t0 }})
+	c, err := lnurl.New(lnurl.Config{AllowHTTP: true, Clock: clock.NewManual(t0).Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -433,13 +434,13 @@ func TestEndpointErrorIsShort(t *testing.T) {
 // only with the amount and description hash it was fetched for.
 func TestVerify(t *testing.T) {
 	s := newService(t, nil)
-	now := t0
-	c := s.client(t, lnurl.Config{Now: func() time.Time { return now }})
+	clk := clock.NewManual(t0)
+	c := s.client(t, lnurl.Config{Clock: clk.Clock()})
 	inv, err := c.Invoice(ctx(t), s.address(), btc("0.0001"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	now = inv.Expires.Add(-time.Second)
+	clk.Set(inv.Expires.Add(-time.Second))
 	if got, err := c.Verify(inv.PaymentRequest, inv.AmountMsat, inv.DescriptionHash); err != nil || got.PaymentHash != inv.PaymentHash {
 		t.Errorf("Verify a second before expiry = %+v, %v", got, err)
 	}
@@ -458,7 +459,7 @@ func TestVerify(t *testing.T) {
 			t.Errorf("Verify with %s = %v, want refused on %s", tc.name, err, tc.check)
 		}
 	}
-	now = inv.Expires
+	clk.Set(inv.Expires)
 	var re *lnurl.RefusedError
 	if _, err := c.Verify(inv.PaymentRequest, inv.AmountMsat, inv.DescriptionHash); !errors.As(err, &re) || re.Check != lnurl.CheckExpired {
 		t.Errorf("Verify at expiry = %v, want refused as expired", err)
@@ -493,7 +494,7 @@ func TestNetworks(t *testing.T) {
 func TestConfig(t *testing.T) {
 	d := lnurl.DefaultConfig()
 	if d.Network != lnurl.Mainnet || d.Timeout != lnurl.DefaultTimeout || d.MaxBody != lnurl.DefaultMaxBody ||
-		d.HTTPClient == nil || d.Now == nil || d.AllowHTTP {
+		d.HTTPClient == nil || d.AllowHTTP {
 		t.Errorf("DefaultConfig() = %+v", d)
 	}
 	if err := (lnurl.Config{}).Validate(); err != nil {

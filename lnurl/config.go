@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg"
+
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 // Networks a Config may name.
@@ -48,9 +50,9 @@ type Config struct {
 	AllowHTTP bool
 	// MaxBody bounds each answer, in bytes. Zero means DefaultMaxBody.
 	MaxBody int64
-	// Now is the clock invoices' expiry is checked against. Nil means
-	// time.Now.
-	Now func() time.Time
+	// Clock is the clock invoices' expiry is checked against; the zero
+	// value is the system clock.
+	Clock clock.Clock
 }
 
 // DefaultConfig returns the zero Config with its defaults filled in.
@@ -70,9 +72,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBody == 0 {
 		c.MaxBody = DefaultMaxBody
-	}
-	if c.Now == nil {
-		c.Now = time.Now
 	}
 	return c
 }

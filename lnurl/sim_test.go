@@ -9,6 +9,7 @@ import (
 
 	"github.com/btcsuite/btcd/btcutil/bech32"
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/lnurl"
 	"github.com/otcdesk/engine/sim"
 )
@@ -21,14 +22,14 @@ func startSim(t *testing.T, opts sim.Options, cfg lnurl.Config) (*sim.Server, *l
 	t.Helper()
 	t.Logf("sim seed %d", simSeed)
 	opts.Seed = simSeed
-	opts.Now = func() time.Time { return t0 }
+	opts.Clock = clock.NewManual(t0).Clock()
 	srv, err := sim.Start(ctx(t), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
 	cfg.AllowHTTP = true
-	cfg.Now = opts.Now
+	cfg.Clock = opts.Clock
 	c, err := lnurl.New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/heropayments"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/merchant"
-	"github.com/otcdesk/engine/scheduler"
 )
 
 // BenchmarkCallbackToCredit measures one successful deposit callback from
@@ -22,8 +22,8 @@ import (
 func BenchmarkCallbackToCredit(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	clock := scheduler.NewManual(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC))
-	store, err := ledger.Open(filepath.Join(b.TempDir(), "l.db"), ledger.Options{Now: clock.Now})
+	clk := clock.NewManual(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC))
+	store, err := ledger.Open(filepath.Join(b.TempDir(), "l.db"), ledger.Options{Clock: clk.Clock()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func BenchmarkCallbackToCredit(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	p, err := merchant.New(merchant.Options{Ledger: store, Client: client, Secret: testSecret, Flow: heropayments.FlowV2, Clock: clock})
+	p, err := merchant.New(merchant.Options{Ledger: store, Client: client, Secret: testSecret, Flow: heropayments.FlowV2, Clock: clk.Clock()})
 	if err != nil {
 		b.Fatal(err)
 	}

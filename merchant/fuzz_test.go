@@ -8,10 +8,10 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/heropayments"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/merchant"
-	"github.com/otcdesk/engine/scheduler"
 )
 
 // FuzzApplyStoredEvent: whatever body a stored event holds (a verified
@@ -43,8 +43,8 @@ func FuzzApplyStoredEvent(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte, track bool, flowByte byte) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		clock := scheduler.NewManual(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC))
-		store, err := ledger.Open(filepath.Join(t.TempDir(), "l.db"), ledger.Options{Now: clock.Now})
+		clk := clock.NewManual(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC))
+		store, err := ledger.Open(filepath.Join(t.TempDir(), "l.db"), ledger.Options{Clock: clk.Clock()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +54,7 @@ func FuzzApplyStoredEvent(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := merchant.New(merchant.Options{Ledger: store, Client: client, Secret: testSecret, Flow: heropayments.FlowV2, Clock: clock})
+		p, err := merchant.New(merchant.Options{Ledger: store, Client: client, Secret: testSecret, Flow: heropayments.FlowV2, Clock: clk.Clock()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -19,10 +19,10 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/heropayments"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/merchant"
-	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/sim/heropay"
 )
 
@@ -73,7 +73,7 @@ func (l *logBuffer) String() string {
 type env struct {
 	t          *testing.T
 	ctx        context.Context
-	clock      *scheduler.Manual
+	clock      *clock.Manual
 	store      *ledger.Store
 	led        *faultyLedger
 	srv        *heropay.Server
@@ -105,16 +105,16 @@ func newEnv(t *testing.T, o envOptions) *env {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	t.Logf("simulator seed %d", testSeed)
-	e := &env{t: t, ctx: ctx, clock: scheduler.NewManual(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)),
+	e := &env{t: t, ctx: ctx, clock: clock.NewManual(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)),
 		deliveries: make(chan int, 256), logs: &logBuffer{}, flow: o.flow}
-	store, err := ledger.Open(filepath.Join(t.TempDir(), "ledger.db"), ledger.Options{Now: e.clock.Now})
+	store, err := ledger.Open(filepath.Join(t.TempDir(), "ledger.db"), ledger.Options{Clock: e.clock.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
 	e.store = store
 	e.led = &faultyLedger{Store: store}
-	srv, err := heropay.Start(ctx, heropay.Options{APIKey: testKey, APISecret: testSecret, Clock: e.clock,
+	srv, err := heropay.Start(ctx, heropay.Options{APIKey: testKey, APISecret: testSecret, Clock: e.clock.Clock(),
 		Seed: testSeed, Balance: d("10000")})
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +136,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	e.cbURL = cb.URL + "/callbacks/heropayments"
 	e.reg = prometheus.NewRegistry()
 	e.proc, err = merchant.New(merchant.Options{Ledger: e.led, Client: e.client, Secret: testSecret, Flow: o.flow,
-		CallbackURL: e.cbURL, PollAfter: o.pollAfter, PollEvery: time.Minute, GiveUpAfter: time.Hour, Clock: e.clock,
+		CallbackURL: e.cbURL, PollAfter: o.pollAfter, PollEvery: time.Minute, GiveUpAfter: time.Hour, Clock: e.clock.Clock(),
 		Logger: slog.New(slog.NewTextHandler(e.logs, nil)), Metrics: e.reg})
 	if err != nil {
 		t.Fatal(err)

@@ -15,7 +15,7 @@ func TestLimitCountersInLedger(t *testing.T) {
 	e := newEnv(t, envOptions{noRun: true})
 	limits := func() *heropayments.Limits {
 		l, err := heropayments.NewLimits(heropayments.LimitsConfig{Currency: "USDT", MerchantDaily: d("500"), CustomerDaily: d("200"),
-			Now: e.clock.Now, Counters: merchant.NewLimitCounters(e.store)})
+			Clock: e.clock.Clock(), Counters: merchant.NewLimitCounters(e.store)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,11 +16,11 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/heropayments"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/internal/passes"
 	"github.com/otcdesk/engine/internal/refusals"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
-	"github.com/otcdesk/engine/scheduler"
 )
 
 // Ledger is what the Processor needs of the ledger. *ledger.Store
@@ -86,9 +86,9 @@ type Options struct {
 	GiveUpAfter time.Duration
 	// MaxBody bounds a callback body; zero means the handler's default.
 	MaxBody int64
-	// Clock drives polling and stamps callbacks; nil means the system
-	// clock. Share it with the ledger's Options.Now.
-	Clock scheduler.Clock
+	// Clock drives polling and stamps callbacks; the zero value is the
+	// system clock. Share it with the ledger's Options.Clock.
+	Clock clock.Clock
 	// Logger; nil discards. Bodies and secrets are never logged.
 	// Refused callbacks are logged in aggregate: one summary every
 	// RefusalLogEvery (written by Run) and the first few of each interval
@@ -114,7 +114,7 @@ type Processor struct {
 	pollAfter   time.Duration
 	pollEvery   time.Duration
 	giveUp      time.Duration
-	clock       scheduler.Clock
+	clock       clock.Clock
 	log         *slog.Logger
 	m           *metrics
 	reg         *registry
@@ -177,9 +177,6 @@ func New(opts Options) (*Processor, error) {
 		quarantined: map[string]string{},
 		failing:     map[string]bool{},
 	}
-	if p.clock == nil {
-		p.clock = scheduler.System{}
-	}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -192,7 +189,7 @@ func New(opts Options) (*Processor, error) {
 	if opts.Ledger != nil {
 		p.inbox = NewInbox(opts.Ledger, p.Notify, p.log)
 		h, err := heropayments.NewCallbackHandler(heropayments.HandlerConfig{Secret: opts.Secret, Flow: opts.Flow,
-			Inbox: p.inbox, MaxBody: opts.MaxBody, Now: p.clock.Now, Logger: p.log, Refusals: p.refused, Metrics: opts.Metrics})
+			Inbox: p.inbox, MaxBody: opts.MaxBody, Clock: p.clock, Logger: p.log, Refusals: p.refused, Metrics: opts.Metrics})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("merchant: %w", err))
 		}

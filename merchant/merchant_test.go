@@ -346,7 +346,7 @@ func TestAppliedAfterRestartAndStatesRebuilt(t *testing.T) {
 	before := e.proc.Payments()
 	e.stop()
 
-	p2, err := merchant.New(merchant.Options{Ledger: e.store, Client: e.client, Secret: testSecret, Flow: heropayments.FlowV2, Clock: e.clock})
+	p2, err := merchant.New(merchant.Options{Ledger: e.store, Client: e.client, Secret: testSecret, Flow: heropayments.FlowV2, Clock: e.clock.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 
-	"github.com/otcdesk/engine/scheduler"
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 // Options are a Notifier's dependencies. Only Getenv is required (when
@@ -24,8 +24,8 @@ type Options struct {
 	// NAME_FILE variants are read through it too.
 	Getenv func(string) string
 	// Clock drives backoff, rate limits, deduplication and the drain
-	// grace; nil means the wall clock.
-	Clock scheduler.Clock
+	// grace; the zero value is the system clock.
+	Clock clock.Clock
 	// Rand draws backoff jitter; each sink gets its own source seeded
 	// from it, in configuration order. nil means a fixed seed.
 	Rand *rand.Rand
@@ -43,7 +43,7 @@ type Options struct {
 // Run. The zero value is not usable; create it with New. A nil *Notifier
 // discards events. It is safe for concurrent use.
 type Notifier struct {
-	clock   scheduler.Clock
+	clock   clock.Clock
 	m       *metrics
 	grace   time.Duration
 	workers []*worker
@@ -70,9 +70,6 @@ func New(cfg Config, opts Options) (*Notifier, error) {
 	}
 	if opts.Getenv == nil && len(cfg.Sinks) > 0 {
 		return nil, errors.New("notify: Options.Getenv is required to read the sinks' secrets")
-	}
-	if opts.Clock == nil {
-		opts.Clock = scheduler.System{}
 	}
 	if opts.Rand == nil {
 		opts.Rand = rand.New(rand.NewPCG(1, 2))
@@ -105,7 +102,7 @@ func New(cfg Config, opts Options) (*Notifier, error) {
 	started := opts.Clock.Now().UnixNano()
 	var errs []error
 	for _, sc := range cfg.Sinks {
-		to, err := newSender(sc, opts.Getenv, poster{sink: sc.Name, client: client, now: opts.Clock.Now})
+		to, err := newSender(sc, opts.Getenv, poster{sink: sc.Name, client: client, clock: opts.Clock})
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -11,8 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
 
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/internal/tomlval"
-	"github.com/otcdesk/engine/scheduler"
 )
 
 func fill(i int) Event {
@@ -28,8 +28,8 @@ func breakRun(i int) Event {
 // The acceptance scenario: 100 fills and 3 breaks reach each local
 // receiver as configured, each once, with no secret in any body.
 func TestFillsAndBreaksReachEachReceiverOnce(t *testing.T) {
-	clock := scheduler.NewManual(t0)
-	slackRx, tgRx, hookRx := newReceiver(t, clock), newReceiver(t, clock), newReceiver(t, clock)
+	clk := clock.NewManual(t0)
+	slackRx, tgRx, hookRx := newReceiver(t, clk.Clock()), newReceiver(t, clk.Clock()), newReceiver(t, clk.Clock())
 	const token, signing = "123456:tg-secret-ABCDEFG", "whsec-secret-0123456789"
 	slackURL := slackRx.srv.URL + "/services/T000/B000/slack-secret-XYZXYZ"
 	env := map[string]string{"SLACK_URL": slackURL, "TG_TOKEN": token, "HOOK_SECRET": signing}
@@ -40,7 +40,7 @@ func TestFillsAndBreaksReachEachReceiverOnce(t *testing.T) {
 		{Name: "hook", Type: TypeWebhook, Classes: []string{"fills", "breaks"}, URL: hookRx.srv.URL + "/engine",
 			SecretEnv: "HOOK_SECRET", RatePerMinute: 600000, Burst: 10000},
 	}}
-	r := newRig(t, clock, cfg, env)
+	r := newRig(t, clk, cfg, env)
 	r.start(t)
 
 	var want, wantBreaks []Event
@@ -93,7 +93,7 @@ func TestFillsAndBreaksReachEachReceiverOnce(t *testing.T) {
 	ids := map[string]bool{}
 	var titles []string
 	for _, req := range hookRx.requests() {
-		if err := verifyWebhook([]byte(signing), req.Header.Get(SignatureHeader), req.Body, clock.Now()); err != nil {
+		if err := verifyWebhook([]byte(signing), req.Header.Get(SignatureHeader), req.Body, clk.Now()); err != nil {
 			t.Fatalf("webhook signature: %v", err)
 		}
 		var b WebhookBody
@@ -132,8 +132,8 @@ func TestFillsAndBreaksReachEachReceiverOnce(t *testing.T) {
 // was queued is delivered once; the rest are counted as dropped and
 // logged in one line per interval.
 func TestFailingReceiverDelaysNothing(t *testing.T) {
-	clock := scheduler.NewManual(t0)
-	rx := newReceiver(t, clock)
+	clk := clock.NewManual(t0)
+	rx := newReceiver(t, clk.Clock())
 	recovered := t0.Add(time.Minute)
 	rx.setAnswer(func(_ int, r request, w http.ResponseWriter) {
 		if r.At.Before(recovered) {
@@ -142,12 +142,12 @@ func TestFailingReceiverDelaysNothing(t *testing.T) {
 	})
 	const queue = 64
 	cfg := Config{QueueSize: queue, Sinks: []SinkConfig{slackSink("slack", "URL", ClassFills)}}
-	r := newRig(t, clock, cfg, map[string]string{"URL": rx.srv.URL + "/hook"})
+	r := newRig(t, clk, cfg, map[string]string{"URL": rx.srv.URL + "/hook"})
 	r.start(t)
 
 	// The first event is in flight: sent once, failed, waiting to retry.
 	r.n.Notify(fill(0))
-	waitFor(t, "the first attempt to fail", func() bool { return rx.count() == 1 && clock.Pending() > 0 })
+	waitFor(t, "the first attempt to fail", func() bool { return rx.count() == 1 && clk.Pending() > 0 })
 
 	const calls = 10_000
 	events := make([]Event, calls+1)
@@ -211,17 +211,17 @@ func TestFailingReceiverDelaysNothing(t *testing.T) {
 }
 
 func TestDedupSendsAKeyOncePerWindow(t *testing.T) {
-	clock := scheduler.NewManual(t0)
-	rx := newReceiver(t, clock)
+	clk := clock.NewManual(t0)
+	rx := newReceiver(t, clk.Clock())
 	cfg := Config{DedupWindow: tomlval.Dur(10 * time.Minute), Sinks: []SinkConfig{slackSink("slack", "URL", ClassAlerts)}}
-	r := newRig(t, clock, cfg, map[string]string{"URL": rx.srv.URL})
+	r := newRig(t, clk, cfg, map[string]string{"URL": rx.srv.URL})
 	r.start(t)
 
 	alert := Event{Class: ClassAlerts, Key: "feed-stale:BTCEUR", Title: "Feed stale: BTCEUR"}
 	for range 5 {
 		r.n.Notify(alert)
 	}
-	clock.Advance(10*time.Minute - time.Second)
+	clk.Advance(10*time.Minute - time.Second)
 	r.n.Notify(alert) // still inside the window
 	unkeyed := Event{Class: ClassAlerts, Title: "no key"}
 	r.n.Notify(unkeyed)
@@ -231,7 +231,7 @@ func TestDedupSendsAKeyOncePerWindow(t *testing.T) {
 	}
 	waitFor(t, "three messages", func() bool { return rx.count() == 3 })
 
-	clock.Advance(time.Second) // the window since the first has passed
+	clk.Advance(time.Second) // the window since the first has passed
 	r.n.Notify(alert)
 	waitFor(t, "the alert again", func() bool { return rx.count() == 4 })
 	r.stop(t)
@@ -243,11 +243,11 @@ func TestDedupSendsAKeyOncePerWindow(t *testing.T) {
 
 // Over the rate, events are summed up in one message, not lost.
 func TestRateLimitCoalesces(t *testing.T) {
-	clock := scheduler.NewManual(t0)
-	rx := newReceiver(t, clock)
+	clk := clock.NewManual(t0)
+	rx := newReceiver(t, clk.Clock())
 	sink := slackSink("slack", "URL", ClassFills, ClassKills)
 	sink.RatePerMinute, sink.Burst = 60, 2
-	r := newRig(t, clock, Config{Sinks: []SinkConfig{sink}}, map[string]string{"URL": rx.srv.URL})
+	r := newRig(t, clk, Config{Sinks: []SinkConfig{sink}}, map[string]string{"URL": rx.srv.URL})
 
 	for i := range 10 {
 		r.n.Notify(fill(i))
@@ -258,10 +258,10 @@ func TestRateLimitCoalesces(t *testing.T) {
 	waitFor(t, "two sent and nine held back", func() bool {
 		return rx.count() == 2 && r.counter(r.n.m.coalesced, "slack", "fills")+r.counter(r.n.m.coalesced, "slack", "kills") == 9
 	})
-	if got := clock.Pending(); got != 1 {
+	if got := clk.Pending(); got != 1 {
 		t.Fatalf("pending timers = %d, want the summary's", got)
 	}
-	clock.Advance(time.Second) // one token
+	clk.Advance(time.Second) // one token
 	waitFor(t, "the summary", func() bool { return rx.count() == 3 })
 	r.stop(t)
 
@@ -297,8 +297,8 @@ func TestRetryAfterIsRespected(t *testing.T) {
 		}, 7 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			clock := scheduler.NewManual(t0)
-			rx := newReceiver(t, clock)
+			clk := clock.NewManual(t0)
+			rx := newReceiver(t, clk.Clock())
 			rx.setAnswer(func(n int, _ request, w http.ResponseWriter) {
 				if n == 0 {
 					tc.answer(w)
@@ -310,15 +310,15 @@ func TestRetryAfterIsRespected(t *testing.T) {
 				sink = SinkConfig{Name: "s", Type: TypeTelegram, Classes: []string{"alerts"}, ChatID: "@desk", TokenEnv: "TOKEN", BaseURL: rx.srv.URL}
 				env = map[string]string{"TOKEN": "1:token-abcdef"}
 			}
-			r := newRig(t, clock, Config{Sinks: []SinkConfig{sink}}, env)
+			r := newRig(t, clk, Config{Sinks: []SinkConfig{sink}}, env)
 			r.start(t)
 			r.n.Notify(Event{Class: ClassAlerts, Title: "x"})
-			waitFor(t, "the 429 and its wait", func() bool { return rx.count() == 1 && clock.Pending() == 1 })
-			clock.Advance(tc.want - time.Millisecond)
-			if rx.count() != 1 || clock.Pending() != 1 {
-				t.Fatalf("retried before Retry-After: %d requests, %d timers", rx.count(), clock.Pending())
+			waitFor(t, "the 429 and its wait", func() bool { return rx.count() == 1 && clk.Pending() == 1 })
+			clk.Advance(tc.want - time.Millisecond)
+			if rx.count() != 1 || clk.Pending() != 1 {
+				t.Fatalf("retried before Retry-After: %d requests, %d timers", rx.count(), clk.Pending())
 			}
-			clock.Advance(time.Millisecond)
+			clk.Advance(time.Millisecond)
 			waitFor(t, "the retry", func() bool { return rx.count() == 2 })
 			r.stop(t)
 			reqs := rx.requests()
@@ -334,8 +334,8 @@ func TestRetryAfterIsRespected(t *testing.T) {
 
 // A full queue drops, counts by reason, and logs once per interval.
 func TestQueueFullDropsAndLogsOncePerInterval(t *testing.T) {
-	clock := scheduler.NewManual(t0)
-	rx := newReceiver(t, clock)
+	clk := clock.NewManual(t0)
+	rx := newReceiver(t, clk.Clock())
 	release := make(chan struct{})
 	rx.setAnswer(func(n int, _ request, _ http.ResponseWriter) {
 		if n == 0 || n == 3 {
@@ -346,7 +346,7 @@ func TestQueueFullDropsAndLogsOncePerInterval(t *testing.T) {
 		}
 	})
 	cfg := Config{QueueSize: 2, DropLogEvery: tomlval.Dur(time.Minute), Sinks: []SinkConfig{slackSink("slack", "URL", ClassAlerts)}}
-	r := newRig(t, clock, cfg, map[string]string{"URL": rx.srv.URL})
+	r := newRig(t, clk, cfg, map[string]string{"URL": rx.srv.URL})
 	r.start(t)
 	alert := func(i int) Event { return Event{Class: ClassAlerts, Title: fmt.Sprint("alert ", i)} }
 
@@ -369,11 +369,11 @@ func TestQueueFullDropsAndLogsOncePerInterval(t *testing.T) {
 		r.n.Notify(alert(i)) // 7 and 8 queued, 9 to 11 dropped
 	}
 	release <- struct{}{}
-	waitFor(t, "everything queued to be sent", func() bool { return rx.count() == 6 && clock.Pending() == 1 })
+	waitFor(t, "everything queued to be sent", func() bool { return rx.count() == 6 && clk.Pending() == 1 })
 	if n := len(r.logs.lines(t, "notify: events dropped")); n != 1 {
 		t.Fatalf("%d drop lines within the interval, want 1", n)
 	}
-	clock.Advance(time.Minute)
+	clk.Advance(time.Minute)
 	waitFor(t, "the second drop line", func() bool { return len(r.logs.lines(t, "notify: events dropped")) == 2 })
 	r.stop(t)
 
@@ -389,13 +389,13 @@ func TestQueueFullDropsAndLogsOncePerInterval(t *testing.T) {
 }
 
 func TestGiveUpAndRejection(t *testing.T) {
-	clock := scheduler.NewManual(t0)
-	failing, refusing := newReceiver(t, clock), newReceiver(t, clock)
+	clk := clock.NewManual(t0)
+	failing, refusing := newReceiver(t, clk.Clock()), newReceiver(t, clk.Clock())
 	failing.setAnswer(func(_ int, _ request, w http.ResponseWriter) { w.WriteHeader(http.StatusBadGateway) })
 	refusing.setAnswer(func(_ int, _ request, w http.ResponseWriter) { w.WriteHeader(http.StatusNotFound) })
 	cfg := Config{GiveUpAfter: tomlval.Dur(time.Minute), Sinks: []SinkConfig{
 		slackSink("failing", "A", ClassAlerts), slackSink("refusing", "B", ClassAlerts)}}
-	r := newRig(t, clock, cfg, map[string]string{"A": failing.srv.URL, "B": refusing.srv.URL})
+	r := newRig(t, clk, cfg, map[string]string{"A": failing.srv.URL, "B": refusing.srv.URL})
 	r.start(t)
 	r.n.Notify(Event{Class: ClassAlerts, Title: "x"})
 	r.advanceUntil(t, "the failing sink to give up", time.Second, func() bool { return r.dropped("failing", "gave_up") == 1 })
@@ -424,8 +424,8 @@ func TestGiveUpAndRejection(t *testing.T) {
 // Events that waited in the queue longer than give_up_after, behind a
 // receiver that kept failing, are dropped without an attempt.
 func TestQueuedEventsExpire(t *testing.T) {
-	clock := scheduler.NewManual(t0)
-	rx := newReceiver(t, clock)
+	clk := clock.NewManual(t0)
+	rx := newReceiver(t, clk.Clock())
 	recovered := t0.Add(15 * time.Minute)
 	rx.setAnswer(func(_ int, r request, w http.ResponseWriter) {
 		if r.At.Before(recovered) {
@@ -433,7 +433,7 @@ func TestQueuedEventsExpire(t *testing.T) {
 		}
 	})
 	cfg := Config{GiveUpAfter: tomlval.Dur(10 * time.Minute), Sinks: []SinkConfig{slackSink("slack", "URL", ClassAlerts)}}
-	r := newRig(t, clock, cfg, map[string]string{"URL": rx.srv.URL})
+	r := newRig(t, clk, cfg, map[string]string{"URL": rx.srv.URL})
 	for i := range 3 {
 		r.n.Notify(Event{Class: ClassAlerts, Title: fmt.Sprint("old ", i)})
 	}
@@ -444,7 +444,7 @@ func TestQueuedEventsExpire(t *testing.T) {
 			t.Errorf("attempted %s after it expired in the queue", req.Body)
 		}
 	}
-	clock.Set(recovered)
+	clk.Set(recovered)
 	r.n.Notify(Event{Class: ClassAlerts, Title: "new"})
 	waitFor(t, "the new event", func() bool { return r.counter(r.n.m.sent, "slack") == 1 })
 	r.stop(t)
@@ -452,9 +452,9 @@ func TestQueuedEventsExpire(t *testing.T) {
 
 func TestShutdownDrainsThenStops(t *testing.T) {
 	t.Run("drains what is queued", func(t *testing.T) {
-		clock := scheduler.NewManual(t0)
-		rx := newReceiver(t, clock)
-		r := newRig(t, clock, Config{Sinks: []SinkConfig{slackSink("slack", "URL", ClassAlerts)}}, map[string]string{"URL": rx.srv.URL})
+		clk := clock.NewManual(t0)
+		rx := newReceiver(t, clk.Clock())
+		r := newRig(t, clk, Config{Sinks: []SinkConfig{slackSink("slack", "URL", ClassAlerts)}}, map[string]string{"URL": rx.srv.URL})
 		for i := range 5 {
 			r.n.Notify(Event{Class: ClassAlerts, Title: fmt.Sprint(i)})
 		}
@@ -469,29 +469,29 @@ func TestShutdownDrainsThenStops(t *testing.T) {
 		}
 	})
 	t.Run("the grace bounds a failing receiver", func(t *testing.T) {
-		clock := scheduler.NewManual(t0)
-		rx := newReceiver(t, clock)
+		clk := clock.NewManual(t0)
+		rx := newReceiver(t, clk.Clock())
 		rx.setAnswer(func(_ int, _ request, w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) })
 		cfg := Config{DrainGrace: tomlval.Dur(5 * time.Second), Sinks: []SinkConfig{slackSink("slack", "URL", ClassAlerts)}}
-		r := newRig(t, clock, cfg, map[string]string{"URL": rx.srv.URL})
+		r := newRig(t, clk, cfg, map[string]string{"URL": rx.srv.URL})
 		r.start(t)
 		r.n.Notify(Event{Class: ClassAlerts, Title: "x"})
-		waitFor(t, "a retry wait", func() bool { return clock.Pending() == 1 })
+		waitFor(t, "a retry wait", func() bool { return clk.Pending() == 1 })
 		r.cancel()
-		waitFor(t, "the grace timer", func() bool { return clock.Pending() == 2 })
-		clock.Advance(5 * time.Second)
+		waitFor(t, "the grace timer", func() bool { return clk.Pending() == 2 })
+		clk.Advance(5 * time.Second)
 		r.wait(t)
 		if got := r.dropped("slack", "shutdown"); got != 1 {
 			t.Errorf("dropped{shutdown} = %d, want 1", got)
 		}
-		if got := clock.Now().Sub(t0); got > 2*time.Minute {
+		if got := clk.Now().Sub(t0); got > 2*time.Minute {
 			t.Errorf("shutdown took %v of clock time", got)
 		}
 	})
 	t.Run("Close", func(t *testing.T) {
-		clock := scheduler.NewManual(t0)
-		rx := newReceiver(t, clock)
-		r := newRig(t, clock, Config{Sinks: []SinkConfig{slackSink("slack", "URL", ClassAlerts)}}, map[string]string{"URL": rx.srv.URL})
+		clk := clock.NewManual(t0)
+		rx := newReceiver(t, clk.Clock())
+		r := newRig(t, clk, Config{Sinks: []SinkConfig{slackSink("slack", "URL", ClassAlerts)}}, map[string]string{"URL": rx.srv.URL})
 		done := make(chan error, 1)
 		go func() { done <- r.n.Run(t.Context()) }()
 		r.n.Notify(Event{Class: ClassAlerts, Title: "x"})
@@ -539,9 +539,9 @@ func TestCloseWithoutRun(t *testing.T) {
 }
 
 func TestNotifyCopiesFields(t *testing.T) {
-	clock := scheduler.NewManual(t0)
-	rx := newReceiver(t, clock)
-	r := newRig(t, clock, Config{Sinks: []SinkConfig{slackSink("slack", "URL", ClassAlerts)}}, map[string]string{"URL": rx.srv.URL})
+	clk := clock.NewManual(t0)
+	rx := newReceiver(t, clk.Clock())
+	r := newRig(t, clk, Config{Sinks: []SinkConfig{slackSink("slack", "URL", ClassAlerts)}}, map[string]string{"URL": rx.srv.URL})
 	fields := []Field{{"a", "1"}}
 	r.n.Notify(Event{Class: ClassAlerts, Title: "x", Fields: fields})
 	fields[0].Value = "changed by the caller"

@@ -17,7 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/otcdesk/engine/scheduler"
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 // t0 is where every test's manual clock starts.
@@ -39,21 +39,21 @@ type request struct {
 // the response to request number n (0-based), else 200 "ok".
 type receiver struct {
 	srv   *httptest.Server
-	clock scheduler.Clock
+	clock clock.Clock
 
 	mu     sync.Mutex
 	reqs   []request
 	answer func(n int, r request, w http.ResponseWriter)
 }
 
-func newReceiver(t *testing.T, clock scheduler.Clock) *receiver {
-	rc := &receiver{clock: clock}
+func newReceiver(t *testing.T, clk clock.Clock) *receiver {
+	rc := &receiver{clock: clk}
 	rc.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			t.Errorf("receiver: read body: %v", err)
 		}
-		req := request{Path: r.URL.Path, Header: r.Header.Clone(), Body: body, At: clock.Now()}
+		req := request{Path: r.URL.Path, Header: r.Header.Clone(), Body: body, At: clk.Now()}
 		rc.mu.Lock()
 		n := len(rc.reqs)
 		rc.reqs = append(rc.reqs, req)
@@ -142,7 +142,7 @@ func (l *logBuffer) lines(t *testing.T, msg string) []map[string]any {
 
 // rig is a Notifier on a manual clock with captured logs and metrics.
 type rig struct {
-	clock  *scheduler.Manual
+	clock  *clock.Manual
 	n      *Notifier
 	logs   *logBuffer
 	reg    *prometheus.Registry
@@ -150,13 +150,13 @@ type rig struct {
 	done   chan error
 }
 
-func newRig(t *testing.T, clock *scheduler.Manual, cfg Config, env map[string]string) *rig {
+func newRig(t *testing.T, clk *clock.Manual, cfg Config, env map[string]string) *rig {
 	t.Helper()
 	t.Logf("seed %d", seed)
-	r := &rig{clock: clock, logs: &logBuffer{}, reg: prometheus.NewRegistry()}
+	r := &rig{clock: clk, logs: &logBuffer{}, reg: prometheus.NewRegistry()}
 	n, err := New(cfg, Options{
 		Getenv:     func(k string) string { return env[k] },
-		Clock:      clock,
+		Clock:      clk.Clock(),
 		Rand:       rand.New(rand.NewPCG(seed, seed)),
 		Logger:     slog.New(slog.NewJSONHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Registerer: r.reg,

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/internal/tomlval"
-	"github.com/otcdesk/engine/scheduler"
 )
 
 // assertNoSecret fails if s contains any value of env, or, for a value
@@ -108,11 +108,11 @@ func TestNewSecretErrors(t *testing.T) {
 // No secret reaches a body, a log line, a metric or an error, even when
 // every send fails at the transport, whose errors quote the URL.
 func TestSecretsNeverLeak(t *testing.T) {
-	clock := scheduler.NewManual(t0)
-	dead := newReceiver(t, clock)
+	clk := clock.NewManual(t0)
+	dead := newReceiver(t, clk.Clock())
 	deadURL := dead.srv.URL
 	dead.srv.Close() // connection refused from now on
-	live := newReceiver(t, clock)
+	live := newReceiver(t, clk.Clock())
 
 	env := map[string]string{
 		"SLACK_URL":   deadURL + "/services/T1/B1/slack-secret-AAAAAAAA",
@@ -131,7 +131,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	if got := cfg.SecretValues(func(k string) string { return env[k] }); len(got) != 5 {
 		t.Errorf("SecretValues found %d secrets, want 5", len(got))
 	}
-	r := newRig(t, clock, cfg, env)
+	r := newRig(t, clk, cfg, env)
 	r.start(t)
 	r.n.Notify(FillEvent(Fill{Side: "sell", Base: "BTC", Quote: "EUR", ClientID: "c-1"}))
 	r.advanceUntil(t, "the dead sinks to give up", time.Second, func() bool {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/internal/venuehttp"
 )
 
@@ -61,7 +62,7 @@ func lines(ev Event, title, esc func(string) string) string {
 type poster struct {
 	sink   string
 	client *http.Client
-	now    func() time.Time
+	clock  clock.Clock // reads Retry-After dates
 }
 
 // maxErrorBody bounds what is read of an error answer.
@@ -95,7 +96,7 @@ func (p poster) post(ctx context.Context, target string, body []byte, h http.Hea
 		return nil
 	}
 	de := &deliveryError{Sink: p.sink, Status: resp.StatusCode}
-	if d, ok := venuehttp.RetryAfter(resp.Header, p.now()); ok {
+	if d, ok := venuehttp.RetryAfter(resp.Header, p.clock.Now()); ok {
 		de.RetryAfter = d
 	} else if retryAfter != nil && resp.StatusCode == http.StatusTooManyRequests {
 		de.RetryAfter, _ = retryAfter(answer)

@@ -58,7 +58,7 @@ func (w *webhook) send(ctx context.Context, m message) error {
 		return &deliveryError{Sink: w.sink, Err: err}
 	}
 	h := http.Header{}
-	h.Set(SignatureHeader, sign(w.secret, w.now(), body))
+	h.Set(SignatureHeader, sign(w.secret, w.clock.Now(), body))
 	h.Set(EventIDHeader, m.ID)
 	return w.post(ctx, w.url, body, h, nil)
 }

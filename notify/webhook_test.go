@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otcdesk/engine/scheduler"
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 // verifyWebhook is a receiver's verifier, written from the package
@@ -64,17 +64,17 @@ func TestSignKnownVector(t *testing.T) {
 }
 
 func TestWebhookSignatureVerifies(t *testing.T) {
-	clock := scheduler.NewManual(t0)
-	rx := newReceiver(t, clock)
+	clk := clock.NewManual(t0)
+	rx := newReceiver(t, clk.Clock())
 	secret := []byte("whsec-verify-0123456789")
 	rx.setAnswer(func(_ int, r request, w http.ResponseWriter) {
-		if err := verifyWebhook(secret, r.Header.Get(SignatureHeader), r.Body, clock.Now()); err != nil {
+		if err := verifyWebhook(secret, r.Header.Get(SignatureHeader), r.Body, clk.Now()); err != nil {
 			w.WriteHeader(http.StatusUnauthorized)
 		}
 	})
 	cfg := Config{Sinks: []SinkConfig{{Name: "hook", Type: TypeWebhook, Classes: []string{"kills"},
 		URL: rx.srv.URL + "/in", SecretEnv: "S"}}}
-	r := newRig(t, clock, cfg, map[string]string{"S": string(secret)})
+	r := newRig(t, clk, cfg, map[string]string{"S": string(secret)})
 	r.start(t)
 	r.n.Notify(KillEvent(Kill{Kind: Breaker, On: true, Reason: "6 rejects in 10m", Until: t0.Add(30 * time.Minute), Time: t0}))
 	waitFor(t, "the webhook", func() bool { return r.counter(r.n.m.sent, "hook") == 1 })
@@ -112,8 +112,8 @@ func TestWebhookSignatureVerifies(t *testing.T) {
 
 // A retry is signed again, with the time of the attempt, and keeps its id.
 func TestWebhookRetryIsResigned(t *testing.T) {
-	clock := scheduler.NewManual(t0)
-	rx := newReceiver(t, clock)
+	clk := clock.NewManual(t0)
+	rx := newReceiver(t, clk.Clock())
 	rx.setAnswer(func(n int, _ request, w http.ResponseWriter) {
 		if n == 0 {
 			w.Header().Set("Retry-After", "120")
@@ -121,7 +121,7 @@ func TestWebhookRetryIsResigned(t *testing.T) {
 		}
 	})
 	cfg := Config{Sinks: []SinkConfig{{Name: "hook", Type: TypeWebhook, Classes: []string{"alerts"}, URLEnv: "U", SecretEnv: "S"}}}
-	r := newRig(t, clock, cfg, map[string]string{"U": rx.srv.URL, "S": "whsec-retry-secret"})
+	r := newRig(t, clk, cfg, map[string]string{"U": rx.srv.URL, "S": "whsec-retry-secret"})
 	r.start(t)
 	r.n.Notify(Event{Class: ClassAlerts, Title: "x"})
 	r.advanceUntil(t, "the retry", time.Minute, func() bool { return rx.count() == 2 })

@@ -12,8 +12,8 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/internal/venuehttp"
-	"github.com/otcdesk/engine/scheduler"
 )
 
 // queued is an event waiting in a sink's queue.
@@ -39,7 +39,7 @@ type worker struct {
 	queue    chan queued
 	classes  []Class
 	dedup    *dedup // guarded by Notifier.mu
-	clock    scheduler.Clock
+	clock    clock.Clock
 	log      *slog.Logger
 	m        sinkMetrics
 	giveUp   time.Duration
@@ -55,9 +55,9 @@ type worker struct {
 	limiter  *rate.Limiter
 	seq      uint64
 	piles    map[Class]*pile
-	held     int             // events in piles
-	summary  scheduler.Timer // fires when a token is due for the summary
-	logTimer scheduler.Timer // fires when the next drop log line is due
+	held     int         // events in piles
+	summary  clock.Timer // fires when a token is due for the summary
+	logTimer clock.Timer // fires when the next drop log line is due
 	lastLog  time.Time
 	lastErr  error
 }
@@ -279,7 +279,7 @@ func (w *worker) logDrops(force bool) {
 }
 
 func (w *worker) stopTimers() {
-	for _, t := range []scheduler.Timer{w.summary, w.logTimer} {
+	for _, t := range []clock.Timer{w.summary, w.logTimer} {
 		if t != nil {
 			t.Stop()
 		}
@@ -288,7 +288,7 @@ func (w *worker) stopTimers() {
 }
 
 // timerC returns t's channel, or nil (never ready) for no timer.
-func timerC(t scheduler.Timer) <-chan time.Time {
+func timerC(t clock.Timer) <-chan time.Time {
 	if t == nil {
 		return nil
 	}

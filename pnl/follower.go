@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/portfolio"
 )
@@ -38,8 +39,8 @@ type FollowerOptions struct {
 	Keys       []string
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
-	// Now is the clock of reports; nil means time.Now.
-	Now func() time.Time
+	// Clock dates reports; the zero value is the system clock.
+	Clock clock.Clock
 }
 
 // Follower keeps the daemon's portfolio: a Tracker on its own goroutine
@@ -68,9 +69,6 @@ func NewFollower(o FollowerOptions) (*Follower, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	if o.Now == nil {
-		o.Now = time.Now
 	}
 	m, err := newMetrics(o.Registerer, o.Keys)
 	if err != nil {
@@ -191,7 +189,7 @@ func (f *Follower) Portfolio(ctx context.Context) (Portfolio, error) {
 	var out Portfolio
 	err := f.do(ctx, func(tr *Tracker) error {
 		f.catchUp(tr)
-		out = tr.Portfolio(f.live(), f.o.PricesFrom, f.o.Now())
+		out = tr.Portfolio(f.live(), f.o.PricesFrom, f.o.Clock.Now())
 		return nil
 	})
 	return out, err
@@ -202,7 +200,7 @@ func (f *Follower) PnL(ctx context.Context, q Query) (PnL, error) {
 	var out PnL
 	err := f.do(ctx, func(tr *Tracker) error {
 		f.catchUp(tr)
-		v, err := tr.PnL(ctx, f.o.Ledger, q, f.live(), f.o.Now())
+		v, err := tr.PnL(ctx, f.o.Ledger, q, f.live(), f.o.Clock.Now())
 		out = v
 		return err
 	})
@@ -227,5 +225,5 @@ func (f *Follower) refresh(tr *Tracker) {
 		return
 	}
 	f.catchUp(tr)
-	f.m.set(tr.Report(tr.Prices(f.live()), f.o.Now()), tr.Status())
+	f.m.set(tr.Report(tr.Prices(f.live()), f.o.Clock.Now()), tr.Status())
 }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/portfolio"
 )
@@ -20,7 +20,7 @@ func TestFollower(t *testing.T) {
 	s := deskJournal(t)
 	reg := prometheus.NewRegistry()
 	f, err := NewFollower(FollowerOptions{Ledger: s, Options: Options{Config: config(portfolio.FIFO), Pairs: []market.Pair{btceur}},
-		Keys: []string{"dip"}, Registerer: reg, Now: func() time.Time { return hour(5) }})
+		Keys: []string{"dip"}, Registerer: reg, Clock: clock.NewManual(hour(5)).Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}

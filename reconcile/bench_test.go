@@ -13,6 +13,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/reconcile"
@@ -105,7 +106,7 @@ func buildBench(dir string) (benchBooks, error) {
 	start := time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC)
 	bb := benchBooks{path: filepath.Join(dir, "bench.db"), venue: &memVenue{}, since: start.Add(-time.Hour),
 		now: start.Add(6*24*time.Hour + 12*time.Hour), nTrades: nTrades, nDeps: nDeps}
-	s, err := ledger.Open(bb.path, ledger.Options{Now: func() time.Time { return bb.now }})
+	s, err := ledger.Open(bb.path, ledger.Options{Clock: clock.NewManual(bb.now).Clock()})
 	if err != nil {
 		return bb, err
 	}
@@ -225,7 +226,7 @@ func buildBench(dir string) (benchBooks, error) {
 //     entries and webhooks read by an earlier run are reused.
 func BenchmarkReconcile100kTradesAnd100kTransactions(b *testing.B) {
 	bb := prepareBench(b)
-	s, err := ledger.Open(bb.path, ledger.Options{Now: func() time.Time { return bb.now }})
+	s, err := ledger.Open(bb.path, ledger.Options{Clock: clock.NewManual(bb.now).Clock()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -233,7 +234,7 @@ func BenchmarkReconcile100kTradesAnd100kTransactions(b *testing.B) {
 	ctx := context.Background()
 	newRec := func(b *testing.B) *reconcile.Reconciler {
 		rec, err := reconcile.New(reconcile.Config{Grace: 10 * time.Minute, KeepReports: 10},
-			reconcile.Deps{Ledger: s, Venue: bb.venue, Now: func() time.Time { return bb.now }})
+			reconcile.Deps{Ledger: s, Venue: bb.venue, Clock: clock.NewManual(bb.now).Clock()})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -13,9 +13,9 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
-	"github.com/otcdesk/engine/scheduler"
 )
 
 // Defaults of ConfirmOptions.
@@ -53,7 +53,7 @@ type ConfirmOptions struct {
 	// OnConfirmed receives each deposit entry once it is spendable (the
 	// daemon relays it to the strategies). It must not block.
 	OnConfirmed func(ledger.Entry)
-	Clock       scheduler.Clock // nil: the system clock
+	Clock       clock.Clock // zero: the system clock
 	Logger      *slog.Logger
 	Registry    prometheus.Registerer
 }
@@ -68,7 +68,7 @@ type ConfirmOptions struct {
 type Confirmer struct {
 	o     ConfirmOptions
 	log   *slog.Logger
-	clock scheduler.Clock
+	clock clock.Clock
 	delay prometheus.Histogram
 
 	mu     sync.Mutex      // guards warned
@@ -85,9 +85,6 @@ func NewConfirmer(o ConfirmOptions) (*Confirmer, error) {
 	}
 	if o.Lookback <= 0 {
 		o.Lookback = DefaultConfirmLookback
-	}
-	if o.Clock == nil {
-		o.Clock = scheduler.System{}
 	}
 	c := &Confirmer{o: o, log: o.Logger, clock: o.Clock, warned: map[string]bool{}}
 	if c.log == nil {

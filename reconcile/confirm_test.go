@@ -21,7 +21,7 @@ func (r *rig) confirmer() (*reconcile.Confirmer, *bytes.Buffer, *[]ledger.Entry)
 	r.t.Helper()
 	var logs bytes.Buffer
 	var confirmed []ledger.Entry
-	c, err := reconcile.NewConfirmer(reconcile.ConfirmOptions{Ledger: r.store, Venue: r.client, Clock: r.clock,
+	c, err := reconcile.NewConfirmer(reconcile.ConfirmOptions{Ledger: r.store, Venue: r.client, Clock: r.clock.Clock(),
 		Logger:      slog.New(slog.NewTextHandler(&logs, nil)),
 		OnConfirmed: func(e ledger.Entry) { confirmed = append(confirmed, e) }})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/otcdesk/engine/heropayments"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/scheduler"
 )
@@ -49,8 +50,8 @@ type Deps struct {
 	Metrics prometheus.Registerer
 	// Logger; nil discards.
 	Logger *slog.Logger
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	// Clock is the clock; the zero value is the system clock.
+	Clock clock.Clock
 }
 
 // Reconciler reconciles the ledger with the venues. Create it with New.
@@ -64,7 +65,7 @@ type Reconciler struct {
 	pauser   Pauser
 	onImport func(ledger.Entry)
 	log      *slog.Logger
-	now      func() time.Time
+	clock    clock.Clock
 	m        *metrics
 	trigger  chan struct{} // capacity 1: triggers coalesce
 
@@ -98,16 +99,13 @@ func New(cfg Config, deps Deps) (*Reconciler, error) {
 	}
 	r := &Reconciler{
 		cfg: cfg, store: deps.Ledger, venue: deps.Venue, payments: deps.Payments, flow: flow,
-		pauser: deps.Pauser, onImport: deps.OnImport, log: deps.Logger, now: deps.Now,
+		pauser: deps.Pauser, onImport: deps.OnImport, log: deps.Logger, clock: deps.Clock,
 		trigger: make(chan struct{}, 1), cache: newCache(),
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
-	if r.now == nil {
-		r.now = time.Now
-	}
-	r.started = r.now()
+	r.started = r.clock.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	switch rep, err := deps.Ledger.LastCleanReport(ctx); {
@@ -135,7 +133,7 @@ func (r *Reconciler) sinceClean() float64 {
 		from = r.started
 	}
 	r.mu.Unlock()
-	return r.now().Sub(from).Seconds()
+	return r.clock.Since(from).Seconds()
 }
 
 // LastClean returns when the last clean run finished, and whether one is
@@ -168,9 +166,9 @@ func (r *Reconciler) Last() (Report, bool) {
 func (r *Reconciler) Run(ctx context.Context, since time.Time) (Report, error) {
 	r.runMu.Lock()
 	defer r.runMu.Unlock()
-	started := r.now()
+	started := r.clock.Now()
 	rep, err := r.run(ctx, started, since)
-	secs := r.now().Sub(started).Seconds()
+	secs := r.clock.Since(started).Seconds()
 	if err != nil {
 		r.m.run("error", secs)
 		return Report{}, err
@@ -261,7 +259,7 @@ func (r *Reconciler) run(ctx context.Context, now, since time.Time) (Report, err
 	if err := x.compareBalances(ctx); err != nil {
 		return Report{}, err
 	}
-	rep := x.report(now, r.now())
+	rep := x.report(now, r.clock.Now())
 	if r.cfg.DryRun {
 		return rep, nil
 	}

@@ -20,11 +20,11 @@ import (
 	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/heropayments"
 	"github.com/otcdesk/engine/inbound"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/reconcile"
 	"github.com/otcdesk/engine/risk"
-	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/sim"
 	"github.com/otcdesk/engine/sim/heropay"
 	"github.com/otcdesk/engine/strategy"
@@ -54,7 +54,7 @@ func d(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 type rig struct {
 	t        *testing.T
 	ctx      context.Context
-	clock    *scheduler.Manual
+	clock    *clock.Manual
 	start    time.Time
 	srv      *sim.Server
 	venue    *sim.Venue
@@ -90,11 +90,11 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	start := time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC) // a Monday, far from maintenance
-	r := &rig{t: t, ctx: ctx, clock: scheduler.NewManual(start), start: start, pauser: &pauser{},
+	r := &rig{t: t, ctx: ctx, clock: clock.NewManual(start), start: start, pauser: &pauser{},
 		pairs: map[string]market.Pair{}, whitelist: map[string]bool{}}
 
 	var err error
-	r.srv, err = sim.Start(ctx, sim.Options{Seed: seed, Now: r.clock.Now, AutoApproveWhitelist: true,
+	r.srv, err = sim.Start(ctx, sim.Options{Seed: seed, Clock: r.clock.Clock(), AutoApproveWhitelist: true,
 		ConfirmAfter: 24 * time.Hour, SettleAfter: 48 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +107,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		t.Fatal(err)
 	}
 
-	r.store, err = ledger.Open(filepath.Join(t.TempDir(), "ledger.db"), ledger.Options{Now: r.clock.Now})
+	r.store, err = ledger.Open(filepath.Join(t.TempDir(), "ledger.db"), ledger.Options{Clock: r.clock.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	}
 
 	// Hercle webhooks: handler -> ledger inbox -> processor.
-	r.proc, err = inbound.New(inbound.Options{Ledger: r.store, Now: r.clock.Now, Tick: make(chan time.Time)})
+	r.proc, err = inbound.New(inbound.Options{Ledger: r.store, Clock: r.clock.Clock(), Tick: make(chan time.Time)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := webhook.NewHandler(webhook.Config{Keys: keys, Now: r.clock.Now,
+	h, err := webhook.NewHandler(webhook.Config{Keys: keys, Clock: r.clock.Clock(),
 		Inbox: inbound.NewWebhookInbox(r.store, r.proc.Notify, nil)})
 	if err != nil {
 		t.Fatal(err)
@@ -152,14 +152,14 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	r.hookURL = hs.URL
 
 	// Heropayments: simulator, client, callbacks -> ledger inbox.
-	r.hp, err = heropay.Start(ctx, heropay.Options{APIKey: hpKey, APISecret: hpSecret, Clock: r.clock,
+	r.hp, err = heropay.Start(ctx, heropay.Options{APIKey: hpKey, APISecret: hpSecret, Clock: r.clock.Clock(),
 		Seed: seed, Balance: d("10000")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.hp.Close() })
 	cbh, err := heropayments.NewCallbackHandler(heropayments.HandlerConfig{Secret: hpSecret, Flow: heropayments.FlowV2,
-		Inbox: reconcile.NewCallbackInbox(r.store), Now: r.clock.Now})
+		Inbox: reconcile.NewCallbackInbox(r.store), Clock: r.clock.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		r.pairs[p.Symbol] = p
 	}
 	r.exec, err = execution.New(execution.Options{
-		Venue: r.client, Store: r.store, Clock: r.clock,
+		Venue: r.client, Store: r.store, Clock: r.clock.Clock(),
 		Pairs:       func(s string) (market.Pair, bool) { p, ok := r.pairs[s]; return p, ok },
 		CheckQuote:  func(time.Time, strategy.Intent, risk.Quote) error { return nil },
 		NewClientID: func() (string, error) { return r.clientID("T"), nil },
@@ -192,7 +192,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		venue = o.venue(venue)
 	}
 	r.rec, err = reconcile.New(reconcile.Config{Grace: grace, PauseAbove: o.pauseAbove}, reconcile.Deps{
-		Ledger: r.store, Venue: venue, Payments: r.hpClient, Pauser: r.pauser, Metrics: r.reg, Now: r.clock.Now,
+		Ledger: r.store, Venue: venue, Payments: r.hpClient, Pauser: r.pauser, Metrics: r.reg, Clock: r.clock.Clock(),
 		OnImport: func(e ledger.Entry) {
 			r.mu.Lock()
 			r.imported = append(r.imported, e)
@@ -249,7 +249,7 @@ func (r *rig) deliver(faults sim.WebhookFaults, hooks ...hook) []string {
 	r.senders++
 	n := r.senders
 	r.mu.Unlock()
-	snd, err := sim.NewWebhookSender(r.ctx, sim.WebhookSenderConfig{URL: r.hookURL, Signer: s, Seed: seed + n, Now: r.clock.Now,
+	snd, err := sim.NewWebhookSender(r.ctx, sim.WebhookSenderConfig{URL: r.hookURL, Signer: s, Seed: seed + n, Clock: r.clock.Clock(),
 		Faults: faults, MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond})
 	if err != nil {
 		r.t.Fatal(err)

@@ -138,7 +138,7 @@ func TestLostWebhook(t *testing.T) {
 	// from the stored report.
 	r.clock.Advance(grace)
 	again, err := reconcile.New(reconcile.Config{Grace: grace, PauseAbove: -1}, reconcile.Deps{Ledger: r.store, Venue: r.client,
-		Payments: r.hpClient, Now: r.clock.Now})
+		Payments: r.hpClient, Clock: r.clock.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -417,7 +417,7 @@ func TestInjectedAmountMismatch(t *testing.T) {
 
 	// A tolerance of 0.1 BTC absorbs the difference, in the record and the balance.
 	tolerant, err := reconcile.New(reconcile.Config{Grace: grace, DryRun: true, Tolerances: map[market.Asset]decimal.Decimal{"BTC": d("0.1")}},
-		reconcile.Deps{Ledger: r.store, Venue: r.client, Now: r.clock.Now})
+		reconcile.Deps{Ledger: r.store, Venue: r.client, Clock: r.clock.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -559,7 +559,7 @@ func TestDryRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.clock.Advance(15 * time.Minute)
-	dry, err := reconcile.New(reconcile.Config{Grace: grace, DryRun: true}, reconcile.Deps{Ledger: r.store, Venue: r.client, Now: r.clock.Now})
+	dry, err := reconcile.New(reconcile.Config{Grace: grace, DryRun: true}, reconcile.Deps{Ledger: r.store, Venue: r.client, Clock: r.clock.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,6 @@
-// Package scheduler owns time for the engine: the clock everything reads,
-// the venue's maintenance window, and jobs that run on cron specs.
+// Package scheduler owns the venue's maintenance window and jobs that run on
+// cron specs, on a clock.Clock it is given (the engine's one clock type
+// lives in internal/clock).
 //
 // # Maintenance gate
 //
@@ -19,11 +20,12 @@
 // either deferred to the end of the window (once, however many runs fell
 // inside it) or skipped, as configured. robfig/cron is used for parsing and
 // for computing the next activation only: its runner reads the wall clock,
-// and every decision here must run on an injected Clock so tests and
+// and every decision here must run on an injected clock.Clock so tests and
 // backtests can drive whole weeks in simulated time.
 //
 // # What it must never do
 //
-// Read time.Now directly (everything goes through a Clock), start a job
-// while the gate is closed, or run two activations of the same job at once.
+// Read the wall clock directly (everything goes through a clock.Clock),
+// start a job while the gate is closed, or run two activations of the same
+// job at once.
 package scheduler

@@ -10,6 +10,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
+
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 // WindowPolicy says what happens to a job due while the gate is closed.
@@ -102,8 +104,8 @@ type Job struct {
 
 // Options configure a Scheduler.
 type Options struct {
-	Clock Clock // default System
-	Gate  *Gate // default: always open
+	Clock clock.Clock // zero: the system clock
+	Gate  *Gate       // default: always open
 	// Zone is where cron specs are read; default UTC.
 	Zone     *time.Location
 	Logger   *slog.Logger
@@ -115,7 +117,7 @@ type Options struct {
 // under a simulated clock; a job should only decide and record intents and
 // leave slow I/O to its owner.
 type Scheduler struct {
-	clock Clock
+	clock clock.Clock
 	gate  *Gate
 	zone  *time.Location
 	log   *slog.Logger
@@ -136,9 +138,6 @@ type entry struct {
 // New returns a scheduler with no jobs.
 func New(o Options) (*Scheduler, error) {
 	s := &Scheduler{clock: o.Clock, gate: o.Gate, zone: o.Zone, log: o.Logger}
-	if s.clock == nil {
-		s.clock = System{}
-	}
 	if s.zone == nil {
 		s.zone = time.UTC
 	}
@@ -355,7 +354,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			<-ctx.Done()
 			return nil
 		}
-		t := s.clock.NewTimer(next.Sub(s.clock.Now()))
+		t := s.clock.NewTimer(s.clock.Until(next))
 		select {
 		case <-ctx.Done():
 			t.Stop()

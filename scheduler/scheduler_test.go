@@ -9,10 +9,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 // drive advances the clock from job to job until end, as a backtest does.
-func drive(t *testing.T, s *Scheduler, c *Manual, end time.Time) {
+func drive(t *testing.T, s *Scheduler, c *clock.Manual, end time.Time) {
 	t.Helper()
 	ctx := context.Background()
 	for {
@@ -36,9 +38,9 @@ func TestWholeWeeksNoRunInsideWindow(t *testing.T) {
 	}
 	start := mustTime(t, "2026-11-23T00:00:00Z") // a Monday
 	end := start.Add(3 * 7 * 24 * time.Hour)
-	clock := NewManual(start)
+	clk := clock.NewManual(start)
 	reg := prometheus.NewRegistry()
-	s, err := New(Options{Clock: clock, Gate: gate, Registry: reg})
+	s, err := New(Options{Clock: clk.Clock(), Gate: gate, Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,13 +50,13 @@ func TestWholeWeeksNoRunInsideWindow(t *testing.T) {
 		policy WindowPolicy
 	}{{"deferred", Defer}, {"skipped", Skip}} {
 		if err := s.Add(Job{Name: j.name, Spec: "*/15 * * * *", InWindow: j.policy, Run: func(_ context.Context, at time.Time) error {
-			runs[j.name] = append(runs[j.name], run{clock.Now(), at})
+			runs[j.name] = append(runs[j.name], run{clk.Now(), at})
 			return nil
 		}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	drive(t, s, clock, end)
+	drive(t, s, clk, end)
 
 	for name, rs := range runs {
 		for _, r := range rs {
@@ -95,8 +97,8 @@ func TestWholeWeeksNoRunInsideWindow(t *testing.T) {
 
 func TestActivationAtWindowEndRuns(t *testing.T) {
 	gate, _ := NewGate(GateConfig{Weekly: []Weekly{HercleMaintenance()}})
-	clock := NewManual(mustTime(t, "2026-11-25T08:00:00Z"))
-	s, _ := New(Options{Clock: clock, Gate: gate})
+	clk := clock.NewManual(mustTime(t, "2026-11-25T08:00:00Z"))
+	s, _ := New(Options{Clock: clk.Clock(), Gate: gate})
 	var got []time.Time
 	if err := s.Add(Job{Name: "hourly", Spec: "0 * * * *", InWindow: Skip, Run: func(_ context.Context, at time.Time) error {
 		got = append(got, at)
@@ -104,7 +106,7 @@ func TestActivationAtWindowEndRuns(t *testing.T) {
 	}}); err != nil {
 		t.Fatal(err)
 	}
-	drive(t, s, clock, mustTime(t, "2026-11-25T11:00:00Z"))
+	drive(t, s, clk, mustTime(t, "2026-11-25T11:00:00Z"))
 	want := []string{"2026-11-25T09:00:00Z", "2026-11-25T10:00:00Z", "2026-11-25T11:00:00Z"}
 	// 09:00 is inside [09:00, 10:00) and skipped; 10:00 is the end, open.
 	want = want[1:]
@@ -120,30 +122,30 @@ func TestActivationAtWindowEndRuns(t *testing.T) {
 
 func TestClockJumpIntoWindowReplans(t *testing.T) {
 	gate, _ := NewGate(GateConfig{Weekly: []Weekly{HercleMaintenance()}})
-	clock := NewManual(mustTime(t, "2026-11-25T08:50:00Z"))
-	s, _ := New(Options{Clock: clock, Gate: gate})
+	clk := clock.NewManual(mustTime(t, "2026-11-25T08:50:00Z"))
+	s, _ := New(Options{Clock: clk.Clock(), Gate: gate})
 	var got []time.Time
 	s.Add(Job{Name: "j", Spec: "55 8 * * *", InWindow: Defer, Run: func(_ context.Context, at time.Time) error {
-		got = append(got, clock.Now())
+		got = append(got, clk.Now())
 		return nil
 	}})
 	// The process was suspended past 08:55 into the window.
-	clock.Set(mustTime(t, "2026-11-25T09:20:00Z"))
+	clk.Set(mustTime(t, "2026-11-25T09:20:00Z"))
 	if n := s.RunDue(context.Background()); n != 0 {
 		t.Fatalf("ran %d jobs inside the window", n)
 	}
 	if next, _ := s.Next(); !next.Equal(mustTime(t, "2026-11-25T10:00:00Z")) {
 		t.Fatalf("next = %s, want the window's end", next)
 	}
-	clock.Set(mustTime(t, "2026-11-25T10:00:00Z"))
+	clk.Set(mustTime(t, "2026-11-25T10:00:00Z"))
 	if n := s.RunDue(context.Background()); n != 1 || len(got) != 1 {
 		t.Fatalf("deferred job did not run at the window's end: %d", n)
 	}
 }
 
 func TestRunLoopOnManualClock(t *testing.T) {
-	clock := NewManual(mustTime(t, "2026-11-23T00:00:00Z"))
-	s, _ := New(Options{Clock: clock})
+	clk := clock.NewManual(mustTime(t, "2026-11-23T00:00:00Z"))
+	s, _ := New(Options{Clock: clk.Clock()})
 	ran := make(chan time.Time)
 	failing := errors.New("boom")
 	if err := s.Add(Job{Name: "every-minute", Spec: "@every 1m", Run: func(ctx context.Context, at time.Time) error {
@@ -159,7 +161,7 @@ func TestRunLoopOnManualClock(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
 	for i := 1; i <= 3; i++ {
-		clock.Advance(time.Minute)
+		clk.Advance(time.Minute)
 		select {
 		case at := <-ran:
 			if want := mustTime(t, "2026-11-23T00:00:00Z").Add(time.Duration(i) * time.Minute); !at.Equal(want) {
@@ -184,7 +186,7 @@ func TestRunLoopOnManualClock(t *testing.T) {
 }
 
 func TestAddRefusesBadJobs(t *testing.T) {
-	s, _ := New(Options{Clock: NewManual(time.Unix(0, 0))})
+	s, _ := New(Options{Clock: clock.NewManual(time.Unix(0, 0)).Clock()})
 	noop := func(context.Context, time.Time) error { return nil }
 	if err := s.Add(Job{Name: "a", Spec: "*/5 * * * *", Run: noop}); err != nil {
 		t.Fatal(err)
@@ -220,37 +222,6 @@ func TestParseWindowPolicy(t *testing.T) {
 	}
 }
 
-func TestManualClockTimers(t *testing.T) {
-	c := NewManual(time.Unix(0, 0))
-	a, b := c.NewTimer(2*time.Second), c.NewTimer(time.Second)
-	stopped := c.NewTimer(time.Second)
-	if !stopped.Stop() || stopped.Stop() {
-		t.Fatal("Stop should report true once")
-	}
-	c.Advance(time.Second)
-	select {
-	case <-b.C():
-	default:
-		t.Fatal("1s timer did not fire at 1s")
-	}
-	select {
-	case <-a.C():
-		t.Fatal("2s timer fired at 1s")
-	case <-stopped.C():
-		t.Fatal("stopped timer fired")
-	default:
-	}
-	c.Set(time.Unix(-5, 0)) // backwards: ignored
-	if got := c.Now(); !got.Equal(time.Unix(1, 0)) {
-		t.Fatalf("clock moved backwards to %s", got)
-	}
-	c.Advance(time.Second)
-	<-a.C()
-	if c.Pending() != 0 {
-		t.Fatalf("pending = %d", c.Pending())
-	}
-}
-
 // Cron specs are read on the local clock of the scheduler's zone (or the
 // spec's CRON_TZ) across daylight-saving changes: a job at a fixed local
 // time runs once on the day the clock goes back (its time shows twice),
@@ -277,8 +248,8 @@ func TestCronOnLocalClockAcrossDaylightSaving(t *testing.T) {
 		{"every is real time", "@every 1h", rome, "2026-10-25T00:00:00Z", "2026-10-25T03:00:00Z",
 			[]string{"2026-10-25T01:00:00Z", "2026-10-25T02:00:00Z", "2026-10-25T03:00:00Z"}},
 	} {
-		clock := NewManual(mustTime(t, c.from))
-		s, err := New(Options{Clock: clock, Zone: c.zone})
+		clk := clock.NewManual(mustTime(t, c.from))
+		s, err := New(Options{Clock: clk.Clock(), Zone: c.zone})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -289,7 +260,7 @@ func TestCronOnLocalClockAcrossDaylightSaving(t *testing.T) {
 		}}); err != nil {
 			t.Fatal(err)
 		}
-		drive(t, s, clock, mustTime(t, c.to))
+		drive(t, s, clk, mustTime(t, c.to))
 		if strings.Join(got, " ") != strings.Join(c.want, " ") {
 			t.Errorf("%s: runs %v, want %v", c.name, got, c.want)
 		}

@@ -6,7 +6,7 @@
 // # Venue core
 //
 // Venue is transport independent: plain Go methods over one mutex-guarded
-// state, an injectable clock (Options.Now) and sources seeded from
+// state, an injectable clock (Options.Clock) and sources seeded from
 // Options.Seed. Nothing runs in the background: prices take one
 // random-walk step per second of venue time, quotes and RFQs expire,
 // pending orders settle and withdrawals and transfers move from CREATED to

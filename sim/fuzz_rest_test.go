@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 // FuzzListingRequests sends arbitrary path values and query strings to
@@ -37,7 +39,7 @@ func FuzzListingRequests(f *testing.F) {
 	} {
 		f.Add(uint8(len(routes)), "", "", "", "", q)
 	}
-	opts := Options{Seed: 1, Now: func() time.Time { return at }}.withDefaults()
+	opts := Options{Seed: 1, Clock: clock.NewManual(at).Clock()}.withDefaults()
 	s := &Server{opts: opts, key: "k"}
 	s.venue = NewVenue(opts)
 	for range 2 {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/philippseith/signalr"
 
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/sim"
 )
@@ -36,9 +37,8 @@ func TestMaintenanceClosesRESTAndHub(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := newClock()              // Wednesday 2025-12-03 09:00 UTC: 10:00 UTC+01:00
-	clk.Advance(-90 * time.Minute) // 08:30 UTC+01:00
-	srv, _ := startServer(t, sim.Options{Seed: seed, APIKey: testKey, Now: clk.Now, Maintenance: window,
+	clk := clock.NewManual(time.Date(2025, 12, 3, 7, 30, 0, 0, time.UTC)) // a Wednesday, 08:30 UTC+01:00
+	srv, _ := startServer(t, sim.Options{Seed: seed, APIKey: testKey, Clock: clk.Clock(), Maintenance: window,
 		Hub: sim.HubOptions{PriceInterval: 20 * time.Millisecond}})
 
 	if st, body := getJSON(t, srv, "/api/v1/pairs"); st != http.StatusOK {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/lightningnetwork/lnd/zpay32"
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 // TestParseBolt11Amount reads the amount of the simulator's own signed
@@ -18,7 +20,7 @@ import (
 func TestParseBolt11Amount(t *testing.T) {
 	at := time.Date(2025, 12, 3, 9, 0, 0, 0, time.UTC)
 	for _, network := range []string{"mainnet", "testnet", "signet", "regtest"} {
-		l, err := newLNURLService(Options{Seed: 7, Now: func() time.Time { return at }, LightningNetwork: network})
+		l, err := newLNURLService(Options{Seed: 7, Clock: clock.NewManual(at).Clock(), LightningNetwork: network})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +69,7 @@ func FuzzLNURLCallback(f *testing.F) {
 		f.Add(s[0], s[1])
 	}
 	at := time.Date(2025, 12, 3, 9, 0, 0, 0, time.UTC)
-	l, err := newLNURLService(Options{Seed: 1, Now: func() time.Time { return at }})
+	l, err := newLNURLService(Options{Seed: 1, Clock: clock.NewManual(at).Clock()})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -17,6 +17,8 @@ import (
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/lightningnetwork/lnd/lnwire"
 	"github.com/lightningnetwork/lnd/zpay32"
+
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 // Defaults of LNURLOptions.
@@ -94,10 +96,10 @@ func lightningParams(name string) (*chaincfg.Params, bool) {
 // lnurlService is the LNURL-pay service: one Lightning node whose key
 // comes from the seed, issuing a signed BOLT11 invoice per callback.
 type lnurlService struct {
-	opts LNURLOptions
-	net  *chaincfg.Params // invoices are issued for it
-	key  *btcec.PrivateKey
-	now  func() time.Time
+	opts  LNURLOptions
+	net   *chaincfg.Params // invoices are issued for it
+	key   *btcec.PrivateKey
+	clock clock.Clock
 
 	mu     sync.Mutex // guards issued
 	issued uint64     // invoices issued; feeds each payment hash
@@ -123,7 +125,7 @@ func newLNURLService(o Options) (*lnurlService, error) {
 	binary.BigEndian.PutUint64(seed[:], o.Seed)
 	k := sha256.Sum256(append([]byte("otcdesk sim lightning node key\x00"), seed[:]...))
 	key, _ := btcec.PrivKeyFromBytes(k[:])
-	return &lnurlService{opts: lo, net: net, key: key, now: o.Now}, nil
+	return &lnurlService{opts: lo, net: net, key: key, clock: o.Clock}, nil
 }
 
 // node returns the service's node public key, compressed, in hex.
@@ -237,7 +239,7 @@ func (l *lnurlService) invoice(msat int64, metadata string) (string, error) {
 	if l.opts.WrongAmount {
 		msat += 1000
 	}
-	created := l.now().Truncate(time.Second)
+	created := l.clock.Now().Truncate(time.Second)
 	if l.opts.Expired {
 		created = created.Add(-l.opts.InvoiceExpiry - time.Minute)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/market"
 )
 
@@ -40,9 +41,10 @@ type Options struct {
 	// the original result, as the Hercle sandbox does. False behaves like
 	// production: a repeated Client-Id executes again.
 	Dedup bool
-	// Now is the venue clock. Nil means time.Now. Prices walk, quotes and
-	// RFQs expire, and orders and withdrawals settle as it advances.
-	Now func() time.Time
+	// Clock is the venue clock; the zero value is the system clock. Prices
+	// walk, quotes and RFQs expire, and orders and withdrawals settle as it
+	// advances.
+	Clock clock.Clock
 	// Pairs replaces the default pairs (BTCUSDT, BTCEUR, ETHUSDT, ETHEUR).
 	Pairs []PairConfig
 	// Balances replaces the default opening balances.
@@ -197,9 +199,6 @@ func DefaultBalances() map[market.Asset]decimal.Decimal {
 func (o Options) withDefaults() Options {
 	if o.Addr == "" {
 		o.Addr = "127.0.0.1:0"
-	}
-	if o.Now == nil {
-		o.Now = time.Now
 	}
 	if len(o.Pairs) == 0 {
 		o.Pairs = DefaultPairs()

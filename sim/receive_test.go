@@ -7,6 +7,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/sim"
 )
@@ -15,7 +16,7 @@ import (
 // deposit addresses for the asset (any case), as a deposit from sender.
 func TestReceiveCreditsOnlyOwnDepositAddresses(t *testing.T) {
 	at := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
-	v := sim.NewVenue(sim.Options{Seed: 5, Now: func() time.Time { return at }, Balances: map[market.Asset]decimal.Decimal{}})
+	v := sim.NewVenue(sim.Options{Seed: 5, Clock: clock.NewManual(at).Clock(), Balances: map[market.Asset]decimal.Decimal{}})
 	dep, err := v.CreateDepositAddress("USDT", "Tron")
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/market"
 	"github.com/shopspring/decimal"
 )
@@ -22,8 +23,8 @@ const UserEmail = "paper@sim.invalid"
 // current time and first applies the changes due by then (settling
 // orders, advancing withdrawals). Create it with NewVenue.
 type Venue struct {
-	opts Options
-	now  func() time.Time
+	opts  Options
+	clock clock.Clock
 
 	mu       sync.Mutex // guards every field below
 	rng      *rand.Rand // ids, order outcomes
@@ -78,7 +79,7 @@ func NewVenue(opts Options) *Venue {
 	opts = opts.withDefaults()
 	v := &Venue{
 		opts:       opts,
-		now:        opts.Now,
+		clock:      opts.Clock,
 		rng:        rand.New(rand.NewPCG(opts.Seed, 0x5eed_0f_7e5c1e)),
 		subs:       map[*Subscription]struct{}{},
 		pairs:      map[string]*pairState{},
@@ -91,7 +92,7 @@ func NewVenue(opts Options) *Venue {
 		executions: map[string]int{},
 	}
 	v.userID = v.newIDLocked()
-	now := v.now()
+	now := v.clock.Now()
 	for _, pc := range opts.Pairs {
 		v.pairs[pc.Symbol] = newPairState(pc, opts.Seed, now)
 		v.order = append(v.order, pc.Symbol)
@@ -109,7 +110,7 @@ func NewVenue(opts Options) *Venue {
 }
 
 // Now returns the venue clock's current time.
-func (v *Venue) Now() time.Time { return v.now() }
+func (v *Venue) Now() time.Time { return v.clock.Now() }
 
 // UserID returns the id of the venue's single account.
 func (v *Venue) UserID() string { return v.userID }
@@ -137,7 +138,7 @@ func (v *Venue) newTokenLocked(prefix string) string {
 // begin locks the venue and applies every change due at the current time.
 // The caller must unlock v.mu.
 func (v *Venue) begin() time.Time {
-	now := v.now()
+	now := v.clock.Now()
 	v.mu.Lock()
 	v.advanceLocked(now)
 	return now

@@ -10,14 +10,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/sim"
 )
 
-func newVenue(t *testing.T, opts sim.Options) (*sim.Venue, *clock) {
+func newVenue(t *testing.T, opts sim.Options) (*sim.Venue, *clock.Manual) {
 	t.Helper()
 	clk := newClock()
-	opts.Now = clk.Now
+	opts.Clock = clk.Clock()
 	t.Logf("sim seed %d", opts.Seed)
 	return sim.NewVenue(opts), clk
 }

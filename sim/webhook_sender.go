@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 // The webhook sender: it queues events and posts them, signed with a
@@ -63,9 +65,10 @@ type WebhookSenderConfig struct {
 	// Seed drives event ids, delivery ids, jitter and faults, so a run
 	// can be repeated.
 	Seed uint64
-	// Now stamps envelopes and signatures; nil means the real clock.
-	// Waits (backoff, delays) use real timers.
-	Now func() time.Time
+	// Clock stamps envelopes and signatures; the zero value is the system
+	// clock. Waits (backoff, delays) use real timers whatever Clock is, so
+	// a test on a manual clock need not move it for deliveries to go on.
+	Clock clock.Clock
 	// Logger receives failed deliveries; nil discards.
 	Logger *slog.Logger
 }
@@ -91,7 +94,7 @@ var ErrSenderClosed = errors.New("sim: webhook sender closed")
 // concurrent use.
 type WebhookSender struct {
 	cfg    WebhookSenderConfig
-	now    func() time.Time
+	clock  clock.Clock
 	log    *slog.Logger
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -154,16 +157,13 @@ func NewWebhookSender(ctx context.Context, cfg WebhookSenderConfig) (*WebhookSen
 	}
 	s := &WebhookSender{
 		cfg:     cfg,
-		now:     cfg.Now,
+		clock:   cfg.Clock,
 		log:     cfg.Logger,
 		done:    make(chan struct{}),
 		closing: make(chan struct{}),
 		queue:   make(chan outEvent, cfg.QueueSize),
 		ids:     mrand.New(mrand.NewPCG(cfg.Seed, 1)),
 		rng:     mrand.New(mrand.NewPCG(cfg.Seed, 2)),
-	}
-	if s.now == nil {
-		s.now = time.Now
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -178,7 +178,7 @@ func NewWebhookSender(ctx context.Context, cfg WebhookSenderConfig) (*WebhookSen
 // blocks while the queue is full, until ctx ends.
 func (s *WebhookSender) Send(ctx context.Context, eventType string, data any) (string, error) {
 	id := s.eventID()
-	if err := s.SendEvent(ctx, id, eventType, s.now(), data); err != nil {
+	if err := s.SendEvent(ctx, id, eventType, s.clock.Now(), data); err != nil {
 		return "", err
 	}
 	return id, nil
@@ -393,7 +393,7 @@ func (s *WebhookSender) deliver(ev outEvent) {
 // post makes one attempt and returns the status (0 on a network error).
 func (s *WebhookSender) post(ev outEvent, f webhookFault) (int, error) {
 	s.stats.attempts.Add(1)
-	at := s.now()
+	at := s.clock.Now()
 	if f == staleTimestamp {
 		at = at.Add(-s.cfg.Faults.StaleBy)
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/sim"
 )
 
@@ -101,7 +102,7 @@ func (in *inbox) stored() ([]string, map[string][]byte) {
 type emitFixture struct {
 	sim   *sim.Server
 	venue *sim.Venue
-	clock *clock
+	clock *clock.Manual
 	in    *inbox
 	code  atomic.Int32 // if not 0, the receiver answers this instead
 }
@@ -120,7 +121,7 @@ func startEmitting(t *testing.T, wo sim.WebhookOptions) *emitFixture {
 	wo.URL = ts.URL + "/webhooks/hercle"
 	wo.PublicKeyFile = filepath.Join(t.TempDir(), "sim-webhook.pem")
 	wo.MinBackoff, wo.MaxBackoff = time.Millisecond, 10*time.Millisecond
-	srv, err := sim.Start(deadline(t), sim.Options{Seed: seed, Now: f.clock.Now, AutoApproveWhitelist: true, Webhooks: wo})
+	srv, err := sim.Start(deadline(t), sim.Options{Seed: seed, Clock: f.clock.Clock(), AutoApproveWhitelist: true, Webhooks: wo})
 	if err != nil {
 		t.Fatal(err)
 	}

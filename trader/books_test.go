@@ -10,11 +10,11 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/execution"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/risk"
-	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/strategy"
 )
 
@@ -122,9 +122,9 @@ func loaded(t testing.TB, o Options) *Loop {
 func TestBalancesFollowTheLedger(t *testing.T) {
 	store := openBooks(t, map[market.Asset]decimal.Decimal{"EUR": d("1000"), "BTC": d("1")})
 	post(t, store, opening("open-hp", ledger.Heropayments, map[market.Asset]decimal.Decimal{"USDT": d("500")}))
-	clock := scheduler.NewManual(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
+	clk := clock.NewManual(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
 	rk, _ := risk.New(risk.DefaultLimits(), risk.Options{Counters: &risk.MemoryCounters{}})
-	l := loaded(t, Options{Risk: rk, Exec: &fillAtTick{}, Clock: clock, Books: store, NewID: func() (string, error) { return "x", nil }})
+	l := loaded(t, Options{Risk: rk, Exec: &fillAtTick{}, Clock: clk.Clock(), Books: store, NewID: func() (string, error) { return "x", nil }})
 	check := func(what string, asset market.Asset, want string) {
 		t.Helper()
 		l.process(context.Background(), timerEvent{}) // any event
@@ -167,14 +167,14 @@ func TestBalancesFollowTheLedger(t *testing.T) {
 // the source's balance, holds it until its result, and is answered.
 func TestMoveThroughTheLoop(t *testing.T) {
 	store := openBooks(t, map[market.Asset]decimal.Decimal{"BTC": d("1")})
-	clock := scheduler.NewManual(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
+	clk := clock.NewManual(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
 	limits := risk.DefaultLimits()
 	limits.Reference = "BTC"
 	limits.Transfers.MaxDaily = tomlval.Dec(d("10"))
 	limits.Transfers.Destinations = map[string]tomlval.Decimal{"cold": tomlval.Dec(d("10"))}
 	rk, _ := risk.New(limits, risk.Options{Counters: &risk.MemoryCounters{}})
 	n := 0
-	l := loaded(t, Options{Risk: rk, Exec: &fillAtTick{store: store}, Clock: clock, Books: store, Inline: true,
+	l := loaded(t, Options{Risk: rk, Exec: &fillAtTick{store: store}, Clock: clk.Clock(), Books: store, Inline: true,
 		NewID: func() (string, error) { n++; return "W" + string(rune('0'+n)), nil }})
 	move := func(amount string) execution.Result {
 		return l.StepMove(context.Background(), execution.Movement{Origin: "treasury", Policy: "p", Method: execution.MethodWithdrawal,

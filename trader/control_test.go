@@ -7,11 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otcdesk/engine/internal/clock"
+
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/risk"
-	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/strategy"
 )
 
@@ -44,7 +45,7 @@ func (e *eachTick) Handle(v strategy.View, ev strategy.Event) strategy.Decision 
 // it trades; set with new parameters, only the new instance trades; an
 // unknown name is refused.
 func TestStrategyControl(t *testing.T) {
-	clock := scheduler.NewManual(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
+	manual := clock.NewManual(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
 	limits := risk.DefaultLimits()
 	limits.MaxOpenIntents = 100
 	rk, err := risk.New(limits, risk.Options{Counters: &risk.MemoryCounters{}})
@@ -55,7 +56,7 @@ func TestStrategyControl(t *testing.T) {
 	books := openBooks(t, map[market.Asset]decimal.Decimal{"EUR": d("1000000")})
 	venue := &fillAtTick{price: d("50000"), seen: make(chan strategy.Intent, 64), store: books, pairs: map[string]market.Pair{"BTCEUR": btceur}}
 	n := 0
-	l, err := New(Options{Strategies: []strategy.Strategy{&eachTick{name: "s", size: d("0.01")}}, Risk: rk, Exec: venue, Clock: clock,
+	l, err := New(Options{Strategies: []strategy.Strategy{&eachTick{name: "s", size: d("0.01")}}, Risk: rk, Exec: venue, Clock: manual.Clock(),
 		MaxAge: 5 * time.Second, Pairs: []market.Pair{btceur}, Books: books, Inline: true,
 		NewID: func() (string, error) { n++; return fmt.Sprintf("cid-%d", n), nil }})
 	if err != nil {
@@ -66,7 +67,7 @@ func TestStrategyControl(t *testing.T) {
 	go func() { done <- l.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 	tick := func() int {
-		now := clock.Now()
+		now := manual.Now()
 		l.Tick(ctx, market.Tick{Pair: "BTCEUR", Size: d("0.01"), BuyPrice: d("50000"), SellPrice: d("49990"), Time: now, Received: now})
 		if _, err := l.Strategies(ctx); err != nil { // the tick and what it caused are done
 			t.Fatal(err)
@@ -99,7 +100,7 @@ func TestStrategyControl(t *testing.T) {
 	if err := l.SetStrategy(ctx, &eachTick{name: "s", size: d("0.02")}, true); err != nil {
 		t.Fatal(err)
 	}
-	now := clock.Now()
+	now := manual.Now()
 	l.Tick(ctx, market.Tick{Pair: "BTCEUR", Size: d("0.01"), BuyPrice: d("50000"), SellPrice: d("49990"), Time: now, Received: now})
 	if _, err := l.Strategies(ctx); err != nil {
 		t.Fatal(err)

@@ -8,10 +8,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/otcdesk/engine/execution"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/risk"
-	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/strategy"
 )
 
@@ -30,7 +30,7 @@ type EngineOptions struct {
 	Payments   execution.Payments  // nil: no settlements
 	Pairs      []market.Pair
 	Strategies []strategy.Strategy
-	Clock      scheduler.Clock
+	Clock      clock.Clock // zero: the system clock
 	// Prices is the view risk checks a quote against, right before an
 	// order or accept, off the loop's goroutine (the feed's live prices;
 	// the replay's in a backtest). now is the check's time.

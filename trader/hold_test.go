@@ -8,10 +8,10 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/risk"
-	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/strategy"
 )
 
@@ -20,7 +20,7 @@ import (
 // must hold. Holding less shows the next intent more base than is really
 // free, and both together can break the minimum balance.
 func TestSellByAmountHoldsItsWorstCase(t *testing.T) {
-	clock := scheduler.NewManual(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
+	clk := clock.NewManual(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
 	threshold := func(name string, size, amount string) strategy.Strategy {
 		p := strategy.DefaultThresholdParams() // 0.5% slippage
 		p.Pair, p.Side, p.Order, p.Path = "BTCEUR", market.Sell, "limit", strategy.OTC
@@ -46,7 +46,7 @@ func TestSellByAmountHoldsItsWorstCase(t *testing.T) {
 	}
 	n := 0
 	l, err := New(Options{
-		Strategies: []strategy.Strategy{byAmount, bySize}, Risk: rk, Exec: &fillAtTick{}, Clock: clock, MaxAge: 5 * time.Second,
+		Strategies: []strategy.Strategy{byAmount, bySize}, Risk: rk, Exec: &fillAtTick{}, Clock: clk.Clock(), MaxAge: 5 * time.Second,
 		Pairs: []market.Pair{{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR", MinSize: d("0.0001"), MaxSize: d("10")}},
 		Books: openBooks(t, map[market.Asset]decimal.Decimal{"BTC": d("1.5")}),
 		NewID: func() (string, error) { n++; return fmt.Sprintf("cid-%d", n), nil },
@@ -57,7 +57,7 @@ func TestSellByAmountHoldsItsWorstCase(t *testing.T) {
 	if err := l.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	now := clock.Now()
+	now := clk.Now()
 	l.process(context.Background(), tickEvent{market.Tick{Pair: "BTCEUR", Size: d("0.1"), BuyPrice: d("60010"), SellPrice: d("59990"), Time: now, Received: now}})
 	if len(l.dispatch) != 1 || l.dispatch[0].trade.Strategy != "by-amount" {
 		t.Fatalf("approved %v, want only the sell by amount: both together may leave less than the minimum BTC", l.dispatch)
@@ -75,7 +75,7 @@ func TestBuyByAmountHoldsWhatRiskApproved(t *testing.T) {
 		path strategy.Path
 		want string
 	}{{strategy.OTC, "90955"}, {strategy.RFQ, "91000"}} {
-		clock := scheduler.NewManual(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
+		clk := clock.NewManual(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
 		p := strategy.DefaultThresholdParams() // 0.5% slippage
 		p.Pair, p.Side, p.Order, p.Path = "BTCEUR", market.Buy, "limit", tt.path
 		p.Price, p.Amount = tomlval.Dec(d("70000")), tomlval.Dec(d("9000"))
@@ -88,7 +88,7 @@ func TestBuyByAmountHoldsWhatRiskApproved(t *testing.T) {
 			t.Fatal(err)
 		}
 		l, err := New(Options{
-			Strategies: []strategy.Strategy{th}, Risk: rk, Exec: &fillAtTick{}, Clock: clock, MaxAge: 5 * time.Second,
+			Strategies: []strategy.Strategy{th}, Risk: rk, Exec: &fillAtTick{}, Clock: clk.Clock(), MaxAge: 5 * time.Second,
 			Pairs: []market.Pair{{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR", MinSize: d("0.0001"), MaxSize: d("10")}},
 			Books: openBooks(t, map[market.Asset]decimal.Decimal{"EUR": d("100000")}),
 			NewID: func() (string, error) { return "cid-1", nil },
@@ -99,7 +99,7 @@ func TestBuyByAmountHoldsWhatRiskApproved(t *testing.T) {
 		if err := l.Load(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		now := clock.Now()
+		now := clk.Now()
 		l.process(context.Background(), tickEvent{market.Tick{Pair: "BTCEUR", Size: d("0.1"), BuyPrice: d("60010"), SellPrice: d("59990"), Time: now, Received: now}})
 		if len(l.dispatch) != 1 {
 			t.Fatalf("%s: approved %v", tt.path, l.dispatch)

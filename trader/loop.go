@@ -12,10 +12,10 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/execution"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/risk"
-	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/strategy"
 )
 
@@ -48,7 +48,7 @@ type Options struct {
 	Strategies []strategy.Strategy
 	Risk       Risk
 	Exec       Executor
-	Clock      scheduler.Clock
+	Clock      clock.Clock // zero: the system clock
 	// Books is the ledger the balances come from: every committed change
 	// to a venue or transit account reaches the loop before the next
 	// event it handles. Required.
@@ -139,8 +139,8 @@ type commandEvent struct {
 
 // New returns a loop ready to Load and Run. It does no I/O.
 func New(o Options) (*Loop, error) {
-	if o.Risk == nil || o.Exec == nil || o.Clock == nil || o.NewID == nil || o.Books == nil {
-		return nil, errors.New("trader: Risk, Exec, Clock, Books and NewID are required")
+	if o.Risk == nil || o.Exec == nil || o.NewID == nil || o.Books == nil {
+		return nil, errors.New("trader: Risk, Exec, Books and NewID are required")
 	}
 	names := map[string]bool{}
 	for _, s := range o.Strategies {
@@ -269,9 +269,9 @@ func (l *Loop) Run(ctx context.Context) error {
 	}
 	for {
 		var timerC <-chan time.Time
-		var timer scheduler.Timer
+		var timer clock.Timer
 		if due, ok := l.nextTimer(); ok {
-			timer = l.o.Clock.NewTimer(due.Sub(l.o.Clock.Now()))
+			timer = l.o.Clock.NewTimer(l.o.Clock.Until(due))
 			timerC = timer.C()
 		}
 		select {

@@ -9,10 +9,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shopspring/decimal"
 
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/risk"
-	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/strategy"
 )
 
@@ -20,7 +20,7 @@ func d(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 
 func TestLoopTradesOnceAndMovesBalances(t *testing.T) {
 	start := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	clock := scheduler.NewManual(start)
+	clk := clock.NewManual(start)
 	p := strategy.DefaultThresholdParams()
 	p.Pair, p.Side, p.Order = "BTCEUR", market.Buy, "limit"
 	p.Price, p.Size, p.Path = tomlval.Dec(d("50000")), tomlval.Dec(d("0.1")), strategy.OTC
@@ -40,7 +40,7 @@ func TestLoopTradesOnceAndMovesBalances(t *testing.T) {
 		Strategies: []strategy.Strategy{th},
 		Risk:       rk,
 		Exec:       venue,
-		Clock:      clock,
+		Clock:      clk.Clock(),
 		MaxAge:     5 * time.Second,
 		Pairs:      []market.Pair{{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR", MinSize: d("0.0001"), MaxSize: d("10")}},
 		Books:      books,
@@ -56,11 +56,11 @@ func TestLoopTradesOnceAndMovesBalances(t *testing.T) {
 	go func() { done <- l.Run(ctx) }()
 
 	tick := func(buy string) {
-		now := clock.Now()
+		now := clk.Now()
 		l.Tick(ctx, market.Tick{Pair: "BTCEUR", Size: d("0.1"), BuyPrice: d(buy), SellPrice: d(buy).Sub(d("100")), Time: now, Received: now})
 	}
 	tick("51000") // above the limit: nothing
-	clock.Advance(time.Second)
+	clk.Advance(time.Second)
 	tick("49900") // at or below: one buy
 	select {
 	case in := <-venue.seen:
@@ -70,7 +70,7 @@ func TestLoopTradesOnceAndMovesBalances(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no intent reached execution")
 	}
-	clock.Advance(time.Second)
+	clk.Advance(time.Second)
 	tick("49000") // one-shot: already filled
 	cancel()
 	if err := <-done; err != nil {
@@ -94,7 +94,7 @@ func TestLoopTradesOnceAndMovesBalances(t *testing.T) {
 
 func TestLoopRejectedIntentNeverExecutes(t *testing.T) {
 	start := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	clock := scheduler.NewManual(start)
+	clk := clock.NewManual(start)
 	p := strategy.DefaultThresholdParams()
 	p.Pair, p.Side, p.Order = "BTCEUR", market.Buy, "limit"
 	p.Price, p.Size, p.Path = tomlval.Dec(d("50000")), tomlval.Dec(d("1")), strategy.OTC
@@ -103,7 +103,7 @@ func TestLoopRejectedIntentNeverExecutes(t *testing.T) {
 	rk, _ := risk.New(risk.DefaultLimits(), risk.Options{Counters: &risk.MemoryCounters{}})
 	venue := &fillAtTick{price: d("49900"), seen: make(chan strategy.Intent, 4)}
 	l, err := New(Options{
-		Strategies: []strategy.Strategy{th}, Risk: rk, Exec: venue, Clock: clock, MaxAge: 5 * time.Second,
+		Strategies: []strategy.Strategy{th}, Risk: rk, Exec: venue, Clock: clk.Clock(), MaxAge: 5 * time.Second,
 		Pairs:  []market.Pair{{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR"}},
 		Books:  openBooks(t, map[market.Asset]decimal.Decimal{"EUR": d("100000")}),
 		Inline: true,
@@ -116,7 +116,7 @@ func TestLoopRejectedIntentNeverExecutes(t *testing.T) {
 	if err := l.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	now := clock.Now()
+	now := clk.Now()
 	l.process(ctx, tickEvent{market.Tick{Pair: "BTCEUR", Size: d("1"), BuyPrice: d("49900"), SellPrice: d("49800"), Time: now, Received: now}})
 	if len(l.dispatch) != 0 || len(l.state.Open) != 0 {
 		t.Fatalf("a rejected intent was queued: dispatch %v open %v", l.dispatch, l.state.Open)

@@ -13,11 +13,11 @@ import (
 
 	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/risk"
-	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/sim"
 	"github.com/otcdesk/engine/strategy"
 )
@@ -25,16 +25,16 @@ import (
 // simRig is a loop trading one threshold buy of 0.01 BTCEUR over OTC
 // through the real executor, against the simulator on loopback. Every
 // order stays pending at the venue for an hour of the venue's clock
-// (venueAt); the executor follows it on a manual clock.
+// (venue); the executor follows it on a manual clock of its own.
 type simRig struct {
 	srv   *sim.Server
 	store *ledger.Store
-	clock *scheduler.Manual
+	clock *clock.Manual
+	venue *clock.Manual
 	loop  *Loop
 
-	mu      sync.Mutex
-	venueAt time.Time
-	ids     []string
+	mu  sync.Mutex
+	ids []string
 }
 
 func newSimRig(t *testing.T, lookups int) *simRig {
@@ -42,9 +42,9 @@ func newSimRig(t *testing.T, lookups int) *simRig {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	start := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	r := &simRig{clock: scheduler.NewManual(start), venueAt: start}
+	r := &simRig{clock: clock.NewManual(start), venue: clock.NewManual(start)}
 	var err error
-	r.srv, err = sim.Start(ctx, sim.Options{Seed: 7, PendingProbability: 1, PendingFor: time.Hour, Now: r.venueNow})
+	r.srv, err = sim.Start(ctx, sim.Options{Seed: 7, PendingProbability: 1, PendingFor: time.Hour, Clock: r.venue.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func newSimRig(t *testing.T, lookups int) *simRig {
 		pairs[p.Symbol] = p
 	}
 	x, err := execution.New(execution.Options{
-		Venue: client, Store: r.store, Clock: r.clock,
+		Venue: client, Store: r.store, Clock: r.clock.Clock(),
 		Pairs:   func(s string) (market.Pair, bool) { p, ok := pairs[s]; return p, ok },
 		Follow:  time.Second,
 		Lookups: lookups,
@@ -84,7 +84,7 @@ func newSimRig(t *testing.T, lookups int) *simRig {
 		t.Fatal(err)
 	}
 	r.loop, err = New(Options{
-		Strategies: []strategy.Strategy{th}, Risk: rk, Exec: x, Clock: r.clock, MaxAge: 5 * time.Second,
+		Strategies: []strategy.Strategy{th}, Risk: rk, Exec: x, Clock: r.clock.Clock(), MaxAge: 5 * time.Second,
 		Pairs: []market.Pair{pairs["BTCEUR"]},
 		Books: r.store,
 		NewID: func() (string, error) {
@@ -99,18 +99,6 @@ func newSimRig(t *testing.T, lookups int) *simRig {
 		t.Fatal(err)
 	}
 	return r
-}
-
-func (r *simRig) venueNow() time.Time {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.venueAt
-}
-
-func (r *simRig) advanceVenue(d time.Duration) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.venueAt = r.venueAt.Add(d)
 }
 
 func (r *simRig) intents() []string {

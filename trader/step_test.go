@@ -8,10 +8,10 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/risk"
-	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/strategy"
 )
 
@@ -19,7 +19,7 @@ import (
 // its outcome is applied, with the clock where the caller put it.
 func TestStepDrivesTicksAndTimers(t *testing.T) {
 	start := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	clock := scheduler.NewManual(start)
+	clk := clock.NewManual(start)
 	p := strategy.DefaultRebalanceParams()
 	p.Reference = "EUR"
 	p.Weights = map[string]tomlval.Decimal{"EUR": tomlval.Dec(d("0.5")), "BTC": tomlval.Dec(d("0.5"))}
@@ -37,7 +37,7 @@ func TestStepDrivesTicksAndTimers(t *testing.T) {
 	venue := &fillAtTick{price: d("50000"), seen: make(chan strategy.Intent, 4), store: books, pairs: map[string]market.Pair{"BTCEUR": btceur}}
 	n := 0
 	l, err := New(Options{
-		Strategies: []strategy.Strategy{rb}, Risk: rk, Exec: venue, Clock: clock, MaxAge: 10 * time.Second,
+		Strategies: []strategy.Strategy{rb}, Risk: rk, Exec: venue, Clock: clk.Clock(), MaxAge: 10 * time.Second,
 		Pairs: []market.Pair{{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR", MinSize: d("0.0001"), MaxSize: d("10")}},
 		Books: books,
 		NewID: func() (string, error) { n++; return fmt.Sprintf("cid-%d", n), nil },
@@ -50,7 +50,7 @@ func TestStepDrivesTicksAndTimers(t *testing.T) {
 		t.Fatal(err)
 	}
 	tick := func() {
-		now := clock.Now()
+		now := clk.Now()
 		l.Step(ctx, market.Tick{Pair: "BTCEUR", Size: d("0.01"), BuyPrice: d("50000"), SellPrice: d("50000"), Time: now, Received: now})
 	}
 	if _, ok := l.NextTimer(); ok {
@@ -61,9 +61,9 @@ func TestStepDrivesTicksAndTimers(t *testing.T) {
 	if !ok || !due.Equal(start.Add(time.Minute)) {
 		t.Fatalf("NextTimer after the first tick = %v %v, want %v", due, ok, start.Add(time.Minute))
 	}
-	clock.Set(due.Add(-time.Second))
+	clk.Set(due.Add(-time.Second))
 	tick()
-	clock.Set(due)
+	clk.Set(due)
 	l.StepTimers(ctx)
 	select {
 	case in := <-venue.seen:
@@ -85,7 +85,7 @@ func TestStepDrivesTicksAndTimers(t *testing.T) {
 // waiting for its timer: what a backtest pays per tick besides reading it.
 func BenchmarkStep(b *testing.B) {
 	start := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	clock := scheduler.NewManual(start)
+	clk := clock.NewManual(start)
 	p := strategy.DefaultRebalanceParams()
 	p.Reference = "EUR"
 	p.Weights = map[string]tomlval.Decimal{"EUR": tomlval.Dec(d("0.5")), "BTC": tomlval.Dec(d("0.5"))}
@@ -99,7 +99,7 @@ func BenchmarkStep(b *testing.B) {
 	}
 	l, err := New(Options{
 		Strategies: []strategy.Strategy{rb}, Risk: rk, Exec: &fillAtTick{price: d("50000"), seen: make(chan strategy.Intent, 1)},
-		Clock: clock, MaxAge: 10 * time.Second,
+		Clock: clk.Clock(), MaxAge: 10 * time.Second,
 		Pairs: []market.Pair{{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR"}},
 		Books: openBooks(b, map[market.Asset]decimal.Decimal{"EUR": d("10000"), "BTC": d("0.1")}),
 		NewID: func() (string, error) { return "x", nil },
@@ -117,7 +117,7 @@ func BenchmarkStep(b *testing.B) {
 	for i := range b.N {
 		tk.Received = start.Add(time.Duration(i) * time.Microsecond)
 		tk.Time = tk.Received
-		clock.Set(tk.Received)
+		clk.Set(tk.Received)
 		l.Step(ctx, tk)
 	}
 }
@@ -127,12 +127,12 @@ func BenchmarkStep(b *testing.B) {
 // still never applied over a newer one.
 func TestTickOrderSurvivesAFutureTimestamp(t *testing.T) {
 	start := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	clock := scheduler.NewManual(start)
+	clk := clock.NewManual(start)
 	rk, err := risk.New(risk.DefaultLimits(), risk.Options{Counters: &risk.MemoryCounters{}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := New(Options{Risk: rk, Exec: &fillAtTick{price: d("50000")}, Clock: clock, MaxAge: 10 * time.Second,
+	l, err := New(Options{Risk: rk, Exec: &fillAtTick{price: d("50000")}, Clock: clk.Clock(), MaxAge: 10 * time.Second,
 		Pairs: []market.Pair{{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR"}}, NewID: func() (string, error) { return "cid", nil },
 		Books: openBooks(t, nil)})
 	if err != nil {
@@ -143,18 +143,18 @@ func TestTickOrderSurvivesAFutureTimestamp(t *testing.T) {
 		t.Fatal(err)
 	}
 	tick := func(price string, at time.Time) {
-		l.Step(ctx, market.Tick{Pair: "BTCEUR", BuyPrice: d(price), SellPrice: d(price), Time: at, Received: clock.Now()})
+		l.Step(ctx, market.Tick{Pair: "BTCEUR", BuyPrice: d(price), SellPrice: d(price), Time: at, Received: clk.Now()})
 	}
 	price := func() string { return l.state.Ticks["BTCEUR"].BuyPrice.String() }
 	tick("50000", start)
-	clock.Advance(time.Second)
+	clk.Advance(time.Second)
 	tick("50100", start.Add(-500*time.Millisecond)) // late: older than the last
 	if got := price(); got != "50000" {
 		t.Fatalf("after a late tick the price is %s, want 50000", got)
 	}
 	tick("50200", start.Add(24*time.Hour)) // a venue clock a day ahead
-	clock.Advance(time.Second)
-	tick("50300", clock.Now())
+	clk.Advance(time.Second)
+	tick("50300", clk.Now())
 	if got := price(); got != "50300" {
 		t.Fatalf("after a tick on time the price is %s, want 50300: a future timestamp froze the pair", got)
 	}

@@ -49,7 +49,7 @@ func TestLoopKeepsResolvingAnUnresolvedIntent(t *testing.T) {
 		return testutil.ToFloat64(unresolved) >= 1
 	})
 	// The venue executes it later.
-	r.advanceVenue(2 * time.Hour)
+	r.venue.Advance(2 * time.Hour)
 	waitFor(t, "the loop to resolve the intent", func() bool {
 		if r.clock.Pending() > 0 {
 			r.clock.Advance(time.Second)

@@ -13,9 +13,9 @@ import (
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/heropayments"
 	"github.com/otcdesk/engine/inbound"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
-	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/strategy"
 )
 
@@ -110,8 +110,8 @@ type Deps struct {
 	// Gate is the maintenance gate; nil means always open. Risk checks it
 	// again for every movement; here it only skips a run early.
 	Gate Gate
-	// Clock is the time source; nil means the system clock.
-	Clock scheduler.Clock
+	// Clock is the time source; the zero value is the system clock.
+	Clock clock.Clock
 	// Payees is required by bank destinations: a payee address is paid
 	// only once the registry has it APPROVED.
 	Payees PayeeRegistry

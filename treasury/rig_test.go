@@ -23,6 +23,7 @@ import (
 	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/heropayments"
 	"github.com/otcdesk/engine/inbound"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
@@ -74,7 +75,7 @@ type rig struct {
 	t       testing.TB
 	ctx     context.Context
 	opts    rigOptions
-	clock   *scheduler.Manual
+	clock   *clock.Manual
 	srv     *sim.Server
 	venue   *sim.Venue
 	wire    *wire
@@ -107,7 +108,7 @@ func newRig(t testing.TB, section string, o rigOptions) *rig {
 	if o.start.IsZero() {
 		o.start = monday
 	}
-	r := &rig{t: t, ctx: ctx, opts: o, clock: scheduler.NewManual(o.start), path: filepath.Join(t.TempDir(), "ledger.db")}
+	r := &rig{t: t, ctx: ctx, opts: o, clock: clock.NewManual(o.start), path: filepath.Join(t.TempDir(), "ledger.db")}
 	cfg, err := policy.Parse("test section", []byte(section))
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +118,7 @@ func newRig(t testing.TB, section string, o rigOptions) *rig {
 	if bal == nil {
 		bal = map[market.Asset]decimal.Decimal{"BTC": d("5"), "EUR": d("60000"), "USDT": d("0")}
 	}
-	r.srv, err = sim.Start(ctx, sim.Options{Seed: seed, Now: r.clock.Now, Balances: bal, Maintenance: o.maintenance, Pairs: o.pairs})
+	r.srv, err = sim.Start(ctx, sim.Options{Seed: seed, Clock: r.clock.Clock(), Balances: bal, Maintenance: o.maintenance, Pairs: o.pairs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +131,7 @@ func newRig(t testing.TB, section string, o rigOptions) *rig {
 		t.Fatal(err)
 	}
 	if o.heropay.IsPositive() {
-		r.hp, err = heropay.Start(ctx, heropay.Options{APIKey: hpKey, APISecret: hpSecret, Clock: r.clock,
+		r.hp, err = heropay.Start(ctx, heropay.Options{APIKey: hpKey, APISecret: hpSecret, Clock: r.clock.Clock(),
 			Seed: seed, Balance: o.heropay})
 		if err != nil {
 			t.Fatal(err)
@@ -156,14 +157,14 @@ func (r *rig) open() {
 	t := r.t
 	t.Helper()
 	var err error
-	r.store, err = ledger.Open(r.path, ledger.Options{Now: r.clock.Now})
+	r.store, err = ledger.Open(r.path, ledger.Options{Clock: r.clock.Clock()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.opening()
 	r.reg = prometheus.NewRegistry()
 	pctx, cancel := context.WithCancel(r.ctx)
-	r.proc, err = inbound.New(inbound.Options{Ledger: r.store, Tick: make(chan time.Time), Workers: 2, Now: r.clock.Now,
+	r.proc, err = inbound.New(inbound.Options{Ledger: r.store, Tick: make(chan time.Time), Workers: 2, Clock: r.clock.Clock(),
 		OnDeposit: func(dep inbound.Deposit) {
 			r.mu.Lock()
 			r.seen = append(r.seen, dep)
@@ -196,7 +197,7 @@ func (r *rig) open() {
 		}
 	}
 	deps := treasury.Deps{
-		Ledger: r.store, Hercle: r.client, Loop: r.loop, Follow: r.exec, Clock: r.clock, Payees: r.proc.Registry(),
+		Ledger: r.store, Hercle: r.client, Loop: r.loop, Follow: r.exec, Clock: r.clock.Clock(), Payees: r.proc.Registry(),
 		Metrics: r.reg, Logger: logger,
 		OnDeposit: func(dep inbound.Deposit) {
 			r.mu.Lock()
@@ -213,7 +214,7 @@ func (r *rig) open() {
 	if r.hpc != nil {
 		deps.Heropayments = r.hpc
 	}
-	r.confirm, err = reconcile.NewConfirmer(reconcile.ConfirmOptions{Ledger: r.store, Venue: r.client, Clock: r.clock, Logger: logger})
+	r.confirm, err = reconcile.NewConfirmer(reconcile.ConfirmOptions{Ledger: r.store, Venue: r.client, Clock: r.clock.Clock(), Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +256,7 @@ func (r *rig) engine(ctx context.Context, logger *slog.Logger) <-chan error {
 	if r.opts.wrap != nil {
 		store = r.opts.wrap(r.store)
 	}
-	xo := execution.Options{Venue: r.client, Transfers: r.client, Store: store, Clock: r.clock,
+	xo := execution.Options{Venue: r.client, Transfers: r.client, Store: store, Clock: r.clock.Clock(),
 		Pairs:  func(s string) (market.Pair, bool) { p, ok := pairs[s]; return p, ok },
 		Follow: time.Millisecond, Lookups: 3, MovementLookups: r.cfg.LookupsOr(), Logger: logger,
 		Stopped: rk.Stopped,
@@ -270,7 +271,7 @@ func (r *rig) engine(ctx context.Context, logger *slog.Logger) <-chan error {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.loop, err = trader.New(trader.Options{Risk: rk, Exec: r.exec, Clock: r.clock, Books: r.store, Pairs: list, MaxAge: time.Hour,
+	r.loop, err = trader.New(trader.Options{Risk: rk, Exec: r.exec, Clock: r.clock.Clock(), Books: r.store, Pairs: list, MaxAge: time.Hour,
 		Logger: logger, NewID: func() (string, error) {
 			r.mu.Lock()
 			defer r.mu.Unlock()

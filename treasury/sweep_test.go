@@ -354,7 +354,7 @@ func TestMaintenanceWindowDefersTheSweep(t *testing.T) {
 	r := newRig(t, coldSection("10", "dry_run = false"), rigOptions{start: start, gate: gate,
 		maintenance: sim.WeeklyWindow(time.Wednesday, 10*time.Hour, time.Hour, cet)})
 	r.whitelist("BTC", coldAddress, "Bitcoin", true, nil)
-	s, err := scheduler.New(scheduler.Options{Clock: r.clock, Gate: gate})
+	s, err := scheduler.New(scheduler.Options{Clock: r.clock.Clock(), Gate: gate})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -403,7 +403,7 @@ func TestMaintenanceWindowSkipsWhenConfigured(t *testing.T) {
 	section = strings.Replace(section, `schedule = "0 */10 * * * *"`, `schedule = "0 30 9 * * *"`, 1) // daily, 10:30 at UTC+01:00
 	r := newRig(t, section, rigOptions{start: start, gate: gate})
 	r.whitelist("BTC", coldAddress, "Bitcoin", true, nil)
-	s, err := scheduler.New(scheduler.Options{Clock: r.clock, Gate: gate})
+	s, err := scheduler.New(scheduler.Options{Clock: r.clock.Clock(), Gate: gate})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/inbound"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/scheduler"
@@ -77,7 +78,7 @@ type Treasury struct {
 	cfg   policy.Config
 	d     Deps
 	log   *slog.Logger
-	clock scheduler.Clock
+	clock clock.Clock
 	m     *metrics
 	// settles is whether a policy can put a settlement in transit, so
 	// deposits are worth keeping for matching.
@@ -121,9 +122,6 @@ func New(cfg policy.Config, deps Deps) (*Treasury, error) {
 	}
 	if t.log == nil {
 		t.log = slog.New(slog.DiscardHandler)
-	}
-	if t.clock == nil {
-		t.clock = scheduler.System{}
 	}
 	for _, p := range cfg.Policies {
 		t.settles = t.settles || p.Kind == policy.KindSettlement

@@ -121,7 +121,7 @@ func Start(ctx context.Context, cfg Config, inbox webhook.Inbox, logger *slog.Lo
 		if err != nil {
 			return nil, fmt.Errorf("webhookd: %w", err)
 		}
-		if leaf := certs.leaf(); leaf.NotAfter.Sub(certs.now()) < certWarnBefore {
+		if leaf := certs.leaf(); certs.clock.Until(leaf.NotAfter) < certWarnBefore {
 			logger.Warn("webhook endpoint: TLS certificate expires soon; renew it (the new files are picked up without a restart)",
 				"file", cfg.TLSCert, "not_after", leaf.NotAfter)
 		}

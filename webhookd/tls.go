@@ -8,6 +8,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 // certReloader serves the certificate pair from two PEM files and loads
@@ -16,7 +18,7 @@ import (
 type certReloader struct {
 	certFile, keyFile string
 	log               *slog.Logger
-	now               func() time.Time
+	clock             clock.Clock // validity is checked at its time; zero: the system clock
 
 	mu      sync.Mutex // guards the fields below
 	cert    *tls.Certificate
@@ -32,7 +34,7 @@ type stamp struct {
 }
 
 func newCertReloader(certFile, keyFile string, log *slog.Logger) (*certReloader, error) {
-	r := &certReloader{certFile: certFile, keyFile: keyFile, log: log, now: time.Now}
+	r := &certReloader{certFile: certFile, keyFile: keyFile, log: log}
 	st := r.stat()
 	cert, err := r.load()
 	if err != nil {
@@ -105,7 +107,7 @@ func (r *certReloader) load() (*tls.Certificate, error) {
 			return nil, fmt.Errorf("webhook.tls_cert %s: %w", r.certFile, err)
 		}
 	}
-	now := r.now()
+	now := r.clock.Now()
 	switch {
 	case now.After(pair.Leaf.NotAfter):
 		return nil, fmt.Errorf("webhook.tls_cert %s: certificate expired at %s; renew it", r.certFile,

@@ -15,6 +15,7 @@ import (
 	"github.com/otcdesk/engine/backtest"
 	"github.com/otcdesk/engine/config"
 	"github.com/otcdesk/engine/daemon"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/sim"
@@ -65,7 +66,7 @@ func cmdBacktest(ctx context.Context, e *env, args []string) int {
 	if *sweepPath != "" {
 		return runSweep(ctx, e, cfg, opts, *sweepPath, *walk)
 	}
-	bar := newProgressBar(e.stderr, time.Now)
+	bar := newProgressBar(e.stderr, e.clock)
 	opts.Progress, opts.ProgressEvery = bar.update, 8192
 	sum, err := backtest.Run(ctx, opts)
 	if err != nil {
@@ -195,15 +196,15 @@ func loadBacktestConfig(path string) (config.Config, []strategy.Strategy, risk.L
 type progressBar struct {
 	w        io.Writer
 	tty      bool
-	now      func() time.Time
+	clock    clock.Clock
 	began    time.Time
 	lastDraw time.Time
 	lastStep int64
 	drawn    bool
 }
 
-func newProgressBar(w io.Writer, now func() time.Time) *progressBar {
-	p := &progressBar{w: w, now: now, began: now()}
+func newProgressBar(w io.Writer, clk clock.Clock) *progressBar {
+	p := &progressBar{w: w, clock: clk, began: clk.Now()}
 	if f, ok := w.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 			p.tty = true
@@ -220,17 +221,17 @@ func (p *progressBar) update(pr backtest.Progress) {
 	if pr.Done {
 		frac = 1
 	}
-	elapsed := p.now().Sub(p.began)
+	elapsed := p.clock.Since(p.began)
 	rate := ""
 	if s := elapsed.Seconds(); s > 0 {
 		rate = fmt.Sprintf("%.0f ticks/s", float64(pr.Ticks)/s)
 	}
 	at := pr.At.UTC().Format("2006-01-02 15:04")
 	if p.tty {
-		if !pr.Done && p.now().Sub(p.lastDraw) < 100*time.Millisecond {
+		if !pr.Done && p.clock.Since(p.lastDraw) < 100*time.Millisecond {
 			return
 		}
-		p.lastDraw = p.now()
+		p.lastDraw = p.clock.Now()
 		const width = 30
 		fill := int(frac * width)
 		fmt.Fprintf(p.w, "\r[%s%s] %3.0f%%  %d ticks  %s  %s ", strings.Repeat("#", fill), strings.Repeat(".", width-fill), frac*100, pr.Ticks, at, rate)

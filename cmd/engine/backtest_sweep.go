@@ -46,7 +46,7 @@ func runSweep(ctx context.Context, e *env, cfg config.Config, opts backtest.Opti
 		return fail(err)
 	}
 	s.Base.Tape = tape
-	bar := &sweepBar{p: newProgressBar(e.stderr, time.Now)}
+	bar := &sweepBar{p: newProgressBar(e.stderr, e.clock)}
 	s.Progress = bar.update
 	files, code := sweepFiles(ctx, e, s, walk, bar)
 	if code != exitOK {
@@ -186,7 +186,7 @@ func (b *sweepBar) update(pr backtest.SweepProgress) {
 	if pr.Total > 0 {
 		frac = float64(pr.Runs) / float64(pr.Total)
 	}
-	elapsed := p.now().Sub(p.began)
+	elapsed := p.clock.Now().Sub(p.began)
 	rate := ""
 	if s := elapsed.Seconds(); s > 0 {
 		rate = fmt.Sprintf("%.2f M ticks/s", float64(pr.Ticks)/s/1e6)
@@ -196,10 +196,10 @@ func (b *sweepBar) update(pr backtest.SweepProgress) {
 		stopped = fmt.Sprintf(" (%d stopped early)", pr.Stopped)
 	}
 	if p.tty {
-		if pr.Runs < pr.Total && p.now().Sub(p.lastDraw) < 100*time.Millisecond {
+		if pr.Runs < pr.Total && p.clock.Now().Sub(p.lastDraw) < 100*time.Millisecond {
 			return
 		}
-		p.lastDraw = p.now()
+		p.lastDraw = p.clock.Now()
 		const width = 30
 		fill := int(frac * width)
 		fmt.Fprintf(p.w, "\r[%s%s] %d/%d runs%s  %s ", strings.Repeat("#", fill), strings.Repeat(".", width-fill), pr.Runs, pr.Total, stopped, rate)

@@ -8,10 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/otcdesk/engine/backtest"
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 const (
@@ -215,8 +217,8 @@ func FuzzLoadBacktestConfig(f *testing.F) {
 func TestProgressBar(t *testing.T) {
 	var buf bytes.Buffer
 	now := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
-	clock := func() time.Time { now = now.Add(time.Second); return now }
-	p := newProgressBar(&buf, clock)
+	clk := clock.New(&ticking{m: clock.NewManual(now)})
+	p := newProgressBar(&buf, clk)
 	p.tty = true
 	p.update(backtest.Progress{Ticks: 100, Bytes: 50, TotalBytes: 100, At: now})
 	p.update(backtest.Progress{Ticks: 200, Bytes: 100, TotalBytes: 100, At: now, Done: true})
@@ -225,7 +227,7 @@ func TestProgressBar(t *testing.T) {
 		t.Fatalf("bar = %q", out)
 	}
 	buf.Reset()
-	p = newProgressBar(&buf, clock)
+	p = newProgressBar(&buf, clk)
 	p.tty = true
 	p.update(backtest.Progress{Ticks: 1, Bytes: 1, TotalBytes: 100, At: now})
 	p.abort()
@@ -250,3 +252,18 @@ func TestBacktestOutNotEmpty(t *testing.T) {
 		t.Fatalf("the existing file: %q, %v", b, err)
 	}
 }
+
+// ticking is a manual clock that moves on a second each time it is read.
+type ticking struct {
+	mu sync.Mutex // makes a reading and its step one move
+	m  *clock.Manual
+}
+
+func (c *ticking) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m.Advance(time.Second)
+	return c.m.Now()
+}
+
+func (c *ticking) NewTimer(d time.Duration) clock.Timer { return c.m.NewTimer(d) }

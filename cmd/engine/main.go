@@ -14,6 +14,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 // Exit codes shared by every subcommand.
@@ -24,11 +26,12 @@ const (
 	exitBooks   = 3
 )
 
-// env is what a subcommand may touch of the process: its streams and its
-// environment. Tests build one around buffers and a map.
+// env is what a subcommand may touch of the process: its streams, its
+// environment and its clock. Tests build one around buffers and a map.
 type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	clock          clock.Clock // main's is the zero value: the system clock
 }
 
 // command is one subcommand.

@@ -144,7 +144,7 @@ func cmdPnL(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "pnl: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
 	}
-	now := time.Now()
+	now := e.clock.Now()
 	// The query is checked before the file is read: bad input changes
 	// and costs nothing.
 	zone := time.UTC

@@ -55,7 +55,7 @@ func cmdReconcile(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "reconcile: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
 	}
-	since, err := reconcile.ParseSince(*sinceFlag, time.Now())
+	since, err := reconcile.ParseSince(*sinceFlag, e.clock.Now())
 	if err != nil {
 		fmt.Fprintf(e.stderr, "reconcile: -since: %v\n", err)
 		return exitUsage
@@ -107,7 +107,7 @@ func runReconcile(ctx context.Context, e *env, cfg config.Config, secrets config
 	client, err := hercle.NewClient(hercle.Config{
 		Environment: cfg.Hercle.Environment, BaseURL: cfg.Hercle.BaseURL, APIKey: secrets.HercleAPIKey.Reveal(),
 		Timeout: cfg.Hercle.Timeout.Duration, RateLimit: cfg.Hercle.RateLimit, Burst: cfg.Hercle.Burst,
-		MaxRetries: cfg.Hercle.MaxRetries, Logger: logger,
+		MaxRetries: cfg.Hercle.MaxRetries, Logger: logger, Clock: e.clock,
 	})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "reconcile: hercle client: %v\n", err)
@@ -121,7 +121,7 @@ func runReconcile(ctx context.Context, e *env, cfg config.Config, secrets config
 	// The Heropayments checks are the running engine's (it holds the
 	// client): skipped here, and the report says so when there is
 	// something to check.
-	rec, err := reconcile.New(rc, reconcile.Deps{Ledger: s, Venue: client, Logger: logger})
+	rec, err := reconcile.New(rc, reconcile.Deps{Ledger: s, Venue: client, Logger: logger, Clock: e.clock})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "reconcile: %v\n", err)
 		return exitFailure
@@ -138,7 +138,7 @@ func runReconcile(ctx context.Context, e *env, cfg config.Config, secrets config
 // explaining the usual problems.
 func openReconcileLedger(e *env, cfg config.Config, readOnly bool) (*ledger.Store, int) {
 	path := cfg.Ledger.Path
-	s, err := ledger.Open(path, ledger.Options{ReadOnly: readOnly, LockTimeout: cfg.Ledger.LockTimeout.Duration})
+	s, err := ledger.Open(path, ledger.Options{ReadOnly: readOnly, LockTimeout: cfg.Ledger.LockTimeout.Duration, Clock: e.clock})
 	switch {
 	case err == nil:
 		return s, exitOK

@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/reconcile"
 	"github.com/otcdesk/engine/sim"
@@ -33,7 +34,7 @@ func newReconcileFixture(t *testing.T) *reconcileFixture {
 	t.Logf("simulator seed %d", seed)
 	// The simulator's clock runs an hour behind: what it did is past the
 	// grace period when the command runs.
-	srv, err := sim.Start(ctx, sim.Options{Seed: seed, Now: func() time.Time { return time.Now().Add(-time.Hour) }})
+	srv, err := sim.Start(ctx, sim.Options{Seed: seed, Clock: clock.New(lagging(time.Hour))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,3 +164,10 @@ func TestReconcileCommandErrors(t *testing.T) {
 		t.Fatalf("reconcile on a held ledger = %d\n%s", code, stderr)
 	}
 }
+
+// lagging is the system clock set back by a duration.
+type lagging time.Duration
+
+func (l lagging) Now() time.Time { return time.Now().Add(-time.Duration(l)) }
+
+func (lagging) NewTimer(d time.Duration) clock.Timer { return clock.Clock{}.NewTimer(d) }

@@ -9,10 +9,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/otcdesk/engine/feeds"
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/hercle/hub"
-	"github.com/shopspring/decimal"
 )
 
 // cmdRecord records hub price updates to a tick file until -duration passes
@@ -55,20 +56,20 @@ func cmdRecord(ctx context.Context, e *env, args []string) int {
 		ctx, cancel = context.WithTimeout(ctx, *duration)
 		defer cancel()
 	}
-	src, err := feeds.NewSource(feeds.Config{Logger: log})
+	src, err := feeds.NewSource(feeds.Config{Logger: log, Clock: e.clock})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "record: %v\n", err)
 		return exitFailure
 	}
 	client, err := hub.NewClient(hub.Config{
-		BaseURL: *baseURL, APIKey: key, Logger: log, Seed: uint64(time.Now().UnixNano()),
+		BaseURL: *baseURL, APIKey: key, Logger: log, Clock: e.clock, Seed: uint64(e.clock.Now().UnixNano()),
 		OnPrice: src.HandlePrice, OnState: src.HandleState,
 	})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "record: %v\n", err)
 		return exitUsage
 	}
-	rec, err := feeds.CreateRecorder(*out, feeds.Header{Venue: "hercle", Pairs: pairs, Started: time.Now().UTC()})
+	rec, err := feeds.CreateRecorder(*out, feeds.Header{Venue: "hercle", Pairs: pairs, Started: e.clock.Now().UTC()})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "record: %v\n", err)
 		return exitFailure

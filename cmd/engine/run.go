@@ -63,7 +63,7 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "%s: %v\n", *path, err)
 		return exitUsage
 	}
-	d, err := daemon.New(cfg, secrets, daemon.Options{Logger: logger, Getenv: e.getenv, Reload: func() (config.Config, error) {
+	d, err := daemon.New(cfg, secrets, daemon.Options{Logger: logger, Getenv: e.getenv, Clock: e.clock, Reload: func() (config.Config, error) {
 		next, err := config.Load(*path)
 		if err == nil {
 			err = daemon.Check(next, strategy.Builtins())

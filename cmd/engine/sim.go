@@ -158,6 +158,7 @@ func cmdSim(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "sim: %v\n", err)
 		return exitUsage
 	}
+	opts.Clock = e.clock
 	srv, err := sim.Start(ctx, opts)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "sim: %v\n", err)

@@ -117,7 +117,7 @@ func statusOffline(ctx context.Context, e *env, bf *bookFlags) int {
 	}
 	st.OpenIntents = len(open)
 	raw, _ := json.Marshal(st)
-	p := b.tr.Portfolio(b.prices, "the -prices file", time.Now())
+	p := b.tr.Portfolio(b.prices, "the -prices file", e.clock.Now())
 	b.warn(e, p.Status)
 	return writeStatus(e, bf.json, statusAnswer{Source: "ledger", Status: raw, Portfolio: p})
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/philippseith/signalr"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -65,8 +66,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Registerer receives the engine_hercle_hub_* metrics. Nil means none.
 	Registerer prometheus.Registerer
-	// Now is the clock for state timestamps. Nil means time.Now.
-	Now func() time.Time
+	// Clock stamps state changes and times reconnect and resubscribe
+	// backoff; the zero value is the system clock.
+	Clock clock.Clock
 	// MinBackoff and MaxBackoff bound the reconnect delay, which doubles per
 	// failed attempt and is jittered into [d/2, d]. Defaults 500 ms and 30 s.
 	MinBackoff, MaxBackoff time.Duration
@@ -149,9 +151,6 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.BaseURL == "" || cfg.APIKey == "" {
 		return nil, errors.New("hercle: hub needs BaseURL and APIKey")
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
 	if cfg.MinBackoff <= 0 {
 		cfg.MinBackoff = 500 * time.Millisecond
 	}
@@ -175,7 +174,7 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	c := &Client{
 		cfg: cfg, log: log, m: m, http: hc,
-		state:   State{Status: Connecting, Since: cfg.Now()},
+		state:   State{Status: Connecting, Since: cfg.Clock.Now()},
 		subs:    map[subKey]string{},
 		forms:   map[string]argForm{},
 		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x68756221)),
@@ -221,7 +220,7 @@ func (c *Client) setState(s Status, err error) State {
 			c.m.reconnects.Inc()
 		}
 	}
-	c.state.Status, c.state.Since = s, c.cfg.Now()
+	c.state.Status, c.state.Since = s, c.cfg.Clock.Now()
 	if err != nil {
 		c.state.LastError = err
 	}
@@ -256,13 +255,8 @@ func (c *Client) Run(ctx context.Context) error {
 		if c.State().Status != Reconnecting {
 			c.setState(Reconnecting, err)
 		}
-		d := c.backoff(attempt)
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if err := c.cfg.Clock.Sleep(ctx, c.backoff(attempt)); err != nil {
+			return err
 		}
 	}
 }
@@ -331,10 +325,10 @@ func (c *Client) session(ctx context.Context) error {
 	// prices until the next disconnect.
 	for attempt := 1; ; attempt++ {
 		var retry <-chan time.Time
-		var t *time.Timer
+		var t clock.Timer
 		if len(failed) > 0 {
-			t = time.NewTimer(c.backoff(attempt))
-			retry = t.C
+			t = c.cfg.Clock.NewTimer(c.backoff(attempt))
+			retry = t.C()
 		}
 		select {
 		case <-conn.done:

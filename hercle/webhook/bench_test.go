@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 // BenchmarkWebhookHandlerLoopback posts signed events to a Handler
@@ -33,7 +35,7 @@ func BenchmarkWebhookHandlerLoopback(b *testing.B) {
 	ts := strconv.FormatInt(now.Unix(), 10)
 	inbox := newMemInbox()
 	h, err := NewHandler(Config{
-		Keys: []Key{testWebhookKey(b)}, Inbox: inbox, Now: func() time.Time { return now },
+		Keys: []Key{testWebhookKey(b)}, Inbox: inbox, Clock: clock.NewManual(now).Clock(),
 	})
 	if err != nil {
 		b.Fatal(err)

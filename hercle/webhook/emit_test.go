@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/hercle/webhook"
-	"github.com/otcdesk/engine/scheduler"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/sim"
 )
 
@@ -25,7 +25,7 @@ import (
 type emitFixture struct {
 	sim   *sim.Server
 	venue *sim.Venue
-	clock *scheduler.Manual
+	clock *clock.Manual
 	in    *inbox
 	code  atomic.Int32 // if not 0, the receiver answers this instead
 }
@@ -45,7 +45,7 @@ func startEmitting(t *testing.T, wo sim.WebhookOptions) *emitFixture {
 	wo.URL = "http://" + ts.Listener.Addr().String() + "/webhooks/hercle"
 	wo.PublicKeyFile = filepath.Join(t.TempDir(), "sim-webhook.pem")
 	wo.MinBackoff, wo.MaxBackoff = time.Millisecond, 10*time.Millisecond
-	srv, err := sim.Start(deadline(t), sim.Options{Seed: seed, Now: f.clock.Now, AutoApproveWhitelist: true, Webhooks: wo})
+	srv, err := sim.Start(deadline(t), sim.Options{Seed: seed, Clock: f.clock.Clock(), AutoApproveWhitelist: true, Webhooks: wo})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 // addWebhookSamples seeds a fuzz target (or a table test) with the
@@ -64,9 +66,9 @@ func FuzzDecodeWebhookEvent(f *testing.F) {
 	})
 }
 
-// fuzzNow is a clock inside a 10-minute tolerance of every Node vector's
+// fuzzClock is a clock inside a 10-minute tolerance of every Node vector's
 // timestamp.
-func fuzzNow() time.Time { return time.Unix(1705329300, 0) }
+func fuzzClock() clock.Clock { return clock.NewManual(time.Unix(1705329300, 0)).Clock() }
 
 func FuzzWebhookVerify(f *testing.F) {
 	a, b := nodeKeys(f)
@@ -74,7 +76,7 @@ func FuzzWebhookVerify(f *testing.F) {
 	for _, v := range vectors {
 		f.Add(v.Timestamp, v.Signature, v.body(f))
 	}
-	ver := Verifier{Keys: []Key{a, b}, Tolerance: 10 * time.Minute, Now: fuzzNow}
+	ver := Verifier{Keys: []Key{a, b}, Tolerance: 10 * time.Minute, Clock: fuzzClock()}
 	f.Fuzz(func(t *testing.T, ts, sig string, body []byte) {
 		if _, err := ver.Verify(ts, sig, body); err != nil {
 			return
@@ -107,7 +109,7 @@ func FuzzWebhookHandler(f *testing.F) {
 		inbox := newMemInbox()
 		h, err := NewHandler(Config{
 			Keys: []Key{a, b}, Inbox: inbox, MaxBody: 2048, Tolerance: 10 * time.Minute,
-			Now: fuzzNow,
+			Clock: fuzzClock(),
 		})
 		if err != nil {
 			t.Fatal(err)

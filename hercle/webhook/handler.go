@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -70,7 +71,7 @@ type Config struct {
 	// Keys are the accepted public keys (several during a rotation).
 	// At least one is required.
 	Keys []Key
-	// Tolerance bounds the distance between X-Webhook-Timestamp and Now;
+	// Tolerance bounds the distance between X-Webhook-Timestamp and Clock;
 	// zero means DefaultTolerance.
 	Tolerance time.Duration
 	// MaxBody is the largest body accepted, in bytes; zero means
@@ -81,8 +82,8 @@ type Config struct {
 	StoreTimeout time.Duration
 	// Inbox receives every verified webhook. Required.
 	Inbox Inbox
-	// Now is the handler's clock; nil means the real clock.
-	Now func() time.Time
+	// Clock is the handler's clock; the zero value is the system clock.
+	Clock clock.Clock
 	// Logger receives one line per stored webhook (Info) and per store
 	// failure (Error); nil discards. Refused requests go to Refusals, and
 	// reach Logger only at Debug level. Bodies, signatures and keys are
@@ -123,7 +124,7 @@ type Handler struct {
 	inbox        Inbox
 	maxBody      int64
 	storeTimeout time.Duration
-	now          func() time.Time
+	clock        clock.Clock
 	log          *slog.Logger
 	refusals     Refusals // nil: Debug lines
 	metrics      *webhookMetrics
@@ -149,7 +150,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 		inbox:        cfg.Inbox,
 		maxBody:      cfg.MaxBody,
 		storeTimeout: cfg.StoreTimeout,
-		now:          cfg.Now,
+		clock:        cfg.Clock,
 		log:          cfg.Logger,
 		refusals:     cfg.Refusals,
 	}
@@ -159,13 +160,10 @@ func NewHandler(cfg Config) (*Handler, error) {
 	if h.storeTimeout == 0 {
 		h.storeTimeout = DefaultStoreTimeout
 	}
-	if h.now == nil {
-		h.now = time.Now
-	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
-	h.verifier = Verifier{Keys: append([]Key(nil), cfg.Keys...), Tolerance: cfg.Tolerance, Now: h.now}
+	h.verifier = Verifier{Keys: append([]Key(nil), cfg.Keys...), Tolerance: cfg.Tolerance, Clock: h.clock}
 	var err error
 	if h.metrics, err = newWebhookMetrics(cfg.Metrics); err != nil {
 		return nil, fmt.Errorf("%w: webhook metrics: %w", hercle.ErrConfig, err)
@@ -191,11 +189,11 @@ const (
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := h.now()
+	start := h.clock.Now()
 	deliveryID := r.Header.Get(HeaderID)
 	body, keyID, env, ref := h.verify(w, r)
 	if ref != nil {
-		h.metrics.done(ref.outcome, h.now().Sub(start))
+		h.metrics.done(ref.outcome, h.clock.Since(start))
 		if h.refusals != nil {
 			h.refusals.Refused(r, ref.outcome, ref.err)
 		} else {
@@ -211,7 +209,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		EventType:  env.EventType,
 		DeliveryID: deliveryID,
 		KeyID:      keyID,
-		ReceivedAt: h.now(),
+		ReceivedAt: h.clock.Now(),
 		Header:     make(http.Header, 4),
 		Body:       body,
 	}
@@ -224,7 +222,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	duplicate, err := h.inbox.Store(ctx, rec)
 	cancel()
 	if err != nil {
-		h.metrics.done(webhookStoreFailed, h.now().Sub(start))
+		h.metrics.done(webhookStoreFailed, h.clock.Since(start))
 		h.log.Error("webhook not stored; answering 503 so that it is retried", "event_id", env.EventID,
 			"event_type", safeLogValue(string(env.EventType)), "delivery_id", safeLogValue(deliveryID), "err", err)
 		writeWebhookJSON(w, http.StatusServiceUnavailable, `{"error":"Not stored; retry later"}`)
@@ -234,7 +232,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if duplicate {
 		outcome = webhookDuplicate
 	}
-	h.metrics.done(outcome, h.now().Sub(start))
+	h.metrics.done(outcome, h.clock.Since(start))
 	h.log.Debug("webhook stored", "event_id", env.EventID, "event_type", safeLogValue(string(env.EventType)),
 		"delivery_id", safeLogValue(deliveryID), "key_id", keyID, "duplicate", duplicate)
 	writeWebhookJSON(w, http.StatusOK, `{"success":true}`)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
@@ -58,24 +59,30 @@ func (m *memInbox) snapshot() (map[string]Received, int) {
 	return out, m.calls
 }
 
-// handlerFixture is a Handler on a loopback server with a fixed clock.
+// handlerFixture is a Handler on a loopback server with a manual clock.
 type handlerFixture struct {
 	h     *Handler
 	srv   *httptest.Server
 	inbox *memInbox
 	reg   *prometheus.Registry
-	now   time.Time
+	clock *clock.Manual
 	key   Key
 }
 
 func newHandlerFixture(t *testing.T, cfg Config) *handlerFixture {
 	t.Helper()
-	f := &handlerFixture{inbox: newMemInbox(), reg: prometheus.NewRegistry(), now: time.Unix(1760000000, 0), key: testWebhookKey(t)}
+	return newHandlerFixtureAt(t, cfg, time.Unix(1760000000, 0))
+}
+
+// newHandlerFixtureAt is newHandlerFixture with the clock reading start.
+func newHandlerFixtureAt(t *testing.T, cfg Config, start time.Time) *handlerFixture {
+	t.Helper()
+	f := &handlerFixture{inbox: newMemInbox(), reg: prometheus.NewRegistry(), clock: clock.NewManual(start), key: testWebhookKey(t)}
 	if cfg.Keys == nil {
 		cfg.Keys = []Key{f.key}
 	}
 	cfg.Inbox, cfg.Metrics = f.inbox, f.reg
-	cfg.Now = func() time.Time { return f.now }
+	cfg.Clock = f.clock.Clock()
 	var err error
 	if f.h, err = NewHandler(cfg); err != nil {
 		t.Fatal(err)
@@ -90,7 +97,7 @@ func (f *handlerFixture) count(outcome string) float64 {
 	return testutil.ToFloat64(f.h.metrics.requests.WithLabelValues(outcome))
 }
 
-func (f *handlerFixture) ts() string { return strconv.FormatInt(f.now.Unix(), 10) }
+func (f *handlerFixture) ts() string { return strconv.FormatInt(f.clock.Now().Unix(), 10) }
 
 // signedRequest builds a POST carrying body, signed now by the test key.
 func (f *handlerFixture) signedRequest(t *testing.T, body []byte) *http.Request {
@@ -138,7 +145,7 @@ func TestWebhookHandlerStores(t *testing.T) {
 		t.Fatalf("inbox = %v (%d calls), want evt_1", events, calls)
 	}
 	if !bytes.Equal(got.Body, body) || got.EventType != EventWithdrawalStatusUpdated || got.DeliveryID != "dlv-1" ||
-		got.KeyID != f.key.ID || !got.ReceivedAt.Equal(f.now) || got.Header.Get(HeaderTimestamp) != f.ts() ||
+		got.KeyID != f.key.ID || !got.ReceivedAt.Equal(f.clock.Now()) || got.Header.Get(HeaderTimestamp) != f.ts() ||
 		got.Header.Get(HeaderSignature) == "" || got.Header.Get("Content-Type") != "application/json; charset=utf-8" || len(got.Header) != 4 {
 		t.Errorf("stored = %+v", got)
 	}
@@ -149,7 +156,7 @@ func TestWebhookHandlerStores(t *testing.T) {
 	}
 
 	// A redelivery (new signature time, same event) is a duplicate: 200, first copy kept.
-	f.now = f.now.Add(time.Minute)
+	f.clock.Advance(time.Minute)
 	req = f.signedRequest(t, body)
 	req.Header.Set(HeaderID, "dlv-2")
 	if status, _, _ := do(t, req); status != 200 {
@@ -218,10 +225,10 @@ func TestWebhookHandlerRefuses(t *testing.T) {
 		{"no timestamp", func(r *http.Request) { r.Header.Del(HeaderTimestamp) }, 400, "missing_header"},
 		{"no signature", func(r *http.Request) { r.Header.Del(HeaderSignature) }, 400, "missing_header"},
 		{"malformed timestamp", func(r *http.Request) { r.Header.Set(HeaderTimestamp, "soon") }, 400, "bad_timestamp"},
-		{"stale", func(r *http.Request) { f.signAt(t, r, body, f.now.Add(-6*time.Minute)) }, 400, "stale_timestamp"},
-		{"future", func(r *http.Request) { f.signAt(t, r, body, f.now.Add(6*time.Minute)) }, 400, "stale_timestamp"},
+		{"stale", func(r *http.Request) { f.signAt(t, r, body, f.clock.Now().Add(-6*time.Minute)) }, 400, "stale_timestamp"},
+		{"future", func(r *http.Request) { f.signAt(t, r, body, f.clock.Now().Add(6*time.Minute)) }, 400, "stale_timestamp"},
 		{"other timestamp than signed", func(r *http.Request) {
-			r.Header.Set(HeaderTimestamp, strconv.FormatInt(f.now.Unix()-1, 10))
+			r.Header.Set(HeaderTimestamp, strconv.FormatInt(f.clock.Now().Unix()-1, 10))
 		}, 400, "bad_signature"},
 		{"forged by another key", func(r *http.Request) {
 			r.Header.Set(HeaderSignature, signWebhook(t, otherKey, f.ts(), body))
@@ -229,14 +236,14 @@ func TestWebhookHandlerRefuses(t *testing.T) {
 		{"garbage signature", func(r *http.Request) { r.Header.Set(HeaderSignature, "bm90IGEgc2lnbmF0dXJl") }, 400, "bad_signature"},
 		{"body changed", func(r *http.Request) { setBody(r, flipByte(body, 10)) }, 400, "bad_signature"},
 		{"body truncated", func(r *http.Request) { setBody(r, body[:len(body)-1]) }, 400, "bad_signature"},
-		{"oversized, declared", func(r *http.Request) { setBody(r, big); f.signAt(t, r, big, f.now) }, 413, "too_large"},
+		{"oversized, declared", func(r *http.Request) { setBody(r, big); f.signAt(t, r, big, f.clock.Now()) }, 413, "too_large"},
 		{"oversized, chunked", func(r *http.Request) {
 			setBody(r, big)
 			r.ContentLength = -1
 			r.Body = io.NopCloser(bytes.NewReader(big)) // no length: sent chunked
-			f.signAt(t, r, big, f.now)
+			f.signAt(t, r, big, f.clock.Now())
 		}, 413, "too_large"},
-		{"signed but not an envelope", func(r *http.Request) { setBody(r, notEnvelope); f.signAt(t, r, notEnvelope, f.now) }, 400, "bad_envelope"},
+		{"signed but not an envelope", func(r *http.Request) { setBody(r, notEnvelope); f.signAt(t, r, notEnvelope, f.clock.Now()) }, 400, "bad_envelope"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -286,12 +293,13 @@ func setBody(r *http.Request, b []byte) {
 
 func TestWebhookHandlerKeyRotation(t *testing.T) {
 	a, b := nodeKeys(t)
-	f := newHandlerFixture(t, Config{Keys: []Key{a, b}})
-	for _, v := range loadVectors(t) {
+	vectors := loadVectors(t)
+	f := newHandlerFixtureAt(t, Config{Keys: []Key{a, b}}, time.Unix(mustAtoi(t, vectors[0].Timestamp), 0))
+	for _, v := range vectors {
 		if !v.Valid {
 			continue
 		}
-		f.now = time.Unix(mustAtoi(t, v.Timestamp), 0)
+		f.clock.Set(time.Unix(mustAtoi(t, v.Timestamp), 0)) // the vectors are in time order
 		req, _ := http.NewRequest(http.MethodPost, f.srv.URL, bytes.NewReader(v.body(t)))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set(HeaderTimestamp, v.Timestamp)

@@ -14,7 +14,7 @@ import (
 
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/hercle/webhook"
-	"github.com/otcdesk/engine/scheduler"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/sim"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shopspring/decimal"
@@ -26,8 +26,8 @@ import (
 const seed = 42
 
 // newClock is the venue's manual clock, at Wednesday 2025-12-03 09:00 UTC.
-func newClock() *scheduler.Manual {
-	return scheduler.NewManual(time.Date(2025, 12, 3, 9, 0, 0, 0, time.UTC))
+func newClock() *clock.Manual {
+	return clock.NewManual(time.Date(2025, 12, 3, 9, 0, 0, 0, time.UTC))
 }
 
 func d(s string) decimal.Decimal { return decimal.RequireFromString(s) }

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 // Webhook signature scheme
@@ -173,11 +175,11 @@ type Verifier struct {
 	// Keys are the accepted public keys; several during a rotation.
 	Keys []Key
 	// Tolerance is the largest accepted distance between the timestamp
-	// header and Now, in either direction. Zero means
+	// header and Clock, in either direction. Zero means
 	// DefaultTolerance.
 	Tolerance time.Duration
-	// Now is the receiver's clock; nil means the real clock.
-	Now func() time.Time
+	// Clock is the receiver's clock; the zero value is the system clock.
+	Clock clock.Clock
 }
 
 // maxTimestampLen bounds the timestamp header: ten digits until 2286.
@@ -216,15 +218,11 @@ func (v *Verifier) CheckTimestamp(timestamp string) error {
 	if err != nil {
 		return ErrBadTimestamp
 	}
-	now := time.Now
-	if v.Now != nil {
-		now = v.Now
-	}
 	tol := v.Tolerance
 	if tol <= 0 {
 		tol = DefaultTolerance
 	}
-	skew := now().Sub(time.Unix(secs, 0))
+	skew := v.Clock.Since(time.Unix(secs, 0))
 	if skew > tol || skew < -tol {
 		return fmt.Errorf("%w: %s off the receiver's clock (tolerance %s)", ErrStaleTimestamp, skew.Round(time.Second), tol)
 	}

@@ -20,6 +20,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 // nodeVector is one entry of testdata/vectors.json, written by
@@ -75,21 +77,19 @@ func nodeKeys(t testing.TB) (a, b Key) {
 }
 
 // at returns a clock fixed at the given Unix second.
-func at(secs string) func() time.Time {
-	return func() time.Time {
-		var n int64
-		for _, c := range secs {
-			n = n*10 + int64(c-'0')
-		}
-		return time.Unix(n, 0)
+func at(secs string) clock.Clock {
+	var n int64
+	for _, c := range secs {
+		n = n*10 + int64(c-'0')
 	}
+	return clock.NewManual(time.Unix(n, 0)).Clock()
 }
 
 func TestWebhookNodeVectors(t *testing.T) {
 	a, b := nodeKeys(t)
 	for _, v := range loadVectors(t) {
 		t.Run(v.Name, func(t *testing.T) {
-			ver := Verifier{Keys: []Key{a, b}, Now: at(v.Timestamp)}
+			ver := Verifier{Keys: []Key{a, b}, Clock: at(v.Timestamp)}
 			id, err := ver.Verify(v.Timestamp, v.Signature, v.body(t))
 			if !v.Valid {
 				if !errors.Is(err, ErrBadSignature) {
@@ -112,7 +112,7 @@ func TestWebhookNodeVectors(t *testing.T) {
 			if v.Key == "b" {
 				other = a
 			}
-			only := Verifier{Keys: []Key{other}, Now: at(v.Timestamp)}
+			only := Verifier{Keys: []Key{other}, Clock: at(v.Timestamp)}
 			if _, err := only.Verify(v.Timestamp, v.Signature, v.body(t)); !errors.Is(err, ErrBadSignature) {
 				t.Errorf("Verify with the other key alone = %v, want ErrBadSignature", err)
 			}
@@ -155,7 +155,7 @@ func TestWebhookTamperingRefused(t *testing.T) {
 		}
 	}
 	body := v.body(t)
-	ver := Verifier{Keys: []Key{a, b}, Now: at(v.Timestamp)}
+	ver := Verifier{Keys: []Key{a, b}, Clock: at(v.Timestamp)}
 	if _, err := ver.Verify(v.Timestamp, v.Signature, body); err != nil {
 		t.Fatalf("untouched vector: %v", err)
 	}
@@ -188,7 +188,7 @@ func TestWebhookTamperingRefused(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ver := Verifier{Keys: []Key{a, b}, Now: at(v.Timestamp)}
+			ver := Verifier{Keys: []Key{a, b}, Clock: at(v.Timestamp)}
 			if _, err := ver.Verify(c.ts, c.sig, c.body); !errors.Is(err, ErrBadSignature) {
 				t.Errorf("Verify = %v, want ErrBadSignature", err)
 			}
@@ -233,7 +233,7 @@ func TestWebhookTimestampRules(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ver := Verifier{Keys: []Key{a}, Tolerance: c.tolerance, Now: func() time.Time { return c.now }}
+			ver := Verifier{Keys: []Key{a}, Tolerance: c.tolerance, Clock: clock.NewManual(c.now).Clock()}
 			_, err := ver.Verify(c.ts, v.Signature, v.body(t))
 			if c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
 				t.Errorf("Verify(ts %q at %s) = %v, want %v", c.ts, c.now.UTC().Format(time.TimeOnly), err, c.want)
@@ -245,7 +245,7 @@ func TestWebhookTimestampRules(t *testing.T) {
 func TestWebhookSignatureHeaderForms(t *testing.T) {
 	a, _ := nodeKeys(t)
 	v := loadVectors(t)[0]
-	ver := Verifier{Keys: []Key{a}, Now: at(v.Timestamp)}
+	ver := Verifier{Keys: []Key{a}, Clock: at(v.Timestamp)}
 	for _, c := range []struct {
 		name, sig string
 		want      error
@@ -267,7 +267,7 @@ func TestWebhookSignatureHeaderForms(t *testing.T) {
 			}
 		})
 	}
-	if _, err := (&Verifier{Now: at(v.Timestamp)}).Verify(v.Timestamp, v.Signature, v.body(t)); !errors.Is(err, ErrBadSignature) {
+	if _, err := (&Verifier{Clock: at(v.Timestamp)}).Verify(v.Timestamp, v.Signature, v.body(t)); !errors.Is(err, ErrBadSignature) {
 		t.Errorf("zero verifier accepted a signature: %v", err)
 	}
 }

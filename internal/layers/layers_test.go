@@ -32,7 +32,7 @@ var rank = map[string]int{
 	"feeds": 8, "inbound": 8, "merchant": 8, "webhookd": 8,
 	"hercle": 9, "hercle/hub": 9, "hercle/webhook": 9, "heropayments": 9, "lnurl": 9, "ledger": 9, "scheduler": 9,
 	"market": 10, "internal/tomlval": 10, "internal/venuehttp": 10, "internal/refusals": 10, "internal/passes": 10,
-	"internal/promreg": 10, "internal/redact": 10, "internal/jsondiff": 10,
+	"internal/promreg": 10, "internal/redact": 10, "internal/jsondiff": 10, "internal/clock": 10,
 	// Packages with tests only.
 	"internal/layers": 10, "docs": 10, "deploy/grafana": 10, "deploy/prometheus": 10,
 }
@@ -154,25 +154,7 @@ func check(g graph) []string {
 // load parses the imports of every non-test Go file under root.
 func load(root string) (graph, error) {
 	g := graph{}
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		name := d.Name()
-		if d.IsDir() {
-			if path != root && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "testdata" || name == "node_modules") {
-				return filepath.SkipDir
-			}
-			if path != root {
-				if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
-					return filepath.SkipDir // another module
-				}
-			}
-			return nil
-		}
-		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
-			return nil
-		}
+	err := walkSources(root, func(path string) error {
 		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
 		if err != nil {
 			return err
@@ -196,6 +178,33 @@ func load(root string) (graph, error) {
 		return nil
 	})
 	return g, err
+}
+
+// walkSources calls fn with the path of every non-test Go file of the
+// module under root: not under testdata, node_modules, a directory whose
+// name starts with "." or "_", or another module.
+func walkSources(root string, fn func(path string) error) error {
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if path != root && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "testdata" || name == "node_modules") {
+				return filepath.SkipDir
+			}
+			if path != root {
+				if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
+					return filepath.SkipDir // another module
+				}
+			}
+			return nil
+		}
+		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			return nil
+		}
+		return fn(path)
+	})
 }
 
 func appendNew(s []string, v string) []string {

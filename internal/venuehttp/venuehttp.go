@@ -2,10 +2,14 @@
 // heropayments) share and must get exactly right in one place: which base
 // URLs are acceptable, when a failed request provably never reached the
 // server (the only case in which a money-moving request may be retried),
-// how long to back off, and how to wait on a rate limiter.
+// how long to back off, how to wait on a rate limiter, and the call itself
+// (Caller: send, retry, sort the answer into done, refused or unknown),
+// with the lenient reading of error bodies. Each client keeps its
+// protocol: routes, headers and signatures, bodies, models and errors.
 //
-// It imports nothing of the engine, so the clients keep importing nothing
-// but market.
+// It imports nothing of the engine (its Clock is an interface that
+// internal/clock's Clock satisfies), so the clients keep importing nothing
+// but market and internal.
 package venuehttp
 
 import (
@@ -54,18 +58,6 @@ func IsLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// Sleep waits d on the wall clock or until ctx ends.
-func Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // Trace records how far a request got, from net/http's trace hooks, which

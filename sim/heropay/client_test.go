@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/heropayments"
-	"github.com/otcdesk/engine/scheduler"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/sim/heropay"
 	"github.com/shopspring/decimal"
 )
@@ -60,7 +60,7 @@ func (b *hpInbox) report(s hpStore) {
 }
 
 type hpFixture struct {
-	clock  *scheduler.Manual
+	clock  *clock.Manual
 	srv    *heropay.Server
 	client *heropayments.Client
 	inbox  *hpInbox
@@ -75,10 +75,10 @@ func newHPFixture(t *testing.T, withLimits bool) *hpFixture {
 	t.Cleanup(cancel)
 	const seed = 1
 	t.Logf("simulator seed %d", seed)
-	f := &hpFixture{clock: scheduler.NewManual(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)), ctx: ctx,
+	f := &hpFixture{clock: clock.NewManual(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)), ctx: ctx,
 		inbox: &hpInbox{calls: make(chan hpStore, 64)}}
 	d := decimal.RequireFromString
-	srv, err := heropay.Start(ctx, heropay.Options{APIKey: hpTestKey, APISecret: hpTestSecret, Clock: f.clock,
+	srv, err := heropay.Start(ctx, heropay.Options{APIKey: hpTestKey, APISecret: hpTestSecret, Clock: f.clock.Clock(),
 		Seed: seed, Balance: d("1000"), MerchantDailyLimit: d("500"), CustomerDailyLimit: d("200")})
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +95,7 @@ func newHPFixture(t *testing.T, withLimits bool) *hpFixture {
 	cfg := heropayments.Config{BaseURL: srv.URL(), APIKey: hpTestKey, APISecret: hpTestSecret, RateLimit: 1000, Burst: 100}
 	if withLimits {
 		f.limits, err = heropayments.NewLimits(heropayments.LimitsConfig{Currency: "USDT", MerchantDaily: d("500"), CustomerDaily: d("200"),
-			Now: f.clock.Now, Counters: &heropayments.MemoryCounters{}})
+			Clock: f.clock.Clock(), Counters: &heropayments.MemoryCounters{}})
 		if err != nil {
 			t.Fatal(err)
 		}

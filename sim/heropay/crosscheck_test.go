@@ -11,7 +11,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/heropayments"
-	"github.com/otcdesk/engine/scheduler"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/sim/heropay"
 )
 
@@ -27,7 +27,7 @@ func TestClientClassifiesEveryStatusAsTheSimulator(t *testing.T) {
 	const seed = 11
 	t.Logf("simulator seed %d", seed)
 	srv, err := heropay.Start(ctx, heropay.Options{APIKey: hpTestKey, APISecret: hpTestSecret, Seed: seed,
-		Clock: scheduler.NewManual(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)), Balance: decimal.NewFromInt(1_000_000)})
+		Clock: clock.NewManual(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)).Clock(), Balance: decimal.NewFromInt(1_000_000)})
 	if err != nil {
 		t.Fatal(err)
 	}

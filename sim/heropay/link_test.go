@@ -8,8 +8,8 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/heropayments"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/market"
-	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/sim"
 	"github.com/otcdesk/engine/sim/heropay"
 )
@@ -21,14 +21,14 @@ func TestHeropaymentsLinkDeliversToHercleDepositAddress(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	d := decimal.RequireFromString
-	clock := scheduler.NewManual(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC))
+	clk := clock.NewManual(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC))
 	hp, err := heropay.Start(ctx, heropay.Options{APIKey: hpTestKey, APISecret: hpTestSecret,
-		Clock: clock, Seed: 7, Balance: d("5000")})
+		Clock: clk.Clock(), Seed: 7, Balance: d("5000")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer hp.Close()
-	v := sim.NewVenue(sim.Options{Seed: 7, Now: clock.Now, Balances: map[market.Asset]decimal.Decimal{}})
+	v := sim.NewVenue(sim.Options{Seed: 7, Clock: clk.Clock(), Balances: map[market.Asset]decimal.Decimal{}})
 	dep, err := v.CreateDepositAddress("USDT", "Tron")
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +53,7 @@ func TestHeropaymentsLinkDeliversToHercleDepositAddress(t *testing.T) {
 	if got := link.Sync(); len(got) != 0 {
 		t.Fatalf("Sync before the withdrawal finished delivered %v, want nothing", got)
 	}
-	clock.Advance(2 * time.Minute) // waiting -> sending -> finished, one step a minute
+	clk.Advance(2 * time.Minute) // waiting -> sending -> finished, one step a minute
 	got := link.Sync()
 	if len(got) != 1 || !got[0].Amount.Equal(d("1199")) || got[0].Asset != "USDT" {
 		t.Fatalf("Sync after the withdrawal finished delivered %+v, want one USDT deposit of 1199", got)

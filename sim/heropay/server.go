@@ -16,7 +16,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/otcdesk/engine/scheduler"
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 // Options configure the simulator. APIKey and APISecret are required;
@@ -29,9 +29,9 @@ type Options struct {
 	// secret also signs callbacks. Never logged.
 	APIKey    string
 	APISecret string
-	// Clock drives expiry, status progress and callback retries. Nil means
-	// the wall clock; tests pass a *scheduler.Manual and advance it.
-	Clock scheduler.Clock
+	// Clock drives expiry, status progress and callback retries. The zero
+	// value is the system clock; tests pass a clock.Manual's and advance it.
+	Clock clock.Clock
 	// Seed seeds payment ids, addresses and sequences.
 	Seed uint64
 	// Rates are USDT per unit of each currency; default USDT 1, USDC 1,
@@ -84,9 +84,6 @@ func (o Options) withDefaults() Options {
 			o.MinAmounts[c] = decimal.NewFromInt(1).DivRound(r, 8)
 		}
 	}
-	if o.Clock == nil {
-		o.Clock = scheduler.System{}
-	}
 	o.Customers = o.Customers.withDefaults()
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -97,7 +94,7 @@ func (o Options) withDefaults() Options {
 // Server is a running simulator. Its methods are safe for concurrent use.
 type Server struct {
 	opts  Options
-	clock scheduler.Clock
+	clock clock.Clock
 	url   string
 	srv   *http.Server
 	hc    *http.Client

@@ -13,7 +13,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/otcdesk/engine/scheduler"
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 // These tests speak to the simulator with its own signing only: they check
@@ -34,7 +34,7 @@ type heard struct {
 type rig struct {
 	t     *testing.T
 	ctx   context.Context
-	clock *scheduler.Manual
+	clock *clock.Manual
 	srv   *Server
 	cbURL string
 	heard chan heard
@@ -53,7 +53,7 @@ func newRigWith(t *testing.T, opt func(o *Options, cbURL string)) *rig {
 	t.Cleanup(cancel)
 	const seed = 3
 	t.Logf("simulator seed %d", seed)
-	r := &rig{t: t, ctx: ctx, clock: scheduler.NewManual(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)), heard: make(chan heard, 256)}
+	r := &rig{t: t, ctx: ctx, clock: clock.NewManual(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)), heard: make(chan heard, 256)}
 	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		norm, err := stringify(body)
@@ -73,7 +73,7 @@ func newRigWith(t *testing.T, opt func(o *Options, cbURL string)) *rig {
 	}))
 	t.Cleanup(cb.Close)
 	r.cbURL = cb.URL
-	opts := Options{APIKey: testKey, APISecret: testSecret, Clock: r.clock, Seed: seed, Balance: decimal.NewFromInt(1000)}
+	opts := Options{APIKey: testKey, APISecret: testSecret, Clock: r.clock.Clock(), Seed: seed, Balance: decimal.NewFromInt(1000)}
 	if opt != nil {
 		opt(&opts, cb.URL)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/feeds"
+	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/sim"
 )
@@ -65,8 +66,8 @@ func Write(path string, o Options) (int, error) {
 	if o.Pairs == nil {
 		o.Pairs = Pairs()
 	}
-	now := o.Start
-	venue := sim.NewVenue(sim.Options{Seed: o.Seed, Now: func() time.Time { return now }, Pairs: o.Pairs})
+	clk := clock.NewManual(o.Start)
+	venue := sim.NewVenue(sim.Options{Seed: o.Seed, Clock: clk.Clock(), Pairs: o.Pairs})
 	names := make([]string, len(o.Pairs))
 	for i, p := range o.Pairs {
 		names[i] = p.Symbol
@@ -83,10 +84,11 @@ func Write(path string, o Options) (int, error) {
 	end := o.Start.Add(o.Duration)
 	for step := 0; ; step++ {
 		for i, p := range o.Pairs {
-			now = o.Start.Add(time.Duration(step)*o.Every + time.Duration(i)*stagger)
+			now := o.Start.Add(time.Duration(step)*o.Every + time.Duration(i)*stagger)
 			if !now.Before(end) || (o.MaxTicks > 0 && n >= o.MaxTicks) {
 				return n, rec.Close()
 			}
+			clk.Set(now) // ticks come in time order, so the clock only moves forward
 			if down(o.Outages, now) {
 				gap[i] = true
 				continue

@@ -1,4 +1,4 @@
-package scheduler
+package clock
 
 import (
 	"sort"
@@ -6,46 +6,20 @@ import (
 	"time"
 )
 
-// Clock is the source of time. The daemon uses System; tests and backtests
-// use a Manual clock they advance themselves.
-type Clock interface {
-	Now() time.Time
-	// NewTimer returns a timer that fires once, d after Now.
-	NewTimer(d time.Duration) Timer
-}
-
-// Timer is the part of *time.Timer a Clock hands out.
-type Timer interface {
-	C() <-chan time.Time
-	// Stop prevents the timer from firing. It reports whether it stopped
-	// the timer before it fired.
-	Stop() bool
-}
-
-// System is the wall clock.
-type System struct{}
-
-// Now returns time.Now().
-func (System) Now() time.Time { return time.Now() }
-
-// NewTimer returns a real timer.
-func (System) NewTimer(d time.Duration) Timer { return systemTimer{time.NewTimer(d)} }
-
-type systemTimer struct{ t *time.Timer }
-
-func (s systemTimer) C() <-chan time.Time { return s.t.C }
-func (s systemTimer) Stop() bool          { return s.t.Stop() }
-
 // Manual is a clock that moves only when told to. Timers fire, in deadline
-// order, during Advance or Set. The zero value is not usable; use NewManual.
+// order, during Advance or Set. It is safe for concurrent use. The zero
+// value is not usable; use NewManual.
 type Manual struct {
-	mu     sync.Mutex
+	mu     sync.Mutex // guards now and timers
 	now    time.Time
 	timers []*manualTimer
 }
 
 // NewManual returns a manual clock reading start.
 func NewManual(start time.Time) *Manual { return &Manual{now: start} }
+
+// Clock returns a Clock reading m.
+func (m *Manual) Clock() Clock { return New(m) }
 
 // Now returns the clock's current time.
 func (m *Manual) Now() time.Time {
