@@ -38,6 +38,10 @@ ADMIN_TOKEN_NAME (engine admin audit, engine ledger audit).
   resolve CLIENT-ID -outcome succeeded|failed -evidence TEXT [-trade-id T -size S -amount A] [-fee F]
   whitelist [list] | whitelist add -name N -asset A -address X -network N | whitelist remove ID
   payee add -type individual|company -name N ... -country CC -city C -address A -postal-code P
+  customer deposit -order-id ID -customer-id C -currency X [-network N] [-amount A] [-static]
+                                 an address (Heropayments) for a customer to pay to; moves no money
+  customer payout -id ID -customer-id C -currency X -network N -address A -amount A
+                                 pay a customer out, once, through risk and the payout limits
   audit [-limit N] [-action VERB]
   reload                         re-read the configuration, as SIGHUP does
 
@@ -66,7 +70,7 @@ func cmdAdmin(ctx context.Context, e *env, args []string) int {
 		return exitOK
 	}
 	name := args[0]
-	if name == "strategy" || name == "treasury" || name == "whitelist" || name == "payee" {
+	if name == "strategy" || name == "treasury" || name == "whitelist" || name == "payee" || name == "customer" {
 		if len(args) > 1 && !strings.HasPrefix(args[1], "-") {
 			name, args = name+" "+args[1], args[1:]
 		}
@@ -165,6 +169,25 @@ func reason(path string) func(*flag.FlagSet) func([]string) (string, string, any
 	}
 }
 
+// customerDeposit asks for a customer's deposit address: bodyFlags with
+// -static, a boolean.
+func customerDeposit(fs *flag.FlagSet) func([]string) (string, string, any, error) {
+	static := fs.Bool("static", false, "the customer's static address (Heropayments V2)")
+	build := bodyFlags("/admin/customers/deposits", [][2]string{{"order_id", "our id: asking again with it returns the same deposit"},
+		{"customer_id", "the customer"}, {"currency", "e.g. USDT"}, {"network", "e.g. TRON"}, {"amount", "expected, if any"}})(fs)
+	return func(args []string) (string, string, any, error) {
+		method, path, body, err := build(args)
+		if err != nil {
+			return "", "", nil, err
+		}
+		out := map[string]any{"static": *static}
+		for k, v := range body.(map[string]string) {
+			out[k] = v
+		}
+		return method, path, out, nil
+	}
+}
+
 // bodyFlags is a verb whose flags are its JSON body's string fields.
 func bodyFlags(path string, fields [][2]string) func(*flag.FlagSet) func([]string) (string, string, any, error) {
 	return func(fs *flag.FlagSet) func([]string) (string, string, any, error) {
@@ -230,6 +253,9 @@ func adminVerbs() map[string]adminVerb {
 		"payee add": {bodyFlags("/admin/payees", [][2]string{{"type", "individual or company"}, {"name", "first name"}, {"surname", "an individual's"},
 			{"company", "a company's name"}, {"country", "ISO 3166-1 alpha-2"}, {"state", "state or province"}, {"city", "city"},
 			{"address", "street address"}, {"postal_code", "postal code"}, {"end_user_id", "end user, if any"}}), nil},
+		"customer deposit": {customerDeposit, nil},
+		"customer payout": {bodyFlags("/admin/customers/payouts", [][2]string{{"id", "the payout's Client-Id: asking again with it never pays twice"},
+			{"customer_id", "the customer"}, {"currency", "e.g. USDT"}, {"network", "e.g. TRON"}, {"address", "the customer's address"}, {"amount", "of currency"}}), nil},
 		"audit":  {auditQuery, printAuditAnswer},
 		"reload": {fixed(http.MethodPost, "/admin/reload"), nil},
 	}

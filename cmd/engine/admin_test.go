@@ -104,6 +104,7 @@ func TestAdminVerbs(t *testing.T) {
 	admin(exitOK, "payee", "add", "-type", "company", "-name", "Maria", "-surname", "Rossi", "-company", "Example Srl", "-country", "IT",
 		"-city", "Milano", "-address", "Via Roma 1", "-postal-code", "20121")
 	admin(exitUsage, "payee", "add", "-type", "robot")
+	customerVerbs(t, admin)
 	if out := admin(exitOK, "portfolio"); !strings.Contains(out, "Portfolio at") || !strings.Contains(out, "BTC→EUR (BTCEUR)") {
 		t.Errorf("portfolio:\n%s", out)
 	}
@@ -135,6 +136,29 @@ func strategyVerbs(t *testing.T, admin func(int, ...string) string) {
 	}
 }
 
+// customerVerbs asks for a customer's deposit address and pays a customer
+// out on the shipped config's Heropayments; a deposit without a customer
+// and a payout over the merchant balance are refused, nothing sent.
+func customerVerbs(t *testing.T, admin func(int, ...string) string) {
+	t.Helper()
+	if out := admin(exitOK, "customer", "deposit", "-order-id", "cli-order-1", "-customer-id", "alice", "-currency", "USDT", "-static"); !strings.Contains(out, `"address"`) {
+		t.Errorf("customer deposit answered %s", out)
+	}
+	admin(exitUsage, "customer", "deposit", "-order-id", "cli-order-2", "-currency", "USDT")
+	pay := []string{"customer", "payout", "-id", "cli-payout-1", "-customer-id", "alice", "-currency", "USDT", "-network", "Tron",
+		"-address", "TAliceAliceAliceAliceAliceAliceAl", "-amount", "10"}
+	if out := admin(exitOK, pay...); !strings.Contains(out, `"state"`) || strings.Contains(out, `"failed"`) {
+		t.Errorf("customer payout answered %s", out)
+	}
+	if out := admin(exitOK, pay...); !strings.Contains(out, "not sent again") {
+		t.Errorf("the same payout again answered %s, want it not sent again", out)
+	}
+	if out := admin(exitUsage, "customer", "payout", "-id", "cli-payout-2", "-customer-id", "alice", "-currency", "USDT", "-network", "Tron",
+		"-address", "TAliceAliceAliceAliceAliceAliceAl", "-amount", "1000000"); !strings.Contains(out, "rejected: refused by risk") {
+		t.Errorf("a payout over the balance answered %s, want refused by risk", out)
+	}
+}
+
 // checkStoppedEngine: once the engine stopped, engine ledger audit lists
 // every verb that changed something, by the token's name, each attempt;
 // engine pnl and engine status read the same books.
@@ -157,7 +181,7 @@ func checkStoppedEngine(t *testing.T, cfg string) {
 		got[r.Action]++
 	}
 	for _, a := range []string{"pause", "resume", "kill", "strategy.disable", "strategy.enable", "strategy.params", "treasury.run",
-		"order", "convert", "intent.resolve", "whitelist.add", "whitelist.remove", "payee.add", "reload"} {
+		"order", "convert", "intent.resolve", "whitelist.add", "whitelist.remove", "payee.add", "customer_deposit", "customer_payout", "reload"} {
 		if got[a] == 0 {
 			t.Errorf("no audit record of %s (have %v)", a, got)
 		}

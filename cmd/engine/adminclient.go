@@ -121,13 +121,16 @@ func answerError(code int, b []byte) string {
 		Error  string `json:"error"`
 		Detail string `json:"detail"`
 		Status string `json:"status"`
+		State  string `json:"state"`
 	}
 	if json.Unmarshal(b, &m) == nil {
 		switch {
 		case m.Error != "":
 			return m.Error
+		case m.Detail != "" && m.Status+m.State != "":
+			return m.Status + m.State + ": " + m.Detail
 		case m.Detail != "":
-			return m.Status + ": " + m.Detail
+			return m.Detail
 		}
 	}
 	return http.StatusText(code)
