@@ -264,6 +264,7 @@ func (r *run) steps() []step {
 		{"loop", r.startLoop},
 		{"portfolio", r.startPortfolio},
 		{"notify state", r.startNotifyState},
+		{"summary", r.startSummary},
 		{"feeds", r.startFeeds},
 		{"reconcile", r.startReconcile},
 		{"scheduler", r.startScheduler},

@@ -270,6 +270,16 @@ type Balance struct {
 }
 
 func (d *Daemon) status(r *http.Request) (int, any) {
+	st, code, err := d.readStatus(r.Context())
+	if err != nil {
+		return code, map[string]string{"error": err.Error()}
+	}
+	return http.StatusOK, st
+}
+
+// readStatus is the engine's state now, as GET /admin/status and the
+// summary line tell it; on error, the HTTP status that error is.
+func (d *Daemon) readStatus(ctx context.Context) (Status, int, error) {
 	now := d.o.Clock.Now()
 	d.mu.Lock()
 	st := Status{Mode: d.cfg.Mode, Started: d.started, Trading: d.trading, Prices: map[string]Price{}}
@@ -277,7 +287,7 @@ func (d *Daemon) status(r *http.Request) (int, any) {
 	d.mu.Unlock()
 	st.Maintenance = !d.gate.Open(now)
 	st.NextChange = d.gate.NextChange(now)
-	st.HA = d.haStatus(r.Context())
+	st.HA = d.haStatus(ctx)
 	st.State = "starting"
 	if st.HA != nil && !st.Trading && st.HA.Role != "" && st.HA.Role != ha.RoleLeader {
 		st.State = st.HA.Role // standby or deposed: the books follow the leader's
@@ -300,24 +310,24 @@ func (d *Daemon) status(r *http.Request) (int, any) {
 		}
 	}
 	if loop != nil && trading {
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-		snap, err := loop.Snapshot(ctx)
+		lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		snap, err := loop.Snapshot(lctx)
 		cancel()
 		if err != nil {
-			return http.StatusServiceUnavailable, map[string]string{"error": "the event loop did not answer: " + err.Error()}
+			return Status{}, http.StatusServiceUnavailable, fmt.Errorf("the event loop did not answer: %w", err)
 		}
 		st.RiskBalances, st.OpenIntents = riskBalances(snap), snap.Open
 	}
 	if store != nil {
-		bs, err := store.Balances(r.Context())
+		bs, err := store.Balances(ctx)
 		if err != nil {
-			return http.StatusInternalServerError, map[string]string{"error": "ledger balances: " + err.Error()}
+			return Status{}, http.StatusInternalServerError, fmt.Errorf("ledger balances: %w", err)
 		}
 		for _, b := range bs {
 			st.Balances = append(st.Balances, Balance{Account: b.Account.String(), Asset: string(b.Asset), Amount: b.Amount.String()})
 		}
 	}
-	return http.StatusOK, st
+	return st, http.StatusOK, nil
 }
 
 // stopState fills in whether and why trading is stopped. The kill switch

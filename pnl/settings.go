@@ -2,6 +2,7 @@ package pnl
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/market"
@@ -15,16 +16,25 @@ import (
 type Settings struct {
 	// Method is how disposals are costed: "fifo" or "average".
 	Method string `toml:"method"`
+	// SummaryEvery is how often the daemon logs its one-line summary
+	// (state, equity, PnL, open intents, the last reconciliation); zero
+	// logs none.
+	SummaryEvery tomlval.Duration `toml:"summary_every"`
 }
 
-// DefaultSettings returns FIFO.
-func DefaultSettings() Settings { return Settings{Method: string(portfolio.FIFO)} }
+// DefaultSettings returns FIFO and a summary line every minute.
+func DefaultSettings() Settings {
+	return Settings{Method: string(portfolio.FIFO), SummaryEvery: tomlval.Dur(time.Minute)}
+}
 
 // Problems returns what is wrong with s, keyed within the section.
 func (s Settings) Problems() []tomlval.Problem {
 	var ps tomlval.Problems
 	if _, err := portfolio.ParseMethod(s.Method); err != nil {
 		ps.Add("method", `must be "fifo" or "average", got %q`, s.Method)
+	}
+	if s.SummaryEvery.Duration != 0 || s.SummaryEvery.Err() != nil {
+		ps.DurationIn("summary_every", s.SummaryEvery, time.Second, 24*time.Hour)
 	}
 	return ps
 }
