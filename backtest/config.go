@@ -86,79 +86,51 @@ func (b Config) Validate() error {
 }
 
 func (b Config) problems() []tomlval.Problem {
-	var ps []tomlval.Problem
-	add := func(key, format string, args ...any) {
-		ps = append(ps, tomlval.Problem{Key: "backtest." + key, Msg: fmt.Sprintf(format, args...)})
-	}
-	asset := func(key, code string) bool {
-		if code == "" || strings.ToUpper(code) != code || strings.ContainsAny(code, " \t:") {
-			add(key, "must be an upper-case asset code, got %q", code)
-			return false
-		}
-		return true
-	}
-	amount := func(key string, a tomlval.Decimal) bool {
-		if a.Err() != nil {
-			add(key, "%v", a.Err())
-			return false
-		}
-		if a.IsNegative() {
-			add(key, "must not be negative, got %s", a.Decimal)
-			return false
-		}
-		return true
-	}
-	bps := func(key string, a tomlval.Decimal) {
-		if amount(key, a) && a.GreaterThanOrEqual(maxBps) {
-			add(key, "must be below 10000 (100%%), got %s", a.Decimal)
-		}
-	}
-	duration := func(key string, d tomlval.Duration, lowest time.Duration) {
-		switch {
-		case d.Err() != nil:
-			add(key, "%v", d.Err())
-		case d.Duration < 0:
-			add(key, "must not be negative, got %s", d.Duration)
-		case d.Duration > 0 && d.Duration < lowest:
-			add(key, "must be at least %s (or 0 for the default), got %s", lowest, d.Duration)
-		}
-	}
-
-	refOK := asset("reference", b.Reference)
+	c := &checker{}
+	refOK := c.asset("reference", b.Reference)
 	if len(b.Balances) == 0 {
-		add("balances", `required: the starting balances, e.g. balances = { EUR = "100000" }`)
+		c.add("balances", `required: the starting balances, e.g. balances = { EUR = "100000" }`)
 	}
 	for _, code := range sortedKeys(b.Balances) {
-		if asset("balances."+code, code) {
-			amount("balances."+code, b.Balances[code])
+		if c.asset("balances."+code, code) {
+			c.amount("balances."+code, b.Balances[code])
 		}
 	}
+	joined := b.pairProblems(c)
+	if refOK {
+		b.valuationProblems(c, joined)
+	}
+	c.duration("venue.latency", b.Venue.Latency, 0)
+	c.bps("venue.slippage_bps", b.Venue.SlippageBps)
+	c.bps("venue.rfq_markup_bps", b.Venue.RFQMarkupBps)
+	c.bps("venue.fee_bps", b.Venue.FeeBps)
+	c.duration("venue.rfq_expiry", b.Venue.RFQExpiry, time.Millisecond)
+	c.duration("equity_interval", b.EquityInterval, time.Second)
+	return c.ps
+}
 
+// pairProblems checks each [[backtest.pair]] and returns the assets a
+// listed pair joins to the reference.
+func (b Config) pairProblems(c *checker) map[string]bool {
 	if len(b.Pairs) == 0 {
-		add("pair", "required: at least one [[backtest.pair]] with symbol, base and quote")
+		c.add("pair", "required: at least one [[backtest.pair]] with symbol, base and quote")
 	}
 	seen := map[string]bool{}
-	joined := map[string]bool{} // assets a listed pair joins to the reference
+	joined := map[string]bool{}
 	for i, p := range b.Pairs {
 		key := fmt.Sprintf("pair[%d]", i)
 		if p.Symbol == "" {
-			add(key+".symbol", "is required")
+			c.add(key+".symbol", "is required")
 		} else if seen[p.Symbol] {
-			add(key+".symbol", "%s is listed twice", p.Symbol)
+			c.add(key+".symbol", "%s is listed twice", p.Symbol)
 		}
 		seen[p.Symbol] = true
-		baseOK, quoteOK := asset(key+".base", p.Base), asset(key+".quote", p.Quote)
+		baseOK, quoteOK := c.asset(key+".base", p.Base), c.asset(key+".quote", p.Quote)
 		if baseOK && quoteOK && p.Base == p.Quote {
-			add(key, "base and quote are both %s", p.Base)
+			c.add(key, "base and quote are both %s", p.Base)
 		}
-		minOK, maxOK := amount(key+".min_size", p.MinSize), amount(key+".max_size", p.MaxSize)
-		if minOK && maxOK && p.MaxSize.IsPositive() && p.MinSize.GreaterThan(p.MaxSize.Decimal) {
-			add(key+".min_size", "%s is above max_size %s", p.MinSize.Decimal, p.MaxSize.Decimal)
-		}
-		minOK, maxOK = amount(key+".min_quote_size", p.MinQuoteSize), amount(key+".max_quote_size", p.MaxQuoteSize)
-		if minOK && maxOK && p.MaxQuoteSize.IsPositive() && p.MinQuoteSize.GreaterThan(p.MaxQuoteSize.Decimal) {
-			add(key+".min_quote_size", "%s is above max_quote_size %s", p.MinQuoteSize.Decimal, p.MaxQuoteSize.Decimal)
-		}
+		c.sizeRange(key, "min_size", "max_size", p.MinSize, p.MaxSize)
+		c.sizeRange(key, "min_quote_size", "max_quote_size", p.MinQuoteSize, p.MaxQuoteSize)
 		if p.Quote == b.Reference {
 			joined[p.Base] = true
 		}
@@ -166,34 +138,81 @@ func (b Config) problems() []tomlval.Problem {
 			joined[p.Quote] = true
 		}
 	}
-	if refOK {
-		// Every asset held or traded must be valued for the equity curve.
-		var unvalued []string
-		need := map[string]bool{}
-		for code := range b.Balances {
-			need[code] = true
-		}
-		for _, p := range b.Pairs {
-			need[p.Base], need[p.Quote] = true, true
-		}
-		for code := range need {
-			if code != "" && code != b.Reference && !joined[code] {
-				unvalued = append(unvalued, code)
-			}
-		}
-		slices.Sort(unvalued)
-		for _, code := range unvalued {
-			add("pair", "%s cannot be valued in %s: list a pair joining them", code, b.Reference)
+	return joined
+}
+
+// valuationProblems refuses an asset held or traded that no listed pair
+// values in the reference: the equity curve needs every one.
+func (b Config) valuationProblems(c *checker, joined map[string]bool) {
+	var unvalued []string
+	need := map[string]bool{}
+	for code := range b.Balances {
+		need[code] = true
+	}
+	for _, p := range b.Pairs {
+		need[p.Base], need[p.Quote] = true, true
+	}
+	for code := range need {
+		if code != "" && code != b.Reference && !joined[code] {
+			unvalued = append(unvalued, code)
 		}
 	}
+	slices.Sort(unvalued)
+	for _, code := range unvalued {
+		c.add("pair", "%s cannot be valued in %s: list a pair joining them", code, b.Reference)
+	}
+}
 
-	duration("venue.latency", b.Venue.Latency, 0)
-	bps("venue.slippage_bps", b.Venue.SlippageBps)
-	bps("venue.rfq_markup_bps", b.Venue.RFQMarkupBps)
-	bps("venue.fee_bps", b.Venue.FeeBps)
-	duration("venue.rfq_expiry", b.Venue.RFQExpiry, time.Millisecond)
-	duration("equity_interval", b.EquityInterval, time.Second)
-	return ps
+// checker collects the section's problems, each keyed under "backtest.".
+type checker struct{ ps []tomlval.Problem }
+
+func (c *checker) add(key, format string, args ...any) {
+	c.ps = append(c.ps, tomlval.Problem{Key: "backtest." + key, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (c *checker) asset(key, code string) bool {
+	if code == "" || strings.ToUpper(code) != code || strings.ContainsAny(code, " \t:") {
+		c.add(key, "must be an upper-case asset code, got %q", code)
+		return false
+	}
+	return true
+}
+
+func (c *checker) amount(key string, a tomlval.Decimal) bool {
+	if a.Err() != nil {
+		c.add(key, "%v", a.Err())
+		return false
+	}
+	if a.IsNegative() {
+		c.add(key, "must not be negative, got %s", a.Decimal)
+		return false
+	}
+	return true
+}
+
+// sizeRange checks a pair's lower and upper size bounds (zero: none).
+func (c *checker) sizeRange(key, loKey, hiKey string, lo, hi tomlval.Decimal) {
+	loOK, hiOK := c.amount(key+"."+loKey, lo), c.amount(key+"."+hiKey, hi)
+	if loOK && hiOK && hi.IsPositive() && lo.GreaterThan(hi.Decimal) {
+		c.add(key+"."+loKey, "%s is above %s %s", lo.Decimal, hiKey, hi.Decimal)
+	}
+}
+
+func (c *checker) bps(key string, a tomlval.Decimal) {
+	if c.amount(key, a) && a.GreaterThanOrEqual(maxBps) {
+		c.add(key, "must be below 10000 (100%%), got %s", a.Decimal)
+	}
+}
+
+func (c *checker) duration(key string, d tomlval.Duration, lowest time.Duration) {
+	switch {
+	case d.Err() != nil:
+		c.add(key, "%v", d.Err())
+	case d.Duration < 0:
+		c.add(key, "must not be negative, got %s", d.Duration)
+	case d.Duration > 0 && d.Duration < lowest:
+		c.add(key, "must be at least %s (or 0 for the default), got %s", lowest, d.Duration)
+	}
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -184,8 +184,15 @@ func (c Config) Validate() error {
 	return p.Err("notify")
 }
 
-// problems adds the sink's problems under key.
+// problems adds the sink's problems under key: what every sink has, then
+// what its type needs and must not have.
 func (s SinkConfig) problems(p *tomlval.Problems, key string) {
+	s.commonProblems(p, key)
+	s.typeProblems(p, key)
+}
+
+// commonProblems checks the name, classes and rate limit.
+func (s SinkConfig) commonProblems(p *tomlval.Problems, key string) {
 	if !sinkName.MatchString(s.Name) {
 		p.Add(key+".name", "must be lower-case letters, digits, - and _ (it labels logs and metrics), got %q", s.Name)
 	}
@@ -206,6 +213,11 @@ func (s SinkConfig) problems(p *tomlval.Problems, key string) {
 	if s.Burst < 0 {
 		p.Add(key+".burst", "must not be negative (0: %d), got %d", DefaultBurst, s.Burst)
 	}
+}
+
+// typeProblems checks what the sink's type needs (a secret's variable, a
+// chat, a URL) and refuses fields another type uses.
+func (s SinkConfig) typeProblems(p *tomlval.Problems, key string) {
 	env := func(field, v string, required bool) {
 		switch {
 		case v == "" && required:

@@ -148,11 +148,16 @@ func (w Config) Validate() error { return tomlval.Problems(w.Problems()).Err("we
 
 // Problems lists what is wrong with the section, keys relative to it.
 func (w Config) Problems() []tomlval.Problem {
-	var ps []tomlval.Problem
-	add := func(key, format string, args ...any) {
-		ps = append(ps, tomlval.Problem{Key: key, Msg: fmt.Sprintf(format, args...)})
-	}
+	var ps tomlval.Problems
+	w.listenProblems(&ps)
+	w.limitProblems(&ps)
+	return ps
+}
 
+// listenProblems checks where the endpoint listens and what it trusts:
+// address, path, TLS files and public keys.
+func (w Config) listenProblems(ps *tomlval.Problems) {
+	add := ps.Add
 	switch {
 	case w.Addr == "" && w.Enabled:
 		add("addr", "required when the endpoint is enabled: host:port to listen on, e.g. %q", DefaultAddr)
@@ -193,7 +198,11 @@ func (w Config) Problems() []tomlval.Problem {
 		}
 		seen[p] = true
 	}
+}
 
+// limitProblems checks the bounds on time, bodies and connections.
+func (w Config) limitProblems(ps *tomlval.Problems) {
+	add := ps.Add
 	durations := []struct {
 		key           string
 		d             tomlval.Duration
@@ -231,7 +240,6 @@ func (w Config) Problems() []tomlval.Problem {
 	case b != 0 && b < body:
 		add("max_inflight_bytes", "must be at least body_limit (%d bytes), or a body of that size could never be read; got %d", body, b)
 	}
-	return ps
 }
 
 // checkListenAddr returns what is wrong with a listen address, or "".

@@ -115,42 +115,19 @@ func Start(ctx context.Context, cfg Config, inbox webhook.Inbox, logger *slog.Lo
 	if err != nil {
 		return nil, fmt.Errorf("webhookd: webhook.public_keys: %w", err)
 	}
-	var tlsConfig *tls.Config
-	if cfg.TLS() {
-		certs, err := newCertReloader(cfg.TLSCert, cfg.TLSKey, logger)
-		if err != nil {
-			return nil, fmt.Errorf("webhookd: %w", err)
-		}
-		if leaf := certs.leaf(); certs.clock.Until(leaf.NotAfter) < certWarnBefore {
-			logger.Warn("webhook endpoint: TLS certificate expires soon; renew it (the new files are picked up without a restart)",
-				"file", cfg.TLSCert, "not_after", leaf.NotAfter)
-		}
-		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.get}
+	tlsConfig, err := serverTLS(cfg, logger)
+	if err != nil {
+		return nil, err
 	}
 	m := newMetrics()
 	refused := refusals.New(refusals.Options{Subject: "webhook request", Logger: logger,
 		Every: cfg.RefusalLogEvery.Duration, Counter: m.refused})
-	h, err := webhook.NewHandler(webhook.Config{
-		Keys:      keys,
-		Tolerance: cfg.MaxSkew.Duration,
-		MaxBody:   cfg.BodyLimit,
-		Inbox:     inbox,
-		Logger:    logger,
-		Refusals:  refused,
-		Metrics:   reg,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("webhookd: %w", err)
-	}
-
 	budget := newBodyBudget(cfg.MaxInflightBytes, cfg.BodyLimit, cfg.InflightWait.Duration, refused, m)
-	mux := http.NewServeMux()
-	pattern := cfg.Path
-	if pattern == "/" {
-		pattern = "/{$}"
+	mux, err := newMux(cfg, webhook.Config{Keys: keys, Tolerance: cfg.MaxSkew.Duration, MaxBody: cfg.BodyLimit,
+		Inbox: inbox, Logger: logger, Refusals: refused, Metrics: reg}, budget, refused)
+	if err != nil {
+		return nil, err
 	}
-	mux.Handle(pattern, budget.wrap(h))
-	mux.Handle("/", notFound(refused))
 
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
@@ -187,6 +164,54 @@ func Start(ctx context.Context, cfg Config, inbox webhook.Inbox, logger *slog.Lo
 	s.url = endpointURL(s.tls, ln.Addr(), cfg.Path)
 	ln = netutil.LimitListener(ln, cfg.MaxConnections)
 
+	s.run(ctx, ln, refused)
+	logger.Info("webhook endpoint listening", "url", s.url, "tls", s.tls, "keys", strings.Join(s.keys, ","),
+		"max_skew", cfg.MaxSkew.Duration, "body_limit", cfg.BodyLimit, "max_connections", cfg.MaxConnections,
+		"max_inflight_bytes", cfg.MaxInflightBytes, "refusal_log_every", cfg.RefusalLogEvery.Duration)
+	if !s.tls && !isLoopbackAddr(ln.Addr()) {
+		logger.Warn("webhook endpoint serves plain HTTP on a non-loopback address; configure webhook.tls_cert and webhook.tls_key, or put a TLS-terminating proxy in front",
+			"addr", s.addr.String())
+	}
+	return s, nil
+}
+
+// newMux routes cfg.Path to the webhook handler, within the body budget,
+// and everything else to a counted 404.
+func newMux(cfg Config, hc webhook.Config, budget *bodyBudget, refused *refusals.Log) (*http.ServeMux, error) {
+	h, err := webhook.NewHandler(hc)
+	if err != nil {
+		return nil, fmt.Errorf("webhookd: %w", err)
+	}
+	mux := http.NewServeMux()
+	pattern := cfg.Path
+	if pattern == "/" {
+		pattern = "/{$}"
+	}
+	mux.Handle(pattern, budget.wrap(h))
+	mux.Handle("/", notFound(refused))
+	return mux, nil
+}
+
+// serverTLS loads the certificate when cfg has one (nil, nil without),
+// warning when it expires soon; the reloader picks up renewed files.
+func serverTLS(cfg Config, logger *slog.Logger) (*tls.Config, error) {
+	if !cfg.TLS() {
+		return nil, nil
+	}
+	certs, err := newCertReloader(cfg.TLSCert, cfg.TLSKey, logger)
+	if err != nil {
+		return nil, fmt.Errorf("webhookd: %w", err)
+	}
+	if leaf := certs.leaf(); certs.clock.Until(leaf.NotAfter) < certWarnBefore {
+		logger.Warn("webhook endpoint: TLS certificate expires soon; renew it (the new files are picked up without a restart)",
+			"file", cfg.TLSCert, "not_after", leaf.NotAfter)
+	}
+	return &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.get}, nil
+}
+
+// run starts the server's goroutines: the refusal log's summaries, Serve
+// on ln, and the watch that closes the server when ctx ends.
+func (s *Server) run(ctx context.Context, ln net.Listener, refused *refusals.Log) {
 	var refusedCtx context.Context
 	refusedCtx, s.stopRefused = context.WithCancel(context.Background())
 	go func() {
@@ -208,7 +233,7 @@ func Start(ctx context.Context, cfg Config, inbox webhook.Inbox, logger *slog.Lo
 		}
 		if !errors.Is(err, http.ErrServerClosed) {
 			s.serveErr = err
-			logger.Error("webhook endpoint stopped serving", "addr", s.addr.String(), "err", err)
+			s.log.Error("webhook endpoint stopped serving", "addr", s.addr.String(), "err", err)
 			s.finish()
 		}
 	}()
@@ -221,15 +246,6 @@ func Start(ctx context.Context, cfg Config, inbox webhook.Inbox, logger *slog.Lo
 		case <-s.done:
 		}
 	}()
-
-	logger.Info("webhook endpoint listening", "url", s.url, "tls", s.tls, "keys", strings.Join(s.keys, ","),
-		"max_skew", cfg.MaxSkew.Duration, "body_limit", cfg.BodyLimit, "max_connections", cfg.MaxConnections,
-		"max_inflight_bytes", cfg.MaxInflightBytes, "refusal_log_every", cfg.RefusalLogEvery.Duration)
-	if !s.tls && !isLoopbackAddr(ln.Addr()) {
-		logger.Warn("webhook endpoint serves plain HTTP on a non-loopback address; configure webhook.tls_cert and webhook.tls_key, or put a TLS-terminating proxy in front",
-			"addr", s.addr.String())
-	}
-	return s, nil
 }
 
 // Handle serves h at path beside the Hercle webhooks, with the same
