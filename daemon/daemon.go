@@ -211,9 +211,11 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 		if err := r.g.failure(); err != nil {
 			return booksErr(fmt.Errorf("start-up: %w", err))
 		}
+		began := d.o.Clock.Now()
 		if err := s.fn(ctx); err != nil {
 			return booksErr(err)
 		}
+		d.log.Debug("start-up step done", "step", s.name, "took", d.o.Clock.Since(began).Round(time.Microsecond))
 	}
 	r.started()
 	if err := r.g.wait(ctx); err != nil {

@@ -42,7 +42,7 @@ func (r *run) recoverInbox(ctx context.Context) error {
 // start-up instead of holding it: the supervisor starts again later.
 func (r *run) recoverOrders(ctx context.Context) error {
 	d := r.d
-	backoff := time.Second
+	backoff := 250 * time.Millisecond // then 0.5 s, 1 s, …: a takeover waits on this
 	for attempt := 1; ; attempt++ {
 		results, err := r.eng.Exec.Recover(ctx)
 		if err != nil {
