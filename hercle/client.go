@@ -98,7 +98,7 @@ type Client struct {
 	base    string // scheme://host[/prefix], no trailing slash
 	auth    string // "Bearer <key>"; never printed
 	redact  redactor
-	metrics *metrics
+	metrics *venuehttp.ClientMetrics
 	clock   clock.Clock
 	caller  *venuehttp.Caller // sends, paces and retries the calls
 }

@@ -9,8 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/otcdesk/engine/internal/jsondiff"
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/internal/jsondiff"
 )
 
 // responseModels maps a testdata file's endpoint prefix to the type its

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"iter"
 
-	"github.com/otcdesk/engine/market"
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/market"
 )
 
 // OrderRequest places an OTC order on a price quote (POST /api/v1/orders).

@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/otcdesk/engine/market"
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/market"
 )
 
 // Pair is a tradable pair with its size limits (GET /api/v1/pairs).

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/internal/venuehttp"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // counter counts requests and answers each with the next scripted reply.
@@ -75,10 +74,10 @@ func TestGETRetries(t *testing.T) {
 	if len(sl) == 3 && (sl[2] < venuehttp.BackoffBase*2 || sl[2] > venuehttp.BackoffBase*4) {
 		t.Errorf("third backoff = %v, want within [%v, %v]", sl[2], venuehttp.BackoffBase*2, venuehttp.BackoffBase*4)
 	}
-	if v := testutil.ToFloat64(h.c.metrics.retries.WithLabelValues("pairs", "rate_limited")); v != 1 {
+	if v := counter(t, h.reg, "engine_hercle_retries_total", "route", "pairs", "reason", "rate_limited"); v != 1 {
 		t.Errorf("rate_limited retries = %v, want 1", v)
 	}
-	if v := testutil.ToFloat64(h.c.metrics.requests.WithLabelValues("pairs", outcomeOK)); v != 1 {
+	if v := counter(t, h.reg, "engine_hercle_requests_total", "route", "pairs", "outcome", "ok"); v != 1 {
 		t.Errorf("ok calls = %v, want 1", v)
 	}
 }
@@ -153,7 +152,7 @@ func TestMoneyPOSTRetryRules(t *testing.T) {
 				if uo.ClientID != id || !errors.Is(err, ErrOutcomeUnknown) || uo.Op != "POST /api/v1/orders" {
 					t.Errorf("UnknownOutcomeError = %+v, want Client-Id %q", uo, id)
 				}
-				if v := testutil.ToFloat64(h.c.metrics.unknown.WithLabelValues("place_order")); v != 1 {
+				if v := counter(t, h.reg, "engine_hercle_unknown_outcomes_total", "route", "place_order"); v != 1 {
 					t.Errorf("unknown outcomes metric = %v, want 1", v)
 				}
 			}
@@ -196,7 +195,7 @@ func TestMoneyPOSTRetriedWhenNotSent(t *testing.T) {
 	if hits.Load() != 1 {
 		t.Errorf("server saw %d orders, want exactly 1", hits.Load())
 	}
-	if v := testutil.ToFloat64(h.c.metrics.retries.WithLabelValues("place_order", "not_sent")); v != 2 {
+	if v := counter(t, h.reg, "engine_hercle_retries_total", "route", "place_order", "reason", "not_sent"); v != 2 {
 		t.Errorf("not_sent retries = %v, want 2", v)
 	}
 

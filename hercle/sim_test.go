@@ -9,11 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/sim"
-	"github.com/shopspring/decimal"
 )
 
 // The client's behaviour across the wire is tested against the simulator

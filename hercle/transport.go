@@ -72,6 +72,6 @@ func (c *Client) do(ctx context.Context, rq request, out any) error {
 		Unknown: func(err error) error {
 			return &UnknownOutcomeError{Op: op, ClientID: rq.clientID, Err: err}
 		},
-		Metrics: c.metrics.of(rq.route),
+		Metrics: c.metrics.Route(rq.route.name),
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/otcdesk/engine/internal/clock"
+	"github.com/otcdesk/engine/internal/promreg"
 )
 
 // DefaultMaxCallbackBody bounds a callback body; a payment is well under
@@ -128,7 +129,7 @@ func NewCallbackHandler(cfg HandlerConfig) (*CallbackHandler, error) {
 	h := &CallbackHandler{secret: cfg.Secret, flow: cfg.Flow, inbox: cfg.Inbox,
 		maxBody: cmp.Or(cfg.MaxBody, DefaultMaxCallbackBody), clock: cfg.Clock, log: cfg.Logger, refusals: cfg.Refusals}
 	if cfg.Metrics != nil {
-		c, err := register(cfg.Metrics, prometheus.NewCounterVec(prometheus.CounterOpts{
+		c, err := promreg.Register(cfg.Metrics, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "engine_heropayments_callbacks_total",
 			Help: "Heropayments callbacks by result (stored, duplicate, bad_method, too_large, bad_body, bad_json, bad_signature, bad_payload, store_error).",
 		}, []string{"result"}))

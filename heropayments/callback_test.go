@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/otcdesk/engine/internal/clock"
 )
@@ -96,10 +95,8 @@ func TestCallbackHandler(t *testing.T) {
 		cb.Payment.Amount.String() != "0.0015" || cb.ReceivedAt.Unix() != 1_780_000_000 {
 		t.Errorf("stored %+v; want id dep-1/original/finished, success, the raw body and headers", cb)
 	}
-	counter, _ := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{Name: "engine_heropayments_callbacks_total",
-		Help: "Heropayments callbacks by result (stored, duplicate, bad_method, too_large, bad_body, bad_json, bad_signature, bad_payload, store_error)."}, []string{"result"}))
 	for result, want := range map[string]float64{"stored": 1, "duplicate": 1, "bad_signature": 3, "bad_method": 2, "bad_payload": 1} {
-		if got := testutil.ToFloat64(counter.WithLabelValues(result)); got != want {
+		if got := counter(t, reg, "engine_heropayments_callbacks_total", "result", result); got != want {
 			t.Errorf("callbacks_total{result=%q} = %v, want %v", result, got, want)
 		}
 	}

@@ -101,7 +101,7 @@ type Client struct {
 	secret  string // never printed
 	redact  redactor
 	limits  *Limits
-	metrics *metrics
+	metrics *venuehttp.ClientMetrics
 	clock   clock.Clock
 	caller  *venuehttp.Caller // sends, paces and retries the calls
 }

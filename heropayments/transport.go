@@ -85,6 +85,6 @@ func (c *Client) do(ctx context.Context, rq request, out any) error {
 		Unknown: func(err error) error {
 			return &UnknownOutcomeError{Op: op, ExternalOrderID: rq.externalOrderID, Err: err}
 		},
-		Metrics: c.metrics.of(rq.route),
+		Metrics: c.metrics.Route(rq.route.name),
 	})
 }
