@@ -34,6 +34,12 @@ func TestShippedConfigRehearsesTheMission(t *testing.T) {
 		p.Schedule = "* * * * * *"
 		cfg.Treasury.Policies[name] = p
 	}
+	for _, sp := range cfg.Strategies {
+		if sp.Kind == "twap" {
+			// The DCA's hourly slices, a second apart from now.
+			sp.Params["start"], sp.Params["every"], sp.Params["period"] = time.Now().UTC().Truncate(time.Second), "1s", "24h"
+		}
+	}
 	cfg.Sim.SettleAfter = tomlval.Dur(time.Second)
 	c := &cfg.Sim.Customers
 	c.Every, c.Step, c.PayoutEvery = tomlval.Dur(time.Second), tomlval.Dur(200*time.Millisecond), tomlval.Dur(2*time.Second)
@@ -63,6 +69,7 @@ func TestShippedConfigRehearsesTheMission(t *testing.T) {
 	}
 	h.waitMetric("engine_intents_total", map[string]string{"strategy": "core", "outcome": "filled"}, 1)    // RFQ
 	h.waitMetric("engine_intents_total", map[string]string{"strategy": "btc-dip", "outcome": "filled"}, 1) // OTC
+	h.waitMetric("engine_intents_total", map[string]string{"strategy": "btc-dca", "outcome": "filled"}, 2) // TWAP, RFQ
 	if v := metric(t, h.d.Registry(), "engine_reconcile_breaks", nil); v != 0 {
 		t.Errorf("reconciliation breaks: %v", v)
 	}
