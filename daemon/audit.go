@@ -42,7 +42,11 @@ func (d *Daemon) audited(r *http.Request, action string, h func(*http.Request) (
 		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 		code, resp = h(r)
 	}
-	rec := ledger.AuditRecord{Time: d.o.Clock.Now(), Who: d.who(), Action: action, Target: target(r), Detail: detail(body), Result: result(code, resp)}
+	who := d.who()
+	if viaConsole(r.Context()) {
+		who += " via console"
+	}
+	rec := ledger.AuditRecord{Time: d.o.Clock.Now(), Who: who, Action: action, Target: target(r), Detail: detail(body), Result: result(code, resp)}
 	d.mu.Lock()
 	store := d.store
 	d.mu.Unlock()

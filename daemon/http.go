@@ -76,6 +76,12 @@ func (d *Daemon) listen(ctx context.Context) (*listeners, error) {
 			ls.close(d.log)
 			return nil, err
 		}
+		con, err := d.consoleHandler(tlsConfig != nil)
+		if err != nil {
+			ls.close(d.log)
+			return nil, err
+		}
+		mux.Handle("/console/", con)
 		url, err := ls.serveTLS(ctx, "admin", addr, mux, tlsConfig)
 		if err != nil {
 			ls.close(d.log)

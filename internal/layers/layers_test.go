@@ -25,7 +25,7 @@ var rank = map[string]int{
 	"config":     2, // imported only by cmd/engine and daemon
 	"backtest":   3, "backtest/internal/gen": 3, "backtest/internal/recording": 3,
 	"sim": 3, "sim/heropay": 3,
-	"notify": 4, "ha": 4, "ha/hatest": 4,
+	"notify": 4, "ha": 4, "ha/hatest": 4, "console": 4,
 	"reconcile": 5, "trader": 5, "pnl": 5,
 	"treasury": 6, "execution": 6, "customers": 6,
 	"strategy": 7, "risk": 7, "portfolio": 7, "treasury/policy": 7,
