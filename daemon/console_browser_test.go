@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/otcdesk/engine/daemon"
+	"github.com/otcdesk/engine/feeds"
 	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/sim"
 	"github.com/otcdesk/engine/strategy"
@@ -46,8 +47,10 @@ func TestConsoleInBrowser(t *testing.T) {
 	cfg.Execution.Lookups = 2 // the admin order answers "unresolved" at once; the intent stays open
 	cfg.Strategies = []strategy.Spec{{Kind: "threshold", Name: "dip-buyer", Disabled: true, Params: always("buy", "BTCEUR", "0.001", "otc")}}
 	cfg.Risk.Transfers.MaxDaily = tomlval.MustDec("20000")
+	// USDT is among the simulator's opening balances: fed, it is valued.
+	cfg.Feeds.Pairs = append(cfg.Feeds.Pairs, feeds.PairSettings{Pair: "USDTEUR", Size: tomlval.MustDec("1000")})
 	h := start(t, cfg, daemon.Options{Sim: func(o *sim.Options) { o.PendingProbability, o.PendingFor = 1, time.Hour }})
-	for _, p := range []string{"BTCEUR", "ETHEUR"} {
+	for _, p := range []string{"BTCEUR", "ETHEUR", "USDTEUR"} {
 		h.waitMetric("engine_ticks_total", map[string]string{"pair": p}, 1)
 	}
 	code, ans := h.post("/admin/order", map[string]string{"pair": "BTCEUR", "side": "buy", "size": "0.002", "reason": "browser test"})
