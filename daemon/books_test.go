@@ -15,6 +15,7 @@ import (
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/sim"
 	"github.com/otcdesk/engine/sim/heropay"
+	"github.com/otcdesk/engine/strategy"
 )
 
 // movementsTOML has one policy per kind of treasury movement, each sending
@@ -297,4 +298,39 @@ func approvePayee(t *testing.T, v *sim.Venue) {
 		}
 		time.Sleep(50 * time.Millisecond) // polling the simulator for a condition
 	}
+}
+
+// GET /admin/journal?limit=N answers the last N entries (matching its
+// filter), oldest first: read from the newest back, not the whole journal.
+func TestJournalEndpointAnswersTheLast(t *testing.T) {
+	cfg := paperConfig(t.TempDir())
+	cfg.Strategies = []strategy.Spec{{Kind: "threshold", Name: "s", Params: always("buy", "BTCEUR", "0.001", "otc")}}
+	h := start(t, cfg, daemon.Options{})
+	h.waitMetric("engine_intents_total", map[string]string{"strategy": "s", "outcome": "filled"}, 3)
+	code, body := h.admin("GET", "/admin/journal?limit=1000", adminToken)
+	var all, last []ledger.Entry
+	if code != 200 || json.Unmarshal([]byte(body), &all) != nil {
+		t.Fatalf("/admin/journal = %d %s", code, body)
+	}
+	code, body = h.admin("GET", "/admin/journal?limit=2&kind=trade", adminToken)
+	if code != 200 || json.Unmarshal([]byte(body), &last) != nil {
+		t.Fatalf("/admin/journal?limit=2&kind=trade = %d %s", code, body)
+	}
+	var trades []ledger.Entry
+	for _, e := range all {
+		if e.Kind == ledger.KindTrade && e.Seq <= last[len(last)-1].Seq {
+			trades = append(trades, e)
+		}
+	}
+	if len(last) != 2 || len(trades) < 2 || last[0].Seq != trades[len(trades)-2].Seq || last[1].Seq != trades[len(trades)-1].Seq {
+		t.Fatalf("the last two trades = %v, want the last two of %v, oldest first", seqs(last), seqs(trades))
+	}
+}
+
+func seqs(es []ledger.Entry) []uint64 {
+	var out []uint64
+	for _, e := range es {
+		out = append(out, e.Seq)
+	}
+	return out
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -391,18 +392,14 @@ func (d *Daemon) journal(r *http.Request) (int, any) {
 		}
 		limit = n
 	}
-	var out []ledger.Entry
-	f := ledger.Filter{Kind: ledger.Kind(q.Get("kind")), Account: q.Get("account")}
-	err := store.Journal(r.Context(), f, func(e ledger.Entry) error {
-		out = append(out, e)
-		if len(out) > limit {
-			out = out[1:]
-		}
-		return nil
-	})
+	// The last entries, read from the newest back (a page view costs the
+	// entries it shows, not the journal), answered oldest first.
+	f := ledger.Filter{Kind: ledger.Kind(q.Get("kind")), Account: q.Get("account"), Newest: true, Limit: limit}
+	out, err := store.Entries(r.Context(), f)
 	if err != nil {
 		return http.StatusInternalServerError, map[string]string{"error": "journal: " + err.Error()}
 	}
+	slices.Reverse(out)
 	return http.StatusOK, out
 }
 

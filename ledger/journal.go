@@ -225,6 +225,9 @@ type Filter struct {
 	ToSeq uint64
 	// Limit stops after this many entries; zero means no limit.
 	Limit int
+	// Newest walks from the newest entry back to the oldest, so that
+	// Limit keeps the last entries without reading the whole journal.
+	Newest bool
 }
 
 // skips reports, from an entry record's head alone, that the entry does
@@ -275,8 +278,13 @@ func (s *Store) Journal(ctx context.Context, f Filter, fn func(Entry) error) err
 	return s.view(ctx, func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketJournal).Cursor()
 		n, syms := 0, symbols{}
-		for k, v := c.Seek(seqKey(f.AfterSeq + 1)); k != nil; k, v = c.Next() {
-			if f.ToSeq != 0 && binary.BigEndian.Uint64(k) > f.ToSeq {
+		first, next := func() ([]byte, []byte) { return c.Seek(seqKey(f.AfterSeq + 1)) }, c.Next
+		if f.Newest {
+			first, next = func() ([]byte, []byte) { return lastAtOrBefore(c, f.ToSeq) }, c.Prev
+		}
+		for k, v := first(); k != nil; k, v = next() {
+			seq := binary.BigEndian.Uint64(k)
+			if f.ToSeq != 0 && seq > f.ToSeq || f.Newest && seq <= f.AfterSeq {
 				return nil
 			}
 			if n%256 == 0 {
@@ -304,6 +312,19 @@ func (s *Store) Journal(ctx context.Context, f Filter, fn func(Entry) error) err
 		}
 		return nil
 	})
+}
+
+// lastAtOrBefore positions c on the last entry, or on the last at or
+// before seq when seq is not zero.
+func lastAtOrBefore(c *bbolt.Cursor, seq uint64) ([]byte, []byte) {
+	if seq == 0 {
+		return c.Last()
+	}
+	k, _ := c.Seek(seqKey(seq + 1))
+	if k == nil {
+		return c.Last()
+	}
+	return c.Prev()
 }
 
 // Entries returns the entries matching f (see Journal).

@@ -194,6 +194,11 @@ func TestJournalFilter(t *testing.T) {
 		{"paging", Filter{AfterSeq: 1, Limit: 2}, []string{"W1", "W1:settled"}},
 		{"sequence range", Filter{AfterSeq: 1, ToSeq: 3}, []string{"W1", "W1:settled"}},
 		{"sequence range and kind", Filter{ToSeq: 3, Kind: KindWithdrawalSettled}, []string{"W1:settled"}},
+		{"newest first", Filter{Newest: true}, []string{"dep", "W1:settled", "W1", "open"}},
+		{"the last two", Filter{Newest: true, Limit: 2}, []string{"dep", "W1:settled"}},
+		{"newest first in a range", Filter{Newest: true, AfterSeq: 1, ToSeq: 3}, []string{"W1:settled", "W1"}},
+		{"newest first, range past the end", Filter{Newest: true, ToSeq: 99}, []string{"dep", "W1:settled", "W1", "open"}},
+		{"the last withdrawal", Filter{Newest: true, Kind: KindWithdrawal, Limit: 1}, []string{"W1"}},
 	}
 	for _, tt := range tests {
 		if got := keys(tt.f); !cmp.Equal(got, tt.want) {
