@@ -198,6 +198,7 @@ func TestCrashRecovery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test: about a minute")
 	}
+	t.Parallel() // the longest tests, mostly waiting on timers and child processes: overlapped
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	srv, err := sim.Start(ctx, sim.Options{

@@ -113,6 +113,7 @@ func TestFailover(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs two engines and three etcd members: about 20 s")
 	}
+	t.Parallel() // the longest tests, mostly waiting on timers and child processes: overlapped
 	kills := 3
 	if os.Getenv("ENGINE_HA_SOAK") == "1" {
 		kills = 20

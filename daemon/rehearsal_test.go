@@ -23,6 +23,7 @@ func TestShippedConfigRehearsesTheMission(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the whole paper mission: about 15 s")
 	}
+	t.Parallel() // the longest tests, mostly waiting on timers and child processes: overlapped
 	cfg, err := config.Load("../config.toml")
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,7 @@ func TestRestoreIntoAFreshNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the engine in child processes")
 	}
+	t.Parallel() // the longest tests, mostly waiting on timers and child processes: overlapped
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	srv, err := sim.Start(ctx, sim.Options{
