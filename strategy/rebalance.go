@@ -192,7 +192,7 @@ func (r *Rebalance) check(v View) Decision {
 	r.match(v, &d, sells, buys)
 	for _, s := range sells {
 		if s.value.GreaterThanOrEqual(r.p.MinTrade.Decimal) && s.value.IsPositive() {
-			d.skip("", "no pair to sell %s worth %s %s into an underweight asset", s.asset, s.value.StringFixed(2), r.p.Reference)
+			d.skip("", "no pair to sell %s worth %s %s into an underweight asset", s.asset, places{s.value, 2}, r.p.Reference)
 		}
 	}
 	return d
@@ -288,7 +288,7 @@ func (r *Rebalance) match(v View, d *Decision, sells, buys []leg) {
 			x := decimal.Min(s.value, b.value)
 			s.value, b.value = s.value.Sub(x), b.value.Sub(x)
 			if x.LessThan(r.p.MinTrade.Decimal) {
-				d.skip(pair.Symbol, "%s %s into %s is below min_trade %s", x.StringFixed(2), ref, b.asset, r.p.MinTrade.Decimal)
+				d.skip(pair.Symbol, "%s %s into %s is below min_trade %s", places{x, 2}, ref, b.asset, r.p.MinTrade.Decimal)
 				continue
 			}
 			var notes []string

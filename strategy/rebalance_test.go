@@ -2,6 +2,7 @@ package strategy
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -186,7 +187,7 @@ func checkSkip(t *testing.T, skips []Skip, want string) {
 		return
 	}
 	for _, s := range skips {
-		if strings.Contains(s.Reason, want) {
+		if strings.Contains(s.Reason(), want) {
 			return
 		}
 	}
@@ -334,4 +335,31 @@ func TestRebalanceDriftedAsDivision(t *testing.T) {
 		t.Fatalf("only %d weights near the band's edge: the test does not reach the division", edge)
 	}
 	t.Logf("%d weights within 1e-18 of the band's edge", edge)
+}
+
+// A skip's reason, formatted when asked for, reads in full as it did when
+// it was formatted at once: amounts to two places, the pair before it.
+func TestRebalanceSkipReasons(t *testing.T) {
+	p := rebalanceParams(map[string]string{"EUR": "0.5", "BTC": "0.25", "ETH": "0.25"})
+	p.Band, p.MinTrade = dp("0.002"), dp("50")
+	r, err := NewRebalance("mix", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newState().
+		pair("BTCEUR", "BTC", "EUR", "", "").price("BTCEUR", "60010", "59990").
+		pair("ETHEUR", "ETH", "EUR", "", "").price("ETHEUR", "3001", "2999").
+		bal("EUR", "51990", "51990").bal("BTC", "0.4375", "0.4375").bal("ETH", "8.5866", "8.5866")
+	got := r.Handle(s, Timer{Due: t0})
+	var reasons []string
+	for _, sk := range got.Skips {
+		reasons = append(reasons, sk.String())
+	}
+	want := []string{
+		"BTCEUR: 9.90 EUR into EUR is below min_trade 50",
+		"no pair to sell BTC worth 240.15 EUR into an underweight asset",
+	}
+	if len(got.Intents) > 0 || !slices.Equal(reasons, want) {
+		t.Errorf("Handle = intents %v, skips %q; want none and %q", got.Intents, reasons, want)
+	}
 }

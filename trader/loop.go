@@ -450,8 +450,10 @@ func (l *Loop) broadcast(ctx context.Context, ev strategy.Event) {
 // handle gives ev to s and acts on its decision.
 func (l *Loop) handle(ctx context.Context, s strategy.Strategy, ev strategy.Event) {
 	d := s.Handle(&l.state, ev)
-	for _, sk := range d.Skips {
-		l.log.Debug("strategy skipped", "strategy", s.Name(), "pair", sk.Pair, "reason", sk.Reason)
+	if len(d.Skips) > 0 && l.log.Enabled(ctx, slog.LevelDebug) {
+		for _, sk := range d.Skips {
+			l.log.Debug("strategy skipped", "strategy", s.Name(), "pair", sk.Pair, "reason", sk.Reason())
+		}
 	}
 	for _, in := range d.Intents {
 		in.Strategy = s.Name()
