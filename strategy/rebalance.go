@@ -159,6 +159,9 @@ func (r *Rebalance) NextTimer(now time.Time) time.Time {
 	return r.next
 }
 
+// IgnoresPrices reports true: Handle acts on Timer events only.
+func (r *Rebalance) IgnoresPrices() bool { return true }
+
 // Handle checks the weights on a Timer event and ignores other events.
 func (r *Rebalance) Handle(v View, e Event) Decision {
 	if _, ok := e.(Timer); !ok {

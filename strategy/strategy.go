@@ -31,6 +31,15 @@ type Timed interface {
 	NextTimer(now time.Time) time.Time
 }
 
+// PriceIgnorer is implemented by strategies that may ignore Price events.
+// When IgnoresPrices reports true, Handle must return an empty Decision for
+// every Price and change nothing; the loop then does not hand ticks over,
+// which spares building the event for each (it still asks a Timed
+// strategy for NextTimer after every tick, as after any event).
+type PriceIgnorer interface {
+	IgnoresPrices() bool
+}
+
 // Restorer is implemented by strategies whose decisions depend on what
 // they traded before a restart (a TWAP's filled total). At start-up,
 // before the first event, the daemon hands Restore each filled intent the
