@@ -82,9 +82,18 @@ type Tick struct {
 	Received  time.Time // local time the engine received it
 }
 
-// Mid returns the midpoint of the buy and sell prices.
+// Mid returns the midpoint of the buy and sell prices, as Div by two
+// gives it: rounded to decimal.DivisionPrecision places.
 func (t Tick) Mid() decimal.Decimal {
-	return t.BuyPrice.Add(t.SellPrice).Div(decimal.NewFromInt(2))
+	sum := t.BuyPrice.Add(t.SellPrice)
+	// A sum with at least one place fewer than Div keeps has an exact half
+	// within them, so Div would not round it: multiplying by 0.5 gives the
+	// same value without Div's long division, the costly part (strategies
+	// and risk value every asset at mids, on every check).
+	if sum.Exponent() > -int32(decimal.DivisionPrecision) {
+		return sum.Mul(decimal.New(5, -1))
+	}
+	return sum.Div(decimal.NewFromInt(2))
 }
 
 // CommonQuotes are the currencies venue pairs are usually quoted in, for

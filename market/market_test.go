@@ -2,6 +2,7 @@ package market
 
 import (
 	"errors"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -56,5 +57,24 @@ func TestMid(t *testing.T) {
 	tk := Tick{BuyPrice: d("50000"), SellPrice: d("49950")}
 	if got := tk.Mid(); !got.Equal(d("49975")) {
 		t.Errorf("Mid() = %s, want 49975", got)
+	}
+}
+
+// TestMidAsDivision: Mid equals the sum divided by two with Div, the way it
+// was computed before it multiplied by 0.5, in value and in text, on random
+// prices from 0 to 20 places (past Div's 16, where Div rounds).
+func TestMidAsDivision(t *testing.T) {
+	const seed = 22
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, seed))
+	price := func() decimal.Decimal {
+		return decimal.New(rng.Int64N(1e12)+1, -rng.Int32N(21))
+	}
+	for range 100_000 {
+		tk := Tick{BuyPrice: price(), SellPrice: price()}
+		want := tk.BuyPrice.Add(tk.SellPrice).Div(decimal.NewFromInt(2))
+		if got := tk.Mid(); !got.Equal(want) || got.String() != want.String() {
+			t.Fatalf("Mid() of %s and %s = %s, want %s", tk.BuyPrice, tk.SellPrice, got, want)
+		}
 	}
 }

@@ -3,8 +3,9 @@ package strategy
 import (
 	"fmt"
 
-	"github.com/otcdesk/engine/market"
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/market"
 )
 
 // valuationPlaces is how many decimal places a division keeps when an
@@ -16,6 +17,9 @@ const valuationPlaces = 18
 // is the base (a pair "ab"), true when b is (a pair "ba"). A direct listing is
 // preferred when both exist.
 func FindPair(v View, a, b market.Asset) (p market.Pair, inverted, ok bool) {
+	if f, is := v.(pairFinder); is {
+		return f.findPair(a, b)
+	}
 	var alt market.Pair
 	found := false
 	for _, p := range v.Pairs() {
@@ -27,6 +31,13 @@ func FindPair(v View, a, b market.Asset) (p market.Pair, inverted, ok bool) {
 		}
 	}
 	return alt, true, found
+}
+
+// pairFinder is a View that finds a pair as FindPair does without listing
+// and sorting every pair (State): strategies and risk look pairs up on
+// every check, and Pairs allocates and sorts a new list each time.
+type pairFinder interface {
+	findPair(a, b market.Asset) (p market.Pair, inverted, ok bool)
 }
 
 // FreshMid returns the mid price of pair's last tick, or ErrNoPrice or

@@ -7,8 +7,9 @@
 //
 // The engine's event loop (one goroutine) owns market and portfolio state. It
 // hands each event (a price tick, the outcome of an intent, a timer, a credited
-// deposit) to every strategy together with a read-only View of that state, and
-// collects the Intents each returns. Risk checks every intent; execution
+// deposit) to every strategy together with a read-only View of that state
+// (ticks only to those that read prices: see PriceIgnorer), and collects the
+// Intents each returns. Risk checks every intent; execution
 // records it in the ledger and sends it to the venue; its outcome comes back to
 // the strategy as an Outcome event. The backtester runs the same loop on a
 // simulated clock, so a strategy behaves identically in both.

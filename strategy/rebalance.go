@@ -110,18 +110,33 @@ func (p RebalanceParams) Validate() error {
 // its intents is open, and does nothing when a needed price is missing or
 // stale.
 type Rebalance struct {
-	name  string
-	p     RebalanceParams
-	next  time.Time // next check; zero until NextTimer first runs
-	round int
+	name string
+	p    RebalanceParams
+	// assets are the weighted assets in order, targets their weights:
+	// p.Weights, read once.
+	assets  []market.Asset
+	targets []decimal.Decimal
+	// bandLo and bandHi are the band less and plus one unit of the 18th
+	// place, the bounds drifted compares against without dividing.
+	bandLo, bandHi decimal.Decimal
+	next           time.Time // next check; zero until NextTimer first runs
+	round          int
 }
 
-// NewRebalance validates p and returns the strategy.
+// NewRebalance validates p and returns the strategy. It reads p.Weights
+// once: changing the map afterwards changes nothing.
 func NewRebalance(name string, p RebalanceParams) (*Rebalance, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return &Rebalance{name: name, p: p}, nil
+	r := &Rebalance{name: name, p: p}
+	for _, a := range sortedKeys(p.Weights) {
+		r.assets = append(r.assets, market.Asset(a))
+		r.targets = append(r.targets, p.Weights[a].Decimal)
+	}
+	unit := decimal.New(1, -valuationPlaces)
+	r.bandLo, r.bandHi = p.Band.Sub(unit), p.Band.Add(unit)
+	return r, nil
 }
 
 func newRebalanceFactory(name string, decode func(any) error) (Strategy, error) {
@@ -143,6 +158,9 @@ func (r *Rebalance) NextTimer(now time.Time) time.Time {
 	}
 	return r.next
 }
+
+// IgnoresPrices reports true: Handle acts on Timer events only.
+func (r *Rebalance) IgnoresPrices() bool { return true }
 
 // Handle checks the weights on a Timer event and ignores other events.
 func (r *Rebalance) Handle(v View, e Event) Decision {
@@ -177,7 +195,7 @@ func (r *Rebalance) check(v View) Decision {
 	r.match(v, &d, sells, buys)
 	for _, s := range sells {
 		if s.value.GreaterThanOrEqual(r.p.MinTrade.Decimal) && s.value.IsPositive() {
-			d.skip("", "no pair to sell %s worth %s %s into an underweight asset", s.asset, s.value.StringFixed(2), r.p.Reference)
+			d.skip("", "no pair to sell %s worth %s %s into an underweight asset", s.asset, places{s.value, 2}, r.p.Reference)
 		}
 	}
 	return d
@@ -186,35 +204,35 @@ func (r *Rebalance) check(v View) Decision {
 // legs values the portfolio in the reference and returns what each asset
 // is to sell and buy to reach its target weight, largest first, and
 // whether any weight drifted beyond the band; why says why the portfolio
-// could not be valued.
+// could not be valued. Without drift it returns no legs: check makes none.
 func (r *Rebalance) legs(v View) (sells, buys []leg, drifted bool, why string) {
 	ref := r.p.Reference
-	assets := sortedKeys(r.p.Weights)
-	values := make(map[market.Asset]decimal.Decimal, len(assets))
+	values := make([]decimal.Decimal, len(r.assets))
 	total := decimal.Zero
-	for _, a := range assets {
-		val, err := Convert(v, v.Total(market.Asset(a)), market.Asset(a), ref)
+	for i, a := range r.assets {
+		val, err := Convert(v, v.Total(a), a, ref)
 		if err != nil {
 			return nil, nil, false, fmt.Sprintf("cannot value the portfolio: %v", err)
 		}
-		values[market.Asset(a)] = val
+		values[i] = val
 		total = total.Add(val)
 	}
 	if !total.IsPositive() {
 		return nil, nil, false, fmt.Sprintf("portfolio is worth nothing in %s", ref)
 	}
-	for _, a := range assets {
-		asset := market.Asset(a)
-		target := r.p.Weights[a].Decimal
-		weight := values[asset].DivRound(total, valuationPlaces)
-		if weight.Sub(target).Abs().GreaterThan(r.p.Band.Decimal) {
-			drifted = true
-		}
-		switch diff := target.Mul(total).Sub(values[asset]); diff.Sign() {
+	diffs := make([]decimal.Decimal, len(r.assets))
+	for i, target := range r.targets {
+		diffs[i] = target.Mul(total).Sub(values[i])
+	}
+	if !r.drifted(values, diffs, total) {
+		return nil, nil, false, ""
+	}
+	for i, diff := range diffs {
+		switch diff.Sign() {
 		case -1:
-			sells = append(sells, leg{asset, diff.Neg()})
+			sells = append(sells, leg{r.assets[i], diff.Neg()})
 		case 1:
-			buys = append(buys, leg{asset, diff})
+			buys = append(buys, leg{r.assets[i], diff})
 		}
 	}
 	byValue := func(a, b leg) int {
@@ -225,7 +243,32 @@ func (r *Rebalance) legs(v View) (sells, buys []leg, drifted bool, why string) {
 	}
 	slices.SortFunc(sells, byValue)
 	slices.SortFunc(buys, byValue)
-	return sells, buys, drifted, ""
+	return sells, buys, true, ""
+}
+
+// drifted reports whether any asset's weight, its value over total (which
+// is positive) rounded to 18 places, is off its target by more than the
+// band. It divides only where it must: diffs[i] is target×total − value,
+// exact, so |diff|/total is how far the unrounded weight is from its
+// target, and rounding moves a weight by at most half a unit of the 18th
+// place. A |diff| above (band + 1e-18)×total is therefore drift and one
+// below (band − 1e-18)×total is not, found by multiplying; only a weight
+// within 1e-18 of the band's edge is divided out and rounded.
+func (r *Rebalance) drifted(values, diffs []decimal.Decimal, total decimal.Decimal) bool {
+	lo, hi := r.bandLo.Mul(total), r.bandHi.Mul(total)
+	for i, diff := range diffs {
+		switch off := diff.Abs(); {
+		case off.GreaterThan(hi):
+			return true
+		case off.LessThan(lo):
+			continue
+		}
+		weight := values[i].DivRound(total, valuationPlaces)
+		if weight.Sub(r.targets[i]).Abs().GreaterThan(r.p.Band.Decimal) {
+			return true
+		}
+	}
+	return false
 }
 
 // match pairs the sells with the buys, largest first, into intents over
@@ -248,7 +291,7 @@ func (r *Rebalance) match(v View, d *Decision, sells, buys []leg) {
 			x := decimal.Min(s.value, b.value)
 			s.value, b.value = s.value.Sub(x), b.value.Sub(x)
 			if x.LessThan(r.p.MinTrade.Decimal) {
-				d.skip(pair.Symbol, "%s %s into %s is below min_trade %s", x.StringFixed(2), ref, b.asset, r.p.MinTrade.Decimal)
+				d.skip(pair.Symbol, "%s %s into %s is below min_trade %s", places{x, 2}, ref, b.asset, r.p.MinTrade.Decimal)
 				continue
 			}
 			var notes []string

@@ -3,6 +3,8 @@ package strategy
 import (
 	"fmt"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 // Strategy decides what to trade. The loop calls Handle for every event, on
@@ -29,6 +31,15 @@ type Timed interface {
 	NextTimer(now time.Time) time.Time
 }
 
+// PriceIgnorer is implemented by strategies that may ignore Price events.
+// When IgnoresPrices reports true, Handle must return an empty Decision for
+// every Price and change nothing; the loop then does not hand ticks over,
+// which spares building the event for each (it still asks a Timed
+// strategy for NextTimer after every tick, as after any event).
+type PriceIgnorer interface {
+	IgnoresPrices() bool
+}
+
 // Restorer is implemented by strategies whose decisions depend on what
 // they traded before a restart (a TWAP's filled total). At start-up,
 // before the first event, the daemon hands Restore each filled intent the
@@ -46,12 +57,38 @@ type Decision struct {
 	Skips []Skip
 }
 
-// Skip is a trade a strategy considered and did not propose.
+// Skip is a trade a strategy considered and did not propose. Its reason
+// is formatted when asked for, not when the strategy skips: a strategy
+// checking every few seconds skips far more often than anyone reads why
+// (the loop logs skips at debug level).
 type Skip struct {
 	Pair   string // may be empty when no pair was involved
-	Reason string
+	format string
+	// args are values (amounts, codes), never the View, so the reason
+	// reads the same whenever it is formatted.
+	args []any
+}
+
+// Reason says why the trade was skipped.
+func (s Skip) Reason() string { return fmt.Sprintf(s.format, s.args...) }
+
+// String returns the pair, if any, and the reason.
+func (s Skip) String() string {
+	if s.Pair == "" {
+		return s.Reason()
+	}
+	return s.Pair + ": " + s.Reason()
 }
 
 func (d *Decision) skip(pair, format string, args ...any) {
-	d.Skips = append(d.Skips, Skip{Pair: pair, Reason: fmt.Sprintf(format, args...)})
+	d.Skips = append(d.Skips, Skip{Pair: pair, format: format, args: args})
 }
+
+// places prints d with n decimal places (StringFixed) when a skip's
+// reason is formatted.
+type places struct {
+	d decimal.Decimal
+	n int32
+}
+
+func (p places) String() string { return p.d.StringFixed(p.n) }

@@ -5,8 +5,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/otcdesk/engine/market"
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/market"
 )
 
 // View is the read-only picture of market and portfolio a strategy (and
@@ -84,6 +85,30 @@ func (s *State) Pairs() []market.Pair {
 	}
 	slices.SortFunc(out, func(a, b market.Pair) int { return strings.Compare(a.Symbol, b.Symbol) })
 	return out
+}
+
+// findPair is FindPair over Specs, unsorted: of several pairs joining a
+// and b the same way, the first in symbol order is the one FindPair's scan
+// of Pairs would meet first.
+func (s *State) findPair(a, b market.Asset) (p market.Pair, inverted, ok bool) {
+	var direct, alt market.Pair
+	var hasDirect, hasAlt bool
+	for _, q := range s.Specs {
+		switch {
+		case q.Base == a && q.Quote == b:
+			if !hasDirect || q.Symbol < direct.Symbol {
+				direct, hasDirect = q, true
+			}
+		case q.Base == b && q.Quote == a:
+			if !hasAlt || q.Symbol < alt.Symbol {
+				alt, hasAlt = q, true
+			}
+		}
+	}
+	if hasDirect {
+		return direct, false, true
+	}
+	return alt, true, hasAlt
 }
 
 // Available returns the available balance of asset; zero if none.

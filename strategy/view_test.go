@@ -2,6 +2,8 @@ package strategy
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -100,6 +102,35 @@ func TestSplitSumsExactly(t *testing.T) {
 		}
 		if !sum.Equal(d(tt.total)) {
 			t.Errorf("split(%s, %s) sums to %s", tt.total, tt.hi, sum)
+		}
+	}
+}
+
+// listed is a View that FindPair can only scan through Pairs.
+type listed struct{ View }
+
+// TestFindPairAsScan: FindPair on a State (its index, unsorted) finds what
+// the scan of the sorted Pairs finds, on 20,000 seeded random listings of
+// up to six pairs over three assets, several joining the same two assets
+// either way round (and a few an asset with itself).
+func TestFindPairAsScan(t *testing.T) {
+	const seed = 22
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, seed))
+	assets := []market.Asset{"A", "B", "C"}
+	pick := func() market.Asset { return assets[rng.IntN(len(assets))] }
+	for i := range 20_000 {
+		s := newState()
+		for range rng.IntN(7) {
+			base, quote := pick(), pick()
+			sym := fmt.Sprintf("%s%s%d", base, quote, rng.IntN(3))
+			s.Specs[sym] = market.Pair{Symbol: sym, Base: base, Quote: quote}
+		}
+		a, b := pick(), pick()
+		p, inv, ok := FindPair(s, a, b)
+		wp, winv, wok := FindPair(listed{s}, a, b)
+		if p.Symbol != wp.Symbol || inv != winv || ok != wok {
+			t.Fatalf("listing %d %v: FindPair(%s, %s) = %s %v %v, the scan finds %s %v %v", i, s.Pairs(), a, b, p.Symbol, inv, ok, wp.Symbol, winv, wok)
 		}
 	}
 }

@@ -1,6 +1,6 @@
 // Package trader is the engine's event loop: one goroutine that owns market
 // and portfolio state, hands every tick, timer, deposit and outcome to the
-// strategies, passes their intents through risk and gives approved ones to
+// strategies (a tick only to those that read prices), passes their intents through risk and gives approved ones to
 // execution. The daemon runs it on the wall clock with execution on its own
 // goroutines; the backtester runs the very same loop on a simulated clock
 // with execution inline, which is what makes a backtest replay the

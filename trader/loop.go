@@ -407,7 +407,17 @@ func (l *Loop) tick(ctx context.Context, t market.Tick) {
 		return
 	}
 	l.state.Ticks[t.Pair] = t
-	l.broadcast(ctx, strategy.Price{Tick: t})
+	var ev strategy.Event // built once, for the first strategy that reads prices
+	for _, s := range l.o.Strategies {
+		if ig, ok := s.(strategy.PriceIgnorer); ok && ig.IgnoresPrices() {
+			l.rearm(s)
+			continue
+		}
+		if ev == nil {
+			ev = strategy.Price{Tick: t}
+		}
+		l.handle(ctx, s, ev)
+	}
 }
 
 // apply handles one event.
@@ -450,8 +460,10 @@ func (l *Loop) broadcast(ctx context.Context, ev strategy.Event) {
 // handle gives ev to s and acts on its decision.
 func (l *Loop) handle(ctx context.Context, s strategy.Strategy, ev strategy.Event) {
 	d := s.Handle(&l.state, ev)
-	for _, sk := range d.Skips {
-		l.log.Debug("strategy skipped", "strategy", s.Name(), "pair", sk.Pair, "reason", sk.Reason)
+	if len(d.Skips) > 0 && l.log.Enabled(ctx, slog.LevelDebug) {
+		for _, sk := range d.Skips {
+			l.log.Debug("strategy skipped", "strategy", s.Name(), "pair", sk.Pair, "reason", sk.Reason())
+		}
 	}
 	for _, in := range d.Intents {
 		in.Strategy = s.Name()
@@ -459,17 +471,25 @@ func (l *Loop) handle(ctx context.Context, s strategy.Strategy, ev strategy.Even
 			l.reject(s, in, err.Error())
 		}
 	}
-	if t, ok := s.(strategy.Timed); ok {
-		due := t.NextTimer(l.state.Clock)
-		cur, armed := l.next[s.Name()]
-		switch {
-		case due.IsZero() && armed:
-			delete(l.next, s.Name())
-			l.dueOK = false
-		case !due.IsZero() && (!armed || !cur.Equal(due)):
-			l.next[s.Name()] = due
-			l.dueOK = false
-		}
+	l.rearm(s)
+}
+
+// rearm asks a Timed strategy for its next timer, after an event, and
+// arms it in place of any earlier one.
+func (l *Loop) rearm(s strategy.Strategy) {
+	t, ok := s.(strategy.Timed)
+	if !ok {
+		return
+	}
+	due := t.NextTimer(l.state.Clock)
+	cur, armed := l.next[s.Name()]
+	switch {
+	case due.IsZero() && armed:
+		delete(l.next, s.Name())
+		l.dueOK = false
+	case !due.IsZero() && (!armed || !cur.Equal(due)):
+		l.next[s.Name()] = due
+		l.dueOK = false
 	}
 }
 

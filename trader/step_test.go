@@ -1,8 +1,11 @@
 package trader
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -157,5 +160,51 @@ func TestTickOrderSurvivesAFutureTimestamp(t *testing.T) {
 	tick("50300", clk.Now())
 	if got := price(); got != "50300" {
 		t.Fatalf("after a tick on time the price is %s, want 50300: a future timestamp froze the pair", got)
+	}
+}
+
+// The loop logs what a strategy skipped, with its reason, at debug level:
+// the reason is formatted only then.
+func TestStepLogsSkipsAtDebug(t *testing.T) {
+	start := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	clk := clock.NewManual(start)
+	p := strategy.DefaultRebalanceParams()
+	p.Reference = "EUR"
+	p.Weights = map[string]tomlval.Decimal{"EUR": tomlval.Dec(d("0.5")), "BTC": tomlval.Dec(d("0.5"))}
+	p.Every = tomlval.Dur(time.Minute)
+	rb, err := strategy.NewRebalance("rb", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rk, err := risk.New(risk.DefaultLimits(), risk.Options{Counters: &risk.MemoryCounters{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, level := range []slog.Level{slog.LevelDebug, slog.LevelInfo} {
+		var buf bytes.Buffer
+		l, err := New(Options{
+			Strategies: []strategy.Strategy{rb}, Risk: rk, Exec: &fillAtTick{price: d("50000")}, Clock: clk.Clock(), MaxAge: 10 * time.Second,
+			Pairs: []market.Pair{{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR"}}, NewID: func() (string, error) { return "cid", nil },
+			Books:  openBooks(t, map[market.Asset]decimal.Decimal{"EUR": d("10000")}),
+			Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: level})),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		if err := l.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// The tick arms the timer; by the check it is stale, so the
+		// portfolio cannot be valued.
+		l.Step(ctx, market.Tick{Pair: "BTCEUR", BuyPrice: d("50000"), SellPrice: d("50000"), Time: clk.Now(), Received: clk.Now()})
+		due, _ := l.NextTimer()
+		clk.Set(due)
+		l.StepTimers(ctx)
+		want := `msg="strategy skipped" strategy=rb pair="" reason="cannot value the portfolio: value BTC in EUR: BTCEUR: `
+		if got := strings.Contains(buf.String(), want); got != (level == slog.LevelDebug) {
+			t.Errorf("at level %s the log is %q; want the skip logged (%q) only at debug", level, buf.String(), want)
+		}
+		l.Close()
 	}
 }
