@@ -1,8 +1,9 @@
 package feeds
 
 import (
-	"github.com/otcdesk/engine/internal/promreg"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/otcdesk/engine/internal/promreg"
 )
 
 // metrics are the Source's collectors. A nil *metrics records nothing.

@@ -10,12 +10,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shopspring/decimal"
+
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/hercle/hub"
 	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/market"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/shopspring/decimal"
 )
 
 // DefaultStaleAfter is how long a pair may go without a tick before it is stale.

@@ -5,12 +5,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otcdesk/engine/hercle"
-	"github.com/otcdesk/engine/hercle/hub"
-	"github.com/otcdesk/engine/internal/clock"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/hercle/hub"
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 // nopSubscriber accepts every subscription; the wire path is tested

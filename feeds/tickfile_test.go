@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otcdesk/engine/market"
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/market"
 )
 
 func sampleUpdates(n int) []Update {

@@ -6,9 +6,10 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/ledger"
-	"github.com/shopspring/decimal"
 )
 
 // FuzzApply stores arbitrary bodies in the inbox and runs the processor's

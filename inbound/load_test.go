@@ -17,10 +17,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/sim"
-	"github.com/shopspring/decimal"
 )
 
 // timing records the acknowledgement latency of every post: from sending

@@ -11,13 +11,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shopspring/decimal"
+
 	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/internal/passes"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/shopspring/decimal"
 )
 
 // Ledger is what the Processor needs of the ledger. *ledger.Store

@@ -6,9 +6,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/market"
-	"github.com/shopspring/decimal"
 )
 
 // stamp orders updates of one record: event time first, then the status's

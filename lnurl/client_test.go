@@ -23,9 +23,10 @@ import (
 	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/lightningnetwork/lnd/lnwire"
 	"github.com/lightningnetwork/lnd/zpay32"
+	"github.com/shopspring/decimal"
+
 	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/lnurl"
-	"github.com/shopspring/decimal"
 )
 
 // t0 is the clock of every test: fixed, so expiry checks reproduce.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/btcsuite/btcd/btcutil/bech32"
+
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/lnurl"

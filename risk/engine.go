@@ -9,11 +9,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shopspring/decimal"
+
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/scheduler"
 	"github.com/otcdesk/engine/strategy"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/shopspring/decimal"
 )
 
 // Counter keys.

@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/strategy"
-	"github.com/shopspring/decimal"
 )
 
 // Transfer is money treasury wants to send out: a crypto withdrawal, a

@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otcdesk/engine/strategy"
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/strategy"
 )
 
 func eurTransfer(amount string) Transfer {

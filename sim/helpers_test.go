@@ -5,9 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/sim"
-	"github.com/shopspring/decimal"
 )
 
 const seed = 42

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/otcdesk/engine/market"
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/market"
 )
 
 // Argument reading for the hub's commands: each argument arrives as raw

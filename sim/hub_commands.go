@@ -7,8 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/otcdesk/engine/market"
 	"github.com/philippseith/signalr"
+
+	"github.com/otcdesk/engine/market"
 )
 
 // simHub is the per-invocation hub object the signalr server calls. Every

@@ -8,9 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/otcdesk/engine/market"
 	"github.com/otcdesk/engine/sim"
-	"github.com/shopspring/decimal"
 )
 
 // documentedHubCommands are the hub methods of the documentation site

@@ -13,8 +13,9 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/otcdesk/engine/sim"
 	"github.com/philippseith/signalr"
+
+	"github.com/otcdesk/engine/sim"
 )
 
 // hubInvoker is a test-only client of the simulated hub, built directly on

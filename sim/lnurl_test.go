@@ -14,8 +14,9 @@ import (
 
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/lightningnetwork/lnd/zpay32"
-	"github.com/otcdesk/engine/sim"
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/sim"
 )
 
 // lnurlAnswer is either LUD-06 answer of the simulator: a payRequest, a

@@ -4,8 +4,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/otcdesk/engine/market"
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/market"
 )
 
 // OrderStatus is the status of an order, an RFQ and an execution.

@@ -6,8 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/otcdesk/engine/market"
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/market"
 )
 
 // maxWalkSteps bounds the steps one catch-up applies; a clock that jumps

@@ -3,8 +3,9 @@ package sim
 import (
 	"time"
 
-	"github.com/otcdesk/engine/market"
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/market"
 )
 
 // RFQ is a request for quote: a firm price for a size until Expires.

@@ -9,9 +9,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/market"
-	"github.com/shopspring/decimal"
 )
 
 // UserEmail is the e-mail the venue reports for its single account.

@@ -6,8 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/otcdesk/engine/market"
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/market"
 )
 
 // MovementStatus is the status of a withdrawal, a transfer and a ledger

@@ -3,8 +3,9 @@ package strategy
 import (
 	"time"
 
-	"github.com/otcdesk/engine/market"
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/market"
 )
 
 // Event is what the loop hands a strategy: Price, Outcome, Timer or Deposit.

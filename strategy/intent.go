@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/otcdesk/engine/market"
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/market"
 )
 
 // Path is the venue route an intent takes.

@@ -1,8 +1,9 @@
 package strategy
 
 import (
-	"github.com/otcdesk/engine/market"
 	"github.com/shopspring/decimal"
+
+	"github.com/otcdesk/engine/market"
 )
 
 // sizeLimits returns the pair's minimum and maximum for an amount in the

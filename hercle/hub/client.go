@@ -12,10 +12,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/otcdesk/engine/hercle"
-	"github.com/otcdesk/engine/internal/clock"
 	"github.com/philippseith/signalr"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 // Status is the hub connection's state.

@@ -1,8 +1,9 @@
 package hub
 
 import (
-	"github.com/otcdesk/engine/internal/promreg"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/otcdesk/engine/internal/promreg"
 )
 
 // Outcome labels of engine_hercle_hub_invocations_total.

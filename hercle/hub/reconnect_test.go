@@ -6,11 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shopspring/decimal"
+
 	"github.com/otcdesk/engine/feeds"
 	"github.com/otcdesk/engine/hercle/hub"
 	"github.com/otcdesk/engine/sim"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/shopspring/decimal"
 )
 
 // TestHubReconnectUnderDrops drops every connection every 2 s (for 30 s;

@@ -6,10 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/hercle/hub"
 	"github.com/otcdesk/engine/sim"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // The client's behaviour across the wire is tested against the simulated

@@ -12,9 +12,10 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/internal/jsondiff"
-	"github.com/shopspring/decimal"
 )
 
 // sampleEvents maps each data-model sample of the webhook document to the

@@ -12,9 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/internal/clock"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Inbox is where the Handler puts each verified webhook

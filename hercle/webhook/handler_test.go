@@ -15,10 +15,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otcdesk/engine/hercle"
-	"github.com/otcdesk/engine/internal/clock"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/otcdesk/engine/hercle"
+	"github.com/otcdesk/engine/internal/clock"
 )
 
 // memInbox is an in-memory Inbox: the first copy of each event id

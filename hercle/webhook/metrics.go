@@ -3,8 +3,9 @@ package webhook
 import (
 	"time"
 
-	"github.com/otcdesk/engine/internal/promreg"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/otcdesk/engine/internal/promreg"
 )
 
 // webhookMetrics are the handler's collectors. A nil *webhookMetrics

@@ -12,12 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shopspring/decimal"
+
 	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/hercle/webhook"
 	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/sim"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/shopspring/decimal"
 )
 
 // The handler and the decoder are tested end to end against the

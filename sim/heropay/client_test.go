@@ -8,10 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/otcdesk/engine/heropayments"
 	"github.com/otcdesk/engine/internal/clock"
 	"github.com/otcdesk/engine/sim/heropay"
-	"github.com/shopspring/decimal"
 )
 
 const (
