@@ -255,6 +255,7 @@ func (r *run) steps() []step {
 		{"rest", r.connectREST},
 		{"listeners", r.listen},
 		{"pairs", r.readPairs},
+		{"feeds", r.startFeeds},
 		{"leadership", r.lead},
 		{"engine", r.buildEngine},
 		{"treasury", r.buildTreasury},
@@ -267,7 +268,7 @@ func (r *run) steps() []step {
 		{"portfolio", r.startPortfolio},
 		{"notify state", r.startNotifyState},
 		{"summary", r.startSummary},
-		{"feeds", r.startFeeds},
+		{"prices", r.deliverPrices},
 		{"reconcile", r.startReconcile},
 		{"scheduler", r.startScheduler},
 	}

@@ -245,6 +245,22 @@ func checkStandby(t *testing.T, c *child) {
 	if _, body := get(t, url+"/metrics"); !strings.Contains(body, `engine_ha_role{role="standby"} 1`) {
 		t.Errorf("standby metrics lack engine_ha_role{role=\"standby\"} 1")
 	}
+	// Its feed is warm: prices arrive while it waits, and none queue up
+	// for a loop it does not run yet.
+	ticks := regexp.MustCompile(`engine_feeds_ticks_total\{pair="BTCEUR"\} ([0-9]+)`)
+	for {
+		_, body := get(t, url+"/metrics")
+		if m := ticks.FindStringSubmatch(body); m != nil && m[1] != "0" {
+			if strings.Contains(body, `engine_feeds_dropped_total{reason="full"}`) {
+				t.Errorf("the standby's feed dropped ticks for a full queue: it must hold none")
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the standby's feed has no BTCEUR tick:\n%s", tail(c.output(), 30))
+		}
+		time.Sleep(20 * time.Millisecond) // polling the child's metrics for a condition
+	}
 }
 
 // finalRun starts engine i alone, in final mode, until it leads.

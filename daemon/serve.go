@@ -15,19 +15,29 @@ import (
 	"github.com/otcdesk/engine/trader"
 )
 
-// startLoop runs the event loop. It stops after the feed, reconciliation
-// and the scheduler, and lets the intents in flight finish first.
+// startLoop runs the event loop. It stops after the prices it is handed,
+// reconciliation and the scheduler, and lets the intents in flight finish
+// first.
 func (r *run) startLoop(context.Context) error {
 	r.g.start("loop", r.eng.Loop.Run)
 	r.d.setTrading(true)
 	return nil
 }
 
-// startFeeds connects the hub client, subscribes the configured pairs (the
-// hub client subscribes them again after every reconnect) and hands their
-// ticks to the loop.
+// startFeeds connects the hub client and subscribes the configured pairs
+// (the hub client subscribes them again after every reconnect), before
+// leadership: a standby's prices are as current as the leader's. The
+// source holds its ticks back until deliverPrices hands them to the loop.
 func (r *run) startFeeds(ctx context.Context) error {
 	d := r.d
+	source, err := feeds.NewSource(feeds.Config{
+		StaleAfter: d.cfg.Feeds.StaleAfter.Duration, OnStale: d.onStale, Logger: d.log, Registerer: d.reg,
+		Clock: d.o.Clock, Hold: true,
+	})
+	if err != nil {
+		return err
+	}
+	r.source = source
 	base, key, onPrice := r.venueURL, r.apiKey, r.source.HandlePrice
 	if d.cfg.Mode == config.ModeShadow {
 		base, key, onPrice = r.shadowFeed()
@@ -53,7 +63,6 @@ func (r *run) startFeeds(ctx context.Context) error {
 			defer close(done)
 			r.source.Run(ctx)
 		}()
-		go pump(ctx, r.source, r.eng.Loop, d.log)
 		err := hub.Run(ctx)
 		<-done
 		return err
@@ -66,6 +75,18 @@ func (r *run) startFeeds(ctx context.Context) error {
 		d.feedPairs = append(d.feedPairs, fp.Pair)
 		d.mu.Unlock()
 	}
+	return nil
+}
+
+// deliverPrices hands the feed's ticks to the loop, from the next one on:
+// those before it are in the feed's view, which strategies and risk read.
+// It stops before the loop.
+func (r *run) deliverPrices(context.Context) error {
+	r.source.Deliver()
+	r.g.start("prices to the loop", func(ctx context.Context) error {
+		pump(ctx, r.source, r.eng.Loop, r.d.log)
+		return nil
+	})
 	return nil
 }
 

@@ -333,13 +333,7 @@ func (r *run) fed() []market.Pair {
 // arrives before risk exists: such a kill is in the file when it is read.
 func (r *run) buildEngine(context.Context) error {
 	d := r.d
-	source, err := feeds.NewSource(feeds.Config{
-		StaleAfter: d.cfg.Feeds.StaleAfter.Duration, OnStale: d.onStale, Logger: d.log, Registerer: d.reg,
-		Clock: d.o.Clock,
-	})
-	if err != nil {
-		return err
-	}
+	source := r.source
 	strategies, err := BuildStrategies(d.cfg, d.o.Strategies)
 	if err != nil {
 		return err
@@ -368,7 +362,6 @@ func (r *run) buildEngine(context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.source = source
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	reason, killed, err := d.kill.Read()

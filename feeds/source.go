@@ -44,6 +44,10 @@ type Config struct {
 	// Logger and Registerer: nil means none.
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
+	// Hold keeps Updates empty until Deliver is called, while the View
+	// follows every tick: a standby keeps its prices current this way,
+	// with no backlog to replay when it takes over.
+	Hold bool
 }
 
 // Update is one tick as the Source delivers it. Gap reports that the pair's
@@ -69,8 +73,9 @@ type Source struct {
 	dropped atomic.Uint64 // full channel
 	foreign atomic.Uint64 // unsubscribed pair
 
-	mu   sync.Mutex
-	subs map[string]subscription // pair → subscription
+	mu      sync.Mutex
+	subs    map[string]subscription // pair → subscription
+	deliver bool                    // Updates are fed; false while held
 }
 
 type subscription struct {
@@ -100,6 +105,7 @@ func NewSource(cfg Config) (*Source, error) {
 		cfg: cfg, clock: cfg.Clock, log: log, m: m,
 		updates: make(chan Update, cfg.Buffer),
 		subs:    map[string]subscription{},
+		deliver: !cfg.Hold,
 	}
 	s.view = &View{clock: cfg.Clock, staleAfter: cfg.StaleAfter, last: map[string]market.Tick{}}
 	return s, nil
@@ -154,6 +160,22 @@ func (s *Source) Unsubscribe(ctx context.Context, sub Subscriber, pair string) e
 	return nil
 }
 
+// Deliver starts feeding Updates (see Config.Hold). The first update of
+// each pair after it is marked Gap: whoever reads Updates missed the ticks
+// before it.
+func (s *Source) Deliver() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.deliver {
+		return
+	}
+	for pair, sub := range s.subs {
+		sub.gap = true
+		s.subs[pair] = sub
+	}
+	s.deliver = true
+}
+
 // HandlePrice takes one hub price update (hub.Config.OnPrice). It
 // never blocks.
 func (s *Source) HandlePrice(p hub.PriceUpdate) {
@@ -166,8 +188,8 @@ func (s *Source) HandlePrice(p hub.PriceUpdate) {
 		s.m.foreign()
 		return
 	}
-	gap := sub.gap
-	if gap {
+	gap, deliver := sub.gap, s.deliver
+	if gap && deliver {
 		sub.gap = false
 		s.subs[p.Pair] = sub
 	}
@@ -177,7 +199,10 @@ func (s *Source) HandlePrice(p hub.PriceUpdate) {
 		Time: p.Timestamp.Time, Received: now,
 	}
 	s.view.set(t)
-	s.m.tick(p.Pair, gap)
+	s.m.tick(p.Pair, gap && deliver)
+	if !deliver {
+		return
+	}
 	select {
 	case s.updates <- Update{Tick: t, Gap: gap}:
 	default:

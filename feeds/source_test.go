@@ -126,3 +126,35 @@ func TestSourceNeverBlocks(t *testing.T) {
 		t.Fatalf("View holds %v, want the latest tick", last.Time)
 	}
 }
+
+// A held Source keeps its View current and queues nothing (no backlog, no
+// drops); once delivering, the first update of each pair says the reader
+// missed ticks before it.
+func TestSourceHeldThenDelivering(t *testing.T) {
+	s, err := NewSource(Config{Buffer: 2, Hold: true, Clock: clock.NewManual(time.Unix(0, 0)).Clock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Subscribe(context.Background(), &nopSubscriber{}, "c", "BTCUSDT", decimal.NewFromInt(1))
+	for i := range 5 {
+		s.HandlePrice(price("BTCUSDT", "1", "2", "1", time.Unix(int64(i), 0)))
+	}
+	if last, _ := s.View().Last("BTCUSDT"); !last.Time.Equal(time.Unix(4, 0)) {
+		t.Fatalf("held: View holds %v, want the latest tick", last.Time)
+	}
+	if n := len(s.Updates()); n != 0 {
+		t.Fatalf("held: %d updates queued, want none", n)
+	}
+	if full, _ := s.Dropped(); full != 0 {
+		t.Fatalf("held: %d dropped, want none", full)
+	}
+	s.Deliver()
+	s.HandlePrice(price("BTCUSDT", "1", "2", "1", time.Unix(5, 0)))
+	s.HandlePrice(price("BTCUSDT", "1", "2", "1", time.Unix(6, 0)))
+	if u := <-s.Updates(); !u.Gap || !u.Tick.Time.Equal(time.Unix(5, 0)) {
+		t.Fatalf("first update after Deliver = %+v, want the tick at 5 s marked Gap", u)
+	}
+	if u := <-s.Updates(); u.Gap {
+		t.Fatalf("second update after Deliver = %+v, want no Gap", u)
+	}
+}
