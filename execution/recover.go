@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
@@ -41,30 +43,44 @@ func (x *Executor) pairOf(symbol string) market.Pair {
 	return market.Pair{Symbol: symbol}
 }
 
+// recoverConcurrency bounds the intents Recover looks up at once: each
+// waits out its own lookups (Lookups × Follow for one the venue has no
+// record of), so a takeover with several costs about one, while the
+// client's rate limiter still paces the requests.
+const recoverConcurrency = 8
+
 // Recover resolves every order and RFQ intent the ledger holds unfinished,
 // as at start-up after a crash: each is looked up by Client-Id (one left
-// pending by an older engine was never sent and fails). Nothing is sent.
-// Movements (withdrawals, transfers) are followed by treasury (Follow).
+// pending by an older engine was never sent and fails), several at once.
+// Nothing is sent. The results are in the ledger's order. Movements
+// (withdrawals, transfers) are followed by treasury (Follow).
 func (x *Executor) Recover(ctx context.Context) ([]Result, error) {
 	list, err := x.o.Store.Unfinished(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("recover: %w", err)
 	}
-	var out []Result
-	for _, it := range list {
-		if it.Kind != ledger.IntentOrder && it.Kind != ledger.IntentRFQAccept {
-			continue
-		}
+	list = slices.DeleteFunc(list, func(it ledger.Intent) bool {
+		return it.Kind != ledger.IntentOrder && it.Kind != ledger.IntentRFQAccept
+	})
+	out := make([]Result, len(list))
+	sem := make(chan struct{}, recoverConcurrency)
+	var wg sync.WaitGroup
+	for i, it := range list {
 		in, err := IntentOf(it)
 		if err != nil {
 			x.log.Error("unreadable intent left for manual resolution", "client_id", it.ClientID, "err", err)
-			out = append(out, Result{Intent: strategy.Intent{ID: it.ClientID}, Status: Unresolved, Detail: err.Error(), Time: x.clock.Now()})
+			out[i] = Result{Intent: strategy.Intent{ID: it.ClientID}, Status: Unresolved, Detail: err.Error(), Time: x.clock.Now()}
 			continue
 		}
-		r := x.follow(ctx, order{x: x, in: in, pair: x.pairOf(in.Pair)}, it, x.o.Lookups)
-		x.log.Info("recovered intent", "client_id", in.ID, "was", it.State, "result", r.Status, "detail", r.Detail)
-		out = append(out, r)
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			r := x.follow(ctx, order{x: x, in: in, pair: x.pairOf(in.Pair)}, it, x.o.Lookups)
+			x.log.Info("recovered intent", "client_id", in.ID, "was", it.State, "result", r.Status, "detail", r.Detail)
+			out[i] = r
+		})
 	}
+	wg.Wait()
 	return out, nil
 }
 

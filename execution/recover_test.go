@@ -3,11 +3,18 @@ package execution_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/otcdesk/engine/execution"
+	"github.com/otcdesk/engine/hercle"
 	"github.com/otcdesk/engine/ledger"
+	"github.com/otcdesk/engine/market"
+	"github.com/otcdesk/engine/risk"
 	"github.com/otcdesk/engine/sim"
+	"github.com/otcdesk/engine/strategy"
 )
 
 // An intent whose pair the venue no longer lists (delisted, or left out
@@ -74,5 +81,65 @@ func TestRecoverResolvesIntentsOfAnUnlistedPair(t *testing.T) {
 	}
 	if it := r.intent(t, lost); it.State != ledger.StateFailed {
 		t.Errorf("submitted intent = %s/%s", it.State, it.Outcome)
+	}
+}
+
+// barrierVenue holds every lookup by Client-Id until n of them are in
+// flight together (or ctx ends): sequential lookups never get through.
+type barrierVenue struct {
+	execution.Venue
+	n       int
+	mu      sync.Mutex
+	waiting int
+	open    chan struct{}
+}
+
+func (b *barrierVenue) OrdersByClientID(ctx context.Context, id string) ([]hercle.Order, error) {
+	b.mu.Lock()
+	if b.waiting++; b.waiting == b.n {
+		close(b.open)
+	}
+	b.mu.Unlock()
+	select {
+	case <-b.open:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return b.Venue.OrdersByClientID(ctx, id)
+}
+
+// Recover looks several unfinished intents up at once (a takeover with
+// several costs about one's lookups, not their sum), and answers them in
+// the ledger's order.
+func TestRecoverLooksIntentsUpTogether(t *testing.T) {
+	r := newRig(t, sim.Faults{}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := json.Marshal(map[string]any{"strategy": "test", "pair": "BTCEUR", "side": "buy", "size": "0.01", "amount": "0", "path": "otc"})
+	ids := []string{"lost-a", "lost-b", "lost-c"}
+	for _, id := range ids {
+		if _, _, err := r.store.CreateIntent(ctx, ledger.Intent{ClientID: id, Kind: ledger.IntentOrder, Venue: ledger.Hercle, Request: req}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.store.Transition(ctx, id, ledger.StateSubmitted, ledger.Detail{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	venue := &barrierVenue{Venue: r.client, n: len(ids), open: make(chan struct{})}
+	x, err := execution.New(execution.Options{Venue: venue, Store: r.store, Follow: time.Millisecond, Lookups: 1,
+		Pairs:       func(s string) (market.Pair, bool) { p, ok := r.pairs[s]; return p, ok },
+		CheckQuote:  func(time.Time, strategy.Intent, risk.Quote) error { return nil },
+		NewClientID: func() (string, error) { return "", errors.New("recovery sends nothing") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, err := x.Recover(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, res := range results {
+		if res.Intent.ID != ids[i] || res.Status != execution.Failed {
+			t.Errorf("result %d = %s %v (%s), want %s failed: the lookups were not made together, or not in order", i, res.Intent.ID, res.Status, res.Detail, ids[i])
+		}
 	}
 }
