@@ -194,7 +194,17 @@ type TWAP struct {
 	filled decimal.Decimal
 	cursor time.Time // last activation handled
 	slice  int
+	// primed is set by the first activation that found a fresh price;
+	// until then an activation without one is retried at retry instead
+	// of merged into the next (at start-up the feed may not have priced
+	// the pair yet, and the next activation may be an hour away).
+	primed bool
+	retry  time.Time
 }
+
+// primeRetry is how soon an activation before the first fresh price is
+// tried again.
+const primeRetry = time.Second
 
 // NewTWAP validates p and returns the strategy.
 func NewTWAP(name string, p TWAPParams) (*TWAP, error) {
@@ -264,7 +274,17 @@ func (t *TWAP) NextTimer(time.Time) time.Time {
 	if t.Done() || !t.total.Sub(t.sent).IsPositive() {
 		return time.Time{}
 	}
-	return t.plan.next(t.cursor)
+	return t.due()
+}
+
+// due is when the next activation is: the plan's next after the cursor,
+// or a first slice's retry if later.
+func (t *TWAP) due() time.Time {
+	next := t.plan.next(t.cursor)
+	if t.retry.After(next) {
+		return t.retry
+	}
+	return next
 }
 
 // Handle sends a slice on a Timer and accounts for its own Outcomes.
@@ -299,9 +319,10 @@ func (t *TWAP) outcome(o Outcome) {
 func (t *TWAP) activate(v View) Decision {
 	var d Decision
 	now := v.Now()
-	if now.Before(t.plan.next(t.cursor)) || t.Done() {
+	if now.Before(t.due()) || t.Done() {
 		return d
 	}
+	prev := t.cursor
 	t.cursor = now
 	rest := t.total.Sub(t.sent)
 	if !rest.IsPositive() {
@@ -318,9 +339,15 @@ func (t *TWAP) activate(v View) Decision {
 		return d
 	}
 	if _, err := FreshMid(v, t.p.Pair); err != nil {
+		if !t.primed {
+			t.cursor, t.retry = prev, now.Add(primeRetry)
+			d.skip(t.p.Pair, "no fresh price yet; the first slice is tried again in %s", primeRetry)
+			return d
+		}
 		d.skip(t.p.Pair, "no fresh price; slice merged into the next")
 		return d
 	}
+	t.primed = true
 	lo, hi := sizeLimits(pair, t.quote)
 	if r := rest.Sub(due); r.IsPositive() && below(r, lo) {
 		due = rest // what would be left could never trade on its own

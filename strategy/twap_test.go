@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/market"
 )
@@ -209,12 +207,31 @@ func TestTWAPSkips(t *testing.T) {
 	if len(dec.Intents) != 0 {
 		t.Fatalf("on a stale price: intents %v, want none", dec.Intents)
 	}
-	checkSkip(t, dec.Skips, "no fresh price")
+	// Before any fresh price (at start-up, the feed may not have priced
+	// the pair yet) the first slice is tried again a second later, not
+	// merged into an activation an hour away.
+	checkSkip(t, dec.Skips, "no fresh price yet")
+	if next := tw.NextTimer(s.Clock); !next.Equal(t0.Add(primeRetry)) {
+		t.Fatalf("NextTimer after the first slice found no price = %v, want %v", next, t0.Add(primeRetry))
+	}
+	s.Clock = t0.Add(primeRetry)
+	s.price("BTCEUR", "1", "1")
+	if dec := tw.Handle(s, Timer{Due: s.Clock}); len(dec.Intents) != 1 || !dec.Intents[0].Size.Equal(d("0.5")) {
+		t.Fatalf("the first slice once priced: %v, want one slice of 0.5", dec.Intents)
+	}
+	// Once priced, a slice without a fresh price merges into the next.
+	s.Clock = tw.NextTimer(s.Clock)
+	s.Ticks["BTCEUR"] = market.Tick{Pair: "BTCEUR", BuyPrice: d("1"), SellPrice: d("1"), Time: t0, Received: t0}
+	dec = tw.Handle(s, Timer{Due: s.Clock})
+	if len(dec.Intents) != 0 {
+		t.Fatalf("on a stale price: intents %v, want none", dec.Intents)
+	}
+	checkSkip(t, dec.Skips, "no fresh price; slice merged into the next")
 	// The missed slice merges into the last activation.
 	s.Clock = tw.NextTimer(s.Clock)
 	s.price("BTCEUR", "1", "1")
-	if dec := tw.Handle(s, Timer{Due: s.Clock}); len(dec.Intents) != 1 || !dec.Intents[0].Size.Equal(decimal.NewFromInt(1)) {
-		t.Fatalf("after a skipped slice: %v, want one slice of 1", dec.Intents)
+	if dec := tw.Handle(s, Timer{Due: s.Clock}); len(dec.Intents) != 1 || !dec.Intents[0].Size.Equal(d("0.5")) {
+		t.Fatalf("after a skipped slice: %v, want one slice of the remaining 0.5", dec.Intents)
 	}
 	if next := tw.NextTimer(s.Clock); !next.IsZero() {
 		t.Errorf("NextTimer with everything in flight = %v, want none", next)
