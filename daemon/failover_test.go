@@ -149,6 +149,11 @@ func TestFailover(t *testing.T) {
 		if k == 0 {
 			checkStandby(t, p.nodes[1-l])
 		}
+		// A failover needs a standby: the engine killed last time must be
+		// back and campaigning (its start-up can outlast a quick takeover),
+		// or the kill below would leave the killed engine's restart to
+		// race it.
+		p.waitCampaigning(1 - l)
 		// Fault injection, not synchronisation: the kill lands wherever the
 		// leader happens to be.
 		timer := time.NewTimer(200*time.Millisecond + time.Duration(rng.Int64N(int64(1300*time.Millisecond))))
@@ -157,7 +162,8 @@ func TestFailover(t *testing.T) {
 		killed := time.Now()
 		p.start(l) // the supervisor restarts it; it comes back as standby
 		if next := p.leader(60 * time.Second); next == l {
-			t.Fatalf("kill %d: the killed engine leads again", k)
+			t.Fatalf("kill %d: the killed engine leads again (%d restarts after a start-up fault)\n--- the other:\n%s\n--- the killed, restarted:\n%s",
+				k, p.restarts, tail(p.nodes[1-l].output(), 40), tail(p.nodes[l].output(), 20))
 		}
 		takeovers = append(takeovers, time.Since(killed))
 		p.nodes[1-l].countRecovered(recovered)
@@ -260,6 +266,27 @@ func checkStandby(t *testing.T, c *child) {
 			t.Fatalf("the standby's feed has no BTCEUR tick:\n%s", tail(c.output(), 30))
 		}
 		time.Sleep(20 * time.Millisecond) // polling the child's metrics for a condition
+	}
+}
+
+// waitCampaigning waits until engine i, a standby, campaigns for
+// leadership; one that stopped meanwhile is started again, as its
+// supervisor would.
+func (p *pair) waitCampaigning(i int) {
+	p.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(p.nodes[i].output(), "standby: campaigning") {
+		select {
+		case <-p.nodes[i].done:
+			p.nodes[i].cmd.Wait()
+			p.restarts++
+			p.start(i)
+		default:
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("the standby does not campaign:\n%s", tail(p.nodes[i].output(), 30))
+		}
+		time.Sleep(10 * time.Millisecond) // polling the child's log for a condition
 	}
 }
 
