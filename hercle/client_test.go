@@ -21,6 +21,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/internal/clock"
+	"github.com/otcdesk/engine/internal/metrictest"
 	"github.com/otcdesk/engine/market"
 )
 
@@ -369,7 +370,7 @@ func TestCallCountedWhenStoppedBeforeRetry(t *testing.T) {
 	if !errors.Is(err, ErrRateLimited) {
 		t.Fatalf("err = %v, want the 429", err)
 	}
-	if v := counter(t, h.reg, "engine_hercle_requests_total", "route", "pairs", "outcome", "rejected"); v != 1 {
+	if v := metrictest.Counter(t, h.reg, "engine_hercle_requests_total", "route", "pairs", "outcome", "rejected"); v != 1 {
 		t.Errorf("requests_total{pairs,rejected} = %v, want 1", v)
 	}
 }
@@ -390,33 +391,4 @@ func TestClientNeverPrintsKey(t *testing.T) {
 			t.Errorf("client printed with its key: %s", s)
 		}
 	}
-}
-
-// counter is the value of the counter name{labels} on reg (labels in
-// name, value pairs); 0 when absent.
-func counter(t *testing.T, reg *prometheus.Registry, name string, labels ...string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	metrics:
-		for _, m := range mf.GetMetric() {
-			got := map[string]string{}
-			for _, lp := range m.GetLabel() {
-				got[lp.GetName()] = lp.GetValue()
-			}
-			for i := 0; i+1 < len(labels); i += 2 {
-				if got[labels[i]] != labels[i+1] {
-					continue metrics
-				}
-			}
-			return m.GetCounter().GetValue()
-		}
-	}
-	return 0
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otcdesk/engine/internal/metrictest"
 	"github.com/otcdesk/engine/internal/venuehttp"
 )
 
@@ -74,10 +75,10 @@ func TestGETRetries(t *testing.T) {
 	if len(sl) == 3 && (sl[2] < venuehttp.BackoffBase*2 || sl[2] > venuehttp.BackoffBase*4) {
 		t.Errorf("third backoff = %v, want within [%v, %v]", sl[2], venuehttp.BackoffBase*2, venuehttp.BackoffBase*4)
 	}
-	if v := counter(t, h.reg, "engine_hercle_retries_total", "route", "pairs", "reason", "rate_limited"); v != 1 {
+	if v := metrictest.Counter(t, h.reg, "engine_hercle_retries_total", "route", "pairs", "reason", "rate_limited"); v != 1 {
 		t.Errorf("rate_limited retries = %v, want 1", v)
 	}
-	if v := counter(t, h.reg, "engine_hercle_requests_total", "route", "pairs", "outcome", "ok"); v != 1 {
+	if v := metrictest.Counter(t, h.reg, "engine_hercle_requests_total", "route", "pairs", "outcome", "ok"); v != 1 {
 		t.Errorf("ok calls = %v, want 1", v)
 	}
 }
@@ -152,7 +153,7 @@ func TestMoneyPOSTRetryRules(t *testing.T) {
 				if uo.ClientID != id || !errors.Is(err, ErrOutcomeUnknown) || uo.Op != "POST /api/v1/orders" {
 					t.Errorf("UnknownOutcomeError = %+v, want Client-Id %q", uo, id)
 				}
-				if v := counter(t, h.reg, "engine_hercle_unknown_outcomes_total", "route", "place_order"); v != 1 {
+				if v := metrictest.Counter(t, h.reg, "engine_hercle_unknown_outcomes_total", "route", "place_order"); v != 1 {
 					t.Errorf("unknown outcomes metric = %v, want 1", v)
 				}
 			}
@@ -195,7 +196,7 @@ func TestMoneyPOSTRetriedWhenNotSent(t *testing.T) {
 	if hits.Load() != 1 {
 		t.Errorf("server saw %d orders, want exactly 1", hits.Load())
 	}
-	if v := counter(t, h.reg, "engine_hercle_retries_total", "route", "place_order", "reason", "not_sent"); v != 2 {
+	if v := metrictest.Counter(t, h.reg, "engine_hercle_retries_total", "route", "place_order", "reason", "not_sent"); v != 2 {
 		t.Errorf("not_sent retries = %v, want 2", v)
 	}
 

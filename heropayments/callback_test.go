@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/otcdesk/engine/internal/clock"
+	"github.com/otcdesk/engine/internal/metrictest"
 )
 
 const testSecret = "hp-test-secret-not-a-real-key"
@@ -96,7 +97,7 @@ func TestCallbackHandler(t *testing.T) {
 		t.Errorf("stored %+v; want id dep-1/original/finished, success, the raw body and headers", cb)
 	}
 	for result, want := range map[string]float64{"stored": 1, "duplicate": 1, "bad_signature": 3, "bad_method": 2, "bad_payload": 1} {
-		if got := counter(t, reg, "engine_heropayments_callbacks_total", "result", result); got != want {
+		if got := metrictest.Counter(t, reg, "engine_heropayments_callbacks_total", "result", result); got != want {
 			t.Errorf("callbacks_total{result=%q} = %v, want %v", result, got, want)
 		}
 	}

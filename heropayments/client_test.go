@@ -17,6 +17,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/internal/clock"
+	"github.com/otcdesk/engine/internal/metrictest"
 )
 
 const testKey = "hp-test-key-0123456789"
@@ -139,7 +140,7 @@ func TestClientRetriesReadsOnly(t *testing.T) {
 	if api.requests() != 1 {
 		t.Fatalf("withdrawal sent %d times, want once: never blindly retried", api.requests())
 	}
-	if got := counter(t, reg, "engine_heropayments_requests_total", "route", "withdrawal_v2", "outcome", "unknown"); got != 1 {
+	if got := metrictest.Counter(t, reg, "engine_heropayments_requests_total", "route", "withdrawal_v2", "outcome", "unknown"); got != 1 {
 		t.Errorf("requests_total{withdrawal_v2,unknown} = %v, want 1", got)
 	}
 	// Unknown outcome keeps the amount counted: 250 of alice's 300 is used.
@@ -206,33 +207,4 @@ func TestNewClientConfig(t *testing.T) {
 			t.Errorf("%s: error echoes the key", name)
 		}
 	}
-}
-
-// counter is the value of the counter name{labels} on reg (labels in
-// name, value pairs); 0 when absent.
-func counter(t *testing.T, reg *prometheus.Registry, name string, labels ...string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	metrics:
-		for _, m := range mf.GetMetric() {
-			got := map[string]string{}
-			for _, lp := range m.GetLabel() {
-				got[lp.GetName()] = lp.GetValue()
-			}
-			for i := 0; i+1 < len(labels); i += 2 {
-				if got[labels[i]] != labels[i+1] {
-					continue metrics
-				}
-			}
-			return m.GetCounter().GetValue()
-		}
-	}
-	return 0
 }

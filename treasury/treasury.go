@@ -221,6 +221,12 @@ func (t *Treasury) noteRefused(name string, err error) {
 			t.refused = map[string]string{}
 		}
 		t.refused[name] = err.Error()
+		if errors.Is(err, ErrNotApproved) {
+			// Waiting for the venue to approve an address or payee is a
+			// step of the desk's, not a fault: registering it was logged.
+			t.log.Info("treasury: policy waits for the venue's approval of its destination; nothing sent until then", "policy", name, "err", err)
+			return
+		}
 		t.log.Warn("treasury: policy refused; nothing sent until this changes (repeats are not logged)", "policy", name, "err", err)
 	}
 }

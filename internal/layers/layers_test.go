@@ -32,7 +32,7 @@ var rank = map[string]int{
 	"feeds": 8, "inbound": 8, "merchant": 8, "webhookd": 8,
 	"hercle": 9, "hercle/hub": 9, "hercle/webhook": 9, "heropayments": 9, "lnurl": 9, "ledger": 9, "scheduler": 9,
 	"market": 10, "internal/tomlval": 10, "internal/venuehttp": 10, "internal/refusals": 10, "internal/passes": 10,
-	"internal/redact": 10, "internal/jsondiff": 10, "internal/clock": 10,
+	"internal/redact": 10, "internal/jsondiff": 10, "internal/clock": 10, "internal/metrictest": 10,
 	"internal/promreg": 11, // registration shared by every package with metrics, venuehttp included
 	// Packages with tests only.
 	"internal/layers": 10, "docs": 10, "deploy/grafana": 10, "deploy/prometheus": 10,
