@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,7 +40,7 @@ func newNotifier(cfg notify.Config, o Options, log *slog.Logger, reg prometheus.
 func (r *run) startNotify(context.Context) error {
 	d := r.d
 	r.g.start("notify", d.notifier.Run)
-	f := &notifyFeed{n: d.notifier, store: r.store, log: d.log.With("component", "notify"), wake: make(chan struct{}, 1)}
+	f := &notifyFeed{n: d.notifier, store: r.store, log: d.log.With("component", "notify"), queue: ledger.NewEntryQueue()}
 	f.pairs = func() map[string]market.Pair {
 		d.mu.Lock()
 		defer d.mu.Unlock()
@@ -62,36 +61,13 @@ type notifyFeed struct {
 	log   *slog.Logger
 	pairs func() map[string]market.Pair
 
-	mu     sync.Mutex // guards queued
-	queued []ledger.Entry
-	wake   chan struct{}
-	stop   func() // ends the watch
+	queue *ledger.EntryQueue // filled by the commit hook
+	stop  func()             // ends the watch
 }
 
 // follow starts watching the ledger: every entry committed from then on
 // is told, once Run runs.
-func (f *notifyFeed) follow() { f.stop = f.store.WatchBalances(f.watch) }
-
-func (f *notifyFeed) watch(u ledger.BalanceUpdate) {
-	if len(u.Entries) == 0 {
-		return
-	}
-	f.mu.Lock()
-	f.queued = append(f.queued, u.Entries...)
-	f.mu.Unlock()
-	select {
-	case f.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (f *notifyFeed) take() []ledger.Entry {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	q := f.queued
-	f.queued = nil
-	return q
-}
+func (f *notifyFeed) follow() { f.stop = f.store.WatchBalances(f.queue.Push) }
 
 // Run tells of each entry committed since follow until ctx ends, and of
 // those still queued then.
@@ -100,10 +76,10 @@ func (f *notifyFeed) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			f.tell(context.WithoutCancel(ctx), f.take())
+			f.tell(context.WithoutCancel(ctx), f.queue.Take())
 			return nil
-		case <-f.wake:
-			f.tell(ctx, f.take())
+		case <-f.queue.Ready():
+			f.tell(ctx, f.queue.Take())
 		}
 	}
 }

@@ -134,7 +134,7 @@ func TestNotificationsOfFillsAndBreaks(t *testing.T) {
 	defer func() { cancel(); wg.Wait() }()
 	wg.Go(func() { n.Run(ctx) })
 	btceur := market.Pair{Symbol: "BTCEUR", Base: "BTC", Quote: "EUR"}
-	feed := &notifyFeed{n: n, store: store, log: discard(), wake: make(chan struct{}, 1),
+	feed := &notifyFeed{n: n, store: store, log: discard(), queue: ledger.NewEntryQueue(),
 		pairs: func() map[string]market.Pair { return map[string]market.Pair{"BTCEUR": btceur} }}
 	feed.follow()
 	wg.Go(func() { feed.Run(ctx) })

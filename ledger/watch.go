@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"sync"
 
 	"go.etcd.io/bbolt"
 )
@@ -70,4 +71,43 @@ func (s *Store) BalanceSnapshot(ctx context.Context) (BalanceUpdate, error) {
 		return err
 	})
 	return out, err
+}
+
+// EntryQueue hands the journal entries of committed transactions from the
+// writer goroutine (Push, as a WatchBalances callback: it only appends and
+// never blocks) to a reader on a goroutine of its own (Ready, Take), in
+// journal order. The zero value is not usable; use NewEntryQueue.
+type EntryQueue struct {
+	mu     sync.Mutex // guards queued
+	queued []Entry
+	ready  chan struct{}
+}
+
+// NewEntryQueue returns an empty queue.
+func NewEntryQueue() *EntryQueue { return &EntryQueue{ready: make(chan struct{}, 1)} }
+
+// Push queues u's entries; pass it to WatchBalances.
+func (q *EntryQueue) Push(u BalanceUpdate) {
+	if len(u.Entries) == 0 {
+		return
+	}
+	q.mu.Lock()
+	q.queued = append(q.queued, u.Entries...)
+	q.mu.Unlock()
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+}
+
+// Ready receives after a Push; several Pushes may give one receive.
+func (q *EntryQueue) Ready() <-chan struct{} { return q.ready }
+
+// Take returns the entries queued since the last Take, oldest first.
+func (q *EntryQueue) Take() []Entry {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := q.queued
+	q.queued = nil
+	return out
 }

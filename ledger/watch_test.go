@@ -57,3 +57,29 @@ func TestWatchEntries(t *testing.T) {
 		t.Errorf("last watched entry = %+v, want the withdrawal's sent entry with its postings", last)
 	}
 }
+
+// An EntryQueue hands over every pushed entry once, in order, and signals
+// Ready without blocking its pusher however many pushes wait.
+func TestEntryQueue(t *testing.T) {
+	q := NewEntryQueue()
+	q.Push(BalanceUpdate{}) // no entries: nothing to tell
+	select {
+	case <-q.Ready():
+		t.Fatal("Ready after a push with no entries")
+	default:
+	}
+	for i := range 3 {
+		q.Push(BalanceUpdate{Entries: []Entry{{Key: fmt.Sprint("e", i)}}})
+	}
+	<-q.Ready()
+	var keys []string
+	for _, e := range q.Take() {
+		keys = append(keys, e.Key)
+	}
+	if fmt.Sprint(keys) != "[e0 e1 e2]" {
+		t.Fatalf("Take = %v, want [e0 e1 e2]", keys)
+	}
+	if rest := q.Take(); len(rest) != 0 {
+		t.Fatalf("a second Take = %v, want nothing", rest)
+	}
+}

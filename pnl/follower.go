@@ -52,10 +52,8 @@ type Follower struct {
 	log     *slog.Logger
 	m       *metrics
 	reqs    chan func(*Tracker, error)
-	wake    chan struct{}
-	mu      sync.Mutex // guards queued
-	queued  []ledger.Entry
-	running chan struct{} // closed by Run's first call
+	queue   *ledger.EntryQueue // filled by the commit hook
+	running chan struct{}      // closed by Run's first call
 	once    sync.Once
 }
 
@@ -75,29 +73,7 @@ func NewFollower(o FollowerOptions) (*Follower, error) {
 		return nil, err
 	}
 	return &Follower{o: o, log: o.Logger, m: m, reqs: make(chan func(*Tracker, error)),
-		wake: make(chan struct{}, 1), running: make(chan struct{})}, nil
-}
-
-// watch takes a commit on the ledger's writer goroutine: it only queues.
-func (f *Follower) watch(u ledger.BalanceUpdate) {
-	if len(u.Entries) == 0 {
-		return
-	}
-	f.mu.Lock()
-	f.queued = append(f.queued, u.Entries...)
-	f.mu.Unlock()
-	select {
-	case f.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (f *Follower) take() []ledger.Entry {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	q := f.queued
-	f.queued = nil
-	return q
+		queue: ledger.NewEntryQueue(), running: make(chan struct{})}, nil
 }
 
 // refreshEvery is how often the metrics are recomputed at the latest
@@ -110,7 +86,7 @@ const refreshEvery = time.Second
 // ends.
 func (f *Follower) Run(ctx context.Context) error {
 	f.once.Do(func() { close(f.running) })
-	stop := f.o.Ledger.WatchBalances(f.watch)
+	stop := f.o.Ledger.WatchBalances(f.queue.Push)
 	defer stop()
 	tick := time.NewTicker(refreshEvery)
 	defer tick.Stop()
@@ -123,7 +99,7 @@ func (f *Follower) Run(ctx context.Context) error {
 			}
 			return
 		}
-		for _, e := range f.take() {
+		for _, e := range f.queue.Take() {
 			tr.Add(e)
 		}
 		f.refresh(tr)
@@ -133,9 +109,9 @@ func (f *Follower) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-f.wake:
+		case <-f.queue.Ready():
 			if tr != nil {
-				for _, e := range f.take() {
+				for _, e := range f.queue.Take() {
 					tr.Add(e)
 				}
 			}
@@ -211,7 +187,7 @@ func (f *Follower) PnL(ctx context.Context, q Query) (PnL, error) {
 // entry committed before it, and tries the waiting ones again at the
 // latest prices.
 func (f *Follower) catchUp(tr *Tracker) {
-	for _, e := range f.take() {
+	for _, e := range f.queue.Take() {
 		tr.Add(e)
 	}
 	if tr.Status().Pending > 0 {
