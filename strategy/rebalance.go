@@ -119,8 +119,10 @@ type Rebalance struct {
 	// bandLo and bandHi are the band less and plus one unit of the 18th
 	// place, the bounds drifted compares against without dividing.
 	bandLo, bandHi decimal.Decimal
-	next           time.Time // next check; zero until NextTimer first runs
-	round          int
+	// exact values the portfolio without allocating, where it can.
+	exact *valuation
+	next  time.Time // next check; zero until NextTimer first runs
+	round int
 }
 
 // NewRebalance validates p and returns the strategy. It reads p.Weights
@@ -136,6 +138,7 @@ func NewRebalance(name string, p RebalanceParams) (*Rebalance, error) {
 	}
 	unit := decimal.New(1, -valuationPlaces)
 	r.bandLo, r.bandHi = p.Band.Sub(unit), p.Band.Add(unit)
+	r.exact = newValuation(r.targets, r.bandLo, r.bandHi)
 	return r, nil
 }
 
@@ -206,6 +209,14 @@ func (r *Rebalance) check(v View) Decision {
 // whether any weight drifted beyond the band; why says why the portfolio
 // could not be valued. Without drift it returns no legs: check makes none.
 func (r *Rebalance) legs(v View) (sells, buys []leg, drifted bool, why string) {
+	if sells, buys, drifted, ok := r.legsExact(v); ok {
+		return sells, buys, drifted, ""
+	}
+	return r.legsDecimal(v)
+}
+
+// legsDecimal is legs in decimal.Decimal, for every case.
+func (r *Rebalance) legsDecimal(v View) (sells, buys []leg, drifted bool, why string) {
 	ref := r.p.Reference
 	values := make([]decimal.Decimal, len(r.assets))
 	total := decimal.Zero
@@ -227,12 +238,19 @@ func (r *Rebalance) legs(v View) (sells, buys []leg, drifted bool, why string) {
 	if !r.drifted(values, diffs, total) {
 		return nil, nil, false, ""
 	}
+	sells, buys = sortLegs(r.assets, diffs)
+	return sells, buys, true, ""
+}
+
+// sortLegs returns what each asset is to sell (a negative diff) and to buy
+// (a positive one), largest first.
+func sortLegs(assets []market.Asset, diffs []decimal.Decimal) (sells, buys []leg) {
 	for i, diff := range diffs {
 		switch diff.Sign() {
 		case -1:
-			sells = append(sells, leg{r.assets[i], diff.Neg()})
+			sells = append(sells, leg{assets[i], diff.Neg()})
 		case 1:
-			buys = append(buys, leg{r.assets[i], diff})
+			buys = append(buys, leg{assets[i], diff})
 		}
 	}
 	byValue := func(a, b leg) int {
@@ -243,7 +261,7 @@ func (r *Rebalance) legs(v View) (sells, buys []leg, drifted bool, why string) {
 	}
 	slices.SortFunc(sells, byValue)
 	slices.SortFunc(buys, byValue)
-	return sells, buys, true, ""
+	return sells, buys
 }
 
 // drifted reports whether any asset's weight, its value over total (which
