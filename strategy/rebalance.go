@@ -253,15 +253,19 @@ func sortLegs(assets []market.Asset, diffs []decimal.Decimal) (sells, buys []leg
 			buys = append(buys, leg{assets[i], diff})
 		}
 	}
-	byValue := func(a, b leg) int {
+	sortByValue(sells)
+	sortByValue(buys)
+	return sells, buys
+}
+
+// sortByValue sorts legs largest first, then by asset.
+func sortByValue(legs []leg) {
+	slices.SortFunc(legs, func(a, b leg) int {
 		if c := b.value.Cmp(a.value); c != 0 {
 			return c
 		}
 		return strings.Compare(string(a.asset), string(b.asset))
-	}
-	slices.SortFunc(sells, byValue)
-	slices.SortFunc(buys, byValue)
-	return sells, buys
+	})
 }
 
 // drifted reports whether any asset's weight, its value over total (which
@@ -295,7 +299,7 @@ func (r *Rebalance) match(v View, d *Decision, sells, buys []leg) {
 	ref := r.p.Reference
 	// spent is what the intents proposed so far in this check take of each
 	// asset: the view's Available does not see them until they are decided.
-	spent := map[market.Asset]decimal.Decimal{}
+	var spent map[market.Asset]decimal.Decimal // made at the first intent
 	for i := range sells {
 		for j := range buys {
 			s, b := &sells[i], &buys[j]
@@ -309,7 +313,7 @@ func (r *Rebalance) match(v View, d *Decision, sells, buys []leg) {
 			x := decimal.Min(s.value, b.value)
 			s.value, b.value = s.value.Sub(x), b.value.Sub(x)
 			if x.LessThan(r.p.MinTrade.Decimal) {
-				d.skip(pair.Symbol, "%s %s into %s is below min_trade %s", places{x, 2}, ref, b.asset, r.p.MinTrade.Decimal)
+				d.Skips = append(d.Skips, Skip{Pair: pair.Symbol, why: belowMinTrade{x, ref, b.asset, r.p.MinTrade.Decimal}})
 				continue
 			}
 			var notes []string
@@ -323,10 +327,24 @@ func (r *Rebalance) match(v View, d *Decision, sells, buys []leg) {
 				d.skip(pair.Symbol, "%s", why)
 				continue
 			}
+			if spent == nil {
+				spent = map[market.Asset]decimal.Decimal{}
+			}
 			spent[s.asset] = spent[s.asset].Add(spend)
 			d.Intents = append(d.Intents, in)
 		}
 	}
+}
+
+// belowMinTrade is why a rebalance skipped an amount below min_trade.
+type belowMinTrade struct {
+	x        decimal.Decimal
+	ref, buy market.Asset
+	min      decimal.Decimal
+}
+
+func (b belowMinTrade) String() string {
+	return fmt.Sprintf("%s %s into %s is below min_trade %s", b.x.StringFixed(2), b.ref, b.buy, b.min)
 }
 
 // trade builds the intent moving x (in the reference asset) from sell into

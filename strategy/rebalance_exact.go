@@ -99,11 +99,7 @@ func (r *Rebalance) legsExact(v View) (sells, buys []leg, drifted, ok bool) {
 	if !drifted {
 		return nil, nil, false, true
 	}
-	diffs := make([]decimal.Decimal, len(x.diffs))
-	for i := range x.diffs {
-		diffs[i] = x.diffs[i].decimal()
-	}
-	sells, buys = sortLegs(r.assets, diffs)
+	sells, buys = r.exactLegs()
 	return sells, buys, true, true
 }
 
@@ -136,4 +132,22 @@ func (r *Rebalance) exactMid(v View, i int, a market.Asset) (*exact, bool) {
 		return nil, false
 	}
 	return &x.mids[i], true
+}
+
+// exactLegs is sortLegs over the check's diffs.
+func (r *Rebalance) exactLegs() (sells, buys []leg) {
+	x, c := r.exact, &r.exact.c
+	sells, buys = make([]leg, 0, len(r.assets)), make([]leg, 0, len(r.assets))
+	for i := range x.diffs {
+		switch diff := &x.diffs[i]; diff.sign() {
+		case -1:
+			c.tmp.Neg(&diff.v)
+			sells = append(sells, leg{r.assets[i], decimal.NewFromBigInt(&c.tmp, diff.exp)})
+		case 1:
+			buys = append(buys, leg{r.assets[i], diff.decimal()})
+		}
+	}
+	sortByValue(sells)
+	sortByValue(buys)
+	return sells, buys
 }

@@ -67,10 +67,18 @@ type Skip struct {
 	// args are values (amounts, codes), never the View, so the reason
 	// reads the same whenever it is formatted.
 	args []any
+	// why, when set, formats the reason instead: a skip made on most
+	// checks says why in one value rather than boxing each argument.
+	why fmt.Stringer
 }
 
 // Reason says why the trade was skipped.
-func (s Skip) Reason() string { return fmt.Sprintf(s.format, s.args...) }
+func (s Skip) Reason() string {
+	if s.why != nil {
+		return s.why.String()
+	}
+	return fmt.Sprintf(s.format, s.args...)
+}
 
 // String returns the pair, if any, and the reason.
 func (s Skip) String() string {
