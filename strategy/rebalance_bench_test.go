@@ -42,6 +42,7 @@ func BenchmarkRebalanceCheck(b *testing.B) {
 				b.Fatal(err)
 			}
 			s := c.state()
+			s.IndexPairs() // as the loop's state is
 			got := r.Handle(s, Timer{Due: s.Clock})
 			if len(got.Intents) != c.intents || len(got.Skips) != c.skips {
 				b.Fatalf("%d intents, %d skips (%v), want %d and %d", len(got.Intents), len(got.Skips), got.Skips, c.intents, c.skips)

@@ -52,6 +52,36 @@ type State struct {
 	Specs    map[string]market.Pair
 	Balances map[market.Asset]Balance
 	Open     []Intent
+	// index is FindPair's answers, when IndexPairs made them.
+	index *pairIndex
+}
+
+// pairIndex holds FindPair's answer for every two assets a pair joins.
+type pairIndex struct {
+	n       int // len(Specs) when made
+	answers map[[2]market.Asset]pairAnswer
+}
+
+type pairAnswer struct {
+	p        market.Pair
+	inverted bool
+}
+
+// IndexPairs indexes Specs for FindPair, which strategies call on every
+// check: one map access then answers it, instead of a walk over every
+// pair. Call it again after changing Specs: an index made for another
+// number of pairs is not used, but one made before a pair was replaced
+// would answer with the old one.
+func (s *State) IndexPairs() {
+	x := &pairIndex{n: len(s.Specs), answers: map[[2]market.Asset]pairAnswer{}}
+	for _, q := range s.Specs {
+		for _, k := range [][2]market.Asset{{q.Base, q.Quote}, {q.Quote, q.Base}} {
+			if p, inverted, ok := s.scanPairs(k[0], k[1]); ok {
+				x.answers[k] = pairAnswer{p, inverted}
+			}
+		}
+	}
+	s.index = x
 }
 
 var _ View = (*State)(nil)
@@ -91,6 +121,17 @@ func (s *State) Pairs() []market.Pair {
 // and b the same way, the first in symbol order is the one FindPair's scan
 // of Pairs would meet first.
 func (s *State) findPair(a, b market.Asset) (p market.Pair, inverted, ok bool) {
+	if x := s.index; x != nil && x.n == len(s.Specs) {
+		if ans, ok := x.answers[[2]market.Asset{a, b}]; ok {
+			return ans.p, ans.inverted, true
+		}
+		return market.Pair{}, true, false // as the scan answers
+	}
+	return s.scanPairs(a, b)
+}
+
+// scanPairs is findPair without the index.
+func (s *State) scanPairs(a, b market.Asset) (p market.Pair, inverted, ok bool) {
 	var direct, alt market.Pair
 	var hasDirect, hasAlt bool
 	for _, q := range s.Specs {

@@ -112,7 +112,8 @@ type listed struct{ View }
 // TestFindPairAsScan: FindPair on a State (its index, unsorted) finds what
 // the scan of the sorted Pairs finds, on 20,000 seeded random listings of
 // up to six pairs over three assets, several joining the same two assets
-// either way round (and a few an asset with itself).
+// either way round (and a few an asset with itself): scanning Specs, from
+// the index IndexPairs makes, and scanning again once Specs has changed.
 func TestFindPairAsScan(t *testing.T) {
 	const seed = 22
 	t.Logf("seed %d", seed)
@@ -127,10 +128,18 @@ func TestFindPairAsScan(t *testing.T) {
 			s.Specs[sym] = market.Pair{Symbol: sym, Base: base, Quote: quote}
 		}
 		a, b := pick(), pick()
-		p, inv, ok := FindPair(s, a, b)
 		wp, winv, wok := FindPair(listed{s}, a, b)
-		if p.Symbol != wp.Symbol || inv != winv || ok != wok {
-			t.Fatalf("listing %d %v: FindPair(%s, %s) = %s %v %v, the scan finds %s %v %v", i, s.Pairs(), a, b, p.Symbol, inv, ok, wp.Symbol, winv, wok)
+		for _, how := range []string{"scanned", "indexed", "indexed, then a pair added"} {
+			switch how {
+			case "indexed":
+				s.IndexPairs()
+			case "indexed, then a pair added":
+				s.Specs["ZZ"] = market.Pair{Symbol: "ZZ", Base: "Z", Quote: "Z"}
+			}
+			p, inv, ok := FindPair(s, a, b)
+			if p.Symbol != wp.Symbol || inv != winv || ok != wok {
+				t.Fatalf("listing %d %v, %s: FindPair(%s, %s) = %s %v %v, the scan finds %s %v %v", i, s.Pairs(), how, a, b, p.Symbol, inv, ok, wp.Symbol, winv, wok)
+			}
 		}
 	}
 }

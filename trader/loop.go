@@ -169,6 +169,7 @@ func New(o Options) (*Loop, error) {
 	for _, p := range o.Pairs {
 		l.state.Specs[p.Symbol] = p
 	}
+	l.state.IndexPairs()
 	var err error
 	if l.metrics, err = newMetrics(o.Registry); err != nil {
 		return nil, err
