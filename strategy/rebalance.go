@@ -198,7 +198,7 @@ func (r *Rebalance) check(v View) Decision {
 	r.match(v, &d, sells, buys)
 	for _, s := range sells {
 		if s.value.GreaterThanOrEqual(r.p.MinTrade.Decimal) && s.value.IsPositive() {
-			d.skip("", "no pair to sell %s worth %s %s into an underweight asset", s.asset, places{s.value, 2}, r.p.Reference)
+			d.Skips = append(d.Skips, Skip{why: noPairToSell{s.asset, s.value, r.p.Reference}})
 		}
 	}
 	return d
@@ -345,6 +345,17 @@ type belowMinTrade struct {
 
 func (b belowMinTrade) String() string {
 	return fmt.Sprintf("%s %s into %s is below min_trade %s", b.x.StringFixed(2), b.ref, b.buy, b.min)
+}
+
+// noPairToSell is why a rebalance left an overweight asset's value unsold.
+type noPairToSell struct {
+	asset market.Asset
+	value decimal.Decimal
+	ref   market.Asset
+}
+
+func (n noPairToSell) String() string {
+	return fmt.Sprintf("no pair to sell %s worth %s %s into an underweight asset", n.asset, n.value.StringFixed(2), n.ref)
 }
 
 // trade builds the intent moving x (in the reference asset) from sell into
