@@ -3,8 +3,6 @@ package strategy
 import (
 	"fmt"
 	"time"
-
-	"github.com/shopspring/decimal"
 )
 
 // Strategy decides what to trade. The loop calls Handle for every event, on
@@ -91,12 +89,3 @@ func (s Skip) String() string {
 func (d *Decision) skip(pair, format string, args ...any) {
 	d.Skips = append(d.Skips, Skip{Pair: pair, format: format, args: args})
 }
-
-// places prints d with n decimal places (StringFixed) when a skip's
-// reason is formatted.
-type places struct {
-	d decimal.Decimal
-	n int32
-}
-
-func (p places) String() string { return p.d.StringFixed(p.n) }
