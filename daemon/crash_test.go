@@ -467,13 +467,15 @@ func checkWithdrawals(t *testing.T, v *sim.Venue, store *ledger.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	moves := 0
+	unsent := 0
 	for _, in := range intents {
 		if in.Kind != ledger.IntentWithdrawal {
 			continue
 		}
-		moves++
 		w, sent := atVenue[in.ClientID]
+		if !sent {
+			unsent++
+		}
 		outcome := in.State
 		if outcome == ledger.StateResolved {
 			outcome = in.Outcome
@@ -495,7 +497,7 @@ func checkWithdrawals(t *testing.T, v *sim.Venue, store *ledger.Store) {
 	for cid := range atVenue {
 		t.Errorf("venue withdrawal %s has no movement in the ledger", cid)
 	}
-	t.Logf("%d venue withdrawals, %d ledger movements, one to one", len(ws), moves)
+	t.Logf("%d venue withdrawals, one to one with the ledger's movements (%d more failed before reaching the venue)", len(ws), unsent)
 }
 
 // settledAmount is what a settled entry took out of transit.
