@@ -278,26 +278,34 @@ func (r *Reader) next() ([]byte, error) {
 // if the file ends mid-line or mid-stream (every tick before it was
 // returned), or an error naming the line that does not decode.
 func (r *Reader) Next() (Update, error) {
+	var u Update
+	err := r.NextInto(&u)
+	return u, err
+}
+
+// NextInto is Next decoding into *u, which saves copying the Update for
+// a caller that keeps it in place (a backtest fills batches of them).
+// After an error *u holds nothing of use.
+func (r *Reader) NextInto(u *Update) error {
 	for {
 		b, err := r.next()
 		if err != nil {
-			return Update{}, err
+			return err
 		}
 		if len(b) == 0 {
 			continue
 		}
-		u, ok := decodeFast(b, r.pairs)
-		if !ok {
+		if !decodeFast(b, r.pairs, u) {
 			var l tickLine
 			if err := json.Unmarshal(b, &l); err != nil {
-				return Update{}, fmt.Errorf("feeds: line %d is %w", r.line, ErrNotTick)
+				return fmt.Errorf("feeds: line %d is %w", r.line, ErrNotTick)
 			}
-			u = l.update()
+			*u = l.update()
 		}
 		if u.Tick.Pair == "" {
-			return Update{}, fmt.Errorf("feeds: line %d is %w", r.line, ErrNotTick)
+			return fmt.Errorf("feeds: line %d is %w", r.line, ErrNotTick)
 		}
-		return u, nil
+		return nil
 	}
 }
 
