@@ -84,25 +84,33 @@ func openFeed(path string) (*feed, error) {
 // advance reads the next tick into head.
 func (f *feed) advance() error {
 	f.ok = false
+	ok, err := f.read(&f.head)
+	f.ok = ok && err == nil
+	return err
+}
+
+// read decodes the next tick into u, in place: false at the end of the
+// file. After an error u holds nothing of use.
+func (f *feed) read(u *feeds.Update) (bool, error) {
 	if f.done {
-		return nil
+		return false, nil
 	}
-	u, err := f.r.Next()
+	err := f.r.NextInto(u)
 	switch {
 	case err == nil:
 	case errors.Is(err, io.EOF):
 		f.done = true
-		return nil
+		return false, nil
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return &FeedError{File: f.path, Line: f.r.Line() + 1, Err: err,
+		return false, &FeedError{File: f.path, Line: f.r.Line() + 1, Err: err,
 			Msg: "the recording ends in the middle of a line or of its gzip stream (truncated: was the recorder killed, or the copy cut short?)"}
 	case errors.Is(err, feeds.ErrNotTick):
-		return &FeedError{File: f.path, Line: f.r.Line(), Err: err, Msg: "not a tick: the line is corrupt or from another program"}
+		return false, &FeedError{File: f.path, Line: f.r.Line(), Err: err, Msg: "not a tick: the line is corrupt or from another program"}
 	default:
-		return &FeedError{File: f.path, Line: f.r.Line() + 1, Err: err, Msg: "cannot read: " + errText(err)}
+		return false, &FeedError{File: f.path, Line: f.r.Line() + 1, Err: err, Msg: "cannot read: " + errText(err)}
 	}
 	if u.Tick.Received.IsZero() {
-		return &FeedError{File: f.path, Line: f.r.Line(), Msg: "the tick has no received time"}
+		return false, &FeedError{File: f.path, Line: f.r.Line(), Msg: "the tick has no received time"}
 	}
 	// The recorder stamps receive times from the wall clock, which can be
 	// set back; the loop that received the tick ran on a monotonic clock
@@ -112,8 +120,7 @@ func (f *feed) advance() error {
 		u.Tick.Received = f.received
 	}
 	f.received = u.Tick.Received
-	f.head, f.ok = u, true
-	return nil
+	return true, nil
 }
 
 func (f *feed) close() {
@@ -171,24 +178,42 @@ func (s *source) fill(f *feed) error {
 		if err := f.advance(); err != nil || !f.ok {
 			return err
 		}
-		at := f.head.Tick.Received
-		if s.first.IsZero() || at.Before(s.first) {
-			s.first = at
-		}
-		if at.After(s.last) {
-			s.last = at
-		}
-		if !s.to.IsZero() && !at.Before(s.to) {
-			// Recordings are in receive order: nothing later is wanted.
+		switch s.place(f.head.Tick.Received) {
+		case afterRange:
 			f.ok, f.done = false, true
 			return nil
-		}
-		if !s.from.IsZero() && at.Before(s.from) {
-			s.skipped++
+		case beforeRange:
 			continue
 		}
 		return nil
 	}
+}
+
+// Where a tick falls against a source's range.
+const (
+	inRange = iota
+	beforeRange
+	afterRange
+)
+
+// place notes the receive time of a tick read and says where it falls in
+// [from, to): after it, nothing later of the file is wanted, as
+// recordings are in receive order.
+func (s *source) place(at time.Time) int {
+	if s.first.IsZero() || at.Before(s.first) {
+		s.first = at
+	}
+	if at.After(s.last) {
+		s.last = at
+	}
+	if !s.to.IsZero() && !at.Before(s.to) {
+		return afterRange
+	}
+	if !s.from.IsZero() && at.Before(s.from) {
+		s.skipped++
+		return beforeRange
+	}
+	return inRange
 }
 
 // next returns the earliest tick of all files, and false after the last.
@@ -256,7 +281,9 @@ func (s *source) stream(ctx context.Context) *stream {
 	ctx, cancel := context.WithCancel(ctx)
 	st := &stream{out: make(chan *batch, batchesAhead), free: make(chan *batch, batchesAhead)}
 	for range batchesAhead {
-		st.free <- &batch{ups: make([]feeds.Update, 0, batchSize)}
+		// One more than batchSize: fillOne decodes the tick after a
+		// batch's last into it before carrying it over.
+		st.free <- &batch{ups: make([]feeds.Update, 0, batchSize+1)}
 	}
 	done := make(chan struct{})
 	go func() {
@@ -269,15 +296,7 @@ func (s *source) stream(ctx context.Context) *stream {
 			case <-ctx.Done():
 				return
 			}
-			b.ups, b.err, b.last = b.ups[:0], nil, false
-			for len(b.ups) < batchSize {
-				u, ok, err := s.next()
-				if err != nil || !ok {
-					b.err, b.last = err, true
-					break
-				}
-				b.ups = append(b.ups, u)
-			}
+			s.fillBatch(b)
 			b.read, b.total = s.progress()
 			select {
 			case st.out <- b:
@@ -294,4 +313,77 @@ func (s *source) stream(ctx context.Context) *stream {
 		<-done
 	}
 	return st
+}
+
+// fillBatch fills b with the next batchSize ticks in replay order, fewer
+// in the last batch.
+func (s *source) fillBatch(b *batch) {
+	b.ups, b.err, b.last = b.ups[:0], nil, false
+	if len(s.feeds) == 1 {
+		s.fillOne(b)
+		return
+	}
+	for len(b.ups) < batchSize {
+		u, ok, err := s.next()
+		if err != nil || !ok {
+			b.err, b.last = err, true
+			return
+		}
+		b.ups = append(b.ups, u)
+	}
+}
+
+// fillOne is fillBatch for a single recording, which needs no merge: it
+// decodes each tick straight into the batch instead of into the feed's
+// head and copying it from there. It still reads one tick ahead as next
+// does, so that a tick is handed over at the same point (its gap counted,
+// and dropped when the line after it fails): the batch's last slot is
+// that tick, carried over in the feed's head when the batch is full.
+func (s *source) fillOne(b *batch) {
+	f := s.feeds[0]
+	if !f.ok {
+		b.last = true
+		return
+	}
+	b.ups = append(b.ups, f.head)
+	for {
+		n := len(b.ups)
+		if n > batchSize {
+			f.head = b.ups[n-1]
+			b.ups = b.ups[:n-1]
+			return
+		}
+		if b.ups[n-1].Gap {
+			s.gaps++
+		}
+		b.ups = b.ups[:n+1]
+		ok, err := s.readOne(f, &b.ups[n])
+		if err != nil || !ok {
+			f.ok = false
+			b.ups, b.err, b.last = b.ups[:n], err, true
+			if err != nil {
+				b.ups = b.ups[:n-1]
+			}
+			return
+		}
+	}
+}
+
+// readOne reads f's next tick inside the range into u, as fill does into
+// f's head: false at the end of the file or of the range.
+func (s *source) readOne(f *feed, u *feeds.Update) (bool, error) {
+	for {
+		ok, err := f.read(u)
+		if err != nil || !ok {
+			return false, err
+		}
+		switch s.place(u.Tick.Received) {
+		case afterRange:
+			f.done = true
+			return false, nil
+		case beforeRange:
+			continue
+		}
+		return true, nil
+	}
 }
