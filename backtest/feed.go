@@ -253,7 +253,7 @@ func (s *source) close() {
 // the hand-off costs nothing per tick; a few batches in flight bound the
 // memory whatever the recordings' length.
 const (
-	batchSize    = 256
+	batchSize    = 1024
 	batchesAhead = 4
 )
 
