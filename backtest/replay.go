@@ -62,14 +62,14 @@ func (r *replay) pull() (*feeds.Update, error) {
 		return r.in.next()
 	}
 	if len(r.ahead) > 0 {
-		r.ahead = append(r.ahead[:0], r.ahead[1:]...) // the tick replayed last
+		r.ahead = r.ahead[1:] // the tick replayed last
 	}
 	if len(r.ahead) == 0 {
 		u, err := r.in.next()
 		if err != nil || u == nil {
 			return nil, err
 		}
-		r.ahead = append(r.ahead, *u)
+		r.pushAhead(u)
 	}
 	horizon := r.ahead[0].Tick.Received.Add(r.o.Venue.Latency)
 	for !r.ahead[len(r.ahead)-1].Tick.Received.After(horizon) {
@@ -80,9 +80,25 @@ func (r *replay) pull() (*feeds.Update, error) {
 		if u == nil {
 			break
 		}
-		r.ahead = append(r.ahead, *u)
+		r.pushAhead(u)
 	}
 	return &r.ahead[0], nil
+}
+
+// pushAhead appends u to ahead. ahead is a window sliding along aheadBuf:
+// pull drops the tick replayed last by moving its start, and the window
+// moves back to the buffer's start only when it reaches the end (at most
+// once every few dozen ticks), instead of every tick being copied down.
+func (r *replay) pushAhead(u *feeds.Update) {
+	if len(r.ahead) == cap(r.ahead) {
+		buf := r.aheadBuf[:0]
+		if 2*len(r.ahead) >= cap(buf) {
+			buf = make([]feeds.Update, 0, 2*len(r.ahead)+32)
+		}
+		r.ahead = append(buf, r.ahead...) // copy moves overlapping memory right
+		r.aheadBuf = buf
+	}
+	r.ahead = append(r.ahead, *u)
 }
 
 func (r *replay) run(ctx context.Context) error {

@@ -122,6 +122,8 @@ type replay struct {
 	// after it up to Latency later, so the venue model can see the price
 	// an order meets when it arrives. Without latency it is unused.
 	ahead []feeds.Update
+	// aheadBuf is the buffer ahead is a window of (see pushAhead).
+	aheadBuf []feeds.Update
 	// last is every pair's last replayed tick, by the loop's rule (see
 	// takes); view wraps it for quote checks.
 	last map[string]market.Tick
