@@ -56,6 +56,9 @@ func (m *Manual) Set(t time.Time) {
 		return
 	}
 	m.now = t
+	if len(m.timers) == 0 {
+		return // a backtest's clock, at most ticks
+	}
 	// A backtest sets the clock at every tick, mostly with no timer
 	// pending: SortStableFunc, unlike sort.SliceStable, allocates nothing.
 	slices.SortStableFunc(m.timers, func(a, b *manualTimer) int { return a.at.Compare(b.at) })
