@@ -181,7 +181,7 @@ type Reader struct {
 	c     io.Closer
 	line  int
 	buf   []byte
-	pairs map[string]*pairCache // interned pair names and their last decimals
+	cache *lineCache // interned pair names, their last decimals, the last date
 }
 
 // OpenReader opens a tick file; gzip is detected from its magic bytes.
@@ -202,7 +202,7 @@ func OpenReader(path string) (*Reader, error) {
 // NewReader reads a tick file from src (plain or gzip) and its header.
 func NewReader(src io.Reader) (*Reader, error) {
 	br := bufio.NewReaderSize(src, 64<<10)
-	r := &Reader{br: br, pairs: map[string]*pairCache{}}
+	r := &Reader{br: br, cache: newLineCache()}
 	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
 		gz, err := gzip.NewReader(br)
 		if err != nil {
@@ -295,7 +295,7 @@ func (r *Reader) NextInto(u *Update) error {
 		if len(b) == 0 {
 			continue
 		}
-		if !decodeFast(b, r.pairs, u) {
+		if !decodeFast(b, r.cache, u) {
 			var l tickLine
 			if err := json.Unmarshal(b, &l); err != nil {
 				return fmt.Errorf("feeds: line %d is %w", r.line, ErrNotTick)

@@ -19,16 +19,16 @@ import (
 // time.Parse, which dominate a backtest's read time. It leaves u alone
 // when it reports false.
 //
-// pairs interns pair names, and remembers each pair's last decimals so that
+// c interns pair names, and remembers each pair's last decimals so that
 // a repeated size or price (most of them, in a feed sampled faster than
 // prices move) is not allocated again: a decimal.Decimal is immutable, so
-// ticks may share one.
+// ticks may share one. It also remembers the last date read.
 //
 // It is kept as one function of a little over 80 lines: one linear scan
 // of a line whose steps (key, value, next) share the scanner and the
 // number buffer; split, they would pass those around without reading any
 // clearer, on the backtest's hottest path.
-func decodeFast(b []byte, pairs map[string]*pairCache, u *Update) bool {
+func decodeFast(b []byte, c *lineCache, u *Update) bool {
 	var nums [numFields]rawNumber
 	var pair []byte
 	var at, received time.Time
@@ -66,9 +66,9 @@ func decodeFast(b []byte, pairs map[string]*pairCache, u *Update) bool {
 		case keySell:
 			ok = s.number(&nums[fieldSell])
 		case keyTime:
-			ok = s.time(&at)
+			ok = s.time(&at, c)
 		case keyReceived:
-			ok = s.time(&received)
+			ok = s.time(&received, c)
 		case keyGap:
 			switch {
 			case s.literal("true"):
@@ -92,19 +92,11 @@ func decodeFast(b []byte, pairs map[string]*pairCache, u *Update) bool {
 	if !s.end() {
 		return false
 	}
-	var pc *pairCache
-	name := ""
+	pc := &pairCache{}
 	if pair != nil {
-		if pc = pairs[string(pair)]; pc == nil {
-			pc = &pairCache{name: string(pair)}
-			if len(pairs) < maxInterned {
-				pairs[pc.name] = pc
-			}
-		}
-		name = pc.name
-	} else {
-		pc = &pairCache{}
+		pc = c.pair(pair)
 	}
+	name := pc.name
 	*u = Update{Gap: gap, Tick: market.Tick{Pair: name, Size: pc.decimal(fieldSize, nums[fieldSize]),
 		BuyPrice: pc.decimal(fieldBuy, nums[fieldBuy]), SellPrice: pc.decimal(fieldSell, nums[fieldSell]),
 		Time: at, Received: received}}
@@ -159,6 +151,46 @@ func (s *scanner) key() int {
 	}
 	s.i += len(lit)
 	return key
+}
+
+// lineCache is what decodeFast keeps from one line to the next.
+type lineCache struct {
+	pairs map[string]*pairCache // interned pair names and their last decimals
+	// few are the first pairs interned, compared before hashing into
+	// pairs: a file holds a handful.
+	few []*pairCache
+	// date is the date of the last time read ("2026-01-02") and days the
+	// days from the epoch to it: ticks come in time order, so most times
+	// are on the date before them.
+	date  [10]byte
+	days  int64
+	dated bool
+}
+
+func newLineCache() *lineCache { return &lineCache{pairs: map[string]*pairCache{}} }
+
+// maxFewPairs bounds lineCache.few.
+const maxFewPairs = 4
+
+// pair returns the interned cache of the pair named name.
+func (c *lineCache) pair(name []byte) *pairCache {
+	for _, pc := range c.few {
+		if pc.name == string(name) {
+			return pc
+		}
+	}
+	pc := c.pairs[string(name)]
+	if pc == nil {
+		pc = &pairCache{name: string(name)}
+		if len(c.pairs) >= maxInterned {
+			return pc
+		}
+		c.pairs[pc.name] = pc
+	}
+	if len(c.few) < maxFewPairs {
+		c.few = append(c.few, pc)
+	}
+	return pc
 }
 
 // The decimal fields of a tick line.
@@ -329,25 +361,27 @@ func (s *scanner) number(n *rawNumber) bool {
 
 // time reads a quoted UTC time in RFC 3339 with up to nine fractional
 // digits ("2026-01-02T03:04:05.123Z"), the form encoding/json writes for a
-// UTC time.Time.
-func (s *scanner) time(t *time.Time) bool {
+// UTC time.Time. The date is c's when it is the last one read.
+func (s *scanner) time(t *time.Time, c *lineCache) bool {
 	v, ok := s.str()
 	if !ok || len(v) < 20 || v[len(v)-1] != 'Z' {
 		return false
 	}
-	if v[4] != '-' || v[7] != '-' || v[10] != 'T' || v[13] != ':' || v[16] != ':' {
+	if v[10] != 'T' || v[13] != ':' || v[16] != ':' {
 		return false
 	}
-	year, ok1 := digitsAt(v, 0, 4)
-	month, ok2 := digitsAt(v, 5, 2)
-	day, ok3 := digitsAt(v, 8, 2)
+	if !c.dated || string(v[:10]) != string(c.date[:]) {
+		days, ok := parseDate(v)
+		if !ok {
+			return false
+		}
+		copy(c.date[:], v[:10])
+		c.days, c.dated = days, true
+	}
 	hour, ok4 := digitsAt(v, 11, 2)
 	minute, ok5 := digitsAt(v, 14, 2)
 	sec, ok6 := digitsAt(v, 17, 2)
-	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 {
-		return false
-	}
-	if month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
+	if !ok4 || !ok5 || !ok6 || hour > 23 || minute > 59 || sec > 59 {
 		return false
 	}
 	nsec := 0
@@ -366,9 +400,24 @@ func (s *scanner) time(t *time.Time) bool {
 	}
 	// time.Date would do, at several times the cost; the fields are
 	// already checked, so the Unix time follows directly.
-	secs := daysSinceEpoch(year, month, day)*86400 + int64(hour*3600+minute*60+sec)
+	secs := c.days*86400 + int64(hour*3600+minute*60+sec)
 	*t = time.Unix(secs, int64(nsec)).UTC()
 	return true
+}
+
+// parseDate checks the date v starts with ("2026-01-02") and returns its
+// days since the epoch.
+func parseDate(v []byte) (int64, bool) {
+	if v[4] != '-' || v[7] != '-' {
+		return 0, false
+	}
+	year, ok1 := digitsAt(v, 0, 4)
+	month, ok2 := digitsAt(v, 5, 2)
+	day, ok3 := digitsAt(v, 8, 2)
+	if !ok1 || !ok2 || !ok3 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) {
+		return 0, false
+	}
+	return daysSinceEpoch(year, month, day), true
 }
 
 // daysSinceEpoch returns the days from 1970-01-01 to a proleptic Gregorian

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
@@ -61,7 +62,7 @@ func TestDecodeFastMatchesEncodingJSON(t *testing.T) {
 	fast := 0
 	for _, line := range tickLineSeeds {
 		var got Update
-		ok := decodeFast([]byte(line), map[string]*pairCache{}, &got)
+		ok := decodeFast([]byte(line), newLineCache(), &got)
 		want, err := decodeSlow([]byte(line))
 		if !ok {
 			continue
@@ -90,7 +91,7 @@ func TestDecodeFastMatchesEncodingJSON(t *testing.T) {
 	}
 	rec.w.Flush()
 	for _, line := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
-		if !decodeFast(line, map[string]*pairCache{}, new(Update)) {
+		if !decodeFast(line, newLineCache(), new(Update)) {
 			t.Fatalf("the fast path refused a recorder line: %s", line)
 		}
 	}
@@ -104,7 +105,7 @@ func FuzzDecodeTickLine(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		// A cache that has seen other lines must not leak their values.
-		cache := map[string]*pairCache{}
+		cache := newLineCache()
 		for _, s := range tickLineSeeds[:3] {
 			decodeFast([]byte(s), cache, new(Update))
 		}
@@ -196,5 +197,41 @@ func BenchmarkReadTicks(b *testing.B) {
 			}
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "ticks/s")
 		})
+	}
+}
+
+// One cache decodes a file's lines in turn: a date or a pair remembered
+// from the lines before must not change what a line decodes to, whether
+// the line's own date is the same, another, or invalid, and whether its
+// pair is among the few compared first or beyond them.
+func TestDecodeFastCacheAcrossLines(t *testing.T) {
+	c := newLineCache()
+	dates := []string{"2024-02-28T23:59:59.999999999Z", "2024-02-29T00:00:00Z", "2024-02-29T12:00:00.5Z",
+		"2023-02-29T00:00:00Z", "2024-02-30T00:00:00Z", "2024-13-01T00:00:00Z", "2024-02-29T24:00:00Z",
+		"2024-03-01T00:00:00Z", "1969-12-31T23:59:59Z", "2024-0a-01T00:00:00Z", "2024-02-29 00:00:00Z"}
+	fast := 0
+	for i := range 300 {
+		pair := fmt.Sprintf("P%dEUR", (i*3)%(2*maxFewPairs+1))
+		at, received := dates[i%len(dates)], dates[(i/2)%len(dates)]
+		if i%4 == 0 {
+			received = at[:11] + "01:02:03Z" // the date just read, valid or not
+		}
+		line := fmt.Sprintf(`{"pair":%q,"size":0.01,"buyPrice":%d.5,"sellPrice":%d,"time":%q,"received":%q}`,
+			pair, i%5, i%3, at, received)
+		var got Update
+		if !decodeFast([]byte(line), c, &got) {
+			continue
+		}
+		fast++
+		want, err := decodeSlow([]byte(line))
+		if err != nil {
+			t.Fatalf("decodeFast(%s) accepted a line encoding/json refuses: %v", line, err)
+		}
+		if !sameUpdate(got, want) {
+			t.Fatalf("decodeFast(%s) = %+v, want %+v", line, got, want)
+		}
+	}
+	if fast < 30 {
+		t.Fatalf("the fast path took %d of 300 lines", fast)
 	}
 }
