@@ -24,7 +24,7 @@ import (
 // prices move) is not allocated again: a decimal.Decimal is immutable, so
 // ticks may share one. It also remembers the last date read.
 //
-// It is kept as one function of a little over 80 lines: one linear scan
+// It is kept as one function, near the 80-line bound: one linear scan
 // of a line whose steps (key, value, next) share the scanner and the
 // number buffer; split, they would pass those around without reading any
 // clearer, on the backtest's hottest path.
