@@ -125,31 +125,39 @@ func (s *scanner) key() int {
 	if len(rest) < 2 || rest[0] != '"' {
 		return keyOther
 	}
-	var key int
-	var lit string
+	// Each literal is a constant, so that the comparisons compile to a
+	// few loads rather than calls.
+	key, n := keyOther, 0
 	switch rest[1] {
 	case 'p':
-		key, lit = keyPair, `"pair"`
+		if len(rest) >= 6 && string(rest[:6]) == `"pair"` {
+			key, n = keyPair, 6
+		}
 	case 's':
-		key, lit = keySize, `"size"`
-		if len(rest) > 2 && rest[2] == 'e' {
-			key, lit = keySell, `"sellPrice"`
+		switch {
+		case len(rest) >= 6 && string(rest[:6]) == `"size"`:
+			key, n = keySize, 6
+		case len(rest) >= 11 && string(rest[:11]) == `"sellPrice"`:
+			key, n = keySell, 11
 		}
 	case 'b':
-		key, lit = keyBuy, `"buyPrice"`
+		if len(rest) >= 10 && string(rest[:10]) == `"buyPrice"` {
+			key, n = keyBuy, 10
+		}
 	case 't':
-		key, lit = keyTime, `"time"`
+		if len(rest) >= 6 && string(rest[:6]) == `"time"` {
+			key, n = keyTime, 6
+		}
 	case 'r':
-		key, lit = keyReceived, `"received"`
+		if len(rest) >= 10 && string(rest[:10]) == `"received"` {
+			key, n = keyReceived, 10
+		}
 	case 'g':
-		key, lit = keyGap, `"gap"`
-	default:
-		return keyOther
+		if len(rest) >= 5 && string(rest[:5]) == `"gap"` {
+			key, n = keyGap, 5
+		}
 	}
-	if len(rest) < len(lit) || string(rest[:len(lit)]) != lit {
-		return keyOther
-	}
-	s.i += len(lit)
+	s.i += n
 	return key
 }
 
