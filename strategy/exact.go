@@ -100,8 +100,9 @@ func (c *calc) addSub(z, x, y *exact, neg bool) {
 	}
 }
 
-// mul sets z to x × y, as decimal's Mul: at the sum of the exponents. z may
-// be x or y. Like Mul it panics if that sum overflows an int32.
+// mul sets z to x × y, as decimal's Mul: at the sum of the exponents. Like
+// Mul it panics if that sum overflows an int32. z may be x or y, but then
+// big.Int allocates the product anew.
 func (c *calc) mul(z, x, y *exact) {
 	exp := int64(x.exp) + int64(y.exp)
 	if exp != int64(int32(exp)) {

@@ -5,15 +5,17 @@ import (
 	"time"
 
 	"github.com/otcdesk/engine/internal/tomlval"
+	"github.com/otcdesk/engine/market"
 )
 
 // BenchmarkRebalanceCheck is one weights check of a EUR/BTC/ETH portfolio
 // at 50/25/25 with a 0.002 band and a 50 EUR min_trade, as the backtest's
 // 5-second case runs it 60,000 times a run: within the band; drifted with
 // every trade below min_trade or without a pair (the usual drifted check
-// there, which only skips); drifted enough to trade.
+// there, which only skips); drifted enough to trade. The euro balance has
+// 18 places, as fills leave it, and BTC's price moves between checks.
 func BenchmarkRebalanceCheck(b *testing.B) {
-	market := func() *State {
+	priced := func() *State {
 		return newState().
 			pair("BTCEUR", "BTC", "EUR", "0.0001", "10").price("BTCEUR", "60010", "59990").
 			pair("ETHEUR", "ETH", "EUR", "0.001", "100").price("ETHEUR", "3001", "2999")
@@ -24,13 +26,13 @@ func BenchmarkRebalanceCheck(b *testing.B) {
 		intents, skips int
 	}{
 		{"in-band", func() *State {
-			return market().bal("EUR", "52000", "52000").bal("BTC", "0.4333", "0.4333").bal("ETH", "8.6666", "8.6666")
+			return priced().bal("EUR", "52000.123456789012345678", "52000.123456789012345678").bal("BTC", "0.4333", "0.4333").bal("ETH", "8.6666", "8.6666")
 		}, 0, 0},
 		{"skips", func() *State {
-			return market().bal("EUR", "51990", "51990").bal("BTC", "0.4375", "0.4375").bal("ETH", "8.5866", "8.5866")
+			return priced().bal("EUR", "51990.123456789012345678", "51990.123456789012345678").bal("BTC", "0.4375", "0.4375").bal("ETH", "8.5866", "8.5866")
 		}, 0, 2},
 		{"trades", func() *State {
-			return market().bal("EUR", "50000", "50000").bal("BTC", "0.5", "0.5").bal("ETH", "8", "8")
+			return priced().bal("EUR", "50000", "50000").bal("BTC", "0.5", "0.5").bal("ETH", "8", "8")
 		}, 1, 1},
 	}
 	for _, c := range cases {
@@ -47,8 +49,14 @@ func BenchmarkRebalanceCheck(b *testing.B) {
 			if len(got.Intents) != c.intents || len(got.Skips) != c.skips {
 				b.Fatalf("%d intents, %d skips (%v), want %d and %d", len(got.Intents), len(got.Skips), got.Skips, c.intents, c.skips)
 			}
+			// BTC's price moves between checks, as in a run.
+			ticks := [2]market.Tick{s.Ticks["BTCEUR"], s.Ticks["BTCEUR"]}
+			ticks[1].BuyPrice, ticks[1].SellPrice = d("60010.5"), d("59990.5")
 			b.ReportAllocs()
+			i := 0
 			for b.Loop() {
+				i++
+				s.Ticks["BTCEUR"] = ticks[i%2]
 				r.Handle(s, Timer{Due: s.Clock})
 			}
 		})

@@ -19,6 +19,7 @@ type valuation struct {
 	targets        []exact
 	values, diffs  []exact
 	total, lo, hi  exact
+	sum            exact // scratch: a sum of prices
 	bandLo, bandHi exact
 }
 
@@ -118,14 +119,13 @@ func (r *Rebalance) exactMid(v View, i int, a market.Asset) (*exact, bool) {
 	newBuy := x.buy[i].load(c, t.BuyPrice)
 	newSell := x.sell[i].load(c, t.SellPrice)
 	if newBuy || newSell {
-		m := &x.mids[i]
-		c.add(m, &x.buy[i].n, &x.sell[i].n)
+		c.add(&x.sum, &x.buy[i].n, &x.sell[i].n)
 		// Tick.Mid halves the sum by × 0.5 (× 5 at one place more) if
 		// it has fewer places than Div keeps, and divides it otherwise;
 		// legs then divides too.
-		x.halves[i] = m.exp > -int32(decimal.DivisionPrecision)
+		x.halves[i] = x.sum.exp > -int32(decimal.DivisionPrecision)
 		if x.halves[i] {
-			c.mul(m, m, &c.half)
+			c.mul(&x.mids[i], &x.sum, &c.half)
 		}
 	}
 	if !x.halves[i] {
