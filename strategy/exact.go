@@ -112,6 +112,19 @@ func (c *calc) mul(z, x, y *exact) {
 	z.exp = int32(exp)
 }
 
+// cmp compares x with y.
+func (c *calc) cmp(x, y *exact) int {
+	switch {
+	case x.exp < y.exp:
+		c.tmp.Mul(&y.v, c.pow10(y.exp-x.exp))
+		return x.v.Cmp(&c.tmp)
+	case x.exp > y.exp:
+		c.tmp.Mul(&x.v, c.pow10(x.exp-y.exp))
+		return c.tmp.Cmp(&y.v)
+	}
+	return x.v.Cmp(&y.v)
+}
+
 // cmpAbs compares |x| with y, which is not negative.
 func (c *calc) cmpAbs(x, y *exact) int {
 	switch {

@@ -58,6 +58,9 @@ func TestExactAsDecimal(t *testing.T) {
 		if want := a.Abs().Cmp(b.Abs()); c.cmpAbs(&x, &exact{v: *new(big.Int).Abs(b.Coefficient()), exp: b.Exponent()}) != want {
 			t.Fatalf("case %d: |%s| against |%s| is not %d", i, a, b, want)
 		}
+		if want := a.Cmp(b); c.cmp(&x, &y) != want {
+			t.Fatalf("case %d: %s against %s is not %d", i, a, b, want)
+		}
 		switch i % 3 { // the result over an operand
 		case 0:
 			c.add(&x, &x, &y)
@@ -142,13 +145,13 @@ func TestLegsExact(t *testing.T) {
 				if sells[j].asset != wantSells[j].asset {
 					t.Fatalf("case %d: sells %v, decimal %v", i, sells, wantSells)
 				}
-				sameDecimal(t, "sell", sells[j].value, wantSells[j].value)
+				sameDecimal(t, "sell", sells[j].value.decimal(), wantSells[j].value.decimal())
 			}
 			for j := range buys {
 				if buys[j].asset != wantBuys[j].asset {
 					t.Fatalf("case %d: buys %v, decimal %v", i, buys, wantBuys)
 				}
-				sameDecimal(t, "buy", buys[j].value, wantBuys[j].value)
+				sameDecimal(t, "buy", buys[j].value.decimal(), wantBuys[j].value.decimal())
 			}
 		}
 	}

@@ -138,7 +138,7 @@ func NewRebalance(name string, p RebalanceParams) (*Rebalance, error) {
 	}
 	unit := decimal.New(1, -valuationPlaces)
 	r.bandLo, r.bandHi = p.Band.Sub(unit), p.Band.Add(unit)
-	r.exact = newValuation(r.targets, r.bandLo, r.bandHi)
+	r.exact = newValuation(r.targets, r.bandLo, r.bandHi, p.MinTrade.Decimal)
 	return r, nil
 }
 
@@ -174,10 +174,12 @@ func (r *Rebalance) Handle(v View, e Event) Decision {
 	return r.check(v)
 }
 
-// leg is an amount, in the reference asset, one asset is to sell or buy.
+// leg is an amount, in the reference asset, one asset is to sell or buy:
+// exact, so that matching legs (most drifted checks only skip) allocates
+// only for what it decides.
 type leg struct {
 	asset market.Asset
-	value decimal.Decimal
+	value exact
 }
 
 func (r *Rebalance) check(v View) Decision {
@@ -196,9 +198,10 @@ func (r *Rebalance) check(v View) Decision {
 	}
 	r.round++
 	r.match(v, &d, sells, buys)
-	for _, s := range sells {
-		if s.value.GreaterThanOrEqual(r.p.MinTrade.Decimal) && s.value.IsPositive() {
-			d.Skips = append(d.Skips, Skip{why: noPairToSell{s.asset, s.value, r.p.Reference}})
+	c := &r.exact.c
+	for i := range sells {
+		if s := &sells[i]; s.value.sign() > 0 && c.cmp(&s.value, &r.exact.minTrade) >= 0 {
+			d.Skips = append(d.Skips, Skip{why: noPairToSell{s.asset, s.value.decimal(), r.p.Reference}})
 		}
 	}
 	return d
@@ -238,31 +241,34 @@ func (r *Rebalance) legsDecimal(v View) (sells, buys []leg, drifted bool, why st
 	if !r.drifted(values, diffs, total) {
 		return nil, nil, false, ""
 	}
-	sells, buys = sortLegs(r.assets, diffs)
+	sells, buys = r.sortLegs(diffs)
 	return sells, buys, true, ""
 }
 
 // sortLegs returns what each asset is to sell (a negative diff) and to buy
 // (a positive one), largest first.
-func sortLegs(assets []market.Asset, diffs []decimal.Decimal) (sells, buys []leg) {
+func (r *Rebalance) sortLegs(diffs []decimal.Decimal) (sells, buys []leg) {
+	c := &r.exact.c
 	for i, diff := range diffs {
 		switch diff.Sign() {
 		case -1:
-			sells = append(sells, leg{assets[i], diff.Neg()})
+			sells = append(sells, leg{asset: r.assets[i]})
+			c.set(&sells[len(sells)-1].value, diff.Neg())
 		case 1:
-			buys = append(buys, leg{assets[i], diff})
+			buys = append(buys, leg{asset: r.assets[i]})
+			c.set(&buys[len(buys)-1].value, diff)
 		}
 	}
-	sortByValue(sells)
-	sortByValue(buys)
+	sortByValue(c, sells)
+	sortByValue(c, buys)
 	return sells, buys
 }
 
 // sortByValue sorts legs largest first, then by asset.
-func sortByValue(legs []leg) {
+func sortByValue(c *calc, legs []leg) {
 	slices.SortFunc(legs, func(a, b leg) int {
-		if c := b.value.Cmp(a.value); c != 0 {
-			return c
+		if n := c.cmp(&b.value, &a.value); n != 0 {
+			return n
 		}
 		return strings.Compare(string(a.asset), string(b.asset))
 	})
@@ -300,22 +306,31 @@ func (r *Rebalance) match(v View, d *Decision, sells, buys []leg) {
 	// spent is what the intents proposed so far in this check take of each
 	// asset: the view's Available does not see them until they are decided.
 	var spent map[market.Asset]decimal.Decimal // made at the first intent
+	c, least := &r.exact.c, &r.exact.least
 	for i := range sells {
 		for j := range buys {
 			s, b := &sells[i], &buys[j]
-			if !s.value.IsPositive() || !b.value.IsPositive() {
+			if s.value.sign() <= 0 || b.value.sign() <= 0 {
 				continue
 			}
 			pair, inverted, ok := FindPair(v, s.asset, b.asset)
 			if !ok {
 				continue
 			}
-			x := decimal.Min(s.value, b.value)
-			s.value, b.value = s.value.Sub(x), b.value.Sub(x)
-			if x.LessThan(r.p.MinTrade.Decimal) {
-				d.Skips = append(d.Skips, Skip{Pair: pair.Symbol, why: belowMinTrade{x, ref, b.asset, r.p.MinTrade.Decimal}})
+			// The lesser of the two (the sell's when they are equal, as
+			// decimal.Min), taken off both.
+			if c.cmp(&b.value, &s.value) < 0 {
+				c.copy(least, &b.value)
+			} else {
+				c.copy(least, &s.value)
+			}
+			c.sub(&s.value, &s.value, least)
+			c.sub(&b.value, &b.value, least)
+			if c.cmp(least, &r.exact.minTrade) < 0 {
+				d.Skips = append(d.Skips, Skip{Pair: pair.Symbol, why: belowMinTrade{least.decimal(), ref, b.asset, r.p.MinTrade.Decimal}})
 				continue
 			}
+			x := least.decimal()
 			var notes []string
 			if m := r.p.MaxTrade.Decimal; m.IsPositive() && x.GreaterThan(m) {
 				notes = append(notes, fmt.Sprintf("clamped to max_trade %s of %s %s", m, x.StringFixed(2), ref))

@@ -11,15 +11,19 @@ import (
 // immutable, so one read again is the same number), and the check's
 // numbers, reused.
 type valuation struct {
-	c              calc
-	bal            []readDec // by asset: its total balance
-	buy, sell      []readDec // by asset: its pair's prices
-	mids           []exact   // by asset: the mid of buy and sell
-	halves         []bool    // by asset: whether mids holds it (the sum halves exactly)
-	targets        []exact
-	values, diffs  []exact
-	total, lo, hi  exact
-	sum            exact // scratch: a sum of prices
+	c             calc
+	bal           []readDec // by asset: its total balance
+	buy, sell     []readDec // by asset: its pair's prices
+	mids          []exact   // by asset: the mid of buy and sell
+	halves        []bool    // by asset: whether mids holds it (the sum halves exactly)
+	targets       []exact
+	values, diffs []exact
+	total, lo, hi exact
+	sum           exact // scratch: a sum of prices
+	minTrade      exact
+	least         exact // scratch: the lesser of two legs
+	// sells and buys are the legs of the last check, reused.
+	sells, buys    []leg
 	bandLo, bandHi exact
 }
 
@@ -41,7 +45,7 @@ func (r *readDec) load(c *calc, d decimal.Decimal) bool {
 	return true
 }
 
-func newValuation(targets []decimal.Decimal, bandLo, bandHi decimal.Decimal) *valuation {
+func newValuation(targets []decimal.Decimal, bandLo, bandHi, minTrade decimal.Decimal) *valuation {
 	n := len(targets)
 	x := &valuation{
 		bal: make([]readDec, n), buy: make([]readDec, n), sell: make([]readDec, n),
@@ -53,6 +57,7 @@ func newValuation(targets []decimal.Decimal, bandLo, bandHi decimal.Decimal) *va
 	}
 	x.c.set(&x.bandLo, bandLo)
 	x.c.set(&x.bandHi, bandHi)
+	x.c.set(&x.minTrade, minTrade)
 	return x
 }
 
@@ -134,20 +139,37 @@ func (r *Rebalance) exactMid(v View, i int, a market.Asset) (*exact, bool) {
 	return &x.mids[i], true
 }
 
-// exactLegs is sortLegs over the check's diffs.
+// exactLegs is sortLegs over the check's diffs, into the legs of the last
+// check: a leg's big.Int keeps its words from one check to the next.
 func (r *Rebalance) exactLegs() (sells, buys []leg) {
 	x, c := r.exact, &r.exact.c
-	sells, buys = make([]leg, 0, len(r.assets)), make([]leg, 0, len(r.assets))
+	sells, buys = x.sells[:0], x.buys[:0]
 	for i := range x.diffs {
 		switch diff := &x.diffs[i]; diff.sign() {
 		case -1:
-			c.tmp.Neg(&diff.v)
-			sells = append(sells, leg{r.assets[i], decimal.NewFromBigInt(&c.tmp, diff.exp)})
+			sells = grow(sells, r.assets[i])
+			l := &sells[len(sells)-1].value
+			l.v.Neg(&diff.v)
+			l.exp = diff.exp
 		case 1:
-			buys = append(buys, leg{r.assets[i], diff.decimal()})
+			buys = grow(buys, r.assets[i])
+			c.copy(&buys[len(buys)-1].value, diff)
 		}
 	}
-	sortByValue(sells)
-	sortByValue(buys)
+	sortByValue(c, sells)
+	sortByValue(c, buys)
+	x.sells, x.buys = sells, buys
 	return sells, buys
+}
+
+// grow returns legs one longer, the new leg for asset reusing the big.Int
+// the slot held before.
+func grow(legs []leg, asset market.Asset) []leg {
+	if len(legs) < cap(legs) {
+		legs = legs[:len(legs)+1]
+	} else {
+		legs = append(legs, leg{})
+	}
+	legs[len(legs)-1].asset = asset
+	return legs
 }
