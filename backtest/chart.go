@@ -21,10 +21,49 @@ const (
 	chartHeight = 6 * vg.Inch
 )
 
-// chart draws the equity curve, and the benchmark (the opening balances
-// held untouched), above its drawdown and returns the chart as PNG and as
-// SVG.
-func chart(pts []chartPoint, ref string) (png, svg []byte, err error) {
+// chartPNG draws the equity curve, and the benchmark (the opening
+// balances held untouched), above its drawdown as PNG; chartSVG as SVG.
+// Each builds plots of its own, so the two can be drawn at once.
+func chartPNG(pts []chartPoint, ref string) ([]byte, error) {
+	top, bottom, err := equityPlots(pts, ref)
+	if err != nil {
+		return nil, err
+	}
+	img := vgimg.NewWith(vgimg.UseWH(chartWidth, chartHeight), vgimg.UseDPI(96))
+	drawEquity(img, top, bottom)
+	var pb bytes.Buffer
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&pb); err != nil {
+		return nil, fmt.Errorf("backtest: chart PNG: %w", err)
+	}
+	return pb.Bytes(), nil
+}
+
+// chartSVG draws the equity chart as SVG.
+func chartSVG(pts []chartPoint, ref string) ([]byte, error) {
+	top, bottom, err := equityPlots(pts, ref)
+	if err != nil {
+		return nil, err
+	}
+	sv := vgsvg.New(chartWidth, chartHeight)
+	drawEquity(sv, top, bottom)
+	var sb bytes.Buffer
+	if _, err := sv.WriteTo(&sb); err != nil {
+		return nil, fmt.Errorf("backtest: chart SVG: %w", err)
+	}
+	return sb.Bytes(), nil
+}
+
+// drawEquity draws the equity plot above the drawdown one on c.
+func drawEquity(c vg.CanvasSizer, top, bottom *plot.Plot) {
+	dc := draw.New(c)
+	tiles := draw.Tiles{Rows: 2, Cols: 1, PadTop: vg.Points(4), PadBottom: vg.Points(4), PadX: vg.Points(4), PadY: vg.Points(12)}
+	canvases := plot.Align([][]*plot.Plot{{top}, {bottom}}, tiles, dc)
+	top.Draw(canvases[0][0])
+	bottom.Draw(canvases[1][0])
+}
+
+// equityPlots builds the equity and benchmark plot and the drawdown one.
+func equityPlots(pts []chartPoint, ref string) (top, bottom *plot.Plot, err error) {
 	eq := make(plotter.XYs, len(pts))
 	bench := make(plotter.XYs, len(pts))
 	dd := make(plotter.XYs, len(pts))
@@ -36,7 +75,7 @@ func chart(pts []chartPoint, ref string) (png, svg []byte, err error) {
 	}
 	ticks := timeTicks{}
 
-	top := plot.New()
+	top = plot.New()
 	top.Title.Text = "Equity (" + ref + ")"
 	top.X.Tick.Marker = ticks
 	top.Y.Label.Text = ref
@@ -60,7 +99,7 @@ func chart(pts []chartPoint, ref string) (png, svg []byte, err error) {
 	top.Legend.Top = true
 	top.Legend.Left = true
 
-	bottom := plot.New()
+	bottom = plot.New()
 	bottom.Title.Text = "Drawdown (%)"
 	bottom.X.Tick.Marker = ticks
 	bottom.Y.Label.Text = "%"
@@ -73,28 +112,7 @@ func chart(pts []chartPoint, ref string) (png, svg []byte, err error) {
 	area.Color = color.RGBA{R: 214, G: 39, B: 40, A: 255}
 	area.Width = vg.Points(1.2)
 	bottom.Add(area)
-
-	drawOn := func(c vg.CanvasSizer) {
-		dc := draw.New(c)
-		tiles := draw.Tiles{Rows: 2, Cols: 1, PadTop: vg.Points(4), PadBottom: vg.Points(4), PadX: vg.Points(4), PadY: vg.Points(12)}
-		canvases := plot.Align([][]*plot.Plot{{top}, {bottom}}, tiles, dc)
-		top.Draw(canvases[0][0])
-		bottom.Draw(canvases[1][0])
-	}
-
-	img := vgimg.NewWith(vgimg.UseWH(chartWidth, chartHeight), vgimg.UseDPI(96))
-	drawOn(img)
-	var pb bytes.Buffer
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&pb); err != nil {
-		return nil, nil, fmt.Errorf("backtest: chart PNG: %w", err)
-	}
-	sv := vgsvg.New(chartWidth, chartHeight)
-	drawOn(sv)
-	var sb bytes.Buffer
-	if _, err := sv.WriteTo(&sb); err != nil {
-		return nil, nil, fmt.Errorf("backtest: chart SVG: %w", err)
-	}
-	return pb.Bytes(), sb.Bytes(), nil
+	return top, bottom, nil
 }
 
 // timeTicks marks round times (whole hours, midnights, weeks) in UTC, at

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"maps"
@@ -23,12 +24,21 @@ func writeReport(dir string, s *Summary, r *replay) error {
 	if n := len(pts); n == 0 || !pts[n-1].at.Equal(r.curve.last.at) {
 		pts = append(pts, chartPointOf(r.curve.last))
 	}
-	png, svg, err := chart(pts, s.Reference)
-	if err != nil {
-		return err
+	// The PNG, the longest to draw and encode, on a goroutine while the
+	// rest is drawn: the replay is over, so the second core is free.
+	pngDone := make(chan error, 1)
+	var png []byte
+	go func() {
+		var err error
+		png, err = chartPNG(pts, s.Reference)
+		pngDone <- err
+	}()
+	svg, err := chartSVG(pts, s.Reference)
+	var prices []priceChart
+	if err == nil {
+		prices, err = r.priceCharts()
 	}
-	prices, err := r.priceCharts()
-	if err != nil {
+	if err := errors.Join(<-pngDone, err); err != nil {
 		return err
 	}
 	var text bytes.Buffer

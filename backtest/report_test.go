@@ -1,6 +1,8 @@
 package backtest
 
 import (
+	"bytes"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,4 +131,43 @@ func rebalanceNamed(tb testing.TB, name string, every time.Duration, path strate
 		tb.Fatal(err)
 	}
 	return s
+}
+
+// TestChartsDrawnAtOnce draws the equity chart's PNG and SVG at the same
+// time, as writeReport does, and each again alone: the same bytes.
+func TestChartsDrawnAtOnce(t *testing.T) {
+	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	var pts []chartPoint
+	for i := range 500 {
+		x := float64(i)
+		pts = append(pts, chartPoint{at: start.Add(time.Duration(i) * time.Minute),
+			equity: 100000 + 50*math.Sin(x/40), bench: 100000 + 30*math.Cos(x/70), drawdown: math.Abs(math.Sin(x/90)) / 100})
+	}
+	var png, svg [2][]byte
+	errs := make(chan error, 2)
+	go func() {
+		var err error
+		png[0], err = chartPNG(pts, "EUR")
+		errs <- err
+	}()
+	go func() {
+		var err error
+		svg[0], err = chartSVG(pts, "EUR")
+		errs <- err
+	}()
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var err error
+	if png[1], err = chartPNG(pts, "EUR"); err != nil {
+		t.Fatal(err)
+	}
+	if svg[1], err = chartSVG(pts, "EUR"); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(png[0], png[1]) || !bytes.Equal(svg[0], svg[1]) {
+		t.Fatal("the charts drawn at once differ from those drawn alone")
+	}
 }
