@@ -54,8 +54,10 @@ func (r *replay) series(pair string) *priceSeries {
 func (r *replay) samplePrices(at time.Time) {
 	for _, p := range r.o.Pairs {
 		if t, ok := r.marks.mark(p.Symbol); ok {
-			mid := t.BuyPrice.Add(t.SellPrice).Mul(half)
-			r.series(p.Symbol).mid.add(pricePoint{at: at, mid: mid.InexactFloat64()})
+			if s := r.series(p.Symbol); s.mid.keep() {
+				mid := t.BuyPrice.Add(t.SellPrice).Mul(half)
+				s.mid.put(pricePoint{at: at, mid: mid.InexactFloat64()})
+			}
 		}
 	}
 }

@@ -269,7 +269,9 @@ func (r *replay) sample(at time.Time) {
 func (r *replay) sampleOf(at time.Time, eq, risky, bench decimal.Decimal, balances map[market.Asset]decimal.Decimal) {
 	p := r.curve.add(at, eq, risky, bench)
 	if r.out != nil {
-		r.chart.add(chartPointOf(p))
+		if r.chart.keep() {
+			r.chart.put(chartPointOf(p))
+		}
 		r.samplePrices(at)
 	}
 	r.out.equity(p, r.valuer.assets, balances)

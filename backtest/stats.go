@@ -279,9 +279,18 @@ func newDownsampler[T any](max int) downsampler[T] {
 }
 
 func (d *downsampler[T]) add(p T) {
+	if d.keep() {
+		d.put(p)
+	}
+}
+
+// keep counts a sample and reports whether the series keeps it, so that
+// a caller works a sample out only when it is kept; a kept one is then
+// given to put.
+func (d *downsampler[T]) keep() bool {
 	d.seen++
 	if (d.seen-1)%d.stride != 0 {
-		return
+		return false
 	}
 	if len(d.pts) == cap(d.pts) {
 		kept := d.pts[:0]
@@ -291,8 +300,11 @@ func (d *downsampler[T]) add(p T) {
 		d.pts = kept
 		d.stride *= 2
 		if (d.seen-1)%d.stride != 0 {
-			return
+			return false
 		}
 	}
-	d.pts = append(d.pts, p)
+	return true
 }
+
+// put adds the sample keep kept.
+func (d *downsampler[T]) put(p T) { d.pts = append(d.pts, p) }
