@@ -35,6 +35,11 @@ type outputs struct {
 	eq     *csv.Writer
 	row    []string
 	err    error
+
+	// The balances last written and their text: most samples follow no
+	// fill, and a balance's text is then the one written before.
+	balances []decimal.Decimal
+	balText  []string
 }
 
 func createOutputs(dir string, assets []market.Asset) (*outputs, error) {
@@ -88,8 +93,15 @@ func (o *outputs) equity(p point, assets []market.Asset, balances map[market.Ass
 		return
 	}
 	o.row = append(o.row[:0], stamp(p.at), amount(p.equity), amount(p.bench), p.drawdown.String(), p.exposure.String())
-	for _, a := range assets {
-		o.row = append(o.row, balances[a].String())
+	if len(o.balances) != len(assets) {
+		o.balances, o.balText = make([]decimal.Decimal, len(assets)), make([]string, len(assets))
+	}
+	for i, a := range assets {
+		// The same value at the same exponent has the same text.
+		if b := balances[a]; o.balText[i] == "" || b.Exponent() != o.balances[i].Exponent() || !b.Equal(o.balances[i]) {
+			o.balances[i], o.balText[i] = b, b.String()
+		}
+		o.row = append(o.row, o.balText[i])
 	}
 	o.write(o.eq, o.row)
 }
