@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"testing"
 	"time"
 
@@ -50,10 +49,7 @@ func decode(tb testing.TB, path string) int {
 // passes that only read and decode the same recording. The machine is
 // shared, so the fastest of each is the least disturbed.
 func BenchmarkBacktest(b *testing.B) {
-	// As `engine backtest` runs (unless GOGC is set).
-	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(400))
-	}
+	defer TuneGC(os.Getenv, false)() // as `engine backtest` runs
 	for _, every := range []time.Duration{5 * time.Second, 5 * time.Minute} {
 		for _, name := range []string{"ticks.ndjson", "ticks.ndjson.gz"} {
 			b.Run(fmt.Sprintf("check=%s/%s", every, name), func(b *testing.B) { benchRun(b, name, every) })
@@ -124,9 +120,6 @@ func BenchmarkDecode(b *testing.B) {
 // just before it (x-one-run: the target is at most 10 on 2 cores), and the
 // ticks replayed per second by all the runs together.
 func BenchmarkSweep16(b *testing.B) {
-	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(400))
-	}
 	path := cachedRecording(b, "sweep.ndjson", recording.Options{Duration: 30 * 24 * time.Hour, Every: time.Second, MaxTicks: 1_000_000})
 	file := SweepFile{Objective: Objective{Metric: "return"}, Params: []Param{
 		{Key: "band", Values: []any{"0.001", "0.002", "0.005", "0.01"}},
@@ -142,11 +135,14 @@ func BenchmarkSweep16(b *testing.B) {
 	for range b.N {
 		o := options(b, path)
 		o.Strategies = []strategy.Strategy{rebalance(b, 5*time.Second, strategy.OTC)}
+		restore := TuneGC(os.Getenv, false) // as `engine backtest` runs
 		start := time.Now()
 		if _, err := Run(context.Background(), o); err != nil {
 			b.Fatal(err)
 		}
 		one += time.Since(start)
+		restore()
+		restore = TuneGC(os.Getenv, true) // as `engine backtest -sweep` runs
 		start = time.Now()
 		tape, err := LoadTape(context.Background(), []string{path}, time.Time{}, time.Time{})
 		if err != nil {
@@ -159,6 +155,7 @@ func BenchmarkSweep16(b *testing.B) {
 			b.Fatal(err)
 		}
 		sweep += time.Since(start)
+		restore()
 		if len(res.Outcomes) != 16 || res.Outcomes[0].Status != StatusOK {
 			b.Fatalf("sweep outcomes %+v", res.Outcomes[:1])
 		}

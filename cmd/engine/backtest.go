@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -57,12 +56,7 @@ func cmdBacktest(ctx context.Context, e *env, args []string) int {
 	if *verbose {
 		opts.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	if e.getenv("GOGC") == "" {
-		// A replay allocates a few hundred bytes per tick and keeps about
-		// a megabyte: collecting at 4x instead of 2x the live heap halves
-		// the collector's share of the run for a few megabytes more.
-		defer debug.SetGCPercent(debug.SetGCPercent(400))
-	}
+	defer backtest.TuneGC(e.getenv, *sweepPath != "")()
 	if *sweepPath != "" {
 		return runSweep(ctx, e, cfg, opts, *sweepPath, *walk)
 	}
