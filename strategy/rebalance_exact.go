@@ -35,7 +35,8 @@ type readDec struct {
 }
 
 // load reads d unless it is the decimal read last, and reports whether it
-// changed.
+// changed. A decimal is compared by its big.Int's address: r.d keeps that
+// big.Int alive, so no other decimal can be given its address.
 func (r *readDec) load(c *calc, d decimal.Decimal) bool {
 	if r.read && r.d == d {
 		return false
