@@ -146,7 +146,7 @@ func New(o Options) (*Scheduler, error) {
 	}
 	s.runs = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "engine_scheduler_runs_total",
-		Help: "Job runs by task (the job's name; \"job\" is Prometheus' own label) and outcome (ok, error, deferred, skipped).",
+		Help: "Job runs by task (the job's name; \"job\" is Prometheus' own label) and outcome (ok, error, stopped: cut short by shutdown, deferred, skipped).",
 	}, []string{"task", "outcome"})
 	if o.Registry != nil {
 		if err := o.Registry.Register(s.runs); err != nil {
@@ -312,10 +312,16 @@ func (s *Scheduler) RunDue(ctx context.Context) int {
 			continue
 		}
 		outcome := "ok"
-		if err := e.job.Run(ctx, at); err != nil {
+		switch err := e.job.Run(ctx, at); {
+		case err != nil && ctx.Err() != nil:
+			// Shutdown cut the run short: not the job's fault, and its
+			// owner picks up what it left (recorded intents) on start-up.
+			outcome = "stopped"
+			s.log.Info("scheduled job stopped by shutdown", "job", e.job.Name, "due", at, "err", err)
+		case err != nil:
 			outcome = "error"
 			s.log.Error("scheduled job failed", "job", e.job.Name, "due", at, "err", err)
-		} else {
+		default:
 			s.log.Debug("scheduled job ran", "job", e.job.Name, "due", at, "deferred", e.deferred)
 		}
 		s.runs.WithLabelValues(e.job.Name, outcome).Inc()

@@ -3,6 +3,8 @@ package scheduler
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -264,5 +266,37 @@ func TestCronOnLocalClockAcrossDaylightSaving(t *testing.T) {
 		if strings.Join(got, " ") != strings.Join(c.want, " ") {
 			t.Errorf("%s: runs %v, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+// A run that shutdown cuts short is counted as stopped and logged at INFO:
+// a desk reads ERROR as a fault, and there is none.
+func TestRunStoppedByShutdownIsNoError(t *testing.T) {
+	clk := clock.NewManual(mustTime(t, "2026-11-23T00:00:00Z"))
+	var logs strings.Builder
+	s, err := New(Options{Clock: clk.Clock(), Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := s.Add(Job{Name: "sweep", Spec: "@every 1m", Run: func(ctx context.Context, _ time.Time) error {
+		cancel() // the daemon stops while the job waits on the venue
+		return fmt.Errorf("request not sent: %w", ctx.Err())
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Minute)
+	if n := s.RunDue(ctx); n != 1 {
+		t.Fatalf("ran %d jobs, want 1", n)
+	}
+	if got := testutil.ToFloat64(s.runs.WithLabelValues("sweep", "stopped")); got != 1 {
+		t.Errorf("stopped counter = %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(s.runs.WithLabelValues("sweep", "error")); got != 0 {
+		t.Errorf("error counter = %v, want 0", got)
+	}
+	if strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), `level=INFO msg="scheduled job stopped by shutdown"`) {
+		t.Errorf("log:\n%s", logs.String())
 	}
 }

@@ -178,6 +178,9 @@ func (t *Treasury) Register(s *scheduler.Scheduler) error {
 			InWindow: t.cfg.Window(),
 			Run: func(ctx context.Context, _ time.Time) error {
 				res, err := t.Sweep(ctx, name)
+				if err != nil && ctx.Err() != nil {
+					return err // shutdown: nothing refused, the scheduler says so
+				}
 				if res.Outcome == OutcomeRefused && err != nil {
 					// Waiting for the desk (an approval, a whitelist
 					// entry): said once per reason, not every run; the

@@ -85,8 +85,9 @@ type Config struct {
 	Inbox Inbox
 	// Clock is the handler's clock; the zero value is the system clock.
 	Clock clock.Clock
-	// Logger receives one line per stored webhook (Info) and per store
-	// failure (Error); nil discards. Refused requests go to Refusals, and
+	// Logger receives one line per stored webhook (Debug) and per store
+	// failure (Error, or Info when the request's context ended first: the
+	// sender hung up or the engine is stopping); nil discards. Refused requests go to Refusals, and
 	// reach Logger only at Debug level. Bodies, signatures and keys are
 	// never logged.
 	Logger *slog.Logger
@@ -224,7 +225,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cancel()
 	if err != nil {
 		h.metrics.done(webhookStoreFailed, h.clock.Since(start))
-		h.log.Error("webhook not stored; answering 503 so that it is retried", "event_id", env.EventID,
+		level := slog.LevelError
+		if r.Context().Err() != nil {
+			// The sender hung up, or the engine is stopping: not a fault of
+			// the store's, and the retry is at worst a duplicate.
+			level = slog.LevelInfo
+		}
+		h.log.Log(context.Background(), level, "webhook not stored; answering 503 so that it is retried", "event_id", env.EventID,
 			"event_type", safeLogValue(string(env.EventType)), "delivery_id", safeLogValue(deliveryID), "err", err)
 		writeWebhookJSON(w, http.StatusServiceUnavailable, `{"error":"Not stored; retry later"}`)
 		return

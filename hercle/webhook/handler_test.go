@@ -181,6 +181,29 @@ func TestWebhookHandlerStores(t *testing.T) {
 	}
 }
 
+// A store cut short because the request's context ended (the sender hung
+// up, or the engine stops) is answered 503 and logged at INFO, not ERROR;
+// a store that fails on its own is an ERROR.
+func TestWebhookHandlerStoreCancelledIsNoError(t *testing.T) {
+	var logs bytes.Buffer
+	f := newHandlerFixture(t, Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	body := envelopeA(t, "evt_1", EventBalanceUpdated, readSample(t, "account_balance.doc002.json"))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rec := httptest.NewRecorder()
+	f.h.ServeHTTP(rec, f.signedRequest(t, body).WithContext(ctx))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("store with the request gone = %d, want 503", rec.Code)
+	}
+	f.inbox.fail = errors.New("disk full")
+	rec = httptest.NewRecorder()
+	f.h.ServeHTTP(rec, f.signedRequest(t, body))
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "level=INFO") || !strings.Contains(lines[1], "level=ERROR") {
+		t.Errorf("log, want the cancelled store at INFO and the failed one at ERROR:\n%s", logs.String())
+	}
+}
+
 func TestWebhookHandlerStoreFailureIs503(t *testing.T) {
 	f := newHandlerFixture(t, Config{})
 	f.inbox.fail = errors.New("disk full")
