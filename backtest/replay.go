@@ -95,7 +95,7 @@ func (r *replay) pushAhead(u *feeds.Update) {
 		if 2*len(r.ahead) >= cap(buf) {
 			buf = make([]feeds.Update, 0, 2*len(r.ahead)+32)
 		}
-		r.ahead = append(buf, r.ahead...) // copy moves overlapping memory right
+		r.ahead = append(buf, r.ahead...) // append copies as memmove: the window may overlap the buffer's start
 		r.aheadBuf = buf
 	}
 	r.ahead = append(r.ahead, *u)

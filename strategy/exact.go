@@ -112,7 +112,9 @@ func (c *calc) mul(z, x, y *exact) {
 	z.exp = int32(exp)
 }
 
-// cmp compares x with y.
+// cmp compares x with y. It and cmpAbs are written out apiece: sharing
+// one body through a func value makes their operands escape, and every
+// check's sort allocates again.
 func (c *calc) cmp(x, y *exact) int {
 	switch {
 	case x.exp < y.exp:

@@ -57,10 +57,9 @@ func (m *Manual) Set(t time.Time) {
 	}
 	m.now = t
 	if len(m.timers) == 0 {
-		return // a backtest's clock, at most ticks
+		return // a backtest sets the clock at every tick, mostly with none pending
 	}
-	// A backtest sets the clock at every tick, mostly with no timer
-	// pending: SortStableFunc, unlike sort.SliceStable, allocates nothing.
+	// SortStableFunc, unlike sort.SliceStable, allocates nothing.
 	slices.SortStableFunc(m.timers, func(a, b *manualTimer) int { return a.at.Compare(b.at) })
 	kept := m.timers[:0]
 	for _, tm := range m.timers {
