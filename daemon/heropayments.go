@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/otcdesk/engine/config"
@@ -59,7 +60,10 @@ func (r *run) startHeropayments(ctx context.Context) error {
 	if callbackURL == "" && r.hooks != nil {
 		callbackURL = r.hooks.BaseURL() + cfg.CallbackPath
 	}
-	rail, secret, err := d.heropaymentsClient(ctx, r.store, r.simSrv, callbackURL)
+	// With [ha] its requests are fenced as Hercle's are: a payout whose
+	// intent this node recorded as leader does not leave once it cannot
+	// prove it still leads (the new leader resolves it by lookup).
+	rail, secret, err := d.heropaymentsClient(ctx, r.store, r.simSrv, callbackURL, r.fenced(nil))
 	if err != nil {
 		return err
 	}
@@ -90,8 +94,8 @@ func (r *run) startHeropayments(ctx context.Context) error {
 // signing secret, when [heropayments] is enabled (an empty rail when not);
 // in paper mode it starts the Heropayments simulator, linked to simSrv,
 // whose simulated customers ([sim.customers]) pay and call back to
-// callbackURL.
-func (d *Daemon) heropaymentsClient(ctx context.Context, store *ledger.Store, simSrv *sim.Server, callbackURL string) (*heropaymentsRail, string, error) {
+// callbackURL. hc carries its requests (nil: the client's own).
+func (d *Daemon) heropaymentsClient(ctx context.Context, store *ledger.Store, simSrv *sim.Server, callbackURL string, hc *http.Client) (*heropaymentsRail, string, error) {
 	cfg := d.cfg.Heropayments
 	rail := &heropaymentsRail{flow: heropayments.Flow(cfg.Flow)}
 	if !cfg.Enabled {
@@ -147,7 +151,7 @@ func (d *Daemon) heropaymentsClient(ctx context.Context, store *ledger.Store, si
 		limits = l
 	}
 	client, err := heropayments.NewClient(heropayments.Config{
-		BaseURL: base, APIKey: key, APISecret: secret, Limits: limits,
+		BaseURL: base, APIKey: key, APISecret: secret, Limits: limits, HTTPClient: hc,
 		Timeout: cfg.Timeout.Duration, RateLimit: cfg.RateLimit, Burst: cfg.Burst, MaxRetries: cfg.MaxRetries,
 		Metrics: d.reg, Logger: d.log, Clock: d.o.Clock,
 	})

@@ -39,7 +39,7 @@ func Plan(ctx context.Context, cfg config.Config, secrets config.Secrets, log *s
 	if err := r.connectREST(ctx); err != nil {
 		return nil, err
 	}
-	rail, _, err := d.heropaymentsClient(ctx, store, r.simSrv, "")
+	rail, _, err := d.heropaymentsClient(ctx, store, r.simSrv, "", nil)
 	if err != nil {
 		return nil, err
 	}
