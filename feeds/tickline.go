@@ -196,6 +196,7 @@ func (c *lineCache) pair(name []byte) *pairCache {
 		c.pairs[pc.name] = pc
 	}
 	if len(c.few) < maxFewPairs {
+		pc.prices = new([priceSlots]recentPrice)
 		c.few = append(c.few, pc)
 	}
 	return pc
@@ -221,6 +222,21 @@ type pairCache struct {
 	name string
 	last [numFields]rawNumber
 	dec  [numFields]decimal.Decimal
+	// prices are the pair's recent prices, buy and sell, by mantissa
+	// modulo priceSlots (nil for a pair past the first few): a price
+	// walks up and down around where it was, so most prices a line
+	// holds were seen not long before, and making a decimal anew costs
+	// two allocations. Decimals are immutable, so sharing one is safe.
+	prices *[priceSlots]recentPrice
+}
+
+// priceSlots is the size of a pair's table of recent prices: the prices
+// within ±20 units of the last at two decimals, ±2 at three.
+const priceSlots = 4096
+
+type recentPrice struct {
+	n rawNumber
+	d decimal.Decimal
 }
 
 // decimal returns n as a decimal, the one made last time if n is the same.
@@ -231,7 +247,16 @@ func (c *pairCache) decimal(field int, n rawNumber) decimal.Decimal {
 	if c.last[field] == n {
 		return c.dec[field]
 	}
-	d := decimal.New(n.mant, n.exp)
+	var d decimal.Decimal
+	if field != fieldSize && c.prices != nil {
+		slot := &c.prices[uint64(n.mant)%priceSlots]
+		if slot.n != n {
+			slot.n, slot.d = n, decimal.New(n.mant, n.exp)
+		}
+		d = slot.d
+	} else {
+		d = decimal.New(n.mant, n.exp)
+	}
 	c.last[field], c.dec[field] = n, d
 	return d
 }

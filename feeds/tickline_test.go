@@ -243,3 +243,41 @@ func TestDecodeFastCacheAcrossLines(t *testing.T) {
 		t.Fatalf("the fast path took %d of 300 lines", fast)
 	}
 }
+
+// TestDecodeFastRecentPrices: a price seen not long before comes back
+// from the pair's table of recent prices without allocating, and a price
+// that shares a slot with another (mantissas priceSlots apart, the same
+// mantissa at another exponent, a negative one) is made anew: every
+// decoded price is the line's, whichever was in the slot.
+func TestDecodeFastRecentPrices(t *testing.T) {
+	c := newLineCache()
+	line := func(pair, buy, sell string) []byte {
+		return fmt.Appendf(nil, `{"pair":%q,"size":0.01,"buyPrice":%s,"sellPrice":%s,"time":"2026-01-02T03:04:05Z","received":"2026-01-02T03:04:05Z"}`,
+			pair, buy, sell)
+	}
+	prices := []string{"100.25", "100.26", "100.25", "141.21", "10025", "1002.5", "-100.25", "100.250", "0.10025",
+		"59.29", "100.25", "100.26"} // 141.21 and 59.29 are 100.25 ± priceSlots/100
+	for i, buy := range prices {
+		for _, pair := range []string{"BTCEUR", "ETHEUR"} {
+			l := line(pair, buy, prices[(i+3)%len(prices)])
+			var got Update
+			if !decodeFast(l, c, &got) {
+				t.Fatalf("decodeFast refused %s", l)
+			}
+			want, err := decodeSlow(l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !sameUpdate(got, want) {
+				t.Fatalf("decodeFast(%s) = %+v, want %+v", l, got, want)
+			}
+		}
+	}
+	// Prices going back and forth between values seen before: the last
+	// price alone would be made anew every line.
+	a, b := line("BTCEUR", "100.25", "100.26"), line("BTCEUR", "100.26", "100.25")
+	var u Update
+	if n := testing.AllocsPerRun(100, func() { decodeFast(a, c, &u); decodeFast(b, c, &u) }); n != 0 {
+		t.Fatalf("decoding prices seen before: %v allocations, want 0", n)
+	}
+}
