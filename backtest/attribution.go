@@ -86,7 +86,7 @@ func newBook(r *replay) (*book, error) {
 func (r *replay) pricesAt(t time.Time) portfolio.PriceSource {
 	out := portfolio.Prices{}
 	for _, p := range r.o.Pairs {
-		tk, ok := r.marks.mark(p.Symbol)
+		tk, ok := r.last.mark(p.Symbol)
 		if t.After(r.now()) {
 			if ahead, found := r.priceAt(p.Symbol, t); found && priced(ahead) {
 				tk, ok = ahead, true
@@ -174,7 +174,7 @@ func (bk *book) report(r *replay) (*PortfolioPnL, error) {
 	pnl := r.curve.last.equity.Sub(r.curve.first.equity)
 	// What left and settled is out of the book's equity and in the
 	// curve's, at today's prices: the away effect.
-	away, _, _ := r.valuer.equity(r.venue.away, r.marks)
+	away, _, _ := r.valuer.equity(r.venue.away, &r.last)
 	awayEffect := away.Sub(rep.InTransit).Sub(t.Outflows)
 	out := &PortfolioPnL{Method: string(rep.Method), Realised: amount(t.Realised), Unrealised: amount(t.Unrealised),
 		Fees: amount(t.Fees), Opening: amount(t.Inflows), Outflows: amount(t.Outflows), AwayEffect: amount(awayEffect),

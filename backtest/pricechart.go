@@ -53,7 +53,7 @@ func (r *replay) series(pair string) *priceSeries {
 // samplePrices records each priced pair's mid with an equity sample.
 func (r *replay) samplePrices(at time.Time) {
 	for _, p := range r.o.Pairs {
-		if t, ok := r.marks.mark(p.Symbol); ok {
+		if t, ok := r.last.mark(p.Symbol); ok {
 			if s := r.series(p.Symbol); s.mid.keep() {
 				mid := t.BuyPrice.Add(t.SellPrice).Mul(half)
 				s.mid.put(pricePoint{at: at, mid: mid.InexactFloat64()})

@@ -28,7 +28,7 @@ func (r *replay) now() time.Time { return r.clock.Now() }
 // and with latency those buffered ahead (the price the order meets when it
 // arrives). Without latency it is the price the loop decided on.
 func (r *replay) priceAt(pair string, at time.Time) (market.Tick, bool) {
-	t, ok := r.last[pair]
+	t, ok := r.last.last(pair)
 	if r.o.Venue.Latency > 0 {
 		for _, u := range r.ahead {
 			if u.Tick.Received.After(at) {
@@ -124,12 +124,7 @@ func (r *replay) run(ctx context.Context) error {
 		}
 		r.sampleBefore(at)
 		r.clock.Set(at)
-		if prev, ok := r.last[t.Pair]; !ok || takes(*t, prev, r.now()) {
-			if ok && !priced(*t) && priced(prev) {
-				r.marks.held[t.Pair] = prev
-			}
-			r.last[t.Pair] = *t
-		}
+		r.last.update(t, r.now())
 		if !r.started {
 			// Before the loop sees the tick: a trade on it is part of
 			// the run, not of its starting point.
@@ -220,7 +215,7 @@ func (r *replay) timersUntil(ctx context.Context, limit time.Time) error {
 // opening balances at those prices. A trade made before then (on a pair
 // priced earlier) belongs to the run, not to its starting point.
 func (r *replay) begin(ctx context.Context, at time.Time) {
-	eq, risky, ok := r.valuer.equity(r.startBal, r.marks)
+	eq, risky, ok := r.valuer.equity(r.startBal, &r.last)
 	if !ok {
 		return
 	}
@@ -228,8 +223,8 @@ func (r *replay) begin(ctx context.Context, at time.Time) {
 	r.startValues = map[market.Asset]decimal.Decimal{}
 	r.startPrices = map[market.Asset]decimal.Decimal{}
 	for _, a := range r.valuer.assets {
-		r.startValues[a], _ = r.valuer.value(a, r.startBal[a], r.marks)
-		r.startPrices[a], _ = r.valuer.value(a, decimal.NewFromInt(1), r.marks)
+		r.startValues[a], _ = r.valuer.value(a, r.startBal[a], &r.last)
+		r.startPrices[a], _ = r.valuer.value(a, decimal.NewFromInt(1), &r.last)
 	}
 	r.sampleOf(at, eq, risky, eq, r.startBal)
 	if r.book != nil {
@@ -247,7 +242,7 @@ func (r *replay) sampleBefore(t time.Time) {
 	for r.started && r.nextClose.Before(t) {
 		// The day's close for Sharpe and Sortino, at midnight itself
 		// whatever the sampling interval.
-		eq, _, _ := r.valuer.equity(r.held(), r.marks)
+		eq, _, _ := r.valuer.equity(r.held(), &r.last)
 		r.curve.close(eq)
 		r.nextClose = r.nextClose.Add(24 * time.Hour)
 	}
@@ -261,7 +256,7 @@ func (r *replay) sampleBefore(t time.Time) {
 // opening balances held), valued at the same marks.
 func (r *replay) sample(at time.Time) {
 	held := r.held()
-	eq, risky, bench, _ := r.valuer.equities(held, r.startBal, r.marks)
+	eq, risky, bench, _ := r.valuer.equities(held, r.startBal, &r.last)
 	r.sampleOf(at, eq, risky, bench, held)
 }
 
@@ -325,8 +320,8 @@ func (r *replay) executed(ctx context.Context, res execution.Result) {
 	}
 	f, _ := r.venue.take(res.TradeID)
 	p := r.view.Specs[res.Intent.Pair]
-	notionalRef, _ := r.valuer.value(p.Quote, f.notional, r.marks)
-	feeRef, _ := r.valuer.value(p.Quote, f.fee, r.marks)
+	notionalRef, _ := r.valuer.value(p.Quote, f.notional, &r.last)
+	feeRef, _ := r.valuer.value(p.Quote, f.fee, &r.last)
 	r.trades++
 	r.turnover = r.turnover.Add(notionalRef)
 	r.fees = r.fees.Add(feeRef)

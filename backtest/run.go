@@ -125,13 +125,11 @@ type replay struct {
 	// aheadBuf is the buffer ahead is a window of (see pushAhead).
 	aheadBuf []feeds.Update
 	// last is every pair's last replayed tick, by the loop's rule (see
-	// takes); view wraps it for quote checks.
-	last map[string]market.Tick
+	// takes), and the marks equity, PnL, turnover and fees are valued at.
+	last lastTicks
+	// view is what risk checks a quote against: its Ticks are a copy of
+	// last, made when risk asks for it.
 	view strategy.State
-	// marks are what equity, PnL, turnover and fees are valued at: last,
-	// but for a pair whose last tick has no price, the last one that had
-	// (a tick without a price is no reason to value holdings at nothing).
-	marks marks
 
 	venue  *venue
 	valuer *valuer
@@ -177,7 +175,7 @@ type replay struct {
 }
 
 func newReplay(o Options, in ticks, stage string) (r *replay, err error) {
-	r = &replay{o: o, in: in, last: map[string]market.Tick{}, feesByAsset: map[market.Asset]decimal.Decimal{},
+	r = &replay{o: o, in: in, feesByAsset: map[market.Asset]decimal.Decimal{},
 		chart: newDownsampler[chartPoint](2048), prices: map[string]*priceSeries{}, reg: prometheus.NewRegistry()}
 	defer func() {
 		if err != nil {
@@ -185,12 +183,11 @@ func newReplay(o Options, in ticks, stage string) (r *replay, err error) {
 		}
 	}()
 	r.startBal = cloneBalances(o.Balances)
-	r.marks = marks{last: r.last, held: map[string]market.Tick{}}
 	specs := map[string]market.Pair{}
 	for _, p := range o.Pairs {
 		specs[p.Symbol] = p
 	}
-	r.view = strategy.State{MaxAge: o.Limits.MaxPriceAge.Duration, Ticks: r.last, Specs: specs}
+	r.view = strategy.State{MaxAge: o.Limits.MaxPriceAge.Duration, Ticks: map[string]market.Tick{}, Specs: specs}
 	if r.valuer, err = newValuer(o.Reference, o.Pairs, o.assets()); err != nil {
 		return nil, fmt.Errorf("backtest: %w", err)
 	}
@@ -222,7 +219,7 @@ func newReplay(o Options, in ticks, stage string) (r *replay, err error) {
 	eng, err := trader.NewEngine(trader.EngineOptions{
 		Limits: o.Limits, Counters: &risk.MemoryCounters{}, Gate: o.Gate, Store: r.store, Venue: r.venue, Transfers: r.venue,
 		Pairs: o.Pairs, Strategies: o.Strategies, Clock: r.clock.Clock(), Inline: true,
-		Prices:  func(now time.Time) strategy.View { r.view.Clock = now; return &r.view },
+		Prices:  r.quoteView,
 		NewID:   func() (string, error) { n++; return fmt.Sprintf("bt-%08d", n), nil },
 		Observe: func(x *execution.Executor) trader.Executor { return observer{x: x, r: r} },
 		Logger:  o.Logger, Registry: r.reg,
@@ -238,6 +235,13 @@ func newReplay(o Options, in ticks, stage string) (r *replay, err error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// quoteView is the view risk checks a quote against, at now.
+func (r *replay) quoteView(now time.Time) strategy.View {
+	r.view.Clock = now
+	r.last.copyTo(r.view.Ticks)
+	return &r.view
 }
 
 func cloneBalances(m map[market.Asset]decimal.Decimal) map[market.Asset]decimal.Decimal {

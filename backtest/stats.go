@@ -48,29 +48,12 @@ func newValuer(ref market.Asset, pairs []market.Pair, assets []market.Asset) (*v
 	return v, nil
 }
 
-// marks are the ticks assets are valued at: each pair's last tick, or
-// while that one has no price, the last one held that had.
-type marks struct {
-	last map[string]market.Tick
-	held map[string]market.Tick // set when a priceless tick replaces a priced one
-}
-
 // priced reports whether t has a buy and a sell price.
 func priced(t market.Tick) bool { return t.BuyPrice.IsPositive() && t.SellPrice.IsPositive() }
 
-// mark returns the tick pair is valued at, and false if it never had a
-// price.
-func (m marks) mark(pair string) (market.Tick, bool) {
-	if t, ok := m.last[pair]; ok && priced(t) {
-		return t, true
-	}
-	t, ok := m.held[pair]
-	return t, ok
-}
-
 // value returns amount of asset in the reference, and false while the pair
 // it is valued through has no price yet.
-func (v *valuer) value(asset market.Asset, amount decimal.Decimal, m marks) (decimal.Decimal, bool) {
+func (v *valuer) value(asset market.Asset, amount decimal.Decimal, m *lastTicks) (decimal.Decimal, bool) {
 	if asset == v.ref || amount.IsZero() {
 		return amount, true
 	}
@@ -83,7 +66,7 @@ func (v *valuer) value(asset market.Asset, amount decimal.Decimal, m marks) (dec
 
 // mid returns the mid price asset is valued at, and whether its pair is
 // the inverse (the reference is its base).
-func (v *valuer) mid(asset market.Asset, m marks) (mid decimal.Decimal, inverted, ok bool) {
+func (v *valuer) mid(asset market.Asset, m *lastTicks) (mid decimal.Decimal, inverted, ok bool) {
 	r := v.routes[asset]
 	t, ok := m.mark(r.pair)
 	if !ok {
@@ -106,7 +89,7 @@ func at(amount, mid decimal.Decimal, inverted bool) decimal.Decimal {
 // equities values two sets of balances at once (each asset's mid worked
 // out once): the total and risky part of the first, the total of the
 // second; value's results exactly.
-func (v *valuer) equities(balances, other map[market.Asset]decimal.Decimal, m marks) (total, risky, otherTotal decimal.Decimal, ok bool) {
+func (v *valuer) equities(balances, other map[market.Asset]decimal.Decimal, m *lastTicks) (total, risky, otherTotal decimal.Decimal, ok bool) {
 	for _, a := range v.assets {
 		x, y := balances[a], other[a]
 		if a != v.ref && !(x.IsZero() && y.IsZero()) {
@@ -126,7 +109,7 @@ var half = decimal.New(5, -1)
 
 // equity values every balance; it returns the total and what is held in
 // assets other than the reference.
-func (v *valuer) equity(balances map[market.Asset]decimal.Decimal, m marks) (total, risky decimal.Decimal, ok bool) {
+func (v *valuer) equity(balances map[market.Asset]decimal.Decimal, m *lastTicks) (total, risky decimal.Decimal, ok bool) {
 	for _, a := range v.assets {
 		x, ok := v.value(a, balances[a], m)
 		if !ok {

@@ -168,9 +168,9 @@ func (r *replay) summary() (*Summary, error) {
 	for _, a := range r.valuer.assets {
 		start, end := r.startBal[a], r.held()[a]
 		sv := r.startValues[a]
-		ev, _ := r.valuer.value(a, end, r.marks)
+		ev, _ := r.valuer.value(a, end, &r.last)
 		sp := r.startPrices[a]
-		ep, _ := r.valuer.value(a, decimal.NewFromInt(1), r.marks)
+		ep, _ := r.valuer.value(a, decimal.NewFromInt(1), &r.last)
 		s.Assets[string(a)] = AssetPnL{Start: amount(start), End: amount(end), Change: amount(end.Sub(start)),
 			StartPrice: amount(sp), EndPrice: amount(ep),
 			StartValue: amount(sv), EndValue: amount(ev), ValueChange: amount(ev.Sub(sv)),
