@@ -73,8 +73,10 @@ type Loop struct {
 	o     Options
 	log   *slog.Logger
 	state strategy.State
-	books *books
-	open  map[string]*open // intents approved and not finished, by Client-Id
+	// stamps mirrors state.Ticks' times for the first few pairs.
+	stamps stamps
+	books  *books
+	open   map[string]*open // intents approved and not finished, by Client-Id
 	// parked are the strategies an operator disabled, by name.
 	parked map[string]strategy.Strategy
 	// gen counts, by name, the instances SetStrategy put in place.
@@ -403,10 +405,11 @@ func (l *Loop) tick(ctx context.Context, t market.Tick) {
 	// further ahead of our clock than any skew explains is not trusted to
 	// order by, or one bad venue timestamp would freeze the pair until the
 	// venue's clock caught up.
-	if prev, ok := l.state.Ticks[t.Pair]; ok && t.Time.Before(prev.Time) && !prev.Time.After(l.state.Clock.Add(maxClockSkew)) {
+	if prev, ok := l.prevStamp(t.Pair); ok && t.Time.Before(prev) && !prev.After(l.state.Clock.Add(maxClockSkew)) {
 		return
 	}
 	l.state.Ticks[t.Pair] = t
+	l.stamps.set(t.Pair, t.Time)
 	var ev strategy.Event // built once, for the first strategy that reads prices
 	for _, s := range l.o.Strategies {
 		if ig, ok := s.(strategy.PriceIgnorer); ok && ig.IgnoresPrices() {
@@ -418,6 +421,16 @@ func (l *Loop) tick(ctx context.Context, t market.Tick) {
 		}
 		l.handle(ctx, s, ev)
 	}
+}
+
+// prevStamp returns the Time of pair's last tick, and false before its
+// first.
+func (l *Loop) prevStamp(pair string) (time.Time, bool) {
+	if at, ok := l.stamps.get(pair); ok {
+		return at, true
+	}
+	prev, ok := l.state.Ticks[pair]
+	return prev.Time, ok
 }
 
 // apply handles one event.
