@@ -126,7 +126,7 @@ func (l *Loop) runStrategy(s strategy.Strategy) {
 	if t, ok := s.(strategy.Timed); ok {
 		if due := t.NextTimer(l.o.Clock.Now()); !due.IsZero() {
 			l.next[s.Name()] = due
-			l.dueOK = false
+			l.timersChanged()
 		}
 	}
 }
@@ -134,7 +134,7 @@ func (l *Loop) runStrategy(s strategy.Strategy) {
 // disarm forgets name's timer.
 func (l *Loop) disarm(name string) {
 	delete(l.next, name)
-	l.dueOK = false
+	l.timersChanged()
 }
 
 // outcome hands the strategy that asked for o the outcome of its intent.

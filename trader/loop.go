@@ -86,6 +86,12 @@ type Loop struct {
 	// since. Every event asks for it, and a map scan per tick is costly.
 	due   time.Time
 	dueOK bool
+	// armed is a timer of next as rearm last found or put it, valid
+	// until next changes (timersChanged clears it). rearm runs on every
+	// tick for a strategy that acts on timers only, mostly to find its
+	// timer as it was: comparing its name with armed's costs less than
+	// hashing it into next.
+	armed armedTimer
 
 	events   chan event
 	metrics  metrics
@@ -118,6 +124,12 @@ type hold struct {
 type job struct {
 	trade *strategy.Intent
 	move  *execution.Movement
+}
+
+// armedTimer is a strategy's timer, by the strategy's name.
+type armedTimer struct {
+	name string
+	due  time.Time
 }
 
 type event interface{}
@@ -448,7 +460,7 @@ func (l *Loop) apply(ctx context.Context, e event) {
 		for _, s := range l.o.Strategies {
 			if due, ok := l.next[s.Name()]; ok && !due.After(now) {
 				delete(l.next, s.Name())
-				l.dueOK = false
+				l.timersChanged()
 				l.handle(ctx, s, strategy.Timer{Due: due})
 			}
 		}
@@ -495,15 +507,29 @@ func (l *Loop) rearm(s strategy.Strategy) {
 		return
 	}
 	due := t.NextTimer(l.state.Clock)
-	cur, armed := l.next[s.Name()]
+	name := s.Name()
+	if !due.IsZero() && name == l.armed.name && due.Equal(l.armed.due) {
+		return // armed already, and next has not changed since
+	}
+	cur, armed := l.next[name]
 	switch {
 	case due.IsZero() && armed:
-		delete(l.next, s.Name())
-		l.dueOK = false
+		delete(l.next, name)
+		l.timersChanged()
 	case !due.IsZero() && (!armed || !cur.Equal(due)):
-		l.next[s.Name()] = due
-		l.dueOK = false
+		l.next[name] = due
+		l.timersChanged()
 	}
+	if !due.IsZero() {
+		l.armed = armedTimer{name, due}
+	}
+}
+
+// timersChanged notes a change to next: the earliest timer and armed are
+// to be found again.
+func (l *Loop) timersChanged() {
+	l.dueOK = false
+	l.armed = armedTimer{}
 }
 
 // nextTimer returns the earliest strategy timer.
