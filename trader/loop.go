@@ -417,11 +417,16 @@ func (l *Loop) tick(ctx context.Context, t market.Tick) {
 	// further ahead of our clock than any skew explains is not trusted to
 	// order by, or one bad venue timestamp would freeze the pair until the
 	// venue's clock caught up.
-	if prev, ok := l.prevStamp(t.Pair); ok && t.Time.Before(prev) && !prev.After(l.state.Clock.Add(maxClockSkew)) {
+	st := l.stamps.find(t.Pair)
+	if prev, ok := l.prevStamp(st, t.Pair); ok && t.Time.Before(prev) && !prev.After(l.state.Clock.Add(maxClockSkew)) {
 		return
 	}
 	l.state.Ticks[t.Pair] = t
-	l.stamps.set(t.Pair, t.Time)
+	if st != nil {
+		st.at = t.Time
+	} else {
+		l.stamps.add(t.Pair, t.Time)
+	}
 	var ev strategy.Event // built once, for the first strategy that reads prices
 	for _, s := range l.o.Strategies {
 		if ig, ok := s.(strategy.PriceIgnorer); ok && ig.IgnoresPrices() {
@@ -436,10 +441,10 @@ func (l *Loop) tick(ctx context.Context, t market.Tick) {
 }
 
 // prevStamp returns the Time of pair's last tick, and false before its
-// first.
-func (l *Loop) prevStamp(pair string) (time.Time, bool) {
-	if at, ok := l.stamps.get(pair); ok {
-		return at, true
+// first; st is pair's stamp, nil when pair is not one of the few.
+func (l *Loop) prevStamp(st *pairStamp, pair string) (time.Time, bool) {
+	if st != nil {
+		return st.at, true
 	}
 	prev, ok := l.state.Ticks[pair]
 	return prev.Time, ok

@@ -20,25 +20,19 @@ type pairStamp struct {
 // maxFewStamps bounds stamps.few.
 const maxFewStamps = 4
 
-// get returns pair's stamp, and false when pair is not one of the few.
-func (s *stamps) get(pair string) (time.Time, bool) {
+// find returns pair's stamp, nil when pair is not one of the few.
+func (s *stamps) find(pair string) *pairStamp {
 	for i := range s.few {
 		if s.few[i].pair == pair {
-			return s.few[i].at, true
+			return &s.few[i]
 		}
 	}
-	return time.Time{}, false
+	return nil
 }
 
-// set records at as pair's stamp, if pair is one of the few or there is
-// room for it.
-func (s *stamps) set(pair string, at time.Time) {
-	for i := range s.few {
-		if s.few[i].pair == pair {
-			s.few[i].at = at
-			return
-		}
-	}
+// add makes at the stamp of pair, not one of the few, if there is room
+// for it. A pointer find returned is not valid after it.
+func (s *stamps) add(pair string, at time.Time) {
 	if len(s.few) < maxFewStamps {
 		s.few = append(s.few, pairStamp{pair, at})
 	}
