@@ -61,7 +61,7 @@ func (l *lastTicks) update(t *market.Tick, now time.Time) {
 		l.slots = append(l.slots, lastSlot{pair: t.Pair, tick: *t})
 		return
 	}
-	if !takes(*t, s.tick, now) {
+	if !takes(t.Time, s.tick.Time, now) {
 		return
 	}
 	if !priced(*t) && priced(s.tick) {

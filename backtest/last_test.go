@@ -19,7 +19,7 @@ type mapMarks struct {
 }
 
 func (m mapMarks) update(t market.Tick, now time.Time) {
-	if prev, ok := m.last[t.Pair]; !ok || takes(t, prev, now) {
+	if prev, ok := m.last[t.Pair]; !ok || !t.Time.Before(prev.Time) || prev.Time.After(now.Add(maxClockSkew)) {
 		if ok && !priced(t) && priced(prev) {
 			m.held[t.Pair] = prev
 		}

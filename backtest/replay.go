@@ -34,7 +34,7 @@ func (r *replay) priceAt(pair string, at time.Time) (market.Tick, bool) {
 			if u.Tick.Received.After(at) {
 				break
 			}
-			if u.Tick.Pair == pair && (!ok || takes(u.Tick, t, u.Tick.Received)) {
+			if u.Tick.Pair == pair && (!ok || takes(u.Tick.Time, t.Time, u.Tick.Received)) {
 				t, ok = u.Tick, true
 			}
 		}
@@ -46,12 +46,13 @@ func (r *replay) priceAt(pair string, at time.Time) (market.Tick, bool) {
 // venue timestamp may be and still be trusted to order the ticks after it.
 const maxClockSkew = 5 * time.Second
 
-// takes reports whether the loop, at now, takes t as its pair's last tick
-// over prev: unless t is older, as long as prev's stamp is not further
-// ahead of the clock than any skew explains (one bad venue timestamp
-// would otherwise freeze the pair).
-func takes(t, prev market.Tick, now time.Time) bool {
-	return !t.Time.Before(prev.Time) || prev.Time.After(now.Add(maxClockSkew))
+// takes reports whether the loop, at now, takes a tick stamped at as its
+// pair's last over one stamped prev: unless it is older, as long as prev
+// is not further ahead of the clock than any skew explains (one bad venue
+// timestamp would otherwise freeze the pair). It takes the stamps, not
+// the ticks: it is called on every tick, and not inlined.
+func takes(at, prev, now time.Time) bool {
+	return !at.Before(prev) || prev.After(now.Add(maxClockSkew))
 }
 
 // pull returns the next tick to replay (nil after the last), valid until
