@@ -60,6 +60,9 @@ type State struct {
 type pairIndex struct {
 	n       int // len(Specs) when made
 	answers map[[2]market.Asset]pairAnswer
+	// few are the answers, when there are at most maxScannedAnswers:
+	// comparing a few assets' names costs less than hashing two of them.
+	few []keyedAnswer
 }
 
 type pairAnswer struct {
@@ -67,9 +70,17 @@ type pairAnswer struct {
 	inverted bool
 }
 
+type keyedAnswer struct {
+	key [2]market.Asset
+	pairAnswer
+}
+
+// maxScannedAnswers bounds pairIndex.few: four pairs' answers.
+const maxScannedAnswers = 8
+
 // IndexPairs indexes Specs for FindPair, which strategies call on every
-// check: one map access then answers it, instead of a walk over every
-// pair. Call it again after changing Specs: an index made for another
+// check: one map access (or for up to four pairs, a scan of their few
+// answers) then answers it, instead of a walk over every pair. Call it again after changing Specs: an index made for another
 // number of pairs is not used, but one made before a pair was replaced
 // would answer with the old one.
 func (s *State) IndexPairs() {
@@ -79,6 +90,11 @@ func (s *State) IndexPairs() {
 			if p, inverted, ok := s.scanPairs(k[0], k[1]); ok {
 				x.answers[k] = pairAnswer{p, inverted}
 			}
+		}
+	}
+	if len(x.answers) <= maxScannedAnswers {
+		for k, ans := range x.answers {
+			x.few = append(x.few, keyedAnswer{k, ans})
 		}
 	}
 	s.index = x
@@ -122,12 +138,26 @@ func (s *State) Pairs() []market.Pair {
 // of Pairs would meet first.
 func (s *State) findPair(a, b market.Asset) (p market.Pair, inverted, ok bool) {
 	if x := s.index; x != nil && x.n == len(s.Specs) {
-		if ans, ok := x.answers[[2]market.Asset{a, b}]; ok {
+		if ans, ok := x.find(a, b); ok {
 			return ans.p, ans.inverted, true
 		}
 		return market.Pair{}, true, false // as the scan answers
 	}
 	return s.scanPairs(a, b)
+}
+
+// find returns the answer for a and b.
+func (x *pairIndex) find(a, b market.Asset) (pairAnswer, bool) {
+	if len(x.answers) <= maxScannedAnswers {
+		for i := range x.few {
+			if x.few[i].key[0] == a && x.few[i].key[1] == b {
+				return x.few[i].pairAnswer, true
+			}
+		}
+		return pairAnswer{}, false
+	}
+	ans, ok := x.answers[[2]market.Asset{a, b}]
+	return ans, ok
 }
 
 // scanPairs is findPair without the index.

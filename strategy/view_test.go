@@ -111,18 +111,20 @@ type listed struct{ View }
 
 // TestFindPairAsScan: FindPair on a State (its index, unsorted) finds what
 // the scan of the sorted Pairs finds, on 20,000 seeded random listings of
-// up to six pairs over three assets, several joining the same two assets
+// up to nine pairs over four assets, several joining the same two assets
 // either way round (and a few an asset with itself): scanning Specs, from
-// the index IndexPairs makes, and scanning again once Specs has changed.
+// the index IndexPairs makes (whether it scans its few answers or hashes),
+// and scanning again once Specs has changed.
 func TestFindPairAsScan(t *testing.T) {
 	const seed = 22
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, seed))
-	assets := []market.Asset{"A", "B", "C"}
+	assets := []market.Asset{"A", "B", "C", "D"}
 	pick := func() market.Asset { return assets[rng.IntN(len(assets))] }
+	few, many := 0, 0
 	for i := range 20_000 {
 		s := newState()
-		for range rng.IntN(7) {
+		for range rng.IntN(10) {
 			base, quote := pick(), pick()
 			sym := fmt.Sprintf("%s%s%d", base, quote, rng.IntN(3))
 			s.Specs[sym] = market.Pair{Symbol: sym, Base: base, Quote: quote}
@@ -133,6 +135,11 @@ func TestFindPairAsScan(t *testing.T) {
 			switch how {
 			case "indexed":
 				s.IndexPairs()
+				if len(s.index.answers) <= maxScannedAnswers {
+					few++
+				} else {
+					many++
+				}
 			case "indexed, then a pair added":
 				s.Specs["ZZ"] = market.Pair{Symbol: "ZZ", Base: "Z", Quote: "Z"}
 			}
@@ -141,5 +148,8 @@ func TestFindPairAsScan(t *testing.T) {
 				t.Fatalf("listing %d %v, %s: FindPair(%s, %s) = %s %v %v, the scan finds %s %v %v", i, s.Pairs(), how, a, b, p.Symbol, inv, ok, wp.Symbol, winv, wok)
 			}
 		}
+	}
+	if few == 0 || many == 0 {
+		t.Fatalf("%d indexes with few answers, %d with many: both ways of finding one are to be tried", few, many)
 	}
 }
