@@ -43,15 +43,9 @@ func TestTimersFollowTheStrategies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := New(Options{Strategies: ss, Risk: rk, Exec: &fillAtTick{price: d("50000")}, Clock: clk.Clock(), MaxAge: 10 * time.Second,
+	l := loaded(t, Options{Strategies: ss, Risk: rk, Exec: &fillAtTick{price: d("50000")}, Clock: clk.Clock(), MaxAge: 10 * time.Second,
 		NewID: func() (string, error) { return "cid", nil }, Books: openBooks(t, nil)})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	if err := l.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
 	parked := map[string]bool{}
 	for i := range 3000 {
 		a := alarms[rng.IntN(len(alarms))]

@@ -29,15 +29,9 @@ func TestTickOrderAcrossManyPairs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := New(Options{Risk: rk, Exec: &fillAtTick{price: d("50000")}, Clock: clk.Clock(), MaxAge: 10 * time.Second,
+	l := loaded(t, Options{Risk: rk, Exec: &fillAtTick{price: d("50000")}, Clock: clk.Clock(), MaxAge: 10 * time.Second,
 		NewID: func() (string, error) { return "cid", nil }, Books: openBooks(t, nil)})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	if err := l.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
 	names := make([]string, 2*maxFewStamps+1)
 	for i := range names {
 		names[i] = fmt.Sprintf("P%dEUR", i)
