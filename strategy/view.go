@@ -80,9 +80,10 @@ const maxScannedAnswers = 8
 
 // IndexPairs indexes Specs for FindPair, which strategies call on every
 // check: one map access (or for up to four pairs, a scan of their few
-// answers) then answers it, instead of a walk over every pair. Call it again after changing Specs: an index made for another
-// number of pairs is not used, but one made before a pair was replaced
-// would answer with the old one.
+// answers) then answers it, instead of a walk over every pair. Call it
+// again after changing Specs: an index made for another number of pairs
+// is not used, but one made before a pair was replaced would answer with
+// the old one.
 func (s *State) IndexPairs() {
 	x := &pairIndex{n: len(s.Specs), answers: map[[2]market.Asset]pairAnswer{}}
 	for _, q := range s.Specs {
