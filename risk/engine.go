@@ -34,7 +34,9 @@ type Options struct {
 	Counters Counters
 	// Gate is the maintenance gate; nil means always open.
 	Gate Gate
-	// Logger receives one line per rejection; nil discards.
+	// Logger receives one line per rejection, at Warn, or at Debug for
+	// one like another logged less than 10 minutes before (rejectLog);
+	// nil discards.
 	Logger *slog.Logger
 	// Registry receives the metrics; nil means none.
 	Registry prometheus.Registerer
@@ -42,12 +44,13 @@ type Options struct {
 
 // Engine runs the checks. Build it with New; it is safe for concurrent use.
 type Engine struct {
-	l        Limits
-	zone     *time.Location
-	counters Counters
-	gate     Gate
-	log      *slog.Logger
-	m        *metrics
+	l         Limits
+	zone      *time.Location
+	counters  Counters
+	gate      Gate
+	log       *slog.Logger
+	m         *metrics
+	rejectLog rejectLog // the level of each rejection's line
 
 	// reserveMu makes each reservation's read and add of the daily totals
 	// one step, so concurrent checks (the trading loop, treasury) cannot
@@ -105,7 +108,7 @@ func (e *Engine) Check(ctx context.Context, now time.Time, v strategy.View, in s
 	a, rej := e.check(ctx, now, v, in)
 	if rej != nil {
 		rej.Intent = in
-		return Approval{}, e.reject(rej)
+		return Approval{}, e.reject(now, rej)
 	}
 	return a, nil
 }
@@ -378,7 +381,7 @@ type Quote struct {
 func (e *Engine) CheckQuote(now time.Time, v strategy.View, in strategy.Intent, q Quote) error {
 	if rej := e.checkQuote(now, v, in, q); rej != nil {
 		rej.Intent = in
-		return e.reject(rej)
+		return e.reject(now, rej)
 	}
 	return nil
 }
@@ -414,11 +417,15 @@ func (e *Engine) checkQuote(now time.Time, v strategy.View, in strategy.Intent, 
 	return nil
 }
 
-// reject counts and logs r and returns it as an error.
-func (e *Engine) reject(r *Rejection) error {
+// reject counts and logs r, refused at now, and returns it as an error.
+// The line is at Warn, but at Debug for a rejection like one logged at
+// Warn less than repeatWindow before (see rejectLog).
+func (e *Engine) reject(now time.Time, r *Rejection) error {
 	e.m.rejections.WithLabelValues(r.Reason.String()).Inc()
 	attrs := []any{"reason", r.Reason.String(), "detail", r.Detail}
+	who := "strategy " + r.Intent.Strategy
 	if r.Transfer.Destination != "" {
+		who = "destination " + r.Transfer.Destination
 		attrs = append(attrs, "destination", r.Transfer.Destination, "asset", string(r.Transfer.Asset), "amount", r.Transfer.Amount.String())
 	} else {
 		attrs = append(attrs, "strategy", r.Intent.Strategy, "ref", r.Intent.Ref, "pair", r.Intent.Pair,
@@ -427,7 +434,11 @@ func (e *Engine) reject(r *Rejection) error {
 	if r.Err != nil {
 		attrs = append(attrs, "err", r.Err.Error())
 	}
-	e.log.Warn("risk rejection", attrs...)
+	level, since := e.rejectLog.level(now, who, r.Reason)
+	if since > 0 {
+		attrs = append(attrs, "repeated", since) // like it, logged at Debug since the last line
+	}
+	e.log.Log(context.Background(), level, "risk rejection", attrs...)
 	return r
 }
 

@@ -40,7 +40,7 @@ func (e *Engine) CheckTransfer(ctx context.Context, now time.Time, v strategy.Vi
 	a, rej := e.checkTransfer(ctx, now, v, t)
 	if rej != nil {
 		rej.Transfer = t
-		return Approval{}, e.reject(rej)
+		return Approval{}, e.reject(now, rej)
 	}
 	return a, nil
 }
