@@ -256,12 +256,6 @@ func (f SweepFile) walkForwardProblems() error {
 	return ps.Err("sweep")
 }
 
-// target is a strategy a sweep varies, with the params it varies.
-type target struct {
-	spec strategy.Spec
-	keys []string
-}
-
 // resolve finds each param's strategy among specs (the enabled
 // [[strategy]] tables) and returns the params' value lists.
 func (f SweepFile) resolve(specs []strategy.Spec) ([][]any, error) {

@@ -17,7 +17,6 @@ import (
 	"github.com/otcdesk/engine/feeds"
 	"github.com/otcdesk/engine/ha"
 	"github.com/otcdesk/engine/hercle"
-	"github.com/otcdesk/engine/hercle/hub"
 	"github.com/otcdesk/engine/inbound"
 	"github.com/otcdesk/engine/ledger"
 	"github.com/otcdesk/engine/market"
@@ -53,7 +52,6 @@ type run struct {
 	specs     map[string]market.Pair
 	pairs     []market.Pair
 	source    *feeds.Source
-	hub       *hub.Client
 	eng       *trader.Engine
 	tr        *treasury.Treasury
 	rec       *reconcile.Reconciler

@@ -49,12 +49,6 @@ func VerifyBody(secret string, body []byte, sig string) error {
 	return verify(secret, n, sig)
 }
 
-// VerifyQuery checks sig against the signature of a GET request's raw
-// query string (without "?"), in constant time.
-func VerifyQuery(secret, rawQuery, sig string) error {
-	return verify(secret, []byte(strings.TrimPrefix(rawQuery, "?")), sig)
-}
-
 func verify(secret string, data []byte, sig string) error {
 	if sig == "" {
 		return fmt.Errorf("%w: no %s header", ErrSignature, SignHeader)

@@ -37,7 +37,6 @@ type worker struct {
 	name     string
 	to       sender
 	queue    chan queued
-	classes  []Class
 	dedup    *dedup // guarded by Notifier.mu
 	clock    clock.Clock
 	log      *slog.Logger

@@ -46,14 +46,14 @@ func (m *memVenue) Trades(_ context.Context, q hercle.PageQuery) iter.Seq2[hercl
 	return inRange(m.trades, func(t hercle.Trade) time.Time { return t.Timestamp.Time }, q.From, q.To)
 }
 func (m *memVenue) HistoricalTrades(_ context.Context, q hercle.PageQuery) iter.Seq2[hercle.Trade, error] {
-	return m.Trades(nil, q)
+	return m.Trades(context.Background(), q)
 }
 func (m *memVenue) TradesByClientID(context.Context, string) ([]hercle.Trade, error) { return nil, nil }
 func (m *memVenue) Transactions(_ context.Context, q hercle.PageQuery) iter.Seq2[hercle.Transaction, error] {
 	return inRange(m.txs, func(t hercle.Transaction) time.Time { return t.Timestamp.Time }, q.From, q.To)
 }
 func (m *memVenue) HistoricalTransactions(_ context.Context, q hercle.PageQuery) iter.Seq2[hercle.Transaction, error] {
-	return m.Transactions(nil, q)
+	return m.Transactions(context.Background(), q)
 }
 func (m *memVenue) WithdrawalsPaginated(context.Context, hercle.PageQuery) iter.Seq2[hercle.Withdrawal, error] {
 	return none[hercle.Withdrawal]()

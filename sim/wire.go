@@ -46,8 +46,6 @@ func (t wtime) MarshalJSON() ([]byte, error) {
 	return json.Marshal(time.Time(t).UTC().Format(time.RFC3339Nano))
 }
 
-func ptr[T any](v T) *T { return &v }
-
 type wirePair struct {
 	Name         string `json:"name"`
 	Asset        string `json:"asset"`

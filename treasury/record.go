@@ -1,8 +1,6 @@
 package treasury
 
 import (
-	"unicode/utf8"
-
 	"github.com/otcdesk/engine/execution"
 	"github.com/otcdesk/engine/ledger"
 )
@@ -34,17 +32,4 @@ func destinationAccount(typ, network, address, name string) ledger.Account {
 		return ledger.Destination("BANK", address)
 	}
 	return ledger.Destination(network, address)
-}
-
-// clipNote bounds a note for the log and the ledger.
-func clipNote(s string) string {
-	const max = 500
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }
