@@ -27,6 +27,9 @@ type target struct {
 	payee   string // payee address id (bank)
 	from    string // internal address id (bank)
 	invoice string // Lightning payment request, fetched for the final amount
+	// planNote, in plan mode, is what sending would do first (create the
+	// Hercle deposit address).
+	planNote string
 }
 
 // resolve checks that the destination may be paid now and returns how:
@@ -64,6 +67,9 @@ func (t *Treasury) resolve(ctx context.Context, name string, p policy.Policy, pl
 		addr, err := t.depositAddress(ctx, name, d, plan)
 		if err != nil {
 			return target{}, err
+		}
+		if addr == "" { // plan mode: sending creates it, as it would now
+			tg.planNote = fmt.Sprintf("Hercle has no %s deposit address on %s yet: sending creates one first", d.Asset, d.Network)
 		}
 		// The address goes to Heropayments, whose network names are its
 		// own: the policy's network, not Hercle's.
@@ -263,8 +269,10 @@ func (t *Treasury) internalAddress(ctx context.Context, tg target) (string, erro
 }
 
 // depositAddress returns the account's Hercle deposit address for the
-// destination's asset and network, creating one (outside plan mode) when
-// there is none. A pinned address must match.
+// destination's asset and network, creating one when there is none. In
+// plan mode it creates nothing and returns "" where sending would create
+// one (no address pinned: a new one could not be the pinned one). A pinned
+// address must match.
 func (t *Treasury) depositAddress(ctx context.Context, name string, d policy.Destination, plan bool) (string, error) {
 	addr, ok := t.deposit[name]
 	if !ok {
@@ -273,6 +281,9 @@ func (t *Treasury) depositAddress(ctx context.Context, name string, d policy.Des
 			return "", fmt.Errorf("destination %s: list Hercle deposit addresses: %w", name, err)
 		}
 		addr = findDeposit(list, d)
+		if addr == "" && plan && d.Address == "" {
+			return "", nil
+		}
 		if addr == "" && !plan {
 			created, err := t.d.Hercle.CreateDepositAddress(ctx, hercle.DepositAddressRequest{Asset: d.Asset, Network: d.Network})
 			if err != nil {

@@ -39,6 +39,9 @@ func (t *Treasury) sendAmount(ctx context.Context, name string, p policy.Policy,
 	}
 	if plan {
 		res.Outcome = OutcomePlanned
+		if tg.planNote != "" {
+			res.Reason += "; " + tg.planNote
+		}
 		return res, nil
 	}
 	if dry {

@@ -108,6 +108,39 @@ func (r *rig) checkSettled(cid string, dep sim.Transaction) {
 	r.verify()
 }
 
+// Plan says a settlement to a Hercle deposit address that does not exist
+// yet would go, as sending would create the address first, and creates
+// nothing; with an address pinned, one created could not be it, so the
+// plan refuses as sending would.
+func TestPlanSettlementBeforeTheDepositAddressExists(t *testing.T) {
+	r := newSettleRig(t, settleSection)
+	r.prices()
+	plans, err := r.tr.Plan(r.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plans) != 1 || plans[0].Outcome != treasury.OutcomePlanned || !plans[0].Amount.Equal(d("4000")) ||
+		!strings.Contains(plans[0].Reason, "no USDT deposit address on Tron yet: sending creates one first") {
+		t.Fatalf("plan %+v, want 4000 USDT planned, the address to be created first", plans)
+	}
+	if got := r.venue.DepositAddresses(); len(got) != 0 {
+		t.Errorf("Plan created deposit addresses %+v", got)
+	}
+	if got := r.hp.Payments(); len(got) != 0 {
+		t.Errorf("Plan paid out at Heropayments: %+v", got)
+	}
+
+	pinned := newSettleRig(t, strings.Replace(settleSection, `network = "Tron"`, "network = \"Tron\"\naddress = \"TPinned\"", 1))
+	pinned.prices()
+	plans, err = pinned.tr.Plan(pinned.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plans) != 1 || plans[0].Outcome != treasury.OutcomeRefused || !strings.Contains(plans[0].Reason, "Hercle has no USDT deposit address on Tron") {
+		t.Fatalf("pinned plan %+v, want refused: no deposit address", plans)
+	}
+}
+
 // Heropayments -> Hercle end to end, the deposit found over REST: in
 // transit from the request until the deposit lands, then settled, the
 // deposit credited once and announced for autoconvert.
