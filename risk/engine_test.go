@@ -196,6 +196,12 @@ func TestCheckReasons(t *testing.T) {
 			if errors.As(err, &rej); rej.Intent.Ref != in.Ref {
 				t.Errorf("rejection carries intent %+v, want ref %q", rej.Intent, in.Ref)
 			}
+			if rej.Detail != "" && strings.Count(err.Error(), rej.Detail) != 1 {
+				t.Errorf("error %q says its detail %q more than once", err, rej.Detail)
+			}
+			if tt.name == "above the pair maximum" && !errors.Is(err, market.ErrSizeOutOfRange) {
+				t.Errorf("error %v does not wrap market.ErrSizeOutOfRange", err)
+			}
 			if tt.want == CountersUnavailable && !errors.Is(err, errDisk) {
 				t.Errorf("error %v does not wrap the counters' error", err)
 			}

@@ -2,6 +2,7 @@ package risk
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/otcdesk/engine/strategy"
 )
@@ -107,7 +108,8 @@ func (r *Rejection) Error() string {
 		what = r.Transfer.String()
 	}
 	msg := fmt.Sprintf("risk: %s rejected: %s: %s", what, r.Reason, r.Detail)
-	if r.Err != nil {
+	if r.Err != nil && !strings.Contains(r.Detail, r.Err.Error()) {
+		// A Detail that is the cause's own text already says it.
 		msg += ": " + r.Err.Error()
 	}
 	return msg
