@@ -431,8 +431,8 @@ func (e *Engine) reject(now time.Time, r *Rejection) error {
 		attrs = append(attrs, "strategy", r.Intent.Strategy, "ref", r.Intent.Ref, "pair", r.Intent.Pair,
 			"side", string(r.Intent.Side), "size", r.Intent.Size.String(), "amount", r.Intent.Amount.String())
 	}
-	if r.Err != nil {
-		attrs = append(attrs, "err", r.Err.Error())
+	if c := r.cause(); c != "" {
+		attrs = append(attrs, "err", c)
 	}
 	level, since := e.rejectLog.level(now, who, r.Reason)
 	if since > 0 {

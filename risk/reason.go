@@ -108,11 +108,19 @@ func (r *Rejection) Error() string {
 		what = r.Transfer.String()
 	}
 	msg := fmt.Sprintf("risk: %s rejected: %s: %s", what, r.Reason, r.Detail)
-	if r.Err != nil && !strings.Contains(r.Detail, r.Err.Error()) {
-		// A Detail that is the cause's own text already says it.
-		msg += ": " + r.Err.Error()
+	if c := r.cause(); c != "" {
+		msg += ": " + c
 	}
 	return msg
+}
+
+// cause is the text of r.Err, or "" when there is none or Detail, made of
+// it, already says it.
+func (r *Rejection) cause() string {
+	if r.Err == nil || strings.Contains(r.Detail, r.Err.Error()) {
+		return ""
+	}
+	return r.Err.Error()
 }
 
 // Unwrap returns the underlying cause.
