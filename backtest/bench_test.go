@@ -48,6 +48,10 @@ func decode(tb testing.TB, path string) int {
 // included), and x-decode: the fastest run over the fastest of three
 // passes that only read and decode the same recording. The machine is
 // shared, so the fastest of each is the least disturbed.
+//
+// check=none is the same run with a strategy whose first check falls
+// after the recording's end: the replay, the venue model, the equity
+// samples and the report, without the strategy's work.
 func BenchmarkBacktest(b *testing.B) {
 	defer TuneGC(os.Getenv, false)() // as `engine backtest` runs
 	for _, every := range []time.Duration{5 * time.Second, 5 * time.Minute} {
@@ -55,7 +59,11 @@ func BenchmarkBacktest(b *testing.B) {
 			b.Run(fmt.Sprintf("check=%s/%s", every, name), func(b *testing.B) { benchRun(b, name, every) })
 		}
 	}
+	b.Run("check=none/ticks.ndjson", func(b *testing.B) { benchRun(b, "ticks.ndjson", neverChecks) })
 }
+
+// neverChecks is a rebalance period longer than the benchmark recording.
+const neverChecks = 1000 * time.Hour
 
 // benchRun is one BenchmarkBacktest case: the rebalance strategy checking
 // every period over the recording name.
@@ -96,6 +104,47 @@ func benchRun(b *testing.B, name string, every time.Duration) {
 	b.ReportMetric(float64(bestRun)/float64(bestDecode), "x-decode")
 	b.ReportMetric(float64(runCPU)/float64(b.N)/float64(n), "cpu-ns/tick")
 	b.ReportMetric(float64(trades), "trades")
+}
+
+// BenchmarkReport measures writing the report (summary, the equity chart
+// as PNG and SVG, the price charts, report.html) of a run over the plain
+// benchmark recording at 5-second checks, once the replay is over: a
+// fixed cost of every run, whatever its length.
+func BenchmarkReport(b *testing.B) {
+	defer TuneGC(os.Getenv, false)()
+	o := options(b, benchRecording(b, "ticks.ndjson"))
+	o.Strategies = []strategy.Strategy{rebalance(b, 5*time.Second, strategy.OTC)}
+	if err := o.check(true); err != nil { // its defaults, as Run's
+		b.Fatal(err)
+	}
+	src, err := openSource(o.Feeds, o.From, o.To)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer src.close()
+	st := newStreamTicks(context.Background(), src)
+	defer st.stop()
+	r, err := newReplay(o, st, b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.close()
+	if err := r.run(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	sum, err := r.finish(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		dir := b.TempDir()
+		b.StartTimer()
+		if err := writeReport(dir, sum, r); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // BenchmarkDecode is the read-and-decode baseline on the same recordings.
