@@ -155,8 +155,9 @@ func decodeBody(r *http.Request, v any) error {
 		}
 		return fmt.Errorf("body: %w", err)
 	}
-	if dec.More() {
-		return errors.New("body: one JSON object only")
+	// Token, not More: More answers false before a stray '}' or ']'.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("body: one JSON object only, nothing after it")
 	}
 	return nil
 }

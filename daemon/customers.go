@@ -1,9 +1,7 @@
 package daemon
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/otcdesk/engine/customers"
@@ -46,19 +44,6 @@ func (d *Daemon) customerService() *customers.Service {
 	return d.customers
 }
 
-// decodeStrict reads a JSON body with no unknown field and nothing after it.
-func decodeStrict(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("body: %w", err)
-	}
-	if dec.More() {
-		return errors.New("body: more than one JSON value")
-	}
-	return nil
-}
-
 // customerDeposit is POST /admin/customers/deposits: an address for a
 // customer to pay to (customers.DepositRequest). It moves no money.
 func (d *Daemon) customerDeposit(r *http.Request) (int, any) {
@@ -67,7 +52,7 @@ func (d *Daemon) customerDeposit(r *http.Request) (int, any) {
 		return http.StatusServiceUnavailable, map[string]string{"error": "customer operations need [heropayments] enabled and the engine trading"}
 	}
 	var req customers.DepositRequest
-	if err := decodeStrict(r, &req); err != nil {
+	if err := decodeBody(r, &req); err != nil {
 		return http.StatusBadRequest, map[string]string{"error": err.Error()}
 	}
 	p, err := svc.Deposit(r.Context(), req)
@@ -91,7 +76,7 @@ func (d *Daemon) customerPayout(r *http.Request) (int, any) {
 		return http.StatusServiceUnavailable, map[string]string{"error": "customer operations need [heropayments] enabled and the engine trading"}
 	}
 	var req customers.PayoutRequest
-	if err := decodeStrict(r, &req); err != nil {
+	if err := decodeBody(r, &req); err != nil {
 		return http.StatusBadRequest, map[string]string{"error": err.Error()}
 	}
 	res, err := svc.Payout(r.Context(), req)

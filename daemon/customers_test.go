@@ -23,7 +23,7 @@ import (
 // flow, daily withdrawal limits of 50,000 (merchant) and 5,000 USDT (per
 // customer), a risk cap for customer payouts, and USDTEUR fed so risk can
 // value them in EUR.
-func customersConfig(t *testing.T, flow string) config.Config {
+func customersConfig(t testing.TB, flow string) config.Config {
 	cfg := paperConfig(t.TempDir())
 	cfg.Heropayments.Enabled, cfg.Heropayments.Flow = true, flow
 	cfg.Heropayments.MerchantDailyLimit, cfg.Heropayments.CustomerDailyLimit = tomlval.MustDec("50000"), tomlval.MustDec("5000")

@@ -46,7 +46,7 @@ func (b *syncBuffer) String() string {
 // harness is a daemon running in paper mode in this process, over the real
 // protocols to its in-process simulator.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	d      *daemon.Daemon
 	info   daemon.Info
 	logs   *syncBuffer
@@ -87,7 +87,7 @@ func always(side, pair, size, path string) map[string]any {
 	}
 }
 
-func start(t *testing.T, cfg config.Config, o daemon.Options) *harness {
+func start(t testing.TB, cfg config.Config, o daemon.Options) *harness {
 	t.Helper()
 	secrets, err := config.LoadSecrets(func(k string) string {
 		return map[string]string{"ADMIN_TOKEN": adminToken}[k]
@@ -99,7 +99,7 @@ func start(t *testing.T, cfg config.Config, o daemon.Options) *harness {
 }
 
 // startWith starts the daemon with secrets and waits until it trades.
-func startWith(t *testing.T, cfg config.Config, o daemon.Options, secrets config.Secrets) *harness {
+func startWith(t testing.TB, cfg config.Config, o daemon.Options, secrets config.Secrets) *harness {
 	t.Helper()
 	logs := &syncBuffer{}
 	o.Logger = newLogger(logs)
@@ -144,7 +144,7 @@ func (h *harness) stop() {
 }
 
 // metric returns the sum of the samples of name whose labels include want.
-func metric(t *testing.T, g prometheus.Gatherer, name string, want map[string]string) float64 {
+func metric(t testing.TB, g prometheus.Gatherer, name string, want map[string]string) float64 {
 	t.Helper()
 	mfs, err := g.Gather()
 	if err != nil {
@@ -223,7 +223,7 @@ func get(t *testing.T, url string) (int, string) {
 	return do(t, req)
 }
 
-func do(t *testing.T, req *http.Request) (int, string) {
+func do(t testing.TB, req *http.Request) (int, string) {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

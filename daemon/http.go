@@ -417,16 +417,18 @@ func riskBalances(s trader.Snapshot) []RiskBalance {
 	return out
 }
 
-// actionBody is the optional JSON body of pause and kill.
+// actionBody is the optional JSON body of pause, kill and resume.
 type actionBody struct {
 	Reason string `json:"reason"`
 }
 
+// readReason reads the optional body {"reason": "..."}, strictly as every
+// admin body is read; def without one.
 func readReason(r *http.Request, def string) (string, error) {
 	var b actionBody
 	if r.ContentLength != 0 {
-		if err := json.NewDecoder(r.Body).Decode(&b); err != nil {
-			return "", fmt.Errorf("body: want {\"reason\": \"...\"}: %w", err)
+		if err := decodeBody(r, &b); err != nil {
+			return "", fmt.Errorf("%w (want {\"reason\": \"...\"} or no body)", err)
 		}
 	}
 	if b.Reason == "" {
@@ -495,12 +497,20 @@ func (d *Daemon) resume(r *http.Request) (int, any) {
 	if rk == nil {
 		return http.StatusServiceUnavailable, map[string]string{"error": "starting up"}
 	}
+	reason, err := readReason(r, "")
+	if err != nil {
+		return http.StatusBadRequest, map[string]string{"error": err.Error()}
+	}
 	if err := d.kill.Remove(); err != nil {
 		return http.StatusInternalServerError, map[string]string{"error": err.Error()}
 	}
 	rk.Resume()
 	rk.ResetBreaker()
-	d.log.Warn("trading resumed by admin")
+	var attrs []any
+	if reason != "" {
+		attrs = append(attrs, "reason", reason)
+	}
+	d.log.Warn("trading resumed by admin", attrs...)
 	return http.StatusOK, map[string]string{"state": "trading"}
 }
 

@@ -201,3 +201,18 @@ func TestCallbackHandlerReportsRefusals(t *testing.T) {
 		t.Errorf("refusals were logged one by one:\n%s", logs.String())
 	}
 }
+
+// A response with anything after its JSON value is refused, a stray
+// closing brace or bracket included (json.Decoder.More misses those).
+func TestDecodeJSONRefusesTrailingData(t *testing.T) {
+	for _, b := range []string{`{"status":"x"} {}`, `{"status":"x"}}`, `{"status":"x"}]`, `{"status":"x"},`} {
+		var out map[string]any
+		if err := decodeJSON([]byte(b), &out); !errors.Is(err, ErrMalformedResponse) {
+			t.Errorf("decodeJSON(%s) = %v, want ErrMalformedResponse", b, err)
+		}
+	}
+	var out map[string]any
+	if err := decodeJSON([]byte("{\"status\":\"x\"}\n"), &out); err != nil {
+		t.Errorf("decodeJSON with a final newline = %v", err)
+	}
+}

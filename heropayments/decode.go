@@ -3,7 +3,9 @@ package heropayments
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"time"
@@ -37,7 +39,8 @@ func decodeJSON(b []byte, out any) error {
 	if err := dec.Decode(out); err != nil {
 		return fmt.Errorf("%w: %s", ErrMalformedResponse, jsonErrorKind(err))
 	}
-	if dec.More() {
+	// Token, not More: More answers false before a stray '}' or ']'.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return fmt.Errorf("%w: data after the JSON value", ErrMalformedResponse)
 	}
 	return checkKeyCase(b, out)

@@ -3,7 +3,9 @@ package ledger
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -170,4 +172,22 @@ func FuzzSplitBalanceKey(f *testing.F) {
 			t.Fatalf("splitBalanceKey(%q) = %q %q, which make key %q", k, a, asset, got)
 		}
 	})
+}
+
+// A stored record with anything after its JSON object is corrupt, a
+// stray closing brace included (json.Decoder.More misses it).
+func TestDecodeIntentRefusesTrailingData(t *testing.T) {
+	in := Intent{ClientID: "W1", Kind: IntentWithdrawal, Venue: Hercle, State: StatePending, History: []Attempt{{To: StatePending}}}
+	b, err := json.Marshal(intentRecord(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := decodeIntent(b); err != nil {
+		t.Fatalf("decodeIntent(valid) = %v", err)
+	}
+	for _, tail := range []string{"}", "]", " {}", ","} {
+		if _, err := decodeIntent(append(slices.Clone(b), tail...)); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("decodeIntent(record + %q) = %v, want ErrCorrupt", tail, err)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -189,7 +190,8 @@ func DecodeReport(b []byte) (Report, error) {
 	if err := dec.Decode(&r); err != nil {
 		return Report{}, fmt.Errorf("%w: %w", ErrBadReport, err)
 	}
-	if dec.More() {
+	// Token, not More: More answers false before a stray '}' or ']'.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return Report{}, fmt.Errorf("%w: data after the report", ErrBadReport)
 	}
 	if r.Started.IsZero() || r.Finished.IsZero() || r.Finished.Before(r.Started) {

@@ -121,6 +121,8 @@ func TestDecodeReportRefuses(t *testing.T) {
 		"finish < start":  `{"started":"2025-03-04T10:00:00Z","finished":"2025-03-04T09:00:00Z"}`,
 		"negative breaks": `{"started":"2025-03-04T10:00:00Z","finished":"2025-03-04T10:00:00Z","breaks":-1}`,
 		"trailing data":   `{"started":"2025-03-04T10:00:00Z","finished":"2025-03-04T10:00:00Z"} {}`,
+		"a stray brace":   `{"started":"2025-03-04T10:00:00Z","finished":"2025-03-04T10:00:00Z"}}`,
+		"a stray bracket": `{"started":"2025-03-04T10:00:00Z","finished":"2025-03-04T10:00:00Z"}]`,
 	} {
 		if _, err := DecodeReport([]byte(b)); !errors.Is(err, ErrBadReport) {
 			t.Errorf("DecodeReport(%s) = %v, want ErrBadReport", name, err)

@@ -43,9 +43,6 @@ func decodeJSON(data []byte, dst any) error {
 		}
 		return invalid("", "request body is not valid JSON for this endpoint")
 	}
-	if dec.More() {
-		return invalid("", "request body has data after the JSON object")
-	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return invalid("", "request body has data after the JSON object")
 	}

@@ -329,6 +329,7 @@ func TestWebhookBadEnvelopes(t *testing.T) {
 		{"string", `"x"`},
 		{"truncated", `{"EventId":"e","EventType":"Balance.Updated","Data":{}`},
 		{"trailing data", `{"EventId":"e","EventType":"Balance.Updated","Data":{}} {}`},
+		{"a stray brace", `{"EventId":"e","EventType":"Balance.Updated","Data":{}}}`},
 		{"no id", `{"EventType":"Balance.Updated","Data":{}}`},
 		{"empty id", `{"EventId":"","EventType":"Balance.Updated","Data":{}}`},
 		{"numeric id", `{"EventId":12,"EventType":"Balance.Updated","Data":{}}`},
