@@ -217,3 +217,33 @@ func TestSweepIsDeterministic(t *testing.T) {
 		t.Error("sweep.html has no heatmap or no best configuration")
 	}
 }
+
+// FuzzSweepFile reads arbitrary sweep files: a file LoadSweepFile accepts
+// expands (Sweep.Check) against a rebalance, or is refused with an error;
+// neither panics, and an accepted grid is within the sweep's limits.
+func FuzzSweepFile(f *testing.F) {
+	f.Add([]byte("[objective]\nmetric = \"return\"\n[[param]]\nkey = \"band\"\nvalues = [\"0.01\", \"0.02\"]\n"))
+	f.Add([]byte("seed = 7\n[objective]\nweights = { return = \"1\", max_drawdown = \"0.5\" }\n[[constraint]]\nmetric = \"max_drawdown\"\nmax = \"0.05\"\n" +
+		"[[param]]\nkey = \"every\"\nfrom = \"5m\"\nto = \"1h\"\nstep = \"5m\"\n[[param]]\nkey = \"weights.BTC\"\nfrom = \"0.1\"\nto = \"0.9\"\ndraws = 3\n" +
+		"[walk_forward]\nin_sample = \"48h\"\nout_of_sample = \"24h\"\nmode = \"anchored\"\n"))
+	f.Add([]byte("[objective]\nmetric = \"sharpe\"\n[[param]]\nkey = \"band\"\nfrom = \"0\"\nto = \"1\"\nstep = \"0.000001\"\n"))
+	f.Add([]byte("[[param]]\nkey = \"min_trade\"\nvalues = [1, \"x\", 2.5, true]\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		path := filepath.Join(t.TempDir(), "sweep.toml")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		file, err := LoadSweepFile(path)
+		if err != nil {
+			return
+		}
+		s := Sweep{File: file, Specs: []strategy.Spec{coreSpec()}}
+		p, err := s.expand()
+		if err != nil {
+			return
+		}
+		if n := len(p.combos); n == 0 || n > maxSweepCombinations {
+			t.Fatalf("accepted a grid of %d combinations", n)
+		}
+	})
+}
