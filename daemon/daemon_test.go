@@ -209,8 +209,16 @@ func TestObservabilityAndAdmin(t *testing.T) {
 	// Still killed after a restart, until resumed.
 	h2 := start(t, cfg, daemon.Options{})
 	h2.waitMetric("engine_risk_rejections_total", map[string]string{"reason": "kill_switch"}, 1)
-	if code, _ := h2.admin(http.MethodPost, "/admin/resume", adminToken); code != http.StatusOK {
-		t.Fatalf("resume = %d", code)
+	for _, bad := range []string{`{`, `{"reason":"x"}}`, `{"reasn":"x"}`} {
+		if code, body := adminPost(t, h2, "/admin/resume", []byte(bad)); code != http.StatusBadRequest {
+			t.Fatalf("resume with body %s = %d %s, want 400", bad, code, body)
+		}
+	}
+	if code, body := h2.admin(http.MethodGet, "/admin/status", adminToken); code != http.StatusOK || !strings.Contains(body, `"state": "killed"`) {
+		t.Fatalf("status after malformed resumes = %d %s, want still killed", code, body)
+	}
+	if code, body := adminPost(t, h2, "/admin/resume", []byte(`{"reason":"checked the venue"}`)); code != http.StatusOK {
+		t.Fatalf("resume = %d %s", code, body)
 	}
 	h2.waitMetric("engine_intents_total", map[string]string{"strategy": "s", "outcome": "filled"}, 1)
 	if code, _ := h2.admin(http.MethodPost, "/admin/pause", adminToken); code != http.StatusOK {

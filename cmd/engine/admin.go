@@ -24,7 +24,7 @@ ADMIN_TOKEN_NAME (engine admin audit, engine ledger audit).
 
   status                         state (trading, paused, killed, breaker), feed, prices, balances
   pause [-reason R]              stop new intents, trading and treasury, until resume
-  resume                         clear a pause, the kill switch and a tripped breaker
+  resume [-reason R]             clear a pause, the kill switch and a tripped breaker
   kill [-reason R]               the kill switch: stopped, across restarts, until resume
   portfolio                      positions valued with their paths, PnL by strategy and day
   pnl [-since WHEN] [-by strategy|asset|day]
@@ -233,7 +233,7 @@ func adminVerbs() map[string]adminVerb {
 	return map[string]adminVerb{
 		"status":           {fixed(http.MethodGet, "/admin/status"), printStatus},
 		"pause":            {reason("/admin/pause"), nil},
-		"resume":           {fixed(http.MethodPost, "/admin/resume"), nil},
+		"resume":           {reason("/admin/resume"), nil},
 		"kill":             {reason("/admin/kill"), nil},
 		"portfolio":        {fixed(http.MethodGet, "/admin/portfolio"), printPortfolio},
 		"pnl":              {pnlQuery, printPnL},
