@@ -102,6 +102,7 @@ func equityPlots(pts []chartPoint, ref string) (top, bottom *plot.Plot, err erro
 	top.Legend.Add("benchmark (opening balances held)", hold)
 	top.Legend.Top = true
 	top.Legend.Left = true
+	headroom(top)
 
 	bottom = plot.New()
 	bottom.Title.Text = "Drawdown (%)"
@@ -147,4 +148,21 @@ func (timeTicks) Ticks(lo, hi float64) []plot.Tick {
 		}
 	}
 	return out
+}
+
+// legendHeadroom is the share of a plot's data range added above it, so
+// that the legend, drawn at the top inside the plot (up to three rows, a
+// quarter of the smallest plot's height), does not lie on the lines.
+const legendHeadroom = 1.0 / 3
+
+// headroom raises p's Y maximum by legendHeadroom of its data range,
+// rounded up to the range's power of ten so that the axis keeps round
+// labels (by 1% of the value, or 1, for a flat series).
+func headroom(p *plot.Plot) {
+	span := p.Y.Max - p.Y.Min
+	if span <= 0 {
+		span = max(math.Abs(p.Y.Max)*0.01, 1)
+	}
+	unit := math.Pow(10, math.Floor(math.Log10(span)))
+	p.Y.Max = math.Ceil((p.Y.Max+span*legendHeadroom)/unit) * unit
 }

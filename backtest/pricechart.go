@@ -149,5 +149,6 @@ func pricePlot(pair, quote string, s *priceSeries) (p *plot.Plot, buys, sells in
 		p.Legend.Add(m.name, sc)
 	}
 	p.Legend.Top = true
+	headroom(p)
 	return p, len(b), len(sl), nil
 }

@@ -101,7 +101,7 @@ type reportChart struct {
 
 // reportPage is self-contained: the charts are inline SVG (the PNG a data
 // URL), no script, no outside resource.
-var reportPage = template.Must(template.New("report").Parse(`<!DOCTYPE html>
+var reportPage = template.Must(template.New("report").Funcs(template.FuncMap{"pct": pct}).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -111,6 +111,7 @@ body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 64em; co
 pre { background: #f6f6f6; padding: 1em; overflow-x: auto; }
 svg { max-width: 100%; height: auto; }
 table { border-collapse: collapse; margin-bottom: 1em; }
+.wide { overflow-x: auto; }
 td, th { padding: 0.2em 0.8em; border-bottom: 1px solid #ddd; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 th.group { text-align: center; border-bottom: 2px solid #999; }
@@ -124,7 +125,7 @@ strategies {{range $i, $s := .S.Strategies}}{{if $i}}, {{end}}<code>{{$s}}</code
 {{with .S.Notes}}<p>Derived from the recordings and the defaults (the configuration left them out):</p>
 <ul>{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}
 <h2>Equity, benchmark and drawdown</h2>
-<p>Return {{.S.Return}} against {{.S.BenchmarkReturn}} for the opening balances held untouched (the dashed line): excess return {{.S.ExcessReturn}}.</p>
+<p>Return {{pct .S.Return}} against {{pct .S.BenchmarkReturn}} for the opening balances held untouched (the dashed line): excess return {{pct .S.ExcessReturn}}.</p>
 <figure>{{.SVG}}</figure>
 <p><a download="equity.png" href="{{.PNG}}">Chart as PNG</a> ·
 <a href="equity.csv">equity.csv</a> · <a href="trades.csv">trades.csv</a> · <a href="summary.json">summary.json</a></p>
@@ -148,14 +149,14 @@ and stays in the equity curve; the price has moved it by {{.AwayEffect}} {{$.S.R
 {{end}}</table>
 {{with .Away}}<p>Withdrawn to the desk's destinations: {{range $a, $x := .}}{{$x}} {{$a}} {{end}}</p>{{end}}{{end}}
 <h2>Assets</h2>
-<table>
+<div class="wide"><table>
 <tr><th></th><th class="group" colspan="3">Quantity (in the asset)</th><th class="group" colspan="2">Price ({{.S.Reference}})</th>
 <th class="group" colspan="5">Value ({{.S.Reference}})</th></tr>
 <tr><th>Asset</th><th>Start</th><th>End</th><th>Change</th><th>Start</th><th>End</th>
 <th>Start</th><th>End</th><th>Change</th><th>of which price</th><th>of which trading</th></tr>
 {{range .Assets}}<tr><td>{{.Asset}}</td><td>{{.Start}}</td><td>{{.End}}</td><td>{{.Change}}</td><td>{{.StartPrice}}</td><td>{{.EndPrice}}</td>
 <td>{{.StartValue}}</td><td>{{.EndValue}}</td><td>{{.ValueChange}}</td><td>{{.PriceEffect}}</td><td>{{.TradeEffect}}</td></tr>
-{{end}}</table>
+{{end}}</table></div>
 <p>The price effect is the opening quantity times the price change; the trading effect the quantity change at the end price.</p>
 {{if .Prices}}<h2>Prices and fills</h2>
 {{range .Prices}}<h3>{{.Pair}}</h3>

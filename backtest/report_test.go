@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+	"gonum.org/v1/plot"
 
 	"github.com/otcdesk/engine/internal/tomlval"
 	"github.com/otcdesk/engine/market"
@@ -80,6 +81,10 @@ func TestReportPage(t *testing.T) {
 		if !strings.Contains(html, want) {
 			t.Errorf("report.html lacks %q", want)
 		}
+	}
+	// Returns read as the text summary's, in percent.
+	if want := "<p>Return " + pct(s.Return) + " against " + pct(s.BenchmarkReturn); !strings.Contains(html, want) {
+		t.Errorf("report.html lacks %q", want)
 	}
 	if strings.Contains(html, "<script") || strings.Contains(html, "http://") && !strings.Contains(html, "http://www.w3.org/") {
 		t.Error("report.html is not self-contained")
@@ -169,5 +174,23 @@ func TestChartsDrawnAtOnce(t *testing.T) {
 	}
 	if !bytes.Equal(png[0], png[1]) || !bytes.Equal(svg[0], svg[1]) {
 		t.Fatal("the charts drawn at once differ from those drawn alone")
+	}
+}
+
+// headroom leaves a third of the data range free above the lines for the
+// legend, at a round maximum.
+func TestHeadroom(t *testing.T) {
+	for _, c := range []struct{ min, max, want float64 }{
+		{1795000, 1845000, 1870000}, // + 16,667, up to the next 10,000
+		{-2.7, 0, 1},                // + 0.9, up to the next 1
+		{100, 100, 101},             // flat: + 1% of 100 / 3, up to the next 1
+		{0, 0, 1},                   // flat at zero
+	} {
+		p := plot.New()
+		p.Y.Min, p.Y.Max = c.min, c.max
+		headroom(p)
+		if p.Y.Max != c.want || p.Y.Max < c.max+(c.max-c.min)/3 {
+			t.Errorf("headroom of [%v, %v] = max %v, want %v", c.min, c.max, p.Y.Max, c.want)
+		}
 	}
 }
