@@ -9,7 +9,10 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"time"
+
+	"github.com/shopspring/decimal"
 
 	"github.com/otcdesk/engine/config"
 	"github.com/otcdesk/engine/customers"
@@ -189,6 +192,12 @@ func (r *run) startVenue(ctx context.Context) error {
 		d.log.Info("paper mode: simulator starts from the ledger's balances", "assets", len(opts.Balances), "seed", opts.Seed)
 	} else if !errors.Is(err, ledger.ErrNotFound) {
 		return err
+	} else if opts.Balances == nil {
+		var left []string
+		opts.Balances, left = valuedBalances(sim.DefaultBalances(), opts.Pairs, d.cfg.Feeds.Pairs, d.cfg.Risk.Reference)
+		if len(left) > 0 {
+			d.log.Info("paper mode: the simulator opens without the balances no fed pair values", "reference", d.cfg.Risk.Reference, "left_out", strings.Join(left, ","))
+		}
 	}
 	if r.hooks != nil { // keep the faults of [sim.webhooks]
 		opts.Webhooks.URL, opts.Webhooks.Signer, opts.Webhooks.Logger = r.hooks.URL(), r.signer, opts.Logger
@@ -412,4 +421,35 @@ func (r *run) buildTreasury(context.Context) error {
 		return err
 	}
 	return r.buildCustomers()
+}
+
+// valuedBalances keeps of balances the reference and the assets a fed pair
+// quotes in it (or it in them): an opening balance nothing prices would
+// sit in the books unvalued, and every PnL and status would warn of it.
+// left are the assets dropped, sorted.
+func valuedBalances(balances map[market.Asset]decimal.Decimal, listed []sim.PairConfig, fed []feeds.PairSettings, ref market.Asset) (kept map[market.Asset]decimal.Decimal, left []string) {
+	if len(listed) == 0 {
+		listed = sim.DefaultPairs()
+	}
+	valued := map[market.Asset]bool{ref: true}
+	for _, f := range fed {
+		for _, p := range listed {
+			switch {
+			case p.Symbol != f.Pair:
+			case p.Quote == ref:
+				valued[p.Base] = true
+			case p.Base == ref:
+				valued[p.Quote] = true
+			}
+		}
+	}
+	kept = map[market.Asset]decimal.Decimal{}
+	for _, a := range slices.Sorted(maps.Keys(balances)) {
+		if valued[a] {
+			kept[a] = balances[a]
+		} else {
+			left = append(left, string(a))
+		}
+	}
+	return kept, left
 }
