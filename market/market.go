@@ -57,18 +57,27 @@ type Pair struct {
 // ErrSizeOutOfRange is returned by CheckSize for a size outside the pair's limits.
 var ErrSizeOutOfRange = errors.New("market: size outside the pair's limits")
 
-// CheckSize reports whether size (base asset) is within the pair's limits.
+// CheckSize reports whether size (base asset) is within the pair's limits:
+// SizeProblem's text wrapping ErrSizeOutOfRange.
 func (p Pair) CheckSize(size decimal.Decimal) error {
-	if !size.IsPositive() {
-		return fmt.Errorf("%s size %s: %w", p.Symbol, size, ErrSizeOutOfRange)
-	}
-	if !p.MinSize.IsZero() && size.LessThan(p.MinSize) {
-		return fmt.Errorf("%s size %s below minimum %s: %w", p.Symbol, size, p.MinSize, ErrSizeOutOfRange)
-	}
-	if !p.MaxSize.IsZero() && size.GreaterThan(p.MaxSize) {
-		return fmt.Errorf("%s size %s above maximum %s: %w", p.Symbol, size, p.MaxSize, ErrSizeOutOfRange)
+	if why := p.SizeProblem(size); why != "" {
+		return fmt.Errorf("%s: %w", why, ErrSizeOutOfRange)
 	}
 	return nil
+}
+
+// SizeProblem says how size (base asset) is outside the pair's limits,
+// or "" when it is within them.
+func (p Pair) SizeProblem(size decimal.Decimal) string {
+	switch {
+	case !size.IsPositive():
+		return fmt.Sprintf("%s size %s", p.Symbol, size)
+	case !p.MinSize.IsZero() && size.LessThan(p.MinSize):
+		return fmt.Sprintf("%s size %s below minimum %s", p.Symbol, size, p.MinSize)
+	case !p.MaxSize.IsZero() && size.GreaterThan(p.MaxSize):
+		return fmt.Sprintf("%s size %s above maximum %s", p.Symbol, size, p.MaxSize)
+	}
+	return ""
 }
 
 // Tick is one price observation for a pair: the price at which the engine

@@ -310,8 +310,8 @@ func incoming(v strategy.View, asset market.Asset) (decimal.Decimal, bool) {
 // checkPairSize checks the base and quote size limits.
 func checkPairSize(p market.Pair, in strategy.Intent, f flows) *Rejection {
 	if in.Size.IsPositive() {
-		if err := p.CheckSize(in.Size); err != nil {
-			return &Rejection{Reason: PairSize, Detail: err.Error(), Err: err}
+		if why := p.SizeProblem(in.Size); why != "" {
+			return &Rejection{Reason: PairSize, Detail: why, Err: market.ErrSizeOutOfRange}
 		}
 	}
 	q := f.quoteValue
@@ -431,8 +431,8 @@ func (e *Engine) reject(now time.Time, r *Rejection) error {
 		attrs = append(attrs, "strategy", r.Intent.Strategy, "ref", r.Intent.Ref, "pair", r.Intent.Pair,
 			"side", string(r.Intent.Side), "size", r.Intent.Size.String(), "amount", r.Intent.Amount.String())
 	}
-	if c := r.cause(); c != "" {
-		attrs = append(attrs, "err", c)
+	if r.Err != nil {
+		attrs = append(attrs, "err", r.Err.Error())
 	}
 	level, since := e.rejectLog.level(now, who, r.Reason)
 	if since > 0 {

@@ -2,7 +2,6 @@ package risk
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/otcdesk/engine/strategy"
 )
@@ -108,19 +107,10 @@ func (r *Rejection) Error() string {
 		what = r.Transfer.String()
 	}
 	msg := fmt.Sprintf("risk: %s rejected: %s: %s", what, r.Reason, r.Detail)
-	if c := r.cause(); c != "" {
-		msg += ": " + c
+	if r.Err != nil {
+		msg += ": " + r.Err.Error()
 	}
 	return msg
-}
-
-// cause is the text of r.Err, or "" when there is none or Detail, made of
-// it, already says it.
-func (r *Rejection) cause() string {
-	if r.Err == nil || strings.Contains(r.Detail, r.Err.Error()) {
-		return ""
-	}
-	return r.Err.Error()
 }
 
 // Unwrap returns the underlying cause.
